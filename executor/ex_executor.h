@@ -1,0 +1,271 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ex_executor.h - per-lcore run-to-completion executor: tasks, wakers, join
+ * handles, cross-lcore wakes and spawns, reactor sources, the loop, counters.
+ *
+ * One executor per lcore. It owns a task pool (sized at creation), a ready
+ * queue (intrusive FIFO, no atomics), a timer wheel and an inbox: a
+ * multi-producer single-consumer rte_ring through which other lcores wake
+ * its tasks and spawn onto it.
+ *
+ * The loop (ex_run / ex_run_once), in this fixed order:
+ *   1. poll reactor sources (NIC rx queues register here) - they wake tasks;
+ *   2. poll ready tasks, at most poll_budget of them: a task that keeps waking
+ *      itself goes to the back of the queue and cannot starve the reactor;
+ *   3. drain the inbox (remote wakes, remote spawns, remote cancels);
+ *   4. advance the timer wheel, firing expired timers (they wake tasks);
+ *   5. flush: send batched remote wakes, then call registered flush sources
+ *      (tx buffers), so that what this iteration produced leaves now;
+ *   6. idle policy: busy-poll, or after idle_spins empty iterations sleep
+ *      for up to idle_sleep_us (never past the next timer).
+ *
+ * Wakers: waking from the owning lcore pushes the task on the ready queue
+ * unless it is already scheduled (a no-op, counted as a duplicate). Waking
+ * from elsewhere sets the task's remote-queued flag and, only if it was not
+ * already set, enqueues the task on the owner's inbox: at most one inbox
+ * slot per task, so the inbox (sized to the task pool) never overflows, and a
+ * remote wake of an already queued task costs no ring slot. Remote wakes from
+ * an executor are batched per destination and sent at step 5.
+ *
+ * A waker carries the task's generation; a task slot's generation moves on
+ * when the task completes, so a stale waker wakes nothing.
+ *
+ * Tasks do not own their future's memory: the caller keeps the future (and
+ * the join handle, if any) alive and unmoved until the task has completed.
+ * That is what lets spawning allocate nothing but a task slot.
+ */
+#ifndef RIPTIDE_EX_EXECUTOR_H
+#define RIPTIDE_EX_EXECUTOR_H
+
+#include <stdint.h>
+
+#include "ex_future.h"
+#include "ex_timer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ex_executor;
+
+/** What an executor does when an iteration found nothing to do. */
+enum ex_idle_policy {
+	EX_IDLE_POLICY_BUSY_POLL = 0, /**< spin: lowest latency, a whole core */
+	EX_IDLE_POLICY_BACKOFF,       /**< sleep briefly after idle_spins idle loops */
+};
+
+/** A clock in nanoseconds; tests inject one to make time deterministic. */
+typedef uint64_t ex_clock_fn(void *ctx);
+
+/** Executor configuration; start from ex_config_defaults(). */
+struct ex_config {
+	const char *name;          /**< for pools and rings; default "ex" */
+	uint32_t max_tasks;        /**< task pool size; default 4096 */
+	uint32_t poll_budget;      /**< task polls per iteration; default 64 */
+	enum ex_idle_policy idle_policy; /**< default BUSY_POLL */
+	uint32_t idle_spins;       /**< idle iterations before sleeping; default 1024 */
+	uint32_t idle_sleep_us;    /**< longest idle sleep; default 100 */
+	uint32_t tick_shift;       /**< timer tick = 2^tick_shift ns; default 10 */
+	ex_clock_fn *clock;        /**< NULL: the TSC */
+	void *clock_ctx;
+	int socket_id;             /**< NUMA socket for the pools; default SOCKET_ID_ANY */
+};
+
+/** Fill cfg with the defaults above. */
+void ex_config_defaults(struct ex_config *cfg);
+
+/**
+ * Create the executor of an lcore. It registers itself so that
+ * ex_spawn_on(lcore_id) and remote wakes find it.
+ *
+ * @param lcore_id an EAL lcore id (< RTE_MAX_LCORE); the executor will be
+ *        run by that lcore's thread, or by the calling thread in tests.
+ * @return the executor, or NULL with rte_errno set: EINVAL (bad config or
+ *         lcore id), EEXIST (that lcore has an executor), ENOMEM.
+ */
+struct ex_executor *ex_executor_create(unsigned int lcore_id, const struct ex_config *cfg);
+
+/**
+ * Free an executor that is not running: cancel and drop every live task
+ * (their join handles complete with -ECANCELED), disarm every timer, free
+ * pools and rings, unregister. Call from the thread that ran it, after its
+ * loop returned.
+ */
+void ex_executor_free(struct ex_executor *ex);
+
+/** The executor registered for an lcore, or NULL. Any thread. */
+struct ex_executor *ex_executor_of_lcore(unsigned int lcore_id);
+
+/** The executor the calling thread is running, or NULL. */
+struct ex_executor *ex_current(void);
+
+/** The lcore id the executor was created for. */
+unsigned int ex_executor_lcore(const struct ex_executor *ex);
+
+/**
+ * Run the loop on the calling thread until ex_stop() (or ex_stop_all()).
+ * @return 0, or -EBUSY if another thread is running this executor.
+ */
+int ex_run(struct ex_executor *ex);
+
+/**
+ * Run one loop iteration on the calling thread (tests and embedding).
+ * @return the amount of work done (source items, task polls, inbox entries,
+ *         timers fired); 0 means the iteration was idle.
+ */
+unsigned int ex_run_once(struct ex_executor *ex);
+
+/**
+ * Spawn f on ex and run ex's loop on the calling thread until f completes.
+ * @return f's result, or -ENOMEM if the task pool is full.
+ */
+int ex_block_on(struct ex_executor *ex, struct ex_future *f);
+
+/** Ask ex's loop to return. Any thread. */
+void ex_stop(struct ex_executor *ex);
+
+/** Ask every executor's loop to return. Any thread, signal handlers too. */
+void ex_stop_all(void);
+
+/** Reference to a spawned task, for cancellation. A plain value. */
+struct ex_task_ref {
+	struct ex_task *task;
+	uint32_t gen;
+};
+
+/**
+ * A join handle receives a task's outcome. It lives in the caller's memory,
+ * beside the future, and must stay there until the task completed. It may be
+ * awaited (struct ex_join) from any lcore.
+ */
+struct ex_join_handle {
+	uint32_t state;  /**< EX_JOIN_* bits, atomic; private to the executor */
+	int32_t result;  /**< the future's result, or -ECANCELED */
+	struct ex_waker waiter;
+};
+
+/** Prepare a join handle before passing it to a spawn. */
+void ex_join_handle_init(struct ex_join_handle *jh);
+
+/** True once the task completed or was cancelled. Any thread. */
+int ex_join_handle_done(const struct ex_join_handle *jh);
+
+/** The future that awaits a join handle; result is the task's result. */
+struct ex_join {
+	struct ex_future base;
+	struct ex_join_handle *jh;
+};
+
+/** Initialise a future that becomes ready when jh's task completes. */
+void ex_join_init(struct ex_join *j, struct ex_join_handle *jh);
+
+/**
+ * Spawn a future as a task on ex (this lcore's executor or another one).
+ *
+ * @param f  the future; caller-owned, unmoved until the task completes.
+ * @param jh join handle to complete, or NULL for a detached task.
+ * @param ref where to store a reference for ex_task_cancel(), or NULL.
+ * @return 0, -EINVAL (NULL argument), -ENOMEM (ex's task pool is full).
+ * Any thread; from another lcore the task is queued on ex's inbox.
+ */
+int ex_spawn_to(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *jh,
+		struct ex_task_ref *ref);
+
+/** ex_spawn_to() the calling thread's executor; -ENODEV if it has none. */
+int ex_spawn(struct ex_future *f, struct ex_join_handle *jh, struct ex_task_ref *ref);
+
+/** ex_spawn_to() the executor of lcore_id; -ENODEV if it has none. */
+int ex_spawn_on(unsigned int lcore_id, struct ex_future *f, struct ex_join_handle *jh,
+		struct ex_task_ref *ref);
+
+/**
+ * Cancel a task: at the next safe point (never inside its own poll) its
+ * future is dropped and its join handle completes with -ECANCELED.
+ * @return 0, or -ESRCH if the task already completed. Any thread.
+ */
+int ex_task_cancel(const struct ex_task_ref *ref);
+
+/** The executor whose task is being polled with this context. */
+struct ex_executor *ex_context_executor(const struct ex_context *cx);
+
+/** The executor's clock, in ns. */
+uint64_t ex_now_ns(const struct ex_executor *ex);
+
+/** The executor's timer wheel (for futures that arm their own timers). */
+struct ex_wheel *ex_executor_wheel(struct ex_executor *ex);
+
+/**
+ * A reactor or flush source: a function the loop calls every iteration.
+ * Returns how much work it did (0 when idle). Embedded in its owner.
+ */
+struct ex_source;
+typedef unsigned int ex_source_fn(struct ex_source *src);
+struct ex_source {
+	ex_source_fn *fn;
+	const char *name;
+	struct ex_source *next;
+};
+
+/** Register a reactor source (loop step 1). Owning lcore only. */
+void ex_register_source(struct ex_executor *ex, struct ex_source *src);
+
+/** Register a flush source (loop step 5). Owning lcore only. */
+void ex_register_flush(struct ex_executor *ex, struct ex_source *src);
+
+/** Unregister a source of either kind; -ENOENT if it is not registered. */
+int ex_unregister(struct ex_executor *ex, struct ex_source *src);
+
+/**
+ * Per-executor counters. The owner updates them with plain stores; other
+ * lcores read them with ex_stats_read() without slowing the owner.
+ */
+struct ex_stats {
+	uint64_t tasks_spawned;
+	uint64_t tasks_completed;
+	uint64_t tasks_cancelled;
+	uint64_t tasks_live;
+	uint64_t spawn_failed;     /**< spawns refused with -ENOMEM */
+	uint64_t polls;
+	uint64_t wakes_local;
+	uint64_t wakes_remote;     /**< remote wakes and spawns received */
+	uint64_t wakes_duplicate;  /**< wakes of an already scheduled task */
+	uint64_t wakes_stale;      /**< wakes of a task that had completed */
+	uint64_t timers_armed;
+	uint64_t timers_fired;
+	uint64_t loops;
+	uint64_t busy_cycles;      /**< TSC cycles in iterations that did work */
+	uint64_t idle_cycles;      /**< TSC cycles in idle iterations */
+};
+
+/**
+ * A waker slot that another lcore may wake: Rust's AtomicWaker. The waiting
+ * side registers, then re-checks its condition; the waking side makes the
+ * condition true, calls ex_atomic_waker_wake(), which issues the full fence
+ * that pairs with the register. Used by cross-lcore channels and rings.
+ */
+struct ex_atomic_waker {
+	uint32_t state; /**< private */
+	struct ex_waker waker;
+};
+
+/** Initialise an empty slot. */
+void ex_atomic_waker_init(struct ex_atomic_waker *aw);
+
+/** Store w to be woken (replacing any earlier one). Waiting side only. */
+void ex_atomic_waker_register(struct ex_atomic_waker *aw, const struct ex_waker *w);
+
+/** Wake and clear the stored waker, if any. Any thread. */
+void ex_atomic_waker_wake(struct ex_atomic_waker *aw);
+
+/** Copy an executor's counters. Any thread; each field read atomically. */
+void ex_stats_read(const struct ex_executor *ex, struct ex_stats *out);
+
+/** Live tasks and free task slots of an executor (leak checks). Any thread. */
+unsigned int ex_tasks_live(const struct ex_executor *ex);
+unsigned int ex_tasks_free(const struct ex_executor *ex);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RIPTIDE_EX_EXECUTOR_H */

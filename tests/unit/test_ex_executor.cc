@@ -1,0 +1,449 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Unit tests for executor/ex_executor.c: tasks, wakers, join handles,
+// cancellation, budget fairness, cross-lcore wakes and spawns, shutdown.
+#include <cerrno>
+#include <vector>
+
+#include <rte_errno.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+
+#include "ut_helpers.h"
+
+using TaskTest = ExecutorFixture;
+
+// A future that wakes itself and stays pending for ever: a CPU hog.
+struct hog {
+	struct ex_future base;
+	uint64_t polls;
+};
+static enum ex_poll
+hog_poll(struct ex_future *f, struct ex_context *cx)
+{
+	EX_CONTAINER_OF(f, struct hog, base)->polls++;
+	ex_waker_wake(&cx->waker);
+	return EX_PENDING;
+}
+static const struct ex_future_ops hog_ops = { hog_poll, nullptr, "hog" };
+
+struct counting_source {
+	struct ex_source src;
+	uint64_t calls;
+};
+static unsigned int
+counting_source_fn(struct ex_source *s)
+{
+	EX_CONTAINER_OF(s, struct counting_source, src)->calls++;
+	return 0;
+}
+
+TEST_F(TaskTest, Spawn_ReadyFuture_JoinGetsResult)
+{
+	struct ex_ready r;
+	struct ex_join_handle jh;
+	ex_ready_init(&r, 42);
+	ex_join_handle_init(&jh);
+	ASSERT_EQ(ex_spawn_to(ex, &r.base, &jh, nullptr), 0);
+	EXPECT_FALSE(ex_join_handle_done(&jh)) << "spawn must not run the future inline";
+	Run(1);
+	EXPECT_TRUE(ex_join_handle_done(&jh));
+	EXPECT_EQ(jh.result, 42);
+	struct ex_stats s = Stats();
+	EXPECT_EQ(s.tasks_spawned, 1u);
+	EXPECT_EQ(s.tasks_completed, 1u);
+}
+
+TEST_F(TaskTest, BlockOn_ReturnsResult)
+{
+	struct ex_ready r;
+	ex_ready_init(&r, -EIO);
+	EXPECT_EQ(ex_block_on(ex, &r.base), -EIO);
+}
+
+TEST_F(TaskTest, Wake_AlreadyScheduled_IsDuplicateNoop)
+{
+	struct ut_gate g;
+	ut_gate_init(&g);
+	ASSERT_EQ(ex_spawn_to(ex, &g.base, nullptr, nullptr), 0);
+	Run(1);
+	ASSERT_EQ(g.polls, 1);
+	struct ex_waker w = g.waker.waker;
+	ex_waker_wake(&w);
+	ex_waker_wake(&w);
+	ex_waker_wake(&w);
+	Run(1);
+	EXPECT_EQ(g.polls, 2) << "three wakes of one scheduled task poll it once";
+	EXPECT_EQ(Stats().wakes_duplicate, 2u);
+	ut_gate_open(&g, 0);
+	Run(1);
+}
+
+TEST_F(TaskTest, Wake_StaleWakerAfterCompletion_Harmless)
+{
+	struct ut_gate g, g2;
+	ut_gate_init(&g);
+	ut_gate_init(&g2);
+	ASSERT_EQ(ex_spawn_to(ex, &g.base, nullptr, nullptr), 0);
+	Run(1);
+	struct ex_waker stale = g.waker.waker;
+	ut_gate_open(&g, 0);
+	Run(1);
+	// The slot is recycled for a new task; the old waker must not wake it.
+	ASSERT_EQ(ex_spawn_to(ex, &g2.base, nullptr, nullptr), 0);
+	Run(1);
+	ASSERT_EQ(g2.polls, 1);
+	ex_waker_wake(&stale);
+	Run(1);
+	EXPECT_EQ(g2.polls, 1);
+	EXPECT_GE(Stats().wakes_stale, 1u);
+	ut_gate_open(&g2, 0);
+	Run(1);
+}
+
+TEST_F(TaskTest, Spawn_FullPool_ReturnsENOMEM)
+{
+	std::vector<ut_gate> gates(kMaxTasks + 1);
+	for (uint32_t i = 0; i < kMaxTasks; i++) {
+		ut_gate_init(&gates[i]);
+		ASSERT_EQ(ex_spawn_to(ex, &gates[i].base, nullptr, nullptr), 0) << i;
+	}
+	ut_gate_init(&gates[kMaxTasks]);
+	EXPECT_EQ(ex_spawn_to(ex, &gates[kMaxTasks].base, nullptr, nullptr), -ENOMEM);
+	EXPECT_EQ(ex_tasks_live(ex), kMaxTasks);
+	Run(2);
+	for (uint32_t i = 0; i < kMaxTasks; i++)
+		ut_gate_open(&gates[i], 0);
+	Run(2);
+	EXPECT_EQ(ex_tasks_live(ex), 0u);
+}
+
+TEST_F(TaskTest, Cancel_PendingTask_DropsFutureAndJoinGetsECANCELED)
+{
+	struct ut_gate g;
+	struct ex_join_handle jh;
+	struct ex_task_ref ref;
+	ut_gate_init(&g);
+	ex_join_handle_init(&jh);
+	ASSERT_EQ(ex_spawn_to(ex, &g.base, &jh, &ref), 0);
+	Run(1);
+	ASSERT_EQ(ex_task_cancel(&ref), 0);
+	EXPECT_EQ(g.drops, 0) << "cancel acts at the next safe point, not inline";
+	Run(1);
+	EXPECT_EQ(g.drops, 1);
+	EXPECT_TRUE(ex_join_handle_done(&jh));
+	EXPECT_EQ(jh.result, -ECANCELED);
+	EXPECT_EQ(Stats().tasks_cancelled, 1u);
+	EXPECT_EQ(ex_task_cancel(&ref), -ESRCH) << "a finished task cannot be cancelled";
+}
+
+// A future that cancels its own task from inside its poll.
+struct self_cancel {
+	struct ex_future base;
+	struct ex_task_ref ref;
+	int drops;
+};
+static enum ex_poll
+self_cancel_poll(struct ex_future *f, struct ex_context *)
+{
+	struct self_cancel *s = EX_CONTAINER_OF(f, struct self_cancel, base);
+	EXPECT_EQ(ex_task_cancel(&s->ref), 0);
+	return EX_PENDING;
+}
+static void
+self_cancel_drop(struct ex_future *f)
+{
+	EX_CONTAINER_OF(f, struct self_cancel, base)->drops++;
+}
+static const struct ex_future_ops self_cancel_ops = { self_cancel_poll, self_cancel_drop, "self" };
+
+TEST_F(TaskTest, Cancel_FromInsideOwnPoll_DroppedAfterPollReturns)
+{
+	struct self_cancel s;
+	ex_future_init(&s.base, &self_cancel_ops);
+	s.drops = 0;
+	ASSERT_EQ(ex_spawn_to(ex, &s.base, nullptr, &s.ref), 0);
+	Run(1);
+	EXPECT_EQ(s.drops, 1);
+	EXPECT_EQ(ex_tasks_live(ex), 0u);
+}
+
+// A task awaiting another task's join handle.
+struct awaiter {
+	struct ex_future base;
+	struct ex_join join;
+};
+static enum ex_poll
+awaiter_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct awaiter *a = EX_CONTAINER_OF(f, struct awaiter, base);
+	if (ex_await(&a->join.base, cx) == EX_PENDING)
+		return EX_PENDING;
+	f->result = a->join.base.result + 1;
+	return EX_READY;
+}
+static void
+awaiter_drop(struct ex_future *f)
+{
+	ex_future_drop(&EX_CONTAINER_OF(f, struct awaiter, base)->join.base);
+}
+static const struct ex_future_ops awaiter_ops = { awaiter_poll, awaiter_drop, "awaiter" };
+
+TEST_F(TaskTest, Join_AwaitedByAnotherTask_WokenWithResult)
+{
+	struct ut_gate g;
+	struct ex_join_handle jh, ajh;
+	struct awaiter a;
+	ut_gate_init(&g);
+	ex_join_handle_init(&jh);
+	ex_join_handle_init(&ajh);
+	ASSERT_EQ(ex_spawn_to(ex, &g.base, &jh, nullptr), 0);
+	ex_future_init(&a.base, &awaiter_ops);
+	ex_join_init(&a.join, &jh);
+	ASSERT_EQ(ex_spawn_to(ex, &a.base, &ajh, nullptr), 0);
+	Run(3);
+	EXPECT_FALSE(ex_join_handle_done(&ajh));
+	ut_gate_open(&g, 9);
+	Run(3);
+	ASSERT_TRUE(ex_join_handle_done(&ajh));
+	EXPECT_EQ(ajh.result, 10);
+}
+
+TEST_F(TaskTest, Budget_SelfWakingTask_CannotStarveReactorOrOthers)
+{
+	struct hog h;
+	struct ut_gate g;
+	struct counting_source cs = { { counting_source_fn, "count", nullptr }, 0 };
+	struct ex_task_ref ref;
+	ex_future_init(&h.base, &hog_ops);
+	h.polls = 0;
+	ut_gate_init(&g);
+	ex_register_source(ex, &cs.src);
+	ASSERT_EQ(ex_spawn_to(ex, &h.base, nullptr, &ref), 0);
+	ASSERT_EQ(ex_spawn_to(ex, &g.base, nullptr, nullptr), 0);
+	Run(10);
+	EXPECT_EQ(cs.calls, 10u) << "the reactor runs every iteration";
+	EXPECT_LE(h.polls, 10u * cfg.poll_budget);
+	EXPECT_GE(g.polls, 1) << "the other task got its turn";
+	ut_gate_open(&g, 0);
+	Run(2);
+	EXPECT_EQ(g.base.status, EX_FUTURE_STATUS_DONE);
+	ASSERT_EQ(ex_unregister(ex, &cs.src), 0);
+	EXPECT_EQ(ex_unregister(ex, &cs.src), -ENOENT);
+	ex_task_cancel(&ref);
+	Run(1);
+}
+
+TEST_F(TaskTest, Spawn_Errors)
+{
+	struct ex_ready r;
+	ex_ready_init(&r, 0);
+	EXPECT_EQ(ex_spawn_to(nullptr, &r.base, nullptr, nullptr), -EINVAL);
+	EXPECT_EQ(ex_spawn_to(ex, nullptr, nullptr, nullptr), -EINVAL);
+	EXPECT_EQ(ex_spawn_on(RTE_MAX_LCORE - 1, &r.base, nullptr, nullptr), -ENODEV);
+	struct ex_config bad;
+	ex_config_defaults(&bad);
+	bad.max_tasks = 0;
+	EXPECT_EQ(ex_executor_create(5, &bad), nullptr);
+	EXPECT_EQ(rte_errno, EINVAL);
+	ex_config_defaults(&bad);
+	EXPECT_EQ(ex_executor_create(rte_lcore_id(), &bad), nullptr) << "one executor per lcore";
+	EXPECT_EQ(rte_errno, EEXIST);
+}
+
+TEST(ExecutorShutdown, PendingTasksAndTimers_AllReleased)
+{
+	struct ex_config cfg;
+	ut_clock clk;
+	ex_config_defaults(&cfg);
+	cfg.name = "shut";
+	cfg.max_tasks = 16;
+	cfg.clock = ut_clock_read;
+	cfg.clock_ctx = &clk;
+	struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
+	ASSERT_NE(ex, nullptr);
+	struct ex_sleep sleeps[8];
+	struct ex_join_handle jh[8];
+	for (int i = 0; i < 8; i++) {
+		ex_sleep_init(&sleeps[i], EX_NS_PER_S * (i + 1));
+		ex_join_handle_init(&jh[i]);
+		ASSERT_EQ(ex_spawn_to(ex, &sleeps[i].base, &jh[i], nullptr), 0);
+	}
+	ex_run_once(ex); // takes the spawns in from the inbox
+	ex_run_once(ex); // polls them: each arms its timer
+	EXPECT_EQ(ex_executor_wheel(ex)->armed, 8u);
+	ex_executor_free(ex);
+	for (int i = 0; i < 8; i++) {
+		EXPECT_TRUE(ex_join_handle_done(&jh[i]));
+		EXPECT_EQ(jh[i].result, -ECANCELED);
+		EXPECT_FALSE(ex_timer_armed(&sleeps[i].timer)) << "drop disarms the timer";
+	}
+	EXPECT_EQ(ex_executor_of_lcore(rte_lcore_id()), nullptr);
+}
+
+// ---- two lcores ----
+
+static int
+run_executor(void *arg)
+{
+	return ex_run(static_cast<struct ex_executor *>(arg));
+}
+
+// Records the lcore it ran on.
+struct where {
+	struct ex_future base;
+	unsigned int lcore;
+};
+static enum ex_poll
+where_poll(struct ex_future *f, struct ex_context *)
+{
+	EX_CONTAINER_OF(f, struct where, base)->lcore = rte_lcore_id();
+	return EX_READY;
+}
+static const struct ex_future_ops where_ops = { where_poll, nullptr, "where" };
+
+class TwoLcoreTest : public ExecutorFixture {
+protected:
+	unsigned int worker = RTE_MAX_LCORE;
+	struct ex_executor *remote = nullptr;
+
+	void SetUp() override
+	{
+		ExecutorFixture::SetUp();
+		worker = rte_get_next_lcore(rte_lcore_id(), 1, 0);
+		if (worker >= RTE_MAX_LCORE)
+			GTEST_SKIP() << "needs two lcores";
+		struct ex_config rc;
+		ex_config_defaults(&rc);
+		rc.name = "remote";
+		rc.max_tasks = 256;
+		rc.idle_policy = EX_IDLE_POLICY_BACKOFF; // share the machine with the test
+		rc.idle_spins = 64;
+		rc.idle_sleep_us = 50;
+		remote = ex_executor_create(worker, &rc);
+		ASSERT_NE(remote, nullptr);
+		ASSERT_EQ(rte_eal_remote_launch(run_executor, remote, worker), 0);
+	}
+
+	void TearDown() override
+	{
+		if (remote != nullptr) {
+			ex_stop(remote);
+			rte_eal_wait_lcore(worker);
+			EXPECT_EQ(ex_tasks_live(remote), 0u);
+			ex_executor_free(remote);
+		}
+		ExecutorFixture::TearDown();
+	}
+
+	// Run the local loop until done() or a generous bound (no timing asserts).
+	template <typename F> bool RunUntil(F done)
+	{
+		for (long i = 0; i < 200000000L && !done(); i++)
+			ex_run_once(ex);
+		return done();
+	}
+};
+
+TEST_F(TwoLcoreTest, SpawnOn_RunsOnTargetLcore_JoinedLocally)
+{
+	struct where w;
+	struct ex_join_handle jh, ajh;
+	struct awaiter a;
+	ex_future_init(&w.base, &where_ops);
+	w.lcore = RTE_MAX_LCORE;
+	ex_join_handle_init(&jh);
+	ex_join_handle_init(&ajh);
+	Run(1); // this thread is now inside the local executor
+	ASSERT_EQ(ex_spawn_on(worker, &w.base, &jh, nullptr), 0);
+	ex_future_init(&a.base, &awaiter_ops);
+	ex_join_init(&a.join, &jh);
+	ASSERT_EQ(ex_spawn_to(ex, &a.base, &ajh, nullptr), 0);
+	ASSERT_TRUE(RunUntil([&] { return ex_join_handle_done(&ajh); }));
+	EXPECT_EQ(w.lcore, worker);
+	EXPECT_EQ(ajh.result, 1);
+}
+
+TEST_F(TwoLcoreTest, RemoteWakes_Batched_AllTasksComplete)
+{
+	constexpr int N = 100;
+	std::vector<ut_gate> gates(N);
+	std::vector<ex_join_handle> jh(N);
+	Run(1);
+	for (int i = 0; i < N; i++) {
+		ut_gate_init(&gates[i]);
+		ex_join_handle_init(&jh[i]);
+		ASSERT_EQ(ex_spawn_on(worker, &gates[i].base, &jh[i], nullptr), 0);
+	}
+	Run(1); // flushes the batched spawns
+	ASSERT_TRUE(RunUntil([&] {
+		for (auto &g : gates)
+			if (__atomic_load_n(&g.polls, __ATOMIC_ACQUIRE) == 0)
+				return false;
+		return true;
+	}));
+	// Open every gate from this lcore: remote wakes, batched per iteration.
+	for (int i = 0; i < N; i++)
+		ut_gate_open(&gates[i], i);
+	Run(1);
+	ASSERT_TRUE(RunUntil([&] {
+		for (auto &j : jh)
+			if (!ex_join_handle_done(&j))
+				return false;
+		return true;
+	}));
+	for (int i = 0; i < N; i++)
+		EXPECT_EQ(jh[i].result, i);
+	struct ex_stats rs;
+	ex_stats_read(remote, &rs);
+	EXPECT_GE(rs.wakes_remote, (uint64_t)N) << "spawns and wakes arrived through the inbox";
+	EXPECT_EQ(rs.tasks_completed, (uint64_t)N);
+}
+
+TEST_F(TwoLcoreTest, RemoteWake_AlreadyQueued_CostsNoRingSlot)
+{
+	struct ut_gate g;
+	struct ex_join_handle jh;
+	ut_gate_init(&g);
+	ex_join_handle_init(&jh);
+	Run(1);
+	ASSERT_EQ(ex_spawn_on(worker, &g.base, &jh, nullptr), 0);
+	Run(1);
+	// Wait until the remote poll has registered its waker in the gate.
+	ASSERT_TRUE(RunUntil([&] { return __atomic_load_n(&g.waker.state, __ATOMIC_ACQUIRE) == 1; }));
+	uint64_t dup0 = Stats().wakes_duplicate;
+	// Wake three times within one iteration of ours: one inbox entry.
+	struct ex_waker w = g.waker.waker;
+	ex_waker_wake(&w);
+	ex_waker_wake(&w);
+	ex_waker_wake(&w);
+	EXPECT_EQ(Stats().wakes_duplicate - dup0, 2u);
+	ut_gate_open(&g, 0);
+	Run(1);
+	ASSERT_TRUE(RunUntil([&] { return ex_join_handle_done(&jh); }));
+}
+
+TEST_F(TwoLcoreTest, RemoteCancel_JoinGetsECANCELED)
+{
+	struct ut_gate g;
+	struct ex_join_handle jh;
+	struct ex_task_ref ref;
+	ut_gate_init(&g);
+	ex_join_handle_init(&jh);
+	Run(1);
+	ASSERT_EQ(ex_spawn_on(worker, &g.base, &jh, &ref), 0);
+	Run(1);
+	ASSERT_TRUE(RunUntil([&] { return __atomic_load_n(&g.polls, __ATOMIC_ACQUIRE) >= 1; }));
+	ASSERT_EQ(ex_task_cancel(&ref), 0);
+	Run(1);
+	ASSERT_TRUE(RunUntil([&] { return ex_join_handle_done(&jh); }));
+	EXPECT_EQ(jh.result, -ECANCELED);
+	EXPECT_EQ(__atomic_load_n(&g.drops, __ATOMIC_ACQUIRE), 1);
+}
+
+TEST_F(TwoLcoreTest, StopAll_StopsEveryLoop)
+{
+	ex_stop_all();
+	EXPECT_EQ(rte_eal_wait_lcore(worker), 0) << "the remote loop returned";
+	// Relaunch so TearDown's stop/wait pair has a loop to stop.
+	ASSERT_EQ(rte_eal_remote_launch(run_executor, remote, worker), 0);
+}
