@@ -166,8 +166,8 @@ shared_poll_next(struct ex_stream *s, struct ex_context *cx, union ex_item *out)
 	/* Closed is read before the last look at the ring: an item sent
 	 * before the close is never lost. */
 	if (__atomic_load_n(&ch->tx_closed, __ATOMIC_ACQUIRE))
-		return rte_ring_sc_dequeue(ch->ring, &obj) == 0 ? (out->ptr = obj, EX_NEXT_ITEM) :
-									  EX_NEXT_END;
+		return rte_ring_sc_dequeue(ch->ring, &obj) == 0 ? (out->ptr = obj, EX_NEXT_ITEM)
+								: EX_NEXT_END;
 	ex_atomic_waker_register(&ch->rx_waker, &cx->waker);
 	if (rte_ring_sc_dequeue(ch->ring, &obj) == 0)
 		goto got;
@@ -212,8 +212,8 @@ ex_channel_init(struct ex_channel *ch, uint32_t capacity, enum ex_channel_kind k
 	ch->tx_waker_local = ex_waker_noop();
 	if (kind == EX_CHANNEL_LOCAL) {
 		ch->capacity = rte_align32pow2(capacity);
-		ch->slots = rte_malloc_socket("ex_channel", sizeof(*ch->slots) * ch->capacity, 0,
-				socket_id);
+		ch->slots = rte_malloc_socket(
+				"ex_channel", sizeof(*ch->slots) * ch->capacity, 0, socket_id);
 		if (ch->slots == NULL)
 			return -ENOMEM;
 		ch->tx.ops = &local_tx_ops;
@@ -222,8 +222,8 @@ ex_channel_init(struct ex_channel *ch, uint32_t capacity, enum ex_channel_kind k
 	}
 	ch->capacity = capacity;
 	snprintf(name, sizeof(name), "ex_chan_%u", __atomic_fetch_add(&seq, 1, __ATOMIC_RELAXED));
-	ch->ring = rte_ring_create(name, capacity, socket_id,
-			RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	ch->ring = rte_ring_create(
+			name, capacity, socket_id, RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
 	if (ch->ring == NULL)
 		return -ENOMEM;
 	ch->tx.ops = &shared_tx_ops;

@@ -36,7 +36,7 @@ enum ex_channel_kind {
 struct rte_ring;
 
 struct ex_channel {
-	struct ex_sink tx;   /**< the sending end */
+	struct ex_sink tx; /**< the sending end */
 	struct ex_stream rx; /**< the receiving end */
 	enum ex_channel_kind kind;
 	uint32_t capacity;
@@ -56,8 +56,8 @@ struct ex_channel {
  * two for EX_CHANNEL_LOCAL).
  * @return 0, -EINVAL (capacity 0 or too large, bad kind), -ENOMEM.
  */
-int ex_channel_init(struct ex_channel *ch, uint32_t capacity, enum ex_channel_kind kind,
-		int socket_id);
+int ex_channel_init(
+		struct ex_channel *ch, uint32_t capacity, enum ex_channel_kind kind, int socket_id);
 
 /**
  * Free the channel's memory. Items still inside go to release (may be NULL).

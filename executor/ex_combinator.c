@@ -115,7 +115,9 @@ then_drop(struct ex_future *f)
 		ex_future_drop(t->second);
 }
 
-static const struct ex_future_ops then_ops = { .poll = then_poll, .drop = then_drop, .name = "then" };
+static const struct ex_future_ops then_ops = {
+	.poll = then_poll, .drop = then_drop, .name = "then"
+};
 
 void
 ex_then_init(struct ex_then *t, struct ex_future *first, struct ex_future *second, ex_then_fn *fn,

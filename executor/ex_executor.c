@@ -33,8 +33,8 @@ ex_future_contract_violation(const struct ex_future *f, const char *what)
 {
 	/* Our own invariant broken by a caller: a bug, not input. Debug only. */
 	fprintf(stderr, "riptide: future '%s' at %p %s\n",
-			f->ops != NULL && f->ops->name != NULL ? f->ops->name : "?", (const void *)f,
-			what);
+			f->ops != NULL && f->ops->name != NULL ? f->ops->name : "?",
+			(const void *)f, what);
 	abort();
 }
 
@@ -128,8 +128,8 @@ ex_executor_create(unsigned int lcore_id, const struct ex_config *cfg)
 		goto fail_nomem;
 	ex->outbox = rte_zmalloc_socket("ex_outbox", sizeof(*ex->outbox) * RTE_MAX_LCORE,
 			RTE_CACHE_LINE_SIZE, cfg->socket_id);
-	ex->dirty = rte_zmalloc_socket("ex_dirty", sizeof(*ex->dirty) * RTE_MAX_LCORE, 0,
-			cfg->socket_id);
+	ex->dirty = rte_zmalloc_socket(
+			"ex_dirty", sizeof(*ex->dirty) * RTE_MAX_LCORE, 0, cfg->socket_id);
 	if (ex->outbox == NULL || ex->dirty == NULL)
 		goto fail_outbox;
 
@@ -159,8 +159,8 @@ ex_executor_create(unsigned int lcore_id, const struct ex_config *cfg)
 	/* One inbox slot per task: the remote-queued flag keeps each task in the
 	 * inbox at most once, so the inbox cannot overflow. */
 	snprintf(name, sizeof(name), "%.12s_inbox_%u", cfg->name ? cfg->name : "ex", lcore_id);
-	ex->inbox = rte_ring_create(name, cfg->max_tasks, cfg->socket_id,
-			RING_F_SC_DEQ | RING_F_EXACT_SZ);
+	ex->inbox = rte_ring_create(
+			name, cfg->max_tasks, cfg->socket_id, RING_F_SC_DEQ | RING_F_EXACT_SZ);
 	if (ex->inbox == NULL)
 		goto fail_ring;
 
@@ -294,8 +294,8 @@ join_poll(struct ex_future *f, struct ex_context *cx)
 	/* Take WAITING back before rewriting the waiter, so the completer never
 	 * reads a half-written one. */
 	if (s & EX_JOIN_WAITING) {
-		if (!__atomic_compare_exchange_n(&jh->state, &s, s & ~(uint32_t)EX_JOIN_WAITING,
-				    0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		if (!__atomic_compare_exchange_n(&jh->state, &s, s & ~(uint32_t)EX_JOIN_WAITING, 0,
+				    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 			goto done_settle;
 		s &= ~(uint32_t)EX_JOIN_WAITING;
 	}
@@ -343,7 +343,7 @@ ex_join_init(struct ex_join *j, struct ex_join_handle *jh)
 
 enum ex_atomic_waker_state {
 	EX_AW_WAITING = 1u << 0, /* waker is valid */
-	EX_AW_BUSY = 1u << 1,    /* someone is reading or writing waker */
+	EX_AW_BUSY = 1u << 1, /* someone is reading or writing waker */
 };
 
 void
@@ -387,8 +387,8 @@ ex_atomic_waker_wake(struct ex_atomic_waker *aw)
 	 * waker is delivering the wake. Either way nothing is lost. */
 	if (s != EX_AW_WAITING)
 		return;
-	if (!__atomic_compare_exchange_n(&aw->state, &s, EX_AW_BUSY, 0, __ATOMIC_ACQUIRE,
-			    __ATOMIC_RELAXED))
+	if (!__atomic_compare_exchange_n(
+			    &aw->state, &s, EX_AW_BUSY, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return;
 	w = aw->waker;
 	__atomic_store_n(&aw->state, 0, __ATOMIC_RELEASE);
@@ -460,8 +460,8 @@ outbox_flush_one(struct ex_outbox *ob)
 	/* Cannot fail for long: the inbox holds one slot per task and a task
 	 * is queued at most once. Retrying covers a consumer mid-dequeue. */
 	while (sent < ob->n)
-		sent += rte_ring_mp_enqueue_burst(ob->dst->inbox, (void **)&ob->tasks[sent],
-				ob->n - sent, NULL);
+		sent += rte_ring_mp_enqueue_burst(
+				ob->dst->inbox, (void **)&ob->tasks[sent], ob->n - sent, NULL);
 	ob->n = 0;
 }
 
@@ -574,8 +574,8 @@ ex_spawn_to(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *
 	/* Remote: the owner activates it when it drains its inbox. A stale
 	 * queued entry for this slot may still be in the inbox; then it
 	 * carries the SPAWN bit and no second entry is needed. */
-	old = __atomic_fetch_or(&t->remote, EX_TASK_REMOTE_SPAWN | EX_TASK_REMOTE_QUEUED,
-			__ATOMIC_ACQ_REL);
+	old = __atomic_fetch_or(
+			&t->remote, EX_TASK_REMOTE_SPAWN | EX_TASK_REMOTE_QUEUED, __ATOMIC_ACQ_REL);
 	if (!(old & EX_TASK_REMOTE_QUEUED))
 		remote_enqueue(ex, t);
 	return 0;
@@ -723,8 +723,8 @@ drain_inbox(struct ex_executor *ex)
 static void
 idle_sleep(struct ex_executor *ex)
 {
-	uint64_t ns = ex_wheel_next_ns(&ex->wheel, ex_now_ns(ex),
-			(uint64_t)ex->idle_sleep_us * EX_NS_PER_US);
+	uint64_t ns = ex_wheel_next_ns(
+			&ex->wheel, ex_now_ns(ex), (uint64_t)ex->idle_sleep_us * EX_NS_PER_US);
 	struct timespec ts = { 0, (long)ns };
 
 	if (ns > 0)
@@ -788,8 +788,8 @@ ex_run(struct ex_executor *ex)
 {
 	uint32_t idle = 0, epoch = __atomic_load_n(&ex_stop_epoch, __ATOMIC_ACQUIRE);
 
-	if (!__atomic_compare_exchange_n(&ex->running, &idle, 1, 0, __ATOMIC_ACQUIRE,
-			    __ATOMIC_RELAXED))
+	if (!__atomic_compare_exchange_n(
+			    &ex->running, &idle, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return -EBUSY;
 	while (!__atomic_load_n(&ex->stop, __ATOMIC_ACQUIRE) &&
 			__atomic_load_n(&ex_stop_epoch, __ATOMIC_ACQUIRE) == epoch)

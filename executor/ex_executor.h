@@ -51,7 +51,7 @@ struct ex_executor;
 /** What an executor does when an iteration found nothing to do. */
 enum ex_idle_policy {
 	EX_IDLE_POLICY_BUSY_POLL = 0, /**< spin: lowest latency, a whole core */
-	EX_IDLE_POLICY_BACKOFF,       /**< sleep briefly after idle_spins idle loops */
+	EX_IDLE_POLICY_BACKOFF, /**< sleep briefly after idle_spins idle loops */
 };
 
 /** A clock in nanoseconds; tests inject one to make time deterministic. */
@@ -59,16 +59,16 @@ typedef uint64_t ex_clock_fn(void *ctx);
 
 /** Executor configuration; start from ex_config_defaults(). */
 struct ex_config {
-	const char *name;          /**< for pools and rings; default "ex" */
-	uint32_t max_tasks;        /**< task pool size; default 4096 */
-	uint32_t poll_budget;      /**< task polls per iteration; default 64 */
+	const char *name; /**< for pools and rings; default "ex" */
+	uint32_t max_tasks; /**< task pool size; default 4096 */
+	uint32_t poll_budget; /**< task polls per iteration; default 64 */
 	enum ex_idle_policy idle_policy; /**< default BUSY_POLL */
-	uint32_t idle_spins;       /**< idle iterations before sleeping; default 1024 */
-	uint32_t idle_sleep_us;    /**< longest idle sleep; default 100 */
-	uint32_t tick_shift;       /**< timer tick = 2^tick_shift ns; default 10 */
-	ex_clock_fn *clock;        /**< NULL: the TSC */
+	uint32_t idle_spins; /**< idle iterations before sleeping; default 1024 */
+	uint32_t idle_sleep_us; /**< longest idle sleep; default 100 */
+	uint32_t tick_shift; /**< timer tick = 2^tick_shift ns; default 10 */
+	ex_clock_fn *clock; /**< NULL: the TSC */
 	void *clock_ctx;
-	int socket_id;             /**< NUMA socket for the pools; default SOCKET_ID_ANY */
+	int socket_id; /**< NUMA socket for the pools; default SOCKET_ID_ANY */
 };
 
 /** Fill cfg with the defaults above. */
@@ -139,8 +139,8 @@ struct ex_task_ref {
  * awaited (struct ex_join) from any lcore.
  */
 struct ex_join_handle {
-	uint32_t state;  /**< EX_JOIN_* bits, atomic; private to the executor */
-	int32_t result;  /**< the future's result, or -ECANCELED */
+	uint32_t state; /**< EX_JOIN_* bits, atomic; private to the executor */
+	int32_t result; /**< the future's result, or -ECANCELED */
 	struct ex_waker waiter;
 };
 
@@ -224,17 +224,17 @@ struct ex_stats {
 	uint64_t tasks_completed;
 	uint64_t tasks_cancelled;
 	uint64_t tasks_live;
-	uint64_t spawn_failed;     /**< spawns refused with -ENOMEM */
+	uint64_t spawn_failed; /**< spawns refused with -ENOMEM */
 	uint64_t polls;
 	uint64_t wakes_local;
-	uint64_t wakes_remote;     /**< remote wakes and spawns received */
-	uint64_t wakes_duplicate;  /**< wakes of an already scheduled task */
-	uint64_t wakes_stale;      /**< wakes of a task that had completed */
+	uint64_t wakes_remote; /**< remote wakes and spawns received */
+	uint64_t wakes_duplicate; /**< wakes of an already scheduled task */
+	uint64_t wakes_stale; /**< wakes of a task that had completed */
 	uint64_t timers_armed;
 	uint64_t timers_fired;
 	uint64_t loops;
-	uint64_t busy_cycles;      /**< TSC cycles in iterations that did work */
-	uint64_t idle_cycles;      /**< TSC cycles in idle iterations */
+	uint64_t busy_cycles; /**< TSC cycles in iterations that did work */
+	uint64_t idle_cycles; /**< TSC cycles in idle iterations */
 };
 
 /**

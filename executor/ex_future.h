@@ -39,14 +39,14 @@ struct ex_future;
 /** Outcome of a poll. */
 enum ex_poll {
 	EX_PENDING = 0, /**< not finished; the context's waker will be woken */
-	EX_READY = 1,   /**< finished; output in the future, status in result */
+	EX_READY = 1, /**< finished; output in the future, status in result */
 };
 
 /** Life of a future, kept in its base; debug builds check transitions. */
 enum ex_future_status {
 	EX_FUTURE_STATUS_NEW = 0, /**< initialised, never polled */
-	EX_FUTURE_STATUS_POLLED,  /**< polled at least once, not finished */
-	EX_FUTURE_STATUS_DONE,    /**< returned EX_READY */
+	EX_FUTURE_STATUS_POLLED, /**< polled at least once, not finished */
+	EX_FUTURE_STATUS_DONE, /**< returned EX_READY */
 	EX_FUTURE_STATUS_DROPPED, /**< dropped before it finished */
 };
 

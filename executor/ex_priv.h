@@ -14,39 +14,39 @@
 
 /* Task state bits; owner lcore only, plain stores. */
 enum ex_task_state {
-	EX_TASK_STATE_LIVE = 1u << 0,      /* spawned, not yet completed */
+	EX_TASK_STATE_LIVE = 1u << 0, /* spawned, not yet completed */
 	EX_TASK_STATE_SCHEDULED = 1u << 1, /* on the ready queue */
-	EX_TASK_STATE_RUNNING = 1u << 2,   /* inside its poll */
+	EX_TASK_STATE_RUNNING = 1u << 2, /* inside its poll */
 	EX_TASK_STATE_CANCELLED = 1u << 3, /* cancel requested; dropped at a safe point */
-	EX_TASK_STATE_ZOMBIE = 1u << 4,    /* finished while still on the ready queue:
-					    * the slot is recycled when it is popped */
+	EX_TASK_STATE_ZOMBIE = 1u << 4, /* finished while still on the ready queue:
+					 * the slot is recycled when it is popped */
 };
 
 /* Task remote bits; any thread, atomic. */
 enum ex_task_remote {
 	EX_TASK_REMOTE_QUEUED = 1u << 0, /* the task is in (or bound for) the owner's inbox */
-	EX_TASK_REMOTE_SPAWN = 1u << 1,  /* activate: spawned from another thread */
+	EX_TASK_REMOTE_SPAWN = 1u << 1, /* activate: spawned from another thread */
 	EX_TASK_REMOTE_CANCEL = 1u << 2, /* cancel the incarnation cancel_gen */
 };
 
 /* Join handle state bits (atomic). */
 enum ex_join_state {
-	EX_JOIN_DONE = 1u << 0,    /* result is written */
+	EX_JOIN_DONE = 1u << 0, /* result is written */
 	EX_JOIN_WAITING = 1u << 1, /* waiter is written and may be woken */
-	EX_JOIN_BUSY = 1u << 2,    /* the completer is reading waiter */
+	EX_JOIN_BUSY = 1u << 2, /* the completer is reading waiter */
 };
 
 struct ex_task {
-	struct ex_task *next;     /* ready queue link */
+	struct ex_task *next; /* ready queue link */
 	struct ex_task *all_prev; /* live list links (shutdown walks it) */
 	struct ex_task *all_next;
 	struct ex_future *fut;
 	struct ex_join_handle *join;
 	struct ex_executor *owner; /* fixed for the life of the pool */
-	uint32_t gen;              /* incarnation; atomic store, owner writes */
-	uint32_t state;            /* enum ex_task_state */
-	uint32_t remote;           /* enum ex_task_remote, atomic */
-	uint32_t cancel_gen;       /* which incarnation a remote cancel is for */
+	uint32_t gen; /* incarnation; atomic store, owner writes */
+	uint32_t state; /* enum ex_task_state */
+	uint32_t remote; /* enum ex_task_remote, atomic */
+	uint32_t cancel_gen; /* which incarnation a remote cancel is for */
 } __rte_cache_aligned;
 
 #define EX_BURST 32
@@ -84,8 +84,8 @@ struct ex_executor {
 	struct rte_mempool *task_pool;
 	struct rte_ring *inbox;
 	struct ex_task *live_head; /* every live task, for shutdown */
-	struct ex_outbox *outbox;  /* [RTE_MAX_LCORE] */
-	uint16_t *dirty;           /* destinations with buffered wakes */
+	struct ex_outbox *outbox; /* [RTE_MAX_LCORE] */
+	uint16_t *dirty; /* destinations with buffered wakes */
 	uint32_t n_dirty;
 	uint32_t max_tasks;
 	unsigned int lcore_id;
@@ -98,7 +98,7 @@ RTE_DECLARE_PER_LCORE(struct ex_executor *, ex_cur);
 
 /* Owner-only counter update that other lcores may read: a relaxed store is
  * a plain mov on x86, with no lock prefix, and keeps the read side race-free. */
-#define EX_STAT_ADD(ex, field, n)                                                                  \
+#define EX_STAT_ADD(ex, field, n) \
 	__atomic_store_n(&(ex)->stats.field, (ex)->stats.field + (n), __ATOMIC_RELAXED)
 
 #endif /* RIPTIDE_EX_PRIV_H */

@@ -23,7 +23,9 @@ iter_poll_next(struct ex_stream *s, struct ex_context *cx, union ex_item *out)
 	return EX_NEXT_ITEM;
 }
 
-static const struct ex_stream_ops iter_ops = { .poll_next = iter_poll_next, .drop = NULL, .name = "iter" };
+static const struct ex_stream_ops iter_ops = {
+	.poll_next = iter_poll_next, .drop = NULL, .name = "iter"
+};
 
 void
 ex_stream_iter_init(struct ex_stream_iter *it, const union ex_item *items, uint32_t n)
@@ -56,7 +58,9 @@ smap_drop(struct ex_stream *s)
 	ex_stream_drop(EX_CONTAINER_OF(s, struct ex_stream_map, base)->inner);
 }
 
-static const struct ex_stream_ops smap_ops = { .poll_next = smap_poll_next, .drop = smap_drop, .name = "map" };
+static const struct ex_stream_ops smap_ops = {
+	.poll_next = smap_poll_next, .drop = smap_drop, .name = "map"
+};
 
 void
 ex_stream_map_init(struct ex_stream_map *m, struct ex_stream *inner, ex_item_map_fn *fn, void *arg)
@@ -145,7 +149,9 @@ take_drop(struct ex_stream *s)
 		ex_stream_drop(t->inner);
 }
 
-static const struct ex_stream_ops take_ops = { .poll_next = take_poll_next, .drop = take_drop, .name = "take" };
+static const struct ex_stream_ops take_ops = {
+	.poll_next = take_poll_next, .drop = take_drop, .name = "take"
+};
 
 void
 ex_stream_take_init(struct ex_stream_take *t, struct ex_stream *inner, uint64_t n)

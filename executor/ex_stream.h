@@ -37,8 +37,8 @@ union ex_item {
 /** Outcome of poll_next. */
 enum ex_next {
 	EX_NEXT_PENDING = 0, /**< nothing now; the waker will be woken */
-	EX_NEXT_ITEM,        /**< *out holds the next item */
-	EX_NEXT_END,         /**< no more items; stream->error is 0 or -errno */
+	EX_NEXT_ITEM, /**< *out holds the next item */
+	EX_NEXT_END, /**< no more items; stream->error is 0 or -errno */
 };
 
 struct ex_stream;
@@ -105,8 +105,8 @@ struct ex_stream_map {
 	ex_item_map_fn *fn;
 	void *arg;
 };
-void ex_stream_map_init(struct ex_stream_map *m, struct ex_stream *inner, ex_item_map_fn *fn,
-		void *arg);
+void ex_stream_map_init(
+		struct ex_stream_map *m, struct ex_stream *inner, ex_item_map_fn *fn, void *arg);
 
 /** filter: keeps items for which pred is true; others go to release. */
 typedef bool ex_item_pred_fn(union ex_item item, void *arg);

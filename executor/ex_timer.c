@@ -151,7 +151,7 @@ ex_timer_arm(struct ex_wheel *w, struct ex_timer *t, uint64_t deadline_ns,
 	else
 		w->armed++;
 	t->expires = (deadline_ns > UINT64_MAX - round ? UINT64_MAX : deadline_ns + round) >>
-			w->shift;
+		     w->shift;
 	if (!(t->flags & EX_TIMER_FLAG_CALLBACK)) {
 		t->task = waker != NULL ? waker->task : NULL;
 		t->gen = waker != NULL ? waker->gen : 0;
@@ -243,8 +243,7 @@ ex_wheel_advance(struct ex_wheel *w, uint64_t now_ns)
 			break;
 		}
 		/* Level 0 wrapped: bring the next level's current slot down. */
-		if (idx == 0 &&
-				cascade(w, 1, (unsigned int)(w->now >> 8) & SLOT_MASK) == 0 &&
+		if (idx == 0 && cascade(w, 1, (unsigned int)(w->now >> 8) & SLOT_MASK) == 0 &&
 				cascade(w, 2, (unsigned int)(w->now >> 16) & SLOT_MASK) == 0)
 			cascade(w, 3, (unsigned int)(w->now >> 24) & SLOT_MASK);
 		/* Skip empty slots, never past the end of this level-0 turn
@@ -271,7 +270,8 @@ ex_wheel_clear(struct ex_wheel *w)
 			struct ex_tlink *h = &w->slot[l][i];
 
 			while (!tlist_empty(h)) {
-				struct ex_timer *t = EX_CONTAINER_OF(h->next, struct ex_timer, link);
+				struct ex_timer *t =
+						EX_CONTAINER_OF(h->next, struct ex_timer, link);
 
 				tlist_del(&t->link);
 				t->flags &= (uint16_t)~EX_TIMER_FLAG_ARMED;

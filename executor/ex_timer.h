@@ -48,8 +48,8 @@ struct ex_tlink {
 
 /** Timer flags. */
 enum ex_timer_flag {
-	EX_TIMER_FLAG_ARMED = 1u << 0,    /**< linked into a wheel slot */
-	EX_TIMER_FLAG_FIRED = 1u << 1,    /**< expired since it was last armed */
+	EX_TIMER_FLAG_ARMED = 1u << 0, /**< linked into a wheel slot */
+	EX_TIMER_FLAG_FIRED = 1u << 1, /**< expired since it was last armed */
 	EX_TIMER_FLAG_CALLBACK = 1u << 2, /**< calls fn instead of waking task */
 };
 
@@ -59,20 +59,20 @@ struct ex_timer {
 	uint64_t expires; /**< deadline, in wheel ticks (rounded up) */
 	union {
 		struct ex_task *task; /**< waker mode: the task to wake */
-		ex_timer_fn *fn;      /**< callback mode */
+		ex_timer_fn *fn; /**< callback mode */
 	};
-	uint32_t gen;  /**< waker mode: the task's generation */
+	uint32_t gen; /**< waker mode: the task's generation */
 	uint16_t slot; /**< level * 256 + index while armed */
 	uint16_t flags;
 };
 
 /** The wheel. Embedded in an executor, or standalone in tests. */
 struct ex_wheel {
-	uint64_t now;   /**< next tick to process */
+	uint64_t now; /**< next tick to process */
 	uint32_t shift; /**< log2 of the tick in ns */
 	uint32_t armed; /**< live timers */
 	uint64_t fired; /**< timers fired, lifetime */
-	uint64_t arms;  /**< arm calls, lifetime */
+	uint64_t arms; /**< arm calls, lifetime */
 	uint64_t bitmap[EX_WHEEL_LEVELS][EX_WHEEL_SLOTS / 64];
 	struct ex_tlink slot[EX_WHEEL_LEVELS][EX_WHEEL_SLOTS];
 };

@@ -92,7 +92,8 @@ TEST_F(ChannelTest, Local_FullChannel_SenderPending)
 	EXPECT_EQ(ch.tx.ops->poll_ready(&ch.tx, &cx), EX_PENDING);
 	EXPECT_EQ(ch.tx.ops->start_send(&ch.tx, it), -ENOBUFS);
 	int released = 0;
-	ex_channel_fini(&ch, [](union ex_item, void *a) { (*static_cast<int *>(a))++; }, &released);
+	ex_channel_fini(
+			&ch, [](union ex_item, void *a) { (*static_cast<int *>(a))++; }, &released);
 	EXPECT_EQ(released, 2) << "items left inside are released, not leaked";
 }
 

@@ -301,8 +301,9 @@ where_poll(struct ex_future *f, struct ex_context *)
 }
 static const struct ex_future_ops where_ops = { where_poll, nullptr, "where" };
 
-class TwoLcoreTest : public ExecutorFixture {
-protected:
+class TwoLcoreTest : public ExecutorFixture
+{
+      protected:
 	unsigned int worker = RTE_MAX_LCORE;
 	struct ex_executor *remote = nullptr;
 
@@ -409,7 +410,8 @@ TEST_F(TwoLcoreTest, RemoteWake_AlreadyQueued_CostsNoRingSlot)
 	ASSERT_EQ(ex_spawn_on(worker, &g.base, &jh, nullptr), 0);
 	Run(1);
 	// Wait until the remote poll has registered its waker in the gate.
-	ASSERT_TRUE(RunUntil([&] { return __atomic_load_n(&g.waker.state, __ATOMIC_ACQUIRE) == 1; }));
+	ASSERT_TRUE(RunUntil(
+			[&] { return __atomic_load_n(&g.waker.state, __ATOMIC_ACQUIRE) == 1; }));
 	uint64_t dup0 = Stats().wakes_duplicate;
 	// Wake three times within one iteration of ours: one inbox entry.
 	struct ex_waker w = g.waker.waker;

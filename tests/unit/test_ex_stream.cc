@@ -157,7 +157,8 @@ TEST_F(StreamTest, Filter_LongRunOfRejects_Yields)
 	struct ex_stream_iter it;
 	struct ex_stream_filter f;
 	ex_stream_iter_init(&it, v.data(), (uint32_t)v.size());
-	ex_stream_filter_init(&f, &it.base, [](union ex_item i, void *) { return i.u64 == 1000; },
+	ex_stream_filter_init(
+			&f, &it.base, [](union ex_item i, void *) { return i.u64 == 1000; },
 			count_release, &released);
 	EXPECT_EQ(drain(ex, &f.base), (std::vector<uint64_t>{ 1000 }));
 	EXPECT_EQ(released, 999);

@@ -8,7 +8,8 @@
 
 #include "ut_helpers.h"
 
-namespace {
+namespace
+{
 
 constexpr unsigned kShift = EX_WHEEL_TICK_SHIFT_DEFAULT;
 constexpr uint64_t kTick = UINT64_C(1) << kShift;
@@ -40,8 +41,9 @@ rec_fire(struct ex_timer *t)
 	}
 }
 
-class WheelTest : public ::testing::Test {
-protected:
+class WheelTest : public ::testing::Test
+{
+      protected:
 	struct ex_wheel w;
 	uint64_t now = 5 * EX_NS_PER_S;
 
@@ -103,8 +105,8 @@ TEST_F(WheelTest, PastDeadline_FiresAtNextAdvance)
 TEST_F(WheelTest, Cascade_ExactlyAtLevelBoundaries)
 {
 	uint64_t base = now >> kShift;
-	const uint64_t deltas[] = { 1, 255, 256, 257, 65535, 65536, 65537, (1u << 24) - 1,
-		1u << 24, (1u << 24) + 5, UINT64_C(1) << 30 };
+	const uint64_t deltas[] = { 1, 255, 256, 257, 65535, 65536, 65537, (1u << 24) - 1, 1u << 24,
+		(1u << 24) + 5, UINT64_C(1) << 30 };
 	std::vector<rec_timer> rs(std::size(deltas));
 	for (size_t i = 0; i < rs.size(); i++)
 		Arm(rs[i], (base + deltas[i]) << kShift);

@@ -82,8 +82,9 @@ ut_gate_open(struct ut_gate *g, int32_t value)
 
 // An executor on the calling thread with an injected clock; after each test
 // it must hold no live task and have its whole pool free.
-class ExecutorFixture : public ::testing::Test {
-protected:
+class ExecutorFixture : public ::testing::Test
+{
+      protected:
 	static constexpr uint32_t kMaxTasks = 64;
 	ut_clock clk;
 	struct ex_config cfg;

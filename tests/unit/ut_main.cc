@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -22,8 +23,8 @@ main(int argc, char **argv)
 	testing::InitGoogleTest(&argc, argv);
 
 	std::string prefix = "--file-prefix=riptide-ut-" + std::to_string(getpid());
-	std::vector<std::string> eal = { argv[0], "--no-huge", "--no-pci", "--no-shconf", "-m", "256",
-		"-l", "0-1", "--log-level=lib.eal:error", "--no-telemetry", prefix };
+	std::vector<std::string> eal = { argv[0], "--no-huge", "--no-pci", "--no-shconf", "-m",
+		"256", "-l", "0-1", "--log-level=lib.eal:error", "--no-telemetry", prefix };
 	for (int i = 1; i < argc; i++) {
 		if (std::strcmp(argv[i], "--eal") == 0) {
 			for (int j = i + 1; j < argc; j++)
@@ -40,5 +41,8 @@ main(int argc, char **argv)
 	}
 	int rc = RUN_ALL_TESTS();
 	rte_eal_cleanup();
+	// The EAL leaves its runtime directory behind even with --no-shconf.
+	std::error_code ec;
+	std::filesystem::remove_all("/var/run/dpdk/riptide-ut-" + std::to_string(getpid()), ec);
 	return rc;
 }

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# test.sh - the one command that runs every riptide test on a fresh Debian 12
+# machine: installs what is missing, builds with AddressSanitizer and
+# UndefinedBehaviorSanitizer, checks formatting, runs the unit tests (gtest,
+# through meson) and the integration tests (pytest, as root, against Linux
+# peers in namespaces), prints each failing test, and ends with
+#     N passed, N failed[, N skipped]
+# Exit status is non-zero if anything failed.
+#
+# Usage: scripts/test.sh [--unit-only] [--build DIR]
+#   RIPTIDE_BUILD=DIR   build directory (default build-asan)
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build=${RIPTIDE_BUILD:-build-asan}
+unit_only=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--unit-only) unit_only=1; shift ;;
+	--build) build=$2; shift 2 ;;
+	-h | --help) sed -n '4,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "test.sh: unknown argument '$1'" >&2; exit 2 ;;
+	esac
+done
+export RIPTIDE_BUILD="$root/$build"
+results="$RIPTIDE_BUILD/test-results"
+
+# Whatever happens, leave no test namespaces, DPDK processes or page files.
+cleanup() {
+	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^(rt|rs)[a-z]*[0-9]' || true); do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	pkill -9 -f -- '--file-prefix=(rtpmd|riptide-)' 2>/dev/null || true
+	rm -rf /var/run/dpdk/riptide-ut-* /var/run/dpdk/rtpmd* 2>/dev/null || true
+	find /dev/hugepages* -maxdepth 1 \( -name 'rtpmd*map_*' -o -name 'riptide-*map_*' \) \
+		-delete 2>/dev/null || true
+}
+trap cleanup EXIT
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "dependencies"
+scripts/setup-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
+
+mkdir -p "$results" 2>/dev/null || true
+step "configure and build ($build: -Db_sanitize=address,undefined)"
+if [ ! -f "$RIPTIDE_BUILD/build.ninja" ]; then
+	meson setup "$RIPTIDE_BUILD" -Db_sanitize=address,undefined -Db_lundef=false >/dev/null ||
+		{ echo "FAILED: meson setup"; echo "0 passed, 1 failed"; exit 1; }
+fi
+mkdir -p "$results"
+if ! ninja -C "$RIPTIDE_BUILD" >"$results/build.log" 2>&1; then
+	grep -E 'error|FAILED' "$results/build.log" | head -40
+	echo "FAILED: build"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+# Sanitizers: stop at the first error; leaks in DPDK's own init are not ours.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+step "format (clang-format, .clang-format)"
+/usr/bin/python3 scripts/lib/format_check.py "$results/format.xml"
+
+step "unit tests (gtest via meson)"
+meson test -C "$RIPTIDE_BUILD" --no-rebuild --print-errorlogs --suite unit --suite examples \
+	>"$results/meson-test.log" 2>&1
+tail -n 25 "$results/meson-test.log"
+junit_files=("$results/format.xml" "$RIPTIDE_BUILD/meson-logs/testlog.junit.xml")
+
+if [ "$unit_only" = 0 ]; then
+	step "integration tests (pytest, real Linux peers)"
+	/usr/bin/python3 -m pytest tests/integration -p no:cacheprovider -q -rfEs \
+		--junitxml="$results/integration.xml" 2>&1 | tail -n 30
+	junit_files+=("$results/integration.xml")
+fi
+
+step "summary"
+/usr/bin/python3 scripts/lib/junit_summary.py "${junit_files[@]}"

@@ -1,0 +1,201 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Fixtures for riptide's integration tests: network namespaces, DPDK
+processes (unique --file-prefix, page files removed afterwards) and waiting
+for interfaces. Every fixture cleans up in its teardown, which pytest runs
+even when the test fails.
+
+Run with Debian's interpreter: /usr/bin/python3 -m pytest tests/integration
+"""
+import glob
+import itertools
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("RIPTIDE_BUILD", os.path.join(ROOT, "build-asan"))
+_seq = itertools.count(1)
+
+
+def unique(prefix):
+    """A name unique to this test run, short enough for an interface (15)."""
+    return f"{prefix}{os.getpid() % 100000}{next(_seq)}"[:15]
+
+
+def run(cmd, check=True, timeout=60, **kw):
+    """Run a command (list or shell string); output captured as text."""
+    return subprocess.run(cmd, shell=isinstance(cmd, str), check=check, capture_output=True,
+                          text=True, timeout=timeout, **kw)
+
+
+def is_root():
+    return os.geteuid() == 0
+
+
+def eal_memory_args(mb=256):
+    """EAL memory flags: hugepages when the machine has them, else --no-huge."""
+    ok = run([os.path.join(ROOT, "scripts", "hugepages.sh"), "available", str(mb)],
+             check=False).returncode == 0
+    return ["-m", str(mb)] if ok else ["--no-huge", "-m", str(mb)]
+
+
+def wait_for_iface(name, netns=None, timeout=15.0):
+    """Wait until an interface exists (in the root namespace or in netns)."""
+    cmd = ["ip", "link", "show", "dev", name]
+    if netns:
+        cmd = ["ip", "-n", netns] + cmd[1:]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if run(cmd, check=False).returncode == 0:
+            return
+        time.sleep(0.05)
+    raise TimeoutError(f"interface {name} did not appear within {timeout}s")
+
+
+class Netns:
+    def __init__(self, name):
+        self.name = name
+        run(["ip", "netns", "add", name])
+        run(["ip", "-n", name, "link", "set", "lo", "up"])
+
+    def exec(self, cmd, check=True, timeout=60):
+        argv = ["ip", "netns", "exec", self.name]
+        argv += ["sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
+        return run(argv, check=check, timeout=timeout)
+
+    def popen(self, cmd, **kw):
+        argv = ["ip", "netns", "exec", self.name] + list(cmd)
+        return subprocess.Popen(argv, **kw)
+
+    def destroy(self):
+        pids = run(["ip", "netns", "pids", self.name], check=False).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), signal.SIGKILL)
+            except (ProcessLookupError, ValueError):
+                pass
+        run(["ip", "netns", "del", self.name], check=False)
+
+
+@pytest.fixture
+def netns():
+    """Factory: netns() makes a namespace; all are removed at teardown."""
+    if not is_root():
+        pytest.skip("network namespaces need root")
+    made = []
+
+    def make(prefix="rtns"):
+        ns = Netns(unique(prefix))
+        made.append(ns)
+        return ns
+
+    yield make
+    for ns in reversed(made):
+        ns.destroy()
+
+
+@pytest.fixture
+def veth():
+    """Factory: veth(ns_a, addr_a, ns_b, addr_b) joins two namespaces.
+    Deleting either namespace deletes the pair, so teardown is belt and
+    braces for pairs left in the root namespace."""
+    made = []
+
+    def make(ns_a, addr_a, ns_b, addr_b):
+        a, b = unique("rva"), unique("rvb")
+        run(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
+        made.append(a)
+        for ns, ifc, addr in ((ns_a, a, addr_a), (ns_b, b, addr_b)):
+            run(["ip", "link", "set", ifc, "netns", ns.name])
+            run(["ip", "-n", ns.name, "addr", "add", addr, "dev", ifc])
+            run(["ip", "-n", ns.name, "link", "set", ifc, "up"])
+        return a, b
+
+    yield make
+    for a in made:
+        run(["ip", "link", "del", a], check=False)
+
+
+class DpdkProcess:
+    """A DPDK program run with a unique --file-prefix; stop() ends it and
+    removes whatever it left in hugetlbfs and /var/run/dpdk."""
+
+    def __init__(self, argv, prefix, log_path):
+        self.prefix = prefix
+        self.log_path = log_path
+        self.log = open(log_path, "w+b")
+        # Line-buffered stdout, so waiting for a line works with a log file.
+        self.proc = subprocess.Popen(["stdbuf", "-oL", "-eL"] + argv, stdin=subprocess.PIPE, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+
+    def output(self):
+        self.log.flush()
+        with open(self.log_path, "rb") as f:
+            return f.read().decode(errors="replace")
+
+    def wait_for_output(self, pattern, timeout=30.0):
+        """Wait until the output contains pattern (a plain string)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if pattern in self.output():
+                return
+            if not self.alive():
+                raise RuntimeError(f"process exited before printing {pattern!r}:\n"
+                                   f"{self.output()[-3000:]}")
+            time.sleep(0.05)
+        raise TimeoutError(f"no {pattern!r} within {timeout}s:\n{self.output()[-3000:]}")
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self, stdin_line=None, sig=signal.SIGINT, timeout=20):
+        """End the process: a line on stdin (testpmd's 'press enter') or a
+        signal; SIGKILL if it does not exit in time. Returns its output."""
+        if self.proc.poll() is None:
+            try:
+                if stdin_line is not None:
+                    self.proc.stdin.write(stdin_line)
+                    self.proc.stdin.flush()
+                else:
+                    os.killpg(self.proc.pid, sig)
+                self.proc.wait(timeout=timeout)
+            except (subprocess.TimeoutExpired, BrokenPipeError, ProcessLookupError):
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.proc.wait()
+        self.cleanup_files()
+        return self.output()
+
+    def cleanup_files(self):
+        for d in glob.glob("/dev/hugepages*") + glob.glob("/mnt/huge*"):
+            for f in glob.glob(os.path.join(d, self.prefix + "map_*")):
+                os.unlink(f)
+        shutil.rmtree(os.path.join("/var/run/dpdk", self.prefix), ignore_errors=True)
+
+
+@pytest.fixture
+def dpdk_proc(tmp_path):
+    """Factory: dpdk_proc(argv_before_prefix, app_args) starts a DPDK program
+    with a unique --file-prefix (EAL args first, then '--' and app_args)."""
+    if not is_root():
+        pytest.skip("DPDK PMDs used here need root")
+    procs = []
+
+    def start(eal_argv, app_args=()):
+        prefix = unique("rtpmd")
+        argv = list(eal_argv) + [f"--file-prefix={prefix}"]
+        if app_args:
+            argv += ["--"] + list(app_args)
+        p = DpdkProcess(argv, prefix, str(tmp_path / f"{prefix}.log"))
+        procs.append(p)
+        return p
+
+    yield start
+    for p in procs:
+        p.stop(sig=signal.SIGKILL, timeout=5)
