@@ -24,7 +24,9 @@
 
 #include "ex_priv.h"
 
-RTE_DEFINE_PER_LCORE(struct ex_executor *, ex_cur);
+/* The executor this thread is running. initial-exec: one %fs-relative load,
+ * even if this library ends up in a position-independent build. */
+static __thread struct ex_executor *ex_cur __attribute__((tls_model("initial-exec")));
 
 static struct ex_executor *ex_registry[RTE_MAX_LCORE];
 
@@ -56,7 +58,7 @@ ex_config_defaults(struct ex_config *cfg)
 struct ex_executor *
 ex_current(void)
 {
-	return RTE_PER_LCORE(ex_cur);
+	return ex_cur;
 }
 
 struct ex_executor *
@@ -80,6 +82,7 @@ ex_now_ns(const struct ex_executor *ex)
 		return ex->clock(ex->clock_ctx);
 	return (uint64_t)(((unsigned __int128)(rte_rdtsc() - ex->tsc_start) * ex->tsc_mult) >> 32);
 }
+
 
 struct ex_wheel *
 ex_executor_wheel(struct ex_executor *ex)
@@ -480,7 +483,7 @@ outbox_flush_all(struct ex_executor *ex)
 static void
 remote_enqueue(struct ex_executor *dst, struct ex_task *t)
 {
-	struct ex_executor *cur = RTE_PER_LCORE(ex_cur);
+	struct ex_executor *cur = ex_cur;
 	struct ex_outbox *ob;
 
 	if (cur == NULL) {
@@ -501,7 +504,7 @@ remote_enqueue(struct ex_executor *dst, struct ex_task *t)
 static void
 wake_remote(struct ex_task *t, uint32_t gen)
 {
-	struct ex_executor *cur = RTE_PER_LCORE(ex_cur);
+	struct ex_executor *cur = ex_cur;
 	uint32_t old;
 
 	if (__atomic_load_n(&t->gen, __ATOMIC_ACQUIRE) != gen) {
@@ -518,27 +521,44 @@ wake_remote(struct ex_task *t, uint32_t gen)
 	remote_enqueue(t->owner, t);
 }
 
+/* Local wake that is not the common case: stale waker or already queued. */
+static __rte_noinline void
+wake_local_slow(struct ex_executor *ex, struct ex_task *t, uint32_t gen)
+{
+	if (t->gen != gen || !(t->state & EX_TASK_STATE_LIVE)) {
+		EX_STAT_ADD(ex, wakes_stale, 1);
+		return;
+	}
+	EX_STAT_ADD(ex, wakes_local, 1);
+	EX_STAT_ADD(ex, wakes_duplicate, 1);
+}
+
 void
 ex_waker_wake(const struct ex_waker *w)
 {
 	struct ex_task *t = w->task;
 	struct ex_executor *ex;
+	uint32_t st;
 
 	if (t == NULL)
 		return;
 	ex = t->owner;
-	if (likely(ex == RTE_PER_LCORE(ex_cur))) {
-		/* Local: no atomics. The generation and state say whether the
-		 * task this waker named is still the one in the slot. */
-		if (t->gen != w->gen || !(t->state & EX_TASK_STATE_LIVE)) {
-			EX_STAT_ADD(ex, wakes_stale, 1);
-			return;
-		}
-		EX_STAT_ADD(ex, wakes_local, 1);
-		task_schedule(ex, t);
+	if (unlikely(ex != ex_cur)) {
+		wake_remote(t, w->gen);
 		return;
 	}
-	wake_remote(t, w->gen);
+	/* Local: no atomics. One test covers "this incarnation, alive, not
+	 * yet queued"; everything else is the slow path. */
+	st = t->state;
+	if (likely(t->gen == w->gen &&
+			    (st & (EX_TASK_STATE_LIVE | EX_TASK_STATE_SCHEDULED)) ==
+					    EX_TASK_STATE_LIVE)) {
+		t->state = st | EX_TASK_STATE_SCHEDULED;
+		ready_push(ex, t);
+		EX_STAT_ADD(ex, wakes_local, 1);
+		return;
+	}
+	wake_local_slow(ex, t, w->gen);
 }
 
 /* ---- spawning and cancelling ---- */
@@ -554,7 +574,7 @@ ex_spawn_to(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *
 	if (ex == NULL || f == NULL)
 		return -EINVAL;
 	if (rte_mempool_get(ex->task_pool, &obj) != 0) {
-		struct ex_executor *cur = RTE_PER_LCORE(ex_cur);
+		struct ex_executor *cur = ex_cur;
 
 		if (cur != NULL)
 			EX_STAT_ADD(cur, spawn_failed, 1);
@@ -567,7 +587,7 @@ ex_spawn_to(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *
 		ref->task = t;
 		ref->gen = t->gen;
 	}
-	if (ex == RTE_PER_LCORE(ex_cur)) {
+	if (ex == ex_cur) {
 		task_activate(ex, t);
 		return 0;
 	}
@@ -584,7 +604,7 @@ ex_spawn_to(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *
 int
 ex_spawn(struct ex_future *f, struct ex_join_handle *jh, struct ex_task_ref *ref)
 {
-	struct ex_executor *cur = RTE_PER_LCORE(ex_cur);
+	struct ex_executor *cur = ex_cur;
 
 	if (cur == NULL)
 		return -ENODEV;
@@ -607,7 +627,7 @@ cancel_local(struct ex_executor *ex, struct ex_task *t)
 {
 	t->state |= EX_TASK_STATE_CANCELLED;
 	/* Inside its own poll: the loop drops it when the poll returns. */
-	if (!(t->state & EX_TASK_STATE_RUNNING))
+	if (t != ex->polling)
 		task_schedule(ex, t);
 }
 
@@ -623,7 +643,7 @@ ex_task_cancel(const struct ex_task_ref *ref)
 	ex = t->owner;
 	if (__atomic_load_n(&t->gen, __ATOMIC_ACQUIRE) != ref->gen)
 		return -ESRCH;
-	if (ex == RTE_PER_LCORE(ex_cur)) {
+	if (ex == ex_cur) {
 		if (!(t->state & EX_TASK_STATE_LIVE))
 			return -ESRCH;
 		cancel_local(ex, t);
@@ -661,25 +681,25 @@ run_ready(struct ex_executor *ex)
 
 		if (t == NULL)
 			break;
-		if (t->state & EX_TASK_STATE_ZOMBIE) {
-			t->state = 0;
-			rte_mempool_put(ex->task_pool, t);
-			continue;
-		}
 		t->state &= ~(uint32_t)EX_TASK_STATE_SCHEDULED;
-		if (t->state & EX_TASK_STATE_CANCELLED) {
-			task_cancel_now(ex, t);
+		if (unlikely(t->state & (EX_TASK_STATE_ZOMBIE | EX_TASK_STATE_CANCELLED))) {
+			if (t->state & EX_TASK_STATE_ZOMBIE) {
+				t->state = 0;
+				rte_mempool_put(ex->task_pool, t);
+			} else {
+				task_cancel_now(ex, t);
+			}
 			continue;
 		}
 		cx.waker.task = t;
 		cx.waker.gen = t->gen;
-		t->state |= EX_TASK_STATE_RUNNING;
+		ex->polling = t;
 		p = ex_future_poll(t->fut, &cx);
-		t->state &= ~(uint32_t)EX_TASK_STATE_RUNNING;
+		ex->polling = NULL;
 		if (p == EX_READY) {
 			EX_STAT_ADD(ex, tasks_completed, 1);
 			task_finish(ex, t, t->fut->result);
-		} else if (t->state & EX_TASK_STATE_CANCELLED) {
+		} else if (unlikely(t->state & EX_TASK_STATE_CANCELLED)) {
 			task_cancel_now(ex, t);
 		}
 	}
@@ -731,13 +751,28 @@ idle_sleep(struct ex_executor *ex)
 		nanosleep(&ts, NULL);
 }
 
+static inline uint64_t
+tsc_to_ns(const struct ex_executor *ex, uint64_t tsc)
+{
+	return (uint64_t)(((unsigned __int128)(tsc - ex->tsc_start) * ex->tsc_mult) >> 32);
+}
+
 unsigned int
 ex_run_once(struct ex_executor *ex)
 {
-	uint64_t t0 = rte_rdtsc(), t1;
-	unsigned int work, fired;
+	/* One TSC read per iteration: it closes the previous iteration's
+	 * busy/idle account and, with the default clock, is the timers' now. */
+	uint64_t t0 = rte_rdtsc();
+	unsigned int work;
 
-	RTE_PER_LCORE(ex_cur) = ex;
+	ex_cur = ex;
+	if (ex->tsc_last != 0) {
+		if (ex->last_work)
+			EX_STAT_ADD(ex, busy_cycles, t0 - ex->tsc_last);
+		else
+			EX_STAT_ADD(ex, idle_cycles, t0 - ex->tsc_last);
+	}
+	ex->tsc_last = t0;
 
 	/* 1. Reactor: NIC rx and other event sources; they wake tasks. */
 	work = run_sources(ex->sources);
@@ -746,21 +781,19 @@ ex_run_once(struct ex_executor *ex)
 	/* 3. Remote wakes, spawns and cancels from other lcores. */
 	work += drain_inbox(ex);
 	/* 4. Timers: expired ones wake their tasks for the next iteration. */
-	fired = ex_wheel_advance(&ex->wheel, ex_now_ns(ex));
-	work += fired;
+	work += ex_wheel_advance(&ex->wheel, ex->clock != NULL ? ex->clock(ex->clock_ctx) :
+								  tsc_to_ns(ex, t0));
 	/* 5. Flush: remote wakes we produced, then tx buffers. */
 	outbox_flush_all(ex);
 	work += run_sources(ex->flushers);
 
 	EX_STAT_ADD(ex, loops, 1);
-	t1 = rte_rdtsc();
+	ex->last_work = work != 0;
 	if (work != 0) {
-		EX_STAT_ADD(ex, busy_cycles, t1 - t0);
 		ex->idle_iters = 0;
 		return work;
 	}
 	/* 6. Idle policy. */
-	EX_STAT_ADD(ex, idle_cycles, t1 - t0);
 	if (ex->idle_policy == EX_IDLE_POLICY_BACKOFF && ++ex->idle_iters >= ex->idle_spins &&
 			ex->ready_head == NULL)
 		idle_sleep(ex);
@@ -805,7 +838,7 @@ ex_block_on(struct ex_executor *ex, struct ex_future *f)
 	struct ex_join_handle jh;
 	int rc;
 
-	RTE_PER_LCORE(ex_cur) = ex;
+	ex_cur = ex;
 	ex_join_handle_init(&jh);
 	rc = ex_spawn_to(ex, f, &jh, NULL);
 	if (rc != 0)
@@ -884,12 +917,12 @@ ex_tasks_free(const struct ex_executor *ex)
 void
 ex_executor_free(struct ex_executor *ex)
 {
-	struct ex_executor *prev = RTE_PER_LCORE(ex_cur);
+	struct ex_executor *prev = ex_cur;
 	struct ex_task *t;
 
 	if (ex == NULL)
 		return;
-	RTE_PER_LCORE(ex_cur) = ex;
+	ex_cur = ex;
 	/* Activate what was spawned here from elsewhere, so it is dropped too. */
 	drain_inbox(ex);
 	while (ex->live_head != NULL)
@@ -904,7 +937,7 @@ ex_executor_free(struct ex_executor *ex)
 	ex_wheel_clear(&ex->wheel);
 
 	__atomic_store_n(&ex_registry[ex->lcore_id], NULL, __ATOMIC_RELEASE);
-	RTE_PER_LCORE(ex_cur) = prev == ex ? NULL : prev;
+	ex_cur = prev == ex ? NULL : prev;
 	rte_ring_free(ex->inbox);
 	rte_mempool_free(ex->task_pool);
 	rte_free(ex->dirty);

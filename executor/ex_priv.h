@@ -16,7 +16,6 @@
 enum ex_task_state {
 	EX_TASK_STATE_LIVE = 1u << 0, /* spawned, not yet completed */
 	EX_TASK_STATE_SCHEDULED = 1u << 1, /* on the ready queue */
-	EX_TASK_STATE_RUNNING = 1u << 2, /* inside its poll */
 	EX_TASK_STATE_CANCELLED = 1u << 3, /* cancel requested; dropped at a safe point */
 	EX_TASK_STATE_ZOMBIE = 1u << 4, /* finished while still on the ready queue:
 					 * the slot is recycled when it is popped */
@@ -65,6 +64,7 @@ struct ex_executor {
 	/* Hot: the loop and the local wake path. */
 	struct ex_task *ready_head;
 	struct ex_task *ready_tail;
+	struct ex_task *polling; /* the task inside its poll, or NULL */
 	struct ex_source *sources;
 	struct ex_source *flushers;
 	uint32_t budget;
@@ -75,6 +75,8 @@ struct ex_executor {
 	void *clock_ctx;
 	uint64_t tsc_start;
 	uint64_t tsc_mult; /* ns = (tsc - start) * mult >> 32 */
+	uint64_t tsc_last; /* start of the previous iteration */
+	uint32_t last_work; /* whether the previous iteration did work */
 	struct ex_stats stats;
 
 	/* The timer wheel. */
@@ -93,8 +95,6 @@ struct ex_executor {
 	uint32_t idle_spins;
 	uint32_t idle_sleep_us;
 } __rte_cache_aligned;
-
-RTE_DECLARE_PER_LCORE(struct ex_executor *, ex_cur);
 
 /* Owner-only counter update that other lcores may read: a relaxed store is
  * a plain mov on x86, with no lock prefix, and keeps the read side race-free. */
