@@ -83,7 +83,6 @@ ex_now_ns(const struct ex_executor *ex)
 	return (uint64_t)(((unsigned __int128)(rte_rdtsc() - ex->tsc_start) * ex->tsc_mult) >> 32);
 }
 
-
 struct ex_wheel *
 ex_executor_wheel(struct ex_executor *ex)
 {
@@ -550,9 +549,8 @@ ex_waker_wake(const struct ex_waker *w)
 	/* Local: no atomics. One test covers "this incarnation, alive, not
 	 * yet queued"; everything else is the slow path. */
 	st = t->state;
-	if (likely(t->gen == w->gen &&
-			    (st & (EX_TASK_STATE_LIVE | EX_TASK_STATE_SCHEDULED)) ==
-					    EX_TASK_STATE_LIVE)) {
+	if (likely(t->gen == w->gen && (st & (EX_TASK_STATE_LIVE | EX_TASK_STATE_SCHEDULED)) ==
+						       EX_TASK_STATE_LIVE)) {
 		t->state = st | EX_TASK_STATE_SCHEDULED;
 		ready_push(ex, t);
 		EX_STAT_ADD(ex, wakes_local, 1);
@@ -781,8 +779,8 @@ ex_run_once(struct ex_executor *ex)
 	/* 3. Remote wakes, spawns and cancels from other lcores. */
 	work += drain_inbox(ex);
 	/* 4. Timers: expired ones wake their tasks for the next iteration. */
-	work += ex_wheel_advance(&ex->wheel, ex->clock != NULL ? ex->clock(ex->clock_ctx) :
-								  tsc_to_ns(ex, t0));
+	work += ex_wheel_advance(&ex->wheel,
+			ex->clock != NULL ? ex->clock(ex->clock_ctx) : tsc_to_ns(ex, t0));
 	/* 5. Flush: remote wakes we produced, then tx buffers. */
 	outbox_flush_all(ex);
 	work += run_sources(ex->flushers);
@@ -915,13 +913,11 @@ ex_tasks_free(const struct ex_executor *ex)
 /* ---- shutdown ---- */
 
 void
-ex_executor_free(struct ex_executor *ex)
+ex_executor_shutdown(struct ex_executor *ex)
 {
 	struct ex_executor *prev = ex_cur;
 	struct ex_task *t;
 
-	if (ex == NULL)
-		return;
 	ex_cur = ex;
 	/* Activate what was spawned here from elsewhere, so it is dropped too. */
 	drain_inbox(ex);
@@ -935,9 +931,18 @@ ex_executor_free(struct ex_executor *ex)
 	/* Drops may have woken tasks on other executors. */
 	outbox_flush_all(ex);
 	ex_wheel_clear(&ex->wheel);
+	ex_cur = prev;
+}
 
+void
+ex_executor_free(struct ex_executor *ex)
+{
+	if (ex == NULL)
+		return;
+	ex_executor_shutdown(ex);
 	__atomic_store_n(&ex_registry[ex->lcore_id], NULL, __ATOMIC_RELEASE);
-	ex_cur = prev == ex ? NULL : prev;
+	if (ex_cur == ex)
+		ex_cur = NULL;
 	rte_ring_free(ex->inbox);
 	rte_mempool_free(ex->task_pool);
 	rte_free(ex->dirty);

@@ -86,10 +86,18 @@ void ex_config_defaults(struct ex_config *cfg);
 struct ex_executor *ex_executor_create(unsigned int lcore_id, const struct ex_config *cfg);
 
 /**
- * Free an executor that is not running: cancel and drop every live task
- * (their join handles complete with -ECANCELED), disarm every timer, free
- * pools and rings, unregister. Call from the thread that ran it, after its
- * loop returned.
+ * Cancel and drop every task of an executor that is not running (tasks
+ * spawned onto it from elsewhere and still in its inbox included); their
+ * join handles complete with -ECANCELED, their timers are disarmed. Every
+ * task slot is then free: ex_tasks_free() equals max_tasks. Dropping may
+ * wake tasks of other executors, so shut every executor down before freeing
+ * any. Call from the thread that ran it, after its loop returned.
+ */
+void ex_executor_shutdown(struct ex_executor *ex);
+
+/**
+ * Shut the executor down (ex_executor_shutdown) if it still has tasks, then
+ * free its pools and rings and unregister it.
  */
 void ex_executor_free(struct ex_executor *ex);
 

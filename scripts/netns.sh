@@ -76,6 +76,11 @@ up)
 		esac
 	done
 	[ "$count" -ge 1 ] && [ "$count" -le 200 ] || die "up: count must be 1..200"
+	if ip netns list | awk '{print $1}' | grep -qE "^$name-[0-9]+$"; then
+		die "up: namespaces $name-* exist already; run: $0 down $name"
+	fi
+	# A half-built topology is removed, not left behind.
+	trap '"$0" down "$name" >/dev/null 2>&1' ERR
 	for k in $(seq 1 "$count"); do
 		ns="$name-$k"
 		host="$name-$k-h"

@@ -271,6 +271,11 @@ TEST(ExecutorShutdown, PendingTasksAndTimers_AllReleased)
 	ex_run_once(ex); // takes the spawns in from the inbox
 	ex_run_once(ex); // polls them: each arms its timer
 	EXPECT_EQ(ex_executor_wheel(ex)->armed, 8u);
+	EXPECT_EQ(ex_tasks_live(ex), 8u);
+	ex_executor_shutdown(ex);
+	EXPECT_EQ(ex_tasks_live(ex), 0u);
+	EXPECT_EQ(ex_tasks_free(ex), cfg.max_tasks) << "every task slot is back in the pool";
+	EXPECT_EQ(ex_executor_wheel(ex)->armed, 0u);
 	ex_executor_free(ex);
 	for (int i = 0; i < 8; i++) {
 		EXPECT_TRUE(ex_join_handle_done(&jh[i]));
@@ -440,6 +445,26 @@ TEST_F(TwoLcoreTest, RemoteCancel_JoinGetsECANCELED)
 	ASSERT_TRUE(RunUntil([&] { return ex_join_handle_done(&jh); }));
 	EXPECT_EQ(jh.result, -ECANCELED);
 	EXPECT_EQ(__atomic_load_n(&g.drops, __ATOMIC_ACQUIRE), 1);
+}
+
+TEST_F(TwoLcoreTest, Shutdown_SpawnedFromElsewhereNotYetRun_Dropped)
+{
+	struct ut_gate g;
+	struct ex_join_handle jh;
+	ut_gate_init(&g);
+	ex_join_handle_init(&jh);
+	ex_stop(remote);
+	ASSERT_EQ(rte_eal_wait_lcore(worker), 0);
+	// The remote loop is stopped: this spawn waits in its inbox.
+	ASSERT_EQ(ex_spawn_on(worker, &g.base, &jh, nullptr), 0);
+	Run(1); // our outbox flush delivers it to the inbox
+	ex_executor_shutdown(remote);
+	EXPECT_TRUE(ex_join_handle_done(&jh));
+	EXPECT_EQ(jh.result, -ECANCELED);
+	EXPECT_EQ(g.polls, 0);
+	EXPECT_EQ(g.drops, 1);
+	EXPECT_EQ(ex_tasks_free(remote), 256u);
+	ASSERT_EQ(rte_eal_remote_launch(run_executor, remote, worker), 0);
 }
 
 TEST_F(TwoLcoreTest, StopAll_StopsEveryLoop)
