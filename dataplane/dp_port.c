@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_port.c - port setup with offload negotiation and symmetric RSS.
+ * Main lcore, before and after the loops run.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "dp_port.h"
+#include "dp_rss.h"
+
+void
+dp_port_config_defaults(struct dp_port_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->nb_queues = 1;
+	cfg->nb_rxd = 1024;
+	cfg->nb_txd = 1024;
+	cfg->promisc = true;
+	cfg->rss = true;
+	cfg->want_csum = true;
+	cfg->want_multiseg = true;
+	cfg->nb_mbufs = 8191;
+}
+
+struct rte_mempool *
+dp_mbuf_pool(int socket, uint32_t nb_mbufs)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+	struct rte_mempool *mp;
+
+	if (socket < 0)
+		socket = 0;
+	snprintf(name, sizeof(name), "dp_mbufs_%d", socket);
+	mp = rte_mempool_lookup(name);
+	if (mp != NULL)
+		return mp;
+	return rte_pktmbuf_pool_create(name, nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+}
+
+int
+dp_port_by_name(const char *name, uint16_t *port_id)
+{
+	return rte_eth_dev_get_port_by_name(name, port_id) == 0 ? 0 : -ENODEV;
+}
+
+static void
+negotiate_offloads(struct dp_port *p, const struct rte_eth_dev_info *info,
+		const struct dp_port_config *cfg, struct rte_eth_conf *conf)
+{
+	const uint64_t csum_tx = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+				 RTE_ETH_TX_OFFLOAD_TCP_CKSUM;
+	const uint64_t csum_rx = RTE_ETH_RX_OFFLOAD_IPV4_CKSUM | RTE_ETH_RX_OFFLOAD_UDP_CKSUM |
+				 RTE_ETH_RX_OFFLOAD_TCP_CKSUM;
+
+	/* Ask only for what the PMD reports; the rest is done in software. */
+	if (cfg->want_csum) {
+		conf->txmode.offloads |= info->tx_offload_capa & csum_tx;
+		conf->rxmode.offloads |= info->rx_offload_capa & csum_rx;
+	}
+	if (cfg->want_multiseg)
+		conf->txmode.offloads |= info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	p->tx_offloads = conf->txmode.offloads;
+	p->rx_offloads = conf->rxmode.offloads;
+}
+
+static void
+configure_rss(struct dp_port *p, const struct rte_eth_dev_info *info,
+		const struct dp_port_config *cfg, struct rte_eth_conf *conf)
+{
+	static uint8_t key[DP_RSS_KEY_LEN];
+	uint64_t hf = (RTE_ETH_RSS_IP | RTE_ETH_RSS_TCP | RTE_ETH_RSS_UDP) &
+		      info->flow_type_rss_offloads;
+
+	if (!cfg->rss || cfg->nb_queues < 2 || hf == 0)
+		return;
+	memcpy(key, dp_rss_symmetric_key, sizeof(key));
+	conf->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf->rx_adv_conf.rss_conf.rss_key = key;
+	conf->rx_adv_conf.rss_conf.rss_key_len = sizeof(key);
+	conf->rx_adv_conf.rss_conf.rss_hf = hf;
+	p->rss = true;
+}
+
+/* Read back the redirection table so dp_rss_queue() is exact. */
+static void
+read_reta(struct dp_port *p, const struct rte_eth_dev_info *info)
+{
+	struct rte_eth_rss_reta_entry64 conf[DP_RETA_MAX / RTE_ETH_RETA_GROUP_SIZE];
+	uint16_t i, n = info->reta_size;
+
+	if (!p->rss || n == 0 || n > DP_RETA_MAX || (n & (n - 1)) != 0) {
+		p->rss = p->rss && n == 0 ? false : p->rss;
+		p->reta_size = 0;
+		return;
+	}
+	memset(conf, 0, sizeof(conf));
+	for (i = 0; i < n / RTE_ETH_RETA_GROUP_SIZE; i++)
+		conf[i].mask = UINT64_MAX;
+	if (rte_eth_dev_rss_reta_query(p->port_id, conf, n) != 0) {
+		/* PMDs without a query fill the table round robin. */
+		for (i = 0; i < n; i++)
+			p->reta[i] = i % p->nb_queues;
+	} else {
+		for (i = 0; i < n; i++)
+			p->reta[i] = conf[i / RTE_ETH_RETA_GROUP_SIZE]
+						     .reta[i % RTE_ETH_RETA_GROUP_SIZE];
+	}
+	p->reta_size = n;
+}
+
+int
+dp_port_init(struct dp_port *p, uint16_t port_id, const struct dp_port_config *cfg)
+{
+	struct rte_eth_conf conf;
+	struct rte_eth_dev_info info;
+	struct rte_eth_txconf txconf;
+	uint16_t nb_rxd, nb_txd, q;
+	int rc;
+
+	if (p == NULL || cfg == NULL || cfg->nb_queues == 0)
+		return -EINVAL;
+	if (!rte_eth_dev_is_valid_port(port_id))
+		return -ENODEV;
+	memset(p, 0, sizeof(*p));
+	p->port_id = port_id;
+	p->nb_queues = cfg->nb_queues;
+	rc = rte_eth_dev_info_get(port_id, &info);
+	if (rc != 0)
+		return rc;
+	if (cfg->nb_queues > info.max_rx_queues || cfg->nb_queues > info.max_tx_queues)
+		return -EINVAL;
+	rte_eth_dev_get_name_by_port(port_id, p->name);
+	p->socket = rte_eth_dev_socket_id(port_id);
+	if (p->socket < 0)
+		p->socket = (int)rte_socket_id();
+	p->pool = cfg->pool != NULL ? cfg->pool : dp_mbuf_pool(p->socket, cfg->nb_mbufs);
+	if (p->pool == NULL)
+		return -ENOMEM;
+
+	memset(&conf, 0, sizeof(conf));
+	negotiate_offloads(p, &info, cfg, &conf);
+	configure_rss(p, &info, cfg, &conf);
+	rc = rte_eth_dev_configure(port_id, cfg->nb_queues, cfg->nb_queues, &conf);
+	if (rc != 0)
+		return rc;
+	nb_rxd = cfg->nb_rxd;
+	nb_txd = cfg->nb_txd;
+	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
+	if (rc != 0)
+		return rc;
+	if (cfg->mtu != 0 && (rc = rte_eth_dev_set_mtu(port_id, cfg->mtu)) != 0)
+		return rc;
+	txconf = info.default_txconf;
+	txconf.offloads = conf.txmode.offloads;
+	for (q = 0; q < cfg->nb_queues; q++) {
+		rc = rte_eth_rx_queue_setup(
+				port_id, q, nb_rxd, (unsigned int)p->socket, NULL, p->pool);
+		if (rc != 0)
+			return rc;
+		rc = rte_eth_tx_queue_setup(port_id, q, nb_txd, (unsigned int)p->socket, &txconf);
+		if (rc != 0)
+			return rc;
+	}
+	rc = rte_eth_dev_start(port_id);
+	if (rc != 0)
+		return rc;
+	p->started = true;
+	if (cfg->promisc)
+		rte_eth_promiscuous_enable(port_id); /* not every PMD has it; fine */
+	read_reta(p, &info);
+	return 0;
+}
+
+int
+dp_port_wait_link(const struct dp_port *p, uint32_t timeout_ms, struct rte_eth_link *link)
+{
+	struct rte_eth_link l;
+	uint64_t deadline = rte_get_timer_cycles() + rte_get_timer_hz() / 1000 * timeout_ms;
+	int rc;
+
+	for (;;) {
+		memset(&l, 0, sizeof(l));
+		rc = rte_eth_link_get_nowait(p->port_id, &l);
+		if (rc != 0)
+			return rc;
+		if (link != NULL)
+			*link = l;
+		if (l.link_status == RTE_ETH_LINK_UP)
+			return 0;
+		if (rte_get_timer_cycles() >= deadline)
+			return -ETIMEDOUT;
+		rte_delay_ms(10);
+	}
+}
+
+int
+dp_port_xstats_print(const struct dp_port *p, FILE *out)
+{
+	struct rte_eth_xstat *xs;
+	struct rte_eth_xstat_name *names;
+	int n, i, printed = 0;
+
+	n = rte_eth_xstats_get(p->port_id, NULL, 0);
+	if (n <= 0)
+		return n;
+	xs = calloc((size_t)n, sizeof(*xs));
+	names = calloc((size_t)n, sizeof(*names));
+	if (xs == NULL || names == NULL) {
+		free(xs);
+		free(names);
+		return -ENOMEM;
+	}
+	if (rte_eth_xstats_get(p->port_id, xs, (unsigned int)n) == n &&
+			rte_eth_xstats_get_names(p->port_id, names, (unsigned int)n) == n) {
+		for (i = 0; i < n; i++) {
+			if (xs[i].value == 0)
+				continue;
+			fprintf(out, "  %s.%s: %" PRIu64 "\n", p->name, names[i].name, xs[i].value);
+			printed++;
+		}
+	}
+	free(xs);
+	free(names);
+	return printed;
+}
+
+void
+dp_port_close(struct dp_port *p)
+{
+	if (p == NULL || !rte_eth_dev_is_valid_port(p->port_id))
+		return;
+	if (p->started)
+		rte_eth_dev_stop(p->port_id);
+	p->started = false;
+	rte_eth_dev_close(p->port_id);
+}

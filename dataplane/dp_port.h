@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_port.h - ports for any PMD (vdev or PCI): queues, mempools, offload
+ * negotiation, RSS with a symmetric key, MTU, promiscuous mode, link wait,
+ * xstats, stop and close.
+ *
+ * One rx/tx queue pair per lcore that uses the port. Offloads are requested
+ * only when the PMD reports them; dp_port_tx_offload() tells the stack which
+ * checksums it must compute in software. RSS is configured with a symmetric
+ * key (both directions of a flow hash alike) when the port has more than one
+ * queue and the PMD supports it; dp_rss.h computes, in software, the queue a
+ * tuple lands on.
+ *
+ * Lcore: configure and close from the main lcore, before/after the loops run.
+ */
+#ifndef RIPTIDE_DP_PORT_H
+#define RIPTIDE_DP_PORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rte_mempool;
+struct rte_eth_link;
+
+#define DP_RETA_MAX 512
+
+/** Port configuration; start from dp_port_config_defaults(). */
+struct dp_port_config {
+	uint16_t nb_queues; /**< rx/tx queue pairs; default 1 */
+	uint16_t nb_rxd; /**< rx descriptors per queue; default 1024 */
+	uint16_t nb_txd; /**< tx descriptors per queue; default 1024 */
+	uint16_t mtu; /**< 0: keep the PMD's */
+	bool promisc; /**< default true */
+	bool rss; /**< symmetric RSS when nb_queues > 1; default true */
+	bool want_csum; /**< request checksum offloads when offered; default true */
+	bool want_multiseg; /**< request multi-segment tx when offered; default true */
+	uint32_t nb_mbufs; /**< pool size when the port makes its pool; default 8191 */
+	struct rte_mempool *pool; /**< NULL: the shared pool of the port's socket */
+};
+
+void dp_port_config_defaults(struct dp_port_config *cfg);
+
+/** A configured and started port. */
+struct dp_port {
+	uint16_t port_id;
+	uint16_t nb_queues;
+	int socket;
+	struct rte_mempool *pool;
+	uint64_t rx_offloads; /**< negotiated RTE_ETH_RX_OFFLOAD_* */
+	uint64_t tx_offloads; /**< negotiated RTE_ETH_TX_OFFLOAD_* */
+	bool rss; /**< RSS on, with the symmetric key */
+	uint16_t reta_size; /**< 0 when the PMD has no RSS */
+	uint16_t reta[DP_RETA_MAX];
+	char name[64];
+	bool started;
+};
+
+/**
+ * Configure, set up queues and start a port.
+ * @return 0, or -errno: -ENODEV (no such port), -EINVAL (bad config, e.g.
+ *         more queues than the PMD has), -ENOMEM (pool), or the PMD's error.
+ *         On error the port is left stopped and nothing is leaked.
+ */
+int dp_port_init(struct dp_port *p, uint16_t port_id, const struct dp_port_config *cfg);
+
+/** Find a port by its device name (e.g. "net_null0"); -ENODEV if none. */
+int dp_port_by_name(const char *name, uint16_t *port_id);
+
+/**
+ * Wait up to timeout_ms for link up. @return 0 (up), -ETIMEDOUT, or -errno.
+ * link may be NULL.
+ */
+int dp_port_wait_link(const struct dp_port *p, uint32_t timeout_ms, struct rte_eth_link *link);
+
+/** True if the negotiated tx offloads include all of flags. */
+static inline bool
+dp_port_tx_offload(const struct dp_port *p, uint64_t flags)
+{
+	return (p->tx_offloads & flags) == flags;
+}
+
+/** Print non-zero extended statistics. @return count printed or -errno. */
+int dp_port_xstats_print(const struct dp_port *p, FILE *out);
+
+/** Stop and close the port. Mbufs held by its queues go back to the pool. */
+void dp_port_close(struct dp_port *p);
+
+/**
+ * The shared mbuf pool of a NUMA socket, made on first use with nb_mbufs
+ * mbufs (RTE_MBUF_DEFAULT_BUF_SIZE, a per-lcore cache of 256).
+ * @return the pool, or NULL with rte_errno set.
+ */
+struct rte_mempool *dp_mbuf_pool(int socket, uint32_t nb_mbufs);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RIPTIDE_DP_PORT_H */

@@ -1,0 +1,530 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_stream.c - rx/tx queues and rings as streams and sinks of bursts, and
+ * the in-place stages. Each object runs on the lcore of its executor.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp_stream.h"
+
+void
+dp_burst_free(struct dp_burst *b)
+{
+	if (b->n != 0)
+		rte_pktmbuf_free_bulk(b->pkts, b->n);
+	b->n = 0;
+}
+
+void
+dp_burst_release(union ex_item item, void *arg)
+{
+	(void)arg;
+	dp_burst_free(item.ptr);
+}
+
+static inline void
+wake_waiter(bool *waiting, struct ex_waker *w)
+{
+	if (*waiting) {
+		*waiting = false;
+		ex_waker_wake(w);
+	}
+}
+
+/* ---- rx queue ---- */
+
+static inline uint16_t
+rx_fill(struct dp_rx_stream *s)
+{
+	uint16_t n = rte_eth_rx_burst(s->port, s->queue, s->burst.pkts, DP_BURST_MAX);
+
+	s->burst.n = n;
+	if (n != 0) {
+		s->stats.pkts += n;
+		s->stats.bursts++;
+	}
+	return n;
+}
+
+static enum ex_next
+rx_poll_next(struct ex_stream *st, struct ex_context *cx, union ex_item *out)
+{
+	struct dp_rx_stream *s = EX_CONTAINER_OF(st, struct dp_rx_stream, base);
+
+	if (s->burst.n != 0 || rx_fill(s) != 0) {
+		s->waiting = false;
+		out->ptr = &s->burst;
+		return EX_NEXT_ITEM;
+	}
+	s->waiter = cx->waker;
+	s->waiting = true;
+	return EX_NEXT_PENDING;
+}
+
+/* Reactor source: poll the queue only while someone waits for it. */
+static unsigned int
+rx_source(struct ex_source *src)
+{
+	struct dp_rx_stream *s = EX_CONTAINER_OF(src, struct dp_rx_stream, src);
+	uint16_t n;
+
+	if (!s->waiting || s->burst.n != 0)
+		return 0;
+	n = rx_fill(s);
+	if (n != 0)
+		wake_waiter(&s->waiting, &s->waiter);
+	return n;
+}
+
+static void
+rx_drop(struct ex_stream *st)
+{
+	struct dp_rx_stream *s = EX_CONTAINER_OF(st, struct dp_rx_stream, base);
+
+	s->waiting = false;
+	dp_burst_free(&s->burst);
+}
+
+static const struct ex_stream_ops rx_ops = {
+	.poll_next = rx_poll_next, .drop = rx_drop, .name = "rx_queue"
+};
+
+void
+dp_rx_stream_init(struct dp_rx_stream *s, struct ex_executor *ex, uint16_t port, uint16_t queue)
+{
+	memset(s, 0, sizeof(*s));
+	s->base.ops = &rx_ops;
+	s->ex = ex;
+	s->port = port;
+	s->queue = queue;
+	s->src.fn = rx_source;
+	s->src.name = "rx_queue";
+	ex_register_source(ex, &s->src);
+}
+
+void
+dp_rx_stream_fini(struct dp_rx_stream *s)
+{
+	ex_unregister(s->ex, &s->src);
+	rx_drop(&s->base);
+}
+
+/* ---- tx queue ---- */
+
+uint16_t
+dp_tx_sink_flush(struct dp_tx_sink *k)
+{
+	uint16_t sent;
+
+	if (k->n == 0)
+		return 0;
+	sent = rte_eth_tx_burst(k->port, k->queue, k->buf, k->n);
+	k->stats.pkts += sent;
+	k->stats.bursts++;
+	if (unlikely(sent < k->n)) {
+		/* The PMD refused the rest: free and count, as l2fwd does. */
+		rte_pktmbuf_free_bulk(&k->buf[sent], k->n - sent);
+		k->stats.dropped += k->n - sent;
+	}
+	k->n = 0;
+	return sent;
+}
+
+static enum ex_poll
+tx_poll_ready(struct ex_sink *sk, struct ex_context *cx)
+{
+	(void)sk;
+	(void)cx;
+	return EX_READY; /* the buffer makes room by sending, never by waiting */
+}
+
+static int
+tx_start_send(struct ex_sink *sk, union ex_item item)
+{
+	struct dp_tx_sink *k = EX_CONTAINER_OF(sk, struct dp_tx_sink, base);
+	struct dp_burst *b = item.ptr;
+
+	if (k->n + b->n > DP_TX_BUF)
+		dp_tx_sink_flush(k);
+	memcpy(&k->buf[k->n], b->pkts, sizeof(b->pkts[0]) * b->n);
+	k->n += b->n;
+	b->n = 0;
+	if (k->n >= DP_BURST_MAX)
+		dp_tx_sink_flush(k);
+	return 0;
+}
+
+static enum ex_poll
+tx_poll_flush(struct ex_sink *sk, struct ex_context *cx)
+{
+	(void)cx;
+	dp_tx_sink_flush(EX_CONTAINER_OF(sk, struct dp_tx_sink, base));
+	return EX_READY;
+}
+
+static unsigned int
+tx_flush_source(struct ex_source *src)
+{
+	return dp_tx_sink_flush(EX_CONTAINER_OF(src, struct dp_tx_sink, flush_src));
+}
+
+static const struct ex_sink_ops tx_ops = {
+	.poll_ready = tx_poll_ready,
+	.start_send = tx_start_send,
+	.poll_flush = tx_poll_flush,
+	.poll_close = tx_poll_flush,
+	.name = "tx_queue",
+};
+
+void
+dp_tx_sink_init(struct dp_tx_sink *k, struct ex_executor *ex, uint16_t port, uint16_t queue)
+{
+	memset(k, 0, sizeof(*k));
+	k->base.ops = &tx_ops;
+	k->ex = ex;
+	k->port = port;
+	k->queue = queue;
+	k->flush_src.fn = tx_flush_source;
+	k->flush_src.name = "tx_queue";
+	ex_register_flush(ex, &k->flush_src);
+}
+
+void
+dp_tx_sink_fini(struct dp_tx_sink *k)
+{
+	dp_tx_sink_flush(k);
+	ex_unregister(k->ex, &k->flush_src);
+}
+
+/* ---- ring stream ---- */
+
+static inline unsigned int
+ring_fill(struct dp_ring_stream *s)
+{
+	unsigned int n =
+			rte_ring_dequeue_burst(s->ring, (void **)s->burst.pkts, DP_BURST_MAX, NULL);
+
+	s->burst.n = (uint16_t)n;
+	if (n != 0) {
+		s->stats.pkts += n;
+		s->stats.bursts++;
+	}
+	return n;
+}
+
+static enum ex_next
+ring_poll_next(struct ex_stream *st, struct ex_context *cx, union ex_item *out)
+{
+	struct dp_ring_stream *s = EX_CONTAINER_OF(st, struct dp_ring_stream, base);
+
+	if (s->burst.n != 0 || ring_fill(s) != 0) {
+		s->waiting = false;
+		out->ptr = &s->burst;
+		return EX_NEXT_ITEM;
+	}
+	s->waiter = cx->waker;
+	s->waiting = true;
+	return EX_NEXT_PENDING;
+}
+
+static unsigned int
+ring_source(struct ex_source *src)
+{
+	struct dp_ring_stream *s = EX_CONTAINER_OF(src, struct dp_ring_stream, src);
+	unsigned int n;
+
+	if (!s->waiting || s->burst.n != 0)
+		return 0;
+	n = ring_fill(s);
+	if (n != 0)
+		wake_waiter(&s->waiting, &s->waiter);
+	return n;
+}
+
+static void
+ring_stream_drop(struct ex_stream *st)
+{
+	struct dp_ring_stream *s = EX_CONTAINER_OF(st, struct dp_ring_stream, base);
+
+	s->waiting = false;
+	dp_burst_free(&s->burst);
+}
+
+static const struct ex_stream_ops ring_stream_ops = {
+	.poll_next = ring_poll_next,
+	.drop = ring_stream_drop,
+	.name = "ring_rx",
+};
+
+void
+dp_ring_stream_init(struct dp_ring_stream *s, struct ex_executor *ex, struct rte_ring *r)
+{
+	memset(s, 0, sizeof(*s));
+	s->base.ops = &ring_stream_ops;
+	s->ex = ex;
+	s->ring = r;
+	s->src.fn = ring_source;
+	s->src.name = "ring_rx";
+	ex_register_source(ex, &s->src);
+}
+
+void
+dp_ring_stream_fini(struct dp_ring_stream *s)
+{
+	ex_unregister(s->ex, &s->src);
+	ring_stream_drop(&s->base);
+}
+
+/* ---- ring sink ---- */
+
+static enum ex_poll
+ring_poll_ready(struct ex_sink *sk, struct ex_context *cx)
+{
+	struct dp_ring_sink *k = EX_CONTAINER_OF(sk, struct dp_ring_sink, base);
+
+	if (rte_ring_free_count(k->ring) >= DP_BURST_MAX)
+		return EX_READY;
+	/* Full: the consumer is another lcore; our source re-checks each
+	 * iteration and wakes us when there is room (backpressure). */
+	k->waiter = cx->waker;
+	k->waiting = true;
+	return EX_PENDING;
+}
+
+static int
+ring_start_send(struct ex_sink *sk, union ex_item item)
+{
+	struct dp_ring_sink *k = EX_CONTAINER_OF(sk, struct dp_ring_sink, base);
+	struct dp_burst *b = item.ptr;
+	unsigned int n;
+
+	n = rte_ring_enqueue_burst(k->ring, (void **)b->pkts, b->n, NULL);
+	k->stats.pkts += n;
+	k->stats.bursts++;
+	if (unlikely(n < b->n)) {
+		/* Only when start_send came without a READY poll_ready. */
+		rte_pktmbuf_free_bulk(&b->pkts[n], b->n - n);
+		k->stats.dropped += b->n - n;
+	}
+	b->n = 0;
+	return 0;
+}
+
+static enum ex_poll
+ring_poll_flush(struct ex_sink *sk, struct ex_context *cx)
+{
+	(void)sk;
+	(void)cx;
+	return EX_READY; /* enqueue publishes at once */
+}
+
+static unsigned int
+ring_sink_source(struct ex_source *src)
+{
+	struct dp_ring_sink *k = EX_CONTAINER_OF(src, struct dp_ring_sink, src);
+
+	if (k->waiting && rte_ring_free_count(k->ring) >= DP_BURST_MAX) {
+		wake_waiter(&k->waiting, &k->waiter);
+		return 1;
+	}
+	return 0;
+}
+
+static const struct ex_sink_ops ring_sink_ops = {
+	.poll_ready = ring_poll_ready,
+	.start_send = ring_start_send,
+	.poll_flush = ring_poll_flush,
+	.poll_close = ring_poll_flush,
+	.name = "ring_tx",
+};
+
+void
+dp_ring_sink_init(struct dp_ring_sink *k, struct ex_executor *ex, struct rte_ring *r)
+{
+	memset(k, 0, sizeof(*k));
+	k->base.ops = &ring_sink_ops;
+	k->ex = ex;
+	k->ring = r;
+	k->src.fn = ring_sink_source;
+	k->src.name = "ring_tx";
+	ex_register_source(ex, &k->src);
+}
+
+void
+dp_ring_sink_fini(struct dp_ring_sink *k)
+{
+	ex_unregister(k->ex, &k->src);
+	k->waiting = false;
+}
+
+/* ---- map / filter ---- */
+
+static enum ex_next
+map_poll_next(struct ex_stream *st, struct ex_context *cx, union ex_item *out)
+{
+	struct dp_burst_map *m = EX_CONTAINER_OF(st, struct dp_burst_map, base);
+	unsigned int rounds;
+
+	for (rounds = 0; rounds < 8; rounds++) {
+		enum ex_next r = ex_stream_poll_next(m->inner, cx, out);
+		struct dp_burst *b;
+		uint16_t i, kept = 0;
+
+		if (r != EX_NEXT_ITEM) {
+			if (r == EX_NEXT_END)
+				st->error = m->inner->error;
+			return r;
+		}
+		b = out->ptr;
+		for (i = 0; i < b->n; i++) {
+			struct rte_mbuf *pkt = b->pkts[i];
+
+			if (m->fn(pkt, m->arg) < 0) {
+				rte_pktmbuf_free(pkt);
+				m->stats.dropped++;
+			} else {
+				b->pkts[kept++] = pkt; /* compact in place */
+			}
+		}
+		b->n = kept;
+		m->stats.pkts += kept;
+		if (kept != 0) {
+			m->stats.bursts++;
+			return EX_NEXT_ITEM;
+		}
+	}
+	/* Everything filtered for a while: let others run. */
+	ex_waker_wake(&cx->waker);
+	return EX_NEXT_PENDING;
+}
+
+static void
+map_drop(struct ex_stream *st)
+{
+	ex_stream_drop(EX_CONTAINER_OF(st, struct dp_burst_map, base)->inner);
+}
+
+static const struct ex_stream_ops map_ops = {
+	.poll_next = map_poll_next, .drop = map_drop, .name = "burst_map"
+};
+
+void
+dp_burst_map_init(struct dp_burst_map *m, struct ex_stream *inner, dp_pkt_fn *fn, void *arg)
+{
+	memset(m, 0, sizeof(*m));
+	m->base.ops = &map_ops;
+	m->inner = inner;
+	m->fn = fn;
+	m->arg = arg;
+}
+
+/* ---- classify ---- */
+
+/* Hand every non-empty per-output burst to its sink; PENDING if one is full. */
+static enum ex_poll
+classify_push(struct dp_classify *c, struct ex_context *cx)
+{
+	uint16_t o;
+
+	for (o = 0; o < c->nb_out; o++) {
+		struct ex_sink *k = c->out[o];
+		union ex_item it;
+
+		if (c->pending[o].n == 0)
+			continue;
+		if (k->ops->poll_ready(k, cx) == EX_PENDING)
+			return EX_PENDING;
+		it.ptr = &c->pending[o];
+		if (k->error < 0 || k->ops->start_send(k, it) < 0) {
+			c->stats.dropped += c->pending[o].n;
+			dp_burst_free(&c->pending[o]);
+		}
+	}
+	return EX_READY;
+}
+
+static enum ex_poll
+classify_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct dp_classify *c = EX_CONTAINER_OF(f, struct dp_classify, base);
+	unsigned int rounds;
+	uint16_t o;
+
+	for (rounds = 0; rounds < 64; rounds++) {
+		union ex_item it;
+		struct dp_burst *b;
+		uint16_t i;
+
+		if (classify_push(c, cx) == EX_PENDING)
+			return EX_PENDING; /* backpressure: read no more */
+		switch (ex_stream_poll_next(c->in, cx, &it)) {
+		case EX_NEXT_PENDING:
+			return EX_PENDING;
+		case EX_NEXT_END:
+			f->result = c->in->error;
+			for (o = 0; o < c->nb_out; o++)
+				c->out[o]->ops->poll_flush(c->out[o], cx);
+			return EX_READY;
+		case EX_NEXT_ITEM:
+			break;
+		}
+		b = it.ptr;
+		for (i = 0; i < b->n; i++) {
+			struct rte_mbuf *m = b->pkts[i];
+			int k = c->fn(m, c->arg);
+
+			if (k < 0 || k >= c->nb_out) {
+				rte_pktmbuf_free(m);
+				c->stats.dropped++;
+				continue;
+			}
+			/* Each input burst holds at most DP_BURST_MAX packets and
+			 * pending bursts were emptied by classify_push. */
+			c->pending[k].pkts[c->pending[k].n++] = m;
+			c->stats.pkts++;
+		}
+		b->n = 0;
+	}
+	ex_waker_wake(&cx->waker); /* stay fair */
+	return EX_PENDING;
+}
+
+static void
+classify_drop(struct ex_future *f)
+{
+	struct dp_classify *c = EX_CONTAINER_OF(f, struct dp_classify, base);
+	uint16_t o;
+
+	for (o = 0; o < c->nb_out; o++)
+		dp_burst_free(&c->pending[o]);
+}
+
+static const struct ex_future_ops classify_ops = {
+	.poll = classify_poll,
+	.drop = classify_drop,
+	.name = "classify",
+};
+
+int
+dp_classify_init(struct dp_classify *c, struct ex_stream *in, struct ex_sink **out, uint16_t nb_out,
+		dp_classify_fn *fn, void *arg)
+{
+	uint16_t o;
+
+	if (nb_out == 0 || nb_out > DP_CLASSIFY_MAX)
+		return -EINVAL;
+	memset(c, 0, sizeof(*c));
+	ex_future_init(&c->base, &classify_ops);
+	c->in = in;
+	for (o = 0; o < nb_out; o++)
+		c->out[o] = out[o];
+	c->nb_out = nb_out;
+	c->fn = fn;
+	c->arg = arg;
+	return 0;
+}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_stream.h - packet streams and sinks: rx queues, tx queues and rings as
+ * executor streams and sinks of mbuf bursts, and pipeline stages that work
+ * on bursts in place.
+ *
+ * Items are bursts (struct dp_burst *, in item.ptr). A stream lends its
+ * burst: the consumer takes the mbufs out (and sets n = 0) before it polls
+ * the stream again; a burst left non-empty is yielded again. A sink's
+ * start_send takes every mbuf of the burst and empties it. The same mbuf
+ * pointers travel from rx to tx: nothing is copied or allocated per packet.
+ *
+ * - dp_rx_stream: a reactor source polls rte_eth_rx_burst while a consumer
+ *   waits, and wakes it; poll_next also tries the queue directly.
+ * - dp_tx_sink: buffers, sends when a burst is full and at the end of each
+ *   loop iteration (a flush source); what the PMD refuses is freed and
+ *   counted, never retried behind the caller's back.
+ * - dp_ring_stream / dp_ring_sink: an rte_ring between stages on two lcores;
+ *   the sink waits (PENDING) while the ring is full.
+ * - dp_burst_map / dp_burst_filter: per-packet map and filter, in place.
+ * - dp_classify: one stream into up to DP_CLASSIFY_MAX sinks.
+ *
+ * Lcore: each object is used by one lcore (rings join two).
+ */
+#ifndef RIPTIDE_DP_STREAM_H
+#define RIPTIDE_DP_STREAM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "ex_executor.h"
+#include "ex_stream.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rte_mbuf;
+struct rte_ring;
+
+#define DP_BURST_MAX 32
+
+/** A burst of packets; the unit every packet stream yields. */
+struct dp_burst {
+	uint16_t n;
+	struct rte_mbuf *pkts[DP_BURST_MAX];
+};
+
+/** Free every mbuf of a burst and empty it. */
+void dp_burst_free(struct dp_burst *b);
+
+/** ex_item_release_fn for bursts (forward's release): frees the burst. */
+void dp_burst_release(union ex_item item, void *arg);
+
+/** Counters of one stream or sink; plain, owner-written. */
+struct dp_stream_stats {
+	uint64_t pkts; /**< packets through */
+	uint64_t bursts; /**< non-empty bursts */
+	uint64_t dropped; /**< refused by the PMD / ring, or filtered, then freed */
+};
+
+/* ---- rx queue ---- */
+
+struct dp_rx_stream {
+	struct ex_stream base;
+	struct ex_source src;
+	struct ex_executor *ex;
+	uint16_t port;
+	uint16_t queue;
+	bool waiting;
+	struct ex_waker waiter;
+	struct dp_burst burst;
+	struct dp_stream_stats stats;
+};
+
+/** Make an rx stream over (port, queue) and register its source on ex. */
+void dp_rx_stream_init(
+		struct dp_rx_stream *s, struct ex_executor *ex, uint16_t port, uint16_t queue);
+
+/** Unregister, free what it still holds. */
+void dp_rx_stream_fini(struct dp_rx_stream *s);
+
+/* ---- tx queue ---- */
+
+#define DP_TX_BUF (2 * DP_BURST_MAX)
+
+struct dp_tx_sink {
+	struct ex_sink base;
+	struct ex_source flush_src;
+	struct ex_executor *ex;
+	uint16_t port;
+	uint16_t queue;
+	uint16_t n;
+	struct rte_mbuf *buf[DP_TX_BUF];
+	struct dp_stream_stats stats;
+};
+
+/** Make a tx sink over (port, queue); its flush runs at loop step 5 of ex. */
+void dp_tx_sink_init(struct dp_tx_sink *k, struct ex_executor *ex, uint16_t port, uint16_t queue);
+
+/** Send what is buffered now. @return packets the PMD took. */
+uint16_t dp_tx_sink_flush(struct dp_tx_sink *k);
+
+/** Flush, unregister. */
+void dp_tx_sink_fini(struct dp_tx_sink *k);
+
+/* ---- ring ---- */
+
+struct dp_ring_stream {
+	struct ex_stream base;
+	struct ex_source src;
+	struct ex_executor *ex;
+	struct rte_ring *ring;
+	bool waiting;
+	struct ex_waker waiter;
+	struct dp_burst burst;
+	struct dp_stream_stats stats;
+};
+
+void dp_ring_stream_init(struct dp_ring_stream *s, struct ex_executor *ex, struct rte_ring *r);
+void dp_ring_stream_fini(struct dp_ring_stream *s);
+
+struct dp_ring_sink {
+	struct ex_sink base;
+	struct ex_source src; /* re-checks room while a sender waits */
+	struct ex_executor *ex;
+	struct rte_ring *ring;
+	bool waiting;
+	struct ex_waker waiter;
+	struct dp_stream_stats stats;
+};
+
+void dp_ring_sink_init(struct dp_ring_sink *k, struct ex_executor *ex, struct rte_ring *r);
+void dp_ring_sink_fini(struct dp_ring_sink *k);
+
+/* ---- in-place stages ---- */
+
+/** Per-packet function; returns 0 to keep the packet, < 0 to drop (free) it. */
+typedef int dp_pkt_fn(struct rte_mbuf *m, void *arg);
+
+/** map / filter over bursts: fn runs on each packet in place; packets for
+ * which it returns < 0 are freed, counted, and the burst is compacted. */
+struct dp_burst_map {
+	struct ex_stream base;
+	struct ex_stream *inner;
+	dp_pkt_fn *fn;
+	void *arg;
+	struct dp_stream_stats stats;
+};
+
+void dp_burst_map_init(struct dp_burst_map *m, struct ex_stream *inner, dp_pkt_fn *fn, void *arg);
+
+#define DP_CLASSIFY_MAX 8
+
+/** Classifier: index of the output sink for a packet, or < 0 to drop it. */
+typedef int dp_classify_fn(struct rte_mbuf *m, void *arg);
+
+/** A future that pumps a stream into several sinks until the stream ends. */
+struct dp_classify {
+	struct ex_future base;
+	struct ex_stream *in;
+	struct ex_sink *out[DP_CLASSIFY_MAX];
+	uint16_t nb_out;
+	dp_classify_fn *fn;
+	void *arg;
+	struct dp_burst pending[DP_CLASSIFY_MAX];
+	struct dp_stream_stats stats;
+};
+
+/** @return 0, or -EINVAL if nb_out is 0 or above DP_CLASSIFY_MAX. */
+int dp_classify_init(struct dp_classify *c, struct ex_stream *in, struct ex_sink **out,
+		uint16_t nb_out, dp_classify_fn *fn, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RIPTIDE_DP_STREAM_H */

@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Unit tests for dataplane/: ports over net_ring and net_null inside the
+// test process, rx streams, tx sinks, rings, in-place stages, RSS.
+// Every test ends with the mbuf pool back at its baseline.
+#include <cerrno>
+#include <random>
+#include <vector>
+
+#include <rte_bus_vdev.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp_port.h"
+#include "dp_rss.h"
+#include "dp_stream.h"
+#include "ut_helpers.h"
+
+namespace
+{
+
+int seq;
+
+std::string
+uniq(const char *p)
+{
+	return std::string(p) + std::to_string(++seq);
+}
+
+class DataplaneTest : public ExecutorFixture
+{
+      protected:
+	struct rte_mempool *pool = nullptr;
+	std::vector<struct rte_ring *> rings;
+	std::vector<uint16_t> ports;
+
+	void SetUp() override
+	{
+		ExecutorFixture::SetUp();
+		pool = rte_pktmbuf_pool_create(uniq("utpool").c_str(), 2047, 0, 0,
+				RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+		ASSERT_NE(pool, nullptr);
+	}
+
+	void TearDown() override
+	{
+		for (uint16_t p : ports) {
+			rte_eth_dev_stop(p);
+			rte_eth_dev_close(p);
+		}
+		for (struct rte_ring *r : rings) {
+			void *m = nullptr;
+			while (rte_ring_dequeue(r, &m) == 0)
+				rte_pktmbuf_free(static_cast<struct rte_mbuf *>(m));
+			rte_ring_free(r);
+		}
+		if (pool != nullptr) {
+			EXPECT_EQ(rte_mempool_in_use_count(pool), 0u) << "mbufs leaked";
+			rte_mempool_free(pool);
+		}
+		ExecutorFixture::TearDown();
+	}
+
+	struct rte_ring *Ring(unsigned int size = 1024)
+	{
+		struct rte_ring *r = rte_ring_create(uniq("utr").c_str(), size, SOCKET_ID_ANY,
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+		EXPECT_NE(r, nullptr);
+		rings.push_back(r);
+		return r;
+	}
+
+	// A net_ring port: receives from rx, transmits into tx.
+	uint16_t RingPort(struct rte_ring *rx, struct rte_ring *tx)
+	{
+		int id = rte_eth_from_rings(
+				uniq("net_ring_ut").c_str(), &rx, 1, &tx, 1, SOCKET_ID_ANY);
+		EXPECT_GE(id, 0);
+		struct dp_port p;
+		struct dp_port_config cfg;
+		dp_port_config_defaults(&cfg);
+		cfg.pool = pool;
+		EXPECT_EQ(dp_port_init(&p, (uint16_t)id, &cfg), 0);
+		ports.push_back((uint16_t)id);
+		return (uint16_t)id;
+	}
+
+	// Put n numbered packets into a ring, as if a wire delivered them.
+	std::vector<struct rte_mbuf *> Inject(struct rte_ring *r, unsigned int n)
+	{
+		std::vector<struct rte_mbuf *> v;
+		for (unsigned int i = 0; i < n; i++) {
+			struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+			EXPECT_NE(m, nullptr);
+			*rte_pktmbuf_mtod(m, uint32_t *) = i;
+			m->data_len = m->pkt_len = 64;
+			v.push_back(m);
+			EXPECT_EQ(rte_ring_enqueue(r, m), 0);
+		}
+		return v;
+	}
+};
+
+// forward(rx, tx) as a task, with the mbuf release hook.
+struct fwd_task {
+	struct ex_forward fw;
+	struct ex_task_ref ref;
+};
+
+} // namespace
+
+TEST_F(DataplaneTest, Port_Errors_AreErrnos)
+{
+	struct dp_port p;
+	struct dp_port_config cfg;
+	dp_port_config_defaults(&cfg);
+	EXPECT_EQ(dp_port_init(&p, RTE_MAX_ETHPORTS - 1, &cfg), -ENODEV);
+	uint16_t id;
+	EXPECT_EQ(dp_port_by_name("no_such_port", &id), -ENODEV);
+	struct rte_ring *a = Ring();
+	int pid = rte_eth_from_rings(uniq("net_ring_q").c_str(), &a, 1, &a, 1, SOCKET_ID_ANY);
+	ASSERT_GE(pid, 0);
+	ports.push_back((uint16_t)pid);
+	cfg.nb_queues = 64; // a one-ring port has one queue
+	cfg.pool = pool;
+	EXPECT_EQ(dp_port_init(&p, (uint16_t)pid, &cfg), -EINVAL);
+}
+
+TEST_F(DataplaneTest, RxToTx_Forward_SameMbufsInOrder)
+{
+	struct rte_ring *wire_in = Ring(), *mid = Ring(), *wire_out = Ring();
+	uint16_t a = RingPort(wire_in, mid);
+	uint16_t b = RingPort(mid, wire_out);
+	(void)a;
+	struct dp_rx_stream rx;
+	struct dp_tx_sink tx;
+	dp_rx_stream_init(&rx, ex, a, 0);
+	dp_tx_sink_init(&tx, ex, b, 0);
+	fwd_task p;
+	ex_forward_init(&p.fw, &rx.base, &tx.base, dp_burst_release, nullptr);
+	ASSERT_EQ(ex_spawn_to(ex, &p.fw.base, nullptr, &p.ref), 0);
+	auto sent = Inject(wire_in, 300);
+	Run(50);
+	ASSERT_EQ(rte_ring_count(wire_out), 300u);
+	for (unsigned int i = 0; i < 300; i++) {
+		void *m = nullptr;
+		ASSERT_EQ(rte_ring_dequeue(wire_out, &m), 0);
+		EXPECT_EQ(m, sent[i]) << "zero copy: the same mbuf travels";
+		EXPECT_EQ(*rte_pktmbuf_mtod(static_cast<struct rte_mbuf *>(m), uint32_t *), i);
+		rte_pktmbuf_free(static_cast<struct rte_mbuf *>(m));
+	}
+	EXPECT_EQ(rx.stats.pkts, 300u);
+	EXPECT_EQ(tx.stats.pkts, 300u);
+	EXPECT_EQ(tx.stats.dropped, 0u);
+	ex_task_cancel(&p.ref);
+	Run(2);
+	dp_rx_stream_fini(&rx);
+	dp_tx_sink_fini(&tx);
+}
+
+TEST_F(DataplaneTest, TxRefused_FreedAndCounted)
+{
+	struct rte_ring *in = Ring(), *tiny = Ring(16);
+	uint16_t port = RingPort(in, tiny); // the tx ring holds 15
+	struct dp_tx_sink tx;
+	dp_tx_sink_init(&tx, ex, port, 0);
+	struct dp_burst b;
+	b.n = DP_BURST_MAX;
+	for (auto &m : b.pkts) {
+		m = rte_pktmbuf_alloc(pool);
+		ASSERT_NE(m, nullptr);
+	}
+	union ex_item it;
+	it.ptr = &b;
+	ASSERT_EQ(tx.base.ops->start_send(&tx.base, it), 0);
+	EXPECT_EQ(b.n, 0) << "the sink took the burst";
+	EXPECT_EQ(tx.stats.pkts, 15u);
+	EXPECT_EQ(tx.stats.dropped, 17u);
+	EXPECT_EQ(rte_mempool_in_use_count(pool), 15u) << "refused mbufs went back to the pool";
+	dp_tx_sink_fini(&tx);
+}
+
+static int
+drop_odd(struct rte_mbuf *m, void *)
+{
+	return (*rte_pktmbuf_mtod(m, uint32_t *) & 1) ? -1 : 0;
+}
+
+static int
+by_parity(struct rte_mbuf *m, void *)
+{
+	uint32_t v = *rte_pktmbuf_mtod(m, uint32_t *);
+	return v % 10 == 9 ? -1 : (int)(v & 1);
+}
+
+TEST_F(DataplaneTest, BurstMap_FiltersInPlace_Counted)
+{
+	struct rte_ring *in = Ring(), *out = Ring(), *wire_out = Ring();
+	uint16_t a = RingPort(in, out);
+	uint16_t b = RingPort(out, wire_out);
+	struct dp_rx_stream rx;
+	struct dp_burst_map even;
+	struct dp_tx_sink tx;
+	dp_rx_stream_init(&rx, ex, a, 0);
+	dp_burst_map_init(&even, &rx.base, drop_odd, nullptr);
+	dp_tx_sink_init(&tx, ex, b, 0);
+	fwd_task p;
+	ex_forward_init(&p.fw, &even.base, &tx.base, dp_burst_release, nullptr);
+	ASSERT_EQ(ex_spawn_to(ex, &p.fw.base, nullptr, &p.ref), 0);
+	Inject(in, 100);
+	Run(50);
+	EXPECT_EQ(rte_ring_count(wire_out), 50u);
+	EXPECT_EQ(even.stats.dropped, 50u);
+	ex_task_cancel(&p.ref);
+	Run(2);
+	dp_rx_stream_fini(&rx);
+	dp_tx_sink_fini(&tx);
+}
+
+TEST_F(DataplaneTest, Classify_ToTwoRings_DropsCounted)
+{
+	struct rte_ring *in = Ring(), *loop = Ring(), *even_r = Ring(), *odd_r = Ring();
+	uint16_t a = RingPort(in, loop);
+	struct dp_rx_stream rx;
+	struct dp_ring_sink even, odd;
+	dp_rx_stream_init(&rx, ex, a, 0);
+	dp_ring_sink_init(&even, ex, even_r);
+	dp_ring_sink_init(&odd, ex, odd_r);
+	struct ex_sink *outs[2] = { &even.base, &odd.base };
+	struct dp_classify c;
+	ASSERT_EQ(dp_classify_init(&c, &rx.base, outs, 2, by_parity, nullptr), 0);
+	EXPECT_EQ(dp_classify_init(&c, &rx.base, outs, 0, by_parity, nullptr), -EINVAL);
+	ASSERT_EQ(dp_classify_init(&c, &rx.base, outs, 2, by_parity, nullptr), 0);
+	struct ex_task_ref ref;
+	ASSERT_EQ(ex_spawn_to(ex, &c.base, nullptr, &ref), 0);
+	Inject(in, 100);
+	Run(50);
+	EXPECT_EQ(rte_ring_count(even_r), 50u);
+	EXPECT_EQ(rte_ring_count(odd_r), 40u); // 9, 19, ... 99 dropped
+	EXPECT_EQ(c.stats.dropped, 10u);
+	ex_task_cancel(&ref);
+	Run(2);
+	dp_rx_stream_fini(&rx);
+	dp_ring_sink_fini(&even);
+	dp_ring_sink_fini(&odd);
+}
+
+TEST_F(DataplaneTest, RingSink_Full_BackpressureThenResumes)
+{
+	struct rte_ring *in = Ring(), *loop = Ring(), *narrow = Ring(64);
+	uint16_t a = RingPort(in, loop);
+	struct dp_rx_stream rx;
+	struct dp_ring_sink k;
+	dp_rx_stream_init(&rx, ex, a, 0);
+	dp_ring_sink_init(&k, ex, narrow);
+	fwd_task p;
+	ex_forward_init(&p.fw, &rx.base, &k.base, dp_burst_release, nullptr);
+	ASSERT_EQ(ex_spawn_to(ex, &p.fw.base, nullptr, &p.ref), 0);
+	Inject(in, 200);
+	Run(50);
+	// 63 slots: one burst of 32 fits, then the sink waits for room.
+	EXPECT_EQ(rte_ring_count(narrow), 32u);
+	EXPECT_EQ(k.stats.dropped, 0u) << "backpressure, not loss";
+	unsigned int drained = 0;
+	for (int round = 0; round < 20 && drained < 200; round++) {
+		void *m = nullptr;
+		while (rte_ring_dequeue(narrow, &m) == 0) {
+			rte_pktmbuf_free(static_cast<struct rte_mbuf *>(m));
+			drained++;
+		}
+		Run(5);
+	}
+	EXPECT_EQ(drained, 200u);
+	ex_task_cancel(&p.ref);
+	Run(2);
+	dp_rx_stream_fini(&rx);
+	dp_ring_sink_fini(&k);
+}
+
+TEST_F(DataplaneTest, NetNull_ForwardsAndReturnsEveryMbuf)
+{
+	std::string n1 = uniq("net_null_ut"), n2 = uniq("net_null_ut");
+	ASSERT_EQ(rte_vdev_init(n1.c_str(), nullptr), 0);
+	ASSERT_EQ(rte_vdev_init(n2.c_str(), nullptr), 0);
+	uint16_t a, b;
+	ASSERT_EQ(dp_port_by_name(n1.c_str(), &a), 0);
+	ASSERT_EQ(dp_port_by_name(n2.c_str(), &b), 0);
+	struct dp_port pa, pb;
+	struct dp_port_config cfg;
+	dp_port_config_defaults(&cfg);
+	cfg.pool = pool;
+	cfg.nb_rxd = cfg.nb_txd = 256;
+	ASSERT_EQ(dp_port_init(&pa, a, &cfg), 0);
+	ASSERT_EQ(dp_port_init(&pb, b, &cfg), 0);
+	EXPECT_EQ(dp_port_wait_link(&pa, 1000, nullptr), 0);
+	struct dp_rx_stream rx;
+	struct dp_tx_sink tx;
+	dp_rx_stream_init(&rx, ex, a, 0);
+	dp_tx_sink_init(&tx, ex, b, 0);
+	fwd_task p;
+	ex_forward_init(&p.fw, &rx.base, &tx.base, dp_burst_release, nullptr);
+	ASSERT_EQ(ex_spawn_to(ex, &p.fw.base, nullptr, &p.ref), 0);
+	Run(200);
+	EXPECT_GT(tx.stats.pkts, 1000u);
+	ex_task_cancel(&p.ref);
+	Run(2);
+	dp_rx_stream_fini(&rx);
+	dp_tx_sink_fini(&tx);
+	dp_port_close(&pa);
+	dp_port_close(&pb);
+	rte_vdev_uninit(n1.c_str());
+	rte_vdev_uninit(n2.c_str());
+}
+
+TEST(RssTest, SymmetricKey_BothDirectionsHashAlike)
+{
+	std::mt19937 rng(7);
+	for (int i = 0; i < 10000; i++) {
+		uint32_t s = rng(), d = rng();
+		uint16_t sp = (uint16_t)rng(), dp = (uint16_t)rng();
+		ASSERT_EQ(dp_rss_hash_ipv4(s, d, sp, dp), dp_rss_hash_ipv4(d, s, dp, sp));
+	}
+}
+
+TEST(RssTest, Queue_FollowsReta_NoRssIsQueueZero)
+{
+	struct dp_port p = {};
+	EXPECT_EQ(dp_rss_queue(&p, 1, 2, 3, 4), 0);
+	p.rss = true;
+	p.nb_queues = 4;
+	p.reta_size = 128;
+	for (int i = 0; i < 128; i++)
+		p.reta[i] = (uint16_t)(i % 4);
+	int hits[4] = { 0, 0, 0, 0 };
+	for (uint16_t port = 1024; port < 1024 + 4000; port++) {
+		uint16_t q = dp_rss_queue(&p, 0xc6120001, 0xc6120002, port, 80);
+		ASSERT_LT(q, 4);
+		EXPECT_EQ(q, dp_rss_queue(&p, 0xc6120002, 0xc6120001, 80, port));
+		hits[q]++;
+	}
+	for (int q = 0; q < 4; q++)
+		EXPECT_GT(hits[q], 700) << "queue " << q << " gets its share";
+}
