@@ -171,13 +171,28 @@ dp_port_init(struct dp_port *p, uint16_t port_id, const struct dp_port_config *c
 		if (rc != 0)
 			return rc;
 	}
-	rc = rte_eth_dev_start(port_id);
+	p->promisc = cfg->promisc;
+	if (cfg->defer_start)
+		return 0;
+	return dp_port_start(p);
+}
+
+int
+dp_port_start(struct dp_port *p)
+{
+	struct rte_eth_dev_info info;
+	int rc;
+
+	if (p->started)
+		return 0;
+	rc = rte_eth_dev_start(p->port_id);
 	if (rc != 0)
 		return rc;
 	p->started = true;
-	if (cfg->promisc)
-		rte_eth_promiscuous_enable(port_id); /* not every PMD has it; fine */
-	read_reta(p, &info);
+	if (p->promisc)
+		rte_eth_promiscuous_enable(p->port_id); /* not every PMD has it; fine */
+	if (rte_eth_dev_info_get(p->port_id, &info) == 0)
+		read_reta(p, &info);
 	return 0;
 }
 

@@ -41,6 +41,9 @@ struct dp_port_config {
 	bool want_multiseg; /**< request multi-segment tx when offered; default true */
 	uint32_t nb_mbufs; /**< pool size when the port makes its pool; default 8191 */
 	struct rte_mempool *pool; /**< NULL: the shared pool of the port's socket */
+	bool defer_start; /**< configure only; dp_port_start() later. Some PMD pairs
+			   * (memif server and client in one process) need every
+			   * port configured before any starts, as testpmd does. */
 };
 
 void dp_port_config_defaults(struct dp_port_config *cfg);
@@ -57,6 +60,7 @@ struct dp_port {
 	uint16_t reta_size; /**< 0 when the PMD has no RSS */
 	uint16_t reta[DP_RETA_MAX];
 	char name[64];
+	bool promisc;
 	bool started;
 };
 
@@ -67,6 +71,9 @@ struct dp_port {
  *         On error the port is left stopped and nothing is leaked.
  */
 int dp_port_init(struct dp_port *p, uint16_t port_id, const struct dp_port_config *cfg);
+
+/** Start a port configured with defer_start. @return 0 or -errno. */
+int dp_port_start(struct dp_port *p);
 
 /** Find a port by its device name (e.g. "net_null0"); -ENODEV if none. */
 int dp_port_by_name(const char *name, uint16_t *port_id);

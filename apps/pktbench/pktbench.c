@@ -1,0 +1,955 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pktbench - packet generator, forwarder and bump in the wire on riptide's
+ * executor and dataplane streams.
+ *
+ *   pktbench [EAL args] -- --mode MODE [options]
+ *
+ * Every mode is a handful of futures on one lcore's executor: forward()
+ * from an rx stream into a tx sink (io), the same with an in-place stage
+ * (macswap), a generator (txonly), a counter (rxonly), a sender and a checker
+ * (loopback-check), and forward() through the impairment stage in both
+ * directions (impair). Ports are the EAL's (--vdev or PCI), in port order.
+ * SIGINT/SIGTERM stop it cleanly; at exit every mbuf must be back in its pool.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_udp.h>
+
+#include "dp_eal.h"
+#include "dp_impair.h"
+#include "dp_port.h"
+#include "dp_stream.h"
+#include "ex_executor.h"
+#include "ex_timer.h"
+
+#define MAX_PORTS 2
+#define CHECK_MAGIC 0x52495054u /* "RIPT" */
+#define CHECK_WINDOW 512
+
+enum mode {
+	MODE_IO,
+	MODE_MACSWAP,
+	MODE_TXONLY,
+	MODE_RXONLY,
+	MODE_LOOPBACK_CHECK,
+	MODE_IMPAIR,
+};
+
+static const char *const mode_names[] = { "io", "macswap", "txonly", "rxonly", "loopback-check",
+	"impair" };
+
+struct options {
+	enum mode mode;
+	double duration; /* seconds; 0: until a signal */
+	double interval; /* stats interval; 0: none */
+	uint32_t pkt_size; /* frame size without FCS */
+	uint64_t rate_pps; /* txonly; 0: as fast as possible */
+	uint64_t count; /* txonly / loopback-check: packets to send; 0: no limit */
+	uint32_t timeout_ms; /* loopback-check: wait for stragglers */
+	uint32_t nb_mbufs;
+	const char *impair;
+	uint32_t src_ip, dst_ip;
+	struct rte_ether_addr dst_mac;
+	bool dst_mac_set;
+	bool tx_first; /* io/macswap: send one burst on each port first */
+};
+
+static struct options opt = {
+	.mode = MODE_IO,
+	.interval = 1.0,
+	.pkt_size = 64,
+	.timeout_ms = 2000,
+	.nb_mbufs = 16383,
+	.src_ip = RTE_IPV4(198, 18, 0, 1),
+	.dst_ip = RTE_IPV4(198, 18, 0, 2),
+};
+
+static struct ex_executor *ex;
+static struct dp_port ports[MAX_PORTS];
+static uint16_t nb_ports;
+static struct rte_mempool *pool;
+static struct dp_rx_stream rx[MAX_PORTS];
+static struct dp_tx_sink tx[MAX_PORTS];
+static volatile sig_atomic_t stop_signal;
+
+static void
+on_signal(int sig)
+{
+	stop_signal = sig;
+	ex_stop_all();
+}
+
+/* ---- per-packet stages ---- */
+
+static int
+macswap_pkt(struct rte_mbuf *m, void *arg)
+{
+	struct rte_ether_hdr *eh;
+	struct rte_ether_addr t;
+
+	(void)arg;
+	if (rte_pktmbuf_data_len(m) < sizeof(*eh))
+		return -1; /* runt: counted as dropped */
+	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	t = eh->dst_addr;
+	eh->dst_addr = eh->src_addr;
+	eh->src_addr = t;
+	return 0;
+}
+
+/* ---- txonly: a generator future ---- */
+
+struct gen {
+	struct ex_future base;
+	struct dp_tx_sink *out;
+	uint8_t tmpl[128]; /* Ethernet + IPv4 + UDP header, checksummed */
+	uint32_t hdr_len;
+	uint64_t sent;
+	uint64_t alloc_failed;
+	uint64_t start_ns;
+	struct ex_sleep pace;
+	bool pacing;
+	bool loopback; /* number the packets for loopback-check */
+	const uint64_t *returned; /* loopback-check: packets back so far (window) */
+};
+
+static void
+build_template(struct gen *g, uint16_t port)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)g->tmpl;
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	uint16_t ip_len = (uint16_t)(opt.pkt_size - sizeof(*eh));
+
+	memset(g->tmpl, 0, sizeof(g->tmpl));
+	rte_eth_macaddr_get(port, &eh->src_addr);
+	if (opt.dst_mac_set)
+		eh->dst_addr = opt.dst_mac;
+	else
+		memset(&eh->dst_addr, 0xff, sizeof(eh->dst_addr));
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(ip_len);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = rte_cpu_to_be_32(opt.src_ip);
+	ip->dst_addr = rte_cpu_to_be_32(opt.dst_ip);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	udp->src_port = rte_cpu_to_be_16(9000);
+	udp->dst_port = rte_cpu_to_be_16(9); /* discard */
+	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(ip_len - sizeof(*ip)));
+	udp->dgram_cksum = 0; /* optional for UDP over IPv4 */
+	g->hdr_len = sizeof(*eh) + sizeof(*ip) + sizeof(*udp);
+}
+
+/* Payload for loopback-check: magic, sequence, then a pattern of the
+ * sequence, so a corrupted or truncated packet is caught. */
+static void
+fill_payload(uint8_t *p, uint32_t len, uint64_t seq)
+{
+	uint32_t i;
+
+	if (len < 12)
+		return;
+	memcpy(p, &(uint32_t){ CHECK_MAGIC }, 4);
+	memcpy(p + 4, &seq, 8);
+	for (i = 12; i < len; i++)
+		p[i] = (uint8_t)(seq + i);
+}
+
+static uint64_t
+gen_budget(struct gen *g, uint64_t now)
+{
+	uint64_t due;
+
+	if (opt.count != 0 && g->sent >= opt.count)
+		return 0;
+	if (opt.rate_pps == 0)
+		due = DP_BURST_MAX;
+	else {
+		/* Packets the rate allows by now, minus those sent. */
+		uint64_t allowed = (uint64_t)((double)(now - g->start_ns) * (double)opt.rate_pps /
+						   1e9) +
+				   1;
+
+		due = allowed > g->sent ? RTE_MIN(allowed - g->sent, (uint64_t)DP_BURST_MAX) : 0;
+	}
+	if (opt.count != 0)
+		due = RTE_MIN(due, opt.count - g->sent);
+	if (g->returned != NULL) {
+		/* loopback-check: at most CHECK_WINDOW packets in flight, so the
+		 * check measures the path, not our own overrun of its queues. */
+		uint64_t in_flight = g->sent - *g->returned;
+
+		due = in_flight >= CHECK_WINDOW ? 0 : RTE_MIN(due, CHECK_WINDOW - in_flight);
+	}
+	return due;
+}
+
+static enum ex_poll
+gen_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct gen *g = EX_CONTAINER_OF(f, struct gen, base);
+	unsigned int round;
+
+	if (g->start_ns == 0)
+		g->start_ns = ex_now_ns(ex);
+	if (g->pacing) {
+		if (ex_await(&g->pace.base, cx) == EX_PENDING)
+			return EX_PENDING;
+		g->pacing = false;
+	}
+	for (round = 0; round < 16; round++) {
+		struct dp_burst b;
+		union ex_item it;
+		uint64_t n = gen_budget(g, ex_now_ns(ex)), i;
+
+		if (n == 0) {
+			if (opt.count != 0 && g->sent >= opt.count)
+				return EX_READY;
+			if (g->returned != NULL && opt.rate_pps == 0) {
+				ex_waker_wake(&cx->waker); /* window full: look again soon */
+				return EX_PENDING;
+			}
+			/* Ahead of the rate: sleep until the next packet is due. */
+			ex_sleep_init(&g->pace, (uint64_t)(1e9 / (double)opt.rate_pps) + 1);
+			g->pacing = true;
+			if (ex_await(&g->pace.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			g->pacing = false;
+			continue;
+		}
+		if (rte_pktmbuf_alloc_bulk(pool, b.pkts, (unsigned int)n) != 0) {
+			g->alloc_failed++;
+			break; /* pool empty: tx will return mbufs; try next turn */
+		}
+		b.n = (uint16_t)n;
+		for (i = 0; i < n; i++) {
+			struct rte_mbuf *m = b.pkts[i];
+			uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)opt.pkt_size);
+
+			memcpy(p, g->tmpl, g->hdr_len);
+			if (g->loopback)
+				fill_payload(p + g->hdr_len, opt.pkt_size - g->hdr_len,
+						g->sent + i);
+		}
+		g->sent += n;
+		it.ptr = &b;
+		g->out->base.ops->start_send(&g->out->base, it);
+	}
+	ex_waker_wake(&cx->waker); /* more to send: yield, then continue */
+	return EX_PENDING;
+}
+
+static void
+gen_drop(struct ex_future *f)
+{
+	struct gen *g = EX_CONTAINER_OF(f, struct gen, base);
+
+	if (g->pacing)
+		ex_future_drop(&g->pace.base);
+}
+
+static const struct ex_future_ops gen_ops = { .poll = gen_poll, .drop = gen_drop, .name = "txgen" };
+
+/* ---- rxonly and loopback-check: consumers ---- */
+
+struct check {
+	struct ex_future base;
+	struct ex_stream *in;
+	bool verify;
+	uint64_t received;
+	uint64_t returned; /* received + corrupt: what the sender's window counts */
+	uint64_t next_seq; /* expected next */
+	uint64_t in_order;
+	uint64_t out_of_order;
+	uint64_t corrupt;
+	uint64_t foreign; /* not ours (e.g. IPv6 chatter on a TAP) */
+};
+
+static bool
+check_pkt(struct check *c, struct rte_mbuf *m, uint32_t hdr_len)
+{
+	uint8_t buf[2048];
+	const uint8_t *p;
+	uint32_t len = rte_pktmbuf_pkt_len(m), i;
+	uint32_t magic;
+	uint64_t seq;
+
+	if (len != opt.pkt_size || len > sizeof(buf))
+		return false;
+	p = rte_pktmbuf_read(m, 0, len, buf);
+	if (p == NULL)
+		return false;
+	memcpy(&magic, p + hdr_len, 4);
+	if (magic != CHECK_MAGIC)
+		return false;
+	memcpy(&seq, p + hdr_len + 4, 8);
+	for (i = hdr_len + 12; i < len; i++) {
+		if (p[i] != (uint8_t)(seq + i - hdr_len)) {
+			c->corrupt++;
+			return true;
+		}
+	}
+	if (seq == c->next_seq)
+		c->in_order++;
+	else
+		c->out_of_order++;
+	c->next_seq = seq + 1;
+	return true;
+}
+
+static enum ex_poll
+check_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct check *c = EX_CONTAINER_OF(f, struct check, base);
+	unsigned int round;
+
+	for (round = 0; round < 64; round++) {
+		union ex_item it;
+		struct dp_burst *b;
+		uint16_t i;
+
+		switch (ex_stream_poll_next(c->in, cx, &it)) {
+		case EX_NEXT_PENDING:
+			return EX_PENDING;
+		case EX_NEXT_END:
+			return EX_READY;
+		case EX_NEXT_ITEM:
+			break;
+		}
+		b = it.ptr;
+		for (i = 0; i < b->n; i++) {
+			if (!c->verify)
+				c->received++;
+			else if (check_pkt(c, b->pkts[i], 42))
+				c->received++;
+			else
+				c->foreign++;
+			c->returned = c->received + c->corrupt;
+		}
+		dp_burst_free(b);
+	}
+	ex_waker_wake(&cx->waker);
+	return EX_PENDING;
+}
+
+static const struct ex_future_ops check_ops = { .poll = check_poll, .drop = NULL, .name = "check" };
+
+/* ---- stats and duration ---- */
+
+struct ticker {
+	struct ex_future base;
+	struct ex_sleep sleep;
+	uint64_t last_rx, last_tx, last_ns, last_busy;
+	uint64_t seconds;
+};
+
+static uint64_t
+total_rx(void)
+{
+	uint64_t n = 0;
+	uint16_t p;
+
+	for (p = 0; p < nb_ports; p++)
+		n += rx[p].stats.pkts;
+	return n;
+}
+
+static uint64_t
+total_tx(void)
+{
+	uint64_t n = 0;
+	uint16_t p;
+
+	for (p = 0; p < nb_ports; p++)
+		n += tx[p].stats.pkts;
+	return n;
+}
+
+static uint64_t
+total_tx_dropped(void)
+{
+	uint64_t n = 0;
+	uint16_t p;
+
+	for (p = 0; p < nb_ports; p++)
+		n += tx[p].stats.dropped;
+	return n;
+}
+
+static enum ex_poll
+ticker_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct ticker *t = EX_CONTAINER_OF(f, struct ticker, base);
+
+	while (ex_await(&t->sleep.base, cx) == EX_READY) {
+		uint64_t now = ex_now_ns(ex), rxn = total_rx(), txn = total_tx();
+		double secs = (double)(now - t->last_ns) / 1e9;
+		struct ex_stats s;
+
+		ex_stats_read(ex, &s);
+		printf("[%3" PRIu64 "s] rx %8.3f Mpps  tx %8.3f Mpps  tx-dropped %" PRIu64
+		       "  busy %5.1f%%\n",
+				++t->seconds, (double)(rxn - t->last_rx) / secs / 1e6,
+				(double)(txn - t->last_tx) / secs / 1e6, total_tx_dropped(),
+				100.0 * (double)(s.busy_cycles - t->last_busy) /
+						((double)rte_get_tsc_hz() * secs));
+		fflush(stdout);
+		t->last_rx = rxn;
+		t->last_tx = txn;
+		t->last_ns = now;
+		t->last_busy = s.busy_cycles;
+		ex_sleep_init(&t->sleep, (uint64_t)(opt.interval * 1e9));
+	}
+	return EX_PENDING;
+}
+
+static void
+ticker_drop(struct ex_future *f)
+{
+	ex_future_drop(&EX_CONTAINER_OF(f, struct ticker, base)->sleep.base);
+}
+
+static const struct ex_future_ops ticker_ops = {
+	.poll = ticker_poll, .drop = ticker_drop, .name = "stats"
+};
+
+/* Stops the executor when its sleep (the duration) ends. */
+struct stopper {
+	struct ex_future base;
+	struct ex_sleep sleep;
+};
+
+static enum ex_poll
+stopper_poll(struct ex_future *f, struct ex_context *cx)
+{
+	if (ex_await(&EX_CONTAINER_OF(f, struct stopper, base)->sleep.base, cx) == EX_PENDING)
+		return EX_PENDING;
+	ex_stop(ex);
+	return EX_READY;
+}
+
+static void
+stopper_drop(struct ex_future *f)
+{
+	ex_future_drop(&EX_CONTAINER_OF(f, struct stopper, base)->sleep.base);
+}
+
+static const struct ex_future_ops stopper_ops = {
+	.poll = stopper_poll, .drop = stopper_drop, .name = "duration"
+};
+
+/* ---- command line ---- */
+
+static void
+usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+			"Usage: %s [EAL args] -- --mode MODE [options]\n"
+			"\n"
+			"Modes (ports are the EAL's, --vdev or PCI, in port order):\n"
+			"  io              rx -> tx unchanged (1 port: back out of it; 2: 0<->1)\n"
+			"  macswap         as io, swapping source and destination MAC\n"
+			"  txonly          send UDP packets of --pkt-size on port 0\n"
+			"  rxonly          receive and count on every port\n"
+			"  loopback-check  send --count numbered packets on port 0, check each comes\n"
+			"                  back (on port 1 if there is one) in order and intact\n"
+			"  impair          bump in the wire between ports 0 and 1, both ways through\n"
+			"                  the impairment stage (--impair)\n"
+			"\n"
+			"Options:\n"
+			"  --duration S       stop after S seconds (default: run until SIGINT/SIGTERM)\n"
+			"  --stats-interval S print rates every S seconds; 0: only the summary (default 1)\n"
+			"  --pkt-size N       frame size for txonly/loopback-check, 60..1514 (default 64)\n"
+			"  --rate PPS         txonly/loopback-check send rate (default: as fast as possible)\n"
+			"  --count N          txonly/loopback-check: send N packets, then stop\n"
+			"  --timeout-ms N     loopback-check: wait this long for the last ones (2000)\n"
+			"  --impair SPEC      e.g. loss=2%%,reorder=5%%:3,dup=1%%,delay=20ms:5ms,corrupt=0.1%%,\n"
+			"                     rate=100mbit,seed=42 (direction 1->0 uses seed+1)\n"
+			"  --src-ip A --dst-ip A --dst-mac M   txonly addressing (198.18.0.1 -> .2, broadcast)\n"
+			"  --nb-mbufs N       mbuf pool size (default 16383)\n"
+			"  --tx-first         io/macswap: send a burst on each port first (for PMDs\n"
+			"                     that loop packets back, e.g. net_ring, memif pairs)\n"
+			"  -h, --help         this text\n",
+			prog);
+}
+
+static int
+parse_ip(const char *s, uint32_t *ip)
+{
+	unsigned int a, b, c, d;
+	char tail;
+
+	if (sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4 || a > 255 || b > 255 ||
+			c > 255 || d > 255)
+		return -1;
+	*ip = RTE_IPV4(a, b, c, d);
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "stats-interval", required_argument, NULL, 'i' },
+		{ "pkt-size", required_argument, NULL, 's' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "count", required_argument, NULL, 'c' },
+		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "impair", required_argument, NULL, 'I' },
+		{ "src-ip", required_argument, NULL, 'S' },
+		{ "dst-ip", required_argument, NULL, 'D' },
+		{ "dst-mac", required_argument, NULL, 'M' },
+		{ "nb-mbufs", required_argument, NULL, 'n' },
+		{ "tx-first", no_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+	size_t i;
+	char *end;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'm':
+			for (i = 0; i < RTE_DIM(mode_names); i++)
+				if (strcmp(optarg, mode_names[i]) == 0)
+					break;
+			if (i == RTE_DIM(mode_names)) {
+				fprintf(stderr, "pktbench: unknown mode '%s'\n", optarg);
+				return -1;
+			}
+			opt.mode = (enum mode)i;
+			break;
+		case 'd':
+		case 'i': {
+			double v = strtod(optarg, &end);
+
+			if (end == optarg || *end != '\0' || v < 0) {
+				fprintf(stderr, "pktbench: bad number of seconds '%s'\n", optarg);
+				return -1;
+			}
+			*(c == 'd' ? &opt.duration : &opt.interval) = v;
+			break;
+		}
+		case 's':
+			opt.pkt_size = (uint32_t)strtoul(optarg, &end, 10);
+			if (*end != '\0' || opt.pkt_size < 60 || opt.pkt_size > 1514) {
+				fprintf(stderr, "pktbench: --pkt-size must be 60..1514\n");
+				return -1;
+			}
+			break;
+		case 'r':
+		case 'c':
+		case 't':
+		case 'n': {
+			unsigned long long v = strtoull(optarg, &end, 10);
+
+			if (end == optarg || *end != '\0') {
+				fprintf(stderr, "pktbench: bad number '%s'\n", optarg);
+				return -1;
+			}
+			if (c == 'r')
+				opt.rate_pps = v;
+			else if (c == 'c')
+				opt.count = v;
+			else if (c == 't')
+				opt.timeout_ms = (uint32_t)v;
+			else
+				opt.nb_mbufs = (uint32_t)v;
+			break;
+		}
+		case 'I':
+			opt.impair = optarg;
+			break;
+		case 'S':
+		case 'D':
+			if (parse_ip(optarg, c == 'S' ? &opt.src_ip : &opt.dst_ip) != 0) {
+				fprintf(stderr, "pktbench: bad IPv4 address '%s'\n", optarg);
+				return -1;
+			}
+			break;
+		case 'M':
+			if (rte_ether_unformat_addr(optarg, &opt.dst_mac) != 0) {
+				fprintf(stderr, "pktbench: bad MAC address '%s'\n", optarg);
+				return -1;
+			}
+			opt.dst_mac_set = true;
+			break;
+		case 'T':
+			opt.tx_first = true;
+			break;
+		case 'h':
+			usage(stdout, argv[0]);
+			exit(0);
+		default:
+			usage(stderr, argv[0]);
+			return -1;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pktbench: unexpected argument '%s'\n", argv[optind]);
+		return -1;
+	}
+	return 0;
+}
+
+/* One burst of template packets on port p, as testpmd's --tx-first. A
+ * just-connected memif or virtio port may refuse at first: retry for up to
+ * a second, then free (and count) what is left. */
+static void
+send_first_burst(uint16_t p)
+{
+	struct gen g;
+	struct rte_mbuf *b[DP_BURST_MAX];
+	uint16_t i, sent = 0;
+	int tries;
+
+	memset(&g, 0, sizeof(g));
+	build_template(&g, ports[p].port_id);
+	if (rte_pktmbuf_alloc_bulk(pool, b, DP_BURST_MAX) != 0)
+		return;
+	for (i = 0; i < DP_BURST_MAX; i++)
+		memcpy(rte_pktmbuf_append(b[i], (uint16_t)opt.pkt_size), g.tmpl, g.hdr_len);
+	for (tries = 0; tries < 1000 && sent < DP_BURST_MAX; tries++) {
+		sent += rte_eth_tx_burst(ports[p].port_id, 0, &b[sent], DP_BURST_MAX - sent);
+		if (sent < DP_BURST_MAX)
+			rte_delay_ms(1);
+	}
+	tx[p].stats.pkts += sent;
+	if (sent < DP_BURST_MAX) {
+		rte_pktmbuf_free_bulk(&b[sent], DP_BURST_MAX - sent);
+		tx[p].stats.dropped += DP_BURST_MAX - sent;
+	}
+}
+
+/* ---- main ---- */
+
+static int
+setup_ports(void)
+{
+	struct dp_port_config cfg;
+	uint16_t pid;
+	int rc;
+
+	nb_ports = 0;
+	RTE_ETH_FOREACH_DEV(pid)
+	{
+		if (nb_ports == MAX_PORTS)
+			break;
+		dp_port_config_defaults(&cfg);
+		cfg.pool = pool;
+		cfg.defer_start = true; /* configure every port, then start them */
+		rc = dp_port_init(&ports[nb_ports], pid, &cfg);
+		if (rc != 0) {
+			fprintf(stderr, "pktbench: port %u: %s\n", pid, strerror(-rc));
+			return rc;
+		}
+		nb_ports++;
+	}
+	for (pid = 0; pid < nb_ports; pid++) {
+		rc = dp_port_start(&ports[pid]);
+		if (rc != 0) {
+			fprintf(stderr, "pktbench: start %s: %s\n", ports[pid].name, strerror(-rc));
+			return rc;
+		}
+	}
+	if (nb_ports == 0) {
+		fprintf(stderr, "pktbench: no ports: give one with the EAL, e.g. --vdev net_null0\n");
+		return -ENODEV;
+	}
+	if ((opt.mode == MODE_IMPAIR) && nb_ports < 2) {
+		fprintf(stderr, "pktbench: mode impair needs two ports\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct dp_eal_info info;
+	struct ex_config ecfg;
+	struct ex_forward fw[MAX_PORTS];
+	struct dp_burst_map swap[MAX_PORTS];
+	struct dp_impair imp[MAX_PORTS];
+	struct dp_impair_config icfg;
+	struct gen gen;
+	struct check chk[MAX_PORTS];
+	struct ticker tick;
+	struct stopper stopper;
+	struct ex_task_ref refs[8];
+	unsigned int nrefs = 0, i;
+	uint16_t p;
+	int rc, exit_code = 0;
+	char err[160];
+	uint64_t t_start, t_end, in_use;
+
+	rc = dp_eal_init(argc, argv, 1024, &info);
+	if (rc != 0) {
+		fprintf(stderr, "pktbench: EAL: %s\n", strerror(-rc));
+		return 2;
+	}
+	if (parse_args(info.app_argc, info.app_argv) != 0)
+		return 2;
+	memset(&icfg, 0, sizeof(icfg));
+	if (opt.mode == MODE_IMPAIR && dp_impair_parse(opt.impair ? opt.impair : "", &icfg, err,
+						       sizeof(err)) != 0) {
+		fprintf(stderr, "pktbench: %s\n", err);
+		return 2;
+	}
+	if (opt.mode != MODE_IMPAIR && opt.impair != NULL) {
+		fprintf(stderr, "pktbench: --impair is for --mode impair\n");
+		return 2;
+	}
+	pool = rte_pktmbuf_pool_create("pktbench", opt.nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+			(int)rte_socket_id());
+	if (pool == NULL) {
+		fprintf(stderr, "pktbench: mbuf pool: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	if (setup_ports() != 0)
+		return 1;
+	ex_config_defaults(&ecfg);
+	ecfg.name = "pktbench";
+	ex = ex_executor_create(rte_lcore_id(), &ecfg);
+	if (ex == NULL) {
+		fprintf(stderr, "pktbench: executor: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	ex_run_once(ex); /* this thread now runs ex: spawns below are local */
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+
+	for (p = 0; p < nb_ports; p++) {
+		dp_rx_stream_init(&rx[p], ex, ports[p].port_id, 0);
+		dp_tx_sink_init(&tx[p], ex, ports[p].port_id, 0);
+	}
+	printf("pktbench: mode %s, %u port(s):", mode_names[opt.mode], nb_ports);
+	for (p = 0; p < nb_ports; p++)
+		printf(" %s", ports[p].name);
+	printf(", %s\n", info.hugepages ? "hugepages" : "--no-huge");
+
+	switch (opt.mode) {
+	case MODE_IO:
+	case MODE_MACSWAP:
+	case MODE_IMPAIR:
+		for (p = 0; p < nb_ports; p++) {
+			struct ex_stream *in = &rx[p].base;
+			uint16_t peer = nb_ports == 2 ? (uint16_t)(1 - p) : p;
+
+			if (opt.mode == MODE_MACSWAP) {
+				dp_burst_map_init(&swap[p], in, macswap_pkt, NULL);
+				in = &swap[p].base;
+			} else if (opt.mode == MODE_IMPAIR) {
+				struct dp_impair_config c = icfg;
+				char desc[256];
+
+				c.seed = icfg.seed + p;
+				if (dp_impair_init(&imp[p], in, &c, pool) != 0) {
+					fprintf(stderr, "pktbench: impairment stage: no memory\n");
+					return 1;
+				}
+				dp_impair_format(&c, desc, sizeof(desc));
+				printf("pktbench: %s -> %s: %s\n", ports[p].name, ports[peer].name,
+						desc);
+				in = &imp[p].base;
+			}
+			ex_forward_init(&fw[p], in, &tx[peer].base, dp_burst_release, NULL);
+			ex_spawn(&fw[p].base, NULL, &refs[nrefs++]);
+		}
+		if (opt.tx_first && opt.mode != MODE_IMPAIR) {
+			/* memif and virtio connect asynchronously: wait for the link. */
+			for (p = 0; p < nb_ports; p++)
+				if (dp_port_wait_link(&ports[p], 5000, NULL) != 0)
+					fprintf(stderr, "pktbench: %s: link down after 5 s\n",
+							ports[p].name);
+			for (i = 0; i < 4; i++)
+				ex_run_once(ex); /* rx polled once: memif posts its buffers */
+			for (p = 0; p < nb_ports; p++)
+				send_first_burst(p);
+		}
+		break;
+	case MODE_RXONLY:
+	case MODE_TXONLY:
+	case MODE_LOOPBACK_CHECK:
+		/* Readers first: a memif client posts its rx buffers on its first
+		 * rx poll, and its peer cannot send back before that. */
+		for (p = 0; p < nb_ports && opt.mode != MODE_TXONLY; p++) {
+			if (opt.mode == MODE_LOOPBACK_CHECK && p != nb_ports - 1)
+				continue;
+			memset(&chk[p], 0, sizeof(chk[p]));
+			ex_future_init(&chk[p].base, &check_ops);
+			chk[p].in = &rx[p].base;
+			chk[p].verify = opt.mode == MODE_LOOPBACK_CHECK;
+			ex_spawn(&chk[p].base, NULL, &refs[nrefs++]);
+		}
+		if (opt.mode == MODE_RXONLY)
+			break;
+		/* Sending before the link is up loses packets on virtio/memif. */
+		for (p = 0; p < nb_ports; p++)
+			if (dp_port_wait_link(&ports[p], 10000, NULL) != 0)
+				fprintf(stderr, "pktbench: %s: link still down after 10 s\n",
+						ports[p].name);
+		for (i = 0; i < 4; i++)
+			ex_run_once(ex); /* let the readers poll once */
+		memset(&gen, 0, sizeof(gen));
+		ex_future_init(&gen.base, &gen_ops);
+		gen.out = &tx[0];
+		gen.loopback = opt.mode == MODE_LOOPBACK_CHECK;
+		build_template(&gen, ports[0].port_id);
+		if (gen.loopback)
+			gen.returned = &chk[nb_ports - 1].returned;
+		ex_spawn(&gen.base, NULL, &refs[nrefs++]);
+		break;
+	}
+	memset(&tick, 0, sizeof(tick));
+	if (opt.interval > 0) {
+		ex_future_init(&tick.base, &ticker_ops);
+		ex_sleep_init(&tick.sleep, (uint64_t)(opt.interval * 1e9));
+		tick.last_ns = ex_now_ns(ex);
+		ex_spawn(&tick.base, NULL, &refs[nrefs++]);
+	}
+	if (opt.duration > 0) {
+		ex_future_init(&stopper.base, &stopper_ops);
+		ex_sleep_init(&stopper.sleep, (uint64_t)(opt.duration * 1e9));
+		ex_spawn(&stopper.base, NULL, &refs[nrefs++]);
+	}
+
+	t_start = rte_rdtsc();
+	if (opt.mode == MODE_LOOPBACK_CHECK) {
+		/* Run until every packet came back, or the timeout after the
+		 * last one was sent. */
+		uint64_t deadline = 0;
+		struct check *c = &chk[nb_ports - 1];
+
+		while (!stop_signal) {
+			ex_run_once(ex);
+			if (c->received + c->corrupt >= opt.count)
+				break;
+			if (opt.count != 0 && gen.sent >= opt.count && deadline == 0)
+				deadline = ex_now_ns(ex) + (uint64_t)opt.timeout_ms * EX_NS_PER_MS;
+			if (deadline != 0 && ex_now_ns(ex) > deadline)
+				break;
+			if (opt.count == 0 && opt.duration > 0 &&
+					ex_now_ns(ex) > (uint64_t)(opt.duration * 1e9))
+				break;
+		}
+	} else if (opt.mode == MODE_TXONLY && opt.count != 0) {
+		while (!stop_signal && gen.sent < opt.count)
+			ex_run_once(ex);
+		for (i = 0; i < 16; i++)
+			ex_run_once(ex); /* the last flush */
+	} else {
+		ex_run(ex);
+	}
+	t_end = rte_rdtsc();
+
+	/* Summary. */
+	{
+		double secs = (double)(t_end - t_start) / (double)rte_get_tsc_hz();
+		struct ex_stats s;
+
+		ex_stats_read(ex, &s);
+		printf("pktbench: summary after %.2f s%s\n", secs,
+				stop_signal ? " (stopped by signal)" : "");
+		for (p = 0; p < nb_ports; p++)
+			printf("  port %u %-20s rx %" PRIu64 "  tx %" PRIu64 "  tx-dropped %" PRIu64
+			       "\n",
+					ports[p].port_id, ports[p].name, rx[p].stats.pkts,
+					tx[p].stats.pkts, tx[p].stats.dropped);
+		printf("  rx %.3f Mpps, tx %.3f Mpps, busy cycles/pkt %.1f\n",
+				(double)total_rx() / secs / 1e6, (double)total_tx() / secs / 1e6,
+				total_rx() ? (double)s.busy_cycles / (double)total_rx() : 0.0);
+		if (opt.mode == MODE_TXONLY || opt.mode == MODE_LOOPBACK_CHECK)
+			printf("  generated %" PRIu64 " (pool empty %" PRIu64 " times)\n", gen.sent,
+					gen.alloc_failed);
+		if (opt.mode == MODE_IMPAIR)
+			for (p = 0; p < nb_ports; p++)
+				printf("  impair %s: in %" PRIu64 " out %" PRIu64 " lost %" PRIu64
+				       " duplicated %" PRIu64 " reordered %" PRIu64
+				       " delayed %" PRIu64 " corrupted %" PRIu64
+				       " overflow %" PRIu64 "\n",
+						ports[p].name, imp[p].stats.in, imp[p].stats.out,
+						imp[p].stats.lost, imp[p].stats.duplicated,
+						imp[p].stats.reordered, imp[p].stats.delayed,
+						imp[p].stats.corrupted, imp[p].stats.overflow);
+		if (opt.mode == MODE_LOOPBACK_CHECK) {
+			struct check *c = &chk[nb_ports - 1];
+			uint64_t lost = gen.sent > c->received + c->corrupt
+							? gen.sent - c->received - c->corrupt
+							: 0;
+
+			printf("  loopback-check: sent %" PRIu64 " received %" PRIu64
+			       " in-order %" PRIu64 " out-of-order %" PRIu64 " corrupt %" PRIu64
+			       " lost %" PRIu64 " foreign %" PRIu64 "\n",
+					gen.sent, c->received, c->in_order, c->out_of_order,
+					c->corrupt, lost, c->foreign);
+			if (lost != 0 || c->corrupt != 0 || c->out_of_order != 0 ||
+					(opt.count != 0 && gen.sent != opt.count))
+				exit_code = 1;
+		}
+		if (opt.mode == MODE_RXONLY)
+			for (p = 0; p < nb_ports; p++)
+				printf("  rxonly port %u: received %" PRIu64 "\n", ports[p].port_id,
+						chk[p].received);
+	}
+
+	/* Clean exit: drop every task (streams release what they hold), then
+	 * stop ports, and prove every mbuf came home. */
+	ex_executor_shutdown(ex);
+	for (p = 0; p < nb_ports; p++)
+		dp_tx_sink_flush(&tx[p]);
+	/* Packets still on a loopback wire (ring, memif pairs) are ours too. */
+	for (i = 0; i < 64; i++) {
+		unsigned int got = 0;
+
+		for (p = 0; p < nb_ports; p++) {
+			struct rte_mbuf *b[DP_BURST_MAX];
+			uint16_t n = rte_eth_rx_burst(ports[p].port_id, 0, b, DP_BURST_MAX);
+
+			if (n != 0)
+				rte_pktmbuf_free_bulk(b, n);
+			got += n;
+		}
+		if (got == 0 && i > 4)
+			break;
+		rte_delay_ms(1);
+	}
+	for (p = 0; p < nb_ports; p++) {
+		if (opt.mode == MODE_IMPAIR)
+			dp_impair_fini(&imp[p]);
+		dp_rx_stream_fini(&rx[p]);
+		dp_tx_sink_fini(&tx[p]);
+		dp_port_close(&ports[p]);
+	}
+	ex_executor_free(ex);
+	in_use = rte_mempool_in_use_count(pool);
+	if (in_use != 0) {
+		printf("pktbench: %" PRIu64 " mbufs not returned to the pool\n", in_use);
+		exit_code = 1;
+	} else {
+		printf("pktbench: all mbufs returned to the pool\n");
+	}
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	return exit_code;
+}
