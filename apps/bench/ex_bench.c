@@ -45,7 +45,9 @@ parked_poll(struct ex_future *f, struct ex_context *cx)
 	return EX_PENDING;
 }
 
-static const struct ex_future_ops parked_ops = { .poll = parked_poll, .drop = NULL, .name = "parked" };
+static const struct ex_future_ops parked_ops = {
+	.poll = parked_poll, .drop = NULL, .name = "parked"
+};
 
 static void
 noop_timer(struct ex_timer *t)
@@ -102,7 +104,7 @@ bench_remote_wake(uint64_t iters)
 	for (i = 0; i < iters; i += BATCH) {
 		for (j = 0; j < BATCH; j++)
 			ex_waker_wake(&remote_tasks[j].waker);
-		ex_run_once(ex);   /* flushes the outbox: one ring burst */
+		ex_run_once(ex); /* flushes the outbox: one ring burst */
 		ex_run_once(peer); /* drains its inbox and polls the tasks */
 		ex_run_once(peer);
 		ex_run_once(ex); /* back on our executor for the next wakes */

@@ -740,6 +740,8 @@ main(int argc, char **argv)
 	uint64_t t_start, t_end, in_use;
 	unsigned int af_xdp_ports = 0;
 
+	/* Line by line even into a file or a pipe: scripts wait for lines. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout, argv[0]);
 		printf("\nEAL arguments (e.g. -l 1 --vdev net_null0 --no-pci) come before \"--\";\n"
