@@ -493,7 +493,7 @@ impair_poll_next(struct ex_stream *st, struct ex_context *cx, union ex_item *out
 	now = ex_now_ns(ex);
 	/* Pull while there is room for a whole burst and its duplicates. */
 	for (round = 0; round < PULL_ROUNDS && !im->inner_ended &&
-			fifo_len(im) + 2 * DP_BURST_MAX + DP_IMPAIR_HOLDS < DP_IMPAIR_FIFO;
+			fifo_len(im) + 2 * DP_VEC_MAX + DP_IMPAIR_HOLDS < DP_IMPAIR_FIFO;
 			round++) {
 		union ex_item it;
 		struct dp_burst *b;
@@ -513,7 +513,7 @@ impair_poll_next(struct ex_stream *st, struct ex_context *cx, union ex_item *out
 		b->n = 0;
 	}
 	release_due(im, now);
-	while (im->burst.n < DP_BURST_MAX && fifo_len(im) != 0)
+	while (im->burst.n < DP_VEC_MAX && fifo_len(im) != 0)
 		im->burst.pkts[im->burst.n++] = im->fifo[im->fifo_head++ & (DP_IMPAIR_FIFO - 1)];
 	if (im->burst.n != 0)
 		goto yield;

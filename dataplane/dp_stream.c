@@ -43,6 +43,11 @@ rx_fill(struct dp_rx_stream *s)
 {
 	uint16_t n = rte_eth_rx_burst(s->port, s->queue, s->burst.pkts, DP_BURST_MAX);
 
+	/* A full burst says more is waiting: take a second one into the
+	 * same vector. */
+	if (n == DP_BURST_MAX)
+		n += rte_eth_rx_burst(s->port, s->queue, &s->burst.pkts[n], DP_BURST_MAX);
+
 	s->burst.n = n;
 	if (n != 0) {
 		s->stats.pkts += n;
@@ -116,6 +121,29 @@ dp_rx_stream_fini(struct dp_rx_stream *s)
 
 /* ---- tx queue ---- */
 
+/* Send n packets in PMD bursts of at most DP_BURST_MAX; what the PMD
+ * refuses is freed and counted, as l2fwd does. Returns packets sent. */
+static inline uint16_t
+tx_send(struct dp_tx_sink *k, struct rte_mbuf **pkts, uint16_t n)
+{
+	uint16_t done = 0;
+
+	while (done < n) {
+		uint16_t chunk = RTE_MIN((uint16_t)(n - done), (uint16_t)DP_BURST_MAX);
+		uint16_t sent = rte_eth_tx_burst(k->port, k->queue, &pkts[done], chunk);
+
+		done += sent;
+		k->stats.bursts++;
+		if (unlikely(sent < chunk)) {
+			rte_pktmbuf_free_bulk(&pkts[done], n - done);
+			k->stats.dropped += n - done;
+			break;
+		}
+	}
+	k->stats.pkts += done;
+	return done;
+}
+
 uint16_t
 dp_tx_sink_flush(struct dp_tx_sink *k)
 {
@@ -123,14 +151,7 @@ dp_tx_sink_flush(struct dp_tx_sink *k)
 
 	if (k->n == 0)
 		return 0;
-	sent = rte_eth_tx_burst(k->port, k->queue, k->buf, k->n);
-	k->stats.pkts += sent;
-	k->stats.bursts++;
-	if (unlikely(sent < k->n)) {
-		/* The PMD refused the rest: free and count, as l2fwd does. */
-		rte_pktmbuf_free_bulk(&k->buf[sent], k->n - sent);
-		k->stats.dropped += k->n - sent;
-	}
+	sent = tx_send(k, k->buf, k->n);
 	k->n = 0;
 	return sent;
 }
@@ -149,17 +170,10 @@ tx_start_send(struct ex_sink *sk, union ex_item item)
 	struct dp_tx_sink *k = EX_CONTAINER_OF(sk, struct dp_tx_sink, base);
 	struct dp_burst *b = item.ptr;
 
-	/* A full burst and nothing buffered ahead of it: send straight from
-	 * the burst's array, as l2fwd does, without copying the pointers. */
-	if (k->n == 0 && b->n == DP_BURST_MAX) {
-		uint16_t sent = rte_eth_tx_burst(k->port, k->queue, b->pkts, b->n);
-
-		k->stats.pkts += sent;
-		k->stats.bursts++;
-		if (unlikely(sent < b->n)) {
-			rte_pktmbuf_free_bulk(&b->pkts[sent], b->n - sent);
-			k->stats.dropped += b->n - sent;
-		}
+	/* At least a PMD burst and nothing buffered ahead of it: send straight
+	 * from the vector's array, as l2fwd does, without copying pointers. */
+	if (k->n == 0 && b->n >= DP_BURST_MAX) {
+		tx_send(k, b->pkts, b->n);
 		b->n = 0;
 		return 0;
 	}
@@ -220,8 +234,7 @@ dp_tx_sink_fini(struct dp_tx_sink *k)
 static inline unsigned int
 ring_fill(struct dp_ring_stream *s)
 {
-	unsigned int n =
-			rte_ring_dequeue_burst(s->ring, (void **)s->burst.pkts, DP_BURST_MAX, NULL);
+	unsigned int n = rte_ring_dequeue_burst(s->ring, (void **)s->burst.pkts, DP_VEC_MAX, NULL);
 
 	s->burst.n = (uint16_t)n;
 	if (n != 0) {
@@ -301,7 +314,7 @@ ring_poll_ready(struct ex_sink *sk, struct ex_context *cx)
 {
 	struct dp_ring_sink *k = EX_CONTAINER_OF(sk, struct dp_ring_sink, base);
 
-	if (rte_ring_free_count(k->ring) >= DP_BURST_MAX)
+	if (rte_ring_free_count(k->ring) >= DP_VEC_MAX)
 		return EX_READY;
 	/* Full: the consumer is another lcore; our source re-checks each
 	 * iteration and wakes us when there is room (backpressure). */
@@ -342,7 +355,7 @@ ring_sink_source(struct ex_source *src)
 {
 	struct dp_ring_sink *k = EX_CONTAINER_OF(src, struct dp_ring_sink, src);
 
-	if (k->waiting && rte_ring_free_count(k->ring) >= DP_BURST_MAX) {
+	if (k->waiting && rte_ring_free_count(k->ring) >= DP_VEC_MAX) {
 		wake_waiter(&k->waiting, &k->waiter);
 		return 1;
 	}
@@ -497,8 +510,8 @@ classify_poll(struct ex_future *f, struct ex_context *cx)
 				c->stats.dropped++;
 				continue;
 			}
-			/* Each input burst holds at most DP_BURST_MAX packets and
-			 * pending bursts were emptied by classify_push. */
+			/* Each input vector holds at most DP_VEC_MAX packets and
+			 * pending vectors were emptied by classify_push. */
 			c->pending[k].pkts[c->pending[k].n++] = m;
 			c->stats.pkts++;
 		}

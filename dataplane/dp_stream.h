@@ -38,12 +38,16 @@ extern "C" {
 struct rte_mbuf;
 struct rte_ring;
 
+/** Packets per PMD call (rx_burst, tx_burst), as l2fwd and testpmd use. */
 #define DP_BURST_MAX 32
+/** Packets per stream item: up to two PMD bursts, so that a pipeline's
+ * per-item cost (a few indirect calls) is paid once per 64 packets. */
+#define DP_VEC_MAX (2 * DP_BURST_MAX)
 
-/** A burst of packets; the unit every packet stream yields. */
+/** A vector of packets; the unit every packet stream yields. */
 struct dp_burst {
 	uint16_t n;
-	struct rte_mbuf *pkts[DP_BURST_MAX];
+	struct rte_mbuf *pkts[DP_VEC_MAX];
 };
 
 /** Free every mbuf of a burst and empty it. */
@@ -82,7 +86,7 @@ void dp_rx_stream_fini(struct dp_rx_stream *s);
 
 /* ---- tx queue ---- */
 
-#define DP_TX_BUF (2 * DP_BURST_MAX)
+#define DP_TX_BUF (2 * DP_VEC_MAX)
 
 struct dp_tx_sink {
 	struct ex_sink base;

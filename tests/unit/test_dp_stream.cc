@@ -167,9 +167,9 @@ TEST_F(DataplaneTest, TxRefused_FreedAndCounted)
 	dp_tx_sink_init(&tx, ex, port, 0);
 	struct dp_burst b;
 	b.n = DP_BURST_MAX;
-	for (auto &m : b.pkts) {
-		m = rte_pktmbuf_alloc(pool);
-		ASSERT_NE(m, nullptr);
+	for (uint16_t i = 0; i < b.n; i++) {
+		b.pkts[i] = rte_pktmbuf_alloc(pool);
+		ASSERT_NE(b.pkts[i], nullptr);
 	}
 	union ex_item it;
 	it.ptr = &b;
@@ -248,7 +248,7 @@ TEST_F(DataplaneTest, Classify_ToTwoRings_DropsCounted)
 
 TEST_F(DataplaneTest, RingSink_Full_BackpressureThenResumes)
 {
-	struct rte_ring *in = Ring(), *loop = Ring(), *narrow = Ring(64);
+	struct rte_ring *in = Ring(), *loop = Ring(), *narrow = Ring(128);
 	uint16_t a = RingPort(in, loop);
 	struct dp_rx_stream rx;
 	struct dp_ring_sink k;
@@ -259,8 +259,8 @@ TEST_F(DataplaneTest, RingSink_Full_BackpressureThenResumes)
 	ASSERT_EQ(ex_spawn_to(ex, &p.fw.base, nullptr, &p.ref), 0);
 	Inject(in, 200);
 	Run(50);
-	// 63 slots: one burst of 32 fits, then the sink waits for room.
-	EXPECT_EQ(rte_ring_count(narrow), 32u);
+	// 127 slots: one vector of 64 fits, then the sink waits for room.
+	EXPECT_EQ(rte_ring_count(narrow), 64u);
 	EXPECT_EQ(k.stats.dropped, 0u) << "backpressure, not loss";
 	unsigned int drained = 0;
 	for (int round = 0; round < 20 && drained < 200; round++) {
