@@ -67,6 +67,7 @@ struct options {
 	bool dst_mac_set;
 	bool tx_first; /* io/macswap: send one burst on each port first */
 	double start_after; /* txonly/loopback-check: wait before sending */
+	bool xstats; /* print the ports' extended statistics at exit */
 };
 
 static struct options opt = {
@@ -517,6 +518,7 @@ usage(FILE *out, const char *prog)
 			"                     for the Linux side of a TAP to be configured)\n"
 			"  --tx-first         io/macswap: send a burst on each port first (for PMDs\n"
 			"                     that loop packets back, e.g. net_ring, memif pairs)\n"
+			"  --xstats           print each port's non-zero extended statistics at exit\n"
 			"  -h, --help         this text\n",
 			prog);
 }
@@ -552,6 +554,7 @@ parse_args(int argc, char **argv)
 		{ "nb-mbufs", required_argument, NULL, 'n' },
 		{ "tx-first", no_argument, NULL, 'T' },
 		{ "start-after", required_argument, NULL, 'A' },
+		{ "xstats", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -632,6 +635,9 @@ parse_args(int argc, char **argv)
 			break;
 		case 'T':
 			opt.tx_first = true;
+			break;
+		case 'X':
+			opt.xstats = true;
 			break;
 		case 'h':
 			usage(stdout, argv[0]);
@@ -955,6 +961,10 @@ main(int argc, char **argv)
 					(opt.count != 0 && gen.sent != opt.count))
 				exit_code = 1;
 		}
+		if (opt.xstats)
+			for (p = 0; p < nb_ports; p++)
+				if (dp_port_xstats_print(&ports[p], stdout) < 0)
+					printf("  %s: no extended statistics\n", ports[p].name);
 		if (opt.mode == MODE_RXONLY)
 			for (p = 0; p < nb_ports; p++)
 				printf("  rxonly port %u: received %" PRIu64 "\n", ports[p].port_id,

@@ -48,8 +48,10 @@ def test_unknown_mode_and_help():
 def test_io_on_null_pair_returns_every_mbuf():
     r = run([PKTBENCH, "-l", "0", "--no-pci", *eal_memory_args(),
              f"--file-prefix={unique('rtpb')}", "--vdev", "net_null0", "--vdev", "net_null1",
-             "--", "--mode", "io", "--duration", "1", "--stats-interval", "0.5"])
+             "--", "--mode", "io", "--duration", "1", "--stats-interval", "0.5", "--xstats"])
     summary_ok(r.stdout)
+    assert re.search(r"net_null0\.rx_good_packets: \d+", r.stdout), "xstats printed"
+    assert len(re.findall(r"^\[ *\d+s\] rx", r.stdout, re.M)) >= 1, "per-interval stats"
     rx = [int(n) for n in re.findall(r"port \d net_null\d\s+rx (\d+)", r.stdout)]
     assert len(rx) == 2 and min(rx) > 100000
 
