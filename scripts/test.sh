@@ -33,9 +33,9 @@ cleanup() {
 	for ns in $(ip netns list 2>/dev/null | awk '{print $1}' | grep -E '^(rt|rs)[a-z]*[0-9]' || true); do
 		ip netns del "$ns" 2>/dev/null || true
 	done
-	pkill -9 -f -- '--file-prefix=(rtpmd|riptide-)' 2>/dev/null || true
-	rm -rf /var/run/dpdk/riptide-ut-* /var/run/dpdk/rtpmd* 2>/dev/null || true
-	find /dev/hugepages* -maxdepth 1 \( -name 'rtpmd*map_*' -o -name 'riptide-*map_*' \) \
+	pkill -9 -f -- '--file-prefix=(rt|riptide-)' 2>/dev/null || true
+	rm -rf /var/run/dpdk/riptide-* /var/run/dpdk/rt* 2>/dev/null || true
+	find /dev/hugepages* -maxdepth 1 \( -name 'rt*map_*' -o -name 'riptide-*map_*' \) \
 		-delete 2>/dev/null || true
 }
 trap cleanup EXIT

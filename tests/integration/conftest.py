@@ -81,6 +81,20 @@ class Netns:
         run(["ip", "netns", "del", self.name], check=False)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_dpdk_leftovers():
+    """The EAL leaves /var/run/dpdk/<prefix> behind even on a clean exit, and
+    a killed process leaves its page files: remove every rt* one at the end."""
+    yield
+    for d in glob.glob("/var/run/dpdk/rt*"):
+        shutil.rmtree(d, ignore_errors=True)
+    for f in glob.glob("/dev/hugepages*/rt*map_*"):
+        try:
+            os.unlink(f)
+        except OSError:
+            pass
+
+
 @pytest.fixture
 def netns():
     """Factory: netns() makes a namespace; all are removed at teardown."""
