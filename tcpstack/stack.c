@@ -1,0 +1,611 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stack.c - Ethernet demux, ARP (RFC 826), IPv4 input checks (RFC 791/1122)
+ * and ICMP echo (RFC 792) for one stack instance. Runs on the lcore that
+ * owns the instance: stack_input from its rx task, the ARP timer from its
+ * executor's wheel.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_byteorder.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "dp_stream.h"
+#include "stack.h"
+
+#define ARP_MASK (STACK_ARP_ENTRIES - 1)
+#define ARP_MAX_USED (STACK_ARP_ENTRIES * 3 / 4) /* keeps probe runs short */
+#define ARP_TICK_NS (100 * EX_NS_PER_MS)
+
+static const char *const drop_names[STACK_DROP_MAX] = {
+	[STACK_DROP_RUNT] = "runt",
+	[STACK_DROP_ETHERTYPE] = "ethertype",
+	[STACK_DROP_NOT_FOR_US] = "not_for_us",
+	[STACK_DROP_ARP_MALFORMED] = "arp_malformed",
+	[STACK_DROP_ARP_NOT_FOR_US] = "arp_not_for_us",
+	[STACK_DROP_IP_TRUNCATED] = "ip_truncated",
+	[STACK_DROP_IP_VERSION] = "ip_version",
+	[STACK_DROP_IP_IHL] = "ip_ihl",
+	[STACK_DROP_IP_CHECKSUM] = "ip_checksum",
+	[STACK_DROP_IP_TTL] = "ip_ttl",
+	[STACK_DROP_IP_FRAGMENT] = "ip_fragment",
+	[STACK_DROP_IP_NOT_FOR_US] = "ip_not_for_us",
+	[STACK_DROP_IP_PROTOCOL] = "ip_protocol",
+	[STACK_DROP_ICMP_MALFORMED] = "icmp_malformed",
+	[STACK_DROP_ICMP_TYPE] = "icmp_type",
+	[STACK_DROP_ARP_UNRESOLVED] = "arp_unresolved",
+	[STACK_DROP_ARP_QUEUE_FULL] = "arp_queue_full",
+	[STACK_DROP_ARP_TABLE_FULL] = "arp_table_full",
+	[STACK_DROP_TX] = "tx",
+};
+
+const char *
+stack_drop_name(enum stack_drop reason)
+{
+	return reason < STACK_DROP_MAX ? drop_names[reason] : "?";
+}
+
+void
+stack_config_defaults(struct stack_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->prefix_len = 24;
+	cfg->mtu = 1500;
+	cfg->arp_timeout_ns = 60 * EX_NS_PER_S;
+	cfg->arp_retry_ns = EX_NS_PER_S;
+	cfg->arp_retries = 3;
+}
+
+static inline void
+drop(struct stack *st, struct rte_mbuf *m, enum stack_drop why)
+{
+	st->stats.drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+static inline uint64_t
+now_ns(const struct stack *st)
+{
+	return ex_now_ns(st->ex);
+}
+
+static void
+transmit(struct stack *st, struct rte_mbuf *m)
+{
+	if (st->tx(st->tx_ctx, &m, 1) == 1)
+		st->stats.tx_frames++;
+	else
+		drop(st, m, STACK_DROP_TX);
+}
+
+/* ---- the ARP table: open addressing, linear probing, backward-shift
+ * deletion (no tombstones) ---- */
+
+static inline uint32_t
+arp_hash(uint32_t ip)
+{
+	return (ip * 2654435761u) >> (32 - 8) & ARP_MASK;
+}
+
+static struct stack_arp_entry *
+arp_find(const struct stack *st, uint32_t ip)
+{
+	uint32_t i = arp_hash(ip), n;
+
+	for (n = 0; n < STACK_ARP_ENTRIES; n++, i = (i + 1) & ARP_MASK) {
+		const struct stack_arp_entry *e = &st->arp[i];
+
+		if (e->state == STACK_ARP_STATE_FREE)
+			return NULL;
+		if (e->ip == ip)
+			return (struct stack_arp_entry *)(uintptr_t)e;
+	}
+	return NULL;
+}
+
+static struct stack_arp_entry *
+arp_insert(struct stack *st, uint32_t ip)
+{
+	uint32_t i = arp_hash(ip);
+
+	if (st->arp_used >= ARP_MAX_USED)
+		return NULL;
+	while (st->arp[i].state != STACK_ARP_STATE_FREE)
+		i = (i + 1) & ARP_MASK;
+	memset(&st->arp[i], 0, sizeof(st->arp[i]));
+	st->arp[i].ip = ip;
+	st->arp_used++;
+	return &st->arp[i];
+}
+
+/* Remove slot i, shifting later members of its probe run back. */
+static void
+arp_delete(struct stack *st, uint32_t i)
+{
+	uint32_t j = i;
+
+	for (;;) {
+		uint32_t k;
+
+		j = (j + 1) & ARP_MASK;
+		if (st->arp[j].state == STACK_ARP_STATE_FREE)
+			break;
+		k = arp_hash(st->arp[j].ip);
+		/* The entry at j may stay if its home k lies cyclically in (i, j]. */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		st->arp[i] = st->arp[j];
+		i = j;
+	}
+	memset(&st->arp[i], 0, sizeof(st->arp[i]));
+	st->arp_used--;
+}
+
+int
+stack_arp_lookup(const struct stack *st, uint32_t ip, struct rte_ether_addr *mac)
+{
+	const struct stack_arp_entry *e = arp_find(st, ip);
+
+	if (e == NULL || e->state != STACK_ARP_STATE_REACHABLE)
+		return -ENOENT;
+	*mac = e->mac;
+	return 0;
+}
+
+static struct rte_mbuf *
+arp_build(struct stack *st, uint16_t op, const struct rte_ether_addr *eth_dst,
+		const struct rte_ether_addr *tha, uint32_t tip)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
+	struct rte_ether_hdr *eh;
+	struct rte_arp_hdr *ah;
+
+	if (m == NULL)
+		return NULL;
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eh) + sizeof(*ah));
+	if (eh == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+	ah = (struct rte_arp_hdr *)(eh + 1);
+	eh->dst_addr = *eth_dst;
+	eh->src_addr = st->cfg.mac;
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+	ah->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+	ah->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ah->arp_hlen = RTE_ETHER_ADDR_LEN;
+	ah->arp_plen = 4;
+	ah->arp_opcode = rte_cpu_to_be_16(op);
+	ah->arp_data.arp_sha = st->cfg.mac;
+	ah->arp_data.arp_sip = rte_cpu_to_be_32(st->cfg.ip);
+	ah->arp_data.arp_tha = *tha;
+	ah->arp_data.arp_tip = rte_cpu_to_be_32(tip);
+	return m;
+}
+
+static int
+arp_request(struct stack *st, uint32_t tip)
+{
+	static const struct rte_ether_addr bcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+	static const struct rte_ether_addr zero = { { 0 } };
+	struct rte_mbuf *m = arp_build(st, RTE_ARP_OP_REQUEST, &bcast, &zero, tip);
+
+	if (m == NULL)
+		return -ENOBUFS;
+	st->stats.arp_requests_out++;
+	transmit(st, m);
+	return 0;
+}
+
+int
+stack_announce(struct stack *st)
+{
+	/* Gratuitous ARP: a request for our own address (RFC 5227 §3). */
+	return arp_request(st, st->cfg.ip);
+}
+
+/* Send what waited for this entry's address. */
+static void
+arp_flush_queue(struct stack *st, struct stack_arp_entry *e)
+{
+	uint8_t i;
+
+	for (i = 0; i < e->nq; i++) {
+		struct rte_mbuf *m = e->queue[i];
+		struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+		eh->dst_addr = e->mac;
+		transmit(st, m);
+	}
+	e->nq = 0;
+}
+
+static void
+arp_fail_queue(struct stack *st, struct stack_arp_entry *e)
+{
+	uint8_t i;
+
+	for (i = 0; i < e->nq; i++) {
+		st->stats.drops[STACK_DROP_ARP_UNRESOLVED]++;
+		if (st->on_tx_error != NULL)
+			st->on_tx_error(st, e->queue[i], -EHOSTUNREACH);
+		rte_pktmbuf_free(e->queue[i]);
+	}
+	e->nq = 0;
+}
+
+static void
+arp_learn(struct stack *st, struct stack_arp_entry *e, const struct rte_ether_addr *mac)
+{
+	e->mac = *mac;
+	e->state = STACK_ARP_STATE_REACHABLE;
+	e->deadline = now_ns(st) + st->cfg.arp_timeout_ns;
+	arp_flush_queue(st, e);
+}
+
+static void
+arp_input(struct stack *st, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_arp_hdr *ah;
+	struct stack_arp_entry *e;
+	uint32_t sip, tip;
+	uint16_t op;
+
+	if (rte_pktmbuf_data_len(m) < sizeof(*eh) + sizeof(*ah)) {
+		drop(st, m, STACK_DROP_ARP_MALFORMED);
+		return;
+	}
+	ah = (struct rte_arp_hdr *)(eh + 1);
+	op = rte_be_to_cpu_16(ah->arp_opcode);
+	if (ah->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
+			ah->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
+			ah->arp_hlen != RTE_ETHER_ADDR_LEN || ah->arp_plen != 4 ||
+			(op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY)) {
+		drop(st, m, STACK_DROP_ARP_MALFORMED);
+		return;
+	}
+	sip = rte_be_to_cpu_32(ah->arp_data.arp_sip);
+	tip = rte_be_to_cpu_32(ah->arp_data.arp_tip);
+	if (op == RTE_ARP_OP_REQUEST)
+		st->stats.arp_requests_in++;
+	else
+		st->stats.arp_replies_in++;
+
+	/* RFC 826: "If the pair <protocol type, sender protocol address> is
+	 * already in my translation table, update the sender hardware address
+	 * field of the entry with the new information". */
+	e = sip != 0 ? arp_find(st, sip) : NULL;
+	if (e != NULL)
+		arp_learn(st, e, &ah->arp_data.arp_sha);
+	if (tip != st->cfg.ip || sip == st->cfg.ip) {
+		drop(st, m, STACK_DROP_ARP_NOT_FOR_US);
+		return;
+	}
+	/* "If I am the target protocol address: if the pair was not already in
+	 * the table, add the triplet". */
+	if (e == NULL && sip != 0 && (e = arp_insert(st, sip)) != NULL)
+		arp_learn(st, e, &ah->arp_data.arp_sha);
+	if (op != RTE_ARP_OP_REQUEST) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	/* Answer in place: the request becomes the reply. */
+	ah->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
+	ah->arp_data.arp_tha = ah->arp_data.arp_sha;
+	ah->arp_data.arp_tip = ah->arp_data.arp_sip;
+	ah->arp_data.arp_sha = st->cfg.mac;
+	ah->arp_data.arp_sip = rte_cpu_to_be_32(st->cfg.ip);
+	eh->dst_addr = eh->src_addr;
+	eh->src_addr = st->cfg.mac;
+	st->stats.arp_replies_out++;
+	transmit(st, m);
+}
+
+/* The periodic ARP tick: retries, failures, expiry. */
+static void
+arp_tick(struct ex_timer *t)
+{
+	struct stack *st = EX_CONTAINER_OF(t, struct stack, arp_timer);
+	uint64_t now = now_ns(st);
+	uint32_t i = 0;
+
+	while (i < STACK_ARP_ENTRIES) {
+		struct stack_arp_entry *e = &st->arp[i];
+
+		if (e->state == STACK_ARP_STATE_FREE || e->deadline > now) {
+			i++;
+			continue;
+		}
+		if (e->state == STACK_ARP_STATE_INCOMPLETE && e->retries < st->cfg.arp_retries) {
+			e->retries++;
+			e->deadline = now + st->cfg.arp_retry_ns;
+			arp_request(st, e->ip);
+			i++;
+			continue;
+		}
+		/* Gave up, or a reachable entry expired: forget it. The next
+		 * packet for it resolves again. */
+		arp_fail_queue(st, e);
+		arp_delete(st, i); /* slot i now holds a shifted entry: look again */
+	}
+	ex_timer_arm(ex_executor_wheel(st->ex), &st->arp_timer, now + st->arp_tick_ns, NULL);
+}
+
+/* ---- IPv4 and ICMP ---- */
+
+static inline bool
+ip_is_ours(const struct stack *st, uint32_t dst)
+{
+	uint32_t mask = st->cfg.prefix_len == 0 ? 0 : ~0u << (32 - st->cfg.prefix_len);
+
+	return dst == st->cfg.ip || dst == 0xffffffffu || dst == ((st->cfg.ip & mask) | ~mask);
+}
+
+static void
+icmp_input(struct stack *st, struct rte_mbuf *m, struct rte_ether_hdr *eh, struct rte_ipv4_hdr *ip,
+		uint16_t ihl, uint16_t ip_len)
+{
+	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
+	uint16_t len = ip_len - ihl;
+	uint16_t sum;
+
+	if (len < sizeof(*ic) || rte_raw_cksum_mbuf(m, sizeof(*eh) + ihl, len, &sum) != 0 ||
+			sum != 0xffff) {
+		drop(st, m, STACK_DROP_ICMP_MALFORMED);
+		return;
+	}
+	if (ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || ic->icmp_code != 0) {
+		drop(st, m, STACK_DROP_ICMP_TYPE);
+		return;
+	}
+	st->stats.icmp_echo_in++;
+	/* RFC 792: "the source and destination addresses are simply reversed,
+	 * the type code changed to 0, and the checksum recomputed". In place. */
+	ic->icmp_type = RTE_IP_ICMP_ECHO_REPLY;
+	ic->icmp_cksum = 0;
+	rte_raw_cksum_mbuf(m, sizeof(*eh) + ihl, len, &sum);
+	ic->icmp_cksum = (uint16_t)~sum;
+	ip->dst_addr = ip->src_addr;
+	ip->src_addr = rte_cpu_to_be_32(st->cfg.ip); /* ours, even for a broadcast ping */
+	ip->time_to_live = 64;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	eh->dst_addr = eh->src_addr;
+	eh->src_addr = st->cfg.mac;
+	m->ol_flags = 0;
+	st->stats.icmp_echo_out++;
+	transmit(st, m);
+}
+
+static void
+ipv4_input(struct stack *st, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + 1);
+	uint32_t avail = rte_pktmbuf_data_len(m) - sizeof(*eh);
+	uint16_t ihl, ip_len;
+
+	/* Check the length, then read the fields. */
+	if (avail < sizeof(*ip)) {
+		drop(st, m, STACK_DROP_IP_TRUNCATED);
+		return;
+	}
+	if ((ip->version_ihl >> 4) != 4) {
+		drop(st, m, STACK_DROP_IP_VERSION);
+		return;
+	}
+	ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
+	if (ihl < sizeof(*ip)) {
+		drop(st, m, STACK_DROP_IP_IHL);
+		return;
+	}
+	ip_len = rte_be_to_cpu_16(ip->total_length);
+	if (ihl > avail || ip_len < ihl || ip_len > rte_pktmbuf_pkt_len(m) - sizeof(*eh)) {
+		drop(st, m, STACK_DROP_IP_TRUNCATED);
+		return;
+	}
+	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
+			rte_raw_cksum(ip, ihl) != 0xffff) {
+		drop(st, m, STACK_DROP_IP_CHECKSUM);
+		return;
+	}
+	if (ip->time_to_live == 0) {
+		drop(st, m, STACK_DROP_IP_TTL);
+		return;
+	}
+	/* Fragments are not reassembled yet: counted and dropped. */
+	if ((rte_be_to_cpu_16(ip->fragment_offset) &
+			    (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
+		drop(st, m, STACK_DROP_IP_FRAGMENT);
+		return;
+	}
+	if (!ip_is_ours(st, rte_be_to_cpu_32(ip->dst_addr))) {
+		drop(st, m, STACK_DROP_IP_NOT_FOR_US);
+		return;
+	}
+	/* Ethernet pads short frames: the IP length is the truth. */
+	if (rte_pktmbuf_pkt_len(m) > sizeof(*eh) + ip_len)
+		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - sizeof(*eh) - ip_len));
+	st->stats.ip_in++;
+	switch (ip->next_proto_id) {
+	case IPPROTO_ICMP:
+		icmp_input(st, m, eh, ip, ihl, ip_len);
+		return;
+	default:
+		drop(st, m, STACK_DROP_IP_PROTOCOL);
+		return;
+	}
+}
+
+void
+stack_input(struct stack *st, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eh;
+
+	st->stats.rx_frames++;
+	if (rte_pktmbuf_data_len(m) < sizeof(*eh)) {
+		drop(st, m, STACK_DROP_RUNT);
+		return;
+	}
+	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	if (!rte_is_same_ether_addr(&eh->dst_addr, &st->cfg.mac) &&
+			!rte_is_broadcast_ether_addr(&eh->dst_addr)) {
+		drop(st, m, STACK_DROP_NOT_FOR_US);
+		return;
+	}
+	switch (rte_be_to_cpu_16(eh->ether_type)) {
+	case RTE_ETHER_TYPE_ARP:
+		arp_input(st, m);
+		return;
+	case RTE_ETHER_TYPE_IPV4:
+		ipv4_input(st, m);
+		return;
+	default:
+		drop(st, m, STACK_DROP_ETHERTYPE);
+		return;
+	}
+}
+
+/* ---- output ---- */
+
+int
+stack_output_ipv4(struct stack *st, struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	uint32_t mask = st->cfg.prefix_len == 0 ? 0 : ~0u << (32 - st->cfg.prefix_len);
+	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr), hop;
+	struct rte_ether_hdr *eh;
+	struct stack_arp_entry *e;
+
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eh));
+	if (eh == NULL) {
+		drop(st, m, STACK_DROP_TX);
+		return -ENOBUFS;
+	}
+	eh->src_addr = st->cfg.mac;
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	if (ip_is_ours(st, dst) && dst != st->cfg.ip) {
+		memset(&eh->dst_addr, 0xff, sizeof(eh->dst_addr)); /* broadcast */
+		transmit(st, m);
+		return 0;
+	}
+	hop = (dst & mask) == (st->cfg.ip & mask) ? dst : st->cfg.gateway;
+	if (hop == 0) {
+		drop(st, m, STACK_DROP_ARP_UNRESOLVED);
+		return -EHOSTUNREACH;
+	}
+	e = arp_find(st, hop);
+	if (e != NULL && e->state == STACK_ARP_STATE_REACHABLE) {
+		eh->dst_addr = e->mac;
+		transmit(st, m);
+		return 0;
+	}
+	if (e == NULL) {
+		e = arp_insert(st, hop);
+		if (e == NULL) {
+			drop(st, m, STACK_DROP_ARP_TABLE_FULL);
+			return -ENOBUFS;
+		}
+		e->state = STACK_ARP_STATE_INCOMPLETE;
+		e->deadline = now_ns(st) + st->cfg.arp_retry_ns;
+		arp_request(st, hop);
+	}
+	/* Resolving: hold a bounded number of packets for this address. */
+	if (e->nq == STACK_ARP_QUEUE) {
+		drop(st, m, STACK_DROP_ARP_QUEUE_FULL);
+		return -ENOBUFS;
+	}
+	e->queue[e->nq++] = m;
+	return 0;
+}
+
+/* ---- life ---- */
+
+int
+stack_init(struct stack *st, const struct stack_config *cfg, struct ex_executor *ex,
+		struct rte_mempool *pool, stack_tx_fn *tx, void *tx_ctx)
+{
+	if (st == NULL || cfg == NULL || ex == NULL || pool == NULL || tx == NULL || cfg->ip == 0 ||
+			cfg->prefix_len > 32 || cfg->arp_retry_ns == 0)
+		return -EINVAL;
+	memset(st, 0, sizeof(*st));
+	st->cfg = *cfg;
+	st->ex = ex;
+	st->pool = pool;
+	st->tx = tx;
+	st->tx_ctx = tx_ctx;
+	st->arp_tick_ns = RTE_MIN(ARP_TICK_NS, cfg->arp_retry_ns);
+	ex_timer_init_callback(&st->arp_timer, arp_tick);
+	ex_timer_arm(ex_executor_wheel(ex), &st->arp_timer, ex_now_ns(ex) + st->arp_tick_ns, NULL);
+	return 0;
+}
+
+void
+stack_fini(struct stack *st)
+{
+	uint32_t i;
+
+	ex_timer_cancel(ex_executor_wheel(st->ex), &st->arp_timer);
+	for (i = 0; i < STACK_ARP_ENTRIES; i++) {
+		struct stack_arp_entry *e = &st->arp[i];
+		uint8_t q;
+
+		for (q = 0; q < e->nq; q++)
+			rte_pktmbuf_free(e->queue[q]);
+		e->nq = 0;
+	}
+	memset(st->arp, 0, sizeof(st->arp));
+	st->arp_used = 0;
+}
+
+/* ---- the rx task ---- */
+
+static enum ex_poll
+rx_task_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct stack_rx_task *t = EX_CONTAINER_OF(f, struct stack_rx_task, base);
+	unsigned int round;
+
+	for (round = 0; round < 64; round++) {
+		union ex_item it;
+		struct dp_burst *b;
+		uint16_t i;
+
+		switch (ex_stream_poll_next(t->in, cx, &it)) {
+		case EX_NEXT_PENDING:
+			return EX_PENDING;
+		case EX_NEXT_END:
+			f->result = t->in->error;
+			return EX_READY;
+		case EX_NEXT_ITEM:
+			break;
+		}
+		b = it.ptr;
+		for (i = 0; i < b->n; i++)
+			stack_input(t->st, b->pkts[i]);
+		b->n = 0;
+	}
+	ex_waker_wake(&cx->waker); /* more may be waiting: stay fair */
+	return EX_PENDING;
+}
+
+static const struct ex_future_ops rx_task_ops = {
+	.poll = rx_task_poll,
+	.drop = NULL,
+	.name = "stack_rx",
+};
+
+void
+stack_rx_task_init(struct stack_rx_task *t, struct stack *st, struct ex_stream *in)
+{
+	ex_future_init(&t->base, &rx_task_ops);
+	t->st = st;
+	t->in = in;
+}

@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stack.h - one network stack instance per lcore: Ethernet, ARP, IPv4 and
+ * ICMP for one (port, queue), shared-nothing.
+ *
+ * Input is a stream of packet bursts from the dataplane (stack_rx_task pumps
+ * it into stack_input); output goes through an injected transmit function
+ * (a dp_tx_sink in apps, a capture in unit tests). Time comes from the
+ * executor's clock; the ARP cache is aged by one periodic timer on the
+ * executor's wheel.
+ *
+ * Bad input never crashes and never leaks: every frame that is not consumed
+ * is freed and counted under its reason (enum stack_drop).
+ *
+ * Lcore: everything here runs on the lcore that owns the instance.
+ */
+#ifndef RIPTIDE_STACK_H
+#define RIPTIDE_STACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+
+#include "ex_executor.h"
+#include "ex_stream.h"
+#include "ex_timer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rte_mbuf;
+struct rte_mempool;
+
+/** Why a frame was dropped; each reason has its own counter. */
+enum stack_drop {
+	STACK_DROP_RUNT = 0, /**< shorter than an Ethernet header */
+	STACK_DROP_ETHERTYPE, /**< neither IPv4 nor ARP */
+	STACK_DROP_NOT_FOR_US, /**< unicast to another MAC */
+	STACK_DROP_ARP_MALFORMED, /**< truncated, or not Ethernet/IPv4 ARP */
+	STACK_DROP_ARP_NOT_FOR_US, /**< a request for another address (learned from, then dropped)
+				    */
+	STACK_DROP_IP_TRUNCATED, /**< header or total length beyond the frame */
+	STACK_DROP_IP_VERSION,
+	STACK_DROP_IP_IHL, /**< header length below 20 bytes */
+	STACK_DROP_IP_CHECKSUM,
+	STACK_DROP_IP_TTL, /**< TTL 0 */
+	STACK_DROP_IP_FRAGMENT, /**< fragments are not reassembled (yet) */
+	STACK_DROP_IP_NOT_FOR_US, /**< another destination address */
+	STACK_DROP_IP_PROTOCOL, /**< no handler for the protocol */
+	STACK_DROP_ICMP_MALFORMED, /**< truncated or bad checksum */
+	STACK_DROP_ICMP_TYPE, /**< a type we do not answer */
+	STACK_DROP_ARP_UNRESOLVED, /**< outgoing, no ARP answer after the retries */
+	STACK_DROP_ARP_QUEUE_FULL, /**< outgoing, too many packets waiting for one address */
+	STACK_DROP_ARP_TABLE_FULL, /**< outgoing, no room to start resolving */
+	STACK_DROP_TX, /**< the transmit function refused it */
+	STACK_DROP_MAX,
+};
+
+/** Name of a drop reason, for stats output. */
+const char *stack_drop_name(enum stack_drop reason);
+
+struct stack_stats {
+	uint64_t rx_frames;
+	uint64_t tx_frames;
+	uint64_t arp_requests_in, arp_replies_in, arp_requests_out, arp_replies_out;
+	uint64_t icmp_echo_in, icmp_echo_out;
+	uint64_t ip_in;
+	uint64_t drops[STACK_DROP_MAX];
+};
+
+/** Transmit n frames; returns how many were taken (the rest stay the caller's). */
+typedef uint16_t stack_tx_fn(void *ctx, struct rte_mbuf **pkts, uint16_t n);
+
+#define STACK_ARP_ENTRIES 256 /* power of two */
+#define STACK_ARP_QUEUE 4 /* packets held per address while resolving */
+
+enum stack_arp_state {
+	STACK_ARP_STATE_FREE = 0,
+	STACK_ARP_STATE_INCOMPLETE, /**< request sent, packets may wait */
+	STACK_ARP_STATE_REACHABLE,
+};
+
+struct stack_arp_entry {
+	uint32_t ip; /**< host order */
+	uint8_t state;
+	uint8_t retries;
+	uint8_t nq;
+	struct rte_ether_addr mac;
+	uint64_t deadline; /**< REACHABLE: expiry; INCOMPLETE: next retry */
+	struct rte_mbuf *queue[STACK_ARP_QUEUE];
+};
+
+/** Configuration; addresses in host byte order. */
+struct stack_config {
+	uint32_t ip;
+	uint8_t prefix_len;
+	uint32_t gateway; /**< 0: none (on-link only) */
+	struct rte_ether_addr mac;
+	uint16_t mtu;
+	uint64_t arp_timeout_ns; /**< cache entry life; default 60 s */
+	uint64_t arp_retry_ns; /**< between requests; default 1 s */
+	uint8_t arp_retries; /**< requests before giving up; default 3 */
+};
+
+/** Fill cfg with defaults (no address). */
+void stack_config_defaults(struct stack_config *cfg);
+
+struct stack {
+	struct stack_config cfg;
+	struct ex_executor *ex;
+	struct rte_mempool *pool; /**< for frames the stack makes (ARP) */
+	stack_tx_fn *tx;
+	void *tx_ctx;
+	struct stack_stats stats;
+	struct stack_arp_entry arp[STACK_ARP_ENTRIES];
+	uint32_t arp_used;
+	struct ex_timer arp_timer;
+	uint64_t arp_tick_ns;
+	/** Called for each outgoing packet that failed (e.g. ARP gave up). */
+	void (*on_tx_error)(struct stack *st, struct rte_mbuf *m, int err);
+};
+
+/**
+ * Set up an instance on executor ex (its clock and wheel; call on its
+ * lcore). @return 0, or -EINVAL (no address, bad prefix, NULL argument).
+ */
+int stack_init(struct stack *st, const struct stack_config *cfg, struct ex_executor *ex,
+		struct rte_mempool *pool, stack_tx_fn *tx, void *tx_ctx);
+
+/** Free every queued packet, disarm timers. */
+void stack_fini(struct stack *st);
+
+/** Announce our address: a gratuitous ARP request. @return 0 or -ENOBUFS. */
+int stack_announce(struct stack *st);
+
+/**
+ * Handle one received frame. The stack takes it: it is answered, delivered,
+ * or freed and counted.
+ */
+void stack_input(struct stack *st, struct rte_mbuf *m);
+
+/**
+ * Send an IPv4 packet whose IPv4 header is filled in (source, destination,
+ * protocol, lengths) and preceded by room for an Ethernet header in the mbuf
+ * (data starts at the IPv4 header). The stack computes the header checksum,
+ * resolves the next hop (queuing while ARP resolves) and transmits.
+ * @return 0 (sent or queued), -EHOSTUNREACH (resolution failed before),
+ *         -ENOBUFS (queue or table full); on error the mbuf is freed.
+ */
+int stack_output_ipv4(struct stack *st, struct rte_mbuf *m);
+
+/** Look up a resolved MAC; -ENOENT if not (yet) known. */
+int stack_arp_lookup(const struct stack *st, uint32_t ip, struct rte_ether_addr *mac);
+
+/** The future that feeds a stream of bursts into the stack until it ends. */
+struct stack_rx_task {
+	struct ex_future base;
+	struct stack *st;
+	struct ex_stream *in;
+};
+void stack_rx_task_init(struct stack_rx_task *t, struct stack *st, struct ex_stream *in);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RIPTIDE_STACK_H */

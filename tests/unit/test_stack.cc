@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Unit tests for tcpstack/stack.c: crafted frames in, frames out through a
+// capturing transmit function, time from the injected clock. ARP request
+// and reply, learning, expiry, resolution with queued packets and with
+// failure, ping, and every malformed case counted under its reason. Every
+// test ends with the mbuf pool at its baseline.
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include <rte_arp.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "stack.h"
+#include "ut_helpers.h"
+
+namespace
+{
+
+const uint32_t kOurIp = RTE_IPV4(198, 18, 0, 1);
+const uint32_t kPeerIp = RTE_IPV4(198, 18, 0, 2);
+const struct rte_ether_addr kOurMac = { { 0x02, 0, 0, 0, 0, 0x01 } };
+const struct rte_ether_addr kPeerMac = { { 0x02, 0, 0, 0, 0, 0x02 } };
+const struct rte_ether_addr kBcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
+
+std::vector<struct rte_mbuf *> *g_out;
+
+uint16_t
+capture_tx(void *, struct rte_mbuf **pkts, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		g_out->push_back(pkts[i]);
+	return n;
+}
+
+struct tx_error {
+	int err = 0;
+	int count = 0;
+} g_txerr;
+
+void
+on_tx_error(struct stack *, struct rte_mbuf *, int err)
+{
+	g_txerr.err = err;
+	g_txerr.count++;
+}
+
+class StackTest : public ExecutorFixture
+{
+      protected:
+	struct rte_mempool *pool = nullptr;
+	struct stack st;
+	std::vector<struct rte_mbuf *> out;
+
+	void SetUp() override
+	{
+		ExecutorFixture::SetUp();
+		static int n;
+		pool = rte_pktmbuf_pool_create(("stack_ut" + std::to_string(++n)).c_str(), 1023, 0,
+				0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+		ASSERT_NE(pool, nullptr);
+		g_out = &out;
+		g_txerr = {};
+		struct stack_config cfg;
+		stack_config_defaults(&cfg);
+		cfg.ip = kOurIp;
+		cfg.prefix_len = 24;
+		cfg.mac = kOurMac;
+		ASSERT_EQ(stack_init(&st, &cfg, ex, pool, capture_tx, nullptr), 0);
+		st.on_tx_error = on_tx_error;
+	}
+
+	void TearDown() override
+	{
+		FreeOut();
+		stack_fini(&st);
+		if (pool != nullptr) {
+			EXPECT_EQ(rte_mempool_in_use_count(pool), 0u) << "mbufs leaked";
+			rte_mempool_free(pool);
+		}
+		ExecutorFixture::TearDown();
+	}
+
+	void FreeOut()
+	{
+		for (auto *m : out)
+			rte_pktmbuf_free(m);
+		out.clear();
+	}
+
+	struct rte_mbuf *Frame(const void *data, size_t len)
+	{
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		EXPECT_NE(m, nullptr);
+		std::memcpy(rte_pktmbuf_append(m, (uint16_t)len), data, len);
+		return m;
+	}
+
+	std::vector<uint8_t> Arp(uint16_t op, const struct rte_ether_addr &sha, uint32_t sip,
+			uint32_t tip, const struct rte_ether_addr &eth_dst = kBcast)
+	{
+		std::vector<uint8_t> f(sizeof(rte_ether_hdr) + sizeof(rte_arp_hdr));
+		auto *eh = reinterpret_cast<rte_ether_hdr *>(f.data());
+		auto *ah = reinterpret_cast<rte_arp_hdr *>(eh + 1);
+		eh->dst_addr = eth_dst;
+		eh->src_addr = sha;
+		eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+		ah->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+		ah->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		ah->arp_hlen = 6;
+		ah->arp_plen = 4;
+		ah->arp_opcode = rte_cpu_to_be_16(op);
+		ah->arp_data.arp_sha = sha;
+		ah->arp_data.arp_sip = rte_cpu_to_be_32(sip);
+		ah->arp_data.arp_tip = rte_cpu_to_be_32(tip);
+		return f;
+	}
+
+	// Ethernet + IPv4 + ICMP echo request with `payload` bytes of data.
+	std::vector<uint8_t> Ping(uint32_t src, uint32_t dst, size_t payload = 56,
+			const struct rte_ether_addr &eth_dst = kOurMac)
+	{
+		std::vector<uint8_t> f(sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) +
+				       sizeof(rte_icmp_hdr) + payload);
+		auto *eh = reinterpret_cast<rte_ether_hdr *>(f.data());
+		auto *ip = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
+		auto *ic = reinterpret_cast<rte_icmp_hdr *>(ip + 1);
+		eh->dst_addr = eth_dst;
+		eh->src_addr = kPeerMac;
+		eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(f.size() - sizeof(*eh)));
+		ip->time_to_live = 64;
+		ip->next_proto_id = IPPROTO_ICMP;
+		ip->src_addr = rte_cpu_to_be_32(src);
+		ip->dst_addr = rte_cpu_to_be_32(dst);
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		ic->icmp_type = RTE_IP_ICMP_ECHO_REQUEST;
+		ic->icmp_ident = rte_cpu_to_be_16(0x1234);
+		ic->icmp_seq_nb = rte_cpu_to_be_16(7);
+		for (size_t i = 0; i < payload; i++)
+			reinterpret_cast<uint8_t *>(ic + 1)[i] = (uint8_t)i;
+		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + payload);
+		return f;
+	}
+
+	// An IPv4 packet of len bytes (header included) for stack_output_ipv4.
+	struct rte_mbuf *IpPacket(uint32_t dst, uint16_t len, uint8_t proto = IPPROTO_UDP)
+	{
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		if (m == nullptr)
+			return nullptr;
+		char *p = rte_pktmbuf_append(m, len);
+		if (p == nullptr) {
+			rte_pktmbuf_free(m);
+			return nullptr;
+		}
+		std::vector<uint8_t> zero(len, 0);
+		std::memcpy(p, zero.data(), len);
+		auto *ip = reinterpret_cast<rte_ipv4_hdr *>(p);
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->total_length = rte_cpu_to_be_16(len);
+		ip->time_to_live = 64;
+		ip->next_proto_id = proto;
+		ip->src_addr = rte_cpu_to_be_32(kOurIp);
+		ip->dst_addr = rte_cpu_to_be_32(dst);
+		return m;
+	}
+
+	void Input(const std::vector<uint8_t> &f)
+	{
+		stack_input(&st, Frame(f.data(), f.size()));
+	}
+
+	uint64_t Drops(enum stack_drop d)
+	{
+		return st.stats.drops[d];
+	}
+};
+
+} // namespace
+
+TEST_F(StackTest, Init_NoAddress_EINVAL)
+{
+	struct stack other;
+	struct stack_config cfg;
+	stack_config_defaults(&cfg);
+	EXPECT_EQ(stack_init(&other, &cfg, ex, pool, capture_tx, nullptr), -EINVAL);
+	cfg.ip = kOurIp;
+	cfg.prefix_len = 33;
+	EXPECT_EQ(stack_init(&other, &cfg, ex, pool, capture_tx, nullptr), -EINVAL);
+}
+
+TEST_F(StackTest, ArpRequestForUs_RepliedInPlace_SenderLearned)
+{
+	auto f = Arp(RTE_ARP_OP_REQUEST, kPeerMac, kPeerIp, kOurIp);
+	struct rte_mbuf *m = Frame(f.data(), f.size());
+	stack_input(&st, m);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_EQ(out[0], m) << "the request became the reply: no copy";
+	auto *eh = rte_pktmbuf_mtod(out[0], rte_ether_hdr *);
+	auto *ah = reinterpret_cast<rte_arp_hdr *>(eh + 1);
+	EXPECT_TRUE(rte_is_same_ether_addr(&eh->dst_addr, &kPeerMac));
+	EXPECT_TRUE(rte_is_same_ether_addr(&eh->src_addr, &kOurMac));
+	EXPECT_EQ(rte_be_to_cpu_16(ah->arp_opcode), RTE_ARP_OP_REPLY);
+	EXPECT_TRUE(rte_is_same_ether_addr(&ah->arp_data.arp_sha, &kOurMac));
+	EXPECT_EQ(rte_be_to_cpu_32(ah->arp_data.arp_sip), kOurIp);
+	EXPECT_EQ(rte_be_to_cpu_32(ah->arp_data.arp_tip), kPeerIp);
+	struct rte_ether_addr mac;
+	ASSERT_EQ(stack_arp_lookup(&st, kPeerIp, &mac), 0);
+	EXPECT_TRUE(rte_is_same_ether_addr(&mac, &kPeerMac));
+	EXPECT_EQ(st.stats.arp_replies_out, 1u);
+}
+
+TEST_F(StackTest, ArpRequestForOther_DroppedNotLearned)
+{
+	Input(Arp(RTE_ARP_OP_REQUEST, kPeerMac, kPeerIp, RTE_IPV4(198, 18, 0, 77)));
+	EXPECT_TRUE(out.empty());
+	EXPECT_EQ(Drops(STACK_DROP_ARP_NOT_FOR_US), 1u);
+	struct rte_ether_addr mac;
+	EXPECT_EQ(stack_arp_lookup(&st, kPeerIp, &mac), -ENOENT)
+			<< "RFC 826: only a known pair is updated from others' requests";
+}
+
+TEST_F(StackTest, Announce_SendsGratuitousArp)
+{
+	ASSERT_EQ(stack_announce(&st), 0);
+	ASSERT_EQ(out.size(), 1u);
+	auto *ah = rte_pktmbuf_mtod_offset(out[0], rte_arp_hdr *, sizeof(rte_ether_hdr));
+	EXPECT_EQ(rte_be_to_cpu_16(ah->arp_opcode), RTE_ARP_OP_REQUEST);
+	EXPECT_EQ(ah->arp_data.arp_sip, ah->arp_data.arp_tip);
+	EXPECT_EQ(rte_be_to_cpu_32(ah->arp_data.arp_sip), kOurIp);
+}
+
+TEST_F(StackTest, Ping_EchoReply_InPlace_ChecksumsValid)
+{
+	auto f = Ping(kPeerIp, kOurIp, 100);
+	struct rte_mbuf *m = Frame(f.data(), f.size());
+	stack_input(&st, m);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_EQ(out[0], m);
+	auto *eh = rte_pktmbuf_mtod(out[0], rte_ether_hdr *);
+	auto *ip = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
+	auto *ic = reinterpret_cast<rte_icmp_hdr *>(ip + 1);
+	EXPECT_TRUE(rte_is_same_ether_addr(&eh->dst_addr, &kPeerMac));
+	EXPECT_EQ(rte_be_to_cpu_32(ip->src_addr), kOurIp);
+	EXPECT_EQ(rte_be_to_cpu_32(ip->dst_addr), kPeerIp);
+	EXPECT_EQ(rte_raw_cksum(ip, sizeof(*ip)), 0xffff) << "IP header checksum";
+	EXPECT_EQ(ic->icmp_type, RTE_IP_ICMP_ECHO_REPLY);
+	EXPECT_EQ(rte_raw_cksum(ic, sizeof(*ic) + 100), 0xffff) << "ICMP checksum";
+	EXPECT_EQ(rte_be_to_cpu_16(ic->icmp_seq_nb), 7);
+	EXPECT_EQ(reinterpret_cast<uint8_t *>(ic + 1)[99], 99) << "payload echoed";
+}
+
+TEST_F(StackTest, Ping_Broadcast_ReplyFromOurAddress)
+{
+	Input(Ping(kPeerIp, RTE_IPV4(198, 18, 0, 255), 8, kBcast));
+	ASSERT_EQ(out.size(), 1u);
+	auto *ip = rte_pktmbuf_mtod_offset(out[0], rte_ipv4_hdr *, sizeof(rte_ether_hdr));
+	EXPECT_EQ(rte_be_to_cpu_32(ip->src_addr), kOurIp);
+}
+
+TEST_F(StackTest, EthernetPadding_Trimmed_ReplyIsIpLength)
+{
+	auto f = Ping(kPeerIp, kOurIp, 0); // 42 bytes: padded to 60 on the wire
+	f.resize(60, 0);
+	Input(f);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_EQ(rte_pktmbuf_pkt_len(out[0]), 42u);
+}
+
+TEST_F(StackTest, MalformedInput_EachCountedUnderItsReason)
+{
+	struct bad_case {
+		const char *name;
+		std::vector<uint8_t> frame;
+		enum stack_drop reason;
+	};
+	std::vector<bad_case> cases;
+	auto good = Ping(kPeerIp, kOurIp);
+	cases.push_back({ "runt", std::vector<uint8_t>(10, 0), STACK_DROP_RUNT });
+	{
+		auto f = good;
+		reinterpret_cast<rte_ether_hdr *>(f.data())->ether_type = rte_cpu_to_be_16(0x86dd);
+		cases.push_back({ "ipv6", f, STACK_DROP_ETHERTYPE });
+	}
+	{
+		auto f = good;
+		reinterpret_cast<rte_ether_hdr *>(f.data())->dst_addr = kPeerMac;
+		cases.push_back({ "other mac", f, STACK_DROP_NOT_FOR_US });
+	}
+	auto ip_case = [&](const char *name, enum stack_drop reason, auto mutate, bool fix = true,
+				       size_t trunc = 0) {
+		auto f = good;
+		auto *ip = reinterpret_cast<rte_ipv4_hdr *>(f.data() + sizeof(rte_ether_hdr));
+		mutate(ip);
+		if (fix) {
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+		}
+		if (trunc)
+			f.resize(trunc);
+		cases.push_back({ name, f, reason });
+	};
+	ip_case(
+			"ip short", STACK_DROP_IP_TRUNCATED, [](rte_ipv4_hdr *) {}, true, 14 + 12);
+	ip_case("version 6", STACK_DROP_IP_VERSION,
+			[](rte_ipv4_hdr *ip) { ip->version_ihl = 0x65; });
+	ip_case("ihl 4", STACK_DROP_IP_IHL, [](rte_ipv4_hdr *ip) { ip->version_ihl = 0x44; });
+	ip_case(
+			"ihl past frame", STACK_DROP_IP_TRUNCATED,
+			[](rte_ipv4_hdr *ip) { ip->version_ihl = 0x4f; }, false, 14 + 40);
+	ip_case("total length past frame", STACK_DROP_IP_TRUNCATED,
+			[](rte_ipv4_hdr *ip) { ip->total_length = rte_cpu_to_be_16(2000); });
+	ip_case(
+			"bad checksum", STACK_DROP_IP_CHECKSUM,
+			[](rte_ipv4_hdr *ip) { ip->hdr_checksum ^= 0x0101; }, false);
+	ip_case("ttl 0", STACK_DROP_IP_TTL, [](rte_ipv4_hdr *ip) { ip->time_to_live = 0; });
+	ip_case("fragment", STACK_DROP_IP_FRAGMENT, [](rte_ipv4_hdr *ip) {
+		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG);
+	});
+	ip_case("other host", STACK_DROP_IP_NOT_FOR_US, [](rte_ipv4_hdr *ip) {
+		ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 9));
+	});
+	ip_case("gre", STACK_DROP_IP_PROTOCOL, [](rte_ipv4_hdr *ip) { ip->next_proto_id = 47; });
+	{
+		auto f = good;
+		f[sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + 10] ^=
+				0xff; // payload, not checksum
+		cases.push_back({ "icmp checksum", f, STACK_DROP_ICMP_MALFORMED });
+	}
+	{
+		auto f = good;
+		auto *ic = reinterpret_cast<rte_icmp_hdr *>(f.data() + 34);
+		ic->icmp_type = 13; // timestamp: not answered
+		ic->icmp_cksum = 0;
+		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, f.size() - 34);
+		cases.push_back({ "icmp timestamp", f, STACK_DROP_ICMP_TYPE });
+	}
+	{
+		auto f = Arp(RTE_ARP_OP_REQUEST, kPeerMac, kPeerIp, kOurIp);
+		f.resize(30);
+		cases.push_back({ "arp short", f, STACK_DROP_ARP_MALFORMED });
+		f = Arp(RTE_ARP_OP_REQUEST, kPeerMac, kPeerIp, kOurIp);
+		reinterpret_cast<rte_arp_hdr *>(f.data() + 14)->arp_protocol =
+				rte_cpu_to_be_16(0x86dd);
+		cases.push_back({ "arp for ipv6", f, STACK_DROP_ARP_MALFORMED });
+		f = Arp(9, kPeerMac, kPeerIp, kOurIp);
+		cases.push_back({ "arp opcode 9", f, STACK_DROP_ARP_MALFORMED });
+	}
+	for (auto &c : cases) {
+		uint64_t before = Drops(c.reason);
+		Input(c.frame);
+		EXPECT_EQ(Drops(c.reason), before + 1) << c.name;
+		EXPECT_TRUE(out.empty()) << c.name << " was answered";
+		FreeOut();
+	}
+	EXPECT_EQ(st.stats.rx_frames, cases.size());
+}
+
+TEST_F(StackTest, Output_Unresolved_QueuesThenReplyFlushes)
+{
+	struct rte_mbuf *m = IpPacket(kPeerIp, 28);
+	ASSERT_NE(m, nullptr);
+	ASSERT_EQ(stack_output_ipv4(&st, m), 0);
+	ASSERT_EQ(out.size(), 1u) << "an ARP request went out, the packet waits";
+	EXPECT_EQ(st.stats.arp_requests_out, 1u);
+	FreeOut();
+	Input(Arp(RTE_ARP_OP_REPLY, kPeerMac, kPeerIp, kOurIp, kOurMac));
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_EQ(out[0], m);
+	auto *eh = rte_pktmbuf_mtod(out[0], rte_ether_hdr *);
+	EXPECT_TRUE(rte_is_same_ether_addr(&eh->dst_addr, &kPeerMac));
+	auto *oip = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
+	EXPECT_EQ(rte_raw_cksum(oip, sizeof(*oip)), 0xffff);
+}
+
+TEST_F(StackTest, Output_NoArpAnswer_RetriesThenEHOSTUNREACH)
+{
+	for (int i = 0; i < STACK_ARP_QUEUE + 1; i++) {
+		struct rte_mbuf *m = IpPacket(RTE_IPV4(198, 18, 0, 50), 20);
+		ASSERT_NE(m, nullptr);
+		EXPECT_EQ(stack_output_ipv4(&st, m), i < STACK_ARP_QUEUE ? 0 : -ENOBUFS) << i;
+	}
+	EXPECT_EQ(Drops(STACK_DROP_ARP_QUEUE_FULL), 1u);
+	for (int s = 0; s < 5; s++)
+		Advance(EX_NS_PER_S + EX_NS_PER_MS * 150);
+	EXPECT_EQ(st.stats.arp_requests_out, 1u + 3u) << "first request and three retries";
+	EXPECT_EQ(g_txerr.count, STACK_ARP_QUEUE);
+	EXPECT_EQ(g_txerr.err, -EHOSTUNREACH);
+	EXPECT_EQ(Drops(STACK_DROP_ARP_UNRESOLVED), (uint64_t)STACK_ARP_QUEUE);
+	EXPECT_EQ(st.arp_used, 0u);
+}
+
+TEST_F(StackTest, Output_OffLinkWithoutGateway_EHOSTUNREACH)
+{
+	struct rte_mbuf *m = IpPacket(RTE_IPV4(198, 19, 5, 5), 20);
+	ASSERT_NE(m, nullptr);
+	EXPECT_EQ(stack_output_ipv4(&st, m), -EHOSTUNREACH);
+}
+
+TEST_F(StackTest, ArpCache_ExpiresAndDeletionKeepsOthersFindable)
+{
+	// 150 neighbours in two generations, learned 30 s apart; the first
+	// generation expires and is deleted from the middle of probe runs.
+	for (uint32_t i = 0; i < 150; i++) {
+		if (i == 75)
+			Advance(30 * EX_NS_PER_S);
+		struct rte_ether_addr mac = kPeerMac;
+		mac.addr_bytes[5] = (uint8_t)i;
+		Input(Arp(RTE_ARP_OP_REQUEST, mac, RTE_IPV4(198, 18, 1, i), kOurIp));
+		FreeOut();
+	}
+	EXPECT_EQ(st.arp_used, 150u);
+	Advance(31 * EX_NS_PER_S);
+	EXPECT_EQ(st.arp_used, 75u);
+	for (uint32_t i = 0; i < 150; i++) {
+		struct rte_ether_addr mac;
+		int rc = stack_arp_lookup(&st, RTE_IPV4(198, 18, 1, i), &mac);
+		if (i < 75) {
+			EXPECT_EQ(rc, -ENOENT) << i;
+		} else {
+			ASSERT_EQ(rc, 0) << i;
+			EXPECT_EQ(mac.addr_bytes[5], i);
+		}
+	}
+}
+
+TEST_F(StackTest, ArpTable_Full_OutputRefused)
+{
+	uint32_t n = 0;
+	for (; n < STACK_ARP_ENTRIES; n++) {
+		struct rte_ether_addr mac = kPeerMac;
+		mac.addr_bytes[4] = (uint8_t)(n >> 8);
+		mac.addr_bytes[5] = (uint8_t)n;
+		Input(Arp(RTE_ARP_OP_REQUEST, mac, RTE_IPV4(198, 18, 2, n), kOurIp));
+		FreeOut();
+	}
+	EXPECT_EQ(st.arp_used, STACK_ARP_ENTRIES * 3u / 4u) << "the table stops at 3/4";
+	struct rte_mbuf *m = IpPacket(RTE_IPV4(198, 18, 0, 3), 20) /* on-link, not in the table */;
+	ASSERT_NE(m, nullptr);
+	EXPECT_EQ(stack_output_ipv4(&st, m), -ENOBUFS);
+	EXPECT_EQ(Drops(STACK_DROP_ARP_TABLE_FULL), 1u);
+}
