@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * echo - riptide's test and benchmark peer. Today it is a host on one port:
+ * it answers ARP and ping (ICMP echo) and announces itself with a
+ * gratuitous ARP. UDP and TCP echo, discard and HTTP come with the UDP and
+ * TCP layers.
+ *
+ *   echo [EAL args] -- --ip ADDR/PREFIX [--gateway ADDR] [--duration S]
+ *
+ * One lcore, one port (the EAL's first). SIGINT/SIGTERM stop it; at exit
+ * it prints its counters (drops by reason) and checks every mbuf came back.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+
+#include "dp_eal.h"
+#include "dp_port.h"
+#include "dp_stream.h"
+#include "ex_executor.h"
+#include "stack.h"
+
+static struct ex_executor *ex;
+static volatile sig_atomic_t stopped;
+
+static void
+on_signal(int sig)
+{
+	stopped = sig;
+	ex_stop_all();
+}
+
+static void
+usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+			"Usage: %s [EAL args] -- --ip ADDR/PREFIX [options]\n"
+			"  --ip A/P        our address and prefix, e.g. 198.18.0.2/24 (required)\n"
+			"  --gateway A     next hop for other networks (default: none)\n"
+			"  --duration S    stop after S seconds (default: until SIGINT/SIGTERM)\n"
+			"  -h, --help      this text\n"
+			"Answers ARP and ICMP echo on the first port of the EAL (--vdev or PCI).\n",
+			prog);
+}
+
+static int
+parse_ip(const char *s, uint32_t *ip, int *prefix)
+{
+	unsigned int a, b, c, d, p = 32;
+	int n = 0;
+
+	if (prefix != NULL) {
+		if (sscanf(s, "%u.%u.%u.%u/%u%n", &a, &b, &c, &d, &p, &n) != 5 || s[n] != '\0')
+			return -1;
+	} else if (sscanf(s, "%u.%u.%u.%u%n", &a, &b, &c, &d, &n) != 4 || s[n] != '\0') {
+		return -1;
+	}
+	if (a > 255 || b > 255 || c > 255 || d > 255 || p > 32)
+		return -1;
+	*ip = RTE_IPV4(a, b, c, d);
+	if (prefix != NULL)
+		*prefix = (int)p;
+	return 0;
+}
+
+/* The stack transmits through the port's tx sink (buffered, flushed at the
+ * end of each loop iteration). */
+static uint16_t
+sink_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
+{
+	struct dp_tx_sink *k = ctx;
+	struct dp_burst b;
+	union ex_item it;
+
+	b.n = n;
+	memcpy(b.pkts, pkts, sizeof(pkts[0]) * n);
+	it.ptr = &b;
+	k->base.ops->start_send(&k->base, it);
+	return n;
+}
+
+struct stopper {
+	struct ex_future base;
+	struct ex_sleep sleep;
+};
+
+static enum ex_poll
+stopper_poll(struct ex_future *f, struct ex_context *cx)
+{
+	if (ex_await(&EX_CONTAINER_OF(f, struct stopper, base)->sleep.base, cx) == EX_PENDING)
+		return EX_PENDING;
+	ex_stop(ex);
+	return EX_READY;
+}
+
+static void
+stopper_drop(struct ex_future *f)
+{
+	ex_future_drop(&EX_CONTAINER_OF(f, struct stopper, base)->sleep.base);
+}
+
+static const struct ex_future_ops stopper_ops = {
+	.poll = stopper_poll, .drop = stopper_drop, .name = "duration"
+};
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "ip", required_argument, NULL, 'i' },
+		{ "gateway", required_argument, NULL, 'g' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dp_eal_info info;
+	struct stack_config scfg;
+	struct dp_port_config pcfg;
+	struct dp_port port;
+	struct ex_config ecfg;
+	struct rte_mempool *pool;
+	struct dp_rx_stream rx;
+	struct dp_tx_sink tx;
+	struct stack st;
+	struct stack_rx_task task;
+	struct stopper stopper;
+	double duration = 0;
+	int prefix = 24, c, rc, exit_code = 0;
+	uint16_t pid;
+	unsigned int d;
+	uint64_t in_use;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout, argv[0]);
+		return 0;
+	}
+	rc = dp_eal_init(argc, argv, 256, &info);
+	if (rc != 0) {
+		fprintf(stderr, "echo: EAL: %s\n", strerror(-rc));
+		return 2;
+	}
+	stack_config_defaults(&scfg);
+	optind = 1;
+	while ((c = getopt_long(info.app_argc, info.app_argv, "h", lo, NULL)) != -1) {
+		switch (c) {
+		case 'i':
+			if (parse_ip(optarg, &scfg.ip, &prefix) != 0) {
+				fprintf(stderr, "echo: --ip wants ADDR/PREFIX, e.g. 198.18.0.2/24\n");
+				return 2;
+			}
+			scfg.prefix_len = (uint8_t)prefix;
+			break;
+		case 'g':
+			if (parse_ip(optarg, &scfg.gateway, NULL) != 0) {
+				fprintf(stderr, "echo: bad --gateway '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'd':
+			duration = strtod(optarg, NULL);
+			break;
+		case 'h':
+			usage(stdout, info.app_argv[0]);
+			return 0;
+		default:
+			usage(stderr, info.app_argv[0]);
+			return 2;
+		}
+	}
+	if (scfg.ip == 0) {
+		fprintf(stderr, "echo: --ip ADDR/PREFIX is required\n");
+		return 2;
+	}
+	pool = rte_pktmbuf_pool_create(
+			"echo", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (pool == NULL) {
+		fprintf(stderr, "echo: mbuf pool: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	pid = 0;
+	if (!rte_eth_dev_is_valid_port(pid)) {
+		fprintf(stderr, "echo: no port: give one with the EAL, e.g. --vdev net_tap0\n");
+		return 1;
+	}
+	dp_port_config_defaults(&pcfg);
+	pcfg.pool = pool;
+	rc = dp_port_init(&port, pid, &pcfg);
+	if (rc != 0) {
+		fprintf(stderr, "echo: port %u: %s\n", pid, strerror(-rc));
+		return 1;
+	}
+	rte_eth_macaddr_get(pid, &scfg.mac);
+	ex_config_defaults(&ecfg);
+	ecfg.name = "echo";
+	ecfg.idle_policy = EX_IDLE_POLICY_BACKOFF; /* a test peer: leave the core to Linux */
+	ex = ex_executor_create(rte_lcore_id(), &ecfg);
+	if (ex == NULL) {
+		fprintf(stderr, "echo: executor: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	ex_run_once(ex);
+	dp_rx_stream_init(&rx, ex, pid, 0);
+	dp_tx_sink_init(&tx, ex, pid, 0);
+	rc = stack_init(&st, &scfg, ex, pool, sink_tx, &tx);
+	if (rc != 0) {
+		fprintf(stderr, "echo: stack: %s\n", strerror(-rc));
+		return 1;
+	}
+	stack_rx_task_init(&task, &st, &rx.base);
+	ex_spawn(&task.base, NULL, NULL);
+	if (duration > 0) {
+		ex_future_init(&stopper.base, &stopper_ops);
+		ex_sleep_init(&stopper.sleep, (uint64_t)(duration * 1e9));
+		ex_spawn(&stopper.base, NULL, NULL);
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	printf("echo: %u.%u.%u.%u/%u on %s (%02x:%02x:%02x:%02x:%02x:%02x), answering ARP and "
+	       "ping\n",
+			scfg.ip >> 24, (scfg.ip >> 16) & 255, (scfg.ip >> 8) & 255, scfg.ip & 255,
+			scfg.prefix_len, port.name, scfg.mac.addr_bytes[0], scfg.mac.addr_bytes[1],
+			scfg.mac.addr_bytes[2], scfg.mac.addr_bytes[3], scfg.mac.addr_bytes[4],
+			scfg.mac.addr_bytes[5]);
+	stack_announce(&st);
+	ex_run(ex);
+
+	printf("echo: rx %" PRIu64 " tx %" PRIu64 " arp requests in %" PRIu64
+	       " replies out %" PRIu64 " ping in %" PRIu64 " out %" PRIu64 "\n",
+			st.stats.rx_frames, st.stats.tx_frames, st.stats.arp_requests_in,
+			st.stats.arp_replies_out, st.stats.icmp_echo_in, st.stats.icmp_echo_out);
+	for (d = 0; d < STACK_DROP_MAX; d++)
+		if (st.stats.drops[d] != 0)
+			printf("echo: dropped %-16s %" PRIu64 "\n",
+					stack_drop_name((enum stack_drop)d), st.stats.drops[d]);
+	ex_executor_shutdown(ex);
+	stack_fini(&st);
+	dp_rx_stream_fini(&rx);
+	dp_tx_sink_fini(&tx);
+	dp_port_close(&port);
+	ex_executor_free(ex);
+	in_use = rte_mempool_in_use_count(pool);
+	if (in_use != 0 && strcmp(port.name, "net_af_xdp0") != 0) {
+		printf("echo: %" PRIu64 " mbufs not returned to the pool\n", in_use);
+		exit_code = 1;
+	} else if (in_use != 0) {
+		printf("echo: %" PRIu64 " mbufs still held by net_af_xdp's fill ring after close "
+		       "(PMD behaviour in DPDK 22.11); none held by riptide\n",
+				in_use);
+	} else {
+		printf("echo: all mbufs returned to the pool\n");
+	}
+	rte_mempool_free(pool);
+	rte_eal_cleanup();
+	return exit_code;
+}
