@@ -10,12 +10,15 @@
 
 #include <rte_arp.h>
 #include <rte_byteorder.h>
+#include <rte_cycles.h>
+#include <rte_memcpy.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
 #include "dp_stream.h"
 #include "stack.h"
+#include "udp.h"
 
 #define ARP_MASK (STACK_ARP_ENTRIES - 1)
 #define ARP_MAX_USED (STACK_ARP_ENTRIES * 3 / 4) /* keeps probe runs short */
@@ -41,6 +44,12 @@ static const char *const drop_names[STACK_DROP_MAX] = {
 	[STACK_DROP_ARP_QUEUE_FULL] = "arp_queue_full",
 	[STACK_DROP_ARP_TABLE_FULL] = "arp_table_full",
 	[STACK_DROP_TX] = "tx",
+	[STACK_DROP_UDP_MALFORMED] = "udp_malformed",
+	[STACK_DROP_UDP_CHECKSUM] = "udp_checksum",
+	[STACK_DROP_UDP_NO_PORT] = "udp_no_port",
+	[STACK_DROP_UDP_OVERFLOW] = "udp_overflow",
+	[STACK_DROP_UDP_FILTERED] = "udp_filtered",
+	[STACK_DROP_ICMP_LIMITED] = "icmp_limited",
 };
 
 const char *
@@ -65,6 +74,12 @@ drop(struct stack *st, struct rte_mbuf *m, enum stack_drop why)
 {
 	st->stats.drops[why]++;
 	rte_pktmbuf_free(m);
+}
+
+void
+stack_drop(struct stack *st, struct rte_mbuf *m, enum stack_drop why)
+{
+	drop(st, m, why);
 }
 
 static inline uint64_t
@@ -359,6 +374,20 @@ icmp_input(struct stack *st, struct rte_mbuf *m, struct rte_ether_hdr *eh, struc
 		drop(st, m, STACK_DROP_ICMP_MALFORMED);
 		return;
 	}
+	if (ic->icmp_type == 3 /* destination unreachable */) {
+		/* RFC 1122 3.2.2.1: pass it to the transport that sent the
+		 * datagram; the original IP header and 8 bytes follow. */
+		const uint8_t *inner = (const uint8_t *)(ic + 1);
+		uint16_t inner_len = (uint16_t)(len - sizeof(*ic));
+
+		st->stats.icmp_unreach_in++;
+		if (inner_len >= sizeof(struct rte_ipv4_hdr) + 8 &&
+				((const struct rte_ipv4_hdr *)inner)->next_proto_id == IPPROTO_UDP)
+			udp_icmp_error(st, inner, inner_len,
+					ic->icmp_code == 3 ? -ECONNREFUSED : -EHOSTUNREACH);
+		rte_pktmbuf_free(m);
+		return;
+	}
 	if (ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || ic->icmp_code != 0) {
 		drop(st, m, STACK_DROP_ICMP_TYPE);
 		return;
@@ -436,6 +465,9 @@ ipv4_input(struct stack *st, struct rte_mbuf *m)
 	case IPPROTO_ICMP:
 		icmp_input(st, m, eh, ip, ihl, ip_len);
 		return;
+	case IPPROTO_UDP:
+		udp_input(st, m, sizeof(*eh), ihl, ip_len);
+		return;
 	default:
 		drop(st, m, STACK_DROP_IP_PROTOCOL);
 		return;
@@ -469,6 +501,64 @@ stack_input(struct stack *st, struct rte_mbuf *m)
 		drop(st, m, STACK_DROP_ETHERTYPE);
 		return;
 	}
+}
+
+void
+stack_icmp_unreachable(struct stack *st, const struct rte_mbuf *orig, uint16_t l3_off, uint8_t code)
+{
+	const struct rte_ipv4_hdr *oip =
+			rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, l3_off);
+	uint16_t quote = (uint16_t)RTE_MIN((uint32_t)((oip->version_ihl & 0xf) * 4 + 8),
+			rte_pktmbuf_pkt_len(orig) - l3_off);
+	uint64_t now = now_ns(st);
+	struct rte_ipv4_hdr *ip;
+	struct rte_icmp_hdr *ic;
+	struct rte_mbuf *m;
+
+	/* RFC 1812 4.3.2.8: limit the rate of ICMP errors. */
+	if (now - st->icmp_window >= EX_NS_PER_S) {
+		st->icmp_window = now;
+		st->icmp_in_window = 0;
+	}
+	if (st->icmp_in_window >= STACK_ICMP_ERRORS_PER_S) {
+		st->stats.drops[STACK_DROP_ICMP_LIMITED]++;
+		return;
+	}
+	m = rte_pktmbuf_alloc(st->pool);
+	if (m == NULL)
+		return;
+	ip = (struct rte_ipv4_hdr *)rte_pktmbuf_append(m, sizeof(*ip) + sizeof(*ic) + quote);
+	if (ip == NULL) {
+		rte_pktmbuf_free(m);
+		return;
+	}
+	{
+		/* The offending header and 8 bytes of its payload (RFC 792). */
+		uint8_t *dst = (uint8_t *)ip + sizeof(*ip) + sizeof(*ic);
+		const void *src = rte_pktmbuf_read(orig, l3_off, quote, dst);
+
+		if (src == NULL) {
+			rte_pktmbuf_free(m);
+			return;
+		}
+		if (src != dst)
+			rte_memcpy(dst, src, quote);
+	}
+	ic = (struct rte_icmp_hdr *)(ip + 1);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + sizeof(*ic) + quote));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = rte_cpu_to_be_32(st->cfg.ip);
+	ip->dst_addr = oip->src_addr;
+	memset(ic, 0, sizeof(*ic));
+	ic->icmp_type = 3;
+	ic->icmp_code = code;
+	ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, sizeof(*ic) + quote);
+	st->icmp_in_window++;
+	st->stats.icmp_unreach_out++;
+	stack_output_ipv4(st, m);
 }
 
 /* ---- output ---- */
@@ -542,6 +632,7 @@ stack_init(struct stack *st, const struct stack_config *cfg, struct ex_executor 
 	st->tx = tx;
 	st->tx_ctx = tx_ctx;
 	st->arp_tick_ns = RTE_MIN(ARP_TICK_NS, cfg->arp_retry_ns);
+	st->rng = rte_rdtsc() ^ ((uint64_t)cfg->ip << 17) ^ UINT64_C(0x9e3779b97f4a7c15);
 	ex_timer_init_callback(&st->arp_timer, arp_tick);
 	ex_timer_arm(ex_executor_wheel(ex), &st->arp_timer, ex_now_ns(ex) + st->arp_tick_ns, NULL);
 	return 0;

@@ -55,6 +55,12 @@ enum stack_drop {
 	STACK_DROP_ARP_QUEUE_FULL, /**< outgoing, too many packets waiting for one address */
 	STACK_DROP_ARP_TABLE_FULL, /**< outgoing, no room to start resolving */
 	STACK_DROP_TX, /**< the transmit function refused it */
+	STACK_DROP_UDP_MALFORMED, /**< truncated, or length beyond the IP payload */
+	STACK_DROP_UDP_CHECKSUM,
+	STACK_DROP_UDP_NO_PORT, /**< no socket (answered by ICMP, rate-limited) */
+	STACK_DROP_UDP_OVERFLOW, /**< the socket's receive queue was full */
+	STACK_DROP_UDP_FILTERED, /**< a connected socket, another peer */
+	STACK_DROP_ICMP_LIMITED, /**< an ICMP error we did not send: rate limit */
 	STACK_DROP_MAX,
 };
 
@@ -66,6 +72,8 @@ struct stack_stats {
 	uint64_t tx_frames;
 	uint64_t arp_requests_in, arp_replies_in, arp_requests_out, arp_replies_out;
 	uint64_t icmp_echo_in, icmp_echo_out;
+	uint64_t icmp_unreach_in, icmp_unreach_out;
+	uint64_t udp_in, udp_out;
 	uint64_t ip_in;
 	uint64_t drops[STACK_DROP_MAX];
 };
@@ -74,6 +82,8 @@ struct stack_stats {
 typedef uint16_t stack_tx_fn(void *ctx, struct rte_mbuf **pkts, uint16_t n);
 
 #define STACK_ARP_ENTRIES 256 /* power of two */
+#define STACK_UDP_BUCKETS 64 /* power of two */
+#define STACK_ICMP_ERRORS_PER_S 100 /* RFC 1812 4.3.2.8: rate-limit ICMP errors */
 #define STACK_ARP_QUEUE 4 /* packets held per address while resolving */
 
 enum stack_arp_state {
@@ -118,6 +128,10 @@ struct stack {
 	uint32_t arp_used;
 	struct ex_timer arp_timer;
 	uint64_t arp_tick_ns;
+	struct udp_sock *udp[STACK_UDP_BUCKETS]; /**< bound sockets, by local port */
+	uint64_t rng; /**< ephemeral ports (RFC 6056) */
+	uint64_t icmp_window; /**< start of the rate-limit second */
+	uint32_t icmp_in_window;
 	/** Called for each outgoing packet that failed (e.g. ARP gave up). */
 	void (*on_tx_error)(struct stack *st, struct rte_mbuf *m, int err);
 };
@@ -150,6 +164,16 @@ void stack_input(struct stack *st, struct rte_mbuf *m);
  *         -ENOBUFS (queue or table full); on error the mbuf is freed.
  */
 int stack_output_ipv4(struct stack *st, struct rte_mbuf *m);
+
+/**
+ * Send an ICMP destination unreachable (type 3, code) about the IPv4 packet
+ * at offset l3_off of m, rate-limited. m stays the caller's.
+ */
+void stack_icmp_unreachable(
+		struct stack *st, const struct rte_mbuf *m, uint16_t l3_off, uint8_t code);
+
+/** Count a drop and free the frame (for the protocol modules). */
+void stack_drop(struct stack *st, struct rte_mbuf *m, enum stack_drop why);
 
 /** Look up a resolved MAC; -ENOENT if not (yet) known. */
 int stack_arp_lookup(const struct stack *st, uint32_t ip, struct rte_ether_addr *mac);
