@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * echo - riptide's test and benchmark peer. Today it is a host on one port:
- * it answers ARP and ping (ICMP echo) and announces itself with a
- * gratuitous ARP. UDP and TCP echo, discard and HTTP come with the UDP and
- * TCP layers.
+ * echo - riptide's test and benchmark peer: a host on one port that answers
+ * ARP and ping, announces itself with a gratuitous ARP, and echoes UDP
+ * datagrams on a port (the same mbuf goes back: zero copy). TCP echo,
+ * discard and HTTP come with the TCP layer.
  *
- *   echo [EAL args] -- --ip ADDR/PREFIX [--gateway ADDR] [--duration S]
+ *   echo [EAL args] -- --ip ADDR/PREFIX [--udp-port P] [--hello ADDR:PORT]
  *
  * One lcore, one port (the EAL's first). SIGINT/SIGTERM stop it; at exit
  * it prints its counters (drops by reason) and checks every mbuf came back.
@@ -30,6 +30,7 @@
 #include "dp_stream.h"
 #include "ex_executor.h"
 #include "stack.h"
+#include "udp.h"
 
 static struct ex_executor *ex;
 static volatile sig_atomic_t stopped;
@@ -48,6 +49,9 @@ usage(FILE *out, const char *prog)
 			"Usage: %s [EAL args] -- --ip ADDR/PREFIX [options]\n"
 			"  --ip A/P        our address and prefix, e.g. 198.18.0.2/24 (required)\n"
 			"  --gateway A     next hop for other networks (default: none)\n"
+			"  --udp-port P    echo UDP datagrams received on port P\n"
+			"  --hello A:P     at start, send one UDP datagram \"hello\" to A:P (riptide\n"
+			"                  speaks first, so it resolves A's MAC by ARP)\n"
 			"  --duration S    stop after S seconds (default: until SIGINT/SIGTERM)\n"
 			"  -h, --help      this text\n"
 			"Answers ARP and ICMP echo on the first port of the EAL (--vdev or PCI).\n",
@@ -110,6 +114,41 @@ stopper_drop(struct ex_future *f)
 	ex_future_drop(&EX_CONTAINER_OF(f, struct stopper, base)->sleep.base);
 }
 
+/* UDP echo: each datagram goes back to its source in its own mbuf. */
+struct udp_echo {
+	struct ex_future base;
+	struct udp_sock *s;
+	struct udp_recv recv;
+	uint64_t echoed, send_errors;
+};
+
+static enum ex_poll
+udp_echo_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct udp_echo *e = EX_CONTAINER_OF(f, struct udp_echo, base);
+	unsigned int n;
+
+	for (n = 0; n < 64; n++) {
+		if (ex_await(&e->recv.base, cx) == EX_PENDING)
+			return EX_PENDING;
+		if (e->recv.base.result >= 0) {
+			if (udp_send_mbuf(e->s, e->recv.m, e->recv.src_ip, e->recv.src_port) == 0)
+				e->echoed++;
+			else
+				e->send_errors++;
+		}
+		udp_recv_init(&e->recv, e->s);
+	}
+	ex_waker_wake(&cx->waker);
+	return EX_PENDING;
+}
+
+static const struct ex_future_ops udp_echo_ops = {
+	.poll = udp_echo_poll,
+	.drop = NULL,
+	.name = "udp_echo",
+};
+
 static const struct ex_future_ops stopper_ops = {
 	.poll = stopper_poll, .drop = stopper_drop, .name = "duration"
 };
@@ -121,6 +160,8 @@ main(int argc, char **argv)
 		{ "ip", required_argument, NULL, 'i' },
 		{ "gateway", required_argument, NULL, 'g' },
 		{ "duration", required_argument, NULL, 'd' },
+		{ "udp-port", required_argument, NULL, 'u' },
+		{ "hello", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -136,6 +177,11 @@ main(int argc, char **argv)
 	struct stack_rx_task task;
 	struct stopper stopper;
 	double duration = 0;
+	long udp_port = 0;
+	uint32_t hello_ip = 0;
+	unsigned int hello_port = 0;
+	struct udp_sock usock, hsock;
+	struct udp_echo uecho;
 	int prefix = 24, c, rc, exit_code = 0;
 	uint16_t pid;
 	unsigned int d;
@@ -171,6 +217,31 @@ main(int argc, char **argv)
 		case 'd':
 			duration = strtod(optarg, NULL);
 			break;
+		case 'u':
+			udp_port = strtol(optarg, NULL, 10);
+			if (udp_port < 1 || udp_port > 65535) {
+				fprintf(stderr, "echo: --udp-port must be 1..65535\n");
+				return 2;
+			}
+			break;
+		case 'H': {
+			char addr[32];
+			const char *colon = strrchr(optarg, ':');
+
+			if (colon == NULL || (size_t)(colon - optarg) >= sizeof(addr) ||
+					sscanf(colon + 1, "%u", &hello_port) != 1 ||
+					hello_port == 0 || hello_port > 65535) {
+				fprintf(stderr, "echo: --hello wants ADDR:PORT\n");
+				return 2;
+			}
+			memcpy(addr, optarg, (size_t)(colon - optarg));
+			addr[colon - optarg] = '\0';
+			if (parse_ip(addr, &hello_ip, NULL) != 0) {
+				fprintf(stderr, "echo: --hello wants ADDR:PORT\n");
+				return 2;
+			}
+			break;
+		}
 		case 'h':
 			usage(stdout, info.app_argv[0]);
 			return 0;
@@ -220,6 +291,18 @@ main(int argc, char **argv)
 	}
 	stack_rx_task_init(&task, &st, &rx.base);
 	ex_spawn(&task.base, NULL, NULL);
+	memset(&uecho, 0, sizeof(uecho));
+	if (udp_port != 0) {
+		rc = udp_bind(&usock, &st, 0, (uint16_t)udp_port);
+		if (rc != 0) {
+			fprintf(stderr, "echo: udp port %ld: %s\n", udp_port, strerror(-rc));
+			return 1;
+		}
+		ex_future_init(&uecho.base, &udp_echo_ops);
+		uecho.s = &usock;
+		udp_recv_init(&uecho.recv, &usock);
+		ex_spawn(&uecho.base, NULL, NULL);
+	}
 	if (duration > 0) {
 		ex_future_init(&stopper.base, &stopper_ops);
 		ex_sleep_init(&stopper.sleep, (uint64_t)(duration * 1e9));
@@ -228,23 +311,41 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	printf("echo: %u.%u.%u.%u/%u on %s (%02x:%02x:%02x:%02x:%02x:%02x), answering ARP and "
-	       "ping\n",
+	       "ping%s\n",
 			scfg.ip >> 24, (scfg.ip >> 16) & 255, (scfg.ip >> 8) & 255, scfg.ip & 255,
 			scfg.prefix_len, port.name, scfg.mac.addr_bytes[0], scfg.mac.addr_bytes[1],
 			scfg.mac.addr_bytes[2], scfg.mac.addr_bytes[3], scfg.mac.addr_bytes[4],
-			scfg.mac.addr_bytes[5]);
+			scfg.mac.addr_bytes[5], udp_port != 0 ? ", echoing UDP" : "");
 	stack_announce(&st);
+	if (hello_ip != 0) {
+		rc = udp_bind(&hsock, &st, 0, 0);
+		if (rc == 0)
+			rc = udp_send(&hsock, "hello", 5, hello_ip, (uint16_t)hello_port);
+		if (rc != 0)
+			fprintf(stderr, "echo: hello: %s\n", strerror(-rc));
+	}
 	ex_run(ex);
 
 	printf("echo: rx %" PRIu64 " tx %" PRIu64 " arp requests in %" PRIu64
 	       " replies out %" PRIu64 " ping in %" PRIu64 " out %" PRIu64 "\n",
 			st.stats.rx_frames, st.stats.tx_frames, st.stats.arp_requests_in,
 			st.stats.arp_replies_out, st.stats.icmp_echo_in, st.stats.icmp_echo_out);
+	if (udp_port != 0)
+		printf("echo: udp port %ld: received %" PRIu64 " echoed %" PRIu64
+		       " overflow %" PRIu64 " send errors %" PRIu64 "\n",
+				udp_port, usock.rx_datagrams, uecho.echoed, usock.rx_overflow,
+				uecho.send_errors);
 	for (d = 0; d < STACK_DROP_MAX; d++)
 		if (st.stats.drops[d] != 0)
 			printf("echo: dropped %-16s %" PRIu64 "\n",
 					stack_drop_name((enum stack_drop)d), st.stats.drops[d]);
 	ex_executor_shutdown(ex);
+	if (udp_port != 0) {
+		/* The echo task sent every datagram it took: nothing to free. */
+		udp_close(&usock);
+	}
+	if (hello_ip != 0)
+		udp_close(&hsock);
 	stack_fini(&st);
 	dp_rx_stream_fini(&rx);
 	dp_tx_sink_fini(&tx);
