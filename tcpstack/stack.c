@@ -11,6 +11,7 @@
 #include <rte_arp.h>
 #include <rte_byteorder.h>
 #include <rte_cycles.h>
+#include <rte_ethdev.h>
 #include <rte_memcpy.h>
 #include <rte_icmp.h>
 #include <rte_ip.h>
@@ -573,7 +574,13 @@ stack_output_ipv4(struct stack *st, struct rte_mbuf *m)
 	struct stack_arp_entry *e;
 
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	if (st->cfg.tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+		m->l2_len = RTE_ETHER_HDR_LEN;
+		m->l3_len = (uint16_t)((ip->version_ihl & 0xf) * 4);
+	} else {
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	}
 	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eh));
 	if (eh == NULL) {
 		drop(st, m, STACK_DROP_TX);

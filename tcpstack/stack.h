@@ -112,6 +112,8 @@ struct stack_config {
 	uint64_t arp_timeout_ns; /**< cache entry life; default 60 s */
 	uint64_t arp_retry_ns; /**< between requests; default 1 s */
 	uint8_t arp_retries; /**< requests before giving up; default 3 */
+	uint64_t tx_offloads; /**< the port's negotiated RTE_ETH_TX_OFFLOAD_* (dp_port): IPv4
+			       * and UDP checksums are left to the PMD when offered */
 };
 
 /** Fill cfg with defaults (no address). */

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <rte_byteorder.h>
+#include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_udp.h>
@@ -238,8 +239,16 @@ udp_send_mbuf(struct udp_sock *s, struct rte_mbuf *m, uint32_t dst_ip, uint16_t 
 	uh->dst_port = rte_cpu_to_be_16(dst_port);
 	uh->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*uh) + len));
 	uh->dgram_cksum = 0;
-	uh->dgram_cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, sizeof(*ip));
 	m->ol_flags = 0;
+	if (st->cfg.tx_offloads & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) {
+		/* The PMD finishes it: we give the pseudo-header sum. */
+		m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+		m->l2_len = RTE_ETHER_HDR_LEN;
+		m->l3_len = sizeof(*ip);
+		uh->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+	} else {
+		uh->dgram_cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, sizeof(*ip));
+	}
 	s->tx_datagrams++;
 	st->stats.udp_out++;
 	return stack_output_ipv4(st, m);

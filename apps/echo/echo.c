@@ -273,6 +273,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	rte_eth_macaddr_get(pid, &scfg.mac);
+	scfg.tx_offloads = port.tx_offloads; /* checksums the PMD computes for us */
 	ex_config_defaults(&ecfg);
 	ecfg.name = "echo";
 	ecfg.idle_policy = EX_IDLE_POLICY_BACKOFF; /* a test peer: leave the core to Linux */

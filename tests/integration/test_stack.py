@@ -159,3 +159,46 @@ def test_riptide_speaks_first_and_resolves_linux_by_arp(netns, dpdk_proc):
         assert m, out
     finally:
         run(["ip", "link", "del", outer], check=False)
+
+
+def test_riptide_speaks_first_over_tap(netns, tmp_path):
+    from conftest import DpdkProcess
+    ns = netns()
+    ifc = unique("rtth")
+    prefix = unique("rtpmd")
+    listener = None
+    proc = DpdkProcess(["ip", "netns", "exec", ns.name, ECHO, "-l", "0", "--no-pci",
+                        *eal_memory_args(), f"--file-prefix={prefix}",
+                        f"--vdev=net_tap0,iface={ifc}", "--", "--ip", "198.18.53.2/24"],
+                       prefix, str(tmp_path / "echo.log"))
+    try:
+        wait_for_iface(ifc, netns=ns.name)
+        proc.wait_for_output("answering ARP and ping")
+        proc.stop(sig=signal.SIGINT)
+        # The TAP is gone with that process; the second run speaks first
+        # into a namespace whose Linux side is configured and listening.
+        prefix2 = unique("rtpmd")
+        # The hello waits in riptide's ARP queue (retried for 3 s) until
+        # Linux has its address and answers.
+        listener = ns.popen(["/usr/bin/python3", "-c",
+                             "import socket\n"
+                             "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                             "s.bind(('0.0.0.0', 5353)); s.settimeout(30)\n"
+                             "print(s.recvfrom(100))\n"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+        proc = DpdkProcess(["ip", "netns", "exec", ns.name, ECHO, "-l", "0", "--no-pci",
+                            *eal_memory_args(), f"--file-prefix={prefix2}",
+                            f"--vdev=net_tap0,iface={ifc}", "--", "--ip", "198.18.53.2/24",
+                            "--hello", "198.18.53.1:5353"],
+                           prefix2, str(tmp_path / "echo2.log"))
+        wait_for_iface(ifc, netns=ns.name)
+        ns.exec(f"sysctl -qw net.ipv6.conf.{ifc}.disable_ipv6=1; "
+                f"ip addr add 198.18.53.1/24 dev {ifc}; ip link set {ifc} up")
+        got, err = listener.communicate(timeout=40)
+        assert "hello" in got and "198.18.53.2" in got, got + err
+        out = proc.stop(sig=signal.SIGINT)
+        assert "mbufs not returned" not in out, out
+    finally:
+        if listener is not None and listener.poll() is None:
+            listener.kill()
+        proc.stop(sig=signal.SIGKILL)

@@ -5,6 +5,8 @@
 #include "stack_fixture.h"
 #include "udp.h"
 
+#include <rte_ethdev.h>
+
 namespace
 {
 
@@ -258,4 +260,26 @@ TEST_F(UdpTest, Send_Errors)
 	udp_close(&sock);
 	bound = false;
 	EXPECT_EQ(udp_send(&sock, buf, 10, kPeerIp, 9), -EBADF);
+}
+
+TEST_F(UdpTest, TxChecksumOffload_FlagsAndPseudoHeaderSum)
+{
+	stack_fini(&st);
+	struct stack_config cfg = st.cfg;
+	cfg.tx_offloads = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	ASSERT_EQ(stack_init(&st, &cfg, ex, pool, capture_tx, nullptr), 0);
+	Bind(7);
+	LearnPeer();
+	char payload[100] = { 1, 2, 3 };
+	ASSERT_EQ(udp_send(&sock, payload, sizeof(payload), kPeerIp, 9), 0);
+	ASSERT_EQ(out.size(), 1u);
+	struct rte_mbuf *m = out[0];
+	EXPECT_TRUE(m->ol_flags & RTE_MBUF_F_TX_IP_CKSUM);
+	EXPECT_TRUE(m->ol_flags & RTE_MBUF_F_TX_UDP_CKSUM);
+	EXPECT_EQ(m->l2_len, 14u);
+	EXPECT_EQ(m->l3_len, 20u);
+	auto *ip = rte_pktmbuf_mtod_offset(m, rte_ipv4_hdr *, 14);
+	auto *uh = reinterpret_cast<rte_udp_hdr *>(ip + 1);
+	EXPECT_EQ(ip->hdr_checksum, 0) << "left to the PMD";
+	EXPECT_EQ(uh->dgram_cksum, rte_ipv4_phdr_cksum(ip, m->ol_flags));
 }
