@@ -259,6 +259,7 @@ arp_learn(struct stack *st, struct stack_arp_entry *e, const struct rte_ether_ad
 {
 	e->mac = *mac;
 	e->state = STACK_ARP_STATE_REACHABLE;
+	e->refreshing = 0;
 	e->deadline = now_ns(st) + st->cfg.arp_timeout_ns;
 	arp_flush_queue(st, e);
 }
@@ -600,6 +601,12 @@ stack_output_ipv4(struct stack *st, struct rte_mbuf *m)
 	}
 	e = arp_find(st, hop);
 	if (e != NULL && e->state == STACK_ARP_STATE_REACHABLE) {
+		/* In use in the last tenth of its life: ask again while still
+		 * sending, so a busy neighbour never expires under its flows. */
+		if (!e->refreshing && e->deadline - now_ns(st) < st->cfg.arp_timeout_ns / 10) {
+			e->refreshing = 1;
+			arp_request(st, hop);
+		}
 		eh->dst_addr = e->mac;
 		transmit(st, m);
 		return 0;

@@ -97,6 +97,7 @@ struct stack_arp_entry {
 	uint8_t state;
 	uint8_t retries;
 	uint8_t nq;
+	uint8_t refreshing; /**< a refresh request is out for this reachable entry */
 	struct rte_ether_addr mac;
 	uint64_t deadline; /**< REACHABLE: expiry; INCOMPLETE: next retry */
 	struct rte_mbuf *queue[STACK_ARP_QUEUE];

@@ -145,7 +145,9 @@ class DpdkProcess:
         # Line-buffered stdout, so waiting for a line works with a log file.
         # riptide's own programs line-buffer themselves: stdbuf's preload
         # would come before the sanitizer runtime, which ASan refuses.
-        if not os.path.abspath(argv[0]).startswith(os.path.abspath(BUILD)):
+        # (ours may come after a wrapper such as `ip netns exec`)
+        build = os.path.abspath(BUILD)
+        if not any(os.path.abspath(a).startswith(build) for a in argv if os.sep in a):
             argv = ["stdbuf", "-oL", "-eL"] + argv
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=self.log,
                                      stderr=subprocess.STDOUT, start_new_session=True)

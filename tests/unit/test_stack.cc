@@ -268,3 +268,25 @@ TEST_F(StackTest, ArpTable_Full_OutputRefused)
 	EXPECT_EQ(stack_output_ipv4(&st, m), -ENOBUFS);
 	EXPECT_EQ(Drops(STACK_DROP_ARP_TABLE_FULL), 1u);
 }
+
+TEST_F(StackTest, ArpEntryInUse_RefreshedBeforeExpiry)
+{
+	Input(Arp(RTE_ARP_OP_REQUEST, kPeerMac, kPeerIp, kOurIp)); // learned at t0
+	FreeOut();
+	Advance(50 * EX_NS_PER_S);
+	ASSERT_EQ(stack_output_ipv4(&st, IpPacket(kPeerIp, 20)), 0);
+	EXPECT_EQ(out.size(), 1u) << "early in its life: no refresh";
+	FreeOut();
+	Advance(5 * EX_NS_PER_S); // 55 s: the last tenth of 60 s
+	ASSERT_EQ(stack_output_ipv4(&st, IpPacket(kPeerIp, 20)), 0);
+	ASSERT_EQ(out.size(), 2u) << "the packet, and one refresh request";
+	EXPECT_EQ(st.stats.arp_requests_out, 1u);
+	FreeOut();
+	ASSERT_EQ(stack_output_ipv4(&st, IpPacket(kPeerIp, 20)), 0);
+	EXPECT_EQ(out.size(), 1u) << "one refresh at a time";
+	FreeOut();
+	Input(Arp(RTE_ARP_OP_REPLY, kPeerMac, kPeerIp, kOurIp, kOurMac));
+	Advance(30 * EX_NS_PER_S); // 85 s: past the first life, inside the renewed one
+	struct rte_ether_addr mac;
+	EXPECT_EQ(stack_arp_lookup(&st, kPeerIp, &mac), 0);
+}
