@@ -555,3 +555,53 @@ dp_classify_init(struct dp_classify *c, struct ex_stream *in, struct ex_sink **o
 	c->arg = arg;
 	return 0;
 }
+
+/* ---- queue-to-queue forwarding ---- */
+
+static enum ex_poll
+qfwd_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct dp_queue_forward *q = EX_CONTAINER_OF(f, struct dp_queue_forward, base);
+	struct dp_rx_stream *rx = q->rx;
+	struct dp_tx_sink *tx = q->tx;
+	unsigned int i;
+
+	/* Whatever is buffered ahead of us leaves first: order is kept. */
+	dp_tx_sink_flush(tx);
+	for (i = 0; i < DP_QFWD_BATCH; i++) {
+		uint16_t n = rx->burst.n != 0 ? rx->burst.n : rx_fill(rx);
+
+		if (n == 0) {
+			/* Idle: the reactor source polls the queue and wakes us. */
+			rx->waiter = cx->waker;
+			rx->waiting = true;
+			return EX_PENDING;
+		}
+		tx_send(tx, rx->burst.pkts, n);
+		rx->burst.n = 0;
+	}
+	ex_waker_wake(&cx->waker); /* busy: yield so the loop's other steps run */
+	return EX_PENDING;
+}
+
+static void
+qfwd_drop(struct ex_future *f)
+{
+	struct dp_queue_forward *q = EX_CONTAINER_OF(f, struct dp_queue_forward, base);
+
+	q->rx->waiting = false;
+}
+
+static const struct ex_future_ops qfwd_ops = {
+	.poll = qfwd_poll,
+	.drop = qfwd_drop,
+	.name = "queue_forward",
+};
+
+void
+dp_queue_forward_init(struct dp_queue_forward *f, struct dp_rx_stream *rx, struct dp_tx_sink *tx)
+{
+	ex_future_init(&f->base, &qfwd_ops);
+	f->rx = rx;
+	f->tx = tx;
+}

@@ -154,6 +154,24 @@ struct dp_burst_map {
 
 void dp_burst_map_init(struct dp_burst_map *m, struct ex_stream *inner, dp_pkt_fn *fn, void *arg);
 
+/**
+ * Queue-to-queue forwarding: the future that moves packets from an rx
+ * stream's queue to a tx sink's queue with nothing in between - one
+ * rx_burst into one tx_burst from the same array, as testpmd's io loop,
+ * but as a task: it yields every DP_QFWD_BATCH bursts and, when the queue
+ * is empty, waits on the rx stream's reactor source instead of spinning.
+ * Pipelines with stages use ex_forward() over the same stream and sink.
+ * It never completes by itself; drop it (cancel its task) to stop.
+ */
+#define DP_QFWD_BATCH 64
+struct dp_queue_forward {
+	struct ex_future base;
+	struct dp_rx_stream *rx;
+	struct dp_tx_sink *tx;
+};
+void dp_queue_forward_init(
+		struct dp_queue_forward *f, struct dp_rx_stream *rx, struct dp_tx_sink *tx);
+
 #define DP_CLASSIFY_MAX 8
 
 /** Classifier: index of the output sink for a packet, or < 0 to drop it. */

@@ -731,6 +731,7 @@ main(int argc, char **argv)
 	struct dp_eal_info info;
 	struct ex_config ecfg;
 	struct ex_forward fw[MAX_PORTS];
+	struct dp_queue_forward qfw[MAX_PORTS];
 	struct dp_burst_map swap[MAX_PORTS];
 	struct dp_impair imp[MAX_PORTS];
 	struct dp_impair_config icfg;
@@ -824,6 +825,13 @@ main(int argc, char **argv)
 				printf("pktbench: %s -> %s: %s\n", ports[p].name, ports[peer].name,
 						desc);
 				in = &imp[p].base;
+			}
+			if (opt.mode == MODE_IO) {
+				/* Queue to queue, nothing in between: the dataplane's
+				 * specialised forwarder (no per-item indirection). */
+				dp_queue_forward_init(&qfw[p], &rx[p], &tx[peer]);
+				ex_spawn(&qfw[p].base, NULL, &refs[nrefs++]);
+				continue;
 			}
 			ex_forward_init(&fw[p], in, &tx[peer].base, dp_burst_release, NULL);
 			ex_spawn(&fw[p].base, NULL, &refs[nrefs++]);
