@@ -342,3 +342,38 @@ TEST(RssTest, Queue_FollowsReta_NoRssIsQueueZero)
 	for (int q = 0; q < 4; q++)
 		EXPECT_GT(hits[q], 700) << "queue " << q << " gets its share";
 }
+
+TEST_F(DataplaneTest, QueueForward_SameMbufsInOrder_WaitsWhenIdle)
+{
+	struct rte_ring *wire_in = Ring(), *mid = Ring(), *wire_out = Ring();
+	uint16_t a = RingPort(wire_in, mid);
+	uint16_t b = RingPort(mid, wire_out);
+	struct dp_rx_stream rx;
+	struct dp_tx_sink tx;
+	dp_rx_stream_init(&rx, ex, a, 0);
+	dp_tx_sink_init(&tx, ex, b, 0);
+	struct dp_queue_forward q;
+	struct ex_task_ref ref;
+	dp_queue_forward_init(&q, &rx, &tx);
+	ASSERT_EQ(ex_spawn_to(ex, &q.base, nullptr, &ref), 0);
+	Run(4);
+	EXPECT_TRUE(rx.waiting) << "an empty queue: it waits on the rx source, not in a spin";
+	uint64_t polls_idle = Stats().polls;
+	Run(20);
+	EXPECT_EQ(Stats().polls, polls_idle) << "nothing arrived, nothing polled";
+	auto sent = Inject(wire_in, 300);
+	Run(20);
+	ASSERT_EQ(rte_ring_count(wire_out), 300u);
+	for (unsigned int i = 0; i < 300; i++) {
+		void *m = nullptr;
+		ASSERT_EQ(rte_ring_dequeue(wire_out, &m), 0);
+		EXPECT_EQ(m, sent[i]);
+		rte_pktmbuf_free(static_cast<struct rte_mbuf *>(m));
+	}
+	EXPECT_EQ(tx.stats.pkts, 300u);
+	ex_task_cancel(&ref);
+	Run(2);
+	EXPECT_FALSE(rx.waiting);
+	dp_rx_stream_fini(&rx);
+	dp_tx_sink_fini(&tx);
+}
