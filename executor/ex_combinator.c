@@ -8,6 +8,7 @@
 #include <errno.h>
 
 #include "ex_combinator.h"
+#include "ex_executor.h"
 
 /* Drop every child that has not finished. */
 static void
@@ -364,4 +365,37 @@ ex_yield_init(struct ex_yield *y)
 {
 	ex_future_init(&y->base, &yield_ops);
 	y->yielded = 0;
+}
+
+/* ---- stop_after ---- */
+
+static enum ex_poll
+stop_after_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct ex_stop_after *s = EX_CONTAINER_OF(f, struct ex_stop_after, base);
+	struct ex_executor *ex = ex_context_executor(cx);
+
+	if (ex_await(&s->sleep.base, cx) == EX_PENDING)
+		return EX_PENDING;
+	ex_stop(ex != NULL ? ex : ex_current());
+	return EX_READY;
+}
+
+static void
+stop_after_drop(struct ex_future *f)
+{
+	ex_future_drop(&EX_CONTAINER_OF(f, struct ex_stop_after, base)->sleep.base);
+}
+
+static const struct ex_future_ops stop_after_ops = {
+	.poll = stop_after_poll,
+	.drop = stop_after_drop,
+	.name = "stop_after",
+};
+
+void
+ex_stop_after_init(struct ex_stop_after *s, uint64_t duration_ns)
+{
+	ex_future_init(&s->base, &stop_after_ops);
+	ex_sleep_init(&s->sleep, duration_ns);
 }

@@ -28,6 +28,7 @@
 #include "dp_eal.h"
 #include "dp_port.h"
 #include "dp_stream.h"
+#include "ex_combinator.h"
 #include "ex_executor.h"
 #include "stack.h"
 #include "udp.h"
@@ -94,26 +95,6 @@ sink_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
 	return n;
 }
 
-struct stopper {
-	struct ex_future base;
-	struct ex_sleep sleep;
-};
-
-static enum ex_poll
-stopper_poll(struct ex_future *f, struct ex_context *cx)
-{
-	if (ex_await(&EX_CONTAINER_OF(f, struct stopper, base)->sleep.base, cx) == EX_PENDING)
-		return EX_PENDING;
-	ex_stop(ex);
-	return EX_READY;
-}
-
-static void
-stopper_drop(struct ex_future *f)
-{
-	ex_future_drop(&EX_CONTAINER_OF(f, struct stopper, base)->sleep.base);
-}
-
 /* UDP echo: each datagram goes back to its source in its own mbuf. */
 struct udp_echo {
 	struct ex_future base;
@@ -149,10 +130,6 @@ static const struct ex_future_ops udp_echo_ops = {
 	.name = "udp_echo",
 };
 
-static const struct ex_future_ops stopper_ops = {
-	.poll = stopper_poll, .drop = stopper_drop, .name = "duration"
-};
-
 int
 main(int argc, char **argv)
 {
@@ -175,7 +152,7 @@ main(int argc, char **argv)
 	struct dp_tx_sink tx;
 	struct stack st;
 	struct stack_rx_task task;
-	struct stopper stopper;
+	struct ex_stop_after stopper;
 	double duration = 0;
 	long udp_port = 0;
 	uint32_t hello_ip = 0;
@@ -305,8 +282,7 @@ main(int argc, char **argv)
 		ex_spawn(&uecho.base, NULL, NULL);
 	}
 	if (duration > 0) {
-		ex_future_init(&stopper.base, &stopper_ops);
-		ex_sleep_init(&stopper.sleep, (uint64_t)(duration * 1e9));
+		ex_stop_after_init(&stopper, (uint64_t)(duration * 1e9));
 		ex_spawn(&stopper.base, NULL, NULL);
 	}
 	signal(SIGINT, on_signal);

@@ -33,6 +33,7 @@
 #include "dp_impair.h"
 #include "dp_port.h"
 #include "dp_stream.h"
+#include "ex_combinator.h"
 #include "ex_executor.h"
 #include "ex_timer.h"
 
@@ -460,31 +461,6 @@ static const struct ex_future_ops ticker_ops = {
 	.poll = ticker_poll, .drop = ticker_drop, .name = "stats"
 };
 
-/* Stops the executor when its sleep (the duration) ends. */
-struct stopper {
-	struct ex_future base;
-	struct ex_sleep sleep;
-};
-
-static enum ex_poll
-stopper_poll(struct ex_future *f, struct ex_context *cx)
-{
-	if (ex_await(&EX_CONTAINER_OF(f, struct stopper, base)->sleep.base, cx) == EX_PENDING)
-		return EX_PENDING;
-	ex_stop(ex);
-	return EX_READY;
-}
-
-static void
-stopper_drop(struct ex_future *f)
-{
-	ex_future_drop(&EX_CONTAINER_OF(f, struct stopper, base)->sleep.base);
-}
-
-static const struct ex_future_ops stopper_ops = {
-	.poll = stopper_poll, .drop = stopper_drop, .name = "duration"
-};
-
 /* ---- command line ---- */
 
 static void
@@ -738,7 +714,7 @@ main(int argc, char **argv)
 	struct gen gen;
 	struct check chk[MAX_PORTS];
 	struct ticker tick;
-	struct stopper stopper;
+	struct ex_stop_after stopper;
 	struct ex_task_ref refs[8];
 	unsigned int nrefs = 0, i;
 	uint16_t p;
@@ -891,8 +867,7 @@ main(int argc, char **argv)
 		ex_spawn(&tick.base, NULL, &refs[nrefs++]);
 	}
 	if (opt.duration > 0) {
-		ex_future_init(&stopper.base, &stopper_ops);
-		ex_sleep_init(&stopper.sleep, (uint64_t)(opt.duration * 1e9));
+		ex_stop_after_init(&stopper, (uint64_t)(opt.duration * 1e9));
 		ex_spawn(&stopper.base, NULL, &refs[nrefs++]);
 	}
 

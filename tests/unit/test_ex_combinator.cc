@@ -208,3 +208,17 @@ TEST_F(CombinatorTest, YieldNow_PendingOnceThenReady)
 	EXPECT_TRUE(ex_join_handle_done(&jh)) << "the self-wake re-polls it within the budget";
 	EXPECT_EQ(Stats().polls, 2u);
 }
+
+TEST_F(CombinatorTest, StopAfter_StopsTheLoopAtItsTime)
+{
+	struct ex_stop_after s;
+	ex_stop_after_init(&s, 10 * EX_NS_PER_MS);
+	ASSERT_EQ(ex_spawn_to(ex, &s.base, nullptr, nullptr), 0);
+	Run(2);
+	Advance(9 * EX_NS_PER_MS);
+	EXPECT_FALSE(ex_future_is_done(&s.base));
+	clk.now += 2 * EX_NS_PER_MS;
+	// ex_run returns once the timer fires and the task asks it to stop.
+	EXPECT_EQ(ex_run(ex), 0);
+	EXPECT_TRUE(ex_future_is_done(&s.base));
+}
