@@ -36,18 +36,11 @@ wake_waiter(bool *waiting, struct ex_waker *w)
 	}
 }
 
-/* ---- rx queue ---- */
+/* ---- received bursts ---- */
 
 static inline uint16_t
-rx_fill(struct dp_rx_stream *s)
+count_fill(struct dp_rx_stream *s, uint16_t n)
 {
-	uint16_t n = rte_eth_rx_burst(s->port, s->queue, s->burst.pkts, DP_BURST_MAX);
-
-	/* A full burst says more is waiting: take a second one into the
-	 * same vector. */
-	if (n == DP_BURST_MAX)
-		n += rte_eth_rx_burst(s->port, s->queue, &s->burst.pkts[n], DP_BURST_MAX);
-
 	s->burst.n = n;
 	if (n != 0) {
 		s->stats.pkts += n;
@@ -56,12 +49,34 @@ rx_fill(struct dp_rx_stream *s)
 	return n;
 }
 
+static inline uint16_t
+queue_fill(struct dp_rx_stream *s)
+{
+	uint16_t n = rte_eth_rx_burst(s->port, s->queue, s->burst.pkts, DP_BURST_MAX);
+
+	/* A full burst says more is waiting: take a second one into the
+	 * same vector. */
+	if (n == DP_BURST_MAX)
+		n += rte_eth_rx_burst(s->port, s->queue, &s->burst.pkts[n], DP_BURST_MAX);
+	return count_fill(s, n);
+}
+
+static uint16_t
+ring_fill(struct dp_rx_stream *s)
+{
+	return count_fill(s, (uint16_t)rte_ring_dequeue_burst(
+					     s->ring, (void **)s->burst.pkts, DP_VEC_MAX, NULL));
+}
+
+static const struct dp_fill_ops queue_fill_ops = { .fill = queue_fill, .name = "rx_queue" };
+static const struct dp_fill_ops ring_fill_ops = { .fill = ring_fill, .name = "ring_rx" };
+
 static enum ex_next
 rx_poll_next(struct ex_stream *st, struct ex_context *cx, union ex_item *out)
 {
 	struct dp_rx_stream *s = EX_CONTAINER_OF(st, struct dp_rx_stream, base);
 
-	if (s->burst.n != 0 || rx_fill(s) != 0) {
+	if (s->burst.n != 0 || s->fill->fill(s) != 0) {
 		s->waiting = false;
 		out->ptr = &s->burst;
 		return EX_NEXT_ITEM;
@@ -71,7 +86,7 @@ rx_poll_next(struct ex_stream *st, struct ex_context *cx, union ex_item *out)
 	return EX_NEXT_PENDING;
 }
 
-/* Reactor source: poll the queue only while someone waits for it. */
+/* Reactor source: poll only while someone waits. */
 static unsigned int
 rx_source(struct ex_source *src)
 {
@@ -80,7 +95,7 @@ rx_source(struct ex_source *src)
 
 	if (!s->waiting || s->burst.n != 0)
 		return 0;
-	n = rx_fill(s);
+	n = s->fill->fill(s);
 	if (n != 0)
 		wake_waiter(&s->waiting, &s->waiter);
 	return n;
@@ -96,20 +111,35 @@ rx_drop(struct ex_stream *st)
 }
 
 static const struct ex_stream_ops rx_ops = {
-	.poll_next = rx_poll_next, .drop = rx_drop, .name = "rx_queue"
+	.poll_next = rx_poll_next, .drop = rx_drop, .name = "rx"
 };
+
+static void
+rx_stream_setup(struct dp_rx_stream *s, struct ex_executor *ex, const struct dp_fill_ops *fill)
+{
+	s->base.ops = &rx_ops;
+	s->ex = ex;
+	s->fill = fill;
+	s->src.fn = rx_source;
+	s->src.name = fill->name;
+	ex_register_source(ex, &s->src);
+}
 
 void
 dp_rx_stream_init(struct dp_rx_stream *s, struct ex_executor *ex, uint16_t port, uint16_t queue)
 {
 	memset(s, 0, sizeof(*s));
-	s->base.ops = &rx_ops;
-	s->ex = ex;
 	s->port = port;
 	s->queue = queue;
-	s->src.fn = rx_source;
-	s->src.name = "rx_queue";
-	ex_register_source(ex, &s->src);
+	rx_stream_setup(s, ex, &queue_fill_ops);
+}
+
+void
+dp_ring_stream_init(struct dp_rx_stream *s, struct ex_executor *ex, struct rte_ring *r)
+{
+	memset(s, 0, sizeof(*s));
+	s->ring = r;
+	rx_stream_setup(s, ex, &ring_fill_ops);
 }
 
 void
@@ -227,84 +257,6 @@ dp_tx_sink_fini(struct dp_tx_sink *k)
 {
 	dp_tx_sink_flush(k);
 	ex_unregister(k->ex, &k->flush_src);
-}
-
-/* ---- ring stream ---- */
-
-static inline unsigned int
-ring_fill(struct dp_ring_stream *s)
-{
-	unsigned int n = rte_ring_dequeue_burst(s->ring, (void **)s->burst.pkts, DP_VEC_MAX, NULL);
-
-	s->burst.n = (uint16_t)n;
-	if (n != 0) {
-		s->stats.pkts += n;
-		s->stats.bursts++;
-	}
-	return n;
-}
-
-static enum ex_next
-ring_poll_next(struct ex_stream *st, struct ex_context *cx, union ex_item *out)
-{
-	struct dp_ring_stream *s = EX_CONTAINER_OF(st, struct dp_ring_stream, base);
-
-	if (s->burst.n != 0 || ring_fill(s) != 0) {
-		s->waiting = false;
-		out->ptr = &s->burst;
-		return EX_NEXT_ITEM;
-	}
-	s->waiter = cx->waker;
-	s->waiting = true;
-	return EX_NEXT_PENDING;
-}
-
-static unsigned int
-ring_source(struct ex_source *src)
-{
-	struct dp_ring_stream *s = EX_CONTAINER_OF(src, struct dp_ring_stream, src);
-	unsigned int n;
-
-	if (!s->waiting || s->burst.n != 0)
-		return 0;
-	n = ring_fill(s);
-	if (n != 0)
-		wake_waiter(&s->waiting, &s->waiter);
-	return n;
-}
-
-static void
-ring_stream_drop(struct ex_stream *st)
-{
-	struct dp_ring_stream *s = EX_CONTAINER_OF(st, struct dp_ring_stream, base);
-
-	s->waiting = false;
-	dp_burst_free(&s->burst);
-}
-
-static const struct ex_stream_ops ring_stream_ops = {
-	.poll_next = ring_poll_next,
-	.drop = ring_stream_drop,
-	.name = "ring_rx",
-};
-
-void
-dp_ring_stream_init(struct dp_ring_stream *s, struct ex_executor *ex, struct rte_ring *r)
-{
-	memset(s, 0, sizeof(*s));
-	s->base.ops = &ring_stream_ops;
-	s->ex = ex;
-	s->ring = r;
-	s->src.fn = ring_source;
-	s->src.name = "ring_rx";
-	ex_register_source(ex, &s->src);
-}
-
-void
-dp_ring_stream_fini(struct dp_ring_stream *s)
-{
-	ex_unregister(s->ex, &s->src);
-	ring_stream_drop(&s->base);
 }
 
 /* ---- ring sink ---- */
@@ -569,7 +521,7 @@ qfwd_poll(struct ex_future *f, struct ex_context *cx)
 	/* Whatever is buffered ahead of us leaves first: order is kept. */
 	dp_tx_sink_flush(tx);
 	for (i = 0; i < DP_QFWD_BATCH; i++) {
-		uint16_t n = rx->burst.n != 0 ? rx->burst.n : rx_fill(rx);
+		uint16_t n = rx->burst.n != 0 ? rx->burst.n : queue_fill(rx);
 
 		if (n == 0) {
 			/* Idle: the reactor source polls the queue and wakes us. */
@@ -598,10 +550,13 @@ static const struct ex_future_ops qfwd_ops = {
 	.name = "queue_forward",
 };
 
-void
+int
 dp_queue_forward_init(struct dp_queue_forward *f, struct dp_rx_stream *rx, struct dp_tx_sink *tx)
 {
+	if (rx->fill != &queue_fill_ops)
+		return -EINVAL;
 	ex_future_init(&f->base, &qfwd_ops);
 	f->rx = rx;
 	f->tx = tx;
+	return 0;
 }

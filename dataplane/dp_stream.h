@@ -15,8 +15,9 @@
  * - dp_tx_sink: buffers, sends when a burst is full and at the end of each
  *   loop iteration (a flush source); what the PMD refuses is freed and
  *   counted, never retried behind the caller's back.
- * - dp_ring_stream / dp_ring_sink: an rte_ring between stages on two lcores;
- *   the sink waits (PENDING) while the ring is full.
+ * - dp_ring_stream_init / dp_ring_sink: an rte_ring between stages on two
+ *   lcores (the stream is a dp_rx_stream variant); the sink waits (PENDING)
+ *   while the ring is full.
  * - dp_burst_map / dp_burst_filter: per-packet map and filter, in place.
  * - dp_classify: one stream into up to DP_CLASSIFY_MAX sinks.
  *
@@ -63,25 +64,43 @@ struct dp_stream_stats {
 	uint64_t dropped; /**< refused by the PMD / ring, or filtered, then freed */
 };
 
-/* ---- rx queue ---- */
+/* ---- received bursts: an rx queue, or a ring ---- */
 
+struct dp_rx_stream;
+
+/** Where a stream's bursts come from; the variant is chosen at init. */
+struct dp_fill_ops {
+	uint16_t (*fill)(struct dp_rx_stream *s); /* into s->burst; returns its n */
+	const char *name;
+};
+
+/**
+ * A stream of received bursts: from an rx queue (dp_rx_stream_init) or
+ * from an rte_ring fed by another lcore (dp_ring_stream_init). A reactor
+ * source polls it while a consumer waits, and wakes the consumer.
+ */
 struct dp_rx_stream {
 	struct ex_stream base;
 	struct ex_source src;
 	struct ex_executor *ex;
-	uint16_t port;
+	const struct dp_fill_ops *fill;
+	uint16_t port; /* rx queue variant */
 	uint16_t queue;
+	struct rte_ring *ring; /* ring variant */
 	bool waiting;
 	struct ex_waker waiter;
 	struct dp_burst burst;
 	struct dp_stream_stats stats;
 };
 
-/** Make an rx stream over (port, queue) and register its source on ex. */
+/** Make a stream over (port, queue) and register its source on ex. */
 void dp_rx_stream_init(
 		struct dp_rx_stream *s, struct ex_executor *ex, uint16_t port, uint16_t queue);
 
-/** Unregister, free what it still holds. */
+/** Make a stream over ring r (multi- or single-consumer) on ex. */
+void dp_ring_stream_init(struct dp_rx_stream *s, struct ex_executor *ex, struct rte_ring *r);
+
+/** Unregister, free what it still holds. Either variant. */
 void dp_rx_stream_fini(struct dp_rx_stream *s);
 
 /* ---- tx queue ---- */
@@ -108,21 +127,7 @@ uint16_t dp_tx_sink_flush(struct dp_tx_sink *k);
 /** Flush, unregister. */
 void dp_tx_sink_fini(struct dp_tx_sink *k);
 
-/* ---- ring ---- */
-
-struct dp_ring_stream {
-	struct ex_stream base;
-	struct ex_source src;
-	struct ex_executor *ex;
-	struct rte_ring *ring;
-	bool waiting;
-	struct ex_waker waiter;
-	struct dp_burst burst;
-	struct dp_stream_stats stats;
-};
-
-void dp_ring_stream_init(struct dp_ring_stream *s, struct ex_executor *ex, struct rte_ring *r);
-void dp_ring_stream_fini(struct dp_ring_stream *s);
+/* ---- ring sink ---- */
 
 struct dp_ring_sink {
 	struct ex_sink base;
@@ -169,7 +174,8 @@ struct dp_queue_forward {
 	struct dp_rx_stream *rx;
 	struct dp_tx_sink *tx;
 };
-void dp_queue_forward_init(
+/** @return 0, or -EINVAL if rx is not an rx-queue stream (a ring has no PMD). */
+int dp_queue_forward_init(
 		struct dp_queue_forward *f, struct dp_rx_stream *rx, struct dp_tx_sink *tx);
 
 #define DP_CLASSIFY_MAX 8

@@ -805,7 +805,8 @@ main(int argc, char **argv)
 			if (opt.mode == MODE_IO) {
 				/* Queue to queue, nothing in between: the dataplane's
 				 * specialised forwarder (no per-item indirection). */
-				dp_queue_forward_init(&qfw[p], &rx[p], &tx[peer]);
+				if (dp_queue_forward_init(&qfw[p], &rx[p], &tx[peer]) != 0)
+					return 1; /* rx[p] is always a queue stream here */
 				ex_spawn(&qfw[p].base, NULL, &refs[nrefs++]);
 				continue;
 			}

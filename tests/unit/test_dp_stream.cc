@@ -354,7 +354,7 @@ TEST_F(DataplaneTest, QueueForward_SameMbufsInOrder_WaitsWhenIdle)
 	dp_tx_sink_init(&tx, ex, b, 0);
 	struct dp_queue_forward q;
 	struct ex_task_ref ref;
-	dp_queue_forward_init(&q, &rx, &tx);
+	ASSERT_EQ(dp_queue_forward_init(&q, &rx, &tx), 0);
 	ASSERT_EQ(ex_spawn_to(ex, &q.base, nullptr, &ref), 0);
 	Run(4);
 	EXPECT_TRUE(rx.waiting) << "an empty queue: it waits on the rx source, not in a spin";
@@ -375,5 +375,37 @@ TEST_F(DataplaneTest, QueueForward_SameMbufsInOrder_WaitsWhenIdle)
 	Run(2);
 	EXPECT_FALSE(rx.waiting);
 	dp_rx_stream_fini(&rx);
+	dp_tx_sink_fini(&tx);
+}
+
+TEST_F(DataplaneTest, RingStream_OtherStageFeeds_ForwardedInOrder)
+{
+	// Another lcore's stage would enqueue into `handoff`; here the test does.
+	struct rte_ring *handoff = Ring(), *wire_out = Ring(), *unused = Ring();
+	uint16_t out_port = RingPort(unused, wire_out);
+	struct dp_rx_stream rs;
+	struct dp_tx_sink tx;
+	dp_ring_stream_init(&rs, ex, handoff);
+	dp_tx_sink_init(&tx, ex, out_port, 0);
+	struct dp_queue_forward q;
+	EXPECT_EQ(dp_queue_forward_init(&q, &rs, &tx), -EINVAL) << "a ring is not a PMD queue";
+	fwd_task p;
+	ex_forward_init(&p.fw, &rs.base, &tx.base, dp_burst_release, nullptr);
+	ASSERT_EQ(ex_spawn_to(ex, &p.fw.base, nullptr, &p.ref), 0);
+	Run(4);
+	EXPECT_TRUE(rs.waiting);
+	auto sent = Inject(handoff, 200);
+	Run(20);
+	ASSERT_EQ(rte_ring_count(wire_out), 200u);
+	for (unsigned int i = 0; i < 200; i++) {
+		void *m = nullptr;
+		ASSERT_EQ(rte_ring_dequeue(wire_out, &m), 0);
+		EXPECT_EQ(m, sent[i]);
+		rte_pktmbuf_free(static_cast<struct rte_mbuf *>(m));
+	}
+	EXPECT_EQ(rs.stats.pkts, 200u);
+	ex_task_cancel(&p.ref);
+	Run(2);
+	dp_rx_stream_fini(&rs);
 	dp_tx_sink_fini(&tx);
 }
