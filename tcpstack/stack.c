@@ -92,10 +92,24 @@ now_ns(const struct stack *st)
 static void
 transmit(struct stack *st, struct rte_mbuf *m)
 {
-	if (st->tx(st->tx_ctx, &m, 1) == 1)
-		st->stats.tx_frames++;
-	else
+	struct ex_context cx = { ex_waker_noop() };
+	struct ex_sink *k = st->out;
+	union ex_item it;
+
+	/* A tx-queue sink is always ready (it sends to make room). */
+	if (k->ops->poll_ready(k, &cx) == EX_PENDING || k->error < 0) {
 		drop(st, m, STACK_DROP_TX);
+		return;
+	}
+	st->txb.pkts[0] = m;
+	st->txb.n = 1;
+	it.ptr = &st->txb;
+	if (k->ops->start_send(k, it) < 0) {
+		dp_burst_free(&st->txb);
+		st->stats.drops[STACK_DROP_TX]++;
+		return;
+	}
+	st->stats.tx_frames++;
 }
 
 /* ---- the ARP table: open addressing, linear probing, backward-shift
@@ -634,17 +648,16 @@ stack_output_ipv4(struct stack *st, struct rte_mbuf *m)
 
 int
 stack_init(struct stack *st, const struct stack_config *cfg, struct ex_executor *ex,
-		struct rte_mempool *pool, stack_tx_fn *tx, void *tx_ctx)
+		struct rte_mempool *pool, struct ex_sink *out)
 {
-	if (st == NULL || cfg == NULL || ex == NULL || pool == NULL || tx == NULL || cfg->ip == 0 ||
-			cfg->prefix_len > 32 || cfg->arp_retry_ns == 0)
+	if (st == NULL || cfg == NULL || ex == NULL || pool == NULL || out == NULL ||
+			cfg->ip == 0 || cfg->prefix_len > 32 || cfg->arp_retry_ns == 0)
 		return -EINVAL;
 	memset(st, 0, sizeof(*st));
 	st->cfg = *cfg;
 	st->ex = ex;
 	st->pool = pool;
-	st->tx = tx;
-	st->tx_ctx = tx_ctx;
+	st->out = out;
 	st->arp_tick_ns = RTE_MIN(ARP_TICK_NS, cfg->arp_retry_ns);
 	st->rng = rte_rdtsc() ^ ((uint64_t)cfg->ip << 17) ^ UINT64_C(0x9e3779b97f4a7c15);
 	ex_timer_init_callback(&st->arp_timer, arp_tick);

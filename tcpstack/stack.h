@@ -4,8 +4,11 @@
  * ICMP for one (port, queue), shared-nothing.
  *
  * Input is a stream of packet bursts from the dataplane (stack_rx_task pumps
- * it into stack_input); output goes through an injected transmit function
- * (a dp_tx_sink in apps, a capture in unit tests). Time comes from the
+ * it into stack_input); output is a sink of bursts (a dp_tx_sink in apps,
+ * which buffers and sends at the end of each loop iteration; a capturing
+ * sink in unit tests). A sink that is not ready (backpressure) costs the
+ * frame, counted under STACK_DROP_TX: the stack's sink is a tx queue, which
+ * never makes anyone wait. Time comes from the
  * executor's clock; the ARP cache is aged by one periodic timer on the
  * executor's wheel.
  *
@@ -22,6 +25,7 @@
 
 #include <rte_ether.h>
 
+#include "dp_stream.h"
 #include "ex_executor.h"
 #include "ex_stream.h"
 #include "ex_timer.h"
@@ -78,9 +82,6 @@ struct stack_stats {
 	uint64_t drops[STACK_DROP_MAX];
 };
 
-/** Transmit n frames; returns how many were taken (the rest stay the caller's). */
-typedef uint16_t stack_tx_fn(void *ctx, struct rte_mbuf **pkts, uint16_t n);
-
 #define STACK_ARP_ENTRIES 256 /* power of two */
 #define STACK_UDP_BUCKETS 64 /* power of two */
 #define STACK_ICMP_ERRORS_PER_S 100 /* RFC 1812 4.3.2.8: rate-limit ICMP errors */
@@ -124,8 +125,8 @@ struct stack {
 	struct stack_config cfg;
 	struct ex_executor *ex;
 	struct rte_mempool *pool; /**< for frames the stack makes (ARP) */
-	stack_tx_fn *tx;
-	void *tx_ctx;
+	struct ex_sink *out; /**< where frames leave (a dp_tx_sink) */
+	struct dp_burst txb; /**< the one-frame burst handed to out */
 	struct stack_stats stats;
 	struct stack_arp_entry arp[STACK_ARP_ENTRIES];
 	uint32_t arp_used;
@@ -144,7 +145,7 @@ struct stack {
  * lcore). @return 0, or -EINVAL (no address, bad prefix, NULL argument).
  */
 int stack_init(struct stack *st, const struct stack_config *cfg, struct ex_executor *ex,
-		struct rte_mempool *pool, stack_tx_fn *tx, void *tx_ctx);
+		struct rte_mempool *pool, struct ex_sink *out);
 
 /** Free every queued packet, disarm timers. */
 void stack_fini(struct stack *st);

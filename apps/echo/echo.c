@@ -79,22 +79,6 @@ parse_ip(const char *s, uint32_t *ip, int *prefix)
 	return 0;
 }
 
-/* The stack transmits through the port's tx sink (buffered, flushed at the
- * end of each loop iteration). */
-static uint16_t
-sink_tx(void *ctx, struct rte_mbuf **pkts, uint16_t n)
-{
-	struct dp_tx_sink *k = ctx;
-	struct dp_burst b;
-	union ex_item it;
-
-	b.n = n;
-	memcpy(b.pkts, pkts, sizeof(pkts[0]) * n);
-	it.ptr = &b;
-	k->base.ops->start_send(&k->base, it);
-	return n;
-}
-
 /* UDP echo: each datagram goes back to its source in its own mbuf. */
 struct udp_echo {
 	struct ex_future base;
@@ -262,7 +246,7 @@ main(int argc, char **argv)
 	ex_run_once(ex);
 	dp_rx_stream_init(&rx, ex, pid, 0);
 	dp_tx_sink_init(&tx, ex, pid, 0);
-	rc = stack_init(&st, &scfg, ex, pool, sink_tx, &tx);
+	rc = stack_init(&st, &scfg, ex, pool, &tx.base);
 	if (rc != 0) {
 		fprintf(stderr, "echo: stack: %s\n", strerror(-rc));
 		return 1;

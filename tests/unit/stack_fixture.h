@@ -27,13 +27,26 @@ inline const struct rte_ether_addr kBcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0x
 
 inline std::vector<struct rte_mbuf *> *g_out;
 
-inline uint16_t
-capture_tx(void *, struct rte_mbuf **pkts, uint16_t n)
+// A sink that keeps every frame the stack sends, for the test to inspect.
+inline enum ex_poll
+capture_ready(struct ex_sink *, struct ex_context *)
 {
-	for (uint16_t i = 0; i < n; i++)
-		g_out->push_back(pkts[i]);
-	return n;
+	return EX_READY;
 }
+
+inline int
+capture_send(struct ex_sink *, union ex_item item)
+{
+	auto *b = static_cast<struct dp_burst *>(item.ptr);
+	for (uint16_t i = 0; i < b->n; i++)
+		g_out->push_back(b->pkts[i]);
+	b->n = 0;
+	return 0;
+}
+
+inline const struct ex_sink_ops capture_ops = { capture_ready, capture_send, capture_ready,
+	capture_ready, "capture" };
+inline struct ex_sink capture_sink = { &capture_ops, 0 };
 
 struct tx_error {
 	int err = 0;
@@ -69,7 +82,7 @@ class StackTest : public ExecutorFixture
 		cfg.ip = kOurIp;
 		cfg.prefix_len = 24;
 		cfg.mac = kOurMac;
-		ASSERT_EQ(stack_init(&st, &cfg, ex, pool, capture_tx, nullptr), 0);
+		ASSERT_EQ(stack_init(&st, &cfg, ex, pool, &capture_sink), 0);
 		st.on_tx_error = on_tx_error;
 	}
 

@@ -11,10 +11,10 @@ TEST_F(StackTest, Init_NoAddress_EINVAL)
 	struct stack other;
 	struct stack_config cfg;
 	stack_config_defaults(&cfg);
-	EXPECT_EQ(stack_init(&other, &cfg, ex, pool, capture_tx, nullptr), -EINVAL);
+	EXPECT_EQ(stack_init(&other, &cfg, ex, pool, &capture_sink), -EINVAL);
 	cfg.ip = kOurIp;
 	cfg.prefix_len = 33;
-	EXPECT_EQ(stack_init(&other, &cfg, ex, pool, capture_tx, nullptr), -EINVAL);
+	EXPECT_EQ(stack_init(&other, &cfg, ex, pool, &capture_sink), -EINVAL);
 }
 
 TEST_F(StackTest, ArpRequestForUs_RepliedInPlace_SenderLearned)
@@ -289,4 +289,20 @@ TEST_F(StackTest, ArpEntryInUse_RefreshedBeforeExpiry)
 	Advance(30 * EX_NS_PER_S); // 85 s: past the first life, inside the renewed one
 	struct rte_ether_addr mac;
 	EXPECT_EQ(stack_arp_lookup(&st, kPeerIp, &mac), 0);
+}
+
+TEST_F(StackTest, SinkNotReady_FrameDroppedAndCounted)
+{
+	static const struct ex_sink_ops full_ops = { [](struct ex_sink *, struct ex_context *) {
+							    return EX_PENDING;
+						    },
+		capture_send, capture_ready, capture_ready, "full" };
+	struct ex_sink full = { &full_ops, 0 };
+	struct ex_sink *saved = st.out;
+	st.out = &full;
+	Input(Ping(kPeerIp, kOurIp));
+	st.out = saved;
+	EXPECT_TRUE(out.empty());
+	EXPECT_EQ(Drops(STACK_DROP_TX), 1u);
+	EXPECT_EQ(st.stats.tx_frames, 0u);
 }

@@ -267,7 +267,7 @@ TEST_F(UdpTest, TxChecksumOffload_FlagsAndPseudoHeaderSum)
 	stack_fini(&st);
 	struct stack_config cfg = st.cfg;
 	cfg.tx_offloads = RTE_ETH_TX_OFFLOAD_IPV4_CKSUM | RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
-	ASSERT_EQ(stack_init(&st, &cfg, ex, pool, capture_tx, nullptr), 0);
+	ASSERT_EQ(stack_init(&st, &cfg, ex, pool, &capture_sink), 0);
 	Bind(7);
 	LearnPeer();
 	char payload[100] = { 1, 2, 3 };
