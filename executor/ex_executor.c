@@ -624,9 +624,10 @@ static void
 cancel_local(struct ex_executor *ex, struct ex_task *t)
 {
 	t->state |= EX_TASK_STATE_CANCELLED;
-	/* Inside its own poll: the loop drops it when the poll returns. */
-	if (t != ex->polling)
-		task_schedule(ex, t);
+	/* Queued, it is dropped when next popped. If it is inside its own poll
+	 * the loop sees CANCELLED when the poll returns; the queue entry then
+	 * belongs to a zombie, recycled when popped. */
+	task_schedule(ex, t);
 }
 
 int
@@ -691,9 +692,7 @@ run_ready(struct ex_executor *ex)
 		}
 		cx.waker.task = t;
 		cx.waker.gen = t->gen;
-		ex->polling = t;
 		p = ex_future_poll(t->fut, &cx);
-		ex->polling = NULL;
 		if (p == EX_READY) {
 			EX_STAT_ADD(ex, tasks_completed, 1);
 			task_finish(ex, t, t->fut->result);

@@ -64,7 +64,6 @@ struct ex_executor {
 	/* Hot: the loop and the local wake path. */
 	struct ex_task *ready_head;
 	struct ex_task *ready_tail;
-	struct ex_task *polling; /* the task inside its poll, or NULL */
 	struct ex_source *sources;
 	struct ex_source *flushers;
 	uint32_t budget;
