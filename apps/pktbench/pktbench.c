@@ -391,37 +391,23 @@ struct ticker {
 	uint64_t seconds;
 };
 
-static uint64_t
-total_rx(void)
+/* Counters summed over every port. */
+struct totals {
+	uint64_t rx, tx, tx_dropped;
+};
+
+static struct totals
+totals(void)
 {
-	uint64_t n = 0;
+	struct totals t = { 0, 0, 0 };
 	uint16_t p;
 
-	for (p = 0; p < nb_ports; p++)
-		n += rx[p].stats.pkts;
-	return n;
-}
-
-static uint64_t
-total_tx(void)
-{
-	uint64_t n = 0;
-	uint16_t p;
-
-	for (p = 0; p < nb_ports; p++)
-		n += tx[p].stats.pkts;
-	return n;
-}
-
-static uint64_t
-total_tx_dropped(void)
-{
-	uint64_t n = 0;
-	uint16_t p;
-
-	for (p = 0; p < nb_ports; p++)
-		n += tx[p].stats.dropped;
-	return n;
+	for (p = 0; p < nb_ports; p++) {
+		t.rx += rx[p].stats.pkts;
+		t.tx += tx[p].stats.pkts;
+		t.tx_dropped += tx[p].stats.dropped;
+	}
+	return t;
 }
 
 static enum ex_poll
@@ -430,15 +416,17 @@ ticker_poll(struct ex_future *f, struct ex_context *cx)
 	struct ticker *t = EX_CONTAINER_OF(f, struct ticker, base);
 
 	while (ex_await(&t->sleep.base, cx) == EX_READY) {
-		uint64_t now = ex_now_ns(ex), rxn = total_rx(), txn = total_tx();
+		struct totals tot = totals();
+		uint64_t now = ex_now_ns(ex), rxn = tot.rx, txn = tot.tx;
 		double secs = (double)(now - t->last_ns) / 1e9;
 		struct ex_stats s;
 
 		ex_stats_read(ex, &s);
-		printf("[%3" PRIu64 "s] rx %8.3f Mpps  tx %8.3f Mpps  tx-dropped %" PRIu64
+		printf("[%6.1fs] rx %8.3f Mpps  tx %8.3f Mpps  tx-dropped %" PRIu64
 		       "  busy %5.1f%%\n",
-				++t->seconds, (double)(rxn - t->last_rx) / secs / 1e6,
-				(double)(txn - t->last_tx) / secs / 1e6, total_tx_dropped(),
+				(double)++t->seconds * opt.interval,
+				(double)(rxn - t->last_rx) / secs / 1e6,
+				(double)(txn - t->last_tx) / secs / 1e6, tot.tx_dropped,
 				100.0 * (double)(s.busy_cycles - t->last_busy) /
 						((double)rte_get_tsc_hz() * secs));
 		fflush(stdout);
@@ -907,6 +895,7 @@ main(int argc, char **argv)
 	{
 		double secs = (double)(t_end - t_start) / (double)rte_get_tsc_hz();
 		struct ex_stats s;
+		struct totals tot = totals();
 
 		ex_stats_read(ex, &s);
 		printf("pktbench: summary after %.2f s%s\n", secs,
@@ -917,8 +906,8 @@ main(int argc, char **argv)
 					ports[p].port_id, ports[p].name, rx[p].stats.pkts,
 					tx[p].stats.pkts, tx[p].stats.dropped);
 		printf("  rx %.3f Mpps, tx %.3f Mpps, busy cycles/pkt %.1f\n",
-				(double)total_rx() / secs / 1e6, (double)total_tx() / secs / 1e6,
-				total_rx() ? (double)s.busy_cycles / (double)total_rx() : 0.0);
+				(double)tot.rx / secs / 1e6, (double)tot.tx / secs / 1e6,
+				tot.rx ? (double)s.busy_cycles / (double)tot.rx : 0.0);
 		if (opt.mode == MODE_TXONLY || opt.mode == MODE_LOOPBACK_CHECK)
 			printf("  generated %" PRIu64 " (pool empty %" PRIu64 " times)\n", gen.sent,
 					gen.alloc_failed);
