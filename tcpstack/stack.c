@@ -19,6 +19,7 @@
 
 #include "dp_stream.h"
 #include "stack.h"
+#include "tcp.h"
 #include "udp.h"
 
 #define ARP_MASK (STACK_ARP_ENTRIES - 1)
@@ -51,6 +52,16 @@ static const char *const drop_names[STACK_DROP_MAX] = {
 	[STACK_DROP_UDP_OVERFLOW] = "udp_overflow",
 	[STACK_DROP_UDP_FILTERED] = "udp_filtered",
 	[STACK_DROP_ICMP_LIMITED] = "icmp_limited",
+	[STACK_DROP_TCP_MALFORMED] = "tcp_malformed",
+	[STACK_DROP_TCP_CHECKSUM] = "tcp_checksum",
+	[STACK_DROP_TCP_NO_PORT] = "tcp_no_port",
+	[STACK_DROP_TCP_BACKLOG] = "tcp_backlog",
+	[STACK_DROP_TCP_CONN_LIMIT] = "tcp_conn_limit",
+	[STACK_DROP_TCP_PAWS] = "tcp_paws",
+	[STACK_DROP_TCP_OUT_OF_WINDOW] = "tcp_out_of_window",
+	[STACK_DROP_TCP_BAD_ACK] = "tcp_bad_ack",
+	[STACK_DROP_TCP_STATE] = "tcp_state",
+	[STACK_DROP_TCP_OOO_FULL] = "tcp_ooo_full",
 };
 
 const char *
@@ -261,6 +272,8 @@ arp_fail_queue(struct stack *st, struct stack_arp_entry *e)
 
 	for (i = 0; i < e->nq; i++) {
 		st->stats.drops[STACK_DROP_ARP_UNRESOLVED]++;
+		if (st->tcp != NULL)
+			tcp_tx_failed(st->tcp, e->queue[i], -EHOSTUNREACH);
 		if (st->on_tx_error != NULL)
 			st->on_tx_error(st, e->queue[i], -EHOSTUNREACH);
 		rte_pktmbuf_free(e->queue[i]);
@@ -395,12 +408,17 @@ icmp_input(struct stack *st, struct rte_mbuf *m, struct rte_ether_hdr *eh, struc
 		 * datagram; the original IP header and 8 bytes follow. */
 		const uint8_t *inner = (const uint8_t *)(ic + 1);
 		uint16_t inner_len = (uint16_t)(len - sizeof(*ic));
+		int err = ic->icmp_code == 3 ? -ECONNREFUSED : -EHOSTUNREACH;
 
 		st->stats.icmp_unreach_in++;
-		if (inner_len >= sizeof(struct rte_ipv4_hdr) + 8 &&
-				((const struct rte_ipv4_hdr *)inner)->next_proto_id == IPPROTO_UDP)
-			udp_icmp_error(st, inner, inner_len,
-					ic->icmp_code == 3 ? -ECONNREFUSED : -EHOSTUNREACH);
+		if (inner_len >= sizeof(struct rte_ipv4_hdr) + 8) {
+			uint8_t proto = ((const struct rte_ipv4_hdr *)inner)->next_proto_id;
+
+			if (proto == IPPROTO_UDP)
+				udp_icmp_error(st, inner, inner_len, err);
+			else if (proto == IPPROTO_TCP && st->tcp != NULL)
+				tcp_icmp_error(st->tcp, inner, inner_len, err);
+		}
 		rte_pktmbuf_free(m);
 		return;
 	}
@@ -483,6 +501,13 @@ ipv4_input(struct stack *st, struct rte_mbuf *m)
 		return;
 	case IPPROTO_UDP:
 		udp_input(st, m, sizeof(*eh), ihl, ip_len);
+		return;
+	case IPPROTO_TCP:
+		if (st->tcp != NULL) {
+			tcp_input(st->tcp, m, sizeof(*eh), ihl, ip_len);
+			return;
+		}
+		drop(st, m, STACK_DROP_IP_PROTOCOL);
 		return;
 	default:
 		drop(st, m, STACK_DROP_IP_PROTOCOL);

@@ -36,6 +36,7 @@ extern "C" {
 
 struct rte_mbuf;
 struct rte_mempool;
+struct tcp_stack;
 
 /** Why a frame was dropped; each reason has its own counter. */
 enum stack_drop {
@@ -65,6 +66,16 @@ enum stack_drop {
 	STACK_DROP_UDP_OVERFLOW, /**< the socket's receive queue was full */
 	STACK_DROP_UDP_FILTERED, /**< a connected socket, another peer */
 	STACK_DROP_ICMP_LIMITED, /**< an ICMP error we did not send: rate limit */
+	STACK_DROP_TCP_MALFORMED, /**< truncated header or impossible options */
+	STACK_DROP_TCP_CHECKSUM,
+	STACK_DROP_TCP_NO_PORT, /**< no connection or listener (answered by RST) */
+	STACK_DROP_TCP_BACKLOG, /**< a SYN for a listener whose backlog is full */
+	STACK_DROP_TCP_CONN_LIMIT, /**< a SYN while the connection table is full */
+	STACK_DROP_TCP_PAWS, /**< an old timestamp (RFC 7323) */
+	STACK_DROP_TCP_OUT_OF_WINDOW, /**< not acceptable (answered by an ACK) */
+	STACK_DROP_TCP_BAD_ACK, /**< acknowledges what was never sent, or too old */
+	STACK_DROP_TCP_STATE, /**< not valid in the connection's state (no ACK, ...) */
+	STACK_DROP_TCP_OOO_FULL, /**< out-of-order queue full */
 	STACK_DROP_MAX,
 };
 
@@ -133,6 +144,7 @@ struct stack {
 	struct ex_timer arp_timer;
 	uint64_t arp_tick_ns;
 	struct udp_sock *udp[STACK_UDP_BUCKETS]; /**< bound sockets, by local port */
+	struct tcp_stack *tcp; /**< set by tcp_stack_init(); NULL: no TCP */
 	uint64_t rng; /**< ephemeral ports (RFC 6056) */
 	uint64_t icmp_window; /**< start of the rate-limit second */
 	uint32_t icmp_in_window;

@@ -1,0 +1,329 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp.h - TCP (RFC 9293) on a stack instance, with async zero-copy sockets.
+ *
+ * What it does: the eleven states, passive/active/simultaneous open and
+ * close, half-close, RST rules with RFC 5961's challenge ACKs, TIME_WAIT
+ * (reused by a newer SYN, recycled oldest-first when the connection table is
+ * full), MSS / window scale / timestamps with PAWS (RFC 7323), RTO per RFC
+ * 6298 with Karn's rule, fast retransmit and NewReno (RFC 5681, 6582),
+ * persist probes, an out-of-order queue, delayed ACKs (RFC 1122), sender and
+ * receiver silly-window avoidance, Nagle (off by default), keepalive, a user
+ * timeout, RFC 6528 ISNs and RFC 6056 ephemeral ports.
+ * Not (yet): SACK, CUBIC, SYN cookies (a full SYN backlog drops new SYNs, counted),
+ * IP fragments, urgent data (the URG flag is ignored).
+ *
+ * Zero copy: received payload stays in the mbufs it arrived in (headers
+ * trimmed); the send queue holds payload mbufs; a (re)transmission is a
+ * header mbuf chained to indirect mbufs attached to the queued payload, or,
+ * when the port cannot send chains (no RTE_ETH_TX_OFFLOAD_MULTI_SEGS in the
+ * stack's tx_offloads), one mbuf with a copy (counted as tx_copied).
+ *
+ * Memory is bounded whatever a peer sends: a fixed connection table per
+ * stack, a SYN backlog per listener, receive queues bounded in bytes and in
+ * mbufs (small segments are packed together), an out-of-order queue bounded
+ * in segments.
+ *
+ * Ownership: the application holds a connection from accept or connect until
+ * it calls tcp_close() (graceful; the stack finishes the FIN exchange alone)
+ * or tcp_abort() (RST). After either the pointer must not be used.
+ *
+ * Lcore: a connection belongs to the lcore of its stack; every function here
+ * runs on that lcore.
+ */
+#ifndef RIPTIDE_TCP_H
+#define RIPTIDE_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ex_future.h"
+#include "ex_stream.h"
+#include "ex_timer.h"
+#include "stack.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct dp_port;
+struct rte_mbuf;
+struct tcp_conn;
+struct tcp_stack;
+
+/** RFC 9293 states. */
+enum tcp_state {
+	TCP_STATE_CLOSED = 0,
+	TCP_STATE_LISTEN,
+	TCP_STATE_SYN_SENT,
+	TCP_STATE_SYN_RECEIVED,
+	TCP_STATE_ESTABLISHED,
+	TCP_STATE_FIN_WAIT_1,
+	TCP_STATE_FIN_WAIT_2,
+	TCP_STATE_CLOSE_WAIT,
+	TCP_STATE_CLOSING,
+	TCP_STATE_LAST_ACK,
+	TCP_STATE_TIME_WAIT,
+	TCP_STATE_MAX,
+};
+
+/** Name of a state ("ESTABLISHED"), for logs and tests. */
+const char *tcp_state_name(enum tcp_state s);
+
+/** Stack-wide TCP configuration; start from tcp_config_defaults(). */
+struct tcp_config {
+	uint32_t max_conns; /**< connection table size; default 4096 */
+	uint32_t rcv_buf; /**< receive buffer bytes per connection; default 256 KiB */
+	uint32_t snd_buf; /**< send buffer bytes per connection; default 256 KiB */
+	uint32_t rto_min_ms; /**< default 200 (Linux's; RFC 6298 says 1000) */
+	uint32_t rto_init_ms; /**< default 1000 (RFC 6298 2.1) */
+	uint32_t rto_max_ms; /**< default 60000 */
+	uint8_t syn_retries; /**< SYN / SYN-ACK retransmissions; default 6 */
+	uint8_t max_retries; /**< data retransmissions before ETIMEDOUT; default 15 */
+	uint32_t user_timeout_ms; /**< RFC 9293 user timeout; 0: by max_retries */
+	uint32_t time_wait_ms; /**< 2*MSL; default 60000 */
+	uint32_t fin_wait2_ms; /**< closed connection in FIN_WAIT_2; default 60000 */
+	uint32_t delack_ms; /**< delayed ACK bound (RFC 1122: < 500); default 40 */
+	bool nodelay; /**< true (default): Nagle off */
+	bool timestamps; /**< offer RFC 7323 timestamps; default true */
+	bool window_scaling; /**< offer window scaling; default true */
+	bool keepalive; /**< default false */
+	uint32_t keep_idle_ms; /**< default 7200000 */
+	uint32_t keep_intvl_ms; /**< default 75000 */
+	uint8_t keep_cnt; /**< default 9 */
+	uint8_t init_cwnd; /**< segments (RFC 6928); default 10 */
+	/** For active opens with several rx queues: choose local ports whose RSS
+	 * hash lands on rss_queue of rss_port (NULL: any port). */
+	const struct dp_port *rss_port;
+	uint16_t rss_queue;
+};
+
+void tcp_config_defaults(struct tcp_config *cfg);
+
+/** Counters of one stack's TCP. */
+struct tcp_stats {
+	uint64_t segs_in, segs_out;
+	uint64_t active_opens, passive_opens, established;
+	uint64_t conns_live; /**< in the table, any state */
+	uint64_t resets_in, resets_out;
+	uint64_t retransmits; /**< segments sent again (any reason) */
+	uint64_t fast_retransmits, rto_timeouts, persist_probes, keepalive_probes;
+	uint64_t dupacks_in, ooo_segments, challenge_acks, paws_rejected;
+	uint64_t syn_backlog_full, conn_table_full;
+	uint64_t tw_reused, tw_recycled;
+	uint64_t timeouts; /**< connections closed with ETIMEDOUT */
+	uint64_t tx_copied; /**< segments copied because the port cannot send chains */
+	uint64_t rcv_packed; /**< small received segments packed into the previous mbuf */
+	uint64_t bytes_in, bytes_out; /**< payload delivered in order / acknowledged */
+};
+
+struct tcp_link {
+	struct tcp_link *prev, *next;
+};
+
+/** A listening socket; lives in the caller's memory until tcp_listener_close(). */
+struct tcp_listener {
+	struct tcp_stack *tcp;
+	struct tcp_listener *next; /* port bucket chain */
+	uint32_t ip; /**< host order; 0: any of ours */
+	uint16_t port;
+	uint16_t backlog;
+	uint16_t nsyn; /**< connections in SYN_RECEIVED */
+	uint16_t nready; /**< established, waiting for accept */
+	struct tcp_link syn; /**< SYN_RECEIVED children */
+	struct tcp_link ready; /**< accept queue, oldest first */
+	bool open;
+	bool waiting;
+	struct ex_waker waker;
+	uint64_t accepted, dropped;
+};
+
+#define TCP_LISTEN_BUCKETS 64 /* power of two */
+
+/** TCP state of one stack instance: connection table and listeners. */
+struct tcp_stack {
+	struct stack *st;
+	struct tcp_config cfg;
+	struct tcp_stats stats;
+	struct tcp_conn *conns; /**< cfg.max_conns entries */
+	struct tcp_conn *free_list;
+	struct tcp_conn **table; /**< flow table buckets */
+	uint32_t table_mask;
+	uint64_t hash_seed;
+	struct tcp_link time_wait; /**< TIME_WAIT connections, oldest first */
+	struct tcp_listener *listeners[TCP_LISTEN_BUCKETS];
+	uint8_t isn_key[16];
+	uint64_t rng;
+	bool tx_chains; /**< the port sends multi-segment mbufs */
+};
+
+/**
+ * Give stack st a TCP layer (allocates the connection table on st's
+ * socket). @return 0, -EINVAL (bad config), -ENOMEM.
+ */
+int tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config *cfg);
+
+/** Abort every connection (no RST is sent) and free the table. */
+void tcp_stack_fini(struct tcp_stack *tcp);
+
+/** Connections in use (any state, held by the stack or the application). */
+uint32_t tcp_conns_in_use(const struct tcp_stack *tcp);
+
+/**
+ * Listen on (ip, port); ip 0: any of the stack's addresses. backlog bounds
+ * the SYN_RECEIVED and not-yet-accepted connections together (1..65535).
+ * @return 0, -EADDRINUSE, -EINVAL.
+ */
+int tcp_listen(struct tcp_listener *l, struct tcp_stack *tcp, uint32_t ip, uint16_t port,
+		uint16_t backlog);
+
+/** Stop listening: children not yet accepted are reset; a pending accept gets -EBADF. */
+void tcp_listener_close(struct tcp_listener *l);
+
+/** The accept future: result 0 with conn set (now the caller's), or -EBADF. */
+struct tcp_accept {
+	struct ex_future base;
+	struct tcp_listener *l;
+	struct tcp_conn *conn;
+};
+void tcp_accept_init(struct tcp_accept *a, struct tcp_listener *l);
+
+enum tcp_connect_state {
+	TCP_CONNECT_STATE_START = 0,
+	TCP_CONNECT_STATE_WAIT,
+	TCP_CONNECT_STATE_DONE,
+};
+
+/**
+ * The connect future (active open): result 0 with conn set (the caller's),
+ * or -ECONNREFUSED (RST), -ETIMEDOUT (no answer after syn_retries),
+ * -EHOSTUNREACH (no ARP answer, or ICMP unreachable), -EADDRNOTAVAIL (no
+ * free local port), -ENOBUFS (connection table full). Dropping it while
+ * pending abandons the attempt.
+ */
+struct tcp_connect {
+	struct ex_future base;
+	struct tcp_stack *tcp;
+	uint32_t ip;
+	uint16_t port;
+	enum tcp_connect_state state;
+	struct tcp_conn *conn;
+};
+void tcp_connect_init(struct tcp_connect *c, struct tcp_stack *tcp, uint32_t ip, uint16_t port);
+
+/**
+ * The recv future: ready with the next in-order payload as an mbuf chain
+ * (whole received segments, at most max bytes unless the first one alone
+ * is larger; max 0: all that is queued). result: bytes (> 0), 0 at end of
+ * stream (the peer's FIN), or -ECONNRESET, -ETIMEDOUT, -EBADF.
+ */
+struct tcp_recv {
+	struct ex_future base;
+	struct tcp_conn *conn;
+	uint32_t max;
+	struct rte_mbuf *m;
+};
+void tcp_recv_init(struct tcp_recv *r, struct tcp_conn *c, uint32_t max);
+
+/** The read future: copies up to len bytes into buf; result as tcp_recv. */
+struct tcp_read {
+	struct ex_future base;
+	struct tcp_conn *conn;
+	void *buf;
+	uint32_t len;
+};
+void tcp_read_init(struct tcp_read *r, struct tcp_conn *c, void *buf, uint32_t len);
+
+/**
+ * The write future: copies len bytes from buf into the send queue, PENDING
+ * while the send buffer is full (backpressure). result: len, or -EPIPE
+ * (after shutdown), -ECONNRESET, -ETIMEDOUT, -ENOBUFS (mbuf pool empty).
+ */
+struct tcp_write {
+	struct ex_future base;
+	struct tcp_conn *conn;
+	const uint8_t *buf;
+	uint32_t len;
+	uint32_t done;
+};
+void tcp_write_init(struct tcp_write *w, struct tcp_conn *c, const void *buf, uint32_t len);
+
+/**
+ * Queue an mbuf chain for sending (its segments become the send queue:
+ * zero copy). Taken whole if any send buffer space is free.
+ * @return 0 (m is TCP's), or -EAGAIN (buffer full; m is still the
+ *         caller's), -EPIPE, -ECONNRESET, -ETIMEDOUT, -ENOTCONN (m still the caller's).
+ */
+int tcp_send_mbuf(struct tcp_conn *c, struct rte_mbuf *m);
+
+/** Bytes that may be queued now (0 when full or not sendable). */
+uint32_t tcp_send_space(const struct tcp_conn *c);
+
+/** Close the send side after what is queued (FIN). @return 0, -ENOTCONN. */
+int tcp_shutdown(struct tcp_conn *c);
+
+/**
+ * Release the connection, gracefully: a FIN follows queued data and the
+ * stack completes the close alone. Unread received data makes it an abort
+ * (RST), as Linux does. c must not be used afterwards.
+ */
+void tcp_close(struct tcp_conn *c);
+
+/** Release the connection with a RST; queued data is discarded. */
+void tcp_abort(struct tcp_conn *c);
+
+/** The connection's error (0, -ECONNRESET, -ETIMEDOUT, ...). */
+int tcp_conn_error(const struct tcp_conn *c);
+
+enum tcp_state tcp_conn_state(const struct tcp_conn *c);
+
+/** Disable (true) or enable Nagle's algorithm on one connection. */
+void tcp_set_nodelay(struct tcp_conn *c, bool nodelay);
+
+/** Keepalive on one connection (0 values: the stack's defaults). */
+void tcp_set_keepalive(struct tcp_conn *c, bool on);
+
+/** RFC 9293 user timeout for one connection, ms (0: by retries). */
+void tcp_set_user_timeout(struct tcp_conn *c, uint32_t ms);
+
+/** Addresses of a connection, host order. */
+void tcp_conn_addr(const struct tcp_conn *c, uint32_t *lip, uint16_t *lport, uint32_t *rip,
+		uint16_t *rport);
+
+/**
+ * A connection's receive side as a stream of mbuf chains (items are struct
+ * rte_mbuf *, the consumer's to free). Ends at the peer's FIN (error 0) or
+ * with the connection's error.
+ */
+struct tcp_rx_stream {
+	struct ex_stream base;
+	struct tcp_conn *conn;
+};
+void tcp_rx_stream_init(struct tcp_rx_stream *s, struct tcp_conn *c);
+
+/**
+ * A connection's send side as a sink of mbuf chains: poll_ready is PENDING
+ * while the send buffer is full, poll_flush READY once all is acknowledged,
+ * poll_close sends FIN and is READY once it is acknowledged (or the
+ * connection failed: error set).
+ */
+struct tcp_tx_sink {
+	struct ex_sink base;
+	struct tcp_conn *conn;
+};
+void tcp_tx_sink_init(struct tcp_tx_sink *k, struct tcp_conn *c);
+
+/* Called by the stack's IPv4 input and ARP. */
+void tcp_input(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl,
+		uint16_t ip_len);
+/* An ICMP destination unreachable about a segment of ours. */
+void tcp_icmp_error(struct tcp_stack *tcp, const void *inner_ip, uint16_t inner_len, int err);
+/* A frame that ARP could not deliver (Ethernet header first). */
+void tcp_tx_failed(struct tcp_stack *tcp, const struct rte_mbuf *m, int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RIPTIDE_TCP_H */

@@ -1,0 +1,617 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp_conn.c - the connection table (fixed, per stack), the flow table,
+ * listeners, tcp_set_state() and the life of a connection: setup, failure,
+ * release. On the lcore of the stack.
+ *
+ * The flow table is a power-of-two array of buckets chained through the
+ * connections themselves (no allocation, one pointer per bucket, lookup in a
+ * cache line or two); the bucket comes from a multiply-shift hash of the
+ * 4-tuple with a random seed, so a peer cannot aim its ports at one chain.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_random.h>
+
+#include "dp_rss.h"
+#include "tcp_isn.h"
+#include "tcp_priv.h"
+
+static const char *const state_names[TCP_STATE_MAX] = {
+	[TCP_STATE_CLOSED] = "CLOSED",
+	[TCP_STATE_LISTEN] = "LISTEN",
+	[TCP_STATE_SYN_SENT] = "SYN_SENT",
+	[TCP_STATE_SYN_RECEIVED] = "SYN_RECEIVED",
+	[TCP_STATE_ESTABLISHED] = "ESTABLISHED",
+	[TCP_STATE_FIN_WAIT_1] = "FIN_WAIT_1",
+	[TCP_STATE_FIN_WAIT_2] = "FIN_WAIT_2",
+	[TCP_STATE_CLOSE_WAIT] = "CLOSE_WAIT",
+	[TCP_STATE_CLOSING] = "CLOSING",
+	[TCP_STATE_LAST_ACK] = "LAST_ACK",
+	[TCP_STATE_TIME_WAIT] = "TIME_WAIT",
+};
+
+const char *
+tcp_state_name(enum tcp_state s)
+{
+	return s < TCP_STATE_MAX ? state_names[s] : "?";
+}
+
+void
+tcp_config_defaults(struct tcp_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->max_conns = 4096;
+	cfg->rcv_buf = 256 * 1024;
+	cfg->snd_buf = 256 * 1024;
+	cfg->rto_min_ms = 200;
+	cfg->rto_init_ms = 1000;
+	cfg->rto_max_ms = 60000;
+	cfg->syn_retries = 6;
+	cfg->max_retries = 15;
+	cfg->time_wait_ms = 60000;
+	cfg->fin_wait2_ms = 60000;
+	cfg->delack_ms = 40;
+	cfg->nodelay = true;
+	cfg->timestamps = true;
+	cfg->window_scaling = true;
+	cfg->keep_idle_ms = 7200000;
+	cfg->keep_intvl_ms = 75000;
+	cfg->keep_cnt = 9;
+	cfg->init_cwnd = 10;
+}
+
+/* ---- lists ---- */
+
+void
+tcp_link_append(struct tcp_link *head, struct tcp_link *l)
+{
+	l->prev = head->prev;
+	l->next = head;
+	head->prev->next = l;
+	head->prev = l;
+}
+
+void
+tcp_link_remove(struct tcp_link *l)
+{
+	l->prev->next = l->next;
+	l->next->prev = l->prev;
+	l->prev = l->next = l;
+}
+
+void
+tcp_mbuf_list_free(struct rte_mbuf *m)
+{
+	while (m != NULL) {
+		struct rte_mbuf *next = m->next;
+
+		m->next = NULL;
+		rte_pktmbuf_free_seg(m);
+		m = next;
+	}
+}
+
+/* ---- the stack's TCP ---- */
+
+int
+tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config *cfg)
+{
+	uint32_t i, buckets = 1;
+
+	if (tcp == NULL || st == NULL || cfg == NULL || cfg->max_conns == 0 ||
+			cfg->max_conns > (1u << 24) || cfg->rcv_buf < 2048 ||
+			cfg->rcv_buf > (1u << 30) || cfg->snd_buf < 2048 || cfg->rto_min_ms == 0 ||
+			cfg->rto_init_ms < cfg->rto_min_ms || cfg->rto_max_ms < cfg->rto_init_ms ||
+			cfg->init_cwnd == 0 || cfg->delack_ms >= 500)
+		return -EINVAL;
+	memset(tcp, 0, sizeof(*tcp));
+	tcp->st = st;
+	tcp->cfg = *cfg;
+	while (buckets < cfg->max_conns)
+		buckets <<= 1;
+	tcp->conns = rte_zmalloc_socket("tcp_conns", sizeof(struct tcp_conn) * cfg->max_conns,
+			RTE_CACHE_LINE_SIZE, st->pool->socket_id);
+	tcp->table = rte_zmalloc_socket("tcp_flows", sizeof(struct tcp_conn *) * buckets,
+			RTE_CACHE_LINE_SIZE, st->pool->socket_id);
+	if (tcp->conns == NULL || tcp->table == NULL) {
+		rte_free(tcp->conns);
+		rte_free(tcp->table);
+		return -ENOMEM;
+	}
+	tcp->table_mask = buckets - 1;
+	for (i = cfg->max_conns; i-- > 0;) {
+		tcp->conns[i].hnext = tcp->free_list;
+		tcp->free_list = &tcp->conns[i];
+	}
+	tcp_link_init(&tcp->time_wait);
+	tcp->hash_seed = rte_rand() | 1;
+	for (i = 0; i < sizeof(tcp->isn_key); i += 8) {
+		uint64_t r = rte_rand();
+
+		memcpy(&tcp->isn_key[i], &r, 8);
+	}
+	tcp->rng = rte_rand() | 1;
+	tcp->tx_chains = (st->cfg.tx_offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+	st->tcp = tcp;
+	return 0;
+}
+
+static void
+conn_free_queues(struct tcp_conn *c)
+{
+	tcp_mbuf_list_free(c->sndq_head);
+	tcp_mbuf_list_free(c->rcvq_head);
+	tcp_mbuf_list_free(c->ooo_head);
+	c->sndq_head = c->sndq_tail = c->snd_cur = NULL;
+	c->rcvq_head = c->rcvq_tail = c->ooo_head = NULL;
+	c->sndq_bytes = c->rcvq_bytes = 0;
+	c->rcvq_segs = c->ooo_segs = 0;
+}
+
+void
+tcp_stack_fini(struct tcp_stack *tcp)
+{
+	uint32_t i;
+
+	if (tcp->conns == NULL)
+		return;
+	for (i = 0; i < tcp->cfg.max_conns; i++) {
+		struct tcp_conn *c = &tcp->conns[i];
+
+		if (c->tcp == NULL)
+			continue;
+		ex_timer_cancel(ex_executor_wheel(tcp->st->ex), &c->timer);
+		conn_free_queues(c);
+		c->tcp = NULL;
+	}
+	rte_free(tcp->conns);
+	rte_free(tcp->table);
+	tcp->conns = NULL;
+	tcp->table = NULL;
+	tcp->st->tcp = NULL;
+}
+
+uint32_t
+tcp_conns_in_use(const struct tcp_stack *tcp)
+{
+	const struct tcp_conn *c;
+	uint32_t n = 0;
+
+	for (c = tcp->free_list; c != NULL; c = c->hnext)
+		n++;
+	return tcp->cfg.max_conns - n;
+}
+
+/* ---- the flow table ---- */
+
+static inline uint32_t
+flow_bucket(const struct tcp_stack *tcp, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport)
+{
+	uint64_t k = ((uint64_t)rip << 32 | (uint32_t)rport << 16 | lport) ^ ((uint64_t)lip << 7);
+
+	k *= tcp->hash_seed;
+	return (uint32_t)(k >> 32) & tcp->table_mask;
+}
+
+struct tcp_conn *
+tcp_conn_lookup(const struct tcp_stack *tcp, uint32_t lip, uint16_t lport, uint32_t rip,
+		uint16_t rport)
+{
+	struct tcp_conn *c = tcp->table[flow_bucket(tcp, lip, lport, rip, rport)];
+
+	for (; c != NULL; c = c->hnext)
+		if (c->rip == rip && c->rport == rport && c->lport == lport && c->lip == lip)
+			return c;
+	return NULL;
+}
+
+void
+tcp_conn_insert(struct tcp_stack *tcp, struct tcp_conn *c)
+{
+	struct tcp_conn **b = &tcp->table[flow_bucket(tcp, c->lip, c->lport, c->rip, c->rport)];
+
+	c->hnext = *b;
+	*b = c;
+	c->flags |= TCP_CONN_FLAG_IN_TABLE;
+	tcp->stats.conns_live++;
+}
+
+static void
+conn_unhash(struct tcp_conn *c)
+{
+	struct tcp_stack *tcp = c->tcp;
+	struct tcp_conn **pp;
+
+	if (!(c->flags & TCP_CONN_FLAG_IN_TABLE))
+		return;
+	for (pp = &tcp->table[flow_bucket(tcp, c->lip, c->lport, c->rip, c->rport)]; *pp != NULL;
+			pp = &(*pp)->hnext) {
+		if (*pp == c) {
+			*pp = c->hnext;
+			break;
+		}
+	}
+	c->hnext = NULL;
+	c->flags &= ~(uint32_t)TCP_CONN_FLAG_IN_TABLE;
+	tcp->stats.conns_live--;
+}
+
+/* ---- connections ---- */
+
+static void
+conn_unlist(struct tcp_conn *c)
+{
+	if (!(c->flags & TCP_CONN_FLAG_LISTED))
+		return;
+	tcp_link_remove(&c->link);
+	c->flags &= ~(uint32_t)TCP_CONN_FLAG_LISTED;
+	if (c->listener != NULL) {
+		if (c->state == TCP_STATE_SYN_RECEIVED)
+			c->listener->nsyn--;
+		else
+			c->listener->nready--;
+	}
+}
+
+/* Free a connection that nobody holds; nothing may point at it after. */
+static void
+conn_recycle(struct tcp_conn *c)
+{
+	struct tcp_stack *tcp = c->tcp;
+
+	conn_unlist(c);
+	conn_unhash(c);
+	ex_timer_cancel(ex_executor_wheel(tcp->st->ex), &c->timer);
+	conn_free_queues(c);
+	c->tcp = NULL;
+	c->hnext = tcp->free_list;
+	tcp->free_list = c;
+}
+
+struct tcp_conn *
+tcp_conn_alloc(struct tcp_stack *tcp)
+{
+	struct tcp_conn *c = tcp->free_list;
+
+	if (c == NULL && !tcp_link_empty(&tcp->time_wait)) {
+		/* Full: the oldest TIME_WAIT connection gives its place. */
+		c = EX_CONTAINER_OF(tcp->time_wait.next, struct tcp_conn, link);
+		tcp->stats.tw_recycled++;
+		conn_recycle(c);
+		c = tcp->free_list;
+	}
+	if (c == NULL) {
+		tcp->stats.conn_table_full++;
+		return NULL;
+	}
+	tcp->free_list = c->hnext;
+	memset(c, 0, sizeof(*c));
+	return c;
+}
+
+void
+tcp_conn_setup(struct tcp_conn *c, struct tcp_stack *tcp, uint32_t lip, uint16_t lport,
+		uint32_t rip, uint16_t rport)
+{
+	const struct tcp_config *cfg = &tcp->cfg;
+	uint16_t mtu_mss = (uint16_t)(tcp->st->cfg.mtu - 40);
+
+	c->tcp = tcp;
+	c->lip = lip;
+	c->lport = lport;
+	c->rip = rip;
+	c->rport = rport;
+	tcp_link_init(&c->link);
+	c->iss = tcp_isn(tcp->isn_key, lip, lport, rip, rport, ex_now_ns(tcp->st->ex));
+	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
+	c->snd_end = c->iss + 1; /* the first data byte follows the SYN */
+	c->mss = RTE_MIN(TCP_MSS_DEFAULT, mtu_mss);
+	c->rcv_mss = TCP_MSS_DEFAULT;
+	c->rto_us = cfg->rto_init_ms * 1000;
+	c->ssthresh = UINT32_MAX;
+	c->ts_offset = (uint32_t)tcp_siphash24(tcp->isn_key, &c->iss, sizeof(c->iss));
+	c->rtx_deadline = c->delack_deadline = c->keep_deadline = TCP_NO_DEADLINE;
+	ex_timer_init_callback(&c->timer, tcp_timer_fire);
+	c->rx_waker = c->tx_waker = ex_waker_noop();
+	if (cfg->nodelay)
+		c->flags |= TCP_CONN_FLAG_NODELAY;
+	if (cfg->keepalive)
+		c->flags |= TCP_CONN_FLAG_KEEPALIVE;
+	c->user_timeout_ms = cfg->user_timeout_ms;
+	/* Our receive window scale: the smallest that lets the buffer show. */
+	c->rcv_wscale = 0;
+	while (c->rcv_wscale < TCP_WSCALE_MAX && (cfg->rcv_buf >> c->rcv_wscale) > 65535)
+		c->rcv_wscale++;
+	c->last_rcv_ns = ex_now_ns(tcp->st->ex);
+}
+
+void
+tcp_wake_rx(struct tcp_conn *c)
+{
+	if (c->rx_waiting) {
+		c->rx_waiting = false;
+		ex_waker_wake(&c->rx_waker);
+	}
+}
+
+void
+tcp_wake_tx(struct tcp_conn *c)
+{
+	if (c->tx_waiting) {
+		c->tx_waiting = false;
+		ex_waker_wake(&c->tx_waker);
+	}
+}
+
+static void
+listener_wake(struct tcp_listener *l)
+{
+	if (l->waiting) {
+		l->waiting = false;
+		ex_waker_wake(&l->waker);
+	}
+}
+
+void
+tcp_set_state(struct tcp_conn *c, enum tcp_state s)
+{
+	enum tcp_state old = (enum tcp_state)c->state;
+	struct tcp_stack *tcp = c->tcp;
+
+	if (old == s)
+		return;
+	c->state = (uint8_t)s;
+	switch (s) {
+	case TCP_STATE_ESTABLISHED:
+		tcp->stats.established++;
+		if (old == TCP_STATE_SYN_RECEIVED && c->listener != NULL &&
+				(c->flags & TCP_CONN_FLAG_LISTED)) {
+			/* From the SYN list to the accept queue. */
+			struct tcp_listener *l = c->listener;
+
+			tcp_link_remove(&c->link);
+			l->nsyn--;
+			tcp_link_append(&l->ready, &c->link);
+			l->nready++;
+			listener_wake(l);
+		}
+		break;
+	case TCP_STATE_TIME_WAIT:
+		/* Whoever held a list place (an unaccepted child) stays on its
+		 * listener; others join the TIME_WAIT list for recycling. */
+		if (!(c->flags & TCP_CONN_FLAG_LISTED) && !(c->flags & TCP_CONN_FLAG_USER)) {
+			tcp_link_append(&tcp->time_wait, &c->link);
+			c->flags |= TCP_CONN_FLAG_LISTED;
+		}
+		c->rtx_deadline = c->delack_deadline = TCP_NO_DEADLINE;
+		tcp_keep_arm(c, tcp->cfg.time_wait_ms);
+		break;
+	default:
+		break;
+	}
+	tcp_wake_rx(c);
+	tcp_wake_tx(c);
+}
+
+void
+tcp_conn_fail(struct tcp_conn *c, int err)
+{
+	if (c->error == 0)
+		c->error = err;
+	if (err == -ETIMEDOUT)
+		c->tcp->stats.timeouts++;
+	conn_unhash(c);
+	if (c->listener != NULL && !(c->flags & TCP_CONN_FLAG_USER)) {
+		/* A child nobody accepted yet: it simply goes. */
+		conn_recycle(c);
+		return;
+	}
+	tcp_set_state(c, TCP_STATE_CLOSED);
+	conn_unlist(c);
+	ex_timer_cancel(ex_executor_wheel(c->tcp->st->ex), &c->timer);
+	c->rtx_deadline = c->delack_deadline = c->keep_deadline = TCP_NO_DEADLINE;
+	/* An error loses the data; a clean end leaves what the reader has yet
+	 * to read. */
+	tcp_mbuf_list_free(c->sndq_head);
+	tcp_mbuf_list_free(c->ooo_head);
+	c->sndq_head = c->sndq_tail = c->snd_cur = c->ooo_head = NULL;
+	c->sndq_bytes = 0;
+	c->ooo_segs = 0;
+	if (err != 0) {
+		tcp_mbuf_list_free(c->rcvq_head);
+		c->rcvq_head = c->rcvq_tail = NULL;
+		c->rcvq_bytes = 0;
+		c->rcvq_segs = 0;
+	}
+	if (!(c->flags & TCP_CONN_FLAG_USER))
+		conn_recycle(c);
+}
+
+void
+tcp_conn_release(struct tcp_conn *c)
+{
+	conn_recycle(c);
+}
+
+/* ---- listeners ---- */
+
+static inline uint32_t
+listen_bucket(uint16_t port)
+{
+	return (port * 2654435761u) >> 26 & (TCP_LISTEN_BUCKETS - 1);
+}
+
+struct tcp_listener *
+tcp_listener_lookup(const struct tcp_stack *tcp, uint32_t ip, uint16_t port)
+{
+	struct tcp_listener *l;
+
+	for (l = tcp->listeners[listen_bucket(port)]; l != NULL; l = l->next)
+		if (l->port == port && (l->ip == 0 || l->ip == ip))
+			return l;
+	return NULL;
+}
+
+int
+tcp_listen(struct tcp_listener *l, struct tcp_stack *tcp, uint32_t ip, uint16_t port,
+		uint16_t backlog)
+{
+	if (l == NULL || tcp == NULL || port == 0 || backlog == 0 ||
+			(ip != 0 && ip != tcp->st->cfg.ip))
+		return -EINVAL;
+	if (tcp_listener_lookup(tcp, ip, port) != NULL)
+		return -EADDRINUSE;
+	memset(l, 0, sizeof(*l));
+	l->tcp = tcp;
+	l->ip = ip;
+	l->port = port;
+	l->backlog = backlog;
+	tcp_link_init(&l->syn);
+	tcp_link_init(&l->ready);
+	l->waker = ex_waker_noop();
+	l->open = true;
+	l->next = tcp->listeners[listen_bucket(port)];
+	tcp->listeners[listen_bucket(port)] = l;
+	return 0;
+}
+
+void
+tcp_listener_close(struct tcp_listener *l)
+{
+	struct tcp_listener **pp;
+
+	if (!l->open)
+		return;
+	for (pp = &l->tcp->listeners[listen_bucket(l->port)]; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == l) {
+			*pp = l->next;
+			break;
+		}
+	}
+	l->open = false;
+	/* Children nobody accepted: reset (RFC 9293 3.10.4, ABORT). */
+	while (!tcp_link_empty(&l->ready)) {
+		struct tcp_conn *c = EX_CONTAINER_OF(l->ready.next, struct tcp_conn, link);
+
+		if (c->state != TCP_STATE_CLOSED && c->state != TCP_STATE_TIME_WAIT)
+			tcp_send_rst(c);
+		conn_recycle(c);
+	}
+	while (!tcp_link_empty(&l->syn)) {
+		struct tcp_conn *c = EX_CONTAINER_OF(l->syn.next, struct tcp_conn, link);
+
+		tcp_send_rst(c);
+		conn_recycle(c);
+	}
+	listener_wake(l);
+}
+
+/* Take the oldest established child; NULL if none. */
+struct tcp_conn *
+tcp_listener_take(struct tcp_listener *l)
+{
+	struct tcp_conn *c;
+
+	if (tcp_link_empty(&l->ready))
+		return NULL;
+	c = EX_CONTAINER_OF(l->ready.next, struct tcp_conn, link);
+	conn_unlist(c);
+	c->listener = NULL;
+	c->flags |= TCP_CONN_FLAG_USER;
+	l->accepted++;
+	return c;
+}
+
+/* ---- active open helpers ---- */
+
+static inline uint64_t
+rng_next(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+#define EPHEMERAL_LO 32768u /* Linux's default range */
+#define EPHEMERAL_HI 60999u
+
+int
+tcp_pick_port(struct tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t *out)
+{
+	const uint32_t range = EPHEMERAL_HI - EPHEMERAL_LO + 1;
+	uint32_t start = (uint32_t)(((rng_next(&tcp->rng) >> 32) * range) >> 32), i;
+	uint32_t lip = tcp->st->cfg.ip;
+	const struct dp_port *rp = tcp->cfg.rss_port;
+
+	for (i = 0; i < range; i++) {
+		uint16_t p = (uint16_t)(EPHEMERAL_LO + (start + i) % range);
+
+		if (rp != NULL && rp->nb_queues > 1 &&
+				dp_rss_queue(rp, rip, lip, rport, p) != tcp->cfg.rss_queue)
+			continue;
+		if (tcp_conn_lookup(tcp, lip, p, rip, rport) == NULL &&
+				tcp_listener_lookup(tcp, lip, p) == NULL) {
+			*out = p;
+			return 0;
+		}
+	}
+	return -EADDRNOTAVAIL;
+}
+
+/* ---- small accessors ---- */
+
+int
+tcp_conn_error(const struct tcp_conn *c)
+{
+	return c->error;
+}
+
+enum tcp_state
+tcp_conn_state(const struct tcp_conn *c)
+{
+	return (enum tcp_state)c->state;
+}
+
+void
+tcp_set_nodelay(struct tcp_conn *c, bool nodelay)
+{
+	if (nodelay)
+		c->flags |= TCP_CONN_FLAG_NODELAY;
+	else
+		c->flags &= ~(uint32_t)TCP_CONN_FLAG_NODELAY;
+	tcp_output(c);
+}
+
+void
+tcp_set_keepalive(struct tcp_conn *c, bool on)
+{
+	if (on) {
+		c->flags |= TCP_CONN_FLAG_KEEPALIVE;
+		if (c->state == TCP_STATE_ESTABLISHED)
+			tcp_keep_arm(c, c->tcp->cfg.keep_idle_ms);
+	} else {
+		c->flags &= ~(uint32_t)TCP_CONN_FLAG_KEEPALIVE;
+	}
+}
+
+void
+tcp_set_user_timeout(struct tcp_conn *c, uint32_t ms)
+{
+	c->user_timeout_ms = ms;
+}
+
+void
+tcp_conn_addr(const struct tcp_conn *c, uint32_t *lip, uint16_t *lport, uint32_t *rip,
+		uint16_t *rport)
+{
+	*lip = c->lip;
+	*lport = c->lport;
+	*rip = c->rip;
+	*rport = c->rport;
+}

@@ -1,0 +1,994 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp_input.c - segment arrival (RFC 9293 3.10.7): parse and verify,
+ * demultiplex to a connection or a listener, check acceptability, then one
+ * case per state. Acknowledgements drive RTT (RFC 6298), congestion control
+ * and NewReno recovery (RFC 5681, 6582); payload goes to the receive queue
+ * in order or to the out-of-order queue. On the lcore of the stack.
+ *
+ * Once the headers are checked, a segment's payload is handled as a list
+ * of single-segment mbufs (the received chain, each element fixed up), so
+ * that trimming and queueing work the same for chained packets.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "tcp_priv.h"
+
+/* ---- payload lists ---- */
+
+/* Turn the chain at m into a list of single-segment mbufs, dropping empty
+ * ones. @return the head (NULL if no payload). */
+static struct rte_mbuf *
+payload_list(struct rte_mbuf *m)
+{
+	struct rte_mbuf *head = NULL, **link = &head;
+
+	while (m != NULL) {
+		struct rte_mbuf *next = m->next;
+
+		m->next = NULL;
+		m->nb_segs = 1;
+		m->pkt_len = m->data_len;
+		if (m->data_len == 0) {
+			rte_pktmbuf_free_seg(m);
+		} else {
+			*link = m;
+			link = &m->next;
+		}
+		m = next;
+	}
+	return head;
+}
+
+/* Remove d bytes from the front of a list. */
+static struct rte_mbuf *
+list_trim_front(struct rte_mbuf *m, uint32_t d)
+{
+	while (m != NULL && d > 0) {
+		if (d >= m->data_len) {
+			struct rte_mbuf *next = m->next;
+
+			d -= m->data_len;
+			m->next = NULL;
+			rte_pktmbuf_free_seg(m);
+			m = next;
+		} else {
+			m->data_off = (uint16_t)(m->data_off + d);
+			m->data_len = (uint16_t)(m->data_len - d);
+			m->pkt_len = m->data_len;
+			d = 0;
+		}
+	}
+	return m;
+}
+
+/* Keep only the first keep bytes of a list. */
+static struct rte_mbuf *
+list_keep(struct rte_mbuf *m, uint32_t keep)
+{
+	struct rte_mbuf *head = m, *last = NULL;
+
+	while (m != NULL && keep >= m->data_len) {
+		keep -= m->data_len;
+		last = m;
+		m = m->next;
+	}
+	if (m != NULL && keep > 0) {
+		m->data_len = (uint16_t)keep;
+		m->pkt_len = keep;
+		last = m;
+		m = m->next;
+	}
+	if (last != NULL)
+		last->next = NULL;
+	else
+		head = NULL;
+	tcp_mbuf_list_free(m);
+	return head;
+}
+
+/* ---- the receive queue ---- */
+
+static void
+rcvq_append(struct tcp_conn *c, struct rte_mbuf *m)
+{
+	while (m != NULL) {
+		struct rte_mbuf *next = m->next, *t = c->rcvq_tail;
+		uint16_t len = m->data_len;
+
+		m->next = NULL;
+		c->rcvq_bytes += len;
+		/* Pack small segments into the previous mbuf: a peer sending
+		 * tiny segments cannot hold one mbuf per byte or two. */
+		if (len < TCP_PACK_BELOW && t != NULL && rte_pktmbuf_tailroom(t) >= len &&
+				RTE_MBUF_DIRECT(t) && rte_mbuf_refcnt_read(t) == 1) {
+			memcpy(rte_pktmbuf_mtod_offset(t, char *, t->data_len),
+					rte_pktmbuf_mtod(m, char *), len);
+			t->data_len = (uint16_t)(t->data_len + len);
+			t->pkt_len = t->data_len;
+			rte_pktmbuf_free_seg(m);
+			c->tcp->stats.rcv_packed++;
+		} else {
+			if (t == NULL)
+				c->rcvq_head = m;
+			else
+				t->next = m;
+			c->rcvq_tail = m;
+			c->rcvq_segs++;
+		}
+		m = next;
+	}
+}
+
+static inline uint32_t
+list_len(const struct rte_mbuf *m)
+{
+	uint32_t n = 0;
+
+	for (; m != NULL; m = m->next)
+		n += m->data_len;
+	return n;
+}
+
+/* Insert one element (sequence s) into the sorted out-of-order queue,
+ * trimming what is already there (RFC 9293 3.10.7.4: overlapping segments). */
+static void
+ooo_insert_one(struct tcp_conn *c, struct rte_mbuf *e, uint32_t s)
+{
+	struct rte_mbuf *prev = NULL, *cur = c->ooo_head;
+	uint32_t l = e->data_len;
+
+	while (cur != NULL && tcp_seq_leq(cur->hash.usr + cur->data_len, s)) {
+		prev = cur;
+		cur = cur->next;
+	}
+	if (cur != NULL && tcp_seq_leq(cur->hash.usr, s) &&
+			tcp_seq_geq(cur->hash.usr + cur->data_len, s + l)) {
+		rte_pktmbuf_free_seg(e); /* all of it is here already */
+		return;
+	}
+	if (cur != NULL && tcp_seq_lt(cur->hash.usr, s)) {
+		uint32_t d = cur->hash.usr + cur->data_len - s;
+
+		e->data_off = (uint16_t)(e->data_off + d);
+		e->data_len = (uint16_t)(l - d);
+		s += d;
+		l -= d;
+		prev = cur;
+		cur = cur->next;
+	}
+	/* Older elements that the new one covers entirely go. */
+	while (cur != NULL && tcp_seq_leq(cur->hash.usr + cur->data_len, s + l)) {
+		struct rte_mbuf *next = cur->next;
+
+		cur->next = NULL;
+		rte_pktmbuf_free_seg(cur);
+		c->ooo_segs--;
+		cur = next;
+	}
+	if (cur != NULL && tcp_seq_lt(cur->hash.usr, s + l))
+		l = cur->hash.usr - s;
+	if (l == 0 || c->ooo_segs >= TCP_OOO_MAX_SEGS) {
+		if (l != 0)
+			c->tcp->st->stats.drops[STACK_DROP_TCP_OOO_FULL]++;
+		rte_pktmbuf_free_seg(e);
+		if (prev != NULL)
+			prev->next = cur;
+		else
+			c->ooo_head = cur;
+		return;
+	}
+	e->data_len = (uint16_t)l;
+	e->pkt_len = l;
+	e->hash.usr = s;
+	e->next = cur;
+	if (prev != NULL)
+		prev->next = e;
+	else
+		c->ooo_head = e;
+	c->ooo_segs++;
+}
+
+static void
+ooo_insert(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq)
+{
+	while (m != NULL) {
+		struct rte_mbuf *next = m->next;
+		uint32_t len = m->data_len;
+
+		m->next = NULL;
+		ooo_insert_one(c, m, seq);
+		seq += len;
+		m = next;
+	}
+}
+
+/* Move what became in-order from the out-of-order queue. */
+static void
+ooo_pull(struct tcp_conn *c)
+{
+	while (c->ooo_head != NULL && tcp_seq_leq(c->ooo_head->hash.usr, c->rcv_nxt)) {
+		struct rte_mbuf *e = c->ooo_head;
+		uint32_t end = e->hash.usr + e->data_len;
+
+		c->ooo_head = e->next;
+		e->next = NULL;
+		c->ooo_segs--;
+		if (tcp_seq_leq(end, c->rcv_nxt)) {
+			rte_pktmbuf_free_seg(e);
+			continue;
+		}
+		e = list_trim_front(e, c->rcv_nxt - e->hash.usr);
+		c->rcv_nxt = end;
+		c->tcp->stats.bytes_in += e->data_len;
+		rcvq_append(c, e);
+	}
+}
+
+/* ---- the send queue ---- */
+
+void
+tcp_sndq_ack(struct tcp_conn *c, uint32_t bytes)
+{
+	c->sndq_bytes -= bytes;
+	while (bytes > 0 && c->sndq_head != NULL) {
+		struct rte_mbuf *m = c->sndq_head;
+
+		if (c->snd_cur == m)
+			c->snd_cur = NULL;
+		if (bytes >= m->data_len) {
+			bytes -= m->data_len;
+			c->sndq_head = m->next;
+			m->next = NULL;
+			rte_pktmbuf_free_seg(m);
+		} else {
+			/* In-flight clones keep their own offsets. */
+			m->data_off = (uint16_t)(m->data_off + bytes);
+			m->data_len = (uint16_t)(m->data_len - bytes);
+			m->pkt_len = m->data_len;
+			bytes = 0;
+		}
+	}
+	if (c->sndq_head == NULL) {
+		c->sndq_tail = NULL;
+		c->flags &= ~(uint32_t)TCP_CONN_FLAG_SNDQ_OWN_TAIL;
+	}
+}
+
+/* ---- options of a SYN ---- */
+
+static void
+syn_options(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	const struct tcp_config *cfg = &c->tcp->cfg;
+	uint32_t mss = seg->opts.has_mss ? seg->opts.mss : TCP_MSS_DEFAULT;
+
+	/* RFC 9293 3.7.1: send no more than the peer's MSS nor our MTU allows;
+	 * a tiny MSS (a way to make us send many segments) is raised to 88. */
+	mss = RTE_MIN(mss, (uint32_t)c->tcp->st->cfg.mtu - 40);
+	mss = RTE_MAX(mss, 88u);
+	if (cfg->window_scaling && seg->opts.has_wscale) {
+		c->flags |= TCP_CONN_FLAG_WS;
+		c->snd_wscale = seg->opts.wscale;
+	} else {
+		c->snd_wscale = 0;
+		c->rcv_wscale = 0;
+	}
+	if (cfg->timestamps && seg->opts.has_ts) {
+		c->flags |= TCP_CONN_FLAG_TS;
+		c->ts_recent = seg->opts.tsval;
+		mss -= TCP_TS_OPT_LEN;
+	}
+	c->mss = (uint16_t)mss;
+	c->rcv_mss = (uint16_t)mss;
+	c->cwnd = (uint32_t)cfg->init_cwnd * mss;
+}
+
+/* ---- RTT, congestion control ---- */
+
+static void
+rtt_on_ack(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint64_t now = tcp_now_ns(c);
+
+	if ((c->flags & TCP_CONN_FLAG_TS) && seg->opts.has_ts && seg->opts.tsecr != 0) {
+		/* RFC 7323 4.1: the echoed timestamp times the segment it
+		 * acknowledges, retransmissions included (no Karn ambiguity). */
+		uint32_t ms = tcp_ts_now(c) - seg->opts.tsecr;
+
+		if (ms < (1u << 30))
+			tcp_rtt_sample(c, ms == 0 ? 500 : ms * 1000);
+		if ((c->flags & TCP_CONN_FLAG_RTT_TIMING) && tcp_seq_gt(seg->ack, c->rtt_seq))
+			c->flags &= ~(uint32_t)TCP_CONN_FLAG_RTT_TIMING;
+		return;
+	}
+	/* Karn: only a segment never retransmitted (timing stops at any
+	 * retransmission). */
+	if ((c->flags & TCP_CONN_FLAG_RTT_TIMING) && tcp_seq_gt(seg->ack, c->rtt_seq)) {
+		c->flags &= ~(uint32_t)TCP_CONN_FLAG_RTT_TIMING;
+		tcp_rtt_sample(c, (uint32_t)RTE_MIN((now - c->rtt_start_ns) / 1000, UINT32_MAX));
+	}
+}
+
+/* Resend the first unacknowledged segment (fast retransmit, partial ACK). */
+static void
+retransmit_first(struct tcp_conn *c)
+{
+	uint32_t len = tcp_seq_lt(c->snd_una, c->snd_end) ? c->snd_end - c->snd_una : 0;
+	uint8_t fl = TCP_FLAG_ACK;
+
+	len = RTE_MIN(len, (uint32_t)c->mss);
+	if ((c->flags & TCP_CONN_FLAG_FIN_QUEUED) && c->snd_una + len == c->snd_end &&
+			tcp_seq_gt(c->snd_max, c->snd_end))
+		fl |= TCP_FLAG_FIN;
+	if (len == 0 && !(fl & TCP_FLAG_FIN))
+		return;
+	c->flags &= ~(uint32_t)TCP_CONN_FLAG_RTT_TIMING;
+	c->tcp->stats.retransmits++;
+	tcp_xmit(c, c->snd_una, len, fl);
+}
+
+static void
+new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint32_t ack = seg->ack, acked = ack - c->snd_una, data;
+	bool partial = false;
+
+	rtt_on_ack(c, seg);
+	c->backoff = 0;
+	c->rtx_since_ns = 0;
+	if (c->flags & TCP_CONN_FLAG_RECOVERY) {
+		if (tcp_seq_geq(ack, c->recover)) {
+			/* RFC 6582 3.2 step 3: full acknowledgment, deflate. */
+			uint32_t flight = c->snd_max - ack;
+
+			c->cwnd = RTE_MIN(c->ssthresh, RTE_MAX(flight, (uint32_t)c->mss) + c->mss);
+			c->flags &= ~(uint32_t)TCP_CONN_FLAG_RECOVERY;
+		} else {
+			/* Step 4: partial acknowledgment; resend the next hole
+			 * and deflate by the amount acked. */
+			c->cwnd = (c->cwnd > acked ? c->cwnd - acked : 0) + c->mss;
+			partial = true;
+		}
+	} else if (c->cwnd < c->ssthresh) {
+		c->cwnd += RTE_MIN(acked, (uint32_t)c->mss); /* slow start (RFC 5681 3.1) */
+	} else {
+		/* Congestion avoidance: one segment per window acknowledged. */
+		c->cwnd_acc += acked;
+		if (c->cwnd_acc >= c->cwnd) {
+			c->cwnd_acc -= c->cwnd;
+			c->cwnd += c->mss;
+		}
+	}
+	c->dupacks = 0;
+	data = 0;
+	if (tcp_seq_lt(c->snd_una, c->snd_end))
+		data = (tcp_seq_lt(ack, c->snd_end) ? ack : c->snd_end) - c->snd_una;
+	if (data > 0) {
+		tcp_sndq_ack(c, data);
+		c->tcp->stats.bytes_out += data;
+	}
+	c->snd_una = ack;
+	if (tcp_seq_lt(c->snd_nxt, c->snd_una)) {
+		c->snd_nxt = c->snd_una;
+		c->snd_cur = NULL;
+	}
+	if (partial)
+		retransmit_first(c);
+	/* RFC 6298 5.2-5.3 */
+	if (c->snd_una == c->snd_max)
+		tcp_rtx_stop(c);
+	else
+		tcp_rtx_arm(c);
+	tcp_wake_tx(c);
+}
+
+static void
+dup_ack(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	c->tcp->stats.dupacks_in++;
+	if (c->dupacks < UINT8_MAX)
+		c->dupacks++;
+	if (c->dupacks == 3 && !(c->flags & TCP_CONN_FLAG_RECOVERY) &&
+			tcp_seq_gt(seg->ack, c->recover)) {
+		/* RFC 5681 3.2 / RFC 6582 3.2 step 2: fast retransmit. */
+		uint32_t flight = c->snd_max - c->snd_una;
+
+		c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+		c->recover = c->snd_max;
+		c->flags |= TCP_CONN_FLAG_RECOVERY;
+		c->tcp->stats.fast_retransmits++;
+		retransmit_first(c);
+		c->cwnd = c->ssthresh + 3u * c->mss;
+		tcp_rtx_arm(c);
+	} else if (c->dupacks > 3 && (c->flags & TCP_CONN_FLAG_RECOVERY)) {
+		c->cwnd += c->mss; /* each dup ACK: a segment left the network */
+	}
+}
+
+/* The ACK field and the window (RFC 9293 3.10.7.4, fifth check).
+ * @return false if the segment is to be dropped. */
+static bool
+ack_input(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint32_t ack = seg->ack, wnd = (uint32_t)seg->wnd << c->snd_wscale;
+
+	/* "If the ACK acks something not yet sent (SEG.ACK > SND.NXT) then
+	 * send an ACK, drop the segment, and return." */
+	if (tcp_seq_gt(ack, c->snd_max)) {
+		c->flags |= TCP_CONN_FLAG_ACK_NOW;
+		c->tcp->st->stats.drops[STACK_DROP_TCP_BAD_ACK]++;
+		return false;
+	}
+	/* RFC 5961 5.2: an ACK older than the window the peer could have seen. */
+	if (tcp_seq_lt(ack, c->snd_una - RTE_MAX(c->max_wnd, 65535u))) {
+		c->tcp->stats.challenge_acks++;
+		c->flags |= TCP_CONN_FLAG_ACK_NOW;
+		c->tcp->st->stats.drops[STACK_DROP_TCP_BAD_ACK]++;
+		return false;
+	}
+	c->probes = 0; /* the peer is alive */
+	if (tcp_seq_gt(ack, c->snd_una))
+		new_ack(c, seg);
+	else if (ack == c->snd_una && seg->len == 0 &&
+			!(seg->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) && wnd == c->snd_wnd &&
+			c->snd_una != c->snd_max)
+		dup_ack(c, seg);
+	/* "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK),
+	 * set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK." */
+	if (tcp_seq_lt(c->snd_wl1, seg->seq) ||
+			(c->snd_wl1 == seg->seq && tcp_seq_leq(c->snd_wl2, ack))) {
+		bool opened = c->snd_wnd == 0 && wnd > 0;
+
+		c->snd_wnd = wnd;
+		c->snd_wl1 = seg->seq;
+		c->snd_wl2 = ack;
+		if (wnd > c->max_wnd)
+			c->max_wnd = wnd;
+		if (opened && (c->flags & TCP_CONN_FLAG_PERSIST)) {
+			c->backoff = 0;
+			tcp_rtx_stop(c);
+		}
+	}
+	return true;
+}
+
+/* ---- FIN ---- */
+
+static bool
+fin_acked(const struct tcp_conn *c)
+{
+	return (c->flags & TCP_CONN_FLAG_FIN_QUEUED) && tcp_seq_gt(c->snd_una, c->snd_end);
+}
+
+static void
+fin_now(struct tcp_conn *c)
+{
+	c->rcv_nxt++;
+	c->flags |= TCP_CONN_FLAG_FIN_RCVD | TCP_CONN_FLAG_ACK_NOW;
+	c->flags &= ~(uint32_t)TCP_CONN_FLAG_OOO_FIN;
+	switch (c->state) {
+	case TCP_STATE_SYN_RECEIVED:
+	case TCP_STATE_ESTABLISHED:
+		tcp_set_state(c, TCP_STATE_CLOSE_WAIT);
+		break;
+	case TCP_STATE_FIN_WAIT_1:
+		tcp_set_state(c, fin_acked(c) ? TCP_STATE_TIME_WAIT : TCP_STATE_CLOSING);
+		break;
+	case TCP_STATE_FIN_WAIT_2:
+		tcp_set_state(c, TCP_STATE_TIME_WAIT);
+		break;
+	default:
+		break;
+	}
+	tcp_wake_rx(c);
+}
+
+/* ---- states ---- */
+
+static void
+syn_sent_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, uint32_t lip,
+		uint32_t rip)
+{
+	struct tcp_stack *tcp = c->tcp;
+
+	tcp_mbuf_list_free(data); /* data on a SYN-ACK is not kept (no TFO) */
+	/* "If SEG.ACK =< ISS or SEG.ACK > SND.NXT, send a reset (unless the RST
+	 * bit is set, if so drop the segment and return)" */
+	if ((seg->flags & TCP_FLAG_ACK) &&
+			(tcp_seq_leq(seg->ack, c->iss) || tcp_seq_gt(seg->ack, c->snd_max))) {
+		tcp_reset_reply(tcp, lip, rip, seg);
+		tcp->st->stats.drops[STACK_DROP_TCP_BAD_ACK]++;
+		return;
+	}
+	if (seg->flags & TCP_FLAG_RST) {
+		tcp->stats.resets_in++;
+		/* Only a RST that acknowledges our SYN refuses it. */
+		if (seg->flags & TCP_FLAG_ACK)
+			tcp_conn_fail(c, -ECONNREFUSED);
+		return;
+	}
+	if (!(seg->flags & TCP_FLAG_SYN)) {
+		tcp->st->stats.drops[STACK_DROP_TCP_STATE]++;
+		return;
+	}
+	c->irs = seg->seq;
+	c->rcv_nxt = c->rcv_adv = seg->seq + 1;
+	syn_options(c, seg);
+	/* RFC 7323 2.2: the window of a SYN is not scaled. */
+	c->snd_wnd = c->max_wnd = seg->wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = seg->ack;
+	if (seg->flags & TCP_FLAG_ACK) {
+		if (c->backoff == 0)
+			rtt_on_ack(c, seg);
+		c->snd_una = seg->ack;
+		c->backoff = 0;
+		c->rtx_since_ns = 0;
+		tcp_rtx_stop(c);
+		tcp_set_state(c, TCP_STATE_ESTABLISHED);
+		if (c->flags & TCP_CONN_FLAG_KEEPALIVE)
+			tcp_keep_arm(c, tcp->cfg.keep_idle_ms);
+		tcp_send_ack(c);
+		return;
+	}
+	/* Simultaneous open: "enter SYN-RECEIVED, form a SYN,ACK segment". */
+	tcp_set_state(c, TCP_STATE_SYN_RECEIVED);
+	tcp_send_syn(c);
+	tcp_rtx_arm(c);
+}
+
+static bool
+acceptable(const struct tcp_conn *c, const struct tcp_seg *seg, uint32_t seglen)
+{
+	uint32_t wnd = c->rcv_adv - c->rcv_nxt;
+
+	/* RFC 9293 3.10.7.4, the four cases; and a segment at RCV.NXT is
+	 * taken for its ACK even when the window is closed (its data is then
+	 * trimmed away), as the RFC's "special allowance" asks. */
+	if (seglen == 0)
+		return wnd == 0 ? seg->seq == c->rcv_nxt
+				: tcp_seq_in(seg->seq, c->rcv_nxt, c->rcv_nxt + wnd);
+	if (seg->seq == c->rcv_nxt)
+		return true;
+	if (wnd == 0)
+		return false;
+	return tcp_seq_in(seg->seq, c->rcv_nxt, c->rcv_nxt + wnd) ||
+	       tcp_seq_in(seg->seq + seglen - 1, c->rcv_nxt, c->rcv_nxt + wnd);
+}
+
+/* Trim what lies before RCV.NXT and beyond the window. */
+static struct rte_mbuf *
+trim(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg)
+{
+	if (tcp_seq_lt(seg->seq, c->rcv_nxt)) {
+		uint32_t d = c->rcv_nxt - seg->seq;
+
+		if (seg->flags & TCP_FLAG_SYN) {
+			seg->flags &= (uint8_t)~TCP_FLAG_SYN;
+			seg->seq++;
+			d--;
+		}
+		if (d >= seg->len) {
+			if (d > seg->len)
+				seg->flags &= (uint8_t)~TCP_FLAG_FIN; /* an old FIN */
+			tcp_mbuf_list_free(data);
+			data = NULL;
+			seg->seq += seg->len;
+			seg->len = 0;
+		} else {
+			data = list_trim_front(data, d);
+			seg->seq += d;
+			seg->len -= d;
+		}
+	}
+	if (tcp_seq_gt(seg->seq + seg->len, c->rcv_adv)) {
+		uint32_t keep = tcp_seq_gt(c->rcv_adv, seg->seq) ? c->rcv_adv - seg->seq : 0;
+
+		data = list_keep(data, keep);
+		seg->len = keep;
+		seg->flags &= (uint8_t)~TCP_FLAG_FIN;
+	}
+	return data;
+}
+
+/* Payload of an acceptable segment; @return false if the connection went. */
+static bool
+data_input(struct tcp_conn *c, struct rte_mbuf *data, const struct tcp_seg *seg)
+{
+	switch (c->state) {
+	case TCP_STATE_ESTABLISHED:
+	case TCP_STATE_FIN_WAIT_1:
+	case TCP_STATE_FIN_WAIT_2:
+		break;
+	default:
+		/* After the peer's FIN: "This should not occur ... Ignore". */
+		tcp_mbuf_list_free(data);
+		return true;
+	}
+	if (!(c->flags & TCP_CONN_FLAG_USER) && c->listener == NULL) {
+		/* Closed by the application: nobody will read it. Reset, as
+		 * Linux does (RFC 9293 3.6, "data arriving after CLOSE"). */
+		tcp_mbuf_list_free(data);
+		tcp_send_rst(c);
+		tcp_conn_fail(c, -ECONNRESET);
+		return false;
+	}
+	if (seg->len > c->rcv_mss)
+		c->rcv_mss = (uint16_t)RTE_MIN(seg->len, 65535u);
+	if (seg->seq == c->rcv_nxt) {
+		bool hole = c->ooo_head != NULL;
+
+		rcvq_append(c, data);
+		c->rcv_nxt += seg->len;
+		c->tcp->stats.bytes_in += seg->len;
+		if (hole) {
+			ooo_pull(c);
+			c->flags |= TCP_CONN_FLAG_ACK_NOW; /* RFC 5681 4.2: a hole filled */
+		} else if (c->rcv_nxt - c->last_ack_sent >= 2u * c->rcv_mss) {
+			c->flags |= TCP_CONN_FLAG_ACK_NOW; /* RFC 1122: every second segment */
+		} else {
+			tcp_delack_arm(c);
+		}
+		tcp_wake_rx(c);
+	} else {
+		ooo_insert(c, data, seg->seq);
+		c->tcp->stats.ooo_segments++;
+		c->flags |= TCP_CONN_FLAG_ACK_NOW; /* a duplicate ACK at once */
+	}
+	return true;
+}
+
+static void
+conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, uint32_t lip,
+		uint32_t rip)
+{
+	struct tcp_stack *tcp = c->tcp;
+	struct stack *st = tcp->st;
+	uint32_t seglen, orig_seq = seg->seq;
+
+	if (c->state == TCP_STATE_SYN_SENT) {
+		syn_sent_input(c, data, seg, lip, rip);
+		return;
+	}
+	/* A retransmitted SYN while we are in SYN_RECEIVED: the SYN-ACK was lost. */
+	if (c->state == TCP_STATE_SYN_RECEIVED &&
+			(seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) ==
+					TCP_FLAG_SYN &&
+			seg->seq == c->irs) {
+		tcp_mbuf_list_free(data);
+		tcp_send_syn(c);
+		return;
+	}
+	/* Simultaneous open (RFC 9293 figure 8): the peer's SYN,ACK repeats
+	 * its SYN; what matters in it is the ACK of ours. */
+	if (c->state == TCP_STATE_SYN_RECEIVED &&
+			(seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) ==
+					(TCP_FLAG_SYN | TCP_FLAG_ACK) &&
+			seg->seq == c->irs) {
+		seg->flags &= (uint8_t)~TCP_FLAG_SYN;
+		seg->seq++;
+		orig_seq = seg->seq;
+	}
+	/* RFC 7323 5.3 (PAWS): an older timestamp than TS.Recent is a
+	 * segment from an earlier incarnation of the sequence space. */
+	if ((c->flags & TCP_CONN_FLAG_TS) && seg->opts.has_ts && !(seg->flags & TCP_FLAG_RST) &&
+			tcp_seq_lt(seg->opts.tsval, c->ts_recent)) {
+		tcp->stats.paws_rejected++;
+		st->stats.drops[STACK_DROP_TCP_PAWS]++;
+		tcp_mbuf_list_free(data);
+		tcp_send_ack(c);
+		return;
+	}
+	seglen = seg->len + !!(seg->flags & TCP_FLAG_SYN) + !!(seg->flags & TCP_FLAG_FIN);
+	if (!acceptable(c, seg, seglen)) {
+		tcp_mbuf_list_free(data);
+		st->stats.drops[STACK_DROP_TCP_OUT_OF_WINDOW]++;
+		if (seg->flags & TCP_FLAG_RST)
+			return;
+		/* A retransmitted FIN in TIME_WAIT restarts 2*MSL (RFC 9293). */
+		if (c->state == TCP_STATE_TIME_WAIT && (seg->flags & TCP_FLAG_FIN))
+			tcp_keep_arm(c, tcp->cfg.time_wait_ms);
+		tcp_send_ack(c);
+		return;
+	}
+	c->last_rcv_ns = tcp_now_ns(c);
+	/* RFC 5961 3.2: a RST is taken only at exactly RCV.NXT; elsewhere in
+	 * the window it earns a challenge ACK. */
+	if (seg->flags & TCP_FLAG_RST) {
+		tcp_mbuf_list_free(data);
+		tcp->stats.resets_in++;
+		if (orig_seq != c->rcv_nxt) {
+			tcp->stats.challenge_acks++;
+			tcp_send_ack(c);
+			return;
+		}
+		switch (c->state) {
+		case TCP_STATE_SYN_RECEIVED:
+			tcp_conn_fail(c, -ECONNREFUSED);
+			return;
+		case TCP_STATE_ESTABLISHED:
+		case TCP_STATE_FIN_WAIT_1:
+		case TCP_STATE_FIN_WAIT_2:
+		case TCP_STATE_CLOSE_WAIT:
+			tcp_conn_fail(c, -ECONNRESET);
+			return;
+		default:
+			tcp_conn_fail(c, 0);
+			return;
+		}
+	}
+	/* RFC 5961 4.2: a SYN in a synchronized state gets a challenge ACK. */
+	if (seg->flags & TCP_FLAG_SYN) {
+		tcp_mbuf_list_free(data);
+		tcp->stats.challenge_acks++;
+		tcp_send_ack(c);
+		return;
+	}
+	if (!(seg->flags & TCP_FLAG_ACK)) {
+		tcp_mbuf_list_free(data);
+		st->stats.drops[STACK_DROP_TCP_STATE]++;
+		return;
+	}
+	/* RFC 7323 4.3: "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent
+	 * then SEG.TSval is copied to TS.Recent". */
+	if ((c->flags & TCP_CONN_FLAG_TS) && seg->opts.has_ts &&
+			tcp_seq_leq(orig_seq, c->last_ack_sent))
+		c->ts_recent = seg->opts.tsval;
+	data = trim(c, data, seg);
+	if (c->state == TCP_STATE_SYN_RECEIVED) {
+		/* "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED". */
+		if (!tcp_seq_gt(seg->ack, c->snd_una) || tcp_seq_gt(seg->ack, c->snd_max)) {
+			tcp_mbuf_list_free(data);
+			tcp_reset_reply(tcp, lip, rip, seg);
+			st->stats.drops[STACK_DROP_TCP_BAD_ACK]++;
+			return;
+		}
+		c->snd_una = c->iss + 1;
+		c->snd_wnd = (uint32_t)seg->wnd << c->snd_wscale;
+		c->max_wnd = RTE_MAX(c->max_wnd, c->snd_wnd);
+		c->snd_wl1 = seg->seq;
+		c->snd_wl2 = seg->ack;
+		c->backoff = 0;
+		c->rtx_since_ns = 0;
+		rtt_on_ack(c, seg);
+		tcp_rtx_stop(c);
+		tcp_set_state(c, TCP_STATE_ESTABLISHED);
+		if (c->flags & TCP_CONN_FLAG_KEEPALIVE)
+			tcp_keep_arm(c, tcp->cfg.keep_idle_ms);
+	}
+	if (!ack_input(c, seg)) {
+		tcp_mbuf_list_free(data);
+		if (c->flags & TCP_CONN_FLAG_ACK_NOW)
+			tcp_send_ack(c);
+		return;
+	}
+	switch (c->state) {
+	case TCP_STATE_FIN_WAIT_1:
+		if (fin_acked(c)) {
+			tcp_set_state(c, TCP_STATE_FIN_WAIT_2);
+			if (!(c->flags & TCP_CONN_FLAG_USER))
+				tcp_keep_arm(c, tcp->cfg.fin_wait2_ms);
+		}
+		break;
+	case TCP_STATE_CLOSING:
+		if (fin_acked(c))
+			tcp_set_state(c, TCP_STATE_TIME_WAIT);
+		break;
+	case TCP_STATE_LAST_ACK:
+		if (fin_acked(c)) {
+			tcp_mbuf_list_free(data);
+			tcp_conn_fail(c, 0);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	if (seg->len > 0 && !data_input(c, data, seg))
+		return;
+	if (seg->len == 0)
+		tcp_mbuf_list_free(data);
+	if (seg->flags & TCP_FLAG_FIN) {
+		uint32_t fin_seq = seg->seq + seg->len;
+
+		if (fin_seq == c->rcv_nxt && !(c->flags & TCP_CONN_FLAG_FIN_RCVD)) {
+			fin_now(c);
+		} else if (c->state == TCP_STATE_TIME_WAIT) {
+			c->flags |= TCP_CONN_FLAG_ACK_NOW;
+			tcp_keep_arm(c, tcp->cfg.time_wait_ms);
+		} else if (tcp_seq_gt(fin_seq, c->rcv_nxt)) {
+			c->flags |= TCP_CONN_FLAG_OOO_FIN | TCP_CONN_FLAG_ACK_NOW;
+			c->ooo_fin_seq = fin_seq;
+		}
+	}
+	if ((c->flags & TCP_CONN_FLAG_OOO_FIN) && c->ooo_fin_seq == c->rcv_nxt)
+		fin_now(c);
+	tcp_output(c);
+	if (c->flags & TCP_CONN_FLAG_ACK_NOW)
+		tcp_send_ack(c);
+}
+
+static void
+listen_input(struct tcp_stack *tcp, struct tcp_listener *l, struct rte_mbuf *data,
+		const struct tcp_seg *seg, uint32_t lip, uint32_t rip, uint32_t iss_floor)
+{
+	struct stack *st = tcp->st;
+	struct tcp_conn *c;
+
+	tcp_mbuf_list_free(data); /* data on a SYN is not kept (no TFO) */
+	if (seg->flags & TCP_FLAG_RST)
+		return;
+	if (seg->flags & TCP_FLAG_ACK) {
+		tcp_reset_reply(tcp, lip, rip, seg);
+		st->stats.drops[STACK_DROP_TCP_STATE]++;
+		return;
+	}
+	if (!(seg->flags & TCP_FLAG_SYN)) {
+		st->stats.drops[STACK_DROP_TCP_STATE]++;
+		return;
+	}
+	if ((uint32_t)l->nsyn + l->nready >= l->backlog) {
+		tcp->stats.syn_backlog_full++;
+		l->dropped++;
+		st->stats.drops[STACK_DROP_TCP_BACKLOG]++;
+		return;
+	}
+	c = tcp_conn_alloc(tcp);
+	if (c == NULL) {
+		l->dropped++;
+		st->stats.drops[STACK_DROP_TCP_CONN_LIMIT]++;
+		return;
+	}
+	tcp_conn_setup(c, tcp, lip, seg->dport, rip, seg->sport);
+	if (iss_floor != 0 && tcp_seq_lt(c->iss, iss_floor)) {
+		/* A TIME_WAIT tuple reused: start above the old sequence space. */
+		c->iss = iss_floor;
+		c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
+		c->snd_end = c->iss + 1;
+	}
+	c->listener = l;
+	c->irs = seg->seq;
+	c->rcv_nxt = c->rcv_adv = seg->seq + 1;
+	syn_options(c, seg);
+	c->snd_wnd = c->max_wnd = seg->wnd;
+	c->snd_wl1 = seg->seq;
+	c->snd_wl2 = c->iss;
+	tcp_conn_insert(tcp, c);
+	tcp_link_append(&l->syn, &c->link);
+	c->flags |= TCP_CONN_FLAG_LISTED;
+	l->nsyn++;
+	tcp_set_state(c, TCP_STATE_SYN_RECEIVED);
+	tcp->stats.passive_opens++;
+	tcp_send_syn(c);
+	tcp_rtx_arm(c);
+}
+
+/* RFC 6191 / RFC 1122 4.2.2.13: a new SYN may reuse a TIME_WAIT tuple if its
+ * timestamp, or else its sequence number, is newer than the old connection's. */
+static bool
+time_wait_reusable(const struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if ((seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) != TCP_FLAG_SYN)
+		return false;
+	if ((c->flags & TCP_CONN_FLAG_TS) && seg->opts.has_ts)
+		return tcp_seq_gt(seg->opts.tsval, c->ts_recent);
+	return tcp_seq_gt(seg->seq, c->rcv_nxt);
+}
+
+void
+tcp_input(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, uint16_t ip_len)
+{
+	struct stack *st = tcp->st;
+	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l3_off);
+	uint32_t tlen = (uint32_t)ip_len - ihl, lip, rip, iss_floor = 0;
+	uint8_t hdr[60];
+	const void *th;
+	struct tcp_seg seg;
+	struct tcp_conn *c;
+	struct tcp_listener *l;
+	struct rte_mbuf *data;
+
+	if (tlen < 20) {
+		stack_drop(st, m, STACK_DROP_TCP_MALFORMED);
+		return;
+	}
+	th = rte_pktmbuf_read(m, (uint32_t)l3_off + ihl, RTE_MIN(tlen, 60u), hdr);
+	if (th == NULL || tcp_seg_parse(th, tlen, &seg) != TCP_PARSE_OK) {
+		stack_drop(st, m, STACK_DROP_TCP_MALFORMED);
+		return;
+	}
+	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
+			rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, (uint16_t)(l3_off + ihl)) != 0) {
+		stack_drop(st, m, STACK_DROP_TCP_CHECKSUM);
+		return;
+	}
+	lip = rte_be_to_cpu_32(ip->dst_addr);
+	rip = rte_be_to_cpu_32(ip->src_addr);
+	if (lip != st->cfg.ip) {
+		stack_drop(st, m, STACK_DROP_IP_NOT_FOR_US); /* TCP is unicast only */
+		return;
+	}
+	tcp->stats.segs_in++;
+	/* Headers off: the payload stays where it arrived. */
+	if (rte_pktmbuf_adj(m, (uint16_t)(l3_off + ihl + seg.hlen)) == NULL) {
+		stack_drop(st, m, STACK_DROP_TCP_MALFORMED);
+		return;
+	}
+	data = payload_list(m);
+	c = tcp_conn_lookup(tcp, lip, seg.dport, rip, seg.sport);
+	if (c != NULL && c->state == TCP_STATE_TIME_WAIT && time_wait_reusable(c, &seg)) {
+		iss_floor = c->snd_nxt + 65536;
+		if (iss_floor == 0)
+			iss_floor = 1;
+		tcp->stats.tw_reused++;
+		tcp_conn_fail(c, 0);
+		c = NULL;
+	}
+	if (c != NULL) {
+		conn_input(c, data, &seg, lip, rip);
+		return;
+	}
+	l = tcp_listener_lookup(tcp, lip, seg.dport);
+	if (l != NULL) {
+		listen_input(tcp, l, data, &seg, lip, rip, iss_floor);
+		return;
+	}
+	/* No connection, no listener (RFC 9293 3.10.7.1): answer with a RST. */
+	tcp_mbuf_list_free(data);
+	st->stats.drops[STACK_DROP_TCP_NO_PORT]++;
+	tcp_reset_reply(tcp, lip, rip, &seg);
+}
+
+static struct tcp_conn *
+quoted_conn(struct tcp_stack *tcp, const uint8_t *inner, uint16_t inner_len, uint32_t *seq)
+{
+	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)inner;
+	uint16_t ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
+	const uint8_t *p;
+
+	if (ihl < sizeof(*ip) || inner_len < ihl + 8 || ip->next_proto_id != IPPROTO_TCP)
+		return NULL;
+	p = inner + ihl;
+	*seq = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
+	return tcp_conn_lookup(tcp, rte_be_to_cpu_32(ip->src_addr), (uint16_t)(p[0] << 8 | p[1]),
+			rte_be_to_cpu_32(ip->dst_addr), (uint16_t)(p[2] << 8 | p[3]));
+}
+
+void
+tcp_icmp_error(struct tcp_stack *tcp, const void *inner_ip, uint16_t inner_len, int err)
+{
+	uint32_t seq = 0;
+	struct tcp_conn *c = quoted_conn(tcp, inner_ip, inner_len, &seq);
+
+	/* RFC 5927: believe only an error quoting our own SYN; on a
+	 * synchronized connection ICMP errors are soft (RFC 1122 4.2.3.9). */
+	if (c != NULL && c->state == TCP_STATE_SYN_SENT && seq == c->iss)
+		tcp_conn_fail(c, err);
+}
+
+void
+tcp_tx_failed(struct tcp_stack *tcp, const struct rte_mbuf *m, int err)
+{
+	uint8_t buf[60 + 8];
+	const uint8_t *p;
+	uint32_t seq = 0;
+	struct tcp_conn *c;
+
+	if (rte_pktmbuf_pkt_len(m) < RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + 8)
+		return;
+	p = rte_pktmbuf_read(m, RTE_ETHER_HDR_LEN,
+			RTE_MIN(sizeof(buf), rte_pktmbuf_pkt_len(m) - RTE_ETHER_HDR_LEN), buf);
+	if (p == NULL)
+		return;
+	c = quoted_conn(tcp, p,
+			(uint16_t)RTE_MIN(sizeof(buf), rte_pktmbuf_pkt_len(m) - RTE_ETHER_HDR_LEN),
+			&seq);
+	if (c != NULL && c->state == TCP_STATE_SYN_SENT)
+		tcp_conn_fail(c, err);
+}

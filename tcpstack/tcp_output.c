@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp_output.c - building and sending segments: what the windows allow
+ * (Nagle, sender-side silly window avoidance), ACKs, SYNs, RSTs, and the
+ * receive window we advertise (never shrunk; receiver-side silly window
+ * avoidance). On the lcore of the stack.
+ *
+ * A data segment is a header mbuf (IPv4 + TCP) chained to indirect mbufs
+ * attached to the queued payload: zero copy, and the queue keeps its
+ * payload for retransmission. Small payloads, and every payload when the
+ * port cannot send chains, are copied into the header mbuf instead.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+
+#include "tcp_priv.h"
+
+#define IP_HLEN 20
+
+/* Fill the IPv4 and TCP headers at hdr (data start of h) and the checksum;
+ * h's data holds the headers followed by plen bytes of payload. */
+static void
+fill_headers(struct stack *st, struct rte_mbuf *h, uint32_t lip, uint32_t rip, uint16_t lport,
+		uint16_t rport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
+		const uint8_t *opts, int olen, uint32_t plen)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(h, struct rte_ipv4_hdr *);
+	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
+	uint16_t thlen = (uint16_t)(sizeof(*th) + (uint32_t)olen);
+
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(IP_HLEN + thlen + plen));
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = rte_cpu_to_be_32(lip);
+	ip->dst_addr = rte_cpu_to_be_32(rip);
+	th->src_port = rte_cpu_to_be_16(lport);
+	th->dst_port = rte_cpu_to_be_16(rport);
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32(ack);
+	th->data_off = (uint8_t)((thlen / 4) << 4);
+	th->tcp_flags = flags;
+	th->rx_win = rte_cpu_to_be_16(wnd);
+	th->cksum = 0;
+	th->tcp_urp = 0;
+	if (olen > 0)
+		memcpy(th + 1, opts, (size_t)olen);
+	h->ol_flags = 0;
+	if (st->cfg.tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) {
+		h->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+		h->l2_len = RTE_ETHER_HDR_LEN;
+		h->l3_len = IP_HLEN;
+		h->l4_len = thlen;
+		th->cksum = rte_ipv4_phdr_cksum(ip, h->ol_flags);
+	} else {
+		th->cksum = rte_ipv4_udptcp_cksum_mbuf(h, ip, IP_HLEN);
+	}
+}
+
+/* The send-queue segment that holds seq, and seq's offset in it. */
+static struct rte_mbuf *
+sndq_seek(struct tcp_conn *c, uint32_t seq, uint32_t *off)
+{
+	struct rte_mbuf *m;
+	uint32_t mseq;
+
+	if (c->snd_cur != NULL && tcp_seq_geq(seq, c->snd_cur_seq)) {
+		m = c->snd_cur;
+		mseq = c->snd_cur_seq;
+	} else {
+		m = c->sndq_head;
+		mseq = c->snd_una;
+	}
+	while (m != NULL && seq - mseq >= m->data_len) {
+		mseq += m->data_len;
+		m = m->next;
+	}
+	if (m != NULL) {
+		c->snd_cur = m;
+		c->snd_cur_seq = mseq;
+		*off = seq - mseq;
+	}
+	return m;
+}
+
+/* Put len bytes of queued payload from seq after the headers of h. */
+static int
+attach_payload(struct tcp_conn *c, struct rte_mbuf *h, uint32_t seq, uint32_t len)
+{
+	struct tcp_stack *tcp = c->tcp;
+	bool copy = !tcp->tx_chains || len <= TCP_COPY_BELOW;
+	uint32_t off = 0;
+	struct rte_mbuf *s = sndq_seek(c, seq, &off);
+	char *p = NULL;
+
+	if (copy) {
+		p = rte_pktmbuf_append(h, (uint16_t)len);
+		if (p == NULL)
+			return -ENOBUFS;
+		if (len > TCP_COPY_BELOW)
+			tcp->stats.tx_copied++;
+	}
+	while (len > 0 && s != NULL) {
+		uint32_t take = RTE_MIN(len, (uint32_t)s->data_len - off);
+
+		if (copy) {
+			memcpy(p, rte_pktmbuf_mtod_offset(s, char *, off), take);
+			p += take;
+		} else {
+			struct rte_mbuf *mi = rte_pktmbuf_alloc(tcp->st->pool);
+
+			if (mi == NULL)
+				return -ENOBUFS;
+			rte_pktmbuf_attach(mi, s);
+			mi->data_off = (uint16_t)(mi->data_off + off);
+			mi->data_len = (uint16_t)take;
+			mi->pkt_len = take;
+			if (rte_pktmbuf_chain(h, mi) != 0) {
+				rte_pktmbuf_free(mi);
+				return -ENOBUFS;
+			}
+		}
+		len -= take;
+		off = 0;
+		s = s->next;
+	}
+	return len == 0 ? 0 : -EINVAL;
+}
+
+uint16_t
+tcp_rcv_window(struct tcp_conn *c)
+{
+	uint32_t buf = c->tcp->cfg.rcv_buf;
+	uint32_t free = buf > c->rcvq_bytes ? buf - c->rcvq_bytes : 0;
+	uint32_t cur = c->rcv_adv - c->rcv_nxt, wnd, field;
+
+	/* RFC 1122 4.2.3.3: do not open the window by less than
+	 * min(buffer/2, MSS); a window already offered is never taken back. */
+	if (free < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss))
+		free = 0;
+	wnd = RTE_MAX(free, cur);
+	field = (wnd + (1u << c->rcv_wscale) - 1) >> c->rcv_wscale;
+	if (field > 65535)
+		field = 65535;
+	if (tcp_seq_gt(c->rcv_nxt + (field << c->rcv_wscale), c->rcv_adv))
+		c->rcv_adv = c->rcv_nxt + (field << c->rcv_wscale);
+	return (uint16_t)field;
+}
+
+int
+tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
+{
+	struct tcp_stack *tcp = c->tcp;
+	struct stack *st = tcp->st;
+	struct tcp_opts o;
+	uint8_t opts[TCP_OPTS_MAX_LEN];
+	struct rte_mbuf *h;
+	uint16_t wnd;
+	int olen;
+
+	memset(&o, 0, sizeof(o));
+	if (flags & TCP_FLAG_SYN) {
+		o.has_mss = true;
+		o.mss = (uint16_t)(st->cfg.mtu - 40);
+		/* SYN_SENT offers what we are configured for; a SYN-ACK only
+		 * echoes what the peer offered (RFC 7323 1.3, 2.2). */
+		if (c->state == TCP_STATE_SYN_SENT ? tcp->cfg.window_scaling
+						   : (c->flags & TCP_CONN_FLAG_WS) != 0) {
+			o.has_wscale = true;
+			o.wscale = c->rcv_wscale;
+		}
+		if (c->state == TCP_STATE_SYN_SENT ? tcp->cfg.timestamps
+						   : (c->flags & TCP_CONN_FLAG_TS) != 0)
+			o.has_ts = true;
+	} else if (c->flags & TCP_CONN_FLAG_TS) {
+		o.has_ts = true;
+	}
+	if (o.has_ts) {
+		o.tsval = tcp_ts_now(c);
+		o.tsecr = c->ts_recent;
+	}
+	olen = tcp_opts_build(&o, opts);
+	if (olen < 0)
+		olen = 0;
+	h = rte_pktmbuf_alloc(st->pool);
+	if (h == NULL)
+		return -ENOBUFS;
+	if (rte_pktmbuf_append(h, (uint16_t)(IP_HLEN + sizeof(struct rte_tcp_hdr) + olen)) ==
+			NULL) {
+		rte_pktmbuf_free(h);
+		return -ENOBUFS;
+	}
+	if (len > 0 && attach_payload(c, h, seq, len) != 0) {
+		rte_pktmbuf_free(h);
+		return -ENOBUFS;
+	}
+	if (flags & TCP_FLAG_SYN) {
+		/* RFC 7323 2.2: the window field of a SYN is never scaled. */
+		wnd = (uint16_t)RTE_MIN(tcp->cfg.rcv_buf, 65535u);
+		if (tcp_seq_gt(c->rcv_nxt + wnd, c->rcv_adv))
+			c->rcv_adv = c->rcv_nxt + wnd;
+	} else {
+		wnd = tcp_rcv_window(c);
+	}
+	if (flags & TCP_FLAG_ACK) {
+		c->last_ack_sent = c->rcv_nxt;
+		c->delack_deadline = TCP_NO_DEADLINE; /* the timer notices */
+		c->flags &= ~(uint32_t)TCP_CONN_FLAG_ACK_NOW;
+	}
+	fill_headers(st, h, c->lip, c->rip, c->lport, c->rport, seq,
+			(flags & TCP_FLAG_ACK) ? c->rcv_nxt : 0, flags, wnd, opts, olen, len);
+	tcp->stats.segs_out++;
+	if (flags & TCP_FLAG_RST)
+		tcp->stats.resets_out++;
+	stack_output_ipv4(st, h); /* lost on the way: retransmission covers it */
+	return 0;
+}
+
+void
+tcp_send_ack(struct tcp_conn *c)
+{
+	tcp_xmit(c, c->snd_nxt, 0, TCP_FLAG_ACK);
+}
+
+void
+tcp_send_syn(struct tcp_conn *c)
+{
+	if (c->state == TCP_STATE_SYN_SENT)
+		tcp_xmit(c, c->iss, 0, TCP_FLAG_SYN);
+	else
+		tcp_xmit(c, c->iss, 0, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	c->snd_nxt = c->iss + 1;
+	if (tcp_seq_gt(c->snd_nxt, c->snd_max))
+		c->snd_max = c->snd_nxt;
+}
+
+void
+tcp_send_rst(struct tcp_conn *c)
+{
+	if (c->state == TCP_STATE_SYN_SENT || c->state == TCP_STATE_CLOSED)
+		return; /* nothing to reset on the other side */
+	tcp_xmit(c, c->snd_nxt, 0, TCP_FLAG_RST | TCP_FLAG_ACK);
+}
+
+void
+tcp_reset_reply(struct tcp_stack *tcp, uint32_t lip, uint32_t rip, const struct tcp_seg *seg)
+{
+	struct stack *st = tcp->st;
+	struct rte_mbuf *h;
+	uint32_t seq, ack;
+	uint8_t flags;
+
+	/* RFC 9293 3.10.7.1: "If the incoming segment has the ACK bit set,
+	 * the reset takes its sequence number from the ACK field of the
+	 * segment; otherwise, the reset has sequence number zero and the ACK
+	 * field is set to the sum of the sequence number and segment length". */
+	if (seg->flags & TCP_FLAG_RST)
+		return;
+	if (seg->flags & TCP_FLAG_ACK) {
+		seq = seg->ack;
+		ack = 0;
+		flags = TCP_FLAG_RST;
+	} else {
+		seq = 0;
+		ack = seg->seq + seg->len + !!(seg->flags & TCP_FLAG_SYN) +
+		      !!(seg->flags & TCP_FLAG_FIN);
+		flags = TCP_FLAG_RST | TCP_FLAG_ACK;
+	}
+	h = rte_pktmbuf_alloc(st->pool);
+	if (h == NULL)
+		return;
+	if (rte_pktmbuf_append(h, IP_HLEN + sizeof(struct rte_tcp_hdr)) == NULL) {
+		rte_pktmbuf_free(h);
+		return;
+	}
+	fill_headers(st, h, lip, rip, seg->dport, seg->sport, seq, ack, flags, 0, NULL, 0, 0);
+	tcp->stats.segs_out++;
+	tcp->stats.resets_out++;
+	stack_output_ipv4(st, h);
+}
+
+static bool
+can_send_data(const struct tcp_conn *c)
+{
+	switch (c->state) {
+	case TCP_STATE_ESTABLISHED:
+	case TCP_STATE_CLOSE_WAIT:
+	case TCP_STATE_FIN_WAIT_1:
+	case TCP_STATE_CLOSING:
+	case TCP_STATE_LAST_ACK:
+		return true;
+	default:
+		return false;
+	}
+}
+
+void
+tcp_output(struct tcp_conn *c)
+{
+	struct tcp_stack *tcp = c->tcp;
+	uint32_t unsent = 0;
+
+	if (!can_send_data(c))
+		return;
+	for (;;) {
+		uint32_t wnd = RTE_MIN(c->snd_wnd, c->cwnd);
+		uint32_t inflight = c->snd_nxt - c->snd_una;
+		uint32_t avail = wnd > inflight ? wnd - inflight : 0;
+		uint32_t len;
+		bool fin_due;
+		uint8_t fl = TCP_FLAG_ACK;
+
+		unsent = tcp_seq_lt(c->snd_nxt, c->snd_end) ? c->snd_end - c->snd_nxt : 0;
+		len = RTE_MIN(RTE_MIN(unsent, avail), (uint32_t)c->mss);
+		fin_due = (c->flags & TCP_CONN_FLAG_FIN_QUEUED) && len == unsent &&
+			  c->snd_nxt + len == c->snd_end;
+		if (len == 0) {
+			if (!fin_due)
+				break;
+		} else if (len < c->mss && len < unsent) {
+			/* Window-limited: RFC 1122 4.2.3.4, send a small segment
+			 * only if it is at least half the largest window seen. */
+			if (len < c->max_wnd / 2)
+				break;
+		} else if (len < c->mss && !(c->flags & TCP_CONN_FLAG_NODELAY) && inflight > 0 &&
+				!fin_due) {
+			break; /* Nagle (RFC 896): one small segment in flight */
+		}
+		if (len == unsent && len > 0)
+			fl |= TCP_FLAG_PSH;
+		if (fin_due)
+			fl |= TCP_FLAG_FIN;
+		if (tcp_xmit(c, c->snd_nxt, len, fl) != 0) {
+			/* No mbufs: try again when the timer fires. */
+			if (c->rtx_deadline == TCP_NO_DEADLINE)
+				tcp_rtx_arm(c);
+			return;
+		}
+		if (tcp_seq_lt(c->snd_nxt, c->snd_max)) {
+			tcp->stats.retransmits++;
+		} else if (!(c->flags & TCP_CONN_FLAG_RTT_TIMING) && len > 0) {
+			c->flags |= TCP_CONN_FLAG_RTT_TIMING;
+			c->rtt_seq = c->snd_nxt;
+			c->rtt_start_ns = tcp_now_ns(c);
+		}
+		c->snd_nxt += len + (fin_due ? 1 : 0);
+		if (tcp_seq_gt(c->snd_nxt, c->snd_max))
+			c->snd_max = c->snd_nxt;
+		if (c->rtx_deadline == TCP_NO_DEADLINE || (c->flags & TCP_CONN_FLAG_PERSIST)) {
+			c->flags &= ~(uint32_t)TCP_CONN_FLAG_PERSIST;
+			tcp_rtx_arm(c);
+		}
+		if (fin_due)
+			break;
+	}
+	/* Data waits behind a zero window with nothing in flight: only a
+	 * probe will learn when it opens (RFC 9293 3.8.6.1). */
+	if (unsent > 0 && c->snd_wnd == 0 && c->snd_nxt == c->snd_una &&
+			c->rtx_deadline == TCP_NO_DEADLINE) {
+		c->flags |= TCP_CONN_FLAG_PERSIST;
+		tcp_rtx_arm(c);
+	}
+}
+
+void
+tcp_maybe_window_update(struct tcp_conn *c)
+{
+	uint32_t buf = c->tcp->cfg.rcv_buf;
+	uint32_t free = buf > c->rcvq_bytes ? buf - c->rcvq_bytes : 0;
+	uint32_t cur = c->rcv_adv - c->rcv_nxt;
+
+	if (c->state != TCP_STATE_ESTABLISHED && c->state != TCP_STATE_FIN_WAIT_1 &&
+			c->state != TCP_STATE_FIN_WAIT_2)
+		return;
+	/* Tell the peer once the window grew by two segments or half the
+	 * buffer, whichever is less (RFC 1122 4.2.3.3). */
+	if (free > cur && free - cur >= RTE_MIN(buf / 2, 2u * c->rcv_mss))
+		tcp_send_ack(c);
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp_priv.h - the connection and the helpers shared by tcp_conn.c,
+ * tcp_input.c, tcp_output.c, tcp_timer.c and tcp_sock.c. Never included
+ * outside tcpstack/ (its unit tests excepted: they build connections in any
+ * state, as smoltcp's and lwIP's tests do).
+ *
+ * Queues are intrusive lists of single-segment mbufs linked through
+ * m->next (each element has nb_segs 1 and pkt_len == data_len); the
+ * out-of-order queue keeps each element's sequence number in m->hash.usr.
+ *
+ * Lcore: the stack's.
+ */
+#ifndef RIPTIDE_TCP_PRIV_H
+#define RIPTIDE_TCP_PRIV_H
+
+#include <rte_mbuf.h>
+
+#include "tcp.h"
+#include "tcp_seg.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TCP_MSS_DEFAULT 536 /* RFC 9293 3.7.1, when the peer sends no MSS */
+#define TCP_OOO_MAX_SEGS 128 /* out-of-order segments held per connection */
+#define TCP_PACK_BELOW 512 /* received segments this small are packed */
+#define TCP_COPY_BELOW 128 /* payloads this small are copied, not chained */
+#define TCP_TS_OPT_LEN 12
+#define TCP_NO_DEADLINE UINT64_MAX
+
+/** Connection flags. */
+enum tcp_conn_flag {
+	TCP_CONN_FLAG_USER = 1u << 0, /**< the application holds it */
+	TCP_CONN_FLAG_FIN_QUEUED = 1u << 1, /**< shutdown: FIN after snd_end */
+	TCP_CONN_FLAG_FIN_RCVD = 1u << 2, /**< the peer's FIN is in sequence */
+	TCP_CONN_FLAG_OOO_FIN = 1u << 3, /**< a FIN at ooo_fin_seq waits for a hole */
+	TCP_CONN_FLAG_TS = 1u << 4, /**< timestamps in use */
+	TCP_CONN_FLAG_RECOVERY = 1u << 5, /**< NewReno fast recovery */
+	TCP_CONN_FLAG_RTT_TIMING = 1u << 6, /**< timing rtt_seq (Karn) */
+	TCP_CONN_FLAG_NODELAY = 1u << 7,
+	TCP_CONN_FLAG_KEEPALIVE = 1u << 8,
+	TCP_CONN_FLAG_IN_TABLE = 1u << 9,
+	TCP_CONN_FLAG_ACK_NOW = 1u << 10, /**< an ACK is owed at the end of input */
+	TCP_CONN_FLAG_SNDQ_OWN_TAIL = 1u << 11, /**< the send tail is ours to append to */
+	TCP_CONN_FLAG_PERSIST = 1u << 12, /**< the rtx deadline is a window probe */
+	TCP_CONN_FLAG_LISTED = 1u << 13, /**< on a listener list or the TIME_WAIT list */
+	TCP_CONN_FLAG_WS = 1u << 14, /**< window scaling in use */
+};
+
+struct tcp_conn {
+	struct tcp_conn *hnext; /* flow table chain, or free list */
+	struct tcp_stack *tcp;
+	struct tcp_listener *listener; /* passive opens, until accepted */
+	struct tcp_link link; /* listener syn/ready list, or TIME_WAIT list */
+	uint32_t lip, rip;
+	uint16_t lport, rport;
+	uint8_t state; /* enum tcp_state */
+	uint8_t snd_wscale, rcv_wscale;
+	uint8_t dupacks;
+	uint8_t backoff; /* RTO doublings since the last new ACK */
+	uint8_t probes; /* unanswered window or keepalive probes */
+	uint32_t flags; /* enum tcp_conn_flag */
+	int32_t error;
+
+	/* send sequence space (RFC 9293 3.3.1) */
+	uint32_t iss, snd_una, snd_nxt, snd_max, snd_end;
+	uint32_t snd_wnd, snd_wl1, snd_wl2, max_wnd;
+	uint32_t cwnd, ssthresh, recover;
+	uint32_t cwnd_acc; /* bytes acked toward the next congestion-avoidance step */
+	uint16_t mss; /* payload bytes per segment we send (options excluded) */
+	uint16_t rcv_mss; /* largest segment seen from the peer (delayed ACK) */
+	uint32_t sndq_bytes;
+	struct rte_mbuf *sndq_head, *sndq_tail;
+	struct rte_mbuf *snd_cur; /* cursor: the segment holding snd_cur_seq */
+	uint32_t snd_cur_seq;
+
+	/* receive sequence space */
+	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent, ooo_fin_seq;
+	uint32_t rcvq_bytes;
+	uint16_t rcvq_segs, ooo_segs;
+	struct rte_mbuf *rcvq_head, *rcvq_tail;
+	struct rte_mbuf *ooo_head; /* sorted by sequence */
+
+	/* timestamps, RTT */
+	uint32_t ts_recent, ts_offset;
+	uint32_t srtt_us, rttvar_us, rto_us;
+	uint32_t rtt_seq;
+	uint32_t user_timeout_ms;
+	uint64_t rtt_start_ns;
+	uint64_t rtx_since_ns; /* first unanswered retransmission (user timeout) */
+	uint64_t last_rcv_ns; /* keepalive idle clock */
+
+	/* one timer; the earliest of the deadlines below (STYLE: one deadline) */
+	struct ex_timer timer;
+	uint64_t rtx_deadline, delack_deadline, keep_deadline;
+
+	/* the application */
+	struct ex_waker rx_waker, tx_waker;
+	bool rx_waiting, tx_waiting;
+};
+
+/* ---- tcp_conn.c ---- */
+struct tcp_conn *tcp_conn_alloc(struct tcp_stack *tcp);
+void tcp_conn_insert(struct tcp_stack *tcp, struct tcp_conn *c);
+struct tcp_conn *tcp_conn_lookup(const struct tcp_stack *tcp, uint32_t lip, uint16_t lport,
+		uint32_t rip, uint16_t rport);
+struct tcp_listener *tcp_listener_lookup(const struct tcp_stack *tcp, uint32_t ip, uint16_t port);
+/* Every state change passes here: it traces, moves lists and wakes waiters. */
+void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
+/* Fail the connection with err (0 for a clean end): CLOSED, queues freed,
+ * waiters woken; freed at once unless the application holds it. */
+void tcp_conn_fail(struct tcp_conn *c, int err);
+/* Return a connection the application no longer holds to the free list. */
+void tcp_conn_release(struct tcp_conn *c);
+void tcp_conn_setup(struct tcp_conn *c, struct tcp_stack *tcp, uint32_t lip, uint16_t lport,
+		uint32_t rip, uint16_t rport);
+void tcp_wake_rx(struct tcp_conn *c);
+void tcp_wake_tx(struct tcp_conn *c);
+void tcp_mbuf_list_free(struct rte_mbuf *m);
+static inline void
+tcp_link_init(struct tcp_link *l)
+{
+	l->prev = l->next = l;
+}
+static inline bool
+tcp_link_empty(const struct tcp_link *l)
+{
+	return l->next == l;
+}
+void tcp_link_append(struct tcp_link *head, struct tcp_link *l);
+void tcp_link_remove(struct tcp_link *l);
+
+struct tcp_conn *tcp_listener_take(struct tcp_listener *l);
+/* RFC 6056 algorithm 1 (random start, then the next free one), among the
+ * ports whose replies RSS brings back to this lcore's queue. */
+int tcp_pick_port(struct tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t *out);
+
+/* ---- tcp_output.c ---- */
+/* Send one segment: sequence seq, len bytes from the send queue at seq. */
+int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags);
+/* Send what the windows allow; FIN when due. */
+void tcp_output(struct tcp_conn *c);
+void tcp_send_ack(struct tcp_conn *c);
+void tcp_send_syn(struct tcp_conn *c);
+/* A RST for a connection: seq snd_nxt. */
+void tcp_send_rst(struct tcp_conn *c);
+/* A RST answering a segment that has no connection (RFC 9293 3.10.7.1). */
+void tcp_reset_reply(struct tcp_stack *tcp, uint32_t lip, uint32_t rip, const struct tcp_seg *seg);
+/* The window we would advertise now, and update rcv_adv (never shrinks). */
+uint16_t tcp_rcv_window(struct tcp_conn *c);
+/* After the application read: a window update when the window grew enough. */
+void tcp_maybe_window_update(struct tcp_conn *c);
+
+/* ---- tcp_timer.c ---- */
+uint64_t tcp_now_ns(const struct tcp_conn *c);
+uint32_t tcp_ts_now(const struct tcp_conn *c);
+/* Re-arm the one timer for the earliest deadline. */
+void tcp_timer_update(struct tcp_conn *c);
+void tcp_rtx_arm(struct tcp_conn *c);
+void tcp_rtx_stop(struct tcp_conn *c);
+void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_us);
+void tcp_delack_arm(struct tcp_conn *c);
+void tcp_keep_arm(struct tcp_conn *c, uint64_t after_ms);
+void tcp_timer_fire(struct ex_timer *t);
+
+/* ---- tcp_input.c ---- */
+/* Free acknowledged bytes from the send queue. */
+void tcp_sndq_ack(struct tcp_conn *c, uint32_t bytes);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RIPTIDE_TCP_PRIV_H */

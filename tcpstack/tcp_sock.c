@@ -1,0 +1,673 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp_sock.c - the application's side of TCP: accept and connect futures,
+ * recv / read / write futures, send of mbuf chains, shutdown, close, abort,
+ * and a connection as a stream (receive side) and a sink (send side). On the
+ * lcore of the stack.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "tcp_priv.h"
+
+static void
+wait_rx(struct tcp_conn *c, struct ex_context *cx)
+{
+	c->rx_waker = cx->waker;
+	c->rx_waiting = true;
+}
+
+static void
+wait_tx(struct tcp_conn *c, struct ex_context *cx)
+{
+	c->tx_waker = cx->waker;
+	c->tx_waiting = true;
+}
+
+/* ---- accept ---- */
+
+static enum ex_poll
+accept_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct tcp_accept *a = EX_CONTAINER_OF(f, struct tcp_accept, base);
+	struct tcp_listener *l = a->l;
+
+	if (!l->open) {
+		f->result = -EBADF;
+		return EX_READY;
+	}
+	a->conn = tcp_listener_take(l);
+	if (a->conn != NULL) {
+		f->result = 0;
+		return EX_READY;
+	}
+	l->waker = cx->waker;
+	l->waiting = true;
+	return EX_PENDING;
+}
+
+static void
+accept_drop(struct ex_future *f)
+{
+	struct tcp_accept *a = EX_CONTAINER_OF(f, struct tcp_accept, base);
+
+	a->l->waiting = false;
+}
+
+static const struct ex_future_ops accept_ops = {
+	.poll = accept_poll, .drop = accept_drop, .name = "tcp_accept"
+};
+
+void
+tcp_accept_init(struct tcp_accept *a, struct tcp_listener *l)
+{
+	ex_future_init(&a->base, &accept_ops);
+	a->l = l;
+	a->conn = NULL;
+}
+
+/* ---- connect ---- */
+
+static int
+connect_start(struct tcp_connect *k)
+{
+	struct tcp_stack *tcp = k->tcp;
+	struct tcp_conn *c;
+	uint16_t lport;
+	int rc;
+
+	if (k->ip == 0 || k->port == 0)
+		return -EINVAL;
+	rc = tcp_pick_port(tcp, k->ip, k->port, &lport);
+	if (rc != 0)
+		return rc;
+	c = tcp_conn_alloc(tcp);
+	if (c == NULL)
+		return -ENOBUFS;
+	tcp_conn_setup(c, tcp, tcp->st->cfg.ip, lport, k->ip, k->port);
+	c->flags |= TCP_CONN_FLAG_USER;
+	tcp_conn_insert(tcp, c);
+	tcp_set_state(c, TCP_STATE_SYN_SENT);
+	tcp->stats.active_opens++;
+	c->flags |= TCP_CONN_FLAG_RTT_TIMING;
+	c->rtt_seq = c->iss;
+	c->rtt_start_ns = tcp_now_ns(c);
+	tcp_send_syn(c);
+	tcp_rtx_arm(c);
+	k->conn = c;
+	return 0;
+}
+
+static enum ex_poll
+connect_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct tcp_connect *k = EX_CONTAINER_OF(f, struct tcp_connect, base);
+	struct tcp_conn *c;
+	int rc;
+
+	switch (k->state) {
+	case TCP_CONNECT_STATE_START:
+		rc = connect_start(k);
+		if (rc != 0) {
+			k->state = TCP_CONNECT_STATE_DONE;
+			f->result = rc;
+			return EX_READY;
+		}
+		k->state = TCP_CONNECT_STATE_WAIT;
+		/* fall through: ARP may have answered at once */
+		__attribute__((fallthrough));
+	case TCP_CONNECT_STATE_WAIT:
+		c = k->conn;
+		if (c->state == TCP_STATE_SYN_SENT || c->state == TCP_STATE_SYN_RECEIVED) {
+			wait_tx(c, cx);
+			return EX_PENDING;
+		}
+		k->state = TCP_CONNECT_STATE_DONE;
+		if (c->state == TCP_STATE_CLOSED) {
+			f->result = c->error != 0 ? c->error : -ECONNREFUSED;
+			tcp_conn_release(c);
+			k->conn = NULL;
+			return EX_READY;
+		}
+		f->result = 0;
+		return EX_READY;
+	case TCP_CONNECT_STATE_DONE:
+		break;
+	}
+	return EX_READY;
+}
+
+static void
+connect_drop(struct ex_future *f)
+{
+	struct tcp_connect *k = EX_CONTAINER_OF(f, struct tcp_connect, base);
+
+	/* Abandoned while connecting: the attempt goes with it. */
+	if (k->state == TCP_CONNECT_STATE_WAIT && k->conn != NULL) {
+		tcp_abort(k->conn);
+		k->conn = NULL;
+	}
+}
+
+static const struct ex_future_ops connect_ops = {
+	.poll = connect_poll, .drop = connect_drop, .name = "tcp_connect"
+};
+
+void
+tcp_connect_init(struct tcp_connect *k, struct tcp_stack *tcp, uint32_t ip, uint16_t port)
+{
+	ex_future_init(&k->base, &connect_ops);
+	k->tcp = tcp;
+	k->ip = ip;
+	k->port = port;
+	k->state = TCP_CONNECT_STATE_START;
+	k->conn = NULL;
+}
+
+/* ---- receiving ---- */
+
+/* What a reader gets when nothing is queued: 1 = wait, else the result. */
+static int
+rx_end(const struct tcp_conn *c)
+{
+	if (c->flags & TCP_CONN_FLAG_FIN_RCVD)
+		return 0;
+	if (c->error != 0)
+		return c->error;
+	if (c->state == TCP_STATE_CLOSED)
+		return -ENOTCONN;
+	return 1;
+}
+
+/* Unlink whole segments, at most max bytes (max 0: all; at least one). */
+static struct rte_mbuf *
+rcvq_take(struct tcp_conn *c, uint32_t max)
+{
+	struct rte_mbuf *head = c->rcvq_head, *m = head, *last = NULL;
+	uint32_t bytes = 0;
+	uint16_t n = 0;
+
+	while (m != NULL && (n == 0 || max == 0 || bytes + m->data_len <= max) &&
+			n < RTE_MBUF_MAX_NB_SEGS) {
+		bytes += m->data_len;
+		n++;
+		last = m;
+		m = m->next;
+	}
+	last->next = NULL;
+	c->rcvq_head = m;
+	if (m == NULL)
+		c->rcvq_tail = NULL;
+	c->rcvq_bytes -= bytes;
+	c->rcvq_segs = (uint16_t)(c->rcvq_segs - n);
+	head->nb_segs = n;
+	head->pkt_len = bytes;
+	tcp_maybe_window_update(c);
+	return head;
+}
+
+static enum ex_poll
+recv_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct tcp_recv *r = EX_CONTAINER_OF(f, struct tcp_recv, base);
+	struct tcp_conn *c = r->conn;
+	int end;
+
+	if (c->rcvq_head != NULL) {
+		r->m = rcvq_take(c, r->max);
+		f->result = (int32_t)r->m->pkt_len;
+		return EX_READY;
+	}
+	end = rx_end(c);
+	if (end <= 0) {
+		f->result = end;
+		return EX_READY;
+	}
+	wait_rx(c, cx);
+	return EX_PENDING;
+}
+
+static void
+rx_drop(struct tcp_conn *c)
+{
+	c->rx_waiting = false;
+}
+
+static void
+recv_drop(struct ex_future *f)
+{
+	rx_drop(EX_CONTAINER_OF(f, struct tcp_recv, base)->conn);
+}
+
+static const struct ex_future_ops recv_ops = {
+	.poll = recv_poll, .drop = recv_drop, .name = "tcp_recv"
+};
+
+void
+tcp_recv_init(struct tcp_recv *r, struct tcp_conn *c, uint32_t max)
+{
+	ex_future_init(&r->base, &recv_ops);
+	r->conn = c;
+	r->max = max;
+	r->m = NULL;
+}
+
+static enum ex_poll
+read_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct tcp_read *r = EX_CONTAINER_OF(f, struct tcp_read, base);
+	struct tcp_conn *c = r->conn;
+	uint32_t done = 0;
+	int end;
+
+	while (c->rcvq_head != NULL && done < r->len) {
+		struct rte_mbuf *m = c->rcvq_head;
+		uint32_t take = RTE_MIN((uint32_t)m->data_len, r->len - done);
+
+		memcpy((uint8_t *)r->buf + done, rte_pktmbuf_mtod(m, void *), take);
+		done += take;
+		c->rcvq_bytes -= take;
+		if (take == m->data_len) {
+			c->rcvq_head = m->next;
+			if (c->rcvq_head == NULL)
+				c->rcvq_tail = NULL;
+			c->rcvq_segs--;
+			m->next = NULL;
+			rte_pktmbuf_free_seg(m);
+		} else {
+			m->data_off = (uint16_t)(m->data_off + take);
+			m->data_len = (uint16_t)(m->data_len - take);
+			m->pkt_len = m->data_len;
+		}
+	}
+	if (done > 0) {
+		tcp_maybe_window_update(c);
+		f->result = (int32_t)done;
+		return EX_READY;
+	}
+	end = rx_end(c);
+	if (end <= 0) {
+		f->result = end;
+		return EX_READY;
+	}
+	wait_rx(c, cx);
+	return EX_PENDING;
+}
+
+static void
+read_drop(struct ex_future *f)
+{
+	rx_drop(EX_CONTAINER_OF(f, struct tcp_read, base)->conn);
+}
+
+static const struct ex_future_ops read_ops = {
+	.poll = read_poll, .drop = read_drop, .name = "tcp_read"
+};
+
+void
+tcp_read_init(struct tcp_read *r, struct tcp_conn *c, void *buf, uint32_t len)
+{
+	ex_future_init(&r->base, &read_ops);
+	r->conn = c;
+	r->buf = buf;
+	r->len = len;
+}
+
+/* ---- sending ---- */
+
+/* 0 if the application may queue data now, else why not. */
+static int
+tx_status(const struct tcp_conn *c)
+{
+	if (c->error != 0)
+		return c->error;
+	if (c->flags & TCP_CONN_FLAG_FIN_QUEUED)
+		return -EPIPE;
+	if (c->state == TCP_STATE_ESTABLISHED || c->state == TCP_STATE_CLOSE_WAIT)
+		return 0;
+	return -ENOTCONN;
+}
+
+uint32_t
+tcp_send_space(const struct tcp_conn *c)
+{
+	uint32_t buf = c->tcp->cfg.snd_buf;
+
+	if (tx_status(c) != 0)
+		return 0;
+	return buf > c->sndq_bytes ? buf - c->sndq_bytes : 0;
+}
+
+static void
+sndq_link(struct tcp_conn *c, struct rte_mbuf *m)
+{
+	if (c->sndq_tail == NULL)
+		c->sndq_head = m;
+	else
+		c->sndq_tail->next = m;
+	c->sndq_tail = m;
+}
+
+int
+tcp_send_mbuf(struct tcp_conn *c, struct rte_mbuf *m)
+{
+	int rc = tx_status(c);
+
+	if (rc != 0)
+		return rc;
+	if (c->sndq_bytes >= c->tcp->cfg.snd_buf)
+		return -EAGAIN;
+	while (m != NULL) {
+		struct rte_mbuf *next = m->next;
+
+		m->next = NULL;
+		m->nb_segs = 1;
+		m->pkt_len = m->data_len;
+		if (m->data_len == 0) {
+			rte_pktmbuf_free_seg(m);
+		} else {
+			sndq_link(c, m);
+			c->sndq_bytes += m->data_len;
+			c->snd_end += m->data_len;
+			c->flags &= ~(uint32_t)TCP_CONN_FLAG_SNDQ_OWN_TAIL;
+		}
+		m = next;
+	}
+	tcp_output(c);
+	return 0;
+}
+
+/* Copy up to len bytes into the send queue; @return bytes taken, or
+ * -ENOBUFS if the pool is empty and nothing was taken. */
+static int
+sndq_copy(struct tcp_conn *c, const uint8_t *p, uint32_t len)
+{
+	struct rte_mempool *pool = c->tcp->st->pool;
+	uint32_t done = 0;
+
+	if ((c->flags & TCP_CONN_FLAG_SNDQ_OWN_TAIL) && c->sndq_tail != NULL) {
+		struct rte_mbuf *t = c->sndq_tail;
+		uint32_t room = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(t), len);
+
+		/* Bytes past the tail's data belong to nobody in flight. */
+		memcpy(rte_pktmbuf_mtod_offset(t, uint8_t *, t->data_len), p, room);
+		t->data_len = (uint16_t)(t->data_len + room);
+		t->pkt_len = t->data_len;
+		done = room;
+	}
+	while (done < len) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		uint32_t take;
+
+		if (m == NULL)
+			break;
+		take = RTE_MIN((uint32_t)rte_pktmbuf_tailroom(m), len - done);
+		memcpy(rte_pktmbuf_mtod(m, uint8_t *), p + done, take);
+		m->data_len = (uint16_t)take;
+		m->pkt_len = take;
+		sndq_link(c, m);
+		c->flags |= TCP_CONN_FLAG_SNDQ_OWN_TAIL;
+		done += take;
+	}
+	c->sndq_bytes += done;
+	c->snd_end += done;
+	if (done == 0 && len > 0)
+		return -ENOBUFS;
+	return (int)done;
+}
+
+static enum ex_poll
+write_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct tcp_write *w = EX_CONTAINER_OF(f, struct tcp_write, base);
+	struct tcp_conn *c = w->conn;
+
+	while (w->done < w->len) {
+		int rc = tx_status(c);
+		uint32_t space;
+
+		if (rc != 0) {
+			f->result = rc;
+			return EX_READY;
+		}
+		space = tcp_send_space(c);
+		if (space == 0) {
+			wait_tx(c, cx);
+			return EX_PENDING;
+		}
+		rc = sndq_copy(c, w->buf + w->done, RTE_MIN(space, w->len - w->done));
+		if (rc < 0) {
+			f->result = rc;
+			return EX_READY;
+		}
+		w->done += (uint32_t)rc;
+		tcp_output(c);
+	}
+	f->result = (int32_t)w->len;
+	return EX_READY;
+}
+
+static void
+tx_drop(struct tcp_conn *c)
+{
+	c->tx_waiting = false;
+}
+
+static void
+write_drop(struct ex_future *f)
+{
+	tx_drop(EX_CONTAINER_OF(f, struct tcp_write, base)->conn);
+}
+
+static const struct ex_future_ops write_ops = {
+	.poll = write_poll, .drop = write_drop, .name = "tcp_write"
+};
+
+void
+tcp_write_init(struct tcp_write *w, struct tcp_conn *c, const void *buf, uint32_t len)
+{
+	ex_future_init(&w->base, &write_ops);
+	w->conn = c;
+	w->buf = buf;
+	w->len = len;
+	w->done = 0;
+}
+
+/* ---- closing ---- */
+
+int
+tcp_shutdown(struct tcp_conn *c)
+{
+	if (c->flags & TCP_CONN_FLAG_FIN_QUEUED)
+		return 0;
+	switch (c->state) {
+	case TCP_STATE_ESTABLISHED:
+		c->flags |= TCP_CONN_FLAG_FIN_QUEUED;
+		tcp_set_state(c, TCP_STATE_FIN_WAIT_1);
+		break;
+	case TCP_STATE_CLOSE_WAIT:
+		c->flags |= TCP_CONN_FLAG_FIN_QUEUED;
+		tcp_set_state(c, TCP_STATE_LAST_ACK);
+		break;
+	default:
+		return -ENOTCONN;
+	}
+	tcp_output(c);
+	return 0;
+}
+
+void
+tcp_close(struct tcp_conn *c)
+{
+	c->flags &= ~(uint32_t)TCP_CONN_FLAG_USER;
+	c->rx_waiting = c->tx_waiting = false;
+	switch (c->state) {
+	case TCP_STATE_CLOSED:
+		tcp_conn_release(c);
+		return;
+	case TCP_STATE_SYN_SENT:
+		tcp_conn_fail(c, 0);
+		return;
+	default:
+		break;
+	}
+	if (c->rcvq_bytes > 0 && c->state != TCP_STATE_TIME_WAIT) {
+		/* Unread data: RFC 2525 2.17, as Linux, reset rather than lose it
+		 * silently behind a normal close. */
+		tcp_send_rst(c);
+		tcp_conn_fail(c, -ECONNABORTED);
+		return;
+	}
+	tcp_mbuf_list_free(c->rcvq_head);
+	c->rcvq_head = c->rcvq_tail = NULL;
+	c->rcvq_bytes = 0;
+	c->rcvq_segs = 0;
+	switch (c->state) {
+	case TCP_STATE_SYN_RECEIVED:
+	case TCP_STATE_ESTABLISHED:
+	case TCP_STATE_CLOSE_WAIT:
+		if (c->state == TCP_STATE_SYN_RECEIVED)
+			tcp_set_state(c, TCP_STATE_ESTABLISHED);
+		tcp_shutdown(c);
+		break;
+	case TCP_STATE_FIN_WAIT_2:
+		tcp_keep_arm(c, c->tcp->cfg.fin_wait2_ms);
+		break;
+	case TCP_STATE_TIME_WAIT:
+		tcp_link_append(&c->tcp->time_wait, &c->link);
+		c->flags |= TCP_CONN_FLAG_LISTED;
+		break;
+	default:
+		break; /* FIN_WAIT_1, CLOSING, LAST_ACK finish alone */
+	}
+}
+
+void
+tcp_abort(struct tcp_conn *c)
+{
+	c->flags &= ~(uint32_t)TCP_CONN_FLAG_USER;
+	c->rx_waiting = c->tx_waiting = false;
+	if (c->state == TCP_STATE_CLOSED) {
+		tcp_conn_release(c);
+		return;
+	}
+	if (c->state != TCP_STATE_TIME_WAIT)
+		tcp_send_rst(c);
+	tcp_conn_fail(c, -ECONNABORTED);
+}
+
+/* ---- stream and sink ---- */
+
+static enum ex_next
+rx_stream_next(struct ex_stream *s, struct ex_context *cx, union ex_item *out)
+{
+	struct tcp_rx_stream *rs = EX_CONTAINER_OF(s, struct tcp_rx_stream, base);
+	struct tcp_conn *c = rs->conn;
+	int end;
+
+	if (c->rcvq_head != NULL) {
+		out->ptr = rcvq_take(c, 0);
+		return EX_NEXT_ITEM;
+	}
+	end = rx_end(c);
+	if (end <= 0) {
+		s->error = end;
+		return EX_NEXT_END;
+	}
+	wait_rx(c, cx);
+	return EX_NEXT_PENDING;
+}
+
+static void
+rx_stream_drop(struct ex_stream *s)
+{
+	rx_drop(EX_CONTAINER_OF(s, struct tcp_rx_stream, base)->conn);
+}
+
+static const struct ex_stream_ops rx_stream_ops = {
+	.poll_next = rx_stream_next, .drop = rx_stream_drop, .name = "tcp_rx"
+};
+
+void
+tcp_rx_stream_init(struct tcp_rx_stream *s, struct tcp_conn *c)
+{
+	s->base.ops = &rx_stream_ops;
+	s->base.error = 0;
+	s->conn = c;
+}
+
+static enum ex_poll
+sink_ready(struct ex_sink *k, struct ex_context *cx)
+{
+	struct tcp_conn *c = EX_CONTAINER_OF(k, struct tcp_tx_sink, base)->conn;
+	int rc = tx_status(c);
+
+	if (rc != 0) {
+		k->error = rc;
+		return EX_READY;
+	}
+	if (c->sndq_bytes < c->tcp->cfg.snd_buf)
+		return EX_READY;
+	wait_tx(c, cx);
+	return EX_PENDING;
+}
+
+static int
+sink_send(struct ex_sink *k, union ex_item item)
+{
+	struct tcp_conn *c = EX_CONTAINER_OF(k, struct tcp_tx_sink, base)->conn;
+
+	return tcp_send_mbuf(c, item.ptr);
+}
+
+static enum ex_poll
+sink_flush(struct ex_sink *k, struct ex_context *cx)
+{
+	struct tcp_conn *c = EX_CONTAINER_OF(k, struct tcp_tx_sink, base)->conn;
+
+	if (c->error != 0) {
+		k->error = c->error;
+		return EX_READY;
+	}
+	if (c->sndq_bytes == 0)
+		return EX_READY;
+	wait_tx(c, cx);
+	return EX_PENDING;
+}
+
+static enum ex_poll
+sink_close(struct ex_sink *k, struct ex_context *cx)
+{
+	struct tcp_conn *c = EX_CONTAINER_OF(k, struct tcp_tx_sink, base)->conn;
+
+	if (c->error != 0) {
+		k->error = c->error;
+		return EX_READY;
+	}
+	if (!(c->flags & TCP_CONN_FLAG_FIN_QUEUED) && tcp_shutdown(c) != 0) {
+		k->error = -ENOTCONN;
+		return EX_READY;
+	}
+	if (tcp_seq_gt(c->snd_una, c->snd_end) || c->state == TCP_STATE_CLOSED)
+		return EX_READY;
+	wait_tx(c, cx);
+	return EX_PENDING;
+}
+
+static const struct ex_sink_ops sink_ops = {
+	.poll_ready = sink_ready,
+	.start_send = sink_send,
+	.poll_flush = sink_flush,
+	.poll_close = sink_close,
+	.name = "tcp_tx",
+};
+
+void
+tcp_tx_sink_init(struct tcp_tx_sink *k, struct tcp_conn *c)
+{
+	k->base.ops = &sink_ops;
+	k->base.error = 0;
+	k->conn = c;
+}

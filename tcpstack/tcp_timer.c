@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp_timer.c - the deadlines of a connection (retransmission or window
+ * probe, delayed ACK, keepalive / TIME_WAIT / FIN_WAIT_2) behind its one
+ * timer on the executor's wheel, which is armed for the earliest. RTO per
+ * RFC 6298. On the lcore of the stack.
+ */
+#include <errno.h>
+
+#include "tcp_priv.h"
+
+uint64_t
+tcp_now_ns(const struct tcp_conn *c)
+{
+	return ex_now_ns(c->tcp->st->ex);
+}
+
+/* The timestamp clock: milliseconds (RFC 7323 5.4: 1 ms to 1 s per tick). */
+uint32_t
+tcp_ts_now(const struct tcp_conn *c)
+{
+	return (uint32_t)(tcp_now_ns(c) / EX_NS_PER_MS) + c->ts_offset;
+}
+
+void
+tcp_timer_update(struct tcp_conn *c)
+{
+	struct ex_wheel *w = ex_executor_wheel(c->tcp->st->ex);
+	uint64_t d = RTE_MIN(c->rtx_deadline, RTE_MIN(c->delack_deadline, c->keep_deadline));
+
+	if (d == TCP_NO_DEADLINE) {
+		ex_timer_cancel(w, &c->timer);
+		return;
+	}
+	ex_timer_arm(w, &c->timer, d, NULL); /* O(1), later or earlier */
+}
+
+static uint64_t
+rto_ns(const struct tcp_conn *c)
+{
+	uint64_t rto = (uint64_t)c->rto_us << c->backoff;
+	uint64_t max = (uint64_t)c->tcp->cfg.rto_max_ms * 1000;
+
+	return RTE_MIN(rto, max) * 1000;
+}
+
+void
+tcp_rtx_arm(struct tcp_conn *c)
+{
+	c->rtx_deadline = tcp_now_ns(c) + rto_ns(c);
+	tcp_timer_update(c);
+}
+
+void
+tcp_rtx_stop(struct tcp_conn *c)
+{
+	c->rtx_deadline = TCP_NO_DEADLINE;
+	c->flags &= ~(uint32_t)TCP_CONN_FLAG_PERSIST;
+	tcp_timer_update(c);
+}
+
+void
+tcp_delack_arm(struct tcp_conn *c)
+{
+	if (c->delack_deadline != TCP_NO_DEADLINE)
+		return;
+	c->delack_deadline = tcp_now_ns(c) + (uint64_t)c->tcp->cfg.delack_ms * EX_NS_PER_MS;
+	tcp_timer_update(c);
+}
+
+void
+tcp_keep_arm(struct tcp_conn *c, uint64_t after_ms)
+{
+	c->keep_deadline = tcp_now_ns(c) + after_ms * EX_NS_PER_MS;
+	tcp_timer_update(c);
+}
+
+/* RFC 6298 2.2-2.4: SRTT, RTTVAR, RTO = SRTT + max(G, 4*RTTVAR), at least
+ * the configured minimum (1 s in the RFC, 200 ms by default as in Linux). */
+void
+tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_us)
+{
+	uint32_t min_us = c->tcp->cfg.rto_min_ms * 1000, rto;
+
+	if (rtt_us == 0)
+		rtt_us = 1;
+	if (c->srtt_us == 0) {
+		c->srtt_us = rtt_us;
+		c->rttvar_us = rtt_us / 2;
+	} else {
+		uint32_t err = c->srtt_us > rtt_us ? c->srtt_us - rtt_us : rtt_us - c->srtt_us;
+
+		/* beta = 1/4, alpha = 1/8 */
+		c->rttvar_us = c->rttvar_us - c->rttvar_us / 4 + err / 4;
+		c->srtt_us = c->srtt_us - c->srtt_us / 8 + rtt_us / 8;
+	}
+	rto = c->srtt_us + RTE_MAX(1000u, 4 * c->rttvar_us);
+	c->rto_us = RTE_MIN(RTE_MAX(rto, min_us), c->tcp->cfg.rto_max_ms * 1000);
+}
+
+static bool
+user_timed_out(struct tcp_conn *c, uint64_t now)
+{
+	if (c->user_timeout_ms != 0)
+		return c->rtx_since_ns != 0 &&
+		       now - c->rtx_since_ns >= (uint64_t)c->user_timeout_ms * EX_NS_PER_MS;
+	return false;
+}
+
+static void
+rtx_fire(struct tcp_conn *c, uint64_t now)
+{
+	struct tcp_stack *tcp = c->tcp;
+	uint32_t flight;
+
+	c->rtx_deadline = TCP_NO_DEADLINE;
+	if (c->rtx_since_ns == 0)
+		c->rtx_since_ns = now;
+	switch (c->state) {
+	case TCP_STATE_SYN_SENT:
+	case TCP_STATE_SYN_RECEIVED:
+		if (c->backoff >= tcp->cfg.syn_retries || user_timed_out(c, now)) {
+			tcp_conn_fail(c, -ETIMEDOUT);
+			return;
+		}
+		c->backoff++;
+		tcp->stats.retransmits++;
+		tcp_send_syn(c);
+		tcp_rtx_arm(c);
+		return;
+	case TCP_STATE_CLOSED:
+	case TCP_STATE_LISTEN:
+	case TCP_STATE_TIME_WAIT:
+		return;
+	default:
+		break;
+	}
+	if (c->flags & TCP_CONN_FLAG_PERSIST) {
+		/* Zero window: probe it (RFC 9293 3.8.6.1). A peer that keeps
+		 * answering with a zero window is alive; one that does not is
+		 * given up on as for a retransmission. */
+		if (c->probes >= tcp->cfg.max_retries || user_timed_out(c, now)) {
+			tcp_send_rst(c);
+			tcp_conn_fail(c, -ETIMEDOUT);
+			return;
+		}
+		c->probes++;
+		tcp->stats.persist_probes++;
+		tcp_xmit(c, c->snd_una - 1, 0, TCP_FLAG_ACK);
+		if (c->backoff < 16)
+			c->backoff++;
+		c->rtx_deadline = now + rto_ns(c);
+		tcp_timer_update(c);
+		return;
+	}
+	if (c->snd_una == c->snd_max)
+		return; /* nothing outstanding */
+	if (c->backoff >= tcp->cfg.max_retries || user_timed_out(c, now)) {
+		tcp_send_rst(c);
+		tcp_conn_fail(c, -ETIMEDOUT);
+		return;
+	}
+	/* RFC 5681 3.1 (4): after a timeout, ssthresh = max(FlightSize/2,
+	 * 2*SMSS) and cwnd = one segment; RFC 6298 5.5-5.6: back off, resend
+	 * the earliest unacknowledged segment. Everything after it is sent
+	 * again as the window opens (go-back-N; no SACK yet). */
+	tcp->stats.rto_timeouts++;
+	flight = c->snd_max - c->snd_una;
+	if (c->backoff == 0)
+		c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+	c->cwnd = c->mss;
+	c->recover = c->snd_max;
+	c->flags &= ~(uint32_t)(TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_RTT_TIMING);
+	c->dupacks = 0;
+	if (c->backoff < 16)
+		c->backoff++;
+	c->snd_nxt = c->snd_una;
+	c->snd_cur = NULL;
+	tcp_output(c);
+	if (c->rtx_deadline == TCP_NO_DEADLINE)
+		tcp_rtx_arm(c);
+}
+
+static void
+keep_fire(struct tcp_conn *c)
+{
+	struct tcp_stack *tcp = c->tcp;
+
+	c->keep_deadline = TCP_NO_DEADLINE;
+	switch (c->state) {
+	case TCP_STATE_TIME_WAIT:
+		/* 2*MSL passed. */
+		tcp_conn_fail(c, 0);
+		return;
+	case TCP_STATE_FIN_WAIT_2:
+		/* Closed by the application, the peer never sent its FIN. */
+		if (!(c->flags & TCP_CONN_FLAG_USER)) {
+			tcp_conn_fail(c, -ETIMEDOUT);
+			return;
+		}
+		break;
+	case TCP_STATE_ESTABLISHED:
+	case TCP_STATE_CLOSE_WAIT:
+		if (!(c->flags & TCP_CONN_FLAG_KEEPALIVE))
+			return;
+		if (tcp_now_ns(c) - c->last_rcv_ns <
+				(uint64_t)tcp->cfg.keep_idle_ms * EX_NS_PER_MS) {
+			tcp_keep_arm(c, tcp->cfg.keep_idle_ms - (tcp_now_ns(c) - c->last_rcv_ns) /
+										EX_NS_PER_MS);
+			return;
+		}
+		if (c->probes >= tcp->cfg.keep_cnt) {
+			tcp_send_rst(c);
+			tcp_conn_fail(c, -ETIMEDOUT);
+			return;
+		}
+		/* RFC 1122 4.2.3.6: a segment with SEG.SEQ = SND.NXT-1. */
+		c->probes++;
+		tcp->stats.keepalive_probes++;
+		tcp_xmit(c, c->snd_nxt - 1, 0, TCP_FLAG_ACK);
+		tcp_keep_arm(c, tcp->cfg.keep_intvl_ms);
+		return;
+	default:
+		return;
+	}
+}
+
+void
+tcp_timer_fire(struct ex_timer *t)
+{
+	struct tcp_conn *c = EX_CONTAINER_OF(t, struct tcp_conn, timer);
+	uint64_t now = tcp_now_ns(c);
+
+	if (c->delack_deadline <= now) {
+		c->delack_deadline = TCP_NO_DEADLINE;
+		if (c->last_ack_sent != c->rcv_nxt || (c->flags & TCP_CONN_FLAG_ACK_NOW))
+			tcp_send_ack(c);
+	}
+	if (c->keep_deadline <= now) {
+		keep_fire(c);
+		if (c->tcp == NULL || c->state == TCP_STATE_CLOSED)
+			return; /* gone */
+	}
+	if (c->rtx_deadline <= now) {
+		rtx_fire(c, now);
+		if (c->tcp == NULL || c->state == TCP_STATE_CLOSED)
+			return;
+	}
+	tcp_timer_update(c);
+}

@@ -1,0 +1,276 @@
+// SPDX-License-Identifier: BSD-3-Clause
+//
+// tcp_fixture.h - a stack with TCP over an injected clock, a scripted peer
+// (198.18.0.2:40000) whose segments the test writes field by field, and
+// helpers that bring a connection to any state, as smoltcp's and lwIP's
+// tests do. The test reads what riptide sent as parsed segments. After each
+// test the connection table is torn down and the mbuf pool must be full.
+#ifndef RIPTIDE_TCP_FIXTURE_H
+#define RIPTIDE_TCP_FIXTURE_H
+
+#include <string>
+
+#include <rte_tcp.h>
+
+#include "stack_fixture.h"
+#include "tcp.h"
+#include "tcp_priv.h"
+
+inline const uint16_t kPeerPort = 40000;
+inline const uint16_t kOurPort = 80;
+
+// What riptide sent, parsed.
+struct out_seg {
+	struct tcp_seg seg;
+	std::string data;
+	uint32_t src_ip, dst_ip;
+};
+
+// Options on a segment from the peer.
+struct peer_opts {
+	int mss = -1; // -1: none
+	int wscale = -1;
+	bool ts = false;
+	uint32_t tsval = 0, tsecr = 0;
+};
+
+class TcpTest : public StackTest
+{
+      protected:
+	struct tcp_stack tcp;
+	struct tcp_config tcfg;
+	struct tcp_listener lst;
+	bool listening = false;
+	struct ex_context cx = { ex_waker_noop() };
+	uint32_t peer_seq = 1000; // the peer's next sequence number
+	uint32_t peer_ts = 5000; // the peer's timestamp clock
+
+	void SetUp() override
+	{
+		StackTest::SetUp();
+		tcp_config_defaults(&tcfg);
+		Configure(tcfg);
+		ASSERT_EQ(tcp_stack_init(&tcp, &st, &tcfg), 0);
+		LearnPeer();
+	}
+
+	// Tests adjust tcfg here before the stack starts.
+	virtual void Configure(struct tcp_config &)
+	{
+	}
+
+	void TearDown() override
+	{
+		if (listening)
+			tcp_listener_close(&lst);
+		tcp_stack_fini(&tcp);
+		StackTest::TearDown();
+	}
+
+	void LearnPeer()
+	{
+		Input(Arp(RTE_ARP_OP_REQUEST, kPeerMac, kPeerIp, kOurIp));
+		FreeOut();
+	}
+
+	void Listen(uint16_t backlog = 16)
+	{
+		ASSERT_EQ(tcp_listen(&lst, &tcp, 0, kOurPort, backlog), 0);
+		listening = true;
+	}
+
+	// A segment from the peer, checksummed.
+	std::vector<uint8_t> Seg(uint8_t flags, uint32_t seq, uint32_t ack,
+			const std::string &payload = "", uint16_t wnd = 65535,
+			const peer_opts &po = peer_opts(), uint16_t sport = kPeerPort,
+			uint16_t dport = kOurPort)
+	{
+		struct tcp_opts o;
+		uint8_t ob[40];
+		std::memset(&o, 0, sizeof(o));
+		if (po.mss >= 0) {
+			o.has_mss = true;
+			o.mss = (uint16_t)po.mss;
+		}
+		if (po.wscale >= 0) {
+			o.has_wscale = true;
+			o.wscale = (uint8_t)po.wscale;
+		}
+		if (po.ts) {
+			o.has_ts = true;
+			o.tsval = po.tsval;
+			o.tsecr = po.tsecr;
+		}
+		int olen = tcp_opts_build(&o, ob);
+		EXPECT_GE(olen, 0);
+		size_t thl = 20 + (size_t)olen;
+		std::vector<uint8_t> f(14 + 20 + thl + payload.size());
+		auto *eh = reinterpret_cast<rte_ether_hdr *>(f.data());
+		auto *ip = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
+		auto *th = reinterpret_cast<rte_tcp_hdr *>(ip + 1);
+		eh->dst_addr = kOurMac;
+		eh->src_addr = kPeerMac;
+		eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + thl + payload.size()));
+		ip->time_to_live = 64;
+		ip->next_proto_id = IPPROTO_TCP;
+		ip->src_addr = rte_cpu_to_be_32(kPeerIp);
+		ip->dst_addr = rte_cpu_to_be_32(kOurIp);
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		th->src_port = rte_cpu_to_be_16(sport);
+		th->dst_port = rte_cpu_to_be_16(dport);
+		th->sent_seq = rte_cpu_to_be_32(seq);
+		th->recv_ack = rte_cpu_to_be_32(ack);
+		th->data_off = (uint8_t)((thl / 4) << 4);
+		th->tcp_flags = flags;
+		th->rx_win = rte_cpu_to_be_16(wnd);
+		std::memcpy(th + 1, ob, (size_t)olen);
+		std::memcpy(reinterpret_cast<uint8_t *>(th) + thl, payload.data(), payload.size());
+		th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+		return f;
+	}
+
+	// Everything riptide sent since the last call, parsed; frames freed.
+	std::vector<out_seg> Sent()
+	{
+		std::vector<out_seg> v;
+		for (auto *m : out) {
+			std::vector<uint8_t> buf(rte_pktmbuf_pkt_len(m));
+			const uint8_t *p = static_cast<const uint8_t *>(
+					rte_pktmbuf_read(m, 0, (uint32_t)buf.size(), buf.data()));
+			EXPECT_NE(p, nullptr);
+			auto *ip = reinterpret_cast<const rte_ipv4_hdr *>(p + 14);
+			if (ip->next_proto_id != IPPROTO_TCP || buf.size() < 54)
+				continue;
+			// Every segment we send carries a valid checksum.
+			std::vector<uint8_t> copy(p, p + buf.size());
+			auto *cip = reinterpret_cast<rte_ipv4_hdr *>(copy.data() + 14);
+			EXPECT_EQ(rte_ipv4_udptcp_cksum_verify(cip, cip + 1), 0)
+					<< "bad TCP checksum";
+			uint16_t iplen = rte_be_to_cpu_16(ip->total_length);
+			out_seg o;
+			EXPECT_EQ(tcp_seg_parse(p + 34, iplen - 20u, &o.seg), TCP_PARSE_OK);
+			o.data.assign(reinterpret_cast<const char *>(p + 34 + o.seg.hlen),
+					o.seg.len);
+			o.src_ip = rte_be_to_cpu_32(ip->src_addr);
+			o.dst_ip = rte_be_to_cpu_32(ip->dst_addr);
+			v.push_back(o);
+		}
+		FreeOut();
+		return v;
+	}
+
+	// Exactly one segment sent: return it.
+	out_seg One()
+	{
+		auto v = Sent();
+		EXPECT_EQ(v.size(), 1u);
+		if (v.empty())
+			return out_seg{};
+		return v[0];
+	}
+
+	void In(const std::vector<uint8_t> &f)
+	{
+		Input(f);
+	}
+
+	// Passive open from the peer up to an accepted connection. Options as
+	// Linux sends them unless told otherwise.
+	struct tcp_conn *Accept(bool ts = true, int wscale = 7, uint16_t mss = 1460)
+	{
+		if (!listening)
+			Listen();
+		peer_opts po;
+		po.mss = mss;
+		po.wscale = wscale;
+		po.ts = ts;
+		po.tsval = peer_ts;
+		In(Seg(TCP_FLAG_SYN, peer_seq, 0, "", 64240, po));
+		out_seg sa = One();
+		EXPECT_EQ(sa.seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+		EXPECT_EQ(sa.seg.ack, peer_seq + 1);
+		peer_seq++;
+		our_seq = sa.seg.seq + 1;
+		our_ts = sa.seg.opts.tsval;
+		In(Ack(our_seq));
+		struct tcp_accept a;
+		tcp_accept_init(&a, &lst);
+		EXPECT_EQ(ex_future_poll(&a.base, &cx), EX_READY);
+		EXPECT_EQ(a.base.result, 0);
+		EXPECT_TRUE(Sent().empty());
+		return a.conn;
+	}
+
+	uint32_t our_seq = 0; // riptide's next sequence number as the peer sees it
+	uint32_t our_ts = 0;
+
+	peer_opts Ts()
+	{
+		peer_opts po;
+		po.ts = true;
+		po.tsval = ++peer_ts;
+		po.tsecr = our_ts;
+		return po;
+	}
+
+	// A pure ACK from the peer (with a timestamp when ts is on).
+	std::vector<uint8_t> Ack(uint32_t ack, uint16_t wnd = 502, bool ts = true)
+	{
+		return Seg(TCP_FLAG_ACK, peer_seq, ack, "", wnd, ts ? Ts() : peer_opts());
+	}
+
+	// Data from the peer at peer_seq; peer_seq advances.
+	std::vector<uint8_t> Data(const std::string &d, uint8_t extra = 0, bool ts = true)
+	{
+		auto f = Seg(TCP_FLAG_ACK | extra, peer_seq, our_seq, d, 502,
+				ts ? Ts() : peer_opts());
+		peer_seq += (uint32_t)d.size() + ((extra & TCP_FLAG_FIN) ? 1 : 0);
+		return f;
+	}
+
+	// Drain a connection's receive queue into a string.
+	std::string ReadAll(struct tcp_conn *c)
+	{
+		std::string s;
+		char buf[4096];
+		for (;;) {
+			struct tcp_read r;
+			tcp_read_init(&r, c, buf, sizeof(buf));
+			if (ex_future_poll(&r.base, &cx) == EX_PENDING) {
+				ex_future_drop(&r.base);
+				break;
+			}
+			if (r.base.result <= 0)
+				break;
+			s.append(buf, (size_t)r.base.result);
+		}
+		return s;
+	}
+
+	// Queue len bytes (a repeating pattern) for sending.
+	int Write(struct tcp_conn *c, const std::string &d)
+	{
+		struct tcp_write w;
+		tcp_write_init(&w, c, d.data(), (uint32_t)d.size());
+		if (ex_future_poll(&w.base, &cx) == EX_PENDING) {
+			ex_future_drop(&w.base);
+			return (int)w.done;
+		}
+		return w.base.result;
+	}
+
+	static std::string Pattern(size_t n, unsigned seed = 1)
+	{
+		std::string s(n, '\0');
+		uint32_t x = seed * 2654435761u + 1;
+		for (size_t i = 0; i < n; i++) {
+			x = x * 1103515245u + 12345u;
+			s[i] = (char)(x >> 16);
+		}
+		return s;
+	}
+};
+
+#endif

@@ -1,0 +1,598 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Unit tests for TCP's state machine (tcpstack/tcp_*.c): opens and closes,
+// one test per transition and per acceptability rule of RFC 9293 and RFC
+// 5961, TIME_WAIT and its reuse, PAWS, the backlog and the connection table.
+#include "tcp_fixture.h"
+
+namespace
+{
+
+class TcpState : public TcpTest
+{
+};
+
+TEST_F(TcpState, PassiveOpen_SynAckCarriesOptions_AcceptAfterAck)
+{
+	Listen();
+	peer_opts po;
+	po.mss = 1460;
+	po.wscale = 7;
+	po.ts = true;
+	po.tsval = 777;
+	In(Seg(TCP_FLAG_SYN, 1000, 0, "", 64240, po));
+	out_seg sa = One();
+	EXPECT_EQ(sa.seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	EXPECT_EQ(sa.seg.ack, 1001u);
+	EXPECT_TRUE(sa.seg.opts.has_mss);
+	EXPECT_EQ(sa.seg.opts.mss, 1460);
+	EXPECT_TRUE(sa.seg.opts.has_wscale);
+	EXPECT_EQ(sa.seg.opts.wscale, 3); // 256 KiB fits 65535 << 3
+	EXPECT_TRUE(sa.seg.opts.has_ts);
+	EXPECT_EQ(sa.seg.opts.tsecr, 777u);
+	EXPECT_EQ(sa.dst_ip, kPeerIp);
+	EXPECT_EQ(lst.nsyn, 1);
+
+	struct tcp_accept a;
+	tcp_accept_init(&a, &lst);
+	EXPECT_EQ(ex_future_poll(&a.base, &cx), EX_PENDING);
+	peer_seq = 1001;
+	our_seq = sa.seg.seq + 1;
+	our_ts = sa.seg.opts.tsval;
+	In(Ack(our_seq));
+	EXPECT_EQ(ex_future_poll(&a.base, &cx), EX_READY);
+	ASSERT_EQ(a.base.result, 0);
+	EXPECT_EQ(tcp_conn_state(a.conn), TCP_STATE_ESTABLISHED);
+	EXPECT_EQ(a.conn->mss, 1460 - 12); // timestamps take 12 bytes of each segment
+	EXPECT_EQ(a.conn->snd_wscale, 7);
+	EXPECT_EQ(lst.nsyn, 0);
+	EXPECT_EQ(lst.nready, 0);
+	EXPECT_EQ(tcp.stats.passive_opens, 1u);
+	tcp_abort(a.conn);
+}
+
+TEST_F(TcpState, PassiveOpen_NoOptions_DefaultsAndNoTimestamps)
+{
+	struct tcp_conn *c = Accept(false, -1, 1460);
+	ASSERT_NE(c, nullptr);
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_TS);
+	EXPECT_EQ(c->snd_wscale, 0);
+	EXPECT_EQ(c->rcv_wscale, 0); // not offered by the peer: neither side scales
+	EXPECT_EQ(c->mss, 1460);
+	tcp_abort(c);
+}
+
+TEST_F(TcpState, ClosedPort_SynGetsRstAck_AckGetsRst)
+{
+	In(Seg(TCP_FLAG_SYN, 5000, 0, "", 65535, peer_opts(), kPeerPort, 81));
+	out_seg r = One();
+	EXPECT_EQ(r.seg.flags, TCP_FLAG_RST | TCP_FLAG_ACK);
+	EXPECT_EQ(r.seg.seq, 0u);
+	EXPECT_EQ(r.seg.ack, 5001u);
+	In(Seg(TCP_FLAG_ACK, 5000, 123456, "", 65535, peer_opts(), kPeerPort, 81));
+	r = One();
+	EXPECT_EQ(r.seg.flags, TCP_FLAG_RST);
+	EXPECT_EQ(r.seg.seq, 123456u);
+	// A RST is never answered.
+	In(Seg(TCP_FLAG_RST, 5000, 0, "", 65535, peer_opts(), kPeerPort, 81));
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(Drops(STACK_DROP_TCP_NO_PORT), 3u);
+}
+
+TEST_F(TcpState, BadChecksum_DroppedCounted_NoAnswer)
+{
+	Listen();
+	auto f = Seg(TCP_FLAG_SYN, 1000, 0);
+	f[14 + 20 + 16] ^= 0x55; // the checksum
+	In(f);
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(Drops(STACK_DROP_TCP_CHECKSUM), 1u);
+	EXPECT_EQ(lst.nsyn, 0);
+}
+
+TEST_F(TcpState, MalformedOptions_Dropped)
+{
+	Listen();
+	auto f = Seg(TCP_FLAG_SYN, 1000, 0, "", 65535, [] {
+		peer_opts p;
+		p.mss = 1460;
+		return p;
+	}());
+	auto *ip = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
+	auto *th = reinterpret_cast<rte_tcp_hdr *>(ip + 1);
+	reinterpret_cast<uint8_t *>(th + 1)[1] = 9; // MSS option claims 9 bytes of 4
+	th->cksum = 0;
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	In(f);
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(Drops(STACK_DROP_TCP_MALFORMED), 1u);
+}
+
+TEST_F(TcpState, SynAckLost_SynRetransmitted_SynAckSentAgain)
+{
+	Listen();
+	In(Seg(TCP_FLAG_SYN, 1000, 0));
+	out_seg a = One();
+	In(Seg(TCP_FLAG_SYN, 1000, 0));
+	out_seg b = One();
+	EXPECT_EQ(b.seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	EXPECT_EQ(b.seg.seq, a.seg.seq);
+	EXPECT_EQ(lst.nsyn, 1);
+}
+
+TEST_F(TcpState, SynReceived_Timeout_RetriesThenGivesUp)
+{
+	tcp.cfg.syn_retries = 2;
+	Listen();
+	In(Seg(TCP_FLAG_SYN, 1000, 0));
+	One();
+	Advance(1000 * EX_NS_PER_MS + EX_NS_PER_MS); // initial RTO 1 s
+	EXPECT_EQ(One().seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	Advance(2000 * EX_NS_PER_MS + EX_NS_PER_MS); // backed off to 2 s
+	EXPECT_EQ(One().seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	Advance(4000 * EX_NS_PER_MS + EX_NS_PER_MS);
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(lst.nsyn, 0);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+}
+
+TEST_F(TcpState, SynReceived_BadAck_Rst)
+{
+	Listen();
+	In(Seg(TCP_FLAG_SYN, 1000, 0));
+	out_seg sa = One();
+	In(Seg(TCP_FLAG_ACK, 1001, sa.seg.seq + 5)); // acknowledges what we never sent
+	out_seg r = One();
+	EXPECT_EQ(r.seg.flags, TCP_FLAG_RST);
+	EXPECT_EQ(r.seg.seq, sa.seg.seq + 5);
+	EXPECT_EQ(lst.nsyn, 1); // still waiting for the right ACK
+}
+
+TEST_F(TcpState, SynReceived_RstAtRcvNxt_ChildGoes)
+{
+	Listen();
+	In(Seg(TCP_FLAG_SYN, 1000, 0));
+	One();
+	In(Seg(TCP_FLAG_RST, 1001, 0));
+	EXPECT_EQ(lst.nsyn, 0);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+}
+
+TEST_F(TcpState, Backlog_Full_SynDroppedCounted)
+{
+	Listen(2);
+	In(Seg(TCP_FLAG_SYN, 1000, 0, "", 65535, peer_opts(), 40001));
+	In(Seg(TCP_FLAG_SYN, 1000, 0, "", 65535, peer_opts(), 40002));
+	In(Seg(TCP_FLAG_SYN, 1000, 0, "", 65535, peer_opts(), 40003));
+	EXPECT_EQ(Sent().size(), 2u);
+	EXPECT_EQ(lst.nsyn, 2);
+	EXPECT_EQ(tcp.stats.syn_backlog_full, 1u);
+	EXPECT_EQ(Drops(STACK_DROP_TCP_BACKLOG), 1u);
+}
+
+TEST_F(TcpState, ActiveOpen_Established_AckSent)
+{
+	struct tcp_connect k;
+	tcp_connect_init(&k, &tcp, kPeerIp, 8080);
+	EXPECT_EQ(ex_future_poll(&k.base, &cx), EX_PENDING);
+	out_seg syn = One();
+	EXPECT_EQ(syn.seg.flags, TCP_FLAG_SYN);
+	EXPECT_EQ(syn.seg.dport, 8080);
+	EXPECT_GE(syn.seg.sport, 32768);
+	EXPECT_TRUE(syn.seg.opts.has_mss && syn.seg.opts.has_wscale && syn.seg.opts.has_ts);
+	peer_opts po;
+	po.mss = 1400;
+	po.wscale = 2;
+	po.ts = true;
+	po.tsval = 99;
+	po.tsecr = syn.seg.opts.tsval;
+	In(Seg(TCP_FLAG_SYN | TCP_FLAG_ACK, 7000, syn.seg.seq + 1, "", 1000, po, 8080,
+			syn.seg.sport));
+	out_seg ack = One();
+	EXPECT_EQ(ack.seg.flags, TCP_FLAG_ACK);
+	EXPECT_EQ(ack.seg.ack, 7001u);
+	EXPECT_EQ(ack.seg.seq, syn.seg.seq + 1);
+	EXPECT_EQ(ex_future_poll(&k.base, &cx), EX_READY);
+	ASSERT_EQ(k.base.result, 0);
+	EXPECT_EQ(tcp_conn_state(k.conn), TCP_STATE_ESTABLISHED);
+	EXPECT_EQ(k.conn->snd_wnd, 1000u); // a SYN's window is not scaled
+	EXPECT_EQ(k.conn->mss, 1400 - 12);
+	tcp_abort(k.conn);
+}
+
+TEST_F(TcpState, ActiveOpen_Rst_ECONNREFUSED)
+{
+	struct tcp_connect k;
+	tcp_connect_init(&k, &tcp, kPeerIp, 8080);
+	ex_future_poll(&k.base, &cx);
+	out_seg syn = One();
+	// A RST that does not acknowledge our SYN is ignored (RFC 9293 3.10.7.3).
+	In(Seg(TCP_FLAG_RST, 0, 0, "", 0, peer_opts(), 8080, syn.seg.sport));
+	EXPECT_EQ(ex_future_poll(&k.base, &cx), EX_PENDING);
+	In(Seg(TCP_FLAG_RST | TCP_FLAG_ACK, 0, syn.seg.seq + 1, "", 0, peer_opts(), 8080,
+			syn.seg.sport));
+	EXPECT_EQ(ex_future_poll(&k.base, &cx), EX_READY);
+	EXPECT_EQ(k.base.result, -ECONNREFUSED);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+}
+
+TEST_F(TcpState, ActiveOpen_NoAnswer_ETIMEDOUT_WithBackoff)
+{
+	tcp.cfg.syn_retries = 3;
+	struct tcp_connect k;
+	tcp_connect_init(&k, &tcp, kPeerIp, 8080);
+	ex_future_poll(&k.base, &cx);
+	One();
+	uint64_t rto = 1000;
+	for (int i = 0; i < 3; i++) {
+		Advance((rto - 1) * EX_NS_PER_MS);
+		EXPECT_TRUE(Sent().empty()) << "retransmitted before the RTO, round " << i;
+		Advance(2 * EX_NS_PER_MS);
+		EXPECT_EQ(One().seg.flags, TCP_FLAG_SYN) << "round " << i;
+		rto *= 2;
+	}
+	Advance(rto * EX_NS_PER_MS + EX_NS_PER_MS);
+	EXPECT_EQ(ex_future_poll(&k.base, &cx), EX_READY);
+	EXPECT_EQ(k.base.result, -ETIMEDOUT);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+}
+
+TEST_F(TcpState, ActiveOpen_ArpFails_EHOSTUNREACH)
+{
+	struct tcp_connect k;
+	tcp_connect_init(&k, &tcp, RTE_IPV4(198, 18, 0, 77), 8080); // nobody answers ARP
+	EXPECT_EQ(ex_future_poll(&k.base, &cx), EX_PENDING);
+	for (int i = 0; i < 6; i++)
+		Advance(EX_NS_PER_S);
+	EXPECT_EQ(ex_future_poll(&k.base, &cx), EX_READY);
+	EXPECT_EQ(k.base.result, -EHOSTUNREACH);
+	FreeOut();
+}
+
+TEST_F(TcpState, ActiveOpen_DroppedWhilePending_ConnectionGoes)
+{
+	struct tcp_connect k;
+	tcp_connect_init(&k, &tcp, kPeerIp, 8080);
+	ex_future_poll(&k.base, &cx);
+	FreeOut();
+	ex_future_drop(&k.base);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+}
+
+TEST_F(TcpState, SimultaneousOpen_SynReceivedThenEstablished)
+{
+	struct tcp_connect k;
+	tcp_connect_init(&k, &tcp, kPeerIp, 8080);
+	ex_future_poll(&k.base, &cx);
+	out_seg syn = One();
+	// The peer's SYN crosses ours.
+	In(Seg(TCP_FLAG_SYN, 7000, 0, "", 65535, peer_opts(), 8080, syn.seg.sport));
+	EXPECT_EQ(k.conn->state, TCP_STATE_SYN_RECEIVED);
+	out_seg sa = One();
+	EXPECT_EQ(sa.seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	EXPECT_EQ(sa.seg.seq, syn.seg.seq);
+	EXPECT_EQ(sa.seg.ack, 7001u);
+	EXPECT_EQ(ex_future_poll(&k.base, &cx), EX_PENDING);
+	In(Seg(TCP_FLAG_SYN | TCP_FLAG_ACK, 7000, syn.seg.seq + 1, "", 65535, peer_opts(), 8080,
+			syn.seg.sport));
+	EXPECT_EQ(ex_future_poll(&k.base, &cx), EX_READY);
+	EXPECT_EQ(k.base.result, 0);
+	EXPECT_EQ(tcp_conn_state(k.conn), TCP_STATE_ESTABLISHED);
+	Sent();
+	tcp_abort(k.conn);
+}
+
+TEST_F(TcpState, Established_RstOutsideRcvNxt_ChallengeAck_ThenExactRstResets)
+{
+	struct tcp_conn *c = Accept();
+	In(Seg(TCP_FLAG_RST, peer_seq + 100, 0)); // in the window, not at RCV.NXT
+	out_seg ch = One();
+	EXPECT_EQ(ch.seg.flags, TCP_FLAG_ACK);
+	EXPECT_EQ(ch.seg.ack, peer_seq);
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_ESTABLISHED);
+	EXPECT_EQ(tcp.stats.challenge_acks, 1u);
+	In(Seg(TCP_FLAG_RST, peer_seq + 1000000, 0)); // outside the window: silently dropped
+	EXPECT_TRUE(Sent().empty());
+	In(Seg(TCP_FLAG_RST, peer_seq, 0));
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_CLOSED);
+	EXPECT_EQ(tcp_conn_error(c), -ECONNRESET);
+	struct tcp_recv r;
+	tcp_recv_init(&r, c, 0);
+	EXPECT_EQ(ex_future_poll(&r.base, &cx), EX_READY);
+	EXPECT_EQ(r.base.result, -ECONNRESET);
+	EXPECT_EQ(Write(c, "x"), -ECONNRESET);
+	tcp_close(c);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+}
+
+TEST_F(TcpState, Established_SynInWindow_ChallengeAck)
+{
+	struct tcp_conn *c = Accept();
+	In(Seg(TCP_FLAG_SYN, peer_seq + 10, 0));
+	out_seg ch = One();
+	EXPECT_EQ(ch.seg.flags, TCP_FLAG_ACK);
+	EXPECT_EQ(ch.seg.ack, peer_seq);
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_ESTABLISHED);
+	tcp_abort(c);
+}
+
+TEST_F(TcpState, Established_OldDuplicate_AckedAndDropped)
+{
+	struct tcp_conn *c = Accept();
+	In(Data("hello"));
+	Sent();
+	// The same segment again: all of it before RCV.NXT.
+	In(Seg(TCP_FLAG_ACK, peer_seq - 5, our_seq, "hello", 502, Ts()));
+	out_seg a = One();
+	EXPECT_EQ(a.seg.flags, TCP_FLAG_ACK);
+	EXPECT_EQ(a.seg.ack, peer_seq);
+	EXPECT_EQ(ReadAll(c), "hello");
+	tcp_abort(c);
+}
+
+TEST_F(TcpState, Established_AckOfUnsentData_AckedAndDropped)
+{
+	struct tcp_conn *c = Accept();
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq + 1000, "data", 502, Ts()));
+	out_seg a = One();
+	EXPECT_EQ(a.seg.ack, peer_seq); // the data was not taken
+	EXPECT_EQ(Drops(STACK_DROP_TCP_BAD_ACK), 1u);
+	EXPECT_EQ(ReadAll(c), "");
+	tcp_abort(c);
+}
+
+TEST_F(TcpState, Paws_OlderTimestamp_Rejected)
+{
+	struct tcp_conn *c = Accept();
+	In(Data("new"));
+	Sent();
+	peer_opts old;
+	old.ts = true;
+	old.tsval = peer_ts - 100; // from before: an old incarnation
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, "old", 502, old));
+	out_seg a = One();
+	EXPECT_EQ(a.seg.ack, peer_seq);
+	EXPECT_EQ(tcp.stats.paws_rejected, 1u);
+	EXPECT_EQ(ReadAll(c), "new");
+	tcp_abort(c);
+}
+
+TEST_F(TcpState, PassiveClose_CloseWait_RecvEof_LastAck_Freed)
+{
+	struct tcp_conn *c = Accept();
+	In(Data("bye", TCP_FLAG_FIN));
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_CLOSE_WAIT);
+	out_seg a = One();
+	EXPECT_EQ(a.seg.ack, peer_seq); // data and FIN
+	EXPECT_EQ(ReadAll(c), "bye");
+	struct tcp_recv r;
+	tcp_recv_init(&r, c, 0);
+	EXPECT_EQ(ex_future_poll(&r.base, &cx), EX_READY);
+	EXPECT_EQ(r.base.result, 0); // end of stream
+	tcp_close(c);
+	out_seg fin = One();
+	EXPECT_EQ(fin.seg.flags, TCP_FLAG_FIN | TCP_FLAG_ACK);
+	EXPECT_EQ(fin.seg.seq, our_seq);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 1u); // LAST_ACK, held by the stack
+	In(Ack(our_seq + 1));
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+}
+
+TEST_F(TcpState, ActiveClose_FinWait1_FinWait2_TimeWait_ThenFreed)
+{
+	tcp.cfg.time_wait_ms = 2000;
+	struct tcp_conn *c = Accept();
+	tcp_close(c);
+	out_seg fin = One();
+	EXPECT_EQ(fin.seg.flags, TCP_FLAG_FIN | TCP_FLAG_ACK);
+	In(Ack(our_seq + 1));
+	EXPECT_EQ(c->state, TCP_STATE_FIN_WAIT_2);
+	In(Data("", TCP_FLAG_FIN));
+	EXPECT_EQ(c->state, TCP_STATE_TIME_WAIT);
+	EXPECT_EQ(One().seg.ack, peer_seq);
+	// A retransmitted FIN is acknowledged again and restarts 2*MSL.
+	Advance(1500 * EX_NS_PER_MS);
+	In(Seg(TCP_FLAG_FIN | TCP_FLAG_ACK, peer_seq - 1, our_seq + 1, "", 502, Ts()));
+	EXPECT_EQ(One().seg.ack, peer_seq);
+	Advance(1500 * EX_NS_PER_MS);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 1u);
+	Advance(600 * EX_NS_PER_MS);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+}
+
+TEST_F(TcpState, SimultaneousClose_Closing_TimeWait)
+{
+	struct tcp_conn *c = Accept();
+	ASSERT_EQ(tcp_shutdown(c), 0);
+	One();
+	EXPECT_EQ(c->state, TCP_STATE_FIN_WAIT_1);
+	// The peer's FIN crosses ours: it does not acknowledge our FIN.
+	In(Data("", TCP_FLAG_FIN));
+	EXPECT_EQ(c->state, TCP_STATE_CLOSING);
+	One();
+	In(Ack(our_seq + 1));
+	EXPECT_EQ(c->state, TCP_STATE_TIME_WAIT);
+	tcp_close(c);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 1u); // until 2*MSL
+}
+
+TEST_F(TcpState, HalfClose_WeShutdown_StillReceive)
+{
+	struct tcp_conn *c = Accept();
+	ASSERT_EQ(tcp_shutdown(c), 0);
+	One();
+	In(Ack(our_seq + 1));
+	EXPECT_EQ(c->state, TCP_STATE_FIN_WAIT_2);
+	EXPECT_EQ(Write(c, "late"), -EPIPE);
+	In(Data("still talking"));
+	EXPECT_EQ(ReadAll(c), "still talking");
+	In(Data("", TCP_FLAG_FIN));
+	EXPECT_EQ(c->state, TCP_STATE_TIME_WAIT);
+	Sent();
+	tcp_close(c);
+}
+
+TEST_F(TcpState, HalfClose_PeerShutsDown_WeStillSend)
+{
+	struct tcp_conn *c = Accept();
+	In(Data("", TCP_FLAG_FIN));
+	EXPECT_EQ(c->state, TCP_STATE_CLOSE_WAIT);
+	Sent();
+	EXPECT_EQ(Write(c, "reply after your FIN"), 20);
+	out_seg d = One();
+	EXPECT_EQ(d.data, "reply after your FIN");
+	In(Ack(our_seq + 20));
+	tcp_close(c);
+	out_seg fin = One();
+	EXPECT_EQ(fin.seg.seq, our_seq + 20);
+	EXPECT_TRUE(fin.seg.flags & TCP_FLAG_FIN);
+	In(Ack(our_seq + 21));
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+}
+
+TEST_F(TcpState, CloseWithUnreadData_Rst)
+{
+	struct tcp_conn *c = Accept();
+	In(Data("unread"));
+	Sent();
+	tcp_close(c);
+	out_seg r = One();
+	EXPECT_TRUE(r.seg.flags & TCP_FLAG_RST);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+}
+
+TEST_F(TcpState, DataAfterClose_Rst)
+{
+	struct tcp_conn *c = Accept();
+	tcp_close(c);
+	One();
+	In(Ack(our_seq + 1));
+	In(Data("too late"));
+	out_seg r = One();
+	EXPECT_TRUE(r.seg.flags & TCP_FLAG_RST);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+}
+
+TEST_F(TcpState, Abort_SendsRst_FreesAtOnce)
+{
+	struct tcp_conn *c = Accept();
+	EXPECT_EQ(Write(c, "queued"), 6);
+	Sent();
+	tcp_abort(c);
+	out_seg r = One();
+	EXPECT_EQ(r.seg.flags, TCP_FLAG_RST | TCP_FLAG_ACK);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+}
+
+TEST_F(TcpState, TimeWait_NewerSyn_ReusesTuple)
+{
+	struct tcp_conn *c = Accept();
+	tcp_close(c);
+	One();
+	In(Ack(our_seq + 1));
+	In(Data("", TCP_FLAG_FIN));
+	Sent();
+	uint32_t old_our = our_seq;
+	// A new SYN on the same tuple, newer timestamp: a new connection.
+	peer_opts po;
+	po.mss = 1460;
+	po.ts = true;
+	po.tsval = peer_ts + 10;
+	In(Seg(TCP_FLAG_SYN, peer_seq + 100000, 0, "", 64240, po));
+	out_seg sa = One();
+	EXPECT_EQ(sa.seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	EXPECT_EQ(sa.seg.ack, peer_seq + 100001);
+	EXPECT_TRUE(tcp_seq_gt(sa.seg.seq, old_our)); // above the old sequence space
+	EXPECT_EQ(tcp.stats.tw_reused, 1u);
+	EXPECT_EQ(lst.nsyn, 1);
+}
+
+TEST_F(TcpState, TimeWait_OlderSyn_NotReused)
+{
+	struct tcp_conn *c = Accept(false);
+	tcp_close(c);
+	One();
+	In(Ack(our_seq + 1, 502, false));
+	In(Data("", TCP_FLAG_FIN, false));
+	Sent();
+	In(Seg(TCP_FLAG_SYN, peer_seq - 50, 0));
+	out_seg a = One();
+	EXPECT_EQ(a.seg.flags, TCP_FLAG_ACK); // treated as an old duplicate
+	EXPECT_EQ(tcp.stats.tw_reused, 0u);
+}
+
+class TcpSmallTable : public TcpTest
+{
+	void Configure(struct tcp_config &c) override
+	{
+		c.max_conns = 2;
+	}
+};
+
+TEST_F(TcpSmallTable, TableFull_OldestTimeWaitRecycled_ElseSynDropped)
+{
+	struct tcp_conn *c = Accept();
+	tcp_close(c);
+	One();
+	In(Ack(our_seq + 1));
+	In(Data("", TCP_FLAG_FIN));
+	Sent();
+	ASSERT_EQ(c->state, TCP_STATE_TIME_WAIT);
+	In(Seg(TCP_FLAG_SYN, 1, 0, "", 65535, peer_opts(), 40001));
+	EXPECT_EQ(Sent().size(), 1u);
+	// Two in use: the TIME_WAIT one and the new one. A third SYN takes
+	// the TIME_WAIT slot.
+	In(Seg(TCP_FLAG_SYN, 1, 0, "", 65535, peer_opts(), 40002));
+	EXPECT_EQ(Sent().size(), 1u);
+	EXPECT_EQ(tcp.stats.tw_recycled, 1u);
+	// Now both slots are half-open connections: refused.
+	In(Seg(TCP_FLAG_SYN, 1, 0, "", 65535, peer_opts(), 40003));
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(Drops(STACK_DROP_TCP_CONN_LIMIT), 1u);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 2u);
+}
+
+TEST_F(TcpState, ListenerClose_ResetsUnaccepted_AcceptEBADF)
+{
+	Listen();
+	In(Seg(TCP_FLAG_SYN, 1000, 0));
+	out_seg sa = One();
+	In(Seg(TCP_FLAG_ACK, 1001, sa.seg.seq + 1));
+	In(Seg(TCP_FLAG_SYN, 1000, 0, "", 65535, peer_opts(), 40001));
+	Sent();
+	EXPECT_EQ(lst.nready, 1);
+	EXPECT_EQ(lst.nsyn, 1);
+	tcp_listener_close(&lst);
+	listening = false;
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 2u);
+	EXPECT_TRUE(v[0].seg.flags & TCP_FLAG_RST);
+	EXPECT_TRUE(v[1].seg.flags & TCP_FLAG_RST);
+	struct tcp_accept a;
+	tcp_accept_init(&a, &lst);
+	EXPECT_EQ(ex_future_poll(&a.base, &cx), EX_READY);
+	EXPECT_EQ(a.base.result, -EBADF);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+}
+
+TEST_F(TcpState, Keepalive_ProbesThenETIMEDOUT)
+{
+	tcp.cfg.keep_idle_ms = 1000;
+	tcp.cfg.keep_intvl_ms = 100;
+	tcp.cfg.keep_cnt = 3;
+	struct tcp_conn *c = Accept();
+	tcp_set_keepalive(c, true);
+	Advance(1001 * EX_NS_PER_MS);
+	out_seg p = One();
+	EXPECT_EQ(p.seg.seq, our_seq - 1); // RFC 1122: SND.NXT - 1, no data
+	EXPECT_EQ(p.seg.len, 0u);
+	// An answer resets the count.
+	In(Ack(our_seq));
+	for (int i = 0; i < 4; i++)
+		Advance(1001 * EX_NS_PER_MS);
+	Sent();
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_CLOSED);
+	EXPECT_EQ(tcp_conn_error(c), -ETIMEDOUT);
+	tcp_close(c);
+}
+
+} // namespace
