@@ -356,7 +356,9 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 			partial = true;
 		}
 	} else if (c->cwnd < c->ssthresh) {
-		c->cwnd += RTE_MIN(acked, (uint32_t)c->mss); /* slow start (RFC 5681 3.1) */
+		/* Slow start with appropriate byte counting, L = 2 (RFC 3465):
+		 * a delayed ACK of two segments grows cwnd by two. */
+		c->cwnd += RTE_MIN(acked, 2u * c->mss);
 	} else {
 		/* Congestion avoidance: one segment per window acknowledged. */
 		c->cwnd_acc += acked;
@@ -591,6 +593,8 @@ trim(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg)
 		uint32_t keep = tcp_seq_gt(c->rcv_adv, seg->seq) ? c->rcv_adv - seg->seq : 0;
 
 		data = list_keep(data, keep);
+		if (keep < seg->len)
+			c->flags |= TCP_CONN_FLAG_ACK_NOW; /* tell the peer where the window ends */
 		seg->len = keep;
 		seg->flags &= (uint8_t)~TCP_FLAG_FIN;
 	}

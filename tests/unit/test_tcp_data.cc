@@ -1,0 +1,437 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Unit tests for TCP's data path: zero-copy receive, delayed ACKs,
+// reassembly of overlapping out-of-order segments, sequence wraparound,
+// RTO (RFC 6298) and backoff, NewReno recovery with scripted losses,
+// zero-window probes, window updates, Nagle, bounded memory, user timeout,
+// and one connection forwarded into another through stream and sink.
+#include "tcp_fixture.h"
+
+namespace
+{
+
+class TcpData : public TcpTest
+{
+      protected:
+	void SetUp() override
+	{
+		TcpTest::SetUp();
+		tcp.tx_chains = true; // as on a port with multi-segment tx
+	}
+
+	// The bytes of a run of sent segments, in order of sequence.
+	static std::string Bytes(const std::vector<out_seg> &v)
+	{
+		std::string s;
+		for (auto &o : v)
+			s += o.data;
+		return s;
+	}
+};
+
+TEST_F(TcpData, Receive_ZeroCopy_PayloadStaysInItsMbuf)
+{
+	struct tcp_conn *c = Accept();
+	auto f = Data("zero copy payload");
+	struct rte_mbuf *m = Frame(f.data(), f.size());
+	void *buf = m->buf_addr;
+	stack_input(&st, m);
+	struct tcp_recv r;
+	tcp_recv_init(&r, c, 0);
+	ASSERT_EQ(ex_future_poll(&r.base, &cx), EX_READY);
+	ASSERT_EQ(r.base.result, 17);
+	EXPECT_EQ(r.m, m); // the very mbuf that arrived
+	EXPECT_EQ(r.m->buf_addr, buf);
+	EXPECT_EQ(std::string(rte_pktmbuf_mtod(r.m, char *), 17), "zero copy payload");
+	rte_pktmbuf_free(r.m);
+	Sent();
+	tcp_abort(c);
+}
+
+TEST_F(TcpData, DelayedAck_OneSegmentWaits_SecondFullSegmentAckedAtOnce)
+{
+	struct tcp_conn *c = Accept();
+	In(Data(std::string(1448, 'a')));
+	EXPECT_TRUE(Sent().empty()); // delayed
+	Advance(39 * EX_NS_PER_MS);
+	EXPECT_TRUE(Sent().empty());
+	Advance(2 * EX_NS_PER_MS);
+	EXPECT_EQ(One().seg.ack, peer_seq); // bounded delay: 40 ms
+	In(Data(std::string(1448, 'b')));
+	EXPECT_TRUE(Sent().empty());
+	In(Data(std::string(1448, 'c')));
+	EXPECT_EQ(One().seg.ack, peer_seq); // every second full segment
+	EXPECT_EQ(ReadAll(c).size(), 3u * 1448);
+	Sent();
+	tcp_abort(c);
+}
+
+TEST_F(TcpData, OutOfOrder_OverlappingSegments_ReassembledExactly)
+{
+	struct tcp_conn *c = Accept();
+	std::string d = Pattern(1000);
+	uint32_t base = peer_seq;
+	auto piece = [&](uint32_t off, uint32_t len) {
+		In(Seg(TCP_FLAG_ACK, base + off, our_seq, d.substr(off, len), 502, Ts()));
+	};
+	piece(300, 200); // [300,500)
+	out_seg dup = One();
+	EXPECT_EQ(dup.seg.ack, base); // a duplicate ACK at once
+	piece(400, 300); // overlaps its end: [400,700)
+	piece(350, 100); // inside what is held
+	piece(800, 200); // another island [800,1000)
+	piece(650, 200); // bridges [650,850)
+	Sent();
+	EXPECT_EQ(ReadAll(c), "");
+	piece(0, 350); // fills the hole: everything is in order now
+	out_seg a = One();
+	EXPECT_EQ(a.seg.ack, base + 1000); // acknowledged at once (a hole filled)
+	EXPECT_EQ(ReadAll(c), d);
+	EXPECT_EQ(c->ooo_segs, 0);
+	EXPECT_EQ(c->ooo_head, nullptr);
+	tcp_abort(c);
+}
+
+TEST_F(TcpData, OutOfOrder_FinBeforeHole_DeliveredAfterIt)
+{
+	struct tcp_conn *c = Accept();
+	uint32_t base = peer_seq;
+	In(Seg(TCP_FLAG_ACK | TCP_FLAG_FIN, base + 5, our_seq, "world", 502, Ts()));
+	EXPECT_EQ(c->state, TCP_STATE_ESTABLISHED);
+	In(Seg(TCP_FLAG_ACK, base, our_seq, "hello", 502, Ts()));
+	EXPECT_EQ(c->state, TCP_STATE_CLOSE_WAIT);
+	auto v = Sent();
+	EXPECT_EQ(v.back().seg.ack, base + 11);
+	EXPECT_EQ(ReadAll(c), "helloworld");
+	tcp_abort(c);
+}
+
+TEST_F(TcpData, SequenceWraparound_BothDirections)
+{
+	peer_seq = 0xffffff00u;
+	struct tcp_conn *c = Accept();
+	// Move our own sequence space to just below 2^32 too.
+	uint32_t s = 0xffffff80u;
+	c->iss = s - 1;
+	c->snd_una = c->snd_nxt = c->snd_max = c->snd_wl2 = c->recover = s;
+	c->snd_end = s;
+	our_seq = s;
+	std::string in = Pattern(1000, 2), outd = Pattern(3000, 3);
+	In(Data(in.substr(0, 600)));
+	In(Data(in.substr(600)));
+	EXPECT_TRUE(tcp_seq_lt(0xffffff00u, c->rcv_nxt));
+	EXPECT_EQ(c->rcv_nxt, 0xffffff01u + 1000); // wrapped
+	EXPECT_EQ(ReadAll(c), in);
+	Sent();
+	EXPECT_EQ(Write(c, outd), 3000);
+	auto v = Sent();
+	EXPECT_EQ(Bytes(v), outd);
+	EXPECT_EQ(v[0].seg.seq, s);
+	In(Ack(s + 3000));
+	EXPECT_EQ(c->snd_una, s + 3000);
+	EXPECT_EQ(c->sndq_bytes, 0u);
+	tcp_abort(c);
+}
+
+TEST_F(TcpData, Send_InitialWindowThenAckClocked_PayloadIntact)
+{
+	struct tcp_conn *c = Accept();
+	std::string d = Pattern(40000, 4);
+	EXPECT_EQ(Write(c, d), 40000);
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 10u); // RFC 6928: ten segments
+	for (auto &o : v)
+		EXPECT_EQ(o.data.size(), 1448u);
+	std::string got = Bytes(v);
+	In(Ack(our_seq + (uint32_t)got.size(), 2000)); // 2000 << 7 = 256000 bytes
+	auto w = Sent();
+	got += Bytes(w);
+	EXPECT_EQ(w.size(), 12u); // slow start, RFC 3465 L = 2: one ACK grows cwnd by 2 MSS
+	In(Ack(our_seq + (uint32_t)got.size(), 2000));
+	got += Bytes(Sent());
+	EXPECT_EQ(got, d);
+	EXPECT_TRUE(v.back().seg.flags & TCP_FLAG_ACK);
+	In(Ack(our_seq + 40000));
+	EXPECT_EQ(c->sndq_bytes, 0u);
+	EXPECT_EQ(tcp.stats.bytes_out, 40000u);
+	tcp_abort(c);
+}
+
+TEST_F(TcpData, Send_NoChainPort_PayloadCopiedAndCounted)
+{
+	tcp.tx_chains = false;
+	struct tcp_conn *c = Accept();
+	std::string d = Pattern(3000, 5);
+	EXPECT_EQ(Write(c, d), 3000);
+	auto v = Sent();
+	EXPECT_EQ(Bytes(v), d);
+	EXPECT_EQ(tcp.stats.tx_copied, 2u); // the 104-byte tail is copied on any port
+	tcp_abort(c);
+}
+
+TEST_F(TcpData, RtoComputation_Rfc6298)
+{
+	struct tcp_conn *c = Accept();
+	c->srtt_us = 0;
+	tcp_rtt_sample(c, 100000); // first: SRTT = R, RTTVAR = R/2
+	EXPECT_EQ(c->srtt_us, 100000u);
+	EXPECT_EQ(c->rttvar_us, 50000u);
+	EXPECT_EQ(c->rto_us, 300000u); // SRTT + 4*RTTVAR
+	tcp_rtt_sample(c, 60000); // RTTVAR = 3/4*50000 + 1/4*40000; SRTT = 7/8*100000 + 1/8*60000
+	EXPECT_EQ(c->rttvar_us, 47500u);
+	EXPECT_EQ(c->srtt_us, 95000u);
+	EXPECT_EQ(c->rto_us, 285000u);
+	for (int i = 0; i < 50; i++)
+		tcp_rtt_sample(c, 1000);
+	EXPECT_EQ(c->rto_us, 200000u); // clamped to the configured minimum
+	tcp_abort(c);
+}
+
+TEST_F(TcpData, Rto_RetransmitsWithBackoff_KarnSkipsSample)
+{
+	struct tcp_conn *c = Accept(false); // no timestamps: Karn's rule applies
+	c->srtt_us = 0;
+	c->rto_us = 1000000;
+	EXPECT_EQ(Write(c, "lost once"), 9);
+	EXPECT_EQ(One().data, "lost once");
+	Advance(1001 * EX_NS_PER_MS);
+	out_seg r1 = One();
+	EXPECT_EQ(r1.data, "lost once");
+	EXPECT_EQ(r1.seg.seq, our_seq);
+	Advance(1999 * EX_NS_PER_MS);
+	EXPECT_TRUE(Sent().empty()); // backed off to 2 s
+	Advance(2 * EX_NS_PER_MS);
+	EXPECT_EQ(One().data, "lost once");
+	EXPECT_EQ(c->cwnd, c->mss); // loss window after a timeout
+	EXPECT_EQ(tcp.stats.rto_timeouts, 2u);
+	In(Ack(our_seq + 9, 502, false));
+	EXPECT_EQ(c->srtt_us, 0u); // an ACK of a retransmission is no RTT sample
+	EXPECT_EQ(c->backoff, 0);
+	tcp_abort(c);
+}
+
+TEST_F(TcpData, UserTimeout_UnansweredData_ETIMEDOUT)
+{
+	struct tcp_conn *c = Accept();
+	tcp_set_user_timeout(c, 3000);
+	EXPECT_EQ(Write(c, "anyone?"), 7);
+	for (int i = 0; i < 12; i++)
+		Advance(500 * EX_NS_PER_MS);
+	Sent();
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_CLOSED);
+	EXPECT_EQ(tcp_conn_error(c), -ETIMEDOUT);
+	EXPECT_EQ(Write(c, "x"), -ETIMEDOUT);
+	tcp_close(c);
+}
+
+TEST_F(TcpData, NewReno_ScriptedLosses_FastRetransmitPartialAckRecovery)
+{
+	struct tcp_conn *c = Accept();
+	const uint32_t mss = c->mss;
+	std::string d = Pattern(10 * mss, 6);
+	EXPECT_EQ(Write(c, d), (int)d.size());
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 10u);
+	// Segments 2 and 5 (0-based) are lost. The peer acks 0-1, then sends
+	// duplicate ACKs for each later segment that arrives.
+	In(Ack(our_seq + 2 * mss, 2000));
+	Sent();
+	In(Ack(our_seq + 2 * mss, 2000));
+	In(Ack(our_seq + 2 * mss, 2000));
+	EXPECT_TRUE(Sent().empty());
+	In(Ack(our_seq + 2 * mss, 2000)); // the third duplicate
+	auto fr = Sent();
+	ASSERT_GE(fr.size(), 1u);
+	EXPECT_EQ(fr[0].seg.seq, our_seq + 2 * mss); // fast retransmit of the hole
+	EXPECT_EQ(fr[0].data, d.substr(2 * mss, mss));
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_EQ(c->ssthresh, 4 * mss); // FlightSize (8 segments) / 2
+	EXPECT_EQ(tcp.stats.fast_retransmits, 1u);
+	// Partial ACK up to the second hole: it is resent at once.
+	In(Ack(our_seq + 5 * mss, 2000));
+	auto pa = Sent();
+	ASSERT_GE(pa.size(), 1u);
+	EXPECT_EQ(pa[0].seg.seq, our_seq + 5 * mss);
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	// Full ACK: recovery ends, cwnd deflates to at most ssthresh.
+	In(Ack(our_seq + 10 * mss, 2000));
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_LE(c->cwnd, c->ssthresh);
+	EXPECT_EQ(c->sndq_bytes, 0u);
+	tcp_abort(c);
+}
+
+TEST_F(TcpData, ZeroWindow_PersistProbesBackOff_WindowOpens)
+{
+	struct tcp_conn *c = Accept();
+	c->rto_us = 1000000;
+	In(Ack(our_seq, 0)); // the peer's window closes
+	EXPECT_EQ(Write(c, "waiting"), 7);
+	EXPECT_TRUE(Sent().empty());
+	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_PERSIST);
+	Advance(1001 * EX_NS_PER_MS);
+	out_seg p = One();
+	EXPECT_EQ(p.seg.len, 0u);
+	EXPECT_EQ(p.seg.seq, our_seq - 1); // a probe the peer must answer
+	In(Ack(our_seq, 0));
+	Advance(1001 * EX_NS_PER_MS);
+	EXPECT_TRUE(Sent().empty()); // backed off
+	Advance(1001 * EX_NS_PER_MS);
+	EXPECT_EQ(One().seg.len, 0u);
+	EXPECT_EQ(tcp.stats.persist_probes, 2u);
+	In(Ack(our_seq, 100)); // open
+	EXPECT_EQ(One().data, "waiting");
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_PERSIST);
+	tcp_abort(c);
+}
+
+class TcpSmallBuf : public TcpData
+{
+	void Configure(struct tcp_config &c) override
+	{
+		c.rcv_buf = 8192;
+		c.snd_buf = 4096;
+	}
+};
+
+TEST_F(TcpSmallBuf, ReceiveWindow_ClosesWhenFull_UpdateAfterRead)
+{
+	struct tcp_conn *c = Accept(true, 7, 1460);
+	std::string d = Pattern(8192, 7);
+	for (uint32_t off = 0; off < 8192; off += 1024)
+		In(Data(d.substr(off, 1024)));
+	Advance(50 * EX_NS_PER_MS); // the delayed ACK
+	auto v = Sent();
+	ASSERT_FALSE(v.empty());
+	EXPECT_EQ(v.back().seg.wnd, 0); // nothing free
+	// More data is beyond the window: not taken.
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, "x", 502, Ts()));
+	EXPECT_EQ(One().seg.ack, peer_seq);
+	EXPECT_EQ(ReadAll(c), d);
+	auto u = Sent(); // window updates as the reads free the buffer
+	ASSERT_FALSE(u.empty());
+	EXPECT_EQ(u.back().seg.wnd, 8192);
+	EXPECT_EQ(u.back().seg.ack, peer_seq);
+	tcp_abort(c);
+}
+
+TEST_F(TcpSmallBuf, SendBuffer_Full_WriteWaitsThenResumes)
+{
+	struct tcp_conn *c = Accept();
+	std::string d = Pattern(10000, 8);
+	struct tcp_write w;
+	tcp_write_init(&w, c, d.data(), (uint32_t)d.size());
+	EXPECT_EQ(ex_future_poll(&w.base, &cx), EX_PENDING);
+	EXPECT_EQ(w.done, 4096u);
+	EXPECT_EQ(tcp_send_space(c), 0u);
+	std::string got = Bytes(Sent());
+	while (got.size() < d.size()) {
+		In(Ack(our_seq + (uint32_t)got.size(), 2000));
+		ex_future_poll(&w.base, &cx);
+		got += Bytes(Sent());
+	}
+	EXPECT_TRUE(ex_future_is_done(&w.base));
+	EXPECT_EQ(w.base.result, 10000);
+	EXPECT_EQ(got, d);
+	tcp_abort(c);
+}
+
+TEST_F(TcpData, Nagle_On_SmallSegmentWaitsForAck)
+{
+	struct tcp_conn *c = Accept();
+	tcp_set_nodelay(c, false);
+	EXPECT_EQ(Write(c, "a"), 1);
+	EXPECT_EQ(One().data, "a");
+	EXPECT_EQ(Write(c, "b"), 1);
+	EXPECT_EQ(Write(c, "c"), 1);
+	EXPECT_TRUE(Sent().empty()); // one small segment in flight
+	In(Ack(our_seq + 1));
+	EXPECT_EQ(One().data, "bc");
+	tcp_abort(c);
+}
+
+TEST_F(TcpData, TinySegments_PackedIntoFewMbufs)
+{
+	struct tcp_conn *c = Accept();
+	std::string all;
+	for (int i = 0; i < 500; i++) {
+		std::string one(1, (char)('a' + i % 26));
+		all += one;
+		In(Data(one));
+	}
+	Sent();
+	EXPECT_LE(c->rcvq_segs, 2); // not 500 mbufs for 500 bytes
+	EXPECT_GE(tcp.stats.rcv_packed, 498u);
+	EXPECT_EQ(ReadAll(c), all);
+	tcp_abort(c);
+}
+
+TEST_F(TcpData, OutOfOrderQueue_Bounded)
+{
+	struct tcp_conn *c = Accept();
+	for (uint32_t i = 0; i < TCP_OOO_MAX_SEGS + 20; i++)
+		In(Seg(TCP_FLAG_ACK, peer_seq + 10 + 20 * i, our_seq, "0123456789", 502, Ts()));
+	Sent();
+	EXPECT_EQ(c->ooo_segs, TCP_OOO_MAX_SEGS);
+	EXPECT_EQ(Drops(STACK_DROP_TCP_OOO_FULL), 20u);
+	tcp_abort(c);
+}
+
+TEST_F(TcpData, Forward_ConnectionIntoConnection_StreamToSink)
+{
+	struct tcp_conn *a = Accept();
+	uint32_t a_our = our_seq, a_peer = peer_seq;
+	peer_seq = 9000;
+	struct tcp_conn *b = nullptr;
+	{
+		peer_opts po;
+		po.mss = 1460;
+		In(Seg(TCP_FLAG_SYN, peer_seq, 0, "", 64240, po, 40001));
+		out_seg sa = One();
+		peer_seq++;
+		In(Seg(TCP_FLAG_ACK, peer_seq, sa.seg.seq + 1, "", 64240, peer_opts(), 40001));
+		struct tcp_accept acc;
+		tcp_accept_init(&acc, &lst);
+		ASSERT_EQ(ex_future_poll(&acc.base, &cx), EX_READY);
+		b = acc.conn;
+	}
+	uint32_t b_our = b->snd_nxt;
+	struct tcp_rx_stream rs;
+	struct tcp_tx_sink ks;
+	struct ex_forward fw;
+	tcp_rx_stream_init(&rs, a);
+	tcp_tx_sink_init(&ks, b);
+	ex_forward_init(
+			&fw, &rs.base, &ks.base,
+			[](union ex_item it, void *) {
+				rte_pktmbuf_free((struct rte_mbuf *)it.ptr);
+			},
+			nullptr);
+	EXPECT_EQ(ex_future_poll(&fw.base, &cx), EX_PENDING);
+	our_seq = a_our;
+	peer_seq = a_peer;
+	std::string d = Pattern(5000, 9);
+	for (uint32_t off = 0; off < 5000; off += 1000)
+		In(Data(d.substr(off, 1000)));
+	EXPECT_EQ(ex_future_poll(&fw.base, &cx), EX_PENDING);
+	std::string got;
+	for (auto &o : Sent())
+		if (o.seg.dport == 40001)
+			got += o.data;
+	EXPECT_EQ(got, d); // the same bytes, out of the other connection
+	In(Data("", TCP_FLAG_FIN)); // a's peer is done: b gets a FIN
+	EXPECT_EQ(ex_future_poll(&fw.base, &cx), EX_PENDING);
+	bool fin = false;
+	for (auto &o : Sent())
+		if (o.seg.dport == 40001 && (o.seg.flags & TCP_FLAG_FIN))
+			fin = true;
+	EXPECT_TRUE(fin);
+	EXPECT_EQ(b->state, TCP_STATE_FIN_WAIT_1);
+	In(Seg(TCP_FLAG_ACK, 9001, b_our + 5001, "", 64240, peer_opts(), 40001));
+	EXPECT_EQ(ex_future_poll(&fw.base, &cx), EX_READY);
+	EXPECT_EQ(fw.base.result, 0);
+	EXPECT_GE(fw.items, 1u);
+	tcp_abort(a);
+	tcp_abort(b);
+}
+
+} // namespace
