@@ -170,6 +170,9 @@ void tcp_stack_fini(struct tcp_stack *tcp);
 /** Connections in use (any state, held by the stack or the application). */
 uint32_t tcp_conns_in_use(const struct tcp_stack *tcp);
 
+/** Connections in use per state: by_state[TCP_STATE_MAX] is filled. */
+void tcp_conns_by_state(const struct tcp_stack *tcp, uint32_t by_state[TCP_STATE_MAX]);
+
 /**
  * Listen on (ip, port); ip 0: any of the stack's addresses. backlog bounds
  * the SYN_RECEIVED and not-yet-accepted connections together (1..65535).

@@ -187,6 +187,17 @@ tcp_conns_in_use(const struct tcp_stack *tcp)
 	return tcp->cfg.max_conns - n;
 }
 
+void
+tcp_conns_by_state(const struct tcp_stack *tcp, uint32_t by_state[TCP_STATE_MAX])
+{
+	uint32_t i;
+
+	memset(by_state, 0, sizeof(uint32_t) * TCP_STATE_MAX);
+	for (i = 0; i < tcp->cfg.max_conns; i++)
+		if (tcp->conns[i].tcp != NULL && tcp->conns[i].state < TCP_STATE_MAX)
+			by_state[tcp->conns[i].state]++;
+}
+
 /* ---- the flow table ---- */
 
 static inline uint32_t

@@ -173,7 +173,7 @@ ooo_insert_one(struct tcp_conn *c, struct rte_mbuf *e, uint32_t s)
 	}
 	if (cur != NULL && tcp_seq_lt(cur->hash.usr, s + l))
 		l = cur->hash.usr - s;
-	if (l == 0 || c->ooo_segs >= TCP_OOO_MAX_SEGS) {
+	if (l == 0 || c->ooo_segs >= tcp_ooo_max(c->tcp)) {
 		if (l != 0)
 			c->tcp->st->stats.drops[STACK_DROP_TCP_OOO_FULL]++;
 		rte_pktmbuf_free_seg(e);

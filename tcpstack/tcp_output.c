@@ -224,10 +224,14 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	return 0;
 }
 
+/* A pure ACK carries SND.MAX, not SND.NXT: after a timeout SND.NXT goes back
+ * to resend (go-back-N), and an ACK numbered below what the peer already
+ * holds would be out of its window and dropped unread, ACK field and all
+ * (the peer's retransmissions meet the same fate here: a deadlock). */
 void
 tcp_send_ack(struct tcp_conn *c)
 {
-	tcp_xmit(c, c->snd_nxt, 0, TCP_FLAG_ACK);
+	tcp_xmit(c, c->snd_max, 0, TCP_FLAG_ACK);
 }
 
 void
@@ -247,7 +251,7 @@ tcp_send_rst(struct tcp_conn *c)
 {
 	if (c->state == TCP_STATE_SYN_SENT || c->state == TCP_STATE_CLOSED)
 		return; /* nothing to reset on the other side */
-	tcp_xmit(c, c->snd_nxt, 0, TCP_FLAG_RST | TCP_FLAG_ACK);
+	tcp_xmit(c, c->snd_max, 0, TCP_FLAG_RST | TCP_FLAG_ACK);
 }
 
 void

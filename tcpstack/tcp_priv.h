@@ -24,7 +24,6 @@ extern "C" {
 #endif
 
 #define TCP_MSS_DEFAULT 536 /* RFC 9293 3.7.1, when the peer sends no MSS */
-#define TCP_OOO_MAX_SEGS 128 /* out-of-order segments held per connection */
 #define TCP_PACK_BELOW 512 /* received segments this small are packed */
 #define TCP_COPY_BELOW 128 /* payloads this small are copied, not chained */
 #define TCP_TS_OPT_LEN 12
@@ -100,6 +99,14 @@ struct tcp_conn {
 	struct ex_waker rx_waker, tx_waker;
 	bool rx_waiting, tx_waiting;
 };
+
+/* Out-of-order segments held per connection: enough for a full receive
+ * window of segments of 1 KiB or more (smaller ones are not worth holding). */
+static inline uint32_t
+tcp_ooo_max(const struct tcp_stack *tcp)
+{
+	return RTE_MAX(64u, tcp->cfg.rcv_buf / 1024);
+}
 
 /* ---- tcp_conn.c ---- */
 struct tcp_conn *tcp_conn_alloc(struct tcp_stack *tcp);

@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * echo - riptide's test and benchmark peer: a host on one port that answers
- * ARP and ping, announces itself with a gratuitous ARP, and echoes UDP
- * datagrams on a port (the same mbuf goes back: zero copy). TCP echo,
- * discard and HTTP come with the TCP layer.
+ * ARP and ping, announces itself with a gratuitous ARP, echoes UDP
+ * datagrams (the same mbuf goes back: zero copy), and serves TCP: echo (the
+ * connection forwarded into itself, zero copy), discard, a source of a
+ * fixed pattern, and a minimal HTTP/1.1 responder. As a TCP client it sends
+ * seeded random bytes to an echo server and checks what comes back.
+ * An impairment stage (loss, reordering, duplication, delay, corruption)
+ * can sit on the port, both ways.
  *
- *   echo [EAL args] -- --ip ADDR/PREFIX [--udp-port P] [--hello ADDR:PORT]
+ *   echo [EAL args] -- --ip ADDR/PREFIX [options]   (see --help)
  *
  * One lcore, one port (the EAL's first). SIGINT/SIGTERM stop it; at exit
  * it prints its counters (drops by reason) and checks every mbuf came back.
@@ -17,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -24,13 +29,18 @@
 #include <rte_ip.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
+#include <rte_ring.h>
 
 #include "dp_eal.h"
 #include "dp_port.h"
+#include "dp_impair.h"
 #include "dp_stream.h"
 #include "ex_combinator.h"
 #include "ex_executor.h"
+#include "sha256.h"
 #include "stack.h"
+#include "tcp.h"
 #include "udp.h"
 
 static struct ex_executor *ex;
@@ -53,6 +63,23 @@ usage(FILE *out, const char *prog)
 			"  --udp-port P    echo UDP datagrams received on port P\n"
 			"  --hello A:P     at start, send one UDP datagram \"hello\" to A:P (riptide\n"
 			"                  speaks first, so it resolves A's MAC by ARP)\n"
+			"  --tcp-echo P    TCP echo on port P (the connection forwarded into itself)\n"
+			"  --tcp-discard P TCP discard on port P\n"
+			"  --tcp-source P  on port P, send --source-bytes of a fixed pattern, then close\n"
+			"  --source-bytes N  (default 1048576)\n"
+			"  --http-port P   HTTP/1.1 on port P: 200 OK, keep-alive, a fixed body\n"
+			"  --http-body N   body bytes (default 13: \"hello, world\\n\")\n"
+			"  --tcp-client A:P  connect to an echo server at A:P, send --bytes of seeded\n"
+			"                  random data, read the echo back and check it; exit 0 if\n"
+			"                  every byte came back, 1 otherwise\n"
+			"  --bytes N       client: bytes to send (default 1048576)\n"
+			"  --seed S        client: data seed (default: random, printed)\n"
+			"  --max-conns N   TCP connections at once (default 1024)\n"
+			"  --user-timeout MS  give up on unacknowledged data after MS (RFC 9293)\n"
+			"  --keepalive     TCP keepalive on every connection\n"
+			"  --time-wait MS  TIME_WAIT length (default 60000)\n"
+			"  --impair SPEC   impair the port both ways, e.g. loss=1%%,reorder=10%%:3,\n"
+			"                  dup=1%%,delay=20ms,corrupt=0.1%%,seed=42 (seed=random: random)\n"
 			"  --duration S    stop after S seconds (default: until SIGINT/SIGTERM)\n"
 			"  -h, --help      this text\n"
 			"Answers ARP and ICMP echo on the first port of the EAL (--vdev or PCI).\n",
@@ -114,6 +141,618 @@ static const struct ex_future_ops udp_echo_ops = {
 	.name = "udp_echo",
 };
 
+/* ---- TCP services: one session task per connection ---- */
+
+enum svc {
+	SVC_ECHO = 0,
+	SVC_DISCARD,
+	SVC_SOURCE,
+	SVC_HTTP,
+	SVC_MAX,
+};
+
+static const char *const svc_names[SVC_MAX] = { "echo", "discard", "source", "http" };
+
+enum session_state {
+	SESSION_STATE_RUN = 0,
+	SESSION_STATE_WRITE, /* http: a response going out */
+	SESSION_STATE_DRAIN, /* source: sent all, reading until the peer's FIN */
+	SESSION_STATE_DONE,
+};
+
+#define HTTP_REQ_MAX 4096
+#define SOURCE_CHUNK 65536
+
+struct session {
+	struct ex_future base;
+	struct session *next_free;
+	enum svc svc;
+	enum session_state state;
+	struct tcp_conn *c;
+	uint64_t left; /* source: bytes still to send */
+	union {
+		struct {
+			struct tcp_rx_stream rs;
+			struct tcp_tx_sink ks;
+			struct ex_forward fw;
+		} echo;
+		struct tcp_recv recv;
+		struct tcp_write write;
+		struct {
+			struct tcp_read rd;
+			struct tcp_write w;
+			uint32_t have;
+			bool close_after;
+		} http;
+	} u;
+	char req[HTTP_REQ_MAX];
+};
+
+struct svc_stats {
+	uint64_t accepted, completed, failed, refused, bytes, requests;
+};
+
+static struct session *sessions;
+static struct session *free_sessions;
+static struct svc_stats svc_stats[SVC_MAX];
+static uint64_t source_bytes = 1 << 20;
+static uint8_t source_pattern[SOURCE_CHUNK];
+static char *http_resp[2]; /* keep-alive, close */
+static uint32_t http_resp_len[2];
+
+static void
+mbuf_release(union ex_item it, void *arg)
+{
+	(void)arg;
+	rte_pktmbuf_free(it.ptr);
+}
+
+static void
+session_end(struct session *s, int rc)
+{
+	if (rc < 0) {
+		svc_stats[s->svc].failed++;
+		tcp_abort(s->c);
+	} else {
+		svc_stats[s->svc].completed++;
+		tcp_close(s->c);
+	}
+	s->c = NULL;
+	s->state = SESSION_STATE_DONE;
+}
+
+/* Case-insensitive search for a header token in a request head. */
+static bool
+head_has(const char *head, uint32_t len, const char *tok)
+{
+	size_t n = strlen(tok);
+	uint32_t i;
+
+	for (i = 0; i + n <= len; i++)
+		if (strncasecmp(head + i, tok, n) == 0)
+			return true;
+	return false;
+}
+
+static enum ex_poll
+http_poll(struct session *s, struct ex_context *cx)
+{
+	for (;;) {
+		switch (s->state) {
+		case SESSION_STATE_RUN: {
+			char *end;
+			uint32_t head;
+
+			s->req[s->u.http.have] = '\0';
+			end = strstr(s->req, "\r\n\r\n");
+			if (end == NULL) {
+				if (s->u.http.have >= HTTP_REQ_MAX - 1) {
+					session_end(s, -EMSGSIZE); /* a head this long: not ours */
+					return EX_READY;
+				}
+				if (ex_await(&s->u.http.rd.base, cx) == EX_PENDING)
+					return EX_PENDING;
+				if (s->u.http.rd.base.result <= 0) {
+					session_end(s, s->u.http.rd.base.result);
+					return EX_READY;
+				}
+				s->u.http.have += (uint32_t)s->u.http.rd.base.result;
+				tcp_read_init(&s->u.http.rd, s->c, s->req + s->u.http.have,
+						HTTP_REQ_MAX - 1 - s->u.http.have);
+				continue;
+			}
+			head = (uint32_t)(end - s->req) + 4;
+			/* HTTP/1.1 keeps the connection unless told to close; 1.0
+			 * closes unless told to keep it. */
+			s->u.http.close_after =
+					head_has(s->req, head, "connection: close") ||
+					(head_has(s->req, head, "HTTP/1.0") &&
+							!head_has(s->req, head, "keep-alive"));
+			memmove(s->req, s->req + head, s->u.http.have - head);
+			s->u.http.have -= head;
+			svc_stats[SVC_HTTP].requests++;
+			tcp_write_init(&s->u.http.w, s->c, http_resp[s->u.http.close_after],
+					http_resp_len[s->u.http.close_after]);
+			s->state = SESSION_STATE_WRITE;
+			continue;
+		}
+		case SESSION_STATE_WRITE:
+			if (ex_await(&s->u.http.w.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			if (s->u.http.w.base.result < 0 || s->u.http.close_after) {
+				session_end(s, s->u.http.w.base.result < 0 ? s->u.http.w.base.result
+									   : 0);
+				return EX_READY;
+			}
+			tcp_read_init(&s->u.http.rd, s->c, s->req + s->u.http.have,
+					HTTP_REQ_MAX - 1 - s->u.http.have);
+			s->state = SESSION_STATE_RUN;
+			continue;
+		default:
+			return EX_READY;
+		}
+	}
+}
+
+static enum ex_poll
+session_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct session *s = EX_CONTAINER_OF(f, struct session, base);
+	int rc;
+
+	if (s->state == SESSION_STATE_DONE)
+		return EX_READY;
+	switch (s->svc) {
+	case SVC_ECHO:
+		if (ex_await(&s->u.echo.fw.base, cx) == EX_PENDING)
+			return EX_PENDING;
+		session_end(s, s->u.echo.fw.base.result);
+		return EX_READY;
+	case SVC_DISCARD:
+		for (;;) {
+			if (ex_await(&s->u.recv.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			rc = s->u.recv.base.result;
+			if (rc <= 0) {
+				session_end(s, rc);
+				return EX_READY;
+			}
+			svc_stats[SVC_DISCARD].bytes += (uint64_t)rc;
+			rte_pktmbuf_free(s->u.recv.m);
+			tcp_recv_init(&s->u.recv, s->c, 0);
+		}
+	case SVC_SOURCE:
+		while (s->state == SESSION_STATE_RUN) {
+			if (ex_await(&s->u.write.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			rc = s->u.write.base.result;
+			if (rc < 0) {
+				session_end(s, rc);
+				return EX_READY;
+			}
+			s->left -= (uint64_t)rc;
+			svc_stats[SVC_SOURCE].bytes += (uint64_t)rc;
+			if (s->left == 0) {
+				tcp_shutdown(s->c);
+				tcp_recv_init(&s->u.recv, s->c, 0);
+				s->state = SESSION_STATE_DRAIN;
+				break;
+			}
+			tcp_write_init(&s->u.write, s->c, source_pattern,
+					(uint32_t)RTE_MIN(s->left, (uint64_t)SOURCE_CHUNK));
+		}
+		for (;;) {
+			if (ex_await(&s->u.recv.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			rc = s->u.recv.base.result;
+			if (rc <= 0) {
+				session_end(s, rc);
+				return EX_READY;
+			}
+			rte_pktmbuf_free(s->u.recv.m);
+			tcp_recv_init(&s->u.recv, s->c, 0);
+		}
+	case SVC_HTTP:
+		return http_poll(s, cx);
+	default:
+		return EX_READY;
+	}
+}
+
+static void
+session_drop(struct ex_future *f)
+{
+	struct session *s = EX_CONTAINER_OF(f, struct session, base);
+
+	/* Cancelled at shutdown: the connection goes with a RST. */
+	if (s->c != NULL) {
+		if (s->svc == SVC_ECHO)
+			ex_future_drop(&s->u.echo.fw.base);
+		else if (s->svc == SVC_DISCARD ||
+				(s->svc == SVC_SOURCE && s->state == SESSION_STATE_DRAIN))
+			ex_future_drop(&s->u.recv.base);
+		tcp_abort(s->c);
+		s->c = NULL;
+	}
+}
+
+static const struct ex_future_ops session_ops = {
+	.poll = session_poll,
+	.drop = session_drop,
+	.name = "tcp_session",
+};
+
+/* A finished session goes back to the free list: the join-less task is
+ * done with it once its poll returned READY, which the acceptor learns from
+ * the DONE state the next time it looks for a free one. */
+static struct session *
+session_get(void)
+{
+	struct session *s = free_sessions;
+
+	if (s != NULL)
+		free_sessions = s->next_free;
+	return s;
+}
+
+static void
+session_start(struct session *s, enum svc svc, struct tcp_conn *c)
+{
+	ex_future_init(&s->base, &session_ops);
+	s->svc = svc;
+	s->c = c;
+	s->state = SESSION_STATE_RUN;
+	switch (svc) {
+	case SVC_ECHO:
+		tcp_rx_stream_init(&s->u.echo.rs, c);
+		tcp_tx_sink_init(&s->u.echo.ks, c);
+		ex_forward_init(&s->u.echo.fw, &s->u.echo.rs.base, &s->u.echo.ks.base, mbuf_release,
+				NULL);
+		break;
+	case SVC_DISCARD:
+		tcp_recv_init(&s->u.recv, c, 0);
+		break;
+	case SVC_SOURCE:
+		s->left = source_bytes;
+		tcp_write_init(&s->u.write, c, source_pattern,
+				(uint32_t)RTE_MIN(source_bytes, (uint64_t)SOURCE_CHUNK));
+		break;
+	case SVC_HTTP:
+		s->u.http.have = 0;
+		tcp_read_init(&s->u.http.rd, c, s->req, HTTP_REQ_MAX - 1);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Sessions whose task finished return to the free list. */
+static struct ex_join_handle *session_jh;
+
+static void
+sessions_reap(uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		struct session *s = &sessions[i];
+
+		if (s->state == SESSION_STATE_DONE && ex_join_handle_done(&session_jh[i])) {
+			s->state = SESSION_STATE_RUN;
+			s->c = NULL;
+			ex_join_handle_init(&session_jh[i]);
+			s->next_free = free_sessions;
+			free_sessions = s;
+		}
+	}
+}
+
+struct acceptor {
+	struct ex_future base;
+	struct tcp_listener l;
+	struct tcp_accept acc;
+	enum svc svc;
+	uint32_t nsessions;
+};
+
+static enum ex_poll
+acceptor_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct acceptor *a = EX_CONTAINER_OF(f, struct acceptor, base);
+
+	for (;;) {
+		struct session *s;
+		struct tcp_conn *c;
+
+		if (ex_await(&a->acc.base, cx) == EX_PENDING)
+			return EX_PENDING;
+		if (a->acc.base.result < 0) {
+			f->result = a->acc.base.result;
+			return EX_READY;
+		}
+		c = a->acc.conn;
+		tcp_accept_init(&a->acc, &a->l);
+		s = session_get();
+		if (s == NULL) {
+			sessions_reap(a->nsessions);
+			s = session_get();
+		}
+		if (s == NULL) {
+			svc_stats[a->svc].refused++;
+			tcp_abort(c); /* at --max-conns: refuse with a RST */
+			continue;
+		}
+		svc_stats[a->svc].accepted++;
+		session_start(s, a->svc, c);
+		if (ex_spawn(&s->base, &session_jh[s - sessions], NULL) != 0) {
+			svc_stats[a->svc].refused++;
+			tcp_abort(c);
+			s->c = NULL;
+			s->next_free = free_sessions;
+			free_sessions = s;
+		}
+	}
+}
+
+static const struct ex_future_ops acceptor_ops = {
+	.poll = acceptor_poll,
+	.drop = NULL,
+	.name = "tcp_acceptor",
+};
+
+/* ---- the TCP client: send seeded data to an echo server, check it back ---- */
+
+enum client_state {
+	CLIENT_STATE_CONNECT = 0,
+	CLIENT_STATE_RUN,
+	CLIENT_STATE_DONE,
+};
+
+#define CLIENT_CHUNK 65536
+
+struct client {
+	struct ex_future base;
+	enum client_state state;
+	struct tcp_connect conn;
+	struct tcp_conn *c;
+	struct tcp_write w;
+	struct tcp_read r;
+	uint64_t total, sent, received, mismatch_at;
+	uint64_t wseed, rseed; /* generators of what is sent / expected */
+	bool mismatch, writing, shut;
+	struct sha256 sent_sha, recv_sha;
+	uint8_t wbuf[CLIENT_CHUNK], rbuf[CLIENT_CHUNK], ebuf[CLIENT_CHUNK];
+	int error;
+};
+
+static void
+fill_random(uint64_t *x, uint8_t *p, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i += 8) {
+		uint64_t v;
+
+		*x ^= *x << 13;
+		*x ^= *x >> 7;
+		*x ^= *x << 17;
+		v = *x * UINT64_C(0x2545f4914f6cdd1d);
+		memcpy(p + i, &v, RTE_MIN(8u, n - i));
+	}
+}
+
+static void
+client_next_write(struct client *k)
+{
+	uint32_t n = (uint32_t)RTE_MIN((uint64_t)CLIENT_CHUNK, k->total - k->sent);
+
+	fill_random(&k->wseed, k->wbuf, n);
+	sha256_update(&k->sent_sha, k->wbuf, n);
+	tcp_write_init(&k->w, k->c, k->wbuf, n);
+	k->writing = true;
+}
+
+static enum ex_poll
+client_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct client *k = EX_CONTAINER_OF(f, struct client, base);
+
+	switch (k->state) {
+	case CLIENT_STATE_CONNECT:
+		if (ex_await(&k->conn.base, cx) == EX_PENDING)
+			return EX_PENDING;
+		if (k->conn.base.result < 0) {
+			k->error = k->conn.base.result;
+			k->state = CLIENT_STATE_DONE;
+			ex_stop_all();
+			return EX_READY;
+		}
+		k->c = k->conn.conn;
+		k->state = CLIENT_STATE_RUN;
+		if (k->total > 0)
+			client_next_write(k);
+		tcp_read_init(&k->r, k->c, k->rbuf, CLIENT_CHUNK);
+		/* fall through */
+		__attribute__((fallthrough));
+	case CLIENT_STATE_RUN:
+		/* The writer: chunk after chunk while the send buffer takes them. */
+		while (k->writing && ex_await(&k->w.base, cx) == EX_READY) {
+			if (k->w.base.result < 0) {
+				k->error = k->w.base.result;
+				break;
+			}
+			k->sent += (uint64_t)k->w.base.result;
+			k->writing = false;
+			if (k->sent < k->total)
+				client_next_write(k);
+		}
+		if (!k->writing && !k->shut && k->error == 0) {
+			tcp_shutdown(k->c); /* all sent: FIN, keep reading */
+			k->shut = true;
+		}
+		/* The reader: compare with the same generator. */
+		while (k->error == 0 && ex_await(&k->r.base, cx) == EX_READY) {
+			int n = k->r.base.result;
+
+			if (n <= 0) {
+				if (n < 0)
+					k->error = n;
+				k->state = CLIENT_STATE_DONE;
+				break;
+			}
+			fill_random(&k->rseed, k->ebuf, (uint32_t)n);
+			if (!k->mismatch && memcmp(k->ebuf, k->rbuf, (size_t)n) != 0) {
+				k->mismatch = true;
+				k->mismatch_at = k->received;
+			}
+			sha256_update(&k->recv_sha, k->rbuf, (size_t)n);
+			k->received += (uint64_t)n;
+			tcp_read_init(&k->r, k->c, k->rbuf, CLIENT_CHUNK);
+		}
+		if (k->error == 0 && k->state != CLIENT_STATE_DONE)
+			return EX_PENDING;
+		if (k->error == 0)
+			k->error = tcp_conn_error(k->c);
+		k->state = CLIENT_STATE_DONE;
+		if (k->writing)
+			ex_future_drop(&k->w.base);
+		if (k->error < 0)
+			tcp_abort(k->c);
+		else
+			tcp_close(k->c);
+		k->c = NULL;
+		ex_stop_all();
+		return EX_READY;
+	case CLIENT_STATE_DONE:
+		break;
+	}
+	return EX_READY;
+}
+
+static void
+client_drop(struct ex_future *f)
+{
+	struct client *k = EX_CONTAINER_OF(f, struct client, base);
+
+	if (k->state == CLIENT_STATE_CONNECT) {
+		ex_future_drop(&k->conn.base);
+	} else if (k->state == CLIENT_STATE_RUN && k->c != NULL) {
+		if (k->writing)
+			ex_future_drop(&k->w.base);
+		ex_future_drop(&k->r.base);
+		tcp_abort(k->c);
+		k->c = NULL;
+		k->error = -ECANCELED;
+	}
+}
+
+static const struct ex_future_ops client_ops = {
+	.poll = client_poll,
+	.drop = client_drop,
+	.name = "tcp_client",
+};
+
+static int
+parse_addr_port(const char *arg, uint32_t *ip, unsigned int *port)
+{
+	char addr[32];
+	const char *colon = strrchr(arg, ':');
+
+	if (colon == NULL || (size_t)(colon - arg) >= sizeof(addr) ||
+			sscanf(colon + 1, "%u", port) != 1 || *port == 0 || *port > 65535)
+		return -1;
+	memcpy(addr, arg, (size_t)(colon - arg));
+	addr[colon - arg] = '\0';
+	return parse_ip(addr, ip, NULL);
+}
+
+static int
+parse_port(const char *arg, uint16_t *port)
+{
+	char *end;
+	long v = strtol(arg, &end, 10);
+
+	if (*end != '\0' || v < 1 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+static int
+build_http(uint32_t body_len)
+{
+	int k;
+
+	for (k = 0; k < 2; k++) {
+		char head[256];
+		int n = snprintf(head, sizeof(head),
+				"HTTP/1.1 200 OK\r\nServer: riptide\r\nContent-Type: text/plain\r\n"
+				"Content-Length: %u\r\n%s\r\n",
+				body_len, k == 1 ? "Connection: close\r\n" : "");
+		uint32_t i;
+
+		http_resp_len[k] = (uint32_t)n + body_len;
+		http_resp[k] = malloc(http_resp_len[k]);
+		if (http_resp[k] == NULL)
+			return -ENOMEM;
+		memcpy(http_resp[k], head, (size_t)n);
+		if (body_len == 13)
+			memcpy(http_resp[k] + n, "hello, world\n", 13);
+		else
+			for (i = 0; i < body_len; i++)
+				http_resp[k][(uint32_t)n + i] =
+						i % 64 == 63 ? '\n' : 'a' + (char)(i % 26);
+	}
+	return 0;
+}
+
+/* Print TCP and service counters at exit. */
+static void
+print_tcp(const struct tcp_stack *tcp, const struct client *k, bool client)
+{
+	const struct tcp_stats *t = &tcp->stats;
+	uint32_t by_state[TCP_STATE_MAX], open = 0;
+	int v;
+
+	printf("echo: tcp segs in %" PRIu64 " out %" PRIu64 " passive %" PRIu64 " active %" PRIu64
+	       " established %" PRIu64 " resets in %" PRIu64 " out %" PRIu64 " retransmits %" PRIu64
+	       " fast %" PRIu64 " rto %" PRIu64 " ooo %" PRIu64 " dupacks %" PRIu64
+	       " timeouts %" PRIu64 " copied %" PRIu64 "\n",
+			t->segs_in, t->segs_out, t->passive_opens, t->active_opens, t->established,
+			t->resets_in, t->resets_out, t->retransmits, t->fast_retransmits,
+			t->rto_timeouts, t->ooo_segments, t->dupacks_in, t->timeouts, t->tx_copied);
+	tcp_conns_by_state(tcp, by_state);
+	for (v = 0; v < TCP_STATE_MAX; v++)
+		if (v != TCP_STATE_TIME_WAIT)
+			open += by_state[v];
+	printf("echo: tcp connections at exit: %u open, %u in TIME_WAIT\n", open,
+			by_state[TCP_STATE_TIME_WAIT]);
+	for (v = 0; v < SVC_MAX; v++)
+		if (svc_stats[v].accepted != 0 || svc_stats[v].refused != 0)
+			printf("echo: tcp %s: accepted %" PRIu64 " completed %" PRIu64
+			       " failed %" PRIu64 " refused %" PRIu64 " bytes %" PRIu64
+			       " requests %" PRIu64 "\n",
+					svc_names[v], svc_stats[v].accepted, svc_stats[v].completed,
+					svc_stats[v].failed, svc_stats[v].refused,
+					svc_stats[v].bytes, svc_stats[v].requests);
+	if (client) {
+		char a[65], b[65];
+
+		sha256_hex((struct sha256 *)&k->sent_sha, a);
+		sha256_hex((struct sha256 *)&k->recv_sha, b);
+		printf("echo: tcp-client sent %" PRIu64 " received %" PRIu64 " sent-sha256 %s "
+		       "received-sha256 %s %s\n",
+				k->sent, k->received, a, b,
+				k->error != 0             ? strerror(-k->error)
+				: k->mismatch             ? "MISMATCH"
+				: k->received == k->total ? "match"
+							  : "short");
+		if (k->mismatch)
+			printf("echo: tcp-client first difference at byte %" PRIu64 "\n",
+					k->mismatch_at);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -123,30 +762,60 @@ main(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'd' },
 		{ "udp-port", required_argument, NULL, 'u' },
 		{ "hello", required_argument, NULL, 'H' },
+		{ "tcp-echo", required_argument, NULL, 'E' },
+		{ "tcp-discard", required_argument, NULL, 'D' },
+		{ "tcp-source", required_argument, NULL, 'S' },
+		{ "source-bytes", required_argument, NULL, 'B' },
+		{ "http-port", required_argument, NULL, 'P' },
+		{ "http-body", required_argument, NULL, 'b' },
+		{ "tcp-client", required_argument, NULL, 'C' },
+		{ "bytes", required_argument, NULL, 'n' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "max-conns", required_argument, NULL, 'm' },
+		{ "user-timeout", required_argument, NULL, 'U' },
+		{ "keepalive", no_argument, NULL, 'K' },
+		{ "time-wait", required_argument, NULL, 'W' },
+		{ "impair", required_argument, NULL, 'I' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dp_eal_info info;
 	struct stack_config scfg;
+	struct tcp_config tcfg;
 	struct dp_port_config pcfg;
 	struct dp_port port;
 	struct ex_config ecfg;
 	struct rte_mempool *pool;
-	struct dp_rx_stream rx;
+	struct dp_rx_stream rx, txr;
 	struct dp_tx_sink tx;
+	struct dp_ring_sink txring;
+	struct rte_ring *ring = NULL;
+	struct dp_impair imp_rx, imp_tx;
+	struct dp_impair_config icfg;
+	struct ex_forward txfw;
+	struct ex_sink *stack_out;
+	struct ex_stream *stack_in;
 	struct stack st;
+	struct tcp_stack tcp;
 	struct stack_rx_task task;
 	struct ex_stop_after stopper;
 	double duration = 0;
 	long udp_port = 0;
-	uint32_t hello_ip = 0;
-	unsigned int hello_port = 0;
+	uint32_t hello_ip = 0, client_ip = 0, max_conns = 1024, http_body = 13, i;
+	unsigned int hello_port = 0, client_port = 0;
+	uint16_t svc_port[SVC_MAX] = { 0 };
+	struct acceptor acc[SVC_MAX];
+	struct client *client = NULL;
+	uint64_t client_bytes = 1 << 20, seed = 0;
+	bool seed_set = false;
+	const char *impair = NULL;
 	struct udp_sock usock, hsock;
 	struct udp_echo uecho;
-	int prefix = 24, c, rc, exit_code = 0;
+	int prefix = 24, c, rc, exit_code = 0, v;
 	uint16_t pid;
 	unsigned int d;
 	uint64_t in_use;
+	char err[128];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -159,6 +828,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	stack_config_defaults(&scfg);
+	tcp_config_defaults(&tcfg);
 	optind = 1;
 	while ((c = getopt_long(info.app_argc, info.app_argv, "h", lo, NULL)) != -1) {
 		switch (c) {
@@ -185,24 +855,72 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'H': {
-			char addr[32];
-			const char *colon = strrchr(optarg, ':');
-
-			if (colon == NULL || (size_t)(colon - optarg) >= sizeof(addr) ||
-					sscanf(colon + 1, "%u", &hello_port) != 1 ||
-					hello_port == 0 || hello_port > 65535) {
-				fprintf(stderr, "echo: --hello wants ADDR:PORT\n");
-				return 2;
-			}
-			memcpy(addr, optarg, (size_t)(colon - optarg));
-			addr[colon - optarg] = '\0';
-			if (parse_ip(addr, &hello_ip, NULL) != 0) {
+		case 'H':
+			if (parse_addr_port(optarg, &hello_ip, &hello_port) != 0) {
 				fprintf(stderr, "echo: --hello wants ADDR:PORT\n");
 				return 2;
 			}
 			break;
-		}
+		case 'E':
+		case 'D':
+		case 'S':
+		case 'P':
+			v = c == 'E'   ? SVC_ECHO
+			    : c == 'D' ? SVC_DISCARD
+			    : c == 'S' ? SVC_SOURCE
+				       : SVC_HTTP;
+			if (parse_port(optarg, &svc_port[v]) != 0) {
+				fprintf(stderr, "echo: the port of --%s must be 1..65535\n",
+						lo[c == 'E'                ? 5
+								: c == 'D' ? 6
+								: c == 'S' ? 7
+									   : 9]
+								.name);
+				return 2;
+			}
+			break;
+		case 'B':
+			source_bytes = strtoull(optarg, NULL, 10);
+			break;
+		case 'b':
+			http_body = (uint32_t)strtoul(optarg, NULL, 10);
+			if (http_body > 1000000) {
+				fprintf(stderr, "echo: --http-body is at most 1000000 bytes\n");
+				return 2;
+			}
+			break;
+		case 'C':
+			if (parse_addr_port(optarg, &client_ip, &client_port) != 0) {
+				fprintf(stderr, "echo: --tcp-client wants ADDR:PORT\n");
+				return 2;
+			}
+			break;
+		case 'n':
+			client_bytes = strtoull(optarg, NULL, 10);
+			break;
+		case 's':
+			seed = strtoull(optarg, NULL, 10);
+			seed_set = true;
+			break;
+		case 'm':
+			max_conns = (uint32_t)strtoul(optarg, NULL, 10);
+			if (max_conns < 1 || max_conns > 1000000) {
+				fprintf(stderr, "echo: --max-conns must be 1..1000000\n");
+				return 2;
+			}
+			break;
+		case 'U':
+			tcfg.user_timeout_ms = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'K':
+			tcfg.keepalive = true;
+			break;
+		case 'W':
+			tcfg.time_wait_ms = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'I':
+			impair = optarg;
+			break;
 		case 'h':
 			usage(stdout, info.app_argv[0]);
 			return 0;
@@ -215,8 +933,26 @@ main(int argc, char **argv)
 		fprintf(stderr, "echo: --ip ADDR/PREFIX is required\n");
 		return 2;
 	}
+	if (impair != NULL) {
+		/* "seed=random": every other key as given, a random seed (printed). */
+		const char *rs = strstr(impair, "seed=random");
+		char spec[256];
+
+		if (rs != NULL)
+			snprintf(spec, sizeof(spec), "%.*s%s", (int)(rs - impair), impair,
+					rs[11] == ',' ? rs + 12 : "");
+		else
+			snprintf(spec, sizeof(spec), "%s", impair);
+		if (dp_impair_parse(spec, &icfg, err, sizeof(err)) != 0) {
+			fprintf(stderr, "echo: --impair: %s\n", err);
+			return 2;
+		}
+		if (rs != NULL)
+			icfg.seed = rte_rand() % 1000000;
+	}
+	tcfg.max_conns = max_conns + max_conns / 2 + 16; /* room for TIME_WAIT */
 	pool = rte_pktmbuf_pool_create(
-			"echo", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+			"echo", 32767, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (pool == NULL) {
 		fprintf(stderr, "echo: mbuf pool: %s\n", rte_strerror(rte_errno));
 		return 1;
@@ -237,6 +973,7 @@ main(int argc, char **argv)
 	scfg.tx_offloads = port.tx_offloads; /* checksums the PMD computes for us */
 	ex_config_defaults(&ecfg);
 	ecfg.name = "echo";
+	ecfg.max_tasks = max_conns + 64;
 	ecfg.idle_policy = EX_IDLE_POLICY_BACKOFF; /* a test peer: leave the core to Linux */
 	ex = ex_executor_create(rte_lcore_id(), &ecfg);
 	if (ex == NULL) {
@@ -246,12 +983,46 @@ main(int argc, char **argv)
 	ex_run_once(ex);
 	dp_rx_stream_init(&rx, ex, pid, 0);
 	dp_tx_sink_init(&tx, ex, pid, 0);
-	rc = stack_init(&st, &scfg, ex, pool, &tx.base);
+	stack_in = &rx.base;
+	stack_out = &tx.base;
+	if (impair != NULL) {
+		/* rx: port -> impairment -> stack; tx: stack -> ring -> impairment
+		 * -> port. Two seeds, one per direction, both from the one given. */
+		char desc[256];
+		struct dp_impair_config c2 = icfg;
+
+		ring = rte_ring_create("echo_tx", 4096, (int)rte_socket_id(),
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+		if (ring == NULL || dp_impair_init(&imp_rx, &rx.base, &icfg, pool) != 0) {
+			fprintf(stderr, "echo: impairment stage: no memory\n");
+			return 1;
+		}
+		c2.seed = icfg.seed + 1;
+		dp_ring_sink_init(&txring, ex, ring);
+		dp_ring_stream_init(&txr, ex, ring);
+		if (dp_impair_init(&imp_tx, &txr.base, &c2, pool) != 0) {
+			fprintf(stderr, "echo: impairment stage: no memory\n");
+			return 1;
+		}
+		ex_forward_init(&txfw, &imp_tx.base, &tx.base, dp_burst_release, NULL);
+		ex_spawn(&txfw.base, NULL, NULL);
+		stack_in = &imp_rx.base;
+		stack_out = &txring.base;
+		dp_impair_format(&icfg, desc, sizeof(desc));
+		printf("echo: impairment on %s, both ways: %s (tx seed %" PRIu64 ")\n", port.name,
+				desc, c2.seed);
+	}
+	rc = stack_init(&st, &scfg, ex, pool, stack_out);
 	if (rc != 0) {
 		fprintf(stderr, "echo: stack: %s\n", strerror(-rc));
 		return 1;
 	}
-	stack_rx_task_init(&task, &st, &rx.base);
+	rc = tcp_stack_init(&tcp, &st, &tcfg);
+	if (rc != 0) {
+		fprintf(stderr, "echo: tcp: %s\n", strerror(-rc));
+		return 1;
+	}
+	stack_rx_task_init(&task, &st, stack_in);
 	ex_spawn(&task.base, NULL, NULL);
 	memset(&uecho, 0, sizeof(uecho));
 	if (udp_port != 0) {
@@ -264,6 +1035,37 @@ main(int argc, char **argv)
 		uecho.s = &usock;
 		udp_recv_init(&uecho.recv, &usock);
 		ex_spawn(&uecho.base, NULL, NULL);
+	}
+	/* TCP services */
+	sessions = calloc(max_conns, sizeof(*sessions));
+	session_jh = calloc(max_conns, sizeof(*session_jh));
+	if (sessions == NULL || session_jh == NULL || build_http(http_body) != 0) {
+		fprintf(stderr, "echo: no memory for %u sessions\n", max_conns);
+		return 1;
+	}
+	for (i = max_conns; i-- > 0;) {
+		ex_join_handle_init(&session_jh[i]);
+		sessions[i].next_free = free_sessions;
+		free_sessions = &sessions[i];
+	}
+	for (i = 0; i < SOURCE_CHUNK; i++)
+		source_pattern[i] = (uint8_t)(i % 64 == 63 ? '\n' : 'A' + i % 26);
+	for (v = 0; v < SVC_MAX; v++) {
+		if (svc_port[v] == 0)
+			continue;
+		memset(&acc[v], 0, sizeof(acc[v]));
+		rc = tcp_listen(&acc[v].l, &tcp, 0, svc_port[v], 1024);
+		if (rc != 0) {
+			fprintf(stderr, "echo: tcp %s port %u: %s\n", svc_names[v], svc_port[v],
+					strerror(-rc));
+			return 1;
+		}
+		ex_future_init(&acc[v].base, &acceptor_ops);
+		acc[v].svc = (enum svc)v;
+		acc[v].nsessions = max_conns;
+		tcp_accept_init(&acc[v].acc, &acc[v].l);
+		ex_spawn(&acc[v].base, NULL, NULL);
+		printf("echo: tcp %s on port %u\n", svc_names[v], svc_port[v]);
 	}
 	if (duration > 0) {
 		ex_stop_after_init(&stopper, (uint64_t)(duration * 1e9));
@@ -285,6 +1087,23 @@ main(int argc, char **argv)
 		if (rc != 0)
 			fprintf(stderr, "echo: hello: %s\n", strerror(-rc));
 	}
+	if (client_ip != 0) {
+		client = calloc(1, sizeof(*client));
+		if (client == NULL)
+			return 1;
+		if (!seed_set)
+			seed = rte_rand() % 1000000;
+		ex_future_init(&client->base, &client_ops);
+		tcp_connect_init(&client->conn, &tcp, client_ip, (uint16_t)client_port);
+		client->total = client_bytes;
+		client->wseed = client->rseed = seed * 2 + 1;
+		sha256_init(&client->sent_sha);
+		sha256_init(&client->recv_sha);
+		printf("echo: tcp-client to %u.%u.%u.%u:%u, %" PRIu64 " bytes, seed %" PRIu64 "\n",
+				client_ip >> 24, (client_ip >> 16) & 255, (client_ip >> 8) & 255,
+				client_ip & 255, client_port, client_bytes, seed);
+		ex_spawn(&client->base, NULL, NULL);
+	}
 	ex_run(ex);
 
 	printf("echo: rx %" PRIu64 " tx %" PRIu64 " arp requests in %" PRIu64
@@ -296,18 +1115,51 @@ main(int argc, char **argv)
 		       " overflow %" PRIu64 " send errors %" PRIu64 "\n",
 				udp_port, usock.rx_datagrams, uecho.echoed, usock.rx_overflow,
 				uecho.send_errors);
+	print_tcp(&tcp, client, client != NULL);
+	if (impair != NULL) {
+		const struct dp_impair_stats *a = &imp_rx.stats, *b = &imp_tx.stats;
+
+		printf("echo: impaired rx in %" PRIu64 " lost %" PRIu64 " dup %" PRIu64
+		       " reordered %" PRIu64 " delayed %" PRIu64 " corrupted %" PRIu64
+		       "; tx in %" PRIu64 " lost %" PRIu64 " dup %" PRIu64 " reordered %" PRIu64
+		       " delayed %" PRIu64 " corrupted %" PRIu64 "\n",
+				a->in, a->lost, a->duplicated, a->reordered, a->delayed,
+				a->corrupted, b->in, b->lost, b->duplicated, b->reordered,
+				b->delayed, b->corrupted);
+	}
 	for (d = 0; d < STACK_DROP_MAX; d++)
 		if (st.stats.drops[d] != 0)
 			printf("echo: dropped %-16s %" PRIu64 "\n",
 					stack_drop_name((enum stack_drop)d), st.stats.drops[d]);
+	if (client != NULL && (client->error != 0 || client->mismatch ||
+					      client->received != client->total))
+		exit_code = 1;
 	ex_executor_shutdown(ex);
+	for (v = 0; v < SVC_MAX; v++)
+		if (svc_port[v] != 0)
+			tcp_listener_close(&acc[v].l);
 	if (udp_port != 0) {
 		/* The echo task sent every datagram it took: nothing to free. */
 		udp_close(&usock);
 	}
 	if (hello_ip != 0)
 		udp_close(&hsock);
+	tcp_stack_fini(&tcp);
 	stack_fini(&st);
+	if (impair != NULL) {
+		dp_impair_fini(&imp_rx);
+		dp_impair_fini(&imp_tx);
+		dp_ring_sink_fini(&txring);
+		dp_rx_stream_fini(&txr);
+		/* What the stack sent after the forwarder stopped (RSTs at shutdown). */
+		{
+			void *m = NULL;
+
+			while (rte_ring_dequeue(ring, &m) == 0)
+				rte_pktmbuf_free(m);
+		}
+		rte_ring_free(ring);
+	}
 	dp_rx_stream_fini(&rx);
 	dp_tx_sink_fini(&tx);
 	dp_port_close(&port);
@@ -324,6 +1176,11 @@ main(int argc, char **argv)
 		printf("echo: all mbufs returned to the pool\n");
 	}
 	rte_mempool_free(pool);
+	free(sessions);
+	free(session_jh);
+	free(client);
+	free(http_resp[0]);
+	free(http_resp[1]);
 	rte_eal_cleanup();
 	return exit_code;
 }

@@ -368,10 +368,12 @@ TEST_F(TcpData, TinySegments_PackedIntoFewMbufs)
 TEST_F(TcpData, OutOfOrderQueue_Bounded)
 {
 	struct tcp_conn *c = Accept();
-	for (uint32_t i = 0; i < TCP_OOO_MAX_SEGS + 20; i++)
+	const uint32_t max = tcp_ooo_max(&tcp);
+	EXPECT_EQ(max, 256u); // 256 KiB of 1 KiB segments
+	for (uint32_t i = 0; i < max + 20; i++)
 		In(Seg(TCP_FLAG_ACK, peer_seq + 10 + 20 * i, our_seq, "0123456789", 502, Ts()));
 	Sent();
-	EXPECT_EQ(c->ooo_segs, TCP_OOO_MAX_SEGS);
+	EXPECT_EQ(c->ooo_segs, max);
 	EXPECT_EQ(Drops(STACK_DROP_TCP_OOO_FULL), 20u);
 	tcp_abort(c);
 }
