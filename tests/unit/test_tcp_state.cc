@@ -596,3 +596,18 @@ TEST_F(TcpState, Keepalive_ProbesThenETIMEDOUT)
 }
 
 } // namespace
+
+namespace
+{
+
+// Issue 6, item 8: an idle established connection costs at most 1 KiB
+// beside its buffered data: its table entry and its flow-table bucket.
+TEST(TcpMemory, IdleConnection_AtMostOneKiB)
+{
+	size_t per_conn = sizeof(struct tcp_conn) + 2 * sizeof(struct tcp_conn *);
+	std::printf("memory per idle connection: %zu bytes (entry %zu + at most two buckets)\n",
+			per_conn, sizeof(struct tcp_conn));
+	EXPECT_LE(per_conn, 1024u);
+}
+
+} // namespace
