@@ -301,8 +301,8 @@ emit(struct dp_impair *im, struct rte_mbuf *m)
 	}
 }
 
-/* Flip one bit after the Ethernet header, copying first if the data is
- * shared (a clone or a refcounted mbuf must not change under its owner). */
+/* Flip one bit after the Ethernet header, copying first if any of the data
+ * is shared (a clone or a refcounted mbuf must not change under its owner). */
 static struct rte_mbuf *
 corrupt(struct dp_impair *im, struct rte_mbuf *m, uint64_t draw)
 {
@@ -311,7 +311,13 @@ corrupt(struct dp_impair *im, struct rte_mbuf *m, uint64_t draw)
 
 	if (len <= 14)
 		return m;
-	if (RTE_MBUF_CLONED(m) || rte_mbuf_refcnt_read(m) > 1 || RTE_MBUF_HAS_EXTBUF(m)) {
+	/* Any segment may be shared: a TCP retransmission is a header chained
+	 * to indirect mbufs over the send queue, which must stay intact. */
+	for (seg = m; seg != NULL; seg = seg->next)
+		if (RTE_MBUF_CLONED(seg) || rte_mbuf_refcnt_read(seg) > 1 ||
+				RTE_MBUF_HAS_EXTBUF(seg))
+			break;
+	if (seg != NULL) {
 		struct rte_mbuf *c = rte_pktmbuf_copy(m, im->pool, 0, UINT32_MAX);
 
 		if (c == NULL)

@@ -971,6 +971,12 @@ main(int argc, char **argv)
 	}
 	rte_eth_macaddr_get(pid, &scfg.mac);
 	scfg.tx_offloads = port.tx_offloads; /* checksums the PMD computes for us */
+	if (impair != NULL)
+		/* The tx impairment stage stands for the wire: checksums must be
+		 * final before it, or the PMD would checksum corrupted bytes. */
+		scfg.tx_offloads &= ~(uint64_t)(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+						RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+						RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
 	ex_config_defaults(&ecfg);
 	ecfg.name = "echo";
 	ecfg.max_tasks = max_conns + 64;
