@@ -168,9 +168,10 @@ tcp_connect_init(struct tcp_connect *k, struct tcp_stack *tcp, uint32_t ip, uint
 
 /* ---- receiving ---- */
 
-/* What a reader gets when nothing is queued: 1 = wait, else the result. */
+/* A reader found nothing queued: 0 at the end of the stream, the error, or
+ * 1 once it is registered to be woken when that changes. */
 static int
-rx_end(const struct tcp_conn *c)
+rx_idle(struct tcp_conn *c, struct ex_context *cx)
 {
 	if (c->flags & TCP_CONN_FLAG_FIN_RCVD)
 		return 0;
@@ -178,6 +179,7 @@ rx_end(const struct tcp_conn *c)
 		return c->error;
 	if (c->state == TCP_STATE_CLOSED)
 		return -ENOTCONN;
+	wait_rx(c, cx);
 	return 1;
 }
 
@@ -220,13 +222,11 @@ recv_poll(struct ex_future *f, struct ex_context *cx)
 		f->result = (int32_t)r->m->pkt_len;
 		return EX_READY;
 	}
-	end = rx_end(c);
-	if (end <= 0) {
-		f->result = end;
-		return EX_READY;
-	}
-	wait_rx(c, cx);
-	return EX_PENDING;
+	end = rx_idle(c, cx);
+	if (end > 0)
+		return EX_PENDING;
+	f->result = end;
+	return EX_READY;
 }
 
 static void
@@ -287,13 +287,11 @@ read_poll(struct ex_future *f, struct ex_context *cx)
 		f->result = (int32_t)done;
 		return EX_READY;
 	}
-	end = rx_end(c);
-	if (end <= 0) {
-		f->result = end;
-		return EX_READY;
-	}
-	wait_rx(c, cx);
-	return EX_PENDING;
+	end = rx_idle(c, cx);
+	if (end > 0)
+		return EX_PENDING;
+	f->result = end;
+	return EX_READY;
 }
 
 static void
@@ -571,13 +569,11 @@ rx_stream_next(struct ex_stream *s, struct ex_context *cx, union ex_item *out)
 		out->ptr = rcvq_take(c, 0);
 		return EX_NEXT_ITEM;
 	}
-	end = rx_end(c);
-	if (end <= 0) {
-		s->error = end;
-		return EX_NEXT_END;
-	}
-	wait_rx(c, cx);
-	return EX_NEXT_PENDING;
+	end = rx_idle(c, cx);
+	if (end > 0)
+		return EX_NEXT_PENDING;
+	s->error = end;
+	return EX_NEXT_END;
 }
 
 static void

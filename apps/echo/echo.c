@@ -385,6 +385,14 @@ static const struct ex_future_ops session_ops = {
 /* A finished session goes back to the free list: the join-less task is
  * done with it once its poll returned READY, which the acceptor learns from
  * the DONE state the next time it looks for a free one. */
+static void
+session_put(struct session *s)
+{
+	s->c = NULL;
+	s->next_free = free_sessions;
+	free_sessions = s;
+}
+
 static struct session *
 session_get(void)
 {
@@ -439,10 +447,8 @@ sessions_reap(uint32_t n)
 
 		if (s->state == SESSION_STATE_DONE && ex_join_handle_done(&session_jh[i])) {
 			s->state = SESSION_STATE_RUN;
-			s->c = NULL;
 			ex_join_handle_init(&session_jh[i]);
-			s->next_free = free_sessions;
-			free_sessions = s;
+			session_put(s);
 		}
 	}
 }
@@ -487,9 +493,7 @@ acceptor_poll(struct ex_future *f, struct ex_context *cx)
 		if (ex_spawn(&s->base, &session_jh[s - sessions], NULL) != 0) {
 			svc_stats[a->svc].refused++;
 			tcp_abort(c);
-			s->c = NULL;
-			s->next_free = free_sessions;
-			free_sessions = s;
+			session_put(s);
 		}
 	}
 }
@@ -1051,8 +1055,7 @@ main(int argc, char **argv)
 	}
 	for (i = max_conns; i-- > 0;) {
 		ex_join_handle_init(&session_jh[i]);
-		sessions[i].next_free = free_sessions;
-		free_sessions = &sessions[i];
+		session_put(&sessions[i]);
 	}
 	for (i = 0; i < SOURCE_CHUNK; i++)
 		source_pattern[i] = (uint8_t)(i % 64 == 63 ? '\n' : 'A' + i % 26);

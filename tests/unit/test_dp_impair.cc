@@ -315,3 +315,70 @@ TEST_F(ImpairTest, Overflow_BeyondLimit_DroppedAndCounted)
 	EXPECT_EQ(s.overflow, 90u);
 	EXPECT_EQ(order.size(), 10u);
 }
+
+// A TCP retransmission is a header chained to indirect mbufs over the send
+// queue: corrupting it must leave the queued bytes alone (the stage copies
+// first), and the PMD's checksum verdict must not survive the flipped bit.
+TEST_F(ImpairTest, Corrupt_SharedSegmentOfChain_CopiedNotTouched)
+{
+	struct rte_mbuf *queued = rte_pktmbuf_alloc(pool);
+	ASSERT_NE(queued, nullptr);
+	char *q = rte_pktmbuf_append(queued, 1000);
+	std::memset(q, 0x5a, 1000);
+	struct dp_burst b;
+	b.n = 0;
+	for (int i = 0; i < 8; i++) {
+		struct rte_mbuf *h = rte_pktmbuf_alloc(pool);
+		struct rte_mbuf *mi = rte_pktmbuf_alloc(pool);
+		ASSERT_TRUE(h != nullptr && mi != nullptr);
+		std::memset(rte_pktmbuf_append(h, 20), 0, 20); // a tiny header
+		rte_pktmbuf_attach(mi, queued);
+		ASSERT_EQ(rte_pktmbuf_chain(h, mi), 0);
+		h->ol_flags |= RTE_MBUF_F_RX_L4_CKSUM_GOOD | RTE_MBUF_F_RX_IP_CKSUM_GOOD;
+		b.pkts[b.n++] = h;
+	}
+	union ex_item item;
+	item.ptr = &b;
+	struct ex_stream_iter it;
+	ex_stream_iter_init(&it, &item, 1);
+	struct dp_impair_config c = Parse("corrupt=100%,seed=3");
+	struct dp_impair im;
+	ASSERT_EQ(dp_impair_init(&im, &it.base, &c, pool), 0);
+	struct ex_context cx = { ex_waker_noop() };
+	uint32_t out = 0, changed = 0;
+	for (int round = 0; round < 100; round++) {
+		union ex_item got;
+		enum ex_next r = ex_stream_poll_next(&im.base, &cx, &got);
+		if (r == EX_NEXT_END)
+			break;
+		if (r == EX_NEXT_PENDING) {
+			clk.now += EX_NS_PER_MS;
+			ex_run_once(ex);
+			continue;
+		}
+		auto *ob = static_cast<struct dp_burst *>(got.ptr);
+		for (uint16_t i = 0; i < ob->n; i++) {
+			struct rte_mbuf *m = ob->pkts[i];
+			std::vector<uint8_t> buf(rte_pktmbuf_pkt_len(m));
+			auto *p = static_cast<const uint8_t *>(
+					rte_pktmbuf_read(m, 0, (uint32_t)buf.size(), buf.data()));
+			int flips = 0;
+			for (size_t k = 0; k < buf.size(); k++)
+				flips += __builtin_popcount(p[k] ^ (k < 20 ? 0 : 0x5a));
+			EXPECT_EQ(flips, 1) << "one bit flipped in the packet that left";
+			changed += flips;
+			EXPECT_EQ(m->ol_flags & (RTE_MBUF_F_RX_L4_CKSUM_MASK |
+								RTE_MBUF_F_RX_IP_CKSUM_MASK),
+					0u);
+			out++;
+		}
+		dp_burst_free(ob);
+	}
+	EXPECT_EQ(out, 8u);
+	EXPECT_EQ(changed, 8u);
+	EXPECT_EQ(im.stats.corrupted, 8u);
+	for (int k = 0; k < 1000; k++)
+		ASSERT_EQ((uint8_t)q[k], 0x5a) << "the queued payload changed at " << k;
+	dp_impair_fini(&im);
+	rte_pktmbuf_free(queued);
+}
