@@ -559,6 +559,7 @@ tcp_pick_port(struct tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t *out
 	uint32_t start = (uint32_t)(((rng_next(&tcp->rng) >> 32) * range) >> 32), i;
 	uint32_t lip = tcp->st->cfg.ip;
 	const struct dp_port *rp = tcp->cfg.rss_port;
+	struct tcp_conn *c;
 
 	for (i = 0; i < range; i++) {
 		uint16_t p = (uint16_t)(EPHEMERAL_LO + (start + i) % range);
@@ -566,8 +567,19 @@ tcp_pick_port(struct tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t *out
 		if (rp != NULL && rp->nb_queues > 1 &&
 				dp_rss_queue(rp, rip, lip, rport, p) != tcp->cfg.rss_queue)
 			continue;
-		if (tcp_conn_lookup(tcp, lip, p, rip, rport) == NULL &&
-				tcp_listener_lookup(tcp, lip, p) == NULL) {
+		if (tcp_listener_lookup(tcp, lip, p) != NULL)
+			continue;
+		c = tcp_conn_lookup(tcp, lip, p, rip, rport);
+		if (c != NULL && c->state == TCP_STATE_TIME_WAIT && (c->flags & TCP_CONN_FLAG_TS) &&
+				!(c->flags & TCP_CONN_FLAG_USER)) {
+			/* A tuple of ours in TIME_WAIT, with timestamps: the peer's
+			 * PAWS tells the incarnations apart (RFC 6191), so the port
+			 * may serve again, as Linux's tcp_tw_reuse allows. */
+			tcp->stats.tw_reused++;
+			tcp_conn_fail(c, 0);
+			c = NULL;
+		}
+		if (c == NULL) {
 			*out = p;
 			return 0;
 		}

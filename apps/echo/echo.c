@@ -78,6 +78,12 @@ usage(FILE *out, const char *prog)
 			"  --user-timeout MS  give up on unacknowledged data after MS (RFC 9293)\n"
 			"  --keepalive     TCP keepalive on every connection\n"
 			"  --time-wait MS  TIME_WAIT length (default 60000)\n"
+			"  --bench MODE    with --tcp-client A:P, measure instead: rr (64-byte request\n"
+			"                  and response: p50/p99 latency; the server echoes), bulk (one\n"
+			"                  connection, Gbit/s acknowledged; the server discards), conn\n"
+			"                  (connect and close, one at a time: connections/s)\n"
+			"  --bench-seconds S  (default 5)\n"
+			"  --busy-poll     poll without pause when idle (benchmarks); default: back off\n"
 			"  --impair SPEC   impair the port both ways, e.g. loss=1%%,reorder=10%%:3,\n"
 			"                  dup=1%%,delay=20ms,corrupt=0.1%%,seed=42 (seed=random: random)\n"
 			"  --duration S    stop after S seconds (default: until SIGINT/SIGTERM)\n"
@@ -656,6 +662,217 @@ static const struct ex_future_ops client_ops = {
 	.name = "tcp_client",
 };
 
+/* ---- benchmarks against a riptide (or any) server: request/response
+ * latency, bulk throughput, connections per second ---- */
+
+enum bench_mode {
+	BENCH_MODE_NONE = 0,
+	BENCH_MODE_RR, /* 64-byte request, 64-byte response, one at a time */
+	BENCH_MODE_BULK, /* one connection, write as fast as it goes */
+	BENCH_MODE_CONN, /* connect, close, again: one at a time */
+};
+
+enum bench_state {
+	BENCH_STATE_CONNECT = 0,
+	BENCH_STATE_WRITE,
+	BENCH_STATE_READ,
+	BENCH_STATE_DONE,
+};
+
+#define BENCH_MSG 64
+#define BENCH_MAX_SAMPLES (1u << 22)
+
+struct bench {
+	struct ex_future base;
+	enum bench_mode mode;
+	enum bench_state state;
+	struct tcp_stack *tcp;
+	struct ex_executor *ex;
+	uint32_t ip;
+	uint16_t port;
+	struct tcp_connect conn;
+	struct tcp_conn *c;
+	struct tcp_write w;
+	struct tcp_read r;
+	uint8_t msg[BENCH_MSG], in[BENCH_MSG];
+	uint32_t got;
+	uint64_t duration_ns, start, end_at, t0;
+	uint64_t count, bytes0;
+	uint32_t *lat_ns;
+	uint32_t nlat;
+	int error;
+};
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+bench_finish(struct bench *b, int err)
+{
+	if (b->error == 0)
+		b->error = err;
+	if (b->c != NULL) {
+		if (b->error < 0)
+			tcp_abort(b->c);
+		else
+			tcp_close(b->c);
+		b->c = NULL;
+	}
+	b->state = BENCH_STATE_DONE;
+	ex_stop_all();
+}
+
+static enum ex_poll
+bench_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct bench *b = EX_CONTAINER_OF(f, struct bench, base);
+
+	for (;;) {
+		uint64_t now = ex_now_ns(b->ex);
+
+		switch (b->state) {
+		case BENCH_STATE_CONNECT:
+			if (b->start == 0) {
+				b->start = now;
+				b->end_at = now + b->duration_ns;
+			}
+			if (ex_await(&b->conn.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			if (b->conn.base.result < 0) {
+				bench_finish(b, b->conn.base.result);
+				return EX_READY;
+			}
+			b->c = b->conn.conn;
+			if (b->mode == BENCH_MODE_CONN) {
+				/* One whole open; the close runs on in the background
+				 * (FIN, TIME_WAIT) as a server's would. */
+				tcp_close(b->c);
+				b->c = NULL;
+				b->count++;
+				if (now >= b->end_at) {
+					bench_finish(b, 0);
+					return EX_READY;
+				}
+				tcp_connect_init(&b->conn, b->tcp, b->ip, b->port);
+				continue;
+			}
+			/* rr and bulk time from the established connection. */
+			b->start = now;
+			b->end_at = now + b->duration_ns;
+			b->bytes0 = b->tcp->stats.bytes_out;
+			b->state = BENCH_STATE_WRITE;
+			b->t0 = now;
+			tcp_write_init(&b->w, b->c,
+					b->mode == BENCH_MODE_RR ? b->msg : source_pattern,
+					b->mode == BENCH_MODE_RR ? BENCH_MSG : SOURCE_CHUNK);
+			continue;
+		case BENCH_STATE_WRITE:
+			if (ex_await(&b->w.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			if (b->w.base.result < 0) {
+				bench_finish(b, b->w.base.result);
+				return EX_READY;
+			}
+			if (b->mode == BENCH_MODE_BULK) {
+				if (now >= b->end_at) {
+					bench_finish(b, 0);
+					return EX_READY;
+				}
+				tcp_write_init(&b->w, b->c, source_pattern, SOURCE_CHUNK);
+				continue;
+			}
+			b->got = 0;
+			tcp_read_init(&b->r, b->c, b->in, BENCH_MSG);
+			b->state = BENCH_STATE_READ;
+			continue;
+		case BENCH_STATE_READ:
+			if (ex_await(&b->r.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			if (b->r.base.result <= 0) {
+				bench_finish(b, b->r.base.result < 0 ? b->r.base.result : -EPIPE);
+				return EX_READY;
+			}
+			b->got += (uint32_t)b->r.base.result;
+			if (b->got < BENCH_MSG) {
+				tcp_read_init(&b->r, b->c, b->in + b->got, BENCH_MSG - b->got);
+				continue;
+			}
+			if (b->nlat < BENCH_MAX_SAMPLES)
+				b->lat_ns[b->nlat++] = (uint32_t)RTE_MIN(now - b->t0, UINT32_MAX);
+			b->count++;
+			if (now >= b->end_at) {
+				bench_finish(b, 0);
+				return EX_READY;
+			}
+			b->t0 = now;
+			tcp_write_init(&b->w, b->c, b->msg, BENCH_MSG);
+			b->state = BENCH_STATE_WRITE;
+			continue;
+		case BENCH_STATE_DONE:
+			return EX_READY;
+		}
+	}
+}
+
+static void
+bench_drop(struct ex_future *f)
+{
+	struct bench *b = EX_CONTAINER_OF(f, struct bench, base);
+
+	if (b->state == BENCH_STATE_CONNECT)
+		ex_future_drop(&b->conn.base);
+	if (b->c != NULL) {
+		tcp_abort(b->c);
+		b->c = NULL;
+	}
+}
+
+static const struct ex_future_ops bench_ops = {
+	.poll = bench_poll,
+	.drop = bench_drop,
+	.name = "tcp_bench",
+};
+
+/* One line a script can read: the mode's figures. */
+static void
+bench_report(struct bench *b)
+{
+	uint64_t end = ex_now_ns(b->ex);
+	double secs = (double)(RTE_MIN(end, b->end_at) - b->start) / 1e9;
+
+	if (b->error < 0) {
+		printf("echo: bench error: %s\n", strerror(-b->error));
+		return;
+	}
+	switch (b->mode) {
+	case BENCH_MODE_RR:
+		if (b->nlat == 0)
+			break;
+		qsort(b->lat_ns, b->nlat, sizeof(uint32_t), cmp_u32);
+		printf("echo: bench rr: %" PRIu64 " round trips of %u bytes in %.2f s, p50 %.2f us "
+		       "p99 %.2f us\n",
+				b->count, BENCH_MSG, secs, b->lat_ns[b->nlat / 2] / 1e3,
+				b->lat_ns[(uint64_t)b->nlat * 99 / 100] / 1e3);
+		break;
+	case BENCH_MODE_BULK:
+		printf("echo: bench bulk: %" PRIu64 " bytes acknowledged in %.2f s, %.3f Gbit/s\n",
+				b->tcp->stats.bytes_out - b->bytes0, secs,
+				(double)(b->tcp->stats.bytes_out - b->bytes0) * 8 / secs / 1e9);
+		break;
+	case BENCH_MODE_CONN:
+		printf("echo: bench conn: %" PRIu64 " connections in %.2f s, %.0f per second\n",
+				b->count, secs, (double)b->count / secs);
+		break;
+	default:
+		break;
+	}
+}
+
 static int
 parse_addr_port(const char *arg, uint32_t *ip, unsigned int *port)
 {
@@ -780,6 +997,9 @@ main(int argc, char **argv)
 		{ "keepalive", no_argument, NULL, 'K' },
 		{ "time-wait", required_argument, NULL, 'W' },
 		{ "impair", required_argument, NULL, 'I' },
+		{ "bench", required_argument, NULL, 'R' },
+		{ "bench-seconds", required_argument, NULL, 'T' },
+		{ "busy-poll", no_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -813,6 +1033,10 @@ main(int argc, char **argv)
 	uint64_t client_bytes = 1 << 20, seed = 0;
 	bool seed_set = false;
 	const char *impair = NULL;
+	enum bench_mode bench_mode = BENCH_MODE_NONE;
+	double bench_seconds = 5;
+	bool busy_poll = false;
+	struct bench *bench = NULL;
 	struct udp_sock usock, hsock;
 	struct udp_echo uecho;
 	int prefix = 24, c, rc, exit_code = 0, v;
@@ -925,6 +1149,22 @@ main(int argc, char **argv)
 		case 'I':
 			impair = optarg;
 			break;
+		case 'R':
+			bench_mode = strcmp(optarg, "rr") == 0     ? BENCH_MODE_RR
+				     : strcmp(optarg, "bulk") == 0 ? BENCH_MODE_BULK
+				     : strcmp(optarg, "conn") == 0 ? BENCH_MODE_CONN
+								   : BENCH_MODE_NONE;
+			if (bench_mode == BENCH_MODE_NONE) {
+				fprintf(stderr, "echo: --bench is rr, bulk or conn\n");
+				return 2;
+			}
+			break;
+		case 'T':
+			bench_seconds = strtod(optarg, NULL);
+			break;
+		case 'Y':
+			busy_poll = true;
+			break;
 		case 'h':
 			usage(stdout, info.app_argv[0]);
 			return 0;
@@ -935,6 +1175,10 @@ main(int argc, char **argv)
 	}
 	if (scfg.ip == 0) {
 		fprintf(stderr, "echo: --ip ADDR/PREFIX is required\n");
+		return 2;
+	}
+	if (bench_mode != BENCH_MODE_NONE && client_ip == 0) {
+		fprintf(stderr, "echo: --bench needs the server: --tcp-client ADDR:PORT\n");
 		return 2;
 	}
 	if (impair != NULL) {
@@ -984,7 +1228,8 @@ main(int argc, char **argv)
 	ex_config_defaults(&ecfg);
 	ecfg.name = "echo";
 	ecfg.max_tasks = max_conns + 64;
-	ecfg.idle_policy = EX_IDLE_POLICY_BACKOFF; /* a test peer: leave the core to Linux */
+	/* A test peer leaves the core to Linux; a benchmark polls. */
+	ecfg.idle_policy = busy_poll ? EX_IDLE_POLICY_BUSY_POLL : EX_IDLE_POLICY_BACKOFF;
 	ex = ex_executor_create(rte_lcore_id(), &ecfg);
 	if (ex == NULL) {
 		fprintf(stderr, "echo: executor: %s\n", rte_strerror(rte_errno));
@@ -1096,7 +1341,25 @@ main(int argc, char **argv)
 		if (rc != 0)
 			fprintf(stderr, "echo: hello: %s\n", strerror(-rc));
 	}
-	if (client_ip != 0) {
+	if (bench_mode != BENCH_MODE_NONE) {
+		bench = calloc(1, sizeof(*bench));
+		if (bench == NULL || (bench_mode == BENCH_MODE_RR &&
+						     (bench->lat_ns = calloc(BENCH_MAX_SAMPLES,
+								      sizeof(uint32_t))) == NULL)) {
+			fprintf(stderr, "echo: no memory for the benchmark\n");
+			return 1;
+		}
+		ex_future_init(&bench->base, &bench_ops);
+		bench->mode = bench_mode;
+		bench->tcp = &tcp;
+		bench->ex = ex;
+		bench->ip = client_ip;
+		bench->port = (uint16_t)client_port;
+		bench->duration_ns = (uint64_t)(bench_seconds * 1e9);
+		memset(bench->msg, 'r', BENCH_MSG);
+		tcp_connect_init(&bench->conn, &tcp, client_ip, (uint16_t)client_port);
+		ex_spawn(&bench->base, NULL, NULL);
+	} else if (client_ip != 0) {
 		client = calloc(1, sizeof(*client));
 		if (client == NULL)
 			return 1;
@@ -1125,6 +1388,11 @@ main(int argc, char **argv)
 				udp_port, usock.rx_datagrams, uecho.echoed, usock.rx_overflow,
 				uecho.send_errors);
 	print_tcp(&tcp, client, client != NULL);
+	if (bench != NULL) {
+		bench_report(bench);
+		if (bench->error < 0)
+			exit_code = 1;
+	}
 	if (impair != NULL) {
 		const struct dp_impair_stats *a = &imp_rx.stats, *b = &imp_tx.stats;
 
@@ -1188,6 +1456,9 @@ main(int argc, char **argv)
 	free(sessions);
 	free(session_jh);
 	free(client);
+	if (bench != NULL)
+		free(bench->lat_ns);
+	free(bench);
 	free(http_resp[0]);
 	free(http_resp[1]);
 	rte_eal_cleanup();

@@ -346,3 +346,36 @@ def test_tcp_20mb_each_way_through_impairment(netns, tmp_path, impair, seed):
         assert v[col] > 0 and v[6 + col] > 0, out
         if kind == "corrupt":
             assert re.search(r"dropped tcp_checksum\s+\d+", out), out
+
+
+def test_bench_modes_riptide_to_riptide_over_memif(dpdk_proc):
+    """What scripts/bench/tcp.sh measures, briefly: two riptide processes over
+    memif; the figures appear and nothing fails or leaks."""
+    sock = f"/tmp/{unique('rtmemif')}.sock"
+    server = dpdk_proc([ECHO, "-l", "0", "--no-pci", *eal_memory_args(512),
+                        f"--vdev=net_memif0,role=server,id=0,socket={sock}"],
+                       ["--ip", "198.18.65.1/24", "--tcp-echo", "7", "--tcp-discard", "9"])
+    try:
+        server.wait_for_output("answering ARP and ping")
+        for mode, port, pattern in (("rr", 7, r"bench rr: (\d+) round trips .* p50 [\d.]+ us"),
+                                    ("bulk", 9, r"bench bulk: (\d+) bytes acknowledged"),
+                                    ("conn", 7, r"bench conn: (\d+) connections")):
+            prefix = unique("rtpmd")
+            r = run([ECHO, "-l", "1", "--no-pci", *eal_memory_args(512),
+                     f"--file-prefix={prefix}",
+                     f"--vdev=net_memif0,role=client,id=0,socket={sock}", "--",
+                     "--ip", "198.18.65.2/24", "--tcp-client", f"198.18.65.1:{port}",
+                     "--bench", mode, "--bench-seconds", "1"], check=False, timeout=60)
+            out = r.stdout + r.stderr
+            print(out)
+            m = re.search(pattern, out)
+            assert r.returncode == 0 and m and int(m.group(1)) > 0, out
+            assert "all mbufs returned" in out, out
+            run(["rm", "-rf", f"/var/run/dpdk/{prefix}"], check=False)
+        time.sleep(1)
+        out = server.stop(sig=signal.SIGINT)
+        assert "all mbufs returned" in out, out
+        assert re.search(r"tcp echo: accepted \d+ completed \d+ failed 0", out), out
+    finally:
+        if os.path.exists(sock):
+            os.unlink(sock)

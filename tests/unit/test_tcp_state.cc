@@ -612,3 +612,70 @@ TEST(TcpMemory, IdleConnection_AtMostOneKiB)
 }
 
 } // namespace
+
+namespace
+{
+
+class TcpOnePort : public TcpTest
+{
+};
+
+// With timestamps, an active opener may take a port whose old connection to
+// the same peer is still in TIME_WAIT (RFC 6191; Linux's tcp_tw_reuse): the
+// peer's PAWS tells the two incarnations apart. A tuple without timestamps
+// is never reused that way.
+TEST_F(TcpOnePort, ActiveOpen_ReusesOwnTimeWaitTuple_OnlyWithTimestamps)
+{
+	for (bool ts : { true, false }) {
+		struct tcp_connect k;
+		tcp_connect_init(&k, &tcp, kPeerIp, 8080);
+		ASSERT_EQ(ex_future_poll(&k.base, &cx), EX_PENDING);
+		out_seg syn = One();
+		peer_opts po;
+		po.mss = 1460;
+		po.ts = ts;
+		po.tsval = 1;
+		po.tsecr = syn.seg.opts.tsval;
+		In(Seg(TCP_FLAG_SYN | TCP_FLAG_ACK, 7000, syn.seg.seq + 1, "", 65535, po, 8080,
+				syn.seg.sport));
+		ASSERT_EQ(ex_future_poll(&k.base, &cx), EX_READY);
+		struct tcp_conn *c = k.conn;
+		Sent(); // the handshake's ACK
+		tcp_close(c);
+		EXPECT_TRUE(One().seg.flags & TCP_FLAG_FIN);
+		po.tsval = 2;
+		In(Seg(TCP_FLAG_ACK, 7001, syn.seg.seq + 2, "", 65535, po, 8080, syn.seg.sport));
+		In(Seg(TCP_FLAG_FIN | TCP_FLAG_ACK, 7001, syn.seg.seq + 2, "", 65535, po, 8080,
+				syn.seg.sport));
+		ASSERT_EQ(c->state, TCP_STATE_TIME_WAIT);
+		Sent();
+		// Every other port is taken by a listener: only the TIME_WAIT one is left.
+		uint16_t sport = syn.seg.sport;
+		std::vector<struct tcp_listener> ls(61000 - 32768);
+		for (uint32_t p = 32768; p <= 60999; p++)
+			if (p != sport) {
+				ASSERT_EQ(tcp_listen(&ls[p - 32768], &tcp, 0, (uint16_t)p, 1), 0);
+			}
+		uint64_t reused = tcp.stats.tw_reused;
+		struct tcp_connect k2;
+		tcp_connect_init(&k2, &tcp, kPeerIp, 8080);
+		if (ts) {
+			EXPECT_EQ(ex_future_poll(&k2.base, &cx), EX_PENDING);
+			EXPECT_EQ(One().seg.sport, sport);
+			EXPECT_EQ(tcp.stats.tw_reused, reused + 1);
+			ex_future_drop(&k2.base);
+		} else {
+			EXPECT_EQ(ex_future_poll(&k2.base, &cx), EX_READY);
+			EXPECT_EQ(k2.base.result, -EADDRNOTAVAIL);
+			EXPECT_EQ(tcp.stats.tw_reused, reused);
+		}
+		for (uint32_t p = 32768; p <= 60999; p++)
+			if (p != sport)
+				tcp_listener_close(&ls[p - 32768]);
+		tcp_stack_fini(&tcp);
+		ASSERT_EQ(tcp_stack_init(&tcp, &st, &tcfg), 0);
+		FreeOut();
+	}
+}
+
+} // namespace

@@ -1,0 +1,173 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The runner behind scripts/bench/tcp.sh: riptide<->riptide over memif and
+Linux<->Linux over loopback, the same three measurements, ratios printed."""
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def mem_args():
+    r = subprocess.run([os.path.join(ROOT, "scripts", "hugepages.sh"), "available", "1024"],
+                       capture_output=True)
+    return (["-m", "512"], "hugepages") if r.returncode == 0 else \
+        (["--no-huge", "-m", "512"], "--no-huge (4 KiB pages)")
+
+
+class Proc:
+    def __init__(self, argv):
+        self.p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  text=True)
+        self.lines = []
+
+    def wait_for(self, pattern, timeout=20):
+        end = time.time() + timeout
+        while time.time() < end:
+            line = self.p.stdout.readline()
+            if not line:
+                break
+            self.lines.append(line)
+            if re.search(pattern, line):
+                return
+        raise RuntimeError(f"did not see {pattern!r}: {''.join(self.lines)}")
+
+    def stop(self):
+        if self.p.poll() is None:
+            self.p.send_signal(signal.SIGINT)
+            try:
+                self.p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        rest = self.p.stdout.read() or ""
+        self.lines.append(rest)
+        return "".join(self.lines)
+
+
+def riptide(build, seconds, mem):
+    echo = os.path.join(ROOT, build, "apps", "echo", "echo")
+    tag = f"rttcpb{os.getpid()}"
+    sock = f"/tmp/{tag}.sock"
+    common = ["--no-pci", *mem, "--no-telemetry", "--log-level=lib.eal:error"]
+    server = Proc([echo, "-l", "0", *common, f"--file-prefix={tag}s",
+                   f"--vdev=net_memif0,role=server,id=0,socket={sock}", "--",
+                   "--ip", "198.18.90.1/24", "--tcp-echo", "7", "--tcp-discard", "9",
+                   "--busy-poll", "--max-conns", "4096"])
+    out = {}
+    try:
+        server.wait_for("answering ARP")
+        for mode, port in (("rr", 7), ("bulk", 9), ("conn", 7)):
+            r = subprocess.run([echo, "-l", "1", *common, f"--file-prefix={tag}c",
+                                f"--vdev=net_memif0,role=client,id=0,socket={sock}", "--",
+                                "--ip", "198.18.90.2/24", "--tcp-client", f"198.18.90.1:{port}",
+                                "--bench", mode, "--bench-seconds", str(seconds), "--busy-poll"],
+                               capture_output=True, text=True, timeout=seconds + 60)
+            text = r.stdout + r.stderr
+            if mode == "rr":
+                m = re.search(r"bench rr: .* p50 ([\d.]+) us p99 ([\d.]+) us", text)
+                out["p50"], out["p99"] = float(m.group(1)), float(m.group(2))
+            elif mode == "bulk":
+                m = re.search(r"bench bulk: .* ([\d.]+) Gbit/s", text)
+                out["gbps"] = float(m.group(1))
+            else:
+                m = re.search(r"bench conn: .* (\d+) per second", text)
+                out["conns"] = float(m.group(1))
+            if m is None or r.returncode != 0:
+                raise RuntimeError(f"riptide {mode} failed:\n{text}")
+    finally:
+        server.stop()
+        for f in (sock,):
+            if os.path.exists(f):
+                os.unlink(f)
+    return out
+
+
+def linux(build, seconds):
+    out = {}
+    srv = Proc(["taskset", "-c", "0", "sockperf", "server", "--tcp", "-i", "127.0.0.1",
+                "-p", "11711"])
+    try:
+        time.sleep(1)
+        r = subprocess.run(["taskset", "-c", "1", "sockperf", "ping-pong", "--tcp", "-i",
+                            "127.0.0.1", "-p", "11711", "-m", "64", "-t", str(seconds)],
+                           capture_output=True, text=True, timeout=seconds + 30)
+        text = r.stdout + r.stderr
+        p50 = re.search(r"percentile 50\.000 =\s+([\d.]+)", text)
+        p99 = re.search(r"percentile 99\.000 =\s+([\d.]+)", text)
+        if p50 is None or p99 is None:
+            raise RuntimeError(f"sockperf:\n{text}")
+        # sockperf reports half the round trip; riptide's figure is the whole one.
+        out["p50"], out["p99"] = 2 * float(p50.group(1)), 2 * float(p99.group(1))
+    finally:
+        srv.stop()
+    srv = Proc(["taskset", "-c", "0", "iperf3", "-s", "-1", "-p", "11712"])
+    try:
+        time.sleep(1)
+        r = subprocess.run(["taskset", "-c", "1", "iperf3", "-c", "127.0.0.1", "-p", "11712",
+                            "-t", str(seconds), "-J"], capture_output=True, text=True,
+                           timeout=seconds + 30)
+        out["gbps"] = json.loads(r.stdout)["end"]["sum_received"]["bits_per_second"] / 1e9
+    finally:
+        srv.stop()
+    cr = os.path.join(ROOT, build, "apps", "bench", "tcp_connrate")
+    srv = Proc(["taskset", "-c", "0", cr, "server", "11713"])
+    try:
+        srv.wait_for("listening")
+        r = subprocess.run(["taskset", "-c", "1", cr, "client", "127.0.0.1", "11713",
+                            str(seconds)], capture_output=True, text=True, timeout=seconds + 30)
+        m = re.search(r"(\d+) per second", r.stdout)
+        if m is None:
+            raise RuntimeError(f"tcp_connrate:\n{r.stdout}{r.stderr}")
+        out["conns"] = float(m.group(1))
+    finally:
+        srv.p.kill()
+        srv.p.wait()
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build-rel")
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=1)
+    a = ap.parse_args()
+    mem, memnote = mem_args()
+    print(f"tcp.sh: {a.rounds} round(s) of {a.seconds} s each; riptide: two echo processes "
+          f"over memif, cores 0 (server) and 1 (client), {memnote}; Linux: loopback, same cores")
+    rip, lin = [], []
+    for i in range(a.rounds):
+        rip.append(riptide(a.build, a.seconds, mem))
+        lin.append(linux(a.build, a.seconds))
+        print(f"round {i + 1}: riptide {rip[-1]}  linux {lin[-1]}", flush=True)
+
+    def med(rows, k):
+        return statistics.median(r[k] for r in rows)
+
+    rows = [
+        ("latency p50 (us, round trip)", "p50", "<= 0.33", lambda r: r <= 1 / 3),
+        ("latency p99 (us, round trip)", "p99", "", None),
+        ("bulk throughput (Gbit/s)", "gbps", ">= 1.00", lambda r: r >= 1.0),
+        ("connections per second", "conns", ">= 5.00", lambda r: r >= 5.0),
+    ]
+    print(f"{'':32} {'riptide':>12} {'linux':>12} {'ratio':>8}  goal")
+    met = True
+    for name, k, goal, ok in rows:
+        rv, lv = med(rip, k), med(lin, k)
+        ratio = rv / lv if lv else float("nan")
+        verdict = ""
+        if ok is not None:
+            verdict = "met" if ok(ratio) else "NOT met"
+            met = met and ok(ratio)
+        print(f"{name:32} {rv:12.2f} {lv:12.2f} {ratio:8.3f}  {goal} {verdict}")
+    print("tcp.sh: all goals met" if met else "tcp.sh: some goals not met")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
