@@ -16,7 +16,7 @@ PACKAGES=(
 	# tests and tooling
 	python3 python3-pytest python3-scapy clang-format valgrind
 	# test topologies and Linux peers
-	iproute2 nftables iputils-ping socat tcpdump procps kmod ethtool curl wrk sockperf iperf3
+	iproute2 nftables iputils-ping socat tcpdump procps kmod ethtool curl wrk sockperf iperf3 nginx-light
 )
 
 usage() {

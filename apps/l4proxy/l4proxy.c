@@ -1,0 +1,1453 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * l4proxy - riptide's L4 TCP proxy and load balancer. Each client connection
+ * is accepted, given a backend (round robin, weighted, least connections or
+ * Maglev on the client address), connected to it (with a timeout, the next
+ * backend tried on failure), optionally sent a PROXY protocol v2 header, and
+ * then piped both ways: two forward()s, one per direction, from one
+ * connection's receive stream into the other's send sink. The mbufs that
+ * arrive are the mbufs that leave (zero copy); a full send buffer stops the
+ * reading side (backpressure); a FIN is passed on as a FIN (half-close), a
+ * reset as a reset; a pair idle for too long is reset.
+ *
+ * Active health checks (TCP connect, interval, timeout, rise, fall) take
+ * backends out and put them back; established pairs are never cut by them.
+ * Limits: connections per listener (excess refused with a RST), per backend
+ * (a full backend is skipped), new connections per second per listener.
+ * Stats per listener and backend at an interval, at exit, and through DPDK
+ * telemetry (/l4proxy/stats; /l4proxy/drain,POOL,BACKEND stops new
+ * connections to a backend). SIGTERM or SIGINT: stop accepting, let pairs
+ * finish for up to --drain-timeout, then reset what is left and exit.
+ *
+ *   l4proxy [EAL args] -- --ip ADDR/PREFIX (--listen ... --backend ... | --config FILE)
+ *
+ * One lcore, one port (the EAL's first).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cfgfile.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_telemetry.h>
+
+#include "dp_eal.h"
+#include "dp_port.h"
+#include "dp_stream.h"
+#include "ex_combinator.h"
+#include "ex_executor.h"
+#include "ex_timer.h"
+#include "lb.h"
+#include "stack.h"
+#include "tcp.h"
+
+#define MAX_LISTENERS 8
+#define MAX_POOLS 8
+#define NAME_LEN 32
+
+struct backend_stats {
+	uint64_t conns, connect_failures, bytes_up, bytes_down;
+	uint32_t rise_run, fall_run;
+};
+
+struct pool {
+	char name[NAME_LEN];
+	struct lb lb;
+	struct backend_stats bs[LB_MAX_BACKENDS];
+	volatile bool drain_request[LB_MAX_BACKENDS]; /* set by telemetry's thread */
+	uint32_t connect_timeout_ms;
+	uint32_t health_interval_ms, health_timeout_ms; /* interval 0: no checks */
+	uint8_t rise, fall;
+	bool proxy_v2;
+	uint32_t backend_max_conns;
+};
+
+struct listener {
+	struct ex_future base; /* the acceptor */
+	char name[NAME_LEN];
+	uint16_t port;
+	struct pool *pool;
+	struct tcp_listener l;
+	struct tcp_accept acc;
+	bool open;
+	uint32_t max_conns, max_rate, idle_timeout_ms;
+	uint64_t tokens, refill_ns; /* new connections per second: a token bucket */
+	uint64_t conns, active, refused, no_backend;
+};
+
+struct config {
+	uint32_t ip;
+	uint8_t prefix;
+	uint32_t gateway;
+	uint32_t nlisteners, npools;
+	struct listener ls[MAX_LISTENERS];
+	struct pool pools[MAX_POOLS];
+	double stats_interval, drain_timeout, duration;
+	bool busy_poll;
+	uint32_t max_pairs;
+};
+
+static struct config cfg;
+static struct ex_executor *ex;
+static struct tcp_stack tcp;
+static volatile sig_atomic_t stop_requested;
+
+/* ---- text ---- */
+
+static int
+parse_ip(const char *s, uint32_t *ip)
+{
+	unsigned int a, b, c, d;
+	int n = 0;
+
+	if (sscanf(s, "%u.%u.%u.%u%n", &a, &b, &c, &d, &n) != 4 || s[n] != '\0' || a > 255 ||
+			b > 255 || c > 255 || d > 255)
+		return -1;
+	*ip = RTE_IPV4(a, b, c, d);
+	return 0;
+}
+
+static int
+parse_addr_port(const char *s, uint32_t *ip, uint16_t *port)
+{
+	char buf[48];
+	const char *colon = strrchr(s, ':');
+	char *end;
+	long p;
+
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, (size_t)(colon - s));
+	buf[colon - s] = '\0';
+	p = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || p < 1 || p > 65535 || parse_ip(buf, ip) != 0)
+		return -1;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static void
+fmt_addr(char *out, size_t len, uint32_t ip, uint16_t port)
+{
+	snprintf(out, len, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255,
+			port);
+}
+
+/* ---- pairs: one client connection and its backend connection ---- */
+
+enum pair_state {
+	PAIR_STATE_PICK = 0,
+	PAIR_STATE_CONNECT,
+	PAIR_STATE_HEADER,
+	PAIR_STATE_RUN,
+	PAIR_STATE_DONE,
+};
+
+struct pair {
+	struct ex_future base;
+	struct pair *next_free;
+	enum pair_state state;
+	struct listener *ls;
+	struct pool *pool;
+	int be;
+	uint64_t tried;
+	struct tcp_conn *cli, *srv;
+	uint32_t cli_ip;
+	uint16_t cli_port;
+	struct tcp_connect conn;
+	struct ex_timeout cto;
+	struct tcp_write hdr;
+	uint8_t ppv2[28];
+	struct tcp_rx_stream crs, srs;
+	struct ex_stream_map cmap, smap;
+	struct tcp_tx_sink cks, sks;
+	struct ex_forward up, down;
+	struct ex_sleep idle;
+	uint64_t last_items, bytes_up, bytes_down;
+};
+
+static struct pair *pairs, *free_pairs;
+
+static void
+mbuf_release(union ex_item it, void *arg)
+{
+	(void)arg;
+	rte_pktmbuf_free(it.ptr);
+}
+
+/* Count bytes as they pass (a map that changes nothing). */
+static union ex_item
+count_bytes(union ex_item it, void *arg)
+{
+	*(uint64_t *)arg += ((struct rte_mbuf *)it.ptr)->pkt_len;
+	return it;
+}
+
+static void
+pair_end(struct pair *p, bool reset)
+{
+	struct pool *pool = p->pool;
+
+	if (p->state == PAIR_STATE_RUN) {
+		if (!ex_future_is_done(&p->up.base))
+			ex_future_drop(&p->up.base);
+		if (!ex_future_is_done(&p->down.base))
+			ex_future_drop(&p->down.base);
+		ex_future_drop(&p->idle.base);
+	}
+	if (p->state == PAIR_STATE_HEADER && !ex_future_is_done(&p->hdr.base))
+		ex_future_drop(&p->hdr.base);
+	if (p->cli != NULL) {
+		if (reset)
+			tcp_abort(p->cli);
+		else
+			tcp_close(p->cli);
+	}
+	if (p->srv != NULL) {
+		if (reset)
+			tcp_abort(p->srv);
+		else
+			tcp_close(p->srv);
+	}
+	if (p->be >= 0 && p->srv != NULL) {
+		pool->lb.be[p->be].active--;
+		pool->bs[p->be].bytes_up += p->bytes_up;
+		pool->bs[p->be].bytes_down += p->bytes_down;
+	}
+	p->ls->active--;
+	p->cli = p->srv = NULL;
+	p->state = PAIR_STATE_DONE;
+	/* The task is finished once this poll returns; the slot may be reused
+	 * by the next accept, which runs later on this same lcore. */
+	p->next_free = free_pairs;
+	free_pairs = p;
+}
+
+static void
+build_ppv2(struct pair *p)
+{
+	static const uint8_t sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
+		0x54, 0x0a };
+	uint32_t lip, rip;
+	uint16_t lport, rport;
+	uint8_t *b = p->ppv2;
+
+	tcp_conn_addr(p->cli, &lip, &lport, &rip, &rport);
+	memcpy(b, sig, 12);
+	b[12] = 0x21; /* version 2, PROXY */
+	b[13] = 0x11; /* TCP over IPv4 */
+	b[14] = 0;
+	b[15] = 12;
+	b[16] = (uint8_t)(rip >> 24); /* source: the client */
+	b[17] = (uint8_t)(rip >> 16);
+	b[18] = (uint8_t)(rip >> 8);
+	b[19] = (uint8_t)rip;
+	b[20] = (uint8_t)(lip >> 24); /* destination: the listener */
+	b[21] = (uint8_t)(lip >> 16);
+	b[22] = (uint8_t)(lip >> 8);
+	b[23] = (uint8_t)lip;
+	b[24] = (uint8_t)(rport >> 8);
+	b[25] = (uint8_t)rport;
+	b[26] = (uint8_t)(lport >> 8);
+	b[27] = (uint8_t)lport;
+}
+
+static void
+pair_run_start(struct pair *p)
+{
+	tcp_rx_stream_init(&p->crs, p->cli);
+	tcp_rx_stream_init(&p->srs, p->srv);
+	ex_stream_map_init(&p->cmap, &p->crs.base, count_bytes, &p->bytes_up);
+	ex_stream_map_init(&p->smap, &p->srs.base, count_bytes, &p->bytes_down);
+	tcp_tx_sink_init(&p->cks, p->cli);
+	tcp_tx_sink_init(&p->sks, p->srv);
+	ex_forward_init(&p->up, &p->cmap.base, &p->sks.base, mbuf_release, NULL);
+	ex_forward_init(&p->down, &p->smap.base, &p->cks.base, mbuf_release, NULL);
+	ex_sleep_init(&p->idle, (uint64_t)p->ls->idle_timeout_ms * EX_NS_PER_MS);
+	p->last_items = 0;
+	p->state = PAIR_STATE_RUN;
+}
+
+static enum ex_poll
+pair_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct pair *p = EX_CONTAINER_OF(f, struct pair, base);
+	struct pool *pool = p->pool;
+
+	for (;;) {
+		switch (p->state) {
+		case PAIR_STATE_PICK:
+			p->be = lb_pick(&pool->lb, p->cli_ip, p->tried);
+			if (p->be < 0) {
+				p->ls->no_backend++;
+				pair_end(p, true); /* nowhere to go: the client gets a RST */
+				return EX_READY;
+			}
+			pool->lb.be[p->be].active++;
+			tcp_connect_init(&p->conn, &tcp, pool->lb.be[p->be].ip,
+					pool->lb.be[p->be].port);
+			ex_timeout_init(&p->cto, &p->conn.base,
+					(uint64_t)pool->connect_timeout_ms * EX_NS_PER_MS);
+			p->state = PAIR_STATE_CONNECT;
+			continue;
+		case PAIR_STATE_CONNECT:
+			if (ex_await(&p->cto.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			if (p->cto.base.result < 0) {
+				/* Refused, unreachable or too slow: the next backend. */
+				pool->bs[p->be].connect_failures++;
+				pool->lb.be[p->be].active--;
+				p->tried |= UINT64_C(1) << p->be;
+				p->be = -1;
+				p->state = PAIR_STATE_PICK;
+				continue;
+			}
+			p->srv = p->conn.conn;
+			pool->bs[p->be].conns++;
+			if (pool->proxy_v2) {
+				build_ppv2(p);
+				tcp_write_init(&p->hdr, p->srv, p->ppv2, sizeof(p->ppv2));
+				p->state = PAIR_STATE_HEADER;
+				continue;
+			}
+			pair_run_start(p);
+			continue;
+		case PAIR_STATE_HEADER:
+			if (ex_await(&p->hdr.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			if (p->hdr.base.result < 0) {
+				pair_end(p, true);
+				return EX_READY;
+			}
+			pair_run_start(p);
+			continue;
+		case PAIR_STATE_RUN: {
+			uint64_t items;
+
+			/* A reset on either side resets the other (no half-open leftovers). */
+			if (tcp_conn_error(p->cli) == -ECONNRESET ||
+					tcp_conn_error(p->srv) == -ECONNRESET) {
+				pair_end(p, true);
+				return EX_READY;
+			}
+			if (!ex_future_is_done(&p->up.base))
+				ex_future_poll(&p->up.base, cx);
+			if (!ex_future_is_done(&p->down.base))
+				ex_future_poll(&p->down.base, cx);
+			if ((ex_future_is_done(&p->up.base) && p->up.base.result < 0) ||
+					(ex_future_is_done(&p->down.base) &&
+							p->down.base.result < 0)) {
+				pair_end(p, true);
+				return EX_READY;
+			}
+			if (ex_future_is_done(&p->up.base) && ex_future_is_done(&p->down.base)) {
+				pair_end(p, false); /* both FINs passed on and acknowledged */
+				return EX_READY;
+			}
+			if (p->ls->idle_timeout_ms == 0)
+				return EX_PENDING;
+			if (ex_future_poll(&p->idle.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			items = p->up.items + p->down.items;
+			if (items == p->last_items) {
+				pair_end(p, true); /* idle: reset both */
+				return EX_READY;
+			}
+			p->last_items = items;
+			ex_sleep_init(&p->idle, (uint64_t)p->ls->idle_timeout_ms * EX_NS_PER_MS);
+			if (ex_future_poll(&p->idle.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			continue;
+		}
+		case PAIR_STATE_DONE:
+			return EX_READY;
+		}
+	}
+}
+
+static void
+pair_drop(struct ex_future *f)
+{
+	struct pair *p = EX_CONTAINER_OF(f, struct pair, base);
+
+	/* Cancelled at shutdown, after the drain timeout: reset what is left. */
+	if (p->state == PAIR_STATE_CONNECT && !ex_future_is_done(&p->cto.base)) {
+		ex_future_drop(&p->cto.base);
+		p->pool->lb.be[p->be].active--;
+		p->be = -1;
+	}
+	if (p->state != PAIR_STATE_DONE)
+		pair_end(p, true);
+}
+
+static const struct ex_future_ops pair_ops = {
+	.poll = pair_poll,
+	.drop = pair_drop,
+	.name = "l4_pair",
+};
+
+/* ---- acceptors ---- */
+
+static bool
+rate_ok(struct listener *ls)
+{
+	uint64_t now = ex_now_ns(ex);
+
+	if (ls->max_rate == 0)
+		return true;
+	if (now - ls->refill_ns >= EX_NS_PER_S / 100) {
+		/* Refill in steps of 10 ms; at most one second's worth. */
+		uint64_t add = (now - ls->refill_ns) * ls->max_rate / EX_NS_PER_S;
+
+		ls->tokens = RTE_MIN(ls->tokens + add, (uint64_t)ls->max_rate);
+		ls->refill_ns = now;
+	}
+	if (ls->tokens == 0)
+		return false;
+	ls->tokens--;
+	return true;
+}
+
+static enum ex_poll
+acceptor_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct listener *ls = EX_CONTAINER_OF(f, struct listener, base);
+
+	for (;;) {
+		struct tcp_conn *c;
+		struct pair *p;
+		uint32_t lip;
+		uint16_t lport;
+
+		if (ex_await(&ls->acc.base, cx) == EX_PENDING)
+			return EX_PENDING;
+		if (ls->acc.base.result < 0)
+			return EX_READY; /* the listener closed (shutdown) */
+		c = ls->acc.conn;
+		tcp_accept_init(&ls->acc, &ls->l);
+		ls->conns++;
+		if ((ls->max_conns != 0 && ls->active >= ls->max_conns) || !rate_ok(ls) ||
+				free_pairs == NULL) {
+			ls->refused++;
+			tcp_abort(c); /* over a limit: refused with a RST */
+			continue;
+		}
+		p = free_pairs;
+		free_pairs = p->next_free;
+		memset(p, 0, sizeof(*p));
+		ex_future_init(&p->base, &pair_ops);
+		p->ls = ls;
+		p->pool = ls->pool;
+		p->be = -1;
+		p->cli = c;
+		tcp_conn_addr(c, &lip, &lport, &p->cli_ip, &p->cli_port);
+		ls->active++;
+		if (ex_spawn(&p->base, NULL, NULL) != 0) {
+			ls->refused++;
+			pair_end(p, true);
+		}
+	}
+}
+
+static const struct ex_future_ops acceptor_ops = {
+	.poll = acceptor_poll,
+	.drop = NULL,
+	.name = "l4_acceptor",
+};
+
+/* ---- health checks: one task per backend ---- */
+
+enum health_state {
+	HEALTH_STATE_SLEEP = 0,
+	HEALTH_STATE_CHECK,
+};
+
+struct health {
+	struct ex_future base;
+	struct pool *pool;
+	int i;
+	enum health_state state;
+	struct ex_sleep sl;
+	struct tcp_connect conn;
+	struct ex_timeout to;
+};
+
+static struct health *health;
+
+static void
+health_verdict(struct pool *pool, int i, bool ok)
+{
+	struct lb_backend *b = &pool->lb.be[i];
+	struct backend_stats *s = &pool->bs[i];
+	char a[32];
+
+	fmt_addr(a, sizeof(a), b->ip, b->port);
+	if (ok) {
+		s->fall_run = 0;
+		if (!b->up && ++s->rise_run >= pool->rise) {
+			b->up = true;
+			lb_changed(&pool->lb);
+			printf("l4proxy: pool %s: backend %s is up\n", pool->name, a);
+		}
+	} else {
+		s->rise_run = 0;
+		if (b->up && ++s->fall_run >= pool->fall) {
+			b->up = false; /* established pairs stay as they are */
+			lb_changed(&pool->lb);
+			printf("l4proxy: pool %s: backend %s is down\n", pool->name, a);
+		}
+	}
+}
+
+static enum ex_poll
+health_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct health *h = EX_CONTAINER_OF(f, struct health, base);
+	struct lb_backend *b = &h->pool->lb.be[h->i];
+
+	for (;;) {
+		switch (h->state) {
+		case HEALTH_STATE_SLEEP:
+			if (ex_await(&h->sl.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			tcp_connect_init(&h->conn, &tcp, b->ip, b->port);
+			ex_timeout_init(&h->to, &h->conn.base,
+					(uint64_t)h->pool->health_timeout_ms * EX_NS_PER_MS);
+			h->state = HEALTH_STATE_CHECK;
+			continue;
+		case HEALTH_STATE_CHECK:
+			if (ex_await(&h->to.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			if (h->to.base.result == 0)
+				tcp_close(h->conn.conn);
+			health_verdict(h->pool, h->i, h->to.base.result == 0);
+			ex_sleep_init(&h->sl, (uint64_t)h->pool->health_interval_ms * EX_NS_PER_MS);
+			h->state = HEALTH_STATE_SLEEP;
+			continue;
+		}
+	}
+}
+
+static void
+health_drop(struct ex_future *f)
+{
+	struct health *h = EX_CONTAINER_OF(f, struct health, base);
+
+	if (h->state == HEALTH_STATE_CHECK && !ex_future_is_done(&h->to.base))
+		ex_future_drop(&h->to.base);
+	else if (h->state == HEALTH_STATE_SLEEP)
+		ex_future_drop(&h->sl.base);
+}
+
+static const struct ex_future_ops health_ops = {
+	.poll = health_poll,
+	.drop = health_drop,
+	.name = "l4_health",
+};
+
+/* ---- stats ---- */
+
+static void
+print_stats(const char *when)
+{
+	uint32_t i, k;
+
+	printf("l4proxy: stats (%s)\n", when);
+	for (i = 0; i < cfg.nlisteners; i++) {
+		const struct listener *ls = &cfg.ls[i];
+
+		printf("l4proxy:   listener %-10s port %-5u conns %" PRIu64 " active %" PRIu64
+		       " refused %" PRIu64 " no_backend %" PRIu64 "\n",
+				ls->name, ls->port, ls->conns, ls->active, ls->refused,
+				ls->no_backend);
+	}
+	for (i = 0; i < cfg.npools; i++) {
+		const struct pool *pool = &cfg.pools[i];
+
+		for (k = 0; k < pool->lb.n; k++) {
+			const struct lb_backend *b = &pool->lb.be[k];
+			const struct backend_stats *s = &pool->bs[k];
+			char a[32];
+
+			fmt_addr(a, sizeof(a), b->ip, b->port);
+			printf("l4proxy:   pool %-8s backend %-21s %-8s conns %" PRIu64
+			       " active %u bytes_up %" PRIu64 " bytes_down %" PRIu64
+			       " connect_failures %" PRIu64 "\n",
+					pool->name, a,
+					b->draining ? "draining"
+					: b->up     ? "up"
+						    : "down",
+					s->conns, b->active, s->bytes_up, s->bytes_down,
+					s->connect_failures);
+		}
+	}
+}
+
+/* Telemetry runs on its own thread: it reads counters (a torn read of a
+ * counter is harmless) and only requests a drain, which the lcore applies. */
+static int
+tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	uint32_t i, k;
+	char key[96];
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < cfg.nlisteners; i++) {
+		const struct listener *ls = &cfg.ls[i];
+
+		snprintf(key, sizeof(key), "listener.%s.conns", ls->name);
+		rte_tel_data_add_dict_u64(d, key, ls->conns);
+		snprintf(key, sizeof(key), "listener.%s.active", ls->name);
+		rte_tel_data_add_dict_u64(d, key, ls->active);
+		snprintf(key, sizeof(key), "listener.%s.refused", ls->name);
+		rte_tel_data_add_dict_u64(d, key, ls->refused);
+	}
+	for (i = 0; i < cfg.npools; i++) {
+		const struct pool *pool = &cfg.pools[i];
+
+		for (k = 0; k < pool->lb.n; k++) {
+			const struct lb_backend *b = &pool->lb.be[k];
+			char a[32];
+
+			fmt_addr(a, sizeof(a), b->ip, b->port);
+			snprintf(key, sizeof(key), "backend.%s.%s.conns", pool->name, a);
+			rte_tel_data_add_dict_u64(d, key, pool->bs[k].conns);
+			snprintf(key, sizeof(key), "backend.%s.%s.active", pool->name, a);
+			rte_tel_data_add_dict_u64(d, key, b->active);
+			snprintf(key, sizeof(key), "backend.%s.%s.up", pool->name, a);
+			rte_tel_data_add_dict_u64(d, key, b->up && !b->draining);
+			snprintf(key, sizeof(key), "backend.%s.%s.bytes_up", pool->name, a);
+			rte_tel_data_add_dict_u64(d, key, pool->bs[k].bytes_up);
+			snprintf(key, sizeof(key), "backend.%s.%s.bytes_down", pool->name, a);
+			rte_tel_data_add_dict_u64(d, key, pool->bs[k].bytes_down);
+			snprintf(key, sizeof(key), "backend.%s.%s.connect_failures", pool->name, a);
+			rte_tel_data_add_dict_u64(d, key, pool->bs[k].connect_failures);
+		}
+	}
+	return 0;
+}
+
+/* /l4proxy/drain,POOL,ADDR:PORT */
+static int
+tel_drain(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	char buf[96], *comma;
+	uint32_t i, k, ip;
+	uint16_t port;
+
+	(void)cmd;
+	if (params == NULL || snprintf(buf, sizeof(buf), "%s", params) >= (int)sizeof(buf))
+		return -EINVAL;
+	comma = strchr(buf, ',');
+	if (comma == NULL)
+		return -EINVAL;
+	*comma = '\0';
+	if (parse_addr_port(comma + 1, &ip, &port) != 0)
+		return -EINVAL;
+	for (i = 0; i < cfg.npools; i++) {
+		struct pool *pool = &cfg.pools[i];
+
+		if (strcmp(pool->name, buf) != 0)
+			continue;
+		for (k = 0; k < pool->lb.n; k++)
+			if (pool->lb.be[k].ip == ip && pool->lb.be[k].port == port) {
+				pool->drain_request[k] = true;
+				rte_tel_data_string(d, "draining");
+				return 0;
+			}
+	}
+	return -ENOENT;
+}
+
+/* ---- the supervisor: stats, drain requests, shutdown ---- */
+
+struct supervisor {
+	struct ex_future base;
+	struct ex_sleep tick;
+	uint64_t next_stats, drain_deadline, stop_at;
+	bool stopping;
+};
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static uint64_t
+active_pairs(void)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < cfg.nlisteners; i++)
+		n += cfg.ls[i].active;
+	return n;
+}
+
+static enum ex_poll
+supervisor_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct supervisor *s = EX_CONTAINER_OF(f, struct supervisor, base);
+
+	for (;;) {
+		uint64_t now = ex_now_ns(ex);
+		uint32_t i, k;
+
+		if (ex_await(&s->tick.base, cx) == EX_PENDING)
+			return EX_PENDING;
+		for (i = 0; i < cfg.npools; i++)
+			for (k = 0; k < cfg.pools[i].lb.n; k++)
+				if (cfg.pools[i].drain_request[k] &&
+						!cfg.pools[i].lb.be[k].draining) {
+					cfg.pools[i].lb.be[k].draining = true;
+					lb_changed(&cfg.pools[i].lb);
+					printf("l4proxy: pool %s: backend %u draining\n",
+							cfg.pools[i].name, k);
+				}
+		if (cfg.stats_interval > 0 && now >= s->next_stats) {
+			print_stats("interval");
+			s->next_stats = now + (uint64_t)(cfg.stats_interval * 1e9);
+		}
+		if (!s->stopping && (stop_requested || (s->stop_at != 0 && now >= s->stop_at))) {
+			s->stopping = true;
+			s->drain_deadline = now + (uint64_t)(cfg.drain_timeout * 1e9);
+			printf("l4proxy: stopping: no new connections, %" PRIu64
+			       " active, draining for up to %.1f s\n",
+					active_pairs(), cfg.drain_timeout);
+			for (i = 0; i < cfg.nlisteners; i++)
+				if (cfg.ls[i].open) {
+					tcp_listener_close(&cfg.ls[i].l);
+					cfg.ls[i].open = false;
+				}
+		}
+		if (s->stopping && (active_pairs() == 0 || now >= s->drain_deadline)) {
+			ex_stop_all();
+			f->result = 0;
+			return EX_READY;
+		}
+		ex_sleep_init(&s->tick, 100 * EX_NS_PER_MS);
+	}
+}
+
+static const struct ex_future_ops supervisor_ops = {
+	.poll = supervisor_poll,
+	.drop = NULL,
+	.name = "l4_supervisor",
+};
+
+/* ---- configuration ---- */
+
+static void
+pool_defaults(struct pool *p, const char *name)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->connect_timeout_ms = 1000;
+	p->health_interval_ms = 1000;
+	p->health_timeout_ms = 500;
+	p->rise = 2;
+	p->fall = 2;
+}
+
+static void
+listener_defaults(struct listener *l, const char *name)
+{
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->idle_timeout_ms = 300000;
+}
+
+static struct pool *
+pool_find(const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg.npools; i++)
+		if (strcmp(cfg.pools[i].name, name) == 0)
+			return &cfg.pools[i];
+	return NULL;
+}
+
+/* A number from the INI, with a message naming where it came from. */
+static int
+ini_u32(const char *file, const char *sec, const char *key, const char *val, uint32_t max,
+		uint32_t *out)
+{
+	char *end;
+	unsigned long v = strtoul(val, &end, 10);
+
+	if (*val == '\0' || *end != '\0' || v > max) {
+		fprintf(stderr, "l4proxy: %s: [%s] %s = '%s': want a whole number 0..%u\n", file,
+				sec, key, val, max);
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+static int
+add_backend(struct pool *pool, const char *spec, const char *where)
+{
+	char buf[96], *opt;
+	uint32_t ip;
+	uint16_t port;
+	unsigned long weight = 1;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	opt = strchr(buf, ',');
+	if (opt != NULL) {
+		char *end;
+
+		*opt++ = '\0';
+		if (strncmp(opt, "weight=", 7) != 0 || (weight = strtoul(opt + 7, &end, 10)) < 1 ||
+				weight > 1000 || *end != '\0') {
+			fprintf(stderr, "l4proxy: %s: backend '%s': the option is weight=1..1000\n",
+					where, spec);
+			return -1;
+		}
+	}
+	if (parse_addr_port(buf, &ip, &port) != 0) {
+		fprintf(stderr, "l4proxy: %s: backend '%s' is not ADDR:PORT\n", where, spec);
+		return -1;
+	}
+	if (lb_add(&pool->lb, ip, port, (uint16_t)weight) < 0) {
+		fprintf(stderr, "l4proxy: %s: more than %d backends in pool %s\n", where,
+				LB_MAX_BACKENDS, pool->name);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * [global]      stats_interval, drain_timeout, max_pairs
+ * [pool NAME]   algorithm, backend (repeat: ADDR:PORT[,weight=N]), connect_timeout_ms,
+ *               health_interval_ms (0: off), health_timeout_ms, rise, fall,
+ *               proxy_protocol (v2|off), backend_max_conns
+ * [listener NAME] port, pool, max_conns, max_rate, idle_timeout_ms
+ */
+static int
+load_config(const char *file)
+{
+	struct rte_cfgfile *cf = rte_cfgfile_load(file, 0);
+	int nsec, s, rc = -1;
+	char(*names)[CFG_NAME_LEN] = NULL;
+
+	if (cf == NULL) {
+		fprintf(stderr, "l4proxy: %s: cannot read it (missing, or not INI)\n", file);
+		return -1;
+	}
+	nsec = rte_cfgfile_num_sections(cf, NULL, 0);
+	names = calloc((size_t)nsec + 1, sizeof(*names));
+	if (names == NULL)
+		goto out;
+	{
+		char *ptrs[64];
+		int i;
+
+		for (i = 0; i < nsec && i < 64; i++)
+			ptrs[i] = names[i];
+		rte_cfgfile_sections(cf, ptrs, nsec < 64 ? nsec : 64);
+	}
+	/* Pools first: listeners name them. */
+	for (int pass = 0; pass < 3; pass++) {
+		for (s = 0; s < nsec; s++) {
+			const char *sec = names[s];
+			struct rte_cfgfile_entry ent[64];
+			int n = rte_cfgfile_section_entries(cf, sec, ent, 64), e;
+			bool is_global = strcmp(sec, "global") == 0;
+			bool is_pool = strncmp(sec, "pool ", 5) == 0;
+			bool is_listener = strncmp(sec, "listener ", 9) == 0;
+
+			if (!is_global && !is_pool && !is_listener) {
+				if (pass == 0)
+					fprintf(stderr,
+							"l4proxy: %s: [%s]: unknown section (global, pool NAME, "
+							"listener NAME)\n",
+							file, sec);
+				if (pass == 0)
+					goto out;
+				continue;
+			}
+			if ((pass == 0 && !is_global) || (pass == 1 && !is_pool) ||
+					(pass == 2 && !is_listener))
+				continue;
+			if (is_global) {
+				for (e = 0; e < n; e++) {
+					const char *k = ent[e].name, *v = ent[e].value;
+					uint32_t u;
+
+					if (strcmp(k, "stats_interval") == 0 ||
+							strcmp(k, "drain_timeout") == 0) {
+						if (ini_u32(file, sec, k, v, 86400, &u) != 0)
+							goto out;
+						*(k[0] == 's' ? &cfg.stats_interval
+							      : &cfg.drain_timeout) = u;
+					} else if (strcmp(k, "max_pairs") == 0) {
+						if (ini_u32(file, sec, k, v, 1000000,
+								    &cfg.max_pairs) != 0)
+							goto out;
+					} else {
+						fprintf(stderr, "l4proxy: %s: [%s] %s: unknown key\n",
+								file, sec, k);
+						goto out;
+					}
+				}
+			} else if (is_pool) {
+				struct pool *p;
+				int algo = LB_ALGO_ROUND_ROBIN;
+
+				if (cfg.npools == MAX_POOLS || pool_find(sec + 5) != NULL) {
+					fprintf(stderr, "l4proxy: %s: [%s]: too many pools, or a second pool of that name\n",
+							file, sec);
+					goto out;
+				}
+				p = &cfg.pools[cfg.npools];
+				pool_defaults(p, sec + 5);
+				for (e = 0; e < n; e++)
+					if (strcmp(ent[e].name, "algorithm") == 0 &&
+							(algo = lb_algo_parse(ent[e].value)) < 0) {
+						fprintf(stderr,
+								"l4proxy: %s: [%s] algorithm = '%s': use roundrobin, "
+								"weighted, leastconn or maglev\n",
+								file, sec, ent[e].value);
+						goto out;
+					}
+				if (lb_init(&p->lb, (enum lb_algo)algo) != 0)
+					goto out;
+				cfg.npools++;
+				for (e = 0; e < n; e++) {
+					const char *k = ent[e].name, *v = ent[e].value;
+					uint32_t u;
+					char where[300];
+
+					snprintf(where, sizeof(where), "%.128s: [%.64s] %.64s", file, sec, k);
+					if (strcmp(k, "algorithm") == 0)
+						continue;
+					if (strcmp(k, "backend") == 0) {
+						if (add_backend(p, v, where) != 0)
+							goto out;
+					} else if (strcmp(k, "connect_timeout_ms") == 0) {
+						if (ini_u32(file, sec, k, v, 600000,
+								    &p->connect_timeout_ms))
+							goto out;
+					} else if (strcmp(k, "health_interval_ms") == 0) {
+						if (ini_u32(file, sec, k, v, 3600000,
+								    &p->health_interval_ms))
+							goto out;
+					} else if (strcmp(k, "health_timeout_ms") == 0) {
+						if (ini_u32(file, sec, k, v, 600000,
+								    &p->health_timeout_ms))
+							goto out;
+					} else if (strcmp(k, "rise") == 0 ||
+							strcmp(k, "fall") == 0) {
+						if (ini_u32(file, sec, k, v, 100, &u) || u == 0) {
+							if (u == 0)
+								fprintf(stderr, "l4proxy: %s: at least 1\n",
+										where);
+							goto out;
+						}
+						*(k[0] == 'r' ? &p->rise : &p->fall) = (uint8_t)u;
+					} else if (strcmp(k, "proxy_protocol") == 0) {
+						if (strcmp(v, "v2") != 0 && strcmp(v, "off") != 0) {
+							fprintf(stderr, "l4proxy: %s = '%s': v2 or off\n",
+									where, v);
+							goto out;
+						}
+						p->proxy_v2 = strcmp(v, "v2") == 0;
+					} else if (strcmp(k, "backend_max_conns") == 0) {
+						if (ini_u32(file, sec, k, v, 10000000,
+								    &p->backend_max_conns))
+							goto out;
+					} else {
+						fprintf(stderr, "l4proxy: %s: unknown key\n",
+								where);
+						goto out;
+					}
+				}
+				if (p->lb.n == 0) {
+					fprintf(stderr, "l4proxy: %s: [%s]: no backend = ADDR:PORT\n",
+							file, sec);
+					goto out;
+				}
+			} else {
+				struct listener *l;
+				const char *pool = NULL;
+				uint32_t port = 0;
+
+				if (cfg.nlisteners == MAX_LISTENERS) {
+					fprintf(stderr, "l4proxy: %s: [%s]: more than %d listeners\n",
+							file, sec, MAX_LISTENERS);
+					goto out;
+				}
+				l = &cfg.ls[cfg.nlisteners];
+				listener_defaults(l, sec + 9);
+				for (e = 0; e < n; e++) {
+					const char *k = ent[e].name, *v = ent[e].value;
+
+					if (strcmp(k, "port") == 0) {
+						if (ini_u32(file, sec, k, v, 65535, &port) ||
+								port == 0) {
+							if (port == 0)
+								fprintf(stderr, "l4proxy: %s: [%s] port: 1..65535\n",
+										file, sec);
+							goto out;
+						}
+					} else if (strcmp(k, "pool") == 0) {
+						pool = v;
+					} else if (strcmp(k, "max_conns") == 0) {
+						if (ini_u32(file, sec, k, v, 10000000,
+								    &l->max_conns))
+							goto out;
+					} else if (strcmp(k, "max_rate") == 0) {
+						if (ini_u32(file, sec, k, v, 10000000,
+								    &l->max_rate))
+							goto out;
+					} else if (strcmp(k, "idle_timeout_ms") == 0) {
+						if (ini_u32(file, sec, k, v, 86400000,
+								    &l->idle_timeout_ms))
+							goto out;
+					} else {
+						fprintf(stderr, "l4proxy: %s: [%s] %s: unknown key\n",
+								file, sec, k);
+						goto out;
+					}
+				}
+				if (port == 0 || pool == NULL) {
+					fprintf(stderr, "l4proxy: %s: [%s]: needs port and pool\n",
+							file, sec);
+					goto out;
+				}
+				l->pool = pool_find(pool);
+				if (l->pool == NULL) {
+					fprintf(stderr, "l4proxy: %s: [%s] pool = '%s': no [pool %s]\n",
+							file, sec, pool, pool);
+					goto out;
+				}
+				l->port = (uint16_t)port;
+				cfg.nlisteners++;
+			}
+		}
+	}
+	if (cfg.nlisteners == 0) {
+		fprintf(stderr, "l4proxy: %s: no [listener NAME] section\n", file);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(names);
+	rte_cfgfile_close(cf);
+	return rc;
+}
+
+static void
+usage(FILE *out, const char *prog)
+{
+	fprintf(out,
+			"Usage: %s [EAL args] -- --ip ADDR/PREFIX [options]\n"
+			"  --ip A/P             the proxy's address on its port (required)\n"
+			"  --gateway A          next hop for other networks\n"
+			"  --listen PORT        listen on ADDR:PORT of --ip (the simple case; or --config)\n"
+			"  --backend A:P[,weight=N]  a backend (repeat)\n"
+			"  --algorithm NAME     roundrobin (default), weighted, leastconn, maglev\n"
+			"  --connect-timeout MS backend connect timeout, then the next (default 1000)\n"
+			"  --idle-timeout MS    reset a pair idle this long (default 300000; 0: never)\n"
+			"  --health-interval MS TCP connect check per backend (default 1000; 0: off)\n"
+			"  --health-timeout MS  (default 500)\n"
+			"  --rise N --fall N    checks to go up / down (default 2 / 2)\n"
+			"  --proxy-protocol     send a PROXY protocol v2 header to backends\n"
+			"  --max-conns N        per listener; excess clients get a RST (default 0: none)\n"
+			"  --backend-max-conns N  per backend; a full backend is skipped\n"
+			"  --max-rate N         new connections per second per listener (0: no limit)\n"
+			"  --config FILE        INI (rte_cfgfile): [global], [pool NAME], [listener NAME];\n"
+			"                       see docs/l4proxy.md\n"
+			"  --stats-interval S   print stats every S seconds (default 0: at exit only)\n"
+			"  --drain-timeout S    on SIGTERM, let pairs finish this long (default 10)\n"
+			"  --duration S         stop (as on SIGTERM) after S seconds\n"
+			"  --busy-poll          poll without pause when idle (default: back off)\n"
+			"  -h, --help           this text\n"
+			"Telemetry: /l4proxy/stats, /l4proxy/drain,POOL,ADDR:PORT (dpdk-telemetry.py).\n",
+			prog);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "ip", required_argument, NULL, 'i' },
+		{ "gateway", required_argument, NULL, 'g' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "algorithm", required_argument, NULL, 'a' },
+		{ "connect-timeout", required_argument, NULL, 'c' },
+		{ "idle-timeout", required_argument, NULL, 'I' },
+		{ "health-interval", required_argument, NULL, 'H' },
+		{ "health-timeout", required_argument, NULL, 'T' },
+		{ "rise", required_argument, NULL, 'r' },
+		{ "fall", required_argument, NULL, 'f' },
+		{ "proxy-protocol", no_argument, NULL, 'p' },
+		{ "max-conns", required_argument, NULL, 'm' },
+		{ "backend-max-conns", required_argument, NULL, 'B' },
+		{ "max-rate", required_argument, NULL, 'R' },
+		{ "config", required_argument, NULL, 'C' },
+		{ "stats-interval", required_argument, NULL, 's' },
+		{ "drain-timeout", required_argument, NULL, 'D' },
+		{ "duration", required_argument, NULL, 'd' },
+		{ "busy-poll", no_argument, NULL, 'Y' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct dp_eal_info info;
+	struct stack_config scfg;
+	struct tcp_config tcfg;
+	struct dp_port_config pcfg;
+	struct dp_port port;
+	struct ex_config ecfg;
+	struct rte_mempool *pool;
+	struct dp_rx_stream rx;
+	struct dp_tx_sink tx;
+	struct stack st;
+	struct stack_rx_task task;
+	struct supervisor sup;
+	struct pool *cli_pool = NULL;
+	struct listener *cli_ls = NULL;
+	const char *config = NULL;
+	int c, rc, exit_code = 0, algo = LB_ALGO_ROUND_ROBIN, nhealth = 0;
+	unsigned int prefix = 0, a, b, cc, dd;
+	uint32_t i, k;
+	uint64_t in_use;
+	char *end;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		usage(stdout, argv[0]);
+		return 0;
+	}
+	rc = dp_eal_init(argc, argv, 256, &info);
+	if (rc != 0) {
+		fprintf(stderr, "l4proxy: EAL: %s\n", strerror(-rc));
+		return 2;
+	}
+	cfg.drain_timeout = 10;
+	cfg.max_pairs = 16384;
+	/* The simple case builds one pool and one listener from flags. */
+	cli_pool = &cfg.pools[0];
+	pool_defaults(cli_pool, "default");
+	cli_ls = &cfg.ls[0];
+	listener_defaults(cli_ls, "default");
+	optind = 1;
+	while ((c = getopt_long(info.app_argc, info.app_argv, "h", lo, NULL)) != -1) {
+		unsigned long v = 0;
+
+		if (optarg != NULL && strchr("cIHTrfmBRsDd", c) != NULL) {
+			v = strtoul(optarg, &end, 10);
+			if (*optarg == '\0' ||
+					(*end != '\0' && !(strchr("sDd", c) && *end == '.'))) {
+				fprintf(stderr, "l4proxy: a number is wanted, not '%s'\n", optarg);
+				return 2;
+			}
+		}
+		switch (c) {
+		case 'i':
+			if (sscanf(optarg, "%u.%u.%u.%u/%u", &a, &b, &cc, &dd, &prefix) != 5 ||
+					a > 255 || b > 255 || cc > 255 || dd > 255 || prefix > 32) {
+				fprintf(stderr, "l4proxy: --ip wants ADDR/PREFIX, e.g. 198.18.100.10/24\n");
+				return 2;
+			}
+			cfg.ip = RTE_IPV4(a, b, cc, dd);
+			cfg.prefix = (uint8_t)prefix;
+			break;
+		case 'g':
+			if (parse_ip(optarg, &cfg.gateway) != 0) {
+				fprintf(stderr, "l4proxy: bad --gateway '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'l':
+			v = strtoul(optarg, &end, 10);
+			if (*end != '\0' || v < 1 || v > 65535) {
+				fprintf(stderr, "l4proxy: --listen wants a port, 1..65535\n");
+				return 2;
+			}
+			cli_ls->port = (uint16_t)v;
+			break;
+		case 'b':
+			if (add_backend(cli_pool, optarg, "--backend") != 0)
+				return 2;
+			break;
+		case 'a':
+			algo = lb_algo_parse(optarg);
+			if (algo < 0) {
+				fprintf(stderr,
+						"l4proxy: --algorithm: roundrobin, weighted, leastconn or "
+						"maglev, not '%s'\n",
+						optarg);
+				return 2;
+			}
+			break;
+		case 'c':
+			cli_pool->connect_timeout_ms = (uint32_t)v;
+			break;
+		case 'I':
+			cli_ls->idle_timeout_ms = (uint32_t)v;
+			break;
+		case 'H':
+			cli_pool->health_interval_ms = (uint32_t)v;
+			break;
+		case 'T':
+			cli_pool->health_timeout_ms = (uint32_t)v;
+			break;
+		case 'r':
+		case 'f':
+			if (v < 1 || v > 100) {
+				fprintf(stderr, "l4proxy: --rise and --fall are 1..100\n");
+				return 2;
+			}
+			*(c == 'r' ? &cli_pool->rise : &cli_pool->fall) = (uint8_t)v;
+			break;
+		case 'p':
+			cli_pool->proxy_v2 = true;
+			break;
+		case 'm':
+			cli_ls->max_conns = (uint32_t)v;
+			break;
+		case 'B':
+			cli_pool->backend_max_conns = (uint32_t)v;
+			break;
+		case 'R':
+			cli_ls->max_rate = (uint32_t)v;
+			break;
+		case 'C':
+			config = optarg;
+			break;
+		case 's':
+			cfg.stats_interval = strtod(optarg, NULL);
+			break;
+		case 'D':
+			cfg.drain_timeout = strtod(optarg, NULL);
+			break;
+		case 'd':
+			cfg.duration = strtod(optarg, NULL);
+			break;
+		case 'Y':
+			cfg.busy_poll = true;
+			break;
+		case 'h':
+			usage(stdout, info.app_argv[0]);
+			return 0;
+		default:
+			usage(stderr, info.app_argv[0]);
+			return 2;
+		}
+	}
+	if (cfg.ip == 0) {
+		fprintf(stderr, "l4proxy: --ip ADDR/PREFIX is required\n");
+		return 2;
+	}
+	if (config != NULL) {
+		if (cli_ls->port != 0 || cli_pool->lb.n != 0) {
+			fprintf(stderr, "l4proxy: --config and --listen/--backend do not mix\n");
+			return 2;
+		}
+		lb_fini(&cli_pool->lb);
+		memset(cfg.pools, 0, sizeof(cfg.pools));
+		memset(cfg.ls, 0, sizeof(cfg.ls));
+		if (load_config(config) != 0)
+			return 2;
+	} else {
+		struct lb tmp = cli_pool->lb;
+
+		if (cli_ls->port == 0 || cli_pool->lb.n == 0) {
+			fprintf(stderr, "l4proxy: give --listen PORT and at least one --backend "
+					"(or --config FILE)\n");
+			return 2;
+		}
+		/* The backends were added before the algorithm was known. */
+		if (lb_init(&cli_pool->lb, (enum lb_algo)algo) != 0)
+			return 1;
+		for (i = 0; i < tmp.n; i++)
+			lb_add(&cli_pool->lb, tmp.be[i].ip, tmp.be[i].port, tmp.be[i].weight);
+		cli_ls->pool = cli_pool;
+		cfg.npools = 1;
+		cfg.nlisteners = 1;
+	}
+	for (i = 0; i < cfg.npools; i++)
+		for (k = 0; k < cfg.pools[i].lb.n; k++)
+			cfg.pools[i].lb.be[k].max_conns = cfg.pools[i].backend_max_conns;
+
+	pool = rte_pktmbuf_pool_create(
+			"l4proxy", 65535, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	if (pool == NULL) {
+		fprintf(stderr, "l4proxy: mbuf pool: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	if (!rte_eth_dev_is_valid_port(0)) {
+		fprintf(stderr, "l4proxy: no port: give one with the EAL, e.g. --vdev net_tap0\n");
+		return 1;
+	}
+	dp_port_config_defaults(&pcfg);
+	pcfg.pool = pool;
+	rc = dp_port_init(&port, 0, &pcfg);
+	if (rc != 0) {
+		fprintf(stderr, "l4proxy: port 0: %s\n", strerror(-rc));
+		return 1;
+	}
+	stack_config_defaults(&scfg);
+	scfg.ip = cfg.ip;
+	scfg.prefix_len = cfg.prefix;
+	scfg.gateway = cfg.gateway;
+	rte_eth_macaddr_get(0, &scfg.mac);
+	scfg.tx_offloads = port.tx_offloads;
+	ex_config_defaults(&ecfg);
+	ecfg.name = "l4proxy";
+	ecfg.max_tasks = cfg.max_pairs + 256;
+	ecfg.idle_policy = cfg.busy_poll ? EX_IDLE_POLICY_BUSY_POLL : EX_IDLE_POLICY_BACKOFF;
+	ex = ex_executor_create(rte_lcore_id(), &ecfg);
+	if (ex == NULL) {
+		fprintf(stderr, "l4proxy: executor: %s\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	ex_run_once(ex);
+	dp_rx_stream_init(&rx, ex, 0, 0);
+	dp_tx_sink_init(&tx, ex, 0, 0);
+	rc = stack_init(&st, &scfg, ex, pool, &tx.base);
+	if (rc == 0) {
+		tcp_config_defaults(&tcfg);
+		tcfg.max_conns = 2 * cfg.max_pairs + 4096; /* two per pair, checks, TIME_WAIT */
+		tcfg.rcv_buf = 128 * 1024;
+		tcfg.snd_buf = 128 * 1024;
+		rc = tcp_stack_init(&tcp, &st, &tcfg);
+	}
+	if (rc != 0) {
+		fprintf(stderr, "l4proxy: stack: %s\n", strerror(-rc));
+		return 1;
+	}
+	stack_rx_task_init(&task, &st, &rx.base);
+	ex_spawn(&task.base, NULL, NULL);
+	pairs = calloc(cfg.max_pairs, sizeof(*pairs));
+	health = calloc(cfg.npools * LB_MAX_BACKENDS, sizeof(*health));
+	if (pairs == NULL || health == NULL) {
+		fprintf(stderr, "l4proxy: no memory for %u pairs\n", cfg.max_pairs);
+		return 1;
+	}
+	for (i = cfg.max_pairs; i-- > 0;) {
+		pairs[i].next_free = free_pairs;
+		free_pairs = &pairs[i];
+	}
+	for (i = 0; i < cfg.nlisteners; i++) {
+		struct listener *ls = &cfg.ls[i];
+
+		rc = tcp_listen(&ls->l, &tcp, cfg.ip, ls->port, 1024);
+		if (rc != 0) {
+			fprintf(stderr, "l4proxy: listener %s port %u: %s\n", ls->name, ls->port,
+					strerror(-rc));
+			return 1;
+		}
+		ls->open = true;
+		ls->tokens = ls->max_rate;
+		ls->refill_ns = ex_now_ns(ex);
+		ex_future_init(&ls->base, &acceptor_ops);
+		tcp_accept_init(&ls->acc, &ls->l);
+		ex_spawn(&ls->base, NULL, NULL);
+		printf("l4proxy: listener %s on %u.%u.%u.%u:%u -> pool %s (%s, %u backends%s)\n",
+				ls->name, cfg.ip >> 24, (cfg.ip >> 16) & 255, (cfg.ip >> 8) & 255,
+				cfg.ip & 255, ls->port, ls->pool->name,
+				lb_algo_name(ls->pool->lb.algo), ls->pool->lb.n,
+				ls->pool->proxy_v2 ? ", PROXY v2" : "");
+	}
+	for (i = 0; i < cfg.npools; i++) {
+		struct pool *p = &cfg.pools[i];
+
+		if (p->health_interval_ms == 0)
+			continue;
+		for (k = 0; k < p->lb.n; k++) {
+			struct health *h = &health[nhealth++];
+
+			ex_future_init(&h->base, &health_ops);
+			h->pool = p;
+			h->i = (int)k;
+			/* Spread the first checks over one interval. */
+			ex_sleep_init(&h->sl, (uint64_t)p->health_interval_ms * EX_NS_PER_MS *
+							      (k + 1) / p->lb.n);
+			ex_spawn(&h->base, NULL, NULL);
+		}
+	}
+	memset(&sup, 0, sizeof(sup));
+	ex_future_init(&sup.base, &supervisor_ops);
+	ex_sleep_init(&sup.tick, 100 * EX_NS_PER_MS);
+	if (cfg.duration > 0)
+		sup.stop_at = ex_now_ns(ex) + (uint64_t)(cfg.duration * 1e9);
+	if (cfg.stats_interval > 0)
+		sup.next_stats = ex_now_ns(ex) + (uint64_t)(cfg.stats_interval * 1e9);
+	ex_spawn(&sup.base, NULL, NULL);
+	rte_telemetry_register_cmd("/l4proxy/stats", tel_stats,
+			"Listener and backend counters. No parameters.");
+	rte_telemetry_register_cmd("/l4proxy/drain", tel_drain,
+			"Stop new connections to a backend. Parameters: POOL,ADDR:PORT");
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	printf("l4proxy: %u.%u.%u.%u/%u on %s, ready\n", cfg.ip >> 24, (cfg.ip >> 16) & 255,
+			(cfg.ip >> 8) & 255, cfg.ip & 255, cfg.prefix, port.name);
+	stack_announce(&st);
+	ex_run(ex);
+
+	print_stats("exit");
+	for (k = 0; k < STACK_DROP_MAX; k++)
+		if (st.stats.drops[k] != 0)
+			printf("l4proxy: dropped %-18s %" PRIu64 "\n",
+					stack_drop_name((enum stack_drop)k), st.stats.drops[k]);
+	if (active_pairs() != 0)
+		printf("l4proxy: %" PRIu64 " pairs still open after the drain timeout: reset\n",
+				active_pairs());
+	ex_executor_shutdown(ex);
+	for (i = 0; i < cfg.nlisteners; i++)
+		if (cfg.ls[i].open)
+			tcp_listener_close(&cfg.ls[i].l);
+	{
+		uint32_t by_state[TCP_STATE_MAX], open = 0;
+
+		tcp_conns_by_state(&tcp, by_state);
+		for (k = 0; k < TCP_STATE_MAX; k++)
+			if (k != TCP_STATE_TIME_WAIT)
+				open += by_state[k];
+		printf("l4proxy: tcp connections at exit: %u open, %u in TIME_WAIT\n", open,
+				by_state[TCP_STATE_TIME_WAIT]);
+	}
+	tcp_stack_fini(&tcp);
+	stack_fini(&st);
+	dp_rx_stream_fini(&rx);
+	dp_tx_sink_fini(&tx);
+	dp_port_close(&port);
+	ex_executor_free(ex);
+	for (i = 0; i < cfg.npools; i++)
+		lb_fini(&cfg.pools[i].lb);
+	in_use = rte_mempool_in_use_count(pool);
+	if (in_use != 0 && strncmp(port.name, "net_af_xdp", 10) != 0) {
+		printf("l4proxy: %" PRIu64 " mbufs not returned to the pool\n", in_use);
+		exit_code = 1;
+	} else if (in_use != 0) {
+		printf("l4proxy: %" PRIu64
+		       " mbufs still held by net_af_xdp's fill ring after close "
+		       "(PMD behaviour in DPDK 22.11); none held by riptide\n",
+				in_use);
+	} else {
+		printf("l4proxy: all mbufs returned to the pool\n");
+	}
+	rte_mempool_free(pool);
+	free(pairs);
+	free(health);
+	rte_eal_cleanup();
+	return exit_code;
+}
