@@ -592,6 +592,19 @@ print_stats(const char *when)
 	}
 }
 
+/* Telemetry keys allow letters, digits, '_', '-' and '/' only. */
+static void
+tel_add(struct rte_tel_data *d, char *key, uint64_t v)
+{
+	char *c;
+
+	for (c = key; *c != '\0'; c++)
+		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
+				    (*c >= '0' && *c <= '9') || *c == '-'))
+			*c = '_';
+	rte_tel_data_add_dict_u64(d, key, v);
+}
+
 /* Telemetry runs on its own thread: it reads counters (a torn read of a
  * counter is harmless) and only requests a drain, which the lcore applies. */
 static int
@@ -607,11 +620,11 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		const struct listener *ls = &cfg.ls[i];
 
 		snprintf(key, sizeof(key), "listener.%s.conns", ls->name);
-		rte_tel_data_add_dict_u64(d, key, ls->conns);
+		tel_add(d, key, ls->conns);
 		snprintf(key, sizeof(key), "listener.%s.active", ls->name);
-		rte_tel_data_add_dict_u64(d, key, ls->active);
+		tel_add(d, key, ls->active);
 		snprintf(key, sizeof(key), "listener.%s.refused", ls->name);
-		rte_tel_data_add_dict_u64(d, key, ls->refused);
+		tel_add(d, key, ls->refused);
 	}
 	for (i = 0; i < cfg.npools; i++) {
 		const struct pool *pool = &cfg.pools[i];
@@ -622,17 +635,17 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 
 			fmt_addr(a, sizeof(a), b->ip, b->port);
 			snprintf(key, sizeof(key), "backend.%s.%s.conns", pool->name, a);
-			rte_tel_data_add_dict_u64(d, key, pool->bs[k].conns);
+			tel_add(d, key, pool->bs[k].conns);
 			snprintf(key, sizeof(key), "backend.%s.%s.active", pool->name, a);
-			rte_tel_data_add_dict_u64(d, key, b->active);
+			tel_add(d, key, b->active);
 			snprintf(key, sizeof(key), "backend.%s.%s.up", pool->name, a);
-			rte_tel_data_add_dict_u64(d, key, b->up && !b->draining);
+			tel_add(d, key, b->up && !b->draining);
 			snprintf(key, sizeof(key), "backend.%s.%s.bytes_up", pool->name, a);
-			rte_tel_data_add_dict_u64(d, key, pool->bs[k].bytes_up);
+			tel_add(d, key, pool->bs[k].bytes_up);
 			snprintf(key, sizeof(key), "backend.%s.%s.bytes_down", pool->name, a);
-			rte_tel_data_add_dict_u64(d, key, pool->bs[k].bytes_down);
+			tel_add(d, key, pool->bs[k].bytes_down);
 			snprintf(key, sizeof(key), "backend.%s.%s.connect_failures", pool->name, a);
-			rte_tel_data_add_dict_u64(d, key, pool->bs[k].connect_failures);
+			tel_add(d, key, pool->bs[k].connect_failures);
 		}
 	}
 	return 0;
@@ -933,7 +946,8 @@ load_config(const char *file)
 					uint32_t u;
 					char where[300];
 
-					snprintf(where, sizeof(where), "%.128s: [%.64s] %.64s", file, sec, k);
+					snprintf(where, sizeof(where), "%.128s: [%.64s] %.64s",
+							file, sec, k);
 					if (strcmp(k, "algorithm") == 0)
 						continue;
 					if (strcmp(k, "backend") == 0) {

@@ -83,9 +83,9 @@ def riptide(build, seconds, mem):
                 raise RuntimeError(f"riptide {mode} failed:\n{text}")
     finally:
         server.stop()
-        for f in (sock,):
-            if os.path.exists(f):
-                os.unlink(f)
+        if os.path.exists(sock):
+            os.unlink(sock)
+        subprocess.run(["rm", "-rf", f"/var/run/dpdk/{tag}s", f"/var/run/dpdk/{tag}c"])
     return out
 
 
