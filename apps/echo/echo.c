@@ -942,11 +942,14 @@ print_tcp(const struct tcp_stack *tcp, const struct client *k, bool client)
 			t->segs_in, t->segs_out, t->passive_opens, t->active_opens, t->established,
 			t->resets_in, t->resets_out, t->retransmits, t->fast_retransmits,
 			t->rto_timeouts, t->ooo_segments, t->dupacks_in, t->timeouts, t->tx_copied);
+	/* Open: held or still to be closed by someone; closing: the stack
+	 * finishes the FIN exchange of a connection the application closed. */
 	tcp_conns_by_state(tcp, by_state);
-	for (v = 0; v < TCP_STATE_MAX; v++)
-		if (v != TCP_STATE_TIME_WAIT)
-			open += by_state[v];
-	printf("echo: tcp connections at exit: %u open, %u in TIME_WAIT\n", open,
+	open = by_state[TCP_STATE_SYN_SENT] + by_state[TCP_STATE_SYN_RECEIVED] +
+	       by_state[TCP_STATE_ESTABLISHED] + by_state[TCP_STATE_CLOSE_WAIT];
+	printf("echo: tcp connections at exit: %u open, %u closing, %u in TIME_WAIT\n", open,
+			by_state[TCP_STATE_FIN_WAIT_1] + by_state[TCP_STATE_FIN_WAIT_2] +
+					by_state[TCP_STATE_CLOSING] + by_state[TCP_STATE_LAST_ACK],
 			by_state[TCP_STATE_TIME_WAIT]);
 	for (v = 0; v < SVC_MAX; v++)
 		if (svc_stats[v].accepted != 0 || svc_stats[v].refused != 0)

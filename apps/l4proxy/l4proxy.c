@@ -1430,14 +1430,15 @@ main(int argc, char **argv)
 		if (cfg.ls[i].open)
 			tcp_listener_close(&cfg.ls[i].l);
 	{
-		uint32_t by_state[TCP_STATE_MAX], open = 0;
+		uint32_t s[TCP_STATE_MAX];
 
-		tcp_conns_by_state(&tcp, by_state);
-		for (k = 0; k < TCP_STATE_MAX; k++)
-			if (k != TCP_STATE_TIME_WAIT)
-				open += by_state[k];
-		printf("l4proxy: tcp connections at exit: %u open, %u in TIME_WAIT\n", open,
-				by_state[TCP_STATE_TIME_WAIT]);
+		tcp_conns_by_state(&tcp, s);
+		printf("l4proxy: tcp connections at exit: %u open, %u closing, %u in TIME_WAIT\n",
+				s[TCP_STATE_SYN_SENT] + s[TCP_STATE_SYN_RECEIVED] +
+						s[TCP_STATE_ESTABLISHED] + s[TCP_STATE_CLOSE_WAIT],
+				s[TCP_STATE_FIN_WAIT_1] + s[TCP_STATE_FIN_WAIT_2] +
+						s[TCP_STATE_CLOSING] + s[TCP_STATE_LAST_ACK],
+				s[TCP_STATE_TIME_WAIT]);
 	}
 	tcp_stack_fini(&tcp);
 	stack_fini(&st);
