@@ -12,6 +12,8 @@
 
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
+#include <rte_ring.h>
 
 #include "dp_impair.h"
 
@@ -183,9 +185,15 @@ dp_impair_parse(const char *spec, struct dp_impair_config *cfg, char *err, size_
 		} else if (strcmp(tok, "seed") == 0) {
 			char *x;
 
+			if (strcmp(v, "random") == 0) {
+				/* A fresh seed, small enough to retype when a run is
+				 * to be repeated; dp_impair_format() shows it. */
+				cfg->seed = rte_rand() % 1000000;
+				continue;
+			}
 			cfg->seed = strtoull(v, &x, 0);
 			if (x == v || *x != '\0')
-				return fail(err, errlen, tok, "expected an integer");
+				return fail(err, errlen, tok, "expected an integer or 'random'");
 		} else {
 			return fail(err, errlen, tok,
 					"unknown key (loss, dup, reorder, delay, corrupt, rate, limit, seed)");
@@ -610,4 +618,66 @@ dp_impair_fini(struct dp_impair *im)
 	rte_free(im->heap);
 	im->heap = NULL;
 	ex_stream_drop(im->inner);
+}
+
+/* ---- a port impaired both ways ---- */
+
+int
+dp_impair_link_init(struct dp_impair_link *l, struct ex_executor *ex, struct dp_rx_stream *rx,
+		struct dp_tx_sink *tx, const struct dp_impair_config *cfg, struct rte_mempool *pool,
+		const char *name)
+{
+	struct dp_impair_config txcfg = *cfg;
+	char rname[RTE_RING_NAMESIZE];
+	int rc;
+
+	memset(l, 0, sizeof(*l));
+	snprintf(rname, sizeof(rname), "imp_%s", name);
+	l->ring = rte_ring_create(rname, 4096, pool->socket_id, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (l->ring == NULL)
+		return -ENOMEM;
+	rc = dp_impair_init(&l->rx, &rx->base, cfg, pool);
+	if (rc != 0)
+		goto free_ring;
+	dp_ring_sink_init(&l->ring_sink, ex, l->ring);
+	dp_ring_stream_init(&l->ring_stream, ex, l->ring);
+	txcfg.seed = cfg->seed + 1; /* the other direction: its own sequence */
+	rc = dp_impair_init(&l->tx, &l->ring_stream.base, &txcfg, pool);
+	if (rc != 0)
+		goto fini_rx;
+	ex_forward_init(&l->fw, &l->tx.base, &tx->base, dp_burst_release, NULL);
+	rc = ex_spawn_to(ex, &l->fw.base, NULL, NULL);
+	if (rc != 0)
+		goto fini_tx;
+	l->in = &l->rx.base;
+	l->out = &l->ring_sink.base;
+	return 0;
+fini_tx:
+	dp_impair_fini(&l->tx);
+fini_rx:
+	dp_ring_sink_fini(&l->ring_sink);
+	dp_rx_stream_fini(&l->ring_stream);
+	dp_impair_fini(&l->rx);
+free_ring:
+	rte_ring_free(l->ring);
+	l->ring = NULL;
+	return rc;
+}
+
+void
+dp_impair_link_fini(struct dp_impair_link *l)
+{
+	void *m = NULL;
+
+	if (l->ring == NULL)
+		return;
+	dp_impair_fini(&l->rx);
+	dp_impair_fini(&l->tx);
+	dp_ring_sink_fini(&l->ring_sink);
+	dp_rx_stream_fini(&l->ring_stream);
+	/* What was sent after the forwarder stopped (resets at shutdown). */
+	while (rte_ring_dequeue(l->ring, &m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(l->ring);
+	l->ring = NULL;
 }

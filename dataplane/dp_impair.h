@@ -20,7 +20,7 @@
  * The configuration is a short string, e.g.
  *   loss=2%,reorder=5%:3,dup=1%,delay=20ms:5ms,corrupt=0.1%,rate=100mbit,seed=42
  * keys: loss=P%[:BURST]  dup=P%  reorder=P%:N | P%:Tus|Tms  delay=T[:JITTER]
- *       corrupt=P%  rate=R(bit|kbit|mbit|gbit)  limit=N  seed=S
+ *       corrupt=P%  rate=R(bit|kbit|mbit|gbit)  limit=N  seed=S|random
  * times take ns, us, ms or s.
  *
  * Lcore: one stage per lcore, polled by one task.
@@ -33,6 +33,7 @@
 #include <stdint.h>
 
 #include "dp_stream.h"
+#include "ex_stream.h"
 #include "ex_timer.h"
 
 #ifdef __cplusplus
@@ -132,6 +133,35 @@ void dp_impair_fini(struct dp_impair *im);
 
 /** Packets the stage holds now (queued, held or ready to leave). */
 uint32_t dp_impair_held(const struct dp_impair *im);
+
+/**
+ * A port impaired both ways, as netem on its wire would: received bursts
+ * pass the rx stage before the consumer reads them (in); what the consumer
+ * sends (out) goes through a ring, the tx stage (seed + 1) and a forward()
+ * task into the port's tx sink. The wire is after the tx stage, so the
+ * consumer must finish its checksums itself (no tx checksum offload), or the
+ * PMD would checksum bytes the stage corrupted.
+ */
+struct dp_impair_link {
+	struct dp_impair rx, tx;
+	struct rte_ring *ring;
+	struct dp_ring_sink ring_sink;
+	struct dp_rx_stream ring_stream;
+	struct ex_forward fw;
+	struct ex_stream *in; /**< read bursts from here */
+	struct ex_sink *out; /**< send bursts here */
+};
+
+/**
+ * Set up both stages and spawn the tx forwarder on ex (call on its lcore).
+ * name makes the ring's name unique. @return 0, -ENOMEM, -EINVAL.
+ */
+int dp_impair_link_init(struct dp_impair_link *l, struct ex_executor *ex, struct dp_rx_stream *rx,
+		struct dp_tx_sink *tx, const struct dp_impair_config *cfg, struct rte_mempool *pool,
+		const char *name);
+
+/** After the executor shut down: free what the stages and the ring hold. */
+void dp_impair_link_fini(struct dp_impair_link *l);
 
 #ifdef __cplusplus
 }

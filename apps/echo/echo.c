@@ -30,7 +30,6 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_random.h>
-#include <rte_ring.h>
 
 #include "dp_eal.h"
 #include "dp_port.h"
@@ -1013,13 +1012,10 @@ main(int argc, char **argv)
 	struct dp_port port;
 	struct ex_config ecfg;
 	struct rte_mempool *pool;
-	struct dp_rx_stream rx, txr;
+	struct dp_rx_stream rx;
 	struct dp_tx_sink tx;
-	struct dp_ring_sink txring;
-	struct rte_ring *ring = NULL;
-	struct dp_impair imp_rx, imp_tx;
+	struct dp_impair_link imp;
 	struct dp_impair_config icfg;
-	struct ex_forward txfw;
 	struct ex_sink *stack_out;
 	struct ex_stream *stack_in;
 	struct stack st;
@@ -1184,22 +1180,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "echo: --bench needs the server: --tcp-client ADDR:PORT\n");
 		return 2;
 	}
-	if (impair != NULL) {
-		/* "seed=random": every other key as given, a random seed (printed). */
-		const char *rs = strstr(impair, "seed=random");
-		char spec[256];
-
-		if (rs != NULL)
-			snprintf(spec, sizeof(spec), "%.*s%s", (int)(rs - impair), impair,
-					rs[11] == ',' ? rs + 12 : "");
-		else
-			snprintf(spec, sizeof(spec), "%s", impair);
-		if (dp_impair_parse(spec, &icfg, err, sizeof(err)) != 0) {
-			fprintf(stderr, "echo: --impair: %s\n", err);
-			return 2;
-		}
-		if (rs != NULL)
-			icfg.seed = rte_rand() % 1000000;
+	if (impair != NULL && dp_impair_parse(impair, &icfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "echo: --impair: %s\n", err);
+		return 2;
 	}
 	tcfg.max_conns = max_conns + max_conns / 2 + 16; /* room for TIME_WAIT */
 	pool = rte_pktmbuf_pool_create(
@@ -1244,31 +1227,17 @@ main(int argc, char **argv)
 	stack_in = &rx.base;
 	stack_out = &tx.base;
 	if (impair != NULL) {
-		/* rx: port -> impairment -> stack; tx: stack -> ring -> impairment
-		 * -> port. Two seeds, one per direction, both from the one given. */
 		char desc[256];
-		struct dp_impair_config c2 = icfg;
 
-		ring = rte_ring_create("echo_tx", 4096, (int)rte_socket_id(),
-				RING_F_SP_ENQ | RING_F_SC_DEQ);
-		if (ring == NULL || dp_impair_init(&imp_rx, &rx.base, &icfg, pool) != 0) {
+		if (dp_impair_link_init(&imp, ex, &rx, &tx, &icfg, pool, "echo") != 0) {
 			fprintf(stderr, "echo: impairment stage: no memory\n");
 			return 1;
 		}
-		c2.seed = icfg.seed + 1;
-		dp_ring_sink_init(&txring, ex, ring);
-		dp_ring_stream_init(&txr, ex, ring);
-		if (dp_impair_init(&imp_tx, &txr.base, &c2, pool) != 0) {
-			fprintf(stderr, "echo: impairment stage: no memory\n");
-			return 1;
-		}
-		ex_forward_init(&txfw, &imp_tx.base, &tx.base, dp_burst_release, NULL);
-		ex_spawn(&txfw.base, NULL, NULL);
-		stack_in = &imp_rx.base;
-		stack_out = &txring.base;
+		stack_in = imp.in;
+		stack_out = imp.out;
 		dp_impair_format(&icfg, desc, sizeof(desc));
 		printf("echo: impairment on %s, both ways: %s (tx seed %" PRIu64 ")\n", port.name,
-				desc, c2.seed);
+				desc, icfg.seed + 1);
 	}
 	rc = stack_init(&st, &scfg, ex, pool, stack_out);
 	if (rc != 0) {
@@ -1397,7 +1366,7 @@ main(int argc, char **argv)
 			exit_code = 1;
 	}
 	if (impair != NULL) {
-		const struct dp_impair_stats *a = &imp_rx.stats, *b = &imp_tx.stats;
+		const struct dp_impair_stats *a = &imp.rx.stats, *b = &imp.tx.stats;
 
 		printf("echo: impaired rx in %" PRIu64 " lost %" PRIu64 " dup %" PRIu64
 		       " reordered %" PRIu64 " delayed %" PRIu64 " corrupted %" PRIu64
@@ -1426,20 +1395,8 @@ main(int argc, char **argv)
 		udp_close(&hsock);
 	tcp_stack_fini(&tcp);
 	stack_fini(&st);
-	if (impair != NULL) {
-		dp_impair_fini(&imp_rx);
-		dp_impair_fini(&imp_tx);
-		dp_ring_sink_fini(&txring);
-		dp_rx_stream_fini(&txr);
-		/* What the stack sent after the forwarder stopped (RSTs at shutdown). */
-		{
-			void *m = NULL;
-
-			while (rte_ring_dequeue(ring, &m) == 0)
-				rte_pktmbuf_free(m);
-		}
-		rte_ring_free(ring);
-	}
+	if (impair != NULL)
+		dp_impair_link_fini(&imp);
 	dp_rx_stream_fini(&rx);
 	dp_tx_sink_fini(&tx);
 	dp_port_close(&port);

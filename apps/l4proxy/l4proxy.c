@@ -41,6 +41,7 @@
 #include <rte_telemetry.h>
 
 #include "dp_eal.h"
+#include "dp_impair.h"
 #include "dp_port.h"
 #include "dp_stream.h"
 #include "ex_combinator.h"
@@ -1091,6 +1092,7 @@ usage(FILE *out, const char *prog)
 			"  --drain-timeout S    on SIGTERM, let pairs finish this long (default 10)\n"
 			"  --duration S         stop (as on SIGTERM) after S seconds\n"
 			"  --busy-poll          poll without pause when idle (default: back off)\n"
+			"  --impair SPEC        impair the port both ways (tests), e.g. loss=2%%,seed=random\n"
 			"  -h, --help           this text\n"
 			"Telemetry: /l4proxy/stats, /l4proxy/drain,POOL,ADDR:PORT (dpdk-telemetry.py).\n",
 			prog);
@@ -1120,6 +1122,7 @@ main(int argc, char **argv)
 		{ "drain-timeout", required_argument, NULL, 'D' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "busy-poll", no_argument, NULL, 'Y' },
+		{ "impair", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1137,7 +1140,12 @@ main(int argc, char **argv)
 	struct supervisor sup;
 	struct pool *cli_pool = NULL;
 	struct listener *cli_ls = NULL;
-	const char *config = NULL;
+	const char *config = NULL, *impair = NULL;
+	struct dp_impair_config icfg;
+	struct dp_impair_link imp;
+	struct ex_stream *stack_in;
+	struct ex_sink *stack_out;
+	char err[128];
 	int c, rc, exit_code = 0, algo = LB_ALGO_ROUND_ROBIN, nhealth = 0;
 	unsigned int prefix = 0, a, b, cc, dd;
 	uint32_t i, k;
@@ -1258,6 +1266,9 @@ main(int argc, char **argv)
 		case 'Y':
 			cfg.busy_poll = true;
 			break;
+		case 'P':
+			impair = optarg;
+			break;
 		case 'h':
 			usage(stdout, info.app_argv[0]);
 			return 0;
@@ -1268,6 +1279,10 @@ main(int argc, char **argv)
 	}
 	if (cfg.ip == 0) {
 		fprintf(stderr, "l4proxy: --ip ADDR/PREFIX is required\n");
+		return 2;
+	}
+	if (impair != NULL && dp_impair_parse(impair, &icfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "l4proxy: --impair: %s\n", err);
 		return 2;
 	}
 	if (config != NULL) {
@@ -1324,6 +1339,10 @@ main(int argc, char **argv)
 	scfg.gateway = cfg.gateway;
 	rte_eth_macaddr_get(0, &scfg.mac);
 	scfg.tx_offloads = port.tx_offloads;
+	if (impair != NULL) /* the stage is the wire: checksums final before it */
+		scfg.tx_offloads &= ~(uint64_t)(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+						RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+						RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
 	ex_config_defaults(&ecfg);
 	ecfg.name = "l4proxy";
 	ecfg.max_tasks = cfg.max_pairs + 256;
@@ -1336,7 +1355,22 @@ main(int argc, char **argv)
 	ex_run_once(ex);
 	dp_rx_stream_init(&rx, ex, 0, 0);
 	dp_tx_sink_init(&tx, ex, 0, 0);
-	rc = stack_init(&st, &scfg, ex, pool, &tx.base);
+	stack_in = &rx.base;
+	stack_out = &tx.base;
+	if (impair != NULL) {
+		char desc[256];
+
+		if (dp_impair_link_init(&imp, ex, &rx, &tx, &icfg, pool, "l4proxy") != 0) {
+			fprintf(stderr, "l4proxy: impairment stage: no memory\n");
+			return 1;
+		}
+		stack_in = imp.in;
+		stack_out = imp.out;
+		dp_impair_format(&icfg, desc, sizeof(desc));
+		printf("l4proxy: impairment on %s, both ways: %s (tx seed %" PRIu64 ")\n",
+				port.name, desc, icfg.seed + 1);
+	}
+	rc = stack_init(&st, &scfg, ex, pool, stack_out);
 	if (rc == 0) {
 		tcp_config_defaults(&tcfg);
 		tcfg.max_conns = 2 * cfg.max_pairs + 4096; /* two per pair, checks, TIME_WAIT */
@@ -1348,7 +1382,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "l4proxy: stack: %s\n", strerror(-rc));
 		return 1;
 	}
-	stack_rx_task_init(&task, &st, &rx.base);
+	stack_rx_task_init(&task, &st, stack_in);
 	ex_spawn(&task.base, NULL, NULL);
 	pairs = calloc(cfg.max_pairs, sizeof(*pairs));
 	health = calloc(cfg.npools * LB_MAX_BACKENDS, sizeof(*health));
@@ -1442,6 +1476,13 @@ main(int argc, char **argv)
 	}
 	tcp_stack_fini(&tcp);
 	stack_fini(&st);
+	if (impair != NULL) {
+		printf("l4proxy: impaired rx in %" PRIu64 " lost %" PRIu64 " reordered %" PRIu64
+		       "; tx in %" PRIu64 " lost %" PRIu64 " reordered %" PRIu64 "\n",
+				imp.rx.stats.in, imp.rx.stats.lost, imp.rx.stats.reordered,
+				imp.tx.stats.in, imp.tx.stats.lost, imp.tx.stats.reordered);
+		dp_impair_link_fini(&imp);
+	}
 	dp_rx_stream_fini(&rx);
 	dp_tx_sink_fini(&tx);
 	dp_port_close(&port);

@@ -424,3 +424,25 @@ def test_config_file_works(topo, tmp_path):
         assert "stats (interval)" in px.output()
     finally:
         clean_exit(px.stop())
+
+
+@pytest.mark.parametrize("seed", ["7", "random"])
+def test_loss_and_reordering_both_sides_byte_exact(topo, tmp_path, seed):
+    """2% loss and 5% reordering on the proxy's port, which carries both the
+    client side and the backend side: every byte still arrives, in order."""
+    topo.backend(1, "echo")
+    time.sleep(0.5)
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[0]}:80",
+                                "--health-interval", "0",
+                                "--impair", f"loss=2%,reorder=5%:3,seed={seed}"])
+    try:
+        print(re.search(r"l4proxy: impairment on .*", px.output()).group(0))
+        out = topo.exec("c", [PY, "-c", ECHO_SHA, VIP, str(10 * 1000 * 1000)], timeout=600).stdout
+        assert "sent 10000000 received 10000000 True" in out, out
+        time.sleep(1)
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    m = re.search(r"impaired rx in \d+ lost (\d+) reordered (\d+); tx in \d+ lost (\d+) "
+                  r"reordered (\d+)", out)
+    assert m and all(int(x) > 0 for x in m.groups()), out
