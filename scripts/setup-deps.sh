@@ -16,7 +16,7 @@ PACKAGES=(
 	# tests and tooling
 	python3 python3-pytest python3-scapy clang-format valgrind
 	# test topologies and Linux peers
-	iproute2 nftables iputils-ping socat tcpdump procps kmod ethtool curl wrk sockperf iperf3 nginx-light
+	iproute2 nftables iputils-ping socat tcpdump procps kmod ethtool curl wrk sockperf iperf3 nginx-light libnginx-mod-stream haproxy
 )
 
 usage() {
@@ -60,4 +60,11 @@ if ! { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${m
 	exit 1
 fi
 rm -f "$log"
+# nginx and HAProxy are programs the demo, tests and benchmarks start in their
+# own namespaces; a service started by the package on the host is not wanted.
+for svc in nginx haproxy; do
+	case " ${missing[*]} " in
+	*" $svc"*) invoke-rc.d "$svc" stop >/dev/null 2>&1 || service "$svc" stop >/dev/null 2>&1 || true ;;
+	esac
+done
 echo "setup-deps: done"

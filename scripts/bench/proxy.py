@@ -1,0 +1,216 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""The runner behind scripts/bench/proxy.sh."""
+import argparse
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+TOPO = os.path.join(ROOT, "scripts", "lib", "l4topo.sh")
+VIP = "198.18.100.10"
+BACKENDS = ["198.18.100.11", "198.18.100.12", "198.18.100.13"]
+
+
+def sh(cmd, **kw):
+    return subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True, text=True, **kw)
+
+
+def mem_args():
+    r = sh([os.path.join(ROOT, "scripts", "hugepages.sh"), "available", "512"])
+    return ["-m", "512"] if r.returncode == 0 else ["--no-huge", "-m", "512"]
+
+
+def cpu_seconds(pid):
+    """user + system time of a process and its children so far, from /proc."""
+    total = 0
+    for p in [pid] + [int(x) for x in sh(["pgrep", "-P", str(pid)]).stdout.split()]:
+        try:
+            f = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            total += int(f[11]) + int(f[12])
+        except (FileNotFoundError, IndexError):
+            pass
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(name, close, seconds, core):
+    argv = ["ip", "netns", "exec", f"{name}-c", "taskset", "-c", core, "wrk", "-t1", "-c50",
+            f"-d{seconds}s", "--latency"]
+    if close:
+        argv += ["-H", "Connection: close"]
+    out = sh(argv + [f"http://{VIP}/"], timeout=seconds + 60).stdout
+
+    def lat(p):
+        m = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not m:
+            return float("nan")
+        return float(m.group(1)) * {"us": 1e-3, "ms": 1, "s": 1e3}[m.group(2)]
+
+    reqs = int(re.search(r"(\d+) requests in", out).group(1))
+    errs = re.search(r"Socket errors: (.*)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)), "reqs": reqs,
+            "p50": lat(50), "p99": lat(99),
+            "errors": (errs.group(1) if errs else "none") +
+                      (f", non-2xx {non2xx.group(1)}" if non2xx else "")}
+
+
+class Contender:
+    def __init__(self, kind, name, work, build, core):
+        self.kind, self.name, self.work, self.core = kind, name, work, core
+        self.build = build
+        self.p = None
+
+    def start(self):
+        hub = f"{self.name}-hub"
+        if self.kind == "riptide":
+            self.prefix = f"rtpb{os.getpid()}"
+            argv = [os.path.join(ROOT, self.build, "apps", "l4proxy", "l4proxy"), "-l", self.core,
+                    "--no-pci", *mem_args(), f"--file-prefix={self.prefix}",
+                    "--vdev=net_af_xdp0,iface=px0", "--log-level=lib.eal:error", "--",
+                    "--ip", f"{VIP}/24", "--listen", "80", "--busy-poll",
+                    "--health-interval", "0", "--idle-timeout", "0",
+                    *[a for b in BACKENDS for a in ("--backend", f"{b}:80")]]
+            self.log = open(os.path.join(self.work, "l4proxy.log"), "w+")
+            self.p = subprocess.Popen(["ip", "netns", "exec", hub, *argv], stdout=self.log,
+                                      stderr=subprocess.STDOUT)
+            for _ in range(200):
+                self.log.seek(0)
+                if "ready" in self.log.read():
+                    break
+                time.sleep(0.1)
+            time.sleep(1)
+            return
+        sh(f"ip -n {hub} addr add {VIP}/24 dev px0", check=True)
+        if self.kind == "haproxy":
+            conf = os.path.join(self.work, "haproxy.cfg")
+            with open(conf, "w") as f:
+                f.write("global\n  nbthread 1\n  maxconn 100000\n"
+                        "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n"
+                        "  timeout server 60s\n"
+                        f"frontend fe\n  bind {VIP}:80\n  default_backend be\n"
+                        "backend be\n  balance roundrobin\n" +
+                        "".join(f"  server b{i} {b}:80\n" for i, b in enumerate(BACKENDS)))
+            argv = ["haproxy", "-db", "-f", conf]
+        else:
+            conf = os.path.join(self.work, "nginx-stream.conf")
+            with open(conf, "w") as f:
+                f.write("load_module /usr/lib/nginx/modules/ngx_stream_module.so;\n"
+                        f"worker_processes 1;\npid {self.work}/ns.pid;\ndaemon off;\n"
+                        f"error_log {self.work}/ns.err;\n"
+                        "events { worker_connections 100000; }\n"
+                        "stream { upstream be { " +
+                        "".join(f"server {b}:80; " for b in BACKENDS) +
+                        f"}} server {{ listen {VIP}:80; proxy_pass be; }} }}\n")
+            argv = ["nginx", "-c", conf]
+        self.p = subprocess.Popen(["ip", "netns", "exec", hub, "taskset", "-c", self.core,
+                                   *argv], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1)
+
+    def cpu(self):
+        return cpu_seconds(self.p.pid) if self.kind != "riptide" else None
+
+    def stop(self):
+        hub = f"{self.name}-hub"
+        if self.kind == "riptide":
+            self.p.send_signal(signal.SIGTERM)
+            self.p.wait(timeout=60)
+            self.log.seek(0)
+            out = self.log.read()
+            sh(["rm", "-rf", f"/var/run/dpdk/{self.prefix}"])
+            m = re.search(r"executor busy ([\d.]+) s", out)
+            return float(m.group(1)) if m else float("nan")
+        self.p.send_signal(signal.SIGTERM)
+        try:
+            self.p.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            self.p.wait()
+        sh(f"ip -n {hub} addr del {VIP}/24 dev px0")
+        return None
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", default="build-rel")
+    ap.add_argument("--seconds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=2)
+    a = ap.parse_args()
+    ncpu = os.cpu_count()
+    pcore, ccore = str(ncpu - 1), ",".join(str(i) for i in range(max(ncpu - 1, 1)))
+    name = f"rtpb{os.getpid() % 100000}"
+    work = tempfile.mkdtemp(prefix="rtproxybench.")
+    sh([TOPO, "up", name, "3"], check=True)
+    try:
+        for ns in (f"{name}-c", f"{name}-hub"):
+            sh(f"ip netns exec {ns} sysctl -qw net.ipv4.ip_local_port_range='1024 65535' "
+               "net.ipv4.tcp_tw_reuse=1")
+        for i, b in enumerate(BACKENDS, 1):
+            d = os.path.join(work, f"b{i}")
+            os.makedirs(d)
+            with open(os.path.join(d, "nginx.conf"), "w") as f:
+                f.write(f"worker_processes 1;\npid {d}/pid;\nerror_log {d}/err;\n"
+                        "events { worker_connections 10000; }\n"
+                        "http { access_log off; server { listen " + b + ":80 reuseport; "
+                        "location / { return 200 \"hello\\n\"; } } }\n")
+            sh(["ip", "netns", "exec", f"{name}-b{i}", "taskset", "-c", ccore, "nginx", "-c",
+                os.path.join(d, "nginx.conf")], check=True)
+        print(f"proxy.sh: {a.rounds} round(s), wrk -t1 -c50 -d{a.seconds}s; proxy on core "
+              f"{pcore}, client and backends on {ccore}")
+        results = {}
+        for r in range(a.rounds):
+            for kind in ("riptide", "haproxy", "nginx"):
+                for close in (False, True):
+                    c = Contender(kind, name, work, a.build, pcore)
+                    c.start()
+                    cpu0 = c.cpu()
+                    w = wrk(name, close, a.seconds, ccore)
+                    cpu1 = c.cpu()
+                    busy = c.stop()
+                    used = busy if kind == "riptide" else cpu1 - cpu0
+                    w["cpu_us"] = used / max(w["reqs"], 1) * 1e6
+                    mode = "close" if close else "keepalive"
+                    results.setdefault((kind, mode), []).append(w)
+                    print(f"round {r + 1} {kind:8} {mode:9} {w['rps']:10.0f} req/s  p50 "
+                          f"{w['p50']:7.3f} ms  p99 {w['p99']:7.3f} ms  cpu/req "
+                          f"{w['cpu_us']:7.2f} us  socket errors: {w['errors']}", flush=True)
+                    time.sleep(1)
+        print(f"\n{'':22} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} {'cpu us/req':>11}")
+        med = {}
+        for k, rows in sorted(results.items()):
+            med[k] = {f: statistics.median(x[f] for x in rows) for f in ("rps", "p50", "p99",
+                                                                          "cpu_us")}
+            print(f"{k[0] + ' ' + k[1]:22} {med[k]['rps']:10.0f} {med[k]['p50']:8.3f} "
+                  f"{med[k]['p99']:8.3f} {med[k]['cpu_us']:11.2f}")
+        print()
+        met = True
+        for mode in ("keepalive", "close"):
+            rip = med[("riptide", mode)]
+            for other in ("haproxy", "nginx"):
+                o = med[(other, mode)]
+                line = (f"riptide/{other} {mode:9}: req/s {rip['rps'] / o['rps']:.3f}, p99 "
+                        f"{rip['p99'] / o['p99']:.3f}, cpu/req {rip['cpu_us'] / o['cpu_us']:.3f}")
+                if other == "haproxy":
+                    ok = (rip["rps"] >= o["rps"] and rip["p99"] <= o["p99"] and
+                          rip["cpu_us"] <= o["cpu_us"] / 3)
+                    met = met and ok
+                    line += "  goal (req/s >= 1, p99 <= 1, cpu <= 0.33): " + ("met" if ok else
+                                                                           "NOT met")
+                print(line)
+        print("proxy.sh: all goals met" if met else "proxy.sh: some goals not met")
+    finally:
+        for i in range(1, 4):
+            pid = os.path.join(work, f"b{i}", "pid")
+            if os.path.exists(pid):
+                sh(f"kill $(cat {pid})")
+        sh([TOPO, "down", name])
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
