@@ -325,7 +325,15 @@ tcp_conn_setup(struct tcp_conn *c, struct tcp_stack *tcp, uint32_t lip, uint16_t
 	c->rcv_mss = TCP_MSS_DEFAULT;
 	c->rto_us = cfg->rto_init_ms * 1000;
 	c->ssthresh = UINT32_MAX;
-	c->ts_offset = (uint32_t)tcp_siphash24(tcp->isn_key, &c->iss, sizeof(c->iss));
+	{
+		/* Per pair of hosts, not per connection (as Linux): a new
+		 * incarnation of a tuple must show a newer timestamp than the old
+		 * one, or the peer's PAWS turns its SYN away from TIME_WAIT. The
+		 * offset still hides our clock from other hosts (RFC 7323 7.1). */
+		uint32_t hosts[2] = { lip, rip };
+
+		c->ts_offset = (uint32_t)tcp_siphash24(tcp->isn_key, hosts, sizeof(hosts));
+	}
 	c->rtx_deadline = c->delack_deadline = c->keep_deadline = TCP_NO_DEADLINE;
 	ex_timer_init_callback(&c->timer, tcp_timer_fire);
 	c->rx_waker = c->tx_waker = ex_waker_noop();

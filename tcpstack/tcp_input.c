@@ -506,6 +506,14 @@ syn_sent_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, u
 			(tcp_seq_leq(seg->ack, c->iss) || tcp_seq_gt(seg->ack, c->snd_max))) {
 		tcp_reset_reply(tcp, lip, rip, seg);
 		tcp->st->stats.drops[STACK_DROP_TCP_BAD_ACK]++;
+		/* Typically the peer's TIME_WAIT of an older connection on this
+		 * tuple answered our SYN (its PAWS or sequence check turned it
+		 * away); our RST ends that TIME_WAIT, so try once more at once
+		 * rather than after a whole RTO. */
+		if (!(c->flags & TCP_CONN_FLAG_SYN_AGAIN)) {
+			c->flags |= TCP_CONN_FLAG_SYN_AGAIN;
+			tcp_send_syn(c);
+		}
 		return;
 	}
 	if (seg->flags & TCP_FLAG_RST) {
@@ -880,8 +888,14 @@ time_wait_reusable(const struct tcp_conn *c, const struct tcp_seg *seg)
 {
 	if ((seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK | TCP_FLAG_RST)) != TCP_FLAG_SYN)
 		return false;
-	if ((c->flags & TCP_CONN_FLAG_TS) && seg->opts.has_ts)
-		return tcp_seq_gt(seg->opts.tsval, c->ts_recent);
+	/* As Linux: never against PAWS (an older timestamp), and newer by
+	 * either its timestamp or its sequence number. */
+	if ((c->flags & TCP_CONN_FLAG_TS) && seg->opts.has_ts) {
+		if (tcp_seq_lt(seg->opts.tsval, c->ts_recent))
+			return false;
+		if (tcp_seq_gt(seg->opts.tsval, c->ts_recent))
+			return true;
+	}
 	return tcp_seq_gt(seg->seq, c->rcv_nxt);
 }
 

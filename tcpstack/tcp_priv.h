@@ -46,6 +46,8 @@ enum tcp_conn_flag {
 	TCP_CONN_FLAG_PERSIST = 1u << 12, /**< the rtx deadline is a window probe */
 	TCP_CONN_FLAG_LISTED = 1u << 13, /**< on a listener list or the TIME_WAIT list */
 	TCP_CONN_FLAG_WS = 1u << 14, /**< window scaling in use */
+	TCP_CONN_FLAG_SYN_AGAIN =
+			1u << 15, /**< SYN resent at once after resetting a stale TIME_WAIT */
 };
 
 struct tcp_conn {

@@ -90,7 +90,7 @@ class Contender:
         if self.kind == "haproxy":
             conf = os.path.join(self.work, "haproxy.cfg")
             with open(conf, "w") as f:
-                f.write("global\n  nbthread 1\n  maxconn 100000\n"
+                f.write("global\n  nbthread 1\n  maxconn 8000\n"
                         "defaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n"
                         "  timeout server 60s\n"
                         f"frontend fe\n  bind {VIP}:80\n  default_backend be\n"
@@ -103,7 +103,7 @@ class Contender:
                 f.write("load_module /usr/lib/nginx/modules/ngx_stream_module.so;\n"
                         f"worker_processes 1;\npid {self.work}/ns.pid;\ndaemon off;\n"
                         f"error_log {self.work}/ns.err;\n"
-                        "events { worker_connections 100000; }\n"
+                        "events { worker_connections 8000; }\n"
                         "stream { upstream be { " +
                         "".join(f"server {b}:80; " for b in BACKENDS) +
                         f"}} server {{ listen {VIP}:80; proxy_pass be; }} }}\n")

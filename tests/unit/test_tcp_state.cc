@@ -679,3 +679,33 @@ TEST_F(TcpOnePort, ActiveOpen_ReusesOwnTimeWaitTuple_OnlyWithTimestamps)
 }
 
 } // namespace
+
+namespace
+{
+
+class TcpSynAgain : public TcpTest
+{
+};
+
+// A stale TIME_WAIT at the peer answers our SYN with an ACK of its old
+// connection: we reset it and send the SYN again at once, not after an RTO.
+TEST_F(TcpSynAgain, ActiveOpen_PeerTimeWaitAck_RstThenSynAtOnce)
+{
+	struct tcp_connect k;
+	tcp_connect_init(&k, &tcp, kPeerIp, 8080);
+	ASSERT_EQ(ex_future_poll(&k.base, &cx), EX_PENDING);
+	out_seg syn = One();
+	In(Seg(TCP_FLAG_ACK, 5000, 123456, "", 65535, peer_opts(), 8080, syn.seg.sport));
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 2u);
+	EXPECT_EQ(v[0].seg.flags, TCP_FLAG_RST);
+	EXPECT_EQ(v[0].seg.seq, 123456u);
+	EXPECT_EQ(v[1].seg.flags, TCP_FLAG_SYN);
+	EXPECT_EQ(v[1].seg.seq, syn.seg.seq);
+	// Only once: a second stray ACK gets its RST and nothing more.
+	In(Seg(TCP_FLAG_ACK, 5000, 123456, "", 65535, peer_opts(), 8080, syn.seg.sport));
+	EXPECT_EQ(One().seg.flags, TCP_FLAG_RST);
+	ex_future_drop(&k.base);
+}
+
+} // namespace
