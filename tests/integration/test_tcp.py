@@ -379,3 +379,19 @@ def test_bench_modes_riptide_to_riptide_over_memif(dpdk_proc):
     finally:
         if os.path.exists(sock):
             os.unlink(sock)
+
+
+def test_tcp_connrate_anchor_runs(netns):
+    """scripts/bench/tcp.sh's Linux anchor for connections/s: it connects and
+    closes against its server for a second, with nothing failing."""
+    ns = netns()
+    tool = os.path.join(BUILD, "apps", "bench", "tcp_connrate")
+    srv = ns.popen([tool, "server", "15099"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert srv.stdout.readline().strip() == "listening"
+        out = ns.exec([tool, "client", "127.0.0.1", "15099", "1"], timeout=30).stdout
+        m = re.search(r"(\d+) connections in [\d.]+ s, \d+ per second \((\d+) failed\)", out)
+        assert m and int(m.group(1)) > 100 and m.group(2) == "0", out
+    finally:
+        srv.kill()
+        srv.wait()
