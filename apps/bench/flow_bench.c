@@ -91,7 +91,7 @@ run(uint32_t n, struct rte_mempool *pool)
 		return -1;
 	memset(&st, 0, sizeof(st));
 	st.pool = pool;
-	st.cfg.ip = RTE_IPV4(198, 18, 0, 1);
+	st.cfg.ip = RTE_IPV4(198u, 18u, 0u, 1u);
 	tcp_config_defaults(&cfg);
 	cfg.max_conns = n;
 	if (tcp_stack_init(&tcp, &st, &cfg) != 0)
@@ -111,7 +111,7 @@ run(uint32_t n, struct rte_mempool *pool)
 
 		t[i].lip = st.cfg.ip;
 		t[i].lport = 80;
-		t[i].rip = RTE_IPV4(198, 18, 0, 0) | (uint32_t)(rte_rand() & 0x1ffff);
+		t[i].rip = RTE_IPV4(198u, 18u, 0u, 0u) | (uint32_t)(rte_rand() & 0x1ffff);
 		t[i].rport = (uint16_t)(1024 + i % 60000);
 		c->tcp = &tcp;
 		c->lip = t[i].lip;
