@@ -770,7 +770,10 @@ pool_defaults(struct pool *p, const char *name)
 {
 	memset(p, 0, sizeof(*p));
 	snprintf(p->name, sizeof(p->name), "%s", name);
-	p->connect_timeout_ms = 1000;
+	/* Above the second SYN retransmission (1 s initial RTO, then 2 s more):
+	 * a lost SYN or SYN-ACK costs a second, not the connection. A timeout
+	 * equal to the initial RTO failed every connect whose first SYN was lost. */
+	p->connect_timeout_ms = 3500;
 	p->health_interval_ms = 1000;
 	p->health_timeout_ms = 500;
 	p->rise = 2;
@@ -1078,7 +1081,7 @@ usage(FILE *out, const char *prog)
 			"  --listen PORT        listen on ADDR:PORT of --ip (the simple case; or --config)\n"
 			"  --backend A:P[,weight=N]  a backend (repeat)\n"
 			"  --algorithm NAME     roundrobin (default), weighted, leastconn, maglev\n"
-			"  --connect-timeout MS backend connect timeout, then the next (default 1000)\n"
+			"  --connect-timeout MS backend connect timeout, then the next (default 3500)\n"
 			"  --idle-timeout MS    reset a pair idle this long (default 300000; 0: never)\n"
 			"  --health-interval MS TCP connect check per backend (default 1000; 0: off)\n"
 			"  --health-timeout MS  (default 500)\n"

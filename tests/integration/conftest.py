@@ -26,10 +26,23 @@ def unique(prefix):
     return f"{prefix}{os.getpid() % 100000}{next(_seq)}"[:15]
 
 
+class CommandFailed(subprocess.CalledProcessError):
+    """A failed command whose message carries the end of its output, so that a
+    CI log shows why (the plain error names only the command)."""
+
+    def __str__(self):
+        tail = lambda t: (t or "")[-2000:].strip()
+        return (f"{super().__str__()}\n--- stdout (end) ---\n{tail(self.stdout)}"
+                f"\n--- stderr (end) ---\n{tail(self.stderr)}")
+
+
 def run(cmd, check=True, timeout=60, **kw):
     """Run a command (list or shell string); output captured as text."""
-    return subprocess.run(cmd, shell=isinstance(cmd, str), check=check, capture_output=True,
-                          text=True, timeout=timeout, **kw)
+    r = subprocess.run(cmd, shell=isinstance(cmd, str), capture_output=True, text=True,
+                       timeout=timeout, **kw)
+    if check and r.returncode != 0:
+        raise CommandFailed(r.returncode, r.args, r.stdout, r.stderr)
+    return r
 
 
 def is_root():

@@ -231,6 +231,31 @@ def test_round_robin_exact_retry_health_down_and_up(topo, tmp_path):
                      out), out
 
 
+def test_lost_syn_to_backend_costs_a_retransmission_not_the_client(topo, tmp_path):
+    """The backend's namespace drops every other SYN, so each connect's first
+    SYN is lost: the retransmission one RTO later must land inside the default
+    connect timeout, with the only backend, and no client is refused."""
+    topo.backend(1, "id")
+    nft = "add table inet rtsyn; add chain inet rtsyn in { type filter hook input priority 0; }; " \
+          "add rule inet rtsyn in tcp dport 80 tcp flags & (syn | ack) == syn " \
+          "numgen inc mod 2 == 0 counter drop"
+    topo.exec("b1", ["nft", nft])
+    time.sleep(0.5)
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[0]}:80",
+                                "--health-interval", "0"])
+    try:
+        t0 = time.time()
+        assert count(topo, 4) == {"b1": 4}
+        assert time.time() - t0 >= 3.5  # each paid about one RTO: the drops happened
+        dropped = topo.exec("b1", ["nft", "list", "table", "inet", "rtsyn"]).stdout
+        assert re.search(r"packets 4 ", dropped), dropped
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    assert re.search(r"backend 198\.18\.100\.11:80 +up +conns 4 active 0 .*connect_failures 0",
+                     out), out
+
+
 def test_weights_leastconn_maglev(topo, tmp_path):
     for i in (1, 2, 3):
         topo.backend(i, "id")
