@@ -12,8 +12,9 @@
  *
  * Active health checks (TCP connect, interval, timeout, rise, fall) take
  * backends out and put them back; established pairs are never cut by them.
- * Limits: connections per listener (excess refused with a RST), per backend
- * (a full backend is skipped), new connections per second per listener.
+ * Limits: connections per listener and per backend (a full backend is
+ * skipped; excess clients are reset, or queued for room up to a timeout),
+ * new connections per second per listener (excess reset).
  * Stats per listener and backend at an interval, at exit, and through DPDK
  * telemetry (/l4proxy/stats; /l4proxy/drain,POOL,BACKEND stops new
  * connections to a backend). SIGTERM or SIGINT: stop accepting, let pairs
@@ -30,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/queue.h>
 
 #include <rte_cfgfile.h>
 #include <rte_cycles.h>
@@ -56,6 +58,16 @@
 #define MAX_POOLS 8
 #define NAME_LEN 32
 
+struct pair;
+/* Clients waiting for room (a listener slot or a backend slot), oldest first. */
+TAILQ_HEAD(pair_wq, pair);
+
+/* What a listener does with a client over a connection limit. */
+enum over_limit {
+	OVER_LIMIT_RESET = 0, /* refuse it with a RST */
+	OVER_LIMIT_QUEUE, /* hold it until there is room, up to queue_timeout_ms */
+};
+
 struct backend_stats {
 	uint64_t conns, connect_failures, bytes_up, bytes_down;
 	uint32_t rise_run, fall_run;
@@ -71,6 +83,7 @@ struct pool {
 	uint8_t rise, fall;
 	bool proxy_v2;
 	uint32_t backend_max_conns;
+	struct pair_wq wq; /* admitted clients waiting for a backend below its max_conns */
 };
 
 struct listener {
@@ -82,8 +95,12 @@ struct listener {
 	struct tcp_accept acc;
 	bool open;
 	uint32_t max_conns, max_rate, idle_timeout_ms;
+	enum over_limit over_limit;
+	uint32_t queue_timeout_ms;
 	uint64_t tokens, refill_ns; /* new connections per second: a token bucket */
 	uint64_t conns, active, refused, no_backend;
+	uint64_t queued_now, queued, queue_timeouts;
+	struct pair_wq wq; /* accepted clients waiting for active < max_conns */
 };
 
 struct config {
@@ -148,6 +165,8 @@ fmt_addr(char *out, size_t len, uint32_t ip, uint16_t port)
 
 enum pair_state {
 	PAIR_STATE_PICK = 0,
+	PAIR_STATE_QUEUED, /* over the listener's max_conns: waiting for a slot */
+	PAIR_STATE_WAIT_BACKEND, /* every usable backend full: waiting for one */
 	PAIR_STATE_CONNECT,
 	PAIR_STATE_HEADER,
 	PAIR_STATE_RUN,
@@ -160,6 +179,11 @@ struct pair {
 	enum pair_state state;
 	struct listener *ls;
 	struct pool *pool;
+	bool admitted; /* counted in ls->active */
+	struct pair_wq *wq; /* the queue it waits in, or NULL */
+	TAILQ_ENTRY(pair) wq_link;
+	struct ex_waker waker; /* to be told there is room */
+	struct ex_sleep qwait; /* how long it may wait */
 	int be;
 	uint64_t tried;
 	struct tcp_conn *cli, *srv;
@@ -194,6 +218,51 @@ count_bytes(union ex_item it, void *arg)
 	return it;
 }
 
+/* Tell the oldest waiter of a queue that there may be room now. */
+static void
+wq_wake_head(struct pair_wq *q)
+{
+	struct pair *h = TAILQ_FIRST(q);
+
+	if (h != NULL)
+		ex_waker_wake(&h->waker);
+}
+
+/* Join the tail of a queue; the waker is taken at each poll while waiting. */
+static void
+wq_enter(struct pair *p, struct pair_wq *q, enum pair_state st)
+{
+	TAILQ_INSERT_TAIL(q, p, wq_link);
+	p->wq = q;
+	p->waker = ex_waker_noop();
+	p->ls->queued_now++;
+	p->ls->queued++;
+	ex_sleep_init(&p->qwait, (uint64_t)p->ls->queue_timeout_ms * EX_NS_PER_MS);
+	p->state = st;
+}
+
+/* Leave the queue (room found, timed out, or ended); the next in line gets
+ * its turn to look, since the room may be for more than one. */
+static void
+wq_leave(struct pair *p)
+{
+	struct pair_wq *q = p->wq;
+
+	TAILQ_REMOVE(q, p, wq_link);
+	p->wq = NULL;
+	p->ls->queued_now--;
+	ex_future_drop(&p->qwait.base);
+	wq_wake_head(q);
+}
+
+/* A backend slot came free (or a backend came back): a waiter may use it. */
+static void
+backend_released(struct pool *pool, int be)
+{
+	pool->lb.be[be].active--;
+	wq_wake_head(&pool->wq);
+}
+
 static void
 pair_end(struct pair *p, bool reset)
 {
@@ -208,6 +277,8 @@ pair_end(struct pair *p, bool reset)
 	}
 	if (p->state == PAIR_STATE_HEADER && !ex_future_is_done(&p->hdr.base))
 		ex_future_drop(&p->hdr.base);
+	if (p->wq != NULL)
+		wq_leave(p);
 	if (p->cli != NULL) {
 		if (reset)
 			tcp_abort(p->cli);
@@ -221,11 +292,14 @@ pair_end(struct pair *p, bool reset)
 			tcp_close(p->srv);
 	}
 	if (p->be >= 0 && p->srv != NULL) {
-		pool->lb.be[p->be].active--;
 		pool->bs[p->be].bytes_up += p->bytes_up;
 		pool->bs[p->be].bytes_down += p->bytes_down;
+		backend_released(pool, p->be);
 	}
-	p->ls->active--;
+	if (p->admitted) {
+		p->ls->active--;
+		wq_wake_head(&p->ls->wq);
+	}
 	p->cli = p->srv = NULL;
 	p->state = PAIR_STATE_DONE;
 	/* The task is finished once this poll returns; the slot may be reused
@@ -279,6 +353,34 @@ pair_run_start(struct pair *p)
 	p->state = PAIR_STATE_RUN;
 }
 
+/* True if a backend this client may use is only held back by its max_conns. */
+static bool
+pool_full(const struct pool *pool, uint64_t tried)
+{
+	uint32_t i;
+
+	for (i = 0; i < pool->lb.n; i++) {
+		const struct lb_backend *b = &pool->lb.be[i];
+
+		if (b->up && !b->draining && !(tried & (UINT64_C(1) << i)) && b->max_conns != 0 &&
+				b->active >= b->max_conns)
+			return true;
+	}
+	return false;
+}
+
+static void
+pair_connect_start(struct pair *p)
+{
+	struct lb_backend *b = &p->pool->lb.be[p->be];
+
+	b->active++;
+	tcp_connect_init(&p->conn, &tcp, b->ip, b->port);
+	ex_timeout_init(&p->cto, &p->conn.base,
+			(uint64_t)p->pool->connect_timeout_ms * EX_NS_PER_MS);
+	p->state = PAIR_STATE_CONNECT;
+}
+
 static enum ex_poll
 pair_poll(struct ex_future *f, struct ex_context *cx)
 {
@@ -287,19 +389,56 @@ pair_poll(struct ex_future *f, struct ex_context *cx)
 
 	for (;;) {
 		switch (p->state) {
+		case PAIR_STATE_QUEUED:
+			/* Oldest first: only the head of the queue may take a slot. */
+			if (TAILQ_FIRST(&p->ls->wq) == p && p->ls->active < p->ls->max_conns) {
+				wq_leave(p);
+				p->admitted = true;
+				p->ls->active++;
+				p->state = PAIR_STATE_PICK;
+				continue;
+			}
+			p->waker = cx->waker;
+			if (ex_future_poll(&p->qwait.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			p->ls->queue_timeouts++;
+			p->ls->refused++;
+			pair_end(p, true); /* waited long enough: refused with a RST */
+			return EX_READY;
+		case PAIR_STATE_WAIT_BACKEND:
+			if (TAILQ_FIRST(&pool->wq) == p) {
+				p->be = lb_pick(&pool->lb, p->cli_ip, p->tried);
+				if (p->be >= 0) {
+					wq_leave(p);
+					pair_connect_start(p);
+					continue;
+				}
+			}
+			p->waker = cx->waker;
+			if (ex_future_poll(&p->qwait.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			p->ls->queue_timeouts++;
+			p->ls->no_backend++;
+			pair_end(p, true);
+			return EX_READY;
 		case PAIR_STATE_PICK:
+			if (p->ls->over_limit == OVER_LIMIT_QUEUE && !TAILQ_EMPTY(&pool->wq)) {
+				/* Others wait for a backend slot: first come, first served. */
+				wq_enter(p, &pool->wq, PAIR_STATE_WAIT_BACKEND);
+				continue;
+			}
 			p->be = lb_pick(&pool->lb, p->cli_ip, p->tried);
+			if (p->be < 0 && p->ls->over_limit == OVER_LIMIT_QUEUE &&
+					pool_full(pool, p->tried)) {
+				wq_enter(p, &pool->wq, PAIR_STATE_WAIT_BACKEND);
+				continue;
+			}
 			if (p->be < 0) {
 				p->ls->no_backend++;
 				pair_end(p, true); /* nowhere to go: the client gets a RST */
 				return EX_READY;
 			}
-			pool->lb.be[p->be].active++;
-			tcp_connect_init(&p->conn, &tcp, pool->lb.be[p->be].ip,
-					pool->lb.be[p->be].port);
-			ex_timeout_init(&p->cto, &p->conn.base,
-					(uint64_t)pool->connect_timeout_ms * EX_NS_PER_MS);
-			p->state = PAIR_STATE_CONNECT;
+			pair_connect_start(p);
 			continue;
 		case PAIR_STATE_CONNECT:
 			if (ex_await(&p->cto.base, cx) == EX_PENDING)
@@ -307,7 +446,7 @@ pair_poll(struct ex_future *f, struct ex_context *cx)
 			if (p->cto.base.result < 0) {
 				/* Refused, unreachable or too slow: the next backend. */
 				pool->bs[p->be].connect_failures++;
-				pool->lb.be[p->be].active--;
+				backend_released(pool, p->be);
 				p->tried |= UINT64_C(1) << p->be;
 				p->be = -1;
 				p->state = PAIR_STATE_PICK;
@@ -384,7 +523,7 @@ pair_drop(struct ex_future *f)
 	/* Cancelled at shutdown, after the drain timeout: reset what is left. */
 	if (p->state == PAIR_STATE_CONNECT && !ex_future_is_done(&p->cto.base)) {
 		ex_future_drop(&p->cto.base);
-		p->pool->lb.be[p->be].active--;
+		backend_released(p->pool, p->be);
 		p->be = -1;
 	}
 	if (p->state != PAIR_STATE_DONE)
@@ -402,16 +541,25 @@ static const struct ex_future_ops pair_ops = {
 static bool
 rate_ok(struct listener *ls)
 {
-	uint64_t now = ex_now_ns(ex);
+	uint64_t now = ex_now_ns(ex), elapsed, add;
 
 	if (ls->max_rate == 0)
 		return true;
-	if (now - ls->refill_ns >= EX_NS_PER_S / 100) {
-		/* Refill in steps of 10 ms; at most one second's worth. */
-		uint64_t add = (now - ls->refill_ns) * ls->max_rate / EX_NS_PER_S;
-
-		ls->tokens = RTE_MIN(ls->tokens + add, (uint64_t)ls->max_rate);
+	/* A token bucket of one second's worth. The clock advances only by the
+	 * time whole tokens were earned, so a slow rate with frequent arrivals
+	 * still refills (fractions are kept, not dropped). */
+	elapsed = now - ls->refill_ns;
+	if (elapsed >= EX_NS_PER_S) {
+		ls->tokens = ls->max_rate;
 		ls->refill_ns = now;
+	} else {
+		add = elapsed * ls->max_rate / EX_NS_PER_S;
+		if (add > 0) {
+			ls->tokens = RTE_MIN(ls->tokens + add, (uint64_t)ls->max_rate);
+			ls->refill_ns += add * EX_NS_PER_S / ls->max_rate;
+			if (ls->tokens == ls->max_rate)
+				ls->refill_ns = now;
+		}
 	}
 	if (ls->tokens == 0)
 		return false;
@@ -429,6 +577,7 @@ acceptor_poll(struct ex_future *f, struct ex_context *cx)
 		struct pair *p;
 		uint32_t lip;
 		uint16_t lport;
+		bool full;
 
 		if (ex_await(&ls->acc.base, cx) == EX_PENDING)
 			return EX_PENDING;
@@ -437,7 +586,10 @@ acceptor_poll(struct ex_future *f, struct ex_context *cx)
 		c = ls->acc.conn;
 		tcp_accept_init(&ls->acc, &ls->l);
 		ls->conns++;
-		if ((ls->max_conns != 0 && ls->active >= ls->max_conns) || !rate_ok(ls) ||
+		/* Full once it is at max_conns, or while others wait (first come,
+		 * first served). */
+		full = ls->max_conns != 0 && (ls->active >= ls->max_conns || !TAILQ_EMPTY(&ls->wq));
+		if ((full && ls->over_limit == OVER_LIMIT_RESET) || !rate_ok(ls) ||
 				free_pairs == NULL) {
 			ls->refused++;
 			tcp_abort(c); /* over a limit: refused with a RST */
@@ -452,7 +604,12 @@ acceptor_poll(struct ex_future *f, struct ex_context *cx)
 		p->be = -1;
 		p->cli = c;
 		tcp_conn_addr(c, &lip, &lport, &p->cli_ip, &p->cli_port);
-		ls->active++;
+		if (full) {
+			wq_enter(p, &ls->wq, PAIR_STATE_QUEUED);
+		} else {
+			p->admitted = true;
+			ls->active++;
+		}
 		if (ex_spawn(&p->base, NULL, NULL) != 0) {
 			ls->refused++;
 			pair_end(p, true);
@@ -498,6 +655,7 @@ health_verdict(struct pool *pool, int i, bool ok)
 		if (!b->up && ++s->rise_run >= pool->rise) {
 			b->up = true;
 			lb_changed(&pool->lb);
+			wq_wake_head(&pool->wq);
 			printf("l4proxy: pool %s: backend %s is up\n", pool->name, a);
 		}
 	} else {
@@ -568,9 +726,10 @@ print_stats(const char *when)
 		const struct listener *ls = &cfg.ls[i];
 
 		printf("l4proxy:   listener %-10s port %-5u conns %" PRIu64 " active %" PRIu64
-		       " refused %" PRIu64 " no_backend %" PRIu64 "\n",
+		       " refused %" PRIu64 " no_backend %" PRIu64 " queued %" PRIu64
+		       " waiting %" PRIu64 " queue_timeouts %" PRIu64 "\n",
 				ls->name, ls->port, ls->conns, ls->active, ls->refused,
-				ls->no_backend);
+				ls->no_backend, ls->queued, ls->queued_now, ls->queue_timeouts);
 	}
 	for (i = 0; i < cfg.npools; i++) {
 		const struct pool *pool = &cfg.pools[i];
@@ -627,6 +786,14 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		tel_add(d, key, ls->active);
 		snprintf(key, sizeof(key), "listener.%s.refused", ls->name);
 		tel_add(d, key, ls->refused);
+		snprintf(key, sizeof(key), "listener.%s.no_backend", ls->name);
+		tel_add(d, key, ls->no_backend);
+		snprintf(key, sizeof(key), "listener.%s.queued", ls->name);
+		tel_add(d, key, ls->queued);
+		snprintf(key, sizeof(key), "listener.%s.waiting", ls->name);
+		tel_add(d, key, ls->queued_now);
+		snprintf(key, sizeof(key), "listener.%s.queue_timeouts", ls->name);
+		tel_add(d, key, ls->queue_timeouts);
 	}
 	for (i = 0; i < cfg.npools; i++) {
 		const struct pool *pool = &cfg.pools[i];
@@ -786,6 +953,19 @@ listener_defaults(struct listener *l, const char *name)
 	memset(l, 0, sizeof(*l));
 	snprintf(l->name, sizeof(l->name), "%s", name);
 	l->idle_timeout_ms = 300000;
+	l->queue_timeout_ms = 2000;
+}
+
+static int
+parse_over_limit(const char *s, enum over_limit *out)
+{
+	if (strcmp(s, "reset") == 0)
+		*out = OVER_LIMIT_RESET;
+	else if (strcmp(s, "queue") == 0)
+		*out = OVER_LIMIT_QUEUE;
+	else
+		return -1;
+	return 0;
 }
 
 static struct pool *
@@ -854,7 +1034,8 @@ add_backend(struct pool *pool, const char *spec, const char *where)
  * [pool NAME]   algorithm, backend (repeat: ADDR:PORT[,weight=N]), connect_timeout_ms,
  *               health_interval_ms (0: off), health_timeout_ms, rise, fall,
  *               proxy_protocol (v2|off), backend_max_conns
- * [listener NAME] port, pool, max_conns, max_rate, idle_timeout_ms
+ * [listener NAME] port, pool, max_conns, max_rate, idle_timeout_ms, over_limit
+ *                 (reset|queue), queue_timeout_ms
  */
 static int
 load_config(const char *file)
@@ -1038,6 +1219,18 @@ load_config(const char *file)
 						if (ini_u32(file, sec, k, v, 86400000,
 								    &l->idle_timeout_ms))
 							goto out;
+					} else if (strcmp(k, "over_limit") == 0) {
+						if (parse_over_limit(v, &l->over_limit) != 0) {
+							fprintf(stderr,
+									"l4proxy: %s: [%s] over_limit = "
+									"'%s': reset or queue\n",
+									file, sec, v);
+							goto out;
+						}
+					} else if (strcmp(k, "queue_timeout_ms") == 0) {
+						if (ini_u32(file, sec, k, v, 600000,
+								    &l->queue_timeout_ms))
+							goto out;
 					} else {
 						fprintf(stderr, "l4proxy: %s: [%s] %s: unknown key\n",
 								file, sec, k);
@@ -1087,8 +1280,11 @@ usage(FILE *out, const char *prog)
 			"  --health-timeout MS  (default 500)\n"
 			"  --rise N --fall N    checks to go up / down (default 2 / 2)\n"
 			"  --proxy-protocol     send a PROXY protocol v2 header to backends\n"
-			"  --max-conns N        per listener; excess clients get a RST (default 0: none)\n"
+			"  --max-conns N        per listener (default 0: no limit)\n"
 			"  --backend-max-conns N  per backend; a full backend is skipped\n"
+			"  --over-limit WHAT    clients over max-conns (listener, or every backend full):\n"
+			"                       reset (default: a RST) or queue (held until there is room)\n"
+			"  --queue-timeout MS   how long a queued client may wait, then a RST (default 2000)\n"
 			"  --max-rate N         new connections per second per listener (0: no limit)\n"
 			"  --config FILE        INI (rte_cfgfile): [global], [pool NAME], [listener NAME];\n"
 			"                       see docs/l4proxy.md\n"
@@ -1121,6 +1317,8 @@ main(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, 'm' },
 		{ "backend-max-conns", required_argument, NULL, 'B' },
 		{ "max-rate", required_argument, NULL, 'R' },
+		{ "over-limit", required_argument, NULL, 'O' },
+		{ "queue-timeout", required_argument, NULL, 'Q' },
 		{ "config", required_argument, NULL, 'C' },
 		{ "stats-interval", required_argument, NULL, 's' },
 		{ "drain-timeout", required_argument, NULL, 'D' },
@@ -1177,7 +1375,7 @@ main(int argc, char **argv)
 	while ((c = getopt_long(info.app_argc, info.app_argv, "h", lo, NULL)) != -1) {
 		unsigned long v = 0;
 
-		if (optarg != NULL && strchr("cIHTrfmBRsDd", c) != NULL) {
+		if (optarg != NULL && strchr("cIHTrfmBRQsDd", c) != NULL) {
 			v = strtoul(optarg, &end, 10);
 			if (*optarg == '\0' ||
 					(*end != '\0' && !(strchr("sDd", c) && *end == '.'))) {
@@ -1254,6 +1452,16 @@ main(int argc, char **argv)
 			break;
 		case 'R':
 			cli_ls->max_rate = (uint32_t)v;
+			break;
+		case 'O':
+			if (parse_over_limit(optarg, &cli_ls->over_limit) != 0) {
+				fprintf(stderr, "l4proxy: --over-limit: reset or queue, not '%s'\n",
+						optarg);
+				return 2;
+			}
+			break;
+		case 'Q':
+			cli_ls->queue_timeout_ms = (uint32_t)v;
 			break;
 		case 'C':
 			config = optarg;
@@ -1398,9 +1606,12 @@ main(int argc, char **argv)
 		pairs[i].next_free = free_pairs;
 		free_pairs = &pairs[i];
 	}
+	for (i = 0; i < cfg.npools; i++)
+		TAILQ_INIT(&cfg.pools[i].wq);
 	for (i = 0; i < cfg.nlisteners; i++) {
 		struct listener *ls = &cfg.ls[i];
 
+		TAILQ_INIT(&ls->wq);
 		rc = tcp_listen(&ls->l, &tcp, cfg.ip, ls->port, 1024);
 		if (rc != 0) {
 			fprintf(stderr, "l4proxy: listener %s port %u: %s\n", ls->name, ls->port,

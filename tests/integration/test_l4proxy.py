@@ -380,6 +380,113 @@ except ConnectionResetError:
     clean_exit(out)
 
 
+# Two held connections, a third that must wait for one of them, and a fourth
+# that nobody makes room for. Prints what each saw first and when.
+LIMITS = r"""
+import socket, sys, time
+addr = sys.argv[1]
+reset_early = set()
+def connect():
+    s = socket.socket()
+    s.settimeout(10)
+    try:
+        s.connect((addr, 80))
+    except ConnectionResetError:
+        reset_early.add(s)  # the RST came before connect() returned
+    return s
+def first(s):
+    if s in reset_early:
+        return "ConnectionResetError"
+    try:
+        return s.recv(64).decode().strip() or "eof"
+    except (ConnectionResetError, socket.timeout) as e:
+        return type(e).__name__
+held = [connect() for _ in range(2)]
+print("held", *[first(s) for s in held])
+t0 = time.time()
+third = connect()
+time.sleep(0.5)
+held[0].close()
+print("third", first(third), round(time.time() - t0, 1))
+time.sleep(0.5)  # the first pair's close has gone through both sides
+t0 = time.time()
+fourth = connect()
+print("fourth", first(fourth), round(time.time() - t0, 1))
+"""
+
+
+@pytest.mark.parametrize("limit", ["--max-conns", "--backend-max-conns"])
+def test_over_limit_reset_or_queue(topo, tmp_path, limit):
+    """A listener (or its only backend) at its limit: with reset the excess
+    client gets a RST at once; with queue it waits for room and is served when
+    a connection ends, and one that gets no room is reset after the queue
+    timeout."""
+    topo.backend(1, "hold")
+    time.sleep(0.5)
+    base = ["--listen", "80", "--backend", f"{BACKENDS[0]}:80", "--health-interval", "0",
+            limit, "2"]
+    px = Proxy(topo, tmp_path, base)
+    try:
+        out = topo.exec("c", [PY, "-c", LIMITS, VIP], timeout=60).stdout
+        assert out.startswith("held b1 b1\nthird ConnectionResetError 0."), out
+        assert "fourth b1" in out, out  # the first one's slot is free again
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    px = Proxy(topo, tmp_path, base + ["--over-limit", "queue", "--queue-timeout", "1500"])
+    try:
+        out = topo.exec("c", [PY, "-c", LIMITS, VIP], timeout=60).stdout
+        lines = out.split("\n")
+        assert lines[0] == "held b1 b1", out
+        what, secs = lines[1].split()[1:]
+        assert what == "b1" and 0.5 <= float(secs) < 1.4, out  # served once room came
+        what, secs = lines[2].split()[1:]
+        assert what == "ConnectionResetError" and 1.4 <= float(secs) < 3, out
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    assert re.search(r"queued 2 waiting 0 queue_timeouts 1", out), out
+
+
+def test_max_rate(topo, tmp_path):
+    """--max-rate 5: a burst of 20 gets the bucket's 5 (one second's worth),
+    the rest are reset; 20 paced over a second get the refill too."""
+    topo.backend(1, "id")
+    time.sleep(0.5)
+    script = r"""
+import socket, sys, time
+addr = sys.argv[1]
+def one():
+    s = socket.socket()
+    s.settimeout(10)
+    try:
+        s.connect((addr, 80))
+        return s.recv(64).strip() == b"b1"
+    except (ConnectionResetError, OSError):
+        return False  # reset at or after connect()
+    finally:
+        s.close()
+burst = sum(one() for _ in range(20))
+time.sleep(1.1)
+paced = 0
+for _ in range(20):
+    paced += one()
+    time.sleep(0.05)
+print(burst, paced)
+"""
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[0]}:80",
+                                "--health-interval", "0", "--max-rate", "5"])
+    try:
+        burst, paced = map(int, topo.exec("c", [PY, "-c", script, VIP]).stdout.split())
+        assert 5 <= burst <= 6, (burst, paced)
+        assert 8 <= paced <= 12, (burst, paced)  # 5 in the bucket + about 5 earned
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    m = re.search(r"listener default +port 80 +conns 40 active 0 refused (\d+)", out)
+    assert m and int(m.group(1)) == 40 - burst - paced, out
+
+
 def test_graceful_drain_and_telemetry(topo, tmp_path):
     topo.backend(1, "hold")
     time.sleep(0.5)
