@@ -24,15 +24,33 @@ BACKENDS = [f"198.18.100.{10 + i}" for i in (1, 2, 3)]
 
 # mode id: send our name and close; echo: echo to EOF, then FIN; ppv2: read a
 # PROXY v2 header, answer with the address in it, then echo; hold: send our
-# name, then keep the connection until the client closes.
+# name, then keep the connection until the client closes; rst: echo one
+# read, then reset; report: echo, and print how the connection ended.
 BACKEND = r"""
-import socket, socketserver, sys
+import socket, socketserver, struct, sys, time
 addr, port, mode, name = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 class H(socketserver.BaseRequestHandler):
     def handle(self):
         s = self.request
         if mode == "id":
             s.sendall(name.encode() + b"\n")
+            return
+        if mode == "rst":
+            s.sendall(s.recv(4096))
+            time.sleep(0.3)  # the echo reaches the client before the RST
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            s.close()
+            return
+        if mode == "report":
+            try:
+                while True:
+                    b = s.recv(1 << 16)
+                    if not b:
+                        print("backend saw eof", flush=True)
+                        return
+                    s.sendall(b)
+            except ConnectionResetError:
+                print("backend saw reset", flush=True)
             return
         if mode == "hold":
             s.sendall(name.encode() + b"\n")
@@ -126,9 +144,10 @@ class Topo:
     def exec(self, which, argv, timeout=120, check=True):
         return run(["ip", "netns", "exec", self.ns(which), *argv], timeout=timeout, check=check)
 
-    def backend(self, i, mode, port=80):
+    def backend(self, i, mode, port=80, log=None):
         p = subprocess.Popen(["ip", "netns", "exec", self.ns(f"b{i}"), PY, "-c", BACKEND,
-                              BACKENDS[i - 1], str(port), mode, f"b{i}"])
+                              BACKENDS[i - 1], str(port), mode, f"b{i}"],
+                             stdout=None if log is None else open(log, "w"))
         self.procs.append(p)
         return p
 
@@ -279,6 +298,54 @@ def test_weights_leastconn_maglev(topo, tmp_path):
         clean_exit(px.stop())
 
 
+# For each client address: the backend that answered, twice (so stickiness
+# shows). Prints {address: backend}.
+BY_SOURCE = r"""
+import socket, sys
+addr, sources = sys.argv[1], sys.argv[2:]
+got = {}
+for src in sources:
+    seen = set()
+    for _ in range(2):
+        s = socket.create_connection((addr, 80), timeout=10, source_address=(src, 0))
+        seen.add(s.recv(64).decode().strip())
+        s.close()
+    got[src] = seen.pop() if len(seen) == 1 else "moved: " + ",".join(sorted(seen))
+print(got)
+"""
+
+
+def test_maglev_many_clients_sticky_and_minimal_disruption(topo, tmp_path):
+    """64 client addresses: each always lands on one backend, all three are
+    used; when b2 dies and the health check takes it out, exactly its clients
+    move and every other client keeps its backend."""
+    sources = [f"198.18.100.{100 + i}" for i in range(64)]
+    for a in sources:
+        topo.exec("c", ["ip", "addr", "add", f"{a}/24", "dev", "eth0"])
+    for i in (1, 2, 3):
+        topo.backend(i, "id")
+    time.sleep(0.5)
+    px = Proxy(topo, tmp_path, backend_args("--algorithm", "maglev", "--health-interval", "200",
+                                            "--health-timeout", "150", "--fall", "1"))
+    try:
+        before = eval(topo.exec("c", [PY, "-c", BY_SOURCE, VIP, *sources]).stdout)
+        assert set(before.values()) == {"b1", "b2", "b3"}, before  # sticky, all used
+        topo.procs[1].kill()
+        topo.procs[1].wait()
+        end = time.time() + 5
+        while time.time() < end and "198.18.100.12:80 is down" not in px.output():
+            time.sleep(0.1)
+        assert "198.18.100.12:80 is down" in px.output()
+        after = eval(topo.exec("c", [PY, "-c", BY_SOURCE, VIP, *sources]).stdout)
+        moved = {a for a in sources if before[a] != after[a]}
+        on_b2 = {a for a in sources if before[a] == "b2"}
+        assert moved == on_b2, (before, after)
+        assert set(after.values()) == {"b1", "b3"}, after
+    finally:
+        out = px.stop()
+    clean_exit(out)
+
+
 def test_leastconn_with_long_lived_connections(topo, tmp_path):
     for i in (1, 2, 3):
         topo.backend(i, "hold")
@@ -346,35 +413,56 @@ def test_100mb_each_way_and_1000_concurrent(topo, tmp_path):
     assert m and int(m.group(1)) == 1001, out
 
 
-def test_reset_passed_on_and_idle_timeout(topo, tmp_path):
-    topo.backend(1, "echo")
+def test_reset_passed_on_both_ways_and_idle_timeout(topo, tmp_path):
+    """A client's RST reaches the backend as a RST; a backend's RST reaches the
+    client as a RST; a pair idle past --idle-timeout is reset."""
+    log = tmp_path / "b1.log"
+    topo.backend(1, "report", log=str(log))
+    topo.backend(2, "rst")
     time.sleep(0.5)
-    px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[0]}:80",
-                                "--health-interval", "0", "--idle-timeout", "1000"])
     script = r"""
 import socket, struct, sys, time
 addr = sys.argv[1]
-# A client reset reaches the backend: the echo backend's recv fails, so
-# the connection count on the proxy drops at once (checked by the test).
 s = socket.create_connection((addr, 80))
 s.sendall(b"x")
-s.recv(1)
-s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-s.close()
-# Idle: nothing moves for over a second, the proxy resets the pair.
-s = socket.create_connection((addr, 80))
-s.sendall(b"y")
-s.recv(1)
-time.sleep(2.5)
-try:
-    b = s.recv(1)
-    print("idle", "eof" if b == b"" else "data")
-except ConnectionResetError:
-    print("idle reset")
-"""
+assert s.recv(1) == b"x"
+if sys.argv[2] == "client-resets":
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    s.close()
+    print("reset sent")
+elif sys.argv[2] == "backend-resets":
     try:
-        out = topo.exec("c", [PY, "-c", script, VIP], timeout=60).stdout
+        b = s.recv(1)
+        print("client saw", "eof" if b == b"" else "data")
+    except ConnectionResetError:
+        print("client saw reset")
+else:  # idle: nothing moves for over a second
+    time.sleep(2.5)
+    try:
+        b = s.recv(1)
+        print("idle", "eof" if b == b"" else "data")
+    except ConnectionResetError:
+        print("idle reset")
+"""
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[0]}:80",
+                                "--health-interval", "0", "--idle-timeout", "1000"])
+    try:
+        out = topo.exec("c", [PY, "-c", script, VIP, "client-resets"], timeout=60).stdout
+        assert "reset sent" in out, out
+        end = time.time() + 5
+        while time.time() < end and "backend saw" not in log.read_text():
+            time.sleep(0.1)
+        assert log.read_text().strip() == "backend saw reset", log.read_text()
+        out = topo.exec("c", [PY, "-c", script, VIP, "idle"], timeout=60).stdout
         assert "idle reset" in out, out
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[1]}:80",
+                                "--health-interval", "0"])
+    try:
+        out = topo.exec("c", [PY, "-c", script, VIP, "backend-resets"], timeout=60).stdout
+        assert "client saw reset" in out, out
     finally:
         out = px.stop()
     clean_exit(out)
