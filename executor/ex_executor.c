@@ -83,6 +83,14 @@ ex_now_ns(const struct ex_executor *ex)
 	return (uint64_t)(((unsigned __int128)(rte_rdtsc() - ex->tsc_start) * ex->tsc_mult) >> 32);
 }
 
+uint64_t
+ex_now_coarse_ns(const struct ex_executor *ex)
+{
+	if (ex->clock != NULL)
+		return ex->clock(ex->clock_ctx);
+	return ex->now_ns;
+}
+
 struct ex_wheel *
 ex_executor_wheel(struct ex_executor *ex)
 {
@@ -145,6 +153,7 @@ ex_executor_create(unsigned int lcore_id, const struct ex_config *cfg)
 	ex->clock_ctx = cfg->clock_ctx;
 	ex->tsc_start = rte_rdtsc();
 	ex->tsc_mult = (uint64_t)(((unsigned __int128)EX_NS_PER_S << 32) / rte_get_tsc_hz());
+	ex->now_ns = 0; /* tsc_start is now */
 
 	/*
 	 * A per-lcore cache makes local spawns cheap, but with one the pool can
@@ -770,6 +779,7 @@ ex_run_once(struct ex_executor *ex)
 			EX_STAT_ADD(ex, idle_cycles, t0 - ex->tsc_last);
 	}
 	ex->tsc_last = t0;
+	ex->now_ns = tsc_to_ns(ex, t0); /* ex_now_coarse_ns() for this iteration */
 
 	/* 1. Reactor: NIC rx and other event sources; they wake tasks. */
 	work = run_sources(ex->sources);
@@ -778,8 +788,8 @@ ex_run_once(struct ex_executor *ex)
 	/* 3. Remote wakes, spawns and cancels from other lcores. */
 	work += drain_inbox(ex);
 	/* 4. Timers: expired ones wake their tasks for the next iteration. */
-	work += ex_wheel_advance(&ex->wheel,
-			ex->clock != NULL ? ex->clock(ex->clock_ctx) : tsc_to_ns(ex, t0));
+	work += ex_wheel_advance(
+			&ex->wheel, ex->clock != NULL ? ex->clock(ex->clock_ctx) : ex->now_ns);
 	/* 5. Flush: remote wakes we produced, then tx buffers. */
 	outbox_flush_all(ex);
 	work += run_sources(ex->flushers);

@@ -75,6 +75,7 @@ struct ex_executor {
 	uint64_t tsc_start;
 	uint64_t tsc_mult; /* ns = (tsc - start) * mult >> 32 */
 	uint64_t tsc_last; /* start of the previous iteration */
+	uint64_t now_ns; /* start of this iteration, in ns: ex_now_coarse_ns() */
 	uint32_t last_work; /* whether the previous iteration did work */
 	struct ex_stats stats;
 

@@ -18,6 +18,7 @@
 #include <rte_mbuf.h>
 
 #include "dp_stream.h"
+#include "dp_cksum.h"
 #include "stack.h"
 #include "tcp.h"
 #include "udp.h"
@@ -97,7 +98,7 @@ stack_drop(struct stack *st, struct rte_mbuf *m, enum stack_drop why)
 static inline uint64_t
 now_ns(const struct stack *st)
 {
-	return ex_now_ns(st->ex);
+	return ex_now_coarse_ns(st->ex);
 }
 
 static void
@@ -437,7 +438,7 @@ icmp_input(struct stack *st, struct rte_mbuf *m, struct rte_ether_hdr *eh, struc
 	ip->src_addr = rte_cpu_to_be_32(st->cfg.ip); /* ours, even for a broadcast ping */
 	ip->time_to_live = 64;
 	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	ip->hdr_checksum = dp_ipv4_hdr_cksum(ip);
 	eh->dst_addr = eh->src_addr;
 	eh->src_addr = st->cfg.mac;
 	m->ol_flags = 0;
@@ -619,7 +620,7 @@ stack_output_ipv4(struct stack *st, struct rte_mbuf *m)
 		m->l2_len = RTE_ETHER_HDR_LEN;
 		m->l3_len = (uint16_t)((ip->version_ihl & 0xf) * 4);
 	} else {
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		ip->hdr_checksum = dp_ipv4_hdr_cksum(ip);
 	}
 	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eh));
 	if (eh == NULL) {

@@ -346,7 +346,7 @@ tcp_conn_setup(struct tcp_conn *c, struct tcp_stack *tcp, uint32_t lip, uint16_t
 	c->rcv_wscale = 0;
 	while (c->rcv_wscale < TCP_WSCALE_MAX && (cfg->rcv_buf >> c->rcv_wscale) > 65535)
 		c->rcv_wscale++;
-	c->last_rcv_ns = ex_now_ns(tcp->st->ex);
+	c->last_rcv_ns = ex_now_coarse_ns(tcp->st->ex);
 }
 
 void

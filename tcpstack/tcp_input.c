@@ -17,6 +17,7 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
+#include "dp_cksum.h"
 #include "tcp_priv.h"
 
 /* ---- payload lists ---- */
@@ -922,7 +923,7 @@ tcp_input(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, uint16_t i
 		return;
 	}
 	if ((m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) != RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
-			rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, (uint16_t)(l3_off + ihl)) != 0) {
+			dp_ipv4_l4_cksum_verify(m, ip, l3_off + ihl) != 0) {
 		stack_drop(st, m, STACK_DROP_TCP_CHECKSUM);
 		return;
 	}

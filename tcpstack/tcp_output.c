@@ -19,6 +19,7 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
+#include "dp_cksum.h"
 #include "tcp_priv.h"
 
 #define IP_HLEN 20
@@ -61,7 +62,7 @@ fill_headers(struct stack *st, struct rte_mbuf *h, uint32_t lip, uint32_t rip, u
 		h->l4_len = thlen;
 		th->cksum = rte_ipv4_phdr_cksum(ip, h->ol_flags);
 	} else {
-		th->cksum = rte_ipv4_udptcp_cksum_mbuf(h, ip, IP_HLEN);
+		th->cksum = dp_ipv4_l4_cksum_mbuf(h, ip, IP_HLEN);
 	}
 }
 

@@ -12,7 +12,7 @@
 uint64_t
 tcp_now_ns(const struct tcp_conn *c)
 {
-	return ex_now_ns(c->tcp->st->ex);
+	return ex_now_coarse_ns(c->tcp->st->ex);
 }
 
 /* The timestamp clock: milliseconds (RFC 7323 5.4: 1 ms to 1 s per tick). */

@@ -12,6 +12,7 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "dp_cksum.h"
 #include "udp.h"
 
 #define EPHEMERAL_LO 49152u
@@ -142,7 +143,7 @@ udp_input(struct stack *st, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, u
 	if (uh->dgram_cksum != 0 &&
 			(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
 					RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
-			rte_ipv4_udptcp_cksum_mbuf_verify(m, ip, l3_off + ihl) != 0) {
+			dp_ipv4_l4_cksum_verify(m, ip, l3_off + ihl) != 0) {
 		stack_drop(st, m, STACK_DROP_UDP_CHECKSUM);
 		return;
 	}
@@ -247,7 +248,7 @@ udp_send_mbuf(struct udp_sock *s, struct rte_mbuf *m, uint32_t dst_ip, uint16_t 
 		m->l3_len = sizeof(*ip);
 		uh->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
 	} else {
-		uh->dgram_cksum = rte_ipv4_udptcp_cksum_mbuf(m, ip, sizeof(*ip));
+		uh->dgram_cksum = dp_ipv4_l4_cksum_mbuf(m, ip, sizeof(*ip));
 	}
 	s->tx_datagrams++;
 	st->stats.udp_out++;

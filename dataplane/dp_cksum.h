@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_cksum.h - the Internet checksum (RFC 1071) for ports that cannot offload
+ * it. The same results as DPDK's rte_raw_cksum() family, faster: eight bytes
+ * at a time into a 64-bit sum (end-around carry folded once at the end), and
+ * an AVX2 loop chosen at run time where the CPU has it (DPDK's Debian build
+ * targets SSE4.2, so the AVX2 code is compiled separately and picked by a CPU
+ * check). On a receiver without checksum offload, verification is the largest
+ * per-byte cost in the TCP stack, so this is on the hot path.
+ *
+ * Sums are kept as 32-bit partial sums in host order (as rte_raw_cksum's),
+ * folded to 16 bits by dp_cksum_fold().
+ */
+#ifndef RIPTIDE_DP_CKSUM_H
+#define RIPTIDE_DP_CKSUM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rte_mbuf;
+struct rte_ipv4_hdr;
+
+/** Partial sum of len bytes at buf, added to sum (32 bits, not folded). */
+uint32_t dp_cksum_raw(const void *buf, size_t len, uint32_t sum);
+
+/** Fold a partial sum to 16 bits (not complemented). */
+static inline uint16_t
+dp_cksum_fold(uint32_t sum)
+{
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+/**
+ * Partial sum of len bytes of a chain from offset off (segments of odd length
+ * handled). @return 0, or -1 if the chain is shorter than off + len.
+ */
+int dp_cksum_mbuf(const struct rte_mbuf *m, uint32_t off, uint32_t len, uint32_t *sum);
+
+/**
+ * The TCP or UDP checksum of an IPv4 packet in m: the pseudo-header of ip and
+ * the l4 bytes from offset l4_off to the packet's end, with the checksum field
+ * as it is (set it to 0 first). 0 comes out as 0xffff, as rte_ipv4_udptcp_cksum.
+ */
+uint16_t dp_ipv4_l4_cksum_mbuf(
+		const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off);
+
+/** 0 if the TCP or UDP checksum of the IPv4 packet in m is right, else -1. */
+int dp_ipv4_l4_cksum_verify(
+		const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off);
+
+/**
+ * The IPv4 header checksum (the field set to 0 first), from 16-bit loads:
+ * rte_ipv4_cksum()'s vectorised loop reads the header just written by
+ * narrow stores in 16-byte loads, which cannot be store-forwarded and stall
+ * the core; ten 16-bit loads forward.
+ */
+static inline uint16_t
+dp_ipv4_hdr_cksum(const void *ip)
+{
+	/* volatile: one 16-bit load per word, never merged into a vector load.
+	 * Headers in mbufs sit at even addresses. */
+	const volatile uint16_t *w = (const volatile uint16_t *)ip;
+	uint32_t n = (uint32_t)(*(const uint8_t *)ip & 0xf) * 2, s = 0, i;
+
+	for (i = 0; i < n; i++)
+		s += w[i];
+	return (uint16_t)~dp_cksum_fold(s);
+}
+
+/** "avx2" or "scalar": the loop this CPU uses (for benchmarks' reports). */
+const char *dp_cksum_impl(void);
+
+/**
+ * Use one loop: "avx2" or "scalar" (tests compare both; benchmarks may).
+ * @return 0, -ENOTSUP if this CPU lacks it, -EINVAL for another name.
+ */
+int dp_cksum_use(const char *impl);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
