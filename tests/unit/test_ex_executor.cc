@@ -6,6 +6,7 @@
 
 #include <rte_errno.h>
 #include <rte_launch.h>
+#include <rte_cycles.h>
 #include <rte_lcore.h>
 
 #include "ut_helpers.h"
@@ -283,6 +284,58 @@ TEST(ExecutorShutdown, PendingTasksAndTimers_AllReleased)
 		EXPECT_FALSE(ex_timer_armed(&sleeps[i].timer)) << "drop disarms the timer";
 	}
 	EXPECT_EQ(ex_executor_of_lcore(rte_lcore_id()), nullptr);
+}
+
+// Records ex_now_coarse_ns() and ex_now_ns() twice within one poll.
+struct clock_probe {
+	struct ex_future base;
+	uint64_t coarse[2], exact[2];
+};
+
+static enum ex_poll
+clock_probe_poll(struct ex_future *f, struct ex_context *cx)
+{
+	auto *p = EX_CONTAINER_OF(f, struct clock_probe, base);
+	struct ex_executor *ex = ex_context_executor(cx);
+	p->coarse[0] = ex_now_coarse_ns(ex);
+	p->exact[0] = ex_now_ns(ex);
+	rte_delay_us_block(50);
+	p->coarse[1] = ex_now_coarse_ns(ex);
+	p->exact[1] = ex_now_ns(ex);
+	return EX_READY;
+}
+
+static const struct ex_future_ops clock_probe_ops = { clock_probe_poll, nullptr, "clock_probe" };
+
+TEST(ExecutorClock, Coarse_IsTheIterationStart_ExactMovesOn)
+{
+	struct ex_config cfg;
+	ex_config_defaults(&cfg);
+	cfg.name = "clk";
+	struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
+	ASSERT_NE(ex, nullptr);
+	uint64_t before = ex_now_ns(ex);
+	struct clock_probe p;
+	ex_future_init(&p.base, &clock_probe_ops);
+	ASSERT_EQ(ex_block_on(ex, &p.base), 0);
+	EXPECT_EQ(p.coarse[0], p.coarse[1]) << "constant within an iteration";
+	EXPECT_GE(p.coarse[0], before) << "an iteration that began after the probe was made";
+	EXPECT_LE(p.coarse[0], p.exact[0]);
+	EXPECT_GE(p.exact[1] - p.exact[0], 50u * 1000) << "the exact clock moves on";
+	ex_run_once(ex);
+	EXPECT_GE(ex_now_coarse_ns(ex), p.exact[1]) << "the next iteration reads it again";
+	ex_executor_free(ex);
+
+	// With an injected clock both read it (deterministic tests).
+	ut_clock clk;
+	cfg.clock = ut_clock_read;
+	cfg.clock_ctx = &clk;
+	ex = ex_executor_create(rte_lcore_id(), &cfg);
+	ASSERT_NE(ex, nullptr);
+	clk.now = 777;
+	EXPECT_EQ(ex_now_coarse_ns(ex), 777u);
+	EXPECT_EQ(ex_now_ns(ex), 777u);
+	ex_executor_free(ex);
 }
 
 // ---- two lcores ----
