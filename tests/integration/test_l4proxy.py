@@ -275,6 +275,52 @@ def test_lost_syn_to_backend_costs_a_retransmission_not_the_client(topo, tmp_pat
                      out), out
 
 
+def test_backend_marked_down_keeps_its_established_pairs(topo, tmp_path):
+    """b1's namespace starts dropping new SYNs: health checks fail and b1 is
+    taken out, new clients go to b2, and the pair already open through b1
+    still carries data both ways."""
+    topo.backend(1, "echo")
+    topo.backend(2, "id")
+    time.sleep(0.5)
+    script = r"""
+import socket, sys
+addr = sys.argv[1]
+s = socket.create_connection((addr, 80), timeout=10)
+s.sendall(b"before")
+print("before", s.recv(64).decode())
+sys.stdout.flush()
+input()  # the test marks b1 down meanwhile
+s.sendall(b"after")
+print("after", s.recv(64).decode())
+n = socket.create_connection((addr, 80), timeout=10)
+print("new", n.recv(64).decode().strip())
+"""
+    # Round robin: the first client goes to b1 (the echo).
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[0]}:80",
+                                "--backend", f"{BACKENDS[1]}:80", "--health-interval", "200",
+                                "--health-timeout", "150", "--fall", "2"])
+    c = subprocess.Popen(["ip", "netns", "exec", topo.ns("c"), PY, "-c", script, VIP],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert c.stdout.readline().strip() == "before before"
+        nft = "add table inet rtdown; add chain inet rtdown in { type filter hook input " \
+              "priority 0; }; add rule inet rtdown in tcp dport 80 tcp flags & (syn | ack) " \
+              "== syn drop"
+        topo.exec("b1", ["nft", nft])
+        end = time.time() + 5
+        while time.time() < end and "198.18.100.11:80 is down" not in px.output():
+            time.sleep(0.1)
+        assert "198.18.100.11:80 is down" in px.output()
+        out, _ = c.communicate("\n", timeout=30)
+        assert out.split("\n")[:2] == ["after after", "new b2"], out
+    finally:
+        if c.poll() is None:
+            c.kill()
+            c.wait()
+        out = px.stop()
+    clean_exit(out)
+
+
 def test_weights_leastconn_maglev(topo, tmp_path):
     for i in (1, 2, 3):
         topo.backend(i, "id")
