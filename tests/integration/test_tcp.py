@@ -360,13 +360,22 @@ def test_bench_modes_riptide_to_riptide_over_memif(dpdk_proc):
         for mode, port, pattern in (("rr", 7, r"bench rr: (\d+) round trips .* p50 [\d.]+ us"),
                                     ("bulk", 9, r"bench bulk: (\d+) bytes acknowledged"),
                                     ("conn", 7, r"bench conn: (\d+) connections")):
-            prefix = unique("rtpmd")
-            r = run([ECHO, "-l", "1", "--no-pci", *eal_memory_args(512),
-                     f"--file-prefix={prefix}",
-                     f"--vdev=net_memif0,role=client,id=0,socket={sock}", "--",
-                     "--ip", "198.18.65.2/24", "--tcp-client", f"198.18.65.1:{port}",
-                     "--bench", mode, "--bench-seconds", "1"], check=False, timeout=60)
-            out = r.stdout + r.stderr
+            for _ in range(3):
+                prefix = unique("rtpmd")
+                r = run([ECHO, "-l", "1", "--no-pci", *eal_memory_args(512),
+                         f"--file-prefix={prefix}",
+                         f"--vdev=net_memif0,role=client,id=0,socket={sock}", "--",
+                         "--ip", "198.18.65.2/24", "--tcp-client", f"198.18.65.1:{port}",
+                         "--bench", mode, "--bench-seconds", "1"], check=False, timeout=60)
+                out = r.stdout + r.stderr
+                # The memif server's control thread (DPDK's, sharing two cores
+                # with two busy lcores under ASan) may not have taken the last
+                # client's leaving in yet and refuse the connect (seen once in
+                # a full run): try again.
+                if "memif_connect_client(): Failed to connect socket" not in out:
+                    break
+                run(["rm", "-rf", f"/var/run/dpdk/{prefix}"], check=False)
+                time.sleep(1)
             print(out)
             m = re.search(pattern, out)
             assert r.returncode == 0 and m and int(m.group(1)) > 0, out
