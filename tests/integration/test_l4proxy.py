@@ -662,6 +662,8 @@ def test_graceful_drain_and_telemetry(topo, tmp_path):
     ("[pool web]\nbackend = 198.18.1.1:80\nrise = lots\n[listener web]\nport = 80\npool = web\n",
      "[pool web] rise = 'lots': want a whole number"),
     ("[global]\ncolour = blue\n", "[global] colour: unknown key"),
+    ("[pool web]\nbackend = 198.18.1.1:80\n[listener web]\nport = 80\npool = web\n"
+     "over_limit = wait\n", "[listener web] over_limit = 'wait': reset or queue"),
 ])
 def test_config_errors_name_the_place(tmp_path, ini, message):
     f = tmp_path / "proxy.ini"
