@@ -798,13 +798,23 @@ ex_run_once(struct ex_executor *ex)
 	ex->last_work = work != 0;
 	if (work != 0) {
 		ex->idle_iters = 0;
+		ex->stay_awake = 0;
 		return work;
 	}
 	/* 6. Idle policy. */
 	if (ex->idle_policy == EX_IDLE_POLICY_BACKOFF && ++ex->idle_iters >= ex->idle_spins &&
-			ex->ready_head == NULL)
+			ex->ready_head == NULL && !ex->stay_awake) {
+		EX_STAT_ADD(ex, idle_sleeps, 1);
 		idle_sleep(ex);
+	}
+	ex->stay_awake = 0;
 	return 0;
+}
+
+void
+ex_stay_awake(struct ex_executor *ex)
+{
+	ex->stay_awake = 1;
 }
 
 /* Bumped by ex_stop_all(); a loop returns when it changes under it. */

@@ -17,7 +17,8 @@
  *   5. flush: send batched remote wakes, then call registered flush sources
  *      (tx buffers), so that what this iteration produced leaves now;
  *   6. idle policy: busy-poll, or after idle_spins empty iterations sleep
- *      for up to idle_sleep_us (never past the next timer).
+ *      for up to idle_sleep_us (never past the next timer, and not while a
+ *      source holds something due soon: ex_stay_awake()).
  *
  * Wakers: waking from the owning lcore pushes the task on the ready queue
  * unless it is already scheduled (a no-op, counted as a duplicate). Waking
@@ -233,6 +234,14 @@ void ex_register_flush(struct ex_executor *ex, struct ex_source *src);
 int ex_unregister(struct ex_executor *ex, struct ex_source *src);
 
 /**
+ * Called by a source during an iteration that it did no work in but that
+ * left it holding something due soon (a tx buffer waiting out its hold):
+ * the idle policy must not sleep after this iteration. It does not make the
+ * iteration count as busy. Owning lcore only.
+ */
+void ex_stay_awake(struct ex_executor *ex);
+
+/**
  * Per-executor counters. The owner updates them with plain stores; other
  * lcores read them with ex_stats_read() without slowing the owner.
  */
@@ -252,6 +261,7 @@ struct ex_stats {
 	uint64_t loops;
 	uint64_t busy_cycles; /**< TSC cycles in iterations that did work */
 	uint64_t idle_cycles; /**< TSC cycles in idle iterations */
+	uint64_t idle_sleeps; /**< times the backoff policy slept */
 };
 
 /**

@@ -77,6 +77,7 @@ struct ex_executor {
 	uint64_t tsc_last; /* start of the previous iteration */
 	uint64_t now_ns; /* start of this iteration, in ns: ex_now_coarse_ns() */
 	uint32_t last_work; /* whether the previous iteration did work */
+	uint32_t stay_awake; /* set by ex_stay_awake() during this iteration */
 	struct ex_stats stats;
 
 	/* The timer wheel. */

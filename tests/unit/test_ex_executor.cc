@@ -527,3 +527,59 @@ TEST_F(TwoLcoreTest, StopAll_StopsEveryLoop)
 	// Relaunch so TearDown's stop/wait pair has a loop to stop.
 	ASSERT_EQ(rte_eal_remote_launch(run_executor, remote, worker), 0);
 }
+
+// A flush source that holds something due soon while `holding` is set.
+struct holder {
+	struct ex_source src;
+	struct ex_executor *ex;
+	bool holding;
+	unsigned int calls;
+};
+
+static unsigned int
+holder_fn(struct ex_source *src)
+{
+	auto *h = EX_CONTAINER_OF(src, struct holder, src);
+	h->calls++;
+	if (h->holding)
+		ex_stay_awake(h->ex);
+	return 0;
+}
+
+TEST(ExecutorIdle, Backoff_SleepsWhenIdle_NotWhileASourceHolds)
+{
+	struct ex_config cfg;
+	ut_clock clk;
+	ex_config_defaults(&cfg);
+	cfg.name = "idle";
+	cfg.max_tasks = 4;
+	cfg.clock = ut_clock_read;
+	cfg.clock_ctx = &clk;
+	cfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
+	cfg.idle_spins = 2;
+	cfg.idle_sleep_us = 1;
+	struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
+	ASSERT_NE(ex, nullptr);
+	struct holder h = {};
+	h.src.fn = holder_fn;
+	h.src.name = "holder";
+	h.ex = ex;
+	ex_register_flush(ex, &h.src);
+	struct ex_stats s;
+
+	h.holding = true;
+	for (int i = 0; i < 10; i++)
+		EXPECT_EQ(ex_run_once(ex), 0u) << "holding is not work";
+	ex_stats_read(ex, &s);
+	EXPECT_EQ(s.idle_sleeps, 0u) << "no sleep while a source holds";
+	EXPECT_EQ(h.calls, 10u);
+
+	h.holding = false; // the hold lasts one iteration: it is not sticky
+	for (int i = 0; i < 10; i++)
+		ex_run_once(ex);
+	ex_stats_read(ex, &s);
+	EXPECT_EQ(s.idle_sleeps, 10u) << "past idle_spins, every idle iteration sleeps";
+
+	ASSERT_EQ(ex_unregister(ex, &h.src), 0);
+	ex_executor_free(ex);
+}
