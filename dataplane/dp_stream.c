@@ -171,6 +171,7 @@ tx_send(struct dp_tx_sink *k, struct rte_mbuf **pkts, uint16_t n)
 		}
 	}
 	k->stats.pkts += done;
+	k->last_send_ns = ex_now_coarse_ns(k->ex);
 	return done;
 }
 
@@ -228,7 +229,17 @@ tx_poll_flush(struct ex_sink *sk, struct ex_context *cx)
 static unsigned int
 tx_flush_source(struct ex_source *src)
 {
-	return dp_tx_sink_flush(EX_CONTAINER_OF(src, struct dp_tx_sink, flush_src));
+	struct dp_tx_sink *k = EX_CONTAINER_OF(src, struct dp_tx_sink, flush_src);
+
+	if (k->n == 0)
+		return 0;
+	if (k->hold_ns != 0 && ex_now_coarse_ns(k->ex) - k->last_send_ns < k->hold_ns) {
+		/* Held, not idle: the loop must come back for it, not sleep. */
+		k->stats.held++;
+		ex_stay_awake(k->ex);
+		return 0;
+	}
+	return dp_tx_sink_flush(k);
 }
 
 static const struct ex_sink_ops tx_ops = {
@@ -250,6 +261,14 @@ dp_tx_sink_init(struct dp_tx_sink *k, struct ex_executor *ex, uint16_t port, uin
 	k->flush_src.fn = tx_flush_source;
 	k->flush_src.name = "tx_queue";
 	ex_register_flush(ex, &k->flush_src);
+}
+
+void
+dp_tx_sink_set_hold(struct dp_tx_sink *k, uint32_t hold_us)
+{
+	k->hold_ns = (uint64_t)hold_us * 1000;
+	/* Nothing was sent "recently" yet: the first packet goes at once. */
+	k->last_send_ns = ex_now_coarse_ns(k->ex) - k->hold_ns;
 }
 
 void

@@ -14,7 +14,9 @@
  *   waits, and wakes it; poll_next also tries the queue directly.
  * - dp_tx_sink: buffers, sends when a burst is full and at the end of each
  *   loop iteration (a flush source); what the PMD refuses is freed and
- *   counted, never retried behind the caller's back.
+ *   counted, never retried behind the caller's back. With a tx hold set,
+ *   the end-of-iteration send waits until the hold has passed since the
+ *   last send (kick moderation, for PMDs whose send is a syscall).
  * - dp_ring_stream_init / dp_ring_sink: an rte_ring between stages on two
  *   lcores (the stream is a dp_rx_stream variant); the sink waits (PENDING)
  *   while the ring is full.
@@ -62,6 +64,7 @@ struct dp_stream_stats {
 	uint64_t pkts; /**< packets through */
 	uint64_t bursts; /**< non-empty bursts */
 	uint64_t dropped; /**< refused by the PMD / ring, or filtered, then freed */
+	uint64_t held; /**< tx: end-of-iteration sends put off by the tx hold */
 };
 
 /* ---- received bursts: an rx queue, or a ring ---- */
@@ -114,12 +117,25 @@ struct dp_tx_sink {
 	uint16_t port;
 	uint16_t queue;
 	uint16_t n;
+	uint64_t hold_ns; /* 0: send at the end of every iteration */
+	uint64_t last_send_ns; /* executor clock at the last send */
 	struct rte_mbuf *buf[DP_TX_BUF];
 	struct dp_stream_stats stats;
 };
 
 /** Make a tx sink over (port, queue); its flush runs at loop step 5 of ex. */
 void dp_tx_sink_init(struct dp_tx_sink *k, struct ex_executor *ex, uint16_t port, uint16_t queue);
+
+/**
+ * Set the tx hold: the end-of-iteration flush sends only once hold_us have
+ * passed since the last send, and keeps the loop awake (ex_stay_awake) while
+ * it holds. A full burst, poll_flush and dp_tx_sink_flush still send at
+ * once, and the first packet after a quiet spell of hold_us leaves in its
+ * own iteration, so light traffic waits for nothing. 0 (the default) sends
+ * at the end of every iteration. Worth it where each send is a syscall
+ * (net_af_xdp, net_tap): fewer, larger sends for at most hold_us of delay.
+ */
+void dp_tx_sink_set_hold(struct dp_tx_sink *k, uint32_t hold_us);
 
 /** Send what is buffered now. @return packets the PMD took. */
 uint16_t dp_tx_sink_flush(struct dp_tx_sink *k);

@@ -409,3 +409,89 @@ TEST_F(DataplaneTest, RingStream_OtherStageFeeds_ForwardedInOrder)
 	dp_rx_stream_fini(&rs);
 	dp_tx_sink_fini(&tx);
 }
+
+// The tx hold: the end-of-iteration send waits out the hold since the last
+// send (and keeps the loop awake meanwhile); a full burst and an explicit
+// flush do not wait, and the first packet after a quiet spell goes at once.
+TEST_F(DataplaneTest, TxHold_EndOfIterationSendWaitsOutTheHold)
+{
+	struct rte_ring *in = Ring(), *wire = Ring();
+	uint16_t port = RingPort(in, wire);
+	struct dp_tx_sink tx;
+	dp_tx_sink_init(&tx, ex, port, 0);
+	dp_tx_sink_set_hold(&tx, 100);
+	auto send = [&](uint16_t n) {
+		struct dp_burst b;
+		b.n = n;
+		for (uint16_t i = 0; i < n; i++) {
+			b.pkts[i] = rte_pktmbuf_alloc(pool);
+			ASSERT_NE(b.pkts[i], nullptr);
+		}
+		union ex_item it;
+		it.ptr = &b;
+		ASSERT_EQ(tx.base.ops->start_send(&tx.base, it), 0);
+		EXPECT_EQ(b.n, 0);
+	};
+	auto drain = [&]() {
+		unsigned int n = 0;
+		void *m = nullptr;
+		while (rte_ring_dequeue(wire, &m) == 0) {
+			rte_pktmbuf_free(static_cast<struct rte_mbuf *>(m));
+			n++;
+		}
+		return n;
+	};
+
+	send(1);
+	Run(1);
+	EXPECT_EQ(drain(), 1u) << "nothing sent for a hold: the first packet leaves at once";
+	Advance(10 * 1000);
+	send(2);
+	Run(3);
+	EXPECT_EQ(drain(), 0u) << "10 us after a send, a 100 us hold keeps it";
+	EXPECT_EQ(tx.n, 2);
+	EXPECT_GT(tx.stats.held, 0u);
+	Advance(89 * 1000);
+	EXPECT_EQ(drain(), 0u) << "still inside the hold (99 us)";
+	Advance(1000);
+	EXPECT_EQ(drain(), 2u) << "sent once the hold has passed";
+	EXPECT_EQ(tx.n, 0);
+
+	send(3); // inside a fresh hold: a full burst still leaves at once
+	send(DP_BURST_MAX);
+	EXPECT_EQ(drain(), 3u + DP_BURST_MAX);
+	send(4); // and so does an explicit flush
+	ASSERT_EQ(tx.base.ops->poll_flush(&tx.base, nullptr), EX_READY);
+	EXPECT_EQ(drain(), 4u);
+	EXPECT_EQ(tx.stats.pkts, 1u + 2 + 3 + DP_BURST_MAX + 4);
+	EXPECT_EQ(tx.stats.dropped, 0u);
+
+	send(5); // held at fini: fini sends it, nothing is lost
+	Run(1);
+	EXPECT_EQ(drain(), 0u);
+	dp_tx_sink_fini(&tx);
+	EXPECT_EQ(drain(), 5u);
+}
+
+TEST_F(DataplaneTest, TxHold_Zero_SendsEveryIteration)
+{
+	struct rte_ring *in = Ring(), *wire = Ring();
+	uint16_t port = RingPort(in, wire);
+	struct dp_tx_sink tx;
+	dp_tx_sink_init(&tx, ex, port, 0);
+	for (int round = 0; round < 3; round++) {
+		struct dp_burst b;
+		b.n = 1;
+		b.pkts[0] = rte_pktmbuf_alloc(pool);
+		ASSERT_NE(b.pkts[0], nullptr);
+		union ex_item it;
+		it.ptr = &b;
+		ASSERT_EQ(tx.base.ops->start_send(&tx.base, it), 0);
+		Run(1);
+		void *m = nullptr;
+		ASSERT_EQ(rte_ring_dequeue(wire, &m), 0) << "round " << round;
+		rte_pktmbuf_free(static_cast<struct rte_mbuf *>(m));
+	}
+	EXPECT_EQ(tx.stats.held, 0u);
+	dp_tx_sink_fini(&tx);
+}
