@@ -112,6 +112,7 @@ struct config {
 	struct pool pools[MAX_POOLS];
 	double stats_interval, drain_timeout, duration;
 	bool busy_poll;
+	uint32_t tx_hold_us;
 	uint32_t max_pairs;
 };
 
@@ -1292,6 +1293,10 @@ usage(FILE *out, const char *prog)
 			"  --drain-timeout S    on SIGTERM, let pairs finish this long (default 10)\n"
 			"  --duration S         stop (as on SIGTERM) after S seconds\n"
 			"  --busy-poll          poll without pause when idle (default: back off)\n"
+			"  --tx-hold US         send a loop's packets at most every US microseconds\n"
+			"                       under load (fewer PMD sends, each a syscall on\n"
+			"                       af_xdp/tap); a quiet port sends at once (default 0,\n"
+			"                       max 1000)\n"
 			"  --impair SPEC        impair the port both ways (tests), e.g. loss=2%%,seed=random\n"
 			"  -h, --help           this text\n"
 			"Telemetry: /l4proxy/stats, /l4proxy/drain,POOL,ADDR:PORT (dpdk-telemetry.py).\n",
@@ -1324,6 +1329,7 @@ main(int argc, char **argv)
 		{ "drain-timeout", required_argument, NULL, 'D' },
 		{ "duration", required_argument, NULL, 'd' },
 		{ "busy-poll", no_argument, NULL, 'Y' },
+		{ "tx-hold", required_argument, NULL, 'X' },
 		{ "impair", required_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -1375,7 +1381,7 @@ main(int argc, char **argv)
 	while ((c = getopt_long(info.app_argc, info.app_argv, "h", lo, NULL)) != -1) {
 		unsigned long v = 0;
 
-		if (optarg != NULL && strchr("cIHTrfmBRQsDd", c) != NULL) {
+		if (optarg != NULL && strchr("cIHTrfmBRQsDdX", c) != NULL) {
 			v = strtoul(optarg, &end, 10);
 			if (*optarg == '\0' ||
 					(*end != '\0' && !(strchr("sDd", c) && *end == '.'))) {
@@ -1478,6 +1484,13 @@ main(int argc, char **argv)
 		case 'Y':
 			cfg.busy_poll = true;
 			break;
+		case 'X':
+			if (v > 1000) {
+				fprintf(stderr, "l4proxy: --tx-hold is 0..1000 microseconds\n");
+				return 2;
+			}
+			cfg.tx_hold_us = (uint32_t)v;
+			break;
 		case 'P':
 			impair = optarg;
 			break;
@@ -1567,6 +1580,7 @@ main(int argc, char **argv)
 	ex_run_once(ex);
 	dp_rx_stream_init(&rx, ex, 0, 0);
 	dp_tx_sink_init(&tx, ex, 0, 0);
+	dp_tx_sink_set_hold(&tx, cfg.tx_hold_us);
 	stack_in = &rx.base;
 	stack_out = &tx.base;
 	if (impair != NULL) {
@@ -1676,6 +1690,9 @@ main(int argc, char **argv)
 		printf("l4proxy: executor busy %.6f s idle %.6f s\n",
 				(double)es.busy_cycles / (double)rte_get_tsc_hz(),
 				(double)es.idle_cycles / (double)rte_get_tsc_hz());
+		printf("l4proxy: tx %" PRIu64 " packets in %" PRIu64 " sends, %" PRIu64
+		       " dropped by the PMD (tx hold %u us)\n",
+				tx.stats.pkts, tx.stats.bursts, tx.stats.dropped, cfg.tx_hold_us);
 	}
 	for (k = 0; k < STACK_DROP_MAX; k++)
 		if (st.stats.drops[k] != 0)

@@ -459,6 +459,39 @@ def test_100mb_each_way_and_1000_concurrent(topo, tmp_path):
     assert m and int(m.group(1)) == 1001, out
 
 
+def test_tx_hold_loses_nothing(topo, tmp_path):
+    """--tx-hold: sends wait out the hold under load; every byte of a bulk
+    echo and every one of 300 small exchanges still arrives."""
+    for i in (1, 2, 3):
+        topo.backend(i, "echo")
+    time.sleep(0.5)
+    px = Proxy(topo, tmp_path, backend_args("--health-interval", "0", "--tx-hold", "200"))
+    try:
+        out = topo.exec("c", [PY, "-c", ECHO_SHA, VIP, str(5 * 1000 * 1000)], timeout=300).stdout
+        assert "sent 5000000 received 5000000 True" in out, out
+        out = topo.exec("c", ["sh", "-c", f"ulimit -n 4096; {PY} -c '{CONCURRENT}' {VIP} 300"],
+                        timeout=300).stdout
+        assert "open 300 ok 300" in out, out
+        time.sleep(1)
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    m = re.search(r"tx (\d+) packets in (\d+) sends, 0 dropped by the PMD \(tx hold 200 us\)", out)
+    assert m and int(m.group(2)) < int(m.group(1)), out
+
+
+@pytest.mark.parametrize("arg,message", [
+    ("5000", "--tx-hold is 0..1000 microseconds"),
+    ("soon", "a number is wanted, not 'soon'"),
+])
+def test_tx_hold_bad_value_refused(arg, message):
+    r = run([PROXY, "-l", "0", "--no-pci", "--no-huge", "-m", "128",
+             f"--file-prefix={unique('rtcfg')}", "--vdev", "net_null0", "--",
+             "--ip", "198.18.0.1/24", "--listen", "80", "--tx-hold", arg], check=False)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert message in r.stderr, r.stderr
+
+
 def test_reset_passed_on_both_ways_and_idle_timeout(topo, tmp_path):
     """A client's RST reaches the backend as a RST; a backend's RST reaches the
     client as a RST; a pair idle past --idle-timeout is reset."""
