@@ -61,20 +61,26 @@ def wrk(name, close, seconds, core):
 
 
 class Contender:
-    def __init__(self, kind, name, work, build, core):
+    def __init__(self, kind, name, work, build, core, tx_hold):
         self.kind, self.name, self.work, self.core = kind, name, work, core
-        self.build = build
+        self.build, self.tx_hold = build, tx_hold
         self.p = None
 
     def start(self):
         hub = f"{self.name}-hub"
         if self.kind == "riptide":
+            # busy_budget=0: the PMD does not make a busy-poll recvfrom() on
+            # every rx burst, which would run the kernel's half of receive
+            # (the veth's NAPI, XDP, the copy into the XSK ring) on the
+            # proxy's core; it is left to the sender's softirq, as the
+            # kernel's receive for HAProxy's and nginx's sockets is.
             self.prefix = f"rtpb{os.getpid()}"
             argv = [os.path.join(ROOT, self.build, "apps", "l4proxy", "l4proxy"), "-l", self.core,
                     "--no-pci", *mem_args(), f"--file-prefix={self.prefix}",
-                    "--vdev=net_af_xdp0,iface=px0", "--log-level=lib.eal:error", "--",
+                    "--vdev=net_af_xdp0,iface=px0,busy_budget=0", "--log-level=lib.eal:error", "--",
                     "--ip", f"{VIP}/24", "--listen", "80", "--busy-poll",
                     "--health-interval", "0", "--idle-timeout", "0",
+                    "--tx-hold", str(self.tx_hold),
                     *[a for b in BACKENDS for a in ("--backend", f"{b}:80")]]
             self.log = open(os.path.join(self.work, "l4proxy.log"), "w+")
             self.p = subprocess.Popen(["ip", "netns", "exec", hub, *argv], stdout=self.log,
@@ -135,11 +141,42 @@ class Contender:
         return None
 
 
+def switch_thread(name, ccore):
+    """Give the bridge port facing the proxy (px1) its own NAPI thread on the
+    peers' cores. Without it, a packet the proxy sends is carried through the
+    bridge and into the Linux peer's TCP inside the proxy's send syscall (the
+    veth hands it on in the sender's softirq), so the peers' receive work is
+    billed to whichever proxy is measured. With it, the proxy's part ends
+    where a NIC's would: the packet is queued to px1 and a thread is woken.
+    A veth takes that NAPI path only for packets that are not TSO-sized, so
+    TSO is off on px0 (the requests and responses here are one segment)."""
+    hub = f"{name}-hub"
+    sh(["ip", "netns", "exec", hub, "ethtool", "-K", "px1", "gro", "on"], check=True)
+    sh(["ip", "netns", "exec", hub, "ethtool", "-K", "px0", "tso", "off",
+        "tx-tcp-ecn-segmentation", "off", "tx-tcp-mangleid-segmentation", "off",
+        "tx-tcp6-segmentation", "off"], check=True)
+    sh(["ip", "netns", "exec", hub, "sh", "-c", "echo 1 > /sys/class/net/px1/threaded"],
+       check=True)
+    pids = []
+    for _ in range(50):
+        pids = [ln.split()[0] for ln in sh(["ps", "-eo", "pid,comm"]).stdout.splitlines()
+                if ln.split()[-1].startswith("napi/px1-")]
+        if pids:
+            break
+        time.sleep(0.1)
+    if not pids:
+        sys.exit("proxy.sh: px1 has no NAPI thread (needs a kernel with threaded NAPI)")
+    for pid in pids:
+        sh(["taskset", "-pc", ccore, pid], check=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build-rel")
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--switch", choices=("thread", "inline"), default="thread")
+    ap.add_argument("--tx-hold", type=int, default=100)
     a = ap.parse_args()
     ncpu = os.cpu_count()
     pcore, ccore = str(ncpu - 1), ",".join(str(i) for i in range(max(ncpu - 1, 1)))
@@ -147,6 +184,8 @@ def main():
     work = tempfile.mkdtemp(prefix="rtproxybench.")
     sh([TOPO, "up", name, "3"], check=True)
     try:
+        if a.switch == "thread":
+            switch_thread(name, ccore)
         for ns in (f"{name}-c", f"{name}-hub"):
             sh(f"ip netns exec {ns} sysctl -qw net.ipv4.ip_local_port_range='1024 65535' "
                "net.ipv4.tcp_tw_reuse=1")
@@ -161,12 +200,13 @@ def main():
             sh(["ip", "netns", "exec", f"{name}-b{i}", "taskset", "-c", ccore, "nginx", "-c",
                 os.path.join(d, "nginx.conf")], check=True)
         print(f"proxy.sh: {a.rounds} round(s), wrk -t1 -c50 -d{a.seconds}s; proxy on core "
-              f"{pcore}, client and backends on {ccore}")
+              f"{pcore}, client and backends on {ccore}; switch {a.switch}; riptide "
+              f"--busy-poll --tx-hold {a.tx_hold}, af_xdp busy_budget=0")
         results = {}
         for r in range(a.rounds):
             for kind in ("riptide", "haproxy", "nginx"):
                 for close in (False, True):
-                    c = Contender(kind, name, work, a.build, pcore)
+                    c = Contender(kind, name, work, a.build, pcore, a.tx_hold)
                     c.start()
                     cpu0 = c.cpu()
                     w = wrk(name, close, a.seconds, ccore)

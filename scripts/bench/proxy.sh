@@ -13,17 +13,28 @@
 # share, so req/s is bounded by the peers and CPU per request is the
 # proxy's own figure.
 #
-# Usage: scripts/bench/proxy.sh [--seconds S] [--rounds N]   (default 10, 2)
+# --switch thread (default) gives the bridge port facing the proxy its own
+# NAPI thread on the peers' cores, so that the Linux peers' receive work is
+# not done inside (and billed to) the proxy's send syscall; --switch inline
+# leaves the kernel's default. --tx-hold US is riptide's l4proxy --tx-hold
+# (default 100; 0 sends at the end of every loop iteration).
+#
+# Usage: scripts/bench/proxy.sh [--seconds S] [--rounds N] [--switch thread|inline]
+#                               [--tx-hold US]   (default 10, 2, thread, 100)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 seconds=10
 rounds=2
+switch=thread
+txhold=100
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--seconds) seconds=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
-	-h | --help) sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--switch) switch=$2; shift 2 ;;
+	--tx-hold) txhold=$2; shift 2 ;;
+	-h | --help) sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "proxy.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -34,4 +45,4 @@ if [ ! -f $build/build.ninja ]; then
 fi
 ninja -C $build apps/l4proxy/l4proxy >/dev/null
 exec /usr/bin/python3 scripts/bench/proxy.py --build "$build" --seconds "$seconds" \
-	--rounds "$rounds"
+	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold"
