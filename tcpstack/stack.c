@@ -605,11 +605,49 @@ stack_icmp_unreachable(struct stack *st, const struct rte_mbuf *orig, uint16_t l
 
 /* ---- output ---- */
 
+/* Where a packet for dst goes on the link: dst on the subnet, else the
+ * gateway; 0 if there is none. */
+static inline uint32_t
+next_hop(const struct stack *st, uint32_t dst)
+{
+	uint32_t mask = st->cfg.prefix_len == 0 ? 0 : ~0u << (32 - st->cfg.prefix_len);
+
+	return (dst & mask) == (st->cfg.ip & mask) ? dst : st->cfg.gateway;
+}
+
+/* A new INCOMPLETE entry for hop, its first request sent; NULL if the table
+ * is full. */
+static struct stack_arp_entry *
+arp_start(struct stack *st, uint32_t hop)
+{
+	struct stack_arp_entry *e = arp_insert(st, hop);
+
+	if (e == NULL)
+		return NULL;
+	e->state = STACK_ARP_STATE_INCOMPLETE;
+	e->deadline = now_ns(st) + st->cfg.arp_retry_ns;
+	arp_request(st, hop);
+	return e;
+}
+
+int
+stack_arp_resolve(struct stack *st, uint32_t dst)
+{
+	uint32_t hop = next_hop(st, dst);
+
+	if (hop == 0)
+		return -EHOSTUNREACH;
+	if (arp_find(st, hop) != NULL)
+		return 0;
+	if (arp_start(st, hop) == NULL)
+		return -ENOBUFS;
+	return 0;
+}
+
 int
 stack_output_ipv4(struct stack *st, struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-	uint32_t mask = st->cfg.prefix_len == 0 ? 0 : ~0u << (32 - st->cfg.prefix_len);
 	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr), hop;
 	struct rte_ether_hdr *eh;
 	struct stack_arp_entry *e;
@@ -634,7 +672,7 @@ stack_output_ipv4(struct stack *st, struct rte_mbuf *m)
 		transmit(st, m);
 		return 0;
 	}
-	hop = (dst & mask) == (st->cfg.ip & mask) ? dst : st->cfg.gateway;
+	hop = next_hop(st, dst);
 	if (hop == 0) {
 		drop(st, m, STACK_DROP_ARP_UNRESOLVED);
 		return -EHOSTUNREACH;
@@ -652,14 +690,11 @@ stack_output_ipv4(struct stack *st, struct rte_mbuf *m)
 		return 0;
 	}
 	if (e == NULL) {
-		e = arp_insert(st, hop);
+		e = arp_start(st, hop);
 		if (e == NULL) {
 			drop(st, m, STACK_DROP_ARP_TABLE_FULL);
 			return -ENOBUFS;
 		}
-		e->state = STACK_ARP_STATE_INCOMPLETE;
-		e->deadline = now_ns(st) + st->cfg.arp_retry_ns;
-		arp_request(st, hop);
 	}
 	/* Resolving: hold a bounded number of packets for this address. */
 	if (e->nq == STACK_ARP_QUEUE) {

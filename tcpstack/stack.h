@@ -96,7 +96,10 @@ struct stack_stats {
 #define STACK_ARP_ENTRIES 256 /* power of two */
 #define STACK_UDP_BUCKETS 64 /* power of two */
 #define STACK_ICMP_ERRORS_PER_S 100 /* RFC 1812 4.3.2.8: rate-limit ICMP errors */
-#define STACK_ARP_QUEUE 4 /* packets held per address while resolving */
+/* Packets held per address while it resolves. A proxy's first burst of
+ * clients sends one SYN each to a backend it has not resolved yet; what does
+ * not fit is dropped and costs its connection a SYN retransmission (1 s). */
+#define STACK_ARP_QUEUE 32
 
 enum stack_arp_state {
 	STACK_ARP_STATE_FREE = 0,
@@ -193,6 +196,17 @@ void stack_drop(struct stack *st, struct rte_mbuf *m, enum stack_drop why);
 
 /** Look up a resolved MAC; -ENOENT if not (yet) known. */
 int stack_arp_lookup(const struct stack *st, uint32_t ip, struct rte_ether_addr *mac);
+
+/**
+ * Start resolving the next hop towards dst (dst itself on the subnet, else
+ * the gateway) before anything is sent there, so that the first packets do
+ * not wait (an application knows its peers: a proxy its backends). Nothing
+ * is queued; an address that never answers is forgotten after the retries.
+ * @return 0 (known, resolving, or resolving from now: a request that found
+ *         no mbuf is sent at the first retry), -EHOSTUNREACH (off the subnet
+ *         without a gateway), -ENOBUFS (the table is full).
+ */
+int stack_arp_resolve(struct stack *st, uint32_t dst);
 
 /** The future that feeds a stream of bursts into the stack until it ends. */
 struct stack_rx_task {

@@ -218,6 +218,41 @@ TEST_F(StackTest, Output_NoArpAnswer_RetriesThenEHOSTUNREACH)
 	EXPECT_EQ(st.arp_used, 0u);
 }
 
+TEST_F(StackTest, ArpResolve_PrimesTheCache_FirstPacketsDoNotWait)
+{
+	ASSERT_EQ(stack_arp_resolve(&st, kPeerIp), 0);
+	ASSERT_EQ(out.size(), 1u) << "a request goes out with nothing queued";
+	EXPECT_EQ(rte_be_to_cpu_16(rte_pktmbuf_mtod(out[0], rte_ether_hdr *)->ether_type),
+			RTE_ETHER_TYPE_ARP);
+	FreeOut();
+	ASSERT_EQ(stack_arp_resolve(&st, kPeerIp), 0);
+	EXPECT_TRUE(out.empty()) << "already resolving: no second request";
+	Input(Arp(RTE_ARP_OP_REPLY, kPeerMac, kPeerIp, kOurIp, kOurMac));
+	EXPECT_TRUE(out.empty()) << "nothing was waiting";
+	struct rte_ether_addr mac;
+	ASSERT_EQ(stack_arp_lookup(&st, kPeerIp, &mac), 0);
+	EXPECT_TRUE(rte_is_same_ether_addr(&mac, &kPeerMac));
+	struct rte_mbuf *m = IpPacket(kPeerIp, 20);
+	ASSERT_NE(m, nullptr);
+	ASSERT_EQ(stack_output_ipv4(&st, m), 0);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_EQ(out[0], m) << "the first packet leaves at once";
+	EXPECT_EQ(stack_arp_resolve(&st, RTE_IPV4(198, 19, 5, 5)), -EHOSTUNREACH)
+			<< "off the subnet, no gateway";
+	EXPECT_EQ(st.stats.arp_requests_out, 1u);
+}
+
+TEST_F(StackTest, ArpResolve_NoAnswer_ForgottenWithoutDrops)
+{
+	ASSERT_EQ(stack_arp_resolve(&st, RTE_IPV4(198, 18, 0, 50)), 0);
+	for (int s = 0; s < 5; s++)
+		Advance(EX_NS_PER_S + EX_NS_PER_MS * 150);
+	EXPECT_EQ(st.stats.arp_requests_out, 1u + 3u) << "first request and three retries";
+	EXPECT_EQ(st.arp_used, 0u);
+	EXPECT_EQ(Drops(STACK_DROP_ARP_UNRESOLVED), 0u) << "nothing was queued";
+	EXPECT_EQ(g_txerr.count, 0);
+}
+
 TEST_F(StackTest, Output_OffLinkWithoutGateway_EHOSTUNREACH)
 {
 	struct rte_mbuf *m = IpPacket(RTE_IPV4(198, 19, 5, 5), 20);
