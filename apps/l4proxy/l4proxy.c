@@ -1678,6 +1678,12 @@ main(int argc, char **argv)
 	printf("l4proxy: %u.%u.%u.%u/%u on %s, ready\n", cfg.ip >> 24, (cfg.ip >> 16) & 255,
 			(cfg.ip >> 8) & 255, cfg.ip & 255, cfg.prefix, port.name);
 	stack_announce(&st);
+	/* Resolve the backends now: the first burst of clients then finds their
+	 * MACs known instead of waiting on (and overflowing) ARP queues. Only a
+	 * head start: a full table or a silent backend is handled on first use. */
+	for (i = 0; i < cfg.npools; i++)
+		for (k = 0; k < cfg.pools[i].lb.n; k++)
+			(void)stack_arp_resolve(&st, cfg.pools[i].lb.be[k].ip);
 	ex_run(ex);
 
 	print_stats("exit");

@@ -459,6 +459,47 @@ def test_100mb_each_way_and_1000_concurrent(topo, tmp_path):
     assert m and int(m.group(1)) == 1001, out
 
 
+BURST = r"""
+import select, socket, sys, time
+addr, n = sys.argv[1], int(sys.argv[2])
+socks = []
+for _ in range(n):  # every SYN leaves before the first handshake is done
+    s = socket.socket()
+    s.setblocking(False)
+    s.connect_ex((addr, 80))
+    socks.append(s)
+for s in socks:
+    select.select([], [s], [], 30)
+    s.setblocking(True)
+    s.settimeout(30)
+for i, s in enumerate(socks):
+    s.sendall(f"{i}\n".encode())
+ok = sum(s.makefile().readline() == f"{i}\n" for i, s in enumerate(socks))
+print("open", len(socks), "ok", ok)
+"""
+
+
+def test_first_burst_of_clients_finds_backends_resolved(topo, tmp_path):
+    """The proxy resolves its backends at start: 150 clients arriving at once
+    (50 per backend, more than an address's ARP queue holds) lose no SYN."""
+    for i in (1, 2, 3):
+        topo.backend(i, "echo")
+    time.sleep(0.5)
+    px = Proxy(topo, tmp_path, backend_args("--health-interval", "0"))
+    try:
+        # No client yet and no health checks: only the proxy's own ARP
+        # requests can have taught each backend the proxy's address.
+        for i in (1, 2, 3):
+            neigh = topo.exec(f"b{i}", ["ip", "neigh", "show", VIP]).stdout
+            assert "lladdr" in neigh, f"b{i} was never asked: {neigh!r}"
+        out = topo.exec("c", [PY, "-c", BURST, VIP, "150"], timeout=120).stdout
+        assert "open 150 ok 150" in out, out
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    assert "arp_queue_full" not in out and "arp_unresolved" not in out, out
+
+
 def test_tx_hold_loses_nothing(topo, tmp_path):
     """--tx-hold: sends wait out the hold under load; every byte of a bulk
     echo and every one of 300 small exchanges still arrives."""
