@@ -174,7 +174,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build-rel")
     ap.add_argument("--seconds", type=int, default=10)
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--switch", choices=("thread", "inline"), default="thread")
     ap.add_argument("--tx-hold", type=int, default=100)
     a = ap.parse_args()

@@ -20,12 +20,12 @@
 # (default 100; 0 sends at the end of every loop iteration).
 #
 # Usage: scripts/bench/proxy.sh [--seconds S] [--rounds N] [--switch thread|inline]
-#                               [--tx-hold US]   (default 10, 2, thread, 100)
+#                               [--tx-hold US]   (default 10, 3, thread, 100)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 seconds=10
-rounds=2
+rounds=3
 switch=thread
 txhold=100
 while [ $# -gt 0 ]; do
