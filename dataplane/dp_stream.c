@@ -171,7 +171,8 @@ tx_send(struct dp_tx_sink *k, struct rte_mbuf **pkts, uint16_t n)
 		}
 	}
 	k->stats.pkts += done;
-	k->last_send_ns = ex_now_coarse_ns(k->ex);
+	if (k->hold_ns != 0)
+		k->last_send_ns = ex_now_coarse_ns(k->ex);
 	return done;
 }
 
