@@ -440,21 +440,29 @@ def test_proxy_protocol_v2_seen_by_backend(topo, tmp_path):
         clean_exit(px.stop())
 
 
-def test_100mb_each_way_and_1000_concurrent(topo, tmp_path):
+def echo_bulk_and_concurrent(topo, tmp_path, nbytes, nconns, *extra):
+    """Echo backends; nbytes each way with sha256 compared, then nconns
+    connections open at once, each echoing its own line. Returns the proxy's
+    output after a clean exit."""
     for i in (1, 2, 3):
         topo.backend(i, "echo")
     time.sleep(0.5)
-    px = Proxy(topo, tmp_path, backend_args("--health-interval", "0"))
+    px = Proxy(topo, tmp_path, backend_args("--health-interval", "0", *extra))
     try:
-        out = topo.exec("c", [PY, "-c", ECHO_SHA, VIP, str(100 * 1000 * 1000)], timeout=600).stdout
-        assert "sent 100000000 received 100000000 True" in out, out
-        out = topo.exec("c", ["sh", "-c", f"ulimit -n 4096; {PY} -c '{CONCURRENT}' {VIP} 1000"],
-                        timeout=300).stdout
-        assert "open 1000 ok 1000" in out, out
+        out = topo.exec("c", [PY, "-c", ECHO_SHA, VIP, str(nbytes)], timeout=600).stdout
+        assert f"sent {nbytes} received {nbytes} True" in out, out
+        conc = f"ulimit -n 4096; {PY} -c '{CONCURRENT}' {VIP} {nconns}"
+        out = topo.exec("c", ["sh", "-c", conc], timeout=300).stdout
+        assert f"open {nconns} ok {nconns}" in out, out
         time.sleep(1)
     finally:
         out = px.stop()
     clean_exit(out)
+    return out
+
+
+def test_100mb_each_way_and_1000_concurrent(topo, tmp_path):
+    out = echo_bulk_and_concurrent(topo, tmp_path, 100 * 1000 * 1000, 1000)
     m = re.search(r"listener default +port 80 +conns (\d+) active 0 refused 0", out)
     assert m and int(m.group(1)) == 1001, out
 
@@ -503,20 +511,7 @@ def test_first_burst_of_clients_finds_backends_resolved(topo, tmp_path):
 def test_tx_hold_loses_nothing(topo, tmp_path):
     """--tx-hold: sends wait out the hold under load; every byte of a bulk
     echo and every one of 300 small exchanges still arrives."""
-    for i in (1, 2, 3):
-        topo.backend(i, "echo")
-    time.sleep(0.5)
-    px = Proxy(topo, tmp_path, backend_args("--health-interval", "0", "--tx-hold", "200"))
-    try:
-        out = topo.exec("c", [PY, "-c", ECHO_SHA, VIP, str(5 * 1000 * 1000)], timeout=300).stdout
-        assert "sent 5000000 received 5000000 True" in out, out
-        out = topo.exec("c", ["sh", "-c", f"ulimit -n 4096; {PY} -c '{CONCURRENT}' {VIP} 300"],
-                        timeout=300).stdout
-        assert "open 300 ok 300" in out, out
-        time.sleep(1)
-    finally:
-        out = px.stop()
-    clean_exit(out)
+    out = echo_bulk_and_concurrent(topo, tmp_path, 5 * 1000 * 1000, 300, "--tx-hold", "200")
     m = re.search(r"tx (\d+) packets in (\d+) sends, 0 dropped by the PMD \(tx hold 200 us\)", out)
     assert m and int(m.group(2)) < int(m.group(1)), out
 
