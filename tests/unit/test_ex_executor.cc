@@ -251,15 +251,24 @@ TEST_F(TaskTest, Spawn_Errors)
 	EXPECT_EQ(rte_errno, EEXIST);
 }
 
-TEST(ExecutorShutdown, PendingTasksAndTimers_AllReleased)
+// Defaults, a name, a pool size and the injected clock clk: the setup of the
+// tests that make their own executor.
+static struct ex_config
+clocked_config(const char *name, uint32_t max_tasks, ut_clock *clk)
 {
 	struct ex_config cfg;
-	ut_clock clk;
 	ex_config_defaults(&cfg);
-	cfg.name = "shut";
-	cfg.max_tasks = 16;
+	cfg.name = name;
+	cfg.max_tasks = max_tasks;
 	cfg.clock = ut_clock_read;
-	cfg.clock_ctx = &clk;
+	cfg.clock_ctx = clk;
+	return cfg;
+}
+
+TEST(ExecutorShutdown, PendingTasksAndTimers_AllReleased)
+{
+	ut_clock clk;
+	struct ex_config cfg = clocked_config("shut", 16, &clk);
 	struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
 	ASSERT_NE(ex, nullptr);
 	struct ex_sleep sleeps[8];
@@ -548,13 +557,8 @@ holder_fn(struct ex_source *src)
 
 TEST(ExecutorIdle, Backoff_SleepsWhenIdle_NotWhileASourceHolds)
 {
-	struct ex_config cfg;
 	ut_clock clk;
-	ex_config_defaults(&cfg);
-	cfg.name = "idle";
-	cfg.max_tasks = 4;
-	cfg.clock = ut_clock_read;
-	cfg.clock_ctx = &clk;
+	struct ex_config cfg = clocked_config("idle", 4, &clk);
 	cfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
 	cfg.idle_spins = 2;
 	cfg.idle_sleep_us = 1;
