@@ -15,15 +15,22 @@
 # out by the health check with no failed request, the proxy's stats through
 # DPDK telemetry and at exit. Then it removes everything it made.
 #
+# It checks what it shows: a step that does not do what it says (a request
+# unanswered, a wrk error, a failed request while a backend stops, no "is
+# down", no telemetry, a proxy that exits non-zero, leaks an mbuf or leaves a
+# connection open) stops the demo with "demo: FAILED: <step>: <why>" and the
+# end of the proxy's log, exit status 1. A good run ends with the line
+# "demo: passed (port: ...)".
+#
 # Usage: scripts/demo.sh [--tap]   (--tap: net_tap instead of AF_XDP)
 # Needs root (namespaces, AF_XDP).
-set -euo pipefail
+set -eEuo pipefail
 
 cd "$(dirname "$0")/.."
 use_tap=0
 case "${1:-}" in
 --tap) use_tap=1 ;;
--h | --help) sed -n '4,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h | --help) sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 "") ;;
 *) echo "demo.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 esac
@@ -37,10 +44,31 @@ work=$(mktemp -d /tmp/rtdemo.XXXXXX)
 prefix=$name
 proxy_pid=
 reserved=0
-step() { printf '\n== %s\n' "$*"; }
+port_kind=
+current=setup
+step() {
+	current=$*
+	printf '\n== %s\n' "$*"
+}
+
+# Any failure: say which step, show the proxy's log, exit 1 (cleanup runs
+# from the EXIT trap).
+fail() {
+	trap - ERR
+	echo
+	echo "demo: FAILED: $current: $*" >&2
+	if [ -s "$work/proxy.log" ]; then
+		echo "--- the proxy's log ---" >&2
+		tail -n 60 "$work/proxy.log" >&2
+		echo "---" >&2
+	fi
+	exit 1
+}
+trap 'fail "command failed (line $LINENO): $BASH_COMMAND"' ERR
 
 cleanup() {
 	set +e
+	trap - ERR
 	if [ -n "$proxy_pid" ] && kill -0 "$proxy_pid" 2>/dev/null; then
 		kill -TERM "$proxy_pid"
 		for _ in $(seq 1 50); do kill -0 "$proxy_pid" 2>/dev/null || break; sleep 0.1; done
@@ -54,7 +82,8 @@ cleanup() {
 	rm -f /dev/hugepages/"${prefix}"map_* 2>/dev/null
 	[ "$reserved" = 1 ] && scripts/hugepages.sh release >/dev/null 2>&1
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'fail "interrupted"' INT TERM
 
 step "installing what is missing (Debian packages)"
 scripts/setup-deps.sh >/dev/null
@@ -100,8 +129,11 @@ EOF
 done
 echo "nginx on 198.18.100.11, .12, .13"
 
+# start_proxy VDEV [TAP]: start l4proxy on VDEV; with TAP, put the TAP the PMD
+# makes on the bridge as soon as it exists. Returns non-zero (the reason is in
+# proxy.log) if the proxy exits or is not ready within 10 s.
 start_proxy() {
-	local vdev=$1
+	local vdev=$1 tap=${2:-}
 	ip netns exec "$name-hub" "$proxy" -l 0 --no-pci "${mem[@]}" --file-prefix="$prefix" \
 		--vdev="$vdev" --log-level=lib.eal:error -- \
 		--ip 198.18.100.10/24 --listen 80 \
@@ -109,6 +141,10 @@ start_proxy() {
 		--health-interval 500 --health-timeout 300 --fall 2 --rise 2 \
 		>"$work/proxy.log" 2>&1 &
 	proxy_pid=$!
+	if [ -n "$tap" ] && ! scripts/lib/l4topo.sh tap "$name" "$tap" >>"$work/proxy.log" 2>&1; then
+		echo "demo: could not put $tap on the bridge" >>"$work/proxy.log"
+		return 1
+	fi
 	for _ in $(seq 1 100); do
 		grep -q "ready" "$work/proxy.log" 2>/dev/null && return 0
 		kill -0 "$proxy_pid" 2>/dev/null || return 1
@@ -119,51 +155,99 @@ start_proxy() {
 
 step "l4proxy on 198.18.100.10:80, round robin over the three"
 if [ "$use_tap" = 0 ] && start_proxy "net_af_xdp0,iface=px0"; then
-	echo "port: net_af_xdp on a veth"
+	port_kind="net_af_xdp on a veth"
 else
-	[ -n "$proxy_pid" ] && kill -9 "$proxy_pid" 2>/dev/null
-	[ "$use_tap" = 0 ] && echo "AF_XDP did not come up: using net_tap" && sed -n '1,20p' "$work/proxy.log"
+	if [ "$use_tap" = 0 ]; then
+		echo "AF_XDP did not come up; its log:"
+		sed -n '1,20p' "$work/proxy.log"
+		echo "falling back to net_tap"
+	fi
+	if [ -n "$proxy_pid" ]; then
+		kill -9 "$proxy_pid" 2>/dev/null || true
+		wait "$proxy_pid" 2>/dev/null || true
+		proxy_pid=
+	fi
 	rm -rf "/var/run/dpdk/$prefix"
 	ip -n "$name-hub" link del px0 2>/dev/null || true
-	start_proxy "net_tap0,iface=${name:0:8}tp" || { cat "$work/proxy.log"; exit 1; }
-	ip -n "$name-hub" link set "${name:0:8}tp" master br0 up
-	echo "port: net_tap on the bridge"
+	start_proxy "net_tap0,iface=${name:0:8}tp" "${name:0:8}tp" ||
+		fail "l4proxy did not start on net_tap"
+	port_kind="net_tap on the bridge"
 fi
+echo "port: $port_kind"
 grep "listener" "$work/proxy.log"
-sleep 1
 
 step "curl through the proxy: the backends answer in turn"
+# The first answer may wait for the proxy's ARP and the health checks' first
+# round: allow 10 s for it; after that every request must be answered.
+ok=0
+for _ in $(seq 1 50); do
+	if ip netns exec "$name-c" curl -s -f -m 2 -o /dev/null http://198.18.100.10/; then
+		ok=1
+		break
+	fi
+	sleep 0.2
+done
+[ "$ok" = 1 ] || fail "no answer through the proxy within 10 s"
+seen=
 for _ in 1 2 3 4 5 6; do
-	ip netns exec "$name-c" curl -s -m 5 http://198.18.100.10/
+	answer=$(ip netns exec "$name-c" curl -s -f -m 5 http://198.18.100.10/) ||
+		fail "a request got no answer"
+	echo "$answer"
+	seen="$seen ${answer##* }"
+done
+for i in 1 2 3; do
+	case "$seen " in *" $i "*) ;; *) fail "backend $i never answered (answers:$seen)" ;; esac
 done
 
 step "wrk, 10 seconds, 50 connections, keep-alive"
-ip netns exec "$name-c" wrk -t1 -c50 -d10s http://198.18.100.10/
+ip netns exec "$name-c" wrk -t1 -c50 -d10s http://198.18.100.10/ | tee "$work/wrk.out"
+grep -q "Requests/sec" "$work/wrk.out" || fail "wrk printed no rate"
+if grep -q -E "Socket errors|Non-2xx" "$work/wrk.out"; then fail "wrk saw errors"; fi
 
 step "backend 2 stops; the client keeps asking (a request every 50 ms for 5 s)"
 (ip netns exec "$name-c" sh -c 'ok=0; bad=0; for i in $(seq 1 100); do
 	c=$(curl -s -m 3 -o /dev/null -w "%{http_code}" http://198.18.100.10/); \
 	if [ "$c" = 200 ]; then ok=$((ok+1)); else bad=$((bad+1)); fi; sleep 0.05; done; \
-	echo "requests: $ok answered 200, $bad failed"') &
+	echo "requests: $ok answered 200, $bad failed"') >"$work/failover.out" &
 client=$!
 sleep 1
 kill "$(cat "$work/b2/nginx.pid")"
 echo "nginx on backend 2 stopped"
-wait "$client"
-grep "is down" "$work/proxy.log" || echo "(the health check has not marked it down yet)"
+wait "$client" || fail "the failover client failed"
+cat "$work/failover.out"
+grep -q "requests: 100 answered 200, 0 failed" "$work/failover.out" ||
+	fail "requests failed while backend 2 stopped"
+for _ in $(seq 1 50); do
+	grep -q "198.18.100.12:80 is down" "$work/proxy.log" && break
+	sleep 0.1
+done
+grep "is down" "$work/proxy.log" || fail "the health check did not mark backend 2 down"
 
 step "the proxy's stats, through DPDK telemetry"
-echo "/l4proxy/stats" | dpdk-telemetry.py -f "$prefix" 2>/dev/null |
-	/usr/bin/python3 -c 'import json, sys
-for line in sys.stdin:
+echo "/l4proxy/stats" | dpdk-telemetry.py -f "$prefix" >"$work/telemetry.out" 2>&1 ||
+	fail "dpdk-telemetry.py failed: $(tail -n 3 "$work/telemetry.out")"
+/usr/bin/python3 -c 'import json, sys
+n = 0
+for line in open(sys.argv[1]):
     line = line.strip()
     if line.startswith("{"):
         for k, v in json.loads(line)["/l4proxy/stats"].items():
-            print(f"  {k:50} {v}")' || true
+            print(f"  {k:50} {v}")
+            n += 1
+sys.exit(0 if n else 1)' "$work/telemetry.out" || fail "no stats came back through telemetry"
 
 step "shutting down: stop accepting, drain, exit"
 kill -TERM "$proxy_pid"
-wait "$proxy_pid" || true
+rc=0
+wait "$proxy_pid" || rc=$?
 proxy_pid=
-grep -E "l4proxy:" "$work/proxy.log" | grep -v -E "listener default on|ready"
+grep -E "l4proxy:" "$work/proxy.log" | grep -v -E "listener default on|ready" || true
+[ "$rc" = 0 ] || fail "l4proxy exited with status $rc"
+grep -q "tcp connections at exit: 0 open" "$work/proxy.log" || fail "connections left open at exit"
+grep -q -E "all mbufs returned|none held by riptide" "$work/proxy.log" || fail "mbufs not returned"
+if grep -E "AddressSanitizer|runtime error:|LeakSanitizer" "$work/proxy.log"; then
+	fail "sanitizer report in the proxy's output"
+fi
+
 step "done; removing the namespaces, processes and files it made"
+echo "demo: passed (port: $port_kind)"

@@ -9,14 +9,16 @@
 # 198.18.100.10. Checksum offload is off on every Linux end (a veth leaves
 # checksums to hardware that is not there; AF_XDP would see them unfinished).
 #
-#   l4topo.sh up NAME N     build it (refuses if NAME-hub exists)
-#   l4topo.sh down NAME     remove it (idempotent)
+#   l4topo.sh up NAME N         build it (refuses if NAME-hub exists)
+#   l4topo.sh tap NAME IFACE    put a DPDK net_tap's kernel side IFACE (made by
+#                               a proxy running in NAME-hub) on the bridge
+#   l4topo.sh down NAME         remove it (idempotent)
 set -euo pipefail
 
 cmd=${1:-}
 name=${2:-}
 if [ -z "$cmd" ] || [ -z "$name" ]; then
-	sed -n '4,14p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 fi
 
@@ -65,8 +67,29 @@ up)
 	ip netns exec "$hub" sysctl -qw net.ipv6.conf.px0.disable_ipv6=1
 	ip -n "$hub" link set px0 up
 	;;
+tap)
+	ifc=${3:-}
+	[ -n "$ifc" ] || { echo "l4topo.sh: tap NAME IFACE" >&2; exit 2; }
+	hub=${name}-hub
+	# Wait for the PMD to make the interface (it does so during EAL init).
+	for _ in $(seq 1 100); do
+		ip -n "$hub" link show dev "$ifc" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	ip -n "$hub" link show dev "$ifc" >/dev/null 2>&1 ||
+		{ echo "l4topo.sh: no interface $ifc in $hub after 10 s" >&2; exit 1; }
+	# net_tap gives the kernel side of the TAP the DPDK port's own MAC. A
+	# Linux bridge takes a frame addressed to the MAC of one of its ports as
+	# its own (local delivery) and never forwards it out of that port, so
+	# with the two MACs equal nothing for riptide ever reaches the TAP. Give
+	# the kernel side a different, locally administered, address.
+	mac=$(printf '02:72:74:%02x:%02x:%02x' $((RANDOM % 256)) $((RANDOM % 256)) $((RANDOM % 256)))
+	ip -n "$hub" link set dev "$ifc" address "$mac"
+	ip netns exec "$hub" sysctl -qw "net.ipv6.conf.$ifc.disable_ipv6=1"
+	ip -n "$hub" link set "$ifc" master br0 up
+	;;
 *)
-	echo "l4topo.sh: up NAME N | down NAME" >&2
+	echo "l4topo.sh: up NAME N | tap NAME IFACE | down NAME" >&2
 	exit 2
 	;;
 esac
