@@ -62,6 +62,10 @@ struct dp_port {
 	char name[64];
 	bool promisc;
 	bool started;
+	uint32_t pmd_held; /**< mbufs the PMD took from the pool to fill its rx
+			    * rings during queue setup and start */
+	bool pmd_keeps_mbufs; /**< the PMD does not give pmd_held back at close
+			       * (net_af_xdp's fill ring, DPDK 22.11) */
 };
 
 /**
@@ -96,6 +100,29 @@ int dp_port_xstats_print(const struct dp_port *p, FILE *out);
 
 /** Stop and close the port. Mbufs held by its queues go back to the pool. */
 void dp_port_close(struct dp_port *p);
+
+/**
+ * The mbufs of pool still out after every port in ports[0..n) has been closed,
+ * beyond those that a PMD keeps by design. A PMD that keeps its rx fill
+ * (pmd_keeps_mbufs) may keep at most what it took at queue setup and start
+ * (pmd_held); any other port must have given every mbuf back. Call after
+ * dp_port_close() on each port and once the app has freed everything it held.
+ * @param kept  if not NULL, set to what the PMDs may keep (the allowance).
+ * @return mbufs leaked: 0 when nothing is out beyond the allowance.
+ * Lcore: the main lcore, after the loops have stopped.
+ */
+uint64_t dp_pool_leaked(const struct rte_mempool *pool, const struct dp_port *ports, unsigned int n,
+		uint64_t *kept);
+
+/**
+ * dp_pool_leaked(), said in one line on out, after prefix: "all mbufs
+ * returned to the pool"; "N mbufs kept by net_af_xdp's fill ring after close
+ * (at most M, its fill at start); none held by riptide"; or "N mbufs not
+ * returned to the pool". @return as dp_pool_leaked().
+ * Lcore: the main lcore, after the loops have stopped.
+ */
+uint64_t dp_pool_leak_report(const struct rte_mempool *pool, const struct dp_port *ports,
+		unsigned int n, const char *prefix, FILE *out);
 
 /**
  * The shared mbuf pool of a NUMA socket, made on first use with nb_mbufs

@@ -130,8 +130,9 @@ done
 echo "nginx on 198.18.100.11, .12, .13"
 
 # start_proxy VDEV [TAP]: start l4proxy on VDEV; with TAP, put the TAP the PMD
-# makes on the bridge as soon as it exists. Returns non-zero (the reason is in
-# proxy.log) if the proxy exits or is not ready within 10 s.
+# makes on the bridge once the proxy is ready (the PMD sets the TAP's MAC while
+# the port starts). Returns non-zero (the reason is in proxy.log) if the proxy
+# exits or is not ready within 10 s.
 start_proxy() {
 	local vdev=$1 tap=${2:-}
 	ip netns exec "$name-hub" "$proxy" -l 0 --no-pci "${mem[@]}" --file-prefix="$prefix" \
@@ -141,12 +142,13 @@ start_proxy() {
 		--health-interval 500 --health-timeout 300 --fall 2 --rise 2 \
 		>"$work/proxy.log" 2>&1 &
 	proxy_pid=$!
-	if [ -n "$tap" ] && ! scripts/lib/l4topo.sh tap "$name" "$tap" >>"$work/proxy.log" 2>&1; then
-		echo "demo: could not put $tap on the bridge" >>"$work/proxy.log"
-		return 1
-	fi
 	for _ in $(seq 1 100); do
-		grep -q "ready" "$work/proxy.log" 2>/dev/null && return 0
+		if grep -q "ready" "$work/proxy.log" 2>/dev/null; then
+			[ -z "$tap" ] && return 0
+			scripts/lib/l4topo.sh tap "$name" "$tap" >>"$work/proxy.log" 2>&1 && return 0
+			echo "demo: could not put $tap on the bridge" >>"$work/proxy.log"
+			return 1
+		fi
 		kill -0 "$proxy_pid" 2>/dev/null || return 1
 		sleep 0.1
 	done

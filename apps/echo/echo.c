@@ -1041,7 +1041,6 @@ main(int argc, char **argv)
 	int prefix = 24, c, rc, exit_code = 0, v;
 	uint16_t pid;
 	unsigned int d;
-	uint64_t in_use;
 	char err[128];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1401,17 +1400,8 @@ main(int argc, char **argv)
 	dp_tx_sink_fini(&tx);
 	dp_port_close(&port);
 	ex_executor_free(ex);
-	in_use = rte_mempool_in_use_count(pool);
-	if (in_use != 0 && strcmp(port.name, "net_af_xdp0") != 0) {
-		printf("echo: %" PRIu64 " mbufs not returned to the pool\n", in_use);
+	if (dp_pool_leak_report(pool, &port, 1, "echo: ", stdout) != 0)
 		exit_code = 1;
-	} else if (in_use != 0) {
-		printf("echo: %" PRIu64 " mbufs still held by net_af_xdp's fill ring after close "
-		       "(PMD behaviour in DPDK 22.11); none held by riptide\n",
-				in_use);
-	} else {
-		printf("echo: all mbufs returned to the pool\n");
-	}
 	rte_mempool_free(pool);
 	free(sessions);
 	free(session_jh);

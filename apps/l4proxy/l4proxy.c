@@ -1357,7 +1357,6 @@ main(int argc, char **argv)
 	int c, rc, exit_code = 0, algo = LB_ALGO_ROUND_ROBIN, nhealth = 0;
 	unsigned int prefix = 0, a, b, cc, dd;
 	uint32_t i, k;
-	uint64_t in_use;
 	char *end;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1737,18 +1736,8 @@ main(int argc, char **argv)
 	ex_executor_free(ex);
 	for (i = 0; i < cfg.npools; i++)
 		lb_fini(&cfg.pools[i].lb);
-	in_use = rte_mempool_in_use_count(pool);
-	if (in_use != 0 && strncmp(port.name, "net_af_xdp", 10) != 0) {
-		printf("l4proxy: %" PRIu64 " mbufs not returned to the pool\n", in_use);
+	if (dp_pool_leak_report(pool, &port, 1, "l4proxy: ", stdout) != 0)
 		exit_code = 1;
-	} else if (in_use != 0) {
-		printf("l4proxy: %" PRIu64
-		       " mbufs still held by net_af_xdp's fill ring after close "
-		       "(PMD behaviour in DPDK 22.11); none held by riptide\n",
-				in_use);
-	} else {
-		printf("l4proxy: all mbufs returned to the pool\n");
-	}
 	rte_mempool_free(pool);
 	free(pairs);
 	free(health);

@@ -11,7 +11,9 @@
 #
 #   l4topo.sh up NAME N         build it (refuses if NAME-hub exists)
 #   l4topo.sh tap NAME IFACE    put a DPDK net_tap's kernel side IFACE (made by
-#                               a proxy running in NAME-hub) on the bridge
+#                               a proxy running in NAME-hub) on the bridge;
+#                               call it once the port has started (the PMD
+#                               sets the kernel side's MAC while it starts)
 #   l4topo.sh down NAME         remove it (idempotent)
 set -euo pipefail
 

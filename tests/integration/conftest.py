@@ -45,6 +45,20 @@ def run(cmd, check=True, timeout=60, **kw):
     return r
 
 
+# What a sanitizer prints when it finds something (ASan, LSan, UBSan).
+SANITIZER_MARKS = ("AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer",
+                   "runtime error:")
+
+
+def assert_clean_exit(rc, out, expect_rc=0, what="process"):
+    """A riptide process ended as it should: exit status expect_rc (None: any),
+    and no sanitizer report anywhere in its output."""
+    found = [m for m in SANITIZER_MARKS if m in out]
+    assert not found, f"{what}: sanitizer report ({found[0]}):\n{out[-6000:]}"
+    if expect_rc is not None:
+        assert rc == expect_rc, f"{what} exited with {rc}, expected {expect_rc}:\n{out[-3000:]}"
+
+
 def is_root():
     return os.geteuid() == 0
 
@@ -185,9 +199,11 @@ class DpdkProcess:
     def alive(self):
         return self.proc.poll() is None
 
-    def stop(self, stdin_line=None, sig=signal.SIGINT, timeout=20):
+    def stop(self, stdin_line=None, sig=signal.SIGINT, timeout=20, expect_rc=0):
         """End the process: a line on stdin (testpmd's 'press enter') or a
-        signal; SIGKILL if it does not exit in time. Returns its output."""
+        signal; SIGKILL if it does not exit in time. Returns its output, after
+        checking its exit status (expect_rc; None: any) and that no sanitizer
+        reported anything (a process that had to be killed fails the check)."""
         if self.proc.poll() is None:
             try:
                 if stdin_line is not None:
@@ -203,7 +219,9 @@ class DpdkProcess:
                     pass
                 self.proc.wait()
         self.cleanup_files()
-        return self.output()
+        out = self.output()
+        assert_clean_exit(self.proc.returncode, out, expect_rc, what=self.prefix)
+        return out
 
     def cleanup_files(self):
         for d in glob.glob("/dev/hugepages*") + glob.glob("/mnt/huge*"):
@@ -231,4 +249,24 @@ def dpdk_proc(tmp_path):
 
     yield start
     for p in procs:
-        p.stop(sig=signal.SIGKILL, timeout=5)
+        p.stop(sig=signal.SIGKILL, timeout=5, expect_rc=None)
+
+
+@pytest.fixture
+def hugepages():
+    """Hugepages for a test that cannot run without them (virtio-user shares
+    its memory with vhost through file descriptors): the machine's, or 512 MB
+    reserved here and released afterwards. Yields the EAL memory arguments.
+    As root a failed reservation fails the test: it is not skipped unseen."""
+    if not is_root():
+        pytest.skip("hugepages need root")
+    hp = os.path.join(ROOT, "scripts", "hugepages.sh")
+    reserved = False
+    if "--no-huge" in eal_memory_args(512):
+        r = run([hp, "reserve", "2G"], check=False)
+        assert r.returncode == 0 and "--no-huge" not in eal_memory_args(512), \
+            f"could not reserve hugepages: {r.stdout}{r.stderr}"
+        reserved = True
+    yield eal_memory_args(512)
+    if reserved:
+        run([hp, "release"], check=False)

@@ -118,23 +118,6 @@ def test_loopback_check_over_memif_between_two_processes(dpdk_proc):
                    f"--vdev=net_memif0,role=client,id=0,socket={sock}", sock)
 
 
-@pytest.fixture
-def hugepages():
-    """Hugepages for a test that cannot run without them: the machine's, or
-    512 MB reserved here (root) and released afterwards; skip if impossible."""
-    hp = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..",
-                      "scripts", "hugepages.sh")
-    reserved = False
-    if "--no-huge" in eal_memory_args(256):
-        if run([hp, "reserve", "512M"], check=False).returncode != 0 or \
-                "--no-huge" in eal_memory_args(256):
-            pytest.skip("virtio-user needs hugepages and none could be reserved")
-        reserved = True
-    yield eal_memory_args(256)
-    if reserved:
-        run([hp, "release"], check=False)
-
-
 def test_loopback_check_over_virtio_user_and_vhost_user(dpdk_proc, hugepages):
     # vhost-user shares the guest's memory through file descriptors: the
     # virtio side needs hugepage-backed memory (or memfd, which --no-huge is not).

@@ -158,7 +158,7 @@ def tap_echo(netns, tmp_path, net, args):
         proc.wait_for_output("answering ARP and ping")
         yield ns, proc, f"{net}.2", ifc
     finally:
-        proc.stop(sig=signal.SIGKILL)
+        proc.stop(sig=signal.SIGKILL, expect_rc=None)
 
 
 @contextlib.contextmanager
@@ -281,7 +281,7 @@ def test_riptide_as_client_100mb_to_linux_echo_server(netns, tmp_path):
         assert f"server received {n} {m.group(3)}" in srv_out, srv_out
         check_clean_exit(out)
     finally:
-        proc.stop(sig=signal.SIGKILL)
+        proc.stop(sig=signal.SIGKILL, expect_rc=None)
         srv.kill()
 
 
@@ -315,7 +315,7 @@ def test_linux_peer_vanishes_riptide_times_out(netns, tmp_path):
         assert re.search(r"timeouts 1\b", out), out
         check_clean_exit(out)
     finally:
-        proc.stop(sig=signal.SIGKILL)
+        proc.stop(sig=signal.SIGKILL, expect_rc=None)
         srv.kill()
 
 

@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Unit tests for dataplane/dp_port.c: the pool leak check an app runs after
+// closing its ports. A PMD that keeps its rx fill at close (net_af_xdp) may
+// keep what it took at start, and not one mbuf more; every other port must
+// give everything back.
+#include <vector>
+
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp_port.h"
+#include "ut_helpers.h"
+
+namespace
+{
+
+class DpPortLeak : public ::testing::Test
+{
+      protected:
+	struct rte_mempool *pool = nullptr;
+	struct rte_mempool *other = nullptr;
+	std::vector<struct rte_mbuf *> held;
+
+	void SetUp() override
+	{
+		static int n;
+		std::string a = "utleak" + std::to_string(++n), b = "utleako" + std::to_string(n);
+		pool = rte_pktmbuf_pool_create(a.c_str(), 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				SOCKET_ID_ANY);
+		other = rte_pktmbuf_pool_create(b.c_str(), 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+				SOCKET_ID_ANY);
+		ASSERT_NE(pool, nullptr);
+		ASSERT_NE(other, nullptr);
+	}
+
+	void TearDown() override
+	{
+		for (struct rte_mbuf *m : held)
+			rte_pktmbuf_free(m);
+		EXPECT_EQ(rte_mempool_in_use_count(pool), 0u);
+		rte_mempool_free(pool);
+		rte_mempool_free(other);
+	}
+
+	void Take(unsigned int n)
+	{
+		for (unsigned int i = 0; i < n; i++) {
+			struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+			ASSERT_NE(m, nullptr);
+			held.push_back(m);
+		}
+	}
+
+	static struct dp_port Keeper(struct rte_mempool *mp, uint32_t fill)
+	{
+		struct dp_port p = {};
+
+		p.pool = mp;
+		p.pmd_keeps_mbufs = true;
+		p.pmd_held = fill;
+		return p;
+	}
+};
+
+TEST_F(DpPortLeak, NothingOut_NoLeak)
+{
+	uint64_t kept = 99;
+
+	EXPECT_EQ(dp_pool_leaked(pool, nullptr, 0, &kept), 0u);
+	EXPECT_EQ(kept, 0u);
+}
+
+TEST_F(DpPortLeak, PortThatGivesBack_EveryMbufOutIsALeak)
+{
+	struct dp_port p = {};
+
+	p.pool = pool;
+	p.pmd_held = 64; // a PMD that returns its fill at close gets no allowance
+	Take(3);
+	EXPECT_EQ(dp_pool_leaked(pool, &p, 1, nullptr), 3u);
+}
+
+TEST_F(DpPortLeak, KeeperMayKeepItsFill_NotOneMore)
+{
+	struct dp_port p = Keeper(pool, 5);
+	uint64_t kept = 0;
+
+	Take(5);
+	EXPECT_EQ(dp_pool_leaked(pool, &p, 1, &kept), 0u);
+	EXPECT_EQ(kept, 5u);
+	Take(1);
+	EXPECT_EQ(dp_pool_leaked(pool, &p, 1, nullptr), 1u);
+}
+
+TEST_F(DpPortLeak, KeeperOnAnotherPool_GivesNoAllowanceHere)
+{
+	struct dp_port ports[2] = {Keeper(other, 100), {}};
+
+	ports[1].pool = pool;
+	Take(2);
+	EXPECT_EQ(dp_pool_leaked(pool, ports, 2, nullptr), 2u);
+}
+
+TEST_F(DpPortLeak, Report_SaysWhichOfTheThreeAndReturnsTheLeak)
+{
+	struct dp_port p = Keeper(pool, 4);
+	char buf[512];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	ASSERT_NE(f, nullptr);
+	EXPECT_EQ(dp_pool_leak_report(pool, &p, 1, "t: ", f), 0u);
+	Take(4);
+	EXPECT_EQ(dp_pool_leak_report(pool, &p, 1, "t: ", f), 0u);
+	Take(2);
+	EXPECT_EQ(dp_pool_leak_report(pool, &p, 1, "t: ", f), 2u);
+	fclose(f);
+	std::string out(buf);
+	EXPECT_NE(out.find("t: all mbufs returned to the pool\n"), std::string::npos) << out;
+	EXPECT_NE(out.find("t: 4 mbufs kept by net_af_xdp's fill ring after close (at most 4"),
+			std::string::npos)
+			<< out;
+	EXPECT_NE(out.find("t: 2 mbufs not returned to the pool\n"), std::string::npos) << out;
+}
+
+// A real port: net_ring takes nothing at start and keeps nothing, so its
+// allowance is zero and an mbuf the app forgot is reported.
+TEST_F(DpPortLeak, RingPort_NoAllowance_ForgottenMbufReported)
+{
+	struct rte_ring *r = rte_ring_create("utleakring", 256, SOCKET_ID_ANY,
+			RING_F_SP_ENQ | RING_F_SC_DEQ);
+	ASSERT_NE(r, nullptr);
+	int id = rte_eth_from_rings("net_ring_utleak", &r, 1, &r, 1, SOCKET_ID_ANY);
+	ASSERT_GE(id, 0);
+	struct dp_port_config cfg;
+	struct dp_port p;
+
+	dp_port_config_defaults(&cfg);
+	cfg.pool = pool;
+	ASSERT_EQ(dp_port_init(&p, static_cast<uint16_t>(id), &cfg), 0);
+	EXPECT_FALSE(p.pmd_keeps_mbufs);
+	Take(1);
+	dp_port_close(&p);
+	EXPECT_EQ(dp_pool_leaked(pool, &p, 1, nullptr), 1u);
+	rte_ring_free(r);
+}
+
+} // namespace
