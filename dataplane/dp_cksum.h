@@ -55,6 +55,26 @@ int dp_ipv4_l4_cksum_verify(
 		const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off);
 
 /**
+ * Whether a received IPv4 packet's TCP or UDP checksum is to be accepted, from
+ * the PMD's RX_L4_CKSUM flags first (DPDK's meanings):
+ * - GOOD: the PMD verified it: accepted.
+ * - NONE: the checksum field is not complete (virtio's partially checksummed
+ *   packets carry only the pseudo-header sum) but the PMD vouches for the
+ *   data: accepted, never verified (a verify would call it bad).
+ * - BAD: the PMD found it wrong: refused, no second look.
+ * - UNKNOWN: the PMD says nothing: verified in software.
+ * @return 0 to accept, -1 to drop as a bad checksum.
+ */
+int dp_ipv4_l4_cksum_rx_ok(
+		const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off);
+
+/**
+ * The same for the IPv4 header checksum (RX_IP_CKSUM flags; ihl bytes of
+ * header at ip, contiguous). @return 0 to accept, -1 to drop.
+ */
+int dp_ipv4_hdr_cksum_rx_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t ihl);
+
+/**
  * The IPv4 header checksum (the field set to 0 first), from 16-bit loads:
  * rte_ipv4_cksum()'s vectorised loop reads the header just written by
  * narrow stores in 16-byte loads, which cannot be store-forwarded and stall

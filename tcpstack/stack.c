@@ -473,8 +473,7 @@ ipv4_input(struct stack *st, struct rte_mbuf *m)
 		drop(st, m, STACK_DROP_IP_TRUNCATED);
 		return;
 	}
-	if ((m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) != RTE_MBUF_F_RX_IP_CKSUM_GOOD &&
-			rte_raw_cksum(ip, ihl) != 0xffff) {
+	if (dp_ipv4_hdr_cksum_rx_ok(m, ip, ihl) != 0) {
 		drop(st, m, STACK_DROP_IP_CHECKSUM);
 		return;
 	}

@@ -140,10 +140,7 @@ udp_input(struct stack *st, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, u
 		return;
 	}
 	/* A zero checksum means none was computed (RFC 768). */
-	if (uh->dgram_cksum != 0 &&
-			(m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) !=
-					RTE_MBUF_F_RX_L4_CKSUM_GOOD &&
-			dp_ipv4_l4_cksum_verify(m, ip, l3_off + ihl) != 0) {
+	if (uh->dgram_cksum != 0 && dp_ipv4_l4_cksum_rx_ok(m, ip, l3_off + ihl) != 0) {
 		stack_drop(st, m, STACK_DROP_UDP_CHECKSUM);
 		return;
 	}

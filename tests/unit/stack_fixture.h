@@ -188,6 +188,15 @@ class StackTest : public ExecutorFixture
 		stack_input(&st, Frame(f.data(), f.size()));
 	}
 
+	// A frame as a PMD hands it over with rx offload flags set
+	// (RTE_MBUF_F_RX_*_CKSUM_*).
+	void InputFlagged(const std::vector<uint8_t> &f, uint64_t ol_flags)
+	{
+		struct rte_mbuf *m = Frame(f.data(), f.size());
+		m->ol_flags |= ol_flags;
+		stack_input(&st, m);
+	}
+
 	uint64_t Drops(enum stack_drop d)
 	{
 		return st.stats.drops[d];

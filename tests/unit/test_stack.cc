@@ -86,6 +86,27 @@ TEST_F(StackTest, Ping_Broadcast_ReplyFromOurAddress)
 	EXPECT_EQ(rte_be_to_cpu_32(ip->src_addr), kOurIp);
 }
 
+// The PMD's RX IP checksum flags: each ping's header checksum contradicts
+// its flag, so the outcome shows which the stack believed.
+TEST_F(StackTest, RxIpCksumFlags_GoodAndNoneTrusted_BadDropped_UnknownVerified)
+{
+	auto wrong = Ping(kPeerIp, kOurIp, 8);
+	wrong[14 + 10] ^= 0x5a; // the IPv4 header checksum
+	InputFlagged(wrong, RTE_MBUF_F_RX_IP_CKSUM_GOOD);
+	EXPECT_EQ(out.size(), 1u) << "GOOD: answered";
+	FreeOut();
+	InputFlagged(wrong, RTE_MBUF_F_RX_IP_CKSUM_NONE);
+	EXPECT_EQ(out.size(), 1u) << "NONE: answered";
+	FreeOut();
+	InputFlagged(Ping(kPeerIp, kOurIp, 8), RTE_MBUF_F_RX_IP_CKSUM_BAD);
+	EXPECT_TRUE(out.empty()) << "BAD: dropped";
+	EXPECT_EQ(Drops(STACK_DROP_IP_CHECKSUM), 1u);
+	InputFlagged(wrong, RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN);
+	EXPECT_TRUE(out.empty()) << "UNKNOWN: verified, dropped";
+	EXPECT_EQ(Drops(STACK_DROP_IP_CHECKSUM), 2u);
+	EXPECT_EQ(st.stats.icmp_echo_out, 2u);
+}
+
 TEST_F(StackTest, EthernetPadding_Trimmed_ReplyIsIpLength)
 {
 	auto f = Ping(kPeerIp, kOurIp, 0); // 42 bytes: padded to 60 on the wire

@@ -90,6 +90,54 @@ TEST_F(TcpState, BadChecksum_DroppedCounted_NoAnswer)
 	EXPECT_EQ(lst.nsyn, 0);
 }
 
+// The PMD's RX checksum flags (DPDK's meanings; dp_ipv4_l4_cksum_rx_ok()).
+// Each SYN below carries a checksum the flag contradicts, so the outcome shows
+// which of the two the stack believed.
+TEST_F(TcpState, RxCksumGood_WrongField_TrustedAndAnswered)
+{
+	Listen();
+	auto f = Seg(TCP_FLAG_SYN, 1000, 0);
+	f[14 + 20 + 16] ^= 0x55;
+	InputFlagged(f, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+	EXPECT_EQ(One().seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	EXPECT_EQ(Drops(STACK_DROP_TCP_CHECKSUM), 0u);
+}
+
+TEST_F(TcpState, RxCksumNone_PartialChecksum_NotDroppedAsBad)
+{
+	// virtio's VIRTIO_NET_HDR_F_NEEDS_CSUM: the field holds only the
+	// pseudo-header sum, and the PMD says the data is intact.
+	Listen();
+	auto f = Seg(TCP_FLAG_SYN, 1000, 0);
+	auto *ip = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
+	auto *th = reinterpret_cast<rte_tcp_hdr *>(ip + 1);
+	th->cksum = rte_ipv4_phdr_cksum(ip, 0);
+	InputFlagged(f, RTE_MBUF_F_RX_L4_CKSUM_NONE);
+	EXPECT_EQ(One().seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	EXPECT_EQ(Drops(STACK_DROP_TCP_CHECKSUM), 0u);
+}
+
+TEST_F(TcpState, RxCksumBad_RightField_DroppedCounted_NoAnswer)
+{
+	Listen();
+	InputFlagged(Seg(TCP_FLAG_SYN, 1000, 0), RTE_MBUF_F_RX_L4_CKSUM_BAD);
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(Drops(STACK_DROP_TCP_CHECKSUM), 1u);
+	EXPECT_EQ(lst.nsyn, 0);
+}
+
+TEST_F(TcpState, RxCksumUnknown_VerifiedInSoftware)
+{
+	Listen();
+	auto f = Seg(TCP_FLAG_SYN, 1000, 0);
+	f[14 + 20 + 16] ^= 0x55;
+	InputFlagged(f, RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN);
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(Drops(STACK_DROP_TCP_CHECKSUM), 1u);
+	InputFlagged(Seg(TCP_FLAG_SYN, 1000, 0), RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN);
+	EXPECT_EQ(One().seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+}
+
 TEST_F(TcpState, MalformedOptions_Dropped)
 {
 	Listen();

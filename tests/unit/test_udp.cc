@@ -104,6 +104,34 @@ TEST_F(UdpTest, Datagram_RecvYieldsPayloadInPlace)
 	rte_pktmbuf_free(r.m);
 }
 
+// The PMD's RX L4 checksum flags on UDP: each datagram's checksum contradicts
+// its flag (NONE: the pseudo-header sum only, as virtio hands it over).
+TEST_F(UdpTest, RxCksumFlags_GoodAndNoneTrusted_BadDropped_UnknownVerified)
+{
+	Bind(7);
+	auto wrong = Udp(5555, 7, 20);
+	wrong[42] ^= 0x55; // payload changed, checksum not
+	auto partial = Udp(5555, 7, 20);
+	auto *ip = reinterpret_cast<rte_ipv4_hdr *>(partial.data() + 14);
+	reinterpret_cast<rte_udp_hdr *>(ip + 1)->dgram_cksum = rte_ipv4_phdr_cksum(ip, 0);
+	InputFlagged(wrong, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
+	InputFlagged(partial, RTE_MBUF_F_RX_L4_CKSUM_NONE);
+	EXPECT_EQ(Drops(STACK_DROP_UDP_CHECKSUM), 0u);
+	InputFlagged(Udp(5555, 7, 20), RTE_MBUF_F_RX_L4_CKSUM_BAD);
+	EXPECT_EQ(Drops(STACK_DROP_UDP_CHECKSUM), 1u);
+	InputFlagged(wrong, RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN);
+	EXPECT_EQ(Drops(STACK_DROP_UDP_CHECKSUM), 2u);
+	for (int i = 0; i < 2; i++) {
+		struct udp_recv r = Recv();
+		ASSERT_TRUE(ex_future_is_done(&r.base)) << "datagram " << i;
+		EXPECT_EQ(r.base.result, 20);
+		rte_pktmbuf_free(r.m);
+	}
+	struct udp_recv r = Recv();
+	EXPECT_FALSE(ex_future_is_done(&r.base)) << "only GOOD and NONE were queued";
+	ex_future_drop(&r.base);
+}
+
 TEST_F(UdpTest, Echo_SameMbufBack_ChecksumValid)
 {
 	Bind(7);
