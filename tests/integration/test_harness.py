@@ -80,3 +80,73 @@ def test_hugepages_script_status_and_clear_answer():
     assert "--no-huge" in r.stderr
     r = run([HUGEPAGES_SH, "reserve", "lots"], check=False)
     assert r.returncode == 2 and "bad size" in r.stderr
+
+
+UNIT_TESTS_SH = os.path.join(ROOT, "scripts", "lib", "unit_tests.sh")
+SUMMARY = os.path.join(ROOT, "scripts", "lib", "junit_summary.py")
+
+# A "gtest binary" that passes two tests on its first run and aborts on every
+# later one, before writing any XML: what an ASan abort or a timeout looks
+# like to meson.
+FAKE_GTEST = r"""#!/bin/sh
+for a in "$@"; do case "$a" in --gtest_output=xml:*) out=${a#--gtest_output=xml:} ;; esac; done
+here=$(dirname "$0")
+if [ -f "$here/ran-once" ]; then kill -ABRT $$; fi
+touch "$here/ran-once"
+cat >"$out" <<X
+<?xml version="1.0" encoding="UTF-8"?>
+<testsuites tests="2" failures="0" errors="0" name="AllTests">
+  <testsuite name="Fake" tests="2" failures="0" errors="0">
+    <testcase name="One" status="run" result="completed" classname="Fake" />
+    <testcase name="Two" status="run" result="completed" classname="Fake" />
+  </testsuite>
+</testsuites>
+X
+"""
+
+
+def summary_of(results):
+    status = open(os.path.join(results, "unit.status")).read().strip()
+    return run(["/usr/bin/python3", SUMMARY, "--runner",
+                f"meson test:{status}:{os.path.join(results, 'unit.xml')}"], check=False)
+
+
+def test_harness_reports_a_binary_that_crashes_on_a_rerun_as_failed(tmp_path):
+    """scripts/test.sh's unit step over a scratch meson project: the first
+    run passes; the rerun, where the binary aborts, must be counted as a
+    failure, never as the previous run's passes."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "meson.build").write_text(
+        "project('scratch')\n"
+        "test('fake_unit', find_program('fake_gtest.sh'), protocol: 'gtest')\n")
+    (src / "fake_gtest.sh").write_text(FAKE_GTEST)
+    os.chmod(src / "fake_gtest.sh", 0o755)
+    build, results = str(tmp_path / "build"), str(tmp_path / "results")
+    run(["meson", "setup", build, str(src)])
+
+    r = run([UNIT_TESTS_SH, build, results], check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    s = summary_of(results)
+    assert s.returncode == 0 and s.stdout.strip().endswith("2 passed, 0 failed"), s.stdout
+
+    r = run([UNIT_TESTS_SH, build, results], check=False)
+    assert r.returncode != 0, r.stdout + r.stderr
+    s = summary_of(results)
+    assert s.returncode == 1, s.stdout
+    last = s.stdout.strip().splitlines()[-1]
+    assert re.fullmatch(r"0 passed, [1-9]\d* failed", last), s.stdout
+
+
+def test_summary_counts_missing_results_and_a_failed_runner_as_failures(tmp_path):
+    good = tmp_path / "good.xml"
+    good.write_text('<testsuite><testcase classname="a" name="b"/></testsuite>')
+    s = run(["/usr/bin/python3", SUMMARY, str(good)], check=False)
+    assert s.returncode == 0 and s.stdout.strip().endswith("1 passed, 0 failed")
+    # pytest killed before it wrote its XML
+    s = run(["/usr/bin/python3", SUMMARY, str(good), "--runner",
+             f"pytest:2:{tmp_path / 'none.xml'}"], check=False)
+    assert s.returncode == 1 and s.stdout.strip().endswith("1 passed, 1 failed"), s.stdout
+    # a runner that failed although its XML shows only passes
+    s = run(["/usr/bin/python3", SUMMARY, "--runner", f"meson test:1:{good}"], check=False)
+    assert s.returncode == 1 and s.stdout.strip().endswith("1 passed, 1 failed"), s.stdout
