@@ -52,6 +52,7 @@ class TcpTest : public StackTest
 		Configure(tcfg);
 		ASSERT_EQ(tcp_stack_init(&tcp, &st, &tcfg), 0);
 		LearnPeer();
+		stack_timers = ex_executor_wheel(ex)->armed;
 	}
 
 	// Tests adjust tcfg here before the stack starts.
@@ -59,10 +60,31 @@ class TcpTest : public StackTest
 	{
 	}
 
+	// Connections a test leaves on purpose (an established connection it
+	// was only about, a TIME_WAIT); TearDown checks the count is exact.
+	uint32_t leftover_conns = 0;
+	uint64_t stack_timers = 0; // the stack's own, armed once it is up
+
+	void Leaves(uint32_t conns)
+	{
+		leftover_conns = conns;
+	}
+
+	// Leaks are checked before tcp_stack_fini(), which would free any
+	// connection left behind and hide it: the connection count must be what
+	// the test declared and, when it declared none, nothing may hold an mbuf
+	// or an armed timer.
 	void TearDown() override
 	{
 		if (listening)
 			tcp_listener_close(&lst);
+		FreeOut();
+		EXPECT_EQ(tcp_conns_in_use(&tcp), leftover_conns) << "connections left behind";
+		if (leftover_conns == 0) {
+			EXPECT_EQ(rte_mempool_in_use_count(pool), 0u) << "mbufs held before fini";
+			EXPECT_EQ(ex_executor_wheel(ex)->armed, stack_timers)
+					<< "timers armed before fini";
+		}
 		tcp_stack_fini(&tcp);
 		StackTest::TearDown();
 	}

@@ -450,6 +450,7 @@ TEST_F(TcpState, ActiveClose_FinWait1_FinWait2_TimeWait_ThenFreed)
 
 TEST_F(TcpState, SimultaneousClose_Closing_TimeWait)
 {
+	Leaves(1); // ends in TIME_WAIT, which lasts 2 MSL
 	struct tcp_conn *c = Accept();
 	ASSERT_EQ(tcp_shutdown(c), 0);
 	One();
@@ -466,6 +467,7 @@ TEST_F(TcpState, SimultaneousClose_Closing_TimeWait)
 
 TEST_F(TcpState, HalfClose_WeShutdown_StillReceive)
 {
+	Leaves(1); // ends in TIME_WAIT, which lasts 2 MSL
 	struct tcp_conn *c = Accept();
 	ASSERT_EQ(tcp_shutdown(c), 0);
 	One();
@@ -557,6 +559,7 @@ TEST_F(TcpState, TimeWait_NewerSyn_ReusesTuple)
 
 TEST_F(TcpState, TimeWait_OlderSyn_NotReused)
 {
+	Leaves(1); // ends in TIME_WAIT, which lasts 2 MSL
 	struct tcp_conn *c = Accept(false);
 	tcp_close(c);
 	One();
