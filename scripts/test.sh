@@ -3,11 +3,15 @@
 #
 # test.sh - the one command that runs every riptide test on a fresh Debian 12
 # machine: installs what is missing, builds with AddressSanitizer and
-# UndefinedBehaviorSanitizer, checks formatting, runs the unit tests (gtest,
-# through meson) and the integration tests (pytest, as root, against Linux
-# peers in namespaces), prints each failing test, and ends with
+# UndefinedBehaviorSanitizer (LeakSanitizer on), checks formatting, runs the
+# unit tests (gtest, through meson), the mutation check (scripts/mutate.sh:
+# each one-line mutation must make a named unit test fail) and the
+# integration tests (pytest, as root, against Linux peers in namespaces, the
+# README's demo included), prints each failing test, and ends with
 #     N passed, N failed[, N skipped]
-# Exit status is non-zero if anything failed.
+# A crashed or timed-out binary, or a runner that exits non-zero, counts as a
+# failure; results of earlier runs are removed first. Exit status is
+# non-zero if anything failed.
 #
 # Usage: scripts/test.sh [--unit-only] [--build DIR]
 #   RIPTIDE_BUILD=DIR   build directory (default build-asan)
@@ -21,7 +25,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--unit-only) unit_only=1; shift ;;
 	--build) build=$2; shift 2 ;;
-	-h | --help) sed -n '4,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "test.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -75,6 +79,11 @@ unit_status=0
 scripts/lib/unit_tests.sh "$RIPTIDE_BUILD" "$results" --suite unit --suite examples ||
 	unit_status=$?
 summary=("$results/format.xml" --runner "meson test:$unit_status:$results/unit.xml")
+
+step "mutations (scripts/mutate.sh: each must make a named unit test fail)"
+mutate_status=0
+scripts/mutate.sh --junit "$results/mutations.xml" || mutate_status=$?
+summary+=(--runner "mutate.sh:$mutate_status:$results/mutations.xml")
 
 if [ "$unit_only" = 0 ]; then
 	step "integration tests (pytest, real Linux peers)"

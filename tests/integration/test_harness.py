@@ -150,3 +150,23 @@ def test_summary_counts_missing_results_and_a_failed_runner_as_failures(tmp_path
     # a runner that failed although its XML shows only passes
     s = run(["/usr/bin/python3", SUMMARY, "--runner", f"meson test:1:{good}"], check=False)
     assert s.returncode == 1 and s.stdout.strip().endswith("1 passed, 1 failed"), s.stdout
+
+
+MUTATE_SH = os.path.join(ROOT, "scripts", "mutate.sh")
+
+
+def test_mutate_reports_a_mutation_no_test_notices(tmp_path):
+    """A mutation that changes nothing the tests can see (a comment) must be
+    reported as survived, and the script must fail; the source comes back."""
+    src = os.path.join(ROOT, "tcpstack", "tcp_output.c")
+    before = open(src).read()
+    table = ("harmless|tcpstack/tcp_output.c|RFC 1122 4.2.3.3: do not open|"
+             "RFC 1122 4.2.3.3: never open|tcpstack_unit|TcpSeq.*\n")
+    r = run([MUTATE_SH, "--build", os.path.join(ROOT, "build-mutate"),
+             "--junit", str(tmp_path / "m.xml")], check=False, timeout=600,
+            env={**os.environ, "RIPTIDE_MUTATIONS": table})
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "FAILED: mutation harmless survived" in r.stdout, r.stdout
+    assert r.stdout.strip().endswith("0 passed, 1 failed"), r.stdout
+    assert "<failure" in (tmp_path / "m.xml").read_text()
+    assert open(src).read() == before, "the source was not restored"

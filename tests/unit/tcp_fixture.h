@@ -243,6 +243,43 @@ class TcpTest : public StackTest
 		return Seg(TCP_FLAG_ACK, peer_seq, ack, "", wnd, ts ? Ts() : peer_opts());
 	}
 
+	// An ICMP destination unreachable (code) from the peer's address, quoting
+	// the IPv4 header and first 8 bytes of a segment we would have sent from
+	// our port sport to the peer's dport with sequence number seq.
+	std::vector<uint8_t> IcmpUnreach(uint8_t code, uint16_t sport, uint16_t dport, uint32_t seq)
+	{
+		std::vector<uint8_t> f(14 + 20 + 8 + 20 + 8);
+		auto *eh = reinterpret_cast<rte_ether_hdr *>(f.data());
+		auto *ip = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
+		auto *ic = reinterpret_cast<rte_icmp_hdr *>(ip + 1);
+		auto *iip = reinterpret_cast<rte_ipv4_hdr *>(ic + 1);
+		auto *ith = reinterpret_cast<rte_tcp_hdr *>(iip + 1);
+		eh->dst_addr = kOurMac;
+		eh->src_addr = kPeerMac;
+		eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		ip->version_ihl = RTE_IPV4_VHL_DEF;
+		ip->total_length = rte_cpu_to_be_16((uint16_t)(f.size() - 14));
+		ip->time_to_live = 64;
+		ip->next_proto_id = IPPROTO_ICMP;
+		ip->src_addr = rte_cpu_to_be_32(kPeerIp);
+		ip->dst_addr = rte_cpu_to_be_32(kOurIp);
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		iip->version_ihl = RTE_IPV4_VHL_DEF;
+		iip->total_length = rte_cpu_to_be_16(60);
+		iip->time_to_live = 64;
+		iip->next_proto_id = IPPROTO_TCP;
+		iip->src_addr = rte_cpu_to_be_32(kOurIp);
+		iip->dst_addr = rte_cpu_to_be_32(kPeerIp);
+		iip->hdr_checksum = rte_ipv4_cksum(iip);
+		ith->src_port = rte_cpu_to_be_16(sport);
+		ith->dst_port = rte_cpu_to_be_16(dport);
+		ith->sent_seq = rte_cpu_to_be_32(seq);
+		ic->icmp_type = 3;
+		ic->icmp_code = code;
+		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, f.size() - 34);
+		return f;
+	}
+
 	// Data from the peer at peer_seq; peer_seq advances.
 	std::vector<uint8_t> Data(const std::string &d, uint8_t extra = 0, bool ts = true)
 	{

@@ -222,6 +222,27 @@ TEST_F(StackTest, Output_Unresolved_QueuesThenReplyFlushes)
 	EXPECT_EQ(rte_raw_cksum(oip, sizeof(*oip)), 0xffff);
 }
 
+TEST_F(StackTest, Output_OffLink_ViaGateway_ArpsForTheGatewayNotTheDestination)
+{
+	const uint32_t gw = RTE_IPV4(198, 18, 0, 1), far = RTE_IPV4(198, 19, 5, 5);
+	const struct rte_ether_addr gw_mac = {{0x02, 0, 0, 0, 0, 0x01}};
+	st.cfg.gateway = gw;
+	struct rte_mbuf *m = IpPacket(far, 28);
+	ASSERT_NE(m, nullptr);
+	ASSERT_EQ(stack_output_ipv4(&st, m), 0);
+	ASSERT_EQ(out.size(), 1u) << "an ARP request went out, the packet waits";
+	auto *ah = rte_pktmbuf_mtod_offset(out[0], rte_arp_hdr *, sizeof(rte_ether_hdr));
+	EXPECT_EQ(rte_be_to_cpu_32(ah->arp_data.arp_tip), gw) << "asks for the gateway";
+	FreeOut();
+	Input(Arp(RTE_ARP_OP_REPLY, gw_mac, gw, kOurIp, kOurMac));
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_EQ(out[0], m);
+	auto *eh = rte_pktmbuf_mtod(out[0], rte_ether_hdr *);
+	EXPECT_TRUE(rte_is_same_ether_addr(&eh->dst_addr, &gw_mac)) << "framed to the gateway";
+	auto *oip = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
+	EXPECT_EQ(rte_be_to_cpu_32(oip->dst_addr), far) << "addressed to the destination";
+}
+
 TEST_F(StackTest, Output_NoArpAnswer_RetriesThenEHOSTUNREACH)
 {
 	for (int i = 0; i < STACK_ARP_QUEUE + 1; i++) {

@@ -315,6 +315,59 @@ TEST_F(TcpSmallBuf, ReceiveWindow_ClosesWhenFull_UpdateAfterRead)
 	tcp_abort(c);
 }
 
+// Receiver silly-window avoidance (RFC 1122 4.2.3.3): a read that frees less
+// than min(buffer/2, MSS) does not open a closed window, not even in the ACK
+// that answers a window probe; a read that frees two segments' worth sends
+// the update at once.
+TEST_F(TcpSmallBuf, ReceiveSws_SmallReadKeepsWindowShut_LargerReadOpensIt)
+{
+	struct tcp_conn *c = Accept(true, -1, 1460); // no scaling: the field is bytes
+	std::string d = Pattern(8192, 9);
+	for (uint32_t off = 0; off < 8192; off += 1024)
+		In(Data(d.substr(off, 1024)));
+	Advance(50 * EX_NS_PER_MS);
+	auto v = Sent();
+	ASSERT_FALSE(v.empty());
+	ASSERT_EQ(v.back().seg.wnd, 0);
+	std::string buf(8192, '\0');
+	struct tcp_read r;
+	tcp_read_init(&r, c, buf.data(), 500); // 500 < min(8192 / 2, 1460)
+	EXPECT_EQ(ex_future_poll(&r.base, &cx), EX_READY);
+	EXPECT_EQ(r.base.result, 500);
+	EXPECT_TRUE(Sent().empty());
+	// The peer probes the zero window: the answer still offers nothing.
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, "x", 502, Ts()));
+	out_seg probe_ack = One();
+	EXPECT_EQ(probe_ack.seg.ack, peer_seq);
+	EXPECT_EQ(probe_ack.seg.wnd, 0) << "a 500-byte window offered: a silly window";
+	tcp_read_init(&r, c, buf.data() + 500, 2500); // 3,000 free: two segments and more
+	EXPECT_EQ(ex_future_poll(&r.base, &cx), EX_READY);
+	EXPECT_EQ(r.base.result, 2500);
+	auto u = Sent();
+	EXPECT_FALSE(u.empty()) << "the window opened without a word";
+	EXPECT_EQ(u.empty() ? 0 : u.back().seg.wnd, 3000);
+	EXPECT_EQ(buf.substr(0, 3000), d.substr(0, 3000));
+	tcp_abort(c);
+	Sent();
+}
+
+// Sender silly-window avoidance (RFC 1122 4.2.3.4): with more queued than the
+// peer's window takes, a window-limited segment goes only if it is at least
+// half the largest window the peer has offered.
+TEST_F(TcpData, SendSws_SmallOfferedWindow_NoTinySegment_FullWindowSends)
+{
+	struct tcp_conn *c = Accept(); // the peer scales by 7: a field of 4 is 512 bytes
+	In(Ack(our_seq, 4));
+	std::string d = Pattern(3000, 10);
+	EXPECT_EQ(Write(c, d), 3000);
+	for (const out_seg &o : Sent())
+		EXPECT_EQ(o.seg.len, 0u) << "sent " << o.seg.len << " bytes into a 512-byte window";
+	In(Ack(our_seq, 502));
+	std::string got = Bytes(Sent());
+	EXPECT_EQ(got, d);
+	tcp_abort(c);
+}
+
 TEST_F(TcpSmallBuf, SendBuffer_Full_WriteWaitsThenResumes)
 {
 	struct tcp_conn *c = Accept();

@@ -264,6 +264,49 @@ TEST_F(TcpState, ActiveOpen_Rst_ECONNREFUSED)
 	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
 }
 
+// ICMP errors into TCP (RFC 5927, RFC 1122 4.2.3.9): believed only when they
+// quote our own SYN; on a synchronized connection they are soft, so a blind
+// attacker cannot reset a connection with a forged unreachable.
+TEST_F(TcpState, SynSent_IcmpUnreachQuotingOurSyn_ConnectFails)
+{
+	struct tcp_connect k;
+	tcp_connect_init(&k, &tcp, kPeerIp, 8080);
+	ex_future_poll(&k.base, &cx);
+	out_seg syn = One();
+	In(IcmpUnreach(3, syn.seg.sport, 8080, syn.seg.seq));
+	EXPECT_EQ(ex_future_poll(&k.base, &cx), EX_READY);
+	EXPECT_EQ(k.base.result, -ECONNREFUSED);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+	EXPECT_EQ(st.stats.icmp_unreach_in, 1u);
+}
+
+TEST_F(TcpState, SynSent_IcmpUnreachOtherSequence_Ignored)
+{
+	struct tcp_connect k;
+	tcp_connect_init(&k, &tcp, kPeerIp, 8080);
+	ex_future_poll(&k.base, &cx);
+	out_seg syn = One();
+	In(IcmpUnreach(1, syn.seg.sport, 8080, syn.seg.seq + 12345));
+	EXPECT_EQ(ex_future_poll(&k.base, &cx), EX_PENDING) << "a guess at our ISN is not believed";
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 1u);
+	EXPECT_EQ(st.stats.icmp_unreach_in, 1u);
+	ex_future_drop(&k.base);
+}
+
+TEST_F(TcpState, Established_IcmpUnreach_Soft_ConnectionLives)
+{
+	struct tcp_conn *c = Accept();
+	// Quotes the connection exactly, at SND.UNA: still only a soft error.
+	In(IcmpUnreach(3, kOurPort, kPeerPort, our_seq));
+	In(IcmpUnreach(1, kOurPort, kPeerPort, our_seq));
+	EXPECT_EQ(st.stats.icmp_unreach_in, 2u);
+	EXPECT_EQ(c->state, TCP_STATE_ESTABLISHED);
+	EXPECT_EQ(Write(c, "still here"), 10);
+	EXPECT_EQ(One().data, "still here");
+	tcp_abort(c);
+	Sent();
+}
+
 TEST_F(TcpState, ActiveOpen_NoAnswer_ETIMEDOUT_WithBackoff)
 {
 	tcp.cfg.syn_retries = 3;

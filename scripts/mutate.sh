@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-3-Clause
+#
+# mutate.sh - prove that the unit tests guard what they claim to guard. Each
+# line of the table below is a one-line mutation of the source (a rule of
+# TCP, of the stack or of the leak check switched off) and the tests that
+# must fail when it is made. For each: the line is changed in place, the one
+# unit binary rebuilt (a plain debug build, build-mutate/) and only the named
+# tests run; a mutation that no named test notices is a failure. The source
+# is restored after each mutation and on any exit.
+#
+# Usage: scripts/mutate.sh [--build DIR] [--junit FILE] [--list]
+# Ends with 'N passed, N failed' (one per mutation caught or survived);
+# --junit also writes one test case per mutation to FILE.
+# Run by scripts/test.sh; about a minute on two cores after the first build.
+set -uo pipefail
+
+cd "$(dirname "$0")/.."
+build=build-mutate
+junit=
+list=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--build) build=$2; shift 2 ;;
+	--junit) junit=$2; shift 2 ;;
+	--list) list=1; shift ;;
+	-h | --help) sed -n '4,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "mutate.sh: unknown argument '$1'" >&2; exit 2 ;;
+	esac
+done
+
+# id | file | exact text (once in the file) | replacement | binary | gtest filter
+MUTATIONS=$(cat <<'TABLE'
+tcp-checksum|tcpstack/tcp_input.c|if (dp_ipv4_l4_cksum_rx_ok(m, ip, l3_off + ihl) != 0) {|if (0) {|tcpstack_unit|TcpState.BadChecksum_DroppedCounted_NoAnswer
+rx-cksum-none|dataplane/dp_cksum.c|	case RTE_MBUF_F_RX_L4_CKSUM_NONE:|	case 0xdead:|tcpstack_unit|TcpState.RxCksumNone_PartialChecksum_NotDroppedAsBad
+rx-cksum-bad|dataplane/dp_cksum.c|	case RTE_MBUF_F_RX_L4_CKSUM_BAD:|	case 0xbeef:|tcpstack_unit|TcpState.RxCksumBad_RightField_DroppedCounted_NoAnswer
+rst-exact-seq|tcpstack/tcp_input.c|if (orig_seq != c->rcv_nxt) {|if (0 && orig_seq != c->rcv_nxt) {|tcpstack_unit|TcpState.Established_RstOutsideRcvNxt_ChallengeAck_ThenExactRstResets
+icmp-guard|tcpstack/tcp_input.c|if (c != NULL && c->state == TCP_STATE_SYN_SENT && seq == c->iss)|if (c != NULL)|tcpstack_unit|TcpState.Established_IcmpUnreach_Soft_ConnectionLives:TcpState.SynSent_IcmpUnreachOtherSequence_Ignored
+receiver-sws|tcpstack/tcp_output.c|if (free < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss))|if (0)|tcpstack_unit|TcpSmallBuf.ReceiveSws_SmallReadKeepsWindowShut_LargerReadOpensIt
+sender-sws|tcpstack/tcp_output.c|if (len < c->max_wnd / 2)|if (0)|tcpstack_unit|TcpData.SendSws_SmallOfferedWindow_NoTinySegment_FullWindowSends
+seq-compare|tcpstack/tcp_seg.h|return (int32_t)(a - b) < 0;|return (int32_t)(a - b) <= 0;|tcpstack_unit|TcpSeq.*
+paws|tcpstack/tcp_input.c|tcp_seq_lt(seg->opts.tsval, c->ts_recent)) {|0) {|tcpstack_unit|TcpState.Paws_OlderTimestamp_Rejected
+gateway|tcpstack/stack.c|return (dst & mask) == (st->cfg.ip & mask) ? dst : st->cfg.gateway;|return (dst & mask) == (st->cfg.ip & mask) ? dst : 0;|tcpstack_unit|StackTest.Output_OffLink_ViaGateway_ArpsForTheGatewayNotTheDestination
+leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
+TABLE
+)
+# A self-test gives its own table (tests/integration/test_harness.py).
+[ -n "${RIPTIDE_MUTATIONS:-}" ] && MUTATIONS=$RIPTIDE_MUTATIONS
+
+if [ "$list" = 1 ]; then
+	echo "$MUTATIONS" | cut -d'|' -f1,2,6
+	exit 0
+fi
+
+restore() {
+	[ -n "${saved:-}" ] && [ -f "$saved" ] && cp "$saved" "$target" && rm -f "$saved"
+	saved=
+}
+trap restore EXIT INT TERM
+
+if [ ! -f "$build/build.ninja" ]; then
+	meson setup "$build" --buildtype=debug >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+fi
+ninja -C "$build" tests/unit/tcpstack_unit tests/unit/dataplane_unit >/dev/null ||
+	{ echo "mutate: the unmutated tree does not build"; echo "0 passed, 1 failed"; exit 1; }
+
+caught=0
+survived=0
+cases=()
+verdict() { # id, "" if caught or the reason it survived
+	cases+=("$1|$2")
+}
+while IFS='|' read -r id file find replace binary filter; do
+	[ -n "$id" ] || continue
+	# The text must be there exactly once, or the table is stale.
+	n=$(grep -cF -- "$find" "$file")
+	if [ "$n" != 1 ]; then
+		echo "FAILED: mutation $id: '$find' found $n times in $file (stale table)"
+		verdict "$id" "stale table: the text is in $file $n times"
+		survived=$((survived + 1))
+		continue
+	fi
+	# The unmutated binary passes the named tests (else the catch means nothing).
+	if ! "$build/tests/unit/$binary" --gtest_filter="$filter" >/dev/null 2>&1; then
+		echo "FAILED: mutation $id: $filter fails without the mutation"
+		verdict "$id" "$filter fails without the mutation"
+		survived=$((survived + 1))
+		continue
+	fi
+	target=$file
+	saved=$(mktemp)
+	cp "$file" "$saved"
+	FIND=$find REPL=$replace /usr/bin/python3 -c '
+import os, sys
+p = sys.argv[1]
+s = open(p).read()
+open(p, "w").write(s.replace(os.environ["FIND"], os.environ["REPL"], 1))' "$file"
+	if ! ninja -C "$build" "tests/unit/$binary" >/dev/null 2>&1; then
+		echo "mutation $id: does not compile (counted as caught)"
+		verdict "$id" ""
+		caught=$((caught + 1))
+	elif "$build/tests/unit/$binary" --gtest_filter="$filter" >/dev/null 2>&1; then
+		echo "FAILED: mutation $id survived: $file: '$find' -> '$replace'; $filter still pass"
+		verdict "$id" "survived: $file: $find -> $replace; $filter still pass"
+		survived=$((survived + 1))
+	else
+		echo "mutation $id: caught by $filter"
+		verdict "$id" ""
+		caught=$((caught + 1))
+	fi
+	restore
+done <<<"$MUTATIONS"
+ninja -C "$build" tests/unit/tcpstack_unit tests/unit/dataplane_unit >/dev/null 2>&1
+if [ -n "$junit" ]; then
+	printf '%s\n' "${cases[@]}" | /usr/bin/python3 -c '
+import sys
+from xml.sax.saxutils import escape, quoteattr
+rows = [l.rstrip("\n").split("|", 1) for l in sys.stdin if l.strip()]
+with open(sys.argv[1], "w") as f:
+    f.write("<testsuite name=\"mutations\">\n")
+    for ident, why in rows:
+        f.write(f"<testcase classname=\"mutation\" name={quoteattr(ident)}>")
+        if why:
+            f.write(f"<failure message={quoteattr(why)}>{escape(why)}</failure>")
+        f.write("</testcase>\n")
+    f.write("</testsuite>\n")' "$junit"
+fi
+echo "$caught passed, $survived failed"
+[ "$survived" = 0 ]
