@@ -90,7 +90,7 @@ struct tcp_conn {
 	uint32_t rtt_seq;
 	uint32_t user_timeout_ms;
 	uint64_t rtt_start_ns;
-	uint64_t rtx_since_ns; /* first unanswered retransmission (user timeout) */
+	uint64_t rtx_since_ns; /* oldest unacknowledged data sent (user timeout) */
 	uint64_t last_rcv_ns; /* keepalive idle clock */
 
 	/* one timer; the earliest of the deadlines below (STYLE: one deadline) */

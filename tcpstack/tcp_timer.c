@@ -44,10 +44,29 @@ rto_ns(const struct tcp_conn *c)
 	return RTE_MIN(rto, max) * 1000;
 }
 
+/*
+ * The retransmission deadline: one RTO from now, but never past the user
+ * timeout (RFC 9293 3.10.8: unacknowledged data waits no longer than the
+ * user timeout), which counts from when the oldest unacknowledged data went
+ * out: rtx_since_ns, set here when the timer starts from idle and cleared by
+ * each ACK of new data.
+ */
+static uint64_t
+rtx_deadline_at(struct tcp_conn *c, uint64_t now)
+{
+	uint64_t d = now + rto_ns(c);
+
+	if (c->rtx_since_ns == 0)
+		c->rtx_since_ns = now;
+	if (c->user_timeout_ms != 0)
+		d = RTE_MIN(d, c->rtx_since_ns + (uint64_t)c->user_timeout_ms * EX_NS_PER_MS);
+	return d;
+}
+
 void
 tcp_rtx_arm(struct tcp_conn *c)
 {
-	c->rtx_deadline = tcp_now_ns(c) + rto_ns(c);
+	c->rtx_deadline = rtx_deadline_at(c, tcp_now_ns(c));
 	tcp_timer_update(c);
 }
 
@@ -149,7 +168,7 @@ rtx_fire(struct tcp_conn *c, uint64_t now)
 		tcp_xmit(c, c->snd_una - 1, 0, TCP_FLAG_ACK);
 		if (c->backoff < 16)
 			c->backoff++;
-		c->rtx_deadline = now + rto_ns(c);
+		c->rtx_deadline = rtx_deadline_at(c, now);
 		tcp_timer_update(c);
 		return;
 	}

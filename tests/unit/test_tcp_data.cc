@@ -210,15 +210,19 @@ TEST_F(TcpData, Rto_RetransmitsWithBackoff_KarnSkipsSample)
 	tcp_abort(c);
 }
 
-TEST_F(TcpData, UserTimeout_UnansweredData_ETIMEDOUT)
+TEST_F(TcpData, UserTimeout_UnansweredData_AliveBeforeDeadAfter_ETIMEDOUT)
 {
 	struct tcp_conn *c = Accept();
 	tcp_set_user_timeout(c, 3000);
 	EXPECT_EQ(Write(c, "anyone?"), 7);
-	for (int i = 0; i < 12; i++)
-		Advance(500 * EX_NS_PER_MS);
+	for (int i = 0; i < 29; i++)
+		Advance(100 * EX_NS_PER_MS);
 	Sent();
-	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_CLOSED);
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_ESTABLISHED) << "2.9 s: not yet";
+	for (int i = 0; i < 2; i++)
+		Advance(100 * EX_NS_PER_MS);
+	Sent();
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_CLOSED) << "3.1 s: the data waited 3 s";
 	EXPECT_EQ(tcp_conn_error(c), -ETIMEDOUT);
 	EXPECT_EQ(Write(c, "x"), -ETIMEDOUT);
 	tcp_close(c);

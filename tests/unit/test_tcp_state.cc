@@ -669,24 +669,37 @@ TEST_F(TcpState, ListenerClose_ResetsUnaccepted_AcceptEBADF)
 	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
 }
 
-TEST_F(TcpState, Keepalive_ProbesThenETIMEDOUT)
+TEST_F(TcpState, Keepalive_ExactProbeCount_AnswerResetsIt_ThenRstAndETIMEDOUT)
 {
 	tcp.cfg.keep_idle_ms = 1000;
 	tcp.cfg.keep_intvl_ms = 100;
 	tcp.cfg.keep_cnt = 3;
 	struct tcp_conn *c = Accept();
 	tcp_set_keepalive(c, true);
-	Advance(1001 * EX_NS_PER_MS);
+	Advance(999 * EX_NS_PER_MS);
+	EXPECT_TRUE(Sent().empty()) << "not idle long enough";
+	Advance(2 * EX_NS_PER_MS);
 	out_seg p = One();
-	EXPECT_EQ(p.seg.seq, our_seq - 1); // RFC 1122: SND.NXT - 1, no data
+	EXPECT_EQ(p.seg.seq, our_seq - 1); // RFC 1122 4.2.3.6: SND.NXT - 1, no data
 	EXPECT_EQ(p.seg.len, 0u);
-	// An answer resets the count.
+	// An answer proves the peer alive: the count starts again from zero,
+	// after a whole idle time.
 	In(Ack(our_seq));
-	for (int i = 0; i < 4; i++)
-		Advance(1001 * EX_NS_PER_MS);
-	Sent();
+	Advance(999 * EX_NS_PER_MS);
+	EXPECT_TRUE(Sent().empty());
+	Advance(2 * EX_NS_PER_MS);
+	for (int probe = 1; probe <= 3; probe++) {
+		out_seg q = One();
+		EXPECT_EQ(q.seg.seq, our_seq - 1) << "probe " << probe;
+		EXPECT_EQ(tcp_conn_state(c), TCP_STATE_ESTABLISHED) << "probe " << probe;
+		Advance(101 * EX_NS_PER_MS); // an interval (the wheel rounds up by a tick)
+	}
+	// keep_cnt probes went unanswered: reset, and the user hears ETIMEDOUT.
+	out_seg rst = One();
+	EXPECT_TRUE(rst.seg.flags & TCP_FLAG_RST);
 	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_CLOSED);
 	EXPECT_EQ(tcp_conn_error(c), -ETIMEDOUT);
+	EXPECT_EQ(tcp.stats.keepalive_probes, 4u);
 	tcp_close(c);
 }
 
