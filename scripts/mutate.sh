@@ -41,6 +41,8 @@ sender-sws|tcpstack/tcp_output.c|if (len < c->max_wnd / 2)|if (0)|tcpstack_unit|
 seq-compare|tcpstack/tcp_seg.h|return (int32_t)(a - b) < 0;|return (int32_t)(a - b) <= 0;|tcpstack_unit|TcpSeq.*
 paws|tcpstack/tcp_input.c|tcp_seq_lt(seg->opts.tsval, c->ts_recent)) {|0) {|tcpstack_unit|TcpState.Paws_OlderTimestamp_Rejected
 gateway|tcpstack/stack.c|return (dst & mask) == (st->cfg.ip & mask) ? dst : st->cfg.gateway;|return (dst & mask) == (st->cfg.ip & mask) ? dst : 0;|tcpstack_unit|StackTest.Output_OffLink_ViaGateway_ArpsForTheGatewayNotTheDestination
+keepalive-reset|tcpstack/tcp_input.c|	c->probes = 0; /* the peer is alive */|	/* mutated */|tcpstack_unit|TcpState.Keepalive_ExactProbeCount_AnswerResetsIt_ThenRstAndETIMEDOUT
+user-timeout|tcpstack/tcp_timer.c|		d = RTE_MIN(d, c->rtx_since_ns + (uint64_t)c->user_timeout_ms * EX_NS_PER_MS);|		(void)d;|tcpstack_unit|TcpData.UserTimeout_UnansweredData_AliveBeforeDeadAfter_ETIMEDOUT
 leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
 TABLE
 )
