@@ -51,6 +51,7 @@
 #include "ex_executor.h"
 #include "ex_timer.h"
 #include "lb.h"
+#include "ratelimit.h"
 #include "stack.h"
 #include "tcp.h"
 
@@ -97,7 +98,7 @@ struct listener {
 	uint32_t max_conns, max_rate, idle_timeout_ms;
 	enum over_limit over_limit;
 	uint32_t queue_timeout_ms;
-	uint64_t tokens, refill_ns; /* new connections per second: a token bucket */
+	struct rate_limit rate; /* new connections per second (max_rate) */
 	uint64_t conns, active, refused, no_backend;
 	uint64_t queued_now, queued, queue_timeouts;
 	struct pair_wq wq; /* accepted clients waiting for active < max_conns */
@@ -539,35 +540,6 @@ static const struct ex_future_ops pair_ops = {
 
 /* ---- acceptors ---- */
 
-static bool
-rate_ok(struct listener *ls)
-{
-	uint64_t now = ex_now_ns(ex), elapsed, add;
-
-	if (ls->max_rate == 0)
-		return true;
-	/* A token bucket of one second's worth. The clock advances only by the
-	 * time whole tokens were earned, so a slow rate with frequent arrivals
-	 * still refills (fractions are kept, not dropped). */
-	elapsed = now - ls->refill_ns;
-	if (elapsed >= EX_NS_PER_S) {
-		ls->tokens = ls->max_rate;
-		ls->refill_ns = now;
-	} else {
-		add = elapsed * ls->max_rate / EX_NS_PER_S;
-		if (add > 0) {
-			ls->tokens = RTE_MIN(ls->tokens + add, (uint64_t)ls->max_rate);
-			ls->refill_ns += add * EX_NS_PER_S / ls->max_rate;
-			if (ls->tokens == ls->max_rate)
-				ls->refill_ns = now;
-		}
-	}
-	if (ls->tokens == 0)
-		return false;
-	ls->tokens--;
-	return true;
-}
-
 static enum ex_poll
 acceptor_poll(struct ex_future *f, struct ex_context *cx)
 {
@@ -578,7 +550,7 @@ acceptor_poll(struct ex_future *f, struct ex_context *cx)
 		struct pair *p;
 		uint32_t lip;
 		uint16_t lport;
-		bool full;
+		bool full, reset;
 
 		if (ex_await(&ls->acc.base, cx) == EX_PENDING)
 			return EX_PENDING;
@@ -590,8 +562,8 @@ acceptor_poll(struct ex_future *f, struct ex_context *cx)
 		/* Full once it is at max_conns, or while others wait (first come,
 		 * first served). */
 		full = ls->max_conns != 0 && (ls->active >= ls->max_conns || !TAILQ_EMPTY(&ls->wq));
-		if ((full && ls->over_limit == OVER_LIMIT_RESET) || !rate_ok(ls) ||
-				free_pairs == NULL) {
+		reset = full && ls->over_limit == OVER_LIMIT_RESET;
+		if (reset || !rate_limit_take(&ls->rate, ex_now_ns(ex)) || free_pairs == NULL) {
 			ls->refused++;
 			tcp_abort(c); /* over a limit: refused with a RST */
 			continue;
@@ -1632,8 +1604,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 		ls->open = true;
-		ls->tokens = ls->max_rate;
-		ls->refill_ns = ex_now_ns(ex);
+		rate_limit_init(&ls->rate, ls->max_rate, ex_now_ns(ex));
 		ex_future_init(&ls->base, &acceptor_ops);
 		tcp_accept_init(&ls->acc, &ls->l);
 		ex_spawn(&ls->base, NULL, NULL);
@@ -1696,8 +1667,9 @@ main(int argc, char **argv)
 				(double)es.busy_cycles / (double)rte_get_tsc_hz(),
 				(double)es.idle_cycles / (double)rte_get_tsc_hz());
 		printf("l4proxy: tx %" PRIu64 " packets in %" PRIu64 " sends, %" PRIu64
-		       " dropped by the PMD (tx hold %u us)\n",
-				tx.stats.pkts, tx.stats.bursts, tx.stats.dropped, cfg.tx_hold_us);
+		       " dropped by the PMD (tx hold %u us, sends held back %" PRIu64 " times)\n",
+				tx.stats.pkts, tx.stats.bursts, tx.stats.dropped, cfg.tx_hold_us,
+				tx.stats.held);
 	}
 	for (k = 0; k < STACK_DROP_MAX; k++)
 		if (st.stats.drops[k] != 0)
