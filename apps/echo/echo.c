@@ -1350,9 +1350,11 @@ main(int argc, char **argv)
 	ex_run(ex);
 
 	printf("echo: rx %" PRIu64 " tx %" PRIu64 " arp requests in %" PRIu64
-	       " replies out %" PRIu64 " ping in %" PRIu64 " out %" PRIu64 "\n",
+	       " replies out %" PRIu64 " requests out %" PRIu64 " replies in %" PRIu64
+	       " ping in %" PRIu64 " out %" PRIu64 "\n",
 			st.stats.rx_frames, st.stats.tx_frames, st.stats.arp_requests_in,
-			st.stats.arp_replies_out, st.stats.icmp_echo_in, st.stats.icmp_echo_out);
+			st.stats.arp_replies_out, st.stats.arp_requests_out,
+			st.stats.arp_replies_in, st.stats.icmp_echo_in, st.stats.icmp_echo_out);
 	if (udp_port != 0)
 		printf("echo: udp port %ld: received %" PRIu64 " echoed %" PRIu64
 		       " overflow %" PRIu64 " send errors %" PRIu64 "\n",
