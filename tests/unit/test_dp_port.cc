@@ -27,10 +27,10 @@ class DpPortLeak : public ::testing::Test
 	{
 		static int n;
 		std::string a = "utleak" + std::to_string(++n), b = "utleako" + std::to_string(n);
-		pool = rte_pktmbuf_pool_create(a.c_str(), 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				SOCKET_ID_ANY);
-		other = rte_pktmbuf_pool_create(b.c_str(), 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				SOCKET_ID_ANY);
+		pool = rte_pktmbuf_pool_create(
+				a.c_str(), 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+		other = rte_pktmbuf_pool_create(
+				b.c_str(), 511, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 		ASSERT_NE(pool, nullptr);
 		ASSERT_NE(other, nullptr);
 	}
@@ -96,7 +96,7 @@ TEST_F(DpPortLeak, KeeperMayKeepItsFill_NotOneMore)
 
 TEST_F(DpPortLeak, KeeperOnAnotherPool_GivesNoAllowanceHere)
 {
-	struct dp_port ports[2] = {Keeper(other, 100), {}};
+	struct dp_port ports[2] = { Keeper(other, 100), {} };
 
 	ports[1].pool = pool;
 	Take(2);
@@ -128,8 +128,8 @@ TEST_F(DpPortLeak, Report_SaysWhichOfTheThreeAndReturnsTheLeak)
 // allowance is zero and an mbuf the app forgot is reported.
 TEST_F(DpPortLeak, RingPort_NoAllowance_ForgottenMbufReported)
 {
-	struct rte_ring *r = rte_ring_create("utleakring", 256, SOCKET_ID_ANY,
-			RING_F_SP_ENQ | RING_F_SC_DEQ);
+	struct rte_ring *r = rte_ring_create(
+			"utleakring", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	ASSERT_NE(r, nullptr);
 	int id = rte_eth_from_rings("net_ring_utleak", &r, 1, &r, 1, SOCKET_ID_ANY);
 	ASSERT_GE(id, 0);

@@ -225,7 +225,7 @@ TEST_F(StackTest, Output_Unresolved_QueuesThenReplyFlushes)
 TEST_F(StackTest, Output_OffLink_ViaGateway_ArpsForTheGatewayNotTheDestination)
 {
 	const uint32_t gw = RTE_IPV4(198, 18, 0, 1), far = RTE_IPV4(198, 19, 5, 5);
-	const struct rte_ether_addr gw_mac = {{0x02, 0, 0, 0, 0, 0x01}};
+	const struct rte_ether_addr gw_mac = { { 0x02, 0, 0, 0, 0, 0x01 } };
 	st.cfg.gateway = gw;
 	struct rte_mbuf *m = IpPacket(far, 28);
 	ASSERT_NE(m, nullptr);
