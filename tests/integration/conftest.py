@@ -19,6 +19,10 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("RIPTIDE_BUILD", os.path.join(ROOT, "build-asan"))
 _seq = itertools.count(1)
+# LeakSanitizer's named third-party exceptions, also when pytest is run by
+# hand rather than through scripts/test.sh (which sets the same).
+os.environ.setdefault("LSAN_OPTIONS", f"suppressions={ROOT}/tests/sanitizers/lsan.supp:"
+                      "print_suppressions=0")
 
 
 def unique(prefix):

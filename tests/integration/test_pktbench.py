@@ -2,7 +2,8 @@
 """pktbench against real things: a TAP into a namespace where Linux counts the
 datagrams, loopback-check between two processes over memif and over
 virtio-user/vhost-user, a TCP transfer between two Linux namespaces through
-`pktbench impair`, and clear errors for bad arguments."""
+`pktbench impair`, rxonly, macswap seen from Linux, the --no-huge fallback,
+and clear errors for bad arguments."""
 import hashlib
 import os
 import re
@@ -11,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import BUILD, eal_memory_args, run, unique, wait_for_iface
+from conftest import BUILD, ROOT, eal_memory_args, run, unique, wait_for_iface
 
 PKTBENCH = os.path.join(BUILD, "apps", "pktbench", "pktbench")
 
@@ -175,3 +176,68 @@ def test_tcp_transfer_through_pktbench_impair_is_byte_exact(netns, dpdk_proc, tm
     # says so and must not report any other shortfall.
     assert "mbufs not returned" not in out
     assert "none held by riptide" in out or "all mbufs returned" in out
+
+
+def test_rxonly_counts_every_packet_and_returns_every_mbuf():
+    r = run([PKTBENCH, "-l", "0", "--no-pci", *eal_memory_args(),
+             f"--file-prefix={unique('rtpb')}", "--vdev", "net_null0", "--",
+             "--mode", "rxonly", "--duration", "1", "--stats-interval", "0"])
+    m = re.search(r"rxonly port 0: received (\d+)", r.stdout)
+    assert m and int(m.group(1)) > 0, r.stdout
+    rx = re.search(r"port 0 net_null0\s+rx (\d+)", r.stdout)
+    assert rx and rx.group(1) == m.group(1), r.stdout  # counted all it received
+    summary_ok(r.stdout)
+
+
+# One raw Ethernet frame out of the TAP's kernel side to a made-up MAC; the
+# first frame back from that MAC must be addressed to us: the MACs swapped,
+# the payload untouched.
+MACSWAP_PROBE = r"""
+import socket, sys
+ifc = sys.argv[1]
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x88b5))
+s.bind((ifc, 0))
+s.settimeout(10)
+ours = s.getsockname()[4][:6]
+other = bytes.fromhex("02aabbccddee")
+payload = b"riptide macswap probe".ljust(46, b".")
+s.send(other + ours + b"\x88\xb5" + payload)
+while True:
+    f = s.recv(2048)
+    if f[6:12] == other:
+        break
+print("swapped", f[:6] == ours and f[6:12] == other, "payload", f[14:14 + 46] == payload)
+"""
+
+
+def test_macswap_sends_each_frame_back_with_the_macs_swapped(netns, tmp_path):
+    from conftest import DpdkProcess
+    ns = netns()
+    ifc = unique("rtms")
+    prefix = unique("rtpb")
+    p = DpdkProcess(["ip", "netns", "exec", ns.name, PKTBENCH, "-l", "0", "--no-pci",
+                     *eal_memory_args(), f"--file-prefix={prefix}", f"--vdev=net_tap0,iface={ifc}",
+                     "--", "--mode", "macswap", "--stats-interval", "0"],
+                    prefix, str(tmp_path / "pktbench.log"))
+    try:
+        p.wait_for_output("pktbench: mode macswap")  # its port started and polled
+        ns.exec(f"sysctl -qw net.ipv6.conf.{ifc}.disable_ipv6=1; ip link set {ifc} up")
+        out = ns.exec(["/usr/bin/python3", "-c", MACSWAP_PROBE, ifc], timeout=30).stdout
+        assert out.strip() == "swapped True payload True", out
+        out = p.stop(sig=signal.SIGINT)  # exit status and sanitizers checked
+    finally:
+        p.stop(sig=signal.SIGKILL, expect_rc=None)
+    summary_ok(out)
+
+
+def test_without_memory_flags_falls_back_to_no_huge_when_no_hugepages_are_free():
+    """No -m or --no-huge: with fewer free hugepages than it needs (1 GiB for
+    pktbench) it runs with --no-huge and says so; with enough, on hugepages."""
+    enough = run([os.path.join(ROOT, "scripts", "hugepages.sh"), "available", "1024"],
+                 check=False).returncode == 0
+    r = run([PKTBENCH, "-l", "0", "--no-pci", f"--file-prefix={unique('rtpb')}",
+             "--vdev", "net_null0", "--vdev", "net_null1", "--",
+             "--mode", "io", "--duration", "0.5", "--stats-interval", "0"])
+    line = re.search(r"pktbench: mode io, 2 port\(s\): .*", r.stdout).group(0)
+    assert line.endswith("hugepages" if enough else "--no-huge"), line
+    summary_ok(r.stdout)
