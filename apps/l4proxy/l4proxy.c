@@ -1126,10 +1126,11 @@ load_config(const char *file)
 							goto out;
 					} else if (strcmp(k, "rise") == 0 ||
 							strcmp(k, "fall") == 0) {
-						if (ini_u32(file, sec, k, v, 100, &u) || u == 0) {
-							if (u == 0)
-								fprintf(stderr, "l4proxy: %s: at least 1\n",
-										where);
+						if (ini_u32(file, sec, k, v, 100, &u))
+							goto out;
+						if (u == 0) {
+							fprintf(stderr, "l4proxy: %s: at least 1\n",
+									where);
 							goto out;
 						}
 						*(k[0] == 'r' ? &p->rise : &p->fall) = (uint8_t)u;
