@@ -930,6 +930,19 @@ def test_graceful_drain_and_telemetry(topo, tmp_path):
     ("[global]\ncolour = blue\n", "[global] colour: unknown key"),
     ("[pool web]\nbackend = 198.18.1.1:80\n[listener web]\nport = 80\npool = web\n"
      "over_limit = wait\n", "[listener web] over_limit = 'wait': reset or queue"),
+    ("[frontend x]\nport = 80\n", "[frontend x]: unknown section"),
+    ("[pool a]\nbackend = 198.18.1.1:80\n[pool a]\nbackend = 198.18.1.2:80\n"
+     "[listener l]\nport = 80\npool = a\n", "[pool a]: too many pools, or a second pool"),
+    ("[pool a]\n[listener l]\nport = 80\npool = a\n", "[pool a]: no backend = ADDR:PORT"),
+    ("[pool a]\nbackend = 198.18.1.1:80\nfall = 0\n[listener l]\nport = 80\npool = a\n",
+     "[pool a] fall: at least 1"),
+    ("[pool a]\nbackend = 198.18.1.1:80\nproxy_protocol = v3\n[listener l]\nport = 80\n"
+     "pool = a\n", "[pool a] proxy_protocol = 'v3': v2 or off"),
+    ("[pool a]\nbackend = 198.18.1.1:80\n", "no [listener NAME] section"),
+    ("[pool a]\nbackend = 198.18.1.1:80,weight=lots\n[listener l]\nport = 80\npool = a\n",
+     "the option is weight=1..1000"),
+    ("[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 0\npool = a\n",
+     "[listener l] port: 1..65535"),
 ])
 def test_config_errors_name_the_place(tmp_path, ini, message):
     f = tmp_path / "proxy.ini"
@@ -939,6 +952,22 @@ def test_config_errors_name_the_place(tmp_path, ini, message):
              "--ip", "198.18.0.1/24", "--config", str(f)], check=False)
     assert r.returncode == 2, r.stdout + r.stderr
     assert str(f) in r.stderr and message in r.stderr, r.stderr
+    # one mistake, one message
+    assert len([l for l in r.stderr.splitlines() if l.startswith("l4proxy:")]) == 1, r.stderr
+
+
+def test_config_missing_file_and_mixed_flags_refused(tmp_path):
+    base = [PROXY, "-l", "0", "--no-pci", "--no-huge", "-m", "128", "--vdev", "net_null0"]
+    missing = str(tmp_path / "nonexistent.ini")
+    r = run([*base, f"--file-prefix={unique('rtcfg')}", "--", "--ip", "198.18.0.1/24",
+             "--config", missing], check=False)
+    assert r.returncode == 2 and f"{missing}: cannot read it" in r.stderr, r.stderr
+    f = tmp_path / "ok.ini"
+    f.write_text("[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 80\npool = a\n")
+    r = run([*base, f"--file-prefix={unique('rtcfg')}", "--", "--ip", "198.18.0.1/24",
+             "--config", str(f), "--listen", "81"], check=False)
+    assert r.returncode == 2 and "--config and --listen/--backend do not mix" in r.stderr, \
+        r.stderr
 
 
 def test_config_file_works(topo, tmp_path):

@@ -301,7 +301,18 @@ def test_linux_peer_vanishes_riptide_times_out(netns, tmp_path):
         wait_for_iface(ifc, netns=ns.name)
         ns.exec(f"sysctl -qw net.ipv6.conf.{ifc}.disable_ipv6=1; "
                 f"ip addr add 198.18.63.1/24 dev {ifc}; ip link set {ifc} up")
-        time.sleep(2)  # data flowing
+        # Data flowing: the Linux side has taken in over a megabyte, so the
+        # timeout below is one in mid-transfer, not a connect that failed.
+        ns.exec("nft add table inet rtflow; nft add chain inet rtflow in "
+                "'{ type filter hook input priority 0; }'; "
+                "nft add rule inet rtflow in tcp dport 5002 counter")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            m = re.search(r"bytes (\d+)", ns.exec("nft list table inet rtflow").stdout)
+            if m and int(m.group(1)) > 1000000:
+                break
+            time.sleep(0.05)
+        assert m and int(m.group(1)) > 1000000, "no data flowed before the peer vanished"
         # The Linux host vanishes: it drops everything, says nothing.
         ns.exec("nft add table inet rtvanish; "
                 "nft add chain inet rtvanish in '{ type filter hook input priority -300; "
