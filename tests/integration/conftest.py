@@ -74,6 +74,41 @@ def eal_memory_args(mb=256):
     return ["-m", str(mb)] if ok else ["--no-huge", "-m", str(mb)]
 
 
+def wait_until(cond, timeout, what, alive=None):
+    """Poll cond() until it is true; fail after timeout seconds, or at once if
+    the process alive (a Popen) has exited."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        if alive is not None and alive.poll() is not None:
+            raise AssertionError(f"exited (status {alive.returncode}) before: {what}")
+        time.sleep(0.05)
+    raise AssertionError(f"not within {timeout} s: {what}")
+
+
+def wait_listening(netns, port, udp=False, timeout=10.0):
+    """Wait until a socket in namespace netns (a name) listens on port."""
+    flags = "-Hlun" if udp else "-Hltn"
+    wait_until(lambda: run(["ip", "netns", "exec", netns, "ss", flags, f"sport = :{port}"],
+                           check=False).stdout.strip() != "", timeout,
+               f"a listener on port {port} in {netns}")
+
+
+def wait_linux_closed(netns, port, timeout=15.0):
+    """Wait until Linux in namespace netns holds no TCP connection to or from
+    port that is still open or closing (TIME_WAIT is done: it has seen the
+    peer's FIN and acknowledged it)."""
+    states = ["established", "syn-sent", "syn-recv", "fin-wait-1", "fin-wait-2", "close-wait",
+              "last-ack", "closing"]
+    argv = ["ip", "netns", "exec", netns, "ss", "-Htn"]
+    for st in states:
+        argv += ["state", st]
+    argv += [f"( sport = :{port} or dport = :{port} )"]
+    wait_until(lambda: run(argv, check=False).stdout.strip() == "", timeout,
+               f"Linux's connections on port {port} closed")
+
+
 def wait_for_iface(name, netns=None, timeout=15.0):
     """Wait until an interface exists (in the root namespace or in netns)."""
     cmd = ["ip", "link", "show", "dev", name]

@@ -18,7 +18,7 @@ import time
 import pytest
 
 from conftest import (BUILD, ROOT, DpdkProcess, assert_clean_exit, eal_memory_args, run,
-                      unique)
+                      unique, wait_until)
 
 PROXY = os.path.join(BUILD, "apps", "l4proxy", "l4proxy")
 TOPO = os.path.join(ROOT, "scripts", "lib", "l4topo.sh")
@@ -126,19 +126,6 @@ for s in socks:
     s.close()
 print("open", len(socks), "ok", ok)
 """
-
-
-def wait_until(cond, timeout, what, alive=None):
-    """Poll cond() until it is true; fail after timeout seconds, or at once if
-    the process alive has exited."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        if alive is not None and alive.poll() is not None:
-            raise AssertionError(f"exited (status {alive.returncode}) before: {what}")
-        time.sleep(0.05)
-    raise AssertionError(f"not within {timeout} s: {what}")
 
 
 class Topo:

@@ -8,11 +8,9 @@ import hashlib
 import os
 import re
 import signal
-import time
 
-import pytest
 
-from conftest import BUILD, ROOT, eal_memory_args, run, unique, wait_for_iface
+from conftest import BUILD, ROOT, eal_memory_args, run, unique, wait_for_iface, wait_listening
 
 PKTBENCH = os.path.join(BUILD, "apps", "pktbench", "pktbench")
 
@@ -153,14 +151,13 @@ def test_tcp_transfer_through_pktbench_impair_is_byte_exact(netns, dpdk_proc, tm
                          f"--vdev=net_af_xdp0,iface={a1}", f"--vdev=net_af_xdp1,iface={b1}"],
                         ["--mode", "impair", "--impair", f"loss=2%,reorder=5%:3,seed={seed}",
                          "--stats-interval", "0"])
-        pmd.wait_for_output("pktbench: mode impair")
-        time.sleep(1)
+        pmd.wait_for_output("pktbench: mode impair")  # both ports started and polled
         data = tmp_path / "payload"
         data.write_bytes(os.urandom(20 * 1024 * 1024))
         want = hashlib.sha256(data.read_bytes()).hexdigest()
         got = tmp_path / "received"
         recv = b.popen(["socat", "-u", "TCP-LISTEN:5001,reuseaddr", f"OPEN:{got},creat,trunc"])
-        time.sleep(0.5)
+        wait_listening(b.name, 5001)
         a.exec(["socat", "-u", f"FILE:{data}", "TCP:198.18.40.2:5001,retry=20"], timeout=240)
         assert recv.wait(timeout=60) == 0
         out = pmd.stop(sig=signal.SIGINT)

@@ -8,11 +8,8 @@ import os
 import re
 import signal
 import subprocess
-import time
 
-import pytest
-
-from conftest import BUILD, eal_memory_args, run, unique, wait_for_iface
+from conftest import BUILD, eal_memory_args, run, unique, wait_for_iface, wait_listening
 
 ECHO = os.path.join(BUILD, "apps", "echo", "echo")
 
@@ -131,7 +128,6 @@ def test_ping_and_arp_over_af_xdp_veth(netns, dpdk_proc):
         proc = dpdk_proc([ECHO, "-l", "0", "--no-pci", *eal_memory_args(),
                           f"--vdev=net_af_xdp0,iface={outer}"],
                          ["--ip", "198.18.51.2/24", "--udp-port", "7"])
-        time.sleep(0.5)
         check_ping_and_arp(ns, proc, "198.18.51.2", inner)
     finally:
         run(["ip", "link", "del", outer], check=False)
@@ -149,7 +145,7 @@ def test_riptide_speaks_first_and_resolves_linux_by_arp(netns, dpdk_proc):
                              "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
                              "s.bind(('198.18.52.1', 5353)); s.settimeout(20)\n"
                              "print(s.recvfrom(100))\n"], stdout=subprocess.PIPE, text=True)
-        time.sleep(0.5)
+        wait_listening(ns.name, 5353, udp=True)
         proc = dpdk_proc([ECHO, "-l", "0", "--no-pci", *eal_memory_args(),
                           f"--vdev=net_af_xdp0,iface={outer}"],
                          ["--ip", "198.18.52.2/24", "--hello", "198.18.52.1:5353"])

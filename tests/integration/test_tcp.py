@@ -16,7 +16,8 @@ import time
 
 import pytest
 
-from conftest import BUILD, DpdkProcess, eal_memory_args, run, unique, wait_for_iface
+from conftest import (BUILD, DpdkProcess, eal_memory_args, run, unique, wait_for_iface,
+                      wait_linux_closed)
 
 ECHO = os.path.join(BUILD, "apps", "echo", "echo")
 PY = "/usr/bin/python3"
@@ -218,7 +219,8 @@ def test_tcp_over_tap_curl_wrk_echo_concurrency_halfclose_refused(netns, tmp_pat
         assert "riptide-half-close 200000 tail 0" in out, out
         out = ns.exec([PY, "-c", REFUSED, addr, "12345"], timeout=30).stdout
         assert "ECONNREFUSED" in out, out
-        time.sleep(1)
+        for port in (7, 19, 80):  # the closing handshakes are over
+            wait_linux_closed(ns.name, port)
         out = proc.stop(sig=signal.SIGINT)
         print(out)
         check_clean_exit(out)
@@ -343,7 +345,7 @@ def test_tcp_20mb_each_way_through_impairment(netns, tmp_path, impair, seed):
         line = re.search(r"echo: impairment on .*", proc.output())
         print(line.group(0) if line else proc.output())  # the seed in use, for a rerun
         print(echo_100mb(ns, addr, n=20 * 1000 * 1000))
-        time.sleep(1)  # the closing handshake, through the impairment too
+        wait_linux_closed(ns.name, 7, timeout=60)  # the closing handshake, impaired too
         out = proc.stop(sig=signal.SIGINT)
         print(out)
         check_clean_exit(out)
