@@ -37,6 +37,7 @@
 #include "dp_stream.h"
 #include "ex_combinator.h"
 #include "ex_executor.h"
+#include "ipv4_addr.h"
 #include "sha256.h"
 #include "stack.h"
 #include "tcp.h"
@@ -89,26 +90,6 @@ usage(FILE *out, const char *prog)
 			"  -h, --help      this text\n"
 			"Answers ARP and ICMP echo on the first port of the EAL (--vdev or PCI).\n",
 			prog);
-}
-
-static int
-parse_ip(const char *s, uint32_t *ip, int *prefix)
-{
-	unsigned int a, b, c, d, p = 32;
-	int n = 0;
-
-	if (prefix != NULL) {
-		if (sscanf(s, "%u.%u.%u.%u/%u%n", &a, &b, &c, &d, &p, &n) != 5 || s[n] != '\0')
-			return -1;
-	} else if (sscanf(s, "%u.%u.%u.%u%n", &a, &b, &c, &d, &n) != 4 || s[n] != '\0') {
-		return -1;
-	}
-	if (a > 255 || b > 255 || c > 255 || d > 255 || p > 32)
-		return -1;
-	*ip = RTE_IPV4(a, b, c, d);
-	if (prefix != NULL)
-		*prefix = (int)p;
-	return 0;
 }
 
 /* UDP echo: each datagram goes back to its source in its own mbuf. */
@@ -873,32 +854,6 @@ bench_report(struct bench *b)
 }
 
 static int
-parse_addr_port(const char *arg, uint32_t *ip, unsigned int *port)
-{
-	char addr[32];
-	const char *colon = strrchr(arg, ':');
-
-	if (colon == NULL || (size_t)(colon - arg) >= sizeof(addr) ||
-			sscanf(colon + 1, "%u", port) != 1 || *port == 0 || *port > 65535)
-		return -1;
-	memcpy(addr, arg, (size_t)(colon - arg));
-	addr[colon - arg] = '\0';
-	return parse_ip(addr, ip, NULL);
-}
-
-static int
-parse_port(const char *arg, uint16_t *port)
-{
-	char *end;
-	long v = strtol(arg, &end, 10);
-
-	if (*end != '\0' || v < 1 || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
-static int
 build_http(uint32_t body_len)
 {
 	int k;
@@ -1023,9 +978,9 @@ main(int argc, char **argv)
 	struct stack_rx_task task;
 	struct ex_stop_after stopper;
 	double duration = 0;
-	long udp_port = 0;
+	uint16_t udp_port = 0;
 	uint32_t hello_ip = 0, client_ip = 0, max_conns = 1024, http_body = 13, i;
-	unsigned int hello_port = 0, client_port = 0;
+	uint16_t hello_port = 0, client_port = 0;
 	uint16_t svc_port[SVC_MAX] = { 0 };
 	struct acceptor acc[SVC_MAX];
 	struct client *client = NULL;
@@ -1038,7 +993,7 @@ main(int argc, char **argv)
 	struct bench *bench = NULL;
 	struct udp_sock usock, hsock;
 	struct udp_echo uecho;
-	int prefix = 24, c, rc, exit_code = 0, v;
+	int c, rc, exit_code = 0, v;
 	uint16_t pid;
 	unsigned int d;
 	char err[128];
@@ -1059,14 +1014,14 @@ main(int argc, char **argv)
 	while ((c = getopt_long(info.app_argc, info.app_argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'i':
-			if (parse_ip(optarg, &scfg.ip, &prefix) != 0) {
-				fprintf(stderr, "echo: --ip wants ADDR/PREFIX, e.g. 198.18.0.2/24\n");
+			if (ipv4_parse_cidr(optarg, &scfg.ip, &scfg.prefix_len) != 0) {
+				fprintf(stderr, "echo: --ip '%s': wants ADDR/PREFIX, e.g. 198.18.0.2/24\n",
+						optarg);
 				return 2;
 			}
-			scfg.prefix_len = (uint8_t)prefix;
 			break;
 		case 'g':
-			if (parse_ip(optarg, &scfg.gateway, NULL) != 0) {
+			if (ipv4_parse_addr(optarg, &scfg.gateway) != 0) {
 				fprintf(stderr, "echo: bad --gateway '%s'\n", optarg);
 				return 2;
 			}
@@ -1075,15 +1030,15 @@ main(int argc, char **argv)
 			duration = strtod(optarg, NULL);
 			break;
 		case 'u':
-			udp_port = strtol(optarg, NULL, 10);
-			if (udp_port < 1 || udp_port > 65535) {
-				fprintf(stderr, "echo: --udp-port must be 1..65535\n");
+			if (ipv4_parse_port(optarg, &udp_port) != 0) {
+				fprintf(stderr, "echo: --udp-port '%s': must be 1..65535\n",
+						optarg);
 				return 2;
 			}
 			break;
 		case 'H':
-			if (parse_addr_port(optarg, &hello_ip, &hello_port) != 0) {
-				fprintf(stderr, "echo: --hello wants ADDR:PORT\n");
+			if (ipv4_parse_addr_port(optarg, &hello_ip, &hello_port) != 0) {
+				fprintf(stderr, "echo: --hello '%s': wants ADDR:PORT\n", optarg);
 				return 2;
 			}
 			break;
@@ -1095,7 +1050,7 @@ main(int argc, char **argv)
 			    : c == 'D' ? SVC_DISCARD
 			    : c == 'S' ? SVC_SOURCE
 				       : SVC_HTTP;
-			if (parse_port(optarg, &svc_port[v]) != 0) {
+			if (ipv4_parse_port(optarg, &svc_port[v]) != 0) {
 				fprintf(stderr, "echo: the port of --%s must be 1..65535\n",
 						lo[c == 'E'                ? 5
 								: c == 'D' ? 6
@@ -1116,8 +1071,9 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'C':
-			if (parse_addr_port(optarg, &client_ip, &client_port) != 0) {
-				fprintf(stderr, "echo: --tcp-client wants ADDR:PORT\n");
+			if (ipv4_parse_addr_port(optarg, &client_ip, &client_port) != 0) {
+				fprintf(stderr, "echo: --tcp-client '%s': wants ADDR:PORT\n",
+						optarg);
 				return 2;
 			}
 			break;
@@ -1252,9 +1208,9 @@ main(int argc, char **argv)
 	ex_spawn(&task.base, NULL, NULL);
 	memset(&uecho, 0, sizeof(uecho));
 	if (udp_port != 0) {
-		rc = udp_bind(&usock, &st, 0, (uint16_t)udp_port);
+		rc = udp_bind(&usock, &st, 0, udp_port);
 		if (rc != 0) {
-			fprintf(stderr, "echo: udp port %ld: %s\n", udp_port, strerror(-rc));
+			fprintf(stderr, "echo: udp port %u: %s\n", udp_port, strerror(-rc));
 			return 1;
 		}
 		ex_future_init(&uecho.base, &udp_echo_ops);
@@ -1356,7 +1312,7 @@ main(int argc, char **argv)
 			st.stats.arp_replies_out, st.stats.arp_requests_out,
 			st.stats.arp_replies_in, st.stats.icmp_echo_in, st.stats.icmp_echo_out);
 	if (udp_port != 0)
-		printf("echo: udp port %ld: received %" PRIu64 " echoed %" PRIu64
+		printf("echo: udp port %u: received %" PRIu64 " echoed %" PRIu64
 		       " overflow %" PRIu64 " send errors %" PRIu64 "\n",
 				udp_port, usock.rx_datagrams, uecho.echoed, usock.rx_overflow,
 				uecho.send_errors);

@@ -50,6 +50,7 @@
 #include "ex_combinator.h"
 #include "ex_executor.h"
 #include "ex_timer.h"
+#include "ipv4_addr.h"
 #include "lb.h"
 #include "ratelimit.h"
 #include "stack.h"
@@ -123,38 +124,6 @@ static struct tcp_stack tcp;
 static volatile sig_atomic_t stop_requested;
 
 /* ---- text ---- */
-
-static int
-parse_ip(const char *s, uint32_t *ip)
-{
-	unsigned int a, b, c, d;
-	int n = 0;
-
-	if (sscanf(s, "%u.%u.%u.%u%n", &a, &b, &c, &d, &n) != 4 || s[n] != '\0' || a > 255 ||
-			b > 255 || c > 255 || d > 255)
-		return -1;
-	*ip = RTE_IPV4(a, b, c, d);
-	return 0;
-}
-
-static int
-parse_addr_port(const char *s, uint32_t *ip, uint16_t *port)
-{
-	char buf[48];
-	const char *colon = strrchr(s, ':');
-	char *end;
-	long p;
-
-	if (colon == NULL || (size_t)(colon - s) >= sizeof(buf))
-		return -1;
-	memcpy(buf, s, (size_t)(colon - s));
-	buf[colon - s] = '\0';
-	p = strtol(colon + 1, &end, 10);
-	if (*end != '\0' || p < 1 || p > 65535 || parse_ip(buf, ip) != 0)
-		return -1;
-	*port = (uint16_t)p;
-	return 0;
-}
 
 static void
 fmt_addr(char *out, size_t len, uint32_t ip, uint16_t port)
@@ -808,7 +777,7 @@ tel_drain(const char *cmd, const char *params, struct rte_tel_data *d)
 	if (comma == NULL)
 		return -EINVAL;
 	*comma = '\0';
-	if (parse_addr_port(comma + 1, &ip, &port) != 0)
+	if (ipv4_parse_addr_port(comma + 1, &ip, &port) != 0)
 		return -EINVAL;
 	for (i = 0; i < cfg.npools; i++) {
 		struct pool *pool = &cfg.pools[i];
@@ -990,7 +959,7 @@ add_backend(struct pool *pool, const char *spec, const char *where)
 			return -1;
 		}
 	}
-	if (parse_addr_port(buf, &ip, &port) != 0) {
+	if (ipv4_parse_addr_port(buf, &ip, &port) != 0) {
 		fprintf(stderr, "l4proxy: %s: backend '%s' is not ADDR:PORT\n", where, spec);
 		return -1;
 	}
@@ -1328,7 +1297,6 @@ main(int argc, char **argv)
 	struct ex_sink *stack_out;
 	char err[128];
 	int c, rc, exit_code = 0, algo = LB_ALGO_ROUND_ROBIN, nhealth = 0;
-	unsigned int prefix = 0, a, b, cc, dd;
 	uint32_t i, k;
 	char *end;
 
@@ -1363,16 +1331,16 @@ main(int argc, char **argv)
 		}
 		switch (c) {
 		case 'i':
-			if (sscanf(optarg, "%u.%u.%u.%u/%u", &a, &b, &cc, &dd, &prefix) != 5 ||
-					a > 255 || b > 255 || cc > 255 || dd > 255 || prefix > 32) {
-				fprintf(stderr, "l4proxy: --ip wants ADDR/PREFIX, e.g. 198.18.100.10/24\n");
+			if (ipv4_parse_cidr(optarg, &cfg.ip, &cfg.prefix) != 0) {
+				fprintf(stderr,
+						"l4proxy: --ip '%s': wants ADDR/PREFIX, e.g. "
+						"198.18.100.10/24\n",
+						optarg);
 				return 2;
 			}
-			cfg.ip = RTE_IPV4(a, b, cc, dd);
-			cfg.prefix = (uint8_t)prefix;
 			break;
 		case 'g':
-			if (parse_ip(optarg, &cfg.gateway) != 0) {
+			if (ipv4_parse_addr(optarg, &cfg.gateway) != 0) {
 				fprintf(stderr, "l4proxy: bad --gateway '%s'\n", optarg);
 				return 2;
 			}

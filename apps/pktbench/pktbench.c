@@ -36,6 +36,7 @@
 #include "ex_combinator.h"
 #include "ex_executor.h"
 #include "ex_timer.h"
+#include "ipv4_addr.h"
 
 #define MAX_PORTS 2
 #define CHECK_MAGIC 0x52495054u /* "RIPT" */
@@ -488,19 +489,6 @@ usage(FILE *out, const char *prog)
 }
 
 static int
-parse_ip(const char *s, uint32_t *ip)
-{
-	unsigned int a, b, c, d;
-	char tail;
-
-	if (sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4 || a > 255 || b > 255 ||
-			c > 255 || d > 255)
-		return -1;
-	*ip = RTE_IPV4(a, b, c, d);
-	return 0;
-}
-
-static int
 parse_args(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -585,8 +573,9 @@ parse_args(int argc, char **argv)
 			break;
 		case 'S':
 		case 'D':
-			if (parse_ip(optarg, c == 'S' ? &opt.src_ip : &opt.dst_ip) != 0) {
-				fprintf(stderr, "pktbench: bad IPv4 address '%s'\n", optarg);
+			if (ipv4_parse_addr(optarg, c == 'S' ? &opt.src_ip : &opt.dst_ip) != 0) {
+				fprintf(stderr, "pktbench: %s '%s': not an IPv4 address\n",
+						c == 'S' ? "--src-ip" : "--dst-ip", optarg);
 				return -1;
 			}
 			break;

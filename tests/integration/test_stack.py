@@ -92,7 +92,7 @@ def test_echo_bad_address_is_a_clear_error():
     r = run([ECHO, "-l", "0", "--no-pci", "--no-huge", "-m", "128",
              f"--file-prefix={unique('rtbad')}", "--vdev", "net_null0", "--", "--ip", "10.0.0"],
             check=False)
-    assert r.returncode == 2 and "--ip wants ADDR/PREFIX" in r.stderr
+    assert r.returncode == 2 and "--ip '10.0.0': wants ADDR/PREFIX" in r.stderr
 
 
 def test_ping_and_arp_over_tap(netns, tmp_path):
