@@ -3,6 +3,7 @@
  * dp_eal.c - EAL bootstrap with a hugepage fallback. Main thread, once.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,17 +42,51 @@ dp_hugepages_free_mb(void)
 	return (unsigned int)(free_pages * size_kb / 1024);
 }
 
-static int
-has_memory_option(int argc, char **argv)
+int
+dp_eal_mem_plan(int eal_argc, char *const *argv, unsigned int min_huge_mb, unsigned int free_mb,
+		struct dp_eal_mem_plan *plan)
 {
+	unsigned long mb = 0;
+	bool given_m = false;
+	char *end;
 	int i;
 
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
-		if (strcmp(argv[i], "--no-huge") == 0 || strcmp(argv[i], "-m") == 0 ||
-				strncmp(argv[i], "--socket-mem", 12) == 0 ||
-				strncmp(argv[i], "--huge-dir", 10) == 0)
-			return 1;
+	memset(plan, 0, sizeof(*plan));
+	for (i = 1; i < eal_argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--no-huge") == 0 || strncmp(a, "--socket-mem", 12) == 0 ||
+				strncmp(a, "--huge-dir", 10) == 0 || strcmp(a, "--in-memory") == 0)
+			return 0; /* the user chose: as given */
+		if (strncmp(a, "-m", 2) == 0) { /* -m N or -mN */
+			const char *v = a[2] != '\0' ? a + 2 : (i + 1 < eal_argc ? argv[++i] : "");
+
+			errno = 0;
+			mb = strtoul(v, &end, 10);
+			if (*v < '0' || *v > '9' || *end != '\0' || errno != 0 || mb == 0)
+				return -EINVAL;
+			given_m = true;
+		}
 	}
+	if (given_m) {
+		if (mb <= free_mb)
+			return 0;
+		plan->add_no_huge = true;
+		snprintf(plan->note, sizeof(plan->note),
+				"-m %lu wants %lu MB of hugepages and %u MB are free: running with "
+				"--no-huge (4 KiB pages, slower); to use hugepages: "
+				"scripts/hugepages.sh reserve 1G",
+				mb, mb, free_mb);
+		return 0;
+	}
+	if (free_mb >= min_huge_mb)
+		return 0;
+	plan->add_no_huge = true;
+	plan->add_mb = min_huge_mb;
+	snprintf(plan->note, sizeof(plan->note),
+			"%u MB of hugepages free, %u wanted: running with --no-huge -m %u (4 KiB "
+			"pages, slower); to use hugepages: scripts/hugepages.sh reserve 1G",
+			free_mb, min_huge_mb, min_huge_mb);
 	return 0;
 }
 
@@ -60,6 +95,7 @@ dp_eal_init(int argc, char **argv, unsigned int min_huge_mb, struct dp_eal_info 
 {
 	static char mem[16];
 	char *args[DP_EAL_MAX_ARGS];
+	struct dp_eal_mem_plan plan;
 	int n = 0, i, rc, eal_end = argc;
 	bool huge = true;
 
@@ -73,12 +109,17 @@ dp_eal_init(int argc, char **argv, unsigned int min_huge_mb, struct dp_eal_info 
 	}
 	for (i = 0; i < eal_end; i++)
 		args[n++] = argv[i];
-	if (!has_memory_option(eal_end, argv) && dp_hugepages_free_mb() < min_huge_mb) {
-		snprintf(mem, sizeof(mem), "%u", min_huge_mb);
+	rc = dp_eal_mem_plan(eal_end, argv, min_huge_mb, dp_hugepages_free_mb(), &plan);
+	if (rc != 0)
+		return rc;
+	if (plan.add_no_huge) {
 		args[n++] = (char *)"--no-huge";
+		huge = false;
+	}
+	if (plan.add_mb != 0) {
+		snprintf(mem, sizeof(mem), "%u", plan.add_mb);
 		args[n++] = (char *)"-m";
 		args[n++] = mem;
-		huge = false;
 	}
 	for (i = 1; i < eal_end; i++)
 		if (strcmp(argv[i], "--no-huge") == 0)
@@ -89,6 +130,7 @@ dp_eal_init(int argc, char **argv, unsigned int min_huge_mb, struct dp_eal_info 
 		return rte_errno == 0 ? -EINVAL : -rte_errno;
 	if (info != NULL) {
 		info->hugepages = huge;
+		snprintf(info->note, sizeof(info->note), "%s", plan.note);
 		if (eal_end < argc) {
 			/* "--" becomes the program name of the app's own argv. */
 			argv[eal_end] = argv[0];

@@ -1008,6 +1008,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "echo: EAL: %s\n", strerror(-rc));
 		return 2;
 	}
+	if (info.note[0] != '\0')
+		printf("echo: %s\n", info.note);
 	stack_config_defaults(&scfg);
 	tcp_config_defaults(&tcfg);
 	optind = 1;

@@ -1310,6 +1310,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "l4proxy: EAL: %s\n", strerror(-rc));
 		return 2;
 	}
+	if (info.note[0] != '\0')
+		printf("l4proxy: %s\n", info.note);
 	cfg.drain_timeout = 10;
 	cfg.max_pairs = 16384;
 	/* The simple case builds one pool and one listener from flags. */

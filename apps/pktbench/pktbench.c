@@ -719,6 +719,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "pktbench: EAL: %s\n", strerror(-rc));
 		return 2;
 	}
+	if (info.note[0] != '\0')
+		printf("pktbench: %s\n", info.note);
 	if (parse_args(info.app_argc, info.app_argv) != 0)
 		return 2;
 	memset(&icfg, 0, sizeof(icfg));

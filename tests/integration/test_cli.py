@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import BUILD, run, unique
+from conftest import BUILD, ROOT, run, unique
 
 APPS = {name: os.path.join(BUILD, "apps", name, name) for name in ("echo", "l4proxy", "pktbench")}
 PROXY_OK = ["--ip", "198.18.0.2/24", "--listen", "80", "--backend", "198.18.0.3:80"]
@@ -34,3 +34,25 @@ def test_bad_address_refused_naming_the_flag(app, args, message):
             check=False)
     assert r.returncode == 2, r.stdout + r.stderr
     assert message in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("app,args", [
+    ("echo", ["--ip", "198.18.0.2/24", "--duration", "0.3"]),
+    ("l4proxy", [*PROXY_OK, "--health-interval", "0", "--duration", "0.3"]),
+    ("pktbench", ["--mode", "rxonly", "--duration", "0.3", "--stats-interval", "0"]),
+])
+def test_dash_m_without_enough_hugepages_falls_back_and_says_so(app, args):
+    """-m 300 on a machine without 300 MB of free hugepages used to end in
+    'EAL: Permission denied'; now the app runs with --no-huge and says why
+    and how to get hugepages, in one line. With enough free, it says nothing."""
+    enough = run([os.path.join(ROOT, "scripts", "hugepages.sh"), "available", "300"],
+                 check=False).returncode == 0
+    r = run([APPS[app], "-l", "0", "--no-pci", "-m", "300", f"--file-prefix={unique('rtcli')}",
+             "--vdev", "net_null0", "--", *args], check=False, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    note = f"{app}: -m 300 wants 300 MB of hugepages and "
+    if enough:
+        assert note not in r.stdout, r.stdout
+    else:
+        lines = [l for l in r.stdout.splitlines() if l.startswith(note)]
+        assert len(lines) == 1 and lines[0].endswith("scripts/hugepages.sh reserve 1G"), r.stdout

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "dp_eal.h"
 #include "ut_helpers.h"
@@ -54,4 +55,83 @@ TEST(DpEal, TooManyArguments_EINVAL)
 	for (auto &a : argv)
 		a = prog;
 	EXPECT_EQ(dp_eal_init(200, argv, 64, nullptr), -EINVAL);
+}
+
+// The memory plan, with any free hugepage count: what a user with or without
+// hugepages gets for each way of asking.
+namespace
+{
+
+struct PlanArgs {
+	std::vector<std::string> store;
+	std::vector<char *> argv;
+	explicit PlanArgs(std::initializer_list<const char *> a)
+	{
+		store.emplace_back("app");
+		for (const char *s : a)
+			store.emplace_back(s);
+		for (auto &s : store)
+			argv.push_back(s.data());
+	}
+	int Plan(unsigned int min_mb, unsigned int free_mb, struct dp_eal_mem_plan *p)
+	{
+		return dp_eal_mem_plan((int)argv.size(), argv.data(), min_mb, free_mb, p);
+	}
+};
+
+} // namespace
+
+TEST(DpEalMemPlan, NoOption_EnoughHugepages_NothingAdded)
+{
+	struct dp_eal_mem_plan p;
+	EXPECT_EQ(PlanArgs({ "-l", "0" }).Plan(256, 1024, &p), 0);
+	EXPECT_FALSE(p.add_no_huge);
+	EXPECT_EQ(p.add_mb, 0u);
+	EXPECT_STREQ(p.note, "");
+}
+
+TEST(DpEalMemPlan, NoOption_TooFew_NoHugeWithMinimum_AndSaysWhy)
+{
+	struct dp_eal_mem_plan p;
+	EXPECT_EQ(PlanArgs({ "-l", "0" }).Plan(256, 100, &p), 0);
+	EXPECT_TRUE(p.add_no_huge);
+	EXPECT_EQ(p.add_mb, 256u);
+	EXPECT_NE(std::string(p.note).find("scripts/hugepages.sh reserve"), std::string::npos);
+}
+
+TEST(DpEalMemPlan, DashM_MoreThanFree_FallsBackKeepingTheSize)
+{
+	struct dp_eal_mem_plan p;
+	EXPECT_EQ(PlanArgs({ "-l", "0", "-m", "512" }).Plan(256, 0, &p), 0);
+	EXPECT_TRUE(p.add_no_huge) << "else the EAL fails with 'Permission denied'";
+	EXPECT_EQ(p.add_mb, 0u) << "-m 512 stays the size";
+	EXPECT_NE(std::string(p.note).find("-m 512 wants 512 MB of hugepages and 0 MB are free"),
+			std::string::npos)
+			<< p.note;
+	EXPECT_EQ(PlanArgs({ "-m512" }).Plan(256, 100, &p), 0);
+	EXPECT_TRUE(p.add_no_huge);
+}
+
+TEST(DpEalMemPlan, DashM_Enough_AsGiven)
+{
+	struct dp_eal_mem_plan p;
+	EXPECT_EQ(PlanArgs({ "-m", "512" }).Plan(256, 512, &p), 0);
+	EXPECT_FALSE(p.add_no_huge);
+}
+
+TEST(DpEalMemPlan, UserChoseTheMemory_AsGiven)
+{
+	struct dp_eal_mem_plan p;
+	for (const char *o : { "--no-huge", "--in-memory", "--socket-mem=512", "--huge-dir=/x" }) {
+		EXPECT_EQ(PlanArgs({ "-m", "512", o }).Plan(256, 0, &p), 0) << o;
+		EXPECT_FALSE(p.add_no_huge) << o;
+	}
+}
+
+TEST(DpEalMemPlan, DashM_NotANumber_EINVAL)
+{
+	struct dp_eal_mem_plan p;
+	EXPECT_EQ(PlanArgs({ "-m", "lots" }).Plan(256, 0, &p), -EINVAL);
+	EXPECT_EQ(PlanArgs({ "-m" }).Plan(256, 0, &p), -EINVAL);
+	EXPECT_EQ(PlanArgs({ "-m", "512x" }).Plan(256, 0, &p), -EINVAL);
 }
