@@ -44,7 +44,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-step() { printf '\n== %s\n' "$*"; }
+# Each phase says when it starts and, at the next, how long it took.
+phase=
+phase_start=$SECONDS
+durations=()
+step() {
+	if [ -n "$phase" ]; then
+		durations+=("$(printf '%5d s  %s' $((SECONDS - phase_start)) "$phase")")
+		printf '   (%d s)\n' $((SECONDS - phase_start))
+	fi
+	phase=${1%% (*}
+	phase_start=$SECONDS
+	printf '\n== %s\n' "$*"
+}
 
 step "dependencies"
 scripts/setup-deps.sh || { echo "0 passed, 1 failed"; exit 1; }
@@ -57,7 +69,10 @@ fi
 # Results of an earlier run must never be read as this run's.
 rm -rf "$results"
 mkdir -p "$results"
-if ! ninja -C "$RIPTIDE_BUILD" >"$results/build.log" 2>&1; then
+# Progress: every 25th of ninja's [N/M] lines; the whole log is in build.log.
+ninja -C "$RIPTIDE_BUILD" 2>&1 | tee "$results/build.log" |
+	awk '/^\[[0-9]+\/[0-9]+\]/ { if (++n % 25 == 0) { print "   " $1; fflush() } }'
+if [ "${PIPESTATUS[0]}" != 0 ]; then
 	grep -E 'error|FAILED' "$results/build.log" | head -40
 	echo "FAILED: build"
 	echo "0 passed, 1 failed"
@@ -87,12 +102,14 @@ summary+=(--runner "mutate.sh:$mutate_status:$results/mutations.xml")
 
 if [ "$unit_only" = 0 ]; then
 	step "integration tests (pytest, real Linux peers)"
-	/usr/bin/python3 -m pytest tests/integration -p no:cacheprovider -q -rfEs \
-		--junitxml="$results/integration.xml" >"$results/pytest.log" 2>&1
-	pytest_status=$?
-	tail -n 30 "$results/pytest.log"
+	# One line per test file as it runs; a failure's traceback and output
+	# follow at the end (pytest's FAILURES section), all kept in pytest.log.
+	/usr/bin/python3 -m pytest tests/integration -p no:cacheprovider -rfEs --tb=short \
+		--junitxml="$results/integration.xml" 2>&1 | tee "$results/pytest.log"
+	pytest_status=${PIPESTATUS[0]}
 	summary+=(--runner "pytest:$pytest_status:$results/integration.xml")
 fi
 
 step "summary"
+printf '%s\n' "${durations[@]}"
 /usr/bin/python3 scripts/lib/junit_summary.py "${summary[@]}"

@@ -9,7 +9,8 @@
 #
 # Usage: unit_tests.sh BUILD RESULTS [meson test arguments...]
 #   writes RESULTS/unit.xml (meson's junit log, absent if meson wrote none)
-#   and RESULTS/unit.status (meson's exit status); prints the log's tail.
+#   and RESULTS/unit.status (meson's exit status); prints the log's tail (on a
+#   failure, enough of it to show the failing tests' output).
 set -uo pipefail
 
 build=$1
@@ -21,6 +22,8 @@ rm -f "$build"/*.xml "$build"/meson-logs/testlog*.junit.xml "$results/unit.xml" 
 meson test -C "$build" --no-rebuild --print-errorlogs "$@" >"$results/meson-test.log" 2>&1
 status=$?
 echo "$status" >"$results/unit.status"
-tail -n 25 "$results/meson-test.log"
+# The summary; on a failure also the failing tests' own output, which
+# --print-errorlogs puts at the end of the log.
+if [ "$status" = 0 ]; then tail -n 25 "$results/meson-test.log"; else tail -n 300 "$results/meson-test.log"; fi
 [ -f "$build/meson-logs/testlog.junit.xml" ] && cp "$build/meson-logs/testlog.junit.xml" "$results/unit.xml"
 exit "$status"
