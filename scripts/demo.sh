@@ -226,17 +226,10 @@ done
 grep "is down" "$work/proxy.log" || fail "the health check did not mark backend 2 down"
 
 step "the proxy's stats, through DPDK telemetry"
-echo "/l4proxy/stats" | dpdk-telemetry.py -f "$prefix" >"$work/telemetry.out" 2>&1 ||
-	fail "dpdk-telemetry.py failed: $(tail -n 3 "$work/telemetry.out")"
-/usr/bin/python3 -c 'import json, sys
-n = 0
-for line in open(sys.argv[1]):
-    line = line.strip()
-    if line.startswith("{"):
-        for k, v in json.loads(line)["/l4proxy/stats"].items():
-            print(f"  {k:50} {v}")
-            n += 1
-sys.exit(0 if n else 1)' "$work/telemetry.out" || fail "no stats came back through telemetry"
+scripts/lib/l4proxy_stats.py "$prefix" | tee "$work/telemetry.out" ||
+	fail "no stats came back through telemetry"
+grep -q "backend 198.18.100.12:80 *down" "$work/telemetry.out" ||
+	fail "telemetry does not show backend 2 down"
 
 step "shutting down: stop accepting, drain, exit"
 kill -TERM "$proxy_pid"

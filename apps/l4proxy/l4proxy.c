@@ -58,6 +58,9 @@
 
 #define MAX_LISTENERS 8
 #define MAX_POOLS 8
+#define CFG_MAX_SECTIONS (1 + MAX_POOLS + MAX_LISTENERS)
+/* A pool's section: every backend and a key for each setting. */
+#define CFG_MAX_KEYS (LB_MAX_BACKENDS + 32)
 #define NAME_LEN 32
 
 struct pair;
@@ -658,6 +661,12 @@ static const struct ex_future_ops health_ops = {
 
 /* ---- stats ---- */
 
+static const char *
+backend_state(const struct lb_backend *b)
+{
+	return b->draining ? "draining" : b->up ? "up" : "down";
+}
+
 static void
 print_stats(const char *when)
 {
@@ -685,80 +694,209 @@ print_stats(const char *when)
 			printf("l4proxy:   pool %-8s backend %-21s %-8s conns %" PRIu64
 			       " active %u bytes_up %" PRIu64 " bytes_down %" PRIu64
 			       " connect_failures %" PRIu64 "\n",
-					pool->name, a,
-					b->draining ? "draining"
-					: b->up     ? "up"
-						    : "down",
-					s->conns, b->active, s->bytes_up, s->bytes_down,
-					s->connect_failures);
+					pool->name, a, backend_state(b), s->conns, b->active,
+					s->bytes_up, s->bytes_down, s->connect_failures);
 		}
 	}
 }
 
-/* Telemetry keys allow letters, digits, '_', '-' and '/' only. */
-static void
-tel_add(struct rte_tel_data *d, char *key, uint64_t v)
-{
-	char *c;
+/*
+ * Telemetry runs on its own thread: it reads counters (a torn read of a
+ * counter is harmless) and only requests a drain, which the lcore applies.
+ *
+ * DPDK 22.11 nests one level only (a dict or array may hold arrays of
+ * numbers or strings, not dicts), caps a dict at 256 entries, an array at
+ * 512 and a reply at 16 KiB, and allows only letters, digits, '_' and '/' in
+ * names. So a list of things comes back as a table of columns, one array per
+ * field, row i being entry i of every column; and each reply is bounded far
+ * inside the caps: the stats hold at most MAX_LISTENERS listeners, and a
+ * pool's backends (at most LB_MAX_BACKENDS) are asked for one pool at a time.
+ */
 
-	for (c = key; *c != '\0'; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-				    (*c >= '0' && *c <= '9') || *c == '-'))
-			*c = '_';
-	rte_tel_data_add_dict_u64(d, key, v);
+static struct pool *
+pool_by_name(const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg.npools; i++)
+		if (strcmp(cfg.pools[i].name, name) == 0)
+			return &cfg.pools[i];
+	return NULL;
 }
 
-/* Telemetry runs on its own thread: it reads counters (a torn read of a
- * counter is harmless) and only requests a drain, which the lcore applies. */
+#define TEL_COLS_MAX 10
+
+struct tel_table {
+	unsigned int n;
+	const char *name[TEL_COLS_MAX];
+	struct rte_tel_data *col[TEL_COLS_MAX];
+};
+
+/* Columns named names[] ("s:" before a name makes it a string column). */
+static int
+tel_table_init(struct tel_table *t, const char *const *names, unsigned int n)
+{
+	unsigned int i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < n && i < TEL_COLS_MAX; i++) {
+		bool str = strncmp(names[i], "s:", 2) == 0;
+
+		t->name[i] = str ? names[i] + 2 : names[i];
+		t->col[i] = rte_tel_data_alloc();
+		if (t->col[i] == NULL) {
+			while (i-- > 0)
+				rte_tel_data_free(t->col[i]);
+			return -ENOMEM;
+		}
+		rte_tel_data_start_array(t->col[i], str ? RTE_TEL_STRING_VAL : RTE_TEL_U64_VAL);
+		t->n++;
+	}
+	return 0;
+}
+
+/* Hand every column to d (which frees them) under prefix + name. */
+static void
+tel_table_add(struct tel_table *t, struct rte_tel_data *d, const char *prefix)
+{
+	char key[64];
+	unsigned int i;
+
+	for (i = 0; i < t->n; i++) {
+		snprintf(key, sizeof(key), "%s%s", prefix, t->name[i]);
+		if (rte_tel_data_add_dict_container(d, key, t->col[i], 0) != 0)
+			rte_tel_data_free(t->col[i]);
+	}
+}
+
+/* /l4proxy/stats: the listeners (a table), the stack's counters and every
+ * drop reason, the executor's counters. */
 static int
 tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
+	static const char *const cols[] = { "s:name", "port", "s:pool", "conns", "active",
+		"refused", "no_backend", "queued", "waiting", "queue_timeouts" };
+	const struct stack *st = tcp.st;
+	struct tel_table t;
+	struct ex_stats es;
+	char key[64];
 	uint32_t i, k;
-	char key[96];
 
 	(void)cmd;
-	(void)params;
+	if (params != NULL && params[0] != '\0')
+		return -EINVAL;
+	if (tel_table_init(&t, cols, RTE_DIM(cols)) != 0)
+		return -ENOMEM;
 	rte_tel_data_start_dict(d);
 	for (i = 0; i < cfg.nlisteners; i++) {
 		const struct listener *ls = &cfg.ls[i];
 
-		snprintf(key, sizeof(key), "listener.%s.conns", ls->name);
-		tel_add(d, key, ls->conns);
-		snprintf(key, sizeof(key), "listener.%s.active", ls->name);
-		tel_add(d, key, ls->active);
-		snprintf(key, sizeof(key), "listener.%s.refused", ls->name);
-		tel_add(d, key, ls->refused);
-		snprintf(key, sizeof(key), "listener.%s.no_backend", ls->name);
-		tel_add(d, key, ls->no_backend);
-		snprintf(key, sizeof(key), "listener.%s.queued", ls->name);
-		tel_add(d, key, ls->queued);
-		snprintf(key, sizeof(key), "listener.%s.waiting", ls->name);
-		tel_add(d, key, ls->queued_now);
-		snprintf(key, sizeof(key), "listener.%s.queue_timeouts", ls->name);
-		tel_add(d, key, ls->queue_timeouts);
+		rte_tel_data_add_array_string(t.col[0], ls->name);
+		rte_tel_data_add_array_u64(t.col[1], ls->port);
+		rte_tel_data_add_array_string(t.col[2], ls->pool->name);
+		rte_tel_data_add_array_u64(t.col[3], ls->conns);
+		rte_tel_data_add_array_u64(t.col[4], ls->active);
+		rte_tel_data_add_array_u64(t.col[5], ls->refused);
+		rte_tel_data_add_array_u64(t.col[6], ls->no_backend);
+		rte_tel_data_add_array_u64(t.col[7], ls->queued);
+		rte_tel_data_add_array_u64(t.col[8], ls->queued_now);
+		rte_tel_data_add_array_u64(t.col[9], ls->queue_timeouts);
 	}
-	for (i = 0; i < cfg.npools; i++) {
-		const struct pool *pool = &cfg.pools[i];
-
-		for (k = 0; k < pool->lb.n; k++) {
-			const struct lb_backend *b = &pool->lb.be[k];
-			char a[32];
-
-			fmt_addr(a, sizeof(a), b->ip, b->port);
-			snprintf(key, sizeof(key), "backend.%s.%s.conns", pool->name, a);
-			tel_add(d, key, pool->bs[k].conns);
-			snprintf(key, sizeof(key), "backend.%s.%s.active", pool->name, a);
-			tel_add(d, key, b->active);
-			snprintf(key, sizeof(key), "backend.%s.%s.up", pool->name, a);
-			tel_add(d, key, b->up && !b->draining);
-			snprintf(key, sizeof(key), "backend.%s.%s.bytes_up", pool->name, a);
-			tel_add(d, key, pool->bs[k].bytes_up);
-			snprintf(key, sizeof(key), "backend.%s.%s.bytes_down", pool->name, a);
-			tel_add(d, key, pool->bs[k].bytes_down);
-			snprintf(key, sizeof(key), "backend.%s.%s.connect_failures", pool->name, a);
-			tel_add(d, key, pool->bs[k].connect_failures);
+	tel_table_add(&t, d, "listener_");
+	if (st != NULL) {
+		rte_tel_data_add_dict_u64(d, "stack_rx_frames", st->stats.rx_frames);
+		rte_tel_data_add_dict_u64(d, "stack_tx_frames", st->stats.tx_frames);
+		rte_tel_data_add_dict_u64(d, "stack_arp_requests_out", st->stats.arp_requests_out);
+		rte_tel_data_add_dict_u64(d, "stack_arp_replies_in", st->stats.arp_replies_in);
+		rte_tel_data_add_dict_u64(d, "stack_icmp_unreach_in", st->stats.icmp_unreach_in);
+		for (k = 0; k < STACK_DROP_MAX; k++) {
+			snprintf(key, sizeof(key), "drop_%s", stack_drop_name((enum stack_drop)k));
+			rte_tel_data_add_dict_u64(d, key, st->stats.drops[k]);
 		}
 	}
+	ex_stats_read(ex, &es);
+	rte_tel_data_add_dict_u64(d, "executor_tasks_live", es.tasks_live);
+	rte_tel_data_add_dict_u64(d, "executor_tasks_spawned", es.tasks_spawned);
+	rte_tel_data_add_dict_u64(d, "executor_spawn_failed", es.spawn_failed);
+	rte_tel_data_add_dict_u64(d, "executor_polls", es.polls);
+	rte_tel_data_add_dict_u64(d, "executor_loops", es.loops);
+	rte_tel_data_add_dict_u64(d, "executor_timers_fired", es.timers_fired);
+	rte_tel_data_add_dict_u64(d, "executor_idle_sleeps", es.idle_sleeps);
+	rte_tel_data_add_dict_u64(d, "executor_busy_cycles", es.busy_cycles);
+	rte_tel_data_add_dict_u64(d, "executor_idle_cycles", es.idle_cycles);
+	return 0;
+}
+
+/* /l4proxy/pools: a table of the pools, their backends summed. */
+static int
+tel_pools(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const cols[] = { "s:name", "s:algorithm", "backends", "up", "draining",
+		"conns", "active" };
+	struct tel_table t;
+	uint32_t i, k;
+
+	(void)cmd;
+	if (params != NULL && params[0] != '\0')
+		return -EINVAL;
+	if (tel_table_init(&t, cols, RTE_DIM(cols)) != 0)
+		return -ENOMEM;
+	rte_tel_data_start_dict(d);
+	for (i = 0; i < cfg.npools; i++) {
+		const struct pool *pool = &cfg.pools[i];
+		uint64_t up = 0, draining = 0, conns = 0, active = 0;
+
+		for (k = 0; k < pool->lb.n; k++) {
+			up += pool->lb.be[k].up && !pool->lb.be[k].draining;
+			draining += pool->lb.be[k].draining;
+			conns += pool->bs[k].conns;
+			active += pool->lb.be[k].active;
+		}
+		rte_tel_data_add_array_string(t.col[0], pool->name);
+		rte_tel_data_add_array_string(t.col[1], lb_algo_name(pool->lb.algo));
+		rte_tel_data_add_array_u64(t.col[2], pool->lb.n);
+		rte_tel_data_add_array_u64(t.col[3], up);
+		rte_tel_data_add_array_u64(t.col[4], draining);
+		rte_tel_data_add_array_u64(t.col[5], conns);
+		rte_tel_data_add_array_u64(t.col[6], active);
+	}
+	tel_table_add(&t, d, "");
+	return 0;
+}
+
+/* /l4proxy/backends,POOL: a table of one pool's backends. */
+static int
+tel_backends(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const cols[] = { "s:addr", "s:state", "weight", "conns", "active",
+		"bytes_up", "bytes_down", "connect_failures" };
+	const struct pool *pool;
+	struct tel_table t;
+	char a[32];
+	uint32_t k;
+
+	(void)cmd;
+	if (params == NULL || params[0] == '\0')
+		return -EINVAL;
+	if ((pool = pool_by_name(params)) == NULL)
+		return -ENOENT;
+	if (tel_table_init(&t, cols, RTE_DIM(cols)) != 0)
+		return -ENOMEM;
+	rte_tel_data_start_dict(d);
+	for (k = 0; k < pool->lb.n; k++) {
+		const struct lb_backend *b = &pool->lb.be[k];
+
+		fmt_addr(a, sizeof(a), b->ip, b->port);
+		rte_tel_data_add_array_string(t.col[0], a);
+		rte_tel_data_add_array_string(t.col[1], backend_state(b));
+		rte_tel_data_add_array_u64(t.col[2], b->weight);
+		rte_tel_data_add_array_u64(t.col[3], pool->bs[k].conns);
+		rte_tel_data_add_array_u64(t.col[4], b->active);
+		rte_tel_data_add_array_u64(t.col[5], pool->bs[k].bytes_up);
+		rte_tel_data_add_array_u64(t.col[6], pool->bs[k].bytes_down);
+		rte_tel_data_add_array_u64(t.col[7], pool->bs[k].connect_failures);
+	}
+	tel_table_add(&t, d, "");
 	return 0;
 }
 
@@ -991,23 +1129,31 @@ load_config(const char *file)
 		return -1;
 	}
 	nsec = rte_cfgfile_num_sections(cf, NULL, 0);
+	if (nsec > CFG_MAX_SECTIONS) {
+		/* Refused, never cut: a section past the end would be lost. */
+		fprintf(stderr,
+				"l4proxy: %s: %d sections, at most %d ([global], %d pools, %d "
+				"listeners)\n",
+				file, nsec, CFG_MAX_SECTIONS, MAX_POOLS, MAX_LISTENERS);
+		goto out;
+	}
 	names = calloc((size_t)nsec + 1, sizeof(*names));
 	if (names == NULL)
 		goto out;
 	{
-		char *ptrs[64];
+		char *ptrs[CFG_MAX_SECTIONS];
 		int i;
 
-		for (i = 0; i < nsec && i < 64; i++)
+		for (i = 0; i < nsec; i++)
 			ptrs[i] = names[i];
-		rte_cfgfile_sections(cf, ptrs, nsec < 64 ? nsec : 64);
+		rte_cfgfile_sections(cf, ptrs, nsec);
 	}
 	/* Pools first: listeners name them. */
 	for (int pass = 0; pass < 3; pass++) {
 		for (s = 0; s < nsec; s++) {
 			const char *sec = names[s];
-			struct rte_cfgfile_entry ent[64];
-			int n = rte_cfgfile_section_entries(cf, sec, ent, 64), e;
+			struct rte_cfgfile_entry ent[CFG_MAX_KEYS];
+			int n = rte_cfgfile_section_num_entries(cf, sec), e;
 			bool is_global = strcmp(sec, "global") == 0;
 			bool is_pool = strncmp(sec, "pool ", 5) == 0;
 			bool is_listener = strncmp(sec, "listener ", 9) == 0;
@@ -1025,6 +1171,12 @@ load_config(const char *file)
 			if ((pass == 0 && !is_global) || (pass == 1 && !is_pool) ||
 					(pass == 2 && !is_listener))
 				continue;
+			if (n > CFG_MAX_KEYS) { /* refused, never cut */
+				fprintf(stderr, "l4proxy: %s: [%s]: %d keys, at most %d\n", file,
+						sec, n, CFG_MAX_KEYS);
+				goto out;
+			}
+			n = rte_cfgfile_section_entries(cf, sec, ent, CFG_MAX_KEYS);
 			if (is_global) {
 				for (e = 0; e < n; e++) {
 					const char *k = ent[e].name, *v = ent[e].value;
@@ -1611,7 +1763,11 @@ main(int argc, char **argv)
 		sup.next_stats = ex_now_ns(ex) + (uint64_t)(cfg.stats_interval * 1e9);
 	ex_spawn(&sup.base, NULL, NULL);
 	rte_telemetry_register_cmd("/l4proxy/stats", tel_stats,
-			"Listener and backend counters. No parameters.");
+			"Listeners, the stack's counters and drops, the executor. No parameters.");
+	rte_telemetry_register_cmd("/l4proxy/pools", tel_pools,
+			"Each pool: algorithm, backends up/draining, conns. No parameters.");
+	rte_telemetry_register_cmd("/l4proxy/backends", tel_backends,
+			"Every backend of a pool, with its state and counters. Parameter: POOL.");
 	rte_telemetry_register_cmd("/l4proxy/drain", tel_drain,
 			"Stop new connections to a backend. Parameters: POOL,ADDR:PORT");
 	signal(SIGINT, on_signal);

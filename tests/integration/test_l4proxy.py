@@ -14,6 +14,7 @@ import re
 import signal
 import subprocess
 import time
+import types
 
 import pytest
 
@@ -478,8 +479,7 @@ print(dict(more), flush=True)
     try:
         # Even while all are equal ...
         assert c.stdout.readline().strip() == "{'b1': 3, 'b2': 3, 'b3': 3}"
-        key = "backend_default_198_18_100_11_80_active"
-        wait_until(lambda: telemetry(px, "/l4proxy/stats")[key] == 0, 10, "b1's pairs closed")
+        wait_until(lambda: backend_tel(px, BACKENDS[0])["active"] == 0, 10, "b1's pairs closed")
         c.stdin.write("\n")
         c.stdin.flush()
         # ... then the emptied backend takes every new one.
@@ -850,6 +850,24 @@ def telemetry(px, command):
     raise AssertionError(f"no answer to {command}: {out}")
 
 
+def rows(table, prefix=""):
+    """A telemetry table (a dict of equal-length columns, DPDK 22.11 nesting
+    one level only) as a list of rows, each a dict of the fields."""
+    cols = {k[len(prefix):]: v for k, v in table.items()
+            if k.startswith(prefix) and isinstance(v, list)}
+    n = {len(v) for v in cols.values()}
+    assert len(n) <= 1, f"columns of unequal length: {table}"
+    return [dict(zip(cols, vals)) for vals in zip(*cols.values())]
+
+
+def backend_tel(px, addr, pool="default", port=80):
+    """One backend's telemetry row, from /l4proxy/backends,POOL."""
+    for b in rows(telemetry(px, f"/l4proxy/backends,{pool}")):
+        if b["addr"] == f"{addr}:{port}":
+            return b
+    raise AssertionError(f"no backend {addr}:{port} in pool {pool}")
+
+
 HELD = r"""
 import socket, sys
 s = socket.create_connection((sys.argv[1], 80), timeout=30)
@@ -875,9 +893,9 @@ def test_graceful_drain_and_telemetry(topo, tmp_path):
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert held.stdout.readline().strip() == "one one"  # round robin: b1 first
-        stats = telemetry(px, "/l4proxy/stats")
-        assert stats["listener_default_active"] == 1, stats
-        assert stats["backend_default_198_18_100_11_80_active"] == 1, stats
+        ls = rows(telemetry(px, "/l4proxy/stats"), "listener_")
+        assert len(ls) == 1 and ls[0]["name"] == "default" and ls[0]["active"] == 1, ls
+        assert backend_tel(px, BACKENDS[0])["active"] == 1
         assert telemetry(px, "/l4proxy/drain,nosuchpool,198.18.100.11:80") is None
         assert telemetry(px, "/l4proxy/drain,default,198.18.100.99:80") is None
         assert telemetry(px, "/l4proxy/drain,default,nonsense") is None
@@ -890,9 +908,8 @@ def test_graceful_drain_and_telemetry(topo, tmp_path):
         held.stdin.write("\n")
         held.stdin.flush()
         assert held.stdout.readline().strip() == "two two"
-        stats = telemetry(px, "/l4proxy/stats")
-        assert stats["backend_default_198_18_100_11_80_up"] == 0, stats
-        assert stats["backend_default_198_18_100_11_80_active"] == 1, stats
+        b1 = backend_tel(px, BACKENDS[0])
+        assert b1["state"] == "draining" and b1["active"] == 1, b1
         px.p.send_signal(signal.SIGTERM)  # the pair stays open: reset after 2 s
         wait_until(lambda: px.p.poll() is not None, 30, "the proxy exits after its drain")
     finally:
@@ -930,6 +947,13 @@ def test_graceful_drain_and_telemetry(topo, tmp_path):
      "the option is weight=1..1000"),
     ("[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 0\npool = a\n",
      "[listener l] port: 1..65535"),
+    # Refused, not cut: a 97th key or an 18th section would have been lost.
+    ("[pool a]\n" + "".join(f"backend = 198.18.1.{k}:80\n" for k in range(1, 98)) +
+     "[listener l]\nport = 80\npool = a\n", "[pool a]: 97 keys, at most 96"),
+    ("".join(f"[pool p{i}]\nbackend = 198.18.1.1:80\n[listener l{i}]\nport = {80 + i}\n"
+             f"pool = p{i}\n" for i in range(9)), "18 sections, at most 17"),
+    ("[pool a]\n" + "".join(f"backend = 198.18.1.{k}:80\n" for k in range(1, 66)) +
+     "[listener l]\nport = 80\npool = a\n", "[pool a] backend"),
 ])
 def test_config_errors_name_the_place(tmp_path, ini, message):
     f = tmp_path / "proxy.ini"
@@ -955,6 +979,46 @@ def test_config_missing_file_and_mixed_flags_refused(tmp_path):
              "--config", str(f), "--listen", "81"], check=False)
     assert r.returncode == 2 and "--config and --listen/--backend do not mix" in r.stderr, \
         r.stderr
+
+
+def test_telemetry_8_pools_of_64_backends_nothing_cut(tmp_path):
+    """The most the proxy takes (8 listeners, 8 pools of 64 backends) read back
+    whole through dpdk-telemetry.py: every backend of every pool with its
+    address and state, every pool and listener, the stack's drops and the
+    executor's counters; and a bad or unknown pool is an error, not a cut."""
+    ini = ["[global]\n"]
+    for i in range(8):
+        ini.append(f"[pool p{i}]\nhealth_interval_ms = 0\n")
+        ini += [f"backend = 198.18.{10 + i}.{k}:{8000 + k}\n" for k in range(1, 65)]
+        ini.append(f"[listener l{i}]\nport = {80 + i}\npool = p{i}\n")
+    f = tmp_path / "big.ini"
+    f.write_text("".join(ini))
+    prefix = unique("rtbig")
+    px = DpdkProcess([PROXY, "-l", "0", "--no-pci", "--no-huge", "-m", "512",
+                      f"--file-prefix={prefix}", "--vdev", "net_null0", "--",
+                      "--ip", "198.18.0.2/15", "--config", str(f)],
+                     prefix, str(tmp_path / "proxy.log"))
+    try:
+        px.wait_for_output("ready")
+        tel = types.SimpleNamespace(prefix=prefix)
+        pools = rows(telemetry(tel, "/l4proxy/pools"))
+        assert [p["name"] for p in pools] == [f"p{i}" for i in range(8)], pools
+        assert all(p["backends"] == 64 and p["up"] == 64 for p in pools), pools
+        for i in range(8):
+            bs = rows(telemetry(tel, f"/l4proxy/backends,p{i}"))
+            assert [b["addr"] for b in bs] == \
+                [f"198.18.{10 + i}.{k}:{8000 + k}" for k in range(1, 65)], bs
+            assert all(b["state"] == "up" and b["weight"] == 1 for b in bs), bs
+        stats = telemetry(tel, "/l4proxy/stats")
+        assert [(l["name"], l["port"], l["pool"]) for l in rows(stats, "listener_")] == \
+            [(f"l{i}", 80 + i, f"p{i}") for i in range(8)], stats
+        assert "drop_not_for_us" in stats and "drop_tcp_checksum" in stats, stats
+        assert stats["executor_tasks_live"] >= 8, stats  # an acceptor a listener
+        assert telemetry(tel, "/l4proxy/backends,nosuch") is None
+        assert telemetry(tel, "/l4proxy/backends") is None
+    finally:
+        out = px.stop(sig=signal.SIGTERM)
+    assert "all mbufs returned to the pool" in out, out
 
 
 def test_config_file_works(topo, tmp_path):
