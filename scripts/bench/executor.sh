@@ -4,21 +4,24 @@
 # executor.sh - executor microbenchmark: ns and instructions per operation,
 # each beside its goal. Release build, one pinned core.
 #
-# Usage: scripts/bench/executor.sh [--rounds N] [--core C]
+# Usage: scripts/bench/executor.sh [--rounds N] [--core C] [--json FILE]
 #   ns/op: median of N rounds (default 5) of apps/bench/ex_bench on core C
 #          (default: the last core), TSC-timed.
 #   instr/op: valgrind --tool=callgrind, counting only the measured function
 #          (repeatable, whatever else the machine does).
+#   FILE:  the figures as JSON too.
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 rounds=5
 core=$(($(nproc) - 1))
+json=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) rounds=$2; shift 2 ;;
 	--core) core=$2; shift 2 ;;
-	-h | --help) sed -n '4,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--json) json=$2; shift 2 ;;
+	-h | --help) sed -n '4,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "executor.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -82,6 +85,8 @@ echo "riptide executor microbenchmark"
 echo "cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); core $core; $memnote; $rounds rounds (median)"
 echo "command: scripts/bench/executor.sh --rounds $rounds --core $core"
 printf '\n%-28s %10s %12s %10s %s\n' "operation" "ns/op" "instr/op" "goal" "met"
+tsv=/tmp/$prefix.tsv
+printf 'op\twhat\tns_per_op\tinstr_per_op\tgoal\tmet\tns_rounds\n' >"$tsv"
 for op in "${ops[@]}"; do
 	ns=$(echo "${samples[$op]}" | median)
 	# bench_spawn/wake/... count their loop's instructions for iters ops;
@@ -105,13 +110,22 @@ for op in "${ops[@]}"; do
 	idle_loop) label="idle loop iteration" ;;
 	esac
 	printf '%-28s %10s %12s %10s %s\n' "$label" "$ns" "$ins" "$(goal "$op")" "$met"
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$op" "$label" "$ns" "$ins" "$(goal "$op")" "$met" \
+		"$(echo ${samples[$op]} | tr ' ' ',')" >>"$tsv"
 done
 mib=$(echo "$fire_extra" | sed -n 's/.*total_mib=\([0-9.]*\).*/\1/p')
 rss=$(echo "$fire_extra" | sed -n 's/.*rss_delta_mib=\([0-9.]*\).*/\1/p')
 tb=$(echo "$fire_extra" | sed -n 's/.*timer_bytes=\([0-9]*\).*/\1/p')
 met=$(awk -v a="$mib" 'BEGIN {print (a <= 64) ? "yes" : "NO"}')
 printf '%-28s %10s %12s %10s %s\n' "1M live timers: memory" "${mib} MiB" "(rss +${rss})" "<= 64 MiB" "$met"
+printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "timers_1m_mib" "1M live timers: memory (MiB)" "$mib" "" \
+	"<= 64 MiB" "$met" "" >>"$tsv"
 echo
 echo "instr/op: valgrind --tool=callgrind --toggle-collect=bench_<op>, $iters ops plus a 10% warm-up"
 echo "(timer fire: the whole 10 s sweep of the wheel in 1 ms steps, divided by 1M timers)."
 echo "timer bytes: $tb per timer, embedded in its owner; the wheel itself is fixed size."
+if [ -n "$json" ]; then
+	/usr/bin/python3 scripts/bench/benchjson.py "$json" executor \
+		"scripts/bench/executor.sh --rounds $rounds --core $core" <"$tsv"
+	echo "figures written to $json"
+fi

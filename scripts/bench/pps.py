@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 
+import benchjson
+
 
 def cpu_hz():
     with open("/proc/cpuinfo") as f:
@@ -88,6 +90,8 @@ def main():
     ap.add_argument("--duration", type=float, default=5)
     ap.add_argument("--pairs", default="net_null,net_ring,memif")
     ap.add_argument("--mem", default="-m 1024")
+    ap.add_argument("--json", help="also write the figures to this file as JSON")
+    ap.add_argument("--command", default="scripts/bench/pps.py", help="for the record")
     a = ap.parse_args()
     mem = a.mem.split()
     hz = cpu_hz()
@@ -106,19 +110,31 @@ def main():
             print(f"  {tag:9s} round {r + 1}: pktbench {ours[-1]:8.2f} Mpps   "
                   f"testpmd {theirs[-1]:8.2f} Mpps")
         mo, mt = statistics.median(ours), statistics.median(theirs)
-        results.append((tag, mo, mt, statistics.median(cpp), hz / (mt * 1e6)))
+        results.append((tag, mo, mt, statistics.median(cpp), hz / (mt * 1e6), ours, theirs))
     print()
     print(f"{'pair':10s} {'pktbench Mpps':>14s} {'testpmd Mpps':>13s} {'ratio':>7s} "
           f"{'pktbench cyc/pkt':>17s} {'testpmd cyc/pkt':>16s}")
-    for tag, mo, mt, cpp, tpp in results:
+    for tag, mo, mt, cpp, tpp, _, _ in results:
         print(f"{tag:10s} {mo:14.2f} {mt:13.2f} {mo / mt:7.3f} {cpp:17.1f} {tpp:16.1f}")
     print("(medians; Mpps counts packets received on both ports; pktbench cycles/pkt are its "
           "executor's busy cycles, testpmd's are the core's cycles at 100% busy)")
     null = [r for r in results if r[0] == "net_null"]
+    goals = []
     if null:
         ratio = null[0][1] / null[0][2]
         print(f"goal: net_null ratio >= 1.00: {'met' if ratio >= 1.0 else 'NOT met'} "
               f"({ratio:.3f})")
+        goals.append({"goal": "net_null pktbench/testpmd >= 1.00", "value": ratio,
+                      "met": ratio >= 1.0})
+    if a.json:
+        benchjson.write(a.json, "pps", a.command,
+                        {"core": a.core, "rounds": a.rounds, "duration_s": a.duration,
+                         "mem": a.mem, "cpu_mhz": hz / 1e6},
+                        [{"pair": tag, "pktbench_mpps": mo, "testpmd_mpps": mt, "ratio": mo / mt,
+                          "pktbench_busy_cycles_per_pkt": cpp, "testpmd_cycles_per_pkt": tpp,
+                          "pktbench_mpps_rounds": ours, "testpmd_mpps_rounds": theirs}
+                         for tag, mo, mt, cpp, tpp, ours, theirs in results], goals)
+        print(f"pps: figures written to {a.json}")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@
 # riptide/testpmd (goal >= 1.00 on net_null) and cycles per packet.
 #
 # Usage: scripts/bench/pps.sh [--rounds N] [--duration S] [--core C] [--pairs LIST]
+#                             [--json FILE]   (FILE: the figures as JSON too)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -14,13 +15,15 @@ rounds=3
 duration=5
 core=1
 pairs=net_null,net_ring,memif
+json=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--rounds) rounds=$2; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
 	--core) core=$2; shift 2 ;;
 	--pairs) pairs=$2; shift 2 ;;
-	-h | --help) sed -n '4,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--json) json=(--json "$2"); shift 2 ;;
+	-h | --help) sed -n '4,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "pps.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -41,6 +44,8 @@ if ! scripts/hugepages.sh available 600 2>/dev/null; then
 	echo "pps.sh: no hugepages; running with --no-huge, figures are not comparable to hugepage runs"
 	mem="--no-huge -m 512"
 fi
-echo "command: scripts/bench/pps.sh --rounds $rounds --duration $duration --core $core --pairs $pairs"
+command="scripts/bench/pps.sh --rounds $rounds --duration $duration --core $core --pairs $pairs"
+echo "command: $command"
 exec /usr/bin/python3 scripts/bench/pps.py --pktbench build-rel/apps/pktbench/pktbench \
-	--core "$core" --rounds "$rounds" --duration "$duration" --pairs "$pairs" --mem "$mem"
+	--core "$core" --rounds "$rounds" --duration "$duration" --pairs "$pairs" --mem "$mem" \
+	--command "$command" "${json[@]}"

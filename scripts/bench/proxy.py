@@ -11,6 +11,8 @@ import sys
 import tempfile
 import time
 
+import benchjson
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOPO = os.path.join(ROOT, "scripts", "lib", "l4topo.sh")
 VIP = "198.18.100.10"
@@ -177,6 +179,8 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--switch", choices=("thread", "inline"), default="thread")
     ap.add_argument("--tx-hold", type=int, default=100)
+    ap.add_argument("--json", help="also write the figures to this file as JSON")
+    ap.add_argument("--command", default="scripts/bench/proxy.py", help="for the record")
     a = ap.parse_args()
     ncpu = os.cpu_count()
     pcore, ccore = str(ncpu - 1), ",".join(str(i) for i in range(max(ncpu - 1, 1)))
@@ -229,6 +233,7 @@ def main():
                   f"{med[k]['p99']:8.3f} {med[k]['cpu_us']:11.2f}")
         print()
         met = True
+        goals = []
         for mode in ("keepalive", "close"):
             rip = med[("riptide", mode)]
             for other in ("haproxy", "nginx"):
@@ -241,8 +246,24 @@ def main():
                     met = met and ok
                     line += "  goal (req/s >= 1, p99 <= 1, cpu <= 0.33): " + ("met" if ok else
                                                                            "NOT met")
+                    goals.append({"goal": f"riptide/haproxy {mode}: req/s >= 1, p99 <= 1, "
+                                          "cpu/req <= 0.33",
+                                  "value": {"rps": rip["rps"] / o["rps"],
+                                            "p99": rip["p99"] / o["p99"],
+                                            "cpu_us": rip["cpu_us"] / o["cpu_us"]},
+                                  "met": ok})
                 print(line)
         print("proxy.sh: all goals met" if met else "proxy.sh: some goals not met")
+        if a.json:
+            benchjson.write(a.json, "proxy", a.command,
+                            {"seconds": a.seconds, "rounds": a.rounds, "switch": a.switch,
+                             "tx_hold_us": a.tx_hold, "proxy_core": pcore,
+                             "cpu_us_source": "riptide: executor busy cycles; others: /proc"},
+                            [{"proxy": k[0], "mode": k[1], **med[k],
+                              "rounds": [{f: x[f] for f in ("rps", "p50", "p99", "cpu_us",
+                                                             "errors")} for x in results[k]]}
+                             for k in sorted(med)], goals)
+            print(f"proxy.sh: figures written to {a.json}")
     finally:
         for i in range(1, 4):
             pid = os.path.join(work, f"b{i}", "pid")

@@ -21,6 +21,7 @@
 #
 # Usage: scripts/bench/proxy.sh [--seconds S] [--rounds N] [--switch thread|inline]
 #                               [--tx-hold US]   (default 10, 3, thread, 100)
+#                               [--json FILE]    (the figures as JSON too)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -28,13 +29,15 @@ seconds=10
 rounds=3
 switch=thread
 txhold=100
+json=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--seconds) seconds=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
 	--switch) switch=$2; shift 2 ;;
 	--tx-hold) txhold=$2; shift 2 ;;
-	-h | --help) sed -n '4,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--json) json=(--json "$2"); shift 2 ;;
+	-h | --help) sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "proxy.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -45,4 +48,5 @@ if [ ! -f $build/build.ninja ]; then
 fi
 ninja -C $build apps/l4proxy/l4proxy >/dev/null
 exec /usr/bin/python3 scripts/bench/proxy.py --build "$build" --seconds "$seconds" \
-	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold"
+	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold" "${json[@]}" \
+	--command "scripts/bench/proxy.sh --seconds $seconds --rounds $rounds --switch $switch --tx-hold $txhold"

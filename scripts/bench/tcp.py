@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 
+import benchjson
+
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
@@ -144,6 +146,8 @@ def main():
     ap.add_argument("--build", default="build-rel")
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--json", help="also write the figures to this file as JSON")
+    ap.add_argument("--command", default="scripts/bench/tcp.py", help="for the record")
     a = ap.parse_args()
     mem, memnote = mem_args()
     print(f"tcp.sh: {a.rounds} round(s) of {a.seconds} s each; riptide: two echo processes "
@@ -165,6 +169,7 @@ def main():
     ]
     print(f"{'':32} {'riptide':>12} {'linux':>12} {'ratio':>8}  goal")
     met = True
+    out_rows, goals = [], []
     for name, k, goal, ok in rows:
         rv, lv = med(rip, k), med(lin, k)
         ratio = rv / lv if lv else float("nan")
@@ -172,8 +177,17 @@ def main():
         if ok is not None:
             verdict = "met" if ok(ratio) else "NOT met"
             met = met and ok(ratio)
+            goals.append({"goal": f"{k} riptide/linux {goal}", "value": ratio, "met": ok(ratio)})
         print(f"{name:32} {rv:12.2f} {lv:12.2f} {ratio:8.3f}  {goal} {verdict}")
+        out_rows.append({"figure": k, "what": name, "riptide": rv, "linux": lv, "ratio": ratio,
+                         "riptide_rounds": [r[k] for r in rip],
+                         "linux_rounds": [r[k] for r in lin]})
     print("tcp.sh: all goals met" if met else "tcp.sh: some goals not met")
+    if a.json:
+        benchjson.write(a.json, "tcp", a.command,
+                        {"seconds": a.seconds, "rounds": a.rounds, "memory": memnote},
+                        out_rows, goals)
+        print(f"tcp.sh: figures written to {a.json}")
 
 
 if __name__ == "__main__":

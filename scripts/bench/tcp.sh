@@ -12,18 +12,21 @@
 # client on core 1, both busy-polling); Linux's server and client are pinned the
 # same way. Prints each figure, riptide's ratio to Linux's, and the issue's goals.
 #
-# Usage: scripts/bench/tcp.sh [--seconds S] [--rounds N]
-#   S: seconds per measurement (default 5); N: rounds, the median is kept (default 1)
+# Usage: scripts/bench/tcp.sh [--seconds S] [--rounds N] [--json FILE]
+#   S: seconds per measurement (default 5); N: rounds, the median is kept (default 1);
+#   FILE: the figures as JSON too
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
 seconds=5
 rounds=1
+json=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--seconds) seconds=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
-	-h | --help) sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--json) json=(--json "$2"); shift 2 ;;
+	-h | --help) sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "tcp.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -40,4 +43,5 @@ fi
 ninja -C $build apps/echo/echo apps/bench/tcp_connrate >/dev/null
 
 exec /usr/bin/python3 scripts/bench/tcp.py --build "$build" --seconds "$seconds" \
-	--rounds "$rounds"
+	--rounds "$rounds" --command "scripts/bench/tcp.sh --seconds $seconds --rounds $rounds" \
+	"${json[@]}"

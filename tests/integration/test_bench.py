@@ -1,0 +1,49 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""Every benchmark writes its figures as JSON (--json FILE) beside what it
+prints: run each at its smallest and read the file back. These check the
+record, never a speed: rates belong to the benchmarks themselves."""
+import json
+import os
+
+import pytest
+
+from conftest import ROOT, is_root, run
+
+BENCH = os.path.join(ROOT, "scripts", "bench")
+HUGEPAGES = os.path.join(ROOT, "scripts", "hugepages.sh")
+
+
+@pytest.fixture
+def leave_hugepages_as_found():
+    """pps.sh reserves hugepages for itself; give back what it took."""
+    before = run([HUGEPAGES, "available", "1"], check=False).returncode == 0
+    yield
+    if not before:
+        run([HUGEPAGES, "release"], check=False)
+
+
+@pytest.mark.parametrize("script,args,bench,fields", [
+    ("executor.sh", ["--rounds", "1"], "executor", {"op", "ns_per_op", "instr_per_op", "met"}),
+    ("pps.sh", ["--rounds", "1", "--duration", "1", "--pairs", "net_null"], "pps",
+     {"pair", "pktbench_mpps", "testpmd_mpps", "ratio", "pktbench_mpps_rounds"}),
+    ("tcp.sh", ["--seconds", "1"], "tcp", {"figure", "riptide", "linux", "ratio"}),
+    ("proxy.sh", ["--seconds", "1", "--rounds", "1"], "proxy",
+     {"proxy", "mode", "rps", "p50", "p99", "cpu_us", "rounds"}),
+])
+def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, script, args,
+                                          bench, fields):
+    if not is_root():
+        pytest.skip("the benchmarks need root")
+    out = tmp_path / f"{bench}.json"
+    r = run([os.path.join(BENCH, script), *args, "--json", str(out)], check=False, timeout=300)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    doc = json.loads(out.read_text())
+    assert doc["bench"] == bench and doc["command"].startswith(f"scripts/bench/{script}"), doc
+    assert doc["machine"]["cores"] == os.cpu_count() and doc["date"] and doc["commit"], doc
+    assert doc["results"], doc
+    for row in doc["results"]:
+        assert fields <= set(row), row
+    numbers = [v for row in doc["results"] for v in row.values() if isinstance(v, (int, float))]
+    assert numbers and all(v == v for v in numbers), doc  # no NaN written
+    for g in doc["goals"]:
+        assert {"goal", "value", "met"} <= set(g), g
