@@ -5,13 +5,19 @@
 # nginx stream (one worker), in one run, in the same topology
 # (scripts/lib/l4topo.sh: a client, three nginx backends, the proxy's veth at
 # 198.18.100.10): wrk keep-alive and wrk with "Connection: close", 50
-# connections. Prints req/s, latency p50/p99, wrk's socket errors, and the
-# proxy's CPU cost per request in microseconds (riptide: its executor's busy
-# cycles, so idle polling does not count; HAProxy and nginx: user+system CPU
-# time from /proc), with riptide's ratio to each. The proxy is pinned to the
-# last core, the client and backends to the others; on a 2-core machine they
-# share, so req/s is bounded by the peers and CPU per request is the
-# proxy's own figure.
+# connections.
+#
+# One measure for every contender: each proxy runs under the same CPU quota
+# (--quota PCT of one core, default 30; scripts/lib/cpuquota.sh, a cgroup), so
+# the proxy and not its peers is the bottleneck, and its req/s there is its
+# capacity at that budget. CPU per request is the user + system time of each
+# proxy's processes (all threads) from /proc, for riptide as for the others;
+# riptide's own busy-cycle count is printed beside it as a diagnostic only.
+# Under a quota riptide runs its default idle policy (no --busy-poll);
+# --quota 0 runs without a quota, riptide busy-polling. Prints req/s (with
+# the rounds' spread), p50/p99, CPU us/request and CPU %, with riptide's
+# ratios and the goals. The proxy is pinned to the last core, the client and
+# backends to the others.
 #
 # --switch thread (default) gives the bridge port facing the proxy its own
 # NAPI thread on the peers' cores, so that the Linux peers' receive work is
@@ -20,7 +26,7 @@
 # (default 100; 0 sends at the end of every loop iteration).
 #
 # Usage: scripts/bench/proxy.sh [--seconds S] [--rounds N] [--switch thread|inline]
-#                               [--tx-hold US]   (default 10, 3, thread, 100)
+#                               [--tx-hold US] [--quota PCT]  (default 10, 3, thread, 100, 30)
 #                               [--json FILE]    (the figures as JSON too)
 set -euo pipefail
 
@@ -29,6 +35,7 @@ seconds=10
 rounds=3
 switch=thread
 txhold=100
+quota=30
 json=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -36,8 +43,9 @@ while [ $# -gt 0 ]; do
 	--rounds) rounds=$2; shift 2 ;;
 	--switch) switch=$2; shift 2 ;;
 	--tx-hold) txhold=$2; shift 2 ;;
+	--quota) quota=$2; shift 2 ;;
 	--json) json=(--json "$2"); shift 2 ;;
-	-h | --help) sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "proxy.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -48,5 +56,5 @@ if [ ! -f $build/build.ninja ]; then
 fi
 ninja -C $build apps/l4proxy/l4proxy >/dev/null
 exec /usr/bin/python3 scripts/bench/proxy.py --build "$build" --seconds "$seconds" \
-	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold" "${json[@]}" \
-	--command "scripts/bench/proxy.sh --seconds $seconds --rounds $rounds --switch $switch --tx-hold $txhold"
+	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold" --quota "$quota" "${json[@]}" \
+	--command "scripts/bench/proxy.sh --seconds $seconds --rounds $rounds --switch $switch --tx-hold $txhold --quota $quota"

@@ -4,6 +4,7 @@ other, a DPDK net_tap that receives datagrams sent by Linux, and the topology
 and hugepage scripts."""
 import os
 import re
+import subprocess
 import time
 
 from conftest import ROOT, eal_memory_args, run, unique, wait_for_iface
@@ -170,3 +171,39 @@ def test_mutate_reports_a_mutation_no_test_notices(tmp_path):
     assert r.stdout.strip().endswith("0 passed, 1 failed"), r.stdout
     assert "<failure" in (tmp_path / "m.xml").read_text()
     assert open(src).read() == before, "the source was not restored"
+
+
+CPUQUOTA_SH = os.path.join(ROOT, "scripts", "lib", "cpuquota.sh")
+
+
+def test_cpuquota_confines_a_busy_process_to_its_share():
+    """The benchmark's equal CPU budget: a spinning process put in a 20 %
+    group gets about 20 % of a core (the kernel's quota, counted by the
+    cgroup and by /proc alike), is throttled, and the group goes away."""
+    name = unique("rtq")
+    run([CPUQUOTA_SH, "make", name, "20"])
+    spin = subprocess.Popen(["sh", "-c", "while :; do :; done"])
+    try:
+        run([CPUQUOTA_SH, "add", name, str(spin.pid)])
+        t0 = time.monotonic()
+        time.sleep(2)
+        used_us = int(run([CPUQUOTA_SH, "usage", name]).stdout)
+        wall_us = (time.monotonic() - t0) * 1e6
+        f = open(f"/proc/{spin.pid}/stat").read().rsplit(")", 1)[1].split()
+        proc_us = (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK") * 1e6
+    finally:
+        spin.kill()
+        spin.wait()
+    throttled = int(run([CPUQUOTA_SH, "throttled", name]).stdout)
+    run([CPUQUOTA_SH, "remove", name])
+    # 20 % of the wall time, with room for the periods' edges; never a whole core
+    assert 0.10 * wall_us < used_us < 0.30 * wall_us, (used_us, wall_us)
+    assert abs(proc_us - used_us) < 0.1 * wall_us, (proc_us, used_us)
+    assert throttled > 50, throttled
+    assert run([CPUQUOTA_SH, "usage", name], check=False).returncode != 0  # removed
+
+
+def test_cpuquota_refuses_a_bad_share():
+    for pct in ("0", "101", "x"):
+        r = run([CPUQUOTA_SH, "make", unique("rtq"), pct], check=False)
+        assert r.returncode == 2 and "PCT wants 1..100" in r.stderr, r.stderr
