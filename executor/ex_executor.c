@@ -49,7 +49,9 @@ ex_config_defaults(struct ex_config *cfg)
 	cfg->poll_budget = 64;
 	cfg->idle_policy = EX_IDLE_POLICY_BUSY_POLL;
 	cfg->idle_spins = 1024;
-	cfg->idle_sleep_us = 100;
+	cfg->idle_spin_us = 50;
+	cfg->idle_sleep_min_us = 20;
+	cfg->idle_sleep_us = 1000;
 	cfg->tick_shift = EX_WHEEL_TICK_SHIFT_DEFAULT;
 	cfg->clock = NULL;
 	cfg->socket_id = SOCKET_ID_ANY;
@@ -148,7 +150,13 @@ ex_executor_create(unsigned int lcore_id, const struct ex_config *cfg)
 	ex->budget = cfg->poll_budget;
 	ex->idle_policy = cfg->idle_policy;
 	ex->idle_spins = cfg->idle_spins;
-	ex->idle_sleep_us = cfg->idle_sleep_us;
+	ex->idle_spin_ns = (uint64_t)cfg->idle_spin_us * EX_NS_PER_US;
+	ex->idle_sleep_max_ns = (uint64_t)cfg->idle_sleep_us * EX_NS_PER_US;
+	ex->idle_sleep_min_ns = RTE_MIN(
+			(uint64_t)cfg->idle_sleep_min_us * EX_NS_PER_US, ex->idle_sleep_max_ns);
+	ex->idle_sleep_ns = ex->idle_sleep_min_ns;
+	ex->idle_sleep = cfg->idle_sleep;
+	ex->idle_sleep_ctx = cfg->idle_sleep_ctx;
 	ex->clock = cfg->clock;
 	ex->clock_ctx = cfg->clock_ctx;
 	ex->tsc_start = rte_rdtsc();
@@ -746,15 +754,24 @@ drain_inbox(struct ex_executor *ex)
 	return total;
 }
 
+/* The backoff: sleep the current step (never past the next timer), then
+ * double the step up to the longest sleep. */
 static void
-idle_sleep(struct ex_executor *ex)
+idle_sleep(struct ex_executor *ex, uint64_t now)
 {
-	uint64_t ns = ex_wheel_next_ns(
-			&ex->wheel, ex_now_ns(ex), (uint64_t)ex->idle_sleep_us * EX_NS_PER_US);
-	struct timespec ts = { 0, (long)ns };
+	uint64_t ns = ex_wheel_next_ns(&ex->wheel, now, ex->idle_sleep_ns);
 
-	if (ns > 0)
+	ex->idle_sleep_ns = RTE_MIN(ex->idle_sleep_ns * 2, ex->idle_sleep_max_ns);
+	if (ns == 0)
+		return;
+	EX_STAT_ADD(ex, idle_sleeps, 1);
+	if (ex->idle_sleep != NULL) {
+		ex->idle_sleep(ex->idle_sleep_ctx, ns);
+	} else {
+		struct timespec ts = { (time_t)(ns / EX_NS_PER_S), (long)(ns % EX_NS_PER_S) };
+
 		nanosleep(&ts, NULL);
+	}
 }
 
 static inline uint64_t
@@ -768,7 +785,7 @@ ex_run_once(struct ex_executor *ex)
 {
 	/* One TSC read per iteration: it closes the previous iteration's
 	 * busy/idle account and, with the default clock, is the timers' now. */
-	uint64_t t0 = rte_rdtsc();
+	uint64_t t0 = rte_rdtsc(), now;
 	unsigned int work;
 
 	ex_cur = ex;
@@ -788,8 +805,8 @@ ex_run_once(struct ex_executor *ex)
 	/* 3. Remote wakes, spawns and cancels from other lcores. */
 	work += drain_inbox(ex);
 	/* 4. Timers: expired ones wake their tasks for the next iteration. */
-	work += ex_wheel_advance(
-			&ex->wheel, ex->clock != NULL ? ex->clock(ex->clock_ctx) : ex->now_ns);
+	now = ex->clock != NULL ? ex->clock(ex->clock_ctx) : ex->now_ns;
+	work += ex_wheel_advance(&ex->wheel, now);
 	/* 5. Flush: remote wakes we produced, then tx buffers. */
 	outbox_flush_all(ex);
 	work += run_sources(ex->flushers);
@@ -799,14 +816,16 @@ ex_run_once(struct ex_executor *ex)
 	if (work != 0) {
 		ex->idle_iters = 0;
 		ex->stay_awake = 0;
+		ex->last_work_ns = now;
+		ex->idle_sleep_ns = ex->idle_sleep_min_ns;
 		return work;
 	}
-	/* 6. Idle policy. */
-	if (ex->idle_policy == EX_IDLE_POLICY_BACKOFF && ++ex->idle_iters >= ex->idle_spins &&
-			ex->ready_head == NULL && !ex->stay_awake) {
-		EX_STAT_ADD(ex, idle_sleeps, 1);
-		idle_sleep(ex);
-	}
+	/* 6. Idle policy: spin a while after the last work, then back off. */
+	if (ex->idle_policy == EX_IDLE_POLICY_BACKOFF && ex->ready_head == NULL &&
+			!ex->stay_awake &&
+			(++ex->idle_iters >= ex->idle_spins ||
+					now - ex->last_work_ns >= ex->idle_spin_ns))
+		idle_sleep(ex, now);
 	ex->stay_awake = 0;
 	return 0;
 }

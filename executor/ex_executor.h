@@ -16,9 +16,15 @@
  *   4. advance the timer wheel, firing expired timers (they wake tasks);
  *   5. flush: send batched remote wakes, then call registered flush sources
  *      (tx buffers), so that what this iteration produced leaves now;
- *   6. idle policy: busy-poll, or after idle_spins empty iterations sleep
- *      for up to idle_sleep_us (never past the next timer, and not while a
- *      source holds something due soon: ex_stay_awake()).
+ *   6. idle policy: busy-poll, or back off: once idle for idle_spin_us (or
+ *      idle_spins empty iterations, whichever comes first) sleep, first for
+ *      idle_sleep_min_us, then twice as long each idle iteration up to
+ *      idle_sleep_us; never past the next timer, and not while a source
+ *      holds something due soon (ex_stay_awake()). Work starts it over. So
+ *      an idle lcore costs about a wake-up per idle_sleep_us, a lightly
+ *      loaded one spins only idle_spin_us after each burst, and the latency
+ *      added to the first packet after a quiet spell is at most the sleep
+ *      then in force (idle_sleep_us).
  *
  * Wakers: waking from the owning lcore pushes the task on the ready queue
  * unless it is already scheduled (a no-op, counted as a duplicate). Waking
@@ -58,6 +64,9 @@ enum ex_idle_policy {
 /** A clock in nanoseconds; tests inject one to make time deterministic. */
 typedef uint64_t ex_clock_fn(void *ctx);
 
+/** Sleep for ns nanoseconds (the backoff idle policy); tests inject one. */
+typedef void ex_idle_sleep_fn(void *ctx, uint64_t ns);
+
 /** Executor configuration; start from ex_config_defaults(). */
 struct ex_config {
 	const char *name; /**< for pools and rings; default "ex" */
@@ -65,7 +74,11 @@ struct ex_config {
 	uint32_t poll_budget; /**< task polls per iteration; default 64 */
 	enum ex_idle_policy idle_policy; /**< default BUSY_POLL */
 	uint32_t idle_spins; /**< idle iterations before sleeping; default 1024 */
-	uint32_t idle_sleep_us; /**< longest idle sleep; default 100 */
+	uint32_t idle_spin_us; /**< idle time before sleeping; default 50 */
+	uint32_t idle_sleep_min_us; /**< first idle sleep; default 20 */
+	uint32_t idle_sleep_us; /**< longest idle sleep; default 1000 */
+	ex_idle_sleep_fn *idle_sleep; /**< NULL: nanosleep; tests record instead */
+	void *idle_sleep_ctx;
 	uint32_t tick_shift; /**< timer tick = 2^tick_shift ns; default 10 */
 	ex_clock_fn *clock; /**< NULL: the TSC */
 	void *clock_ctx;

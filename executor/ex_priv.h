@@ -78,6 +78,8 @@ struct ex_executor {
 	uint64_t now_ns; /* start of this iteration, in ns: ex_now_coarse_ns() */
 	uint32_t last_work; /* whether the previous iteration did work */
 	uint32_t stay_awake; /* set by ex_stay_awake() during this iteration */
+	uint64_t last_work_ns; /* when an iteration last did work (idle policy) */
+	uint64_t idle_sleep_ns; /* the backoff's next sleep */
 	struct ex_stats stats;
 
 	/* The timer wheel. */
@@ -94,7 +96,11 @@ struct ex_executor {
 	unsigned int lcore_id;
 	enum ex_idle_policy idle_policy;
 	uint32_t idle_spins;
-	uint32_t idle_sleep_us;
+	uint64_t idle_spin_ns;
+	uint64_t idle_sleep_min_ns;
+	uint64_t idle_sleep_max_ns;
+	ex_idle_sleep_fn *idle_sleep;
+	void *idle_sleep_ctx;
 } __rte_cache_aligned;
 
 /* Owner-only counter update that other lcores may read: a relaxed store is

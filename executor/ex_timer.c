@@ -282,18 +282,51 @@ ex_wheel_clear(struct ex_wheel *w)
 	w->armed = 0;
 }
 
+/* Circular distance from slot `from` to the next slot with timers at one
+ * level (0 if `from` has some), or -1 if the level is empty. */
+static int
+bit_next_circular(const uint64_t *bm, unsigned int from)
+{
+	int j = bit_find(bm, from, SLOT_MASK);
+
+	if (j >= 0)
+		return j - (int)from;
+	if (from == 0 || (j = bit_find(bm, 0, from - 1)) < 0)
+		return -1;
+	return EX_WHEEL_SLOTS - (int)from + j;
+}
+
+/*
+ * A lower bound of the earliest deadline, level by level, so that an idle
+ * loop may sleep until then and no later. Level 0: the next slot with timers
+ * (a slot before now's belongs to the next turn). Level l > 0: its slot for
+ * the current block was cascaded down when the block began, so its timers
+ * sit in later slots; one d slots on expires no earlier than the start of
+ * that block. The slot lists are never walked: bitmaps only.
+ */
 uint64_t
 ex_wheel_next_ns(const struct ex_wheel *w, uint64_t now_ns, uint64_t max_ns)
 {
-	unsigned int idx = (unsigned int)w->now & SLOT_MASK;
-	uint64_t tick_ns;
-	int j;
+	uint64_t next = UINT64_MAX, tick_ns;
+	unsigned int l;
 
 	if (w->armed == 0)
 		return max_ns;
-	/* Next level-0 slot with timers, or the next cascade point. */
-	j = bit_find(w->bitmap[0], idx, SLOT_MASK);
-	tick_ns = (w->now + (j < 0 ? EX_WHEEL_SLOTS - idx : (unsigned int)j - idx)) << w->shift;
+	for (l = 0; l < EX_WHEEL_LEVELS; l++) {
+		unsigned int shift = EX_WHEEL_SLOT_BITS * l;
+		unsigned int cur = (unsigned int)(w->now >> shift) & SLOT_MASK;
+		int d = bit_next_circular(w->bitmap[l], l == 0 ? cur : (cur + 1) & SLOT_MASK);
+		uint64_t tick;
+
+		if (d < 0)
+			continue;
+		tick = l == 0 ? w->now + (uint64_t)d
+			      : ((w->now >> shift) + 1 + (uint64_t)d) << shift;
+		next = RTE_MIN(next, tick);
+	}
+	if (next == UINT64_MAX)
+		return max_ns;
+	tick_ns = next << w->shift;
 	if (tick_ns <= now_ns)
 		return 0;
 	return RTE_MIN(tick_ns - now_ns, max_ns);

@@ -555,6 +555,118 @@ holder_fn(struct ex_source *src)
 	return 0;
 }
 
+// An injected sleep: records each sleep and moves the injected clock by it,
+// as a real sleep would.
+struct sleep_log {
+	ut_clock *clk;
+	std::vector<uint64_t> ns;
+};
+
+static void
+sleep_log_fn(void *ctx, uint64_t ns)
+{
+	auto *l = static_cast<sleep_log *>(ctx);
+	l->ns.push_back(ns);
+	l->clk->now += ns;
+}
+
+// A source that reports work when `pending` is set (a packet arrived).
+struct pulse {
+	struct ex_source src;
+	bool pending;
+};
+
+static unsigned int
+pulse_fn(struct ex_source *src)
+{
+	auto *p = EX_CONTAINER_OF(src, struct pulse, src);
+	unsigned int w = p->pending ? 1 : 0;
+	p->pending = false;
+	return w;
+}
+
+TEST(ExecutorIdle, Backoff_SpinsIdleSpinUs_ThenSleepsDoublingToTheCap_WorkStartsOver)
+{
+	ut_clock clk;
+	sleep_log sl{ &clk, {} };
+	struct ex_config cfg = clocked_config("idleb", 4, &clk);
+	cfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
+	cfg.idle_spins = 1000000; // the time bound decides here
+	cfg.idle_spin_us = 50;
+	cfg.idle_sleep_min_us = 20;
+	cfg.idle_sleep_us = 1000;
+	cfg.idle_sleep = sleep_log_fn;
+	cfg.idle_sleep_ctx = &sl;
+	struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
+	ASSERT_NE(ex, nullptr);
+	struct pulse p = {};
+	p.src.fn = pulse_fn;
+	p.src.name = "pulse";
+	ex_register_source(ex, &p.src);
+
+	p.pending = true;
+	EXPECT_EQ(ex_run_once(ex), 1u);
+	// Idle iterations 1 us apart: no sleep for the first 50 us.
+	for (int i = 0; i < 49; i++) {
+		clk.now += 1000;
+		ex_run_once(ex);
+	}
+	EXPECT_TRUE(sl.ns.empty()) << "slept while still spinning";
+	clk.now += 1000;
+	for (int i = 0; i < 9; i++)
+		ex_run_once(ex);
+	const std::vector<uint64_t> want = { 20000, 40000, 80000, 160000, 320000, 640000, 1000000,
+		1000000, 1000000 };
+	EXPECT_EQ(sl.ns, want) << "20 us, doubling, capped at 1 ms";
+
+	// Traffic resumes: the packet waited at most the sleep in force (1 ms,
+	// the bound), and the backoff starts over from the spin.
+	p.pending = true;
+	EXPECT_EQ(ex_run_once(ex), 1u) << "the first iteration after a sleep sees the packet";
+	sl.ns.clear();
+	for (int i = 0; i < 10; i++) {
+		clk.now += 1000;
+		ex_run_once(ex);
+	}
+	EXPECT_TRUE(sl.ns.empty()) << "after work it spins again first";
+	for (int i = 0; i < 40; i++) {
+		clk.now += 1000;
+		ex_run_once(ex);
+	}
+	ASSERT_FALSE(sl.ns.empty());
+	EXPECT_EQ(sl.ns[0], 20000u) << "and sleeps from the shortest step again";
+	ASSERT_EQ(ex_unregister(ex, &p.src), 0);
+	ex_executor_free(ex);
+}
+
+TEST(ExecutorIdle, Backoff_NeverSleepsPastTheNextTimer)
+{
+	ut_clock clk;
+	sleep_log sl{ &clk, {} };
+	struct ex_config cfg = clocked_config("idlet", 4, &clk);
+	cfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
+	cfg.idle_spin_us = 0;
+	cfg.idle_sleep_min_us = 1000;
+	cfg.idle_sleep_us = 1000;
+	cfg.idle_sleep = sleep_log_fn;
+	cfg.idle_sleep_ctx = &sl;
+	struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
+	ASSERT_NE(ex, nullptr);
+	struct ex_timer t;
+	ex_timer_init_callback(&t, [](struct ex_timer *) {});
+	const uint64_t deadline = clk.now + 300000;
+	ex_timer_arm(ex_executor_wheel(ex), &t, deadline, nullptr);
+	// Every sleep ends by the deadline (the wheel may wake it early, coarse
+	// slots, never late), and the timer fires on time.
+	for (int i = 0; i < 50 && ex_timer_armed(&t); i++) {
+		ex_run_once(ex);
+		EXPECT_LE(clk.now, deadline + 1024) << "slept past the timer (a tick of slack)";
+	}
+	EXPECT_FALSE(ex_timer_armed(&t)) << "the timer never fired";
+	EXPECT_FALSE(sl.ns.empty());
+	ex_executor_free(ex);
+}
+
 TEST(ExecutorIdle, Backoff_SleepsWhenIdle_NotWhileASourceHolds)
 {
 	ut_clock clk;

@@ -230,6 +230,32 @@ TEST_F(WheelTest, NextNs_ReportsEarliestSlot)
 	EXPECT_EQ(w.armed, 0u);
 }
 
+// An idle loop sleeps ex_wheel_next_ns() at a time. It must never sleep
+// past a deadline (the tick it rounds up to), and should get there in a few
+// sleeps, one per level at most, not one per level-0 turn (256 ticks: about
+// 3,800 wake-ups a second at the default tick).
+TEST_F(WheelTest, NextNs_IdleLoopReachesEachDeadlineInAFewSleeps_NeverPast)
+{
+	const uint64_t delays[] = { 1, 255, 256, 300, 70000, 1000000, 20000000, 3000000000ull };
+	for (uint64_t d : delays) {
+		rec_timer r;
+		uint64_t deadline = now + d * kTick;
+		Arm(r, deadline);
+		int sleeps = 0;
+		while (!r.fired && sleeps < 20) {
+			uint64_t ns = ex_wheel_next_ns(&w, now, UINT64_MAX);
+			ASSERT_LE(now + ns, deadline + kTick)
+					<< "slept past a deadline " << d << " ticks away";
+			AdvanceTo(now + (ns != 0 ? ns : 1));
+			sleeps++;
+		}
+		EXPECT_TRUE(r.fired) << d;
+		EXPECT_LE(r.fired_at, deadline + kTick) << d;
+		EXPECT_LE(sleeps, EX_WHEEL_LEVELS + 1)
+				<< "sleeps to reach a deadline " << d << " ticks away";
+	}
+}
+
 // ---- the sleep future, on an executor with an injected clock ----
 
 using SleepTest = ExecutorFixture;
