@@ -17,6 +17,8 @@ PACKAGES=(
 	python3 python3-pytest python3-scapy clang-format valgrind
 	# test topologies and Linux peers
 	iproute2 nftables iputils-ping socat tcpdump procps kmod ethtool curl wrk sockperf iperf3 nginx-light libnginx-mod-stream haproxy
+	# benchmarks: where the CPU goes (scripts/bench/proxy.sh --perf)
+	linux-perf
 )
 
 usage() {

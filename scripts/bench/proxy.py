@@ -159,6 +159,46 @@ class Contender:
         return None
 
 
+# Where a sample's CPU went, by the object it was in (perf report --sort dso).
+PERF_CLASSES = [
+    ("riptide (l4proxy: executor, dataplane, tcpstack, app)", lambda d: d == "l4proxy"),
+    ("the PMD (net_af_xdp, libxdp, libbpf)",
+     lambda d: "af_xdp" in d or d.startswith("libxdp") or d.startswith("libbpf")),
+    ("other DPDK libraries", lambda d: d.startswith("librte_")),
+    ("the kernel (syscalls, AF_XDP copy, softirq)", lambda d: d in ("[kernel.kallsyms]",
+                                                                   "[kernel.vmlinux]")),
+    ("libc and the rest", lambda d: True),
+]
+
+
+def perf_start(pid, seconds, out):
+    """Sample one process (all threads) with the cpu-clock for seconds."""
+    return subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(pid), "-o", out,
+                             "--", "sleep", str(seconds)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def perf_breakdown(data, txt):
+    """Shares of the samples by class of object, and the report kept in txt."""
+    rep = sh(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort", "dso",
+              "-g", "none"]).stdout
+    syms = sh(["perf", "report", "-i", data, "--stdio", "--no-children", "--sort",
+               "dso,symbol", "-g", "none"]).stdout
+    with open(txt, "w") as f:
+        f.write(rep + "\n" + syms)
+    shares = {name: 0.0 for name, _ in PERF_CLASSES}
+    for line in rep.splitlines():
+        m = re.match(r"\s*([\d.]+)%\s+(\S+)", line)
+        if not m:
+            continue
+        for name, match in PERF_CLASSES:
+            if match(m.group(2)):
+                shares[name] += float(m.group(1))
+                break
+    top = [l.strip() for l in syms.splitlines() if re.match(r"\s*[\d.]+%", l)][:12]
+    return shares, top
+
+
 def switch_thread(name, ccore):
     """Give the bridge port facing the proxy (px1) its own NAPI thread on the
     peers' cores. Without it, a packet the proxy sends is carried through the
@@ -197,6 +237,8 @@ def main():
     ap.add_argument("--tx-hold", type=int, default=100)
     ap.add_argument("--quota", type=int, default=30,
                     help="CPU budget of every proxy, %% of one core (0: none)")
+    ap.add_argument("--perf", metavar="DIR",
+                    help="sample riptide with perf in round 1; reports and a breakdown in DIR")
     ap.add_argument("--json", help="also write the figures to this file as JSON")
     ap.add_argument("--command", default="scripts/bench/proxy.py", help="for the record")
     a = ap.parse_args()
@@ -229,6 +271,7 @@ def main():
         if a.quota:
             sh([QUOTA, "make", name, str(a.quota)], check=True)
         results = {}
+        perf_out = []
         for r in range(a.rounds):
             for kind in ("riptide", "haproxy", "nginx"):
                 for close in (False, True):
@@ -236,7 +279,17 @@ def main():
                     c.start()
                     cpu0 = c.cpu()
                     thr0 = int(sh([QUOTA, "throttled", name]).stdout or 0) if a.quota else 0
+                    mode = "close" if close else "keepalive"
+                    pf = None
+                    if a.perf and kind == "riptide" and r == 0:
+                        os.makedirs(a.perf, exist_ok=True)
+                        pdata = os.path.join(a.perf, f"riptide-{mode}.data")
+                        pf = perf_start(c.p.pid, max(a.seconds - 2, 1), pdata)
                     w = wrk(name, close, a.seconds, ccore)
+                    if pf is not None:
+                        pf.wait()
+                        shares, top = perf_breakdown(pdata, pdata[:-5] + ".txt")
+                        perf_out.append({"mode": mode, "shares": shares, "top": top})
                     cpu1 = c.cpu()
                     thr1 = int(sh([QUOTA, "throttled", name]).stdout or 0) if a.quota else 0
                     busy = c.stop()
@@ -245,7 +298,6 @@ def main():
                     w["throttled"] = thr1 - thr0
                     # riptide's own busy-cycle count: a diagnostic, not the measure
                     w["busy_us"] = busy / max(w["reqs"], 1) * 1e6 if busy is not None else None
-                    mode = "close" if close else "keepalive"
                     results.setdefault((kind, mode), []).append(w)
                     diag = f"  (own busy cycles {w['busy_us']:.2f} us)" if busy is not None else ""
                     print(f"round {r + 1} {kind:8} {mode:9} {w['rps']:10.0f} req/s  p50 "
@@ -293,6 +345,14 @@ def main():
                                             "cpu_us": rip["cpu_us"] / o["cpu_us"]},
                                   "met": ok})
                 print(line)
+        for pr in perf_out:
+            print(f"\nwhere riptide's CPU went ({pr['mode']}, perf cpu-clock samples of the "
+                  f"whole process, round 1; reports in {a.perf}):")
+            for k, v in pr["shares"].items():
+                print(f"  {v:6.2f} %  {k}")
+            print("  top symbols:")
+            for t in pr["top"]:
+                print(f"    {t}")
         print("proxy.sh: all goals met" if met else "proxy.sh: some goals not met")
         if a.json:
             benchjson.write(a.json, "proxy", a.command,
@@ -304,7 +364,7 @@ def main():
                               "rounds": [{f: x[f] for f in ("rps", "p50", "p99", "cpu_us",
                                                              "cpu_pct", "throttled", "busy_us",
                                                              "errors")} for x in results[k]]}
-                             for k in sorted(med)], goals)
+                             for k in sorted(med)] + [{"perf": pr} for pr in perf_out], goals)
             print(f"proxy.sh: figures written to {a.json}")
     finally:
         for i in range(1, 4):

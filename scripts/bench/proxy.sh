@@ -28,6 +28,8 @@
 # Usage: scripts/bench/proxy.sh [--seconds S] [--rounds N] [--switch thread|inline]
 #                               [--tx-hold US] [--quota PCT]  (default 10, 3, thread, 100, 30)
 #                               [--json FILE]    (the figures as JSON too)
+#                               [--perf DIR]     (perf samples of riptide, round 1: where its
+#                                                 CPU goes, by object and symbol)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -37,6 +39,7 @@ switch=thread
 txhold=100
 quota=30
 json=()
+perf=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--seconds) seconds=$2; shift 2 ;;
@@ -45,7 +48,8 @@ while [ $# -gt 0 ]; do
 	--tx-hold) txhold=$2; shift 2 ;;
 	--quota) quota=$2; shift 2 ;;
 	--json) json=(--json "$2"); shift 2 ;;
-	-h | --help) sed -n '4,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--perf) perf=(--perf "$2"); shift 2 ;;
+	-h | --help) sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "proxy.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -56,5 +60,5 @@ if [ ! -f $build/build.ninja ]; then
 fi
 ninja -C $build apps/l4proxy/l4proxy >/dev/null
 exec /usr/bin/python3 scripts/bench/proxy.py --build "$build" --seconds "$seconds" \
-	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold" --quota "$quota" "${json[@]}" \
+	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold" --quota "$quota" "${json[@]}" "${perf[@]}" \
 	--command "scripts/bench/proxy.sh --seconds $seconds --rounds $rounds --switch $switch --tx-hold $txhold --quota $quota"
