@@ -47,3 +47,9 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
     assert numbers and all(v == v for v in numbers), doc  # no NaN written
     for g in doc["goals"]:
         assert {"goal", "value", "met"} <= set(g), g
+    if bench == "proxy":
+        # Under the default 30 % quota every proxy still served every request.
+        assert doc["params"]["quota_pct"] == 30, doc["params"]
+        for row in doc["results"]:
+            if "proxy" in row:
+                assert all(r["errors"] == "none" and r["throttled"] > 0 for r in row["rounds"]), row
