@@ -41,7 +41,15 @@ def test_testpmd_tap_receives_datagrams_from_namespace(netns, dpdk_proc):
              "import socket\n"
              "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
              f"for i in range({sent}): s.sendto(b'riptide %d' % i, ('198.18.200.2', 9))\n"])
-    time.sleep(0.5)
+    # Every datagram has left the kernel into the TAP (its tx counter), where
+    # testpmd, polling, takes it at once; then stop it.
+    def tap_tx():
+        m = re.search(r"TX:.*\n\s*\d+\s+(\d+)", ns.exec(["ip", "-s", "link", "show", ifc]).stdout)
+        return int(m.group(1)) if m else 0
+    deadline = time.monotonic() + 15
+    while tap_tx() < sent and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert tap_tx() >= sent, ns.exec(["ip", "-s", "link", "show", ifc]).stdout
     out = pmd.stop(stdin_line=b"\n")
     counts = [int(n) for n in re.findall(r"RX-packets:\s+(\d+)", out)]
     assert counts, f"testpmd printed no statistics:\n{out[-2000:]}"
