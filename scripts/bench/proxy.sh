@@ -13,6 +13,12 @@
 # capacity at that budget. CPU per request is the user + system time of each
 # proxy's processes (all threads) from /proc, for riptide as for the others;
 # riptide's own busy-cycle count is printed beside it as a diagnostic only.
+# riptide runs twice: on AF_XDP copy mode on its veth, and (--nic yes, the
+# default) on the NIC-like path: a net_virtio_user port whose vhost-user
+# backend is a wire process (pktbench io between net_vhost and AF_XDP on the
+# veth) pinned with the peers in the role of a NIC, so that the copies
+# through the kernel are not the proxy's; it needs hugepages (reserved here
+# if missing, released after). HAProxy and nginx keep their veth.
 # Under a quota riptide runs its default idle policy (no --busy-poll);
 # --quota 0 runs without a quota, riptide busy-polling. Prints req/s (with
 # the rounds' spread), p50/p99, CPU us/request and CPU %, with riptide's
@@ -27,6 +33,7 @@
 #
 # Usage: scripts/bench/proxy.sh [--seconds S] [--rounds N] [--switch thread|inline]
 #                               [--tx-hold US] [--quota PCT]  (default 10, 3, thread, 100, 30)
+#                               [--nic yes|no]   (default yes)
 #                               [--json FILE]    (the figures as JSON too)
 #                               [--perf DIR]     (perf samples of riptide, round 1: where its
 #                                                 CPU goes, by object and symbol)
@@ -38,6 +45,7 @@ rounds=3
 switch=thread
 txhold=100
 quota=30
+nic=yes
 json=()
 perf=()
 while [ $# -gt 0 ]; do
@@ -47,9 +55,10 @@ while [ $# -gt 0 ]; do
 	--switch) switch=$2; shift 2 ;;
 	--tx-hold) txhold=$2; shift 2 ;;
 	--quota) quota=$2; shift 2 ;;
+	--nic) nic=$2; shift 2 ;;
 	--json) json=(--json "$2"); shift 2 ;;
 	--perf) perf=(--perf "$2"); shift 2 ;;
-	-h | --help) sed -n '4,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "proxy.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -58,7 +67,15 @@ build=build-rel
 if [ ! -f $build/build.ninja ]; then
 	meson setup $build --buildtype=release -Db_ndebug=true >/dev/null
 fi
-ninja -C $build apps/l4proxy/l4proxy >/dev/null
-exec /usr/bin/python3 scripts/bench/proxy.py --build "$build" --seconds "$seconds" \
-	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold" --quota "$quota" "${json[@]}" "${perf[@]}" \
-	--command "scripts/bench/proxy.sh --seconds $seconds --rounds $rounds --switch $switch --tx-hold $txhold --quota $quota"
+ninja -C $build apps/l4proxy/l4proxy apps/pktbench/pktbench >/dev/null
+reserved=0
+if [ "$nic" = yes ] && ! scripts/hugepages.sh available 1100 >/dev/null 2>&1; then
+	scripts/hugepages.sh reserve 2G >/dev/null 2>&1 && reserved=1
+	scripts/hugepages.sh available 1100 >/dev/null 2>&1 ||
+		{ echo "proxy.sh: the NIC-like path needs hugepages and none could be reserved" >&2; exit 2; }
+fi
+release() { [ "$reserved" = 1 ] && scripts/hugepages.sh release >/dev/null 2>&1; true; }
+trap release EXIT
+/usr/bin/python3 scripts/bench/proxy.py --build "$build" --seconds "$seconds" \
+	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold" --quota "$quota" --nic "$nic" "${json[@]}" "${perf[@]}" \
+	--command "scripts/bench/proxy.sh --seconds $seconds --rounds $rounds --switch $switch --tx-hold $txhold --quota $quota --nic $nic"

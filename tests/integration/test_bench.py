@@ -48,8 +48,15 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
     for g in doc["goals"]:
         assert {"goal", "value", "met"} <= set(g), g
     if bench == "proxy":
-        # Under the default 30 % quota every proxy still served every request.
+        # Under the default 30 % quota every proxy still served every request,
+        # riptide on both of its paths; on the veth each spent its budget (on
+        # two cores the NIC-like path's wire shares the peers' core, which
+        # then bound it, so it need not).
         assert doc["params"]["quota_pct"] == 30, doc["params"]
+        assert {r["proxy"] for r in doc["results"] if "proxy" in r} == \
+            {"riptide", "riptide-nic", "haproxy", "nginx"}, doc["results"]
         for row in doc["results"]:
             if "proxy" in row:
-                assert all(r["errors"] == "none" and r["throttled"] > 0 for r in row["rounds"]), row
+                assert all(r["errors"] == "none" for r in row["rounds"]), row
+                if row["proxy"] != "riptide-nic":
+                    assert all(r["throttled"] > 0 for r in row["rounds"]), row
