@@ -714,7 +714,7 @@ print_stats(const char *when)
  */
 
 static struct pool *
-pool_by_name(const char *name)
+pool_find(const char *name)
 {
 	uint32_t i;
 
@@ -878,7 +878,7 @@ tel_backends(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)cmd;
 	if (params == NULL || params[0] == '\0')
 		return -EINVAL;
-	if ((pool = pool_by_name(params)) == NULL)
+	if ((pool = pool_find(params)) == NULL)
 		return -ENOENT;
 	if (tel_table_init(&t, cols, RTE_DIM(cols)) != 0)
 		return -ENOMEM;
@@ -905,7 +905,8 @@ static int
 tel_drain(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	char buf[96], *comma;
-	uint32_t i, k, ip;
+	struct pool *pool;
+	uint32_t k, ip;
 	uint16_t port;
 
 	(void)cmd;
@@ -917,18 +918,14 @@ tel_drain(const char *cmd, const char *params, struct rte_tel_data *d)
 	*comma = '\0';
 	if (ipv4_parse_addr_port(comma + 1, &ip, &port) != 0)
 		return -EINVAL;
-	for (i = 0; i < cfg.npools; i++) {
-		struct pool *pool = &cfg.pools[i];
-
-		if (strcmp(pool->name, buf) != 0)
-			continue;
-		for (k = 0; k < pool->lb.n; k++)
-			if (pool->lb.be[k].ip == ip && pool->lb.be[k].port == port) {
-				pool->drain_request[k] = true;
-				rte_tel_data_string(d, "draining");
-				return 0;
-			}
-	}
+	if ((pool = pool_find(buf)) == NULL)
+		return -ENOENT;
+	for (k = 0; k < pool->lb.n; k++)
+		if (pool->lb.be[k].ip == ip && pool->lb.be[k].port == port) {
+			pool->drain_request[k] = true;
+			rte_tel_data_string(d, "draining");
+			return 0;
+		}
 	return -ENOENT;
 }
 
@@ -1046,17 +1043,6 @@ parse_over_limit(const char *s, enum over_limit *out)
 	else
 		return -1;
 	return 0;
-}
-
-static struct pool *
-pool_find(const char *name)
-{
-	uint32_t i;
-
-	for (i = 0; i < cfg.npools; i++)
-		if (strcmp(cfg.pools[i].name, name) == 0)
-			return &cfg.pools[i];
-	return NULL;
 }
 
 /* A number from the INI, with a message naming where it came from. */
