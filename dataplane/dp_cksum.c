@@ -274,31 +274,3 @@ dp_ipv4_l4_cksum_verify(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip,
 		return -1;
 	return dp_cksum_fold(sum) == 0xffff ? 0 : -1;
 }
-
-int
-dp_ipv4_l4_cksum_rx_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off)
-{
-	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
-	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
-	case RTE_MBUF_F_RX_L4_CKSUM_NONE:
-		return 0;
-	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
-		return -1;
-	default: /* RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN */
-		return dp_ipv4_l4_cksum_verify(m, ip, l4_off);
-	}
-}
-
-int
-dp_ipv4_hdr_cksum_rx_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t ihl)
-{
-	switch (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
-	case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
-	case RTE_MBUF_F_RX_IP_CKSUM_NONE:
-		return 0;
-	case RTE_MBUF_F_RX_IP_CKSUM_BAD:
-		return -1;
-	default: /* RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN */
-		return dp_cksum_fold(dp_cksum_raw(ip, ihl, 0)) == 0xffff ? 0 : -1;
-	}
-}

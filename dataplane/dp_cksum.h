@@ -17,11 +17,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <rte_mbuf_core.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-struct rte_mbuf;
 struct rte_ipv4_hdr;
 
 /** Partial sum of len bytes at buf, added to sum (32 bits, not folded). */
@@ -65,14 +66,37 @@ int dp_ipv4_l4_cksum_verify(
  * - UNKNOWN: the PMD says nothing: verified in software.
  * @return 0 to accept, -1 to drop as a bad checksum.
  */
-int dp_ipv4_l4_cksum_rx_ok(
-		const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off);
+static inline int
+dp_ipv4_l4_cksum_rx_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t l4_off)
+{
+	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE:
+		return 0;
+	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
+		return -1;
+	default: /* RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN */
+		return dp_ipv4_l4_cksum_verify(m, ip, l4_off);
+	}
+}
 
 /**
  * The same for the IPv4 header checksum (RX_IP_CKSUM flags; ihl bytes of
  * header at ip, contiguous). @return 0 to accept, -1 to drop.
  */
-int dp_ipv4_hdr_cksum_rx_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t ihl);
+static inline int
+dp_ipv4_hdr_cksum_rx_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, uint32_t ihl)
+{
+	switch (m->ol_flags & RTE_MBUF_F_RX_IP_CKSUM_MASK) {
+	case RTE_MBUF_F_RX_IP_CKSUM_GOOD:
+	case RTE_MBUF_F_RX_IP_CKSUM_NONE:
+		return 0;
+	case RTE_MBUF_F_RX_IP_CKSUM_BAD:
+		return -1;
+	default: /* RTE_MBUF_F_RX_IP_CKSUM_UNKNOWN */
+		return dp_cksum_fold(dp_cksum_raw(ip, ihl, 0)) == 0xffff ? 0 : -1;
+	}
+}
 
 /**
  * The IPv4 header checksum (the field set to 0 first), from 16-bit loads:

@@ -32,8 +32,8 @@ done
 # id | file | exact text (once in the file) | replacement | binary | gtest filter
 MUTATIONS=$(cat <<'TABLE'
 tcp-checksum|tcpstack/tcp_input.c|if (dp_ipv4_l4_cksum_rx_ok(m, ip, l3_off + ihl) != 0) {|if (0) {|tcpstack_unit|TcpState.BadChecksum_DroppedCounted_NoAnswer
-rx-cksum-none|dataplane/dp_cksum.c|	case RTE_MBUF_F_RX_L4_CKSUM_NONE:|	case 0xdead:|tcpstack_unit|TcpState.RxCksumNone_PartialChecksum_NotDroppedAsBad
-rx-cksum-bad|dataplane/dp_cksum.c|	case RTE_MBUF_F_RX_L4_CKSUM_BAD:|	case 0xbeef:|tcpstack_unit|TcpState.RxCksumBad_RightField_DroppedCounted_NoAnswer
+rx-cksum-none|dataplane/dp_cksum.h|	case RTE_MBUF_F_RX_L4_CKSUM_NONE:|	case 0xdead:|tcpstack_unit|TcpState.RxCksumNone_PartialChecksum_NotDroppedAsBad
+rx-cksum-bad|dataplane/dp_cksum.h|	case RTE_MBUF_F_RX_L4_CKSUM_BAD:|	case 0xbeef:|tcpstack_unit|TcpState.RxCksumBad_RightField_DroppedCounted_NoAnswer
 rst-exact-seq|tcpstack/tcp_input.c|if (orig_seq != c->rcv_nxt) {|if (0 && orig_seq != c->rcv_nxt) {|tcpstack_unit|TcpState.Established_RstOutsideRcvNxt_ChallengeAck_ThenExactRstResets
 icmp-guard|tcpstack/tcp_input.c|if (c != NULL && c->state == TCP_STATE_SYN_SENT && seq == c->iss)|if (c != NULL)|tcpstack_unit|TcpState.Established_IcmpUnreach_Soft_ConnectionLives:TcpState.SynSent_IcmpUnreachOtherSequence_Ignored
 receiver-sws|tcpstack/tcp_output.c|if (free < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss))|if (0)|tcpstack_unit|TcpSmallBuf.ReceiveSws_SmallReadKeepsWindowShut_LargerReadOpensIt
