@@ -80,6 +80,10 @@ class Contender:
     def start(self):
         hub = f"{self.name}-hub"
         self.wire = None
+        # Each contender answers for the VIP afresh: no peer keeps the MAC it
+        # learnt from the one before.
+        for ns in [f"{self.name}-c"] + [f"{self.name}-b{i}" for i in range(1, len(BACKENDS) + 1)]:
+            sh(["ip", "-n", ns, "neigh", "flush", "to", VIP])
         if self.kind in ("riptide", "riptide-nic"):
             # busy_budget=0: the PMD does not make a busy-poll recvfrom() on
             # every rx burst, which would run the kernel's half of receive
@@ -111,7 +115,12 @@ class Contender:
                         break
                     time.sleep(0.1)
                 self.wlog = wlog
-                vdev, extra = f"net_virtio_user0,path={sock},queues=1", ["--single-file-segments"]
+                # The veth's own MAC, as on the AF_XDP path: the VIP keeps one
+                # address whichever riptide answers for it.
+                mac = re.search(r"link/ether (\S+)",
+                                sh(["ip", "-n", hub, "link", "show", "px0"]).stdout).group(1)
+                vdev = f"net_virtio_user0,path={sock},queues=1,mac={mac}"
+                extra = ["--single-file-segments"]
             argv = [os.path.join(ROOT, self.build, "apps", "l4proxy", "l4proxy"), "-l", self.core,
                     "--no-pci", *mem_args(), *extra, f"--file-prefix={self.prefix}",
                     f"--vdev={vdev}", "--log-level=lib.eal:error", "--",
