@@ -732,9 +732,11 @@ struct tel_table {
 	struct rte_tel_data *col[TEL_COLS_MAX];
 };
 
-/* Columns named names[] ("s:" before a name makes it a string column). */
+/* Start reply d as a dict and make the columns names[] for it ("s:" before
+ * a name makes it a string column). */
 static int
-tel_table_init(struct tel_table *t, const char *const *names, unsigned int n)
+tel_table_start(struct tel_table *t, struct rte_tel_data *d, const char *const *names,
+		unsigned int n)
 {
 	unsigned int i;
 
@@ -752,6 +754,7 @@ tel_table_init(struct tel_table *t, const char *const *names, unsigned int n)
 		rte_tel_data_start_array(t->col[i], str ? RTE_TEL_STRING_VAL : RTE_TEL_U64_VAL);
 		t->n++;
 	}
+	rte_tel_data_start_dict(d);
 	return 0;
 }
 
@@ -785,9 +788,8 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)cmd;
 	if (params != NULL && params[0] != '\0')
 		return -EINVAL;
-	if (tel_table_init(&t, cols, RTE_DIM(cols)) != 0)
+	if (tel_table_start(&t, d, cols, RTE_DIM(cols)) != 0)
 		return -ENOMEM;
-	rte_tel_data_start_dict(d);
 	for (i = 0; i < cfg.nlisteners; i++) {
 		const struct listener *ls = &cfg.ls[i];
 
@@ -839,9 +841,8 @@ tel_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)cmd;
 	if (params != NULL && params[0] != '\0')
 		return -EINVAL;
-	if (tel_table_init(&t, cols, RTE_DIM(cols)) != 0)
+	if (tel_table_start(&t, d, cols, RTE_DIM(cols)) != 0)
 		return -ENOMEM;
-	rte_tel_data_start_dict(d);
 	for (i = 0; i < cfg.npools; i++) {
 		const struct pool *pool = &cfg.pools[i];
 		uint64_t up = 0, draining = 0, conns = 0, active = 0;
@@ -880,9 +881,8 @@ tel_backends(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -EINVAL;
 	if ((pool = pool_find(params)) == NULL)
 		return -ENOENT;
-	if (tel_table_init(&t, cols, RTE_DIM(cols)) != 0)
+	if (tel_table_start(&t, d, cols, RTE_DIM(cols)) != 0)
 		return -ENOMEM;
-	rte_tel_data_start_dict(d);
 	for (k = 0; k < pool->lb.n; k++) {
 		const struct lb_backend *b = &pool->lb.be[k];
 

@@ -596,6 +596,7 @@ def test_bulk_and_concurrent_on_virtio_user(topo, tmp_path, hugepages):
     out = echo_bulk_and_concurrent(topo, tmp_path, 20 * 1000 * 1000, 300, port="virtio",
                                    mem=hugepages)
     assert "all mbufs returned to the pool" in out, out
+    assert "dropped tcp_checksum" not in out and "dropped ip_checksum" not in out, out
     m = re.search(r"listener default +port 80 +conns (\d+) active 0 refused 0", out)
     assert m and int(m.group(1)) == 301, out
 
