@@ -157,6 +157,14 @@ sum_bytes(const void *buf, size_t len, uint64_t s)
 }
 
 const char *
+dp_rx_csum_name(enum dp_rx_csum c)
+{
+	static const char *const names[DP_RX_CSUM_MAX] = { "unknown", "bad", "good", "none" };
+
+	return c < DP_RX_CSUM_MAX ? names[c] : "?";
+}
+
+const char *
 dp_cksum_impl(void)
 {
 	if (sum_impl == NULL)

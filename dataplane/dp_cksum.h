@@ -80,6 +80,29 @@ dp_ipv4_l4_cksum_rx_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, 
 	}
 }
 
+/** What the PMD said of a received packet's L4 checksum (its RX_L4_CKSUM flags). */
+enum dp_rx_csum {
+	DP_RX_CSUM_UNKNOWN = 0, /**< no flag: verified in software */
+	DP_RX_CSUM_BAD = 1,
+	DP_RX_CSUM_GOOD = 2,
+	DP_RX_CSUM_NONE = 3, /**< partial (virtio NEEDS_CSUM): data vouched for */
+	DP_RX_CSUM_MAX
+};
+
+/** The RX_L4_CKSUM flags of m as a dp_rx_csum, branch-free (BAD is bit 3 and
+ * GOOD bit 8 of ol_flags; NONE is both). For per-flag counters. */
+static inline enum dp_rx_csum
+dp_rx_l4_csum(const struct rte_mbuf *m)
+{
+	uint64_t f = m->ol_flags;
+
+	return (enum dp_rx_csum)(((f & RTE_MBUF_F_RX_L4_CKSUM_BAD) ? 1u : 0u) |
+				 ((f & RTE_MBUF_F_RX_L4_CKSUM_GOOD) ? 2u : 0u));
+}
+
+/** "unknown", "bad", "good" or "none". */
+const char *dp_rx_csum_name(enum dp_rx_csum c);
+
 /**
  * The same for the IPv4 header checksum (RX_IP_CKSUM flags; ihl bytes of
  * header at ip, contiguous). @return 0 to accept, -1 to drop.

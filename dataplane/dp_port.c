@@ -28,6 +28,7 @@ dp_port_config_defaults(struct dp_port_config *cfg)
 	cfg->promisc = true;
 	cfg->rss = true;
 	cfg->want_csum = true;
+	cfg->want_rx_csum = true;
 	cfg->want_multiseg = true;
 	cfg->nb_mbufs = 8191;
 }
@@ -65,7 +66,8 @@ negotiate_offloads(struct dp_port *p, const struct rte_eth_dev_info *info,
 	/* Ask only for what the PMD reports; the rest is done in software. */
 	if (cfg->want_csum) {
 		conf->txmode.offloads |= info->tx_offload_capa & csum_tx;
-		conf->rxmode.offloads |= info->rx_offload_capa & csum_rx;
+		if (cfg->want_rx_csum)
+			conf->rxmode.offloads |= info->rx_offload_capa & csum_rx;
 	}
 	if (cfg->want_multiseg)
 		conf->txmode.offloads |= info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;

@@ -38,6 +38,8 @@ struct dp_port_config {
 	bool promisc; /**< default true */
 	bool rss; /**< symmetric RSS when nb_queues > 1; default true */
 	bool want_csum; /**< request checksum offloads when offered; default true */
+	bool want_rx_csum; /**< with want_csum: the rx ones too; default true (false:
+			    * tx only, e.g. a wire that must pass frames as they are) */
 	bool want_multiseg; /**< request multi-segment tx when offered; default true */
 	uint32_t nb_mbufs; /**< pool size when the port makes its pool; default 8191 */
 	struct rte_mempool *pool; /**< NULL: the shared pool of the port's socket */

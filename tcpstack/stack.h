@@ -25,6 +25,7 @@
 
 #include <rte_ether.h>
 
+#include "dp_cksum.h"
 #include "dp_stream.h"
 #include "ex_executor.h"
 #include "ex_stream.h"
@@ -90,6 +91,9 @@ struct stack_stats {
 	uint64_t icmp_unreach_in, icmp_unreach_out;
 	uint64_t udp_in, udp_out;
 	uint64_t ip_in;
+	/** TCP and UDP packets by the PMD's RX_L4_CKSUM flag (enum dp_rx_csum):
+	 * shows whether a port's checksum offload is at work. */
+	uint64_t rx_l4_csum[DP_RX_CSUM_MAX];
 	uint64_t drops[STACK_DROP_MAX];
 };
 

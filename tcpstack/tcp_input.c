@@ -922,6 +922,7 @@ tcp_input(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, uint16_t i
 		stack_drop(st, m, STACK_DROP_TCP_MALFORMED);
 		return;
 	}
+	st->stats.rx_l4_csum[dp_rx_l4_csum(m)]++;
 	if (dp_ipv4_l4_cksum_rx_ok(m, ip, l3_off + ihl) != 0) {
 		stack_drop(st, m, STACK_DROP_TCP_CHECKSUM);
 		return;

@@ -139,6 +139,7 @@ udp_input(struct stack *st, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, u
 		stack_drop(st, m, STACK_DROP_UDP_MALFORMED);
 		return;
 	}
+	st->stats.rx_l4_csum[dp_rx_l4_csum(m)]++;
 	/* A zero checksum means none was computed (RFC 768). */
 	if (uh->dgram_cksum != 0 && dp_ipv4_l4_cksum_rx_ok(m, ip, l3_off + ihl) != 0) {
 		stack_drop(st, m, STACK_DROP_UDP_CHECKSUM);

@@ -811,6 +811,11 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(d, "stack_arp_requests_out", st->stats.arp_requests_out);
 		rte_tel_data_add_dict_u64(d, "stack_arp_replies_in", st->stats.arp_replies_in);
 		rte_tel_data_add_dict_u64(d, "stack_icmp_unreach_in", st->stats.icmp_unreach_in);
+		for (k = 0; k < DP_RX_CSUM_MAX; k++) {
+			snprintf(key, sizeof(key), "stack_rx_l4_csum_%s",
+					dp_rx_csum_name((enum dp_rx_csum)k));
+			rte_tel_data_add_dict_u64(d, key, st->stats.rx_l4_csum[k]);
+		}
 		for (k = 0; k < STACK_DROP_MAX; k++) {
 			snprintf(key, sizeof(key), "drop_%s", stack_drop_name((enum stack_drop)k));
 			rte_tel_data_add_dict_u64(d, key, st->stats.drops[k]);
@@ -1784,6 +1789,10 @@ main(int argc, char **argv)
 				tx.stats.pkts, tx.stats.bursts, tx.stats.dropped, cfg.tx_hold_us,
 				tx.stats.held);
 	}
+	printf("l4proxy: rx l4 checksum flags: good %" PRIu64 " bad %" PRIu64 " none %" PRIu64
+	       " unknown %" PRIu64 "\n",
+			st.stats.rx_l4_csum[DP_RX_CSUM_GOOD], st.stats.rx_l4_csum[DP_RX_CSUM_BAD],
+			st.stats.rx_l4_csum[DP_RX_CSUM_NONE], st.stats.rx_l4_csum[DP_RX_CSUM_UNKNOWN]);
 	for (k = 0; k < STACK_DROP_MAX; k++)
 		if (st.stats.drops[k] != 0)
 			printf("l4proxy: dropped %-18s %" PRIu64 "\n",

@@ -25,6 +25,7 @@
 #include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
+#include <rte_tcp.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_udp.h>
@@ -40,6 +41,8 @@
 
 #define MAX_PORTS 2
 #define CHECK_MAGIC 0x52495054u /* "RIPT" */
+#define PROBE_MAGIC 0x50524f42u /* "PROB": loopback-check's path probe */
+#define PROBE_INTERVAL_NS (10 * EX_NS_PER_MS)
 #define CHECK_WINDOW 128 /* below the smallest ring on a path (virtio-user: 256) */
 
 enum mode {
@@ -68,7 +71,9 @@ struct options {
 	struct rte_ether_addr dst_mac;
 	bool dst_mac_set;
 	bool tx_first; /* io/macswap: send one burst on each port first */
-	double start_after; /* txonly/loopback-check: wait before sending */
+	bool wait_signal; /* txonly/loopback-check: send once SIGUSR1 arrives */
+	bool tx_csum_partial; /* io: hand frames to ports with tx checksum offload
+			       * partially checksummed, as a hypervisor does */
 	bool xstats; /* print the ports' extended statistics at exit */
 };
 
@@ -89,6 +94,14 @@ static struct rte_mempool *pool;
 static struct dp_rx_stream rx[MAX_PORTS];
 static struct dp_tx_sink tx[MAX_PORTS];
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t go_signal;
+
+static void
+on_go(int sig)
+{
+	(void)sig;
+	go_signal = 1;
+}
 
 static void
 on_signal(int sig)
@@ -115,6 +128,47 @@ macswap_pkt(struct rte_mbuf *m, void *arg)
 	return 0;
 }
 
+/* --tx-csum-partial: leave an IPv4 TCP or UDP frame's checksum to the port,
+ * as a guest with checksum offload sends it: the field holds only the
+ * pseudo-header sum and the mbuf asks for the rest (a vhost port passes it on
+ * as virtio's NEEDS_CSUM, which the guest's virtio PMD reports as
+ * RX_L4_CKSUM_NONE). Other frames pass unchanged. */
+static int
+csum_partial_pkt(struct rte_mbuf *m, void *arg)
+{
+	struct rte_ether_hdr *eh;
+	struct rte_ipv4_hdr *ip;
+	uint32_t ihl;
+
+	(void)arg;
+	if (rte_pktmbuf_data_len(m) < sizeof(*eh) + sizeof(*ip) + sizeof(struct rte_tcp_hdr))
+		return 0;
+	eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	if (eh->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+		return 0;
+	ip = (struct rte_ipv4_hdr *)(eh + 1);
+	ihl = rte_ipv4_hdr_len(ip);
+	if (ihl < sizeof(*ip) || (ip->fragment_offset & rte_cpu_to_be_16(0x3fff)) != 0 ||
+			rte_pktmbuf_data_len(m) < sizeof(*eh) + ihl + sizeof(struct rte_tcp_hdr))
+		return 0;
+	m->l2_len = sizeof(*eh);
+	m->l3_len = ihl;
+	if (ip->next_proto_id == IPPROTO_TCP) {
+		struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)((uint8_t *)ip + ihl);
+
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
+		th->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+	} else if (ip->next_proto_id == IPPROTO_UDP) {
+		struct rte_udp_hdr *uh = (struct rte_udp_hdr *)((uint8_t *)ip + ihl);
+
+		if (uh->dgram_cksum == 0)
+			return 0; /* no checksum (RFC 768): nothing to leave */
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM;
+		uh->dgram_cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
+	}
+	return 0;
+}
+
 /* ---- txonly: a generator future ---- */
 
 struct gen {
@@ -129,6 +183,13 @@ struct gen {
 	bool pacing;
 	bool loopback; /* number the packets for loopback-check */
 	const uint64_t *returned; /* loopback-check: packets back so far (window) */
+	/* loopback-check: probes go out every 10 ms until one comes back, so the
+	 * count starts once the path carries packets (a vhost port takes a
+	 * moment after link-up to enable its guest's queue), not after a guess */
+	const uint64_t *probes_back;
+	uint64_t probe_deadline;
+	uint64_t probes_sent;
+	bool probe_failed;
 	/* loopback-check: packets the PMD refused, resent first (backpressure,
 	 * not loss: a checker must account for every packet it generated) */
 	struct rte_mbuf *held[DP_BURST_MAX];
@@ -180,6 +241,53 @@ fill_payload(uint8_t *p, uint32_t len, uint64_t seq)
 		p[i] = (uint8_t)(seq + i);
 }
 
+/* One probe on the generator's port; refused ones are freed (a probe may be
+ * lost: another follows). */
+static void
+send_probe(struct gen *g)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	uint8_t *p;
+
+	if (m == NULL)
+		return;
+	p = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)opt.pkt_size);
+	memcpy(p, g->tmpl, g->hdr_len);
+	memset(p + g->hdr_len, 0, opt.pkt_size - g->hdr_len);
+	memcpy(p + g->hdr_len, &(uint32_t){ PROBE_MAGIC }, 4);
+	if (rte_eth_tx_burst(g->out->port, g->out->queue, &m, 1) == 1)
+		g->probes_sent++;
+	else
+		rte_pktmbuf_free(m);
+}
+
+/* loopback-check: EX_READY once a probe came back (or, probe_failed set,
+ * after --timeout-ms without one). */
+static enum ex_poll
+gen_probe(struct gen *g, struct ex_context *cx)
+{
+	for (;;) {
+		uint64_t now = ex_now_ns(ex);
+
+		if (g->pacing) {
+			if (ex_await(&g->pace.base, cx) == EX_PENDING)
+				return EX_PENDING;
+			g->pacing = false;
+		}
+		if (*g->probes_back != 0)
+			return EX_READY;
+		if (g->probe_deadline == 0)
+			g->probe_deadline = now + (uint64_t)opt.timeout_ms * EX_NS_PER_MS;
+		if (now > g->probe_deadline) {
+			g->probe_failed = true;
+			return EX_READY;
+		}
+		send_probe(g);
+		ex_sleep_init(&g->pace, PROBE_INTERVAL_NS);
+		g->pacing = true;
+	}
+}
+
 static uint64_t
 gen_budget(struct gen *g, uint64_t now)
 {
@@ -215,6 +323,12 @@ gen_poll(struct ex_future *f, struct ex_context *cx)
 	struct gen *g = EX_CONTAINER_OF(f, struct gen, base);
 	unsigned int round;
 
+	if (g->probes_back != NULL && g->start_ns == 0) {
+		if (gen_probe(g, cx) == EX_PENDING)
+			return EX_PENDING;
+		if (g->probe_failed)
+			return EX_READY;
+	}
 	if (g->start_ns == 0)
 		g->start_ns = ex_now_ns(ex);
 	if (g->pacing) {
@@ -311,10 +425,13 @@ struct check {
 	uint64_t in_order;
 	uint64_t out_of_order;
 	uint64_t corrupt;
+	uint64_t probes; /* loopback-check probes back */
 	uint64_t foreign; /* not ours (e.g. IPv6 chatter on a TAP) */
 };
 
-static bool
+enum pkt_kind { PKT_FOREIGN, PKT_OURS, PKT_PROBE };
+
+static enum pkt_kind
 check_pkt(struct check *c, struct rte_mbuf *m, uint32_t hdr_len)
 {
 	uint8_t buf[2048];
@@ -324,18 +441,20 @@ check_pkt(struct check *c, struct rte_mbuf *m, uint32_t hdr_len)
 	uint64_t seq;
 
 	if (len != opt.pkt_size || len > sizeof(buf))
-		return false;
+		return PKT_FOREIGN;
 	p = rte_pktmbuf_read(m, 0, len, buf);
 	if (p == NULL)
-		return false;
+		return PKT_FOREIGN;
 	memcpy(&magic, p + hdr_len, 4);
+	if (magic == PROBE_MAGIC)
+		return PKT_PROBE;
 	if (magic != CHECK_MAGIC)
-		return false;
+		return PKT_FOREIGN;
 	memcpy(&seq, p + hdr_len + 4, 8);
 	for (i = hdr_len + 12; i < len; i++) {
 		if (p[i] != (uint8_t)(seq + i - hdr_len)) {
 			c->corrupt++;
-			return true;
+			return PKT_OURS;
 		}
 	}
 	if (seq == c->next_seq)
@@ -343,7 +462,7 @@ check_pkt(struct check *c, struct rte_mbuf *m, uint32_t hdr_len)
 	else
 		c->out_of_order++;
 	c->next_seq = seq + 1;
-	return true;
+	return PKT_OURS;
 }
 
 static enum ex_poll
@@ -367,12 +486,17 @@ check_poll(struct ex_future *f, struct ex_context *cx)
 		}
 		b = it.ptr;
 		for (i = 0; i < b->n; i++) {
-			if (!c->verify)
+			switch (c->verify ? check_pkt(c, b->pkts[i], 42) : PKT_OURS) {
+			case PKT_OURS:
 				c->received++;
-			else if (check_pkt(c, b->pkts[i], 42))
-				c->received++;
-			else
+				break;
+			case PKT_PROBE:
+				c->probes++;
+				break;
+			case PKT_FOREIGN:
 				c->foreign++;
+				break;
+			}
 			c->returned = c->received + c->corrupt;
 		}
 		dp_burst_free(b);
@@ -464,7 +588,8 @@ usage(FILE *out, const char *prog)
 			"  txonly          send UDP packets of --pkt-size on port 0\n"
 			"  rxonly          receive and count on every port\n"
 			"  loopback-check  send --count numbered packets on port 0, check each comes\n"
-			"                  back (on port 1 if there is one) in order and intact\n"
+			"                  back (on port 1 if there is one) in order and intact; probes\n"
+			"                  go out every 10 ms first, the count starts when one is back\n"
 			"  impair          bump in the wire between ports 0 and 1, both ways through\n"
 			"                  the impairment stage (--impair)\n"
 			"\n"
@@ -474,13 +599,16 @@ usage(FILE *out, const char *prog)
 			"  --pkt-size N       frame size for txonly/loopback-check, 60..1514 (default 64)\n"
 			"  --rate PPS         txonly/loopback-check send rate (default: as fast as possible)\n"
 			"  --count N          txonly/loopback-check: send N packets, then stop\n"
-			"  --timeout-ms N     loopback-check: wait this long for the last ones (2000)\n"
+			"  --timeout-ms N     loopback-check: wait this long for a probe to come back\n"
+			"                     before counting, and for the last packets (2000)\n"
 			"  --impair SPEC      e.g. loss=2%%,reorder=5%%:3,dup=1%%,delay=20ms:5ms,corrupt=0.1%%,\n"
 			"                     rate=100mbit,seed=42 (direction 1->0 uses seed+1)\n"
 			"  --src-ip A --dst-ip A --dst-mac M   txonly addressing (198.18.0.1 -> .2, broadcast)\n"
 			"  --nb-mbufs N       mbuf pool size (default 16383)\n"
-			"  --start-after S    txonly/loopback-check: wait S seconds before sending (time\n"
-			"                     for the Linux side of a TAP to be configured)\n"
+			"  --wait-signal      txonly/loopback-check: send once SIGUSR1 arrives (e.g. when\n"
+			"                     the Linux side of a TAP is configured); says so first\n"
+			"  --tx-csum-partial  io: frames go to a port with tx checksum offload (vhost)\n"
+			"                     partially checksummed, as a guest's with offload on\n"
 			"  --tx-first         io/macswap: send a burst on each port first (for PMDs\n"
 			"                     that loop packets back, e.g. net_ring, memif pairs)\n"
 			"  --xstats           print each port's non-zero extended statistics at exit\n"
@@ -505,7 +633,8 @@ parse_args(int argc, char **argv)
 		{ "dst-mac", required_argument, NULL, 'M' },
 		{ "nb-mbufs", required_argument, NULL, 'n' },
 		{ "tx-first", no_argument, NULL, 'T' },
-		{ "start-after", required_argument, NULL, 'A' },
+		{ "wait-signal", no_argument, NULL, 'W' },
+		{ "tx-csum-partial", no_argument, NULL, 'P' },
 		{ "xstats", no_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -527,7 +656,6 @@ parse_args(int argc, char **argv)
 			}
 			opt.mode = (enum mode)i;
 			break;
-		case 'A':
 		case 'd':
 		case 'i': {
 			double v = strtod(optarg, &end);
@@ -536,9 +664,7 @@ parse_args(int argc, char **argv)
 				fprintf(stderr, "pktbench: bad number of seconds '%s'\n", optarg);
 				return -1;
 			}
-			*(c == 'd'                 ? &opt.duration
-					: c == 'i' ? &opt.interval
-						   : &opt.start_after) = v;
+			*(c == 'd' ? &opt.duration : &opt.interval) = v;
 			break;
 		}
 		case 's':
@@ -588,6 +714,12 @@ parse_args(int argc, char **argv)
 			break;
 		case 'T':
 			opt.tx_first = true;
+			break;
+		case 'W':
+			opt.wait_signal = true;
+			break;
+		case 'P':
+			opt.tx_csum_partial = true;
 			break;
 		case 'X':
 			opt.xstats = true;
@@ -658,7 +790,8 @@ setup_ports(void)
 		 * none. A vhost port with rx checksum offload on would hand over
 		 * a guest's partially checksummed frames unfinished, and the wire
 		 * would carry them so. */
-		cfg.want_csum = false;
+		cfg.want_csum = opt.tx_csum_partial; /* then tx only: see csum_partial_pkt */
+		cfg.want_rx_csum = false;
 		rc = dp_port_init(&ports[nb_ports], pid, &cfg);
 		if (rc != 0) {
 			fprintf(stderr, "pktbench: port %u: %s\n", pid, strerror(-rc));
@@ -729,6 +862,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "pktbench: %s\n", err);
 		return 2;
 	}
+	if (opt.tx_csum_partial && opt.mode != MODE_IO) {
+		fprintf(stderr, "pktbench: --tx-csum-partial is for --mode io\n");
+		return 2;
+	}
+	if (opt.wait_signal && opt.mode != MODE_TXONLY && opt.mode != MODE_LOOPBACK_CHECK) {
+		fprintf(stderr, "pktbench: --wait-signal is for txonly and loopback-check\n");
+		return 2;
+	}
 	if (opt.mode != MODE_IMPAIR && opt.impair != NULL) {
 		fprintf(stderr, "pktbench: --impair is for --mode impair\n");
 		return 2;
@@ -753,6 +894,7 @@ main(int argc, char **argv)
 	ex_run_once(ex); /* this thread now runs ex: spawns below are local */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGUSR1, on_go);
 
 	for (p = 0; p < nb_ports; p++) {
 		dp_rx_stream_init(&rx[p], ex, ports[p].port_id, 0);
@@ -771,9 +913,17 @@ main(int argc, char **argv)
 			struct ex_stream *in = &rx[p].base;
 			uint16_t peer = nb_ports == 2 ? (uint16_t)(1 - p) : p;
 
+			bool partial = opt.tx_csum_partial &&
+				       (ports[peer].tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) != 0;
+
 			if (opt.mode == MODE_MACSWAP) {
 				dp_burst_map_init(&swap[p], in, macswap_pkt, NULL);
 				in = &swap[p].base;
+			} else if (partial) {
+				dp_burst_map_init(&swap[p], in, csum_partial_pkt, NULL);
+				in = &swap[p].base;
+				printf("pktbench: %s -> %s: frames partially checksummed\n",
+						ports[p].name, ports[peer].name);
 			} else if (opt.mode == MODE_IMPAIR) {
 				struct dp_impair_config c = icfg;
 				char desc[256];
@@ -788,7 +938,7 @@ main(int argc, char **argv)
 						desc);
 				in = &imp[p].base;
 			}
-			if (opt.mode == MODE_IO) {
+			if (opt.mode == MODE_IO && !partial) {
 				/* Queue to queue, nothing in between: the dataplane's
 				 * specialised forwarder (no per-item indirection). */
 				if (dp_queue_forward_init(&qfw[p], &rx[p], &tx[peer]) != 0)
@@ -834,8 +984,13 @@ main(int argc, char **argv)
 						ports[p].name);
 		for (i = 0; i < 4; i++)
 			ex_run_once(ex); /* let the readers poll once */
-		if (opt.start_after > 0)
-			rte_delay_us_sleep((unsigned int)(opt.start_after * 1e6));
+		if (opt.wait_signal) {
+			printf("pktbench: waiting for SIGUSR1 to start sending\n");
+			while (!go_signal && !stop_signal) {
+				ex_run_once(ex);
+				rte_delay_us_sleep(1000);
+			}
+		}
 		memset(&gen, 0, sizeof(gen));
 		ex_future_init(&gen.base, &gen_ops);
 		gen.out = &tx[0];
@@ -843,6 +998,8 @@ main(int argc, char **argv)
 		build_template(&gen, ports[0].port_id);
 		if (gen.loopback)
 			gen.returned = &chk[nb_ports - 1].returned;
+		if (gen.loopback)
+			gen.probes_back = &chk[nb_ports - 1].probes;
 		ex_spawn(&gen.base, NULL, &refs[nrefs++]);
 		break;
 	}
@@ -867,7 +1024,7 @@ main(int argc, char **argv)
 
 		while (!stop_signal) {
 			ex_run_once(ex);
-			if (c->received + c->corrupt >= opt.count)
+			if (c->received + c->corrupt >= opt.count || gen.probe_failed)
 				break;
 			if (opt.count != 0 && gen.sent >= opt.count && deadline == 0)
 				deadline = ex_now_ns(ex) + (uint64_t)opt.timeout_ms * EX_NS_PER_MS;
@@ -923,12 +1080,17 @@ main(int argc, char **argv)
 							? gen.sent - c->received - c->corrupt
 							: 0;
 
+			if (gen.probe_failed)
+				printf("  loopback-check: none of %" PRIu64 " probes came back in %u ms:"
+				       " the path does not loop back\n",
+						gen.probes_sent, opt.timeout_ms);
 			printf("  loopback-check: sent %" PRIu64 " received %" PRIu64
 			       " in-order %" PRIu64 " out-of-order %" PRIu64 " corrupt %" PRIu64
-			       " lost %" PRIu64 " foreign %" PRIu64 "\n",
+			       " lost %" PRIu64 " foreign %" PRIu64 " probes %" PRIu64 "/%" PRIu64
+			       "\n",
 					gen.sent, c->received, c->in_order, c->out_of_order,
-					c->corrupt, lost, c->foreign);
-			if (lost != 0 || c->corrupt != 0 || c->out_of_order != 0 ||
+					c->corrupt, lost, c->foreign, c->probes, gen.probes_sent);
+			if (gen.probe_failed || lost != 0 || c->corrupt != 0 || c->out_of_order != 0 ||
 					(opt.count != 0 && gen.sent != opt.count))
 				exit_code = 1;
 		}

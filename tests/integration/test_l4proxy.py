@@ -41,7 +41,7 @@ class H(socketserver.BaseRequestHandler):
             return
         if mode == "rst":
             s.sendall(s.recv(4096))
-            time.sleep(0.3)  # the echo reaches the client before the RST
+            s.recv(4096)  # the client says it has the echo: now the RST
             s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             s.close()
             return
@@ -184,7 +184,7 @@ class Proxy:
             container; needs hugepages (the hugepages fixture).
     stop() checks the exit status and that no sanitizer reported anything."""
 
-    def __init__(self, topo, tmp_path, args, port="af_xdp", mem=None):
+    def __init__(self, topo, tmp_path, args, port="af_xdp", mem=None, wire_args=()):
         self.prefix = unique("rtpx")
         self.log = str(tmp_path / f"{self.prefix}.log")
         self.f = open(self.log, "wb")
@@ -207,7 +207,7 @@ class Proxy:
                                      f"--file-prefix={self.prefix}w",
                                      f"--vdev=net_vhost0,iface={sock},queues=1",
                                      "--vdev=net_af_xdp0,iface=px0", "--",
-                                     "--mode", "io", "--stats-interval", "0"],
+                                     "--mode", "io", "--stats-interval", "0", *wire_args],
                                     self.prefix + "w", str(tmp_path / f"{self.prefix}w.log"))
             self.wire.wait_for_output("pktbench: mode io")
         else:
@@ -555,14 +555,21 @@ def test_proxy_protocol_v2_read_by_nginx_even_after_a_retry(topo, tmp_path):
                      out), out
 
 
-def echo_bulk_and_concurrent(topo, tmp_path, nbytes, nconns, *extra, port="af_xdp", mem=None):
+def echo_bulk_and_concurrent(topo, tmp_path, nbytes, nconns, *extra, port="af_xdp", mem=None,
+                             wire_args=(), bad_syns=0):
     """Echo backends; nbytes each way with sha256 compared, then nconns
-    connections open at once, each echoing its own line. Returns the proxy's
-    output after a clean exit."""
+    connections open at once, each echoing its own line; then bad_syns SYNs
+    with a wrong TCP checksum, each of which must be dropped as one. Returns
+    the proxy's output after a clean exit."""
     for i in (1, 2, 3):
         topo.backend(i, "echo")
-    px = Proxy(topo, tmp_path, backend_args("--health-interval", "0", *extra), port=port, mem=mem)
+    px = Proxy(topo, tmp_path, backend_args("--health-interval", "0", *extra), port=port, mem=mem,
+               wire_args=wire_args)
     try:
+        if bad_syns:
+            topo.exec("c", [PY, "-c", BAD_SYNS, CLIENT, VIP, str(bad_syns)])
+            wait_until(lambda: telemetry(px, "/l4proxy/stats")["drop_tcp_checksum"] == bad_syns,
+                       10, f"{bad_syns} bad checksums dropped")
         out = topo.exec("c", [PY, "-c", ECHO_SHA, VIP, str(nbytes)], timeout=600).stdout
         assert f"sent {nbytes} received {nbytes} True" in out, out
         conc = f"ulimit -n 4096; {PY} -c '{CONCURRENT}' {VIP} {nconns}"
@@ -572,6 +579,73 @@ def echo_bulk_and_concurrent(topo, tmp_path, nbytes, nconns, *extra, port="af_xd
         out = px.stop()
     clean_exit(out)
     return out
+
+
+CLIENT = "198.18.100.2"
+
+# SYNs to VIP:80 over a raw socket (the kernel adds the IP header, leaves the
+# TCP checksum as given): each checksum is the right one with bits flipped.
+BAD_SYNS = r"""
+import socket, struct, sys
+src, dst, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+
+def csum(b):
+    b += b"\0" * (len(b) & 1)
+    s = sum(struct.unpack(f"!{len(b) // 2}H", b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+for i in range(n):
+    hdr = struct.pack("!HHIIHHHH", 41000 + i, 80, 7000 + i, 0, (5 << 12) | 0x02, 65535, 0, 0)
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(hdr))
+    good = csum(pseudo + hdr)
+    s.sendto(hdr[:16] + struct.pack("!H", good ^ 0x5a5a) + hdr[18:], (dst, 0))
+"""
+
+
+def csum_flags(out):
+    """The proxy's exit line of TCP/UDP packets by the PMD's checksum flag."""
+    m = re.search(r"rx l4 checksum flags: good (\d+) bad (\d+) none (\d+) unknown (\d+)", out)
+    assert m, out
+    return dict(zip(("good", "bad", "none", "unknown"), map(int, m.groups())))
+
+
+@pytest.mark.parametrize("case", ["tap", "virtio", "virtio-partial"])
+def test_rx_checksum_flags_on_pmds_that_set_them(topo, tmp_path, hugepages, case):
+    """Each RX checksum flag the stack trusts, as a real PMD sets it:
+    tap:            net_tap verifies in software: GOOD, and BAD for a wrong
+                    checksum (dropped, counted, not answered);
+    virtio:         virtio-user with rx checksum offload on, frames whole:
+                    UNKNOWN, verified by the stack (a wrong one dropped);
+    virtio-partial: the vhost side hands frames over partially checksummed
+                    (the field holds the pseudo-header sum only), as a
+                    hypervisor passes a guest's: NONE, accepted unverified;
+                    were such a frame verified, every one would be dropped
+                    and the transfer would fail."""
+    port = "tap" if case == "tap" else "virtio"
+    wire = ["--tx-csum-partial"] if case == "virtio-partial" else []
+    bad = 0 if case == "virtio-partial" else 5  # a partial wire would "fix" them
+    out = echo_bulk_and_concurrent(topo, tmp_path, 2 * 1000 * 1000, 20, port=port,
+                                   mem=hugepages, wire_args=wire, bad_syns=bad)
+    flags = csum_flags(out)
+    seen = {"tap": "good", "virtio": "unknown", "virtio-partial": "none"}[case]
+    # thousands of segments of 2 MB each way, all under the PMD's one flag
+    assert flags[seen] > 1000, flags
+    assert flags["bad"] == (bad if case == "tap" else 0), flags
+    others = [k for k in ("good", "none", "unknown") if k != seen]
+    assert all(flags[k] == 0 for k in others), flags
+    if bad:
+        assert re.search(rf"dropped tcp_checksum +{bad}\n", out), out
+    else:
+        assert "dropped tcp_checksum" not in out, out
+    if case == "virtio-partial":
+        assert "frames partially checksummed" in px_wire_log(tmp_path), "the wire did it"
+
+
+def px_wire_log(tmp_path):
+    return "".join(open(f).read() for f in glob.glob(str(tmp_path / "*w.log")))
 
 
 def test_100mb_each_way_and_1000_concurrent(topo, tmp_path):
@@ -683,6 +757,7 @@ if sys.argv[2] == "client-resets":
     s.close()
     print("reset sent")
 elif sys.argv[2] == "backend-resets":
+    s.sendall(b"k")  # got the echo: the backend resets on this
     try:
         b = s.recv(1)
         print("client saw", "eof" if b == b"" else "data")

@@ -8,9 +8,11 @@ import hashlib
 import os
 import re
 import signal
+import subprocess
 
 
-from conftest import BUILD, ROOT, eal_memory_args, run, unique, wait_for_iface, wait_listening
+from conftest import (BUILD, ROOT, eal_memory_args, run, unique, wait_for_iface, wait_listening,
+                      wait_until)
 
 PKTBENCH = os.path.join(BUILD, "apps", "pktbench", "pktbench")
 
@@ -55,39 +57,66 @@ def test_io_on_null_pair_returns_every_mbuf():
     assert len(rx) == 2 and min(rx) > 0  # forwarding, both ways (rates are for benchmarks)
 
 
-def test_txonly_through_tap_linux_counts_datagrams(netns):
+COUNTER = r"""
+import socket, sys, time
+count = int(sys.argv[1])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)
+s.bind(("198.18.30.1", 9))
+print("ready", flush=True)
+n, deadline = 0, time.monotonic() + 30
+s.settimeout(1)
+while n < count and time.monotonic() < deadline:
+    try:
+        s.recv(2048)
+        n += 1
+    except socket.timeout:
+        pass
+sys.stdin.readline()  # the sender has exited: what else arrived is extra
+s.setblocking(False)
+try:
+    while True:
+        s.recv(2048)
+        n += 1
+except BlockingIOError:
+    pass
+print(n, flush=True)
+"""
+
+
+def test_txonly_through_tap_linux_counts_datagrams(netns, tmp_path):
+    """pktbench waits for SIGUSR1, sent once Linux has configured the TAP and
+    bound its counting socket; Linux then counts exactly --count datagrams."""
     ns = netns()
     ifc = unique("rtx")
     count = 2000
+    log = tmp_path / "pktbench.log"
     # pktbench runs inside the namespace, so its TAP is born there.
     p = ns.popen([PKTBENCH, "-l", "0", "--no-pci", *eal_memory_args(),
                   f"--file-prefix={unique('rtpb')}", f"--vdev=net_tap0,iface={ifc}", "--",
                   "--mode", "txonly", "--count", str(count), "--rate", "20000",
-                  "--src-ip", "198.18.30.2", "--dst-ip", "198.18.30.1", "--start-after", "3",
-                  "--stats-interval", "0"], stdout=open(os.devnull, "w"),
-                 stderr=open(os.devnull, "w"))
+                  "--src-ip", "198.18.30.2", "--dst-ip", "198.18.30.1", "--wait-signal",
+                  "--stats-interval", "0"], stdout=open(log, "w"), stderr=subprocess.STDOUT)
+    counter = None
     try:
         wait_for_iface(ifc, netns=ns.name)
         ns.exec(f"sysctl -qw net.ipv6.conf.{ifc}.disable_ipv6=1; "
                 f"ip addr add 198.18.30.1/24 dev {ifc}; ip link set {ifc} up")
-        # Linux counts what arrives on UDP port 9 (pktbench's destination).
-        counter = ns.exec(["/usr/bin/python3", "-c",
-                           "import socket\n"
-                           "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
-                           "s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20)\n"
-                           "s.bind(('198.18.30.1', 9)); s.settimeout(20)\n"
-                           "n = 0\n"
-                           "try:\n"
-                           "    while True:\n"
-                           "        s.recv(2048); n += 1; s.settimeout(2)\n"
-                           "except socket.timeout:\n"
-                           "    pass\n"
-                           "print(n)\n"], timeout=60)
-        assert p.wait(timeout=30) == 0
+        counter = ns.popen(["/usr/bin/python3", "-c", COUNTER, str(count)],
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        assert counter.stdout.readline().strip() == "ready"
+        wait_until(lambda: "waiting for SIGUSR1" in log.read_text(), 20,
+                   "pktbench waiting for the signal", alive=p)
+        p.send_signal(signal.SIGUSR1)
+        assert p.wait(timeout=30) == 0, log.read_text()
+        out, _ = counter.communicate("done\n", timeout=60)
     finally:
-        if p.poll() is None:
-            p.kill()
-    assert int(counter.stdout.strip()) == count
+        for q in (p, counter):
+            if q is not None and q.poll() is None:
+                q.kill()
+                q.wait()
+    assert f"generated {count} " in log.read_text(), log.read_text()
+    assert int(out.strip()) == count
 
 
 def loopback_check(dpdk_proc, mem, server_vdev, client_vdev, sock, extra=()):
@@ -110,6 +139,22 @@ def loopback_check(dpdk_proc, mem, server_vdev, client_vdev, sock, extra=()):
     summary_ok(out)
 
 
+def test_loopback_check_fails_when_no_probe_comes_back(netns):
+    """A TAP whose kernel side is down swallows what is sent: the check says
+    the path does not loop back, and fails, instead of reporting 100% loss
+    as a measurement."""
+    ns = netns()
+    r = ns.exec([PKTBENCH, "-l", "0", "--no-pci", *eal_memory_args(),
+                 f"--file-prefix={unique('rtpb')}", f"--vdev=net_tap0,iface={unique('rtx')}",
+                 "--", "--mode", "loopback-check", "--count", "1000", "--timeout-ms", "300",
+                 "--stats-interval", "0"], check=False, timeout=60)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert re.search(r"none of (\d+) probes came back in 300 ms", r.stdout), r.stdout
+    assert int(re.search(r"none of (\d+) probes", r.stdout).group(1)) >= 20  # every 10 ms
+    assert "sent 0 received 0" in r.stdout, r.stdout
+    summary_ok(r.stdout)  # and every mbuf came home
+
+
 def test_loopback_check_over_memif_between_two_processes(dpdk_proc):
     sock = f"/tmp/{unique('rtmemif')}.sock"
     loopback_check(dpdk_proc, eal_memory_args(),
@@ -123,10 +168,9 @@ def test_loopback_check_over_virtio_user_and_vhost_user(dpdk_proc, hugepages):
     sock = f"/tmp/{unique('rtvhost')}.sock"
     mem = [*hugepages, "--single-file-segments"]
     # vhost enables the guest's rx queue a moment after link-up; until then the
-    # echo side's tx is refused (and counted there): give it a second.
+    # echo side's tx is refused: loopback-check's probes wait for the path.
     loopback_check(dpdk_proc, mem, f"--vdev=net_vhost0,iface={sock},queues=1",
-                   f"--vdev=net_virtio_user0,path={sock},queues=1", sock,
-                   extra=("--start-after", "1"))
+                   f"--vdev=net_virtio_user0,path={sock},queues=1", sock)
 
 
 def test_tcp_transfer_through_pktbench_impair_is_byte_exact(netns, dpdk_proc, tmp_path):

@@ -17,7 +17,7 @@ import time
 import pytest
 
 from conftest import (BUILD, DpdkProcess, eal_memory_args, run, unique, wait_for_iface,
-                      wait_linux_closed)
+                      wait_linux_closed, wait_until)
 
 ECHO = os.path.join(BUILD, "apps", "echo", "echo")
 PY = "/usr/bin/python3"
@@ -176,7 +176,10 @@ def xdp_echo(netns, dpdk_proc, net, args):
                           f"--vdev=net_af_xdp0,iface={outer}"],
                          ["--ip", f"{net}.2/24", *args])
         proc.wait_for_output("answering ARP and ping")
-        time.sleep(0.5)
+        # AF_XDP takes a moment to carry frames after the PMD starts: ready
+        # once a ping gets its answer.
+        wait_until(lambda: ns.exec(f"ping -c 1 -W 1 {net}.2", check=False).returncode == 0,
+                   10, "echo answers ping over AF_XDP")
         yield ns, proc, f"{net}.2", inner
     finally:
         run(["ip", "link", "del", outer], check=False)
@@ -395,7 +398,6 @@ def test_bench_modes_riptide_to_riptide_over_memif(dpdk_proc):
             assert r.returncode == 0 and m and int(m.group(1)) > 0, out
             assert "all mbufs returned" in out, out
             run(["rm", "-rf", f"/var/run/dpdk/{prefix}"], check=False)
-        time.sleep(1)
         out = server.stop(sig=signal.SIGINT)
         assert "all mbufs returned" in out, out
         assert re.search(r"tcp echo: accepted \d+ completed \d+ failed 0", out), out

@@ -170,6 +170,33 @@ TEST_P(DpCksumMbuf, Ipv4TcpChecksumAndVerify)
 INSTANTIATE_TEST_SUITE_P(Loops, DpCksum, ::testing::ValuesIn(impls()));
 INSTANTIATE_TEST_SUITE_P(Loops, DpCksumMbuf, ::testing::ValuesIn(impls()));
 
+// dp_rx_l4_csum() maps DPDK's two-bit RX_L4_CKSUM field onto the per-flag
+// counters' index; a wrong bit here files offloaded packets under the wrong
+// flag in every app's stats.
+TEST(DpRxCsum, EachFlagHasItsOwnClassAndName)
+{
+	struct rte_mbuf m;
+	const struct {
+		uint64_t flag;
+		enum dp_rx_csum want;
+		const char *name;
+	} cases[] = {
+		{ RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN, DP_RX_CSUM_UNKNOWN, "unknown" },
+		{ RTE_MBUF_F_RX_L4_CKSUM_BAD, DP_RX_CSUM_BAD, "bad" },
+		{ RTE_MBUF_F_RX_L4_CKSUM_GOOD, DP_RX_CSUM_GOOD, "good" },
+		{ RTE_MBUF_F_RX_L4_CKSUM_NONE, DP_RX_CSUM_NONE, "none" },
+	};
+
+	for (const auto &c : cases) {
+		memset(&m, 0, sizeof(m));
+		// other flags set around the field do not change the answer
+		m.ol_flags = c.flag | RTE_MBUF_F_RX_IP_CKSUM_BAD | RTE_MBUF_F_RX_RSS_HASH;
+		EXPECT_EQ(dp_rx_l4_csum(&m), c.want) << c.name;
+		EXPECT_STREQ(dp_rx_csum_name(c.want), c.name);
+	}
+	EXPECT_STREQ(dp_rx_csum_name(DP_RX_CSUM_MAX), "?");
+}
+
 TEST(DpCksumUse, UnknownNameIsRejected)
 {
 	EXPECT_EQ(dp_cksum_use("sse9"), -EINVAL);

@@ -101,6 +101,8 @@ TEST_F(TcpState, RxCksumGood_WrongField_TrustedAndAnswered)
 	InputFlagged(f, RTE_MBUF_F_RX_L4_CKSUM_GOOD);
 	EXPECT_EQ(One().seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
 	EXPECT_EQ(Drops(STACK_DROP_TCP_CHECKSUM), 0u);
+	EXPECT_EQ(st.stats.rx_l4_csum[DP_RX_CSUM_GOOD], 1u); // counted by flag
+	EXPECT_EQ(st.stats.rx_l4_csum[DP_RX_CSUM_UNKNOWN], 0u);
 }
 
 TEST_F(TcpState, RxCksumNone_PartialChecksum_NotDroppedAsBad)
@@ -115,6 +117,7 @@ TEST_F(TcpState, RxCksumNone_PartialChecksum_NotDroppedAsBad)
 	InputFlagged(f, RTE_MBUF_F_RX_L4_CKSUM_NONE);
 	EXPECT_EQ(One().seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
 	EXPECT_EQ(Drops(STACK_DROP_TCP_CHECKSUM), 0u);
+	EXPECT_EQ(st.stats.rx_l4_csum[DP_RX_CSUM_NONE], 1u);
 }
 
 TEST_F(TcpState, RxCksumBad_RightField_DroppedCounted_NoAnswer)
@@ -123,6 +126,7 @@ TEST_F(TcpState, RxCksumBad_RightField_DroppedCounted_NoAnswer)
 	InputFlagged(Seg(TCP_FLAG_SYN, 1000, 0), RTE_MBUF_F_RX_L4_CKSUM_BAD);
 	EXPECT_TRUE(Sent().empty());
 	EXPECT_EQ(Drops(STACK_DROP_TCP_CHECKSUM), 1u);
+	EXPECT_EQ(st.stats.rx_l4_csum[DP_RX_CSUM_BAD], 1u);
 	EXPECT_EQ(lst.nsyn, 0);
 }
 
@@ -136,6 +140,10 @@ TEST_F(TcpState, RxCksumUnknown_VerifiedInSoftware)
 	EXPECT_EQ(Drops(STACK_DROP_TCP_CHECKSUM), 1u);
 	InputFlagged(Seg(TCP_FLAG_SYN, 1000, 0), RTE_MBUF_F_RX_L4_CKSUM_UNKNOWN);
 	EXPECT_EQ(One().seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	EXPECT_EQ(st.stats.rx_l4_csum[DP_RX_CSUM_UNKNOWN], 2u);
+	EXPECT_EQ(st.stats.rx_l4_csum[DP_RX_CSUM_GOOD] + st.stats.rx_l4_csum[DP_RX_CSUM_BAD] +
+				  st.stats.rx_l4_csum[DP_RX_CSUM_NONE],
+			0u);
 }
 
 TEST_F(TcpState, MalformedOptions_Dropped)
