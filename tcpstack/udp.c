@@ -35,6 +35,18 @@ lookup(const struct stack *st, uint32_t ip, uint16_t port)
 	return NULL;
 }
 
+uint32_t
+udp_bound_count(const struct stack *st)
+{
+	const struct udp_sock *s;
+	uint32_t i, n = 0;
+
+	for (i = 0; i < STACK_UDP_BUCKETS; i++)
+		for (s = st->udp[i]; s != NULL; s = s->next)
+			n++;
+	return n;
+}
+
 static inline uint64_t
 rng_next(uint64_t *x)
 {

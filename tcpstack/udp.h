@@ -78,6 +78,9 @@ int udp_send(struct udp_sock *s, const void *buf, size_t len, uint32_t dst_ip, u
 /** Unbind; a pending recv completes with -EBADF; queued datagrams are freed. */
 void udp_close(struct udp_sock *s);
 
+/** Sockets bound on st (walks the port table: for stats and leak checks). */
+uint32_t udp_bound_count(const struct stack *st);
+
 /**
  * The recv future: ready with result = payload length and m (data at the
  * payload, now the caller's) with its source; or result -errno

@@ -84,6 +84,7 @@ class TcpTest : public StackTest
 			EXPECT_EQ(rte_mempool_in_use_count(pool), 0u) << "mbufs held before fini";
 			EXPECT_EQ(ex_executor_wheel(ex)->armed, stack_timers)
 					<< "timers armed before fini";
+			EXPECT_EQ(ex_tasks_live(ex), 0u) << "tasks alive before fini";
 		}
 		tcp_stack_fini(&tcp);
 		StackTest::TearDown();

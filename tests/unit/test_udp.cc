@@ -20,6 +20,8 @@ class UdpTest : public StackTest
 	{
 		if (bound)
 			udp_close(&sock);
+		// before stack_fini(): a socket a test forgot is still in the table
+		EXPECT_EQ(udp_bound_count(&st), 0u) << "sockets left bound";
 		StackTest::TearDown();
 	}
 
@@ -232,6 +234,25 @@ TEST_F(UdpTest, Close_PendingRecvFailsEBADF_QueuedDatagramsFreed)
 	EXPECT_EQ(jh.result, -EBADF);
 	Input(Udp(5555, 7, 20));
 	EXPECT_EQ(Drops(STACK_DROP_UDP_NO_PORT), 1u) << "closed means unbound";
+}
+
+// What the fixture's leak check relies on: the table's count follows bind
+// and close, including two sockets in one bucket chain.
+TEST_F(UdpTest, BoundCount_FollowsBindAndClose)
+{
+	struct udp_sock other, third;
+
+	EXPECT_EQ(udp_bound_count(&st), 0u);
+	Bind(7);
+	ASSERT_EQ(udp_bind(&other, &st, 0, 0), 0); // an ephemeral port
+	ASSERT_EQ(udp_bind(&third, &st, 0, 62), 0); // 62 shares 7's bucket
+	EXPECT_EQ(udp_bound_count(&st), 3u);
+	udp_close(&other);
+	EXPECT_EQ(udp_bound_count(&st), 2u);
+	udp_close(&third);
+	EXPECT_EQ(udp_bound_count(&st), 1u);
+	EXPECT_EQ(udp_bind(&other, &st, 0, 7), -EADDRINUSE) << "a failed bind is not counted";
+	EXPECT_EQ(udp_bound_count(&st), 1u);
 }
 
 TEST_F(UdpTest, Connected_IcmpPortUnreachable_RecvECONNREFUSED)
