@@ -110,6 +110,9 @@ struct tcp_stats {
 	uint64_t retransmits; /**< segments sent again (any reason) */
 	uint64_t fast_retransmits, rto_timeouts, persist_probes, keepalive_probes;
 	uint64_t dupacks_in, ooo_segments, challenge_acks, paws_rejected;
+	/** ACKs not sent for invalid segments: one per 500 ms per connection
+	 * (RFC 5961 7; breaks ACK loops, no 1:1 reflection) */
+	uint64_t oow_acks_limited;
 	uint64_t syn_backlog_full, conn_table_full;
 	uint64_t tw_reused, tw_recycled;
 	uint64_t timeouts; /**< connections closed with ETIMEDOUT */

@@ -283,6 +283,7 @@ syn_options(struct tcp_conn *c, const struct tcp_seg *seg)
 	if (cfg->timestamps && seg->opts.has_ts) {
 		c->flags |= TCP_CONN_FLAG_TS;
 		c->ts_recent = seg->opts.tsval;
+		c->ts_recent_ns = tcp_now_ns(c);
 		mss -= TCP_TS_OPT_LEN;
 	}
 	c->mss = (uint16_t)mss;
@@ -414,10 +415,13 @@ dup_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 	}
 }
 
-/* The ACK field and the window (RFC 9293 3.10.7.4, fifth check).
+/* The ACK field and the window (RFC 9293 3.10.7.4, fifth check). ts_update:
+ * the segment may update TS.Recent (RFC 7323 4.3), done once its ACK has
+ * passed the checks below and before anything is sent: a blind segment with a
+ * bogus ACK must not poison PAWS (as Linux since 2013).
  * @return false if the segment is to be dropped. */
 static bool
-ack_input(struct tcp_conn *c, const struct tcp_seg *seg)
+ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 {
 	uint32_t ack = seg->ack, wnd = (uint32_t)seg->wnd << c->snd_wscale;
 
@@ -434,6 +438,10 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg)
 		c->flags |= TCP_CONN_FLAG_ACK_NOW;
 		c->tcp->st->stats.drops[STACK_DROP_TCP_BAD_ACK]++;
 		return false;
+	}
+	if (ts_update) {
+		c->ts_recent = seg->opts.tsval;
+		c->ts_recent_ns = tcp_now_ns(c);
 	}
 	c->probes = 0; /* the peer is alive */
 	if (tcp_seq_gt(ack, c->snd_una))
@@ -657,6 +665,37 @@ data_input(struct tcp_conn *c, struct rte_mbuf *data, const struct tcp_seg *seg)
 	return true;
 }
 
+/* An ACK answering an invalid segment (PAWS, out of window, challenge, bad
+ * ACK). One carrying data is always answered (the peer learns where we are);
+ * a pure ACK or a SYN at most once per TCP_OOW_ACK_GAP_NS per connection, so
+ * two ends that find each other's ACKs unacceptable do not loop at line rate
+ * and a spoofer gets no 1:1 reflector (RFC 5961 7). Per connection only: a
+ * stack-wide budget is the CVE-2016-5696 side channel. */
+static void
+oow_ack(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint64_t now = tcp_now_ns(c);
+
+	if ((seg->len == 0 || (seg->flags & TCP_FLAG_SYN)) && c->last_oow_ack_ns != 0 &&
+			now - c->last_oow_ack_ns < TCP_OOW_ACK_GAP_NS) {
+		c->tcp->stats.oow_acks_limited++;
+		return;
+	}
+	c->last_oow_ack_ns = now;
+	tcp_send_ack(c);
+}
+
+/* PAWS (RFC 7323 5.3) applies: timestamps in use, and TS.Recent younger than
+ * 24 days (5.5). */
+static bool
+paws_rejects(const struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if (!(c->flags & TCP_CONN_FLAG_TS) || !seg->opts.has_ts || (seg->flags & TCP_FLAG_RST) ||
+			!tcp_seq_lt(seg->opts.tsval, c->ts_recent))
+		return false;
+	return tcp_now_ns(c) - c->ts_recent_ns < TCP_PAWS_IDLE_NS;
+}
+
 static void
 conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, uint32_t lip,
 		uint32_t rip)
@@ -664,6 +703,7 @@ conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, uint3
 	struct tcp_stack *tcp = c->tcp;
 	struct stack *st = tcp->st;
 	uint32_t seglen, orig_seq = seg->seq;
+	bool ts_update;
 
 	if (c->state == TCP_STATE_SYN_SENT) {
 		syn_sent_input(c, data, seg, lip, rip);
@@ -690,12 +730,11 @@ conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, uint3
 	}
 	/* RFC 7323 5.3 (PAWS): an older timestamp than TS.Recent is a
 	 * segment from an earlier incarnation of the sequence space. */
-	if ((c->flags & TCP_CONN_FLAG_TS) && seg->opts.has_ts && !(seg->flags & TCP_FLAG_RST) &&
-			tcp_seq_lt(seg->opts.tsval, c->ts_recent)) {
+	if (paws_rejects(c, seg)) {
 		tcp->stats.paws_rejected++;
 		st->stats.drops[STACK_DROP_TCP_PAWS]++;
 		tcp_mbuf_list_free(data);
-		tcp_send_ack(c);
+		oow_ack(c, seg);
 		return;
 	}
 	seglen = seg->len + !!(seg->flags & TCP_FLAG_SYN) + !!(seg->flags & TCP_FLAG_FIN);
@@ -707,7 +746,7 @@ conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, uint3
 		/* A retransmitted FIN in TIME_WAIT restarts 2*MSL (RFC 9293). */
 		if (c->state == TCP_STATE_TIME_WAIT && (seg->flags & TCP_FLAG_FIN))
 			tcp_keep_arm(c, tcp->cfg.time_wait_ms);
-		tcp_send_ack(c);
+		oow_ack(c, seg);
 		return;
 	}
 	c->last_rcv_ns = tcp_now_ns(c);
@@ -718,7 +757,7 @@ conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, uint3
 		tcp->stats.resets_in++;
 		if (orig_seq != c->rcv_nxt) {
 			tcp->stats.challenge_acks++;
-			tcp_send_ack(c);
+			oow_ack(c, seg);
 			return;
 		}
 		switch (c->state) {
@@ -740,7 +779,7 @@ conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, uint3
 	if (seg->flags & TCP_FLAG_SYN) {
 		tcp_mbuf_list_free(data);
 		tcp->stats.challenge_acks++;
-		tcp_send_ack(c);
+		oow_ack(c, seg);
 		return;
 	}
 	if (!(seg->flags & TCP_FLAG_ACK)) {
@@ -749,10 +788,10 @@ conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, uint3
 		return;
 	}
 	/* RFC 7323 4.3: "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent
-	 * then SEG.TSval is copied to TS.Recent". */
-	if ((c->flags & TCP_CONN_FLAG_TS) && seg->opts.has_ts &&
-			tcp_seq_leq(orig_seq, c->last_ack_sent))
-		c->ts_recent = seg->opts.tsval;
+	 * then SEG.TSval is copied to TS.Recent" - once the ACK is validated
+	 * (ack_input). PAWS passed, so TSval >= TS.Recent or TS.Recent expired. */
+	ts_update = (c->flags & TCP_CONN_FLAG_TS) && seg->opts.has_ts &&
+		    tcp_seq_leq(orig_seq, c->last_ack_sent);
 	data = trim(c, data, seg);
 	if (c->state == TCP_STATE_SYN_RECEIVED) {
 		/* "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED". */
@@ -775,10 +814,12 @@ conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, uint3
 		if (c->flags & TCP_CONN_FLAG_KEEPALIVE)
 			tcp_keep_arm(c, tcp->cfg.keep_idle_ms);
 	}
-	if (!ack_input(c, seg)) {
+	if (!ack_input(c, seg, ts_update)) {
 		tcp_mbuf_list_free(data);
-		if (c->flags & TCP_CONN_FLAG_ACK_NOW)
-			tcp_send_ack(c);
+		if (c->flags & TCP_CONN_FLAG_ACK_NOW) {
+			c->flags &= ~(uint32_t)TCP_CONN_FLAG_ACK_NOW;
+			oow_ack(c, seg);
+		}
 		return;
 	}
 	switch (c->state) {

@@ -28,6 +28,12 @@ extern "C" {
 #define TCP_COPY_BELOW 128 /* payloads this small are copied, not chained */
 #define TCP_TS_OPT_LEN 12
 #define TCP_NO_DEADLINE UINT64_MAX
+/* RFC 7323 5.5: TS.Recent is invalid after 24 days idle (2^31 ms at a 1 ms
+ * timestamp clock would look older than it). */
+#define TCP_PAWS_IDLE_NS (24ull * 86400 * EX_NS_PER_S)
+/* RFC 5961 7: ACKs answering invalid segments, at most one per this per
+ * connection (Linux's tcp_invalid_ratelimit). */
+#define TCP_OOW_ACK_GAP_NS (500 * EX_NS_PER_MS)
 
 /** Connection flags. */
 enum tcp_conn_flag {
@@ -86,6 +92,8 @@ struct tcp_conn {
 
 	/* timestamps, RTT */
 	uint32_t ts_recent, ts_offset;
+	uint64_t ts_recent_ns; /* when ts_recent was last updated (24-day rule) */
+	uint64_t last_oow_ack_ns; /* the last ACK sent for an invalid segment */
 	uint32_t srtt_us, rttvar_us, rto_us;
 	uint32_t rtt_seq;
 	uint32_t user_timeout_ms;

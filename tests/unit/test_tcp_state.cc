@@ -456,6 +456,97 @@ TEST_F(TcpState, Paws_OlderTimestamp_Rejected)
 	tcp_abort(c);
 }
 
+// Review H5: a blind segment in window with a bogus ACK and a far-future
+// TSval must not become TS.Recent, or every real segment after it fails PAWS.
+TEST_F(TcpState, Paws_BogusAckDoesNotPoisonTsRecent)
+{
+	struct tcp_conn *c = Accept();
+	peer_opts evil = Ts();
+	evil.tsval = peer_ts + 0x70000000u;
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq + 100000, "", 502, evil)); // ACK of unsent
+	EXPECT_EQ(Drops(STACK_DROP_TCP_BAD_ACK), 1u);
+	Sent();
+	In(Data("x"));
+	EXPECT_EQ(tcp.stats.paws_rejected, 0u);
+	EXPECT_EQ(ReadAll(c), "x");
+	// and an old ACK (RFC 5961 5.2) is no better
+	evil.tsval = peer_ts + 0x70000000u;
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq - 200000, "", 502, evil));
+	Sent();
+	In(Data("y"));
+	EXPECT_EQ(tcp.stats.paws_rejected, 0u);
+	EXPECT_EQ(ReadAll(c), "y");
+	tcp_abort(c);
+}
+
+// A valid segment does update TS.Recent: an older TSval after it is PAWS.
+TEST_F(TcpState, Paws_ValidSegmentUpdatesTsRecent)
+{
+	struct tcp_conn *c = Accept();
+	In(Data("a"));
+	uint32_t newer = peer_ts;
+	Sent();
+	EXPECT_EQ(c->ts_recent, newer);
+	peer_opts old;
+	old.ts = true;
+	old.tsval = newer - 1;
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, "b", 502, old));
+	EXPECT_EQ(tcp.stats.paws_rejected, 1u);
+	tcp_abort(c);
+}
+
+// Review M5: after 24 days idle TS.Recent is invalid (RFC 7323 5.5): the
+// peer's timestamp clock has wrapped past it, and its segments are taken.
+TEST_F(TcpState, Paws_TsRecentExpiresAfter24DaysIdle)
+{
+	struct tcp_conn *c = Accept();
+	In(Data("a"));
+	Sent();
+	peer_opts wrapped;
+	wrapped.ts = true;
+	wrapped.tsval = peer_ts - 0x10000000u; // "older" by the sequence rule
+	// As if TS.Recent were recorded 23, then 25 days ago (the wheel is not
+	// walked through weeks; the 64-bit difference is what is compared).
+	c->ts_recent_ns = clk.now - 23ull * 86400 * EX_NS_PER_S;
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, "b", 502, wrapped));
+	EXPECT_EQ(tcp.stats.paws_rejected, 1u) << "23 days: still valid";
+	Sent();
+	c->ts_recent_ns = clk.now - 25ull * 86400 * EX_NS_PER_S;
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, "b", 502, wrapped));
+	EXPECT_EQ(tcp.stats.paws_rejected, 1u) << "25 days: expired";
+	EXPECT_EQ(ReadAll(c), "ab");
+	EXPECT_EQ(c->ts_recent, wrapped.tsval) << "and the new one is recorded";
+	tcp_abort(c);
+}
+
+// Review M1: ACKs answering invalid pure ACKs are rate-limited per
+// connection (RFC 5961 7): a loop of unacceptable ACKs gets one answer per
+// 500 ms; a segment with data is always answered.
+TEST_F(TcpState, InvalidPureAcks_AnsweredOncePer500ms_DataAlways)
+{
+	struct tcp_conn *c = Accept();
+	auto oow = [&] { // a pure ACK far outside the window
+		return Seg(TCP_FLAG_ACK, peer_seq + 10000000u, our_seq, "", 502, Ts());
+	};
+	for (int i = 0; i < 10; i++)
+		In(oow());
+	EXPECT_EQ(Sent().size(), 1u);
+	EXPECT_EQ(tcp.stats.oow_acks_limited, 9u);
+	In(Seg(TCP_FLAG_ACK, peer_seq + 10000000u, our_seq, "data", 502, Ts()));
+	EXPECT_EQ(Sent().size(), 1u) << "data out of window: always answered";
+	Advance(499 * EX_NS_PER_MS);
+	In(oow());
+	EXPECT_TRUE(Sent().empty());
+	Advance(2 * EX_NS_PER_MS);
+	In(oow());
+	EXPECT_EQ(Sent().size(), 1u);
+	// the same budget covers challenge ACKs for SYNs
+	In(Seg(TCP_FLAG_SYN, peer_seq + 5, 0, "", 502, Ts()));
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(tcp.stats.challenge_acks, 1u);
+	tcp_abort(c);
+}
+
 TEST_F(TcpState, PassiveClose_CloseWait_RecvEof_LastAck_Freed)
 {
 	struct tcp_conn *c = Accept();
