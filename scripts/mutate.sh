@@ -45,6 +45,9 @@ keepalive-reset|tcpstack/tcp_input.c|	c->probes = 0; /* the peer is alive */|	/*
 user-timeout|tcpstack/tcp_timer.c|		d = RTE_MIN(d, c->rtx_since_ns + (uint64_t)c->user_timeout_ms * EX_NS_PER_MS);|		(void)d;|tcpstack_unit|TcpData.UserTimeout_UnansweredData_AliveBeforeDeadAfter_ETIMEDOUT
 oow-ack-limit|tcpstack/tcp_input.c|			now - c->last_oow_ack_ns < TCP_OOW_ACK_GAP_NS) {|			0) {|tcpstack_unit|TcpState.InvalidPureAcks_AnsweredOncePer500ms_DataAlways
 paws-expiry|tcpstack/tcp_input.c|	return tcp_now_ns(c) - c->ts_recent_ns < TCP_PAWS_IDLE_NS;|	return true;|tcpstack_unit|TcpState.Paws_TsRecentExpiresAfter24DaysIdle
+persist-any-window|tcpstack/tcp_output.c|	if (unsent > 0 && c->snd_nxt == c->snd_una && c->rtx_deadline == TCP_NO_DEADLINE) {|	if (unsent > 0 && c->snd_wnd == 0 && c->snd_nxt == c->snd_una && c->rtx_deadline == TCP_NO_DEADLINE) {|tcpstack_unit|TcpData.SmallWindow_UpdateLost_PersistSendsHeldBackSegment
+nombuf-retry|tcpstack/tcp_timer.c|		if (!pending)|		if (!pending + 1)|tcpstack_unit|TcpData.NoMbufForTheFirstSegment_SentWhenTheTimerFires:TcpData.NoMbufForTheFin_OrphanStillClosesAndFinWait2TimesOut
+orphan-retries|tcpstack/tcp_timer.c|			(c->backoff >= tcp->cfg.orphan_retries|			(c->backoff >= 200|tcpstack_unit|TcpData.Orphan_ZeroWindowAnsweredForever_GivenUpAfterOrphanRetries
 leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
 TABLE
 )

@@ -81,6 +81,13 @@ struct tcp_config {
 	uint32_t rto_max_ms; /**< default 60000 */
 	uint8_t syn_retries; /**< SYN / SYN-ACK retransmissions; default 6 */
 	uint8_t max_retries; /**< data retransmissions before ETIMEDOUT; default 15 */
+	/** Retransmissions or window probes (backoffs that zero-window ACKs do
+	 * not reset) before a connection the application closed is given up on;
+	 * default 8 (Linux's tcp_orphan_retries) */
+	uint8_t orphan_retries;
+	/** Closed connections still finishing beyond which one whose timer fires
+	 * is reset at once (Linux's tcp_max_orphans); default 1024 */
+	uint32_t max_orphans;
 	uint32_t user_timeout_ms; /**< RFC 9293 user timeout; 0: by max_retries */
 	uint32_t time_wait_ms; /**< 2*MSL; default 60000 */
 	uint32_t fin_wait2_ms; /**< closed connection in FIN_WAIT_2; default 60000 */
@@ -117,6 +124,10 @@ struct tcp_stats {
 	uint64_t tw_reused, tw_recycled;
 	uint64_t timeouts; /**< connections closed with ETIMEDOUT */
 	uint64_t tx_copied; /**< segments copied because the port cannot send chains */
+	uint64_t tx_nombuf; /**< segments not sent for lack of mbufs (retried by the timer) */
+	uint64_t sws_overrides; /**< held-back small segments sent by the persist timer */
+	uint64_t orphans; /**< closed by the application, still finishing (a gauge) */
+	uint64_t orphans_reset; /**< orphans given up on: retries spent or too many orphans */
 	uint64_t rcv_packed; /**< small received segments packed into the previous mbuf */
 	uint64_t bytes_in, bytes_out; /**< payload delivered in order / acknowledged */
 };

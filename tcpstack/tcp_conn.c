@@ -53,6 +53,8 @@ tcp_config_defaults(struct tcp_config *cfg)
 	cfg->rto_max_ms = 60000;
 	cfg->syn_retries = 6;
 	cfg->max_retries = 15;
+	cfg->orphan_retries = 8;
+	cfg->max_orphans = 1024;
 	cfg->time_wait_ms = 60000;
 	cfg->fin_wait2_ms = 60000;
 	cfg->delack_ms = 40;
@@ -279,6 +281,10 @@ conn_recycle(struct tcp_conn *c)
 	conn_unhash(c);
 	ex_timer_cancel(ex_executor_wheel(tcp->st->ex), &c->timer);
 	conn_free_queues(c);
+	if (c->flags & TCP_CONN_FLAG_ORPHAN) {
+		c->flags &= ~(uint32_t)TCP_CONN_FLAG_ORPHAN;
+		tcp->stats.orphans--;
+	}
 	c->tcp = NULL;
 	c->hnext = tcp->free_list;
 	tcp->free_list = c;
@@ -385,6 +391,12 @@ tcp_set_state(struct tcp_conn *c, enum tcp_state s)
 	if (old == s)
 		return;
 	c->state = (uint8_t)s;
+	if ((c->flags & TCP_CONN_FLAG_ORPHAN) &&
+			(s == TCP_STATE_TIME_WAIT || s == TCP_STATE_CLOSED)) {
+		/* An orphan in TIME_WAIT is only a tuple waiting to be recycled. */
+		c->flags &= ~(uint32_t)TCP_CONN_FLAG_ORPHAN;
+		tcp->stats.orphans--;
+	}
 	switch (s) {
 	case TCP_STATE_ESTABLISHED:
 		tcp->stats.established++;

@@ -307,8 +307,10 @@ can_send_data(const struct tcp_conn *c)
 	}
 }
 
-void
-tcp_output(struct tcp_conn *c)
+/* sws_override: the first segment may be smaller than the sender's SWS rule
+ * allows (RFC 9293 3.8.6.2.1's override timeout, from the persist timer). */
+static void
+output(struct tcp_conn *c, bool sws_override)
 {
 	struct tcp_stack *tcp = c->tcp;
 	uint32_t unsent = 0;
@@ -333,7 +335,7 @@ tcp_output(struct tcp_conn *c)
 		} else if (len < c->mss && len < unsent) {
 			/* Window-limited: RFC 1122 4.2.3.4, send a small segment
 			 * only if it is at least half the largest window seen. */
-			if (len < c->max_wnd / 2)
+			if (len < c->max_wnd / 2 && !sws_override)
 				break;
 		} else if (len < c->mss && !(c->flags & TCP_CONN_FLAG_NODELAY) && inflight > 0 &&
 				!fin_due) {
@@ -344,11 +346,14 @@ tcp_output(struct tcp_conn *c)
 		if (fin_due)
 			fl |= TCP_FLAG_FIN;
 		if (tcp_xmit(c, c->snd_nxt, len, fl) != 0) {
-			/* No mbufs: try again when the timer fires. */
+			/* No mbufs: try again when the timer fires (rtx_fire
+			 * sends again even with nothing in flight). */
+			tcp->stats.tx_nombuf++;
 			if (c->rtx_deadline == TCP_NO_DEADLINE)
 				tcp_rtx_arm(c);
 			return;
 		}
+		sws_override = false;
 		if (tcp_seq_lt(c->snd_nxt, c->snd_max)) {
 			tcp->stats.retransmits++;
 		} else if (!(c->flags & TCP_CONN_FLAG_RTT_TIMING) && len > 0) {
@@ -366,13 +371,27 @@ tcp_output(struct tcp_conn *c)
 		if (fin_due)
 			break;
 	}
-	/* Data waits behind a zero window with nothing in flight: only a
-	 * probe will learn when it opens (RFC 9293 3.8.6.1). */
-	if (unsent > 0 && c->snd_wnd == 0 && c->snd_nxt == c->snd_una &&
-			c->rtx_deadline == TCP_NO_DEADLINE) {
+	/* Data waits with nothing in flight, whatever the window (zero, or too
+	 * small for the SWS rule): without a timer one lost window update
+	 * would stall it for ever. The persist timer probes a zero window and
+	 * sends the held-back segment into a small one (RFC 9293 3.8.6.1 and
+	 * 3.8.6.2.1; Linux's tcp_check_probe_timer). */
+	if (unsent > 0 && c->snd_nxt == c->snd_una && c->rtx_deadline == TCP_NO_DEADLINE) {
 		c->flags |= TCP_CONN_FLAG_PERSIST;
 		tcp_rtx_arm(c);
 	}
+}
+
+void
+tcp_output(struct tcp_conn *c)
+{
+	output(c, false);
+}
+
+void
+tcp_output_sws_override(struct tcp_conn *c)
+{
+	output(c, true);
 }
 
 void

@@ -54,6 +54,7 @@ enum tcp_conn_flag {
 	TCP_CONN_FLAG_WS = 1u << 14, /**< window scaling in use */
 	TCP_CONN_FLAG_SYN_AGAIN =
 			1u << 15, /**< SYN resent at once after resetting a stale TIME_WAIT */
+	TCP_CONN_FLAG_ORPHAN = 1u << 16, /**< closed by the application, still finishing */
 };
 
 struct tcp_conn {
@@ -159,6 +160,8 @@ int tcp_pick_port(struct tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t 
 int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags);
 /* Send what the windows allow; FIN when due. */
 void tcp_output(struct tcp_conn *c);
+/* The same, the first segment exempt from the sender's SWS rule (persist). */
+void tcp_output_sws_override(struct tcp_conn *c);
 void tcp_send_ack(struct tcp_conn *c);
 void tcp_send_syn(struct tcp_conn *c);
 /* A RST for a connection: seq snd_nxt. */

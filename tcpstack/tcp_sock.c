@@ -540,6 +540,13 @@ tcp_close(struct tcp_conn *c)
 	default:
 		break; /* FIN_WAIT_1, CLOSING, LAST_ACK finish alone */
 	}
+	if (c->state != TCP_STATE_CLOSED && c->state != TCP_STATE_TIME_WAIT &&
+			!(c->flags & TCP_CONN_FLAG_ORPHAN)) {
+		/* Nobody will read its errors: the stack bounds its life
+		 * (orphan_retries, max_orphans, fin_wait2_ms). */
+		c->flags |= TCP_CONN_FLAG_ORPHAN;
+		c->tcp->stats.orphans++;
+	}
 }
 
 void

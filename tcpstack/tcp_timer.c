@@ -154,6 +154,31 @@ rtx_fire(struct tcp_conn *c, uint64_t now)
 	default:
 		break;
 	}
+	if ((c->flags & TCP_CONN_FLAG_ORPHAN) &&
+			(c->backoff >= tcp->cfg.orphan_retries ||
+					tcp->stats.orphans > tcp->cfg.max_orphans)) {
+		/* No application waits on it (RFC 6429 allows it for a zero
+		 * window; Linux's tcp_out_of_resources): give up. backoff counts
+		 * retransmissions and window probes, and zero-window ACKs do not
+		 * reset it, so a peer answering each probe cannot keep it. */
+		tcp->stats.orphans_reset++;
+		tcp_send_rst(c);
+		tcp_conn_fail(c, -ETIMEDOUT);
+		return;
+	}
+	if ((c->flags & TCP_CONN_FLAG_PERSIST) && c->snd_wnd > 0) {
+		/* A window too small for the sender's SWS rule and nothing in
+		 * flight: the override timeout sends the held-back segment
+		 * (RFC 9293 3.8.6.2.1). */
+		c->flags &= ~(uint32_t)TCP_CONN_FLAG_PERSIST;
+		tcp->stats.sws_overrides++;
+		if (c->backoff < 16)
+			c->backoff++;
+		tcp_output_sws_override(c);
+		if (c->rtx_deadline == TCP_NO_DEADLINE)
+			tcp_rtx_arm(c);
+		return;
+	}
 	if (c->flags & TCP_CONN_FLAG_PERSIST) {
 		/* Zero window: probe it (RFC 9293 3.8.6.1). A peer that keeps
 		 * answering with a zero window is alive; one that does not is
@@ -172,8 +197,27 @@ rtx_fire(struct tcp_conn *c, uint64_t now)
 		tcp_timer_update(c);
 		return;
 	}
-	if (c->snd_una == c->snd_max)
-		return; /* nothing outstanding */
+	if (c->snd_una == c->snd_max) {
+		/* Nothing outstanding: a send that found no mbuf left data (or
+		 * the FIN) unsent; send it now, backing off while the pool is
+		 * short, and give up as for a retransmission. */
+		bool pending = tcp_seq_lt(c->snd_nxt, c->snd_end) ||
+			       ((c->flags & TCP_CONN_FLAG_FIN_QUEUED) && c->snd_nxt == c->snd_end);
+
+		if (!pending)
+			return;
+		if (c->backoff >= tcp->cfg.max_retries || user_timed_out(c, now)) {
+			tcp_send_rst(c);
+			tcp_conn_fail(c, -ETIMEDOUT);
+			return;
+		}
+		if (c->backoff < 16)
+			c->backoff++;
+		tcp_output(c);
+		if (c->rtx_deadline == TCP_NO_DEADLINE && c->state != TCP_STATE_CLOSED)
+			tcp_rtx_arm(c);
+		return;
+	}
 	if (c->backoff >= tcp->cfg.max_retries || user_timed_out(c, now)) {
 		tcp_send_rst(c);
 		tcp_conn_fail(c, -ETIMEDOUT);

@@ -13,6 +13,23 @@ namespace
 class TcpData : public TcpTest
 {
       protected:
+	// Advance s seconds in steps the peer's ARP entry outlives (60 s), the
+	// peer refreshing it after each; what was sent meanwhile.
+	std::vector<out_seg> Wait(uint64_t s)
+	{
+		std::vector<out_seg> all;
+		while (s > 0) {
+			uint64_t step = RTE_MIN(s, (uint64_t)30);
+			Advance(step * EX_NS_PER_S);
+			auto v = Sent();
+			all.insert(all.end(), v.begin(), v.end());
+			LearnPeer();
+			s -= step;
+		}
+		return all;
+	}
+
+      protected:
 	void SetUp() override
 	{
 		TcpTest::SetUp();
@@ -492,6 +509,147 @@ TEST_F(TcpData, Forward_ConnectionIntoConnection_StreamToSink)
 	EXPECT_GE(fw.items, 1u);
 	tcp_abort(a);
 	tcp_abort(b);
+}
+
+// Review H3: a window too small for the sender's SWS rule, nothing in flight,
+// data queued. The window update that would open it is lost: the persist
+// timer sends the held-back segment (RFC 9293 3.8.6.2.1), instead of
+// nothing being armed and the transfer hanging for ever.
+TEST_F(TcpData, SmallWindow_UpdateLost_PersistSendsHeldBackSegment)
+{
+	struct tcp_conn *c = Accept(); // the peer scales by 7: a field of 4 is 512 bytes
+	In(Ack(our_seq, 4));
+	std::string d = Pattern(3000, 11);
+	EXPECT_EQ(Write(c, d), 3000);
+	for (const out_seg &o : Sent())
+		EXPECT_EQ(o.seg.len, 0u);
+	EXPECT_NE(c->rtx_deadline, TCP_NO_DEADLINE) << "held-back data must have a timer";
+	Advance(3 * EX_NS_PER_S);
+	std::string got = Bytes(Sent());
+	EXPECT_EQ(got, d.substr(0, 512)) << "what the small window takes, sent by the timer";
+	EXPECT_EQ(tcp.stats.sws_overrides, 1u);
+	In(Ack(our_seq + 512, 502));
+	got += Bytes(Sent());
+	EXPECT_EQ(got, d);
+	In(Ack(our_seq + 3000, 502));
+	EXPECT_EQ(c->rtx_deadline, TCP_NO_DEADLINE);
+	tcp_abort(c);
+}
+
+// Review H4: the first segment after idle finds no mbuf for its header.
+// Nothing is in flight, so the retransmission timer alone must send it.
+TEST_F(TcpData, NoMbufForTheFirstSegment_SentWhenTheTimerFires)
+{
+	struct tcp_conn *c = Accept();
+	std::string d = Pattern(100, 12);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	ASSERT_NE(m, nullptr);
+	std::memcpy(rte_pktmbuf_append(m, 100), d.data(), 100);
+	std::vector<void *> held;
+	void *o;
+	while (rte_mempool_get(pool, &o) == 0)
+		held.push_back(o);
+	EXPECT_EQ(tcp_send_mbuf(c, m), 0); // queued
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(tcp.stats.tx_nombuf, 1u);
+	Advance(2 * EX_NS_PER_S); // the pool is still empty: tried again, backed off
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(tcp.stats.tx_nombuf, 2u);
+	rte_mempool_put_bulk(pool, held.data(), (unsigned int)held.size());
+	Advance(5 * EX_NS_PER_S);
+	EXPECT_EQ(Bytes(Sent()), d);
+	In(Ack(our_seq + 100));
+	EXPECT_EQ(c->rtx_deadline, TCP_NO_DEADLINE);
+	tcp_abort(c);
+}
+
+// The same for a FIN: an orphan whose FIN found no mbuf still finishes (it
+// was a permanent slot leak), and FIN_WAIT_2 of an orphan times out.
+TEST_F(TcpData, NoMbufForTheFin_OrphanStillClosesAndFinWait2TimesOut)
+{
+	struct tcp_conn *c = Accept();
+	std::vector<void *> held;
+	void *o;
+	while (rte_mempool_get(pool, &o) == 0)
+		held.push_back(o);
+	tcp_close(c);
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(tcp.stats.orphans, 1u);
+	rte_mempool_put_bulk(pool, held.data(), (unsigned int)held.size());
+	Advance(2 * EX_NS_PER_S);
+	out_seg fin = One();
+	EXPECT_EQ(fin.seg.flags, TCP_FLAG_FIN | TCP_FLAG_ACK);
+	In(Ack(our_seq + 1));
+	EXPECT_EQ(c->state, TCP_STATE_FIN_WAIT_2);
+	Advance(59 * EX_NS_PER_S);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 1u);
+	Advance(2 * EX_NS_PER_S); // fin_wait2_ms, 60 s
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+	EXPECT_EQ(tcp.stats.orphans, 0u);
+}
+
+// Review H2: an orphan (closed with data queued) facing a zero window that
+// the peer answers at every probe. The answers acknowledge nothing, so the
+// backoff is not reset: the orphan is given up on after orphan_retries
+// probes, where before it lived for ever.
+TEST_F(TcpData, Orphan_ZeroWindowAnsweredForever_GivenUpAfterOrphanRetries)
+{
+	struct tcp_conn *c = Accept();
+	In(Ack(our_seq, 0));
+	EXPECT_EQ(Write(c, Pattern(10000, 13)), 10000);
+	tcp_close(c);
+	Sent();
+	EXPECT_EQ(tcp.stats.orphans, 1u);
+	int rounds = 0;
+	bool reset = false;
+	while (tcp_conns_in_use(&tcp) > 0 && rounds++ < 100) {
+		for (const out_seg &s : Wait(61)) { // past any backed-off probe (rto_max 60 s)
+			if (s.seg.flags & TCP_FLAG_RST)
+				reset = true;
+			else if (tcp_conns_in_use(&tcp) > 0)
+				In(Ack(our_seq, 0)); // alive, window still shut
+		}
+	}
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+	EXPECT_TRUE(reset) << "the peer is told";
+	EXPECT_EQ(tcp.stats.persist_probes, 8u); // orphan_retries
+	EXPECT_EQ(tcp.stats.orphans_reset, 1u);
+	EXPECT_EQ(tcp.stats.orphans, 0u);
+}
+
+// A connection the application still holds keeps probing a peer that
+// answers (RFC 1122 4.2.2.17): only orphans are bounded.
+TEST_F(TcpData, HeldConnection_ZeroWindowAnswered_KeepsProbing)
+{
+	struct tcp_conn *c = Accept();
+	In(Ack(our_seq, 0));
+	EXPECT_EQ(Write(c, Pattern(1000, 14)), 1000);
+	Sent();
+	for (int i = 0; i < 20; i++) {
+		Wait(61);
+		In(Ack(our_seq, 0));
+		Sent();
+	}
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_ESTABLISHED);
+	EXPECT_GE(tcp.stats.persist_probes, 20u); // beyond orphan_retries and max_retries
+	tcp_abort(c);
+}
+
+// Too many orphans: the first whose timer fires is reset at once.
+TEST_F(TcpData, TooManyOrphans_TimerResetsTheOrphan)
+{
+	tcp.cfg.max_orphans = 0;
+	struct tcp_conn *c = Accept();
+	In(Ack(our_seq, 0));
+	EXPECT_EQ(Write(c, Pattern(1000, 15)), 1000);
+	tcp_close(c);
+	Sent();
+	Advance(2 * EX_NS_PER_S);
+	out_seg r = One();
+	EXPECT_TRUE(r.seg.flags & TCP_FLAG_RST);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
+	EXPECT_EQ(tcp.stats.orphans_reset, 1u);
+	EXPECT_EQ(tcp.stats.persist_probes, 0u);
 }
 
 } // namespace
