@@ -127,6 +127,7 @@ struct tcp_stats {
 	uint64_t tx_nombuf; /**< segments not sent for lack of mbufs (retried by the timer) */
 	uint64_t sws_overrides; /**< held-back small segments sent by the persist timer */
 	uint64_t orphans; /**< closed by the application, still finishing (a gauge) */
+	uint64_t cwnd_restarts; /**< cwnd back to the initial window after an idle RTO */
 	uint64_t orphans_reset; /**< orphans given up on: retries spent or too many orphans */
 	uint64_t rcv_packed; /**< small received segments packed into the previous mbuf */
 	uint64_t bytes_in, bytes_out; /**< payload delivered in order / acknowledged */
@@ -254,8 +255,11 @@ void tcp_read_init(struct tcp_read *r, struct tcp_conn *c, void *buf, uint32_t l
 
 /**
  * The write future: copies len bytes from buf into the send queue, PENDING
- * while the send buffer is full (backpressure). result: len, or -EPIPE
- * (after shutdown), -ECONNRESET, -ETIMEDOUT, -ENOBUFS (mbuf pool empty).
+ * while the send buffer is full (backpressure). result: len; or, when an
+ * error stops it after some bytes were queued, the number queued (a short
+ * write, as POSIX write(): those bytes will be sent, the rest were not
+ * taken); or, with nothing queued, -EPIPE (after shutdown), -ECONNRESET,
+ * -ETIMEDOUT, -ENOBUFS (mbuf pool empty). done always counts what was queued.
  */
 struct tcp_write {
 	struct ex_future base;

@@ -446,19 +446,16 @@ tcp_conn_fail(struct tcp_conn *c, int err)
 	conn_unlist(c);
 	ex_timer_cancel(ex_executor_wheel(c->tcp->st->ex), &c->timer);
 	c->rtx_deadline = c->delack_deadline = c->keep_deadline = TCP_NO_DEADLINE;
-	/* An error loses the data; a clean end leaves what the reader has yet
-	 * to read. */
+	/* What was to be sent, and out-of-order data, are lost. In-order data
+	 * the reader has yet to read stays readable, as in Linux, and the error
+	 * comes after it (review M4): a reset after a FIN is not a clean end,
+	 * and bytes that arrived are not thrown away behind the reader's back.
+	 * The application frees them by reading or closing. */
 	tcp_mbuf_list_free(c->sndq_head);
 	tcp_mbuf_list_free(c->ooo_head);
 	c->sndq_head = c->sndq_tail = c->snd_cur = c->ooo_head = NULL;
 	c->sndq_bytes = 0;
 	c->ooo_segs = 0;
-	if (err != 0) {
-		tcp_mbuf_list_free(c->rcvq_head);
-		c->rcvq_head = c->rcvq_tail = NULL;
-		c->rcvq_bytes = 0;
-		c->rcvq_segs = 0;
-	}
 	if (!(c->flags & TCP_CONN_FLAG_USER))
 		conn_recycle(c);
 }

@@ -341,6 +341,14 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 	uint32_t ack = seg->ack, acked = ack - c->snd_una, data;
 	bool partial = false;
 
+	/* RFC 7661: cwnd grows only while it is what limits the sender (an
+	 * application-limited connection would build a window it never used
+	 * and later burst it), and never past what both buffers could hold in
+	 * flight (it wrapped at 4 GiB on a loss-free path). */
+	uint32_t flight = c->snd_max - c->snd_una;
+	bool limited = c->cwnd < c->ssthresh ? 2 * flight >= c->cwnd : flight + c->mss >= c->cwnd;
+	uint32_t cap = 2 * (c->tcp->cfg.snd_buf + c->tcp->cfg.rcv_buf);
+
 	rtt_on_ack(c, seg);
 	c->backoff = 0;
 	c->rtx_since_ns = 0;
@@ -357,16 +365,18 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 			c->cwnd = (c->cwnd > acked ? c->cwnd - acked : 0) + c->mss;
 			partial = true;
 		}
+	} else if (!limited || c->cwnd >= cap) {
+		/* not cwnd-limited, or at the cap: no growth */
 	} else if (c->cwnd < c->ssthresh) {
 		/* Slow start with appropriate byte counting, L = 2 (RFC 3465):
 		 * a delayed ACK of two segments grows cwnd by two. */
-		c->cwnd += RTE_MIN(acked, 2u * c->mss);
+		c->cwnd = RTE_MIN(c->cwnd + RTE_MIN(acked, 2u * c->mss), cap);
 	} else {
 		/* Congestion avoidance: one segment per window acknowledged. */
 		c->cwnd_acc += acked;
 		if (c->cwnd_acc >= c->cwnd) {
 			c->cwnd_acc -= c->cwnd;
-			c->cwnd += c->mss;
+			c->cwnd = RTE_MIN(c->cwnd + c->mss, cap);
 		}
 	}
 	c->dupacks = 0;

@@ -317,6 +317,18 @@ output(struct tcp_conn *c, bool sws_override)
 
 	if (!can_send_data(c))
 		return;
+	if (c->snd_una == c->snd_max && c->last_snd_ns != 0 &&
+			tcp_now_ns(c) - c->last_snd_ns > (uint64_t)c->rto_us * 1000) {
+		/* RFC 5681 4.1: idle for more than an RTO, restart from
+		 * RW = min(IW, cwnd) rather than burst a stale window. */
+		uint32_t rw = (uint32_t)tcp->cfg.init_cwnd * c->mss;
+
+		if (c->cwnd > rw) {
+			c->cwnd = rw;
+			tcp->stats.cwnd_restarts++;
+		}
+		c->last_snd_ns = 0;
+	}
 	for (;;) {
 		uint32_t wnd = RTE_MIN(c->snd_wnd, c->cwnd);
 		uint32_t inflight = c->snd_nxt - c->snd_una;
@@ -361,6 +373,8 @@ output(struct tcp_conn *c, bool sws_override)
 			c->rtt_seq = c->snd_nxt;
 			c->rtt_start_ns = tcp_now_ns(c);
 		}
+		if (len > 0)
+			c->last_snd_ns = tcp_now_ns(c);
 		c->snd_nxt += len + (fin_due ? 1 : 0);
 		if (tcp_seq_gt(c->snd_nxt, c->snd_max))
 			c->snd_max = c->snd_nxt;

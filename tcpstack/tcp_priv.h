@@ -101,6 +101,7 @@ struct tcp_conn {
 	uint64_t rtt_start_ns;
 	uint64_t rtx_since_ns; /* oldest unacknowledged data sent (user timeout) */
 	uint64_t last_rcv_ns; /* keepalive idle clock */
+	uint64_t last_snd_ns; /* the last new data sent (restart after idle) */
 
 	/* one timer; the earliest of the deadlines below (STYLE: one deadline) */
 	struct ex_timer timer;

@@ -173,10 +173,12 @@ tcp_connect_init(struct tcp_connect *k, struct tcp_stack *tcp, uint32_t ip, uint
 static int
 rx_idle(struct tcp_conn *c, struct ex_context *cx)
 {
-	if (c->flags & TCP_CONN_FLAG_FIN_RCVD)
-		return 0;
+	/* The error first: a FIN followed by a RST is a reset stream, never a
+	 * clean end (review M4). */
 	if (c->error != 0)
 		return c->error;
+	if (c->flags & TCP_CONN_FLAG_FIN_RCVD)
+		return 0;
 	if (c->state == TCP_STATE_CLOSED)
 		return -ENOTCONN;
 	wait_rx(c, cx);
@@ -427,7 +429,7 @@ write_poll(struct ex_future *f, struct ex_context *cx)
 		uint32_t space;
 
 		if (rc != 0) {
-			f->result = rc;
+			f->result = w->done > 0 ? (int32_t)w->done : rc;
 			return EX_READY;
 		}
 		space = tcp_send_space(c);
@@ -437,7 +439,11 @@ write_poll(struct ex_future *f, struct ex_context *cx)
 		}
 		rc = sndq_copy(c, w->buf + w->done, RTE_MIN(space, w->len - w->done));
 		if (rc < 0) {
-			f->result = rc;
+			/* Review M8: say how much is in the stream, or the caller
+			 * can neither retry (duplicates) nor give up (truncates). */
+			f->result = w->done > 0 ? (int32_t)w->done : rc;
+			if (w->done > 0)
+				tcp_output(c);
 			return EX_READY;
 		}
 		w->done += (uint32_t)rc;

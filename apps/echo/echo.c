@@ -223,6 +223,8 @@ head_has(const char *head, uint32_t len, const char *tok)
 static enum ex_poll
 http_poll(struct session *s, struct ex_context *cx)
 {
+	int rc;
+
 	for (;;) {
 		switch (s->state) {
 		case SESSION_STATE_RUN: {
@@ -265,9 +267,11 @@ http_poll(struct session *s, struct ex_context *cx)
 		case SESSION_STATE_WRITE:
 			if (ex_await(&s->u.http.w.base, cx) == EX_PENDING)
 				return EX_PENDING;
-			if (s->u.http.w.base.result < 0 || s->u.http.close_after) {
-				session_end(s, s->u.http.w.base.result < 0 ? s->u.http.w.base.result
-									   : 0);
+			rc = s->u.http.w.base.result;
+			if (rc >= 0 && rc != (int)s->u.http.w.len)
+				rc = -ENOBUFS; /* a short write: the response is cut */
+			if (rc < 0 || s->u.http.close_after) {
+				session_end(s, rc < 0 ? rc : 0);
 				return EX_READY;
 			}
 			tcp_read_init(&s->u.http.rd, s->c, s->req + s->u.http.have,
@@ -754,8 +758,9 @@ bench_poll(struct ex_future *f, struct ex_context *cx)
 		case BENCH_STATE_WRITE:
 			if (ex_await(&b->w.base, cx) == EX_PENDING)
 				return EX_PENDING;
-			if (b->w.base.result < 0) {
-				bench_finish(b, b->w.base.result);
+			if (b->w.base.result != (int32_t)b->w.len) {
+				/* an error, or a short write (the pool ran dry) */
+				bench_finish(b, b->w.base.result < 0 ? b->w.base.result : -ENOBUFS);
 				return EX_READY;
 			}
 			if (b->mode == BENCH_MODE_BULK) {

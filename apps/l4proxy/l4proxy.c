@@ -439,7 +439,8 @@ pair_poll(struct ex_future *f, struct ex_context *cx)
 		case PAIR_STATE_HEADER:
 			if (ex_await(&p->hdr.base, cx) == EX_PENDING)
 				return EX_PENDING;
-			if (p->hdr.base.result < 0) {
+			if (p->hdr.base.result != (int32_t)p->hdr.len) {
+				/* an error, or a short write: a cut header is no header */
 				pair_end(p, true);
 				return EX_READY;
 			}

@@ -652,4 +652,71 @@ TEST_F(TcpData, TooManyOrphans_TimerResetsTheOrphan)
 	EXPECT_EQ(tcp.stats.persist_probes, 0u);
 }
 
+// Review M8: the pool runs dry in the middle of a write. The result says how
+// much went into the stream (a short write), and exactly that is sent; with
+// nothing queued it is -ENOBUFS.
+TEST_F(TcpData, Write_PoolRunsDry_ShortWriteSaysHowMuchWasQueued)
+{
+	struct tcp_conn *c = Accept();
+	std::vector<void *> held;
+	void *o;
+	while (rte_mempool_get(pool, &o) == 0)
+		held.push_back(o);
+	std::string d = Pattern(20000, 16);
+	EXPECT_EQ(Write(c, d), -ENOBUFS) << "nothing queued";
+	rte_mempool_put_bulk(pool, &held[held.size() - 2], 2); // room for two buffers
+	held.resize(held.size() - 2);
+	struct tcp_write w;
+	tcp_write_init(&w, c, d.data(), (uint32_t)d.size());
+	ASSERT_EQ(ex_future_poll(&w.base, &cx), EX_READY);
+	EXPECT_GT(w.base.result, 0);
+	EXPECT_LT(w.base.result, 20000);
+	EXPECT_EQ((uint32_t)w.base.result, w.done);
+	uint32_t queued = w.done;
+	rte_mempool_put_bulk(pool, held.data(), (unsigned int)held.size());
+	Advance(2 * EX_NS_PER_S); // the header mbufs were missing too: the timer sends
+	std::string got = Bytes(Sent());
+	EXPECT_EQ(got, d.substr(0, queued));
+	In(Ack(our_seq + queued));
+	EXPECT_TRUE(Sent().empty());
+	tcp_abort(c);
+}
+
+// Review M7 (RFC 7661): an application-limited sender, one small request
+// in flight at a time, does not grow a window it never fills.
+TEST_F(TcpData, AppLimited_SmallWritesAcked_CwndDoesNotGrow)
+{
+	struct tcp_conn *c = Accept();
+	uint32_t iw = c->cwnd;
+	uint32_t off = 0;
+	for (int i = 0; i < 200; i++) {
+		ASSERT_EQ(Write(c, Pattern(100, (unsigned)i)), 100);
+		off += (uint32_t)Bytes(Sent()).size();
+		In(Ack(our_seq + off));
+	}
+	EXPECT_EQ(off, 20000u);
+	EXPECT_EQ(c->cwnd, iw) << "it grew by " << c->cwnd - iw << " bytes it never used";
+	tcp_abort(c);
+}
+
+// Review M7 (RFC 5681 4.1): after an idle longer than the RTO the sender
+// restarts from the initial window instead of bursting the old cwnd.
+TEST_F(TcpData, IdleLongerThanRto_RestartsFromInitialWindow)
+{
+	struct tcp_conn *c = Accept();
+	uint32_t iw = c->cwnd, off = 0;
+	std::string d = Pattern(200000, 17);
+	ASSERT_EQ(Write(c, d), 200000);
+	while (off < d.size()) { // ACK every flight: slow start doubles cwnd
+		off += (uint32_t)Bytes(Sent()).size();
+		In(Ack(our_seq + off));
+	}
+	ASSERT_GT(c->cwnd, 2 * iw); // (one ACK a flight: ABC adds 2 MSS each)
+	Advance(3 * EX_NS_PER_S); // idle: well past the RTO
+	ASSERT_EQ(Write(c, d), 200000);
+	EXPECT_EQ(Bytes(Sent()).size(), (size_t)iw) << "one initial window, not the old cwnd";
+	EXPECT_EQ(tcp.stats.cwnd_restarts, 1u);
+	tcp_abort(c);
+}
+
 } // namespace

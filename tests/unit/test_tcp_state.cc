@@ -547,6 +547,35 @@ TEST_F(TcpState, InvalidPureAcks_AnsweredOncePer500ms_DataAlways)
 	tcp_abort(c);
 }
 
+// Review M4: the peer sends data and its FIN, then resets (its application
+// closed with unread data). What arrived stays readable, and the reader then
+// learns of the reset: a truncated stream never looks complete.
+TEST_F(TcpState, RstAfterFin_UnreadDataKept_ThenEconnresetNotEof)
+{
+	struct tcp_conn *c = Accept();
+	In(Data("request", TCP_FLAG_FIN));
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_CLOSE_WAIT);
+	Sent();
+	In(Seg(TCP_FLAG_RST, peer_seq, 0, "", 0, peer_opts()));
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_CLOSED);
+	EXPECT_EQ(ReadAll(c), "request");
+	struct tcp_recv r;
+	tcp_recv_init(&r, c, 0);
+	EXPECT_EQ(ex_future_poll(&r.base, &cx), EX_READY);
+	EXPECT_EQ(r.base.result, -ECONNRESET) << "not 0, the clean end of stream";
+	tcp_close(c);
+}
+
+// The same reset with the data still unread at close: nothing leaks.
+TEST_F(TcpState, RstAfterData_ClosedUnread_QueueFreed)
+{
+	struct tcp_conn *c = Accept();
+	In(Data("unread"));
+	Sent();
+	In(Seg(TCP_FLAG_RST, peer_seq, 0, "", 0, peer_opts()));
+	tcp_close(c); // TearDown checks the mbufs came back
+}
+
 TEST_F(TcpState, PassiveClose_CloseWait_RecvEof_LastAck_Freed)
 {
 	struct tcp_conn *c = Accept();
