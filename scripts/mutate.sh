@@ -48,6 +48,7 @@ paws-expiry|tcpstack/tcp_input.c|	return tcp_now_ns(c) - c->ts_recent_ns < TCP_P
 persist-any-window|tcpstack/tcp_output.c|	if (unsent > 0 && c->snd_nxt == c->snd_una && c->rtx_deadline == TCP_NO_DEADLINE) {|	if (unsent > 0 && c->snd_wnd == 0 && c->snd_nxt == c->snd_una && c->rtx_deadline == TCP_NO_DEADLINE) {|tcpstack_unit|TcpData.SmallWindow_UpdateLost_PersistSendsHeldBackSegment
 nombuf-retry|tcpstack/tcp_timer.c|		if (!pending)|		if (!pending + 1)|tcpstack_unit|TcpData.NoMbufForTheFirstSegment_SentWhenTheTimerFires:TcpData.NoMbufForTheFin_OrphanStillClosesAndFinWait2TimesOut
 orphan-retries|tcpstack/tcp_timer.c|			(c->backoff >= tcp->cfg.orphan_retries|			(c->backoff >= 200|tcpstack_unit|TcpData.Orphan_ZeroWindowAnsweredForever_GivenUpAfterOrphanRetries
+ooo-tail|tcpstack/tcp_input.c|		c->ooo_tail = e;|		(void)e;|tcpstack_unit|TcpData.OutOfOrder_RandomOrderAndOverlaps_ReassembledExactly_TailKept
 leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
 TABLE
 )

@@ -150,7 +150,7 @@ conn_free_queues(struct tcp_conn *c)
 	tcp_mbuf_list_free(c->rcvq_head);
 	tcp_mbuf_list_free(c->ooo_head);
 	c->sndq_head = c->sndq_tail = c->snd_cur = NULL;
-	c->rcvq_head = c->rcvq_tail = c->ooo_head = NULL;
+	c->rcvq_head = c->rcvq_tail = c->ooo_head = c->ooo_tail = NULL;
 	c->sndq_bytes = c->rcvq_bytes = 0;
 	c->rcvq_segs = c->ooo_segs = 0;
 }
@@ -453,7 +453,7 @@ tcp_conn_fail(struct tcp_conn *c, int err)
 	 * The application frees them by reading or closing. */
 	tcp_mbuf_list_free(c->sndq_head);
 	tcp_mbuf_list_free(c->ooo_head);
-	c->sndq_head = c->sndq_tail = c->snd_cur = c->ooo_head = NULL;
+	c->sndq_head = c->sndq_tail = c->snd_cur = c->ooo_head = c->ooo_tail = NULL;
 	c->sndq_bytes = 0;
 	c->ooo_segs = 0;
 	if (!(c->flags & TCP_CONN_FLAG_USER))

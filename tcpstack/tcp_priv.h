@@ -90,6 +90,7 @@ struct tcp_conn {
 	uint16_t rcvq_segs, ooo_segs;
 	struct rte_mbuf *rcvq_head, *rcvq_tail;
 	struct rte_mbuf *ooo_head; /* sorted by sequence */
+	struct rte_mbuf *ooo_tail; /* its last element: appends are O(1) */
 
 	/* timestamps, RTT */
 	uint32_t ts_recent, ts_offset;
