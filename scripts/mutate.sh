@@ -49,6 +49,8 @@ persist-any-window|tcpstack/tcp_output.c|	if (unsent > 0 && c->snd_nxt == c->snd
 nombuf-retry|tcpstack/tcp_timer.c|		if (!pending)|		if (!pending + 1)|tcpstack_unit|TcpData.NoMbufForTheFirstSegment_SentWhenTheTimerFires:TcpData.NoMbufForTheFin_OrphanStillClosesAndFinWait2TimesOut
 orphan-retries|tcpstack/tcp_timer.c|			(c->backoff >= tcp->cfg.orphan_retries|			(c->backoff >= 200|tcpstack_unit|TcpData.Orphan_ZeroWindowAnsweredForever_GivenUpAfterOrphanRetries
 ooo-tail|tcpstack/tcp_input.c|		c->ooo_tail = e;|		(void)e;|tcpstack_unit|TcpData.OutOfOrder_RandomOrderAndOverlaps_ReassembledExactly_TailKept
+pmtu-floor|tcpstack/tcp_input.c|	mtu = RTE_MAX(mtu, (uint16_t)TCP_PMTU_MIN);|	(void)0;|tcpstack_unit|TcpState.FragNeeded_QuotingDataInFlight_MssLowered_Resent
+proto-unreach|tcpstack/stack.c|		stack_icmp_unreachable(st, m, sizeof(*eh), 2);|		(void)0;|tcpstack_unit|StackTest.UnknownProtocol_Unicast_ProtocolUnreachable
 leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
 TABLE
 )

@@ -37,7 +37,6 @@ static const char *const drop_names[STACK_DROP_MAX] = {
 	[STACK_DROP_IP_VERSION] = "ip_version",
 	[STACK_DROP_IP_IHL] = "ip_ihl",
 	[STACK_DROP_IP_CHECKSUM] = "ip_checksum",
-	[STACK_DROP_IP_TTL] = "ip_ttl",
 	[STACK_DROP_IP_FRAGMENT] = "ip_fragment",
 	[STACK_DROP_IP_NOT_FOR_US] = "ip_not_for_us",
 	[STACK_DROP_IP_PROTOCOL] = "ip_protocol",
@@ -417,7 +416,14 @@ icmp_input(struct stack *st, struct rte_mbuf *m, struct rte_ether_hdr *eh, struc
 		if (inner_len >= sizeof(struct rte_ipv4_hdr) + 8) {
 			uint8_t proto = ((const struct rte_ipv4_hdr *)inner)->next_proto_id;
 
-			if (proto == IPPROTO_UDP)
+			if (ic->icmp_code == 4) {
+				/* Fragmentation needed and DF set (RFC 1191): the
+				 * next-hop MTU is in the header's last two bytes. A
+				 * path property, never a connection error. */
+				if (proto == IPPROTO_TCP && st->tcp != NULL)
+					tcp_icmp_frag_needed(st->tcp, inner, inner_len,
+							rte_be_to_cpu_16(ic->icmp_seq_nb));
+			} else if (proto == IPPROTO_UDP)
 				udp_icmp_error(st, inner, inner_len, err);
 			else if (proto == IPPROTO_TCP && st->tcp != NULL)
 				tcp_icmp_error(st->tcp, inner, inner_len, err);
@@ -480,10 +486,8 @@ ipv4_input(struct stack *st, struct rte_mbuf *m)
 		drop(st, m, STACK_DROP_IP_CHECKSUM);
 		return;
 	}
-	if (ip->time_to_live == 0) {
-		drop(st, m, STACK_DROP_IP_TTL);
-		return;
-	}
+	/* No TTL check: RFC 1122 3.2.1.7, a host MUST NOT discard a datagram
+	 * because its TTL is below 2 (TTL matters to forwarders). */
 	/* Fragments are not reassembled yet: counted and dropped. */
 	if ((rte_be_to_cpu_16(ip->fragment_offset) &
 			    (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)) != 0) {
@@ -510,12 +514,15 @@ ipv4_input(struct stack *st, struct rte_mbuf *m)
 			tcp_input(st->tcp, m, sizeof(*eh), ihl, ip_len);
 			return;
 		}
-		drop(st, m, STACK_DROP_IP_PROTOCOL);
-		return;
+		break;
 	default:
-		drop(st, m, STACK_DROP_IP_PROTOCOL);
-		return;
+		break;
 	}
+	/* RFC 1122 3.2.2.1: protocol unreachable (rate-limited), never for a
+	 * broadcast (3.2.2). */
+	if (rte_be_to_cpu_32(ip->dst_addr) == st->cfg.ip)
+		stack_icmp_unreachable(st, m, sizeof(*eh), 2);
+	drop(st, m, STACK_DROP_IP_PROTOCOL);
 }
 
 void

@@ -51,7 +51,6 @@ enum stack_drop {
 	STACK_DROP_IP_VERSION,
 	STACK_DROP_IP_IHL, /**< header length below 20 bytes */
 	STACK_DROP_IP_CHECKSUM,
-	STACK_DROP_IP_TTL, /**< TTL 0 */
 	STACK_DROP_IP_FRAGMENT, /**< fragments are not reassembled (yet) */
 	STACK_DROP_IP_NOT_FOR_US, /**< another destination address */
 	STACK_DROP_IP_PROTOCOL, /**< no handler for the protocol */

@@ -128,6 +128,8 @@ struct tcp_stats {
 	uint64_t sws_overrides; /**< held-back small segments sent by the persist timer */
 	uint64_t orphans; /**< closed by the application, still finishing (a gauge) */
 	uint64_t cwnd_restarts; /**< cwnd back to the initial window after an idle RTO */
+	uint64_t pmtu_lowered; /**< MSS lowered by ICMP fragmentation needed */
+	uint64_t pmtu_ignored; /**< fragmentation needed quoting nothing in flight */
 	uint64_t orphans_reset; /**< orphans given up on: retries spent or too many orphans */
 	uint64_t rcv_packed; /**< small received segments packed into the previous mbuf */
 	uint64_t bytes_in, bytes_out; /**< payload delivered in order / acknowledged */
@@ -340,6 +342,20 @@ void tcp_input(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, uint1
 		uint16_t ip_len);
 /* An ICMP destination unreachable about a segment of ours. */
 void tcp_icmp_error(struct tcp_stack *tcp, const void *inner_ip, uint16_t inner_len, int err);
+
+/**
+ * An ICMP "fragmentation needed" (type 3 code 4) quoting inner_ip: path MTU
+ * discovery (RFC 1191). The connection's MSS is lowered to fit mtu (0: from
+ * the quoted datagram's length, RFC 1191 7), never below TCP_PMTU_MIN, if the
+ * quoted sequence number is one in flight (RFC 5927 5.1); what is in flight
+ * is sent again in the smaller segments.
+ */
+void tcp_icmp_frag_needed(
+		struct tcp_stack *tcp, const void *inner_ip, uint16_t inner_len, uint16_t mtu);
+
+/** The smallest path MTU believed (Linux's min_pmtu): a forged ICMP cannot
+ * shrink segments to a few bytes each. */
+#define TCP_PMTU_MIN 552
 /* A frame that ARP could not deliver (Ethernet header first). */
 void tcp_tx_failed(struct tcp_stack *tcp, const struct rte_mbuf *m, int err);
 

@@ -1056,6 +1056,48 @@ tcp_icmp_error(struct tcp_stack *tcp, const void *inner_ip, uint16_t inner_len, 
 }
 
 void
+tcp_icmp_frag_needed(struct tcp_stack *tcp, const void *inner_ip, uint16_t inner_len, uint16_t mtu)
+{
+	static const uint16_t plateaus[] = { 1492, 1006, 508 }; /* RFC 1191 7 */
+	const struct rte_ipv4_hdr *iip = inner_ip;
+	uint32_t seq = 0, mss;
+	struct tcp_conn *c = quoted_conn(tcp, inner_ip, inner_len, &seq);
+	unsigned int i;
+
+	if (c == NULL)
+		return;
+	/* RFC 5927 5.1: only an error quoting a sequence number in flight. */
+	if (c->state < TCP_STATE_ESTABLISHED || c->state == TCP_STATE_TIME_WAIT ||
+			!tcp_seq_geq(seq, c->snd_una) || !tcp_seq_lt(seq, c->snd_max)) {
+		tcp->stats.pmtu_ignored++;
+		return;
+	}
+	if (mtu == 0) { /* an old router: the next plateau below what we sent */
+		uint16_t sent = rte_be_to_cpu_16(iip->total_length);
+
+		mtu = TCP_PMTU_MIN;
+		for (i = 0; i < RTE_DIM(plateaus); i++)
+			if (plateaus[i] < sent) {
+				mtu = plateaus[i];
+				break;
+			}
+	}
+	mtu = RTE_MAX(mtu, (uint16_t)TCP_PMTU_MIN);
+	mss = (uint32_t)mtu - 40 - ((c->flags & TCP_CONN_FLAG_TS) ? TCP_TS_OPT_LEN : 0);
+	if (mss >= c->mss)
+		return;
+	c->mss = (uint16_t)mss;
+	tcp->stats.pmtu_lowered++;
+	/* The segments in flight were too big for the path: send them again
+	 * at the new size now, without treating it as congestion (Linux's
+	 * tcp_simple_retransmit). */
+	c->snd_nxt = c->snd_una;
+	c->snd_cur = NULL;
+	c->flags &= ~(uint32_t)TCP_CONN_FLAG_RTT_TIMING;
+	tcp_output(c);
+}
+
+void
 tcp_tx_failed(struct tcp_stack *tcp, const struct rte_mbuf *m, int err)
 {
 	uint8_t buf[60 + 8];

@@ -901,6 +901,12 @@ print_tcp(const struct tcp_stack *tcp, const struct client *k, bool client)
 			t->segs_in, t->segs_out, t->passive_opens, t->active_opens, t->established,
 			t->resets_in, t->resets_out, t->retransmits, t->fast_retransmits,
 			t->rto_timeouts, t->ooo_segments, t->dupacks_in, t->timeouts, t->tx_copied);
+	printf("echo: tcp challenge acks %" PRIu64 " invalid-segment acks limited %" PRIu64
+	       " paws %" PRIu64 " orphans reset %" PRIu64 " sws overrides %" PRIu64
+	       " sends without mbuf %" PRIu64 " pmtu lowered %" PRIu64 " cwnd restarts %" PRIu64
+	       "\n",
+			t->challenge_acks, t->oow_acks_limited, t->paws_rejected, t->orphans_reset,
+			t->sws_overrides, t->tx_nombuf, t->pmtu_lowered, t->cwnd_restarts);
 	/* Open: held or still to be closed by someone; closing: the stack
 	 * finishes the FIN exchange of a connection the application closed. */
 	tcp_conns_by_state(tcp, by_state);

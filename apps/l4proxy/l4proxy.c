@@ -812,6 +812,18 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(d, "stack_arp_requests_out", st->stats.arp_requests_out);
 		rte_tel_data_add_dict_u64(d, "stack_arp_replies_in", st->stats.arp_replies_in);
 		rte_tel_data_add_dict_u64(d, "stack_icmp_unreach_in", st->stats.icmp_unreach_in);
+		if (st->tcp != NULL) {
+			const struct tcp_stats *t = &st->tcp->stats;
+
+			rte_tel_data_add_dict_u64(d, "tcp_retransmits", t->retransmits);
+			rte_tel_data_add_dict_u64(d, "tcp_rto_timeouts", t->rto_timeouts);
+			rte_tel_data_add_dict_u64(d, "tcp_challenge_acks", t->challenge_acks);
+			rte_tel_data_add_dict_u64(d, "tcp_oow_acks_limited", t->oow_acks_limited);
+			rte_tel_data_add_dict_u64(d, "tcp_orphans", t->orphans);
+			rte_tel_data_add_dict_u64(d, "tcp_orphans_reset", t->orphans_reset);
+			rte_tel_data_add_dict_u64(d, "tcp_tx_nombuf", t->tx_nombuf);
+			rte_tel_data_add_dict_u64(d, "tcp_pmtu_lowered", t->pmtu_lowered);
+		}
 		for (k = 0; k < DP_RX_CSUM_MAX; k++) {
 			snprintf(key, sizeof(key), "stack_rx_l4_csum_%s",
 					dp_rx_csum_name((enum dp_rx_csum)k));

@@ -258,7 +258,9 @@ class TcpTest : public StackTest
 	// An ICMP destination unreachable (code) from the peer's address, quoting
 	// the IPv4 header and first 8 bytes of a segment we would have sent from
 	// our port sport to the peer's dport with sequence number seq.
-	std::vector<uint8_t> IcmpUnreach(uint8_t code, uint16_t sport, uint16_t dport, uint32_t seq)
+	// mtu: the next-hop MTU of a code 4 (fragmentation needed).
+	std::vector<uint8_t> IcmpUnreach(uint8_t code, uint16_t sport, uint16_t dport, uint32_t seq,
+			uint16_t mtu = 0, uint16_t quoted_len = 60)
 	{
 		std::vector<uint8_t> f(14 + 20 + 8 + 20 + 8);
 		auto *eh = reinterpret_cast<rte_ether_hdr *>(f.data());
@@ -277,7 +279,7 @@ class TcpTest : public StackTest
 		ip->dst_addr = rte_cpu_to_be_32(kOurIp);
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		iip->version_ihl = RTE_IPV4_VHL_DEF;
-		iip->total_length = rte_cpu_to_be_16(60);
+		iip->total_length = rte_cpu_to_be_16(quoted_len);
 		iip->time_to_live = 64;
 		iip->next_proto_id = IPPROTO_TCP;
 		iip->src_addr = rte_cpu_to_be_32(kOurIp);
@@ -288,6 +290,7 @@ class TcpTest : public StackTest
 		ith->sent_seq = rte_cpu_to_be_32(seq);
 		ic->icmp_type = 3;
 		ic->icmp_code = code;
+		ic->icmp_seq_nb = rte_cpu_to_be_16(mtu);
 		ic->icmp_cksum = (uint16_t)~rte_raw_cksum(ic, f.size() - 34);
 		return f;
 	}

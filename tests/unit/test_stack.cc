@@ -150,6 +150,50 @@ TEST_F(StackTest, RxIpCksumFlags_GoodAndNoneTrusted_BadDropped_UnknownVerified)
 	EXPECT_EQ(st.stats.icmp_echo_out, 2u);
 }
 
+// RFC 1122 3.2.1.7: a host does not discard a datagram for a TTL below 2
+// (the review's "echo request with TTL 0 got no reply").
+TEST_F(StackTest, Ttl0And1_AddressedToUs_Answered)
+{
+	for (uint8_t ttl : { 0, 1 }) {
+		auto f = Ping(kPeerIp, kOurIp, 20);
+		auto *ip = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
+		ip->time_to_live = ttl;
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		Input(f);
+		ASSERT_EQ(out.size(), 1u) << "ttl " << (int)ttl;
+		auto *rip = rte_pktmbuf_mtod_offset(out[0], rte_ipv4_hdr *, 14);
+		EXPECT_EQ(rip->time_to_live, 64) << "never sent with TTL 0";
+		FreeOut();
+	}
+	EXPECT_EQ(st.stats.icmp_echo_out, 2u);
+}
+
+// RFC 1122 3.2.2.1: a protocol we do not speak, sent to our address, is
+// answered by ICMP protocol unreachable quoting it (and counted as a drop).
+TEST_F(StackTest, UnknownProtocol_Unicast_ProtocolUnreachable)
+{
+	Input(Arp(RTE_ARP_OP_REQUEST, kPeerMac, kPeerIp, kOurIp)); // the peer is known
+	FreeOut();
+	auto f = Ping(kPeerIp, kOurIp, 20);
+	auto *ip = reinterpret_cast<rte_ipv4_hdr *>(f.data() + 14);
+	ip->next_proto_id = 47; // GRE
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	Input(f);
+	EXPECT_EQ(Drops(STACK_DROP_IP_PROTOCOL), 1u);
+	ASSERT_EQ(out.size(), 1u);
+	auto *oip = rte_pktmbuf_mtod_offset(out[0], rte_ipv4_hdr *, 14);
+	auto *ic = reinterpret_cast<rte_icmp_hdr *>(oip + 1);
+	EXPECT_EQ(oip->next_proto_id, IPPROTO_ICMP);
+	EXPECT_EQ(rte_be_to_cpu_32(oip->dst_addr), kPeerIp);
+	EXPECT_EQ(ic->icmp_type, 3);
+	EXPECT_EQ(ic->icmp_code, 2) << "protocol unreachable";
+	auto *quoted = reinterpret_cast<rte_ipv4_hdr *>(ic + 1);
+	EXPECT_EQ(quoted->next_proto_id, 47);
+	EXPECT_EQ(st.stats.icmp_unreach_out, 1u);
+}
+
 TEST_F(StackTest, EthernetPadding_Trimmed_ReplyIsIpLength)
 {
 	auto f = Ping(kPeerIp, kOurIp, 0); // 42 bytes: padded to 60 on the wire
@@ -205,14 +249,16 @@ TEST_F(StackTest, MalformedInput_EachCountedUnderItsReason)
 	ip_case(
 			"bad checksum", STACK_DROP_IP_CHECKSUM,
 			[](rte_ipv4_hdr *ip) { ip->hdr_checksum ^= 0x0101; }, false);
-	ip_case("ttl 0", STACK_DROP_IP_TTL, [](rte_ipv4_hdr *ip) { ip->time_to_live = 0; });
 	ip_case("fragment", STACK_DROP_IP_FRAGMENT, [](rte_ipv4_hdr *ip) {
 		ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG);
 	});
 	ip_case("other host", STACK_DROP_IP_NOT_FOR_US, [](rte_ipv4_hdr *ip) {
 		ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 9));
 	});
-	ip_case("gre", STACK_DROP_IP_PROTOCOL, [](rte_ipv4_hdr *ip) { ip->next_proto_id = 47; });
+	ip_case("gre to the broadcast address", STACK_DROP_IP_PROTOCOL, [](rte_ipv4_hdr *ip) {
+		ip->next_proto_id = 47; // unicast is answered: see ProtocolUnreachable
+		ip->dst_addr = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 255));
+	});
 	{
 		auto f = good;
 		f[sizeof(rte_ether_hdr) + sizeof(rte_ipv4_hdr) + 10] ^=

@@ -288,6 +288,20 @@ TEST_F(TcpState, SynSent_IcmpUnreachQuotingOurSyn_ConnectFails)
 	EXPECT_EQ(st.stats.icmp_unreach_in, 1u);
 }
 
+// Review M6: "fragmentation needed" quoting our SYN does not fail the
+// connect (it used to, as host unreachable).
+TEST_F(TcpState, SynSent_FragNeeded_ConnectGoesOn)
+{
+	struct tcp_connect k;
+	tcp_connect_init(&k, &tcp, kPeerIp, 8080);
+	ex_future_poll(&k.base, &cx);
+	out_seg syn = One();
+	In(IcmpUnreach(4, syn.seg.sport, 8080, syn.seg.seq, 1000));
+	EXPECT_EQ(ex_future_poll(&k.base, &cx), EX_PENDING);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 1u);
+	ex_future_drop(&k.base);
+}
+
 TEST_F(TcpState, SynSent_IcmpUnreachOtherSequence_Ignored)
 {
 	struct tcp_connect k;
@@ -574,6 +588,49 @@ TEST_F(TcpState, RstAfterData_ClosedUnread_QueueFreed)
 	Sent();
 	In(Seg(TCP_FLAG_RST, peer_seq, 0, "", 0, peer_opts()));
 	tcp_close(c); // TearDown checks the mbufs came back
+}
+
+// Review M6 / RFC 1191: every segment carries DF, so "fragmentation needed"
+// quoting a segment in flight lowers the MSS and what is in flight goes
+// again in segments that fit; one quoting anything else is ignored.
+TEST_F(TcpState, FragNeeded_QuotingDataInFlight_MssLowered_Resent)
+{
+	struct tcp_conn *c = Accept();
+	std::string d = Pattern(5000, 19);
+	ASSERT_EQ(Write(c, d), 5000);
+	auto first = Sent();
+	ASSERT_EQ(first[0].seg.len, 1448u);
+	In(IcmpUnreach(4, kOurPort, kPeerPort, our_seq + 99999, 1000)); // not in flight
+	EXPECT_EQ(tcp.stats.pmtu_ignored, 1u);
+	EXPECT_EQ(c->mss, 1448u);
+	EXPECT_TRUE(Sent().empty());
+	In(IcmpUnreach(4, kOurPort, kPeerPort, our_seq, 1000, 1500));
+	EXPECT_EQ(tcp.stats.pmtu_lowered, 1u);
+	EXPECT_EQ(c->mss, 1000u - 40 - 12); // timestamps in every segment
+	std::string again;
+	for (const out_seg &o : Sent()) {
+		EXPECT_LE(o.seg.len, 948u);
+		again += o.data;
+	}
+	EXPECT_EQ(again.substr(0, 948), d.substr(0, 948)) << "from SND.UNA, at the new size";
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_ESTABLISHED) << "never a connection error";
+	// A forged MTU of 68 cannot shrink segments below TCP_PMTU_MIN.
+	In(IcmpUnreach(4, kOurPort, kPeerPort, our_seq, 68));
+	EXPECT_EQ(c->mss, TCP_PMTU_MIN - 40 - 12);
+	Sent();
+	tcp_abort(c);
+}
+
+// An old router sends MTU 0: the next plateau below the quoted length.
+TEST_F(TcpState, FragNeeded_MtuZero_NextPlateauBelowTheQuotedLength)
+{
+	struct tcp_conn *c = Accept();
+	ASSERT_EQ(Write(c, Pattern(3000, 20)), 3000);
+	Sent();
+	In(IcmpUnreach(4, kOurPort, kPeerPort, our_seq, 0, 1500));
+	EXPECT_EQ(c->mss, 1492u - 40 - 12);
+	Sent();
+	tcp_abort(c);
 }
 
 TEST_F(TcpState, PassiveClose_CloseWait_RecvEof_LastAck_Freed)
