@@ -20,6 +20,10 @@
 #define DEFAULT_LIMIT 10000
 #define HOLD_MAX_NS (1 * EX_NS_PER_MS)
 #define PULL_ROUNDS 4
+/* Bounds that keep every conversion from double defined (strtod also takes
+ * "nan", "inf" and 1e400, found by tests/fuzz/fuzz_impair.c). */
+#define TIME_MAX_NS 3.6e12 /* an hour */
+#define RATE_MAX_BPS 1e13 /* 10 Tbit/s */
 
 /* ---- configuration ---- */
 
@@ -38,7 +42,7 @@ parse_pct(const char *s, uint32_t *ppm, const char **end)
 	char *e;
 	double v = strtod(s, &e);
 
-	if (e == s || *e != '%' || v < 0 || v > 100)
+	if (e == s || *e != '%' || !(v >= 0 && v <= 100))
 		return -1;
 	*ppm = (uint32_t)(v * 10000.0 + 0.5);
 	*end = e + 1;
@@ -53,7 +57,7 @@ parse_time(const char *s, uint64_t *ns, const char **end)
 	double v = strtod(s, &e);
 	double mul;
 
-	if (e == s || v < 0)
+	if (e == s || !(v >= 0 && v <= TIME_MAX_NS))
 		return -1;
 	if (strncmp(e, "ns", 2) == 0) {
 		mul = 1;
@@ -70,6 +74,8 @@ parse_time(const char *s, uint64_t *ns, const char **end)
 	} else {
 		return -1;
 	}
+	if (!(v * mul <= TIME_MAX_NS))
+		return -1;
 	*ns = (uint64_t)(v * mul + 0.5);
 	*end = e;
 	return 0;
@@ -86,12 +92,14 @@ parse_rate(const char *s, uint64_t *bps, const char **end)
 	double v = strtod(s, &e);
 	size_t i;
 
-	if (e == s || v <= 0)
+	if (e == s || !(v > 0 && v <= RATE_MAX_BPS))
 		return -1;
 	for (i = 0; i < RTE_DIM(units); i++) {
 		size_t n = strlen(units[i].unit);
 
 		if (strncasecmp(e, units[i].unit, n) == 0) {
+			if (!(v * units[i].mul <= RATE_MAX_BPS))
+				return -1;
 			*bps = (uint64_t)(v * units[i].mul);
 			*end = e + n;
 			return *bps == 0 ? -1 : 0;

@@ -15,6 +15,8 @@ PACKAGES=(
 	dpdk dpdk-dev libdpdk-dev libgtest-dev
 	# tests and tooling
 	python3 python3-pytest python3-scapy clang-format valgrind
+	# fuzzing (scripts/fuzz.sh): clang with libFuzzer
+	clang-14 libclang-rt-14-dev
 	# test topologies and Linux peers
 	iproute2 nftables iputils-ping socat tcpdump procps kmod ethtool curl wrk sockperf iperf3 nginx-light libnginx-mod-stream haproxy
 	# benchmarks: where the CPU goes (scripts/bench/proxy.sh --perf)

@@ -5,7 +5,8 @@
 # machine: installs what is missing, builds with AddressSanitizer and
 # UndefinedBehaviorSanitizer (LeakSanitizer on), checks formatting, runs the
 # unit tests (gtest, through meson), the mutation check (scripts/mutate.sh:
-# each one-line mutation must make a named unit test fail) and the
+# each one-line mutation must make a named unit test fail), each fuzzing
+# harness for a short bounded time (scripts/fuzz.sh, clang + libFuzzer) and the
 # integration tests (pytest, as root, against Linux peers in namespaces, the
 # README's demo included), prints each failing test, and ends with
 #     N passed, N failed[, N skipped]
@@ -25,7 +26,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--unit-only) unit_only=1; shift ;;
 	--build) build=$2; shift 2 ;;
-	-h | --help) sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "test.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -99,6 +100,14 @@ step "mutations (scripts/mutate.sh: each must make a named unit test fail)"
 mutate_status=0
 scripts/mutate.sh --junit "$results/mutations.xml" || mutate_status=$?
 summary+=(--runner "mutate.sh:$mutate_status:$results/mutations.xml")
+
+step "fuzzing (scripts/fuzz.sh, each harness briefly from its seed corpus)"
+for h in $(scripts/fuzz.sh --list); do
+	fuzz_status=0
+	scripts/fuzz.sh "$h" "${RIPTIDE_FUZZ_SECONDS:-20}" --junit "$results/fuzz-$h.xml" ||
+		fuzz_status=$?
+	summary+=(--runner "fuzz.sh $h:$fuzz_status:$results/fuzz-$h.xml")
+done
 
 if [ "$unit_only" = 0 ]; then
 	step "integration tests (pytest, real Linux peers)"

@@ -126,16 +126,6 @@ rcvq_append(struct tcp_conn *c, struct rte_mbuf *m)
 	}
 }
 
-static inline uint32_t
-list_len(const struct rte_mbuf *m)
-{
-	uint32_t n = 0;
-
-	for (; m != NULL; m = m->next)
-		n += m->data_len;
-	return n;
-}
-
 /* Insert one element (sequence s) into the sorted out-of-order queue,
  * trimming what is already there (RFC 9293 3.10.7.4: overlapping segments). */
 static void

@@ -192,7 +192,13 @@ TEST_F(ImpairTest, Parse_Malformed_NamesTheKey)
 	const char *bad[][2] = { { "loss=abc", "'loss'" }, { "loss=120%", "'loss'" },
 		{ "reorder=5%", "'reorder'" }, { "bogus=1", "'bogus'" }, { "delay=5", "'delay'" },
 		{ "rate=fast", "'rate'" }, { "dup", "'dup'" }, { "delay=1ms:5ms", "'delay'" },
-		{ "loss=2%:0", "'loss'" }, { "limit=0", "'limit'" } };
+		{ "loss=2%:0", "'loss'" }, { "limit=0", "'limit'" },
+		// out of range for the integer they become (found by fuzz_impair:
+		// undefined behaviour before): refused, not wrapped
+		{ "rate=1444444444444444444444444444444gbit", "'rate'" },
+		{ "rate=infbit", "'rate'" }, { "loss=nan%", "'loss'" },
+		{ "delay=1e30s", "'delay'" }, { "delay=nanms", "'delay'" },
+		{ "reorder=5%:1e300us", "'reorder'" } };
 	for (auto &b : bad) {
 		struct dp_impair_config c;
 		char err[160] = "";
