@@ -8,7 +8,7 @@
 # build-fuzz/corpus/NAME (kept between runs); --merge folds the ones that add
 # coverage back into the committed corpus.
 #
-# Usage: scripts/fuzz.sh NAME SECONDS [--merge] [--junit FILE] [--jobs N]
+# Usage: scripts/fuzz.sh NAME SECONDS [--merge] [--junit FILE] [--jobs N] [--max-len B]
 #        scripts/fuzz.sh --list
 #   NAME: stack (the TCP/IP stack driven by frames, clock steps and calls),
 #         impair (the impairment spec parser), l4config (l4proxy's INI loader)
@@ -20,12 +20,14 @@ names=(stack impair l4config)
 merge=0
 junit=
 jobs=1
+max_len=4096
 pos=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--merge) merge=1; shift ;;
 	--junit) junit=$2; shift 2 ;;
 	--jobs) jobs=$2; shift 2 ;;
+	--max-len) max_len=$2; shift 2 ;;
 	--list) printf '%s\n' "${names[@]}"; exit 0 ;;
 	-h | --help) sed -n '4,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "fuzz.sh: unknown option '$1'" >&2; exit 2 ;;
@@ -86,7 +88,7 @@ log=$build/fuzz-$name.log
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 before=$(ls "$arts" | wc -l)
-args=(-max_total_time="$secs" -max_len=4096 -timeout=10 -rss_limit_mb=2048
+args=(-max_total_time="$secs" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048
 	-print_final_stats=1 -artifact_prefix="$arts/$name-")
 if [ "$jobs" -gt 1 ]; then
 	args+=(-jobs="$jobs" -workers="$jobs")
@@ -102,6 +104,6 @@ if [ "$status" != 0 ] || [ "$found" != 0 ]; then
 	report 1 "FAILED after $runs runs in $secs s: $(ls -t "$arts" | head -1 | sed "s|^|$arts/|") (log: $log)"
 fi
 if [ "$merge" = 1 ]; then
-	"$build/tests/fuzz/fuzz_$name" -merge=1 -max_len=4096 "$seeds" "$work" >>"$log" 2>&1
+	"$build/tests/fuzz/fuzz_$name" -merge=1 -max_len="$max_len" "$seeds" "$work" >>"$log" 2>&1
 fi
 report 0 "$runs runs in $secs s, no finding (corpus $(ls "$work" | wc -l) inputs; log $log)"
