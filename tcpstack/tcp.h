@@ -79,7 +79,13 @@ struct tcp_config {
 	uint32_t rto_min_ms; /**< default 200 (Linux's; RFC 6298 says 1000) */
 	uint32_t rto_init_ms; /**< default 1000 (RFC 6298 2.1) */
 	uint32_t rto_max_ms; /**< default 60000 */
-	uint8_t syn_retries; /**< SYN / SYN-ACK retransmissions; default 6 */
+	uint8_t syn_retries; /**< SYN retransmissions (active opens); default 6 */
+	/** SYN-ACK retransmissions of a half-open connection; default 5 (Linux's
+	 * tcp_synack_retries); 2 while the listener's SYN list is over half full */
+	uint8_t synack_retries;
+	/** Answer SYNs with a cookie (RFC 4987 3.6) instead of dropping them when
+	 * a listener's SYN list is full; default true */
+	bool syncookies;
 	uint8_t max_retries; /**< data retransmissions before ETIMEDOUT; default 15 */
 	/** Retransmissions or window probes (backoffs that zero-window ACKs do
 	 * not reset) before a connection the application closed is given up on;
@@ -121,6 +127,9 @@ struct tcp_stats {
 	 * (RFC 5961 7; breaks ACK loops, no 1:1 reflection) */
 	uint64_t oow_acks_limited;
 	uint64_t syn_backlog_full, conn_table_full;
+	uint64_t syncookies_sent; /**< SYN-ACKs with a cookie (the SYN list was full) */
+	uint64_t syncookies_ok; /**< connections made from a cookie that came back */
+	uint64_t syncookies_failed; /**< ACKs to a listener whose cookie was wrong or stale */
 	uint64_t tw_reused, tw_recycled;
 	uint64_t timeouts; /**< connections closed with ETIMEDOUT */
 	uint64_t tx_copied; /**< segments copied because the port cannot send chains */
@@ -154,6 +163,7 @@ struct tcp_listener {
 	bool waiting;
 	struct ex_waker waker;
 	uint64_t accepted, dropped;
+	uint64_t cookie_until_ns; /**< ACKs may carry a cookie until then */
 };
 
 #define TCP_LISTEN_BUCKETS 64 /* power of two */

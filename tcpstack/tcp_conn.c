@@ -52,6 +52,8 @@ tcp_config_defaults(struct tcp_config *cfg)
 	cfg->rto_init_ms = 1000;
 	cfg->rto_max_ms = 60000;
 	cfg->syn_retries = 6;
+	cfg->synack_retries = 5;
+	cfg->syncookies = true;
 	cfg->max_retries = 15;
 	cfg->orphan_retries = 8;
 	cfg->max_orphans = 1024;

@@ -137,8 +137,18 @@ rtx_fire(struct tcp_conn *c, uint64_t now)
 		c->rtx_since_ns = now;
 	switch (c->state) {
 	case TCP_STATE_SYN_SENT:
-	case TCP_STATE_SYN_RECEIVED:
-		if (c->backoff >= tcp->cfg.syn_retries || user_timed_out(c, now)) {
+	case TCP_STATE_SYN_RECEIVED: {
+		uint8_t limit = tcp->cfg.syn_retries;
+
+		if (c->state == TCP_STATE_SYN_RECEIVED) {
+			/* Under a SYN flood a half-open gets fewer chances, so
+			 * spoofed ones leave the list sooner (as Linux's
+			 * reqsk_timer_handler). */
+			limit = tcp->cfg.synack_retries;
+			if (c->listener != NULL && 2u * c->listener->nsyn > c->listener->backlog)
+				limit = RTE_MIN(limit, (uint8_t)2);
+		}
+		if (c->backoff >= limit || user_timed_out(c, now)) {
 			tcp_conn_fail(c, -ETIMEDOUT);
 			return;
 		}
@@ -147,6 +157,7 @@ rtx_fire(struct tcp_conn *c, uint64_t now)
 		tcp_send_syn(c);
 		tcp_rtx_arm(c);
 		return;
+	}
 	case TCP_STATE_CLOSED:
 	case TCP_STATE_LISTEN:
 	case TCP_STATE_TIME_WAIT:

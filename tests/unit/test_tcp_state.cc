@@ -178,7 +178,7 @@ TEST_F(TcpState, SynAckLost_SynRetransmitted_SynAckSentAgain)
 
 TEST_F(TcpState, SynReceived_Timeout_RetriesThenGivesUp)
 {
-	tcp.cfg.syn_retries = 2;
+	tcp.cfg.synack_retries = 2;
 	Listen();
 	In(Seg(TCP_FLAG_SYN, 1000, 0));
 	One();
@@ -214,8 +214,9 @@ TEST_F(TcpState, SynReceived_RstAtRcvNxt_ChildGoes)
 	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
 }
 
-TEST_F(TcpState, Backlog_Full_SynDroppedCounted)
+TEST_F(TcpState, Backlog_Full_NoCookies_SynDroppedCounted)
 {
+	tcp.cfg.syncookies = false;
 	Listen(2);
 	In(Seg(TCP_FLAG_SYN, 1000, 0, "", 65535, peer_opts(), 40001));
 	In(Seg(TCP_FLAG_SYN, 1000, 0, "", 65535, peer_opts(), 40002));
@@ -224,6 +225,136 @@ TEST_F(TcpState, Backlog_Full_SynDroppedCounted)
 	EXPECT_EQ(lst.nsyn, 2);
 	EXPECT_EQ(tcp.stats.syn_backlog_full, 1u);
 	EXPECT_EQ(Drops(STACK_DROP_TCP_BACKLOG), 1u);
+}
+
+// SYN cookies (RFC 4987 3.6): with the SYN list full a SYN is answered
+// without any state; the ACK that returns the cookie makes a connection
+// with the MSS, window scale and timestamps the SYN offered, and it works.
+TEST_F(TcpState, SynCookie_ListFull_NoState_AckMakesAWorkingConnection)
+{
+	Listen(2);
+	In(Seg(TCP_FLAG_SYN, 5000, 0, "", 65535, peer_opts(), 40001));
+	In(Seg(TCP_FLAG_SYN, 5000, 0, "", 65535, peer_opts(), 40002));
+	Sent();
+	ASSERT_EQ(lst.nsyn, 2);
+	peer_opts po;
+	po.mss = 1400;
+	po.wscale = 7;
+	po.ts = true;
+	po.tsval = 777;
+	In(Seg(TCP_FLAG_SYN, 9000, 0, "", 64240, po, 40003));
+	out_seg sa = One();
+	EXPECT_EQ(sa.seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+	EXPECT_EQ(sa.seg.ack, 9001u);
+	EXPECT_TRUE(sa.seg.opts.has_wscale && sa.seg.opts.has_ts);
+	EXPECT_EQ(sa.seg.opts.tsval & 0xf, 7u) << "the peer's window scale in our TSval";
+	EXPECT_EQ(lst.nsyn, 2) << "no state kept";
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 2u);
+	EXPECT_EQ(tcp.stats.syncookies_sent, 1u);
+	// The handshake's ACK, with the first request.
+	peer_opts ack;
+	ack.ts = true;
+	ack.tsval = 778;
+	ack.tsecr = sa.seg.opts.tsval;
+	In(Seg(TCP_FLAG_ACK | TCP_FLAG_PSH, 9001, sa.seg.seq + 1, "GET", 502, ack, 40003));
+	EXPECT_EQ(tcp.stats.syncookies_ok, 1u);
+	EXPECT_EQ(lst.nready, 1);
+	struct tcp_accept a;
+	tcp_accept_init(&a, &lst);
+	ASSERT_EQ(ex_future_poll(&a.base, &cx), EX_READY);
+	ASSERT_EQ(a.base.result, 0);
+	struct tcp_conn *c = a.conn;
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_ESTABLISHED);
+	EXPECT_EQ(c->mss, 1400u - 12) << "the MSS class the cookie kept, less timestamps";
+	EXPECT_EQ(c->snd_wscale, 7u);
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_TS);
+	EXPECT_EQ(c->snd_wnd, 502u << 7) << "the window is scaled";
+	EXPECT_EQ(ReadAll(c), "GET");
+	Sent();
+	ASSERT_EQ(Write(c, "200"), 3);
+	out_seg r = One();
+	EXPECT_EQ(r.data, "200");
+	EXPECT_EQ(r.seg.seq, sa.seg.seq + 1);
+	EXPECT_EQ(r.seg.ack, 9004u);
+	tcp_abort(c);
+	Sent();
+}
+
+// A forged or stale cookie makes nothing: the ACK is answered by a RST.
+TEST_F(TcpState, SynCookie_WrongOrStale_Refused)
+{
+	Listen(1);
+	In(Seg(TCP_FLAG_SYN, 5000, 0, "", 65535, peer_opts(), 40001));
+	Sent();
+	In(Seg(TCP_FLAG_SYN, 9000, 0, "", 65535, peer_opts(), 40003));
+	out_seg sa = One();
+	In(Seg(TCP_FLAG_ACK, 9001, sa.seg.seq + 1 + 0x40, "", 502, peer_opts(), 40003)); // wrong
+	EXPECT_EQ(One().seg.flags, TCP_FLAG_RST);
+	In(Seg(TCP_FLAG_ACK, 9002, sa.seg.seq + 1, "", 502, peer_opts(), 40003)); // other ISN
+	EXPECT_EQ(One().seg.flags, TCP_FLAG_RST);
+	EXPECT_EQ(tcp.stats.syncookies_failed, 2u);
+	// Three periods of 64 s later the right cookie is stale. The half-open
+	// one has long gone; a new SYN fills the list again, so cookies are
+	// still being checked.
+	non_tcp_allowed = 3; // the peer's ARP entry expires meanwhile: requests
+	Advance(200 * EX_NS_PER_S);
+	Sent();
+	LearnPeer();
+	In(Seg(TCP_FLAG_SYN, 5000, 0, "", 65535, peer_opts(), 40005));
+	In(Seg(TCP_FLAG_SYN, 7000, 0, "", 65535, peer_opts(), 40006)); // a cookie again
+	Sent();
+	In(Seg(TCP_FLAG_ACK, 9001, sa.seg.seq + 1, "", 502, peer_opts(), 40003));
+	EXPECT_EQ(One().seg.flags, TCP_FLAG_RST);
+	EXPECT_EQ(tcp.stats.syncookies_ok, 0u);
+	EXPECT_EQ(tcp.stats.syncookies_failed, 3u);
+	EXPECT_EQ(tcp_conns_in_use(&tcp), 1u);
+	tcp_listener_close(&lst);
+	listening = false;
+}
+
+// Without timestamps the window scale cannot ride along: unscaled, both ways.
+TEST_F(TcpState, SynCookie_NoTimestamps_ConnectionUnscaled)
+{
+	Listen(1);
+	In(Seg(TCP_FLAG_SYN, 5000, 0, "", 65535, peer_opts(), 40001));
+	Sent();
+	peer_opts po;
+	po.mss = 1460;
+	po.wscale = 7;
+	In(Seg(TCP_FLAG_SYN, 9000, 0, "", 64240, po, 40003));
+	out_seg sa = One();
+	EXPECT_FALSE(sa.seg.opts.has_wscale) << "no way to remember it";
+	// the accept queue has room (the first is still half-open)
+	In(Seg(TCP_FLAG_ACK, 9001, sa.seg.seq + 1, "", 502, peer_opts(), 40003));
+	ASSERT_EQ(lst.nready, 1);
+	struct tcp_accept a;
+	tcp_accept_init(&a, &lst);
+	ASSERT_EQ(ex_future_poll(&a.base, &cx), EX_READY);
+	EXPECT_EQ(a.conn->snd_wscale, 0u);
+	EXPECT_EQ(a.conn->rcv_wscale, 0u);
+	EXPECT_EQ(a.conn->mss, 1460u);
+	tcp_abort(a.conn);
+	Sent();
+}
+
+// Under a flood the half-opens get two SYN-ACK retransmissions, not five,
+// while the SYN list is over half full: here six of six, of which three go
+// after 7 s (not 63) and three, the list back at half, keep their chances.
+TEST_F(TcpState, SynFlood_HalfOpensOverHalfTheList_FewerRetries)
+{
+	Listen(6);
+	for (uint16_t p = 0; p < 6; p++)
+		In(Seg(TCP_FLAG_SYN, 5000, 0, "", 65535, peer_opts(), (uint16_t)(40001 + p)));
+	Sent();
+	Advance(1001 * EX_NS_PER_MS);
+	Advance(2001 * EX_NS_PER_MS);
+	EXPECT_EQ(Sent().size(), 12u); // two retransmissions each
+	Advance(4001 * EX_NS_PER_MS);
+	EXPECT_EQ(Sent().size(), 3u);
+	EXPECT_EQ(lst.nsyn, 3);
+	tcp_listener_close(&lst);
+	listening = false;
+	Sent();
 }
 
 TEST_F(TcpState, ActiveOpen_Established_AckSent)
@@ -824,7 +955,9 @@ TEST_F(TcpSmallTable, TableFull_OldestTimeWaitRecycled_ElseSynDropped)
 	In(Seg(TCP_FLAG_SYN, 1, 0, "", 65535, peer_opts(), 40002));
 	EXPECT_EQ(Sent().size(), 1u);
 	EXPECT_EQ(tcp.stats.tw_recycled, 1u);
-	// Now both slots are half-open connections: refused.
+	// Now both slots are half-open connections: refused (without cookies;
+	// with them it is answered statelessly: SynCookie_TableFull_Answered).
+	tcp.cfg.syncookies = false;
 	In(Seg(TCP_FLAG_SYN, 1, 0, "", 65535, peer_opts(), 40003));
 	EXPECT_TRUE(Sent().empty());
 	EXPECT_EQ(Drops(STACK_DROP_TCP_CONN_LIMIT), 1u);
