@@ -888,7 +888,7 @@ build_http(uint32_t body_len)
 
 /* Print TCP and service counters at exit. */
 static void
-print_tcp(const struct tcp_stack *tcp, const struct client *k, bool client)
+print_tcp(const struct tcp_stack *tcp, const struct client *k, bool client, uint32_t unaccepted)
 {
 	const struct tcp_stats *t = &tcp->stats;
 	uint32_t by_state[TCP_STATE_MAX], open = 0;
@@ -907,15 +907,25 @@ print_tcp(const struct tcp_stack *tcp, const struct client *k, bool client)
 	       "\n",
 			t->challenge_acks, t->oow_acks_limited, t->paws_rejected, t->orphans_reset,
 			t->sws_overrides, t->tx_nombuf, t->pmtu_lowered, t->cwnd_restarts);
+	printf("echo: tcp syncookies sent %" PRIu64 " ok %" PRIu64 " failed %" PRIu64
+	       " backlog full %" PRIu64 "\n",
+			t->syncookies_sent, t->syncookies_ok, t->syncookies_failed,
+			t->syn_backlog_full);
 	/* Open: held or still to be closed by someone; closing: the stack
 	 * finishes the FIN exchange of a connection the application closed. */
 	tcp_conns_by_state(tcp, by_state);
 	open = by_state[TCP_STATE_SYN_SENT] + by_state[TCP_STATE_SYN_RECEIVED] +
 	       by_state[TCP_STATE_ESTABLISHED] + by_state[TCP_STATE_CLOSE_WAIT];
-	printf("echo: tcp connections at exit: %u open, %u closing, %u in TIME_WAIT\n", open,
+	/* A listener's children nobody accepted yet (half-open ones, under a
+	 * SYN flood, or in the accept queue) are not the application's: they
+	 * are reset with their listener below. */
+	open -= RTE_MIN(open, unaccepted);
+	printf("echo: tcp connections at exit: %u open, %u closing, %u in TIME_WAIT, %u not yet "
+	       "accepted\n",
+			open,
 			by_state[TCP_STATE_FIN_WAIT_1] + by_state[TCP_STATE_FIN_WAIT_2] +
 					by_state[TCP_STATE_CLOSING] + by_state[TCP_STATE_LAST_ACK],
-			by_state[TCP_STATE_TIME_WAIT]);
+			by_state[TCP_STATE_TIME_WAIT], unaccepted);
 	for (v = 0; v < SVC_MAX; v++)
 		if (svc_stats[v].accepted != 0 || svc_stats[v].refused != 0)
 			printf("echo: tcp %s: accepted %" PRIu64 " completed %" PRIu64
@@ -1329,7 +1339,14 @@ main(int argc, char **argv)
 		       " overflow %" PRIu64 " send errors %" PRIu64 "\n",
 				udp_port, usock.rx_datagrams, uecho.echoed, usock.rx_overflow,
 				uecho.send_errors);
-	print_tcp(&tcp, client, client != NULL);
+	{
+		uint32_t unaccepted = 0;
+
+		for (v = 0; v < SVC_MAX; v++)
+			if (svc_port[v] != 0)
+				unaccepted += (uint32_t)acc[v].l.nsyn + acc[v].l.nready;
+		print_tcp(&tcp, client, client != NULL, unaccepted);
+	}
 	if (bench != NULL) {
 		bench_report(bench);
 		if (bench->error < 0)

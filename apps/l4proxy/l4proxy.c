@@ -823,6 +823,8 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 			rte_tel_data_add_dict_u64(d, "tcp_orphans_reset", t->orphans_reset);
 			rte_tel_data_add_dict_u64(d, "tcp_tx_nombuf", t->tx_nombuf);
 			rte_tel_data_add_dict_u64(d, "tcp_pmtu_lowered", t->pmtu_lowered);
+			rte_tel_data_add_dict_u64(d, "tcp_syncookies_sent", t->syncookies_sent);
+			rte_tel_data_add_dict_u64(d, "tcp_syncookies_ok", t->syncookies_ok);
 		}
 		for (k = 0; k < DP_RX_CSUM_MAX; k++) {
 			snprintf(key, sizeof(key), "stack_rx_l4_csum_%s",

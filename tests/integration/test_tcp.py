@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from conftest import (BUILD, DpdkProcess, eal_memory_args, run, unique, wait_for_iface,
+from conftest import (BUILD, ROOT, DpdkProcess, eal_memory_args, run, unique, wait_for_iface,
                       wait_linux_closed, wait_until)
 
 ECHO = os.path.join(BUILD, "apps", "echo", "echo")
@@ -245,6 +245,39 @@ def test_tcp_over_af_xdp_echo_100mb_and_http(netns, dpdk_proc):
         out = proc.stop(sig=signal.SIGINT)
         print(out)
         check_clean_exit(out)
+
+
+SYNFLOOD = os.path.join(ROOT, "scripts", "lib", "synflood.py")
+
+
+def test_syn_flood_legitimate_clients_still_served(netns, dpdk_proc):
+    """Spoofed SYNs from 126 addresses of the segment (nobody answers ARP for
+    them), as fast as Python sends them for 8 s (at most 400,000), fill echo's
+    SYN list (backlog 1024) at once; meanwhile 100 legitimate connections,
+    one after another, each get their echo: SYN cookies answer once the list
+    is full, and the table ends empty. (Speed goals are the benchmark's:
+    scripts/bench/synflood.sh.)"""
+    with xdp_echo(netns, dpdk_proc, "198.18.63", ["--tcp-echo", "7"]) as (ns, proc, addr, ifc):
+        flood = ns.popen([PY, SYNFLOOD, "flood", addr, "7", "--src", "198.18.63.128/25",
+                          "--seconds", "8", "--count", "400000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            probe = ns.exec([PY, SYNFLOOD, "probe", addr, "7", "--count", "100", "--timeout",
+                             "10"], timeout=300).stdout
+            flood_out = flood.communicate(timeout=60)[0]
+        finally:
+            if flood.poll() is None:
+                flood.kill()
+                flood.wait()
+        print(flood_out, probe)
+        assert "probe: ok 100 of 100" in probe, probe + flood_out
+        m = re.search(r"flood: sent (\d+)", flood_out)
+        assert m and int(m.group(1)) > 10000, flood_out  # a flood, not a trickle
+        out = proc.stop(sig=signal.SIGINT)
+        print(out)
+        check_clean_exit(out)
+        m = re.search(r"tcp syncookies sent (\d+) ok (\d+) failed (\d+)", out)
+        assert m and int(m.group(1)) > 1000, out  # the list was full: cookies answered
 
 
 def start_linux_server(ns, addr, port):
