@@ -52,6 +52,7 @@ ooo-tail|tcpstack/tcp_input.c|		c->ooo_tail = e;|		(void)e;|tcpstack_unit|TcpDat
 pmtu-floor|tcpstack/tcp_input.c|	mtu = RTE_MAX(mtu, (uint16_t)TCP_PMTU_MIN);|	(void)0;|tcpstack_unit|TcpState.FragNeeded_QuotingDataInFlight_MssLowered_Resent
 proto-unreach|tcpstack/stack.c|		stack_icmp_unreachable(st, m, sizeof(*eh), 2);|		(void)0;|tcpstack_unit|StackTest.UnknownProtocol_Unicast_ProtocolUnreachable
 syncookie-check|tcpstack/tcp_input.c|	if (age > 2)|	if (age > 2 && 0)|tcpstack_unit|TcpState.SynCookie_WrongOrStale_Refused
+syncookie-ts-round|tcpstack/tcp_input.c|			val -= 16;|			(void)val;|tcpstack_unit|TcpState.SynCookie_TsvalNeverAheadOfTheClock
 leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
 TABLE
 )

@@ -942,11 +942,16 @@ syncookie_send(struct tcp_stack *tcp, struct tcp_listener *l, const struct tcp_s
 	tmp.snd_end = tmp.iss + 1;
 	if (tmp.flags & TCP_CONN_FLAG_TS) {
 		uint32_t enc = (tmp.flags & TCP_CONN_FLAG_WS) ? seg->opts.wscale : 15;
-		uint32_t ts = tcp_ts_now(&tmp);
+		uint32_t ts = tcp_ts_now(&tmp), val = (ts & ~0xfu) | enc;
 
-		/* at most 15 ms back: our clock still never goes backwards
-		 * for a connection made from this cookie */
-		tmp.ts_offset += ((ts & ~0xfu) | enc) - ts;
+		/* Rounded down, never up (1 to 16 ms back): every later TSval
+		 * of a connection made from this cookie is at least this one.
+		 * Rounded up, the next segments looked older than the SYN-ACK
+		 * and the peer's PAWS dropped them (found by
+		 * scripts/bench/synflood.sh: 1 s stalls). */
+		if (val > ts)
+			val -= 16;
+		tmp.ts_offset += val - ts;
 	} else {
 		tmp.flags &= ~(uint32_t)TCP_CONN_FLAG_WS; /* nowhere to keep it */
 		tmp.rcv_wscale = 0;

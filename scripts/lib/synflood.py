@@ -4,9 +4,9 @@
 and scripts/bench/synflood.sh. Run as root inside a namespace that the caller
 made; sources and destination must be test addresses (198.18.0.0/15).
 
-  synflood.py flood DST PORT --src CIDR --seconds S [--count N]
+  synflood.py flood DST PORT --src CIDR --seconds S [--count N] [--pps R]
       raw-socket SYNs from random addresses of CIDR and random ports, as fast
-      as one core allows, until S seconds or N packets; prints
+      as one core allows (or at R per second), until S seconds or N packets; prints
       "flood: sent N in T s (R pps)"
   synflood.py probe DST PORT --count N [--timeout S] [--gap-ms G]
       N connections one after another, each sending a line and reading its
@@ -61,8 +61,12 @@ def flood(a):
     t0 = time.monotonic()
     end = t0 + a.seconds
     while sent < a.count:
-        if sent % 256 == 0 and time.monotonic() >= end:
-            break
+        if sent % 256 == 0:
+            now = time.monotonic()
+            if now >= end:
+                break
+            if a.pps and sent > a.pps * (now - t0):  # ahead of the rate: wait
+                time.sleep(sent / a.pps - (now - t0))
         src = base + first + rnd.randrange(span)
         sport = rnd.randrange(1024, 65535)
         seq = rnd.getrandbits(32)
@@ -125,6 +129,7 @@ def main():
     f.add_argument("--seconds", type=float, required=True)
     f.add_argument("--count", type=int, default=10_000_000)
     f.add_argument("--seed", type=int, default=1)
+    f.add_argument("--pps", type=float, default=0, help="at most this rate (0: as fast as it goes)")
     q = sub.add_parser("probe")
     q.add_argument("dst", type=test_addr)
     q.add_argument("port", type=int)

@@ -275,7 +275,42 @@ TEST_F(TcpState, SynCookie_ListFull_NoState_AckMakesAWorkingConnection)
 	out_seg r = One();
 	EXPECT_EQ(r.data, "200");
 	EXPECT_EQ(r.seg.seq, sa.seg.seq + 1);
+	// The option bits in the SYN-ACK's TSval must not put it ahead of our
+	// clock: a later segment with an older TSval fails the peer's PAWS.
+	EXPECT_TRUE(tcp_seq_geq(r.seg.opts.tsval, sa.seg.opts.tsval))
+			<< r.seg.opts.tsval << " after " << sa.seg.opts.tsval;
 	EXPECT_EQ(r.seg.ack, 9004u);
+	tcp_abort(c);
+	Sent();
+}
+
+// Whatever the clock's low bits, the window scale carried in a cookie
+// SYN-ACK's TSval never puts it ahead of our clock for that peer (the
+// connections to one host share a timestamp clock): found by
+// scripts/bench/synflood.sh, where Linux's PAWS dropped our next segments.
+TEST_F(TcpState, SynCookie_TsvalNeverAheadOfTheClock)
+{
+	Listen(2);
+	struct tcp_conn *c = Accept(); // an established connection to the same host
+	In(Seg(TCP_FLAG_SYN, 5000, 0, "", 65535, peer_opts(), 40001));
+	In(Seg(TCP_FLAG_SYN, 5000, 0, "", 65535, peer_opts(), 40002));
+	Sent();
+	for (uint16_t i = 0; i < 20; i++) {
+		peer_opts po;
+		po.mss = 1460;
+		po.wscale = 14; // the largest value in the low bits
+		po.ts = true;
+		po.tsval = 100 + i;
+		In(Seg(TCP_FLAG_SYN, 9000, 0, "", 64240, po, (uint16_t)(41000 + i)));
+		out_seg sa = One();
+		ASSERT_EQ(sa.seg.opts.tsval & 0xf, 14u);
+		ASSERT_EQ(Write(c, "x"), 1);
+		out_seg d = One();
+		EXPECT_TRUE(tcp_seq_geq(d.seg.opts.tsval, sa.seg.opts.tsval))
+				<< "SYN-ACK TSval " << sa.seg.opts.tsval << ", then " << d.seg.opts.tsval;
+		In(Ack(our_seq + 1 + i));
+		Advance(EX_NS_PER_MS); // the next low bits
+	}
 	tcp_abort(c);
 	Sent();
 }
