@@ -53,6 +53,7 @@ pmtu-floor|tcpstack/tcp_input.c|	mtu = RTE_MAX(mtu, (uint16_t)TCP_PMTU_MIN);|	(v
 proto-unreach|tcpstack/stack.c|		stack_icmp_unreachable(st, m, sizeof(*eh), 2);|		(void)0;|tcpstack_unit|StackTest.UnknownProtocol_Unicast_ProtocolUnreachable
 syncookie-check|tcpstack/tcp_input.c|	if (age > 2)|	if (age > 2 && 0)|tcpstack_unit|TcpState.SynCookie_WrongOrStale_Refused
 syncookie-ts-round|tcpstack/tcp_input.c|			val -= 16;|			(void)val;|tcpstack_unit|TcpState.SynCookie_TsvalNeverAheadOfTheClock
+old-ack-window|tcpstack/tcp_input.c|	if (tcp_seq_geq(ack, c->snd_una) &&|	if (1 &&|tcpstack_unit|TcpState.OldAck_DoesNotShutTheWindow
 leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
 TABLE
 )

@@ -39,6 +39,7 @@ static const char *const drop_names[STACK_DROP_MAX] = {
 	[STACK_DROP_IP_CHECKSUM] = "ip_checksum",
 	[STACK_DROP_IP_FRAGMENT] = "ip_fragment",
 	[STACK_DROP_IP_NOT_FOR_US] = "ip_not_for_us",
+	[STACK_DROP_IP_BAD_SOURCE] = "ip_bad_source",
 	[STACK_DROP_IP_PROTOCOL] = "ip_protocol",
 	[STACK_DROP_ICMP_MALFORMED] = "icmp_malformed",
 	[STACK_DROP_ICMP_TYPE] = "icmp_type",
@@ -497,6 +498,17 @@ ipv4_input(struct stack *st, struct rte_mbuf *m)
 	if (!ip_is_ours(st, rte_be_to_cpu_32(ip->dst_addr))) {
 		drop(st, m, STACK_DROP_IP_NOT_FOR_US);
 		return;
+	}
+	{
+		/* RFC 1122 3.2.1.3: a source that cannot be a host (any, a
+		 * broadcast, multicast) or is ours (LAND) is discarded: an
+		 * answer would go to everyone, or to ourselves (review L5). */
+		uint32_t src = rte_be_to_cpu_32(ip->src_addr);
+
+		if (src == 0 || src == st->cfg.ip || (src >> 28) == 0xe || ip_is_ours(st, src)) {
+			drop(st, m, STACK_DROP_IP_BAD_SOURCE);
+			return;
+		}
 	}
 	/* Ethernet pads short frames: the IP length is the truth. */
 	if (rte_pktmbuf_pkt_len(m) > sizeof(*eh) + ip_len)

@@ -53,6 +53,7 @@ enum stack_drop {
 	STACK_DROP_IP_CHECKSUM,
 	STACK_DROP_IP_FRAGMENT, /**< fragments are not reassembled (yet) */
 	STACK_DROP_IP_NOT_FOR_US, /**< another destination address */
+	STACK_DROP_IP_BAD_SOURCE, /**< from 0.0.0.0, a broadcast, multicast or our own address */
 	STACK_DROP_IP_PROTOCOL, /**< no handler for the protocol */
 	STACK_DROP_ICMP_MALFORMED, /**< truncated or bad checksum */
 	STACK_DROP_ICMP_TYPE, /**< a type we do not answer */

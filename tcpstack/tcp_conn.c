@@ -111,7 +111,11 @@ tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config 
 			cfg->max_conns > (1u << 24) || cfg->rcv_buf < 2048 ||
 			cfg->rcv_buf > (1u << 30) || cfg->snd_buf < 2048 || cfg->rto_min_ms == 0 ||
 			cfg->rto_init_ms < cfg->rto_min_ms || cfg->rto_max_ms < cfg->rto_init_ms ||
-			cfg->init_cwnd == 0 || cfg->delack_ms >= 500)
+			cfg->init_cwnd == 0 || cfg->delack_ms >= 500 ||
+			/* backoff stops doubling at 16: a larger budget would
+			 * never run out (review L12) */
+			cfg->max_retries > 16 || cfg->orphan_retries > 16 || cfg->syn_retries > 16 ||
+			cfg->synack_retries > 16)
 		return -EINVAL;
 	memset(tcp, 0, sizeof(*tcp));
 	tcp->st = st;

@@ -307,7 +307,9 @@ rtt_on_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 		 * acknowledges, retransmissions included (no Karn ambiguity). */
 		uint32_t ms = tcp_ts_now(c) - seg->opts.tsecr;
 
-		if (ms < (1u << 30))
+		/* A TSecr from our future, or older than any RTO we would
+		 * keep, is no sample (review L3: ms * 1000 overflowed). */
+		if (ms <= 2 * c->tcp->cfg.rto_max_ms)
 			tcp_rtt_sample(c, ms == 0 ? 500 : ms * 1000);
 		if ((c->flags & TCP_CONN_FLAG_RTT_TIMING) && tcp_seq_gt(seg->ack, c->rtt_seq))
 			c->flags &= ~(uint32_t)TCP_CONN_FLAG_RTT_TIMING;
@@ -466,8 +468,11 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 		dup_ack(c, seg);
 	/* "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK),
 	 * set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK." */
-	if (tcp_seq_lt(c->snd_wl1, seg->seq) ||
-			(c->snd_wl1 == seg->seq && tcp_seq_leq(c->snd_wl2, ack))) {
+	/* Only from an ACK in SND.UNA..SND.NXT (RFC 9293 3.10.7.4; review L8): an
+	 * injected in-window segment with an old ACK must not shut the window. */
+	if (tcp_seq_geq(ack, c->snd_una) &&
+			(tcp_seq_lt(c->snd_wl1, seg->seq) ||
+					(c->snd_wl1 == seg->seq && tcp_seq_leq(c->snd_wl2, ack)))) {
 		bool opened = c->snd_wnd == 0 && wnd > 0;
 
 		c->snd_wnd = wnd;
@@ -1048,7 +1053,9 @@ listen_input(struct tcp_stack *tcp, struct tcp_listener *l, struct rte_mbuf *dat
 		return;
 	}
 	tcp_mbuf_list_free(data); /* data on a SYN is not kept (no TFO) */
-	if (!(seg->flags & TCP_FLAG_SYN)) {
+	if (!(seg->flags & TCP_FLAG_SYN) || (seg->flags & TCP_FLAG_FIN)) {
+		/* SYN+FIN: a scan or an evasion, never a connection (as Linux;
+		 * review L6) */
 		st->stats.drops[STACK_DROP_TCP_STATE]++;
 		return;
 	}

@@ -194,6 +194,20 @@ TEST_F(StackTest, UnknownProtocol_Unicast_ProtocolUnreachable)
 	EXPECT_EQ(st.stats.icmp_unreach_out, 1u);
 }
 
+// RFC 1122 3.2.1.3 (review L5): a datagram whose source cannot be a host, or
+// is ours (LAND), is discarded and counted; nothing answers it.
+TEST_F(StackTest, ImpossibleSource_DroppedCountedUnanswered)
+{
+	for (uint32_t src : { 0u, 0xffffffffu, 0xc61200ffu /* 198.18.0.255 */,
+		     0xe0000001u /* 224.0.0.1 */, kOurIp }) {
+		Input(Ping(src, kOurIp, 20));
+		EXPECT_TRUE(out.empty()) << std::hex << src << " was answered";
+		FreeOut();
+	}
+	EXPECT_EQ(Drops(STACK_DROP_IP_BAD_SOURCE), 5u);
+	EXPECT_EQ(st.stats.icmp_echo_in, 0u);
+}
+
 TEST_F(StackTest, EthernetPadding_Trimmed_ReplyIsIpLength)
 {
 	auto f = Ping(kPeerIp, kOurIp, 0); // 42 bytes: padded to 60 on the wire

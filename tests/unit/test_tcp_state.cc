@@ -227,6 +227,71 @@ TEST_F(TcpState, Backlog_Full_NoCookies_SynDroppedCounted)
 	EXPECT_EQ(Drops(STACK_DROP_TCP_BACKLOG), 1u);
 }
 
+// Review L12: retry budgets past where backoff stops doubling (16) would
+// never run out; they are refused, as are the other impossible settings.
+TEST_F(TcpState, Config_RetryBudgetsAbove16_Refused)
+{
+	for (int which = 0; which < 4; which++) {
+		struct tcp_config cfg;
+		struct tcp_stack other;
+		tcp_config_defaults(&cfg);
+		uint8_t *f[] = { &cfg.max_retries, &cfg.orphan_retries, &cfg.syn_retries,
+			&cfg.synack_retries };
+		*f[which] = 16;
+		EXPECT_EQ(tcp_stack_init(&other, &st, &cfg), 0) << which;
+		tcp_stack_fini(&other);
+		*f[which] = 17;
+		EXPECT_EQ(tcp_stack_init(&other, &st, &cfg), -EINVAL) << which;
+	}
+	st.tcp = &tcp; // the fixture's stack is the stack's TCP again
+}
+
+// Review L6: SYN+FIN to a listener is a scan, not a connection.
+TEST_F(TcpState, Listen_SynFin_Discarded)
+{
+	Listen();
+	In(Seg(TCP_FLAG_SYN | TCP_FLAG_FIN, 1000, 0));
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(lst.nsyn, 0);
+	EXPECT_EQ(Drops(STACK_DROP_TCP_STATE), 1u);
+}
+
+// Review L8: an in-window segment whose ACK is below SND.UNA (still inside
+// RFC 5961's range, so not dropped) must not update the send window.
+TEST_F(TcpState, OldAck_DoesNotShutTheWindow)
+{
+	struct tcp_conn *c = Accept();
+	ASSERT_EQ(Write(c, Pattern(3000, 21)), 3000);
+	Sent();
+	In(Ack(our_seq + 3000));
+	uint32_t wnd = c->snd_wnd;
+	ASSERT_GT(wnd, 0u);
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq + 1000, "", 0, Ts())); // an old ACK, window 0
+	EXPECT_EQ(c->snd_wnd, wnd);
+	tcp_abort(c);
+	Sent();
+}
+
+// Review L3: a TSecr from our future or from long ago gives no RTT sample
+// (ms * 1000 overflowed into an arbitrary one).
+TEST_F(TcpState, BogusTsecr_NoRttSample)
+{
+	struct tcp_conn *c = Accept();
+	ASSERT_EQ(Write(c, Pattern(100, 22)), 100);
+	Sent();
+	uint32_t srtt = c->srtt_us, rto = c->rto_us;
+	peer_opts po = Ts();
+	po.tsecr = our_ts - 5000000u; // 83 minutes ago
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq + 50, "", 502, po));
+	po = Ts();
+	po.tsecr = our_ts + 100000u; // from our future
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq + 100, "", 502, po));
+	EXPECT_EQ(c->srtt_us, srtt);
+	EXPECT_EQ(c->rto_us, rto);
+	tcp_abort(c);
+	Sent();
+}
+
 // SYN cookies (RFC 4987 3.6): with the SYN list full a SYN is answered
 // without any state; the ACK that returns the cookie makes a connection
 // with the MSS, window scale and timestamps the SYN offered, and it works.
