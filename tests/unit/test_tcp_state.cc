@@ -266,7 +266,9 @@ TEST_F(TcpState, OldAck_DoesNotShutTheWindow)
 	In(Ack(our_seq + 3000));
 	uint32_t wnd = c->snd_wnd;
 	ASSERT_GT(wnd, 0u);
-	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq + 1000, "", 0, Ts())); // an old ACK, window 0
+	// in the window, past SND.WL1 (so the window would be taken), an old
+	// ACK and a window of 0
+	In(Seg(TCP_FLAG_ACK, peer_seq + 10, our_seq + 1000, "", 0, Ts()));
 	EXPECT_EQ(c->snd_wnd, wnd);
 	tcp_abort(c);
 	Sent();
