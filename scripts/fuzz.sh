@@ -88,6 +88,7 @@ log=$build/fuzz-$name.log
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 before=$(ls "$arts" | wc -l)
+start=$SECONDS
 args=(-max_total_time="$secs" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048
 	-print_final_stats=1 -artifact_prefix="$arts/$name-")
 if [ "$jobs" -gt 1 ]; then
@@ -99,11 +100,15 @@ runs=$(grep -hE '^stat::number_of_executed_units:' "$log" fuzz-*.log 2>/dev/null
 	awk '{ s += $2 } END { print s + 0 }')
 rm -f fuzz-*.log
 found=$(($(ls "$arts" | wc -l) - before))
-if [ "$status" != 0 ] || [ "$found" != 0 ]; then
+took=$((SECONDS - start))
+if [ "$found" != 0 ]; then
 	grep -E 'invariant|ERROR|runtime error|SUMMARY' "$log" | head -20
-	report 1 "FAILED after $runs runs in $secs s: $(ls -t "$arts" | head -1 | sed "s|^|$arts/|") (log: $log)"
+	report 1 "FAILED after $runs runs in $took s: $(ls -t "$arts" | head -1 | sed "s|^|$arts/|") (log: $log)"
+fi
+if [ "$status" != 0 ]; then
+	report 1 "stopped (exit status $status, no finding written) after $runs runs in $took s (log: $log)"
 fi
 if [ "$merge" = 1 ]; then
 	"$build/tests/fuzz/fuzz_$name" -merge=1 -max_len="$max_len" "$seeds" "$work" >>"$log" 2>&1
 fi
-report 0 "$runs runs in $secs s, no finding (corpus $(ls "$work" | wc -l) inputs; log $log)"
+report 0 "$runs runs in $took s, no finding (corpus $(ls "$work" | wc -l) inputs; log $log)"
