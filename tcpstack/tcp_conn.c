@@ -114,8 +114,8 @@ tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config 
 			cfg->init_cwnd == 0 || cfg->delack_ms >= 500 ||
 			/* backoff stops doubling at 16: a larger budget would
 			 * never run out (review L12) */
-			cfg->max_retries > 16 || cfg->orphan_retries > 16 || cfg->syn_retries > 16 ||
-			cfg->synack_retries > 16)
+			cfg->max_retries > 16 || cfg->orphan_retries > 16 ||
+			cfg->syn_retries > 16 || cfg->synack_retries > 16)
 		return -EINVAL;
 	memset(tcp, 0, sizeof(*tcp));
 	tcp->st = st;

@@ -1366,7 +1366,8 @@ main(int argc, char **argv)
 	printf("echo: rx l4 checksum flags: good %" PRIu64 " bad %" PRIu64 " none %" PRIu64
 	       " unknown %" PRIu64 "\n",
 			st.stats.rx_l4_csum[DP_RX_CSUM_GOOD], st.stats.rx_l4_csum[DP_RX_CSUM_BAD],
-			st.stats.rx_l4_csum[DP_RX_CSUM_NONE], st.stats.rx_l4_csum[DP_RX_CSUM_UNKNOWN]);
+			st.stats.rx_l4_csum[DP_RX_CSUM_NONE],
+			st.stats.rx_l4_csum[DP_RX_CSUM_UNKNOWN]);
 	for (d = 0; d < STACK_DROP_MAX; d++)
 		if (st.stats.drops[d] != 0)
 			printf("echo: dropped %-16s %" PRIu64 "\n",

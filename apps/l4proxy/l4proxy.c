@@ -1807,7 +1807,8 @@ main(int argc, char **argv)
 	printf("l4proxy: rx l4 checksum flags: good %" PRIu64 " bad %" PRIu64 " none %" PRIu64
 	       " unknown %" PRIu64 "\n",
 			st.stats.rx_l4_csum[DP_RX_CSUM_GOOD], st.stats.rx_l4_csum[DP_RX_CSUM_BAD],
-			st.stats.rx_l4_csum[DP_RX_CSUM_NONE], st.stats.rx_l4_csum[DP_RX_CSUM_UNKNOWN]);
+			st.stats.rx_l4_csum[DP_RX_CSUM_NONE],
+			st.stats.rx_l4_csum[DP_RX_CSUM_UNKNOWN]);
 	for (k = 0; k < STACK_DROP_MAX; k++)
 		if (st.stats.drops[k] != 0)
 			printf("l4proxy: dropped %-18s %" PRIu64 "\n",

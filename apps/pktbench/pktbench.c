@@ -429,7 +429,11 @@ struct check {
 	uint64_t foreign; /* not ours (e.g. IPv6 chatter on a TAP) */
 };
 
-enum pkt_kind { PKT_FOREIGN, PKT_OURS, PKT_PROBE };
+enum pkt_kind {
+	PKT_FOREIGN,
+	PKT_OURS,
+	PKT_PROBE
+};
 
 static enum pkt_kind
 check_pkt(struct check *c, struct rte_mbuf *m, uint32_t hdr_len)
@@ -914,7 +918,8 @@ main(int argc, char **argv)
 			uint16_t peer = nb_ports == 2 ? (uint16_t)(1 - p) : p;
 
 			bool partial = opt.tx_csum_partial &&
-				       (ports[peer].tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) != 0;
+				       (ports[peer].tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) !=
+						       0;
 
 			if (opt.mode == MODE_MACSWAP) {
 				dp_burst_map_init(&swap[p], in, macswap_pkt, NULL);
@@ -1081,7 +1086,8 @@ main(int argc, char **argv)
 							: 0;
 
 			if (gen.probe_failed)
-				printf("  loopback-check: none of %" PRIu64 " probes came back in %u ms:"
+				printf("  loopback-check: none of %" PRIu64
+				       " probes came back in %u ms:"
 				       " the path does not loop back\n",
 						gen.probes_sent, opt.timeout_ms);
 			printf("  loopback-check: sent %" PRIu64 " received %" PRIu64
@@ -1090,7 +1096,8 @@ main(int argc, char **argv)
 			       "\n",
 					gen.sent, c->received, c->in_order, c->out_of_order,
 					c->corrupt, lost, c->foreign, c->probes, gen.probes_sent);
-			if (gen.probe_failed || lost != 0 || c->corrupt != 0 || c->out_of_order != 0 ||
+			if (gen.probe_failed || lost != 0 || c->corrupt != 0 ||
+					c->out_of_order != 0 ||
 					(opt.count != 0 && gen.sent != opt.count))
 				exit_code = 1;
 		}

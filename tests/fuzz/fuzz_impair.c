@@ -13,12 +13,12 @@
 
 #include "dp_impair.h"
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
 			fprintf(stderr, "fuzz_impair: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-			abort();                                                           \
-		}                                                                          \
+			abort();                                                                 \
+		}                                                                                \
 	} while (0)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -48,13 +48,13 @@ static struct ex_executor *ex;
 static struct rte_mempool *pool;
 static uint64_t clock_now = EX_NS_PER_S;
 
-#define CHECK(cond)                                                                        \
-	do {                                                                               \
-		if (!(cond)) {                                                             \
+#define CHECK(cond)                                                                          \
+	do {                                                                                 \
+		if (!(cond)) {                                                               \
 			fprintf(stderr, "fuzz_stack: invariant broken: %s (%s:%d)\n", #cond, \
-					__FILE__, __LINE__);                               \
-			abort();                                                           \
-		}                                                                          \
+					__FILE__, __LINE__);                                 \
+			abort();                                                             \
+		}                                                                            \
 	} while (0)
 
 /* ---- the input, read a little at a time; zeros once it runs out ---- */
@@ -314,7 +314,8 @@ raw_frame(struct stack *st, struct reader *r)
 		eth_ip(f, 0, 0, 64);
 		off = 14;
 		if (mode & 2) /* an ARP frame */
-			((struct rte_ether_hdr *)f)->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+			((struct rte_ether_hdr *)f)->ether_type =
+					rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
 	}
 	for (j = 0; j < n; j++)
 		f[off + j] = u8(r);
@@ -408,7 +409,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_stack: EAL init failed\n");
 		exit(1);
 	}
-	pool = rte_pktmbuf_pool_create("fuzz", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	pool = rte_pktmbuf_pool_create(
+			"fuzz", 2047, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	ex_config_defaults(&cfg);
 	cfg.name = "fuzz";
 	cfg.clock = fuzz_clock;
@@ -427,9 +429,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const uint64_t steps_ns[] = { 0, EX_NS_PER_MS, 10 * EX_NS_PER_MS,
-		40 * EX_NS_PER_MS, 200 * EX_NS_PER_MS, EX_NS_PER_S, 3 * EX_NS_PER_S,
-		61 * EX_NS_PER_S };
+	static const uint64_t steps_ns[] = { 0, EX_NS_PER_MS, 10 * EX_NS_PER_MS, 40 * EX_NS_PER_MS,
+		200 * EX_NS_PER_MS, EX_NS_PER_S, 3 * EX_NS_PER_S, 61 * EX_NS_PER_S };
 	struct reader r = { data, size };
 	struct stack st;
 	struct stack_config scfg;
@@ -516,7 +517,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		case 9: /* connect, polled at every step until done */
 			if (!connecting) {
-				tcp_connect_init(&k, &tcp, PEER_IP, (uint16_t)(1000 + (op >> 4) % NPORTS));
+				tcp_connect_init(&k, &tcp, PEER_IP,
+						(uint16_t)(1000 + (op >> 4) % NPORTS));
 				connecting = true;
 			}
 			break;

@@ -199,7 +199,7 @@ TEST_F(StackTest, UnknownProtocol_Unicast_ProtocolUnreachable)
 TEST_F(StackTest, ImpossibleSource_DroppedCountedUnanswered)
 {
 	for (uint32_t src : { 0u, 0xffffffffu, 0xc61200ffu /* 198.18.0.255 */,
-		     0xe0000001u /* 224.0.0.1 */, kOurIp }) {
+			     0xe0000001u /* 224.0.0.1 */, kOurIp }) {
 		Input(Ping(src, kOurIp, 20));
 		EXPECT_TRUE(out.empty()) << std::hex << src << " was answered";
 		FreeOut();

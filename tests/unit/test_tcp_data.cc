@@ -748,7 +748,8 @@ TEST_F(TcpData, OutOfOrder_RandomOrderAndOverlaps_ReassembledExactly_TailKept)
 		const struct rte_mbuf *last = nullptr;
 		for (const struct rte_mbuf *m = c->ooo_head; m != nullptr; m = m->next, n++) {
 			if (last != nullptr) {
-				ASSERT_TRUE(tcp_seq_leq(last->hash.usr + last->data_len, m->hash.usr))
+				ASSERT_TRUE(tcp_seq_leq(
+						last->hash.usr + last->data_len, m->hash.usr))
 						<< "out-of-order queue unsorted or overlapping";
 			}
 			ASSERT_TRUE(tcp_seq_gt(m->hash.usr, c->rcv_nxt));

@@ -142,7 +142,7 @@ TEST_F(TcpState, RxCksumUnknown_VerifiedInSoftware)
 	EXPECT_EQ(One().seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
 	EXPECT_EQ(st.stats.rx_l4_csum[DP_RX_CSUM_UNKNOWN], 2u);
 	EXPECT_EQ(st.stats.rx_l4_csum[DP_RX_CSUM_GOOD] + st.stats.rx_l4_csum[DP_RX_CSUM_BAD] +
-				  st.stats.rx_l4_csum[DP_RX_CSUM_NONE],
+					st.stats.rx_l4_csum[DP_RX_CSUM_NONE],
 			0u);
 }
 
@@ -374,7 +374,8 @@ TEST_F(TcpState, SynCookie_TsvalNeverAheadOfTheClock)
 		ASSERT_EQ(Write(c, "x"), 1);
 		out_seg d = One();
 		EXPECT_TRUE(tcp_seq_geq(d.seg.opts.tsval, sa.seg.opts.tsval))
-				<< "SYN-ACK TSval " << sa.seg.opts.tsval << ", then " << d.seg.opts.tsval;
+				<< "SYN-ACK TSval " << sa.seg.opts.tsval << ", then "
+				<< d.seg.opts.tsval;
 		In(Ack(our_seq + 1 + i));
 		Advance(EX_NS_PER_MS); // the next low bits
 	}
