@@ -37,9 +37,9 @@ rx-cksum-bad|dataplane/dp_cksum.h|	case RTE_MBUF_F_RX_L4_CKSUM_BAD:|	case 0xbeef
 rst-exact-seq|tcpstack/tcp_input.c|if (orig_seq != c->rcv_nxt) {|if (0 && orig_seq != c->rcv_nxt) {|tcpstack_unit|TcpState.Established_RstOutsideRcvNxt_ChallengeAck_ThenExactRstResets
 icmp-guard|tcpstack/tcp_input.c|if (c != NULL && c->state == TCP_STATE_SYN_SENT && seq == c->iss)|if (c != NULL)|tcpstack_unit|TcpState.Established_IcmpUnreach_Soft_ConnectionLives:TcpState.SynSent_IcmpUnreachOtherSequence_Ignored
 receiver-sws|tcpstack/tcp_output.c|if (free < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss))|if (0)|tcpstack_unit|TcpSmallBuf.ReceiveSws_SmallReadKeepsWindowShut_LargerReadOpensIt
-sender-sws|tcpstack/tcp_output.c|if (len < c->max_wnd / 2)|if (0)|tcpstack_unit|TcpData.SendSws_SmallOfferedWindow_NoTinySegment_FullWindowSends
+sender-sws|tcpstack/tcp_output.c|if (len < c->max_wnd / 2 && !sws_override)|if (0 && !sws_override)|tcpstack_unit|TcpData.SendSws_SmallOfferedWindow_NoTinySegment_FullWindowSends
 seq-compare|tcpstack/tcp_seg.h|return (int32_t)(a - b) < 0;|return (int32_t)(a - b) <= 0;|tcpstack_unit|TcpSeq.*
-paws|tcpstack/tcp_input.c|tcp_seq_lt(seg->opts.tsval, c->ts_recent)) {|0) {|tcpstack_unit|TcpState.Paws_OlderTimestamp_Rejected
+paws|tcpstack/tcp_input.c|			!tcp_seq_lt(seg->opts.tsval, c->ts_recent))|			true)|tcpstack_unit|TcpState.Paws_OlderTimestamp_Rejected
 gateway|tcpstack/stack.c|return (dst & mask) == (st->cfg.ip & mask) ? dst : st->cfg.gateway;|return (dst & mask) == (st->cfg.ip & mask) ? dst : 0;|tcpstack_unit|StackTest.Output_OffLink_ViaGateway_ArpsForTheGatewayNotTheDestination
 keepalive-reset|tcpstack/tcp_input.c|	c->probes = 0; /* the peer is alive */|	/* mutated */|tcpstack_unit|TcpState.Keepalive_ExactProbeCount_AnswerResetsIt_ThenRstAndETIMEDOUT
 user-timeout|tcpstack/tcp_timer.c|		d = RTE_MIN(d, c->rtx_since_ns + (uint64_t)c->user_timeout_ms * EX_NS_PER_MS);|		(void)d;|tcpstack_unit|TcpData.UserTimeout_UnansweredData_AliveBeforeDeadAfter_ETIMEDOUT
