@@ -35,7 +35,7 @@ tcp-checksum|tcpstack/tcp_input.c|if (dp_ipv4_l4_cksum_rx_ok(m, ip, l3_off + ihl
 rx-cksum-none|dataplane/dp_cksum.h|	case RTE_MBUF_F_RX_L4_CKSUM_NONE:|	case 0xdead:|tcpstack_unit|TcpState.RxCksumNone_PartialChecksum_NotDroppedAsBad
 rx-cksum-bad|dataplane/dp_cksum.h|	case RTE_MBUF_F_RX_L4_CKSUM_BAD:|	case 0xbeef:|tcpstack_unit|TcpState.RxCksumBad_RightField_DroppedCounted_NoAnswer
 rst-exact-seq|tcpstack/tcp_input.c|if (orig_seq != c->rcv_nxt) {|if (0 && orig_seq != c->rcv_nxt) {|tcpstack_unit|TcpState.Established_RstOutsideRcvNxt_ChallengeAck_ThenExactRstResets
-icmp-guard|tcpstack/tcp_input.c|if (c != NULL && c->state == TCP_STATE_SYN_SENT && seq == c->iss)|if (c != NULL)|tcpstack_unit|TcpState.Established_IcmpUnreach_Soft_ConnectionLives:TcpState.SynSent_IcmpUnreachOtherSequence_Ignored
+icmp-guard|tcpstack/tcp_icmp.c|if (c != NULL && c->state == TCP_STATE_SYN_SENT && seq == c->iss)|if (c != NULL)|tcpstack_unit|TcpState.Established_IcmpUnreach_Soft_ConnectionLives:TcpState.SynSent_IcmpUnreachOtherSequence_Ignored
 receiver-sws|tcpstack/tcp_output.c|if (free < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss))|if (0)|tcpstack_unit|TcpSmallBuf.ReceiveSws_SmallReadKeepsWindowShut_LargerReadOpensIt
 sender-sws|tcpstack/tcp_output.c|if (len < c->max_wnd / 2 && !sws_override)|if (0 && !sws_override)|tcpstack_unit|TcpData.SendSws_SmallOfferedWindow_NoTinySegment_FullWindowSends
 seq-compare|tcpstack/tcp_seg.h|return (int32_t)(a - b) < 0;|return (int32_t)(a - b) <= 0;|tcpstack_unit|TcpSeq.*
@@ -49,10 +49,10 @@ persist-any-window|tcpstack/tcp_output.c|	if (unsent > 0 && c->snd_nxt == c->snd
 nombuf-retry|tcpstack/tcp_timer.c|		if (!pending)|		if (!pending + 1)|tcpstack_unit|TcpData.NoMbufForTheFirstSegment_SentWhenTheTimerFires:TcpData.NoMbufForTheFin_OrphanStillClosesAndFinWait2TimesOut
 orphan-retries|tcpstack/tcp_timer.c|			(c->backoff >= tcp->cfg.orphan_retries|			(c->backoff >= 200|tcpstack_unit|TcpData.Orphan_ZeroWindowAnsweredForever_GivenUpAfterOrphanRetries
 ooo-tail|tcpstack/tcp_input.c|		c->ooo_tail = e;|		(void)e;|tcpstack_unit|TcpData.OutOfOrder_RandomOrderAndOverlaps_ReassembledExactly_TailKept
-pmtu-floor|tcpstack/tcp_input.c|	mtu = RTE_MAX(mtu, (uint16_t)TCP_PMTU_MIN);|	(void)0;|tcpstack_unit|TcpState.FragNeeded_QuotingDataInFlight_MssLowered_Resent
+pmtu-floor|tcpstack/tcp_icmp.c|	mtu = RTE_MAX(mtu, (uint16_t)TCP_PMTU_MIN);|	(void)0;|tcpstack_unit|TcpState.FragNeeded_QuotingDataInFlight_MssLowered_Resent
 proto-unreach|tcpstack/stack.c|		stack_icmp_unreachable(st, m, sizeof(*eh), 2);|		(void)0;|tcpstack_unit|StackTest.UnknownProtocol_Unicast_ProtocolUnreachable
-syncookie-check|tcpstack/tcp_input.c|	if (age > 2)|	if (age > 2 && 0)|tcpstack_unit|TcpState.SynCookie_WrongOrStale_Refused
-syncookie-ts-round|tcpstack/tcp_input.c|			val -= 16;|			(void)val;|tcpstack_unit|TcpState.SynCookie_TsvalNeverAheadOfTheClock
+syncookie-check|tcpstack/tcp_listen.c|	if (age > 2)|	if (age > 2 && 0)|tcpstack_unit|TcpState.SynCookie_WrongOrStale_Refused
+syncookie-ts-round|tcpstack/tcp_listen.c|			val -= 16;|			(void)val;|tcpstack_unit|TcpState.SynCookie_TsvalNeverAheadOfTheClock
 old-ack-window|tcpstack/tcp_input.c|	if (tcp_seq_geq(ack, c->snd_una) &&|	if (1 &&|tcpstack_unit|TcpState.OldAck_DoesNotShutTheWindow
 leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
 TABLE

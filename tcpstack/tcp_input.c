@@ -6,6 +6,9 @@
  * and NewReno recovery (RFC 5681, 6582); payload goes to the receive queue
  * in order or to the out-of-order queue. On the lcore of the stack.
  *
+ * Listeners (passive opens, SYN cookies) are in tcp_listen.c, ICMP errors
+ * in tcp_icmp.c.
+ *
  * Once the headers are checked, a segment's payload is handled as a list
  * of single-segment mbufs (the received chain, each element fixed up), so
  * that trimming and queueing work the same for chained packets.
@@ -18,7 +21,6 @@
 #include <rte_mbuf.h>
 
 #include "dp_cksum.h"
-#include "tcp_isn.h"
 #include "tcp_priv.h"
 
 /* ---- payload lists ---- */
@@ -267,8 +269,8 @@ tcp_sndq_ack(struct tcp_conn *c, uint32_t bytes)
 
 /* ---- options of a SYN ---- */
 
-static void
-syn_options(struct tcp_conn *c, const struct tcp_seg *seg)
+void
+tcp_syn_options(struct tcp_conn *c, const struct tcp_seg *seg)
 {
 	const struct tcp_config *cfg = &c->tcp->cfg;
 	uint32_t mss = seg->opts.has_mss ? seg->opts.mss : TCP_MSS_DEFAULT;
@@ -557,7 +559,7 @@ syn_sent_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, u
 	}
 	c->irs = seg->seq;
 	c->rcv_nxt = c->rcv_adv = seg->seq + 1;
-	syn_options(c, seg);
+	tcp_syn_options(c, seg);
 	/* RFC 7323 2.2: the window of a SYN is not scaled. */
 	c->snd_wnd = c->max_wnd = seg->wnd;
 	c->snd_wl1 = seg->seq;
@@ -715,8 +717,8 @@ paws_rejects(const struct tcp_conn *c, const struct tcp_seg *seg)
 	return tcp_now_ns(c) - c->ts_recent_ns < TCP_PAWS_IDLE_NS;
 }
 
-static void
-conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, uint32_t lip,
+void
+tcp_conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, uint32_t lip,
 		uint32_t rip)
 {
 	struct tcp_stack *tcp = c->tcp;
@@ -887,230 +889,6 @@ conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, uint3
 		tcp_send_ack(c);
 }
 
-/* ---- SYN cookies (RFC 4987 3.6) ----
- *
- * When a listener's SYN list is full (or the connection table is), a SYN is
- * answered without keeping any state: our ISN is the cookie
- *     bits 31..5  a keyed hash (SipHash-2-4, the ISN secret) of the 4-tuple,
- *                 the peer's ISN and a 64-second period counter t
- *     bits  4..3  t mod 4
- *     bits  2..0  the peer's MSS, as an index into cookie_mss
- * and, as Linux does, the window scale the peer offered rides in the low 4
- * bits of our TSval (15: none), echoed back in the ACK's TSecr. Without
- * timestamps the window scale is lost and the connection goes unscaled. A
- * cookie is good for two to three periods; forging one takes 2^27 tries per
- * tuple. SACK-permitted is not encoded: riptide has no SACK yet.
- */
-#define COOKIE_PERIOD_NS (64 * EX_NS_PER_S)
-#define COOKIE_MASK 0xffffffe0u
-
-static const uint16_t cookie_mss[8] = { 536, 1200, 1360, 1400, 1440, 1460, 4312, 8960 };
-
-static uint32_t
-cookie_hash(const struct tcp_stack *tcp, uint32_t lip, uint16_t lport, uint32_t rip, uint16_t rport,
-		uint32_t peer_isn, uint32_t t)
-{
-	uint32_t in[6] = { 0x636f6f6bu /* "cook" */, lip, rip, peer_isn, t,
-		(uint32_t)lport << 16 | rport };
-
-	return (uint32_t)tcp_siphash24(tcp->isn_key, in, sizeof(in));
-}
-
-static uint32_t
-cookie_period(const struct tcp_stack *tcp)
-{
-	return (uint32_t)(ex_now_coarse_ns(tcp->st->ex) / COOKIE_PERIOD_NS);
-}
-
-/* Answer a SYN with a cookie SYN-ACK: a connection on the stack, never in
- * the table, only to build the segment. */
-static void
-syncookie_send(struct tcp_stack *tcp, struct tcp_listener *l, const struct tcp_seg *seg,
-		uint32_t lip, uint32_t rip)
-{
-	struct tcp_conn tmp;
-	uint32_t t = cookie_period(tcp), mss, i;
-
-	memset(&tmp, 0, sizeof(tmp));
-	tcp_conn_setup(&tmp, tcp, lip, seg->dport, rip, seg->sport);
-	tmp.state = TCP_STATE_SYN_RECEIVED; /* tcp_xmit echoes the peer's options */
-	tmp.irs = seg->seq;
-	tmp.rcv_nxt = tmp.rcv_adv = seg->seq + 1;
-	syn_options(&tmp, seg);
-	mss = seg->opts.has_mss ? seg->opts.mss : TCP_MSS_DEFAULT;
-	mss = RTE_MIN(mss, (uint32_t)tcp->st->cfg.mtu - 40);
-	for (i = RTE_DIM(cookie_mss) - 1; i > 0 && cookie_mss[i] > mss; i--)
-		;
-	tmp.iss = (cookie_hash(tcp, lip, seg->dport, rip, seg->sport, seg->seq, t) & COOKIE_MASK) |
-		  (t & 3) << 3 | i;
-	tmp.snd_una = tmp.snd_nxt = tmp.snd_max = tmp.recover = tmp.iss;
-	tmp.snd_end = tmp.iss + 1;
-	if (tmp.flags & TCP_CONN_FLAG_TS) {
-		uint32_t enc = (tmp.flags & TCP_CONN_FLAG_WS) ? seg->opts.wscale : 15;
-		uint32_t ts = tcp_ts_now(&tmp), val = (ts & ~0xfu) | enc;
-
-		/* Rounded down, never up (1 to 16 ms back): every later TSval
-		 * of a connection made from this cookie is at least this one.
-		 * Rounded up, the next segments looked older than the SYN-ACK
-		 * and the peer's PAWS dropped them (found by
-		 * scripts/bench/synflood.sh: 1 s stalls). */
-		if (val > ts)
-			val -= 16;
-		tmp.ts_offset += val - ts;
-	} else {
-		tmp.flags &= ~(uint32_t)TCP_CONN_FLAG_WS; /* nowhere to keep it */
-		tmp.rcv_wscale = 0;
-	}
-	tcp_send_syn(&tmp);
-	tcp->stats.syncookies_sent++;
-	l->cookie_until_ns = ex_now_coarse_ns(tcp->st->ex) + 3 * COOKIE_PERIOD_NS;
-}
-
-/* An ACK to a listener: a connection from a cookie that is ours and fresh,
- * in SYN_RECEIVED as if its SYN-ACK had just been sent (the ACK then makes
- * it ESTABLISHED through the usual path), or NULL. */
-static struct tcp_conn *
-syncookie_take(struct tcp_stack *tcp, struct tcp_listener *l, const struct tcp_seg *seg,
-		uint32_t lip, uint32_t rip)
-{
-	uint32_t cookie = seg->ack - 1, peer_isn = seg->seq - 1, now_t = cookie_period(tcp), age;
-	struct tcp_seg syn = *seg;
-	struct tcp_conn *c;
-
-	for (age = 0; age <= 2; age++) {
-		uint32_t t = now_t - age;
-
-		if ((t & 3) == ((cookie >> 3) & 3) &&
-				((cookie_hash(tcp, lip, seg->dport, rip, seg->sport, peer_isn, t) ^
-						 cookie) &
-						COOKIE_MASK) == 0)
-			break;
-	}
-	if (age > 2)
-		return NULL;
-	if (l->nready >= l->backlog) {
-		tcp->stats.syn_backlog_full++;
-		return NULL;
-	}
-	c = tcp_conn_alloc(tcp);
-	if (c == NULL)
-		return NULL;
-	tcp_conn_setup(c, tcp, lip, seg->dport, rip, seg->sport);
-	/* The SYN's options, as the cookie kept them. */
-	syn.seq = peer_isn;
-	syn.opts.has_mss = true;
-	syn.opts.mss = cookie_mss[cookie & 7];
-	syn.opts.has_wscale = seg->opts.has_ts && (seg->opts.tsecr & 0xf) != 15;
-	syn.opts.wscale = (uint8_t)RTE_MIN(seg->opts.tsecr & 0xf, (uint32_t)TCP_WSCALE_MAX);
-	syn_options(c, &syn);
-	c->iss = cookie;
-	c->snd_una = c->recover = cookie;
-	c->snd_nxt = c->snd_max = c->snd_end = cookie + 1;
-	c->listener = l;
-	c->irs = peer_isn;
-	c->rcv_nxt = seg->seq;
-	c->rcv_adv = seg->seq + RTE_MIN(tcp->cfg.rcv_buf, 65535u);
-	c->last_ack_sent = c->rcv_nxt;
-	c->snd_wnd = c->max_wnd = seg->wnd;
-	c->snd_wl1 = peer_isn;
-	c->snd_wl2 = cookie;
-	tcp_conn_insert(tcp, c);
-	tcp_link_append(&l->syn, &c->link);
-	c->flags |= TCP_CONN_FLAG_LISTED;
-	l->nsyn++;
-	tcp_set_state(c, TCP_STATE_SYN_RECEIVED);
-	tcp->stats.passive_opens++;
-	tcp->stats.syncookies_ok++;
-	return c;
-}
-
-static void
-listen_input(struct tcp_stack *tcp, struct tcp_listener *l, struct rte_mbuf *data,
-		const struct tcp_seg *seg, uint32_t lip, uint32_t rip, uint32_t iss_floor)
-{
-	struct stack *st = tcp->st;
-	struct tcp_conn *c;
-
-	if (seg->flags & TCP_FLAG_RST) {
-		tcp_mbuf_list_free(data);
-		return;
-	}
-	if (seg->flags & TCP_FLAG_ACK) {
-		if (tcp->cfg.syncookies && !(seg->flags & TCP_FLAG_SYN) &&
-				ex_now_coarse_ns(st->ex) < l->cookie_until_ns) {
-			c = syncookie_take(tcp, l, seg, lip, rip);
-			if (c != NULL) {
-				struct tcp_seg s = *seg;
-
-				conn_input(c, data, &s, lip, rip); /* the ACK, and any data */
-				return;
-			}
-			tcp->stats.syncookies_failed++;
-		}
-		tcp_mbuf_list_free(data);
-		tcp_reset_reply(tcp, lip, rip, seg);
-		st->stats.drops[STACK_DROP_TCP_STATE]++;
-		return;
-	}
-	tcp_mbuf_list_free(data); /* data on a SYN is not kept (no TFO) */
-	if (!(seg->flags & TCP_FLAG_SYN) || (seg->flags & TCP_FLAG_FIN)) {
-		/* SYN+FIN: a scan or an evasion, never a connection (as Linux;
-		 * review L6) */
-		st->stats.drops[STACK_DROP_TCP_STATE]++;
-		return;
-	}
-	if (l->nready >= l->backlog) {
-		/* The application is not accepting: a cookie would only make
-		 * another connection it will not take. */
-		tcp->stats.syn_backlog_full++;
-		l->dropped++;
-		st->stats.drops[STACK_DROP_TCP_BACKLOG]++;
-		return;
-	}
-	if ((uint32_t)l->nsyn + l->nready >= l->backlog) {
-		if (tcp->cfg.syncookies) {
-			syncookie_send(tcp, l, seg, lip, rip);
-			return;
-		}
-		tcp->stats.syn_backlog_full++;
-		l->dropped++;
-		st->stats.drops[STACK_DROP_TCP_BACKLOG]++;
-		return;
-	}
-	c = tcp_conn_alloc(tcp);
-	if (c == NULL) {
-		if (tcp->cfg.syncookies) { /* half-opens fill the table: no state */
-			syncookie_send(tcp, l, seg, lip, rip);
-			return;
-		}
-		l->dropped++;
-		st->stats.drops[STACK_DROP_TCP_CONN_LIMIT]++;
-		return;
-	}
-	tcp_conn_setup(c, tcp, lip, seg->dport, rip, seg->sport);
-	if (iss_floor != 0 && tcp_seq_lt(c->iss, iss_floor)) {
-		/* A TIME_WAIT tuple reused: start above the old sequence space. */
-		c->iss = iss_floor;
-		c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
-		c->snd_end = c->iss + 1;
-	}
-	c->listener = l;
-	c->irs = seg->seq;
-	c->rcv_nxt = c->rcv_adv = seg->seq + 1;
-	syn_options(c, seg);
-	c->snd_wnd = c->max_wnd = seg->wnd;
-	c->snd_wl1 = seg->seq;
-	c->snd_wl2 = c->iss;
-	tcp_conn_insert(tcp, c);
-	tcp_link_append(&l->syn, &c->link);
-	c->flags |= TCP_CONN_FLAG_LISTED;
-	l->nsyn++;
-	tcp_set_state(c, TCP_STATE_SYN_RECEIVED);
-	tcp->stats.passive_opens++;
-	tcp_send_syn(c);
-	tcp_rtx_arm(c);
-}
-
 /* RFC 6191 / RFC 1122 4.2.2.13: a new SYN may reuse a TIME_WAIT tuple if its
  * timestamp, or else its sequence number, is newer than the old connection's. */
 static bool
@@ -1179,106 +957,16 @@ tcp_input(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, uint16_t i
 		c = NULL;
 	}
 	if (c != NULL) {
-		conn_input(c, data, &seg, lip, rip);
+		tcp_conn_input(c, data, &seg, lip, rip);
 		return;
 	}
 	l = tcp_listener_lookup(tcp, lip, seg.dport);
 	if (l != NULL) {
-		listen_input(tcp, l, data, &seg, lip, rip, iss_floor);
+		tcp_listen_input(tcp, l, data, &seg, lip, rip, iss_floor);
 		return;
 	}
 	/* No connection, no listener (RFC 9293 3.10.7.1): answer with a RST. */
 	tcp_mbuf_list_free(data);
 	st->stats.drops[STACK_DROP_TCP_NO_PORT]++;
 	tcp_reset_reply(tcp, lip, rip, &seg);
-}
-
-static struct tcp_conn *
-quoted_conn(struct tcp_stack *tcp, const uint8_t *inner, uint16_t inner_len, uint32_t *seq)
-{
-	const struct rte_ipv4_hdr *ip = (const struct rte_ipv4_hdr *)inner;
-	uint16_t ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
-	const uint8_t *p;
-
-	if (ihl < sizeof(*ip) || inner_len < ihl + 8 || ip->next_proto_id != IPPROTO_TCP)
-		return NULL;
-	p = inner + ihl;
-	*seq = (uint32_t)p[4] << 24 | (uint32_t)p[5] << 16 | (uint32_t)p[6] << 8 | p[7];
-	return tcp_conn_lookup(tcp, rte_be_to_cpu_32(ip->src_addr), (uint16_t)(p[0] << 8 | p[1]),
-			rte_be_to_cpu_32(ip->dst_addr), (uint16_t)(p[2] << 8 | p[3]));
-}
-
-void
-tcp_icmp_error(struct tcp_stack *tcp, const void *inner_ip, uint16_t inner_len, int err)
-{
-	uint32_t seq = 0;
-	struct tcp_conn *c = quoted_conn(tcp, inner_ip, inner_len, &seq);
-
-	/* RFC 5927: believe only an error quoting our own SYN; on a
-	 * synchronized connection ICMP errors are soft (RFC 1122 4.2.3.9). */
-	if (c != NULL && c->state == TCP_STATE_SYN_SENT && seq == c->iss)
-		tcp_conn_fail(c, err);
-}
-
-void
-tcp_icmp_frag_needed(struct tcp_stack *tcp, const void *inner_ip, uint16_t inner_len, uint16_t mtu)
-{
-	static const uint16_t plateaus[] = { 1492, 1006, 508 }; /* RFC 1191 7 */
-	const struct rte_ipv4_hdr *iip = inner_ip;
-	uint32_t seq = 0, mss;
-	struct tcp_conn *c = quoted_conn(tcp, inner_ip, inner_len, &seq);
-	unsigned int i;
-
-	if (c == NULL)
-		return;
-	/* RFC 5927 5.1: only an error quoting a sequence number in flight. */
-	if (c->state < TCP_STATE_ESTABLISHED || c->state == TCP_STATE_TIME_WAIT ||
-			!tcp_seq_geq(seq, c->snd_una) || !tcp_seq_lt(seq, c->snd_max)) {
-		tcp->stats.pmtu_ignored++;
-		return;
-	}
-	if (mtu == 0) { /* an old router: the next plateau below what we sent */
-		uint16_t sent = rte_be_to_cpu_16(iip->total_length);
-
-		mtu = TCP_PMTU_MIN;
-		for (i = 0; i < RTE_DIM(plateaus); i++)
-			if (plateaus[i] < sent) {
-				mtu = plateaus[i];
-				break;
-			}
-	}
-	mtu = RTE_MAX(mtu, (uint16_t)TCP_PMTU_MIN);
-	mss = (uint32_t)mtu - 40 - ((c->flags & TCP_CONN_FLAG_TS) ? TCP_TS_OPT_LEN : 0);
-	if (mss >= c->mss)
-		return;
-	c->mss = (uint16_t)mss;
-	tcp->stats.pmtu_lowered++;
-	/* The segments in flight were too big for the path: send them again
-	 * at the new size now, without treating it as congestion (Linux's
-	 * tcp_simple_retransmit). */
-	c->snd_nxt = c->snd_una;
-	c->snd_cur = NULL;
-	c->flags &= ~(uint32_t)TCP_CONN_FLAG_RTT_TIMING;
-	tcp_output(c);
-}
-
-void
-tcp_tx_failed(struct tcp_stack *tcp, const struct rte_mbuf *m, int err)
-{
-	uint8_t buf[60 + 8];
-	const uint8_t *p;
-	uint32_t seq = 0;
-	struct tcp_conn *c;
-
-	if (rte_pktmbuf_pkt_len(m) < RTE_ETHER_HDR_LEN + sizeof(struct rte_ipv4_hdr) + 8)
-		return;
-	p = rte_pktmbuf_read(m, RTE_ETHER_HDR_LEN,
-			RTE_MIN(sizeof(buf), rte_pktmbuf_pkt_len(m) - RTE_ETHER_HDR_LEN), buf);
-	if (p == NULL)
-		return;
-	c = quoted_conn(tcp, p,
-			(uint16_t)RTE_MIN(sizeof(buf), rte_pktmbuf_pkt_len(m) - RTE_ETHER_HDR_LEN),
-			&seq);
-	if (c != NULL && c->state == TCP_STATE_SYN_SENT)
-		tcp_conn_fail(c, err);
 }

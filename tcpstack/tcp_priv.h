@@ -190,6 +190,17 @@ void tcp_timer_fire(struct ex_timer *t);
 /* ---- tcp_input.c ---- */
 /* Free acknowledged bytes from the send queue. */
 void tcp_sndq_ack(struct tcp_conn *c, uint32_t bytes);
+/* The options of the peer's SYN (MSS, window scale, timestamps) into c. */
+void tcp_syn_options(struct tcp_conn *c, const struct tcp_seg *seg);
+/* A segment for connection c (any state but LISTEN); data is its payload. */
+void tcp_conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, uint32_t lip,
+		uint32_t rip);
+
+/* ---- tcp_listen.c ---- */
+/* A segment for listener l with no connection; iss_floor: a TIME_WAIT tuple
+ * is being reused, start above it (0: no). */
+void tcp_listen_input(struct tcp_stack *tcp, struct tcp_listener *l, struct rte_mbuf *data,
+		const struct tcp_seg *seg, uint32_t lip, uint32_t rip, uint32_t iss_floor);
 
 #ifdef __cplusplus
 }
