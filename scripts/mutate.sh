@@ -54,6 +54,7 @@ proto-unreach|tcpstack/stack.c|		stack_icmp_unreachable(st, m, sizeof(*eh), 2);|
 syncookie-check|tcpstack/tcp_listen.c|	if (age > 2)|	if (age > 2 && 0)|tcpstack_unit|TcpState.SynCookie_WrongOrStale_Refused
 syncookie-ts-round|tcpstack/tcp_listen.c|			val -= 16;|			(void)val;|tcpstack_unit|TcpState.SynCookie_TsvalNeverAheadOfTheClock
 old-ack-window|tcpstack/tcp_input.c|	if (tcp_seq_geq(ack, c->snd_una) &&|	if (1 &&|tcpstack_unit|TcpState.OldAck_DoesNotShutTheWindow
+keepalive-in-flight|tcpstack/tcp_timer.c|		if (c->snd_una != c->snd_max) {|		if (0) {|tcpstack_unit|TcpState.Keepalive_NotWhileDataIsInFlight
 leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
 TABLE
 )

@@ -277,6 +277,12 @@ keep_fire(struct tcp_conn *c)
 	case TCP_STATE_CLOSE_WAIT:
 		if (!(c->flags & TCP_CONN_FLAG_KEEPALIVE))
 			return;
+		if (c->snd_una != c->snd_max) {
+			/* Data in flight: the retransmission timer already asks
+			 * whether the peer is there (as Linux; review L16c). */
+			tcp_keep_arm(c, tcp->cfg.keep_idle_ms);
+			return;
+		}
 		if (tcp_now_ns(c) - c->last_rcv_ns <
 				(uint64_t)tcp->cfg.keep_idle_ms * EX_NS_PER_MS) {
 			tcp_keep_arm(c, tcp->cfg.keep_idle_ms - (tcp_now_ns(c) - c->last_rcv_ns) /

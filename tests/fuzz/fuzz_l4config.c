@@ -20,13 +20,7 @@
 #include "../../apps/l4proxy/l4proxy.c"
 #undef main
 
-#define CHECK(c)                                                                                \
-	do {                                                                                    \
-		if (!(c)) {                                                                     \
-			fprintf(stderr, "fuzz_l4config: %s (%s:%d)\n", #c, __FILE__, __LINE__); \
-			abort();                                                                \
-		}                                                                               \
-	} while (0)
+#include "fuzz_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -48,14 +48,7 @@ static struct ex_executor *ex;
 static struct rte_mempool *pool;
 static uint64_t clock_now = EX_NS_PER_S;
 
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
-			fprintf(stderr, "fuzz_stack: invariant broken: %s (%s:%d)\n", #cond, \
-					__FILE__, __LINE__);                                 \
-			abort();                                                             \
-		}                                                                            \
-	} while (0)
+#include "fuzz_check.h"
 
 /* ---- the input, read a little at a time; zeros once it runs out ---- */
 

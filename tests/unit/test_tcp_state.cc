@@ -1090,6 +1090,27 @@ TEST_F(TcpState, ListenerClose_ResetsUnaccepted_AcceptEBADF)
 	EXPECT_EQ(tcp_conns_in_use(&tcp), 0u);
 }
 
+// Review L16c: no keepalive probe while data is in flight (the RTO is
+// already asking, and a probe would only add a segment).
+TEST_F(TcpState, Keepalive_NotWhileDataIsInFlight)
+{
+	tcp.cfg.keep_idle_ms = 1000;
+	tcp.cfg.keep_intvl_ms = 100;
+	struct tcp_conn *c = Accept();
+	tcp_set_keepalive(c, true);
+	ASSERT_EQ(Write(c, Pattern(100, 23)), 100);
+	Sent();
+	for (int i = 0; i < 5; i++) {
+		Advance(1000 * EX_NS_PER_MS);
+		for (const out_seg &o : Sent())
+			EXPECT_EQ(o.data.size(), 100u) << "only retransmissions, no probe";
+	}
+	EXPECT_EQ(tcp.stats.keepalive_probes, 0u);
+	EXPECT_GT(tcp.stats.rto_timeouts, 0u);
+	tcp_abort(c);
+	Sent();
+}
+
 TEST_F(TcpState, Keepalive_ExactProbeCount_AnswerResetsIt_ThenRstAndETIMEDOUT)
 {
 	tcp.cfg.keep_idle_ms = 1000;
