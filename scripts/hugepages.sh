@@ -9,6 +9,8 @@
 #   status          show reservation and mounts
 #   available [MB]  exit 0 if at least MB (default 256) of free hugepages are
 #                   mounted and usable, 1 otherwise (callers then use --no-huge)
+#   ensure MB [SIZE] as available, reserving SIZE (default 1G) first when MB
+#                   are not free; never shrinks a larger reservation
 #   release         remove stale DPDK page files, free the pages
 #
 # When hugepages cannot be had (not root, no hugetlbfs, not enough memory) it
@@ -19,7 +21,7 @@ HP=/usr/bin/dpdk-hugepages.py
 MOUNT=/dev/hugepages
 
 usage() {
-	sed -n '4,15p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 free_mb() {
@@ -27,6 +29,13 @@ free_mb() {
 	free=$(awk '/^HugePages_Free:/ {print $2}' /proc/meminfo)
 	size=$(awk '/^Hugepagesize:/ {print $2}' /proc/meminfo)
 	echo $(((${free:-0} * ${size:-0}) / 1024))
+}
+
+total_mb() {
+	local total size
+	total=$(awk '/^HugePages_Total:/ {print $2}' /proc/meminfo)
+	size=$(awk '/^Hugepagesize:/ {print $2}' /proc/meminfo)
+	echo $(((${total:-0} * ${size:-0}) / 1024))
 }
 
 mounted() {
@@ -80,6 +89,22 @@ available)
 	fi
 	echo "hugepages: fewer than ${want} MB of free mounted hugepages; using --no-huge" >&2
 	exit 1
+	;;
+ensure)
+	want=${2:-256}
+	size=${3:-1G}
+	if ! [[ "$size" =~ ^[0-9]+[MG]$ ]]; then
+		echo "hugepages: bad size '$size' (want e.g. 512M or 2G)" >&2
+		exit 2
+	fi
+	size_mb=${size%?}
+	[ "${size: -1}" = G ] && size_mb=$((size_mb * 1024))
+	# reserve sets the total: only ever grow it, never take pages from
+	# whoever reserved more before us
+	if ! { mounted && [ "$(free_mb)" -ge "$want" ]; } && [ "$size_mb" -gt "$(total_mb)" ]; then
+		"$0" reserve "$size" >/dev/null || true
+	fi
+	exec "$0" available "$want"
 	;;
 release)
 	need_root release

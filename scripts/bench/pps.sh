@@ -37,10 +37,7 @@ ninja -C build-rel apps/pktbench/pktbench >/dev/null
 # Benchmarks use hugepages: reserve them if we can, else say the figures are
 # --no-huge ones (about half the rate).
 mem="-m 512"
-if ! scripts/hugepages.sh available 600 2>/dev/null; then
-	scripts/hugepages.sh reserve 1G >/dev/null 2>&1 || true
-fi
-if ! scripts/hugepages.sh available 600 2>/dev/null; then
+if ! scripts/hugepages.sh ensure 600 1G 2>/dev/null; then
 	echo "pps.sh: no hugepages; running with --no-huge, figures are not comparable to hugepage runs"
 	mem="--no-huge -m 512"
 fi

@@ -36,10 +36,7 @@ fi
 ninja -C $build apps/echo/echo >/dev/null
 # Benchmarks use hugepages: reserve them if we can, else say so.
 mem="-m 512"
-if ! scripts/hugepages.sh available 600 2>/dev/null; then
-	scripts/hugepages.sh reserve 1G >/dev/null 2>&1 || true
-fi
-if ! scripts/hugepages.sh available 600 2>/dev/null; then
+if ! scripts/hugepages.sh ensure 600 1G 2>/dev/null; then
 	echo "synflood.sh: no hugepages; riptide runs with --no-huge"
 	mem="--no-huge -m 512"
 fi

@@ -89,6 +89,14 @@ def test_hugepages_script_status_and_clear_answer():
     assert "--no-huge" in r.stderr
     r = run([HUGEPAGES_SH, "reserve", "lots"], check=False)
     assert r.returncode == 2 and "bad size" in r.stderr
+    # ensure: more than the machine has is a clear "no", and a smaller SIZE
+    # never shrinks what others reserved
+    def total():
+        return int(re.search(r"HugePages_Total:\s+(\d+)", open("/proc/meminfo").read()).group(1))
+    before = total()
+    r = run([HUGEPAGES_SH, "ensure", "999999", "2M"], check=False)
+    assert r.returncode == 1 and "--no-huge" in r.stderr
+    assert total() >= before
 
 
 UNIT_TESTS_SH = os.path.join(ROOT, "scripts", "lib", "unit_tests.sh")

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for TCP's state machine (tcpstack/tcp_conn.c, tcp_input.c,
-// tcp_output.c, tcp_timer.c, tcp_sock.c): opens and closes,
-// one test per transition and per acceptability rule of RFC 9293 and RFC
-// 5961, TIME_WAIT and its reuse, PAWS, the backlog and the connection table.
+// tcp_listen.c, tcp_icmp.c, tcp_output.c, tcp_timer.c, tcp_sock.c): opens and
+// closes, one test per transition and per acceptability rule of RFC 9293 and
+// RFC 5961, TIME_WAIT and its reuse, PAWS, the backlog, SYN cookies, ICMP
+// errors and path MTU, and the connection table.
 #include "tcp_fixture.h"
 
 namespace
