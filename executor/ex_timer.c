@@ -90,6 +90,17 @@ bit_find(const uint64_t *bm, unsigned int from, unsigned int to)
 	}
 }
 
+static bool
+bitmap_empty(const uint64_t *bm)
+{
+	unsigned int i;
+
+	for (i = 0; i < EX_WHEEL_SLOTS / 64; i++)
+		if (bm[i] != 0)
+			return false;
+	return true;
+}
+
 int
 ex_wheel_init(struct ex_wheel *w, unsigned int tick_shift, uint64_t now_ns)
 {
@@ -246,6 +257,22 @@ ex_wheel_advance(struct ex_wheel *w, uint64_t now_ns)
 		if (idx == 0 && cascade(w, 1, (unsigned int)(w->now >> 8) & SLOT_MASK) == 0 &&
 				cascade(w, 2, (unsigned int)(w->now >> 16) & SLOT_MASK) == 0)
 			cascade(w, 3, (unsigned int)(w->now >> 24) & SLOT_MASK);
+		/* A turn that starts with level 0 empty: every turn up to the
+		 * next one with level-1 timers (or to level 1's wrap) would
+		 * only cascade an empty slot, so jump there. A clock that
+		 * leaps seconds ahead costs a few steps, not one per turn. */
+		if (idx == 0 && bitmap_empty(w->bitmap[0])) {
+			int j1 = (unsigned int)(w->now >> 8 & SLOT_MASK) == SLOT_MASK
+					 ? -1
+					 : bit_find(w->bitmap[1],
+							   (unsigned int)(w->now >> 8 & SLOT_MASK) + 1,
+							   SLOT_MASK);
+			uint64_t next = j1 < 0 ? ((w->now >> 16) + 1) << 16
+					       : (w->now & ~UINT64_C(0xffff)) | (uint64_t)j1 << 8;
+
+			w->now = RTE_MIN(next, target + 1);
+			continue;
+		}
 		/* Skip empty slots, never past the end of this level-0 turn
 		 * (the next cascade) or past target. */
 		last = idx + (unsigned int)RTE_MIN((uint64_t)(SLOT_MASK - idx), target - w->now);

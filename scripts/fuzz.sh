@@ -82,7 +82,8 @@ seeds=tests/fuzz/corpus/$name
 work=$build/corpus/$name
 arts=$build/artifacts
 mkdir -p "$seeds" "$work" "$arts"
-log=$build/fuzz-$name.log
+# One log per run, so a short run (scripts/test.sh) beside a long one keeps both.
+log=$build/fuzz-$name.$$.log
 # A finding aborts the run (libFuzzer writes the input as crash-*/leak-*/
 # timeout-*); sanitizer reports halt at once.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}

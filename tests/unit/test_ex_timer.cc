@@ -161,6 +161,42 @@ TEST_F(WheelTest, RandomDeadlines_FireInOrder_NoneEarly)
 				<< "out of order at " << i;
 }
 
+// Few timers far apart, the clock leaping ahead (an executor that slept, a
+// fuzzer's clock): the advance skips the turns with nothing to cascade, and
+// every timer still fires in the advance that passes its deadline, never
+// earlier, never later; timers armed between leaps land right too.
+TEST_F(WheelTest, SparseTimers_ClockLeaps_EachFiresInTheAdvanceThatPassesIt)
+{
+	std::mt19937_64 rng(77);
+	constexpr int N = 64;
+	std::vector<rec_timer> rs(N);
+	int armed = 0;
+	uint64_t start = now;
+	auto arm_some = [&](int n) {
+		for (int k = 0; k < n && armed < N; k++, armed++) {
+			uint64_t ticks = rng() % (UINT64_C(1) << (4 + rng() % 26));
+			Arm(rs[armed], now + ticks * kTick + rng() % kTick);
+		}
+	};
+	arm_some(N / 2);
+	for (int step = 0; step < 4000 && now - start < (UINT64_C(1) << 31) * kTick; step++) {
+		AdvanceTo(now + (rng() % (UINT64_C(1) << (rng() % 22))) * kTick + rng() % kTick);
+		for (int i = 0; i < armed; i++) {
+			if (rs[i].deadline + kTick <= now) {
+				ASSERT_EQ(rs[i].fired, 1) << "timer " << i << " late at step " << step;
+			}
+			if (rs[i].deadline > now) {
+				ASSERT_EQ(rs[i].fired, 0) << "timer " << i << " early at step " << step;
+			}
+		}
+		if (step % 50 == 0)
+			arm_some(2);
+	}
+	for (int i = 0; i < armed; i++)
+		EXPECT_EQ(rs[i].fired, 1) << "timer " << i;
+	EXPECT_EQ(w.armed, 0u);
+}
+
 TEST_F(WheelTest, Cancel_NotFired_RearmMovesDeadline)
 {
 	rec_timer a, b, c;
