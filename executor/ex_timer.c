@@ -263,10 +263,12 @@ ex_wheel_advance(struct ex_wheel *w, uint64_t now_ns)
 		 * leaps seconds ahead costs a few steps, not one per turn. */
 		if (idx == 0 && bitmap_empty(w->bitmap[0])) {
 			int j1 = (unsigned int)(w->now >> 8 & SLOT_MASK) == SLOT_MASK
-					 ? -1
-					 : bit_find(w->bitmap[1],
-							   (unsigned int)(w->now >> 8 & SLOT_MASK) + 1,
-							   SLOT_MASK);
+						 ? -1
+						 : bit_find(w->bitmap[1],
+								   (unsigned int)(w->now >> 8 &
+										   SLOT_MASK) +
+										   1,
+								   SLOT_MASK);
 			uint64_t next = j1 < 0 ? ((w->now >> 16) + 1) << 16
 					       : (w->now & ~UINT64_C(0xffff)) | (uint64_t)j1 << 8;
 

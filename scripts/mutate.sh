@@ -55,6 +55,14 @@ syncookie-check|tcpstack/tcp_listen.c|	if (age > 2)|	if (age > 2 && 0)|tcpstack_
 syncookie-ts-round|tcpstack/tcp_listen.c|			val -= 16;|			(void)val;|tcpstack_unit|TcpState.SynCookie_TsvalNeverAheadOfTheClock
 old-ack-window|tcpstack/tcp_input.c|	if (tcp_seq_geq(ack, c->snd_una) &&|	if (1 &&|tcpstack_unit|TcpState.OldAck_DoesNotShutTheWindow
 keepalive-in-flight|tcpstack/tcp_timer.c|		if (c->snd_una != c->snd_max) {|		if (0) {|tcpstack_unit|TcpState.Keepalive_NotWhileDataIsInFlight
+mem-budget|tcpstack/tcp_mem.c|	if (tcp->stats.mbufs_held < tcp->mbuf_budget && !pool_low(tcp, false))|	if (1)|tcpstack_unit|TcpMem.OutOfOrderAttackers_PrunedWithinBudget_ArpAndOthersStillServed:TcpMemBudget.*:TcpMemReserve.*
+mem-reserve|tcpstack/tcp_mem.c|		tcp->pool_low = rte_mempool_avail_count(tcp->st->pool) < tcp->rx_reserve;|		tcp->pool_low = false;|tcpstack_unit|TcpMemReserve.*
+mem-held-count|tcpstack/tcp_sock.c|	tcp_held(c, &c->sndq_segs, 1);|	(void)0;|tcpstack_unit|TcpMem.TinyMbufsGivenToSend_PackIntoTheTail_BytesIntact
+snd-pack|tcpstack/tcp_sock.c|		} else if (m->data_len < TCP_PACK_BELOW && sndq_tail_room(c) >= m->data_len) {|		} else if (m->data_len < TCP_PACK_BELOW && sndq_tail_room(c) >= m->data_len + 65536u) {|tcpstack_unit|TcpMem.TinyMbufsGivenToSend_PackIntoTheTail_BytesIntact
+ooo-pack|tcpstack/tcp_input.c|	if (prev != NULL && prev->hash.usr + prev->data_len == s && l < TCP_PACK_BELOW &&|	if (0 && prev != NULL && l < TCP_PACK_BELOW &&|tcpstack_unit|TcpMemOoo.ContiguousTinyOutOfOrder_PackIntoOneMbuf
+ooo-evict-highest|tcpstack/tcp_input.c|	if (c->ooo_segs >= tcp_ooo_max(c->tcp) && t != NULL && tcp_seq_lt(s, t->hash.usr)) {|	if (0) {|tcpstack_unit|TcpMemOoo.FullQueue_LowerSegmentEvictsTheHighest
+fin-purges-ooo|tcpstack/tcp_input.c|	tcp_ooo_prune(c, 0);|	(void)0;|tcpstack_unit|TcpData.FinInSequence_OutOfOrderDataBeyondItPurged
+fin-window-edge|tcpstack/tcp_input.c|		c->rcv_adv = c->rcv_nxt;|		(void)0;|tcpstack_unit|TcpSmallBuf.FinAtClosedWindow_AdvertisedEdgeFollows
 leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
 TABLE
 )
@@ -94,8 +102,10 @@ while IFS='|' read -r id file find replace binary filter; do
 		survived=$((survived + 1))
 		continue
 	fi
-	# The unmutated binary passes the named tests (else the catch means nothing).
-	if ! "$build/tests/unit/$binary" --gtest_filter="$filter" >/dev/null 2>&1; then
+	# The unmutated binary passes the named tests (else the catch means
+	# nothing). Rebuilt first: the last mutation's binary is still there.
+	if ! ninja -C "$build" "tests/unit/$binary" >/dev/null 2>&1 ||
+			! "$build/tests/unit/$binary" --gtest_filter="$filter" >/dev/null 2>&1; then
 		echo "FAILED: mutation $id: $filter fails without the mutation"
 		verdict "$id" "$filter fails without the mutation"
 		survived=$((survived + 1))

@@ -63,6 +63,7 @@ static const char *const drop_names[STACK_DROP_MAX] = {
 	[STACK_DROP_TCP_BAD_ACK] = "tcp_bad_ack",
 	[STACK_DROP_TCP_STATE] = "tcp_state",
 	[STACK_DROP_TCP_OOO_FULL] = "tcp_ooo_full",
+	[STACK_DROP_TCP_MEMORY] = "tcp_memory",
 };
 
 const char *

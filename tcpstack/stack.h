@@ -77,6 +77,7 @@ enum stack_drop {
 	STACK_DROP_TCP_BAD_ACK, /**< acknowledges what was never sent, or too old */
 	STACK_DROP_TCP_STATE, /**< not valid in the connection's state (no ACK, ...) */
 	STACK_DROP_TCP_OOO_FULL, /**< out-of-order queue full */
+	STACK_DROP_TCP_MEMORY, /**< data refused: TCP over its mbuf budget or the pool low */
 	STACK_DROP_MAX,
 };
 

@@ -10,8 +10,8 @@
  * persist probes, an out-of-order queue, delayed ACKs (RFC 1122), sender and
  * receiver silly-window avoidance, Nagle (off by default), keepalive, a user
  * timeout, RFC 6528 ISNs and RFC 6056 ephemeral ports.
- * Not (yet): SACK, CUBIC, SYN cookies (a full SYN backlog drops new SYNs, counted),
- * IP fragments, urgent data (the URG flag is ignored).
+ * SYN cookies (RFC 4987) once a listener's SYN list is full.
+ * Not (yet): SACK, CUBIC, IP fragments, urgent data (the URG flag is ignored).
  *
  * Zero copy: received payload stays in the mbufs it arrived in (headers
  * trimmed); the send queue holds payload mbufs; a (re)transmission is a
@@ -20,9 +20,14 @@
  * stack's tx_offloads), one mbuf with a copy (counted as tx_copied).
  *
  * Memory is bounded whatever a peer sends: a fixed connection table per
- * stack, a SYN backlog per listener, receive queues bounded in bytes and in
- * mbufs (small segments are packed together), an out-of-order queue bounded
- * in segments.
+ * stack, a SYN backlog per listener, and the mbufs TCP holds (receive,
+ * out-of-order and send queues) counted per queue and per stack against a
+ * budget of the pool (tcp_mem.c). Small segments are packed into the mbuf
+ * before them (receive, out-of-order, and send when the tail is ours), so a
+ * queue's bytes track its mbufs. Over budget, or with the pool's free mbufs
+ * below a reserve kept for RX refill, out-of-order queues are pruned from
+ * their highest sequence down, and then new data is refused (counted as
+ * tcp_memory drops; the peer sends it again).
  *
  * Ownership: the application holds a connection from accept or connect until
  * it calls tcp_close() (graceful; the stack finishes the FIN exchange alone)
@@ -106,6 +111,12 @@ struct tcp_config {
 	uint32_t keep_intvl_ms; /**< default 75000 */
 	uint8_t keep_cnt; /**< default 9 */
 	uint8_t init_cwnd; /**< segments (RFC 6928); default 10 */
+	/** Mbufs TCP may hold in its queues on this stack; default 0: half of
+	 * the pool (size it lower when stacks share a pool) */
+	uint32_t mbuf_budget;
+	/** Free mbufs in the pool below which TCP acts as if over budget, so RX
+	 * refill, ARP and ACKs always find one; default 0: an eighth of the pool */
+	uint32_t rx_reserve;
 	/** For active opens with several rx queues: choose local ports whose RSS
 	 * hash lands on rss_queue of rss_port (NULL: any port). */
 	const struct dp_port *rss_port;
@@ -141,6 +152,10 @@ struct tcp_stats {
 	uint64_t pmtu_ignored; /**< fragmentation needed quoting nothing in flight */
 	uint64_t orphans_reset; /**< orphans given up on: retries spent or too many orphans */
 	uint64_t rcv_packed; /**< small received segments packed into the previous mbuf */
+	uint64_t snd_packed; /**< small mbufs given to send copied into the queue's tail */
+	uint64_t mbufs_held; /**< mbufs in TCP's queues now (a gauge) */
+	uint64_t mem_pressure; /**< times the budget or the reserve was hit */
+	uint64_t ooo_pruned; /**< out-of-order mbufs freed to relieve pressure */
 	uint64_t bytes_in, bytes_out; /**< payload delivered in order / acknowledged */
 };
 
@@ -179,6 +194,10 @@ struct tcp_stack {
 	uint32_t table_mask;
 	uint64_t hash_seed;
 	struct tcp_link time_wait; /**< TIME_WAIT connections, oldest first */
+	struct tcp_link ooo_conns; /**< connections with out-of-order data (pruning) */
+	uint32_t mbuf_budget, rx_reserve; /**< resolved from cfg and the pool */
+	uint32_t pool_check; /**< charges until the pool's free count is read again */
+	bool pool_low; /**< the pool was below rx_reserve when last read */
 	struct tcp_listener *listeners[TCP_LISTEN_BUCKETS];
 	uint8_t isn_key[16];
 	uint64_t rng;

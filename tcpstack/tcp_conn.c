@@ -115,7 +115,8 @@ tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config 
 			/* backoff stops doubling at 16: a larger budget would
 			 * never run out (review L12) */
 			cfg->max_retries > 16 || cfg->orphan_retries > 16 ||
-			cfg->syn_retries > 16 || cfg->synack_retries > 16)
+			cfg->syn_retries > 16 || cfg->synack_retries > 16 ||
+			cfg->mbuf_budget > st->pool->size || cfg->rx_reserve >= st->pool->size)
 		return -EINVAL;
 	memset(tcp, 0, sizeof(*tcp));
 	tcp->st = st;
@@ -137,6 +138,7 @@ tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config 
 		tcp->free_list = &tcp->conns[i];
 	}
 	tcp_link_init(&tcp->time_wait);
+	tcp_mem_init(tcp);
 	tcp->hash_seed = rte_rand() | 1;
 	for (i = 0; i < sizeof(tcp->isn_key); i += 8) {
 		uint64_t r = rte_rand();
@@ -158,7 +160,10 @@ conn_free_queues(struct tcp_conn *c)
 	c->sndq_head = c->sndq_tail = c->snd_cur = NULL;
 	c->rcvq_head = c->rcvq_tail = c->ooo_head = c->ooo_tail = NULL;
 	c->sndq_bytes = c->rcvq_bytes = 0;
-	c->rcvq_segs = c->ooo_segs = 0;
+	tcp_held(c, &c->sndq_segs, -(int32_t)c->sndq_segs);
+	tcp_held(c, &c->rcvq_segs, -(int32_t)c->rcvq_segs);
+	tcp_held(c, &c->ooo_segs, -(int32_t)c->ooo_segs);
+	tcp_ooo_listed(c);
 }
 
 void
@@ -461,7 +466,9 @@ tcp_conn_fail(struct tcp_conn *c, int err)
 	tcp_mbuf_list_free(c->ooo_head);
 	c->sndq_head = c->sndq_tail = c->snd_cur = c->ooo_head = c->ooo_tail = NULL;
 	c->sndq_bytes = 0;
-	c->ooo_segs = 0;
+	tcp_held(c, &c->sndq_segs, -(int32_t)c->sndq_segs);
+	tcp_held(c, &c->ooo_segs, -(int32_t)c->ooo_segs);
+	tcp_ooo_listed(c);
 	if (!(c->flags & TCP_CONN_FLAG_USER))
 		conn_recycle(c);
 }

@@ -123,10 +123,22 @@ rcvq_append(struct tcp_conn *c, struct rte_mbuf *m)
 			else
 				t->next = m;
 			c->rcvq_tail = m;
-			c->rcvq_segs++;
+			tcp_held(c, &c->rcvq_segs, 1);
 		}
 		m = next;
 	}
+}
+
+/* Would data (in order) pack into the receive queue's tail whole, taking no
+ * mbuf of its own? Accepted even when short of mbufs. */
+static bool
+rcvq_packs(const struct tcp_conn *c, const struct rte_mbuf *data)
+{
+	const struct rte_mbuf *t = c->rcvq_tail;
+
+	return data != NULL && data->next == NULL && data->data_len < TCP_PACK_BELOW && t != NULL &&
+	       rte_pktmbuf_tailroom(t) >= data->data_len && RTE_MBUF_DIRECT(t) &&
+	       rte_mbuf_refcnt_read(t) == 1;
 }
 
 /* Insert one element (sequence s) into the sorted out-of-order queue,
@@ -134,9 +146,19 @@ rcvq_append(struct tcp_conn *c, struct rte_mbuf *m)
 static void
 ooo_insert_one(struct tcp_conn *c, struct rte_mbuf *e, uint32_t s)
 {
-	struct rte_mbuf *prev = NULL, *cur = c->ooo_head, *t = c->ooo_tail;
+	struct rte_mbuf *prev, *cur, *t = c->ooo_tail;
 	uint32_t l = e->data_len;
 
+	if (c->ooo_segs >= tcp_ooo_max(c->tcp) && t != NULL && tcp_seq_lt(s, t->hash.usr)) {
+		/* Full, and this one is nearer RCV.NXT than the highest held:
+		 * that one goes instead (review L15; Linux prunes the same
+		 * end). */
+		c->tcp->st->stats.drops[STACK_DROP_TCP_OOO_FULL]++;
+		tcp_ooo_prune(c, c->ooo_segs - 1);
+		t = c->ooo_tail;
+	}
+	prev = NULL;
+	cur = c->ooo_head;
 	if (t != NULL && tcp_seq_leq(t->hash.usr + t->data_len, s)) {
 		/* Beyond everything queued, the usual case after a loss: append
 		 * without walking the list (review M3: the walk made each loss
@@ -169,7 +191,7 @@ ooo_insert_one(struct tcp_conn *c, struct rte_mbuf *e, uint32_t s)
 
 		cur->next = NULL;
 		rte_pktmbuf_free_seg(cur);
-		c->ooo_segs--;
+		tcp_held(c, &c->ooo_segs, -1);
 		cur = next;
 	}
 	if (cur != NULL && tcp_seq_lt(cur->hash.usr, s + l))
@@ -186,6 +208,22 @@ ooo_insert_one(struct tcp_conn *c, struct rte_mbuf *e, uint32_t s)
 			c->ooo_tail = prev;
 		return;
 	}
+	if (prev != NULL && prev->hash.usr + prev->data_len == s && l < TCP_PACK_BELOW &&
+			rte_pktmbuf_tailroom(prev) >= l && RTE_MBUF_DIRECT(prev) &&
+			rte_mbuf_refcnt_read(prev) == 1) {
+		/* Right after the one before: pack it there, as the receive
+		 * queue does (a run of tiny segments holds one mbuf). */
+		memcpy(rte_pktmbuf_mtod_offset(prev, char *, prev->data_len),
+				rte_pktmbuf_mtod(e, char *), l);
+		prev->data_len = (uint16_t)(prev->data_len + l);
+		prev->pkt_len = prev->data_len;
+		prev->next = cur;
+		if (cur == NULL)
+			c->ooo_tail = prev;
+		rte_pktmbuf_free_seg(e);
+		c->tcp->stats.rcv_packed++;
+		return;
+	}
 	e->data_len = (uint16_t)l;
 	e->pkt_len = l;
 	e->hash.usr = s;
@@ -196,7 +234,7 @@ ooo_insert_one(struct tcp_conn *c, struct rte_mbuf *e, uint32_t s)
 		c->ooo_head = e;
 	if (cur == NULL)
 		c->ooo_tail = e;
-	c->ooo_segs++;
+	tcp_held(c, &c->ooo_segs, 1);
 }
 
 static void
@@ -211,6 +249,7 @@ ooo_insert(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq)
 		seq += len;
 		m = next;
 	}
+	tcp_ooo_listed(c);
 }
 
 /* Move what became in-order from the out-of-order queue. */
@@ -225,7 +264,7 @@ ooo_pull(struct tcp_conn *c)
 		if (c->ooo_head == NULL)
 			c->ooo_tail = NULL;
 		e->next = NULL;
-		c->ooo_segs--;
+		tcp_held(c, &c->ooo_segs, -1);
 		if (tcp_seq_leq(end, c->rcv_nxt)) {
 			rte_pktmbuf_free_seg(e);
 			continue;
@@ -235,6 +274,7 @@ ooo_pull(struct tcp_conn *c)
 		c->tcp->stats.bytes_in += e->data_len;
 		rcvq_append(c, e);
 	}
+	tcp_ooo_listed(c);
 }
 
 /* ---- the send queue ---- */
@@ -253,6 +293,7 @@ tcp_sndq_ack(struct tcp_conn *c, uint32_t bytes)
 			c->sndq_head = m->next;
 			m->next = NULL;
 			rte_pktmbuf_free_seg(m);
+			tcp_held(c, &c->sndq_segs, -1);
 		} else {
 			/* In-flight clones keep their own offsets. */
 			m->data_off = (uint16_t)(m->data_off + bytes);
@@ -502,8 +543,17 @@ static void
 fin_now(struct tcp_conn *c)
 {
 	c->rcv_nxt++;
+	/* A FIN taken at a closed window (its special allowance) must not
+	 * leave RCV.NXT past the advertised edge: the window would read as
+	 * 2^32 - 1 until the next ACK (review L7). */
+	if (tcp_seq_gt(c->rcv_nxt, c->rcv_adv))
+		c->rcv_adv = c->rcv_nxt;
 	c->flags |= TCP_CONN_FLAG_FIN_RCVD | TCP_CONN_FLAG_ACK_NOW;
 	c->flags &= ~(uint32_t)TCP_CONN_FLAG_OOO_FIN;
+	/* Nothing follows a FIN: out-of-order data beyond it was never part of
+	 * the stream (a broken or hostile peer). Linux's tcp_fin() purges the
+	 * queue too. Found by the stack fuzzer. */
+	tcp_ooo_prune(c, 0);
 	switch (c->state) {
 	case TCP_STATE_SYN_RECEIVED:
 	case TCP_STATE_ESTABLISHED:
@@ -663,6 +713,14 @@ data_input(struct tcp_conn *c, struct rte_mbuf *data, const struct tcp_seg *seg)
 	}
 	if (seg->len > c->rcv_mss)
 		c->rcv_mss = (uint16_t)RTE_MIN(seg->len, 65535u);
+	if (tcp_mem_short(c->tcp) && !(seg->seq == c->rcv_nxt && rcvq_packs(c, data))) {
+		/* Short of mbufs even after pruning: refuse it (H1). The peer
+		 * sends it again; an ACK now tells it where we are. */
+		tcp_mbuf_list_free(data);
+		c->tcp->st->stats.drops[STACK_DROP_TCP_MEMORY]++;
+		c->flags |= TCP_CONN_FLAG_ACK_NOW;
+		return true;
+	}
 	if (seg->seq == c->rcv_nxt) {
 		bool hole = c->ooo_head != NULL;
 

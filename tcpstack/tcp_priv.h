@@ -79,7 +79,7 @@ struct tcp_conn {
 	uint32_t cwnd_acc; /* bytes acked toward the next congestion-avoidance step */
 	uint16_t mss; /* payload bytes per segment we send (options excluded) */
 	uint16_t rcv_mss; /* largest segment seen from the peer (delayed ACK) */
-	uint32_t sndq_bytes;
+	uint32_t sndq_bytes, sndq_segs;
 	struct rte_mbuf *sndq_head, *sndq_tail;
 	struct rte_mbuf *snd_cur; /* cursor: the segment holding snd_cur_seq */
 	uint32_t snd_cur_seq;
@@ -87,10 +87,11 @@ struct tcp_conn {
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent, ooo_fin_seq;
 	uint32_t rcvq_bytes;
-	uint16_t rcvq_segs, ooo_segs;
+	uint32_t rcvq_segs, ooo_segs; /* mbufs (each charged to stats.mbufs_held) */
 	struct rte_mbuf *rcvq_head, *rcvq_tail;
 	struct rte_mbuf *ooo_head; /* sorted by sequence */
 	struct rte_mbuf *ooo_tail; /* its last element: appends are O(1) */
+	struct tcp_link ooo_link; /* on tcp->ooo_conns while ooo_head != NULL */
 
 	/* timestamps, RTT */
 	uint32_t ts_recent, ts_offset;
@@ -120,6 +121,25 @@ tcp_ooo_max(const struct tcp_stack *tcp)
 {
 	return RTE_MAX(64u, tcp->cfg.rcv_buf / 1024);
 }
+
+/* ---- tcp_mem.c: the mbuf budget ---- */
+/* Every mbuf linked into or out of a queue of c passes through one of these,
+ * so stats.mbufs_held is the sum of every connection's *_segs. */
+static inline void
+tcp_held(struct tcp_conn *c, uint32_t *segs, int32_t n)
+{
+	*segs = (uint32_t)((int32_t)*segs + n);
+	c->tcp->stats.mbufs_held = (uint64_t)((int64_t)c->tcp->stats.mbufs_held + n);
+}
+void tcp_mem_init(struct tcp_stack *tcp);
+/* Over budget or the pool below its reserve: prune out-of-order queues, then
+ * @return true if it still is (the caller refuses the new data). */
+bool tcp_mem_short(struct tcp_stack *tcp);
+/* Keep c on tcp->ooo_conns exactly while it has out-of-order data. */
+void tcp_ooo_listed(struct tcp_conn *c);
+/* Free c's out-of-order queue from its highest sequence down while more than
+ * keep elements remain; @return mbufs freed. */
+uint32_t tcp_ooo_prune(struct tcp_conn *c, uint32_t keep);
 
 /* ---- tcp_conn.c ---- */
 struct tcp_conn *tcp_conn_alloc(struct tcp_stack *tcp);

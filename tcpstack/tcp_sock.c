@@ -191,7 +191,7 @@ rcvq_take(struct tcp_conn *c, uint32_t max)
 {
 	struct rte_mbuf *head = c->rcvq_head, *m = head, *last = NULL;
 	uint32_t bytes = 0;
-	uint16_t n = 0;
+	uint16_t n = 0; /* at most RTE_MBUF_MAX_NB_SEGS */
 
 	while (m != NULL && (n == 0 || max == 0 || bytes + m->data_len <= max) &&
 			n < RTE_MBUF_MAX_NB_SEGS) {
@@ -205,7 +205,7 @@ rcvq_take(struct tcp_conn *c, uint32_t max)
 	if (m == NULL)
 		c->rcvq_tail = NULL;
 	c->rcvq_bytes -= bytes;
-	c->rcvq_segs = (uint16_t)(c->rcvq_segs - n);
+	tcp_held(c, &c->rcvq_segs, -(int32_t)n);
 	head->nb_segs = n;
 	head->pkt_len = bytes;
 	tcp_maybe_window_update(c);
@@ -275,7 +275,7 @@ read_poll(struct ex_future *f, struct ex_context *cx)
 			c->rcvq_head = m->next;
 			if (c->rcvq_head == NULL)
 				c->rcvq_tail = NULL;
-			c->rcvq_segs--;
+			tcp_held(c, &c->rcvq_segs, -1);
 			m->next = NULL;
 			rte_pktmbuf_free_seg(m);
 		} else {
@@ -348,6 +348,17 @@ sndq_link(struct tcp_conn *c, struct rte_mbuf *m)
 	else
 		c->sndq_tail->next = m;
 	c->sndq_tail = m;
+	tcp_held(c, &c->sndq_segs, 1);
+}
+
+/* Free bytes after the send queue's tail that nobody else can see (0 when
+ * the tail is not ours). */
+static uint32_t
+sndq_tail_room(const struct tcp_conn *c)
+{
+	if (!(c->flags & TCP_CONN_FLAG_SNDQ_OWN_TAIL) || c->sndq_tail == NULL)
+		return 0;
+	return rte_pktmbuf_tailroom(c->sndq_tail);
 }
 
 int
@@ -365,13 +376,31 @@ tcp_send_mbuf(struct tcp_conn *c, struct rte_mbuf *m)
 		m->next = NULL;
 		m->nb_segs = 1;
 		m->pkt_len = m->data_len;
+		c->sndq_bytes += m->data_len;
+		c->snd_end += m->data_len;
 		if (m->data_len == 0) {
 			rte_pktmbuf_free_seg(m);
+		} else if (m->data_len < TCP_PACK_BELOW && sndq_tail_room(c) >= m->data_len) {
+			/* A small one after a tail of ours: copy it there, so a
+			 * peer trickling tiny segments through a forwarder
+			 * cannot park an mbuf per byte here (review H1). */
+			struct rte_mbuf *t = c->sndq_tail;
+
+			memcpy(rte_pktmbuf_mtod_offset(t, char *, t->data_len),
+					rte_pktmbuf_mtod(m, char *), m->data_len);
+			t->data_len = (uint16_t)(t->data_len + m->data_len);
+			t->pkt_len = t->data_len;
+			rte_pktmbuf_free_seg(m);
+			c->tcp->stats.snd_packed++;
 		} else {
 			sndq_link(c, m);
-			c->sndq_bytes += m->data_len;
-			c->snd_end += m->data_len;
-			c->flags &= ~(uint32_t)TCP_CONN_FLAG_SNDQ_OWN_TAIL;
+			/* A small direct mbuf that is now ours alone becomes a
+			 * tail the next small ones pack into. */
+			if (m->data_len < TCP_PACK_BELOW && RTE_MBUF_DIRECT(m) &&
+					rte_mbuf_refcnt_read(m) == 1)
+				c->flags |= TCP_CONN_FLAG_SNDQ_OWN_TAIL;
+			else
+				c->flags &= ~(uint32_t)TCP_CONN_FLAG_SNDQ_OWN_TAIL;
 		}
 		m = next;
 	}
@@ -527,7 +556,7 @@ tcp_close(struct tcp_conn *c)
 	tcp_mbuf_list_free(c->rcvq_head);
 	c->rcvq_head = c->rcvq_tail = NULL;
 	c->rcvq_bytes = 0;
-	c->rcvq_segs = 0;
+	tcp_held(c, &c->rcvq_segs, -(int32_t)c->rcvq_segs);
 	switch (c->state) {
 	case TCP_STATE_SYN_RECEIVED:
 	case TCP_STATE_ESTABLISHED:

@@ -89,6 +89,9 @@ struct peer_port {
 
 static struct peer_port peer[NPORTS];
 static uint32_t peer_ts = 1000;
+/* RIPTIDE_FUZZ_TRACE=1: each step and each connection after it on stderr,
+ * to read what a finding did (tests/fuzz/README.md). */
+static bool trace;
 
 /* The stack's output: parsed for the peer's model, then freed. */
 static enum ex_poll
@@ -255,6 +258,10 @@ peer_segment(struct stack *st, struct reader *r)
 	th->cksum = rte_ipv4_udptcp_cksum((struct rte_ipv4_hdr *)(f + 14), th);
 	if (optbits & 0x20 && (ctl & 3) == 0)
 		th->cksum ^= 0x1234; /* sometimes wrong */
+	if (trace)
+		fprintf(stderr, "  peer %u: flags 0x%02x seq %u ack %u wnd %u len %u opts 0x%02x\n",
+				1000 + i, th->tcp_flags, seq, ack, rte_be_to_cpu_16(th->rx_win),
+				plen, optbits);
 	input(st, f, 34 + 20 + olen + plen);
 }
 
@@ -360,10 +367,23 @@ check_conn(const struct tcp_conn *c)
 	CHECK(n <= tcp_ooo_max(c->tcp));
 }
 
+/* The length of a queue, which must be its count. */
+static uint64_t
+queue_count(const struct rte_mbuf *m, uint32_t segs)
+{
+	uint32_t n = 0;
+
+	for (; m != NULL; m = m->next)
+		n++;
+	CHECK(n == segs);
+	return n;
+}
+
 static void
 check_all(const struct tcp_stack *tcp)
 {
 	uint32_t i, orphans = 0;
+	uint64_t held = 0;
 
 	for (i = 0; i < tcp->cfg.max_conns; i++) {
 		const struct tcp_conn *c = &tcp->conns[i];
@@ -372,8 +392,15 @@ check_all(const struct tcp_stack *tcp)
 			continue;
 		check_conn(c);
 		orphans += !!(c->flags & TCP_CONN_FLAG_ORPHAN);
+		held += queue_count(c->rcvq_head, c->rcvq_segs) +
+			queue_count(c->ooo_head, c->ooo_segs) +
+			queue_count(c->sndq_head, c->sndq_segs);
+		/* on the pruning list exactly while it holds out-of-order data */
+		CHECK((c->ooo_head != NULL) ==
+				(c->ooo_link.next != NULL && c->ooo_link.next != &c->ooo_link));
 	}
 	CHECK(orphans == tcp->stats.orphans);
+	CHECK(held == tcp->stats.mbufs_held);
 }
 
 /* ---- the run ---- */
@@ -397,6 +424,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	struct ex_config cfg;
 
 	(void)argc;
+	trace = getenv("RIPTIDE_FUZZ_TRACE") != NULL;
 	snprintf(prefix, sizeof(prefix), "--file-prefix=rtfuzz%d", (int)getpid());
 	if (rte_eal_init((int)RTE_DIM(eal) - 1, eal) < 0) {
 		fprintf(stderr, "fuzz_stack: EAL init failed\n");
@@ -445,7 +473,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(stack_init(&st, &scfg, ex, pool, &out_sink) == 0);
 	tcp_config_defaults(&tcfg);
 	tcfg.max_conns = 16;
-	tcfg.rcv_buf = 8192 + (u8(&r) % 4) * 30000;
+	i = u8(&r);
+	tcfg.rcv_buf = 8192 + (i % 4) * 30000;
+	/* a budget small enough for a few inputs' segments to hit it */
+	tcfg.mbuf_budget = (i & 0x10) ? 24 : 0;
 	tcfg.snd_buf = 4096 + (u8(&r) % 4) * 30000;
 	tcfg.nodelay = u8(&r) & 1;
 	tcfg.keepalive = u8(&r) & 1;
@@ -583,6 +614,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 		ex_run_once(ex); /* timers */
+		if (trace) {
+			fprintf(stderr, "step %u op %u conn %u\n", steps, op % 16, h);
+			for (i = 0; i < tcp.cfg.max_conns; i++) {
+				const struct tcp_conn *t = &tcp.conns[i];
+
+				if (t->tcp == NULL || t->state == TCP_STATE_CLOSED)
+					continue;
+				fprintf(stderr,
+						"  conn %u :%u state %s rcv_nxt %u rcv_adv %u "
+						"rcvq %u ooo %u [%u..%u) snd_una %u nxt %u\n",
+						i, t->rport,
+						tcp_state_name((enum tcp_state)t->state),
+						t->rcv_nxt, t->rcv_adv, t->rcvq_bytes, t->ooo_segs,
+						t->ooo_head ? (uint32_t)t->ooo_head->hash.usr : 0,
+						t->ooo_tail ? (uint32_t)(t->ooo_tail->hash.usr +
+									      t->ooo_tail->data_len)
+							    : 0,
+						t->snd_una, t->snd_nxt);
+			}
+		}
 		check_all(&tcp);
 	}
 	if (connecting)

@@ -74,11 +74,34 @@ class TcpTest : public StackTest
 	// connection left behind and hide it: the connection count must be what
 	// the test declared and, when it declared none, nothing may hold an mbuf
 	// or an armed timer.
+	// Every queue's mbuf count matches its list, and the stack's gauge is
+	// their sum (the budget of tcp_mem.c is only as good as this count).
+	void ExpectHeldConsistent()
+	{
+		uint64_t sum = 0;
+		for (uint32_t i = 0; i < tcp.cfg.max_conns; i++) {
+			const struct tcp_conn *c = &tcp.conns[i];
+			uint32_t n[3] = { 0, 0, 0 };
+			for (auto *m = c->rcvq_head; m != nullptr; m = m->next)
+				n[0]++;
+			for (auto *m = c->ooo_head; m != nullptr; m = m->next)
+				n[1]++;
+			for (auto *m = c->sndq_head; m != nullptr; m = m->next)
+				n[2]++;
+			EXPECT_EQ(n[0], c->rcvq_segs) << "receive queue of slot " << i;
+			EXPECT_EQ(n[1], c->ooo_segs) << "out-of-order queue of slot " << i;
+			EXPECT_EQ(n[2], c->sndq_segs) << "send queue of slot " << i;
+			sum += n[0] + n[1] + n[2];
+		}
+		EXPECT_EQ(tcp.stats.mbufs_held, sum) << "the stack's mbufs_held gauge";
+	}
+
 	void TearDown() override
 	{
 		if (listening)
 			tcp_listener_close(&lst);
 		FreeOut();
+		ExpectHeldConsistent();
 		EXPECT_EQ(tcp_conns_in_use(&tcp), leftover_conns) << "connections left behind";
 		if (leftover_conns == 0) {
 			EXPECT_EQ(rte_mempool_in_use_count(pool), 0u) << "mbufs held before fini";

@@ -183,10 +183,12 @@ TEST_F(WheelTest, SparseTimers_ClockLeaps_EachFiresInTheAdvanceThatPassesIt)
 		AdvanceTo(now + (rng() % (UINT64_C(1) << (rng() % 22))) * kTick + rng() % kTick);
 		for (int i = 0; i < armed; i++) {
 			if (rs[i].deadline + kTick <= now) {
-				ASSERT_EQ(rs[i].fired, 1) << "timer " << i << " late at step " << step;
+				ASSERT_EQ(rs[i].fired, 1)
+						<< "timer " << i << " late at step " << step;
 			}
 			if (rs[i].deadline > now) {
-				ASSERT_EQ(rs[i].fired, 0) << "timer " << i << " early at step " << step;
+				ASSERT_EQ(rs[i].fired, 0)
+						<< "timer " << i << " early at step " << step;
 			}
 		}
 		if (step % 50 == 0)

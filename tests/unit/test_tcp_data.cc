@@ -339,6 +339,44 @@ TEST_F(TcpSmallBuf, ReceiveWindow_ClosesWhenFull_UpdateAfterRead)
 	tcp_abort(c);
 }
 
+// A FIN at a closed window is taken (its special allowance); RCV.NXT then
+// must not pass the advertised edge, or the window reads as 2^32 - 1 and
+// almost any sequence number is acceptable (review L7) until an ACK goes
+// out. Here that ACK finds no mbuf: the FIN comes in an mbuf of another pool
+// while the stack's own is empty.
+TEST_F(TcpSmallBuf, FinAtClosedWindow_AdvertisedEdgeFollows)
+{
+	struct tcp_conn *c = Accept(true, 7, 1460);
+	std::string d = Pattern(8192, 3);
+	for (uint32_t off = 0; off < 8192; off += 1024)
+		In(Data(d.substr(off, 1024)));
+	Advance(50 * EX_NS_PER_MS);
+	Sent();
+	ASSERT_EQ(c->rcv_nxt, c->rcv_adv); // shut
+	struct rte_mempool *other = rte_pktmbuf_pool_create(
+			"l7_fin", 7, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
+	ASSERT_NE(other, nullptr);
+	std::vector<struct rte_mbuf *> taken;
+	while (struct rte_mbuf *m = rte_pktmbuf_alloc(pool))
+		taken.push_back(m);
+	auto f = Data("", TCP_FLAG_FIN);
+	struct rte_mbuf *fm = rte_pktmbuf_alloc(other);
+	ASSERT_NE(fm, nullptr);
+	std::memcpy(rte_pktmbuf_append(fm, (uint16_t)f.size()), f.data(), f.size());
+	stack_input(&st, fm);
+	EXPECT_EQ(c->state, TCP_STATE_CLOSE_WAIT);
+	EXPECT_TRUE(out.empty()) << "the ACK found no mbuf";
+	EXPECT_TRUE(tcp_seq_geq(c->rcv_adv, c->rcv_nxt))
+			<< "rcv_adv " << c->rcv_adv << " rcv_nxt " << c->rcv_nxt;
+	for (auto *m : taken)
+		rte_pktmbuf_free(m);
+	EXPECT_EQ(rte_mempool_in_use_count(other), 0u);
+	rte_mempool_free(other);
+	EXPECT_EQ(ReadAll(c), d);
+	Sent();
+	tcp_abort(c);
+}
+
 // Receiver silly-window avoidance (RFC 1122 4.2.3.3): a read that frees less
 // than min(buffer/2, MSS) does not open a closed window, not even in the ACK
 // that answers a window probe; a read that frees two segments' worth sends
@@ -453,6 +491,31 @@ TEST_F(TcpData, OutOfOrderQueue_Bounded)
 	Sent();
 	EXPECT_EQ(c->ooo_segs, max);
 	EXPECT_EQ(Drops(STACK_DROP_TCP_OOO_FULL), 20u);
+	tcp_abort(c);
+}
+
+// Out-of-order data beyond the peer's FIN was never part of its stream: the
+// FIN in sequence purges it (as Linux's tcp_fin()), the reader gets the bytes
+// before the FIN and then EOF. Found by the stack fuzzer: the queue kept an
+// element below RCV.NXT once the FIN had advanced it.
+TEST_F(TcpData, FinInSequence_OutOfOrderDataBeyondItPurged)
+{
+	struct tcp_conn *c = Accept();
+	In(Seg(TCP_FLAG_ACK, peer_seq + 21, our_seq, "after-the-fin", 502, Ts()));
+	EXPECT_EQ(c->ooo_segs, 1u);
+	std::string d(20, 'd');
+	In(Data(d, TCP_FLAG_FIN)); // FIN at peer_seq + 20, the queue starts at + 21
+	EXPECT_EQ(c->state, TCP_STATE_CLOSE_WAIT);
+	EXPECT_EQ(c->ooo_segs, 0u);
+	EXPECT_EQ(c->ooo_head, nullptr);
+	EXPECT_EQ(c->rcv_nxt, peer_seq);
+	Sent();
+	EXPECT_EQ(ReadAll(c), d);
+	struct tcp_read r;
+	char b[8];
+	tcp_read_init(&r, c, b, sizeof(b));
+	ASSERT_EQ(ex_future_poll(&r.base, &cx), EX_READY);
+	EXPECT_EQ(r.base.result, 0); // EOF
 	tcp_abort(c);
 }
 
