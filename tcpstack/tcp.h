@@ -198,6 +198,7 @@ struct tcp_stack {
 	uint32_t mbuf_budget, rx_reserve; /**< resolved from cfg and the pool */
 	uint32_t pool_check; /**< charges until the pool's free count is read again */
 	bool pool_low; /**< the pool was below rx_reserve when last read */
+	uint32_t conns_holding; /**< connections with an mbuf in a queue (fair share) */
 	struct tcp_listener *listeners[TCP_LISTEN_BUCKETS];
 	uint8_t isn_key[16];
 	uint64_t rng;

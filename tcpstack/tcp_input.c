@@ -713,7 +713,7 @@ data_input(struct tcp_conn *c, struct rte_mbuf *data, const struct tcp_seg *seg)
 	}
 	if (seg->len > c->rcv_mss)
 		c->rcv_mss = (uint16_t)RTE_MIN(seg->len, 65535u);
-	if (tcp_mem_short(c->tcp) && !(seg->seq == c->rcv_nxt && rcvq_packs(c, data))) {
+	if (tcp_mem_short(c) && !(seg->seq == c->rcv_nxt && rcvq_packs(c, data))) {
 		/* Short of mbufs even after pruning: refuse it (H1). The peer
 		 * sends it again; an ACK now tells it where we are. */
 		tcp_mbuf_list_free(data);

@@ -17,9 +17,12 @@
  * data furthest from being readable; the peer sends it again, as after a
  * loss; riptide does not SACK, so nothing acknowledged is reneged). Pruning
  * goes on to 7/8 of the budget, so one prune buys room for many segments.
- * If the in-order queues alone are over, new data is refused and counted;
- * ACKs, ARP and RX refill still find mbufs in the reserve, so acknowledgments
- * keep draining send queues and readers keep draining receive queues.
+ * If the in-order queues alone are over budget, new data is refused (and
+ * counted) for the connections holding at least their fair share, so peers
+ * that park data cannot starve one that is read as it arrives; below the
+ * reserve it is refused for all. ACKs, ARP and RX refill still find mbufs in
+ * the reserve, so acknowledgments keep draining send queues and readers keep
+ * draining receive queues.
  *
  * Linux does the same in outline: skb truesize charged to sk_rcvbuf and to
  * tcp_mem, tcp_prune_ofo_queue() from the right edge, then drop.
@@ -58,22 +61,33 @@ pool_low(struct tcp_stack *tcp, bool fresh)
 }
 
 bool
-tcp_mem_short(struct tcp_stack *tcp)
+tcp_mem_short(struct tcp_conn *c)
 {
+	struct tcp_stack *tcp = c->tcp;
 	uint32_t low = tcp->mbuf_budget - tcp->mbuf_budget / 8;
 
 	if (tcp->stats.mbufs_held < tcp->mbuf_budget && !pool_low(tcp, false))
 		return false;
 	tcp->stats.mem_pressure++;
 	while (!tcp_link_empty(&tcp->ooo_conns)) {
-		struct tcp_conn *c =
+		struct tcp_conn *o =
 				EX_CONTAINER_OF(tcp->ooo_conns.next, struct tcp_conn, ooo_link);
 
-		tcp->stats.ooo_pruned += tcp_ooo_prune(c, 0);
+		tcp->stats.ooo_pruned += tcp_ooo_prune(o, 0);
 		if (tcp->stats.mbufs_held < low && !pool_low(tcp, true))
 			return false;
 	}
-	return tcp->stats.mbufs_held >= tcp->mbuf_budget || pool_low(tcp, true);
+	if (pool_low(tcp, true))
+		return true; /* the reserve is for RX refill, ARP and ACKs */
+	if (tcp->stats.mbufs_held < tcp->mbuf_budget)
+		return false;
+	/* Over budget with the pool still above its reserve: the connections
+	 * that hold their share or more wait, the others go on. Readers that
+	 * never read (a zero-window peer behind a forwarder) stop growing, and
+	 * a transfer that is read as it arrives is never starved by them. The
+	 * overshoot is bounded: those under their share hold less than the
+	 * budget between them, and the reserve stays free whatever happens. */
+	return tcp_conn_held(c) >= tcp->mbuf_budget / RTE_MAX(tcp->conns_holding, 1u);
 }
 
 void

@@ -125,16 +125,27 @@ tcp_ooo_max(const struct tcp_stack *tcp)
 /* ---- tcp_mem.c: the mbuf budget ---- */
 /* Every mbuf linked into or out of a queue of c passes through one of these,
  * so stats.mbufs_held is the sum of every connection's *_segs. */
+static inline uint32_t
+tcp_conn_held(const struct tcp_conn *c)
+{
+	return c->rcvq_segs + c->ooo_segs + c->sndq_segs;
+}
 static inline void
 tcp_held(struct tcp_conn *c, uint32_t *segs, int32_t n)
 {
+	bool had = tcp_conn_held(c) != 0;
+
 	*segs = (uint32_t)((int32_t)*segs + n);
 	c->tcp->stats.mbufs_held = (uint64_t)((int64_t)c->tcp->stats.mbufs_held + n);
+	if (had != (tcp_conn_held(c) != 0))
+		c->tcp->conns_holding += had ? -1 : 1;
 }
 void tcp_mem_init(struct tcp_stack *tcp);
-/* Over budget or the pool below its reserve: prune out-of-order queues, then
- * @return true if it still is (the caller refuses the new data). */
-bool tcp_mem_short(struct tcp_stack *tcp);
+/* Should data for c be refused for lack of mbufs? Over budget or with the
+ * pool below its reserve, out-of-order queues are pruned first; then true if
+ * the pool is still low, or the stack still over budget and c holds at
+ * least its fair share (the budget over the connections holding mbufs). */
+bool tcp_mem_short(struct tcp_conn *c);
 /* Keep c on tcp->ooo_conns exactly while it has out-of-order data. */
 void tcp_ooo_listed(struct tcp_conn *c);
 /* Free c's out-of-order queue from its highest sequence down while more than

@@ -911,6 +911,10 @@ print_tcp(const struct tcp_stack *tcp, const struct client *k, bool client, uint
 	       " backlog full %" PRIu64 "\n",
 			t->syncookies_sent, t->syncookies_ok, t->syncookies_failed,
 			t->syn_backlog_full);
+	printf("echo: tcp mbufs held %" PRIu64 " (budget %" PRIu32 ") memory pressure %" PRIu64
+	       " out-of-order pruned %" PRIu64 " packed rx %" PRIu64 " tx %" PRIu64 "\n",
+			t->mbufs_held, tcp->mbuf_budget, t->mem_pressure, t->ooo_pruned,
+			t->rcv_packed, t->snd_packed);
 	/* Open: held or still to be closed by someone; closing: the stack
 	 * finishes the FIN exchange of a connection the application closed. */
 	tcp_conns_by_state(tcp, by_state);

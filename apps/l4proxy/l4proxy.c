@@ -825,6 +825,9 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 			rte_tel_data_add_dict_u64(d, "tcp_pmtu_lowered", t->pmtu_lowered);
 			rte_tel_data_add_dict_u64(d, "tcp_syncookies_sent", t->syncookies_sent);
 			rte_tel_data_add_dict_u64(d, "tcp_syncookies_ok", t->syncookies_ok);
+			rte_tel_data_add_dict_u64(d, "tcp_mbufs_held", t->mbufs_held);
+			rte_tel_data_add_dict_u64(d, "tcp_mem_pressure", t->mem_pressure);
+			rte_tel_data_add_dict_u64(d, "tcp_ooo_pruned", t->ooo_pruned);
 		}
 		for (k = 0; k < DP_RX_CSUM_MAX; k++) {
 			snprintf(key, sizeof(key), "stack_rx_l4_csum_%s",

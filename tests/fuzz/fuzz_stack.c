@@ -382,7 +382,7 @@ queue_count(const struct rte_mbuf *m, uint32_t segs)
 static void
 check_all(const struct tcp_stack *tcp)
 {
-	uint32_t i, orphans = 0;
+	uint32_t i, orphans = 0, holding = 0;
 	uint64_t held = 0;
 
 	for (i = 0; i < tcp->cfg.max_conns; i++) {
@@ -395,12 +395,14 @@ check_all(const struct tcp_stack *tcp)
 		held += queue_count(c->rcvq_head, c->rcvq_segs) +
 			queue_count(c->ooo_head, c->ooo_segs) +
 			queue_count(c->sndq_head, c->sndq_segs);
+		holding += tcp_conn_held(c) != 0;
 		/* on the pruning list exactly while it holds out-of-order data */
 		CHECK((c->ooo_head != NULL) ==
 				(c->ooo_link.next != NULL && c->ooo_link.next != &c->ooo_link));
 	}
 	CHECK(orphans == tcp->stats.orphans);
 	CHECK(held == tcp->stats.mbufs_held);
+	CHECK(holding == tcp->conns_holding);
 }
 
 /* ---- the run ---- */

@@ -197,6 +197,39 @@ TEST_F(TcpMemBudget, InOrderOverBudget_RefusedCounted_AcceptedAfterRead)
 	tcp_abort(p.c);
 }
 
+// Over budget because one reader stopped: a second connection that is read
+// as its data arrives holds less than its share (the budget over the two
+// holding mbufs) and goes on; the stopped one's new data waits.
+TEST_F(TcpMemBudget, OverBudget_ReaderThatKeepsUp_NotStarvedByOneThatStopped)
+{
+	peer_conn stuck = AcceptFrom(41000);
+	ASSERT_NE(stuck.c, nullptr);
+	peer_conn live = AcceptFrom(41001);
+	ASSERT_NE(live.c, nullptr);
+	uint32_t off = 0;
+	while (tcp.stats.mbufs_held < 40) {
+		DataAt(stuck, off, std::string(600, 's'));
+		off += 600;
+		Sent();
+	}
+	std::string want, got;
+	for (int k = 0; k < 30; k++) {
+		std::string d(600, (char)('a' + k % 26));
+		DataAt(live, (uint32_t)want.size(), d);
+		want += d;
+		got += Read(live.c);
+		Sent();
+	}
+	EXPECT_EQ(got, want);
+	EXPECT_EQ(Drops(STACK_DROP_TCP_MEMORY), 0u);
+	EXPECT_GT(tcp.stats.mem_pressure, 0u);
+	DataAt(stuck, off, std::string(600, 's'));
+	EXPECT_EQ(Drops(STACK_DROP_TCP_MEMORY), 1u) << "the one over its share waits";
+	Sent();
+	tcp_abort(stuck.c);
+	tcp_abort(live.c);
+}
+
 class TcpMemReserve : public TcpMem
 {
 	void Configure(struct tcp_config &c) override
