@@ -1,0 +1,221 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: BSD-3-Clause
+"""tcpattack.py - peers that try to pin a TCP server's buffers, for the
+memory-budget integration test (tests/integration/test_tcp.py). Run as root
+inside a namespace that the caller made, against a test address
+(198.18.0.0/15); both modes run until SECONDS have passed or SIGTERM, then
+reset every connection they opened and print one summary line.
+
+  tcpattack.py ooo DST PORT --conns N --segs K --seconds S [--sport P]
+      N connections opened by hand on a raw socket (source ports P..P+N-1;
+      an nftables rule in this namespace drops the kernel's RSTs for them),
+      each then sending K 1-byte segments out of order, a hole before each,
+      so that nothing is ever readable; prints "ooo: ready" once they are
+      sent, and at the end "ooo: conns N established E segments T"
+  tcpattack.py zerowin DST PORT --conns N --seconds S
+      N ordinary connections with the smallest receive buffer that send as
+      fast as the server takes it and never read: an echo server's copy has
+      nowhere to go; prints "zerowin: ready" once no connection takes more,
+      at the end (SIGTERM or SECONDS) each half-closes and reads everything
+      back; prints "zerowin: conns N established E sent B bytes read back R"
+"""
+import argparse
+import ipaddress
+import random
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+TEST_NET = ipaddress.ip_network("198.18.0.0/15")
+stop = False
+
+
+def on_term(_sig, _frm):
+    global stop
+    stop = True
+
+
+def test_addr(s):
+    if ipaddress.ip_address(s) not in TEST_NET:
+        raise argparse.ArgumentTypeError(f"{s}: not a test address (198.18.0.0/15)")
+    return s
+
+
+def fold(s):
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return s
+
+
+def tcp_segment(src, dst, sport, dport, seq, ack, flags, payload=b"", window=64240):
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq, ack, 5 << 4, flags, window, 0, 0)
+    seg = hdr + payload
+    pseudo = socket.inet_aton(src) + socket.inet_aton(dst) + struct.pack("!BBH", 0, 6, len(seg))
+    data = pseudo + seg
+    if len(data) % 2:
+        data += b"\0"
+    csum = ~fold(sum(struct.unpack(f"!{len(data) // 2}H", data))) & 0xFFFF
+    return seg[:16] + struct.pack("!H", csum) + seg[18:]
+
+
+def local_addr(dst):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((dst, 9))
+    a = s.getsockname()[0]
+    s.close()
+    return a
+
+
+def ooo(a):
+    SYN, ACK, RST = 0x02, 0x10, 0x04
+    src = local_addr(a.dst)
+    last = a.sport + a.conns - 1
+    subprocess.run(["nft", "add table inet rtattack"], check=True)
+    subprocess.run(["nft", "add chain inet rtattack out "
+                    "{ type filter hook output priority 0 ; }"], check=True)
+    subprocess.run(["nft", f"add rule inet rtattack out tcp sport {a.sport}-{last} "
+                    "tcp flags rst drop"], check=True)
+    raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    conns = {}  # sport -> [iss, their next seq]
+    try:
+        for i in range(a.conns):
+            sport = a.sport + i
+            iss = random.getrandbits(32)
+            conns[sport] = [iss, None]
+            raw.sendto(tcp_segment(src, a.dst, sport, a.port, iss, 0, SYN), (a.dst, 0))
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(v[1] is None for v in conns.values()):
+            r, _, _ = select.select([raw], [], [], 0.2)
+            if not r:
+                continue
+            pkt = raw.recv(65535)
+            ihl = (pkt[0] & 15) * 4
+            sp, dp, seq, ack, _off, flags = struct.unpack("!HHIIBB", pkt[ihl:ihl + 14])
+            if sp != a.port or dp not in conns or (flags & (SYN | ACK)) != (SYN | ACK):
+                continue
+            c = conns[dp]
+            if c[1] is None and ack == (c[0] + 1) & 0xFFFFFFFF:
+                c[1] = (seq + 1) & 0xFFFFFFFF
+                raw.sendto(tcp_segment(src, a.dst, dp, a.port, c[0] + 1, c[1], ACK),
+                           (a.dst, 0))
+        est = [p for p, v in conns.items() if v[1] is not None]
+        sent = 0
+        for k in range(a.segs):
+            for p in est:
+                iss, theirs = conns[p]
+                seq = (iss + 1 + 2 + 2 * k) & 0xFFFFFFFF
+                raw.sendto(tcp_segment(src, a.dst, p, a.port, seq, theirs, ACK, b"x"),
+                           (a.dst, 0))
+                sent += 1
+            if stop:
+                break
+        print("ooo: ready", flush=True)
+        end = time.monotonic() + a.seconds
+        while not stop and time.monotonic() < end:
+            time.sleep(0.1)
+        # The rule drops our own RSTs too: it goes first. Each RST is at
+        # RCV.NXT, so the server drops the connection.
+        subprocess.run(["nft", "delete table inet rtattack"], check=False)
+        for p in est:
+            iss, theirs = conns[p]
+            raw.sendto(tcp_segment(src, a.dst, p, a.port, iss + 1, theirs, RST | ACK),
+                       (a.dst, 0))
+        print(f"ooo: conns {a.conns} established {len(est)} segments {sent}", flush=True)
+    finally:
+        subprocess.run(["nft", "delete table inet rtattack"], check=False,
+                       stderr=subprocess.DEVNULL)
+
+
+def zerowin(a):
+    socks = []
+    for _ in range(a.conns):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)  # the kernel's minimum
+        s.settimeout(10)
+        try:
+            s.connect((a.dst, a.port))
+        except OSError as e:
+            print(f"zerowin: connect: {e}", file=sys.stderr)
+            s.close()
+            continue
+        s.setblocking(False)
+        socks.append(s)
+    chunk = b"z" * 65536
+    sent = 0
+    ready = False
+    end = time.monotonic() + a.seconds
+    while not stop and time.monotonic() < end:
+        moved = 0
+        for s in socks:
+            try:
+                n = s.send(chunk)
+                sent += n
+                moved += n
+            except BlockingIOError:
+                pass
+            except OSError:
+                pass
+        if moved == 0:
+            if not ready:  # every connection is blocked: the buffers are full
+                print("zerowin: ready", flush=True)
+                ready = True
+            time.sleep(0.05)
+    # At the end they leave cleanly, so the server ends with nothing open:
+    # FIN, then read everything back until the server's FIN.
+    got = 0
+    open_ = []
+    for s in socks:
+        try:
+            s.shutdown(socket.SHUT_WR)
+            open_.append(s)
+        except OSError as e:
+            print(f"zerowin: shutdown: {e}", file=sys.stderr)
+            s.close()
+    deadline = time.monotonic() + 120
+    while open_ and time.monotonic() < deadline:
+        r, _, _ = select.select(open_, [], [], 1.0)
+        for s in r:
+            try:
+                b = s.recv(1 << 16)
+            except BlockingIOError:
+                continue
+            except OSError as e:
+                print(f"zerowin: reading back: {e}", file=sys.stderr)
+                b = b""
+            if b:
+                got += len(b)
+            else:
+                open_.remove(s)
+                s.close()
+    for s in open_:
+        s.close()
+    print(f"zerowin: conns {a.conns} established {len(socks)} sent {sent} bytes "
+          f"read back {got}", flush=True)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="mode", required=True)
+    o = sub.add_parser("ooo")
+    o.add_argument("dst", type=test_addr)
+    o.add_argument("port", type=int)
+    o.add_argument("--conns", type=int, required=True)
+    o.add_argument("--segs", type=int, required=True)
+    o.add_argument("--seconds", type=float, required=True)
+    o.add_argument("--sport", type=int, default=50000)
+    z = sub.add_parser("zerowin")
+    z.add_argument("dst", type=test_addr)
+    z.add_argument("port", type=int)
+    z.add_argument("--conns", type=int, required=True)
+    z.add_argument("--seconds", type=float, required=True)
+    a = p.parse_args()
+    signal.signal(signal.SIGTERM, on_term)
+    ooo(a) if a.mode == "ooo" else zerowin(a)
+
+
+if __name__ == "__main__":
+    main()
