@@ -2,8 +2,10 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """synflood.py - the SYN flood benchmark behind scripts/bench/synflood.sh.
 
-For each contender, each round: a server on core 1 (riptide's echo on AF_XDP,
-or a Linux echo server with net.ipv4.tcp_syncookies=1), a client namespace
+For each contender, each round: a server on core 1 (riptide's echo on AF_XDP;
+riptide's l4proxy on AF_XDP in front of a Linux echo server in the client's
+namespace, so a legitimate connection is a proxied one; or a Linux echo
+server with net.ipv4.tcp_syncookies=1), a client namespace
 whose core 0 floods spoofed SYNs from 126 addresses of the segment at --pps
 (150,000 by default, the same for both: a veth peer in Linux does its
 receive work on the sender's core, so "as fast as it can" is not the same
@@ -72,25 +74,40 @@ def one_round(kind, a, build):
     srv = f"rsfs{os.getpid() % 10000}"
     outer = f"rsfo{os.getpid() % 10000}"
     sh(f"ip netns add {cli}")
-    server = None
+    server = backend = None
     try:
-        if kind == "riptide":
+        if kind in ("riptide", "l4proxy"):
             sh(f"ip link add {outer} type veth peer name rsfi netns {cli}")
             sh(f"ip netns exec {cli} ethtool -K rsfi tx off >/dev/null")
             sh(f"ip -n {cli} addr add {NET}.1/24 dev rsfi && ip -n {cli} link set rsfi up")
             sh(f"ip -n {cli} link set lo up && ip link set {outer} up")
+            if kind == "riptide":
+                app = [os.path.join(build, "apps", "echo", "echo")]
+                args = ["--tcp-echo", "7"]
+            else:
+                # The backend: the Linux echo server at .3 in the client's
+                # namespace (on core 0 with the flood and the probe).
+                sh(f"ip -n {cli} addr add {NET}.3/24 dev rsfi")
+                backend = subprocess.Popen(
+                    ["ip", "netns", "exec", cli, "taskset", "-c", "0", PY, "-c", LINUX_SERVER,
+                     f"{NET}.3"], stdout=subprocess.PIPE, text=True)
+                assert backend.stdout.readline().strip() == "listening"
+                app = [os.path.join(build, "apps", "l4proxy", "l4proxy")]
+                args = ["--listen", "7", "--backend", f"{NET}.3:7"]
             server = subprocess.Popen(
-                ["taskset", "-c", "1", os.path.join(build, "apps", "echo", "echo"), "-l", "1",
-                 "--no-pci", *a.mem.split(), f"--file-prefix=rsf{os.getpid()}",
-                 f"--vdev=net_af_xdp0,iface={outer}", "--", "--ip", f"{NET}.2/24",
-                 "--tcp-echo", "7"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                ["taskset", "-c", "1", *app, "-l", "1", "--no-pci", *a.mem.split(),
+                 f"--file-prefix=rsf{os.getpid()}", f"--vdev=net_af_xdp0,iface={outer}", "--",
+                 "--ip", f"{NET}.2/24", *args],
+                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
             deadline = time.monotonic() + 30
-            while True:
-                if sh(f"ip netns exec {cli} ping -c1 -W1 {NET}.2", check=False).returncode == 0:
+            while True:  # up once a connection gets its echo (l4proxy: backend healthy)
+                if sh(f"ip netns exec {cli} {PY} {SYNFLOOD} probe {NET}.2 7 --count 1 "
+                      f"--timeout 1", check=False).stdout.startswith("probe: ok 1 of 1"):
                     break
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("riptide's echo did not come up: " +
+                    raise RuntimeError(f"riptide's {kind} did not come up: " +
                                        (server.stdout.read() if server.poll() is not None else ""))
+                time.sleep(0.2)  # a retry's pace, not synchronisation
             mem = lambda: rss_kib(server.pid)
         else:
             sh(f"ip netns add {srv}")
@@ -124,12 +141,15 @@ def one_round(kind, a, build):
                 "p50_ms": float(p.group(4)), "p99_ms": float(p.group(5)),
                 "mem_before_kib": before, "mem_during_kib": during}
     finally:
-        if server is not None:
-            server.send_signal(signal.SIGINT)
+        for p, sig in ((server, signal.SIGINT), (backend, signal.SIGTERM)):
+            if p is None:
+                continue
+            p.send_signal(sig)
             try:
-                server.wait(timeout=20)
+                p.wait(timeout=20)
             except subprocess.TimeoutExpired:
-                server.kill()
+                p.kill()
+                p.wait()
         sh(f"ip netns del {cli}", check=False)
         sh(f"ip netns del {srv}", check=False)
         sh(f"ip link del {outer}", check=False)
@@ -150,7 +170,7 @@ def main():
     ap.add_argument("--command", default="scripts/bench/synflood.sh")
     a = ap.parse_args()
     rows = []
-    for kind in ("riptide", "linux"):
+    for kind in ("riptide", "l4proxy", "linux"):
         rs = [one_round(kind, a, a.build) for _ in range(a.rounds)]
         med = {k: statistics.median(r[k] for r in rs) for k in rs[0]}
         row = {"contender": kind, **med,
@@ -163,12 +183,15 @@ def main():
               f"  p50 {med['p50_ms']:.1f} ms  p99 {med['p99_ms']:.1f} ms"
               f"  memory {med['mem_before_kib']:.0f} -> {med['mem_during_kib']:.0f} KiB",
               flush=True)
-    r, l = rows
-    print(f"goal: >= 99 % of legitimate connections within 1 s under the flood: riptide "
-          f"{r['within_1s_pct']:.1f} % ({'met' if r['within_1s_pct'] >= 99 else 'MISSED'}), "
-          f"Linux {l['within_1s_pct']:.1f} %")
-    print(f"goal: memory flat: riptide {r['mem_before_kib']:.0f} -> {r['mem_during_kib']:.0f} KiB "
-          f"RSS; Linux TCP memory {l['mem_before_kib']:.0f} -> {l['mem_during_kib']:.0f} KiB")
+    r, p, l = rows
+    for name, x in (("riptide echo", r), ("riptide l4proxy", p)):
+        print(f"goal: >= 99 % of legitimate connections within 1 s under the flood: {name} "
+              f"{x['within_1s_pct']:.1f} % ({'met' if x['within_1s_pct'] >= 99 else 'MISSED'}), "
+              f"Linux {l['within_1s_pct']:.1f} %")
+    print(f"goal: memory flat: riptide echo {r['mem_before_kib']:.0f} -> "
+          f"{r['mem_during_kib']:.0f} KiB RSS, l4proxy {p['mem_before_kib']:.0f} -> "
+          f"{p['mem_during_kib']:.0f} KiB RSS; Linux TCP memory {l['mem_before_kib']:.0f} -> "
+          f"{l['mem_during_kib']:.0f} KiB")
     if a.json:
         benchjson.write(a.json, "synflood", a.command,
                         {"seconds": a.seconds, "probes": a.probes, "rounds": a.rounds,

@@ -3,8 +3,9 @@
 #
 # synflood.sh - legitimate connections under a SYN flood, riptide against
 # Linux, in one run: a client namespace floods spoofed SYNs from core 0 (at the
-# same rate for both, scripts/lib/synflood.py) at a server on core 1 (riptide's
-# echo on AF_XDP with SYN cookies; a Linux echo server with tcp_syncookies=1),
+# same rate for all, scripts/lib/synflood.py) at a server on core 1 (riptide's
+# echo on AF_XDP with SYN cookies; riptide's l4proxy on AF_XDP in front of a
+# Linux echo server; a Linux echo server with tcp_syncookies=1),
 # while a legitimate client connects one connection after another. Prints the
 # flood rate, the share of legitimate connections done within 1 s, p50/p99,
 # and the server's memory before and during the flood; medians of the rounds.
@@ -33,7 +34,7 @@ build=build-rel
 if [ ! -f $build/build.ninja ]; then
 	meson setup $build --buildtype=release -Db_ndebug=true >/dev/null
 fi
-ninja -C $build apps/echo/echo >/dev/null
+ninja -C $build apps/echo/echo apps/l4proxy/l4proxy >/dev/null
 # Benchmarks use hugepages: reserve them if we can, else say so.
 mem="-m 512"
 if ! scripts/hugepages.sh ensure 600 1G 2>/dev/null; then
