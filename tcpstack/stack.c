@@ -90,6 +90,35 @@ drop(struct stack *st, struct rte_mbuf *m, enum stack_drop why)
 	rte_pktmbuf_free(m);
 }
 
+int
+stack_mbuf_cut(struct rte_mbuf *m, uint32_t len)
+{
+	struct rte_mbuf *s = m, *rest;
+	uint32_t left = len;
+	uint16_t n = 1;
+
+	if (rte_pktmbuf_pkt_len(m) < len)
+		return -1;
+	while (left > s->data_len && s->next != NULL) {
+		left -= s->data_len;
+		s = s->next;
+		n++;
+	}
+	s->data_len = (uint16_t)left;
+	rest = s->next;
+	s->next = NULL;
+	while (rest != NULL) {
+		struct rte_mbuf *next = rest->next;
+
+		rest->next = NULL;
+		rte_pktmbuf_free_seg(rest);
+		rest = next;
+	}
+	m->pkt_len = len;
+	m->nb_segs = n;
+	return 0;
+}
+
 void
 stack_drop(struct stack *st, struct rte_mbuf *m, enum stack_drop why)
 {
@@ -511,9 +540,10 @@ ipv4_input(struct stack *st, struct rte_mbuf *m)
 			return;
 		}
 	}
-	/* Ethernet pads short frames: the IP length is the truth. */
+	/* Ethernet pads short frames: the IP length is the truth, in every
+	 * segment (review L4: TCP and UDP take the payload from the chain). */
 	if (rte_pktmbuf_pkt_len(m) > sizeof(*eh) + ip_len)
-		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - sizeof(*eh) - ip_len));
+		(void)stack_mbuf_cut(m, (uint32_t)sizeof(*eh) + ip_len);
 	st->stats.ip_in++;
 	switch (ip->next_proto_id) {
 	case IPPROTO_ICMP:

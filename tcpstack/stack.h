@@ -196,6 +196,14 @@ int stack_output_ipv4(struct stack *st, struct rte_mbuf *m);
 void stack_icmp_unreachable(
 		struct stack *st, const struct rte_mbuf *m, uint16_t l3_off, uint8_t code);
 
+/**
+ * Cut the chain m to its first len bytes, whatever segment they end in
+ * (rte_pktmbuf_trim only trims inside the last one: a trailer longer than
+ * it, from scatter RX, KEEP_CRC or a crafted frame, would stay). Segments
+ * past the cut are freed. @return 0, or -1 if m holds fewer than len bytes.
+ */
+int stack_mbuf_cut(struct rte_mbuf *m, uint32_t len);
+
 /** Count a drop and free the frame (for the protocol modules). */
 void stack_drop(struct stack *st, struct rte_mbuf *m, enum stack_drop why);
 

@@ -180,7 +180,7 @@ udp_input(struct stack *st, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, u
 	/* Zero copy: the payload stays where it arrived; headers are trimmed. */
 	rte_pktmbuf_adj(m, (uint16_t)(l3_off + ihl + sizeof(*uh)));
 	if (rte_pktmbuf_pkt_len(m) > (uint32_t)(ulen - sizeof(*uh)))
-		rte_pktmbuf_trim(m, (uint16_t)(rte_pktmbuf_pkt_len(m) - (ulen - sizeof(*uh))));
+		(void)stack_mbuf_cut(m, (uint32_t)(ulen - sizeof(*uh)));
 	slot = s->tail++ % UDP_RXQ;
 	s->rxq[slot] = m;
 	s->rx_src_ip[slot] = src;

@@ -519,6 +519,30 @@ TEST_F(TcpData, FinInSequence_OutOfOrderDataBeyondItPurged)
 	tcp_abort(c);
 }
 
+// Bytes past the IP length that do not fit in the last segment of a chain
+// (scatter RX with a long trailer: KEEP_CRC, padding, a crafted frame) are
+// cut, whichever segment they start in; rte_pktmbuf_trim() alone left them,
+// and they went into the stream while RCV.NXT moved by the IP length
+// (review L4).
+TEST_F(TcpData, ChainedFrame_TrailerLongerThanLastSegment_NotInTheStream)
+{
+	struct tcp_conn *c = Accept();
+	auto f = Data("abcd");
+	struct rte_mbuf *m = Frame(f.data(), f.size());
+	ASSERT_NE(m, nullptr);
+	std::memset(rte_pktmbuf_append(m, 10), 'T', 10);
+	struct rte_mbuf *m2 = rte_pktmbuf_alloc(pool);
+	ASSERT_NE(m2, nullptr);
+	std::memset(rte_pktmbuf_append(m2, 20), 'T', 20);
+	ASSERT_EQ(rte_pktmbuf_chain(m, m2), 0);
+	stack_input(&st, m);
+	EXPECT_EQ(c->rcv_nxt, peer_seq);
+	EXPECT_EQ(c->rcvq_bytes, 4u);
+	Sent();
+	EXPECT_EQ(ReadAll(c), "abcd");
+	tcp_abort(c);
+}
+
 TEST_F(TcpData, Forward_ConnectionIntoConnection_StreamToSink)
 {
 	struct tcp_conn *a = Accept();
