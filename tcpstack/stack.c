@@ -425,7 +425,9 @@ static void
 icmp_input(struct stack *st, struct rte_mbuf *m, struct rte_ether_hdr *eh, struct rte_ipv4_hdr *ip,
 		uint16_t ihl, uint16_t ip_len)
 {
-	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl);
+	uint32_t ic_off = (uint32_t)sizeof(*eh) + ihl;
+	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl), icb;
+	const struct rte_icmp_hdr *icr;
 	uint16_t len = ip_len - ihl;
 	uint32_t sum = 0;
 
@@ -436,24 +438,29 @@ icmp_input(struct stack *st, struct rte_mbuf *m, struct rte_ether_hdr *eh, struc
 		drop(st, m, STACK_DROP_ICMP_MALFORMED);
 		return;
 	}
-	if (ic->icmp_type == 3 /* destination unreachable */) {
+	/* The headers are read wherever the segments of the frame put them
+	 * (review L18: header split or scatter RX), never past data_len. */
+	icr = rte_pktmbuf_read(m, ic_off, sizeof(icb), &icb);
+	if (icr->icmp_type == 3 /* destination unreachable */) {
 		/* RFC 1122 3.2.2.1: pass it to the transport that sent the
 		 * datagram; the original IP header and 8 bytes follow. */
-		const uint8_t *inner = (const uint8_t *)(ic + 1);
-		uint16_t inner_len = (uint16_t)(len - sizeof(*ic));
-		int err = ic->icmp_code == 3 ? -ECONNREFUSED : -EHOSTUNREACH;
+		uint8_t ib[60 + 8];
+		uint16_t inner_len = (uint16_t)RTE_MIN(len - sizeof(*icr), sizeof(ib));
+		const uint8_t *inner =
+				rte_pktmbuf_read(m, ic_off + (uint32_t)sizeof(*icr), inner_len, ib);
+		int err = icr->icmp_code == 3 ? -ECONNREFUSED : -EHOSTUNREACH;
 
 		st->stats.icmp_unreach_in++;
 		if (inner_len >= sizeof(struct rte_ipv4_hdr) + 8) {
 			uint8_t proto = ((const struct rte_ipv4_hdr *)inner)->next_proto_id;
 
-			if (ic->icmp_code == 4) {
+			if (icr->icmp_code == 4) {
 				/* Fragmentation needed and DF set (RFC 1191): the
 				 * next-hop MTU is in the header's last two bytes. A
 				 * path property, never a connection error. */
 				if (proto == IPPROTO_TCP && st->tcp != NULL)
 					tcp_icmp_frag_needed(st->tcp, inner, inner_len,
-							rte_be_to_cpu_16(ic->icmp_seq_nb));
+							rte_be_to_cpu_16(icr->icmp_seq_nb));
 			} else if (proto == IPPROTO_UDP)
 				udp_icmp_error(st, inner, inner_len, err);
 			else if (proto == IPPROTO_TCP && st->tcp != NULL)
@@ -462,8 +469,12 @@ icmp_input(struct stack *st, struct rte_mbuf *m, struct rte_ether_hdr *eh, struc
 		rte_pktmbuf_free(m);
 		return;
 	}
-	if (ic->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || ic->icmp_code != 0) {
+	if (icr->icmp_type != RTE_IP_ICMP_ECHO_REQUEST || icr->icmp_code != 0) {
 		drop(st, m, STACK_DROP_ICMP_TYPE);
+		return;
+	}
+	if (icr != ic) { /* answered in place: the header must be in the first segment */
+		drop(st, m, STACK_DROP_ICMP_MALFORMED);
 		return;
 	}
 	st->stats.icmp_echo_in++;

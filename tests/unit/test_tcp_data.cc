@@ -543,6 +543,28 @@ TEST_F(TcpData, ChainedFrame_TrailerLongerThanLastSegment_NotInTheStream)
 	tcp_abort(c);
 }
 
+// An ICMP error whose quoted header lies across two segments of a chain
+// (header split, scatter RX) is read where it is: the quoted connection's
+// MSS is lowered exactly as for a contiguous frame (review L18).
+TEST_F(TcpData, IcmpFragNeeded_SplitAcrossSegments_ReadWhereItIs)
+{
+	struct tcp_conn *c = Accept();
+	ASSERT_EQ(Write(c, Pattern(3000, 5)), 3000);
+	Sent();
+	auto f = IcmpUnreach(4, kOurPort, kPeerPort, our_seq, 1000, 1500);
+	const size_t cut = 14 + 20 + 8 + 6; // inside the quoted IP header
+	struct rte_mbuf *m = Frame(f.data(), cut);
+	struct rte_mbuf *m2 = Frame(f.data() + cut, f.size() - cut);
+	ASSERT_NE(m, nullptr);
+	ASSERT_NE(m2, nullptr);
+	ASSERT_EQ(rte_pktmbuf_chain(m, m2), 0);
+	stack_input(&st, m);
+	EXPECT_EQ(tcp.stats.pmtu_lowered, 1u);
+	EXPECT_EQ(c->mss, 1000u - 40 - 12);
+	Sent();
+	tcp_abort(c);
+}
+
 TEST_F(TcpData, Forward_ConnectionIntoConnection_StreamToSink)
 {
 	struct tcp_conn *a = Accept();
