@@ -64,6 +64,7 @@ ooo-evict-highest|tcpstack/tcp_input.c|	if (c->ooo_segs >= tcp_ooo_max(c->tcp) &
 fin-purges-ooo|tcpstack/tcp_input.c|	tcp_ooo_prune(c, 0);|	(void)0;|tcpstack_unit|TcpData.FinInSequence_OutOfOrderDataBeyondItPurged
 fin-window-edge|tcpstack/tcp_input.c|		c->rcv_adv = c->rcv_nxt;|		(void)0;|tcpstack_unit|TcpSmallBuf.FinAtClosedWindow_AdvertisedEdgeFollows
 mem-fair-share|tcpstack/tcp_mem.c|	return tcp_conn_held(c) >= tcp->mbuf_budget / RTE_MAX(tcp->conns_holding, 1u);|	return true;|tcpstack_unit|TcpMemBudget.OverBudget_ReaderThatKeepsUp_NotStarvedByOneThatStopped
+paws-disordered-ack|tcpstack/tcp_input.c|			c->ts_recent - seg->opts.tsval <= c->rto_us / 1000 + 1)|			false)|tcpstack_unit|TcpData.ReorderedPureDupAcks_NotRejectedByPaws
 leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
 TABLE
 )

@@ -772,6 +772,16 @@ paws_rejects(const struct tcp_conn *c, const struct tcp_seg *seg)
 	if (!(c->flags & TCP_CONN_FLAG_TS) || !seg->opts.has_ts || (seg->flags & TCP_FLAG_RST) ||
 			!tcp_seq_lt(seg->opts.tsval, c->ts_recent))
 		return false;
+	/* A pure duplicate ACK overtaken by a newer one (same sequence, ACK
+	 * and window; its timestamp less than an RTO older) is the reordering
+	 * of one burst, not an old incarnation: rejecting it costs an ACK and
+	 * loses a duplicate-ACK signal (review L9; Linux's
+	 * tcp_disordered_ack()). */
+	if ((seg->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN | TCP_FLAG_ACK)) == TCP_FLAG_ACK &&
+			seg->len == 0 && seg->seq == c->rcv_nxt && seg->ack == c->snd_una &&
+			((uint32_t)seg->wnd << c->snd_wscale) == c->snd_wnd &&
+			c->ts_recent - seg->opts.tsval <= c->rto_us / 1000 + 1)
+		return false;
 	return tcp_now_ns(c) - c->ts_recent_ns < TCP_PAWS_IDLE_NS;
 }
 
@@ -868,9 +878,12 @@ tcp_conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, u
 	}
 	/* RFC 7323 4.3: "If SEG.TSval >= TS.Recent and SEG.SEQ <= Last.ACK.sent
 	 * then SEG.TSval is copied to TS.Recent" - once the ACK is validated
-	 * (ack_input). PAWS passed, so TSval >= TS.Recent or TS.Recent expired. */
+	 * (ack_input). PAWS passed: TSval >= TS.Recent, or TS.Recent expired,
+	 * or a reordered duplicate ACK, which must not move TS.Recent back. */
 	ts_update = (c->flags & TCP_CONN_FLAG_TS) && seg->opts.has_ts &&
-		    tcp_seq_leq(orig_seq, c->last_ack_sent);
+		    tcp_seq_leq(orig_seq, c->last_ack_sent) &&
+		    (tcp_seq_geq(seg->opts.tsval, c->ts_recent) ||
+				    tcp_now_ns(c) - c->ts_recent_ns >= TCP_PAWS_IDLE_NS);
 	data = trim(c, data, seg);
 	if (c->state == TCP_STATE_SYN_RECEIVED) {
 		/* "If SND.UNA < SEG.ACK =< SND.NXT, then enter ESTABLISHED". */

@@ -565,6 +565,27 @@ TEST_F(TcpData, IcmpFragNeeded_SplitAcrossSegments_ReadWhereItIs)
 	tcp_abort(c);
 }
 
+// Two pure duplicate ACKs of one burst, reordered on the way (TSval 102
+// before 101): the older one is still a duplicate ACK, not a PAWS reject
+// that costs an ACK and loses the signal (review L9). A segment with data
+// and an old timestamp is still rejected.
+TEST_F(TcpData, ReorderedPureDupAcks_NotRejectedByPaws)
+{
+	struct tcp_conn *c = Accept();
+	ASSERT_EQ(Write(c, Pattern(3000, 9)), 3000);
+	Sent();
+	peer_opts a = Ts(), b = Ts(); // b is newer
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, "", 502, b));
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, "", 502, a));
+	EXPECT_EQ(tcp.stats.paws_rejected, 0u);
+	EXPECT_EQ(tcp.stats.dupacks_in, 2u);
+	EXPECT_TRUE(Sent().empty()) << "no answer to a duplicate ACK";
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, "old", 502, a));
+	EXPECT_EQ(tcp.stats.paws_rejected, 1u);
+	Sent();
+	tcp_abort(c);
+}
+
 TEST_F(TcpData, Forward_ConnectionIntoConnection_StreamToSink)
 {
 	struct tcp_conn *a = Accept();
