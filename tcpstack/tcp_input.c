@@ -340,7 +340,8 @@ tcp_syn_options(struct tcp_conn *c, const struct tcp_seg *seg)
 
 /* ---- RTT, congestion control ---- */
 
-static void
+/* An RTT sample from this ACK, if it gives one; @return true if it did. */
+static bool
 rtt_on_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 {
 	uint64_t now = tcp_now_ns(c);
@@ -349,21 +350,24 @@ rtt_on_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 		/* RFC 7323 4.1: the echoed timestamp times the segment it
 		 * acknowledges, retransmissions included (no Karn ambiguity). */
 		uint32_t ms = tcp_ts_now(c) - seg->opts.tsecr;
+		bool ok = ms <= 2 * c->tcp->cfg.rto_max_ms;
 
 		/* A TSecr from our future, or older than any RTO we would
 		 * keep, is no sample (review L3: ms * 1000 overflowed). */
-		if (ms <= 2 * c->tcp->cfg.rto_max_ms)
+		if (ok)
 			tcp_rtt_sample(c, ms == 0 ? 500 : ms * 1000);
 		if ((c->flags & TCP_CONN_FLAG_RTT_TIMING) && tcp_seq_gt(seg->ack, c->rtt_seq))
 			c->flags &= ~(uint32_t)TCP_CONN_FLAG_RTT_TIMING;
-		return;
+		return ok;
 	}
 	/* Karn: only a segment never retransmitted (timing stops at any
 	 * retransmission). */
 	if ((c->flags & TCP_CONN_FLAG_RTT_TIMING) && tcp_seq_gt(seg->ack, c->rtt_seq)) {
 		c->flags &= ~(uint32_t)TCP_CONN_FLAG_RTT_TIMING;
 		tcp_rtt_sample(c, (uint32_t)RTE_MIN((now - c->rtt_start_ns) / 1000, UINT32_MAX));
+		return true;
 	}
+	return false;
 }
 
 /* Resend the first unacknowledged segment (fast retransmit, partial ACK). */
@@ -398,8 +402,11 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 	bool limited = c->cwnd < c->ssthresh ? 2 * flight >= c->cwnd : flight + c->mss >= c->cwnd;
 	uint32_t cap = 2 * (c->tcp->cfg.snd_buf + c->tcp->cfg.rcv_buf);
 
-	rtt_on_ack(c, seg);
-	c->backoff = 0;
+	/* RFC 6298 5.7 and Karn: the backed-off RTO stays until an RTT sample
+	 * says otherwise; an ACK of a retransmission (no timestamps) gives
+	 * none (review L2; Linux resets its backoff only on a sample). */
+	if (rtt_on_ack(c, seg))
+		c->backoff = 0;
 	c->rtx_since_ns = 0;
 	if (c->flags & TCP_CONN_FLAG_RECOVERY) {
 		if (tcp_seq_geq(ack, c->recover)) {

@@ -207,7 +207,7 @@ TEST_F(TcpData, RtoComputation_Rfc6298)
 	tcp_abort(c);
 }
 
-TEST_F(TcpData, Rto_RetransmitsWithBackoff_KarnSkipsSample)
+TEST_F(TcpData, Rto_RetransmitsWithBackoff_KarnSkipsSample_BackoffKeptUntilASample)
 {
 	struct tcp_conn *c = Accept(false); // no timestamps: Karn's rule applies
 	c->srtt_us = 0;
@@ -226,6 +226,15 @@ TEST_F(TcpData, Rto_RetransmitsWithBackoff_KarnSkipsSample)
 	EXPECT_EQ(tcp.stats.rto_timeouts, 2u);
 	In(Ack(our_seq + 9, 502, false));
 	EXPECT_EQ(c->srtt_us, 0u); // an ACK of a retransmission is no RTT sample
+	// ... so the backed-off RTO stays (review L2: reset on a sample only):
+	// new data waits 4 s before its first retransmission, not 1 s.
+	EXPECT_EQ(c->backoff, 2);
+	EXPECT_EQ(Write(c, "fresh"), 5);
+	EXPECT_EQ(One().data, "fresh");
+	Advance(3900 * EX_NS_PER_MS);
+	EXPECT_TRUE(Sent().empty());
+	In(Ack(our_seq + 14, 502, false)); // timed: a sample, the backoff goes
+	EXPECT_GT(c->srtt_us, 0u);
 	EXPECT_EQ(c->backoff, 0);
 	tcp_abort(c);
 }
