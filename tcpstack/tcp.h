@@ -200,8 +200,9 @@ struct tcp_stack {
 	bool pool_low; /**< the pool was below rx_reserve when last read */
 	uint32_t conns_holding; /**< connections with an mbuf in a queue (fair share) */
 	struct tcp_listener *listeners[TCP_LISTEN_BUCKETS];
-	uint8_t isn_key[16];
-	uint64_t rng;
+	uint8_t isn_key[16]; /**< RFC 6528's secret (getrandom) */
+	uint8_t port_key[16]; /**< RFC 6056's secret for ephemeral ports */
+	uint16_t port_next[64]; /**< RFC 6056 algorithm 4's table of counters */
 	bool tx_chains; /**< the port sends multi-segment mbufs */
 };
 

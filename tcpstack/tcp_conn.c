@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -102,6 +103,23 @@ tcp_mbuf_list_free(struct rte_mbuf *m)
 
 /* ---- the stack's TCP ---- */
 
+/* 16 bytes from the kernel's CSPRNG: rte_rand() is lfsr258, a linear
+ * generator whose whole state follows from one 64-bit seed (review L10).
+ * rte_rand() only if getrandom() fails (a kernel before 3.17). */
+static void
+secret(uint8_t key[16])
+{
+	size_t i;
+
+	if (getrandom(key, 16, 0) == 16)
+		return;
+	for (i = 0; i < 16; i += 8) {
+		uint64_t r = rte_rand();
+
+		memcpy(&key[i], &r, 8);
+	}
+}
+
 int
 tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config *cfg)
 {
@@ -140,12 +158,8 @@ tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config 
 	tcp_link_init(&tcp->time_wait);
 	tcp_mem_init(tcp);
 	tcp->hash_seed = rte_rand() | 1;
-	for (i = 0; i < sizeof(tcp->isn_key); i += 8) {
-		uint64_t r = rte_rand();
-
-		memcpy(&tcp->isn_key[i], &r, 8);
-	}
-	tcp->rng = rte_rand() | 1;
+	secret(tcp->isn_key);
+	secret(tcp->port_key);
 	tcp->tx_chains = (st->cfg.tx_offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
 	st->tcp = tcp;
 	return 0;
@@ -570,29 +584,35 @@ tcp_listener_take(struct tcp_listener *l)
 
 /* ---- active open helpers ---- */
 
-static inline uint64_t
-rng_next(uint64_t *x)
-{
-	*x ^= *x << 13;
-	*x ^= *x >> 7;
-	*x ^= *x << 17;
-	return *x;
-}
-
 #define EPHEMERAL_LO 32768u /* Linux's default range */
 #define EPHEMERAL_HI 60999u
 
+/* RFC 6056 algorithm 4 (double-hash), as Linux: a keyed hash of the
+ * destination gives where its search starts, plus a counter from a small
+ * table indexed by a second hash. Ports to one destination follow each other;
+ * an observed port says nothing about the ports of other destinations (the
+ * xorshift start it replaced leaked its state, review L10). */
 int
 tcp_pick_port(struct tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t *out)
 {
 	const uint32_t range = EPHEMERAL_HI - EPHEMERAL_LO + 1;
-	uint32_t start = (uint32_t)(((rng_next(&tcp->rng) >> 32) * range) >> 32), i;
-	uint32_t lip = tcp->st->cfg.ip;
+	uint32_t lip = tcp->st->cfg.ip, start, i;
 	const struct dp_port *rp = tcp->cfg.rss_port;
+	uint8_t dst[10];
+	uint64_t h;
+	uint16_t *next;
 	struct tcp_conn *c;
 
+	memcpy(dst, &lip, 4);
+	memcpy(dst + 4, &rip, 4);
+	memcpy(dst + 8, &rport, 2);
+	h = tcp_siphash24(tcp->port_key, dst, sizeof(dst));
+	next = &tcp->port_next[(h >> 32) % RTE_DIM(tcp->port_next)];
+	start = (uint32_t)h + *next;
 	for (i = 0; i < range; i++) {
 		uint16_t p = (uint16_t)(EPHEMERAL_LO + (start + i) % range);
+
+		(*next)++;
 
 		if (rp != NULL && rp->nb_queues > 1 &&
 				dp_rss_queue(rp, rip, lip, rport, p) != tcp->cfg.rss_queue)
