@@ -36,7 +36,7 @@ rx-cksum-none|dataplane/dp_cksum.h|	case RTE_MBUF_F_RX_L4_CKSUM_NONE:|	case 0xde
 rx-cksum-bad|dataplane/dp_cksum.h|	case RTE_MBUF_F_RX_L4_CKSUM_BAD:|	case 0xbeef:|tcpstack_unit|TcpState.RxCksumBad_RightField_DroppedCounted_NoAnswer
 rst-exact-seq|tcpstack/tcp_input.c|if (orig_seq != c->rcv_nxt) {|if (0 && orig_seq != c->rcv_nxt) {|tcpstack_unit|TcpState.Established_RstOutsideRcvNxt_ChallengeAck_ThenExactRstResets
 icmp-guard|tcpstack/tcp_icmp.c|if (c != NULL && c->state == TCP_STATE_SYN_SENT && seq == c->iss)|if (c != NULL)|tcpstack_unit|TcpState.Established_IcmpUnreach_Soft_ConnectionLives:TcpState.SynSent_IcmpUnreachOtherSequence_Ignored
-receiver-sws|tcpstack/tcp_output.c|if (free < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss))|if (0)|tcpstack_unit|TcpSmallBuf.ReceiveSws_SmallReadKeepsWindowShut_LargerReadOpensIt
+receiver-sws|tcpstack/tcp_output.c|	if (free > cur && free - cur < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss))|	if (0)|tcpstack_unit|TcpSmallBuf.ReceiveSws_SmallReadKeepsWindowShut_LargerReadOpensIt:TcpSmallBuf.ReceiveSws_OpenWindow_RightEdgeDoesNotCreep
 sender-sws|tcpstack/tcp_output.c|if (len < c->max_wnd / 2 && !sws_override)|if (0 && !sws_override)|tcpstack_unit|TcpData.SendSws_SmallOfferedWindow_NoTinySegment_FullWindowSends
 seq-compare|tcpstack/tcp_seg.h|return (int32_t)(a - b) < 0;|return (int32_t)(a - b) <= 0;|tcpstack_unit|TcpSeq.*
 paws|tcpstack/tcp_input.c|			!tcp_seq_lt(seg->opts.tsval, c->ts_recent))|			true)|tcpstack_unit|TcpState.Paws_OlderTimestamp_Rejected

@@ -143,10 +143,11 @@ tcp_rcv_window(struct tcp_conn *c)
 	uint32_t free = buf > c->rcvq_bytes ? buf - c->rcvq_bytes : 0;
 	uint32_t cur = c->rcv_adv - c->rcv_nxt, wnd, field;
 
-	/* RFC 1122 4.2.3.3: do not open the window by less than
-	 * min(buffer/2, MSS); a window already offered is never taken back. */
-	if (free < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss))
-		free = 0;
+	/* RFC 1122 4.2.3.3: move the right edge by min(buffer/2, MSS) or
+	 * more, or not at all (it must not creep a few bytes at a time, review
+	 * L14); a window already offered is never taken back. */
+	if (free > cur && free - cur < RTE_MIN(buf / 2, (uint32_t)c->rcv_mss))
+		free = cur;
 	wnd = RTE_MAX(free, cur);
 	field = (wnd + (1u << c->rcv_wscale) - 1) >> c->rcv_wscale;
 	if (field > 65535)

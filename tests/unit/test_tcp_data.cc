@@ -348,6 +348,36 @@ TEST_F(TcpSmallBuf, ReceiveWindow_ClosesWhenFull_UpdateAfterRead)
 	tcp_abort(c);
 }
 
+// With the window still open, a small read must not move the right edge a
+// few bytes at a time: RFC 1122 4.2.3.3 counts how far the edge advances,
+// not how much is free (review L14). A read of an MSS or more moves it.
+TEST_F(TcpSmallBuf, ReceiveSws_OpenWindow_RightEdgeDoesNotCreep)
+{
+	struct tcp_conn *c = Accept(true, 7, 1460);
+	std::string d = Pattern(6000, 4);
+	for (uint32_t off = 0; off < 6000; off += 1000)
+		In(Data(d.substr(off, 1000)));
+	Advance(50 * EX_NS_PER_MS);
+	Sent();
+	uint32_t edge = c->rcv_adv;
+	ASSERT_GT(edge - c->rcv_nxt, 0u); // open: 2192 bytes
+	char b[1500];
+	struct tcp_read r;
+	tcp_read_init(&r, c, b, 100);
+	ASSERT_EQ(ex_future_poll(&r.base, &cx), EX_READY);
+	In(Data("0123456789")); // the ACK it earns carries the window
+	Advance(50 * EX_NS_PER_MS);
+	Sent();
+	EXPECT_EQ(c->rcv_adv, edge) << "moved by a 100-byte read";
+	tcp_read_init(&r, c, b, 1500);
+	ASSERT_EQ(ex_future_poll(&r.base, &cx), EX_READY);
+	In(Data("0123456789"));
+	Advance(50 * EX_NS_PER_MS);
+	Sent();
+	EXPECT_GE(c->rcv_adv - edge, 1460u) << "a read of an MSS moves it";
+	tcp_abort(c);
+}
+
 // A FIN at a closed window is taken (its special allowance); RCV.NXT then
 // must not pass the advertised edge, or the window reads as 2^32 - 1 and
 // almost any sequence number is acceptable (review L7) until an ACK goes
