@@ -232,7 +232,10 @@ int tcp_listen(struct tcp_listener *l, struct tcp_stack *tcp, uint32_t ip, uint1
 /** Stop listening: children not yet accepted are reset; a pending accept gets -EBADF. */
 void tcp_listener_close(struct tcp_listener *l);
 
-/** The accept future: result 0 with conn set (now the caller's), or -EBADF. */
+/** The accept future: result 0 with conn set (now the caller's), or -EBADF.
+ * One task accepts on a listener at a time: the listener keeps one waker, so
+ * a second pending accept would take the first one's wake-up (several
+ * acceptors: one accept loop handing connections out over a channel). */
 struct tcp_accept {
 	struct ex_future base;
 	struct tcp_listener *l;
