@@ -48,7 +48,7 @@ paws-expiry|tcpstack/tcp_input.c|	return tcp_now_ns(c) - c->ts_recent_ns < TCP_P
 persist-any-window|tcpstack/tcp_output.c|	if (unsent > 0 && c->snd_nxt == c->snd_una && c->rtx_deadline == TCP_NO_DEADLINE) {|	if (unsent > 0 && c->snd_wnd == 0 && c->snd_nxt == c->snd_una && c->rtx_deadline == TCP_NO_DEADLINE) {|tcpstack_unit|TcpData.SmallWindow_UpdateLost_PersistSendsHeldBackSegment
 nombuf-retry|tcpstack/tcp_timer.c|		if (!pending)|		if (!pending + 1)|tcpstack_unit|TcpData.NoMbufForTheFirstSegment_SentWhenTheTimerFires:TcpData.NoMbufForTheFin_OrphanStillClosesAndFinWait2TimesOut
 orphan-retries|tcpstack/tcp_timer.c|			(c->backoff >= tcp->cfg.orphan_retries|			(c->backoff >= 200|tcpstack_unit|TcpData.Orphan_ZeroWindowAnsweredForever_GivenUpAfterOrphanRetries
-ooo-tail|tcpstack/tcp_input.c|		c->ooo_tail = e;|		(void)e;|tcpstack_unit|TcpData.OutOfOrder_RandomOrderAndOverlaps_ReassembledExactly_TailKept
+ooo-tail|tcpstack/tcp_rcvq.c|		c->ooo_tail = e;|		(void)e;|tcpstack_unit|TcpData.OutOfOrder_RandomOrderAndOverlaps_ReassembledExactly_TailKept
 pmtu-floor|tcpstack/tcp_icmp.c|	mtu = RTE_MAX(mtu, (uint16_t)TCP_PMTU_MIN);|	(void)0;|tcpstack_unit|TcpState.FragNeeded_QuotingDataInFlight_MssLowered_Resent
 proto-unreach|tcpstack/stack.c|		stack_icmp_unreachable(st, m, sizeof(*eh), 2);|		(void)0;|tcpstack_unit|StackTest.UnknownProtocol_Unicast_ProtocolUnreachable
 syncookie-check|tcpstack/tcp_listen.c|	if (age > 2)|	if (age > 2 && 0)|tcpstack_unit|TcpState.SynCookie_WrongOrStale_Refused
@@ -59,8 +59,8 @@ mem-budget|tcpstack/tcp_mem.c|	if (tcp->stats.mbufs_held < tcp->mbuf_budget && !
 mem-reserve|tcpstack/tcp_mem.c|		tcp->pool_low = rte_mempool_avail_count(tcp->st->pool) < tcp->rx_reserve;|		tcp->pool_low = false;|tcpstack_unit|TcpMemReserve.*
 mem-held-count|tcpstack/tcp_sock.c|	tcp_held(c, &c->sndq_segs, 1);|	(void)0;|tcpstack_unit|TcpMem.TinyMbufsGivenToSend_PackIntoTheTail_BytesIntact
 snd-pack|tcpstack/tcp_sock.c|		} else if (m->data_len < TCP_PACK_BELOW && sndq_tail_room(c) >= m->data_len) {|		} else if (m->data_len < TCP_PACK_BELOW && sndq_tail_room(c) >= m->data_len + 65536u) {|tcpstack_unit|TcpMem.TinyMbufsGivenToSend_PackIntoTheTail_BytesIntact
-ooo-pack|tcpstack/tcp_input.c|	if (prev != NULL && prev->hash.usr + prev->data_len == s && l < TCP_PACK_BELOW &&|	if (0 && prev != NULL && l < TCP_PACK_BELOW &&|tcpstack_unit|TcpMemOoo.ContiguousTinyOutOfOrder_PackIntoOneMbuf
-ooo-evict-highest|tcpstack/tcp_input.c|	if (c->ooo_segs >= tcp_ooo_max(c->tcp) && t != NULL && tcp_seq_lt(s, t->hash.usr)) {|	if (0) {|tcpstack_unit|TcpMemOoo.FullQueue_LowerSegmentEvictsTheHighest
+ooo-pack|tcpstack/tcp_rcvq.c|	if (prev != NULL && prev->hash.usr + prev->data_len == s && l < TCP_PACK_BELOW &&|	if (0 && prev != NULL && l < TCP_PACK_BELOW &&|tcpstack_unit|TcpMemOoo.ContiguousTinyOutOfOrder_PackIntoOneMbuf
+ooo-evict-highest|tcpstack/tcp_rcvq.c|	if (c->ooo_segs >= tcp_ooo_max(c->tcp) && t != NULL && tcp_seq_lt(s, t->hash.usr)) {|	if (0) {|tcpstack_unit|TcpMemOoo.FullQueue_LowerSegmentEvictsTheHighest
 fin-purges-ooo|tcpstack/tcp_input.c|	tcp_ooo_prune(c, 0);|	(void)0;|tcpstack_unit|TcpData.FinInSequence_OutOfOrderDataBeyondItPurged
 fin-window-edge|tcpstack/tcp_input.c|		c->rcv_adv = c->rcv_nxt;|		(void)0;|tcpstack_unit|TcpSmallBuf.FinAtClosedWindow_AdvertisedEdgeFollows
 mem-fair-share|tcpstack/tcp_mem.c|	return tcp_conn_held(c) >= tcp->mbuf_budget / RTE_MAX(tcp->conns_holding, 1u);|	return true;|tcpstack_unit|TcpMemBudget.OverBudget_ReaderThatKeepsUp_NotStarvedByOneThatStopped

@@ -7,7 +7,7 @@
  * in order or to the out-of-order queue. On the lcore of the stack.
  *
  * Listeners (passive opens, SYN cookies) are in tcp_listen.c, ICMP errors
- * in tcp_icmp.c.
+ * in tcp_icmp.c, the receive and out-of-order queues in tcp_rcvq.c.
  *
  * Once the headers are checked, a segment's payload is handled as a list
  * of single-segment mbufs (the received chain, each element fixed up), so
@@ -22,260 +22,6 @@
 
 #include "dp_cksum.h"
 #include "tcp_priv.h"
-
-/* ---- payload lists ---- */
-
-/* Turn the chain at m into a list of single-segment mbufs, dropping empty
- * ones. @return the head (NULL if no payload). */
-static struct rte_mbuf *
-payload_list(struct rte_mbuf *m)
-{
-	struct rte_mbuf *head = NULL, **link = &head;
-
-	while (m != NULL) {
-		struct rte_mbuf *next = m->next;
-
-		m->next = NULL;
-		m->nb_segs = 1;
-		m->pkt_len = m->data_len;
-		if (m->data_len == 0) {
-			rte_pktmbuf_free_seg(m);
-		} else {
-			*link = m;
-			link = &m->next;
-		}
-		m = next;
-	}
-	return head;
-}
-
-/* Remove d bytes from the front of a list. */
-static struct rte_mbuf *
-list_trim_front(struct rte_mbuf *m, uint32_t d)
-{
-	while (m != NULL && d > 0) {
-		if (d >= m->data_len) {
-			struct rte_mbuf *next = m->next;
-
-			d -= m->data_len;
-			m->next = NULL;
-			rte_pktmbuf_free_seg(m);
-			m = next;
-		} else {
-			m->data_off = (uint16_t)(m->data_off + d);
-			m->data_len = (uint16_t)(m->data_len - d);
-			m->pkt_len = m->data_len;
-			d = 0;
-		}
-	}
-	return m;
-}
-
-/* Keep only the first keep bytes of a list. */
-static struct rte_mbuf *
-list_keep(struct rte_mbuf *m, uint32_t keep)
-{
-	struct rte_mbuf *head = m, *last = NULL;
-
-	while (m != NULL && keep >= m->data_len) {
-		keep -= m->data_len;
-		last = m;
-		m = m->next;
-	}
-	if (m != NULL && keep > 0) {
-		m->data_len = (uint16_t)keep;
-		m->pkt_len = keep;
-		last = m;
-		m = m->next;
-	}
-	if (last != NULL)
-		last->next = NULL;
-	else
-		head = NULL;
-	tcp_mbuf_list_free(m);
-	return head;
-}
-
-/* ---- the receive queue ---- */
-
-static void
-rcvq_append(struct tcp_conn *c, struct rte_mbuf *m)
-{
-	while (m != NULL) {
-		struct rte_mbuf *next = m->next, *t = c->rcvq_tail;
-		uint16_t len = m->data_len;
-
-		m->next = NULL;
-		c->rcvq_bytes += len;
-		/* Pack small segments into the previous mbuf: a peer sending
-		 * tiny segments cannot hold one mbuf per byte or two. */
-		if (len < TCP_PACK_BELOW && t != NULL && rte_pktmbuf_tailroom(t) >= len &&
-				RTE_MBUF_DIRECT(t) && rte_mbuf_refcnt_read(t) == 1) {
-			memcpy(rte_pktmbuf_mtod_offset(t, char *, t->data_len),
-					rte_pktmbuf_mtod(m, char *), len);
-			t->data_len = (uint16_t)(t->data_len + len);
-			t->pkt_len = t->data_len;
-			rte_pktmbuf_free_seg(m);
-			c->tcp->stats.rcv_packed++;
-		} else {
-			if (t == NULL)
-				c->rcvq_head = m;
-			else
-				t->next = m;
-			c->rcvq_tail = m;
-			tcp_held(c, &c->rcvq_segs, 1);
-		}
-		m = next;
-	}
-}
-
-/* Would data (in order) pack into the receive queue's tail whole, taking no
- * mbuf of its own? Accepted even when short of mbufs. */
-static bool
-rcvq_packs(const struct tcp_conn *c, const struct rte_mbuf *data)
-{
-	const struct rte_mbuf *t = c->rcvq_tail;
-
-	return data != NULL && data->next == NULL && data->data_len < TCP_PACK_BELOW && t != NULL &&
-	       rte_pktmbuf_tailroom(t) >= data->data_len && RTE_MBUF_DIRECT(t) &&
-	       rte_mbuf_refcnt_read(t) == 1;
-}
-
-/* Insert one element (sequence s) into the sorted out-of-order queue,
- * trimming what is already there (RFC 9293 3.10.7.4: overlapping segments). */
-static void
-ooo_insert_one(struct tcp_conn *c, struct rte_mbuf *e, uint32_t s)
-{
-	struct rte_mbuf *prev, *cur, *t = c->ooo_tail;
-	uint32_t l = e->data_len;
-
-	if (c->ooo_segs >= tcp_ooo_max(c->tcp) && t != NULL && tcp_seq_lt(s, t->hash.usr)) {
-		/* Full, and this one is nearer RCV.NXT than the highest held:
-		 * that one goes instead (review L15; Linux prunes the same
-		 * end). */
-		c->tcp->st->stats.drops[STACK_DROP_TCP_OOO_FULL]++;
-		tcp_ooo_prune(c, c->ooo_segs - 1);
-		t = c->ooo_tail;
-	}
-	prev = NULL;
-	cur = c->ooo_head;
-	if (t != NULL && tcp_seq_leq(t->hash.usr + t->data_len, s)) {
-		/* Beyond everything queued, the usual case after a loss: append
-		 * without walking the list (review M3: the walk made each loss
-		 * episode O(n^2), a CPU lever for a peer). */
-		prev = t;
-		cur = NULL;
-	}
-	while (cur != NULL && tcp_seq_leq(cur->hash.usr + cur->data_len, s)) {
-		prev = cur;
-		cur = cur->next;
-	}
-	if (cur != NULL && tcp_seq_leq(cur->hash.usr, s) &&
-			tcp_seq_geq(cur->hash.usr + cur->data_len, s + l)) {
-		rte_pktmbuf_free_seg(e); /* all of it is here already */
-		return;
-	}
-	if (cur != NULL && tcp_seq_lt(cur->hash.usr, s)) {
-		uint32_t d = cur->hash.usr + cur->data_len - s;
-
-		e->data_off = (uint16_t)(e->data_off + d);
-		e->data_len = (uint16_t)(l - d);
-		s += d;
-		l -= d;
-		prev = cur;
-		cur = cur->next;
-	}
-	/* Older elements that the new one covers entirely go. */
-	while (cur != NULL && tcp_seq_leq(cur->hash.usr + cur->data_len, s + l)) {
-		struct rte_mbuf *next = cur->next;
-
-		cur->next = NULL;
-		rte_pktmbuf_free_seg(cur);
-		tcp_held(c, &c->ooo_segs, -1);
-		cur = next;
-	}
-	if (cur != NULL && tcp_seq_lt(cur->hash.usr, s + l))
-		l = cur->hash.usr - s;
-	if (l == 0 || c->ooo_segs >= tcp_ooo_max(c->tcp)) {
-		if (l != 0)
-			c->tcp->st->stats.drops[STACK_DROP_TCP_OOO_FULL]++;
-		rte_pktmbuf_free_seg(e);
-		if (prev != NULL)
-			prev->next = cur;
-		else
-			c->ooo_head = cur;
-		if (cur == NULL)
-			c->ooo_tail = prev;
-		return;
-	}
-	if (prev != NULL && prev->hash.usr + prev->data_len == s && l < TCP_PACK_BELOW &&
-			rte_pktmbuf_tailroom(prev) >= l && RTE_MBUF_DIRECT(prev) &&
-			rte_mbuf_refcnt_read(prev) == 1) {
-		/* Right after the one before: pack it there, as the receive
-		 * queue does (a run of tiny segments holds one mbuf). */
-		memcpy(rte_pktmbuf_mtod_offset(prev, char *, prev->data_len),
-				rte_pktmbuf_mtod(e, char *), l);
-		prev->data_len = (uint16_t)(prev->data_len + l);
-		prev->pkt_len = prev->data_len;
-		prev->next = cur;
-		if (cur == NULL)
-			c->ooo_tail = prev;
-		rte_pktmbuf_free_seg(e);
-		c->tcp->stats.rcv_packed++;
-		return;
-	}
-	e->data_len = (uint16_t)l;
-	e->pkt_len = l;
-	e->hash.usr = s;
-	e->next = cur;
-	if (prev != NULL)
-		prev->next = e;
-	else
-		c->ooo_head = e;
-	if (cur == NULL)
-		c->ooo_tail = e;
-	tcp_held(c, &c->ooo_segs, 1);
-}
-
-static void
-ooo_insert(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq)
-{
-	while (m != NULL) {
-		struct rte_mbuf *next = m->next;
-		uint32_t len = m->data_len;
-
-		m->next = NULL;
-		ooo_insert_one(c, m, seq);
-		seq += len;
-		m = next;
-	}
-	tcp_ooo_listed(c);
-}
-
-/* Move what became in-order from the out-of-order queue. */
-static void
-ooo_pull(struct tcp_conn *c)
-{
-	while (c->ooo_head != NULL && tcp_seq_leq(c->ooo_head->hash.usr, c->rcv_nxt)) {
-		struct rte_mbuf *e = c->ooo_head;
-		uint32_t end = e->hash.usr + e->data_len;
-
-		c->ooo_head = e->next;
-		if (c->ooo_head == NULL)
-			c->ooo_tail = NULL;
-		e->next = NULL;
-		tcp_held(c, &c->ooo_segs, -1);
-		if (tcp_seq_leq(end, c->rcv_nxt)) {
-			rte_pktmbuf_free_seg(e);
-			continue;
-		}
-		e = list_trim_front(e, c->rcv_nxt - e->hash.usr);
-		c->rcv_nxt = end;
-		c->tcp->stats.bytes_in += e->data_len;
-		rcvq_append(c, e);
-	}
-	tcp_ooo_listed(c);
-}
 
 /* ---- the send queue ---- */
 
@@ -679,7 +425,7 @@ trim(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg)
 			seg->seq += seg->len;
 			seg->len = 0;
 		} else {
-			data = list_trim_front(data, d);
+			data = tcp_list_trim_front(data, d);
 			seg->seq += d;
 			seg->len -= d;
 		}
@@ -687,7 +433,7 @@ trim(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg)
 	if (tcp_seq_gt(seg->seq + seg->len, c->rcv_adv)) {
 		uint32_t keep = tcp_seq_gt(c->rcv_adv, seg->seq) ? c->rcv_adv - seg->seq : 0;
 
-		data = list_keep(data, keep);
+		data = tcp_list_keep(data, keep);
 		if (keep < seg->len)
 			c->flags |= TCP_CONN_FLAG_ACK_NOW; /* tell the peer where the window ends */
 		seg->len = keep;
@@ -720,7 +466,7 @@ data_input(struct tcp_conn *c, struct rte_mbuf *data, const struct tcp_seg *seg)
 	}
 	if (seg->len > c->rcv_mss)
 		c->rcv_mss = (uint16_t)RTE_MIN(seg->len, 65535u);
-	if (tcp_mem_short(c) && !(seg->seq == c->rcv_nxt && rcvq_packs(c, data))) {
+	if (tcp_mem_short(c) && !(seg->seq == c->rcv_nxt && tcp_rcvq_packs(c, data))) {
 		/* Short of mbufs even after pruning: refuse it (H1). The peer
 		 * sends it again; an ACK now tells it where we are. */
 		tcp_mbuf_list_free(data);
@@ -731,11 +477,11 @@ data_input(struct tcp_conn *c, struct rte_mbuf *data, const struct tcp_seg *seg)
 	if (seg->seq == c->rcv_nxt) {
 		bool hole = c->ooo_head != NULL;
 
-		rcvq_append(c, data);
+		tcp_rcvq_append(c, data);
 		c->rcv_nxt += seg->len;
 		c->tcp->stats.bytes_in += seg->len;
 		if (hole) {
-			ooo_pull(c);
+			tcp_ooo_pull(c);
 			c->flags |= TCP_CONN_FLAG_ACK_NOW; /* RFC 5681 4.2: a hole filled */
 		} else if (c->rcv_nxt - c->last_ack_sent >= 2u * c->rcv_mss) {
 			c->flags |= TCP_CONN_FLAG_ACK_NOW; /* RFC 1122: every second segment */
@@ -744,7 +490,7 @@ data_input(struct tcp_conn *c, struct rte_mbuf *data, const struct tcp_seg *seg)
 		}
 		tcp_wake_rx(c);
 	} else {
-		ooo_insert(c, data, seg->seq);
+		tcp_ooo_insert(c, data, seg->seq);
 		c->tcp->stats.ooo_segments++;
 		c->flags |= TCP_CONN_FLAG_ACK_NOW; /* a duplicate ACK at once */
 	}
@@ -1024,7 +770,7 @@ tcp_input(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, uint16_t i
 		stack_drop(st, m, STACK_DROP_TCP_MALFORMED);
 		return;
 	}
-	data = payload_list(m);
+	data = tcp_payload_list(m);
 	c = tcp_conn_lookup(tcp, lip, seg.dport, rip, seg.sport);
 	if (c != NULL && c->state == TCP_STATE_TIME_WAIT && time_wait_reusable(c, &seg)) {
 		iss_floor = c->snd_nxt + 65536;

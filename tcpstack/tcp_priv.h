@@ -152,6 +152,22 @@ void tcp_ooo_listed(struct tcp_conn *c);
  * keep elements remain; @return mbufs freed. */
 uint32_t tcp_ooo_prune(struct tcp_conn *c, uint32_t keep);
 
+/* ---- tcp_rcvq.c: the receive side's queues ---- */
+/* The chain at m as a list of single-segment mbufs, empty ones freed. */
+struct rte_mbuf *tcp_payload_list(struct rte_mbuf *m);
+/* Remove d bytes from the front of a list; @return what is left. */
+struct rte_mbuf *tcp_list_trim_front(struct rte_mbuf *m, uint32_t d);
+/* Keep only the first keep bytes of a list; @return it (NULL if none). */
+struct rte_mbuf *tcp_list_keep(struct rte_mbuf *m, uint32_t keep);
+/* Append in-order payload to the receive queue, packing small segments. */
+void tcp_rcvq_append(struct tcp_conn *c, struct rte_mbuf *m);
+/* Would data (in order) pack whole into the receive queue's tail? */
+bool tcp_rcvq_packs(const struct tcp_conn *c, const struct rte_mbuf *data);
+/* Queue payload at seq out of order. */
+void tcp_ooo_insert(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq);
+/* Move what became in order to the receive queue (RCV.NXT advances). */
+void tcp_ooo_pull(struct tcp_conn *c);
+
 /* ---- tcp_conn.c ---- */
 struct tcp_conn *tcp_conn_alloc(struct tcp_stack *tcp);
 void tcp_conn_insert(struct tcp_stack *tcp, struct tcp_conn *c);

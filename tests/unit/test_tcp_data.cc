@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: BSD-3-Clause
-// Unit tests for TCP's data path (tcp_input.c, tcp_output.c, tcp_timer.c,
+// Unit tests for TCP's data path (tcp_input.c, tcp_rcvq.c, tcp_output.c, tcp_timer.c,
 // tcp_sock.c): zero-copy receive, delayed ACKs,
 // reassembly of overlapping out-of-order segments, sequence wraparound,
 // RTO (RFC 6298) and backoff, NewReno recovery with scripted losses,

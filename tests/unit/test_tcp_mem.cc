@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for TCP's mbuf budget (tcpstack/tcp_mem.c, review H1) and the
-// packing that keeps a queue's bytes close to its mbufs (tcp_input.c's
+// packing that keeps a queue's bytes close to its mbufs (tcp_rcvq.c's
 // receive and out-of-order queues, tcp_sock.c's send queue): peers that
 // would pin the pool with 1-byte segments, out of order or into a send queue
 // nobody drains, leave room for RX, ARP and every other connection. The
