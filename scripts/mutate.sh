@@ -65,6 +65,8 @@ fin-purges-ooo|tcpstack/tcp_input.c|	tcp_ooo_prune(c, 0);|	(void)0;|tcpstack_uni
 fin-window-edge|tcpstack/tcp_input.c|		c->rcv_adv = c->rcv_nxt;|		(void)0;|tcpstack_unit|TcpSmallBuf.FinAtClosedWindow_AdvertisedEdgeFollows
 mem-fair-share|tcpstack/tcp_mem.c|	return tcp_conn_held(c) >= tcp->mbuf_budget / RTE_MAX(tcp->conns_holding, 1u);|	return true;|tcpstack_unit|TcpMemBudget.OverBudget_ReaderThatKeepsUp_NotStarvedByOneThatStopped
 paws-disordered-ack|tcpstack/tcp_input.c|			c->ts_recent - seg->opts.tsval <= c->rto_us / 1000 + 1)|			false)|tcpstack_unit|TcpData.ReorderedPureDupAcks_NotRejectedByPaws
+oow-stack-budget|tcpstack/tcp_input.c|		if (!oow_stack_budget(c->tcp, now)) {|		if (!oow_stack_budget(c->tcp, now) && 0) {|tcpstack_unit|TcpOowBudget.*
+dropped-future-touches-nothing|tcpstack/tcp_sock.c|	(void)c; /* see accept_drop: rx_waiting stays as it is */|	c->rx_waiting = false;|tcpstack_unit|TcpSock.RecvDroppedAfterClose_SlotReused_NewReaderKeepsItsWakeup
 leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
 TABLE
 )

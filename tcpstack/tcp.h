@@ -114,6 +114,12 @@ struct tcp_config {
 	/** Mbufs TCP may hold in its queues on this stack; default 0: half of
 	 * the pool (size it lower when stacks share a pool) */
 	uint32_t mbuf_budget;
+	/** ACKs answering invalid segments (pure ACKs, SYNs) per second for the
+	 * whole stack, besides one per 500 ms per connection (RFC 5961 7); each
+	 * second's budget is drawn between half and one and a half times this,
+	 * so it cannot be counted down from outside (CVE-2016-5696, as Linux);
+	 * default 1000 (Linux's tcp_challenge_ack_limit), 0: no stack limit */
+	uint32_t oow_acks_per_sec;
 	/** Free mbufs in the pool below which TCP acts as if over budget, so RX
 	 * refill, ARP and ACKs always find one; default 0: an eighth of the pool */
 	uint32_t rx_reserve;
@@ -137,6 +143,7 @@ struct tcp_stats {
 	/** ACKs not sent for invalid segments: one per 500 ms per connection
 	 * (RFC 5961 7; breaks ACK loops, no 1:1 reflection) */
 	uint64_t oow_acks_limited;
+	uint64_t oow_acks_stack_limited; /**< of those, for the stack's budget per second */
 	uint64_t syn_backlog_full, conn_table_full;
 	uint64_t syncookies_sent; /**< SYN-ACKs with a cookie (the SYN list was full) */
 	uint64_t syncookies_ok; /**< connections made from a cookie that came back */
@@ -199,6 +206,8 @@ struct tcp_stack {
 	uint32_t pool_check; /**< charges until the pool's free count is read again */
 	bool pool_low; /**< the pool was below rx_reserve when last read */
 	uint32_t conns_holding; /**< connections with an mbuf in a queue (fair share) */
+	uint64_t oow_second_ns; /**< when this second's budget of oow ACKs was drawn */
+	uint32_t oow_budget; /**< oow ACKs left this second */
 	struct tcp_listener *listeners[TCP_LISTEN_BUCKETS];
 	uint8_t isn_key[16]; /**< RFC 6528's secret (getrandom) */
 	uint8_t port_key[16]; /**< RFC 6056's secret for ephemeral ports */

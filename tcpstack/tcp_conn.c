@@ -58,6 +58,7 @@ tcp_config_defaults(struct tcp_config *cfg)
 	cfg->max_retries = 15;
 	cfg->orphan_retries = 8;
 	cfg->max_orphans = 1024;
+	cfg->oow_acks_per_sec = 1000;
 	cfg->time_wait_ms = 60000;
 	cfg->fin_wait2_ms = 60000;
 	cfg->delack_ms = 40;

@@ -19,6 +19,7 @@
 #include <rte_byteorder.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
+#include <rte_random.h>
 
 #include "dp_cksum.h"
 #include "tcp_priv.h"
@@ -497,21 +498,48 @@ data_input(struct tcp_conn *c, struct rte_mbuf *data, const struct tcp_seg *seg)
 	return true;
 }
 
+/* One more ACK for an invalid segment from the stack's budget of this second?
+ * The budget is drawn at random each second (Linux since CVE-2016-5696: a
+ * fixed, shared count is a side channel through which an off-path spoofer
+ * learns whether its guess hit a connection). */
+static bool
+oow_stack_budget(struct tcp_stack *tcp, uint64_t now)
+{
+	uint32_t lim = tcp->cfg.oow_acks_per_sec;
+
+	if (lim == 0)
+		return true;
+	if (tcp->oow_second_ns == 0 || now - tcp->oow_second_ns >= EX_NS_PER_S) {
+		tcp->oow_second_ns = now;
+		tcp->oow_budget = lim / 2 + (uint32_t)(rte_rand() % lim);
+	}
+	if (tcp->oow_budget == 0)
+		return false;
+	tcp->oow_budget--;
+	return true;
+}
+
 /* An ACK answering an invalid segment (PAWS, out of window, challenge, bad
  * ACK). One carrying data is always answered (the peer learns where we are);
  * a pure ACK or a SYN at most once per TCP_OOW_ACK_GAP_NS per connection, so
  * two ends that find each other's ACKs unacceptable do not loop at line rate
- * and a spoofer gets no 1:1 reflector (RFC 5961 7). Per connection only: a
- * stack-wide budget is the CVE-2016-5696 side channel. */
+ * and a spoofer gets no 1:1 reflector, and within the stack's budget per
+ * second, so many connections at once do not either (RFC 5961 7). */
 static void
 oow_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 {
 	uint64_t now = tcp_now_ns(c);
 
-	if ((seg->len == 0 || (seg->flags & TCP_FLAG_SYN)) && c->last_oow_ack_ns != 0 &&
-			now - c->last_oow_ack_ns < TCP_OOW_ACK_GAP_NS) {
-		c->tcp->stats.oow_acks_limited++;
-		return;
+	if (seg->len == 0 || (seg->flags & TCP_FLAG_SYN)) {
+		if (c->last_oow_ack_ns != 0 && now - c->last_oow_ack_ns < TCP_OOW_ACK_GAP_NS) {
+			c->tcp->stats.oow_acks_limited++;
+			return;
+		}
+		if (!oow_stack_budget(c->tcp, now)) {
+			c->tcp->stats.oow_acks_limited++;
+			c->tcp->stats.oow_acks_stack_limited++;
+			return;
+		}
 	}
 	c->last_oow_ack_ns = now;
 	tcp_send_ack(c);

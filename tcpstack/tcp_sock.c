@@ -238,7 +238,7 @@ recv_poll(struct ex_future *f, struct ex_context *cx)
 static void
 rx_drop(struct tcp_conn *c)
 {
-	(void)c; /* see accept_drop */
+	(void)c; /* see accept_drop: rx_waiting stays as it is */
 }
 
 static void
@@ -489,7 +489,7 @@ write_poll(struct ex_future *f, struct ex_context *cx)
 static void
 tx_drop(struct tcp_conn *c)
 {
-	(void)c; /* see accept_drop */
+	(void)c; /* see accept_drop: tx_waiting stays as it is */
 }
 
 static void

@@ -34,6 +34,15 @@ struct peer_opts {
 	uint32_t tsval = 0, tsecr = 0;
 };
 
+// A connection from the peer's port `port` (AcceptFrom): its own sequence
+// numbers, apart from the fixture's; c is null if the handshake failed.
+struct peer_conn {
+	struct tcp_conn *c;
+	uint16_t port;
+	uint32_t seq; // the peer's next
+	uint32_t ack; // ours, as the peer acknowledges it
+};
+
 class TcpTest : public StackTest
 {
       protected:
@@ -258,6 +267,29 @@ class TcpTest : public StackTest
 		EXPECT_EQ(a.base.result, 0);
 		EXPECT_TRUE(Sent().empty());
 		return a.conn;
+	}
+
+	// A passive open from the peer's port `port`, no options (window
+	// 64240, no scaling), up to an accepted connection.
+	peer_conn AcceptFrom(uint16_t port)
+	{
+		if (!listening)
+			Listen(64);
+		peer_opts po;
+		po.mss = 1460;
+		uint32_t iss = 100000u * port;
+		In(Seg(TCP_FLAG_SYN, iss, 0, "", 64240, po, port));
+		out_seg sa = One();
+		EXPECT_EQ(sa.seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
+		In(Seg(TCP_FLAG_ACK, iss + 1, sa.seg.seq + 1, "", 64240, peer_opts(), port));
+		struct tcp_accept a;
+		tcp_accept_init(&a, &lst);
+		if (ex_future_poll(&a.base, &cx) != EX_READY || a.base.result != 0) {
+			ADD_FAILURE() << "no connection from port " << port;
+			ex_future_drop(&a.base);
+			return peer_conn{ nullptr, port, 0, 0 };
+		}
+		return peer_conn{ a.conn, port, iss + 1, sa.seg.seq + 1 };
 	}
 
 	uint32_t our_seq = 0; // riptide's next sequence number as the peer sees it

@@ -13,15 +13,6 @@
 namespace
 {
 
-// A connection from the peer's port `port`, no options (window 64240, no
-// scaling): its own sequence numbers, apart from the fixture's.
-struct peer_conn {
-	struct tcp_conn *c;
-	uint16_t port;
-	uint32_t seq; // the peer's next
-	uint32_t ack; // ours, as the peer acknowledges it
-};
-
 class TcpMem : public TcpTest
 {
       protected:
@@ -29,27 +20,6 @@ class TcpMem : public TcpTest
 	{
 		TcpTest::SetUp();
 		tcp.tx_chains = true;
-	}
-
-	peer_conn AcceptFrom(uint16_t port)
-	{
-		if (!listening)
-			Listen(64);
-		peer_opts po;
-		po.mss = 1460;
-		uint32_t iss = 100000u * port;
-		In(Seg(TCP_FLAG_SYN, iss, 0, "", 64240, po, port));
-		out_seg sa = One();
-		EXPECT_EQ(sa.seg.flags, TCP_FLAG_SYN | TCP_FLAG_ACK);
-		In(Seg(TCP_FLAG_ACK, iss + 1, sa.seg.seq + 1, "", 64240, peer_opts(), port));
-		struct tcp_accept a;
-		tcp_accept_init(&a, &lst);
-		if (ex_future_poll(&a.base, &cx) != EX_READY || a.base.result != 0) {
-			ADD_FAILURE() << "no connection from port " << port;
-			ex_future_drop(&a.base);
-			return peer_conn{ nullptr, port, 0, 0 };
-		}
-		return peer_conn{ a.conn, port, iss + 1, sa.seg.seq + 1 };
 	}
 
 	// A segment of p's at offset `off` beyond its next sequence number;
