@@ -67,6 +67,8 @@ mem-fair-share|tcpstack/tcp_mem.c|	return tcp_conn_held(c) >= tcp->mbuf_budget /
 paws-disordered-ack|tcpstack/tcp_input.c|			c->ts_recent - seg->opts.tsval <= c->rto_us / 1000 + 1)|			false)|tcpstack_unit|TcpData.ReorderedPureDupAcks_NotRejectedByPaws
 oow-stack-budget|tcpstack/tcp_input.c|		if (!oow_stack_budget(c->tcp, now)) {|		if (!oow_stack_budget(c->tcp, now) && 0) {|tcpstack_unit|TcpOowBudget.*
 dropped-future-touches-nothing|tcpstack/tcp_sock.c|	(void)c; /* see accept_drop: rx_waiting stays as it is */|	c->rx_waiting = false;|tcpstack_unit|TcpSock.RecvDroppedAfterClose_SlotReused_NewReaderKeepsItsWakeup
+limited-transmit|tcpstack/tcp_output.c|? (uint32_t)c->dupacks * c->mss|? 0u|tcpstack_unit|TcpData.LimitedTransmit_ThenEveryDupAckInRecoveryInflates
+recovery-inflate|tcpstack/tcp_input.c|} else if (c->flags & TCP_CONN_FLAG_RECOVERY) {|} else if (c->dupacks > 3 && (c->flags & TCP_CONN_FLAG_RECOVERY)) {|tcpstack_unit|TcpData.LimitedTransmit_ThenEveryDupAckInRecoveryInflates
 leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
 TABLE
 )

@@ -7,6 +7,7 @@
  * (reused by a newer SYN, recycled oldest-first when the connection table is
  * full), MSS / window scale / timestamps with PAWS (RFC 7323), RTO per RFC
  * 6298 with Karn's rule, fast retransmit and NewReno (RFC 5681, 6582),
+ * Limited Transmit (RFC 3042),
  * persist probes, an out-of-order queue, delayed ACKs (RFC 1122), sender and
  * receiver silly-window avoidance, Nagle (off by default), keepalive, a user
  * timeout, RFC 6528 ISNs and RFC 6056 ephemeral ports.

@@ -223,8 +223,12 @@ dup_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 		retransmit_first(c);
 		c->cwnd = c->ssthresh + 3u * c->mss;
 		tcp_rtx_arm(c);
-	} else if (c->dupacks > 3 && (c->flags & TCP_CONN_FLAG_RECOVERY)) {
-		c->cwnd += c->mss; /* each dup ACK: a segment left the network */
+	} else if (c->flags & TCP_CONN_FLAG_RECOVERY) {
+		/* Each duplicate ACK in recovery: a segment left the network,
+		 * also the first ones after a partial ACK (RFC 6582 3.2 step 3,
+		 * as FreeBSD; review L1: waiting for a fourth again slowed
+		 * recovery from several losses in one window). */
+		c->cwnd += c->mss;
 	}
 }
 

@@ -331,7 +331,13 @@ output(struct tcp_conn *c, bool sws_override)
 		c->last_snd_ns = 0;
 	}
 	for (;;) {
-		uint32_t wnd = RTE_MIN(c->snd_wnd, c->cwnd);
+		/* Limited Transmit (RFC 3042): the first and second duplicate
+		 * ACKs each let one new segment out beyond cwnd, so a small
+		 * window still gets its third duplicate ACK. */
+		uint32_t lt = !(c->flags & TCP_CONN_FLAG_RECOVERY) && c->dupacks < 3
+					      ? (uint32_t)c->dupacks * c->mss
+					      : 0;
+		uint32_t wnd = RTE_MIN(c->snd_wnd, c->cwnd + lt);
 		uint32_t inflight = c->snd_nxt - c->snd_una;
 		uint32_t avail = wnd > inflight ? wnd - inflight : 0;
 		uint32_t len;

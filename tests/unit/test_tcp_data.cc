@@ -294,6 +294,45 @@ TEST_F(TcpData, NewReno_ScriptedLosses_FastRetransmitPartialAckRecovery)
 	tcp_abort(c);
 }
 
+// Limited Transmit (RFC 3042): with more to send than cwnd allows, the first
+// and second duplicate ACKs each send one new segment; the third starts fast
+// retransmit. In recovery, every duplicate ACK inflates cwnd by one segment,
+// the first three after a partial ACK too (review L1).
+TEST_F(TcpData, LimitedTransmit_ThenEveryDupAckInRecoveryInflates)
+{
+	struct tcp_conn *c = Accept();
+	const uint32_t mss = c->mss;
+	std::string d = Pattern(16 * mss, 8);
+	EXPECT_EQ(Write(c, d), (int)d.size());
+	ASSERT_EQ(Sent().size(), 10u); // the initial window
+	In(Ack(our_seq + mss, 2000)); // segment 1 lost
+	ASSERT_EQ(Sent().size(), 2u); // slow start: cwnd 11, one acked
+	In(Ack(our_seq + mss, 2000));
+	auto a = Sent();
+	ASSERT_EQ(a.size(), 1u) << "the first duplicate ACK sends a new segment";
+	EXPECT_EQ(a[0].seg.seq, our_seq + 12 * mss);
+	In(Ack(our_seq + mss, 2000));
+	auto b = Sent();
+	ASSERT_EQ(b.size(), 1u) << "so does the second";
+	EXPECT_EQ(b[0].seg.seq, our_seq + 13 * mss);
+	In(Ack(our_seq + mss, 2000)); // the third: fast retransmit
+	auto fr = Sent();
+	ASSERT_GE(fr.size(), 1u);
+	EXPECT_EQ(fr[0].seg.seq, our_seq + mss);
+	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	In(Ack(our_seq + 3 * mss, 2000)); // partial: segment 3 lost too
+	Sent();
+	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	for (int k = 0; k < 3; k++) {
+		uint32_t before = c->cwnd;
+		In(Ack(our_seq + 3 * mss, 2000));
+		EXPECT_EQ(c->cwnd, before + mss)
+				<< "duplicate ACK " << k + 1 << " after the partial ACK";
+	}
+	Sent();
+	tcp_abort(c);
+}
+
 TEST_F(TcpData, ZeroWindow_PersistProbesBackOff_WindowOpens)
 {
 	struct tcp_conn *c = Accept();
