@@ -152,7 +152,9 @@ struct tcp_stats {
 	uint64_t tw_reused, tw_recycled;
 	uint64_t timeouts; /**< connections closed with ETIMEDOUT */
 	uint64_t tx_copied; /**< segments copied because the port cannot send chains */
-	uint64_t tx_nombuf; /**< segments not sent for lack of mbufs (retried by the timer) */
+	/** segments of any kind (data, ACK, SYN, RST, probe) not sent for lack of
+	 * mbufs; data and FIN are retried by the timer */
+	uint64_t tx_nombuf;
 	uint64_t sws_overrides; /**< held-back small segments sent by the persist timer */
 	uint64_t orphans; /**< closed by the application, still finishing (a gauge) */
 	uint64_t cwnd_restarts; /**< cwnd back to the initial window after an idle RTO */

@@ -192,16 +192,22 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	olen = tcp_opts_build(&o, opts);
 	if (olen < 0)
 		olen = 0;
+	/* Every segment not sent for lack of mbufs is counted here, whatever
+	 * it was (data, ACK, SYN, RST, probe: review L17). */
 	h = rte_pktmbuf_alloc(st->pool);
-	if (h == NULL)
+	if (h == NULL) {
+		tcp->stats.tx_nombuf++;
 		return -ENOBUFS;
+	}
 	if (rte_pktmbuf_append(h, (uint16_t)(IP_HLEN + sizeof(struct rte_tcp_hdr) + olen)) ==
 			NULL) {
 		rte_pktmbuf_free(h);
+		tcp->stats.tx_nombuf++;
 		return -ENOBUFS;
 	}
 	if (len > 0 && attach_payload(c, h, seq, len) != 0) {
 		rte_pktmbuf_free(h);
+		tcp->stats.tx_nombuf++;
 		return -ENOBUFS;
 	}
 	if (flags & TCP_FLAG_SYN) {
@@ -281,10 +287,13 @@ tcp_reset_reply(struct tcp_stack *tcp, uint32_t lip, uint32_t rip, const struct 
 		flags = TCP_FLAG_RST | TCP_FLAG_ACK;
 	}
 	h = rte_pktmbuf_alloc(st->pool);
-	if (h == NULL)
+	if (h == NULL) {
+		tcp->stats.tx_nombuf++;
 		return;
+	}
 	if (rte_pktmbuf_append(h, IP_HLEN + sizeof(struct rte_tcp_hdr)) == NULL) {
 		rte_pktmbuf_free(h);
+		tcp->stats.tx_nombuf++;
 		return;
 	}
 	fill_headers(st, h, lip, rip, seg->dport, seg->sport, seq, ack, flags, 0, NULL, 0, 0);
@@ -365,9 +374,9 @@ output(struct tcp_conn *c, bool sws_override)
 		if (fin_due)
 			fl |= TCP_FLAG_FIN;
 		if (tcp_xmit(c, c->snd_nxt, len, fl) != 0) {
-			/* No mbufs: try again when the timer fires (rtx_fire
-			 * sends again even with nothing in flight). */
-			tcp->stats.tx_nombuf++;
+			/* No mbufs (counted by tcp_xmit): try again when the
+			 * timer fires (rtx_fire sends again even with nothing in
+			 * flight). */
 			if (c->rtx_deadline == TCP_NO_DEADLINE)
 				tcp_rtx_arm(c);
 			return;

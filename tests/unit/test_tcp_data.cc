@@ -444,6 +444,7 @@ TEST_F(TcpSmallBuf, FinAtClosedWindow_AdvertisedEdgeFollows)
 	stack_input(&st, fm);
 	EXPECT_EQ(c->state, TCP_STATE_CLOSE_WAIT);
 	EXPECT_TRUE(out.empty()) << "the ACK found no mbuf";
+	EXPECT_EQ(tcp.stats.tx_nombuf, 1u) << "and is counted (review L17)";
 	EXPECT_TRUE(tcp_seq_geq(c->rcv_adv, c->rcv_nxt))
 			<< "rcv_adv " << c->rcv_adv << " rcv_nxt " << c->rcv_nxt;
 	for (auto *m : taken)
