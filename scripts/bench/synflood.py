@@ -141,7 +141,9 @@ def one_round(kind, a, build):
                 "p50_ms": float(p.group(4)), "p99_ms": float(p.group(5)),
                 "mem_before_kib": before, "mem_during_kib": during}
     finally:
-        for p, sig in ((server, signal.SIGINT), (backend, signal.SIGTERM)):
+        # riptide prints its counters on SIGINT; the Python servers just go.
+        stop = signal.SIGINT if kind != "linux" else signal.SIGTERM
+        for p, sig in ((server, stop), (backend, signal.SIGTERM)):
             if p is None:
                 continue
             p.send_signal(sig)
