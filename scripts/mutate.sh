@@ -43,7 +43,7 @@ paws|tcpstack/tcp_input.c|			!tcp_seq_lt(seg->opts.tsval, c->ts_recent))|			true
 gateway|tcpstack/stack.c|return (dst & mask) == (st->cfg.ip & mask) ? dst : st->cfg.gateway;|return (dst & mask) == (st->cfg.ip & mask) ? dst : 0;|tcpstack_unit|StackTest.Output_OffLink_ViaGateway_ArpsForTheGatewayNotTheDestination
 keepalive-reset|tcpstack/tcp_input.c|	c->probes = 0; /* the peer is alive */|	/* mutated */|tcpstack_unit|TcpState.Keepalive_ExactProbeCount_AnswerResetsIt_ThenRstAndETIMEDOUT
 user-timeout|tcpstack/tcp_timer.c|		d = RTE_MIN(d, c->rtx_since_ns + (uint64_t)c->user_timeout_ms * EX_NS_PER_MS);|		(void)d;|tcpstack_unit|TcpData.UserTimeout_UnansweredData_AliveBeforeDeadAfter_ETIMEDOUT
-oow-ack-limit|tcpstack/tcp_input.c|			now - c->last_oow_ack_ns < TCP_OOW_ACK_GAP_NS) {|			0) {|tcpstack_unit|TcpState.InvalidPureAcks_AnsweredOncePer500ms_DataAlways
+oow-ack-limit|tcpstack/tcp_input.c|		if (c->last_oow_ack_ns != 0 && now - c->last_oow_ack_ns < TCP_OOW_ACK_GAP_NS) {|		if (0) {|tcpstack_unit|TcpState.InvalidPureAcks_AnsweredOncePer500ms_DataAlways
 paws-expiry|tcpstack/tcp_input.c|	return tcp_now_ns(c) - c->ts_recent_ns < TCP_PAWS_IDLE_NS;|	return true;|tcpstack_unit|TcpState.Paws_TsRecentExpiresAfter24DaysIdle
 persist-any-window|tcpstack/tcp_output.c|	if (unsent > 0 && c->snd_nxt == c->snd_una && c->rtx_deadline == TCP_NO_DEADLINE) {|	if (unsent > 0 && c->snd_wnd == 0 && c->snd_nxt == c->snd_una && c->rtx_deadline == TCP_NO_DEADLINE) {|tcpstack_unit|TcpData.SmallWindow_UpdateLost_PersistSendsHeldBackSegment
 nombuf-retry|tcpstack/tcp_timer.c|		if (!pending)|		if (!pending + 1)|tcpstack_unit|TcpData.NoMbufForTheFirstSegment_SentWhenTheTimerFires:TcpData.NoMbufForTheFin_OrphanStillClosesAndFinWait2TimesOut
