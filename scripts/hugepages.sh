@@ -71,6 +71,13 @@ reserve)
 	[ "${size: -1}" = G ] && want=$((want * 1024))
 	got=$(free_mb)
 	if [ "$got" -lt "$want" ]; then
+		# Fewer than asked: physical memory too fragmented for 2 MiB
+		# pages (a machine that ran for a while). Compact, and once more.
+		echo 1 >/proc/sys/vm/compact_memory 2>/dev/null || true
+		"$HP" -p 2M --setup "$size" >/dev/null 2>&1 || true
+		got=$(free_mb)
+	fi
+	if [ "$got" -lt "$want" ]; then
 		echo "hugepages: asked for ${want} MB, ${got} MB free (memory fragmented or in use)" >&2
 		[ "$got" -gt 0 ] || exit 1
 	fi
