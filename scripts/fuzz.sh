@@ -91,15 +91,21 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 before=$(ls "$arts" | wc -l)
 start=$SECONDS
 args=(-max_total_time="$secs" -max_len="$max_len" -timeout=10 -rss_limit_mb=2048
-	-print_final_stats=1 -artifact_prefix="$arts/$name-")
+	-print_final_stats=1 -artifact_prefix="$PWD/$arts/$name-")
 if [ "$jobs" -gt 1 ]; then
 	args+=(-jobs="$jobs" -workers="$jobs")
 fi
-"$build/tests/fuzz/fuzz_$name" "${args[@]}" "$work" "$seeds" >"$log" 2>&1
+# With --jobs, libFuzzer writes each job's log (fuzz-N.log) into the current
+# directory: a directory of this run's own, so that runs side by side (a long
+# one and scripts/test.sh's) neither mix nor delete each other's logs.
+jobdir=$(mktemp -d "$build/jobs.XXXXXX")
+root=$PWD
+(cd "$jobdir" && "$root/$build/tests/fuzz/fuzz_$name" "${args[@]}" "$root/$work" "$root/$seeds") \
+	>"$log" 2>&1
 status=$?
-runs=$(grep -hE '^stat::number_of_executed_units:' "$log" fuzz-*.log 2>/dev/null |
+runs=$(grep -hE '^stat::number_of_executed_units:' "$log" "$jobdir"/fuzz-*.log 2>/dev/null |
 	awk '{ s += $2 } END { print s + 0 }')
-rm -f fuzz-*.log
+rm -rf "$jobdir"
 found=$(($(ls "$arts" | wc -l) - before))
 took=$((SECONDS - start))
 if [ "$found" != 0 ]; then

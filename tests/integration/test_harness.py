@@ -223,3 +223,24 @@ def test_cpuquota_refuses_a_bad_share():
     for pct in ("0", "101", "x"):
         r = run([CPUQUOTA_SH, "make", unique("rtq"), pct], check=False)
         assert r.returncode == 2 and "PCT wants 1..100" in r.stderr, r.stderr
+
+
+def test_fuzz_jobs_keep_their_logs_to_themselves():
+    """scripts/fuzz.sh --jobs: libFuzzer's per-job logs go to a directory of
+    the run's own, counted and removed there; none is left in (or taken
+    from) the repository root, where a long run's logs used to be deleted
+    by a short run beside it."""
+    fuzz_sh = os.path.join(ROOT, "scripts", "fuzz.sh")
+    other = os.path.join(ROOT, "fuzz-7.log")  # as a long run's job would have
+    with open(other, "w") as f:
+        f.write("stat::number_of_executed_units: 1000000000\n")
+    try:
+        r = run([fuzz_sh, "impair", "2", "--jobs", "2"], check=False, timeout=120)
+        assert r.returncode == 0, r.stdout + r.stderr
+        m = re.search(r"fuzz impair: (\d+) runs in", r.stdout)
+        assert m and 0 < int(m.group(1)) < 1000000000, r.stdout  # its own jobs only
+        assert os.path.exists(other), "another run's log was deleted"
+        left = [n for n in os.listdir(os.path.join(ROOT, "build-fuzz")) if n.startswith("jobs.")]
+        assert left == [], left
+    finally:
+        os.unlink(other)
