@@ -103,7 +103,12 @@ root=$PWD
 (cd "$jobdir" && "$root/$build/tests/fuzz/fuzz_$name" "${args[@]}" "$root/$work" "$root/$seeds") \
 	>"$log" 2>&1
 status=$?
-runs=$(grep -hE '^stat::number_of_executed_units:' "$log" "$jobdir"/fuzz-*.log 2>/dev/null |
+# One job: its statistics are in the log. Several: the parent copies each
+# job's log into its own as the job ends, so the jobs' logs are counted once.
+counted=$log
+[ "$jobs" -gt 1 ] && counted="$jobdir/fuzz-*.log"
+# shellcheck disable=SC2086 # the glob is meant
+runs=$(grep -hE '^stat::number_of_executed_units:' $counted 2>/dev/null |
 	awk '{ s += $2 } END { print s + 0 }')
 rm -rf "$jobdir"
 found=$(($(ls "$arts" | wc -l) - before))
