@@ -239,6 +239,11 @@ def test_fuzz_jobs_keep_their_logs_to_themselves():
         assert r.returncode == 0, r.stdout + r.stderr
         m = re.search(r"fuzz impair: (\d+) runs in", r.stdout)
         assert m and 0 < int(m.group(1)) < 1000000000, r.stdout  # its own jobs only
+        # each job counted once (the parent's log repeats the jobs' statistics)
+        log = re.search(r"log (\S+)\)", r.stdout).group(1)
+        per_job = re.findall(r"^stat::number_of_executed_units: (\d+)$",
+                             open(os.path.join(ROOT, log)).read(), re.M)
+        assert len(per_job) == 2 and int(m.group(1)) == sum(map(int, per_job)), r.stdout
         assert os.path.exists(other), "another run's log was deleted"
         left = [n for n in os.listdir(os.path.join(ROOT, "build-fuzz")) if n.startswith("jobs.")]
         assert left == [], left
