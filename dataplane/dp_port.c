@@ -3,11 +3,13 @@
  * dp_port.c - port setup with offload negotiation and symmetric RSS.
  * Main lcore, before and after the loops run.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
@@ -31,6 +33,87 @@ dp_port_config_defaults(struct dp_port_config *cfg)
 	cfg->want_rx_csum = true;
 	cfg->want_multiseg = true;
 	cfg->nb_mbufs = 8191;
+	cfg->rx_events = true;
+}
+
+#ifndef AF_XDP
+#define AF_XDP 44
+#endif
+
+/* Rx wake-up fds by port and queue, stored plus one so that 0 is none. */
+#define DP_EVENT_QUEUES 64
+#define DP_XDP_SOCKETS_MAX 256
+static int rx_event_fds[RTE_MAX_ETHPORTS][DP_EVENT_QUEUES];
+
+int
+dp_port_rx_event_fd(uint16_t port_id, uint16_t queue)
+{
+	if (port_id >= RTE_MAX_ETHPORTS || queue >= DP_EVENT_QUEUES)
+		return -1;
+	return rx_event_fds[port_id][queue] - 1;
+}
+
+/* The AF_XDP sockets this process has open, up to max of them. */
+static unsigned int
+xdp_sockets(int *fds, unsigned int max)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	unsigned int n = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((e = readdir(d)) != NULL && n < max) {
+		int fd = atoi(e->d_name), domain = 0;
+		socklen_t len = sizeof(domain);
+
+		if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == dirfd(d))
+			continue;
+		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_XDP)
+			fds[n++] = fd;
+	}
+	closedir(d);
+	return n;
+}
+
+/* The one AF_XDP socket in now[] that is not in before[], or -1. */
+static int
+new_xdp_socket(const int *before, unsigned int nb, const int *now, unsigned int nn)
+{
+	unsigned int i, j;
+	int found = -1;
+
+	for (i = 0; i < nn; i++) {
+		for (j = 0; j < nb && before[j] != now[i]; j++)
+			;
+		if (j == nb) {
+			if (found >= 0)
+				return -1; /* two: we cannot tell which is the queue's */
+			found = now[i];
+		}
+	}
+	return found;
+}
+
+/* After start: the PMD's rx interrupt fds. Asking a PMD without them makes
+ * ethdev log an error per queue, so its log is quiet meanwhile. */
+static void
+find_rx_intr_fds(struct dp_port *p)
+{
+	int lt = rte_log_register("lib.ethdev");
+	int level = lt >= 0 ? rte_log_get_level((uint32_t)lt) : -1;
+	uint16_t q;
+
+	if (level >= 0)
+		rte_log_set_level((uint32_t)lt, RTE_LOG_CRIT);
+	for (q = 0; q < p->nb_queues && q < DP_EVENT_QUEUES; q++) {
+		int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(p->port_id, q);
+
+		if (fd >= 0)
+			rx_event_fds[p->port_id][q] = fd + 1;
+	}
+	if (level >= 0)
+		rte_log_set_level((uint32_t)lt, (uint32_t)level);
 }
 
 struct rte_mempool *
@@ -162,7 +245,19 @@ dp_port_init(struct dp_port *p, uint16_t port_id, const struct dp_port_config *c
 	memset(&conf, 0, sizeof(conf));
 	negotiate_offloads(p, &info, cfg, &conf);
 	configure_rss(p, &info, cfg, &conf);
+	/* The rx queues' wake-up fds: net_af_xdp has no rx interrupt, but its
+	 * sockets are pollable; the others get rx interrupts if they take them. */
+	p->pmd_keeps_mbufs = strcmp(info.driver_name, "net_af_xdp") == 0;
+	p->rx_events = cfg->rx_events;
+	p->rx_intr = cfg->rx_events && !p->pmd_keeps_mbufs;
+	memset(rx_event_fds[port_id], 0, sizeof(rx_event_fds[port_id]));
+	conf.intr_conf.rxq = p->rx_intr;
 	rc = rte_eth_dev_configure(port_id, cfg->nb_queues, cfg->nb_queues, &conf);
+	if (rc != 0 && p->rx_intr) {
+		p->rx_intr = false;
+		conf.intr_conf.rxq = 0;
+		rc = rte_eth_dev_configure(port_id, cfg->nb_queues, cfg->nb_queues, &conf);
+	}
 	if (rc != 0)
 		return rc;
 	nb_rxd = cfg->nb_rxd;
@@ -176,13 +271,20 @@ dp_port_init(struct dp_port *p, uint16_t port_id, const struct dp_port_config *c
 	txconf.offloads = conf.txmode.offloads;
 	/* The rx fill a PMD takes from the pool, here and in dp_port_start(),
 	 * is the leak check's allowance for PMDs that keep it at close. */
-	p->pmd_keeps_mbufs = strcmp(info.driver_name, "net_af_xdp") == 0;
 	in_use = rte_mempool_in_use_count(p->pool);
 	for (q = 0; q < cfg->nb_queues; q++) {
+		bool xdp = p->rx_events && p->pmd_keeps_mbufs && q < DP_EVENT_QUEUES;
+		int before[DP_XDP_SOCKETS_MAX], now[DP_XDP_SOCKETS_MAX], fd;
+		unsigned int nb = xdp ? xdp_sockets(before, RTE_DIM(before)) : 0;
+
 		rc = rte_eth_rx_queue_setup(
 				port_id, q, nb_rxd, (unsigned int)p->socket, NULL, p->pool);
 		if (rc != 0)
 			return rc;
+		/* net_af_xdp opens the queue's socket here: the new one. */
+		if (xdp && (fd = new_xdp_socket(before, nb, now, xdp_sockets(now, RTE_DIM(now)))) >=
+						0)
+			rx_event_fds[port_id][q] = fd + 1;
 		rc = rte_eth_tx_queue_setup(port_id, q, nb_txd, (unsigned int)p->socket, &txconf);
 		if (rc != 0)
 			return rc;
@@ -209,6 +311,8 @@ dp_port_start(struct dp_port *p)
 		return rc;
 	p->pmd_held += held_since(p->pool, in_use);
 	p->started = true;
+	if (p->rx_intr)
+		find_rx_intr_fds(p);
 	if (p->promisc)
 		rte_eth_promiscuous_enable(p->port_id); /* not every PMD has it; fine */
 	if (rte_eth_dev_info_get(p->port_id, &info) == 0)
@@ -337,5 +441,6 @@ dp_port_close(struct dp_port *p)
 	if (p->started)
 		rte_eth_dev_stop(p->port_id);
 	p->started = false;
+	memset(rx_event_fds[p->port_id], 0, sizeof(rx_event_fds[p->port_id]));
 	rte_eth_dev_close(p->port_id);
 }

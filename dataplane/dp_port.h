@@ -43,6 +43,10 @@ struct dp_port_config {
 	bool want_multiseg; /**< request multi-segment tx when offered; default true */
 	uint32_t nb_mbufs; /**< pool size when the port makes its pool; default 8191 */
 	struct rte_mempool *pool; /**< NULL: the shared pool of the port's socket */
+	bool rx_events; /**< find each rx queue a wake-up fd (the PMD's rx
+			 * interrupt, or net_af_xdp's socket) so that an idle
+			 * executor sleeps on it (dp_port_rx_event_fd); default
+			 * true */
 	bool defer_start; /**< configure only; dp_port_start() later. Some PMD pairs
 			   * (memif server and client in one process) need every
 			   * port configured before any starts, as testpmd does. */
@@ -66,6 +70,8 @@ struct dp_port {
 	bool started;
 	uint32_t pmd_held; /**< mbufs the PMD took from the pool to fill its rx
 			    * rings during queue setup and start */
+	bool rx_events; /**< look for rx wake-up fds at start (cfg.rx_events) */
+	bool rx_intr; /**< configured with rx interrupts (intr_conf.rxq) */
 	bool pmd_keeps_mbufs; /**< the PMD does not give pmd_held back at close
 			       * (net_af_xdp's fill ring, DPDK 22.11) */
 };
@@ -80,6 +86,16 @@ int dp_port_init(struct dp_port *p, uint16_t port_id, const struct dp_port_confi
 
 /** Start a port configured with defer_start. @return 0 or -errno. */
 int dp_port_start(struct dp_port *p);
+
+/**
+ * The fd that becomes readable when rx queue (port_id, queue) receives, for
+ * an idle executor to sleep on: the PMD's rx interrupt event fd where it has
+ * one (net_tap: the queue's own fd; net_virtio_user: the vring's call fd,
+ * after rte_eth_dev_rx_intr_enable), else net_af_xdp's XDP socket. -1 when
+ * the port has none (the executor then naps) or was set up without
+ * rx_events. Valid from dp_port_start() to dp_port_close().
+ */
+int dp_port_rx_event_fd(uint16_t port_id, uint16_t queue);
 
 /** Find a port by its device name (e.g. "net_null0"); -ENODEV if none. */
 int dp_port_by_name(const char *name, uint16_t *port_id);

@@ -10,6 +10,7 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include "dp_port.h"
 #include "dp_stream.h"
 
 void
@@ -114,14 +115,41 @@ static const struct ex_stream_ops rx_ops = {
 	.poll_next = rx_poll_next, .drop = rx_drop, .name = "rx"
 };
 
+/* Before the executor sleeps on the queue's fd: turn the rx interrupt on
+ * (net_virtio_user's call fd fires only then; net_tap's and net_af_xdp's fds
+ * need nothing), then poll once more for what came before it was on. */
+static unsigned int
+rx_arm(struct ex_source *src)
+{
+	struct dp_rx_stream *s = EX_CONTAINER_OF(src, struct dp_rx_stream, src);
+
+	if (s->intr == DP_RX_INTR_UNKNOWN || s->intr == DP_RX_INTR_ON)
+		s->intr = rte_eth_dev_rx_intr_enable(s->port, s->queue) == 0 ? DP_RX_INTR_ON
+									     : DP_RX_INTR_NONE;
+	return rx_source(src);
+}
+
+/* Awake again: the loop polls, so the PMD need not signal each packet. */
 static void
-rx_stream_setup(struct dp_rx_stream *s, struct ex_executor *ex, const struct dp_fill_ops *fill)
+rx_disarm(struct ex_source *src)
+{
+	struct dp_rx_stream *s = EX_CONTAINER_OF(src, struct dp_rx_stream, src);
+
+	if (s->intr == DP_RX_INTR_ON)
+		rte_eth_dev_rx_intr_disable(s->port, s->queue);
+}
+
+static void
+rx_stream_setup(struct dp_rx_stream *s, struct ex_executor *ex, const struct dp_fill_ops *fill,
+		int event_fd)
 {
 	s->base.ops = &rx_ops;
 	s->ex = ex;
 	s->fill = fill;
 	s->src.fn = rx_source;
 	s->src.name = fill->name;
+	if (event_fd >= 0)
+		ex_source_set_event(&s->src, event_fd, rx_arm, rx_disarm);
 	ex_register_source(ex, &s->src);
 }
 
@@ -131,7 +159,7 @@ dp_rx_stream_init(struct dp_rx_stream *s, struct ex_executor *ex, uint16_t port,
 	memset(s, 0, sizeof(*s));
 	s->port = port;
 	s->queue = queue;
-	rx_stream_setup(s, ex, &queue_fill_ops);
+	rx_stream_setup(s, ex, &queue_fill_ops, dp_port_rx_event_fd(port, queue));
 }
 
 void
@@ -139,7 +167,7 @@ dp_ring_stream_init(struct dp_rx_stream *s, struct ex_executor *ex, struct rte_r
 {
 	memset(s, 0, sizeof(*s));
 	s->ring = r;
-	rx_stream_setup(s, ex, &ring_fill_ops);
+	rx_stream_setup(s, ex, &ring_fill_ops, -1);
 }
 
 void

@@ -69,6 +69,13 @@ struct dp_stream_stats {
 
 /* ---- received bursts: an rx queue, or a ring ---- */
 
+/** Whether a queue's rx interrupt can be turned on (dp_rx_stream.intr). */
+enum dp_rx_intr {
+	DP_RX_INTR_UNKNOWN = 0,
+	DP_RX_INTR_ON,
+	DP_RX_INTR_NONE
+};
+
 struct dp_rx_stream;
 
 /** Where a stream's bursts come from; the variant is chosen at init. */
@@ -89,6 +96,7 @@ struct dp_rx_stream {
 	const struct dp_fill_ops *fill;
 	uint16_t port; /* rx queue variant */
 	uint16_t queue;
+	uint8_t intr; /* enum dp_rx_intr: whether arming enables an rx interrupt */
 	struct rte_ring *ring; /* ring variant */
 	bool waiting;
 	struct ex_waker waiter;

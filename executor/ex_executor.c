@@ -52,6 +52,7 @@ ex_config_defaults(struct ex_config *cfg)
 	cfg->idle_spin_us = 50;
 	cfg->idle_sleep_min_us = 20;
 	cfg->idle_sleep_us = 1000;
+	cfg->idle_event_us = 1000000;
 	cfg->tick_shift = EX_WHEEL_TICK_SHIFT_DEFAULT;
 	cfg->clock = NULL;
 	cfg->socket_id = SOCKET_ID_ANY;
@@ -185,6 +186,8 @@ ex_executor_create(unsigned int lcore_id, const struct ex_config *cfg)
 
 	if (ex_wheel_init(&ex->wheel, cfg->tick_shift, ex_now_ns(ex)) != 0)
 		goto fail_wheel;
+	if (ex_idle_init(ex, cfg) != 0)
+		goto fail_wheel; /* no fds left */
 
 	__atomic_store_n(&ex_registry[lcore_id], ex, __ATOMIC_RELEASE);
 	return ex;
@@ -482,6 +485,7 @@ outbox_flush_one(struct ex_outbox *ob)
 		sent += rte_ring_mp_enqueue_burst(
 				ob->dst->inbox, (void **)&ob->tasks[sent], ob->n - sent, NULL);
 	ob->n = 0;
+	ex_idle_kick(ob->dst);
 }
 
 static void
@@ -505,6 +509,7 @@ remote_enqueue(struct ex_executor *dst, struct ex_task *t)
 	if (cur == NULL) {
 		while (rte_ring_mp_enqueue(dst->inbox, t) != 0)
 			rte_pause();
+		ex_idle_kick(dst);
 		return;
 	}
 	ob = &cur->outbox[dst->lcore_id];
@@ -754,26 +759,6 @@ drain_inbox(struct ex_executor *ex)
 	return total;
 }
 
-/* The backoff: sleep the current step (never past the next timer), then
- * double the step up to the longest sleep. */
-static void
-idle_sleep(struct ex_executor *ex, uint64_t now)
-{
-	uint64_t ns = ex_wheel_next_ns(&ex->wheel, now, ex->idle_sleep_ns);
-
-	ex->idle_sleep_ns = RTE_MIN(ex->idle_sleep_ns * 2, ex->idle_sleep_max_ns);
-	if (ns == 0)
-		return;
-	EX_STAT_ADD(ex, idle_sleeps, 1);
-	if (ex->idle_sleep != NULL) {
-		ex->idle_sleep(ex->idle_sleep_ctx, ns);
-	} else {
-		struct timespec ts = { (time_t)(ns / EX_NS_PER_S), (long)(ns % EX_NS_PER_S) };
-
-		nanosleep(&ts, NULL);
-	}
-}
-
 static inline uint64_t
 tsc_to_ns(const struct ex_executor *ex, uint64_t tsc)
 {
@@ -825,7 +810,7 @@ ex_run_once(struct ex_executor *ex)
 			!ex->stay_awake &&
 			(++ex->idle_iters >= ex->idle_spins ||
 					now - ex->last_work_ns >= ex->idle_spin_ns))
-		idle_sleep(ex, now);
+		ex_idle_sleep(ex, now);
 	ex->stay_awake = 0;
 	return 0;
 }
@@ -836,20 +821,28 @@ ex_stay_awake(struct ex_executor *ex)
 	ex->stay_awake = 1;
 }
 
-/* Bumped by ex_stop_all(); a loop returns when it changes under it. */
-static uint32_t ex_stop_epoch;
+uint32_t ex_stop_epoch;
 
 void
 ex_stop(struct ex_executor *ex)
 {
 	__atomic_store_n(&ex->stop, 1, __ATOMIC_RELEASE);
+	ex_idle_kick(ex);
 }
 
 void
 ex_stop_all(void)
 {
-	/* Async-signal-safe: one atomic add. */
+	unsigned int i;
+
+	/* Async-signal-safe: an atomic add, atomic loads and write(2). */
 	__atomic_fetch_add(&ex_stop_epoch, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < RTE_MAX_LCORE; i++) {
+		struct ex_executor *ex = __atomic_load_n(&ex_registry[i], __ATOMIC_ACQUIRE);
+
+		if (ex != NULL)
+			ex_idle_kick(ex);
+	}
 }
 
 int
@@ -860,6 +853,7 @@ ex_run(struct ex_executor *ex)
 	if (!__atomic_compare_exchange_n(
 			    &ex->running, &idle, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return -EBUSY;
+	ex->run_epoch = epoch; /* the idle policy's sleep checks it too */
 	while (!__atomic_load_n(&ex->stop, __ATOMIC_ACQUIRE) &&
 			__atomic_load_n(&ex_stop_epoch, __ATOMIC_ACQUIRE) == epoch)
 		ex_run_once(ex);
@@ -891,6 +885,7 @@ ex_register_source(struct ex_executor *ex, struct ex_source *src)
 {
 	src->next = ex->sources;
 	ex->sources = src;
+	ex_idle_source_added(ex, src);
 }
 
 void
@@ -916,8 +911,10 @@ unlink_source(struct ex_source **head, struct ex_source *src)
 int
 ex_unregister(struct ex_executor *ex, struct ex_source *src)
 {
-	if (unlink_source(&ex->sources, src) == 0)
+	if (unlink_source(&ex->sources, src) == 0) {
+		ex_idle_source_removed(ex, src);
 		return 0;
+	}
 	return unlink_source(&ex->flushers, src);
 }
 
@@ -981,6 +978,7 @@ ex_executor_free(struct ex_executor *ex)
 	__atomic_store_n(&ex_registry[ex->lcore_id], NULL, __ATOMIC_RELEASE);
 	if (ex_cur == ex)
 		ex_cur = NULL;
+	ex_idle_fini(ex);
 	rte_ring_free(ex->inbox);
 	rte_mempool_free(ex->task_pool);
 	rte_free(ex->dirty);

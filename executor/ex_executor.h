@@ -17,14 +17,21 @@
  *   5. flush: send batched remote wakes, then call registered flush sources
  *      (tx buffers), so that what this iteration produced leaves now;
  *   6. idle policy: busy-poll, or back off: once idle for idle_spin_us (or
- *      idle_spins empty iterations, whichever comes first) sleep, first for
- *      idle_sleep_min_us, then twice as long each idle iteration up to
- *      idle_sleep_us; never past the next timer, and not while a source
- *      holds something due soon (ex_stay_awake()). Work starts it over. So
- *      an idle lcore costs about a wake-up per idle_sleep_us, a lightly
- *      loaded one spins only idle_spin_us after each burst, and the latency
- *      added to the first packet after a quiet spell is at most the sleep
- *      then in force (idle_sleep_us).
+ *      idle_spins empty iterations, whichever comes first) sleep, never past
+ *      the next timer, and not while a source holds something due soon
+ *      (ex_stay_awake()). Work starts it over.
+ *      - When every reactor source has a wake-up event (an rx queue's
+ *        interrupt fd or socket, ex_source_set_event()), the executor sleeps
+ *        in epoll on those events and on its own eventfd, which remote wakes,
+ *        spawns and stops write while it sleeps, until one fires or the next
+ *        timer is due (at most idle_event_us). An idle lcore then costs a
+ *        wake-up per timer, and the first packet after a quiet spell waits
+ *        only for the kernel to wake the thread.
+ *      - Otherwise it naps: first idle_sleep_min_us, then twice as long each
+ *        idle iteration up to idle_sleep_us. An idle lcore costs a wake-up
+ *        per idle_sleep_us, and the first packet after a quiet spell waits
+ *        at most the nap then in force (idle_sleep_us).
+ *      Either way a lightly loaded lcore spins only idle_spin_us per burst.
  *
  * Wakers: waking from the owning lcore pushes the task on the ready queue
  * unless it is already scheduled (a no-op, counted as a duplicate). Waking
@@ -79,6 +86,9 @@ struct ex_config {
 	uint32_t idle_sleep_us; /**< longest idle sleep; default 1000 */
 	ex_idle_sleep_fn *idle_sleep; /**< NULL: nanosleep; tests record instead */
 	void *idle_sleep_ctx;
+	uint32_t idle_event_us; /**< longest sleep on the sources' events (when
+				 * they all have one); default 1000000; 0:
+				 * always nap */
 	uint32_t tick_shift; /**< timer tick = 2^tick_shift ns; default 10 */
 	ex_clock_fn *clock; /**< NULL: the TSC */
 	void *clock_ctx;
@@ -235,7 +245,32 @@ struct ex_source {
 	ex_source_fn *fn;
 	const char *name;
 	struct ex_source *next;
+	/* Its wake-up event (ex_source_set_event); zero: none. */
+	ex_source_fn *arm;
+	void (*disarm)(struct ex_source *src);
+	int event_fd;
+	uint32_t event; /* EX_SOURCE_EVENT_* bits, private */
 };
+
+/**
+ * Give a reactor source a wake-up event, before registering it, so that a
+ * backing-off executor can sleep until the source has work instead of
+ * napping on a timer. fd must become readable, or readable again (the
+ * executor watches it edge-triggered and never reads it), when work may have
+ * arrived: an rx queue's interrupt eventfd, a TAP queue's fd, an AF_XDP
+ * socket. Before sleeping the executor calls arm (if not NULL) on each
+ * source: it enables the event and then looks once more, returning nonzero
+ * if work is already there (then nothing sleeps), which closes the race
+ * between the last poll and the sleep; after waking it calls disarm (if not
+ * NULL), which may turn the event off while the loop polls anyway.
+ * An fd epoll cannot watch leaves the source without an event.
+ */
+void ex_source_set_event(struct ex_source *src, int fd, ex_source_fn *arm,
+		void (*disarm)(struct ex_source *src));
+
+/** Whether ex sleeps on its sources' events when idle (every reactor source
+ * has one, idle_event_us is not 0, the policy is backoff). */
+int ex_sleeps_on_events(const struct ex_executor *ex);
 
 /** Register a reactor source (loop step 1). Owning lcore only. */
 void ex_register_source(struct ex_executor *ex, struct ex_source *src);
@@ -275,6 +310,8 @@ struct ex_stats {
 	uint64_t busy_cycles; /**< TSC cycles in iterations that did work */
 	uint64_t idle_cycles; /**< TSC cycles in idle iterations */
 	uint64_t idle_sleeps; /**< times the backoff policy slept */
+	uint64_t idle_event_sleeps; /**< of those, sleeps on the sources' events */
+	uint64_t idle_event_wakes; /**< of those, ended early by an event or kick */
 };
 
 /**

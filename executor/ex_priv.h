@@ -101,7 +101,30 @@ struct ex_executor {
 	uint64_t idle_sleep_max_ns;
 	ex_idle_sleep_fn *idle_sleep;
 	void *idle_sleep_ctx;
+	uint64_t idle_event_max_ns;
+	uint32_t n_sources; /* reactor sources registered */
+	uint32_t n_event_sources; /* of those, with an event in epfd */
+	uint32_t run_epoch; /* ex_stop_epoch when ex_run began */
+	int epfd; /* the sources' events and wake_fd; -1 until needed */
+	int wake_fd; /* eventfd: remote wakes, spawns and stops while asleep */
+
+	/* Alone on its line: other lcores read it on every wake they send,
+	 * and the owner writes it only around a sleep. */
+	uint32_t sleeping __rte_cache_aligned; /* atomic */
 } __rte_cache_aligned;
+
+/* Bumped by ex_stop_all(); a loop returns when it changes under it. */
+extern uint32_t ex_stop_epoch;
+
+/* ex_idle.c: the idle policy's sleeps. */
+int ex_idle_init(struct ex_executor *ex, const struct ex_config *cfg);
+void ex_idle_fini(struct ex_executor *ex);
+void ex_idle_sleep(struct ex_executor *ex, uint64_t now);
+void ex_idle_source_added(struct ex_executor *ex, struct ex_source *src);
+void ex_idle_source_removed(struct ex_executor *ex, struct ex_source *src);
+/* Wake ex if it sleeps on events; call after making its work visible.
+ * Any thread; async-signal-safe. */
+void ex_idle_kick(struct ex_executor *ex);
 
 /* Owner-only counter update that other lcores may read: a relaxed store is
  * a plain mov on x86, with no lock prefix, and keeps the read side race-free. */

@@ -70,6 +70,10 @@ dropped-future-touches-nothing|tcpstack/tcp_sock.c|	(void)c; /* see accept_drop:
 limited-transmit|tcpstack/tcp_output.c|? (uint32_t)c->dupacks * c->mss|? 0u|tcpstack_unit|TcpData.LimitedTransmit_ThenEveryDupAckInRecoveryInflates
 recovery-inflate|tcpstack/tcp_input.c|} else if (c->flags & TCP_CONN_FLAG_RECOVERY) {|} else if (c->dupacks > 3 && (c->flags & TCP_CONN_FLAG_RECOVERY)) {|tcpstack_unit|TcpData.LimitedTransmit_ThenEveryDupAckInRecoveryInflates
 leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
+idle-kick-remote|executor/ex_executor.c|		ex_idle_kick(dst);|		;|executor_unit|IdleEvents.ARemoteSpawnEndsTheSleep
+idle-kick-stop|executor/ex_executor.c|__atomic_store_n(&ex->stop, 1, __ATOMIC_RELEASE);|__atomic_store_n(&ex->stop, 1, __ATOMIC_RELEASE); return;|executor_unit|IdleEvents.StopFromAnotherThreadEndsRun
+idle-arm-work|executor/ex_idle.c|			pending = src->arm(src) != 0;|			src->arm(src);|executor_unit|IdleEvents.WorkFoundWhileArming_NoSleep
+idle-all-sources|executor/ex_idle.c|	return ex->epfd >= 0 && ex->n_sources != 0 && ex->n_event_sources == ex->n_sources;|	return ex->epfd >= 0 && ex->n_event_sources != 0;|executor_unit|IdleEvents.ASourceWithoutAnEvent_NapsInstead
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).
@@ -89,7 +93,7 @@ trap restore EXIT INT TERM
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" --buildtype=debug >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 fi
-ninja -C "$build" tests/unit/tcpstack_unit tests/unit/dataplane_unit >/dev/null ||
+ninja -C "$build" tests/unit/tcpstack_unit tests/unit/dataplane_unit tests/unit/executor_unit >/dev/null ||
 	{ echo "mutate: the unmutated tree does not build"; echo "0 passed, 1 failed"; exit 1; }
 
 caught=0

@@ -847,6 +847,8 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "executor_loops", es.loops);
 	rte_tel_data_add_dict_u64(d, "executor_timers_fired", es.timers_fired);
 	rte_tel_data_add_dict_u64(d, "executor_idle_sleeps", es.idle_sleeps);
+	rte_tel_data_add_dict_u64(d, "executor_idle_event_sleeps", es.idle_event_sleeps);
+	rte_tel_data_add_dict_u64(d, "executor_idle_event_wakes", es.idle_event_wakes);
 	rte_tel_data_add_dict_u64(d, "executor_busy_cycles", es.busy_cycles);
 	rte_tel_data_add_dict_u64(d, "executor_idle_cycles", es.idle_cycles);
 	return 0;
@@ -1395,7 +1397,9 @@ usage(FILE *out, const char *prog)
 			"  --stats-interval S   print stats every S seconds (default 0: at exit only)\n"
 			"  --drain-timeout S    on SIGTERM, let pairs finish this long (default 10)\n"
 			"  --duration S         stop (as on SIGTERM) after S seconds\n"
-			"  --busy-poll          poll without pause when idle (default: back off)\n"
+			"  --busy-poll          poll without pause when idle (default: spin 50 us, then\n"
+			"                       sleep until the rx queue has packets or a timer is due;\n"
+			"                       naps of up to 1 ms on a port with no rx event fd)\n"
 			"  --tx-hold US         send a loop's packets at most every US microseconds\n"
 			"                       under load (fewer PMD sends, each a syscall on\n"
 			"                       af_xdp/tap); a quiet port sends at once (default 0,\n"
@@ -1802,6 +1806,12 @@ main(int argc, char **argv)
 		printf("l4proxy: executor busy %.6f s idle %.6f s\n",
 				(double)es.busy_cycles / (double)rte_get_tsc_hz(),
 				(double)es.idle_cycles / (double)rte_get_tsc_hz());
+		printf("l4proxy: idle sleeps %" PRIu64 " (on rx events %" PRIu64
+		       ", woken early %" PRIu64 "; %s)\n",
+				es.idle_sleeps, es.idle_event_sleeps, es.idle_event_wakes,
+				cfg.busy_poll             ? "busy-poll"
+				: ex_sleeps_on_events(ex) ? "sleeps on the rx queue's events"
+							  : "naps: the port has no rx event");
 		printf("l4proxy: tx %" PRIu64 " packets in %" PRIu64 " sends, %" PRIu64
 		       " dropped by the PMD (tx hold %u us, sends held back %" PRIu64 " times)\n",
 				tx.stats.pkts, tx.stats.bursts, tx.stats.dropped, cfg.tx_hold_us,

@@ -664,6 +664,64 @@ def test_bulk_and_concurrent_on_a_bridged_tap(topo, tmp_path):
     assert m and int(m.group(1)) == 301, out
 
 
+FIRST_AFTER_QUIET = r"""
+import socket, sys, time
+addr, n = sys.argv[1], int(sys.argv[2])
+took = []
+for i in range(n):
+    time.sleep(0.5)  # long enough for the proxy to be asleep
+    t0 = time.monotonic()
+    s = socket.create_connection((addr, 80), timeout=10)
+    assert s.makefile().readline().strip() == "b1"
+    took.append(time.monotonic() - t0)
+    s.close()
+print(repr(took))
+"""
+
+
+def proc_cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.parametrize("port", ["af_xdp", "tap"])
+def test_idle_proxy_sleeps_on_its_rx_queue_and_wakes_for_the_first_packet(topo, tmp_path, port):
+    """Issue 12, item 4: an idle l4proxy (the default backoff policy) sleeps
+    in epoll on its rx queue's fd (net_af_xdp's socket, net_tap's queue fd)
+    instead of napping on a timer: every sleep is on rx events, it wakes about
+    as often as its own 100 ms tick (1 ms naps would be over a thousand a
+    second), and a connection after each half second of quiet is served at
+    once: woken by its SYN, not by the next tick."""
+    topo.backend(1, "id")
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[0]}:80",
+                                "--health-interval", "0"], port=port)
+    try:
+        time.sleep(1)
+        cpu0, t0 = proc_cpu_s(px.p.pid), time.monotonic()
+        time.sleep(3)
+        idle_pct = 100 * (proc_cpu_s(px.p.pid) - cpu0) / (time.monotonic() - t0)
+        print(f"idle l4proxy on {port}: {idle_pct:.2f} % of a core (not asserted)")
+        took = eval(topo.exec("c", [PY, "-c", FIRST_AFTER_QUIET, VIP, "7"], timeout=60).stdout)
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    took.sort()
+    print(f"first connection after 0.5 s of quiet, ms: {[round(t * 1000, 2) for t in took]}")
+    # The SYN ends the sleep: a wake-up missed until the next 100 ms tick
+    # would put the median near 50 ms.
+    assert took[len(took) // 2] < 0.020, took
+    m = re.search(r"idle sleeps (\d+) \(on rx events (\d+), woken early (\d+); ([^)]*)\)", out)
+    assert m, out
+    sleeps, on_events, woken = int(m.group(1)), int(m.group(2)), int(m.group(3))
+    assert m.group(4) == "sleeps on the rx queue's events", out
+    assert sleeps - on_events <= 3, out  # naps only before the port's queue is polled
+    m = re.search(r"executor busy ([\d.]+) s idle ([\d.]+) s", out)
+    lived = float(m.group(1)) + float(m.group(2))
+    assert sleeps < 100 * lived, f"{sleeps} sleeps in {lived:.1f} s: it naps, not sleeps"
+    assert woken >= 7, out  # at least one per connection
+
+
 def test_bulk_and_concurrent_on_virtio_user(topo, tmp_path, hugepages):
     """The proxy on net_virtio_user, its vhost-user peer a wire process that
     forwards to the segment: 20 MB each way byte-exact, then 300 at once."""

@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ex_idle.c - the backoff idle policy's sleeps: timed naps, or a sleep in
+ * epoll on the reactor sources' wake-up events (ex_executor.h, loop step 6).
+ *
+ * Sleeping on events is what lets an idle lcore cost next to nothing and
+ * still answer the first packet after a quiet spell at once. The catch is
+ * every way work can reach a sleeping executor:
+ *   - its rx queues: each source's fd is in the epoll set, edge-triggered,
+ *     for as long as the source is registered, so a packet that arrives
+ *     while the loop is busy leaves an event behind; arm() enables the
+ *     PMD's interrupt where it has one and polls once more, for packets that
+ *     came before the interrupt was on;
+ *   - other lcores and threads (remote wakes, spawns, cancels, ex_stop):
+ *     they put their work in the inbox (or the stop flag), then read
+ *     `sleeping`; the sleeper sets `sleeping`, then reads the inbox and the
+ *     flags. A full fence on each side between the two steps means at least
+ *     one of them sees the other: either the sleeper finds the work, or the
+ *     waker finds it asleep and writes its eventfd;
+ *   - timers: the sleep ends at the next one (ex_wheel_next_ns).
+ * A source without an event (a ring between lcores, a test's) could have
+ * work no fd announces, so one such source sends the executor back to naps.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_ring.h>
+
+#include "ex_priv.h"
+
+enum {
+	EX_SOURCE_EVENT = 1, /* ex_source_set_event() gave it one */
+	EX_SOURCE_WATCHED = 2, /* its fd is in the executor's epoll set */
+};
+
+void
+ex_source_set_event(struct ex_source *src, int fd, ex_source_fn *arm,
+		void (*disarm)(struct ex_source *src))
+{
+	src->event_fd = fd;
+	src->arm = arm;
+	src->disarm = disarm;
+	src->event = fd >= 0 ? EX_SOURCE_EVENT : 0;
+}
+
+int
+ex_idle_init(struct ex_executor *ex, const struct ex_config *cfg)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = NULL };
+
+	ex->idle_event_max_ns = (uint64_t)cfg->idle_event_us * 1000;
+	ex->epfd = -1;
+	ex->wake_fd = -1;
+	if (cfg->idle_policy != EX_IDLE_POLICY_BACKOFF || cfg->idle_event_us == 0)
+		return 0; /* never sleeps on events: no fds */
+	ex->epfd = epoll_create1(EPOLL_CLOEXEC);
+	ex->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (ex->epfd < 0 || ex->wake_fd < 0 ||
+			epoll_ctl(ex->epfd, EPOLL_CTL_ADD, ex->wake_fd, &ev) != 0) {
+		int err = errno;
+
+		ex_idle_fini(ex);
+		return -err;
+	}
+	return 0;
+}
+
+void
+ex_idle_fini(struct ex_executor *ex)
+{
+	if (ex->wake_fd >= 0)
+		close(ex->wake_fd);
+	if (ex->epfd >= 0)
+		close(ex->epfd);
+	ex->wake_fd = -1;
+	ex->epfd = -1;
+}
+
+void
+ex_idle_source_added(struct ex_executor *ex, struct ex_source *src)
+{
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = src };
+
+	ex->n_sources++;
+	src->event &= ~(uint32_t)EX_SOURCE_WATCHED;
+	if (!(src->event & EX_SOURCE_EVENT) || ex->epfd < 0)
+		return;
+	/* EEXIST: another source watches the same fd; it wakes us as well. */
+	if (epoll_ctl(ex->epfd, EPOLL_CTL_ADD, src->event_fd, &ev) != 0 && errno != EEXIST)
+		return; /* not pollable: this source keeps the executor napping */
+	src->event |= EX_SOURCE_WATCHED;
+	ex->n_event_sources++;
+}
+
+void
+ex_idle_source_removed(struct ex_executor *ex, struct ex_source *src)
+{
+	ex->n_sources--;
+	if (!(src->event & EX_SOURCE_WATCHED))
+		return;
+	epoll_ctl(ex->epfd, EPOLL_CTL_DEL, src->event_fd, NULL);
+	src->event &= ~(uint32_t)EX_SOURCE_WATCHED;
+	ex->n_event_sources--;
+}
+
+int
+ex_sleeps_on_events(const struct ex_executor *ex)
+{
+	return ex->epfd >= 0 && ex->n_sources != 0 && ex->n_event_sources == ex->n_sources;
+}
+
+void
+ex_idle_kick(struct ex_executor *ex)
+{
+	const uint64_t one = 1;
+	ssize_t rc;
+
+	/* Pairs with the fence in event_sleep(): our work is visible first. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (ex->wake_fd < 0 || !__atomic_load_n(&ex->sleeping, __ATOMIC_RELAXED))
+		return;
+	/* EAGAIN only if 2^64 - 2 kicks were never read: it is awake anyway. */
+	rc = write(ex->wake_fd, &one, sizeof(one));
+	RTE_SET_USED(rc);
+}
+
+/* Whether anything that arrives without a source event is already here. */
+static int
+work_waiting(struct ex_executor *ex)
+{
+	if (rte_ring_count(ex->inbox) != 0 || __atomic_load_n(&ex->stop, __ATOMIC_RELAXED))
+		return 1;
+	return __atomic_load_n(&ex->running, __ATOMIC_RELAXED) &&
+	       __atomic_load_n(&ex_stop_epoch, __ATOMIC_RELAXED) != ex->run_epoch;
+}
+
+static void
+event_sleep(struct ex_executor *ex, uint64_t now)
+{
+	uint64_t ns = ex_wheel_next_ns(&ex->wheel, now, ex->idle_event_max_ns);
+	struct ex_source *src, *armed_end = NULL;
+	struct epoll_event evs[8];
+	int pending = 0, n, i;
+
+	if (ns == 0)
+		return;
+	__atomic_store_n(&ex->sleeping, 1, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* pairs with ex_idle_kick() */
+	if (work_waiting(ex))
+		goto awake;
+	for (src = ex->sources; src != NULL && !pending; src = src->next) {
+		armed_end = src->next;
+		if (src->arm != NULL)
+			pending = src->arm(src) != 0;
+	}
+	if (!pending) {
+		struct timespec ts = { (time_t)(ns / EX_NS_PER_S), (long)(ns % EX_NS_PER_S) };
+
+		EX_STAT_ADD(ex, idle_sleeps, 1);
+		EX_STAT_ADD(ex, idle_event_sleeps, 1);
+		n = epoll_pwait2(ex->epfd, evs, RTE_DIM(evs), &ts, NULL);
+		if (n < 0 && errno == ENOSYS) /* kernels before 5.11: ms steps */
+			n = epoll_wait(ex->epfd, evs, RTE_DIM(evs), (int)((ns + 999999) / 1000000));
+		if (n > 0 || (n < 0 && errno == EINTR))
+			EX_STAT_ADD(ex, idle_event_wakes, 1);
+		for (i = 0; i < n; i++) {
+			uint64_t v;
+
+			if (evs[i].data.ptr == NULL && read(ex->wake_fd, &v, sizeof(v)) < 0)
+				break; /* nothing to read: someone else's edge */
+		}
+	}
+	for (src = ex->sources; src != armed_end; src = src->next)
+		if (src->disarm != NULL)
+			src->disarm(src);
+awake:
+	__atomic_store_n(&ex->sleeping, 0, __ATOMIC_RELAXED);
+}
+
+/* The nap: the current step (never past the next timer), then double the
+ * step up to the longest nap. */
+static void
+nap(struct ex_executor *ex, uint64_t now)
+{
+	uint64_t ns = ex_wheel_next_ns(&ex->wheel, now, ex->idle_sleep_ns);
+
+	ex->idle_sleep_ns = RTE_MIN(ex->idle_sleep_ns * 2, ex->idle_sleep_max_ns);
+	if (ns == 0)
+		return;
+	EX_STAT_ADD(ex, idle_sleeps, 1);
+	if (ex->idle_sleep != NULL) {
+		ex->idle_sleep(ex->idle_sleep_ctx, ns);
+	} else {
+		struct timespec ts = { (time_t)(ns / EX_NS_PER_S), (long)(ns % EX_NS_PER_S) };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
+void
+ex_idle_sleep(struct ex_executor *ex, uint64_t now)
+{
+	if (ex_sleeps_on_events(ex))
+		event_sleep(ex, now);
+	else
+		nap(ex, now);
+}

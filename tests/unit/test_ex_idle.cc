@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Unit tests for executor/ex_idle.c: the backoff idle policy sleeping on its
+// reactor sources' wake-up events (eventfds here, standing in for an rx
+// queue's interrupt fd), on the real clock: every way work reaches a sleeping
+// executor must end its sleep, and nothing else may.
+#include <chrono>
+#include <thread>
+
+#include <fcntl.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "ut_helpers.h"
+
+namespace
+{
+
+using steady = std::chrono::steady_clock;
+
+double
+ms_since(steady::time_point t0)
+{
+	return std::chrono::duration<double, std::milli>(steady::now() - t0).count();
+}
+
+// A source whose work is the count written to its eventfd.
+struct evsrc {
+	struct ex_source src;
+	int fd;
+	unsigned int arms;
+	unsigned int disarms;
+	bool work_at_arm; // arm() finds work already there
+};
+
+unsigned int
+evsrc_fn(struct ex_source *s)
+{
+	auto *e = EX_CONTAINER_OF(s, struct evsrc, src);
+	uint64_t v = 0;
+	return read(e->fd, &v, sizeof(v)) == (ssize_t)sizeof(v) ? (unsigned int)v : 0;
+}
+
+unsigned int
+evsrc_arm(struct ex_source *s)
+{
+	auto *e = EX_CONTAINER_OF(s, struct evsrc, src);
+	e->arms++;
+	return e->work_at_arm ? 1 : 0;
+}
+
+void
+evsrc_disarm(struct ex_source *s)
+{
+	EX_CONTAINER_OF(s, struct evsrc, src)->disarms++;
+}
+
+void
+evsrc_init(struct evsrc *e)
+{
+	*e = evsrc{};
+	e->fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	e->src.fn = evsrc_fn;
+	e->src.name = "evsrc";
+	ex_source_set_event(&e->src, e->fd, evsrc_arm, evsrc_disarm);
+}
+
+void
+poke(int fd)
+{
+	const uint64_t one = 1;
+	ASSERT_EQ(write(fd, &one, sizeof(one)), (ssize_t)sizeof(one));
+}
+
+// Sleeps at once when idle; a lost wake-up would cost the whole 2 s cap,
+// which every bound below stays well under.
+struct ex_config
+event_config(const char *name)
+{
+	struct ex_config cfg;
+	ex_config_defaults(&cfg);
+	cfg.name = name;
+	cfg.max_tasks = 8;
+	cfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
+	cfg.idle_spins = 1;
+	cfg.idle_spin_us = 0;
+	cfg.idle_event_us = 2000000;
+	return cfg;
+}
+
+class IdleEvents : public ::testing::Test
+{
+      protected:
+	void SetUp() override
+	{
+		struct ex_config cfg = event_config("idle_ev");
+		ex = ex_executor_create(rte_lcore_id(), &cfg);
+		ASSERT_NE(ex, nullptr);
+		evsrc_init(&e);
+		ASSERT_GE(e.fd, 0);
+		ex_register_source(ex, &e.src);
+	}
+	void TearDown() override
+	{
+		if (ex != nullptr) {
+			ex_unregister(ex, &e.src);
+			ex_executor_free(ex);
+		}
+		close(e.fd);
+	}
+	struct ex_stats Stats() const
+	{
+		struct ex_stats s;
+		ex_stats_read(ex, &s);
+		return s;
+	}
+	struct ex_executor *ex = nullptr;
+	struct evsrc e;
+};
+
+} // namespace
+
+TEST_F(IdleEvents, TheSourcesFdEndsTheSleep_ThenTheSourceHasTheWork)
+{
+	ASSERT_TRUE(ex_sleeps_on_events(ex));
+	std::thread packet([&] {
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+		poke(e.fd);
+	});
+	auto t0 = steady::now();
+	EXPECT_EQ(ex_run_once(ex), 0u) << "an idle iteration that slept";
+	double slept = ms_since(t0);
+	packet.join();
+	EXPECT_GE(slept, 80.0) << "woke before anything happened";
+	EXPECT_LT(slept, 1000.0) << "the event did not wake it: it slept towards the 2 s cap";
+	EXPECT_EQ(ex_run_once(ex), 1u) << "the next iteration polls the source and finds the work";
+	struct ex_stats s = Stats();
+	EXPECT_EQ(s.idle_event_sleeps, 1u);
+	EXPECT_EQ(s.idle_event_wakes, 1u);
+	EXPECT_EQ(s.idle_sleeps, 1u) << "an event sleep is an idle sleep";
+	EXPECT_EQ(e.arms, 1u);
+	EXPECT_EQ(e.disarms, 1u) << "disarmed once awake";
+}
+
+TEST_F(IdleEvents, WorkFoundWhileArming_NoSleep)
+{
+	e.work_at_arm = true; // a packet came between the last poll and the arm
+	auto t0 = steady::now();
+	ex_run_once(ex);
+	EXPECT_LT(ms_since(t0), 500.0);
+	struct ex_stats s = Stats();
+	EXPECT_EQ(s.idle_event_sleeps, 0u) << "slept with work waiting";
+	EXPECT_EQ(e.arms, 1u);
+	EXPECT_EQ(e.disarms, 1u) << "what was armed is disarmed even without a sleep";
+}
+
+TEST_F(IdleEvents, NoEvent_TheSleepEndsAtTheNextTimer)
+{
+	struct ex_timer t;
+	ex_timer_init_callback(&t, [](struct ex_timer *) {});
+	ex_timer_arm(ex_executor_wheel(ex), &t, ex_now_ns(ex) + 60 * EX_NS_PER_MS, nullptr);
+	auto t0 = steady::now();
+	for (int i = 0; i < 100 && ex_timer_armed(&t); i++)
+		ex_run_once(ex);
+	double took = ms_since(t0);
+	EXPECT_FALSE(ex_timer_armed(&t)) << "the timer never fired";
+	EXPECT_GE(took, 55.0) << "the timer fired early";
+	EXPECT_LT(took, 1000.0) << "slept past the timer";
+	struct ex_stats s = Stats();
+	EXPECT_GE(s.idle_event_sleeps, 1u);
+	EXPECT_EQ(s.idle_event_wakes, 0u) << "a timeout is not an event";
+}
+
+TEST_F(IdleEvents, ARemoteSpawnEndsTheSleep)
+{
+	struct ex_ready r;
+	struct ex_join_handle jh;
+	ex_ready_init(&r, 7);
+	ex_join_handle_init(&jh);
+	// From a thread that runs no executor: the inbox, then the eventfd.
+	std::thread other([&] {
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+		ASSERT_EQ(ex_spawn_to(ex, &r.base, &jh, nullptr), 0);
+	});
+	auto t0 = steady::now();
+	for (int i = 0; i < 10 && !ex_join_handle_done(&jh); i++)
+		ex_run_once(ex);
+	double took = ms_since(t0);
+	other.join();
+	EXPECT_TRUE(ex_join_handle_done(&jh));
+	EXPECT_EQ(jh.result, 7);
+	EXPECT_LT(took, 1000.0) << "the spawn did not wake the sleeping executor";
+	EXPECT_GE(Stats().idle_event_wakes, 1u);
+}
+
+TEST_F(IdleEvents, StopFromAnotherThreadEndsRun)
+{
+	for (int which = 0; which < 2; which++) {
+		std::thread other([&] {
+			std::this_thread::sleep_for(std::chrono::milliseconds(100));
+			if (which == 0)
+				ex_stop(ex);
+			else
+				ex_stop_all(); // what a signal handler calls
+		});
+		auto t0 = steady::now();
+		EXPECT_EQ(ex_run(ex), 0);
+		double took = ms_since(t0);
+		other.join();
+		EXPECT_LT(took, 1000.0) << (which == 0 ? "ex_stop" : "ex_stop_all")
+					<< " did not wake the sleeping loop";
+	}
+}
+
+TEST_F(IdleEvents, ASourceWithoutAnEvent_NapsInstead)
+{
+	struct evsrc plain;
+	evsrc_init(&plain);
+	ex_source_set_event(&plain.src, -1, nullptr, nullptr); // e.g. a ring: no fd
+	ex_register_source(ex, &plain.src);
+	EXPECT_FALSE(ex_sleeps_on_events(ex)) << "work could reach it with no fd saying so";
+	ex_run_once(ex);
+	struct ex_stats s = Stats();
+	EXPECT_EQ(s.idle_event_sleeps, 0u);
+	EXPECT_EQ(s.idle_sleeps, 1u) << "it naps (at most idle_sleep_us)";
+	ASSERT_EQ(ex_unregister(ex, &plain.src), 0);
+	EXPECT_TRUE(ex_sleeps_on_events(ex)) << "with it gone, every source has an event again";
+	close(plain.fd);
+
+	// An fd epoll cannot watch (a regular file) gives the source no event.
+	struct evsrc file;
+	evsrc_init(&file);
+	close(file.fd);
+	file.fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
+	ASSERT_GE(file.fd, 0);
+	ex_source_set_event(&file.src, file.fd, evsrc_arm, evsrc_disarm);
+	ex_register_source(ex, &file.src);
+	EXPECT_FALSE(ex_sleeps_on_events(ex));
+	ASSERT_EQ(ex_unregister(ex, &file.src), 0);
+	EXPECT_TRUE(ex_sleeps_on_events(ex));
+	close(file.fd);
+}
+
+TEST(IdleEventsConfig, BusyPollOrAZeroCap_NeverSleepOnEvents)
+{
+	struct evsrc e;
+	evsrc_init(&e);
+	for (int which = 0; which < 2; which++) {
+		struct ex_config cfg = event_config("idle_cfg");
+		if (which == 0)
+			cfg.idle_policy = EX_IDLE_POLICY_BUSY_POLL;
+		else
+			cfg.idle_event_us = 0;
+		struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
+		ASSERT_NE(ex, nullptr);
+		ex_register_source(ex, &e.src);
+		EXPECT_FALSE(ex_sleeps_on_events(ex)) << which;
+		ASSERT_EQ(ex_unregister(ex, &e.src), 0);
+		ex_executor_free(ex);
+	}
+	close(e.fd);
+}
