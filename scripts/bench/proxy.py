@@ -268,6 +268,22 @@ def switch_thread(name, ccore):
         sh(["taskset", "-pc", ccore, pid], check=True)
 
 
+def idle_round(c, name, seconds, ccore):
+    """An idle proxy's CPU (% of a core, from /proc, over `seconds`) and the
+    time to a response for requests that each follow 0.5 s of quiet."""
+    time.sleep(2)  # past start-up and the first health checks
+    cpu0, t0 = c.cpu(), time.monotonic()
+    time.sleep(seconds)
+    pct = (c.cpu() - cpu0) / (time.monotonic() - t0) * 100
+    took = []
+    for _ in range(7):
+        time.sleep(0.5)
+        out = sh(["ip", "netns", "exec", f"{name}-c", "taskset", "-c", ccore, "curl", "-s",
+                  "-o", "/dev/null", "-w", "%{time_total}", f"http://{VIP}/"], timeout=30).stdout
+        took.append(float(out) * 1000 if out else float("nan"))
+    return {"idle_cpu_pct": pct, "first_ms": statistics.median(took)}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build-rel")
@@ -281,6 +297,8 @@ def main():
                     help="also run riptide on the NIC-like path (virtio-user + a wire process)")
     ap.add_argument("--perf", metavar="DIR",
                     help="sample riptide with perf in round 1; reports and a breakdown in DIR")
+    ap.add_argument("--idle", type=int, default=5, metavar="S",
+                    help="each round, each proxy's CPU while idle for S seconds (0: skip)")
     ap.add_argument("--json", help="also write the figures to this file as JSON")
     ap.add_argument("--command", default="scripts/bench/proxy.py", help="for the record")
     a = ap.parse_args()
@@ -315,8 +333,19 @@ def main():
         kinds = ["riptide"] + (["riptide-nic"] if a.nic == "yes" else []) + ["haproxy", "nginx"]
         results = {}
         perf_out = []
+        idle = {}
         for r in range(a.rounds):
             for kind in kinds:
+                if a.idle:
+                    c = Contender(kind, name, work, a.build, pcore, a.tx_hold, a.quota, ccore)
+                    c.start()
+                    row = idle_round(c, name, a.idle, ccore)
+                    c.stop()
+                    idle.setdefault(kind, []).append(row)
+                    print(f"round {r + 1} {kind:8} idle      cpu {row['idle_cpu_pct']:6.2f} % of a "
+                          f"core over {a.idle} s; a request after 0.5 s of quiet: "
+                          f"{row['first_ms']:.2f} ms (median of 7)", flush=True)
+                    time.sleep(1)
                 for close in (False, True):
                     c = Contender(kind, name, work, a.build, pcore, a.tx_hold, a.quota, ccore)
                     c.start()
@@ -357,6 +386,9 @@ def main():
                                                                           "cpu_us", "cpu_pct")}
             spread = (min(x["rps"] for x in rows), max(x["rps"] for x in rows))
             med[k]["rps_min"], med[k]["rps_max"] = spread
+            if k[0] in idle:  # the same proxy idle, before its load runs
+                med[k]["idle_cpu_pct"] = statistics.median(x["idle_cpu_pct"] for x in idle[k[0]])
+                med[k]["idle_first_ms"] = statistics.median(x["first_ms"] for x in idle[k[0]])
             print(f"{k[0] + ' ' + k[1]:22} {med[k]['rps']:10.0f} {med[k]['p50']:8.3f} "
                   f"{med[k]['p99']:8.3f} {med[k]['cpu_us']:11.2f} {med[k]['cpu_pct']:6.1f}  "
                   f"(req/s {spread[0]:.0f}..{spread[1]:.0f})")
@@ -391,6 +423,22 @@ def main():
                                             "cpu_us": rip["cpu_us"] / o["cpu_us"]},
                                   "met": ok})
                 print(line)
+        if idle:
+            print(f"\nidle ({a.idle} s, CPU from /proc; median of {a.rounds} rounds, spread):")
+            for kind, rows in idle.items():
+                v = sorted(x["idle_cpu_pct"] for x in rows)
+                f = statistics.median(x["first_ms"] for x in rows)
+                print(f"  {kind:12} {statistics.median(v):6.2f} % of a core ({v[0]:.2f}..{v[-1]:.2f})"
+                      f"   request after quiet {f:6.2f} ms")
+            for kind in [k for k in kinds if k.startswith("riptide")]:
+                pct = statistics.median(x["idle_cpu_pct"] for x in idle[kind])
+                ok = pct < 1.0
+                met = met and ok
+                print(f"{kind} idle: {pct:.2f} % of a core (haproxy "
+                      f"{statistics.median(x['idle_cpu_pct'] for x in idle['haproxy']):.2f} %)"
+                      f"  goal (< 1 %): {'met' if ok else 'NOT met'}")
+                goals.append({"goal": f"{kind} idle CPU < 1 % of a core", "value": pct,
+                              "met": ok})
         for pr in perf_out:
             print(f"\nwhere {pr['proxy']}'s CPU went ({pr['mode']}, perf cpu-clock samples of the "
                   f"whole process, round 1; reports in {a.perf}):")
@@ -404,7 +452,7 @@ def main():
             benchjson.write(a.json, "proxy", a.command,
                             {"seconds": a.seconds, "rounds": a.rounds, "switch": a.switch,
                              "tx_hold_us": a.tx_hold, "proxy_core": pcore,
-                             "quota_pct": a.quota,
+                             "quota_pct": a.quota, "idle_seconds": a.idle,
                              "cpu_us_source": "/proc user+system, every proxy"},
                             [{"proxy": k[0], "mode": k[1], **med[k],
                               "rounds": [{f: x[f] for f in ("rps", "p50", "p99", "cpu_us",

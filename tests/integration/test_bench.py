@@ -27,7 +27,7 @@ def leave_hugepages_as_found():
     ("pps.sh", ["--rounds", "1", "--duration", "1", "--pairs", "net_null"], "pps",
      {"pair", "pktbench_mpps", "testpmd_mpps", "ratio", "pktbench_mpps_rounds"}),
     ("tcp.sh", ["--seconds", "1"], "tcp", {"figure", "riptide", "linux", "ratio"}),
-    ("proxy.sh", ["--seconds", "1", "--rounds", "1"], "proxy",
+    ("proxy.sh", ["--seconds", "1", "--rounds", "1", "--idle", "1"], "proxy",
      {"proxy", "mode", "rps", "p50", "p99", "cpu_us", "rounds"}),
 ])
 def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, script, args,
@@ -60,3 +60,5 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
                 assert all(r["errors"] == "none" for r in row["rounds"]), row
                 if row["proxy"] != "riptide-nic":
                     assert all(r["throttled"] > 0 for r in row["rounds"]), row
+                # Idle first, each proxy: CPU from /proc, and it still answered.
+                assert 0 <= row["idle_cpu_pct"] < 100 and row["idle_first_ms"] > 0, row
