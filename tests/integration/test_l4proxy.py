@@ -786,14 +786,16 @@ def test_tx_hold_holds_and_loses_nothing(topo, tmp_path):
     assert re.search(r"\(tx hold 0 us, sends held back 0 times\)", out), out
 
 
-@pytest.mark.parametrize("arg,message", [
-    ("5000", "--tx-hold is 0..1000 microseconds"),
-    ("soon", "a number is wanted, not 'soon'"),
+@pytest.mark.parametrize("opt,arg,message", [
+    ("--tx-hold", "5000", "--tx-hold is 0..1000 microseconds"),
+    ("--tx-hold", "soon", "a number is wanted, not 'soon'"),
+    ("--idle-spin", "100001", "--idle-spin is 0..100000 microseconds"),
+    ("--idle-spin", "-1", "--idle-spin is 0..100000 microseconds"),
 ])
-def test_tx_hold_bad_value_refused(arg, message):
+def test_tx_hold_and_idle_spin_bad_values_refused(opt, arg, message):
     r = run([PROXY, "-l", "0", "--no-pci", "--no-huge", "-m", "128",
              f"--file-prefix={unique('rtcfg')}", "--vdev", "net_null0", "--",
-             "--ip", "198.18.0.1/24", "--listen", "80", "--tx-hold", arg], check=False)
+             "--ip", "198.18.0.1/24", "--listen", "80", opt, arg], check=False)
     assert r.returncode == 2, r.stdout + r.stderr
     assert message in r.stderr, r.stderr
 
