@@ -64,9 +64,9 @@ def wrk(name, close, seconds, core):
 
 
 class Contender:
-    def __init__(self, kind, name, work, build, core, tx_hold, quota, ccore="0"):
+    def __init__(self, kind, name, work, build, core, tx_hold, quota, ccore="0", idle_spin=50):
         self.kind, self.name, self.work, self.core, self.ccore = kind, name, work, core, ccore
-        self.build, self.tx_hold, self.quota = build, tx_hold, quota
+        self.build, self.tx_hold, self.quota, self.idle_spin = build, tx_hold, quota, idle_spin
         self.p = None
 
     def pids(self):
@@ -129,7 +129,7 @@ class Contender:
                     # spinning: the default idle policy backs off instead.
                     *([] if self.quota else ["--busy-poll"]),
                     "--health-interval", "0", "--idle-timeout", "0",
-                    "--tx-hold", str(self.tx_hold),
+                    "--tx-hold", str(self.tx_hold), "--idle-spin", str(self.idle_spin),
                     *[a for b in BACKENDS for a in ("--backend", f"{b}:80")]]
             self.log = open(os.path.join(self.work, "l4proxy.log"), "w+")
             self.p = subprocess.Popen(["ip", "netns", "exec", hub, *argv], stdout=self.log,
@@ -291,6 +291,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--switch", choices=("thread", "inline"), default="thread")
     ap.add_argument("--tx-hold", type=int, default=100)
+    ap.add_argument("--idle-spin", type=int, default=50)
     ap.add_argument("--quota", type=int, default=30,
                     help="CPU budget of every proxy, %% of one core (0: none)")
     ap.add_argument("--nic", choices=("yes", "no"), default="yes",
@@ -326,7 +327,8 @@ def main():
         quota = f"{a.quota} % of a core each" if a.quota else "none"
         print(f"proxy.sh: {a.rounds} round(s), wrk -t1 -c50 -d{a.seconds}s; proxy on core "
               f"{pcore}, client and backends on {ccore}; switch {a.switch}; CPU quota: "
-              f"{quota}; riptide {'' if a.quota else '--busy-poll '}--tx-hold {a.tx_hold}, "
+              f"{quota}; riptide {'' if a.quota else '--busy-poll '}--tx-hold {a.tx_hold} "
+              f"--idle-spin {a.idle_spin}, "
               "af_xdp busy_budget=0; CPU per request from /proc for every proxy")
         if a.quota:
             sh([QUOTA, "make", name, str(a.quota)], check=True)
@@ -337,7 +339,8 @@ def main():
         for r in range(a.rounds):
             for kind in kinds:
                 if a.idle:
-                    c = Contender(kind, name, work, a.build, pcore, a.tx_hold, a.quota, ccore)
+                    c = Contender(kind, name, work, a.build, pcore, a.tx_hold, a.quota, ccore,
+                                  a.idle_spin)
                     c.start()
                     row = idle_round(c, name, a.idle, ccore)
                     c.stop()
@@ -347,7 +350,8 @@ def main():
                           f"{row['first_ms']:.2f} ms (median of 7)", flush=True)
                     time.sleep(1)
                 for close in (False, True):
-                    c = Contender(kind, name, work, a.build, pcore, a.tx_hold, a.quota, ccore)
+                    c = Contender(kind, name, work, a.build, pcore, a.tx_hold, a.quota, ccore,
+                                  a.idle_spin)
                     c.start()
                     cpu0 = c.cpu()
                     thr0 = int(sh([QUOTA, "throttled", name]).stdout or 0) if a.quota else 0
@@ -451,7 +455,8 @@ def main():
         if a.json:
             benchjson.write(a.json, "proxy", a.command,
                             {"seconds": a.seconds, "rounds": a.rounds, "switch": a.switch,
-                             "tx_hold_us": a.tx_hold, "proxy_core": pcore,
+                             "tx_hold_us": a.tx_hold, "idle_spin_us": a.idle_spin,
+                             "proxy_core": pcore,
                              "quota_pct": a.quota, "idle_seconds": a.idle,
                              "cpu_us_source": "/proc user+system, every proxy"},
                             [{"proxy": k[0], "mode": k[1], **med[k],

@@ -34,6 +34,7 @@
 # Usage: scripts/bench/proxy.sh [--seconds S] [--rounds N] [--switch thread|inline]
 #                               [--tx-hold US] [--quota PCT]  (default 10, 3, thread, 100, 30)
 #                               [--nic yes|no]   (default yes)
+#                               [--idle-spin US] (riptide's l4proxy --idle-spin, default 50)
 #                               [--idle S]       (each proxy idle for S s first, default 5:
 #                                                 its CPU from /proc and the time to answer
 #                                                 a request after 0.5 s of quiet; 0: skip)
@@ -50,6 +51,7 @@ txhold=100
 quota=30
 nic=yes
 idle=5
+idlespin=50
 json=()
 perf=()
 while [ $# -gt 0 ]; do
@@ -61,9 +63,10 @@ while [ $# -gt 0 ]; do
 	--quota) quota=$2; shift 2 ;;
 	--nic) nic=$2; shift 2 ;;
 	--idle) idle=$2; shift 2 ;;
+	--idle-spin) idlespin=$2; shift 2 ;;
 	--json) json=(--json "$2"); shift 2 ;;
 	--perf) perf=(--perf "$2"); shift 2 ;;
-	-h | --help) sed -n '4,42p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "proxy.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -82,5 +85,5 @@ fi
 release() { [ "$reserved" = 1 ] && scripts/hugepages.sh release >/dev/null 2>&1; true; }
 trap release EXIT
 /usr/bin/python3 scripts/bench/proxy.py --build "$build" --seconds "$seconds" \
-	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold" --quota "$quota" --nic "$nic" --idle "$idle" "${json[@]}" "${perf[@]}" \
-	--command "scripts/bench/proxy.sh --seconds $seconds --rounds $rounds --switch $switch --tx-hold $txhold --quota $quota --nic $nic --idle $idle"
+	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold" --quota "$quota" --nic "$nic" --idle "$idle" --idle-spin "$idlespin" "${json[@]}" "${perf[@]}" \
+	--command "scripts/bench/proxy.sh --seconds $seconds --rounds $rounds --switch $switch --tx-hold $txhold --quota $quota --nic $nic --idle $idle --idle-spin $idlespin"
