@@ -724,10 +724,12 @@ def test_idle_proxy_sleeps_on_its_rx_queue_and_wakes_for_the_first_packet(topo, 
 
 def test_bulk_and_concurrent_on_virtio_user(topo, tmp_path, hugepages):
     """The proxy on net_virtio_user, its vhost-user peer a wire process that
-    forwards to the segment: 20 MB each way byte-exact, then 300 at once."""
+    forwards to the segment: 20 MB each way byte-exact, then 300 at once;
+    when idle it slept on the vring's rx interrupt (the call fd)."""
     out = echo_bulk_and_concurrent(topo, tmp_path, 20 * 1000 * 1000, 300, port="virtio",
                                    mem=hugepages)
     assert "all mbufs returned to the pool" in out, out
+    assert "; sleeps on the rx queue's events)" in out, out
     assert "dropped tcp_checksum" not in out and "dropped ip_checksum" not in out, out
     m = re.search(r"listener default +port 80 +conns (\d+) active 0 refused 0", out)
     assert m and int(m.group(1)) == 301, out
