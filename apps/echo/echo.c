@@ -65,6 +65,8 @@ usage(FILE *out, const char *prog)
 			"                  speaks first, so it resolves A's MAC by ARP)\n"
 			"  --tcp-echo P    TCP echo on port P (the connection forwarded into itself)\n"
 			"  --tcp-discard P TCP discard on port P\n"
+			"  --discard-sha256  discard: print each connection's byte count and\n"
+			"                  SHA-256 when its peer closes (transfer checks)\n"
 			"  --tcp-source P  on port P, send --source-bytes of a fixed pattern, then close\n"
 			"  --source-bytes N  (default 1048576)\n"
 			"  --http-port P   HTTP/1.1 on port P: 200 OK, keep-alive, a fixed body\n"
@@ -158,6 +160,7 @@ struct session {
 	enum session_state state;
 	struct tcp_conn *c;
 	uint64_t left; /* source: bytes still to send */
+	struct sha256 sum; /* discard with --discard-sha256: what came in */
 	union {
 		struct {
 			struct tcp_rx_stream rs;
@@ -184,6 +187,7 @@ static struct session *sessions;
 static struct session *free_sessions;
 static struct svc_stats svc_stats[SVC_MAX];
 static uint64_t source_bytes = 1 << 20;
+static bool discard_sha256;
 static uint8_t source_pattern[SOURCE_CHUNK];
 static char *http_resp[2]; /* keep-alive, close */
 static uint32_t http_resp_len[2];
@@ -306,10 +310,26 @@ session_poll(struct ex_future *f, struct ex_context *cx)
 				return EX_PENDING;
 			rc = s->u.recv.base.result;
 			if (rc <= 0) {
+				if (discard_sha256 && rc == 0) {
+					uint64_t len = s->sum.len; /* before the padding */
+					char hex[65];
+
+					sha256_hex(&s->sum, hex);
+					printf("echo: tcp discard: %" PRIu64 " bytes sha256 %s\n", len,
+							hex);
+					fflush(stdout);
+				}
 				session_end(s, rc);
 				return EX_READY;
 			}
 			svc_stats[SVC_DISCARD].bytes += (uint64_t)rc;
+			if (discard_sha256) {
+				const struct rte_mbuf *seg;
+
+				for (seg = s->u.recv.m; seg != NULL; seg = seg->next)
+					sha256_update(&s->sum, rte_pktmbuf_mtod(seg, const void *),
+							seg->data_len);
+			}
 			rte_pktmbuf_free(s->u.recv.m);
 			tcp_recv_init(&s->u.recv, s->c, 0);
 		}
@@ -410,6 +430,7 @@ session_start(struct session *s, enum svc svc, struct tcp_conn *c)
 				NULL);
 		break;
 	case SVC_DISCARD:
+		sha256_init(&s->sum);
 		tcp_recv_init(&s->u.recv, c, 0);
 		break;
 	case SVC_SOURCE:
@@ -971,6 +992,7 @@ main(int argc, char **argv)
 		{ "tcp-discard", required_argument, NULL, 'D' },
 		{ "tcp-source", required_argument, NULL, 'S' },
 		{ "source-bytes", required_argument, NULL, 'B' },
+		{ "discard-sha256", no_argument, NULL, 'Z' },
 		{ "http-port", required_argument, NULL, 'P' },
 		{ "http-body", required_argument, NULL, 'b' },
 		{ "tcp-client", required_argument, NULL, 'C' },
@@ -1091,6 +1113,9 @@ main(int argc, char **argv)
 			break;
 		case 'B':
 			source_bytes = strtoull(optarg, NULL, 10);
+			break;
+		case 'Z':
+			discard_sha256 = true;
 			break;
 		case 'b':
 			http_body = (uint32_t)strtoul(optarg, NULL, 10);

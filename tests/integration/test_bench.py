@@ -27,6 +27,8 @@ def leave_hugepages_as_found():
     ("pps.sh", ["--rounds", "1", "--duration", "1", "--pairs", "net_null"], "pps",
      {"pair", "pktbench_mpps", "testpmd_mpps", "ratio", "pktbench_mpps_rounds"}),
     ("tcp.sh", ["--seconds", "1"], "tcp", {"figure", "riptide", "linux", "ratio"}),
+    ("loss.sh", ["--mb", "2", "--seeds", "1", "--spec", "loss=5%,reorder=10%:3,dup=1%,corrupt=0.1%"],
+     "loss", {"spec", "direction", "linux_s", "riptide_s", "ratio", "exact", "rounds"}),
     ("proxy.sh", ["--seconds", "1", "--rounds", "1", "--idle", "1"], "proxy",
      {"proxy", "mode", "rps", "p50", "p99", "cpu_us", "rounds"}),
 ])
@@ -47,6 +49,12 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
     assert numbers and all(v == v for v in numbers), doc  # no NaN written
     for g in doc["goals"]:
         assert {"goal", "value", "met"} <= set(g), g
+    if bench == "loss":
+        # Both directions, riptide and Linux each way, and every transfer
+        # arrived whole: the SHA-256 at the receiver is the sender's.
+        assert {r["direction"] for r in doc["results"]} == {"send", "recv"}, doc["results"]
+        for row in doc["results"]:
+            assert row["exact"] == row["transfers"] == 2, row
     if bench == "proxy":
         # Under the default 30 % quota every proxy still served every request,
         # riptide on both of its paths; on the veth each spent its budget (on

@@ -1,0 +1,112 @@
+# SPDX-License-Identifier: BSD-3-Clause
+"""One timed, checked TCP transfer for scripts/bench/loss.py, run by Debian's
+/usr/bin/python3 inside a namespace. Prints one line of JSON.
+
+  xfer.py read ADDR PORT TIMEOUT          connect, read to EOF: seconds from
+                                          connect to EOF, bytes, sha256
+  xfer.py write ADDR PORT N SEED TIMEOUT  connect, send N seeded bytes, shut
+                                          down, wait for the peer's close:
+                                          seconds from connect to that close
+  xfer.py serve-source ADDR PORT N        accept one connection, send echo's
+                                          --tcp-source pattern (N bytes), close
+  xfer.py serve-sink ADDR PORT            accept one connection, read to EOF,
+                                          print bytes and sha256, close
+  xfer.py pattern-sha N                   sha256 of echo's source pattern, N bytes
+
+The pattern is echo's (apps/echo/echo.c): a 64 KiB chunk, byte i of it
+'\\n' when i % 64 == 63 and 'A' + i % 26 otherwise, repeated.
+"""
+import hashlib
+import json
+import random
+import socket
+import sys
+import time
+
+CHUNK = bytes(10 if i % 64 == 63 else 65 + i % 26 for i in range(65536))
+
+
+def pattern(n):
+    while n > 0:
+        piece = CHUNK[:min(n, len(CHUNK))]
+        n -= len(piece)
+        yield piece
+
+
+def seeded(n, seed):
+    rnd = random.Random(seed)
+    while n > 0:
+        k = min(n, 1 << 16)
+        n -= k
+        yield rnd.randbytes(k)
+
+
+def read_all(s, h):
+    got = 0
+    while True:
+        b = s.recv(1 << 18)
+        if not b:
+            return got
+        h.update(b)
+        got += len(b)
+
+
+def main(argv):
+    mode = argv[1]
+    if mode == "pattern-sha":
+        h = hashlib.sha256()
+        for p in pattern(int(argv[2])):
+            h.update(p)
+        print(json.dumps({"sha256": h.hexdigest()}))
+        return 0
+    if mode in ("read", "write"):
+        addr, port = argv[2], int(argv[3])
+        timeout = float(argv[-1])
+        t0 = time.monotonic()
+        h = hashlib.sha256()
+        out = {"ok": False}
+        try:
+            s = socket.create_connection((addr, port), timeout=timeout)
+            s.settimeout(max(timeout - (time.monotonic() - t0), 1))
+            if mode == "read":
+                out["bytes"] = read_all(s, h)
+            else:
+                n = 0
+                for p in seeded(int(argv[4]), int(argv[5])):
+                    s.sendall(p)
+                    h.update(p)
+                    n += len(p)
+                s.shutdown(socket.SHUT_WR)
+                read_all(s, hashlib.sha256())  # the peer's close: it has it all
+                out["bytes"] = n
+            s.close()
+            out["ok"] = True
+        except OSError as e:
+            out["error"] = str(e)
+        out["seconds"] = time.monotonic() - t0
+        out["sha256"] = h.hexdigest()
+        print(json.dumps(out), flush=True)
+        return 0
+    addr, port = argv[2], int(argv[3])
+    ls = socket.socket()
+    ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind((addr, port))
+    ls.listen(1)
+    print(json.dumps({"listening": port}), flush=True)
+    s, _ = ls.accept()
+    if mode == "serve-source":
+        for p in pattern(int(argv[4])):
+            s.sendall(p)
+        s.shutdown(socket.SHUT_WR)
+        read_all(s, hashlib.sha256())
+        s.close()
+        return 0
+    h = hashlib.sha256()
+    n = read_all(s, h)
+    s.close()
+    print(json.dumps({"bytes": n, "sha256": h.hexdigest()}), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
