@@ -12,7 +12,9 @@
  * receiver silly-window avoidance, Nagle (off by default), keepalive, a user
  * timeout, RFC 6528 ISNs and RFC 6056 ephemeral ports.
  * SYN cookies (RFC 4987) once a listener's SYN list is full.
- * Not (yet): SACK, CUBIC, IP fragments, urgent data (the URG flag is ignored).
+ * SACK as a receiver (RFC 2018: the most recent block first; D-SACK, RFC 2883).
+ * Not (yet): SACK-based recovery as a sender, CUBIC, IP fragments, urgent data
+ * (the URG flag is ignored).
  *
  * Zero copy: received payload stays in the mbufs it arrived in (headers
  * trimmed); the send queue holds payload mbufs; a (re)transmission is a
@@ -107,6 +109,9 @@ struct tcp_config {
 	bool nodelay; /**< true (default): Nagle off */
 	bool timestamps; /**< offer RFC 7323 timestamps; default true */
 	bool window_scaling; /**< offer window scaling; default true */
+	bool sack; /**< SACK-permitted (RFC 2018): as a receiver, report
+		    * out-of-order blocks and duplicates (D-SACK, RFC 2883);
+		    * default true */
 	bool keepalive; /**< default false */
 	uint32_t keep_idle_ms; /**< default 7200000 */
 	uint32_t keep_intvl_ms; /**< default 75000 */
@@ -167,6 +172,8 @@ struct tcp_stats {
 	uint64_t mem_pressure; /**< times the budget or the reserve was hit */
 	uint64_t ooo_pruned; /**< out-of-order mbufs freed to relieve pressure */
 	uint64_t bytes_in, bytes_out; /**< payload delivered in order / acknowledged */
+	uint64_t sack_acks_out; /**< ACKs sent with SACK blocks */
+	uint64_t dsacks_out; /**< of those, reporting a duplicate first (D-SACK) */
 };
 
 struct tcp_link {

@@ -65,6 +65,7 @@ tcp_config_defaults(struct tcp_config *cfg)
 	cfg->nodelay = true;
 	cfg->timestamps = true;
 	cfg->window_scaling = true;
+	cfg->sack = true;
 	cfg->keep_idle_ms = 7200000;
 	cfg->keep_intvl_ms = 75000;
 	cfg->keep_cnt = 9;
@@ -480,6 +481,7 @@ tcp_conn_fail(struct tcp_conn *c, int err)
 	tcp_mbuf_list_free(c->sndq_head);
 	tcp_mbuf_list_free(c->ooo_head);
 	c->sndq_head = c->sndq_tail = c->snd_cur = c->ooo_head = c->ooo_tail = NULL;
+	c->nsack = 0;
 	c->sndq_bytes = 0;
 	tcp_held(c, &c->sndq_segs, -(int32_t)c->sndq_segs);
 	tcp_held(c, &c->ooo_segs, -(int32_t)c->ooo_segs);

@@ -74,6 +74,8 @@ tcp_syn_options(struct tcp_conn *c, const struct tcp_seg *seg)
 		c->snd_wscale = 0;
 		c->rcv_wscale = 0;
 	}
+	if (cfg->sack && seg->opts.sack_permitted)
+		c->flags |= TCP_CONN_FLAG_SACK;
 	if (cfg->timestamps && seg->opts.has_ts) {
 		c->flags |= TCP_CONN_FLAG_TS;
 		c->ts_recent = seg->opts.tsval;
@@ -422,6 +424,8 @@ trim(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg)
 			seg->seq++;
 			d--;
 		}
+		/* Data we have already: a duplicate, reported as one. */
+		tcp_dsack_note(c, seg->seq, seg->seq + RTE_MIN(d, seg->len));
 		if (d >= seg->len) {
 			if (d > seg->len)
 				seg->flags &= (uint8_t)~TCP_FLAG_FIN; /* an old FIN */
@@ -617,6 +621,11 @@ tcp_conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, u
 		st->stats.drops[STACK_DROP_TCP_OUT_OF_WINDOW]++;
 		if (seg->flags & TCP_FLAG_RST)
 			return;
+		/* Data all below RCV.NXT: a duplicate (a spurious retransmission,
+		 * or our ACK was lost): D-SACK tells the sender which (RFC 2883). */
+		if (seg->len > 0 && tcp_seq_leq(seg->seq + seg->len, c->rcv_nxt) &&
+				tcp_seq_geq(seg->seq + seg->len, c->rcv_nxt - (1u << 30)))
+			tcp_dsack_note(c, seg->seq, seg->seq + seg->len);
 		/* A retransmitted FIN in TIME_WAIT restarts 2*MSL (RFC 9293). */
 		if (c->state == TCP_STATE_TIME_WAIT && (seg->flags & TCP_FLAG_FIN))
 			tcp_keep_arm(c, tcp->cfg.time_wait_ms);

@@ -22,10 +22,10 @@
  *     bits  4..3  t mod 4
  *     bits  2..0  the peer's MSS, as an index into cookie_mss
  * and, as Linux does, the window scale the peer offered rides in the low 4
- * bits of our TSval (15: none), echoed back in the ACK's TSecr. Without
- * timestamps the window scale is lost and the connection goes unscaled. A
- * cookie is good for two to three periods; forging one takes 2^27 tries per
- * tuple. SACK-permitted is not encoded: riptide has no SACK yet.
+ * bits of our TSval (15: none) and SACK-permitted in bit 4, echoed back in
+ * the ACK's TSecr. Without timestamps both are lost and the connection goes
+ * unscaled and without SACK. A cookie is good for two to three periods;
+ * forging one takes 2^27 tries per tuple.
  */
 #define COOKIE_PERIOD_NS (64 * EX_NS_PER_S)
 #define COOKIE_MASK 0xffffffe0u
@@ -72,19 +72,21 @@ syncookie_send(struct tcp_stack *tcp, struct tcp_listener *l, const struct tcp_s
 	tmp.snd_una = tmp.snd_nxt = tmp.snd_max = tmp.recover = tmp.iss;
 	tmp.snd_end = tmp.iss + 1;
 	if (tmp.flags & TCP_CONN_FLAG_TS) {
-		uint32_t enc = (tmp.flags & TCP_CONN_FLAG_WS) ? seg->opts.wscale : 15;
-		uint32_t ts = tcp_ts_now(&tmp), val = (ts & ~0xfu) | enc;
+		uint32_t enc = ((tmp.flags & TCP_CONN_FLAG_WS) ? seg->opts.wscale : 15) |
+			       ((tmp.flags & TCP_CONN_FLAG_SACK) ? 0x10 : 0);
+		uint32_t ts = tcp_ts_now(&tmp), val = (ts & ~0x1fu) | enc;
 
-		/* Rounded down, never up (1 to 16 ms back): every later TSval
+		/* Rounded down, never up (1 to 32 ms back): every later TSval
 		 * of a connection made from this cookie is at least this one.
 		 * Rounded up, the next segments looked older than the SYN-ACK
 		 * and the peer's PAWS dropped them (found by
 		 * scripts/bench/synflood.sh: 1 s stalls). */
 		if (val > ts)
-			val -= 16;
+			val -= 32;
 		tmp.ts_offset += val - ts;
 	} else {
-		tmp.flags &= ~(uint32_t)TCP_CONN_FLAG_WS; /* nowhere to keep it */
+		/* nowhere to keep them */
+		tmp.flags &= ~(uint32_t)(TCP_CONN_FLAG_WS | TCP_CONN_FLAG_SACK);
 		tmp.rcv_wscale = 0;
 	}
 	tcp_send_syn(&tmp);
@@ -128,6 +130,7 @@ syncookie_take(struct tcp_stack *tcp, struct tcp_listener *l, const struct tcp_s
 	syn.opts.mss = cookie_mss[cookie & 7];
 	syn.opts.has_wscale = seg->opts.has_ts && (seg->opts.tsecr & 0xf) != 15;
 	syn.opts.wscale = (uint8_t)RTE_MIN(seg->opts.tsecr & 0xf, (uint32_t)TCP_WSCALE_MAX);
+	syn.opts.sack_permitted = seg->opts.has_ts && (seg->opts.tsecr & 0x10) != 0;
 	tcp_syn_options(c, &syn);
 	c->iss = cookie;
 	c->snd_una = c->recover = cookie;

@@ -15,7 +15,8 @@
  * out-of-order queues are pruned, the connection that has held its
  * out-of-order data longest first, each from its highest sequence down (the
  * data furthest from being readable; the peer sends it again, as after a
- * loss; riptide does not SACK, so nothing acknowledged is reneged). Pruning
+ * loss; what was SACKed is reneged, which RFC 2018 8 allows: a SACK sender
+ * keeps data until it is cumulatively acknowledged). Pruning
  * goes on to 7/8 of the budget, so one prune buys room for many segments.
  * If the in-order queues alone are over budget, new data is refused (and
  * counted) for the connections holding at least their fair share, so peers
@@ -126,5 +127,6 @@ tcp_ooo_prune(struct tcp_conn *c, uint32_t keep)
 	}
 	tcp_held(c, &c->ooo_segs, -(int32_t)n);
 	tcp_ooo_listed(c);
+	tcp_sack_clip(c); /* what went is not reported (it was, if at all: a renege) */
 	return n;
 }

@@ -157,6 +157,36 @@ tcp_rcv_window(struct tcp_conn *c)
 	return (uint16_t)field;
 }
 
+/* The SACK blocks an ACK carries (RFC 2018 4, RFC 2883 4): a duplicate to
+ * report first, then the out-of-order blocks, the latest arrival's first; as
+ * many as fit beside the other options and the payload in the MTU (a
+ * full-sized segment carries none: its ACK-only neighbours do). */
+static void
+sack_fill(struct tcp_conn *c, struct tcp_opts *o, uint32_t len)
+{
+	int32_t room = (int32_t)c->tcp->st->cfg.mtu - 40 - (int32_t)len -
+		       (o->has_ts ? TCP_TS_OPT_LEN : 0);
+	uint32_t max, i;
+
+	room = RTE_MIN(room, TCP_OPTS_MAX_LEN - (o->has_ts ? TCP_TS_OPT_LEN : 0));
+	if (room < 12 || (c->nsack == 0 && !(c->flags & TCP_CONN_FLAG_DSACK)))
+		return;
+	max = RTE_MIN((uint32_t)(room - 4) / 8, (uint32_t)TCP_SACK_MAX);
+	if (c->flags & TCP_CONN_FLAG_DSACK) {
+		o->sack[o->nsack].left = c->dsack.left;
+		o->sack[o->nsack].right = c->dsack.right;
+		o->nsack++;
+		c->flags &= ~(uint32_t)TCP_CONN_FLAG_DSACK;
+		c->tcp->stats.dsacks_out++;
+	}
+	for (i = 0; i < c->nsack && o->nsack < max; i++) {
+		o->sack[o->nsack].left = c->sack[i].left;
+		o->sack[o->nsack].right = c->sack[i].right;
+		o->nsack++;
+	}
+	c->tcp->stats.sack_acks_out++;
+}
+
 int
 tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 {
@@ -182,6 +212,9 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 		if (c->state == TCP_STATE_SYN_SENT ? tcp->cfg.timestamps
 						   : (c->flags & TCP_CONN_FLAG_TS) != 0)
 			o.has_ts = true;
+		if (c->state == TCP_STATE_SYN_SENT ? tcp->cfg.sack
+						   : (c->flags & TCP_CONN_FLAG_SACK) != 0)
+			o.sack_permitted = true;
 	} else if (c->flags & TCP_CONN_FLAG_TS) {
 		o.has_ts = true;
 	}
@@ -189,6 +222,9 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 		o.tsval = tcp_ts_now(c);
 		o.tsecr = c->ts_recent;
 	}
+	if ((flags & (TCP_FLAG_ACK | TCP_FLAG_SYN)) == TCP_FLAG_ACK &&
+			(c->flags & TCP_CONN_FLAG_SACK))
+		sack_fill(c, &o, len);
 	olen = tcp_opts_build(&o, opts);
 	if (olen < 0)
 		olen = 0;

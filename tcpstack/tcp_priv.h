@@ -55,6 +55,8 @@ enum tcp_conn_flag {
 	TCP_CONN_FLAG_SYN_AGAIN =
 			1u << 15, /**< SYN resent at once after resetting a stale TIME_WAIT */
 	TCP_CONN_FLAG_ORPHAN = 1u << 16, /**< closed by the application, still finishing */
+	TCP_CONN_FLAG_SACK = 1u << 17, /**< SACK-permitted both ways: we report blocks */
+	TCP_CONN_FLAG_DSACK = 1u << 18, /**< a duplicate to report (dsack) on the next ACK */
 };
 
 struct tcp_conn {
@@ -92,6 +94,12 @@ struct tcp_conn {
 	struct rte_mbuf *ooo_head; /* sorted by sequence */
 	struct rte_mbuf *ooo_tail; /* its last element: appends are O(1) */
 	struct tcp_link ooo_link; /* on tcp->ooo_conns while ooo_head != NULL */
+	/* SACK blocks to report (RFC 2018 4): the out-of-order data, the block
+	 * of the latest arrival first, then the ones reported before it. */
+	struct tcp_sack_block {
+		uint32_t left, right;
+	} sack[TCP_SACK_MAX], dsack;
+	uint8_t nsack;
 
 	/* timestamps, RTT */
 	uint32_t ts_recent, ts_offset;
@@ -167,6 +175,9 @@ bool tcp_rcvq_packs(const struct tcp_conn *c, const struct rte_mbuf *data);
 void tcp_ooo_insert(struct tcp_conn *c, struct rte_mbuf *m, uint32_t seq);
 /* Move what became in order to the receive queue (RCV.NXT advances). */
 void tcp_ooo_pull(struct tcp_conn *c);
+/* SACK (tcp_rcvq.c): blocks kept to what is queued; a duplicate to report. */
+void tcp_sack_clip(struct tcp_conn *c);
+void tcp_dsack_note(struct tcp_conn *c, uint32_t left, uint32_t right);
 
 /* ---- tcp_conn.c ---- */
 struct tcp_conn *tcp_conn_alloc(struct tcp_stack *tcp);

@@ -4,9 +4,9 @@
  * as a list of single-segment mbufs (trimmed at either end), the receive
  * queue (small segments packed into the mbuf before them), and the
  * out-of-order queue (sorted, overlaps trimmed, O(1) appends, contiguous
- * tiny segments packed, the highest dropped first when full). Every mbuf
- * linked in or out is counted (tcp_held, tcp_mem.c). On the lcore of the
- * stack; tcp_input.c decides what goes where.
+ * tiny segments packed, the highest dropped first when full), and the SACK
+ * blocks that describe it. Every mbuf linked in or out is counted (tcp_held,
+ * tcp_mem.c). On the lcore of the stack; tcp_input.c decides what goes where.
  */
 #include <string.h>
 
@@ -133,6 +133,71 @@ tcp_rcvq_packs(const struct tcp_conn *c, const struct rte_mbuf *data)
 	       rte_mbuf_refcnt_read(t) == 1;
 }
 
+/* ---- SACK blocks (RFC 2018 4) ---- */
+
+/* [left, right) was queued out of order: its block, merged with any block it
+ * overlaps or touches, goes first; the others keep their order behind it,
+ * and one that no longer fits falls off the end (its data stays queued, it
+ * is only no longer reported). */
+static void
+sack_note(struct tcp_conn *c, uint32_t left, uint32_t right)
+{
+	struct tcp_sack_block b = { left, right }, keep[TCP_SACK_MAX];
+	uint8_t i, n = 0;
+
+	if (!(c->flags & TCP_CONN_FLAG_SACK))
+		return;
+	for (i = 0; i < c->nsack; i++) {
+		struct tcp_sack_block o = c->sack[i];
+
+		if (tcp_seq_leq(o.left, b.right) && tcp_seq_geq(o.right, b.left)) {
+			if (tcp_seq_lt(o.left, b.left))
+				b.left = o.left;
+			if (tcp_seq_gt(o.right, b.right))
+				b.right = o.right;
+		} else if (n < TCP_SACK_MAX - 1) {
+			keep[n++] = o;
+		}
+	}
+	c->sack[0] = b;
+	memcpy(&c->sack[1], keep, n * sizeof(keep[0]));
+	c->nsack = (uint8_t)(n + 1);
+}
+
+/* Keep the blocks to what is still queued out of order: above RCV.NXT and at
+ * most up to the queue's highest byte (pruning drops from the top). */
+void
+tcp_sack_clip(struct tcp_conn *c)
+{
+	const struct rte_mbuf *t = c->ooo_tail;
+	uint32_t top = t != NULL ? t->hash.usr + t->data_len : c->rcv_nxt;
+	uint8_t i, n = 0;
+
+	for (i = 0; i < c->nsack; i++) {
+		struct tcp_sack_block b = c->sack[i];
+
+		if (tcp_seq_lt(b.left, c->rcv_nxt))
+			b.left = c->rcv_nxt;
+		if (tcp_seq_gt(b.right, top))
+			b.right = top;
+		if (tcp_seq_lt(b.left, b.right))
+			c->sack[n++] = b;
+	}
+	c->nsack = n;
+}
+
+/* A duplicate [left, right) arrived: report it first in an ACK sent at once
+ * (RFC 2883 4). The latest duplicate replaces an unsent one. */
+void
+tcp_dsack_note(struct tcp_conn *c, uint32_t left, uint32_t right)
+{
+	if (!(c->flags & TCP_CONN_FLAG_SACK) || !tcp_seq_lt(left, right))
+		return;
+	c->dsack.left = left;
+	c->dsack.right = right;
+	c->flags |= TCP_CONN_FLAG_DSACK | TCP_CONN_FLAG_ACK_NOW;
+}
+
 /* Insert one element (sequence s) into the sorted out-of-order queue,
  * trimming what is already there (RFC 9293 3.10.7.4: overlapping segments). */
 static void
@@ -165,6 +230,7 @@ ooo_insert_one(struct tcp_conn *c, struct rte_mbuf *e, uint32_t s)
 	if (cur != NULL && tcp_seq_leq(cur->hash.usr, s) &&
 			tcp_seq_geq(cur->hash.usr + cur->data_len, s + l)) {
 		rte_pktmbuf_free_seg(e); /* all of it is here already */
+		tcp_dsack_note(c, s, s + l);
 		return;
 	}
 	if (cur != NULL && tcp_seq_lt(cur->hash.usr, s)) {
@@ -214,6 +280,7 @@ ooo_insert_one(struct tcp_conn *c, struct rte_mbuf *e, uint32_t s)
 			c->ooo_tail = prev;
 		rte_pktmbuf_free_seg(e);
 		c->tcp->stats.rcv_packed++;
+		sack_note(c, s, s + l);
 		return;
 	}
 	e->data_len = (uint16_t)l;
@@ -227,6 +294,7 @@ ooo_insert_one(struct tcp_conn *c, struct rte_mbuf *e, uint32_t s)
 	if (cur == NULL)
 		c->ooo_tail = e;
 	tcp_held(c, &c->ooo_segs, 1);
+	sack_note(c, s, s + l);
 }
 
 void
@@ -267,4 +335,5 @@ tcp_ooo_pull(struct tcp_conn *c)
 		tcp_rcvq_append(c, e);
 	}
 	tcp_ooo_listed(c);
+	tcp_sack_clip(c);
 }

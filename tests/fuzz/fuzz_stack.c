@@ -124,6 +124,7 @@ learn(const struct rte_mbuf *m)
 		return;
 	iplen = rte_be_to_cpu_16(ip->total_length);
 	CHECK(iplen >= 40 && iplen <= len - 14);
+	CHECK(iplen <= 1500); /* the stack's MTU: options (SACK) never push past it */
 	CHECK(tcp_seg_parse(p + 34, iplen - 20, &seg) == TCP_PARSE_OK);
 	dport = seg.dport;
 	if (dport < 1000 || dport >= 1000 + NPORTS)
@@ -328,7 +329,7 @@ static void
 check_conn(const struct tcp_conn *c)
 {
 	const struct rte_mbuf *m, *last = NULL;
-	uint32_t bytes = 0, n = 0;
+	uint32_t bytes = 0, n = 0, k;
 
 	CHECK(c->state < TCP_STATE_MAX);
 	if (c->state == TCP_STATE_CLOSED || c->state == TCP_STATE_LISTEN)
@@ -365,6 +366,19 @@ check_conn(const struct tcp_conn *c)
 	CHECK(last == c->ooo_tail);
 	CHECK(n == c->ooo_segs);
 	CHECK(n <= tcp_ooo_max(c->tcp));
+	/* SACK blocks report only what is held out of order, every byte. */
+	CHECK(c->nsack <= TCP_SACK_MAX);
+	CHECK(c->nsack == 0 || (c->flags & TCP_CONN_FLAG_SACK));
+	for (k = 0; k < c->nsack; k++) {
+		uint32_t at = c->sack[k].left;
+
+		CHECK(tcp_seq_lt(c->sack[k].left, c->sack[k].right));
+		for (m = c->ooo_head; m != NULL && tcp_seq_lt(at, c->sack[k].right); m = m->next)
+			if (tcp_seq_leq(m->hash.usr, at) &&
+					tcp_seq_lt(at, m->hash.usr + m->data_len))
+				at = m->hash.usr + m->data_len;
+		CHECK(tcp_seq_geq(at, c->sack[k].right));
+	}
 }
 
 /* The length of a queue, which must be its count. */

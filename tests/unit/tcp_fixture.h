@@ -32,6 +32,7 @@ struct peer_opts {
 	int wscale = -1;
 	bool ts = false;
 	uint32_t tsval = 0, tsecr = 0;
+	bool sack_permitted = false;
 };
 
 // A connection from the peer's port `port` (AcceptFrom): its own sequence
@@ -151,6 +152,7 @@ class TcpTest : public StackTest
 			o.has_wscale = true;
 			o.wscale = (uint8_t)po.wscale;
 		}
+		o.sack_permitted = po.sack_permitted;
 		if (po.ts) {
 			o.has_ts = true;
 			o.tsval = po.tsval;
@@ -244,7 +246,8 @@ class TcpTest : public StackTest
 
 	// Passive open from the peer up to an accepted connection. Options as
 	// Linux sends them unless told otherwise.
-	struct tcp_conn *Accept(bool ts = true, int wscale = 7, uint16_t mss = 1460)
+	struct tcp_conn *Accept(
+			bool ts = true, int wscale = 7, uint16_t mss = 1460, bool sack = false)
 	{
 		if (!listening)
 			Listen();
@@ -252,6 +255,7 @@ class TcpTest : public StackTest
 		po.mss = mss;
 		po.wscale = wscale;
 		po.ts = ts;
+		po.sack_permitted = sack;
 		po.tsval = peer_ts;
 		In(Seg(TCP_FLAG_SYN, peer_seq, 0, "", 64240, po));
 		out_seg sa = One();
