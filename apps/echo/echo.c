@@ -315,8 +315,8 @@ session_poll(struct ex_future *f, struct ex_context *cx)
 					char hex[65];
 
 					sha256_hex(&s->sum, hex);
-					printf("echo: tcp discard: %" PRIu64 " bytes sha256 %s\n", len,
-							hex);
+					printf("echo: tcp discard: %" PRIu64 " bytes sha256 %s\n",
+							len, hex);
 					fflush(stdout);
 				}
 				session_end(s, rc);

@@ -66,6 +66,7 @@ struct options {
 	uint64_t count; /* txonly / loopback-check: packets to send; 0: no limit */
 	uint32_t timeout_ms; /* loopback-check: wait for stragglers */
 	uint32_t nb_mbufs;
+	bool nb_mbufs_set; /* given with --nb-mbufs */
 	const char *impair;
 	uint32_t src_ip, dst_ip;
 	struct rte_ether_addr dst_mac;
@@ -608,7 +609,8 @@ usage(FILE *out, const char *prog)
 			"  --impair SPEC      e.g. loss=2%%,reorder=5%%:3,dup=1%%,delay=20ms:5ms,corrupt=0.1%%,\n"
 			"                     rate=100mbit,seed=42 (direction 1->0 uses seed+1)\n"
 			"  --src-ip A --dst-ip A --dst-mac M   txonly addressing (198.18.0.1 -> .2, broadcast)\n"
-			"  --nb-mbufs N       mbuf pool size (default 16383)\n"
+			"  --nb-mbufs N       mbuf pool size (default 16383; impair: at least twice\n"
+			"                     its limit, plus 8192)\n"
 			"  --wait-signal      txonly/loopback-check: send once SIGUSR1 arrives (e.g. when\n"
 			"                     the Linux side of a TAP is configured); says so first\n"
 			"  --tx-csum-partial  io: frames go to a port with tx checksum offload (vhost)\n"
@@ -694,8 +696,10 @@ parse_args(int argc, char **argv)
 				opt.count = v;
 			else if (c == 't')
 				opt.timeout_ms = (uint32_t)v;
-			else
+			else {
 				opt.nb_mbufs = (uint32_t)v;
+				opt.nb_mbufs_set = true;
+			}
 			break;
 		}
 		case 'I':
@@ -878,6 +882,23 @@ main(int argc, char **argv)
 		fprintf(stderr, "pktbench: --impair is for --mode impair\n");
 		return 2;
 	}
+	if (opt.mode == MODE_IMPAIR) {
+		/* Both directions may hold `limit` packets each (delay, rate,
+		 * reorder), beside the ports' rings and the lcore cache. A pool
+		 * they empty starves rx refill, and net_af_xdp's rx then stops
+		 * for good (DPDK 22.11): a link that black-holes everything. */
+		uint64_t want = 2ull * icfg.limit + 8192;
+
+		if (opt.nb_mbufs < want && !opt.nb_mbufs_set) {
+			opt.nb_mbufs = (uint32_t)RTE_MIN(want, (uint64_t)UINT32_MAX);
+		} else if (opt.nb_mbufs < want) {
+			fprintf(stderr,
+					"pktbench: note: --nb-mbufs %u is less than the impairment "
+					"may hold both ways (2 x limit %u) and the rings: a full pool "
+					"can stop rx on some PMDs (net_af_xdp) for good\n",
+					opt.nb_mbufs, icfg.limit);
+		}
+	}
 	/* A per-lcore cache of 250, as testpmd's default: pps.sh compares the
 	 * two with the same pool, and the A/B result moved with this number. */
 	pool = rte_pktmbuf_pool_create("pktbench", opt.nb_mbufs, 250, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -907,7 +928,7 @@ main(int argc, char **argv)
 	printf("pktbench: mode %s, %u port(s):", mode_names[opt.mode], nb_ports);
 	for (p = 0; p < nb_ports; p++)
 		printf(" %s", ports[p].name);
-	printf(", %s\n", info.hugepages ? "hugepages" : "--no-huge");
+	printf(", %s, %u mbufs\n", info.hugepages ? "hugepages" : "--no-huge", opt.nb_mbufs);
 
 	switch (opt.mode) {
 	case MODE_IO:

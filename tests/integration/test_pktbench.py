@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 
+import pytest
 
 from conftest import (BUILD, ROOT, eal_memory_args, run, unique, wait_for_iface, wait_listening,
                       wait_until)
@@ -217,6 +218,23 @@ def test_tcp_transfer_through_pktbench_impair_is_byte_exact(netns, dpdk_proc, tm
     # says so and must not report any other shortfall.
     assert "mbufs not returned" not in out
     assert "none held by riptide" in out or "all mbufs returned" in out
+
+
+@pytest.mark.parametrize("extra,pool,note", [
+    ([], 28192, False),  # sized for the impairment: 2 x limit 10000, plus 8192
+    (["--nb-mbufs", "1000"], 1000, True),  # the user's size, with a warning
+])
+def test_impair_pool_covers_what_the_impairment_holds(extra, pool, note):
+    """A pool the delay queues can empty starves rx refill (net_af_xdp's rx
+    then stops for good: a black hole, seen in loss.sh as a 300 s stall), so
+    impair mode sizes its pool for both directions' limit unless told."""
+    r = run([PKTBENCH, "-l", "0", "--no-pci", *eal_memory_args(),
+             f"--file-prefix={unique('rtpb')}", "--vdev", "net_null0", "--vdev", "net_null1",
+             "--", "--mode", "impair", "--impair", "delay=20ms", "--duration", "1",
+             "--stats-interval", "0", *extra])
+    assert f", {pool} mbufs" in r.stdout, r.stdout
+    assert ("less than the impairment may hold" in r.stderr) == note, r.stderr
+    summary_ok(r.stdout)
 
 
 def test_rxonly_counts_every_packet_and_returns_every_mbuf():
