@@ -89,10 +89,12 @@ class Net:
         self.name = name
         self.r, self.a, self.b, self.w = (f"{name}-{x}" for x in "rabw")
 
-    def up(self):
+    def up(self, linux_sack):
         for ns in (self.r, self.a, self.b, self.w):
             sh(["ip", "netns", "add", ns], check=True)
             sh(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+            sh(["ip", "netns", "exec", ns, "sysctl", "-qw", f"net.ipv4.tcp_sack={linux_sack}"],
+               check=True)
         for side, ns, addr in (("a", self.a, f"{ANET}.1"), ("b", self.b, f"{ANET}.2")):
             sh(["ip", "-n", self.w, "link", "add", f"w{side}", "type", "veth", "peer", "name",
                 "eth0", "netns", ns], check=True)
@@ -193,6 +195,9 @@ def main():
     ap.add_argument("--spec", action="append", help="an impairment spec (repeatable); "
                     "default: the issue's seven")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per transfer")
+    ap.add_argument("--linux-sack", type=int, choices=(0, 1), default=1,
+                    help="net.ipv4.tcp_sack of every Linux end (0: Linux neither offers nor "
+                    "accepts SACK)")
     ap.add_argument("--json", help="also write the figures to this file as JSON")
     ap.add_argument("--command", default="scripts/bench/loss.py", help="for the record")
     a = ap.parse_args()
@@ -206,11 +211,11 @@ def main():
     print(f"loss.sh: {a.mb:g} MB per transfer, seeds 1..{a.seeds}, {len(specs)} spec(s); "
           f"riptide's echo on net_tap with --impair on its port (both ways), Linux <-> Linux "
           f"through pktbench impair (AF_XDP on two veths), same spec and seed; DPDK on core "
-          f"{a.dcore}, the Linux ends on {a.lcore}; each transfer timed at the Linux end and "
-          "checked by SHA-256", flush=True)
+          f"{a.dcore}, the Linux ends on {a.lcore}; Linux tcp_sack={a.linux_sack}; each "
+          "transfer timed at the Linux end and checked by SHA-256", flush=True)
     rows, met = [], True
     try:
-        net.up()
+        net.up(a.linux_sack)
         for spec in specs:
             for direction in ("send", "recv"):
                 rip, lin = [], []
@@ -254,6 +259,7 @@ def main():
         if a.json:
             benchjson.write(a.json, "loss", a.command,
                             {"mb": a.mb, "seeds": a.seeds, "timeout_s": a.timeout,
+                             "linux_sack": a.linux_sack,
                              "riptide_port": "net_tap, --impair both ways",
                              "linux_path": "pktbench impair between two AF_XDP veths"},
                             rows,

@@ -17,7 +17,9 @@
 # DPDK runs on the last core, the Linux ends on the others.
 #
 # Usage: scripts/bench/loss.sh [--mb MB] [--seeds N] [--spec SPEC]... [--timeout S] [--json FILE]
-#   default 20 MB, seeds 1..3, the seven specs of issue 14, 300 s per transfer
+#                             [--linux-sack 0|1]
+#   default 20 MB, seeds 1..3, the seven specs of issue 14, 300 s per transfer, and the
+#   Linux ends with net.ipv4.tcp_sack=1 (0: SACK off on every Linux end)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -25,8 +27,8 @@ args=()
 cmd="scripts/bench/loss.sh $*"
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--mb | --seeds | --spec | --timeout | --json) args+=("$1" "$2"); shift 2 ;;
-	-h | --help) sed -n '4,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--mb | --seeds | --spec | --timeout | --json | --linux-sack) args+=("$1" "$2"); shift 2 ;;
+	-h | --help) sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "loss.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
