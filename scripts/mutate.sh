@@ -80,6 +80,7 @@ dsack-trim|tcpstack/tcp_input.c|		tcp_dsack_note(c, seg->seq, seg->seq + RTE_MIN
 sack-fit|tcpstack/tcp_output.c|	int32_t room = (int32_t)c->tcp->st->cfg.mtu - 40 - (int32_t)len -|	int32_t room = (int32_t)c->tcp->st->cfg.mtu - 40 - (int32_t)len * 0 -|tcpstack_unit|TcpSack.DataSegments_BlocksOnlyWhereTheyFit
 sack-cookie|tcpstack/tcp_listen.c|	syn.opts.sack_permitted = seg->opts.has_ts && (seg->opts.tsecr & 0x10) != 0;|	syn.opts.sack_permitted = false;|tcpstack_unit|TcpSack.SynCookie_KeepsSackPermitted
 sack-recent-first|tcpstack/tcp_rcvq.c|	c->sack[0] = b;|	c->sack[n] = b;|tcpstack_unit|TcpSack.OutOfOrder_LatestBlockFirst_ThenTheEarlierOnes
+sack-dup-bytes|tcpstack/tcp_input.c|	uint32_t n = sacked != 0 ? RTE_MAX(sacked / c->mss, 1u) : 1u;|	uint32_t n = 1u;|tcpstack_unit|TcpSack.Sender_OneCompressedSackAck_StartsFastRetransmit
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).

@@ -193,6 +193,8 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 		c->tcp->stats.bytes_out += data;
 	}
 	c->snd_una = ack;
+	if (tcp_seq_lt(c->sack_high, ack))
+		c->sack_high = ack;
 	if (tcp_seq_lt(c->snd_nxt, c->snd_una)) {
 		c->snd_nxt = c->snd_una;
 		c->snd_cur = NULL;
@@ -207,13 +209,44 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 	tcp_wake_tx(c);
 }
 
-static void
-dup_ack(struct tcp_conn *c, const struct tcp_seg *seg)
+/* What the peer's SACK blocks add above everything SACKed before (RFC 2018):
+ * bytes that reached it beyond a hole. Only the highest edge is followed, not
+ * a scoreboard: enough to count what left the network. Blocks at or below
+ * the ACK (D-SACK) or beyond what was sent are ignored. */
+static uint32_t
+sack_input(struct tcp_conn *c, const struct tcp_seg *seg)
 {
+	uint32_t base = tcp_seq_gt(c->sack_high, seg->ack) && tcp_seq_leq(c->sack_high, c->snd_max)
+					? c->sack_high
+					: seg->ack;
+	uint32_t high = base;
+	uint8_t k;
+
+	for (k = 0; k < seg->opts.nsack; k++) {
+		uint32_t l = seg->opts.sack[k].left, r = seg->opts.sack[k].right;
+
+		if (tcp_seq_lt(l, r) && tcp_seq_geq(l, seg->ack) && tcp_seq_leq(r, c->snd_max) &&
+				tcp_seq_gt(r, high))
+			high = r;
+	}
+	c->sack_high = high;
+	return high - base;
+}
+
+/* A duplicate ACK; sacked: the bytes its SACK blocks newly report. A peer
+ * that SACKs may send one ACK for many segments (Linux compresses them), so
+ * the bytes count, not the ACK: as many duplicates as segments SACKed (RFC
+ * 6675's DupThresh * SMSS bytes above the hole), and in recovery cwnd grows
+ * by what left the network. */
+static void
+dup_ack(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t sacked)
+{
+	uint32_t n = sacked != 0 ? RTE_MAX(sacked / c->mss, 1u) : 1u;
+	uint8_t before = c->dupacks;
+
 	c->tcp->stats.dupacks_in++;
-	if (c->dupacks < UINT8_MAX)
-		c->dupacks++;
-	if (c->dupacks == 3 && !(c->flags & TCP_CONN_FLAG_RECOVERY) &&
+	c->dupacks = (uint8_t)RTE_MIN((uint32_t)c->dupacks + n, (uint32_t)UINT8_MAX);
+	if (before < 3 && c->dupacks >= 3 && !(c->flags & TCP_CONN_FLAG_RECOVERY) &&
 			tcp_seq_gt(seg->ack, c->recover)) {
 		/* RFC 5681 3.2 / RFC 6582 3.2 step 2: fast retransmit. */
 		uint32_t flight = c->snd_max - c->snd_una;
@@ -230,7 +263,7 @@ dup_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 		 * also the first ones after a partial ACK (RFC 6582 3.2 step 3,
 		 * as FreeBSD; review L1: waiting for a fourth again slowed
 		 * recovery from several losses in one window). */
-		c->cwnd += c->mss;
+		c->cwnd += RTE_MAX(sacked, (uint32_t)c->mss);
 	}
 }
 
@@ -242,7 +275,7 @@ dup_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 static bool
 ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 {
-	uint32_t ack = seg->ack, wnd = (uint32_t)seg->wnd << c->snd_wscale;
+	uint32_t ack = seg->ack, wnd = (uint32_t)seg->wnd << c->snd_wscale, sacked;
 
 	/* "If the ACK acks something not yet sent (SEG.ACK > SND.NXT) then
 	 * send an ACK, drop the segment, and return." */
@@ -263,12 +296,14 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 		c->ts_recent_ns = tcp_now_ns(c);
 	}
 	c->probes = 0; /* the peer is alive */
+	sacked = (c->flags & TCP_CONN_FLAG_SACK) && seg->opts.nsack != 0 ? sack_input(c, seg) : 0;
 	if (tcp_seq_gt(ack, c->snd_una))
 		new_ack(c, seg);
-	else if (ack == c->snd_una && seg->len == 0 &&
-			!(seg->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) && wnd == c->snd_wnd &&
-			c->snd_una != c->snd_max)
-		dup_ack(c, seg);
+	else if (ack == c->snd_una && c->snd_una != c->snd_max &&
+			(sacked != 0 || (seg->len == 0 &&
+							!(seg->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) &&
+							wnd == c->snd_wnd)))
+		dup_ack(c, seg, sacked);
 	/* "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK),
 	 * set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK." */
 	/* Only from an ACK in SND.UNA..SND.NXT (RFC 9293 3.10.7.4; review L8): an

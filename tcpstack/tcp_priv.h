@@ -78,6 +78,7 @@ struct tcp_conn {
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_end;
 	uint32_t snd_wnd, snd_wl1, snd_wl2, max_wnd;
 	uint32_t cwnd, ssthresh, recover;
+	uint32_t sack_high; /* the highest byte the peer SACKed (+1), as a sender */
 	uint32_t cwnd_acc; /* bytes acked toward the next congestion-avoidance step */
 	uint16_t mss; /* payload bytes per segment we send (options excluded) */
 	uint16_t rcv_mss; /* largest segment seen from the peer (delayed ACK) */

@@ -9,6 +9,8 @@
 #define RIPTIDE_TCP_FIXTURE_H
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <rte_tcp.h>
 
@@ -33,6 +35,7 @@ struct peer_opts {
 	bool ts = false;
 	uint32_t tsval = 0, tsecr = 0;
 	bool sack_permitted = false;
+	std::vector<std::pair<uint32_t, uint32_t>> sack; // SACK blocks to send
 };
 
 // A connection from the peer's port `port` (AcceptFrom): its own sequence
@@ -153,6 +156,11 @@ class TcpTest : public StackTest
 			o.wscale = (uint8_t)po.wscale;
 		}
 		o.sack_permitted = po.sack_permitted;
+		for (const auto &b : po.sack) {
+			o.sack[o.nsack].left = b.first;
+			o.sack[o.nsack].right = b.second;
+			o.nsack++;
+		}
 		if (po.ts) {
 			o.has_ts = true;
 			o.tsval = po.tsval;

@@ -280,3 +280,45 @@ TEST_F(TcpSack, SynCookie_KeepsSackPermitted)
 	tcp_abort(a.conn);
 	Sent();
 }
+
+// As a sender: a peer that SACKs may acknowledge many segments with one ACK
+// (Linux compresses SACKs for up to a millisecond). The bytes its blocks add
+// count as duplicates (RFC 6675: DupThresh segments SACKed above the hole), so
+// one such ACK starts fast retransmit; in recovery cwnd grows by the bytes
+// that left the network. D-SACK blocks and blocks beyond what was sent count
+// for nothing.
+TEST_F(TcpSack, Sender_OneCompressedSackAck_StartsFastRetransmit)
+{
+	struct tcp_conn *c = AcceptSack();
+	ASSERT_NE(c, nullptr);
+	const uint32_t mss = c->mss;
+	std::string d = Pattern(10 * mss, 3);
+	ASSERT_EQ(Write(c, d), (int)d.size());
+	ASSERT_EQ(Sent().size(), 10u);
+	auto sack_ack = [&](std::vector<std::pair<uint32_t, uint32_t>> blocks) {
+		peer_opts po = Ts();
+		po.sack = blocks;
+		return Seg(TCP_FLAG_ACK, peer_seq, our_seq, "", 2000, po);
+	};
+	// A D-SACK below the ACK and a block beyond what was sent: no duplicate.
+	In(sack_ack({ { our_seq - 100, our_seq }, { our_seq + 20 * mss, our_seq + 21 * mss } }));
+	EXPECT_EQ(c->dupacks, 0);
+	// Segment 0 lost; 1..4 arrived, reported by one ACK.
+	In(sack_ack({ { our_seq + mss, our_seq + 5 * mss } }));
+	auto fr = Sent();
+	ASSERT_GE(fr.size(), 1u) << "one ACK SACKing four segments is a loss";
+	EXPECT_EQ(fr[0].seg.seq, our_seq);
+	EXPECT_EQ(fr[0].data, d.substr(0, mss));
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_EQ(tcp.stats.fast_retransmits, 1u);
+	// 5..8 arrive too: cwnd grows by the four segments SACKed, not one.
+	uint32_t before = c->cwnd;
+	In(sack_ack({ { our_seq + mss, our_seq + 9 * mss } }));
+	EXPECT_EQ(c->cwnd, before + 4 * mss);
+	Sent();
+	In(Ack(our_seq + 10 * mss, 2000));
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_EQ(c->sndq_bytes, 0u);
+	tcp_abort(c);
+	Sent();
+}
