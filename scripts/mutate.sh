@@ -81,6 +81,8 @@ sack-fit|tcpstack/tcp_output.c|	int32_t room = (int32_t)c->tcp->st->cfg.mtu - 40
 sack-cookie|tcpstack/tcp_listen.c|	syn.opts.sack_permitted = seg->opts.has_ts && (seg->opts.tsecr & 0x10) != 0;|	syn.opts.sack_permitted = false;|tcpstack_unit|TcpSack.SynCookie_KeepsSackPermitted
 sack-recent-first|tcpstack/tcp_rcvq.c|	c->sack[0] = b;|	c->sack[n] = b;|tcpstack_unit|TcpSack.OutOfOrder_LatestBlockFirst_ThenTheEarlierOnes
 sack-dup-bytes|tcpstack/tcp_input.c|	uint32_t n = sacked != 0 ? RTE_MAX(sacked / c->mss, 1u) : 1u;|	uint32_t n = 1u;|tcpstack_unit|TcpSack.Sender_OneCompressedSackAck_StartsFastRetransmit
+tlp-arm|tcpstack/tcp_timer.c|	if (tlp_allowed(c)) {|	if (0 && tlp_allowed(c)) {|tcpstack_unit|TcpSack.Tlp_TailLost_ProbeAfterTwoSrtt_ItsSackStartsRecovery
+tlp-recovery|tcpstack/tcp_input.c|	bool probe = (c->flags & TCP_CONN_FLAG_TLP_OUT) && sacked != 0;|	bool probe = false && sacked != 0;|tcpstack_unit|TcpSack.Tlp_TailLost_ProbeAfterTwoSrtt_ItsSackStartsRecovery
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).

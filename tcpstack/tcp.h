@@ -109,6 +109,8 @@ struct tcp_config {
 	bool nodelay; /**< true (default): Nagle off */
 	bool timestamps; /**< offer RFC 7323 timestamps; default true */
 	bool window_scaling; /**< offer window scaling; default true */
+	bool tlp; /**< tail loss probes (RFC 8985 7) on SACK connections;
+		   * default true */
 	bool sack; /**< SACK-permitted (RFC 2018): as a receiver, report
 		    * out-of-order blocks and duplicates (D-SACK, RFC 2883);
 		    * default true */
@@ -172,6 +174,8 @@ struct tcp_stats {
 	uint64_t mem_pressure; /**< times the budget or the reserve was hit */
 	uint64_t ooo_pruned; /**< out-of-order mbufs freed to relieve pressure */
 	uint64_t bytes_in, bytes_out; /**< payload delivered in order / acknowledged */
+	uint64_t tlp_probes; /**< tail loss probes sent (RFC 8985 7) */
+	uint64_t tlp_recoveries; /**< fast recoveries started by a probe's SACK */
 	uint64_t sack_acks_out; /**< ACKs sent with SACK blocks */
 	uint64_t dsacks_out; /**< of those, reporting a duplicate first (D-SACK) */
 };

@@ -66,6 +66,7 @@ tcp_config_defaults(struct tcp_config *cfg)
 	cfg->timestamps = true;
 	cfg->window_scaling = true;
 	cfg->sack = true;
+	cfg->tlp = true;
 	cfg->keep_idle_ms = 7200000;
 	cfg->keep_intvl_ms = 75000;
 	cfg->keep_cnt = 9;

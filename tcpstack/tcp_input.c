@@ -185,6 +185,7 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 		}
 	}
 	c->dupacks = 0;
+	c->flags &= ~(uint32_t)TCP_CONN_FLAG_TLP_OUT; /* the tail moved: a new probe may go */
 	data = 0;
 	if (tcp_seq_lt(c->snd_una, c->snd_end))
 		data = (tcp_seq_lt(ack, c->snd_end) ? ack : c->snd_end) - c->snd_una;
@@ -243,11 +244,17 @@ dup_ack(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t sacked)
 {
 	uint32_t n = sacked != 0 ? RTE_MAX(sacked / c->mss, 1u) : 1u;
 	uint8_t before = c->dupacks;
+	/* A tail loss probe SACKed while what was sent before it is not
+	 * acknowledged: that is lost (RACK's rule, RFC 8985 6.2, with no
+	 * reordering window): recover now, not at the RTO. */
+	bool probe = (c->flags & TCP_CONN_FLAG_TLP_OUT) && sacked != 0;
 
 	c->tcp->stats.dupacks_in++;
 	c->dupacks = (uint8_t)RTE_MIN((uint32_t)c->dupacks + n, (uint32_t)UINT8_MAX);
-	if (before < 3 && c->dupacks >= 3 && !(c->flags & TCP_CONN_FLAG_RECOVERY) &&
+	if (((before < 3 && c->dupacks >= 3) || probe) && !(c->flags & TCP_CONN_FLAG_RECOVERY) &&
 			tcp_seq_gt(seg->ack, c->recover)) {
+		if (probe && c->dupacks < 3)
+			c->tcp->stats.tlp_recoveries++;
 		/* RFC 5681 3.2 / RFC 6582 3.2 step 2: fast retransmit. */
 		uint32_t flight = c->snd_max - c->snd_una;
 

@@ -34,6 +34,8 @@ extern "C" {
 /* RFC 5961 7: ACKs answering invalid segments, at most one per this per
  * connection (Linux's tcp_invalid_ratelimit). */
 #define TCP_OOW_ACK_GAP_NS (500 * EX_NS_PER_MS)
+/* RFC 8985 7.2's WCDelAckT: a peer's delayed ACK at worst (Linux's 200 ms). */
+#define TCP_TLP_DELACK_NS (200 * EX_NS_PER_MS)
 
 /** Connection flags. */
 enum tcp_conn_flag {
@@ -57,6 +59,8 @@ enum tcp_conn_flag {
 	TCP_CONN_FLAG_ORPHAN = 1u << 16, /**< closed by the application, still finishing */
 	TCP_CONN_FLAG_SACK = 1u << 17, /**< SACK-permitted both ways: we report blocks */
 	TCP_CONN_FLAG_DSACK = 1u << 18, /**< a duplicate to report (dsack) on the next ACK */
+	TCP_CONN_FLAG_TLP = 1u << 19, /**< the rtx deadline is a tail loss probe's */
+	TCP_CONN_FLAG_TLP_OUT = 1u << 20, /**< a probe is out: none again until SND.UNA moves */
 };
 
 struct tcp_conn {

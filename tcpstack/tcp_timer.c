@@ -63,10 +63,37 @@ rtx_deadline_at(struct tcp_conn *c, uint64_t now)
 	return d;
 }
 
+/* RFC 8985 7.2: a tail loss probe may go before the RTO on a SACK connection
+ * with an RTT sample, data in flight, not in recovery, not backed off, and no
+ * probe already out. */
+static bool
+tlp_allowed(const struct tcp_conn *c)
+{
+	return c->tcp->cfg.tlp && (c->flags & TCP_CONN_FLAG_SACK) && c->srtt_us != 0 &&
+	       c->backoff == 0 && c->snd_una != c->snd_max &&
+	       !(c->flags & (TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_PERSIST |
+					    TCP_CONN_FLAG_TLP_OUT));
+}
+
 void
 tcp_rtx_arm(struct tcp_conn *c)
 {
-	c->rtx_deadline = rtx_deadline_at(c, tcp_now_ns(c));
+	uint64_t now = tcp_now_ns(c);
+
+	c->rtx_deadline = rtx_deadline_at(c, now);
+	c->flags &= ~(uint32_t)TCP_CONN_FLAG_TLP;
+	if (tlp_allowed(c)) {
+		/* PTO = 2 * SRTT (at least 2 ms, as Linux), plus the peer's
+		 * delayed ACK when one segment is out: its ACK may be late. */
+		uint64_t pto = RTE_MAX(2ull * c->srtt_us * 1000, 2 * EX_NS_PER_MS);
+
+		if (c->snd_max - c->snd_una <= c->mss)
+			pto += TCP_TLP_DELACK_NS;
+		if (now + pto < c->rtx_deadline) {
+			c->rtx_deadline = now + pto;
+			c->flags |= TCP_CONN_FLAG_TLP;
+		}
+	}
 	tcp_timer_update(c);
 }
 
@@ -74,8 +101,28 @@ void
 tcp_rtx_stop(struct tcp_conn *c)
 {
 	c->rtx_deadline = TCP_NO_DEADLINE;
-	c->flags &= ~(uint32_t)TCP_CONN_FLAG_PERSIST;
+	c->flags &= ~(uint32_t)(TCP_CONN_FLAG_PERSIST | TCP_CONN_FLAG_TLP);
 	tcp_timer_update(c);
+}
+
+/* The probe (RFC 8985 7.3): the last segment sent, again (with the FIN if it
+ * carried one). Its SACK, or the ACK it draws, tells what the tail lost. */
+static void
+tlp_send(struct tcp_conn *c)
+{
+	uint32_t end = tcp_seq_lt(c->snd_end, c->snd_max) ? c->snd_end : c->snd_max;
+	uint32_t len = tcp_seq_lt(c->snd_una, end) ? RTE_MIN(end - c->snd_una, (uint32_t)c->mss)
+						   : 0;
+	uint8_t fl = TCP_FLAG_ACK;
+
+	if ((c->flags & TCP_CONN_FLAG_FIN_QUEUED) && tcp_seq_gt(c->snd_max, c->snd_end))
+		fl |= TCP_FLAG_FIN;
+	if (len == 0 && !(fl & TCP_FLAG_FIN))
+		return;
+	c->tcp->stats.tlp_probes++;
+	c->tcp->stats.retransmits++;
+	c->flags &= ~(uint32_t)TCP_CONN_FLAG_RTT_TIMING;
+	tcp_xmit(c, end - len, len, fl);
 }
 
 void
@@ -206,6 +253,14 @@ rtx_fire(struct tcp_conn *c, uint64_t now)
 			c->backoff++;
 		c->rtx_deadline = rtx_deadline_at(c, now);
 		tcp_timer_update(c);
+		return;
+	}
+	if (c->flags & TCP_CONN_FLAG_TLP) {
+		/* A tail loss probe, then the RTO as before (no second probe
+		 * until an ACK moves SND.UNA). */
+		c->flags = (c->flags & ~(uint32_t)TCP_CONN_FLAG_TLP) | TCP_CONN_FLAG_TLP_OUT;
+		tlp_send(c);
+		tcp_rtx_arm(c);
 		return;
 	}
 	if (c->snd_una == c->snd_max) {

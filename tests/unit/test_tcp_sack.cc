@@ -322,3 +322,72 @@ TEST_F(TcpSack, Sender_OneCompressedSackAck_StartsFastRetransmit)
 	tcp_abort(c);
 	Sent();
 }
+
+// Tail loss probe (RFC 8985 7): the last segments of a flight are lost, so no
+// duplicate ACK can come. After 2 * SRTT (not the 200 ms RTO) the last
+// segment goes again; its SACK shows the hole before it, and recovery starts
+// at once with the hole resent.
+TEST_F(TcpSack, Tlp_TailLost_ProbeAfterTwoSrtt_ItsSackStartsRecovery)
+{
+	struct tcp_conn *c = AcceptSack();
+	ASSERT_NE(c, nullptr);
+	const uint32_t mss = c->mss;
+	// An RTT sample of 10 ms first.
+	ASSERT_EQ(Write(c, Pattern(2 * mss, 1)), (int)(2 * mss));
+	ASSERT_EQ(Sent().size(), 2u);
+	clk.now += 10 * EX_NS_PER_MS;
+	In(Ack(our_seq + 2 * mss, 2000));
+	our_seq += 2 * mss;
+	ASSERT_NE(c->srtt_us, 0u);
+	// Four more; the last two are lost.
+	std::string d = Pattern(4 * mss, 2);
+	ASSERT_EQ(Write(c, d), (int)d.size());
+	ASSERT_EQ(Sent().size(), 4u);
+	In(Ack(our_seq + 2 * mss, 2000));
+	Sent();
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_TLP) << "a probe is armed";
+	const uint64_t pto_ns = RTE_MAX(2ull * c->srtt_us * 1000, 2 * EX_NS_PER_MS);
+	ASSERT_LT(2 * pto_ns, 200 * EX_NS_PER_MS) << "the probe must come well before the RTO";
+	Advance(pto_ns - EX_NS_PER_MS);
+	EXPECT_TRUE(Sent().empty()) << "not before 2 * SRTT";
+	Advance(2 * EX_NS_PER_MS);
+	out_seg p = One();
+	EXPECT_EQ(p.seg.seq, our_seq + 3 * mss) << "the last segment again";
+	EXPECT_EQ(p.data, d.substr(3 * mss, mss));
+	EXPECT_EQ(tcp.stats.tlp_probes, 1u);
+	EXPECT_EQ(tcp.stats.rto_timeouts, 0u);
+	// The peer SACKs the probe: segment 2 is lost, resent at once.
+	peer_opts po = Ts();
+	po.sack = { { our_seq + 3 * mss, our_seq + 4 * mss } };
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq + 2 * mss, "", 2000, po));
+	auto fr = Sent();
+	ASSERT_GE(fr.size(), 1u) << "the probe's SACK starts recovery";
+	EXPECT_EQ(fr[0].seg.seq, our_seq + 2 * mss);
+	EXPECT_EQ(fr[0].data, d.substr(2 * mss, mss));
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_EQ(tcp.stats.tlp_recoveries, 1u);
+	In(Ack(our_seq + 4 * mss, 2000));
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_EQ(c->sndq_bytes, 0u);
+	EXPECT_EQ(tcp.stats.rto_timeouts, 0u);
+	tcp_abort(c);
+	Sent();
+}
+
+// Without SACK there is no probe: the RTO as before.
+TEST_F(TcpSack, Tlp_NotWithoutSack)
+{
+	struct tcp_conn *c = Accept();
+	const uint32_t mss = c->mss;
+	ASSERT_EQ(Write(c, Pattern(2 * mss, 1)), (int)(2 * mss));
+	Sent();
+	clk.now += 10 * EX_NS_PER_MS;
+	In(Ack(our_seq + mss, 2000));
+	Sent();
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_TLP);
+	Advance(100 * EX_NS_PER_MS);
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(tcp.stats.tlp_probes, 0u);
+	tcp_abort(c);
+	Sent();
+}
