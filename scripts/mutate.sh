@@ -52,7 +52,7 @@ ooo-tail|tcpstack/tcp_rcvq.c|		c->ooo_tail = e;|		(void)e;|tcpstack_unit|TcpData
 pmtu-floor|tcpstack/tcp_icmp.c|	mtu = RTE_MAX(mtu, (uint16_t)TCP_PMTU_MIN);|	(void)0;|tcpstack_unit|TcpState.FragNeeded_QuotingDataInFlight_MssLowered_Resent
 proto-unreach|tcpstack/stack.c|		stack_icmp_unreachable(st, m, sizeof(*eh), 2);|		(void)0;|tcpstack_unit|StackTest.UnknownProtocol_Unicast_ProtocolUnreachable
 syncookie-check|tcpstack/tcp_listen.c|	if (age > 2)|	if (age > 2 && 0)|tcpstack_unit|TcpState.SynCookie_WrongOrStale_Refused
-syncookie-ts-round|tcpstack/tcp_listen.c|			val -= 16;|			(void)val;|tcpstack_unit|TcpState.SynCookie_TsvalNeverAheadOfTheClock
+syncookie-ts-round|tcpstack/tcp_listen.c|			val -= 32;|			(void)val;|tcpstack_unit|TcpState.SynCookie_TsvalNeverAheadOfTheClock
 old-ack-window|tcpstack/tcp_input.c|	if (tcp_seq_geq(ack, c->snd_una) &&|	if (1 &&|tcpstack_unit|TcpState.OldAck_DoesNotShutTheWindow
 keepalive-in-flight|tcpstack/tcp_timer.c|		if (c->snd_una != c->snd_max) {|		if (0) {|tcpstack_unit|TcpState.Keepalive_NotWhileDataIsInFlight
 mem-budget|tcpstack/tcp_mem.c|	if (tcp->stats.mbufs_held < tcp->mbuf_budget && !pool_low(tcp, false))|	if (1)|tcpstack_unit|TcpMem.OutOfOrderAttackers_PrunedWithinBudget_ArpAndOthersStillServed:TcpMemBudget.*:TcpMemReserve.*

@@ -12,9 +12,11 @@
  * receiver silly-window avoidance, Nagle (off by default), keepalive, a user
  * timeout, RFC 6528 ISNs and RFC 6056 ephemeral ports.
  * SYN cookies (RFC 4987) once a listener's SYN list is full.
- * SACK as a receiver (RFC 2018: the most recent block first; D-SACK, RFC 2883).
- * Not (yet): SACK-based recovery as a sender, CUBIC, IP fragments, urgent data
- * (the URG flag is ignored).
+ * SACK as a receiver (RFC 2018: the most recent block first; D-SACK, RFC 2883);
+ * as a sender, SACKed bytes count as duplicate ACKs (RFC 6675's DupThresh) and
+ * tail loss probes (RFC 8985 7) go before the RTO on SACK connections.
+ * Not (yet): a SACK scoreboard and RFC 6675 recovery, RACK's time-based loss
+ * detection, CUBIC, IP fragments, urgent data (the URG flag is ignored).
  *
  * Zero copy: received payload stays in the mbufs it arrived in (headers
  * trimmed); the send queue holds payload mbufs; a (re)transmission is a

@@ -298,5 +298,5 @@ def test_without_memory_flags_falls_back_to_no_huge_when_no_hugepages_are_free()
              "--vdev", "net_null0", "--vdev", "net_null1", "--",
              "--mode", "io", "--duration", "0.5", "--stats-interval", "0"])
     line = re.search(r"pktbench: mode io, 2 port\(s\): .*", r.stdout).group(0)
-    assert line.endswith("hugepages" if enough else "--no-huge"), line
+    assert line.endswith((", hugepages" if enough else ", --no-huge") + ", 16383 mbufs"), line
     summary_ok(r.stdout)
