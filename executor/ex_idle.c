@@ -121,9 +121,13 @@ ex_idle_kick(struct ex_executor *ex)
 	const uint64_t one = 1;
 	ssize_t rc;
 
+	/* An executor that never sleeps on events (busy-poll, naps) has no
+	 * eventfd for its life: its wakers pay no fence. */
+	if (ex->wake_fd < 0)
+		return;
 	/* Pairs with the fence in event_sleep(): our work is visible first. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (ex->wake_fd < 0 || !__atomic_load_n(&ex->sleeping, __ATOMIC_RELAXED))
+	if (!__atomic_load_n(&ex->sleeping, __ATOMIC_RELAXED))
 		return;
 	/* EAGAIN only if 2^64 - 2 kicks were never read: it is awake anyway. */
 	rc = write(ex->wake_fd, &one, sizeof(one));
