@@ -97,6 +97,7 @@ struct dp_rx_stream {
 	uint16_t port; /* rx queue variant */
 	uint16_t queue;
 	uint8_t intr; /* enum dp_rx_intr: whether arming enables an rx interrupt */
+	struct rte_mempool *mp; /* rx queue variant: the pool its PMD fills from */
 	struct rte_ring *ring; /* ring variant */
 	bool waiting;
 	struct ex_waker waiter;
