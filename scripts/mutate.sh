@@ -67,7 +67,7 @@ mem-fair-share|tcpstack/tcp_mem.c|	return tcp_conn_held(c) >= tcp->mbuf_budget /
 paws-disordered-ack|tcpstack/tcp_input.c|			c->ts_recent - seg->opts.tsval <= c->rto_us / 1000 + 1)|			false)|tcpstack_unit|TcpData.ReorderedPureDupAcks_NotRejectedByPaws
 oow-stack-budget|tcpstack/tcp_input.c|		if (!oow_stack_budget(c->tcp, now)) {|		if (!oow_stack_budget(c->tcp, now) && 0) {|tcpstack_unit|TcpOowBudget.*
 dropped-future-touches-nothing|tcpstack/tcp_sock.c|	(void)c; /* see accept_drop: rx_waiting stays as it is */|	c->rx_waiting = false;|tcpstack_unit|TcpSock.RecvDroppedAfterClose_SlotReused_NewReaderKeepsItsWakeup
-limited-transmit|tcpstack/tcp_output.c|? (uint32_t)c->dupacks * c->mss|? 0u|tcpstack_unit|TcpData.LimitedTransmit_ThenEveryDupAckInRecoveryInflates
+limited-transmit|tcpstack/tcp_output.c|	return (uint32_t)c->dupacks * c->mss;|	return 0;|tcpstack_unit|TcpData.LimitedTransmit_ThenEveryDupAckInRecoveryInflates
 recovery-inflate|tcpstack/tcp_input.c|} else if (c->flags & TCP_CONN_FLAG_RECOVERY) {|} else if (c->dupacks > 3 && (c->flags & TCP_CONN_FLAG_RECOVERY)) {|tcpstack_unit|TcpData.LimitedTransmit_ThenEveryDupAckInRecoveryInflates
 leak-allowance|dataplane/dp_port.c|allowed += ports[i].pmd_held;|allowed += ports[i].pmd_held + 1;|dataplane_unit|DpPortLeak.*
 idle-kick-remote|executor/ex_executor.c|		ex_idle_kick(dst);|		;|executor_unit|IdleEvents.ARemoteSpawnEndsTheSleep
@@ -80,9 +80,17 @@ dsack-trim|tcpstack/tcp_input.c|		tcp_dsack_note(c, seg->seq, seg->seq + RTE_MIN
 sack-fit|tcpstack/tcp_output.c|	int32_t room = (int32_t)c->tcp->st->cfg.mtu - 40 - (int32_t)len -|	int32_t room = (int32_t)c->tcp->st->cfg.mtu - 40 - (int32_t)len * 0 -|tcpstack_unit|TcpSack.DataSegments_BlocksOnlyWhereTheyFit
 sack-cookie|tcpstack/tcp_listen.c|	syn.opts.sack_permitted = seg->opts.has_ts && (seg->opts.tsecr & 0x10) != 0;|	syn.opts.sack_permitted = false;|tcpstack_unit|TcpSack.SynCookie_KeepsSackPermitted
 sack-recent-first|tcpstack/tcp_rcvq.c|	c->sack[0] = b;|	c->sack[n] = b;|tcpstack_unit|TcpSack.OutOfOrder_LatestBlockFirst_ThenTheEarlierOnes
-sack-dup-bytes|tcpstack/tcp_input.c|	uint32_t n = sacked != 0 ? RTE_MAX(sacked / c->mss, 1u) : 1u;|	uint32_t n = 1u;|tcpstack_unit|TcpSack.Sender_OneCompressedSackAck_StartsFastRetransmit
+rack-dupthresh|tcpstack/tcp_recovery.c|		if (c->sb_sacked >= DUP_THRESH * (uint32_t)c->mss)|		if (0)|tcpstack_unit|TcpSack.Sender_OneCompressedSackAck_StartsFastRetransmit:TcpRecovery.Prr_ProportionalReduction_Rfc6937
 tlp-arm|tcpstack/tcp_timer.c|	if (tlp_allowed(c)) {|	if (0 && tlp_allowed(c)) {|tcpstack_unit|TcpSack.Tlp_TailLost_ProbeAfterTwoSrtt_ItsSackStartsRecovery
-tlp-recovery|tcpstack/tcp_input.c|	bool probe = (c->flags & TCP_CONN_FLAG_TLP_OUT) && sacked != 0;|	bool probe = false && sacked != 0;|tcpstack_unit|TcpSack.Tlp_TailLost_ProbeAfterTwoSrtt_ItsSackStartsRecovery
+rack-reo-window|tcpstack/tcp_recovery.c|	return RTE_MIN((uint32_t)RTE_MAX(c->reo_wnd_mult, 1) * c->min_rtt_us / 4, c->srtt_us);|	return 0;|tcpstack_unit|TcpRecovery.Rack_OneSegmentReordered_NotResentWithinTheWindow_ReorderingLearned
+rack-lost-retrans|tcpstack/tcp_recovery.c|		if ((e->flags & TCP_SB_RETRANS) && e->xmit_us == c->rack_xmit_us)|		if (e->flags & TCP_SB_RETRANS)|tcpstack_unit|TcpRecovery.Rack_LostRetransmission_ResentWithoutRto
+prr-proportional|tcpstack/tcp_recovery.c|	if (pipe > c->ssthresh) {|	if (0) {|tcpstack_unit|TcpRecovery.Prr_ProportionalReduction_Rfc6937
+rto-keeps-sacks|tcpstack/tcp_recovery.c|	bool reneged = c->sb_n != 0 && (c->sb[0].flags & TCP_SB_SACKED);|	bool reneged = true;|tcpstack_unit|TcpRecovery.Rto_ResendsOnlyWhatWasNotSacked
+rto-reneging|tcpstack/tcp_recovery.c|	bool reneged = c->sb_n != 0 && (c->sb[0].flags & TCP_SB_SACKED);|	bool reneged = false;|tcpstack_unit|TcpRecovery.Rto_PeerReneged_EverythingResent
+dsack-undo-range|tcpstack/tcp_recovery.c|			tcp_seq_leq(right, c->undo_high)) {|			true) {|tcpstack_unit|TcpRecovery.DsackOfUnrelatedData_NoUndo
+dsack-undo|tcpstack/tcp_recovery.c|		if (c->undo_retrans == 0 && c->prior_cwnd != 0)|		if (0)|tcpstack_unit|TcpRecovery.DsackUndo_SpuriousRecovery_WindowRestored
+eifel|tcpstack/tcp_recovery.c|		c->rto_tsval = (c->flags & TCP_CONN_FLAG_TS) ? tcp_ts_now(c) : 0;|		c->rto_tsval = 0;|tcpstack_unit|TcpRecovery.Eifel_SpuriousRto_UndoneNothingMoreResent
+eifel-real-loss|tcpstack/tcp_recovery.c|			seg->opts.tsecr != 0 && tcp_seq_lt(seg->opts.tsecr, c->rto_tsval);|			seg->opts.tsecr != 0;|tcpstack_unit|TcpRecovery.Eifel_RealLoss_NoUndo
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).

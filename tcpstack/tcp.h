@@ -178,6 +178,11 @@ struct tcp_stats {
 	uint64_t bytes_in, bytes_out; /**< payload delivered in order / acknowledged */
 	uint64_t tlp_probes; /**< tail loss probes sent (RFC 8985 7) */
 	uint64_t tlp_recoveries; /**< fast recoveries started by a probe's SACK */
+	uint64_t rack_lost; /**< ranges RACK deemed lost (RFC 8985 6.2) */
+	uint64_t rack_timeouts; /**< RACK reordering timers that fired */
+	uint64_t dsacks_in; /**< D-SACK blocks received (RFC 2883) */
+	uint64_t undos; /**< recoveries or RTOs undone as spurious (D-SACK, Eifel) */
+	uint64_t spurious_rtos; /**< of those, RTOs (Eifel detection, RFC 3522) */
 	uint64_t sack_acks_out; /**< ACKs sent with SACK blocks */
 	uint64_t dsacks_out; /**< of those, reporting a duplicate first (D-SACK) */
 };

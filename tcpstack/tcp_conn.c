@@ -181,6 +181,7 @@ conn_free_queues(struct tcp_conn *c)
 	tcp_held(c, &c->rcvq_segs, -(int32_t)c->rcvq_segs);
 	tcp_held(c, &c->ooo_segs, -(int32_t)c->ooo_segs);
 	tcp_ooo_listed(c);
+	tcp_sb_reset(c);
 }
 
 void
@@ -368,7 +369,7 @@ tcp_conn_setup(struct tcp_conn *c, struct tcp_stack *tcp, uint32_t lip, uint16_t
 
 		c->ts_offset = (uint32_t)tcp_siphash24(tcp->isn_key, hosts, sizeof(hosts));
 	}
-	c->rtx_deadline = c->delack_deadline = c->keep_deadline = TCP_NO_DEADLINE;
+	c->rtx_deadline = c->delack_deadline = c->keep_deadline = c->reo_deadline = TCP_NO_DEADLINE;
 	ex_timer_init_callback(&c->timer, tcp_timer_fire);
 	c->rx_waker = c->tx_waker = ex_waker_noop();
 	if (cfg->nodelay)
@@ -447,7 +448,7 @@ tcp_set_state(struct tcp_conn *c, enum tcp_state s)
 			tcp_link_append(&tcp->time_wait, &c->link);
 			c->flags |= TCP_CONN_FLAG_LISTED;
 		}
-		c->rtx_deadline = c->delack_deadline = TCP_NO_DEADLINE;
+		c->rtx_deadline = c->delack_deadline = c->reo_deadline = TCP_NO_DEADLINE;
 		tcp_keep_arm(c, tcp->cfg.time_wait_ms);
 		break;
 	default:
@@ -473,7 +474,7 @@ tcp_conn_fail(struct tcp_conn *c, int err)
 	tcp_set_state(c, TCP_STATE_CLOSED);
 	conn_unlist(c);
 	ex_timer_cancel(ex_executor_wheel(c->tcp->st->ex), &c->timer);
-	c->rtx_deadline = c->delack_deadline = c->keep_deadline = TCP_NO_DEADLINE;
+	c->rtx_deadline = c->delack_deadline = c->keep_deadline = c->reo_deadline = TCP_NO_DEADLINE;
 	/* What was to be sent, and out-of-order data, are lost. In-order data
 	 * the reader has yet to read stays readable, as in Linux, and the error
 	 * comes after it (review M4): a reset after a FIN is not a clean end,

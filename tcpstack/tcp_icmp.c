@@ -76,8 +76,7 @@ tcp_icmp_frag_needed(struct tcp_stack *tcp, const void *inner_ip, uint16_t inner
 	/* The segments in flight were too big for the path: send them again
 	 * at the new size now, without treating it as congestion (Linux's
 	 * tcp_simple_retransmit). */
-	c->snd_nxt = c->snd_una;
-	c->snd_cur = NULL;
+	tcp_sb_mark_lost_all(c, false);
 	c->flags &= ~(uint32_t)TCP_CONN_FLAG_RTT_TIMING;
 	tcp_output(c);
 }

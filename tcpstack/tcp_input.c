@@ -157,13 +157,22 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 	if (rtt_on_ack(c, seg))
 		c->backoff = 0;
 	c->rtx_since_ns = 0;
+	if (c->flags & TCP_CONN_FLAG_LOSS) {
+		tcp_recovery_rto_ack(c, seg); /* a spurious RTO is undone here */
+		if (tcp_seq_geq(ack, c->recover))
+			c->flags &= ~(uint32_t)TCP_CONN_FLAG_LOSS;
+	}
 	if (c->flags & TCP_CONN_FLAG_RECOVERY) {
 		if (tcp_seq_geq(ack, c->recover)) {
-			/* RFC 6582 3.2 step 3: full acknowledgment, deflate. */
+			/* RFC 6582 3.2 step 3 (RFC 6937: cwnd = ssthresh): full
+			 * acknowledgment, deflate. */
 			uint32_t flight = c->snd_max - ack;
 
 			c->cwnd = RTE_MIN(c->ssthresh, RTE_MAX(flight, (uint32_t)c->mss) + c->mss);
 			c->flags &= ~(uint32_t)TCP_CONN_FLAG_RECOVERY;
+		} else if (c->flags & TCP_CONN_FLAG_SACK) {
+			/* PRR sets cwnd (tcp_recovery_ack), the scoreboard says
+			 * what to resend. */
 		} else {
 			/* Step 4: partial acknowledgment; resend the next hole
 			 * and deflate by the amount acked. */
@@ -193,9 +202,8 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 		tcp_sndq_ack(c, data);
 		c->tcp->stats.bytes_out += data;
 	}
+	tcp_sb_ack(c, ack);
 	c->snd_una = ack;
-	if (tcp_seq_lt(c->sack_high, ack))
-		c->sack_high = ack;
 	if (tcp_seq_lt(c->snd_nxt, c->snd_una)) {
 		c->snd_nxt = c->snd_una;
 		c->snd_cur = NULL;
@@ -210,57 +218,25 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 	tcp_wake_tx(c);
 }
 
-/* What the peer's SACK blocks add above everything SACKed before (RFC 2018):
- * bytes that reached it beyond a hole. Only the highest edge is followed, not
- * a scoreboard: enough to count what left the network. Blocks at or below
- * the ACK (D-SACK) or beyond what was sent are ignored. */
-static uint32_t
-sack_input(struct tcp_conn *c, const struct tcp_seg *seg)
-{
-	uint32_t base = tcp_seq_gt(c->sack_high, seg->ack) && tcp_seq_leq(c->sack_high, c->snd_max)
-					? c->sack_high
-					: seg->ack;
-	uint32_t high = base;
-	uint8_t k;
-
-	for (k = 0; k < seg->opts.nsack; k++) {
-		uint32_t l = seg->opts.sack[k].left, r = seg->opts.sack[k].right;
-
-		if (tcp_seq_lt(l, r) && tcp_seq_geq(l, seg->ack) && tcp_seq_leq(r, c->snd_max) &&
-				tcp_seq_gt(r, high))
-			high = r;
-	}
-	c->sack_high = high;
-	return high - base;
-}
-
-/* A duplicate ACK; sacked: the bytes its SACK blocks newly report. A peer
- * that SACKs may send one ACK for many segments (Linux compresses them), so
- * the bytes count, not the ACK: as many duplicates as segments SACKed (RFC
- * 6675's DupThresh * SMSS bytes above the hole), and in recovery cwnd grows
- * by what left the network. */
+/* A duplicate ACK of a connection without SACK: NewReno (RFC 5681 3.2,
+ * RFC 6582). */
 static void
-dup_ack(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t sacked)
+dup_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 {
-	uint32_t n = sacked != 0 ? RTE_MAX(sacked / c->mss, 1u) : 1u;
 	uint8_t before = c->dupacks;
-	/* A tail loss probe SACKed while what was sent before it is not
-	 * acknowledged: that is lost (RACK's rule, RFC 8985 6.2, with no
-	 * reordering window): recover now, not at the RTO. */
-	bool probe = (c->flags & TCP_CONN_FLAG_TLP_OUT) && sacked != 0;
 
 	c->tcp->stats.dupacks_in++;
-	c->dupacks = (uint8_t)RTE_MIN((uint32_t)c->dupacks + n, (uint32_t)UINT8_MAX);
-	if (((before < 3 && c->dupacks >= 3) || probe) && !(c->flags & TCP_CONN_FLAG_RECOVERY) &&
+	if (c->dupacks < UINT8_MAX)
+		c->dupacks++;
+	if (before < 3 && c->dupacks >= 3 && !(c->flags & TCP_CONN_FLAG_RECOVERY) &&
 			tcp_seq_gt(seg->ack, c->recover)) {
-		if (probe && c->dupacks < 3)
-			c->tcp->stats.tlp_recoveries++;
 		/* RFC 5681 3.2 / RFC 6582 3.2 step 2: fast retransmit. */
 		uint32_t flight = c->snd_max - c->snd_una;
 
 		c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
 		c->recover = c->snd_max;
 		c->flags |= TCP_CONN_FLAG_RECOVERY;
+		c->flags &= ~(uint32_t)TCP_CONN_FLAG_LOSS;
 		c->tcp->stats.fast_retransmits++;
 		retransmit_first(c);
 		c->cwnd = c->ssthresh + 3u * c->mss;
@@ -270,8 +246,18 @@ dup_ack(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t sacked)
 		 * also the first ones after a partial ACK (RFC 6582 3.2 step 3,
 		 * as FreeBSD; review L1: waiting for a fourth again slowed
 		 * recovery from several losses in one window). */
-		c->cwnd += RTE_MAX(sacked, (uint32_t)c->mss);
+		c->cwnd += c->mss;
 	}
+}
+
+/* RFC 5681 2's duplicate ACK: data outstanding, the same ACK and window, no
+ * data, SYN or FIN. (With SACK, an ACK whose blocks report new data is one
+ * whatever else it carries.) */
+static bool
+is_dup_ack(const struct tcp_conn *c, const struct tcp_seg *seg, uint32_t wnd)
+{
+	return seg->ack == c->snd_una && c->snd_una != c->snd_max && seg->len == 0 &&
+	       !(seg->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) && wnd == c->snd_wnd;
 }
 
 /* The ACK field and the window (RFC 9293 3.10.7.4, fifth check). ts_update:
@@ -303,14 +289,24 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 		c->ts_recent_ns = tcp_now_ns(c);
 	}
 	c->probes = 0; /* the peer is alive */
-	sacked = (c->flags & TCP_CONN_FLAG_SACK) && seg->opts.nsack != 0 ? sack_input(c, seg) : 0;
-	if (tcp_seq_gt(ack, c->snd_una))
+	if (c->flags & TCP_CONN_FLAG_SACK) {
+		/* RFC 6675 with RACK and PRR (tcp_recovery.c). */
+		uint32_t prior_una = c->snd_una, prior_sacked = c->sb_sacked;
+
+		sacked = seg->opts.nsack != 0 ? tcp_sb_sack_input(c, seg) : 0;
+		if (tcp_seq_gt(ack, c->snd_una)) {
+			new_ack(c, seg);
+		} else if ((sacked != 0 && ack == c->snd_una) || is_dup_ack(c, seg, wnd)) {
+			c->tcp->stats.dupacks_in++;
+			if (c->dupacks < UINT8_MAX)
+				c->dupacks++;
+		}
+		tcp_recovery_ack(c, seg, prior_una, prior_sacked);
+	} else if (tcp_seq_gt(ack, c->snd_una)) {
 		new_ack(c, seg);
-	else if (ack == c->snd_una && c->snd_una != c->snd_max &&
-			(sacked != 0 || (seg->len == 0 &&
-							!(seg->flags & (TCP_FLAG_SYN | TCP_FLAG_FIN)) &&
-							wnd == c->snd_wnd)))
-		dup_ack(c, seg, sacked);
+	} else if (is_dup_ack(c, seg, wnd)) {
+		dup_ack(c, seg);
+	}
 	/* "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK),
 	 * set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK." */
 	/* Only from an ACK in SND.UNA..SND.NXT (RFC 9293 3.10.7.4; review L8): an

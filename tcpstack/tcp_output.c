@@ -264,6 +264,13 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	tcp->stats.segs_out++;
 	if (flags & TCP_FLAG_RST)
 		tcp->stats.resets_out++;
+	if (!(flags & (TCP_FLAG_SYN | TCP_FLAG_RST)) && (len > 0 || (flags & TCP_FLAG_FIN))) {
+		uint32_t n = len + !!(flags & TCP_FLAG_FIN);
+
+		tcp_sb_sent(c, seq, n);
+		if (c->flags & TCP_CONN_FLAG_RECOVERY)
+			c->prr_out += n;
+	}
 	stack_output_ipv4(st, h); /* lost on the way: retransmission covers it */
 	return 0;
 }
@@ -353,6 +360,51 @@ can_send_data(const struct tcp_conn *c)
 	}
 }
 
+/* Resend what the scoreboard deems lost, lowest first, while cwnd allows
+ * (RFC 6675's NextSeg rule 1; after an RTO that is everything not SACKed,
+ * in order, as go-back-N but never what the peer SACKed). Retransmissions
+ * are not held to the peer's window: it offered room for them once.
+ * @return false if an mbuf was lacking. */
+static bool
+output_lost(struct tcp_conn *c)
+{
+	uint32_t seq, span;
+
+	while (tcp_sb_next_lost(c, &seq, &span) && tcp_pipe(c) < c->cwnd) {
+		/* The FIN, if this range holds it, is the last sequence number. */
+		bool has_fin = (c->flags & TCP_CONN_FLAG_FIN_QUEUED) &&
+			       tcp_seq_lt(c->snd_end, seq + span) && tcp_seq_geq(c->snd_end, seq);
+		uint32_t data = has_fin ? c->snd_end - seq : span;
+		uint32_t len = RTE_MIN(data, (uint32_t)c->mss);
+		uint8_t fl = TCP_FLAG_ACK;
+
+		if (has_fin && len == data)
+			fl |= TCP_FLAG_FIN;
+		if (tcp_xmit(c, seq, len, fl) != 0) {
+			if (c->rtx_deadline == TCP_NO_DEADLINE)
+				tcp_rtx_arm(c);
+			return false;
+		}
+		c->tcp->stats.retransmits++;
+		c->flags &= ~(uint32_t)TCP_CONN_FLAG_RTT_TIMING; /* Karn */
+		if (c->rtx_deadline == TCP_NO_DEADLINE)
+			tcp_rtx_arm(c);
+	}
+	return true;
+}
+
+/* Limited Transmit (RFC 3042): the first and second duplicate ACKs each let
+ * one new segment out beyond cwnd, so a small window still gets its third
+ * duplicate ACK. With SACK the SACKed bytes leave the pipe, which does the
+ * same. */
+static uint32_t
+limited_transmit(const struct tcp_conn *c)
+{
+	if ((c->flags & (TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_SACK)) || c->dupacks >= 3)
+		return 0;
+	return (uint32_t)c->dupacks * c->mss;
+}
+
 /* sws_override: the first segment may be smaller than the sender's SWS rule
  * allows (RFC 9293 3.8.6.2.1's override timeout, from the persist timer). */
 static void
@@ -362,6 +414,8 @@ output(struct tcp_conn *c, bool sws_override)
 	uint32_t unsent = 0;
 
 	if (!can_send_data(c))
+		return;
+	if (c->sb_lost != 0 && !output_lost(c))
 		return;
 	if (c->snd_una == c->snd_max && c->last_snd_ns != 0 &&
 			tcp_now_ns(c) - c->last_snd_ns > (uint64_t)c->rto_us * 1000) {
@@ -376,15 +430,13 @@ output(struct tcp_conn *c, bool sws_override)
 		c->last_snd_ns = 0;
 	}
 	for (;;) {
-		/* Limited Transmit (RFC 3042): the first and second duplicate
-		 * ACKs each let one new segment out beyond cwnd, so a small
-		 * window still gets its third duplicate ACK. */
-		uint32_t lt = !(c->flags & TCP_CONN_FLAG_RECOVERY) && c->dupacks < 3
-					      ? (uint32_t)c->dupacks * c->mss
-					      : 0;
-		uint32_t wnd = RTE_MIN(c->snd_wnd, c->cwnd + lt);
-		uint32_t inflight = c->snd_nxt - c->snd_una;
-		uint32_t avail = wnd > inflight ? wnd - inflight : 0;
+		uint32_t lt = limited_transmit(c);
+		/* The peer's window bounds what is outstanding; cwnd bounds
+		 * what is in the network (RFC 6675's pipe). */
+		uint32_t inflight = c->snd_nxt - c->snd_una, pipe = tcp_pipe(c);
+		uint32_t by_wnd = c->snd_wnd > inflight ? c->snd_wnd - inflight : 0;
+		uint32_t by_cwnd = c->cwnd + lt > pipe ? c->cwnd + lt - pipe : 0;
+		uint32_t avail = RTE_MIN(by_wnd, by_cwnd);
 		uint32_t len;
 		bool fin_due;
 		uint8_t fl = TCP_FLAG_ACK;
@@ -418,9 +470,7 @@ output(struct tcp_conn *c, bool sws_override)
 			return;
 		}
 		sws_override = false;
-		if (tcp_seq_lt(c->snd_nxt, c->snd_max)) {
-			tcp->stats.retransmits++;
-		} else if (!(c->flags & TCP_CONN_FLAG_RTT_TIMING) && len > 0) {
+		if (!(c->flags & TCP_CONN_FLAG_RTT_TIMING) && len > 0) {
 			c->flags |= TCP_CONN_FLAG_RTT_TIMING;
 			c->rtt_seq = c->snd_nxt;
 			c->rtt_start_ns = tcp_now_ns(c);

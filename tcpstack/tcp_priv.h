@@ -61,6 +61,27 @@ enum tcp_conn_flag {
 	TCP_CONN_FLAG_DSACK = 1u << 18, /**< a duplicate to report (dsack) on the next ACK */
 	TCP_CONN_FLAG_TLP = 1u << 19, /**< the rtx deadline is a tail loss probe's */
 	TCP_CONN_FLAG_TLP_OUT = 1u << 20, /**< a probe is out: none again until SND.UNA moves */
+	TCP_CONN_FLAG_LOSS = 1u << 21, /**< after an RTO, until SND.UNA reaches recover */
+	TCP_CONN_FLAG_REORDER = 1u << 22, /**< the peer's SACKs showed reordering (RACK) */
+};
+
+/* The sender's scoreboard (tcp_recovery.c): what was sent in SND.UNA..SND.MAX
+ * as contiguous ranges in sequence order, each with when it was last sent
+ * and whether the peer SACKed it, it is deemed lost, or it was sent again.
+ * Ranges sent at the same instant with the same marks are one entry; when
+ * the table is full the two neighbours closest in time are merged (the later
+ * time kept: a range then looks newer, so RACK is slower to call it lost,
+ * never quicker). */
+#define TCP_SB_MAX 24
+enum tcp_sb_flag {
+	TCP_SB_SACKED = 1u << 0,
+	TCP_SB_LOST = 1u << 1,
+	TCP_SB_RETRANS = 1u << 2,
+};
+struct tcp_sb_ent {
+	uint32_t left, right;
+	uint32_t xmit_us; /* the executor's clock in us, wrapping */
+	uint8_t flags; /* enum tcp_sb_flag */
 };
 
 struct tcp_conn {
@@ -82,7 +103,21 @@ struct tcp_conn {
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_end;
 	uint32_t snd_wnd, snd_wl1, snd_wl2, max_wnd;
 	uint32_t cwnd, ssthresh, recover;
-	uint32_t sack_high; /* the highest byte the peer SACKed (+1), as a sender */
+	/* loss recovery as a SACK sender (tcp_recovery.c) */
+	struct tcp_sb_ent sb[TCP_SB_MAX];
+	uint8_t sb_n;
+	uint8_t reo_wnd_mult; /* RACK's reordering window, in min_rtt/4 (RFC 8985 6.2) */
+	uint8_t reo_wnd_persist; /* recoveries left before reo_wnd_mult resets */
+	uint32_t sb_sacked, sb_lost; /* bytes of the entries so marked */
+	uint32_t rack_xmit_us, rack_end, rack_rtt_us, rack_fack; /* RACK's state */
+	uint32_t rack_dsack_round; /* one reo_wnd_mult step per round trip */
+	uint32_t min_rtt_us;
+	uint32_t prr_delivered, prr_out, recover_fs; /* PRR (RFC 6937) */
+	uint32_t prior_cwnd, prior_ssthresh; /* what an undo restores */
+	/* the episode's start, its retransmitted bytes not yet D-SACKed, and
+	 * the highest of them: only a D-SACK in undo_marker..undo_high counts */
+	uint32_t undo_marker, undo_retrans, undo_high;
+	uint32_t rto_tsval; /* our TSval when the RTO fired (Eifel, RFC 3522) */
 	uint32_t cwnd_acc; /* bytes acked toward the next congestion-avoidance step */
 	uint16_t mss; /* payload bytes per segment we send (options excluded) */
 	uint16_t rcv_mss; /* largest segment seen from the peer (delayed ACK) */
@@ -120,7 +155,7 @@ struct tcp_conn {
 
 	/* one timer; the earliest of the deadlines below (STYLE: one deadline) */
 	struct ex_timer timer;
-	uint64_t rtx_deadline, delack_deadline, keep_deadline;
+	uint64_t rtx_deadline, delack_deadline, keep_deadline, reo_deadline;
 
 	/* the application */
 	struct ex_waker rx_waker, tx_waker;
@@ -183,6 +218,41 @@ void tcp_ooo_pull(struct tcp_conn *c);
 /* SACK (tcp_rcvq.c): blocks kept to what is queued; a duplicate to report. */
 void tcp_sack_clip(struct tcp_conn *c);
 void tcp_dsack_note(struct tcp_conn *c, uint32_t left, uint32_t right);
+
+/* ---- tcp_recovery.c: the sender's scoreboard, RACK, PRR, undo ---- */
+/* Bytes in flight (RFC 6675's pipe): sent, not acknowledged, not SACKed and
+ * not deemed lost (a lost range sent again counts again). */
+static inline uint32_t
+tcp_pipe(const struct tcp_conn *c)
+{
+	return c->snd_max - c->snd_una - c->sb_sacked - c->sb_lost;
+}
+/* seq..seq+len (FIN included) went out now; below the scoreboard's end it is
+ * a retransmission. */
+void tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len);
+/* SND.UNA moved to ack: forget what is below it (RACK learns from it). */
+void tcp_sb_ack(struct tcp_conn *c, uint32_t ack);
+/* Every range not SACKed is lost (an RTO; clear_sacks: the peer reneged). */
+void tcp_sb_mark_lost_all(struct tcp_conn *c, bool clear_sacks);
+/* The first range deemed lost: @return false if none. */
+bool tcp_sb_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len);
+/* Forget the scoreboard (the connection is reused). */
+void tcp_sb_reset(struct tcp_conn *c);
+/* An ACK of a SACK connection, after its cumulative part: take its blocks
+ * (RFC 2018, D-SACK RFC 2883), detect losses (RACK, RFC 8985), enter or run
+ * fast recovery (RFC 6675 with PRR, RFC 6937), undo what D-SACKs prove
+ * spurious. prior_una: SND.UNA before the ACK. */
+void tcp_recovery_ack(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t prior_una,
+		uint32_t prior_sacked);
+/* The SACK blocks of an ACK into the scoreboard; @return bytes newly SACKed. */
+uint32_t tcp_sb_sack_input(struct tcp_conn *c, const struct tcp_seg *seg);
+/* RACK's reordering timer fired. */
+void tcp_rack_timeout(struct tcp_conn *c);
+/* The RTO fired: every range not SACKed is lost, cwnd one segment. */
+void tcp_recovery_rto(struct tcp_conn *c);
+/* The first ACK of new data after an RTO (Eifel, RFC 3522): was the RTO
+ * spurious? If so, undo it. */
+void tcp_recovery_rto_ack(struct tcp_conn *c, const struct tcp_seg *seg);
 
 /* ---- tcp_conn.c ---- */
 struct tcp_conn *tcp_conn_alloc(struct tcp_stack *tcp);

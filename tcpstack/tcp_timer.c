@@ -26,7 +26,8 @@ void
 tcp_timer_update(struct tcp_conn *c)
 {
 	struct ex_wheel *w = ex_executor_wheel(c->tcp->st->ex);
-	uint64_t d = RTE_MIN(c->rtx_deadline, RTE_MIN(c->delack_deadline, c->keep_deadline));
+	uint64_t d = RTE_MIN(RTE_MIN(c->rtx_deadline, c->reo_deadline),
+			RTE_MIN(c->delack_deadline, c->keep_deadline));
 
 	if (d == TCP_NO_DEADLINE) {
 		ex_timer_cancel(w, &c->timer);
@@ -71,7 +72,7 @@ tlp_allowed(const struct tcp_conn *c)
 {
 	return c->tcp->cfg.tlp && (c->flags & TCP_CONN_FLAG_SACK) && c->srtt_us != 0 &&
 	       c->backoff == 0 && c->snd_una != c->snd_max &&
-	       !(c->flags & (TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_PERSIST |
+	       !(c->flags & (TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_LOSS | TCP_CONN_FLAG_PERSIST |
 					    TCP_CONN_FLAG_TLP_OUT));
 }
 
@@ -150,6 +151,8 @@ tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_us)
 
 	if (rtt_us == 0)
 		rtt_us = 1;
+	if (c->min_rtt_us == 0 || rtt_us < c->min_rtt_us)
+		c->min_rtt_us = rtt_us; /* RACK's (RFC 8985 6.2 step 4) */
 	if (c->srtt_us == 0) {
 		c->srtt_us = rtt_us;
 		c->rttvar_us = rtt_us / 2;
@@ -177,7 +180,6 @@ static void
 rtx_fire(struct tcp_conn *c, uint64_t now)
 {
 	struct tcp_stack *tcp = c->tcp;
-	uint32_t flight;
 
 	c->rtx_deadline = TCP_NO_DEADLINE;
 	if (c->rtx_since_ns == 0)
@@ -291,20 +293,13 @@ rtx_fire(struct tcp_conn *c, uint64_t now)
 	}
 	/* RFC 5681 3.1 (4): after a timeout, ssthresh = max(FlightSize/2,
 	 * 2*SMSS) and cwnd = one segment; RFC 6298 5.5-5.6: back off, resend
-	 * the earliest unacknowledged segment. Everything after it is sent
-	 * again as the window opens (go-back-N; no SACK yet). */
+	 * the earliest unacknowledged segment. The scoreboard deems all that
+	 * was not SACKed lost, and it is sent again in order as the window
+	 * opens (tcp_recovery_rto). */
 	tcp->stats.rto_timeouts++;
-	flight = c->snd_max - c->snd_una;
-	if (c->backoff == 0)
-		c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
-	c->cwnd = c->mss;
-	c->recover = c->snd_max;
-	c->flags &= ~(uint32_t)(TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_RTT_TIMING);
-	c->dupacks = 0;
+	tcp_recovery_rto(c);
 	if (c->backoff < 16)
 		c->backoff++;
-	c->snd_nxt = c->snd_una;
-	c->snd_cur = NULL;
 	tcp_output(c);
 	if (c->rtx_deadline == TCP_NO_DEADLINE)
 		tcp_rtx_arm(c);
@@ -375,6 +370,11 @@ tcp_timer_fire(struct ex_timer *t)
 		keep_fire(c);
 		if (c->tcp == NULL || c->state == TCP_STATE_CLOSED)
 			return; /* gone */
+	}
+	if (c->reo_deadline <= now) {
+		tcp_rack_timeout(c);
+		if (c->tcp == NULL || c->state == TCP_STATE_CLOSED)
+			return;
 	}
 	if (c->rtx_deadline <= now) {
 		rtx_fire(c, now);

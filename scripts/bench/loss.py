@@ -144,6 +144,11 @@ def riptide_run(net, a, work, spec, seed, direction):
         res.get("sha256") == want
     res["counters"] = ({"retransmits": int(m.group(1)), "fast": int(m.group(2)),
                         "rto": int(m.group(3))} if m else {})
+    m = re.search(r"rack lost (\d+) reorder timeouts (\d+) tail probes (\d+) .*"
+                  r"undos (\d+)", out)
+    if m:
+        res["counters"].update({"rack_lost": int(m.group(1)), "rack_timeouts": int(m.group(2)),
+                                "tlp": int(m.group(3)), "undos": int(m.group(4))})
     return res
 
 
@@ -229,7 +234,8 @@ def main():
                           f"{'' if lr['exact'] else ' NOT EXACT'}  riptide {rr['seconds']:7.3f} s"
                           f"{'' if rr['exact'] else ' NOT EXACT'}  (riptide retransmits "
                           f"{c.get('retransmits', '?')}, fast {c.get('fast', '?')}, rto "
-                          f"{c.get('rto', '?')})", flush=True)
+                          f"{c.get('rto', '?')}, rack {c.get('rack_lost', '?')}, tlp "
+                          f"{c.get('tlp', '?')}, undo {c.get('undos', '?')})", flush=True)
                 ls = statistics.median(x["seconds"] for x in lin)
                 rs = statistics.median(x["seconds"] for x in rip)
                 exact = sum(x["exact"] for x in rip + lin)

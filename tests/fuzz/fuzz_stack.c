@@ -339,6 +339,28 @@ check_conn(const struct tcp_conn *c)
 	CHECK(tcp_seq_leq(c->snd_max, c->snd_end + 1)); /* + the FIN */
 	if (c->state >= TCP_STATE_ESTABLISHED) /* set by the handshake */
 		CHECK(c->mss >= 64 && c->cwnd >= c->mss);
+	/* The scoreboard covers SND.UNA..SND.MAX in order, without gaps, and
+	 * its counters are the sums of its marks. */
+	{
+		uint32_t sacked = 0, lost = 0, i;
+
+		CHECK(c->sb_n <= TCP_SB_MAX);
+		for (i = 0; i < c->sb_n; i++) {
+			const struct tcp_sb_ent *e = &c->sb[i];
+
+			CHECK(tcp_seq_lt(e->left, e->right));
+			CHECK(i == 0 ? e->left == c->snd_una : e->left == c->sb[i - 1].right);
+			CHECK(!((e->flags & TCP_SB_SACKED) && (e->flags & TCP_SB_LOST)));
+			if (e->flags & TCP_SB_SACKED)
+				sacked += e->right - e->left;
+			if (e->flags & TCP_SB_LOST)
+				lost += e->right - e->left;
+		}
+		if (c->sb_n != 0)
+			CHECK(c->sb[c->sb_n - 1].right == c->snd_max);
+		CHECK(sacked == c->sb_sacked && lost == c->sb_lost);
+		CHECK(sacked + lost <= c->snd_max - c->snd_una);
+	}
 	for (m = c->sndq_head; m != NULL; m = m->next) {
 		bytes += m->data_len;
 		CHECK(m->nb_segs == 1 && m->pkt_len == m->data_len);

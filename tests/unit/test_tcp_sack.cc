@@ -282,11 +282,11 @@ TEST_F(TcpSack, SynCookie_KeepsSackPermitted)
 }
 
 // As a sender: a peer that SACKs may acknowledge many segments with one ACK
-// (Linux compresses SACKs for up to a millisecond). The bytes its blocks add
-// count as duplicates (RFC 6675: DupThresh segments SACKed above the hole), so
-// one such ACK starts fast retransmit; in recovery cwnd grows by the bytes
-// that left the network. D-SACK blocks and blocks beyond what was sent count
-// for nothing.
+// (Linux compresses SACKs for up to a millisecond). Once DupThresh segments
+// are SACKed above a hole, RACK's reordering window is zero (RFC 8985 6.2
+// step 4) and the hole is lost at once: one such ACK starts recovery. D-SACK
+// blocks and blocks beyond what was sent count for nothing. In recovery PRR
+// (RFC 6937) brings cwnd to ssthresh as the SACKs report deliveries.
 TEST_F(TcpSack, Sender_OneCompressedSackAck_StartsFastRetransmit)
 {
 	struct tcp_conn *c = AcceptSack();
@@ -300,25 +300,30 @@ TEST_F(TcpSack, Sender_OneCompressedSackAck_StartsFastRetransmit)
 		po.sack = blocks;
 		return Seg(TCP_FLAG_ACK, peer_seq, our_seq, "", 2000, po);
 	};
-	// A D-SACK below the ACK and a block beyond what was sent: no duplicate.
+	// A D-SACK below the ACK and a block beyond what was sent: no loss.
 	In(sack_ack({ { our_seq - 100, our_seq }, { our_seq + 20 * mss, our_seq + 21 * mss } }));
-	EXPECT_EQ(c->dupacks, 0);
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(c->sb_sacked, 0u);
+	EXPECT_EQ(tcp.stats.dsacks_in, 1u);
 	// Segment 0 lost; 1..4 arrived, reported by one ACK.
 	In(sack_ack({ { our_seq + mss, our_seq + 5 * mss } }));
 	auto fr = Sent();
-	ASSERT_GE(fr.size(), 1u) << "one ACK SACKing four segments is a loss";
+	ASSERT_EQ(fr.size(), 1u) << "one ACK SACKing four segments is a loss";
 	EXPECT_EQ(fr[0].seg.seq, our_seq);
 	EXPECT_EQ(fr[0].data, d.substr(0, mss));
 	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
 	EXPECT_EQ(tcp.stats.fast_retransmits, 1u);
-	// 5..8 arrive too: cwnd grows by the four segments SACKed, not one.
-	uint32_t before = c->cwnd;
+	EXPECT_EQ(c->ssthresh, 5 * mss);
+	// 5..8 arrive too: pipe is the resent segment and segment 9; PRR's
+	// slow-start part lets cwnd back up to ssthresh.
 	In(sack_ack({ { our_seq + mss, our_seq + 9 * mss } }));
-	EXPECT_EQ(c->cwnd, before + 4 * mss);
-	Sent();
+	EXPECT_EQ(tcp_pipe(c), 2 * mss);
+	EXPECT_EQ(c->cwnd, 5 * mss);
+	EXPECT_TRUE(Sent().empty()) << "nothing lost, nothing new to send";
 	In(Ack(our_seq + 10 * mss, 2000));
 	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
 	EXPECT_EQ(c->sndq_bytes, 0u);
+	EXPECT_EQ(c->sb_n, 0u);
 	tcp_abort(c);
 	Sent();
 }
@@ -356,7 +361,9 @@ TEST_F(TcpSack, Tlp_TailLost_ProbeAfterTwoSrtt_ItsSackStartsRecovery)
 	EXPECT_EQ(p.data, d.substr(3 * mss, mss));
 	EXPECT_EQ(tcp.stats.tlp_probes, 1u);
 	EXPECT_EQ(tcp.stats.rto_timeouts, 0u);
-	// The peer SACKs the probe: segment 2 is lost, resent at once.
+	// The peer SACKs the probe an RTT later: segment 2, sent before the
+	// probe and not SACKed with it, is lost (RACK), resent at once.
+	clk.now += 10 * EX_NS_PER_MS;
 	peer_opts po = Ts();
 	po.sack = { { our_seq + 3 * mss, our_seq + 4 * mss } };
 	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq + 2 * mss, "", 2000, po));

@@ -1,0 +1,578 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * tcp_recovery.c - loss recovery of a SACK sender: the scoreboard of what
+ * was sent (tcp_priv.h), RACK's time-based loss detection (RFC 8985 6),
+ * fast recovery by RFC 6675 with Proportional Rate Reduction (RFC 6937),
+ * and undoing what proved spurious: D-SACKs covering every retransmission
+ * of an episode (RFC 3708's idea, as Linux's undo_retrans), an RTO whose
+ * first ACK echoes a timestamp from before it (Eifel, RFC 3522/4015).
+ *
+ * Connections without SACK keep NewReno (tcp_input.c); the scoreboard still
+ * records what they send, so after an RTO they too resend from it.
+ *
+ * Lcore: the stack's.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "tcp_priv.h"
+
+#define DUP_THRESH 3 /* RFC 6675's DupThresh, in segments */
+#define REO_PERSIST 16 /* recoveries a raised reordering window lasts (RFC 8985) */
+
+static uint32_t
+now_us(const struct tcp_conn *c)
+{
+	return (uint32_t)(tcp_now_ns(c) / 1000);
+}
+
+/* a - b for wrapping microsecond stamps. */
+static int32_t
+us_diff(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b);
+}
+
+/* RFC 8985's RACK_sent_after: was (t1, seq1) sent after (t2, seq2)? */
+static bool
+sent_after(uint32_t t1, uint32_t seq1, uint32_t t2, uint32_t seq2)
+{
+	return us_diff(t1, t2) > 0 || (t1 == t2 && tcp_seq_gt(seq1, seq2));
+}
+
+static uint32_t
+ent_len(const struct tcp_sb_ent *e)
+{
+	return e->right - e->left;
+}
+
+/* Keep sb_sacked and sb_lost the sums of their entries' lengths. */
+static void
+ent_set_flags(struct tcp_conn *c, struct tcp_sb_ent *e, uint8_t flags)
+{
+	uint32_t len = ent_len(e);
+
+	if (e->flags & TCP_SB_SACKED)
+		c->sb_sacked -= len;
+	if (e->flags & TCP_SB_LOST)
+		c->sb_lost -= len;
+	e->flags = flags;
+	if (flags & TCP_SB_SACKED)
+		c->sb_sacked += len;
+	if (flags & TCP_SB_LOST)
+		c->sb_lost += len;
+}
+
+static void
+ent_remove(struct tcp_conn *c, uint32_t i)
+{
+	ent_set_flags(c, &c->sb[i], 0);
+	memmove(&c->sb[i], &c->sb[i + 1], (c->sb_n - i - 1) * sizeof(c->sb[0]));
+	c->sb_n--;
+}
+
+/* Merge the two neighbours with the same marks closest in time, to make
+ * room; @return false if no two neighbours share their marks. */
+static bool
+sb_compact(struct tcp_conn *c)
+{
+	uint32_t i, best = UINT32_MAX, gap = UINT32_MAX;
+
+	for (i = 0; i + 1 < c->sb_n; i++) {
+		uint32_t d = (uint32_t)abs(us_diff(c->sb[i + 1].xmit_us, c->sb[i].xmit_us));
+
+		if (c->sb[i].flags == c->sb[i + 1].flags && d < gap) {
+			gap = d;
+			best = i;
+		}
+	}
+	if (best == UINT32_MAX)
+		return false;
+	if (us_diff(c->sb[best + 1].xmit_us, c->sb[best].xmit_us) > 0)
+		c->sb[best].xmit_us = c->sb[best + 1].xmit_us;
+	/* The counters already hold both lengths under the same marks. */
+	c->sb[best].right = c->sb[best + 1].right;
+	memmove(&c->sb[best + 1], &c->sb[best + 2], (c->sb_n - best - 2) * sizeof(c->sb[0]));
+	c->sb_n--;
+	return true;
+}
+
+/* The entry strictly containing seq (seq inside, not its left edge). */
+static uint32_t
+sb_find(const struct tcp_conn *c, uint32_t seq)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->sb_n; i++)
+		if (tcp_seq_gt(seq, c->sb[i].left) && tcp_seq_lt(seq, c->sb[i].right))
+			return i;
+	return UINT32_MAX;
+}
+
+/* Make seq a boundary between entries; @return false if it falls inside
+ * one and there is no room to split it (the caller then treats the whole
+ * entry alike). */
+static bool
+sb_cut(struct tcp_conn *c, uint32_t seq)
+{
+	uint32_t i = sb_find(c, seq);
+	struct tcp_sb_ent *e;
+
+	if (i == UINT32_MAX)
+		return true;
+	if (c->sb_n == TCP_SB_MAX) {
+		if (!sb_compact(c))
+			return false;
+		i = sb_find(c, seq);
+		if (i == UINT32_MAX)
+			return true;
+	}
+	e = &c->sb[i];
+	memmove(e + 1, e, (c->sb_n - i) * sizeof(*e));
+	c->sb_n++;
+	e->right = seq;
+	e[1].left = seq;
+	return true;
+}
+
+void
+tcp_sb_reset(struct tcp_conn *c)
+{
+	c->sb_n = 0;
+	c->sb_sacked = c->sb_lost = 0;
+	c->reo_deadline = TCP_NO_DEADLINE;
+}
+
+void
+tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len)
+{
+	uint32_t t = now_us(c), end = seq + len, sb_end, i;
+	bool retrans = false;
+
+	if (len == 0)
+		return;
+	sb_end = c->sb_n != 0 ? c->sb[c->sb_n - 1].right : seq;
+	if (c->sb_n == 0 || tcp_seq_geq(seq, sb_end)) {
+		struct tcp_sb_ent *last = c->sb_n != 0 ? &c->sb[c->sb_n - 1] : NULL;
+
+		if (last != NULL && last->flags == 0 && last->xmit_us == t) {
+			last->right = end;
+			return;
+		}
+		if (c->sb_n == TCP_SB_MAX && !sb_compact(c)) {
+			/* Marks alternate all the way: the newest entry takes the
+			 * new range and forgets its own marks (at worst a range
+			 * is sent once more than needed). */
+			last = &c->sb[c->sb_n - 1];
+			ent_set_flags(c, last, 0);
+			last->right = end;
+			last->xmit_us = t;
+			return;
+		}
+		c->sb[c->sb_n].left = c->sb_n != 0 ? sb_end : seq;
+		c->sb[c->sb_n].right = end;
+		c->sb[c->sb_n].xmit_us = t;
+		c->sb[c->sb_n].flags = 0;
+		c->sb_n++;
+		return;
+	}
+	/* Sent again: the ranges it covers are in flight once more, timed
+	 * from now, and marked as retransmitted. */
+	if (tcp_seq_gt(end, sb_end)) {
+		tcp_sb_sent(c, sb_end, end - sb_end);
+		end = sb_end;
+	}
+	sb_cut(c, seq);
+	sb_cut(c, end);
+	for (i = 0; i < c->sb_n; i++) {
+		struct tcp_sb_ent *e = &c->sb[i];
+
+		if (tcp_seq_leq(e->right, seq) || tcp_seq_geq(e->left, end))
+			continue;
+		ent_set_flags(c, e, (uint8_t)((e->flags & ~TCP_SB_LOST) | TCP_SB_RETRANS));
+		e->xmit_us = t;
+		retrans = true;
+	}
+	if (retrans && c->undo_marker != 0) {
+		c->undo_retrans += end - seq;
+		if (tcp_seq_gt(end, c->undo_high))
+			c->undo_high = end;
+	}
+}
+
+/* RFC 8985 6.2 steps 1-3: a range the peer now holds (ACKed or SACKed). */
+static void
+rack_update(struct tcp_conn *c, const struct tcp_sb_ent *e, uint32_t t)
+{
+	int32_t rtt = us_diff(t, e->xmit_us);
+
+	if (rtt < 0)
+		rtt = 0;
+	/* An ACK of a retransmission sooner than the path can answer is for
+	 * the original: no sample, not the newest delivered. */
+	if ((e->flags & TCP_SB_RETRANS) && c->min_rtt_us != 0 && (uint32_t)rtt < c->min_rtt_us)
+		return;
+	c->rack_rtt_us = (uint32_t)rtt;
+	if (sent_after(e->xmit_us, e->right, c->rack_xmit_us, c->rack_end) || c->rack_end == 0) {
+		c->rack_xmit_us = e->xmit_us;
+		c->rack_end = e->right;
+	}
+	/* Delivered below what was already delivered, never sent again: the
+	 * network reordered it (step 3). */
+	if (!(e->flags & TCP_SB_RETRANS) && c->rack_fack != 0 && tcp_seq_lt(e->right, c->rack_fack))
+		c->flags |= TCP_CONN_FLAG_REORDER;
+	if (c->rack_fack == 0 || tcp_seq_gt(e->right, c->rack_fack))
+		c->rack_fack = e->right;
+}
+
+void
+tcp_sb_ack(struct tcp_conn *c, uint32_t ack)
+{
+	uint32_t t = now_us(c);
+
+	while (c->sb_n != 0 && tcp_seq_gt(ack, c->sb[0].left)) {
+		struct tcp_sb_ent *e = &c->sb[0];
+
+		if (tcp_seq_geq(ack, e->right)) {
+			if (!(e->flags & TCP_SB_SACKED))
+				rack_update(c, e, t);
+			ent_remove(c, 0);
+			continue;
+		}
+		if (!(e->flags & TCP_SB_SACKED)) {
+			struct tcp_sb_ent part = *e;
+
+			part.right = ack;
+			rack_update(c, &part, t);
+		}
+		if (e->flags & TCP_SB_SACKED)
+			c->sb_sacked -= ack - e->left;
+		if (e->flags & TCP_SB_LOST)
+			c->sb_lost -= ack - e->left;
+		e->left = ack;
+	}
+}
+
+/* Mark left..right SACKed; @return the bytes that were not SACKed before. */
+static uint32_t
+sb_sack(struct tcp_conn *c, uint32_t left, uint32_t right)
+{
+	uint32_t t = now_us(c), added = 0, i;
+
+	if (c->sb_n == 0)
+		return 0;
+	if (tcp_seq_lt(left, c->sb[0].left))
+		left = c->sb[0].left;
+	if (tcp_seq_gt(right, c->sb[c->sb_n - 1].right))
+		right = c->sb[c->sb_n - 1].right;
+	if (!tcp_seq_lt(left, right))
+		return 0;
+	/* Without room to cut, only whole entries inside the block count. */
+	sb_cut(c, left);
+	sb_cut(c, right);
+	for (i = 0; i < c->sb_n; i++) {
+		struct tcp_sb_ent *e = &c->sb[i];
+
+		if (tcp_seq_lt(e->left, left) || tcp_seq_gt(e->right, right) ||
+				(e->flags & TCP_SB_SACKED))
+			continue;
+		rack_update(c, e, t);
+		added += ent_len(e);
+		ent_set_flags(c, e, (uint8_t)((e->flags & ~TCP_SB_LOST) | TCP_SB_SACKED));
+	}
+	return added;
+}
+
+/* Every retransmission of the episode was D-SACKed: it was reordering, not
+ * loss; restore the window it cost and resend nothing more of it (Linux's
+ * tcp_try_undo_dsack, RFC 3708's idea). */
+static void
+undo(struct tcp_conn *c)
+{
+	uint32_t i;
+
+	c->cwnd = RTE_MAX(c->cwnd, c->prior_cwnd);
+	if (c->prior_ssthresh > c->ssthresh)
+		c->ssthresh = c->prior_ssthresh;
+	c->flags &= ~(uint32_t)(TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_LOSS);
+	c->prior_cwnd = 0;
+	c->undo_marker = 0;
+	for (i = 0; i < c->sb_n; i++)
+		if (c->sb[i].flags & TCP_SB_LOST)
+			ent_set_flags(c, &c->sb[i], (uint8_t)(c->sb[i].flags & ~TCP_SB_LOST));
+	c->tcp->stats.undos++;
+}
+
+/* A D-SACK (RFC 2883): the peer got left..right twice. Reordering, or a
+ * retransmission that was not needed. */
+static void
+dsack_input(struct tcp_conn *c, uint32_t left, uint32_t right)
+{
+	struct tcp_stack *tcp = c->tcp;
+
+	tcp->stats.dsacks_in++;
+	/* RFC 8985 6.2 step 4: widen the reordering window, once a round. */
+	if (tcp_seq_geq(c->snd_una, c->rack_dsack_round) || c->rack_dsack_round == 0) {
+		if (c->reo_wnd_mult < UINT8_MAX)
+			c->reo_wnd_mult++;
+		c->reo_wnd_persist = REO_PERSIST;
+		c->rack_dsack_round = c->snd_max;
+	}
+	/* Retransmissions of this episode the peer already had: when all of
+	 * them were, the episode was spurious (Linux's undo_retrans). */
+	if (c->undo_marker != 0 && c->undo_retrans != 0 && tcp_seq_geq(left, c->undo_marker) &&
+			tcp_seq_leq(right, c->undo_high)) {
+		uint32_t n = right - left;
+
+		c->undo_retrans -= RTE_MIN(n, c->undo_retrans);
+		if (c->undo_retrans == 0 && c->prior_cwnd != 0)
+			undo(c);
+	}
+}
+
+uint32_t
+tcp_sb_sack_input(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	uint32_t added = 0;
+	uint8_t k;
+
+	for (k = 0; k < seg->opts.nsack; k++) {
+		uint32_t l = seg->opts.sack[k].left, r = seg->opts.sack[k].right;
+
+		if (!tcp_seq_lt(l, r) || tcp_seq_gt(r, c->snd_max) ||
+				tcp_seq_lt(l, c->snd_una - (1u << 30)))
+			continue;
+		/* RFC 2883 4: the first block is a duplicate if it lies below
+		 * the ACK or inside the second block. */
+		if (k == 0 && (tcp_seq_leq(r, seg->ack) ||
+					      (seg->opts.nsack > 1 &&
+							      tcp_seq_geq(l, seg->opts.sack[1].left) &&
+							      tcp_seq_leq(r, seg->opts.sack[1].right)))) {
+			dsack_input(c, l, r);
+			continue;
+		}
+		if (tcp_seq_lt(l, seg->ack))
+			l = seg->ack;
+		if (tcp_seq_lt(l, r))
+			added += sb_sack(c, l, r);
+	}
+	return added;
+}
+
+void
+tcp_sb_mark_lost_all(struct tcp_conn *c, bool clear_sacks)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->sb_n; i++) {
+		struct tcp_sb_ent *e = &c->sb[i];
+
+		if (clear_sacks || !(e->flags & TCP_SB_SACKED))
+			ent_set_flags(c, e, (uint8_t)((e->flags & ~TCP_SB_SACKED) | TCP_SB_LOST));
+	}
+}
+
+bool
+tcp_sb_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len)
+{
+	uint32_t i;
+
+	if (c->sb_lost == 0)
+		return false;
+	for (i = 0; i < c->sb_n; i++)
+		if (c->sb[i].flags & TCP_SB_LOST) {
+			*seq = c->sb[i].left;
+			*len = ent_len(&c->sb[i]);
+			return true;
+		}
+	return false;
+}
+
+/* RFC 8985 6.2 step 4: how much later than the newest delivered range an
+ * older one may still arrive before it is deemed lost. */
+static uint32_t
+reo_wnd_us(const struct tcp_conn *c)
+{
+	if (!(c->flags & TCP_CONN_FLAG_REORDER)) {
+		if (c->flags & (TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_LOSS))
+			return 0;
+		if (c->sb_sacked >= DUP_THRESH * (uint32_t)c->mss)
+			return 0;
+	}
+	return RTE_MIN((uint32_t)RTE_MAX(c->reo_wnd_mult, 1) * c->min_rtt_us / 4, c->srtt_us);
+}
+
+/* RFC 8985 6.2 step 5: every range sent before the newest delivered one,
+ * not SACKed, is lost once RTT + reo_wnd has passed since it was sent.
+ * @return microseconds until the next one may be (0: none waits). */
+static uint32_t
+rack_detect(struct tcp_conn *c)
+{
+	uint32_t t = now_us(c), reo = reo_wnd_us(c), wait = 0, i;
+
+	if (c->rack_end == 0)
+		return 0;
+	for (i = 0; i < c->sb_n; i++) {
+		struct tcp_sb_ent *e = &c->sb[i];
+		int32_t remaining;
+
+		if (e->flags & (TCP_SB_SACKED | TCP_SB_LOST))
+			continue;
+		if (!sent_after(c->rack_xmit_us, c->rack_end, e->xmit_us, e->right))
+			continue;
+		/* A range resent in the same instant as the newest delivered
+		 * one was sent: no evidence either way (sequence order breaks
+		 * ties only for first transmissions). */
+		if ((e->flags & TCP_SB_RETRANS) && e->xmit_us == c->rack_xmit_us)
+			continue;
+		remaining = us_diff(e->xmit_us + c->rack_rtt_us + reo, t);
+		if (remaining <= 0) {
+			ent_set_flags(c, e, (uint8_t)(e->flags | TCP_SB_LOST));
+			c->tcp->stats.rack_lost++;
+		} else if ((uint32_t)remaining > wait) {
+			wait = (uint32_t)remaining;
+		}
+	}
+	return wait;
+}
+
+static void
+reo_timer_set(struct tcp_conn *c, uint32_t wait_us)
+{
+	c->reo_deadline = wait_us != 0 ? tcp_now_ns(c) + (uint64_t)wait_us * 1000 : TCP_NO_DEADLINE;
+	tcp_timer_update(c);
+}
+
+/* RFC 6675 5 / RFC 6937: the episode starts. */
+static void
+enter_recovery(struct tcp_conn *c)
+{
+	uint32_t flight = c->snd_max - c->snd_una;
+
+	c->prior_cwnd = c->cwnd;
+	c->prior_ssthresh = c->ssthresh;
+	c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+	c->recover = c->snd_max;
+	c->recover_fs = RTE_MAX(flight, 1u);
+	c->prr_delivered = c->prr_out = 0;
+	c->undo_marker = c->snd_una != 0 ? c->snd_una : 1;
+	c->undo_retrans = 0;
+	c->undo_high = c->snd_una;
+	c->flags |= TCP_CONN_FLAG_RECOVERY;
+	if (c->flags & TCP_CONN_FLAG_TLP_OUT)
+		c->tcp->stats.tlp_recoveries++; /* the probe's SACK showed the loss */
+	c->flags &= ~(uint32_t)TCP_CONN_FLAG_TLP_OUT;
+	c->tcp->stats.fast_retransmits++;
+	if (c->reo_wnd_persist != 0 && --c->reo_wnd_persist == 0)
+		c->reo_wnd_mult = 1;
+}
+
+/* RFC 6937 3: how much PRR lets out now, as a cwnd of pipe + sndcnt. */
+static void
+prr_update(struct tcp_conn *c, uint32_t delivered)
+{
+	uint32_t pipe = tcp_pipe(c);
+	int64_t sndcnt;
+
+	c->prr_delivered += delivered;
+	if (pipe > c->ssthresh) {
+		/* Proportional: ssthresh/RecoverFS of what was delivered. */
+		sndcnt = ((uint64_t)c->prr_delivered * c->ssthresh + c->recover_fs - 1) /
+					 c->recover_fs -
+			 (int64_t)c->prr_out;
+	} else {
+		/* Slow start back up to ssthresh, at most one segment beyond
+		 * what was delivered (PRR-SSRB). */
+		int64_t limit = RTE_MAX((int64_t)c->prr_delivered - (int64_t)c->prr_out,
+						(int64_t)delivered) +
+				c->mss;
+
+		sndcnt = RTE_MIN((int64_t)(c->ssthresh - pipe), limit);
+	}
+	if (sndcnt < 0)
+		sndcnt = 0;
+	/* The first retransmission goes whatever the arithmetic says. */
+	if (c->prr_out == 0 && c->sb_lost != 0 && sndcnt < c->mss)
+		sndcnt = c->mss;
+	c->cwnd = pipe + (uint32_t)sndcnt;
+}
+
+void
+tcp_recovery_ack(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t prior_una,
+		uint32_t prior_sacked)
+{
+	uint32_t delivered = (seg->ack - prior_una) + c->sb_sacked - prior_sacked;
+	uint32_t wait;
+
+	/* (prior_sacked includes what the cumulative ACK then took: the sum is
+	 * what reached the peer with this ACK, RFC 6937's DeliveredData.) */
+	if (tcp_seq_lt(seg->ack, prior_una))
+		delivered = 0;
+	wait = rack_detect(c);
+	if (c->sb_lost != 0 && !(c->flags & (TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_LOSS)))
+		enter_recovery(c);
+	if (c->flags & TCP_CONN_FLAG_RECOVERY)
+		prr_update(c, delivered);
+	reo_timer_set(c, wait);
+}
+
+void
+tcp_rack_timeout(struct tcp_conn *c)
+{
+	uint32_t wait;
+
+	c->reo_deadline = TCP_NO_DEADLINE;
+	if (c->snd_una == c->snd_max)
+		return;
+	c->tcp->stats.rack_timeouts++;
+	wait = rack_detect(c);
+	if (c->sb_lost != 0 && !(c->flags & (TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_LOSS)))
+		enter_recovery(c);
+	if (c->flags & TCP_CONN_FLAG_RECOVERY)
+		prr_update(c, 0);
+	reo_timer_set(c, wait);
+	tcp_output(c);
+}
+
+void
+tcp_recovery_rto(struct tcp_conn *c)
+{
+	uint32_t flight = c->snd_max - c->snd_una;
+
+	/* The first range SACKed at an RTO: the peer dropped what it SACKed
+	 * (reneging, RFC 2018 8); SACKs are forgotten and all is sent again. */
+	bool reneged = c->sb_n != 0 && (c->sb[0].flags & TCP_SB_SACKED);
+
+	if (c->backoff == 0) {
+		c->prior_cwnd = c->cwnd;
+		c->prior_ssthresh = c->ssthresh;
+		c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+		c->rto_tsval = (c->flags & TCP_CONN_FLAG_TS) ? tcp_ts_now(c) : 0;
+	} else {
+		c->rto_tsval = 0; /* a second timeout: no undo */
+	}
+	c->cwnd = c->mss;
+	c->recover = c->snd_max;
+	c->undo_marker = 0;
+	c->flags &= ~(uint32_t)(TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_RTT_TIMING);
+	c->flags |= TCP_CONN_FLAG_LOSS;
+	c->dupacks = 0;
+	tcp_sb_mark_lost_all(c, reneged);
+	c->reo_deadline = TCP_NO_DEADLINE;
+}
+
+void
+tcp_recovery_rto_ack(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	/* RFC 3522 (Eifel detection): the ACK echoes a timestamp older than
+	 * the retransmission, so the original arrived; RFC 4015's response:
+	 * back to the window before the timeout, nothing more resent. */
+	bool original = c->rto_tsval != 0 && c->prior_cwnd != 0 && seg->opts.has_ts &&
+			seg->opts.tsecr != 0 && tcp_seq_lt(seg->opts.tsecr, c->rto_tsval);
+
+	c->rto_tsval = 0; /* only the first ACK after the timeout tells */
+	if (!original)
+		return;
+	c->tcp->stats.spurious_rtos++;
+	undo(c);
+}

@@ -1,0 +1,367 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Unit tests for loss recovery as a SACK sender (tcp_recovery.c): the
+// scoreboard, RACK's reordering window and its timer (RFC 8985 6), lost
+// retransmissions found without an RTO, PRR's arithmetic (RFC 6937), an RTO
+// that resends only what was not SACKed (and everything when the peer
+// reneged), and undo by D-SACK and by Eifel detection (RFC 3522). The peer
+// is scripted segment by segment over an injected clock; every figure below
+// comes from the RFCs' formulas.
+#include <set>
+#include <vector>
+
+#include "tcp_fixture.h"
+
+namespace
+{
+
+using Blocks = std::vector<std::pair<uint32_t, uint32_t>>;
+
+class TcpRecovery : public TcpTest
+{
+      protected:
+	struct tcp_conn *c = nullptr;
+	uint32_t mss = 0;
+
+	// An established SACK connection with timestamps; the handshake's RTT
+	// sample (0 ms, taken as 500 us) is its min_rtt.
+	void SetUp() override
+	{
+		TcpTest::SetUp();
+		c = Accept(true, 7, 1460, true);
+		ASSERT_NE(c, nullptr);
+		ASSERT_TRUE(c->flags & TCP_CONN_FLAG_SACK);
+		mss = c->mss;
+		ASSERT_EQ(c->min_rtt_us, 500u);
+	}
+
+	void TearDown() override
+	{
+		if (c != nullptr)
+			tcp_abort(c);
+		Sent();
+		TcpTest::TearDown();
+	}
+
+	// Write n segments and return what went out.
+	std::vector<out_seg> Send(uint32_t n, unsigned seed = 1)
+	{
+		std::string d = Pattern((size_t)n * mss, seed);
+		EXPECT_EQ(Write(c, d), (int)d.size());
+		return Sent();
+	}
+
+	// An ACK of our_seq + ack_segs segments carrying SACK blocks given in
+	// segments from our_seq.
+	std::vector<uint8_t> SackAck(uint32_t ack_segs,
+			std::vector<std::pair<uint32_t, uint32_t>> blocks, uint32_t tsecr = 0)
+	{
+		peer_opts po = Ts();
+		if (tsecr != 0)
+			po.tsecr = tsecr;
+		for (auto &b : blocks)
+			po.sack.emplace_back(our_seq + b.first * mss, our_seq + b.second * mss);
+		return Seg(TCP_FLAG_ACK, peer_seq, our_seq + ack_segs * mss, "", 2000, po);
+	}
+
+	uint32_t Seq(uint32_t segs) const
+	{
+		return our_seq + segs * mss;
+	}
+};
+
+// One segment overtaken by the next: a single SACKed segment is below
+// DupThresh, so RACK waits its reordering window (min_rtt / 4) before calling
+// the hole lost. The late segment arrives within it: nothing is resent, and
+// the connection now knows the path reorders.
+TEST_F(TcpRecovery, Rack_OneSegmentReordered_NotResentWithinTheWindow_ReorderingLearned)
+{
+	ASSERT_EQ(Send(10).size(), 10u);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(0, { { 1, 2 } }));
+	EXPECT_TRUE(Sent().empty()) << "one SACKed segment is not a loss yet";
+	EXPECT_NE(c->reo_deadline, TCP_NO_DEADLINE) << "the reordering timer waits";
+	EXPECT_LE(c->reo_deadline - clk.now, 125u * 1000) << "at most min_rtt / 4";
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_REORDER);
+	clk.now += 50 * 1000;
+	In(SackAck(2, {}));
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_REORDER) << "segment 0 came after segment 1";
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_EQ(tcp.stats.retransmits, 0u);
+	Advance(EX_NS_PER_MS);
+	EXPECT_TRUE(Sent().empty()) << "the timer finds nothing lost";
+	EXPECT_EQ(tcp.stats.rack_lost, 0u);
+}
+
+// The same hole, but the segment never comes: the reordering timer fires
+// after the window and resends it - no three duplicates, no RTO needed.
+TEST_F(TcpRecovery, Rack_ReorderWindowExpires_TimerResendsTheHole)
+{
+	auto first = Send(10);
+	ASSERT_EQ(first.size(), 10u);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(0, { { 1, 2 } }));
+	EXPECT_TRUE(Sent().empty());
+	Advance(100 * 1000);
+	EXPECT_TRUE(Sent().empty()) << "not before the window has passed";
+	Advance(100 * 1000);
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(0));
+	EXPECT_EQ(v[0].data, first[0].data);
+	EXPECT_EQ(tcp.stats.rack_timeouts, 1u);
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_EQ(tcp.stats.rto_timeouts, 0u);
+	In(SackAck(10, {}));
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_EQ(c->sb_n, 0u);
+}
+
+// RFC 6937's example shape: 20 segments queued, 10 in flight, segment 0 lost.
+// Three SACKed segments make it lost (DupThresh); ssthresh = FlightSize / 2
+// = 5 segments, RecoverFS = 10. While pipe > ssthresh, PRR lets out
+// ceil(prr_delivered * ssthresh / RecoverFS) - prr_out: 1.5 segments after 3
+// are delivered (the retransmission; half a segment is not sent alone), 2
+// after 4 (one new segment).
+TEST_F(TcpRecovery, Prr_ProportionalReduction_Rfc6937)
+{
+	ASSERT_EQ(Send(20).size(), 10u) << "the initial window";
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(0, { { 1, 4 } }));
+	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_EQ(c->ssthresh, 5 * mss);
+	EXPECT_EQ(c->recover_fs, 10 * mss);
+	EXPECT_EQ(c->prr_delivered, 3 * mss);
+	EXPECT_EQ(c->cwnd, 6 * mss + (3 * mss * 5 + 9) / 10) << "pipe + sndcnt";
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(0)) << "the hole first";
+	EXPECT_EQ(c->prr_out, mss);
+	clk.now += 100 * 1000;
+	In(SackAck(0, { { 1, 5 } }));
+	EXPECT_EQ(c->prr_delivered, 4 * mss);
+	EXPECT_EQ(tcp_pipe(c), 7 * mss) << "the resent segment, 5..9 and the new one";
+	v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(10)) << "new data: 2 - 1 segments allowed";
+	EXPECT_EQ(c->prr_out, 2 * mss);
+}
+
+// Below ssthresh PRR's slow-start part (PRR-SSRB) rebuilds the pipe, at most
+// one segment beyond what was delivered per ACK.
+TEST_F(TcpRecovery, Prr_BelowSsthresh_SlowStartReductionBound)
+{
+	ASSERT_EQ(Send(20).size(), 10u);
+	clk.now += EX_NS_PER_MS;
+	// Segments 0..4 lost, 5..9 SACKed in one ACK.
+	In(SackAck(0, { { 5, 10 } }));
+	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	// pipe = 0 <= ssthresh (5): sndcnt = min(ssthresh - pipe,
+	// max(prr_delivered - prr_out, delivered) + mss) = min(5, 6) segments.
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 5u);
+	for (uint32_t i = 0; i < 5; i++)
+		EXPECT_EQ(v[i].seg.seq, Seq(i)) << "the holes in order";
+	EXPECT_EQ(c->cwnd, 5 * mss);
+}
+
+// A retransmission lost too: data sent after it is SACKed, so RACK (sent
+// before the newest delivered, more than an RTT ago) calls it lost again and
+// resends it at once, where NewReno would wait for the RTO.
+TEST_F(TcpRecovery, Rack_LostRetransmission_ResentWithoutRto)
+{
+	ASSERT_EQ(Send(20).size(), 10u);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(0, { { 1, 5 } }));
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	ASSERT_EQ(v[0].seg.seq, Seq(0));
+	// 5..9 arrive: PRR lets new segments out (sent after the resend).
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(0, { { 1, 10 } }));
+	v = Sent();
+	ASSERT_GE(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(10));
+	uint32_t news = (uint32_t)v.size();
+	// The new segments are SACKed, the resent segment 0 is not: lost again.
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(0, { { 1, 10 + news } }));
+	v = Sent();
+	ASSERT_GE(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(0)) << "the lost retransmission, again";
+	EXPECT_EQ(tcp.stats.rto_timeouts, 0u);
+	EXPECT_EQ(tcp.stats.fast_retransmits, 1u) << "one episode";
+}
+
+// An RTO with SACK information: every range not SACKed is lost and resent in
+// order as the window opens; the SACKed ones are never sent again.
+TEST_F(TcpRecovery, Rto_ResendsOnlyWhatWasNotSacked)
+{
+	ASSERT_EQ(Send(10).size(), 10u);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(0, { { 4, 6 } }));
+	Advance(200 * 1000); // the reordering window: 0..3 resent in recovery
+	Sent();
+	Advance(1000 * EX_NS_PER_MS); // nothing answered: the RTO
+	ASSERT_EQ(tcp.stats.rto_timeouts, 1u);
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_LOSS);
+	EXPECT_EQ(c->cwnd, mss);
+	EXPECT_EQ(c->sb_sacked, 2 * mss) << "what the peer SACKed stays SACKed";
+	EXPECT_EQ(c->sb_lost, 7 * mss) << "the rest is lost (one resent already)";
+	std::set<uint32_t> resent;
+	uint32_t acked = 0, echo = 0;
+	for (int round = 0; round < 20; round++) {
+		auto v = Sent();
+		if (v.empty())
+			break;
+		for (auto &s : v) {
+			resent.insert((s.seg.seq - our_seq) / mss);
+			echo = s.seg.opts.tsval; // the peer echoes what it got last
+		}
+		// The peer gets each resent segment; it still holds 4..5.
+		for (auto &s : v) {
+			if (s.seg.seq == Seq(acked))
+				acked++;
+			while (acked == 4 || acked == 5)
+				acked++;
+		}
+		clk.now += EX_NS_PER_MS;
+		In(SackAck(acked, acked < 6 ? Blocks{ { 4, 6 } } : Blocks{}, echo));
+	}
+	EXPECT_EQ(acked, 10u);
+	EXPECT_EQ(c->sndq_bytes, 0u);
+	EXPECT_EQ(resent.count(4), 0u) << "SACKed: not resent";
+	EXPECT_EQ(resent.count(5), 0u) << "SACKed: not resent";
+	for (uint32_t i : { 0u, 1u, 2u, 3u, 6u, 7u, 8u, 9u })
+		EXPECT_EQ(resent.count(i), 1u) << "segment " << i;
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_LOSS);
+}
+
+// At the RTO the first unacknowledged range is SACKed: the peer threw away
+// what it SACKed (reneging, RFC 2018 8). SACKs are forgotten; all is resent.
+TEST_F(TcpRecovery, Rto_PeerReneged_EverythingResent)
+{
+	ASSERT_EQ(Send(4).size(), 4u);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(0, { { 0, 2 } }));
+	EXPECT_EQ(c->sb_sacked, 2 * mss);
+	Advance(1000 * EX_NS_PER_MS);
+	ASSERT_EQ(tcp.stats.rto_timeouts, 1u);
+	EXPECT_EQ(c->sb_sacked, 0u);
+	EXPECT_EQ(c->sb_lost, 3 * mss) << "all but the one resent";
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(0));
+}
+
+// Reordering mistaken for loss: segment 0 was only late. The peer reports
+// the retransmission as a duplicate (D-SACK); every retransmission of the
+// episode was one, so the episode is undone: cwnd and ssthresh as before.
+TEST_F(TcpRecovery, DsackUndo_SpuriousRecovery_WindowRestored)
+{
+	ASSERT_EQ(Send(10).size(), 10u);
+	const uint32_t cwnd = c->cwnd, ssthresh = c->ssthresh;
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(0, { { 1, 5 } }));
+	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	ASSERT_EQ(One().seg.seq, Seq(0));
+	ASSERT_LT(c->cwnd, cwnd);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(10, { { 0, 1 } })); // all acknowledged, segment 0 twice
+	EXPECT_EQ(tcp.stats.dsacks_in, 1u);
+	EXPECT_EQ(tcp.stats.undos, 1u);
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_GE(c->cwnd, cwnd);
+	EXPECT_EQ(c->ssthresh, ssthresh);
+}
+
+// A D-SACK for data that was never resent (the network duplicated it) is no
+// reason to undo a real loss's reduction.
+TEST_F(TcpRecovery, DsackOfUnrelatedData_NoUndo)
+{
+	ASSERT_EQ(Send(10).size(), 10u);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(0, { { 1, 5 } }));
+	ASSERT_EQ(One().seg.seq, Seq(0));
+	uint32_t reduced = c->ssthresh;
+	clk.now += EX_NS_PER_MS;
+	// The resent segment 0 arrives; segment 3 arrived twice (reported first).
+	In(SackAck(10, { { 3, 4 } }));
+	EXPECT_EQ(tcp.stats.dsacks_in, 1u);
+	EXPECT_EQ(tcp.stats.undos, 0u);
+	EXPECT_EQ(c->ssthresh, reduced);
+}
+
+// A spurious RTO (the path stalled, nothing was lost): the first ACK after
+// the timeout echoes a timestamp from before it, so it answers the original
+// transmission (Eifel, RFC 3522). The window comes back (RFC 4015) and what
+// the timeout deemed lost is not resent.
+TEST_F(TcpRecovery, Eifel_SpuriousRto_UndoneNothingMoreResent)
+{
+	auto first = Send(10);
+	ASSERT_EQ(first.size(), 10u);
+	const uint32_t original_ts = first[0].seg.opts.tsval;
+	const uint32_t cwnd = c->cwnd;
+	Advance(1000 * EX_NS_PER_MS);
+	ASSERT_EQ(tcp.stats.rto_timeouts, 1u);
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	ASSERT_GT(v[0].seg.opts.tsval, original_ts);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(5, {}, original_ts)); // the originals' ACK, late
+	EXPECT_EQ(tcp.stats.spurious_rtos, 1u);
+	EXPECT_EQ(tcp.stats.undos, 1u);
+	EXPECT_GE(c->cwnd, cwnd) << "the window before the timeout (and its growth since)";
+	EXPECT_EQ(c->sb_lost, 0u);
+	EXPECT_TRUE(Sent().empty()) << "5..9 are in flight, not lost";
+}
+
+// The same RTO when the loss was real: the ACK echoes the retransmission's
+// timestamp; no undo, the rest is resent as the window opens.
+TEST_F(TcpRecovery, Eifel_RealLoss_NoUndo)
+{
+	ASSERT_EQ(Send(10).size(), 10u);
+	Advance(1000 * EX_NS_PER_MS);
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(1, {}, v[0].seg.opts.tsval));
+	EXPECT_EQ(tcp.stats.undos, 0u);
+	EXPECT_EQ(c->cwnd, 2 * mss) << "slow start after the RTO";
+	v = Sent();
+	ASSERT_EQ(v.size(), 2u);
+	EXPECT_EQ(v[0].seg.seq, Seq(1));
+	EXPECT_EQ(v[1].seg.seq, Seq(2));
+}
+
+// The scoreboard's table is bounded: ranges sent at many instants are merged
+// (neighbours closest in time), and its counters stay the sums of its marks.
+TEST_F(TcpRecovery, Scoreboard_FullTable_Merges_CountersExact)
+{
+	c->cwnd = 64 * mss;
+	for (uint32_t i = 0; i < 40; i++) {
+		clk.now += (i % 3 + 1) * 1000;
+		Send(1, i);
+	}
+	EXPECT_LE(c->sb_n, TCP_SB_MAX);
+	EXPECT_EQ(c->sb[0].left, c->snd_una);
+	EXPECT_EQ(c->sb[c->sb_n - 1].right, c->snd_max);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(0, { { 30, 31 }, { 20, 21 }, { 10, 11 } }));
+	uint32_t sacked = 0, lost = 0;
+	for (uint32_t i = 0; i < c->sb_n; i++) {
+		if (i > 0) {
+			EXPECT_EQ(c->sb[i].left, c->sb[i - 1].right);
+		}
+		if (c->sb[i].flags & TCP_SB_SACKED)
+			sacked += c->sb[i].right - c->sb[i].left;
+		if (c->sb[i].flags & TCP_SB_LOST)
+			lost += c->sb[i].right - c->sb[i].left;
+	}
+	EXPECT_EQ(sacked, c->sb_sacked);
+	EXPECT_EQ(lost, c->sb_lost);
+	EXPECT_EQ(c->sb_sacked, 3 * mss) << "room was made for each block";
+	Sent();
+}
+
+} // namespace
