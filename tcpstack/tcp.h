@@ -81,6 +81,12 @@ enum tcp_state {
 /** Name of a state ("ESTABLISHED"), for logs and tests. */
 const char *tcp_state_name(enum tcp_state s);
 
+/** Congestion control algorithms (tcp_cc.c). */
+enum tcp_cc {
+	TCP_CC_CUBIC = 0, /**< RFC 9438 (the default, as in Linux) */
+	TCP_CC_NEWRENO, /**< RFC 5681 / RFC 6582 */
+};
+
 /** Stack-wide TCP configuration; start from tcp_config_defaults(). */
 struct tcp_config {
 	uint32_t max_conns; /**< connection table size; default 4096 */
@@ -116,6 +122,7 @@ struct tcp_config {
 	bool sack; /**< SACK-permitted (RFC 2018): as a receiver, report
 		    * out-of-order blocks and duplicates (D-SACK, RFC 2883);
 		    * default true */
+	enum tcp_cc cc; /**< congestion control of new connections; default CUBIC */
 	bool keepalive; /**< default false */
 	uint32_t keep_idle_ms; /**< default 7200000 */
 	uint32_t keep_intvl_ms; /**< default 75000 */
@@ -373,6 +380,13 @@ void tcp_set_keepalive(struct tcp_conn *c, bool on);
 
 /** RFC 9293 user timeout for one connection, ms (0: by retries). */
 void tcp_set_user_timeout(struct tcp_conn *c, uint32_t ms);
+/** This connection's congestion control (by default the stack's cfg.cc);
+ * @return 0, or -EINVAL for an unknown algorithm. */
+int tcp_conn_set_cc(struct tcp_conn *c, enum tcp_cc cc);
+/** An algorithm by its name ("cubic", "newreno"); @return 0 or -EINVAL. */
+int tcp_cc_by_name(const char *name, enum tcp_cc *out);
+/** The name of an algorithm ("?" if unknown). */
+const char *tcp_cc_name(enum tcp_cc cc);
 
 /** Addresses of a connection, host order. */
 void tcp_conn_addr(const struct tcp_conn *c, uint32_t *lip, uint16_t *lport, uint32_t *rip,

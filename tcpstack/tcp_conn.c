@@ -67,6 +67,7 @@ tcp_config_defaults(struct tcp_config *cfg)
 	cfg->window_scaling = true;
 	cfg->sack = true;
 	cfg->tlp = true;
+	cfg->cc = TCP_CC_CUBIC;
 	cfg->keep_idle_ms = 7200000;
 	cfg->keep_intvl_ms = 75000;
 	cfg->keep_cnt = 9;
@@ -137,7 +138,8 @@ tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config 
 			 * never run out (review L12) */
 			cfg->max_retries > 16 || cfg->orphan_retries > 16 ||
 			cfg->syn_retries > 16 || cfg->synack_retries > 16 ||
-			cfg->mbuf_budget > st->pool->size || cfg->rx_reserve >= st->pool->size)
+			cfg->mbuf_budget > st->pool->size || cfg->rx_reserve >= st->pool->size ||
+			tcp_cc_ops(cfg->cc) == NULL)
 		return -EINVAL;
 	memset(tcp, 0, sizeof(*tcp));
 	tcp->st = st;
@@ -360,6 +362,7 @@ tcp_conn_setup(struct tcp_conn *c, struct tcp_stack *tcp, uint32_t lip, uint16_t
 	c->rcv_mss = TCP_MSS_DEFAULT;
 	c->rto_us = cfg->rto_init_ms * 1000;
 	c->ssthresh = UINT32_MAX;
+	tcp_conn_set_cc(c, cfg->cc);
 	{
 		/* Per pair of hosts, not per connection (as Linux): a new
 		 * incarnation of a tuple must show a newer timestamp than the old

@@ -186,12 +186,9 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 		 * a delayed ACK of two segments grows cwnd by two. */
 		c->cwnd = RTE_MIN(c->cwnd + RTE_MIN(acked, 2u * c->mss), cap);
 	} else {
-		/* Congestion avoidance: one segment per window acknowledged. */
-		c->cwnd_acc += acked;
-		if (c->cwnd_acc >= c->cwnd) {
-			c->cwnd_acc -= c->cwnd;
-			c->cwnd = RTE_MIN(c->cwnd + c->mss, cap);
-		}
+		/* Congestion avoidance: the algorithm's (tcp_cc.c). */
+		c->cc_ops->cong_avoid(c, acked);
+		c->cwnd = RTE_MIN(c->cwnd, cap);
 	}
 	c->dupacks = 0;
 	c->flags &= ~(uint32_t)TCP_CONN_FLAG_TLP_OUT; /* the tail moved: a new probe may go */
@@ -231,9 +228,7 @@ dup_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 	if (before < 3 && c->dupacks >= 3 && !(c->flags & TCP_CONN_FLAG_RECOVERY) &&
 			tcp_seq_gt(seg->ack, c->recover)) {
 		/* RFC 5681 3.2 / RFC 6582 3.2 step 2: fast retransmit. */
-		uint32_t flight = c->snd_max - c->snd_una;
-
-		c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+		c->ssthresh = c->cc_ops->ssthresh(c);
 		c->recover = c->snd_max;
 		c->flags |= TCP_CONN_FLAG_RECOVERY;
 		c->flags &= ~(uint32_t)TCP_CONN_FLAG_LOSS;

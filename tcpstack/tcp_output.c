@@ -425,6 +425,7 @@ output(struct tcp_conn *c, bool sws_override)
 
 		if (c->cwnd > rw) {
 			c->cwnd = rw;
+			c->cc.epoch_ns = 0; /* CUBIC's curve restarts too */
 			tcp->stats.cwnd_restarts++;
 		}
 		c->last_snd_ns = 0;

@@ -84,6 +84,20 @@ struct tcp_sb_ent {
 	uint8_t flags; /* enum tcp_sb_flag */
 };
 
+/* A congestion control algorithm (tcp_cc.c): growth in congestion avoidance
+ * and the reaction to a loss. Slow start and recovery are common. */
+struct tcp_cc_ops {
+	const char *name;
+	void (*init)(struct tcp_conn *c);
+	/* acked bytes newly acknowledged while cwnd >= ssthresh and cwnd-limited */
+	void (*cong_avoid)(struct tcp_conn *c, uint32_t acked);
+	/* a loss (fast recovery or RTO): the new ssthresh */
+	uint32_t (*ssthresh)(struct tcp_conn *c);
+	/* the loss proved spurious; cwnd and ssthresh are restored by the caller */
+	void (*undo)(struct tcp_conn *c);
+};
+const struct tcp_cc_ops *tcp_cc_ops(enum tcp_cc cc);
+
 struct tcp_conn {
 	struct tcp_conn *hnext; /* flow table chain, or free list */
 	struct tcp_stack *tcp;
@@ -119,6 +133,11 @@ struct tcp_conn {
 	uint32_t undo_marker, undo_retrans, undo_high;
 	uint32_t rto_tsval; /* our TSval when the RTO fired (Eifel, RFC 3522) */
 	uint32_t cwnd_acc; /* bytes acked toward the next congestion-avoidance step */
+	const struct tcp_cc_ops *cc_ops;
+	struct { /* CUBIC's state, in segments and seconds (RFC 9438 4) */
+		double w_max, k, origin, w_est;
+		uint64_t epoch_ns; /* 0: no epoch yet */
+	} cc;
 	uint16_t mss; /* payload bytes per segment we send (options excluded) */
 	uint16_t rcv_mss; /* largest segment seen from the peer (delayed ACK) */
 	uint32_t sndq_bytes, sndq_segs;

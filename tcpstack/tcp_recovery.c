@@ -294,6 +294,7 @@ undo(struct tcp_conn *c)
 	c->cwnd = RTE_MAX(c->cwnd, c->prior_cwnd);
 	if (c->prior_ssthresh > c->ssthresh)
 		c->ssthresh = c->prior_ssthresh;
+	c->cc_ops->undo(c);
 	c->flags &= ~(uint32_t)(TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_LOSS);
 	c->prior_cwnd = 0;
 	c->undo_marker = 0;
@@ -447,11 +448,11 @@ reo_timer_set(struct tcp_conn *c, uint32_t wait_us)
 static void
 enter_recovery(struct tcp_conn *c)
 {
-	uint32_t flight = c->snd_max - c->snd_una;
+	uint32_t flight = c->snd_max - c->snd_una; /* RecoverFS */
 
 	c->prior_cwnd = c->cwnd;
 	c->prior_ssthresh = c->ssthresh;
-	c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+	c->ssthresh = c->cc_ops->ssthresh(c);
 	c->recover = c->snd_max;
 	c->recover_fs = RTE_MAX(flight, 1u);
 	c->prr_delivered = c->prr_out = 0;
@@ -537,8 +538,6 @@ tcp_rack_timeout(struct tcp_conn *c)
 void
 tcp_recovery_rto(struct tcp_conn *c)
 {
-	uint32_t flight = c->snd_max - c->snd_una;
-
 	/* The first range SACKed at an RTO: the peer dropped what it SACKed
 	 * (reneging, RFC 2018 8); SACKs are forgotten and all is sent again. */
 	bool reneged = c->sb_n != 0 && (c->sb[0].flags & TCP_SB_SACKED);
@@ -546,7 +545,7 @@ tcp_recovery_rto(struct tcp_conn *c)
 	if (c->backoff == 0) {
 		c->prior_cwnd = c->cwnd;
 		c->prior_ssthresh = c->ssthresh;
-		c->ssthresh = RTE_MAX(flight / 2, 2u * c->mss);
+		c->ssthresh = c->cc_ops->ssthresh(c);
 		c->rto_tsval = (c->flags & TCP_CONN_FLAG_TS) ? tcp_ts_now(c) : 0;
 	} else {
 		c->rto_tsval = 0; /* a second timeout: no undo */

@@ -80,6 +80,7 @@ usage(FILE *out, const char *prog)
 			"  --user-timeout MS  give up on unacknowledged data after MS (RFC 9293)\n"
 			"  --keepalive     TCP keepalive on every connection\n"
 			"  --time-wait MS  TIME_WAIT length (default 60000)\n"
+			"  --tcp-cc NAME   congestion control: cubic (default) or newreno\n"
 			"  --bench MODE    with --tcp-client A:P, measure instead: rr (64-byte request\n"
 			"                  and response: p50/p99 latency; the server echoes), bulk (one\n"
 			"                  connection, Gbit/s acknowledged; the server discards), conn\n"
@@ -1008,6 +1009,7 @@ main(int argc, char **argv)
 		{ "user-timeout", required_argument, NULL, 'U' },
 		{ "keepalive", no_argument, NULL, 'K' },
 		{ "time-wait", required_argument, NULL, 'W' },
+		{ "tcp-cc", required_argument, NULL, 'G' },
 		{ "impair", required_argument, NULL, 'I' },
 		{ "bench", required_argument, NULL, 'R' },
 		{ "bench-seconds", required_argument, NULL, 'T' },
@@ -1159,6 +1161,12 @@ main(int argc, char **argv)
 			break;
 		case 'W':
 			tcfg.time_wait_ms = (uint32_t)strtoul(optarg, NULL, 10);
+			break;
+		case 'G':
+			if (tcp_cc_by_name(optarg, &tcfg.cc) != 0) {
+				fprintf(stderr, "echo: --tcp-cc '%s': cubic or newreno\n", optarg);
+				return 2;
+			}
 			break;
 		case 'I':
 			impair = optarg;

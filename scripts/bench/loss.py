@@ -197,6 +197,8 @@ def main():
     ap.add_argument("--build", default="build-rel")
     ap.add_argument("--mb", type=float, default=20, help="megabytes per transfer")
     ap.add_argument("--seeds", type=int, default=3, help="seeds 1..N for every spec")
+    ap.add_argument("--first-seed", type=int, default=1,
+                    help="start the seeds here (tests pass a random one)")
     ap.add_argument("--spec", action="append", help="an impairment spec (repeatable); "
                     "default: the issue's seven")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per transfer")
@@ -213,7 +215,8 @@ def main():
     a.pattern_sha = json.loads(sh([PY, XFER, "pattern-sha", str(a.bytes)]).stdout)["sha256"]
     net = Net(f"rtls{os.getpid() % 100000}")
     work = tempfile.mkdtemp(prefix="rtlossbench.")
-    print(f"loss.sh: {a.mb:g} MB per transfer, seeds 1..{a.seeds}, {len(specs)} spec(s); "
+    print(f"loss.sh: {a.mb:g} MB per transfer, seeds {a.first_seed}..{a.first_seed + a.seeds - 1}, "
+          f"{len(specs)} spec(s); "
           f"riptide's echo on net_tap with --impair on its port (both ways), Linux <-> Linux "
           f"through pktbench impair (AF_XDP on two veths), same spec and seed; DPDK on core "
           f"{a.dcore}, the Linux ends on {a.lcore}; Linux tcp_sack={a.linux_sack}; each "
@@ -224,7 +227,7 @@ def main():
         for spec in specs:
             for direction in ("send", "recv"):
                 rip, lin = [], []
-                for seed in range(1, a.seeds + 1):
+                for seed in range(a.first_seed, a.first_seed + a.seeds):
                     lr = linux_run(net, a, work, spec, seed, direction)
                     rr = riptide_run(net, a, work, spec, seed, direction)
                     lin.append(lr)
@@ -245,7 +248,7 @@ def main():
                 rows.append({"spec": spec, "direction": direction, "linux_s": ls,
                              "riptide_s": rs, "ratio": ratio, "exact": exact,
                              "transfers": len(rip + lin),
-                             "rounds": [{"seed": i + 1, "linux_s": lin[i]["seconds"],
+                             "rounds": [{"seed": a.first_seed + i, "linux_s": lin[i]["seconds"],
                                          "riptide_s": rip[i]["seconds"],
                                          "linux_exact": lin[i]["exact"],
                                          "riptide_exact": rip[i]["exact"],
@@ -264,7 +267,8 @@ def main():
         print("loss.sh: all goals met" if met else "loss.sh: goals NOT met")
         if a.json:
             benchjson.write(a.json, "loss", a.command,
-                            {"mb": a.mb, "seeds": a.seeds, "timeout_s": a.timeout,
+                            {"mb": a.mb, "seeds": a.seeds, "first_seed": a.first_seed,
+                             "timeout_s": a.timeout,
                              "linux_sack": a.linux_sack,
                              "riptide_port": "net_tap, --impair both ways",
                              "linux_path": "pktbench impair between two AF_XDP veths"},

@@ -260,6 +260,7 @@ TEST_F(TcpData, UserTimeout_UnansweredData_AliveBeforeDeadAfter_ETIMEDOUT)
 TEST_F(TcpData, NewReno_ScriptedLosses_FastRetransmitPartialAckRecovery)
 {
 	struct tcp_conn *c = Accept();
+	ASSERT_EQ(tcp_conn_set_cc(c, TCP_CC_NEWRENO), 0);
 	const uint32_t mss = c->mss;
 	std::string d = Pattern(10 * mss, 6);
 	EXPECT_EQ(Write(c, d), (int)d.size());

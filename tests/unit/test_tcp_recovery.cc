@@ -6,6 +6,7 @@
 // reneged), and undo by D-SACK and by Eifel detection (RFC 3522). The peer
 // is scripted segment by segment over an injected clock; every figure below
 // comes from the RFCs' formulas.
+#include <cmath>
 #include <set>
 #include <vector>
 
@@ -23,13 +24,16 @@ class TcpRecovery : public TcpTest
 	uint32_t mss = 0;
 
 	// An established SACK connection with timestamps; the handshake's RTT
-	// sample (0 ms, taken as 500 us) is its min_rtt.
+	// sample (0 ms, taken as 500 us) is its min_rtt. NewReno, whose
+	// ssthresh (half the flight) the RFCs' examples use; CUBIC's tests
+	// switch.
 	void SetUp() override
 	{
 		TcpTest::SetUp();
 		c = Accept(true, 7, 1460, true);
 		ASSERT_NE(c, nullptr);
 		ASSERT_TRUE(c->flags & TCP_CONN_FLAG_SACK);
+		ASSERT_EQ(tcp_conn_set_cc(c, TCP_CC_NEWRENO), 0);
 		mss = c->mss;
 		ASSERT_EQ(c->min_rtt_us, 500u);
 	}
@@ -362,6 +366,110 @@ TEST_F(TcpRecovery, Scoreboard_FullTable_Merges_CountersExact)
 	EXPECT_EQ(lost, c->sb_lost);
 	EXPECT_EQ(c->sb_sacked, 3 * mss) << "room was made for each block";
 	Sent();
+}
+
+// ---- congestion control (tcp_cc.c) ----
+
+// CUBIC is the default; at a loss cwnd drops to beta = 0.7 of itself and
+// W_max remembers where it was (RFC 9438 4.6).
+TEST_F(TcpRecovery, Cubic_Default_LossCutsToSevenTenths)
+{
+	peer_conn other = AcceptFrom(40100);
+	ASSERT_NE(other.c, nullptr);
+	EXPECT_STREQ(other.c->cc_ops->name, "cubic") << "the stack's default";
+	tcp_abort(other.c);
+	Sent();
+	ASSERT_EQ(tcp_conn_set_cc(c, TCP_CC_CUBIC), 0);
+	ASSERT_EQ(Send(10).size(), 10u);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(0, { { 1, 4 } }));
+	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_EQ(c->ssthresh, (uint32_t)(10 * mss * 0.7));
+	EXPECT_DOUBLE_EQ(c->cc.w_max, 10.0);
+}
+
+// The window's growth after a loss, against RFC 9438's formulas: W(t) =
+// C (t - K)^3 + W_max with K = cbrt((W_max - cwnd) / C); an ACK of a whole
+// window takes cwnd to W(t + RTT) (4.4-4.5) unless the Reno-friendly
+// estimate W_est, grown by alpha = 3(1-beta)/(1+beta) per window, is above
+// W(t) (4.3).
+TEST_F(TcpRecovery, Cubic_WindowFollowsTheCurve_RenoFriendlyFirst)
+{
+	ASSERT_EQ(tcp_conn_set_cc(c, TCP_CC_CUBIC), 0);
+	const double C = 0.4, beta = 0.7, alpha = 3 * (1 - beta) / (1 + beta);
+	c->srtt_us = 10000;
+	c->cwnd = 20 * mss;
+	c->ssthresh = c->cc_ops->ssthresh(c); // a loss at 20 segments
+	c->cwnd = c->ssthresh;
+	ASSERT_EQ(c->cwnd, 14 * mss);
+	const double K = std::cbrt((20.0 - 14.0) / C);
+	auto W = [&](double t) { return C * (t - K) * (t - K) * (t - K) + 20.0; };
+	auto segs = [&]() { return (double)c->cwnd / mss; };
+	// t = 0: W(0) = 14 is below W_est = 14 + alpha: the Reno-friendly region.
+	c->cc_ops->cong_avoid(c, c->cwnd);
+	EXPECT_NEAR(segs(), 14.0 + alpha, 0.01);
+	EXPECT_NEAR(c->cc.k, K, 1e-9);
+	// t = K: W is back at W_max; one window acknowledged reaches W(K + RTT).
+	Advance((uint64_t)(K * 1e9));
+	c->cc_ops->cong_avoid(c, c->cwnd);
+	EXPECT_NEAR(segs(), W(K + 0.01), 0.01);
+	// t = K + 1 s: the convex region, probing above W_max.
+	Advance(EX_NS_PER_S);
+	c->cc_ops->cong_avoid(c, c->cwnd);
+	EXPECT_NEAR(segs(), W(K + 1.01), 0.01);
+	EXPECT_GT(segs(), 20.3);
+	// A tenth of a window acknowledged moves a tenth of the way.
+	Advance(EX_NS_PER_S);
+	double before = segs(), target = W(K + 2.01);
+	c->cc_ops->cong_avoid(c, c->cwnd / 10);
+	EXPECT_NEAR(segs(), before + (target - before) / 10, 0.01);
+}
+
+// Fast convergence (RFC 9438 4.7): a loss below the last W_max leaves W_max
+// lower still, (1 + beta) / 2 of the window, to make room for newer flows.
+TEST_F(TcpRecovery, Cubic_FastConvergence)
+{
+	ASSERT_EQ(tcp_conn_set_cc(c, TCP_CC_CUBIC), 0);
+	c->cwnd = 20 * mss;
+	c->cc_ops->ssthresh(c);
+	EXPECT_DOUBLE_EQ(c->cc.w_max, 20.0);
+	c->cwnd = 16 * mss;
+	c->cc_ops->ssthresh(c);
+	EXPECT_DOUBLE_EQ(c->cc.w_max, 16.0 * 1.7 / 2);
+}
+
+// NewReno's congestion avoidance: one segment per window acknowledged.
+TEST_F(TcpRecovery, NewReno_OneSegmentPerWindow)
+{
+	c->cwnd = 10 * mss;
+	for (int i = 0; i < 9; i++)
+		c->cc_ops->cong_avoid(c, mss);
+	EXPECT_EQ(c->cwnd, 10 * mss);
+	c->cc_ops->cong_avoid(c, mss);
+	EXPECT_EQ(c->cwnd, 11 * mss);
+	c->snd_max = c->snd_una + 12 * mss;
+	EXPECT_EQ(c->cc_ops->ssthresh(c), 6 * mss) << "half the flight";
+	c->snd_max = c->snd_una;
+}
+
+// The algorithm is chosen per stack (tcp_config.cc) and per connection, by
+// value or by name; an unknown one is refused.
+TEST_F(TcpRecovery, CongestionControl_ByName_PerConnection_UnknownRefused)
+{
+	enum tcp_cc cc;
+	EXPECT_EQ(tcp_cc_by_name("newreno", &cc), 0);
+	EXPECT_EQ(cc, TCP_CC_NEWRENO);
+	EXPECT_EQ(tcp_cc_by_name("cubic", &cc), 0);
+	EXPECT_EQ(cc, TCP_CC_CUBIC);
+	EXPECT_EQ(tcp_cc_by_name("bbr", &cc), -EINVAL);
+	EXPECT_STREQ(tcp_cc_name(TCP_CC_NEWRENO), "newreno");
+	EXPECT_EQ(tcp_conn_set_cc(c, (enum tcp_cc)7), -EINVAL);
+	EXPECT_STREQ(c->cc_ops->name, "newreno") << "unchanged";
+	struct tcp_config bad;
+	tcp_config_defaults(&bad);
+	bad.cc = (enum tcp_cc)7;
+	struct tcp_stack other;
+	EXPECT_EQ(tcp_stack_init(&other, tcp.st, &bad), -EINVAL);
 }
 
 } // namespace

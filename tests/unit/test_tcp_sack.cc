@@ -286,11 +286,13 @@ TEST_F(TcpSack, SynCookie_KeepsSackPermitted)
 // are SACKed above a hole, RACK's reordering window is zero (RFC 8985 6.2
 // step 4) and the hole is lost at once: one such ACK starts recovery. D-SACK
 // blocks and blocks beyond what was sent count for nothing. In recovery PRR
-// (RFC 6937) brings cwnd to ssthresh as the SACKs report deliveries.
+// (RFC 6937) brings cwnd to ssthresh as the SACKs report deliveries (NewReno's
+// ssthresh here: half the flight).
 TEST_F(TcpSack, Sender_OneCompressedSackAck_StartsFastRetransmit)
 {
 	struct tcp_conn *c = AcceptSack();
 	ASSERT_NE(c, nullptr);
+	ASSERT_EQ(tcp_conn_set_cc(c, TCP_CC_NEWRENO), 0);
 	const uint32_t mss = c->mss;
 	std::string d = Pattern(10 * mss, 3);
 	ASSERT_EQ(Write(c, d), (int)d.size());
