@@ -91,6 +91,9 @@ dsack-undo-range|tcpstack/tcp_recovery.c|			tcp_seq_leq(right, c->undo_high)) {|
 dsack-undo|tcpstack/tcp_recovery.c|		if (c->undo_retrans == 0 && c->prior_cwnd != 0)|		if (0)|tcpstack_unit|TcpRecovery.DsackUndo_SpuriousRecovery_WindowRestored
 eifel|tcpstack/tcp_recovery.c|		c->rto_tsval = (c->flags & TCP_CONN_FLAG_TS) ? tcp_ts_now(c) : 0;|		c->rto_tsval = 0;|tcpstack_unit|TcpRecovery.Eifel_SpuriousRto_UndoneNothingMoreResent
 eifel-real-loss|tcpstack/tcp_recovery.c|			seg->opts.tsecr != 0 && tcp_seq_lt(seg->opts.tsecr, c->rto_tsval);|			seg->opts.tsecr != 0;|tcpstack_unit|TcpRecovery.Eifel_RealLoss_NoUndo
+sb-big-table|tcpstack/tcp_recovery.c|	if (c->sb_big != NULL)|	if (c->sb_big == NULL)|tcpstack_unit|TcpRecovery.Scoreboard_ManyHoles_BigTableFromThePool_GivenBack
+tlp-follows-tail|tcpstack/tcp_output.c|			tcp_tlp_rearm(c);|			(void)0;|tcpstack_unit|TcpRecovery.Tlp_RearmedAsTheFlightGrows_ProbeBeforeTheRto
+prr-end-ssthresh|tcpstack/tcp_input.c|				c->cwnd = c->ssthresh;|				c->cwnd = 2u * c->mss;|tcpstack_unit|TcpRecovery.Prr_RecoveryEnds_CwndIsSsthresh
 cubic-beta|tcpstack/tcp_cc.c|	return RTE_MAX((uint32_t)(c->cwnd * CUBIC_BETA), 2u * c->mss);|	return RTE_MAX(c->cwnd / 2, 2u * c->mss);|tcpstack_unit|TcpRecovery.Cubic_Default_LossCutsToSevenTenths
 cubic-fast-convergence|tcpstack/tcp_cc.c|		c->cc.w_max = w * (1.0 + CUBIC_BETA) / 2.0;|		c->cc.w_max = w;|tcpstack_unit|TcpRecovery.Cubic_FastConvergence
 cubic-reno-friendly|tcpstack/tcp_cc.c|	if (w_cubic < c->cc.w_est) {|	if (w_cubic < 0) {|tcpstack_unit|TcpRecovery.Cubic_WindowFollowsTheCurve_RenoFriendlyFirst

@@ -6,17 +6,21 @@
  * close, half-close, RST rules with RFC 5961's challenge ACKs, TIME_WAIT
  * (reused by a newer SYN, recycled oldest-first when the connection table is
  * full), MSS / window scale / timestamps with PAWS (RFC 7323), RTO per RFC
- * 6298 with Karn's rule, fast retransmit and NewReno (RFC 5681, 6582),
- * Limited Transmit (RFC 3042),
+ * 6298 with Karn's rule, fast retransmit and NewReno recovery without SACK
+ * (RFC 5681, 6582), Limited Transmit (RFC 3042),
  * persist probes, an out-of-order queue, delayed ACKs (RFC 1122), sender and
  * receiver silly-window avoidance, Nagle (off by default), keepalive, a user
  * timeout, RFC 6528 ISNs and RFC 6056 ephemeral ports.
  * SYN cookies (RFC 4987) once a listener's SYN list is full.
- * SACK as a receiver (RFC 2018: the most recent block first; D-SACK, RFC 2883);
- * as a sender, SACKed bytes count as duplicate ACKs (RFC 6675's DupThresh) and
- * tail loss probes (RFC 8985 7) go before the RTO on SACK connections.
- * Not (yet): a SACK scoreboard and RFC 6675 recovery, RACK's time-based loss
- * detection, CUBIC, IP fragments, urgent data (the URG flag is ignored).
+ * SACK as a receiver (RFC 2018: the most recent block first; D-SACK, RFC 2883).
+ * As a sender (tcp_recovery.c): a scoreboard of what was sent, RACK-TLP
+ * (RFC 8985: time-based loss detection with a reordering window widened by
+ * D-SACKs, tail loss probes), RFC 6675 recovery with PRR (RFC 6937), undo of
+ * spurious recoveries (D-SACK) and RTOs (Eifel, RFC 3522); after an RTO only
+ * what was not SACKed is resent. Congestion control per stack or connection
+ * (tcp_cc.c): CUBIC (RFC 9438, the default) or NewReno.
+ * Not (yet): HyStart++, receive-window autotuning, TSO, F-RTO without
+ * timestamps, IP fragments, urgent data (the URG flag is ignored).
  *
  * Zero copy: received payload stays in the mbufs it arrived in (headers
  * trimmed); the send queue holds payload mbufs; a (re)transmission is a
@@ -123,6 +127,10 @@ struct tcp_config {
 		    * out-of-order blocks and duplicates (D-SACK, RFC 2883);
 		    * default true */
 	enum tcp_cc cc; /**< congestion control of new connections; default CUBIC */
+	/** Scoreboard tables of 256 entries (4 KiB) for senders whose window
+	 * has more holes than a connection's own 16 entries hold; default 0:
+	 * max_conns, at most 1024 */
+	uint32_t sb_tables;
 	bool keepalive; /**< default false */
 	uint32_t keep_idle_ms; /**< default 7200000 */
 	uint32_t keep_intvl_ms; /**< default 75000 */
@@ -190,6 +198,8 @@ struct tcp_stats {
 	uint64_t dsacks_in; /**< D-SACK blocks received (RFC 2883) */
 	uint64_t undos; /**< recoveries or RTOs undone as spurious (D-SACK, Eifel) */
 	uint64_t spurious_rtos; /**< of those, RTOs (Eifel detection, RFC 3522) */
+	uint64_t sb_grown; /**< scoreboards moved to a big table */
+	uint64_t sb_pool_empty; /**< ... that found none free (ranges merged instead) */
 	uint64_t sack_acks_out; /**< ACKs sent with SACK blocks */
 	uint64_t dsacks_out; /**< of those, reporting a duplicate first (D-SACK) */
 };
@@ -224,6 +234,7 @@ struct tcp_stack {
 	struct tcp_config cfg;
 	struct tcp_stats stats;
 	struct tcp_conn *conns; /**< cfg.max_conns entries */
+	struct rte_mempool *sb_pool; /**< big scoreboard tables (tcp_recovery.c) */
 	struct tcp_conn *free_list;
 	struct tcp_conn **table; /**< flow table buckets */
 	uint32_t table_mask;

@@ -10,12 +10,15 @@
  * 4-tuple with a random seed, so a peer cannot aim its ports at one chain.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
+#include <rte_mempool.h>
 #include <rte_random.h>
 
 #include "dp_rss.h"
@@ -150,9 +153,21 @@ tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config 
 			RTE_CACHE_LINE_SIZE, st->pool->socket_id);
 	tcp->table = rte_zmalloc_socket("tcp_flows", sizeof(struct tcp_conn *) * buckets,
 			RTE_CACHE_LINE_SIZE, st->pool->socket_id);
-	if (tcp->conns == NULL || tcp->table == NULL) {
+	{
+		/* Big scoreboard tables, taken by senders with many holes
+		 * (tcp_recovery.c); one lcore gets and puts. */
+		char name[RTE_MEMPOOL_NAMESIZE];
+		uint32_t n = cfg->sb_tables != 0 ? cfg->sb_tables : RTE_MIN(cfg->max_conns, 1024u);
+
+		snprintf(name, sizeof(name), "tsb%" PRIxPTR, (uintptr_t)tcp);
+		tcp->sb_pool = rte_mempool_create(name, n, TCP_SB_BIG * sizeof(struct tcp_sb_ent),
+				0, 0, NULL, NULL, NULL, NULL, st->pool->socket_id,
+				RTE_MEMPOOL_F_SP_PUT | RTE_MEMPOOL_F_SC_GET);
+	}
+	if (tcp->conns == NULL || tcp->table == NULL || tcp->sb_pool == NULL) {
 		rte_free(tcp->conns);
 		rte_free(tcp->table);
+		rte_mempool_free(tcp->sb_pool);
 		return -ENOMEM;
 	}
 	tcp->table_mask = buckets - 1;
@@ -204,6 +219,8 @@ tcp_stack_fini(struct tcp_stack *tcp)
 	}
 	rte_free(tcp->conns);
 	rte_free(tcp->table);
+	rte_mempool_free(tcp->sb_pool);
+	tcp->sb_pool = NULL;
 	tcp->conns = NULL;
 	tcp->table = NULL;
 	tcp->st->tcp = NULL;
@@ -488,6 +505,7 @@ tcp_conn_fail(struct tcp_conn *c, int err)
 	c->sndq_head = c->sndq_tail = c->snd_cur = c->ooo_head = c->ooo_tail = NULL;
 	c->nsack = 0;
 	c->sndq_bytes = 0;
+	tcp_sb_reset(c); /* nothing will be sent again */
 	tcp_held(c, &c->sndq_segs, -(int32_t)c->sndq_segs);
 	tcp_held(c, &c->ooo_segs, -(int32_t)c->ooo_segs);
 	tcp_ooo_listed(c);

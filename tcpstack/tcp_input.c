@@ -164,11 +164,17 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 	}
 	if (c->flags & TCP_CONN_FLAG_RECOVERY) {
 		if (tcp_seq_geq(ack, c->recover)) {
-			/* RFC 6582 3.2 step 3 (RFC 6937: cwnd = ssthresh): full
-			 * acknowledgment, deflate. */
+			/* Full acknowledgment. With SACK, PRR's end: cwnd =
+			 * ssthresh (RFC 6937 3.1; a window cut to what little was
+			 * in flight at that moment would stall on one lost ACK).
+			 * NewReno deflates (RFC 6582 3.2 step 3, option 1). */
 			uint32_t flight = c->snd_max - ack;
 
-			c->cwnd = RTE_MIN(c->ssthresh, RTE_MAX(flight, (uint32_t)c->mss) + c->mss);
+			if (c->flags & TCP_CONN_FLAG_SACK)
+				c->cwnd = c->ssthresh;
+			else
+				c->cwnd = RTE_MIN(c->ssthresh,
+						RTE_MAX(flight, (uint32_t)c->mss) + c->mss);
 			c->flags &= ~(uint32_t)TCP_CONN_FLAG_RECOVERY;
 		} else if (c->flags & TCP_CONN_FLAG_SACK) {
 			/* PRR sets cwnd (tcp_recovery_ack), the scoreboard says

@@ -484,6 +484,8 @@ output(struct tcp_conn *c, bool sws_override)
 		if (c->rtx_deadline == TCP_NO_DEADLINE || (c->flags & TCP_CONN_FLAG_PERSIST)) {
 			c->flags &= ~(uint32_t)TCP_CONN_FLAG_PERSIST;
 			tcp_rtx_arm(c);
+		} else if (len > 0) {
+			tcp_tlp_rearm(c);
 		}
 		if (fin_due)
 			break;

@@ -68,11 +68,15 @@ enum tcp_conn_flag {
 /* The sender's scoreboard (tcp_recovery.c): what was sent in SND.UNA..SND.MAX
  * as contiguous ranges in sequence order, each with when it was last sent
  * and whether the peer SACKed it, it is deemed lost, or it was sent again.
- * Ranges sent at the same instant with the same marks are one entry; when
- * the table is full the two neighbours closest in time are merged (the later
- * time kept: a range then looks newer, so RACK is slower to call it lost,
- * never quicker). */
-#define TCP_SB_MAX 24
+ * Ranges sent at the same instant with the same marks are one entry. The
+ * table is in the connection (TCP_SB_INLINE entries); a window with many
+ * holes moves it to a bigger one from the stack's pool, given back when the
+ * scoreboard empties. When even that is full (or the pool is), the two
+ * neighbours with the same marks closest in time are merged (the later time
+ * kept: a range then looks newer, so RACK is slower to call it lost, never
+ * quicker). */
+#define TCP_SB_INLINE 16 /* entries in the connection */
+#define TCP_SB_BIG 256 /* entries of a table from the stack's pool (tcp->sb_pool) */
 enum tcp_sb_flag {
 	TCP_SB_SACKED = 1u << 0,
 	TCP_SB_LOST = 1u << 1,
@@ -118,8 +122,9 @@ struct tcp_conn {
 	uint32_t snd_wnd, snd_wl1, snd_wl2, max_wnd;
 	uint32_t cwnd, ssthresh, recover;
 	/* loss recovery as a SACK sender (tcp_recovery.c) */
-	struct tcp_sb_ent sb[TCP_SB_MAX];
-	uint8_t sb_n;
+	struct tcp_sb_ent sb_inline[TCP_SB_INLINE];
+	struct tcp_sb_ent *sb_big; /* NULL: the table is sb_inline */
+	uint16_t sb_n;
 	uint8_t reo_wnd_mult; /* RACK's reordering window, in min_rtt/4 (RFC 8985 6.2) */
 	uint8_t reo_wnd_persist; /* recoveries left before reo_wnd_mult resets */
 	uint32_t sb_sacked, sb_lost; /* bytes of the entries so marked */
@@ -239,6 +244,21 @@ void tcp_sack_clip(struct tcp_conn *c);
 void tcp_dsack_note(struct tcp_conn *c, uint32_t left, uint32_t right);
 
 /* ---- tcp_recovery.c: the sender's scoreboard, RACK, PRR, undo ---- */
+static inline struct tcp_sb_ent *
+tcp_sb(struct tcp_conn *c)
+{
+	return c->sb_big != NULL ? c->sb_big : c->sb_inline;
+}
+static inline const struct tcp_sb_ent *
+tcp_sb_const(const struct tcp_conn *c)
+{
+	return c->sb_big != NULL ? c->sb_big : c->sb_inline;
+}
+static inline uint32_t
+tcp_sb_cap(const struct tcp_conn *c)
+{
+	return c->sb_big != NULL ? TCP_SB_BIG : TCP_SB_INLINE;
+}
 /* Bytes in flight (RFC 6675's pipe): sent, not acknowledged, not SACKed and
  * not deemed lost (a lost range sent again counts again). */
 static inline uint32_t
@@ -333,6 +353,8 @@ uint32_t tcp_ts_now(const struct tcp_conn *c);
 /* Re-arm the one timer for the earliest deadline. */
 void tcp_timer_update(struct tcp_conn *c);
 void tcp_rtx_arm(struct tcp_conn *c);
+/* New data went out: move a tail loss probe to PTO after it (RFC 8985 7.2). */
+void tcp_tlp_rearm(struct tcp_conn *c);
 void tcp_rtx_stop(struct tcp_conn *c);
 void tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_us);
 void tcp_delack_arm(struct tcp_conn *c);

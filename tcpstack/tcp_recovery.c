@@ -17,6 +17,8 @@
 
 #include "tcp_priv.h"
 
+/* The table in use (const or not: this file owns it). */
+#define SB(c) ((struct tcp_sb_ent *)tcp_sb_const(c))
 #define DUP_THRESH 3 /* RFC 6675's DupThresh, in segments */
 #define REO_PERSIST 16 /* recoveries a raised reordering window lasts (RFC 8985) */
 
@@ -66,35 +68,76 @@ ent_set_flags(struct tcp_conn *c, struct tcp_sb_ent *e, uint8_t flags)
 static void
 ent_remove(struct tcp_conn *c, uint32_t i)
 {
-	ent_set_flags(c, &c->sb[i], 0);
-	memmove(&c->sb[i], &c->sb[i + 1], (c->sb_n - i - 1) * sizeof(c->sb[0]));
+	ent_set_flags(c, &SB(c)[i], 0);
+	memmove(&SB(c)[i], &SB(c)[i + 1], (c->sb_n - i - 1) * sizeof(SB(c)[0]));
 	c->sb_n--;
 }
 
-/* Merge the two neighbours with the same marks closest in time, to make
- * room; @return false if no two neighbours share their marks. */
+/* Move the table to a big one from the stack's pool; @return false if it is
+ * big already or the pool is empty (counted). */
 static bool
-sb_compact(struct tcp_conn *c)
+sb_grow(struct tcp_conn *c)
+{
+	void *big;
+
+	if (c->sb_big != NULL)
+		return false;
+	if (rte_mempool_get(c->tcp->sb_pool, &big) != 0) {
+		c->tcp->stats.sb_pool_empty++;
+		return false;
+	}
+	memcpy(big, c->sb_inline, sizeof(c->sb_inline));
+	c->sb_big = big;
+	c->tcp->stats.sb_grown++;
+	return true;
+}
+
+/* Back to the table in the connection (the scoreboard is empty). */
+static void
+sb_shrink(struct tcp_conn *c)
+{
+	if (c->sb_big == NULL || c->sb_n != 0)
+		return;
+	rte_mempool_put(c->tcp->sb_pool, c->sb_big);
+	c->sb_big = NULL;
+}
+
+/* Merge the two neighbours with the same marks closest in time, to make
+ * room, but never at the boundary pin (one just cut, about to be marked);
+ * @return false if no two neighbours may merge. */
+static bool
+sb_compact(struct tcp_conn *c, uint32_t pin)
 {
 	uint32_t i, best = UINT32_MAX, gap = UINT32_MAX;
 
 	for (i = 0; i + 1 < c->sb_n; i++) {
-		uint32_t d = (uint32_t)abs(us_diff(c->sb[i + 1].xmit_us, c->sb[i].xmit_us));
+		uint32_t d = (uint32_t)abs(us_diff(SB(c)[i + 1].xmit_us, SB(c)[i].xmit_us));
 
-		if (c->sb[i].flags == c->sb[i + 1].flags && d < gap) {
+		if (SB(c)[i].flags == SB(c)[i + 1].flags && SB(c)[i].right != pin && d < gap) {
 			gap = d;
 			best = i;
 		}
 	}
 	if (best == UINT32_MAX)
 		return false;
-	if (us_diff(c->sb[best + 1].xmit_us, c->sb[best].xmit_us) > 0)
-		c->sb[best].xmit_us = c->sb[best + 1].xmit_us;
+	if (us_diff(SB(c)[best + 1].xmit_us, SB(c)[best].xmit_us) > 0)
+		SB(c)[best].xmit_us = SB(c)[best + 1].xmit_us;
 	/* The counters already hold both lengths under the same marks. */
-	c->sb[best].right = c->sb[best + 1].right;
-	memmove(&c->sb[best + 1], &c->sb[best + 2], (c->sb_n - best - 2) * sizeof(c->sb[0]));
+	SB(c)[best].right = SB(c)[best + 1].right;
+	memmove(&SB(c)[best + 1], &SB(c)[best + 2], (c->sb_n - best - 2) * sizeof(SB(c)[0]));
 	c->sb_n--;
 	return true;
+}
+
+/* Room for one more entry: a bigger table, else a merge (not at pin). */
+static bool
+sb_room(struct tcp_conn *c, uint32_t pin)
+{
+	if (c->sb_n < tcp_sb_cap(c))
+		return true;
+	if (sb_grow(c))
+		return true;
+	return sb_compact(c, pin);
 }
 
 /* The entry strictly containing seq (seq inside, not its left edge). */
@@ -104,7 +147,7 @@ sb_find(const struct tcp_conn *c, uint32_t seq)
 	uint32_t i;
 
 	for (i = 0; i < c->sb_n; i++)
-		if (tcp_seq_gt(seq, c->sb[i].left) && tcp_seq_lt(seq, c->sb[i].right))
+		if (tcp_seq_gt(seq, SB(c)[i].left) && tcp_seq_lt(seq, SB(c)[i].right))
 			return i;
 	return UINT32_MAX;
 }
@@ -113,21 +156,21 @@ sb_find(const struct tcp_conn *c, uint32_t seq)
  * one and there is no room to split it (the caller then treats the whole
  * entry alike). */
 static bool
-sb_cut(struct tcp_conn *c, uint32_t seq)
+sb_cut(struct tcp_conn *c, uint32_t seq, uint32_t pin)
 {
 	uint32_t i = sb_find(c, seq);
 	struct tcp_sb_ent *e;
 
 	if (i == UINT32_MAX)
 		return true;
-	if (c->sb_n == TCP_SB_MAX) {
-		if (!sb_compact(c))
+	if (c->sb_n == tcp_sb_cap(c)) {
+		if (!sb_room(c, pin))
 			return false;
 		i = sb_find(c, seq);
 		if (i == UINT32_MAX)
 			return true;
 	}
-	e = &c->sb[i];
+	e = &SB(c)[i];
 	memmove(e + 1, e, (c->sb_n - i) * sizeof(*e));
 	c->sb_n++;
 	e->right = seq;
@@ -139,6 +182,7 @@ void
 tcp_sb_reset(struct tcp_conn *c)
 {
 	c->sb_n = 0;
+	sb_shrink(c);
 	c->sb_sacked = c->sb_lost = 0;
 	c->reo_deadline = TCP_NO_DEADLINE;
 }
@@ -151,28 +195,28 @@ tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len)
 
 	if (len == 0)
 		return;
-	sb_end = c->sb_n != 0 ? c->sb[c->sb_n - 1].right : seq;
+	sb_end = c->sb_n != 0 ? SB(c)[c->sb_n - 1].right : seq;
 	if (c->sb_n == 0 || tcp_seq_geq(seq, sb_end)) {
-		struct tcp_sb_ent *last = c->sb_n != 0 ? &c->sb[c->sb_n - 1] : NULL;
+		struct tcp_sb_ent *last = c->sb_n != 0 ? &SB(c)[c->sb_n - 1] : NULL;
 
 		if (last != NULL && last->flags == 0 && last->xmit_us == t) {
 			last->right = end;
 			return;
 		}
-		if (c->sb_n == TCP_SB_MAX && !sb_compact(c)) {
+		if (!sb_room(c, seq)) {
 			/* Marks alternate all the way: the newest entry takes the
 			 * new range and forgets its own marks (at worst a range
 			 * is sent once more than needed). */
-			last = &c->sb[c->sb_n - 1];
+			last = &SB(c)[c->sb_n - 1];
 			ent_set_flags(c, last, 0);
 			last->right = end;
 			last->xmit_us = t;
 			return;
 		}
-		c->sb[c->sb_n].left = c->sb_n != 0 ? sb_end : seq;
-		c->sb[c->sb_n].right = end;
-		c->sb[c->sb_n].xmit_us = t;
-		c->sb[c->sb_n].flags = 0;
+		SB(c)[c->sb_n].left = c->sb_n != 0 ? sb_end : seq;
+		SB(c)[c->sb_n].right = end;
+		SB(c)[c->sb_n].xmit_us = t;
+		SB(c)[c->sb_n].flags = 0;
 		c->sb_n++;
 		return;
 	}
@@ -182,10 +226,10 @@ tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len)
 		tcp_sb_sent(c, sb_end, end - sb_end);
 		end = sb_end;
 	}
-	sb_cut(c, seq);
-	sb_cut(c, end);
+	sb_cut(c, seq, seq);
+	sb_cut(c, end, seq);
 	for (i = 0; i < c->sb_n; i++) {
-		struct tcp_sb_ent *e = &c->sb[i];
+		struct tcp_sb_ent *e = &SB(c)[i];
 
 		if (tcp_seq_leq(e->right, seq) || tcp_seq_geq(e->left, end))
 			continue;
@@ -230,8 +274,8 @@ tcp_sb_ack(struct tcp_conn *c, uint32_t ack)
 {
 	uint32_t t = now_us(c);
 
-	while (c->sb_n != 0 && tcp_seq_gt(ack, c->sb[0].left)) {
-		struct tcp_sb_ent *e = &c->sb[0];
+	while (c->sb_n != 0 && tcp_seq_gt(ack, SB(c)[0].left)) {
+		struct tcp_sb_ent *e = &SB(c)[0];
 
 		if (tcp_seq_geq(ack, e->right)) {
 			if (!(e->flags & TCP_SB_SACKED))
@@ -251,6 +295,7 @@ tcp_sb_ack(struct tcp_conn *c, uint32_t ack)
 			c->sb_lost -= ack - e->left;
 		e->left = ack;
 	}
+	sb_shrink(c);
 }
 
 /* Mark left..right SACKed; @return the bytes that were not SACKed before. */
@@ -261,17 +306,17 @@ sb_sack(struct tcp_conn *c, uint32_t left, uint32_t right)
 
 	if (c->sb_n == 0)
 		return 0;
-	if (tcp_seq_lt(left, c->sb[0].left))
-		left = c->sb[0].left;
-	if (tcp_seq_gt(right, c->sb[c->sb_n - 1].right))
-		right = c->sb[c->sb_n - 1].right;
+	if (tcp_seq_lt(left, SB(c)[0].left))
+		left = SB(c)[0].left;
+	if (tcp_seq_gt(right, SB(c)[c->sb_n - 1].right))
+		right = SB(c)[c->sb_n - 1].right;
 	if (!tcp_seq_lt(left, right))
 		return 0;
 	/* Without room to cut, only whole entries inside the block count. */
-	sb_cut(c, left);
-	sb_cut(c, right);
+	sb_cut(c, left, left);
+	sb_cut(c, right, left);
 	for (i = 0; i < c->sb_n; i++) {
-		struct tcp_sb_ent *e = &c->sb[i];
+		struct tcp_sb_ent *e = &SB(c)[i];
 
 		if (tcp_seq_lt(e->left, left) || tcp_seq_gt(e->right, right) ||
 				(e->flags & TCP_SB_SACKED))
@@ -299,8 +344,8 @@ undo(struct tcp_conn *c)
 	c->prior_cwnd = 0;
 	c->undo_marker = 0;
 	for (i = 0; i < c->sb_n; i++)
-		if (c->sb[i].flags & TCP_SB_LOST)
-			ent_set_flags(c, &c->sb[i], (uint8_t)(c->sb[i].flags & ~TCP_SB_LOST));
+		if (SB(c)[i].flags & TCP_SB_LOST)
+			ent_set_flags(c, &SB(c)[i], (uint8_t)(SB(c)[i].flags & ~TCP_SB_LOST));
 	c->tcp->stats.undos++;
 }
 
@@ -366,7 +411,7 @@ tcp_sb_mark_lost_all(struct tcp_conn *c, bool clear_sacks)
 	uint32_t i;
 
 	for (i = 0; i < c->sb_n; i++) {
-		struct tcp_sb_ent *e = &c->sb[i];
+		struct tcp_sb_ent *e = &SB(c)[i];
 
 		if (clear_sacks || !(e->flags & TCP_SB_SACKED))
 			ent_set_flags(c, e, (uint8_t)((e->flags & ~TCP_SB_SACKED) | TCP_SB_LOST));
@@ -381,9 +426,9 @@ tcp_sb_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len)
 	if (c->sb_lost == 0)
 		return false;
 	for (i = 0; i < c->sb_n; i++)
-		if (c->sb[i].flags & TCP_SB_LOST) {
-			*seq = c->sb[i].left;
-			*len = ent_len(&c->sb[i]);
+		if (SB(c)[i].flags & TCP_SB_LOST) {
+			*seq = SB(c)[i].left;
+			*len = ent_len(&SB(c)[i]);
 			return true;
 		}
 	return false;
@@ -414,7 +459,7 @@ rack_detect(struct tcp_conn *c)
 	if (c->rack_end == 0)
 		return 0;
 	for (i = 0; i < c->sb_n; i++) {
-		struct tcp_sb_ent *e = &c->sb[i];
+		struct tcp_sb_ent *e = &SB(c)[i];
 		int32_t remaining;
 
 		if (e->flags & (TCP_SB_SACKED | TCP_SB_LOST))
@@ -463,6 +508,8 @@ enter_recovery(struct tcp_conn *c)
 	if (c->flags & TCP_CONN_FLAG_TLP_OUT)
 		c->tcp->stats.tlp_recoveries++; /* the probe's SACK showed the loss */
 	c->flags &= ~(uint32_t)TCP_CONN_FLAG_TLP_OUT;
+	if (c->flags & TCP_CONN_FLAG_TLP)
+		tcp_rtx_arm(c); /* no probe in recovery: the RTO */
 	c->tcp->stats.fast_retransmits++;
 	if (c->reo_wnd_persist != 0 && --c->reo_wnd_persist == 0)
 		c->reo_wnd_mult = 1;
@@ -540,7 +587,7 @@ tcp_recovery_rto(struct tcp_conn *c)
 {
 	/* The first range SACKed at an RTO: the peer dropped what it SACKed
 	 * (reneging, RFC 2018 8); SACKs are forgotten and all is sent again. */
-	bool reneged = c->sb_n != 0 && (c->sb[0].flags & TCP_SB_SACKED);
+	bool reneged = c->sb_n != 0 && (SB(c)[0].flags & TCP_SB_SACKED);
 
 	if (c->backoff == 0) {
 		c->prior_cwnd = c->cwnd;

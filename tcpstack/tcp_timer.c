@@ -76,6 +76,18 @@ tlp_allowed(const struct tcp_conn *c)
 					    TCP_CONN_FLAG_TLP_OUT));
 }
 
+/* RFC 8985 7.2: PTO = 2 * SRTT (at least 2 ms, as Linux), plus the peer's
+ * delayed ACK when one segment is out: its ACK may be late. */
+static uint64_t
+pto_ns(const struct tcp_conn *c)
+{
+	uint64_t pto = RTE_MAX(2ull * c->srtt_us * 1000, 2 * EX_NS_PER_MS);
+
+	if (c->snd_max - c->snd_una <= c->mss)
+		pto += TCP_TLP_DELACK_NS;
+	return pto;
+}
+
 void
 tcp_rtx_arm(struct tcp_conn *c)
 {
@@ -83,19 +95,30 @@ tcp_rtx_arm(struct tcp_conn *c)
 
 	c->rtx_deadline = rtx_deadline_at(c, now);
 	c->flags &= ~(uint32_t)TCP_CONN_FLAG_TLP;
-	if (tlp_allowed(c)) {
-		/* PTO = 2 * SRTT (at least 2 ms, as Linux), plus the peer's
-		 * delayed ACK when one segment is out: its ACK may be late. */
-		uint64_t pto = RTE_MAX(2ull * c->srtt_us * 1000, 2 * EX_NS_PER_MS);
-
-		if (c->snd_max - c->snd_una <= c->mss)
-			pto += TCP_TLP_DELACK_NS;
-		if (now + pto < c->rtx_deadline) {
-			c->rtx_deadline = now + pto;
-			c->flags |= TCP_CONN_FLAG_TLP;
-		}
+	if (tlp_allowed(c) && now + pto_ns(c) < c->rtx_deadline) {
+		c->rtx_deadline = now + pto_ns(c);
+		c->flags |= TCP_CONN_FLAG_TLP;
 	}
 	tcp_timer_update(c);
+}
+
+void
+tcp_tlp_rearm(struct tcp_conn *c)
+{
+	uint64_t at;
+
+	if (!tlp_allowed(c) || c->rtx_deadline == TCP_NO_DEADLINE)
+		return;
+	/* The probe follows the tail: PTO from the last segment sent (the
+	 * first of a flight may have armed it with one segment's delayed-ACK
+	 * allowance, or none at all). The RTO is never put off: a probe not
+	 * due before it is not armed. */
+	at = tcp_now_ns(c) + pto_ns(c);
+	if ((c->flags & TCP_CONN_FLAG_TLP) || at < c->rtx_deadline) {
+		c->rtx_deadline = at;
+		c->flags |= TCP_CONN_FLAG_TLP;
+		tcp_timer_update(c);
+	}
 }
 
 void

@@ -344,12 +344,15 @@ check_conn(const struct tcp_conn *c)
 	{
 		uint32_t sacked = 0, lost = 0, i;
 
-		CHECK(c->sb_n <= TCP_SB_MAX);
+		const struct tcp_sb_ent *sb = tcp_sb_const(c);
+
+		CHECK(c->sb_n <= tcp_sb_cap(c));
+		CHECK(c->sb_big == NULL || c->sb_n != 0); /* given back when empty */
 		for (i = 0; i < c->sb_n; i++) {
-			const struct tcp_sb_ent *e = &c->sb[i];
+			const struct tcp_sb_ent *e = &sb[i];
 
 			CHECK(tcp_seq_lt(e->left, e->right));
-			CHECK(i == 0 ? e->left == c->snd_una : e->left == c->sb[i - 1].right);
+			CHECK(i == 0 ? e->left == c->snd_una : e->left == sb[i - 1].right);
 			CHECK(!((e->flags & TCP_SB_SACKED) && (e->flags & TCP_SB_LOST)));
 			if (e->flags & TCP_SB_SACKED)
 				sacked += e->right - e->left;
@@ -357,7 +360,7 @@ check_conn(const struct tcp_conn *c)
 				lost += e->right - e->left;
 		}
 		if (c->sb_n != 0)
-			CHECK(c->sb[c->sb_n - 1].right == c->snd_max);
+			CHECK(sb[c->sb_n - 1].right == c->snd_max);
 		CHECK(sacked == c->sb_sacked && lost == c->sb_lost);
 		CHECK(sacked + lost <= c->snd_max - c->snd_una);
 	}

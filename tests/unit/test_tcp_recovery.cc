@@ -6,6 +6,7 @@
 // reneged), and undo by D-SACK and by Eifel detection (RFC 3522). The peer
 // is scripted segment by segment over an injected clock; every figure below
 // comes from the RFCs' formulas.
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <vector>
@@ -70,6 +71,38 @@ class TcpRecovery : public TcpTest
 	uint32_t Seq(uint32_t segs) const
 	{
 		return our_seq + segs * mss;
+	}
+
+	// Let the timer run until the RTO fires (a tail loss probe may come
+	// first); what was sent before it is dropped, what it sent is left.
+	void ToRto()
+	{
+		const uint64_t n = tcp.stats.rto_timeouts;
+		for (int i = 0; i < 4 && tcp.stats.rto_timeouts == n; i++) {
+			Sent();
+			Advance(1000 * EX_NS_PER_MS);
+		}
+		ASSERT_EQ(tcp.stats.rto_timeouts, n + 1);
+	}
+
+	// The scoreboard covers SND.UNA..SND.MAX without gaps and its counters
+	// are the sums of its marks.
+	void ExpectConsistent()
+	{
+		uint32_t sacked = 0, lost = 0;
+		const struct tcp_sb_ent *sb = tcp_sb(c);
+		for (uint32_t i = 0; i < c->sb_n; i++) {
+			EXPECT_EQ(sb[i].left, i == 0 ? c->snd_una : sb[i - 1].right) << i;
+			if (sb[i].flags & TCP_SB_SACKED)
+				sacked += sb[i].right - sb[i].left;
+			if (sb[i].flags & TCP_SB_LOST)
+				lost += sb[i].right - sb[i].left;
+		}
+		if (c->sb_n != 0) {
+			EXPECT_EQ(sb[c->sb_n - 1].right, c->snd_max);
+		}
+		EXPECT_EQ(sacked, c->sb_sacked);
+		EXPECT_EQ(lost, c->sb_lost);
 	}
 };
 
@@ -149,6 +182,42 @@ TEST_F(TcpRecovery, Prr_ProportionalReduction_Rfc6937)
 	ASSERT_EQ(v.size(), 1u);
 	EXPECT_EQ(v[0].seg.seq, Seq(10)) << "new data: 2 - 1 segments allowed";
 	EXPECT_EQ(c->prr_out, 2 * mss);
+}
+
+// The probe follows the tail (RFC 8985 7.2): a flight that began with one
+// segment (whose PTO allows for a delayed ACK and so would not come before
+// the RTO) gets its probe 2 * SRTT after its last segment, not the RTO.
+TEST_F(TcpRecovery, Tlp_RearmedAsTheFlightGrows_ProbeBeforeTheRto)
+{
+	ASSERT_EQ(Send(1).size(), 1u);
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_TLP) << "one segment: the RTO comes first";
+	clk.now += 100 * 1000;
+	ASSERT_EQ(Send(3).size(), 3u);
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_TLP);
+	Advance(3 * EX_NS_PER_MS);
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(3)) << "the last segment again";
+	EXPECT_EQ(tcp.stats.tlp_probes, 1u);
+	EXPECT_EQ(tcp.stats.rto_timeouts, 0u);
+}
+
+// Recovery ends with everything acknowledged: cwnd is ssthresh (RFC 6937
+// 3.1), not the little that was in flight at that moment - a window of two
+// segments would make every lost ACK an RTO.
+TEST_F(TcpRecovery, Prr_RecoveryEnds_CwndIsSsthresh)
+{
+	ASSERT_EQ(Send(10).size(), 10u);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(0, { { 1, 4 } }));
+	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	ASSERT_EQ(One().seg.seq, Seq(0));
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(10, {}));
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_EQ(c->snd_una, c->snd_max) << "nothing in flight";
+	EXPECT_EQ(c->cwnd, c->ssthresh);
+	EXPECT_EQ(c->cwnd, 5 * mss);
 }
 
 // Below ssthresh PRR's slow-start part (PRR-SSRB) rebuilds the pipe, at most
@@ -249,8 +318,7 @@ TEST_F(TcpRecovery, Rto_PeerReneged_EverythingResent)
 	clk.now += EX_NS_PER_MS;
 	In(SackAck(0, { { 0, 2 } }));
 	EXPECT_EQ(c->sb_sacked, 2 * mss);
-	Advance(1000 * EX_NS_PER_MS);
-	ASSERT_EQ(tcp.stats.rto_timeouts, 1u);
+	ToRto();
 	EXPECT_EQ(c->sb_sacked, 0u);
 	EXPECT_EQ(c->sb_lost, 3 * mss) << "all but the one resent";
 	auto v = Sent();
@@ -306,8 +374,7 @@ TEST_F(TcpRecovery, Eifel_SpuriousRto_UndoneNothingMoreResent)
 	ASSERT_EQ(first.size(), 10u);
 	const uint32_t original_ts = first[0].seg.opts.tsval;
 	const uint32_t cwnd = c->cwnd;
-	Advance(1000 * EX_NS_PER_MS);
-	ASSERT_EQ(tcp.stats.rto_timeouts, 1u);
+	ToRto();
 	auto v = Sent();
 	ASSERT_EQ(v.size(), 1u);
 	ASSERT_GT(v[0].seg.opts.tsval, original_ts);
@@ -325,9 +392,10 @@ TEST_F(TcpRecovery, Eifel_SpuriousRto_UndoneNothingMoreResent)
 TEST_F(TcpRecovery, Eifel_RealLoss_NoUndo)
 {
 	ASSERT_EQ(Send(10).size(), 10u);
-	Advance(1000 * EX_NS_PER_MS);
+	ToRto();
 	auto v = Sent();
 	ASSERT_EQ(v.size(), 1u);
+	ASSERT_EQ(v[0].seg.seq, Seq(0));
 	clk.now += EX_NS_PER_MS;
 	In(SackAck(1, {}, v[0].seg.opts.tsval));
 	EXPECT_EQ(tcp.stats.undos, 0u);
@@ -338,34 +406,55 @@ TEST_F(TcpRecovery, Eifel_RealLoss_NoUndo)
 	EXPECT_EQ(v[1].seg.seq, Seq(2));
 }
 
-// The scoreboard's table is bounded: ranges sent at many instants are merged
-// (neighbours closest in time), and its counters stay the sums of its marks.
-TEST_F(TcpRecovery, Scoreboard_FullTable_Merges_CountersExact)
+// Every other segment SACKed: twice as many entries as holes. The table in
+// the connection fills, the scoreboard moves to a big one from the stack's
+// pool (counted) and every block is kept exactly; the big table goes back
+// when everything is acknowledged.
+TEST_F(TcpRecovery, Scoreboard_ManyHoles_BigTableFromThePool_GivenBack)
 {
+	c->cwnd = 64 * mss;
+	ASSERT_EQ(Send(40).size(), 40u);
+	Blocks odd;
+	for (uint32_t i = 1; i < 40; i += 2)
+		odd.emplace_back(i, i + 1);
+	clk.now += EX_NS_PER_MS;
+	// Three blocks an ACK beside timestamps; the sender keeps them all.
+	for (size_t i = 0; i < odd.size(); i += 3)
+		In(SackAck(0, Blocks(odd.begin() + i, odd.begin() + std::min(i + 3, odd.size()))));
+	EXPECT_EQ(tcp.stats.sb_grown, 1u);
+	EXPECT_NE(c->sb_big, nullptr);
+	EXPECT_EQ(c->sb_sacked, 20 * mss) << "every block kept";
+	EXPECT_GE(c->sb_n, 40u);
+	ExpectConsistent();
+	Sent();
+	In(SackAck(40, {}));
+	EXPECT_EQ(c->sb_n, 0u);
+	EXPECT_EQ(c->sb_big, nullptr) << "given back to the pool";
+	EXPECT_EQ(rte_mempool_in_use_count(tcp.sb_pool), 0u);
+}
+
+// The pool empty: the table in the connection merges neighbours closest in
+// time to make room, and its counters stay the sums of its marks.
+TEST_F(TcpRecovery, Scoreboard_PoolEmpty_Merges_CountersExact)
+{
+	std::vector<void *> all(rte_mempool_avail_count(tcp.sb_pool));
+	ASSERT_EQ(rte_mempool_get_bulk(tcp.sb_pool, all.data(), (unsigned)all.size()), 0);
 	c->cwnd = 64 * mss;
 	for (uint32_t i = 0; i < 40; i++) {
 		clk.now += (i % 3 + 1) * 1000;
 		Send(1, i);
 	}
-	EXPECT_LE(c->sb_n, TCP_SB_MAX);
-	EXPECT_EQ(c->sb[0].left, c->snd_una);
-	EXPECT_EQ(c->sb[c->sb_n - 1].right, c->snd_max);
+	EXPECT_EQ(c->sb_big, nullptr);
+	EXPECT_GE(tcp.stats.sb_pool_empty, 1u);
+	EXPECT_LE(c->sb_n, (uint32_t)TCP_SB_INLINE);
+	EXPECT_EQ(tcp_sb(c)[0].left, c->snd_una);
+	EXPECT_EQ(tcp_sb(c)[c->sb_n - 1].right, c->snd_max);
 	clk.now += EX_NS_PER_MS;
 	In(SackAck(0, { { 30, 31 }, { 20, 21 }, { 10, 11 } }));
-	uint32_t sacked = 0, lost = 0;
-	for (uint32_t i = 0; i < c->sb_n; i++) {
-		if (i > 0) {
-			EXPECT_EQ(c->sb[i].left, c->sb[i - 1].right);
-		}
-		if (c->sb[i].flags & TCP_SB_SACKED)
-			sacked += c->sb[i].right - c->sb[i].left;
-		if (c->sb[i].flags & TCP_SB_LOST)
-			lost += c->sb[i].right - c->sb[i].left;
-	}
-	EXPECT_EQ(sacked, c->sb_sacked);
-	EXPECT_EQ(lost, c->sb_lost);
+	ExpectConsistent();
 	EXPECT_EQ(c->sb_sacked, 3 * mss) << "room was made for each block";
 	Sent();
+	rte_mempool_put_bulk(tcp.sb_pool, all.data(), (unsigned)all.size());
 }
 
 // ---- congestion control (tcp_cc.c) ----
