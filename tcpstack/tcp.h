@@ -96,6 +96,14 @@ struct tcp_config {
 	uint32_t max_conns; /**< connection table size; default 4096 */
 	uint32_t rcv_buf; /**< receive buffer bytes per connection; default 256 KiB */
 	uint32_t snd_buf; /**< send buffer bytes per connection; default 256 KiB */
+	/** Receive-buffer autotuning: a connection's buffer grows from rcv_buf
+	 * towards this as the data it receives per RTT shows it needs (as
+	 * Linux's DRS); default 4 MiB; rcv_buf: no autotuning. The window scale
+	 * offered is the one this needs. */
+	uint32_t rcv_buf_max;
+	/** The send buffer grows from snd_buf towards this, to twice cwnd;
+	 * default 4 MiB; snd_buf: no autotuning */
+	uint32_t snd_buf_max;
 	uint32_t rto_min_ms; /**< default 200 (Linux's; RFC 6298 says 1000) */
 	uint32_t rto_init_ms; /**< default 1000 (RFC 6298 2.1) */
 	uint32_t rto_max_ms; /**< default 60000 */
@@ -200,6 +208,7 @@ struct tcp_stats {
 	uint64_t spurious_rtos; /**< of those, RTOs (Eifel detection, RFC 3522) */
 	uint64_t sb_grown; /**< scoreboards moved to a big table */
 	uint64_t sb_pool_empty; /**< ... that found none free (ranges merged instead) */
+	uint64_t rcv_buf_grown, snd_buf_grown; /**< autotuning steps */
 	uint64_t sack_acks_out; /**< ACKs sent with SACK blocks */
 	uint64_t dsacks_out; /**< of those, reporting a duplicate first (D-SACK) */
 };

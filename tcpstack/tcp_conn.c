@@ -52,6 +52,8 @@ tcp_config_defaults(struct tcp_config *cfg)
 	cfg->max_conns = 4096;
 	cfg->rcv_buf = 256 * 1024;
 	cfg->snd_buf = 256 * 1024;
+	cfg->rcv_buf_max = 4u << 20;
+	cfg->snd_buf_max = 4u << 20;
 	cfg->rto_min_ms = 200;
 	cfg->rto_init_ms = 1000;
 	cfg->rto_max_ms = 60000;
@@ -135,6 +137,8 @@ tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config 
 	if (tcp == NULL || st == NULL || cfg == NULL || cfg->max_conns == 0 ||
 			cfg->max_conns > (1u << 24) || cfg->rcv_buf < 2048 ||
 			cfg->rcv_buf > (1u << 30) || cfg->snd_buf < 2048 || cfg->rto_min_ms == 0 ||
+			cfg->rcv_buf_max < cfg->rcv_buf || cfg->rcv_buf_max > (1u << 30) ||
+			cfg->snd_buf_max < cfg->snd_buf || cfg->snd_buf_max > (1u << 30) ||
 			cfg->rto_init_ms < cfg->rto_min_ms || cfg->rto_max_ms < cfg->rto_init_ms ||
 			cfg->init_cwnd == 0 || cfg->delack_ms >= 500 ||
 			/* backoff stops doubling at 16: a larger budget would
@@ -397,9 +401,12 @@ tcp_conn_setup(struct tcp_conn *c, struct tcp_stack *tcp, uint32_t lip, uint16_t
 	if (cfg->keepalive)
 		c->flags |= TCP_CONN_FLAG_KEEPALIVE;
 	c->user_timeout_ms = cfg->user_timeout_ms;
-	/* Our receive window scale: the smallest that lets the buffer show. */
+	/* Our receive window scale: the smallest that lets the largest buffer
+	 * autotuning may reach show. */
+	c->rcv_buf = cfg->rcv_buf;
+	c->snd_buf = cfg->snd_buf;
 	c->rcv_wscale = 0;
-	while (c->rcv_wscale < TCP_WSCALE_MAX && (cfg->rcv_buf >> c->rcv_wscale) > 65535)
+	while (c->rcv_wscale < TCP_WSCALE_MAX && (cfg->rcv_buf_max >> c->rcv_wscale) > 65535)
 		c->rcv_wscale++;
 	c->last_rcv_ns = ex_now_coarse_ns(tcp->st->ex);
 }

@@ -149,7 +149,7 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 	 * flight (it wrapped at 4 GiB on a loss-free path). */
 	uint32_t flight = c->snd_max - c->snd_una;
 	bool limited = c->cwnd < c->ssthresh ? 2 * flight >= c->cwnd : flight + c->mss >= c->cwnd;
-	uint32_t cap = 2 * (c->tcp->cfg.snd_buf + c->tcp->cfg.rcv_buf);
+	uint32_t cap = 2 * (c->tcp->cfg.snd_buf_max + c->tcp->cfg.rcv_buf_max);
 
 	/* RFC 6298 5.7 and Karn: the backed-off RTO stays until an RTT sample
 	 * says otherwise; an ACK of a retransmission (no timestamps) gives
@@ -195,6 +195,12 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 		/* Congestion avoidance: the algorithm's (tcp_cc.c). */
 		c->cc_ops->cong_avoid(c, acked);
 		c->cwnd = RTE_MIN(c->cwnd, cap);
+	}
+	/* Send-buffer autotuning: room for two windows, so the queue never
+	 * limits a window cwnd allows (as Linux's tcp_sndbuf_expand). */
+	if (c->snd_buf < 2 * c->cwnd && c->snd_buf < c->tcp->cfg.snd_buf_max) {
+		c->snd_buf = RTE_MIN(2 * c->cwnd, c->tcp->cfg.snd_buf_max);
+		c->tcp->stats.snd_buf_grown++;
 	}
 	c->dupacks = 0;
 	c->flags &= ~(uint32_t)TCP_CONN_FLAG_TLP_OUT; /* the tail moved: a new probe may go */
@@ -528,6 +534,7 @@ data_input(struct tcp_conn *c, struct rte_mbuf *data, const struct tcp_seg *seg)
 		tcp_rcvq_append(c, data);
 		c->rcv_nxt += seg->len;
 		c->tcp->stats.bytes_in += seg->len;
+		tcp_rcv_autotune(c);
 		if (hole) {
 			tcp_ooo_pull(c);
 			c->flags |= TCP_CONN_FLAG_ACK_NOW; /* RFC 5681 4.2: a hole filled */

@@ -136,10 +136,40 @@ attach_payload(struct tcp_conn *c, struct rte_mbuf *h, uint32_t seq, uint32_t le
 	return len == 0 ? 0 : -EINVAL;
 }
 
+/* Dynamic right-sizing (as Linux's tcp_rcv_space_adjust): once an RTT, the
+ * buffer grows to four times what arrived in order during it (the window
+ * must hold an RTT of data, and the sender may double it in slow start),
+ * up to rcv_buf_max. The mbuf budget still bounds what is held. */
+void
+tcp_rcv_autotune(struct tcp_conn *c)
+{
+	const struct tcp_config *cfg = &c->tcp->cfg;
+	uint64_t now = tcp_now_ns(c), rtt = RTE_MAX((uint64_t)c->srtt_us, 100u) * 1000;
+	uint32_t got, want;
+
+	if (c->rcv_buf >= cfg->rcv_buf_max)
+		return;
+	if (c->drs_ns == 0 || now - c->drs_ns < rtt) {
+		if (c->drs_ns == 0) {
+			c->drs_ns = now;
+			c->drs_seq = c->rcv_nxt;
+		}
+		return;
+	}
+	got = c->rcv_nxt - c->drs_seq;
+	c->drs_ns = now;
+	c->drs_seq = c->rcv_nxt;
+	want = (uint32_t)RTE_MIN(4ull * got, (uint64_t)cfg->rcv_buf_max);
+	if (want > c->rcv_buf) {
+		c->rcv_buf = want;
+		c->tcp->stats.rcv_buf_grown++;
+	}
+}
+
 uint16_t
 tcp_rcv_window(struct tcp_conn *c)
 {
-	uint32_t buf = c->tcp->cfg.rcv_buf;
+	uint32_t buf = c->rcv_buf;
 	uint32_t free = buf > c->rcvq_bytes ? buf - c->rcvq_bytes : 0;
 	uint32_t cur = c->rcv_adv - c->rcv_nxt, wnd, field;
 
@@ -516,7 +546,7 @@ tcp_output_sws_override(struct tcp_conn *c)
 void
 tcp_maybe_window_update(struct tcp_conn *c)
 {
-	uint32_t buf = c->tcp->cfg.rcv_buf;
+	uint32_t buf = c->rcv_buf;
 	uint32_t free = buf > c->rcvq_bytes ? buf - c->rcvq_bytes : 0;
 	uint32_t cur = c->rcv_adv - c->rcv_nxt;
 

@@ -143,6 +143,9 @@ struct tcp_conn {
 		double w_max, k, origin, w_est;
 		uint64_t epoch_ns; /* 0: no epoch yet */
 	} cc;
+	uint32_t snd_buf, rcv_buf; /* this connection's, autotuned (tcp_config) */
+	uint32_t drs_seq; /* RCV.NXT when the receiver's current RTT began */
+	uint64_t drs_ns; /* ... and when; 0: not measuring yet */
 	uint16_t mss; /* payload bytes per segment we send (options excluded) */
 	uint16_t rcv_mss; /* largest segment seen from the peer (delayed ACK) */
 	uint32_t sndq_bytes, sndq_segs;
@@ -189,9 +192,9 @@ struct tcp_conn {
 /* Out-of-order segments held per connection: enough for a full receive
  * window of segments of 1 KiB or more (smaller ones are not worth holding). */
 static inline uint32_t
-tcp_ooo_max(const struct tcp_stack *tcp)
+tcp_ooo_max(const struct tcp_conn *c)
 {
-	return RTE_MAX(64u, tcp->cfg.rcv_buf / 1024);
+	return RTE_MAX(64u, c->rcv_buf / 1024);
 }
 
 /* ---- tcp_mem.c: the mbuf budget ---- */
@@ -332,6 +335,8 @@ int tcp_pick_port(struct tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t 
 /* ---- tcp_output.c ---- */
 /* Send one segment: sequence seq, len bytes from the send queue at seq. */
 int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags);
+/* Receive-buffer autotuning after in-order data (tcp_output.c). */
+void tcp_rcv_autotune(struct tcp_conn *c);
 /* Send what the windows allow; FIN when due. */
 void tcp_output(struct tcp_conn *c);
 /* The same, the first segment exempt from the sender's SWS rule (persist). */

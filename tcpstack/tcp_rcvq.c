@@ -206,7 +206,7 @@ ooo_insert_one(struct tcp_conn *c, struct rte_mbuf *e, uint32_t s)
 	struct rte_mbuf *prev, *cur, *t = c->ooo_tail;
 	uint32_t l = e->data_len;
 
-	if (c->ooo_segs >= tcp_ooo_max(c->tcp) && t != NULL && tcp_seq_lt(s, t->hash.usr)) {
+	if (c->ooo_segs >= tcp_ooo_max(c) && t != NULL && tcp_seq_lt(s, t->hash.usr)) {
 		/* Full, and this one is nearer RCV.NXT than the highest held:
 		 * that one goes instead (review L15; Linux prunes the same
 		 * end). */
@@ -254,7 +254,7 @@ ooo_insert_one(struct tcp_conn *c, struct rte_mbuf *e, uint32_t s)
 	}
 	if (cur != NULL && tcp_seq_lt(cur->hash.usr, s + l))
 		l = cur->hash.usr - s;
-	if (l == 0 || c->ooo_segs >= tcp_ooo_max(c->tcp)) {
+	if (l == 0 || c->ooo_segs >= tcp_ooo_max(c)) {
 		if (l != 0)
 			c->tcp->st->stats.drops[STACK_DROP_TCP_OOO_FULL]++;
 		rte_pktmbuf_free_seg(e);

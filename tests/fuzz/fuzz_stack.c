@@ -390,7 +390,10 @@ check_conn(const struct tcp_conn *c)
 	}
 	CHECK(last == c->ooo_tail);
 	CHECK(n == c->ooo_segs);
-	CHECK(n <= tcp_ooo_max(c->tcp));
+	CHECK(n <= tcp_ooo_max(c));
+	/* Autotuned buffers stay within their configured range. */
+	CHECK(c->rcv_buf >= c->tcp->cfg.rcv_buf && c->rcv_buf <= c->tcp->cfg.rcv_buf_max);
+	CHECK(c->snd_buf >= c->tcp->cfg.snd_buf && c->snd_buf <= c->tcp->cfg.snd_buf_max);
 	/* SACK blocks report only what is held out of order, every byte. */
 	CHECK(c->nsack <= TCP_SACK_MAX);
 	CHECK(c->nsack == 0 || (c->flags & TCP_CONN_FLAG_SACK));

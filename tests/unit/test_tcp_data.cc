@@ -362,8 +362,8 @@ class TcpSmallBuf : public TcpData
 {
 	void Configure(struct tcp_config &c) override
 	{
-		c.rcv_buf = 8192;
-		c.snd_buf = 4096;
+		c.rcv_buf = c.rcv_buf_max = 8192; // fixed: no autotuning
+		c.snd_buf = c.snd_buf_max = 4096;
 	}
 };
 
@@ -564,7 +564,7 @@ TEST_F(TcpData, TinySegments_PackedIntoFewMbufs)
 TEST_F(TcpData, OutOfOrderQueue_Bounded)
 {
 	struct tcp_conn *c = Accept();
-	const uint32_t max = tcp_ooo_max(&tcp);
+	const uint32_t max = tcp_ooo_max(c);
 	EXPECT_EQ(max, 256u); // 256 KiB of 1 KiB segments
 	for (uint32_t i = 0; i < max + 20; i++)
 		In(Seg(TCP_FLAG_ACK, peer_seq + 10 + 20 * i, our_seq, "0123456789", 502, Ts()));
@@ -971,6 +971,70 @@ TEST_F(TcpData, OutOfOrder_RandomOrderAndOverlaps_ReassembledExactly_TailKept)
 	}
 	EXPECT_EQ(c->rcv_nxt, base + (uint32_t)d.size());
 	EXPECT_EQ(ReadAll(c), d);
+	tcp_abort(c);
+}
+
+} // namespace
+
+namespace
+{
+
+// Receive-buffer autotuning (issue 14, item 5; Linux's DRS): once an RTT the
+// buffer grows to four times what arrived in order during it, up to
+// rcv_buf_max, and the next ACK offers the larger window (the window scale
+// was chosen for rcv_buf_max).
+TEST_F(TcpData, ReceiveBuffer_Autotuned_GrowsWithWhatArrivesPerRtt)
+{
+	struct tcp_conn *c = Accept();
+	ASSERT_EQ(c->rcv_buf, 256u * 1024);
+	const std::string seg(1448, 'r');
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, seg, 502, Ts())); // starts the RTT
+	peer_seq += 1448;
+	for (int i = 0; i < 100; i++) {
+		In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, seg, 502, Ts()));
+		peer_seq += 1448;
+	}
+	EXPECT_EQ(c->rcv_buf, 256u * 1024) << "not before an RTT has passed";
+	clk.now += EX_NS_PER_MS; // SRTT is the handshake's 500 us
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, seg, 502, Ts()));
+	peer_seq += 1448;
+	EXPECT_EQ(c->rcv_buf, 4u * 101 * 1448) << "four times an RTT's worth";
+	EXPECT_EQ(tcp.stats.rcv_buf_grown, 1u);
+	auto v = Sent();
+	ASSERT_FALSE(v.empty());
+	EXPECT_GT((uint32_t)v.back().seg.wnd << 7, 256u * 1024) << "the window shows it";
+	// Never past rcv_buf_max.
+	for (int round = 0; round < 4; round++) {
+		for (int i = 0; i < 800; i++) {
+			In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, seg, 502, Ts()));
+			peer_seq += 1448;
+			if (i % 50 == 49) {
+				ReadAll(c);
+				Sent();
+			}
+		}
+		clk.now += EX_NS_PER_MS;
+	}
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, seg, 502, Ts()));
+	EXPECT_EQ(c->rcv_buf, tcp.cfg.rcv_buf_max);
+	Sent();
+	tcp_abort(c);
+}
+
+// Send-buffer autotuning: the queue may hold twice cwnd, so it never limits a
+// window that congestion control allows.
+TEST_F(TcpData, SendBuffer_Autotuned_TwiceCwnd)
+{
+	struct tcp_conn *c = Accept();
+	const uint32_t mss = c->mss;
+	ASSERT_EQ(tcp_send_space(c), 256u * 1024);
+	ASSERT_EQ(Write(c, Pattern(10 * mss)), (int)(10 * mss));
+	Sent();
+	c->cwnd = 200 * mss;
+	In(Ack(our_seq + 10 * mss, 2000));
+	EXPECT_GE(c->snd_buf, 2 * 200 * mss);
+	EXPECT_EQ(tcp_send_space(c), c->snd_buf) << "the writer sees the room";
+	EXPECT_EQ(tcp.stats.snd_buf_grown, 1u);
 	tcp_abort(c);
 }
 

@@ -248,7 +248,7 @@ TEST_F(TcpMemOoo, FullQueue_LowerSegmentEvictsTheHighest)
 {
 	peer_conn p = AcceptFrom(41000);
 	ASSERT_NE(p.c, nullptr);
-	ASSERT_EQ(tcp_ooo_max(&tcp), 64u);
+	ASSERT_EQ(tcp_ooo_max(p.c), 64u);
 	for (uint32_t k = 0; k < 64; k++)
 		DataAt(p, 1000 + 10 * k, "0123");
 	EXPECT_EQ(p.c->ooo_segs, 64u);
