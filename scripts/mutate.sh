@@ -60,7 +60,7 @@ mem-reserve|tcpstack/tcp_mem.c|		tcp->pool_low = rte_mempool_avail_count(tcp->st
 mem-held-count|tcpstack/tcp_sock.c|	tcp_held(c, &c->sndq_segs, 1);|	(void)0;|tcpstack_unit|TcpMem.TinyMbufsGivenToSend_PackIntoTheTail_BytesIntact
 snd-pack|tcpstack/tcp_sock.c|		} else if (m->data_len < TCP_PACK_BELOW && sndq_tail_room(c) >= m->data_len) {|		} else if (m->data_len < TCP_PACK_BELOW && sndq_tail_room(c) >= m->data_len + 65536u) {|tcpstack_unit|TcpMem.TinyMbufsGivenToSend_PackIntoTheTail_BytesIntact
 ooo-pack|tcpstack/tcp_rcvq.c|	if (prev != NULL && prev->hash.usr + prev->data_len == s && l < TCP_PACK_BELOW &&|	if (0 && prev != NULL && l < TCP_PACK_BELOW &&|tcpstack_unit|TcpMemOoo.ContiguousTinyOutOfOrder_PackIntoOneMbuf
-ooo-evict-highest|tcpstack/tcp_rcvq.c|	if (c->ooo_segs >= tcp_ooo_max(c->tcp) && t != NULL && tcp_seq_lt(s, t->hash.usr)) {|	if (0) {|tcpstack_unit|TcpMemOoo.FullQueue_LowerSegmentEvictsTheHighest
+ooo-evict-highest|tcpstack/tcp_rcvq.c|	if (c->ooo_segs >= tcp_ooo_max(c) && t != NULL && tcp_seq_lt(s, t->hash.usr)) {|	if (0) {|tcpstack_unit|TcpMemOoo.FullQueue_LowerSegmentEvictsTheHighest
 fin-purges-ooo|tcpstack/tcp_input.c|	tcp_ooo_prune(c, 0);|	(void)0;|tcpstack_unit|TcpData.FinInSequence_OutOfOrderDataBeyondItPurged
 fin-window-edge|tcpstack/tcp_input.c|		c->rcv_adv = c->rcv_nxt;|		(void)0;|tcpstack_unit|TcpSmallBuf.FinAtClosedWindow_AdvertisedEdgeFollows
 mem-fair-share|tcpstack/tcp_mem.c|	return tcp_conn_held(c) >= tcp->mbuf_budget / RTE_MAX(tcp->conns_holding, 1u);|	return true;|tcpstack_unit|TcpMemBudget.OverBudget_ReaderThatKeepsUp_NotStarvedByOneThatStopped
@@ -81,12 +81,12 @@ sack-fit|tcpstack/tcp_output.c|	int32_t room = (int32_t)c->tcp->st->cfg.mtu - 40
 sack-cookie|tcpstack/tcp_listen.c|	syn.opts.sack_permitted = seg->opts.has_ts && (seg->opts.tsecr & 0x10) != 0;|	syn.opts.sack_permitted = false;|tcpstack_unit|TcpSack.SynCookie_KeepsSackPermitted
 sack-recent-first|tcpstack/tcp_rcvq.c|	c->sack[0] = b;|	c->sack[n] = b;|tcpstack_unit|TcpSack.OutOfOrder_LatestBlockFirst_ThenTheEarlierOnes
 rack-dupthresh|tcpstack/tcp_recovery.c|		if (c->sb_sacked >= DUP_THRESH * (uint32_t)c->mss)|		if (0)|tcpstack_unit|TcpSack.Sender_OneCompressedSackAck_StartsFastRetransmit:TcpRecovery.Prr_ProportionalReduction_Rfc6937
-tlp-arm|tcpstack/tcp_timer.c|	if (tlp_allowed(c)) {|	if (0 && tlp_allowed(c)) {|tcpstack_unit|TcpSack.Tlp_TailLost_ProbeAfterTwoSrtt_ItsSackStartsRecovery
+tlp-arm|tcpstack/tcp_timer.c|	if (tlp_allowed(c) && now + pto_ns(c) < c->rtx_deadline) {|	if (0 && tlp_allowed(c) && now + pto_ns(c) < c->rtx_deadline) {|tcpstack_unit|TcpSack.Tlp_TailLost_ProbeAfterTwoSrtt_ItsSackStartsRecovery
 rack-reo-window|tcpstack/tcp_recovery.c|	return RTE_MIN((uint32_t)RTE_MAX(c->reo_wnd_mult, 1) * c->min_rtt_us / 4, c->srtt_us);|	return 0;|tcpstack_unit|TcpRecovery.Rack_OneSegmentReordered_NotResentWithinTheWindow_ReorderingLearned
 rack-lost-retrans|tcpstack/tcp_recovery.c|		if ((e->flags & TCP_SB_RETRANS) && e->xmit_us == c->rack_xmit_us)|		if (e->flags & TCP_SB_RETRANS)|tcpstack_unit|TcpRecovery.Rack_LostRetransmission_ResentWithoutRto
 prr-proportional|tcpstack/tcp_recovery.c|	if (pipe > c->ssthresh) {|	if (0) {|tcpstack_unit|TcpRecovery.Prr_ProportionalReduction_Rfc6937
-rto-keeps-sacks|tcpstack/tcp_recovery.c|	bool reneged = c->sb_n != 0 && (c->sb[0].flags & TCP_SB_SACKED);|	bool reneged = true;|tcpstack_unit|TcpRecovery.Rto_ResendsOnlyWhatWasNotSacked
-rto-reneging|tcpstack/tcp_recovery.c|	bool reneged = c->sb_n != 0 && (c->sb[0].flags & TCP_SB_SACKED);|	bool reneged = false;|tcpstack_unit|TcpRecovery.Rto_PeerReneged_EverythingResent
+rto-keeps-sacks|tcpstack/tcp_recovery.c|	bool reneged = c->sb_n != 0 && (SB(c)[0].flags & TCP_SB_SACKED);|	bool reneged = true;|tcpstack_unit|TcpRecovery.Rto_ResendsOnlyWhatWasNotSacked
+rto-reneging|tcpstack/tcp_recovery.c|	bool reneged = c->sb_n != 0 && (SB(c)[0].flags & TCP_SB_SACKED);|	bool reneged = false;|tcpstack_unit|TcpRecovery.Rto_PeerReneged_EverythingResent
 dsack-undo-range|tcpstack/tcp_recovery.c|			tcp_seq_leq(right, c->undo_high)) {|			true) {|tcpstack_unit|TcpRecovery.DsackOfUnrelatedData_NoUndo
 dsack-undo|tcpstack/tcp_recovery.c|		if (c->undo_retrans == 0 && c->prior_cwnd != 0)|		if (0)|tcpstack_unit|TcpRecovery.DsackUndo_SpuriousRecovery_WindowRestored
 eifel|tcpstack/tcp_recovery.c|		c->rto_tsval = (c->flags & TCP_CONN_FLAG_TS) ? tcp_ts_now(c) : 0;|		c->rto_tsval = 0;|tcpstack_unit|TcpRecovery.Eifel_SpuriousRto_UndoneNothingMoreResent
