@@ -91,7 +91,7 @@ dsack-undo-range|tcpstack/tcp_recovery.c|			tcp_seq_leq(right, c->undo_high)) {|
 dsack-undo|tcpstack/tcp_recovery.c|		if (c->undo_retrans == 0 && c->prior_cwnd != 0)|		if (0)|tcpstack_unit|TcpRecovery.DsackUndo_SpuriousRecovery_WindowRestored
 eifel|tcpstack/tcp_recovery.c|		c->rto_tsval = (c->flags & TCP_CONN_FLAG_TS) ? tcp_ts_now(c) : 0;|		c->rto_tsval = 0;|tcpstack_unit|TcpRecovery.Eifel_SpuriousRto_UndoneNothingMoreResent
 eifel-real-loss|tcpstack/tcp_recovery.c|			seg->opts.tsecr != 0 && tcp_seq_lt(seg->opts.tsecr, c->rto_tsval);|			seg->opts.tsecr != 0;|tcpstack_unit|TcpRecovery.Eifel_RealLoss_NoUndo
-rcv-autotune|tcpstack/tcp_output.c|	want = (uint32_t)RTE_MIN(4ull * got, (uint64_t)cfg->rcv_buf_max);|	want = (uint32_t)RTE_MIN(1ull * got, (uint64_t)cfg->rcv_buf_max);|tcpstack_unit|TcpData.ReceiveBuffer_Autotuned_GrowsWithWhatArrivesPerRtt
+rcv-autotune|tcpstack/tcp_output.c|	want = (uint32_t)RTE_MIN(4ull * got, (uint64_t)cfg->rcv_buf_max);|	want = (uint32_t)RTE_MIN(1ull * got, (uint64_t)cfg->rcv_buf_max);|tcpstack_unit|TcpAutotune.ReceiveBuffer_Autotuned_GrowsWithWhatArrivesPerRtt
 snd-autotune|tcpstack/tcp_input.c|		c->snd_buf = RTE_MIN(2 * c->cwnd, c->tcp->cfg.snd_buf_max);|		(void)0;|tcpstack_unit|TcpData.SendBuffer_Autotuned_TwiceCwnd
 sb-big-table|tcpstack/tcp_recovery.c|	if (c->sb_big != NULL)|	if (c->sb_big == NULL)|tcpstack_unit|TcpRecovery.Scoreboard_ManyHoles_BigTableFromThePool_GivenBack
 tlp-follows-tail|tcpstack/tcp_output.c|			tcp_tlp_rearm(c);|			(void)0;|tcpstack_unit|TcpRecovery.Tlp_RearmedAsTheFlightGrows_ProbeBeforeTheRto

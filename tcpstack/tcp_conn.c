@@ -52,7 +52,6 @@ tcp_config_defaults(struct tcp_config *cfg)
 	cfg->max_conns = 4096;
 	cfg->rcv_buf = 256 * 1024;
 	cfg->snd_buf = 256 * 1024;
-	cfg->rcv_buf_max = 4u << 20;
 	cfg->snd_buf_max = 4u << 20;
 	cfg->rto_min_ms = 200;
 	cfg->rto_init_ms = 1000;
@@ -137,10 +136,11 @@ tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config 
 	if (tcp == NULL || st == NULL || cfg == NULL || cfg->max_conns == 0 ||
 			cfg->max_conns > (1u << 24) || cfg->rcv_buf < 2048 ||
 			cfg->rcv_buf > (1u << 30) || cfg->snd_buf < 2048 || cfg->rto_min_ms == 0 ||
-			cfg->rcv_buf_max < cfg->rcv_buf || cfg->rcv_buf_max > (1u << 30) ||
-			cfg->snd_buf_max < cfg->snd_buf || cfg->snd_buf_max > (1u << 30) ||
-			cfg->rto_init_ms < cfg->rto_min_ms || cfg->rto_max_ms < cfg->rto_init_ms ||
-			cfg->init_cwnd == 0 || cfg->delack_ms >= 500 ||
+			(cfg->rcv_buf_max != 0 && cfg->rcv_buf_max < cfg->rcv_buf) ||
+			cfg->rcv_buf_max > (1u << 30) || cfg->snd_buf_max < cfg->snd_buf ||
+			cfg->snd_buf_max > (1u << 30) || cfg->rto_init_ms < cfg->rto_min_ms ||
+			cfg->rto_max_ms < cfg->rto_init_ms || cfg->init_cwnd == 0 ||
+			cfg->delack_ms >= 500 ||
 			/* backoff stops doubling at 16: a larger budget would
 			 * never run out (review L12) */
 			cfg->max_retries > 16 || cfg->orphan_retries > 16 ||
@@ -151,6 +151,8 @@ tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config 
 	memset(tcp, 0, sizeof(*tcp));
 	tcp->st = st;
 	tcp->cfg = *cfg;
+	if (tcp->cfg.rcv_buf_max == 0)
+		tcp->cfg.rcv_buf_max = cfg->rcv_buf; /* no receive autotuning */
 	while (buckets < cfg->max_conns)
 		buckets <<= 1;
 	tcp->conns = rte_zmalloc_socket("tcp_conns", sizeof(struct tcp_conn) * cfg->max_conns,

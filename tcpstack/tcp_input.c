@@ -198,7 +198,8 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 	}
 	/* Send-buffer autotuning: room for two windows, so the queue never
 	 * limits a window cwnd allows (as Linux's tcp_sndbuf_expand). */
-	if (c->snd_buf < 2 * c->cwnd && c->snd_buf < c->tcp->cfg.snd_buf_max) {
+	if (c->snd_buf < 2 * c->cwnd && c->snd_buf < c->tcp->cfg.snd_buf_max &&
+			tcp_mem_room_to_grow(c->tcp)) {
 		c->snd_buf = RTE_MIN(2 * c->cwnd, c->tcp->cfg.snd_buf_max);
 		c->tcp->stats.snd_buf_grown++;
 	}

@@ -91,6 +91,26 @@ tcp_mem_short(struct tcp_conn *c)
 	return tcp_conn_held(c) >= tcp->mbuf_budget / RTE_MAX(tcp->conns_holding, 1u);
 }
 
+bool
+tcp_mem_send_blocked(const struct tcp_conn *c)
+{
+	const struct tcp_stack *tcp = c->tcp;
+
+	/* Only a connection with data queued waits: its ACKs free mbufs and
+	 * wake it. (Not on the pool's cached low mark: nothing may refresh it
+	 * while every writer waits.) */
+	if (c->sndq_segs == 0)
+		return false;
+	return tcp->stats.mbufs_held >= tcp->mbuf_budget &&
+	       tcp_conn_held(c) >= tcp->mbuf_budget / RTE_MAX(tcp->conns_holding, 1u);
+}
+
+bool
+tcp_mem_room_to_grow(const struct tcp_stack *tcp)
+{
+	return !tcp->pool_low && tcp->stats.mbufs_held < tcp->mbuf_budget / 2;
+}
+
 void
 tcp_ooo_listed(struct tcp_conn *c)
 {

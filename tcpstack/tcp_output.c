@@ -147,7 +147,7 @@ tcp_rcv_autotune(struct tcp_conn *c)
 	uint64_t now = tcp_now_ns(c), rtt = RTE_MAX((uint64_t)c->srtt_us, 100u) * 1000;
 	uint32_t got, want;
 
-	if (c->rcv_buf >= cfg->rcv_buf_max)
+	if (c->rcv_buf >= cfg->rcv_buf_max || !tcp_mem_room_to_grow(c->tcp))
 		return;
 	if (c->drs_ns == 0 || now - c->drs_ns < rtt) {
 		if (c->drs_ns == 0) {

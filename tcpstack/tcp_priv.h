@@ -221,6 +221,13 @@ void tcp_mem_init(struct tcp_stack *tcp);
  * the pool is still low, or the stack still over budget and c holds at
  * least its fair share (the budget over the connections holding mbufs). */
 bool tcp_mem_short(struct tcp_conn *c);
+/* Should a writer to c wait? c has data queued, the stack is over budget
+ * and c holds its share: what
+ * applications queue to send is bounded by the budget too, not only by
+ * snd_buf (autotuned, it may be MiBs). */
+bool tcp_mem_send_blocked(const struct tcp_conn *c);
+/* May buffers grow (autotuning)? Under half the budget, pool not low. */
+bool tcp_mem_room_to_grow(const struct tcp_stack *tcp);
 /* Keep c on tcp->ooo_conns exactly while it has out-of-order data. */
 void tcp_ooo_listed(struct tcp_conn *c);
 /* Free c's out-of-order queue from its highest sequence down while more than

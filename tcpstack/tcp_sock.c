@@ -339,7 +339,7 @@ tcp_send_space(const struct tcp_conn *c)
 {
 	uint32_t buf = c->snd_buf;
 
-	if (tx_status(c) != 0)
+	if (tx_status(c) != 0 || tcp_mem_send_blocked(c))
 		return 0;
 	return buf > c->sndq_bytes ? buf - c->sndq_bytes : 0;
 }
@@ -372,7 +372,7 @@ tcp_send_mbuf(struct tcp_conn *c, struct rte_mbuf *m)
 
 	if (rc != 0)
 		return rc;
-	if (c->sndq_bytes >= c->snd_buf)
+	if (c->sndq_bytes >= c->snd_buf || tcp_mem_send_blocked(c))
 		return -EAGAIN;
 	while (m != NULL) {
 		struct rte_mbuf *next = m->next;
@@ -650,7 +650,7 @@ sink_ready(struct ex_sink *k, struct ex_context *cx)
 		k->error = rc;
 		return EX_READY;
 	}
-	if (c->sndq_bytes < c->snd_buf)
+	if (c->sndq_bytes < c->snd_buf && !tcp_mem_send_blocked(c))
 		return EX_READY;
 	wait_tx(c, cx);
 	return EX_PENDING;

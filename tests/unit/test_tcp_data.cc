@@ -979,14 +979,23 @@ TEST_F(TcpData, OutOfOrder_RandomOrderAndOverlaps_ReassembledExactly_TailKept)
 namespace
 {
 
+class TcpAutotune : public TcpData
+{
+	void Configure(struct tcp_config &c) override
+	{
+		c.rcv_buf_max = 4u << 20; // off by default
+	}
+};
+
 // Receive-buffer autotuning (issue 14, item 5; Linux's DRS): once an RTT the
 // buffer grows to four times what arrived in order during it, up to
 // rcv_buf_max, and the next ACK offers the larger window (the window scale
 // was chosen for rcv_buf_max).
-TEST_F(TcpData, ReceiveBuffer_Autotuned_GrowsWithWhatArrivesPerRtt)
+TEST_F(TcpAutotune, ReceiveBuffer_Autotuned_GrowsWithWhatArrivesPerRtt)
 {
 	struct tcp_conn *c = Accept();
 	ASSERT_EQ(c->rcv_buf, 256u * 1024);
+	ASSERT_EQ(c->rcv_wscale, 7u) << "4 MiB fits 65535 << 7";
 	const std::string seg(1448, 'r');
 	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, seg, 502, Ts())); // starts the RTT
 	peer_seq += 1448;
