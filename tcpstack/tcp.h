@@ -18,9 +18,11 @@
  * D-SACKs, tail loss probes), RFC 6675 recovery with PRR (RFC 6937), undo of
  * spurious recoveries (D-SACK) and RTOs (Eifel, RFC 3522); after an RTO only
  * what was not SACKed is resent. Congestion control per stack or connection
- * (tcp_cc.c): CUBIC (RFC 9438, the default) or NewReno.
- * Not (yet): HyStart++, receive-window autotuning, TSO, F-RTO without
- * timestamps, IP fragments, urgent data (the URG flag is ignored).
+ * (tcp_cc.c): CUBIC (RFC 9438, the default) or NewReno. Send buffers grow
+ * with cwnd; receive-buffer autotuning is built but off by default
+ * (rcv_buf_max).
+ * Not (yet): HyStart++, pacing, TSO, F-RTO without timestamps, IP
+ * fragments, urgent data (the URG flag is ignored).
  *
  * Zero copy: received payload stays in the mbufs it arrived in (headers
  * trimmed); the send queue holds payload mbufs; a (re)transmission is a
