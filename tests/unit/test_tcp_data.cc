@@ -1040,9 +1040,32 @@ TEST_F(TcpData, SendBuffer_Autotuned_TwiceCwnd)
 	ASSERT_EQ(Write(c, Pattern(10 * mss)), (int)(10 * mss));
 	Sent();
 	c->cwnd = 200 * mss;
-	In(Ack(our_seq + 10 * mss, 2000));
+	// 4000 << 7: 512,000 bytes, above cwnd. The window an ACK brings counts
+	// from the next ACK on (it is taken after the acknowledgment).
+	In(Ack(our_seq + 5 * mss, 4000));
+	In(Ack(our_seq + 10 * mss, 4000));
 	EXPECT_GE(c->snd_buf, 2 * 200 * mss);
 	EXPECT_EQ(tcp_send_space(c), c->snd_buf) << "the writer sees the room";
+	EXPECT_EQ(tcp.stats.snd_buf_grown, 1u);
+	tcp_abort(c);
+}
+
+// ... but twice the window that can be in flight, no more: behind a peer's
+// small window a large cwnd does not grow the queue (its data would only wait,
+// and a working set past the caches slowed memif bulk to 0.7x).
+TEST_F(TcpData, SendBuffer_Autotuned_NotPastPeersWindow)
+{
+	struct tcp_conn *c = Accept();
+	const uint32_t mss = c->mss;
+	ASSERT_EQ(Write(c, Pattern(10 * mss)), (int)(10 * mss));
+	Sent();
+	c->cwnd = 200 * mss;
+	In(Ack(our_seq + 5 * mss, 1000)); // 128,000 bytes: 2x that is below 256 KiB
+	EXPECT_EQ(c->snd_buf, 256u * 1024);
+	EXPECT_EQ(tcp.stats.snd_buf_grown, 0u);
+	In(Ack(our_seq + 7 * mss, 1500)); // 192,000 bytes: 2x is 384,000
+	In(Ack(our_seq + 10 * mss, 1500));
+	EXPECT_EQ(c->snd_buf, 2u * 1500 * 128);
 	EXPECT_EQ(tcp.stats.snd_buf_grown, 1u);
 	tcp_abort(c);
 }
