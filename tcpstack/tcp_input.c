@@ -302,6 +302,10 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 		c->ts_recent_ns = tcp_now_ns(c);
 	}
 	c->probes = 0; /* the peer is alive */
+	/* Reordering is judged against what was delivered before this ACK:
+	 * one that covers both a range whose ACK was lost and a SACK above it
+	 * shows no reordering, whatever order its parts are read in. */
+	c->rack_fack_prior = c->rack_fack;
 	if (c->flags & TCP_CONN_FLAG_SACK) {
 		/* RFC 6675 with RACK and PRR (tcp_recovery.c). */
 		uint32_t prior_una = c->snd_una, prior_sacked = c->sb_sacked;

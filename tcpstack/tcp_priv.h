@@ -85,6 +85,10 @@ enum tcp_sb_flag {
 struct tcp_sb_ent {
 	uint32_t left, right;
 	uint32_t xmit_us; /* the executor's clock in us, wrapping */
+	/* The order of sending within the connection: the clock is read once
+	 * per loop pass, so a retransmission and new data often share xmit_us
+	 * and only this says which went first (RACK's "sent after"). */
+	uint32_t xmit_ord;
 	uint8_t flags; /* enum tcp_sb_flag */
 };
 
@@ -128,7 +132,9 @@ struct tcp_conn {
 	uint8_t reo_wnd_mult; /* RACK's reordering window, in min_rtt/4 (RFC 8985 6.2) */
 	uint8_t reo_wnd_persist; /* recoveries left before reo_wnd_mult resets */
 	uint32_t sb_sacked, sb_lost; /* bytes of the entries so marked */
-	uint32_t rack_xmit_us, rack_end, rack_rtt_us, rack_fack; /* RACK's state */
+	uint32_t rack_xmit_ord, rack_end, rack_rtt_us, rack_fack; /* RACK's state */
+	uint32_t sb_ord; /* xmit_ord of the latest send */
+	uint32_t rack_fack_prior; /* rack_fack before the ACK being processed */
 	uint32_t rack_dsack_round; /* one reo_wnd_mult step per round trip */
 	uint32_t min_rtt_us;
 	uint32_t prr_delivered, prr_out, recover_fs; /* PRR (RFC 6937) */

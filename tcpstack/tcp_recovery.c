@@ -35,11 +35,13 @@ us_diff(uint32_t a, uint32_t b)
 	return (int32_t)(a - b);
 }
 
-/* RFC 8985's RACK_sent_after: was (t1, seq1) sent after (t2, seq2)? */
+/* RFC 8985's RACK_sent_after: was (o1, seq1) sent after (o2, seq2)? By the
+ * order of sending, not the clock: within one entry (one ord) ranges went
+ * out in sequence order. */
 static bool
-sent_after(uint32_t t1, uint32_t seq1, uint32_t t2, uint32_t seq2)
+sent_after(uint32_t o1, uint32_t seq1, uint32_t o2, uint32_t seq2)
 {
-	return us_diff(t1, t2) > 0 || (t1 == t2 && tcp_seq_gt(seq1, seq2));
+	return (int32_t)(o1 - o2) > 0 || (o1 == o2 && tcp_seq_gt(seq1, seq2));
 }
 
 static uint32_t
@@ -122,6 +124,8 @@ sb_compact(struct tcp_conn *c, uint32_t pin)
 		return false;
 	if (us_diff(SB(c)[best + 1].xmit_us, SB(c)[best].xmit_us) > 0)
 		SB(c)[best].xmit_us = SB(c)[best + 1].xmit_us;
+	if ((int32_t)(SB(c)[best + 1].xmit_ord - SB(c)[best].xmit_ord) > 0)
+		SB(c)[best].xmit_ord = SB(c)[best + 1].xmit_ord;
 	/* The counters already hold both lengths under the same marks. */
 	SB(c)[best].right = SB(c)[best + 1].right;
 	memmove(&SB(c)[best + 1], &SB(c)[best + 2], (c->sb_n - best - 2) * sizeof(SB(c)[0]));
@@ -190,17 +194,22 @@ tcp_sb_reset(struct tcp_conn *c)
 void
 tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len)
 {
-	uint32_t t = now_us(c), end = seq + len, sb_end, i;
+	uint32_t t = now_us(c), end = seq + len, sb_end, ord, i;
 	bool retrans = false;
 
 	if (len == 0)
 		return;
+	ord = ++c->sb_ord;
 	sb_end = c->sb_n != 0 ? SB(c)[c->sb_n - 1].right : seq;
 	if (c->sb_n == 0 || tcp_seq_geq(seq, sb_end)) {
 		struct tcp_sb_ent *last = c->sb_n != 0 ? &SB(c)[c->sb_n - 1] : NULL;
 
-		if (last != NULL && last->flags == 0 && last->xmit_us == t) {
+		/* New data in the same instant as the newest entry's, nothing
+		 * sent between: one entry (sequence order is sending order). */
+		if (last != NULL && last->flags == 0 && last->xmit_us == t &&
+				last->xmit_ord == ord - 1) {
 			last->right = end;
+			last->xmit_ord = ord;
 			return;
 		}
 		if (!sb_room(c, seq)) {
@@ -211,11 +220,13 @@ tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len)
 			ent_set_flags(c, last, 0);
 			last->right = end;
 			last->xmit_us = t;
+			last->xmit_ord = ord;
 			return;
 		}
 		SB(c)[c->sb_n].left = c->sb_n != 0 ? sb_end : seq;
 		SB(c)[c->sb_n].right = end;
 		SB(c)[c->sb_n].xmit_us = t;
+		SB(c)[c->sb_n].xmit_ord = ord;
 		SB(c)[c->sb_n].flags = 0;
 		c->sb_n++;
 		return;
@@ -235,6 +246,7 @@ tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len)
 			continue;
 		ent_set_flags(c, e, (uint8_t)((e->flags & ~TCP_SB_LOST) | TCP_SB_RETRANS));
 		e->xmit_us = t;
+		e->xmit_ord = ord;
 		retrans = true;
 	}
 	if (retrans && c->undo_marker != 0) {
@@ -257,13 +269,16 @@ rack_update(struct tcp_conn *c, const struct tcp_sb_ent *e, uint32_t t)
 	if ((e->flags & TCP_SB_RETRANS) && c->min_rtt_us != 0 && (uint32_t)rtt < c->min_rtt_us)
 		return;
 	c->rack_rtt_us = (uint32_t)rtt;
-	if (sent_after(e->xmit_us, e->right, c->rack_xmit_us, c->rack_end) || c->rack_end == 0) {
-		c->rack_xmit_us = e->xmit_us;
+	if (sent_after(e->xmit_ord, e->right, c->rack_xmit_ord, c->rack_end) || c->rack_end == 0) {
+		c->rack_xmit_ord = e->xmit_ord;
 		c->rack_end = e->right;
 	}
-	/* Delivered below what was already delivered, never sent again: the
-	 * network reordered it (step 3). */
-	if (!(e->flags & TCP_SB_RETRANS) && c->rack_fack != 0 && tcp_seq_lt(e->right, c->rack_fack))
+	/* Delivered below what an earlier ACK had delivered, never sent
+	 * again: the network reordered it (step 3; Linux compares with its
+	 * prior_fack too). Against this ACK's own SACKs it would call a lost
+	 * ACK reordering, and widen the window for every loss after. */
+	if (!(e->flags & TCP_SB_RETRANS) && c->rack_fack_prior != 0 &&
+			tcp_seq_lt(e->right, c->rack_fack_prior))
 		c->flags |= TCP_CONN_FLAG_REORDER;
 	if (c->rack_fack == 0 || tcp_seq_gt(e->right, c->rack_fack))
 		c->rack_fack = e->right;
@@ -464,12 +479,7 @@ rack_detect(struct tcp_conn *c)
 
 		if (e->flags & (TCP_SB_SACKED | TCP_SB_LOST))
 			continue;
-		if (!sent_after(c->rack_xmit_us, c->rack_end, e->xmit_us, e->right))
-			continue;
-		/* A range resent in the same instant as the newest delivered
-		 * one was sent: no evidence either way (sequence order breaks
-		 * ties only for first transmissions). */
-		if ((e->flags & TCP_SB_RETRANS) && e->xmit_us == c->rack_xmit_us)
+		if (!sent_after(c->rack_xmit_ord, c->rack_end, e->xmit_ord, e->right))
 			continue;
 		remaining = us_diff(e->xmit_us + c->rack_rtt_us + reo, t);
 		if (remaining <= 0) {

@@ -130,6 +130,86 @@ TEST_F(TcpRecovery, Rack_OneSegmentReordered_NotResentWithinTheWindow_Reordering
 	EXPECT_EQ(tcp.stats.rack_lost, 0u);
 }
 
+// An ACK of segment 0 is lost; the next ACK covers 0..1 and SACKs 3 (2 is
+// lost). Segment 0 reaches the sender's table "below" the SACK of 3 within
+// the same ACK, but no earlier ACK had delivered anything above it: a lost
+// ACK, not reordering. Judged against the SACK just read, the connection
+// would learn reordering that never happened and widen RACK's window for
+// every loss after (it did, in 5 % loss runs).
+TEST_F(TcpRecovery, Rack_LostAckThenSack_NotReordering)
+{
+	ASSERT_EQ(Send(10).size(), 10u);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(2, { { 3, 4 } }));
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_REORDER);
+	// Segment 2 arrives late (one SACKed segment: RACK waits): below what an
+	// earlier ACK delivered, that is reordering.
+	EXPECT_TRUE(Sent().empty());
+	In(SackAck(4, {}));
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_REORDER) << "segment 2 came after 3";
+}
+
+// The clock is read once per loop pass, so a retransmission and new data sent
+// in the same pass share their send time; the order of sending decides which
+// went first. New data sent after the retransmission and SACKed says the
+// retransmission was lost (here at once: in recovery RACK's window is 0);
+// new data sent before it says nothing about it.
+TEST_F(TcpRecovery, Rack_SameInstant_OrderOfSendingDecides)
+{
+	ASSERT_EQ(Send(20).size(), 10u);
+	clk.now += EX_NS_PER_MS;
+	// 1..3 SACKed: 0 lost, resent; PRR lets one new segment (10) out after
+	// it, in the same instant.
+	In(SackAck(0, { { 1, 4 } }));
+	auto v = Sent();
+	ASSERT_GE(v.size(), 1u);
+	ASSERT_EQ(v[0].seg.seq, Seq(0));
+	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	const uint64_t lost = tcp.stats.rack_lost;
+	// More arrive, and then segment 10 is SACKed with no time passing: it
+	// left after the resend of 0, which is therefore lost again.
+	In(SackAck(0, { { 1, 8 } }));
+	v = Sent();
+	uint32_t last_new = 0;
+	for (auto &o : v)
+		if (o.seg.seq != Seq(0))
+			last_new = std::max(last_new, (o.seg.seq - our_seq) / mss + 1);
+	ASSERT_GE(last_new, 11u) << "new data went out behind the resend";
+	In(SackAck(0, { { 1, last_new } }));
+	v = Sent();
+	ASSERT_GE(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(0)) << "the resend, sent before SACKed data, is lost";
+	EXPECT_EQ(tcp.stats.rack_lost, lost + 1);
+	ExpectConsistent();
+}
+
+// ... and the other way round: new data, then in the same instant a resend of
+// the hole; the new data is SACKed. The resend left after it: not lost.
+TEST_F(TcpRecovery, Rack_SameInstant_ResendAfterNewData_NotLost)
+{
+	ASSERT_EQ(Send(20).size(), 10u);
+	clk.now += EX_NS_PER_MS;
+	// One SACKed segment: below DupThresh, RACK waits; the ACK lets new
+	// data out (SACKed bytes leave the pipe).
+	In(SackAck(0, { { 1, 2 } }));
+	ASSERT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	Sent();
+	// Two more: three SACKed, 0 is lost and resent - after the new data.
+	In(SackAck(0, { { 1, 4 } }));
+	auto v = Sent();
+	ASSERT_FALSE(v.empty());
+	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	const uint64_t lost = tcp.stats.rack_lost, rtx = tcp.stats.retransmits;
+	// Everything sent so far but 0 SACKed, in the same instant.
+	uint32_t top = (c->snd_max - our_seq) / mss;
+	In(SackAck(0, { { 1, top } }));
+	for (auto &o : Sent())
+		EXPECT_NE(o.seg.seq, Seq(0)) << "resent after the SACKed data: no evidence of loss";
+	EXPECT_EQ(tcp.stats.rack_lost, lost);
+	EXPECT_EQ(tcp.stats.retransmits, rtx);
+	ExpectConsistent();
+}
+
 // The same hole, but the segment never comes: the reordering timer fires
 // after the window and resends it - no three duplicates, no RTO needed.
 TEST_F(TcpRecovery, Rack_ReorderWindowExpires_TimerResendsTheHole)
@@ -199,6 +279,34 @@ TEST_F(TcpRecovery, Tlp_RearmedAsTheFlightGrows_ProbeBeforeTheRto)
 	ASSERT_EQ(v.size(), 1u);
 	EXPECT_EQ(v[0].seg.seq, Seq(3)) << "the last segment again";
 	EXPECT_EQ(tcp.stats.tlp_probes, 1u);
+	EXPECT_EQ(tcp.stats.rto_timeouts, 0u);
+}
+
+// In fast recovery the ACKs stop: the last one of a small flight was lost.
+// RACK cannot find anything without ACKs; the probe goes after a PTO, not the
+// RTO 200 ms later (RFC 8985 sends none in recovery; riptide does, once).
+TEST_F(TcpRecovery, Tlp_InRecovery_WhenTheAcksStop)
+{
+	ASSERT_EQ(Send(10).size(), 10u);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(0, { { 1, 4 } }));
+	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	Sent();
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_TLP) << "the probe is armed in recovery";
+	// No ACK at all now.
+	Advance(3 * EX_NS_PER_MS);
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, c->snd_max - mss) << "the last segment again";
+	EXPECT_EQ(tcp.stats.tlp_probes, 1u);
+	EXPECT_EQ(tcp.stats.rto_timeouts, 0u);
+	// One probe: the next silence is the RTO's.
+	Advance(50 * EX_NS_PER_MS);
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(tcp.stats.tlp_probes, 1u);
+	// The probe's ACK covers everything: the episode ends.
+	In(SackAck((c->snd_max - our_seq) / mss, {}));
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
 	EXPECT_EQ(tcp.stats.rto_timeouts, 0u);
 }
 
@@ -275,7 +383,7 @@ TEST_F(TcpRecovery, Rto_ResendsOnlyWhatWasNotSacked)
 	In(SackAck(0, { { 4, 6 } }));
 	Advance(200 * 1000); // the reordering window: 0..3 resent in recovery
 	Sent();
-	Advance(1000 * EX_NS_PER_MS); // nothing answered: the RTO
+	ToRto(); // nothing answered: a probe, then the RTO
 	ASSERT_EQ(tcp.stats.rto_timeouts, 1u);
 	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_LOSS);
 	EXPECT_EQ(c->cwnd, mss);
