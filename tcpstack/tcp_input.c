@@ -137,19 +137,43 @@ retransmit_first(struct tcp_conn *c)
 	tcp_xmit(c, c->snd_una, len, fl);
 }
 
+/* cwnd's growth for @delivered bytes that reached the peer, out of
+ * recovery; @flight: SND.MAX - SND.UNA before the ACK. RFC 7661: only while
+ * cwnd is what limits the sender (an application-limited connection would
+ * build a window it never used and later burst it), and never past what both
+ * buffers could hold in flight (it wrapped at 4 GiB on a loss-free path). */
+static void
+cwnd_grow(struct tcp_conn *c, uint32_t delivered, uint32_t flight)
+{
+	bool limited = c->cwnd < c->ssthresh ? 2 * flight >= c->cwnd : flight + c->mss >= c->cwnd;
+	uint32_t cap = 2 * (c->tcp->cfg.snd_buf_max + c->tcp->cfg.rcv_buf_max);
+
+	if (!limited || c->cwnd >= cap || delivered == 0)
+		return;
+	if (c->cwnd < c->ssthresh) {
+		/* Slow start by bytes delivered (RFC 3465), up to ssthresh;
+		 * the rest counts in congestion avoidance (as Linux's
+		 * tcp_slow_start). */
+		uint32_t room = c->ssthresh - c->cwnd;
+
+		if (delivered <= room) {
+			c->cwnd = RTE_MIN(c->cwnd + delivered, cap);
+			return;
+		}
+		c->cwnd = c->ssthresh;
+		delivered -= room;
+	}
+	/* Congestion avoidance: the algorithm's (tcp_cc.c). */
+	c->cc_ops->cong_avoid(c, delivered);
+	c->cwnd = RTE_MIN(c->cwnd, cap);
+}
+
 static void
 new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 {
 	uint32_t ack = seg->ack, acked = ack - c->snd_una, data, wnd;
-	bool partial = false;
-
-	/* RFC 7661: cwnd grows only while it is what limits the sender (an
-	 * application-limited connection would build a window it never used
-	 * and later burst it), and never past what both buffers could hold in
-	 * flight (it wrapped at 4 GiB on a loss-free path). */
 	uint32_t flight = c->snd_max - c->snd_una;
-	bool limited = c->cwnd < c->ssthresh ? 2 * flight >= c->cwnd : flight + c->mss >= c->cwnd;
-	uint32_t cap = 2 * (c->tcp->cfg.snd_buf_max + c->tcp->cfg.rcv_buf_max);
+	bool partial = false;
 
 	/* RFC 6298 5.7 and Karn: the backed-off RTO stays until an RTT sample
 	 * says otherwise; an ACK of a retransmission (no timestamps) gives
@@ -185,16 +209,10 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 			c->cwnd = (c->cwnd > acked ? c->cwnd - acked : 0) + c->mss;
 			partial = true;
 		}
-	} else if (!limited || c->cwnd >= cap) {
-		/* not cwnd-limited, or at the cap: no growth */
-	} else if (c->cwnd < c->ssthresh) {
-		/* Slow start with appropriate byte counting, L = 2 (RFC 3465):
-		 * a delayed ACK of two segments grows cwnd by two. */
-		c->cwnd = RTE_MIN(c->cwnd + RTE_MIN(acked, 2u * c->mss), cap);
-	} else {
-		/* Congestion avoidance: the algorithm's (tcp_cc.c). */
-		c->cc_ops->cong_avoid(c, acked);
-		c->cwnd = RTE_MIN(c->cwnd, cap);
+	} else if (!(c->flags & TCP_CONN_FLAG_SACK)) {
+		/* Without SACK what an ACK delivered is what it acknowledges
+		 * (with SACK, ack_input counts SACKed bytes too). */
+		cwnd_grow(c, RTE_MIN(acked, 2u * c->mss), flight);
 	}
 	/* Send-buffer autotuning: room for two windows, so the queue never
 	 * limits a window cwnd allows (as Linux's tcp_sndbuf_expand). The
@@ -308,7 +326,9 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 	c->rack_fack_prior = c->rack_fack;
 	if (c->flags & TCP_CONN_FLAG_SACK) {
 		/* RFC 6675 with RACK and PRR (tcp_recovery.c). */
-		uint32_t prior_una = c->snd_una, prior_sacked = c->sb_sacked;
+		uint32_t prior_una = c->snd_una, prior_sacked = c->sb_sacked, delivered;
+		uint32_t flight = c->snd_max - c->snd_una;
+		bool recovering = c->flags & (TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_LOSS);
 
 		sacked = seg->opts.nsack != 0 ? tcp_sb_sack_input(c, seg) : 0;
 		if (tcp_seq_gt(ack, c->snd_una)) {
@@ -318,7 +338,17 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 			if (c->dupacks < UINT8_MAX)
 				c->dupacks++;
 		}
-		tcp_recovery_ack(c, seg, prior_una, prior_sacked);
+		delivered = tcp_recovery_ack(c, seg, prior_una, prior_sacked);
+		/* cwnd grows by what was delivered, SACKed bytes included (as
+		 * Linux): on a reordering path the cumulative ACK moves in rare
+		 * jumps, and counting only those (at most 2 MSS each, RFC 3465's
+		 * L) kept slow start at 13 segments after a second (20 ms each
+		 * way with 5 ms jitter). After an RTO, as before, slow start
+		 * from the ACKs alone. */
+		if (!recovering && !(c->flags & TCP_CONN_FLAG_RECOVERY))
+			cwnd_grow(c, delivered, flight);
+		else if ((c->flags & TCP_CONN_FLAG_LOSS) && tcp_seq_gt(seg->ack, prior_una))
+			cwnd_grow(c, RTE_MIN(seg->ack - prior_una, 2u * c->mss), flight);
 	} else if (tcp_seq_gt(ack, c->snd_una)) {
 		new_ack(c, seg);
 	} else if (is_dup_ack(c, seg, wnd)) {

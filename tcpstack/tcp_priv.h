@@ -296,8 +296,9 @@ void tcp_sb_reset(struct tcp_conn *c);
 /* An ACK of a SACK connection, after its cumulative part: take its blocks
  * (RFC 2018, D-SACK RFC 2883), detect losses (RACK, RFC 8985), enter or run
  * fast recovery (RFC 6675 with PRR, RFC 6937), undo what D-SACKs prove
- * spurious. prior_una: SND.UNA before the ACK. */
-void tcp_recovery_ack(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t prior_una,
+ * spurious. prior_una: SND.UNA before the ACK; @return the bytes the ACK
+ * found delivered (newly ACKed or SACKed, RFC 6937's DeliveredData). */
+uint32_t tcp_recovery_ack(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t prior_una,
 		uint32_t prior_sacked);
 /* The SACK blocks of an ACK into the scoreboard; @return bytes newly SACKed. */
 uint32_t tcp_sb_sack_input(struct tcp_conn *c, const struct tcp_seg *seg);

@@ -555,7 +555,7 @@ prr_update(struct tcp_conn *c, uint32_t delivered)
 	c->cwnd = pipe + (uint32_t)sndcnt;
 }
 
-void
+uint32_t
 tcp_recovery_ack(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t prior_una,
 		uint32_t prior_sacked)
 {
@@ -572,6 +572,7 @@ tcp_recovery_ack(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t prior_u
 	if (c->flags & TCP_CONN_FLAG_RECOVERY)
 		prr_update(c, delivered);
 	reo_timer_set(c, wait);
+	return delivered;
 }
 
 void

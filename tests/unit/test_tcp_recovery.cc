@@ -282,6 +282,25 @@ TEST_F(TcpRecovery, Tlp_RearmedAsTheFlightGrows_ProbeBeforeTheRto)
 	EXPECT_EQ(tcp.stats.rto_timeouts, 0u);
 }
 
+// Slow start counts the bytes an ACK delivers, SACKed ones included and
+// without RFC 3465's 2-segment limit per ACK (as Linux): on a path that
+// reorders, the cumulative ACK moves in rare jumps, and stretch ACKs (a GRO
+// receiver's) cover many segments each.
+TEST_F(TcpRecovery, SlowStart_GrowsByBytesDelivered_SackedIncluded)
+{
+	ASSERT_EQ(Send(40).size(), 10u);
+	ASSERT_EQ(c->cwnd, 10 * mss);
+	clk.now += EX_NS_PER_MS;
+	// 1..2 SACKed (below DupThresh: no recovery), 0 not yet arrived.
+	In(SackAck(0, { { 1, 3 } }));
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_EQ(c->cwnd, 12 * mss) << "two segments delivered";
+	Sent();
+	// One stretch ACK for 0..9: eight more delivered (1..2 counted already).
+	In(SackAck(10, {}));
+	EXPECT_EQ(c->cwnd, 20 * mss);
+}
+
 // In fast recovery the ACKs stop: the last one of a small flight was lost.
 // RACK cannot find anything without ACKs; the probe goes after a PTO, not the
 // RTO 200 ms later (RFC 8985 sends none in recovery; riptide does, once).
