@@ -210,6 +210,7 @@ struct tcp_stats {
 	uint64_t dsacks_in; /**< D-SACK blocks received (RFC 2883) */
 	uint64_t undos; /**< recoveries or RTOs undone as spurious (D-SACK, Eifel) */
 	uint64_t spurious_rtos; /**< of those, RTOs (Eifel detection, RFC 3522) */
+	uint64_t spurious_recoveries; /**< ... fast recoveries by Eifel detection */
 	uint64_t sb_grown; /**< scoreboards moved to a big table */
 	uint64_t sb_pool_empty; /**< ... that found none free (ranges merged instead) */
 	uint64_t rcv_buf_grown, snd_buf_grown; /**< autotuning steps */

@@ -330,6 +330,7 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 		uint32_t flight = c->snd_max - c->snd_una;
 		bool recovering = c->flags & (TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_LOSS);
 
+		tcp_recovery_eifel(c, seg);
 		sacked = seg->opts.nsack != 0 ? tcp_sb_sack_input(c, seg) : 0;
 		if (tcp_seq_gt(ack, c->snd_una)) {
 			new_ack(c, seg);

@@ -143,6 +143,9 @@ struct tcp_conn {
 	 * the highest of them: only a D-SACK in undo_marker..undo_high counts */
 	uint32_t undo_marker, undo_retrans, undo_high;
 	uint32_t rto_tsval; /* our TSval when the RTO fired (Eifel, RFC 3522) */
+	/* Eifel detection in fast recovery (RFC 3522): TSval and sequence of
+	 * the episode's first retransmission (rec_tsval 0: none to check) */
+	uint32_t rec_tsval, rec_seq;
 	uint32_t cwnd_acc; /* bytes acked toward the next congestion-avoidance step */
 	const struct tcp_cc_ops *cc_ops;
 	struct { /* CUBIC's state, in segments and seconds (RFC 9438 4) */
@@ -293,6 +296,13 @@ void tcp_sb_mark_lost_all(struct tcp_conn *c, bool clear_sacks);
 bool tcp_sb_next_lost(const struct tcp_conn *c, uint32_t *seq, uint32_t *len);
 /* Forget the scoreboard (the connection is reused). */
 void tcp_sb_reset(struct tcp_conn *c);
+/* Before an ACK of a SACK connection is taken: Eifel detection in fast
+ * recovery as Linux applies it (tcp_packet_delayed): an ACK that moves
+ * SND.UNA and echoes a TSval older than the episode's first retransmission
+ * was caused by a segment sent before it - the hole was late, not lost -
+ * and the episode is undone (RFC 3522, RFC 4015's response); a partial ACK
+ * only once no retransmission is still out. */
+void tcp_recovery_eifel(struct tcp_conn *c, const struct tcp_seg *seg);
 /* An ACK of a SACK connection, after its cumulative part: take its blocks
  * (RFC 2018, D-SACK RFC 2883), detect losses (RACK, RFC 8985), enter or run
  * fast recovery (RFC 6675 with PRR, RFC 6937), undo what D-SACKs prove

@@ -249,6 +249,11 @@ tcp_sb_sent(struct tcp_conn *c, uint32_t seq, uint32_t len)
 		e->xmit_ord = ord;
 		retrans = true;
 	}
+	if (retrans && (c->flags & TCP_CONN_FLAG_RECOVERY) && (c->flags & TCP_CONN_FLAG_TS) &&
+			c->rec_tsval == 0) {
+		c->rec_tsval = RTE_MAX(tcp_ts_now(c), 1u);
+		c->rec_seq = seq;
+	}
 	if (retrans && c->undo_marker != 0) {
 		c->undo_retrans += end - seq;
 		if (tcp_seq_gt(end, c->undo_high))
@@ -514,6 +519,7 @@ enter_recovery(struct tcp_conn *c)
 	c->undo_marker = c->snd_una != 0 ? c->snd_una : 1;
 	c->undo_retrans = 0;
 	c->undo_high = c->snd_una;
+	c->rec_tsval = 0;
 	c->flags |= TCP_CONN_FLAG_RECOVERY;
 	if (c->flags & TCP_CONN_FLAG_TLP_OUT)
 		c->tcp->stats.tlp_recoveries++; /* the probe's SACK showed the loss */
@@ -573,6 +579,39 @@ tcp_recovery_ack(struct tcp_conn *c, const struct tcp_seg *seg, uint32_t prior_u
 		prr_update(c, delivered);
 	reo_timer_set(c, wait);
 	return delivered;
+}
+
+/* A retransmission still unacknowledged and not SACKed above @ack? */
+static bool
+retrans_out(const struct tcp_conn *c, uint32_t ack)
+{
+	uint32_t i;
+
+	for (i = 0; i < c->sb_n; i++) {
+		const struct tcp_sb_ent *e = &SB(c)[i];
+
+		if ((e->flags & TCP_SB_RETRANS) && !(e->flags & TCP_SB_SACKED) &&
+				tcp_seq_gt(e->right, ack))
+			return true;
+	}
+	return false;
+}
+
+void
+tcp_recovery_eifel(struct tcp_conn *c, const struct tcp_seg *seg)
+{
+	if (c->rec_tsval == 0 || !(c->flags & TCP_CONN_FLAG_RECOVERY) ||
+			!tcp_seq_gt(seg->ack, c->snd_una) || c->prior_cwnd == 0)
+		return;
+	/* The hole was filled by a segment sent before the first
+	 * retransmission: it was late, not lost. */
+	if (!seg->opts.has_ts || seg->opts.tsecr == 0 || !tcp_seq_lt(seg->opts.tsecr, c->rec_tsval))
+		return;
+	/* A partial ACK with a retransmission still out waits for more. */
+	if (tcp_seq_lt(seg->ack, c->recover) && retrans_out(c, seg->ack))
+		return;
+	c->tcp->stats.spurious_recoveries++;
+	undo(c);
 }
 
 void

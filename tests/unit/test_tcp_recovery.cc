@@ -338,9 +338,10 @@ TEST_F(TcpRecovery, Prr_RecoveryEnds_CwndIsSsthresh)
 	clk.now += EX_NS_PER_MS;
 	In(SackAck(0, { { 1, 4 } }));
 	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
-	ASSERT_EQ(One().seg.seq, Seq(0));
+	auto r = One();
+	ASSERT_EQ(r.seg.seq, Seq(0));
 	clk.now += EX_NS_PER_MS;
-	In(SackAck(10, {}));
+	In(SackAck(10, {}, r.seg.opts.tsval)); // the resend filled the hole
 	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
 	EXPECT_EQ(c->snd_una, c->snd_max) << "nothing in flight";
 	EXPECT_EQ(c->cwnd, c->ssthresh);
@@ -481,14 +482,53 @@ TEST_F(TcpRecovery, DsackOfUnrelatedData_NoUndo)
 	ASSERT_EQ(Send(10).size(), 10u);
 	clk.now += EX_NS_PER_MS;
 	In(SackAck(0, { { 1, 5 } }));
-	ASSERT_EQ(One().seg.seq, Seq(0));
+	auto r = One();
+	ASSERT_EQ(r.seg.seq, Seq(0));
 	uint32_t reduced = c->ssthresh;
 	clk.now += EX_NS_PER_MS;
 	// The resent segment 0 arrives; segment 3 arrived twice (reported first).
-	In(SackAck(10, { { 3, 4 } }));
+	In(SackAck(10, { { 3, 4 } }, r.seg.opts.tsval));
 	EXPECT_EQ(tcp.stats.dsacks_in, 1u);
 	EXPECT_EQ(tcp.stats.undos, 0u);
 	EXPECT_EQ(c->ssthresh, reduced);
+}
+
+// Eifel detection in fast recovery, as Linux applies it: the hole was filled
+// by the late original (the ACK echoes its TSval, older than the resend's),
+// so the episode is undone; filled by the resend (its TSval echoed), it
+// stands.
+TEST_F(TcpRecovery, Eifel_FastRecovery_LateOriginal_Undone)
+{
+	ASSERT_EQ(Send(10).size(), 10u);
+	const uint32_t cwnd = c->cwnd;
+	clk.now += 3 * EX_NS_PER_MS;
+	In(SackAck(0, { { 1, 4 } }));
+	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	ASSERT_EQ(One().seg.seq, Seq(0));
+	ASSERT_LT(c->cwnd, cwnd);
+	clk.now += EX_NS_PER_MS;
+	In(SackAck(10, {}, our_ts)); // echoes the first flight's TSval
+	EXPECT_EQ(tcp.stats.spurious_recoveries, 1u);
+	EXPECT_EQ(tcp.stats.undos, 1u);
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_GE(c->cwnd, cwnd) << "the reduction is undone";
+}
+
+// A partial ACK echoing the late original undoes only once no resend is out.
+TEST_F(TcpRecovery, Eifel_FastRecovery_PartialAck_WaitsForResends)
+{
+	ASSERT_EQ(Send(10).size(), 10u);
+	clk.now += 3 * EX_NS_PER_MS;
+	// 0 and 5 lost: 6..9 SACKed marks 5 lost too (RACK, sent before 6).
+	In(SackAck(0, { { 1, 5 }, { 6, 10 } }));
+	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	auto v = Sent();
+	ASSERT_GE(v.size(), 2u) << "both holes resent";
+	clk.now += EX_NS_PER_MS;
+	// The late original 0 arrives: 5's resend is still out, no undo yet.
+	In(SackAck(5, { { 6, 10 } }, our_ts));
+	EXPECT_EQ(tcp.stats.undos, 0u);
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
 }
 
 // A spurious RTO (the path stalled, nothing was lost): the first ACK after
