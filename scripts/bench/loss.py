@@ -163,6 +163,11 @@ def linux_run(net, a, work, spec, seed, direction):
             "--impair", f"{spec},seed={seed}"]
     w = Dpdk(net.w, argv, prefix, os.path.join(work, "wire.log"), "pktbench: mode impair")
     server = None
+    sender = net.b if direction == "send" else net.a
+    # Linux's own counters from here (a history file per namespace: nstat
+    # keeps one per user otherwise, shared by every namespace)
+    sh(["ip", "netns", "exec", sender, "env", f"NSTAT_HISTORY={work}/nstat.{sender}", "nstat",
+        "-n"])
     try:
         wait_ping(net.a, f"{ANET}.2", "the Linux peer through the wire")
         mode = ["serve-source", f"{ANET}.2", "9", str(a.bytes)] if direction == "send" else \
@@ -189,7 +194,22 @@ def linux_run(net, a, work, spec, seed, direction):
         w.stop()
     res["exact"] = bool(res.get("ok")) and res.get("bytes") == a.bytes and \
         res.get("sha256") == want
+    res["counters"] = linux_counters(sender, work)
     return res
+
+
+def linux_counters(ns, work):
+    """The Linux sender's retransmissions, RTOs and tail loss probes since
+    nstat -n (the same figures riptide prints of itself)."""
+    names = {"TcpRetransSegs": "retransmits", "TcpExtTCPTimeouts": "rto",
+             "TcpExtTCPLossProbes": "tlp"}
+    out = {v: 0 for v in names.values()}
+    for line in sh(["ip", "netns", "exec", ns, "env", f"NSTAT_HISTORY={work}/nstat.{ns}", "nstat",
+                    "-s"]).stdout.splitlines():
+        f = line.split()
+        if len(f) >= 2 and f[0] in names:
+            out[names[f[0]]] = int(f[1])
+    return out
 
 
 def main():
@@ -232,13 +252,15 @@ def main():
                     rr = riptide_run(net, a, work, spec, seed, direction)
                     lin.append(lr)
                     rip.append(rr)
-                    c = rr["counters"]
+                    c, lc = rr["counters"], lr["counters"]
                     print(f"  {spec:45} {direction:4} seed {seed}: linux {lr['seconds']:7.3f} s"
                           f"{'' if lr['exact'] else ' NOT EXACT'}  riptide {rr['seconds']:7.3f} s"
                           f"{'' if rr['exact'] else ' NOT EXACT'}  (riptide retransmits "
                           f"{c.get('retransmits', '?')}, fast {c.get('fast', '?')}, rto "
                           f"{c.get('rto', '?')}, rack {c.get('rack_lost', '?')}, tlp "
-                          f"{c.get('tlp', '?')}, undo {c.get('undos', '?')})", flush=True)
+                          f"{c.get('tlp', '?')}, undo {c.get('undos', '?')}; Linux sender "
+                          f"retransmits {lc['retransmits']}, rto {lc['rto']}, tlp {lc['tlp']})",
+                          flush=True)
                 ls = statistics.median(x["seconds"] for x in lin)
                 rs = statistics.median(x["seconds"] for x in rip)
                 exact = sum(x["exact"] for x in rip + lin)
@@ -253,7 +275,9 @@ def main():
                                          "linux_exact": lin[i]["exact"],
                                          "riptide_exact": rip[i]["exact"],
                                          **{f"riptide_{k}": v
-                                            for k, v in rip[i]["counters"].items()}}
+                                            for k, v in rip[i]["counters"].items()},
+                                         **{f"linux_{k}": v
+                                            for k, v in lin[i]["counters"].items()}}
                                         for i in range(len(rip))]})
         print(f"\n{'spec':45} {'dir':13} {'linux s':>8} {'riptide s':>10} {'ratio':>7}  exact")
         for r in rows:
