@@ -83,7 +83,15 @@ sack-recent-first|tcpstack/tcp_rcvq.c|	c->sack[0] = b;|	c->sack[n] = b;|tcpstack
 rack-dupthresh|tcpstack/tcp_recovery.c|		if (c->sb_sacked >= DUP_THRESH * (uint32_t)c->mss)|		if (0)|tcpstack_unit|TcpSack.Sender_OneCompressedSackAck_StartsFastRetransmit:TcpRecovery.Prr_ProportionalReduction_Rfc6937
 tlp-arm|tcpstack/tcp_timer.c|	if (tlp_allowed(c) && now + pto_ns(c) < c->rtx_deadline) {|	if (0 && tlp_allowed(c) && now + pto_ns(c) < c->rtx_deadline) {|tcpstack_unit|TcpSack.Tlp_TailLost_ProbeAfterTwoSrtt_ItsSackStartsRecovery
 rack-reo-window|tcpstack/tcp_recovery.c|	return RTE_MIN((uint32_t)RTE_MAX(c->reo_wnd_mult, 1) * c->min_rtt_us / 4, c->srtt_us);|	return 0;|tcpstack_unit|TcpRecovery.Rack_OneSegmentReordered_NotResentWithinTheWindow_ReorderingLearned
-rack-lost-retrans|tcpstack/tcp_recovery.c|		if ((e->flags & TCP_SB_RETRANS) && e->xmit_us == c->rack_xmit_us)|		if (e->flags & TCP_SB_RETRANS)|tcpstack_unit|TcpRecovery.Rack_LostRetransmission_ResentWithoutRto
+rack-lost-retrans|tcpstack/tcp_recovery.c|		e->xmit_ord = ord;|		e->xmit_ord = e->xmit_ord;|tcpstack_unit|TcpRecovery.Rack_SameInstant_ResendAfterNewData_NotLost
+rack-order-of-sending|tcpstack/tcp_recovery.c|(int32_t)(o1 - o2) > 0|0|tcpstack_unit|TcpRecovery.Rack_SameInstant_OrderOfSendingDecides
+rack-prior-fack|tcpstack/tcp_recovery.c|			tcp_seq_lt(e->right, c->rack_fack_prior))|			tcp_seq_lt(e->right, c->rack_fack))|tcpstack_unit|TcpRecovery.Rack_LostAckThenSack_NotReordering
+tlp-in-recovery|tcpstack/tcp_timer.c|	       !(c->flags & (TCP_CONN_FLAG_LOSS |	       !(c->flags & (TCP_CONN_FLAG_RECOVERY + TCP_CONN_FLAG_LOSS |tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop
+eifel-fast-partial|tcpstack/tcp_recovery.c|	if (tcp_seq_lt(seg->ack, c->recover) && retrans_out(c, seg->ack))|	if (0)|tcpstack_unit|TcpRecovery.Eifel_FastRecovery_PartialAck_WaitsForResends
+eifel-fast|tcpstack/tcp_recovery.c|		c->rec_tsval = RTE_MAX(tcp_ts_now(c), 1u);|		c->rec_tsval = 0;|tcpstack_unit|TcpRecovery.Eifel_FastRecovery_LateOriginal_Undone
+ss-delivered|tcpstack/tcp_input.c|			cwnd_grow(c, delivered, flight);|			cwnd_grow(c, RTE_MIN(seg->ack - prior_una, 2u * c->mss), flight);|tcpstack_unit|TcpRecovery.SlowStart_GrowsByBytesDelivered_SackedIncluded
+stretch-ack|tcpstack/tcp_input.c|			if (c->tcp->cfg.stretch_acks)|			if (0)|tcpstack_unit|TcpData.StretchAcks_OneAckPerBurst_OutOfOrderAtOnce
+stretch-ack-unlist|tcpstack/tcp_conn.c|	tcp_ack_unlist(c); /* closed: owes no ACK */|	(void)0;|tcpstack_unit|TcpData.StretchAcks_ResetWithinTheBurst_NothingSent
 prr-proportional|tcpstack/tcp_recovery.c|	if (pipe > c->ssthresh) {|	if (0) {|tcpstack_unit|TcpRecovery.Prr_ProportionalReduction_Rfc6937
 rto-keeps-sacks|tcpstack/tcp_recovery.c|	bool reneged = c->sb_n != 0 && (SB(c)[0].flags & TCP_SB_SACKED);|	bool reneged = true;|tcpstack_unit|TcpRecovery.Rto_ResendsOnlyWhatWasNotSacked
 rto-reneging|tcpstack/tcp_recovery.c|	bool reneged = c->sb_n != 0 && (SB(c)[0].flags & TCP_SB_SACKED);|	bool reneged = false;|tcpstack_unit|TcpRecovery.Rto_PeerReneged_EverythingResent
@@ -92,7 +100,8 @@ dsack-undo|tcpstack/tcp_recovery.c|		if (c->undo_retrans == 0 && c->prior_cwnd !
 eifel|tcpstack/tcp_recovery.c|		c->rto_tsval = (c->flags & TCP_CONN_FLAG_TS) ? tcp_ts_now(c) : 0;|		c->rto_tsval = 0;|tcpstack_unit|TcpRecovery.Eifel_SpuriousRto_UndoneNothingMoreResent
 eifel-real-loss|tcpstack/tcp_recovery.c|			seg->opts.tsecr != 0 && tcp_seq_lt(seg->opts.tsecr, c->rto_tsval);|			seg->opts.tsecr != 0;|tcpstack_unit|TcpRecovery.Eifel_RealLoss_NoUndo
 rcv-autotune|tcpstack/tcp_output.c|	want = (uint32_t)RTE_MIN(4ull * got, (uint64_t)cfg->rcv_buf_max);|	want = (uint32_t)RTE_MIN(1ull * got, (uint64_t)cfg->rcv_buf_max);|tcpstack_unit|TcpAutotune.ReceiveBuffer_Autotuned_GrowsWithWhatArrivesPerRtt
-snd-autotune|tcpstack/tcp_input.c|		c->snd_buf = RTE_MIN(2 * c->cwnd, c->tcp->cfg.snd_buf_max);|		(void)0;|tcpstack_unit|TcpData.SendBuffer_Autotuned_TwiceCwnd
+snd-autotune|tcpstack/tcp_input.c|		c->snd_buf = RTE_MIN(2 * wnd, c->tcp->cfg.snd_buf_max);|		(void)0;|tcpstack_unit|TcpData.SendBuffer_Autotuned_TwiceCwnd
+snd-autotune-window|tcpstack/tcp_input.c|	wnd = RTE_MIN(c->cwnd, c->max_wnd);|	wnd = c->cwnd;|tcpstack_unit|TcpData.SendBuffer_Autotuned_NotPastPeersWindow
 sb-big-table|tcpstack/tcp_recovery.c|	if (c->sb_big != NULL)|	if (c->sb_big == NULL)|tcpstack_unit|TcpRecovery.Scoreboard_ManyHoles_BigTableFromThePool_GivenBack
 tlp-follows-tail|tcpstack/tcp_output.c|			tcp_tlp_rearm(c);|			(void)0;|tcpstack_unit|TcpRecovery.Tlp_RearmedAsTheFlightGrows_ProbeBeforeTheRto
 prr-end-ssthresh|tcpstack/tcp_input.c|				c->cwnd = c->ssthresh;|				c->cwnd = 2u * c->mss;|tcpstack_unit|TcpRecovery.Prr_RecoveryEnds_CwndIsSsthresh

@@ -580,6 +580,13 @@ ipv4_input(struct stack *st, struct rte_mbuf *m)
 }
 
 void
+stack_rx_burst_end(struct stack *st)
+{
+	if (st->tcp != NULL)
+		tcp_rx_burst_end(st->tcp);
+}
+
+void
 stack_input(struct stack *st, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eh;
@@ -833,6 +840,7 @@ rx_task_poll(struct ex_future *f, struct ex_context *cx)
 		for (i = 0; i < b->n; i++)
 			stack_input(t->st, b->pkts[i]);
 		b->n = 0;
+		stack_rx_burst_end(t->st);
 	}
 	ex_waker_wake(&cx->waker); /* more may be waiting: stay fair */
 	return EX_PENDING;

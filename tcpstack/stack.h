@@ -180,6 +180,14 @@ int stack_announce(struct stack *st);
 void stack_input(struct stack *st, struct rte_mbuf *m);
 
 /**
+ * The end of a burst of stack_input() calls: the ACKs TCP held for the burst
+ * (one for all the in-order data a connection received in it, stretch ACKs)
+ * go now. stack_rx_task calls it after each burst; whoever calls
+ * stack_input() directly calls it too, at the latest before polling again.
+ */
+void stack_rx_burst_end(struct stack *st);
+
+/**
  * Send an IPv4 packet whose IPv4 header is filled in (source, destination,
  * protocol, lengths) and preceded by room for an Ethernet header in the mbuf
  * (data starts at the IPv4 header). The stack computes the header checksum,

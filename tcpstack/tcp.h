@@ -135,6 +135,9 @@ struct tcp_config {
 	bool window_scaling; /**< offer window scaling; default true */
 	bool tlp; /**< tail loss probes (RFC 8985 7) on SACK connections;
 		   * default true */
+	bool stretch_acks; /**< true (default): the ACK owed every second
+			    * segment waits for the end of the rx burst, one for
+			    * all it brought (stack_rx_burst_end) */
 	bool sack; /**< SACK-permitted (RFC 2018): as a receiver, report
 		    * out-of-order blocks and duplicates (D-SACK, RFC 2883);
 		    * default true */
@@ -215,6 +218,7 @@ struct tcp_stats {
 	uint64_t sb_pool_empty; /**< ... that found none free (ranges merged instead) */
 	uint64_t rcv_buf_grown, snd_buf_grown; /**< autotuning steps */
 	uint64_t sack_acks_out; /**< ACKs sent with SACK blocks */
+	uint64_t burst_acks; /**< ACKs held to the end of an rx burst (stretch ACKs) */
 	uint64_t dsacks_out; /**< of those, reporting a duplicate first (D-SACK) */
 };
 
@@ -255,6 +259,7 @@ struct tcp_stack {
 	uint64_t hash_seed;
 	struct tcp_link time_wait; /**< TIME_WAIT connections, oldest first */
 	struct tcp_link ooo_conns; /**< connections with out-of-order data (pruning) */
+	struct tcp_link ack_conns; /**< connections owed an ACK at the end of the rx burst */
 	uint32_t mbuf_budget, rx_reserve; /**< resolved from cfg and the pool */
 	uint32_t pool_check; /**< charges until the pool's free count is read again */
 	bool pool_low; /**< the pool was below rx_reserve when last read */
@@ -459,6 +464,8 @@ void tcp_icmp_frag_needed(
 /** The smallest path MTU believed (Linux's min_pmtu): a forged ICMP cannot
  * shrink segments to a few bytes each. */
 #define TCP_PMTU_MIN 552
+/* The rx burst is over: send the ACKs held for it (stretch ACKs). */
+void tcp_rx_burst_end(struct tcp_stack *tcp);
 /* A frame that ARP could not deliver (Ethernet header first). */
 void tcp_tx_failed(struct tcp_stack *tcp, const struct rte_mbuf *m, int err);
 

@@ -71,6 +71,7 @@ tcp_config_defaults(struct tcp_config *cfg)
 	cfg->window_scaling = true;
 	cfg->sack = true;
 	cfg->tlp = true;
+	cfg->stretch_acks = true;
 	cfg->cc = TCP_CC_CUBIC;
 	cfg->keep_idle_ms = 7200000;
 	cfg->keep_intvl_ms = 75000;
@@ -333,6 +334,7 @@ conn_recycle(struct tcp_conn *c)
 
 	conn_unlist(c);
 	conn_unhash(c);
+	tcp_ack_unlist(c);
 	ex_timer_cancel(ex_executor_wheel(tcp->st->ex), &c->timer);
 	conn_free_queues(c);
 	if (c->flags & TCP_CONN_FLAG_ORPHAN) {
@@ -502,6 +504,7 @@ tcp_conn_fail(struct tcp_conn *c, int err)
 	}
 	tcp_set_state(c, TCP_STATE_CLOSED);
 	conn_unlist(c);
+	tcp_ack_unlist(c); /* closed: owes no ACK */
 	ex_timer_cancel(ex_executor_wheel(c->tcp->st->ex), &c->timer);
 	c->rtx_deadline = c->delack_deadline = c->keep_deadline = c->reo_deadline = TCP_NO_DEADLINE;
 	/* What was to be sent, and out-of-order data, are lost. In-order data

@@ -580,7 +580,13 @@ data_input(struct tcp_conn *c, struct rte_mbuf *data, const struct tcp_seg *seg)
 			tcp_ooo_pull(c);
 			c->flags |= TCP_CONN_FLAG_ACK_NOW; /* RFC 5681 4.2: a hole filled */
 		} else if (c->rcv_nxt - c->last_ack_sent >= 2u * c->rcv_mss) {
-			c->flags |= TCP_CONN_FLAG_ACK_NOW; /* RFC 1122: every second segment */
+			/* RFC 1122: every second segment; but one ACK for all
+			 * the rx burst brought (stretch ACKs, as GRO gives Linux:
+			 * a 32-packet burst is one ACK instead of 16). */
+			if (c->tcp->cfg.stretch_acks)
+				tcp_ack_at_burst_end(c);
+			else
+				c->flags |= TCP_CONN_FLAG_ACK_NOW;
 		} else {
 			tcp_delack_arm(c);
 		}

@@ -47,6 +47,7 @@ tcp_mem_init(struct tcp_stack *tcp)
 	tcp->mbuf_budget = tcp->cfg.mbuf_budget != 0 ? tcp->cfg.mbuf_budget : size / 2;
 	tcp->rx_reserve = tcp->cfg.rx_reserve != 0 ? tcp->cfg.rx_reserve : size / 8;
 	tcp_link_init(&tcp->ooo_conns);
+	tcp_link_init(&tcp->ack_conns);
 }
 
 static bool
@@ -109,6 +110,40 @@ bool
 tcp_mem_room_to_grow(const struct tcp_stack *tcp)
 {
 	return !tcp->pool_low && tcp->stats.mbufs_held < tcp->mbuf_budget / 2;
+}
+
+void
+tcp_ack_at_burst_end(struct tcp_conn *c)
+{
+	if (c->flags & TCP_CONN_FLAG_ACK_BURST)
+		return;
+	c->flags |= TCP_CONN_FLAG_ACK_BURST;
+	if (c->ack_link.next == NULL || tcp_link_empty(&c->ack_link))
+		tcp_link_append(&c->tcp->ack_conns, &c->ack_link);
+	c->tcp->stats.burst_acks++;
+}
+
+void
+tcp_ack_unlist(struct tcp_conn *c)
+{
+	c->flags &= ~(uint32_t)TCP_CONN_FLAG_ACK_BURST;
+	if (c->ack_link.next != NULL && !tcp_link_empty(&c->ack_link))
+		tcp_link_remove(&c->ack_link);
+}
+
+void
+tcp_rx_burst_end(struct tcp_stack *tcp)
+{
+	while (!tcp_link_empty(&tcp->ack_conns)) {
+		struct tcp_conn *c =
+				EX_CONTAINER_OF(tcp->ack_conns.next, struct tcp_conn, ack_link);
+		bool owed = c->flags & TCP_CONN_FLAG_ACK_BURST;
+
+		tcp_ack_unlist(c);
+		/* A segment sent since carried it (tcp_xmit clears the flag). */
+		if (owed && c->last_ack_sent != c->rcv_nxt)
+			tcp_send_ack(c);
+	}
 }
 
 void

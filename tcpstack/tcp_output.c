@@ -287,7 +287,7 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	if (flags & TCP_FLAG_ACK) {
 		c->last_ack_sent = c->rcv_nxt;
 		c->delack_deadline = TCP_NO_DEADLINE; /* the timer notices */
-		c->flags &= ~(uint32_t)TCP_CONN_FLAG_ACK_NOW;
+		c->flags &= ~(uint32_t)(TCP_CONN_FLAG_ACK_NOW | TCP_CONN_FLAG_ACK_BURST);
 	}
 	fill_headers(st, h, c->lip, c->rip, c->lport, c->rport, seq,
 			(flags & TCP_FLAG_ACK) ? c->rcv_nxt : 0, flags, wnd, opts, olen, len);

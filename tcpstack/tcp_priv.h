@@ -63,6 +63,7 @@ enum tcp_conn_flag {
 	TCP_CONN_FLAG_TLP_OUT = 1u << 20, /**< a probe is out: none again until SND.UNA moves */
 	TCP_CONN_FLAG_LOSS = 1u << 21, /**< after an RTO, until SND.UNA reaches recover */
 	TCP_CONN_FLAG_REORDER = 1u << 22, /**< the peer's SACKs showed reordering (RACK) */
+	TCP_CONN_FLAG_ACK_BURST = 1u << 23, /**< an ACK is owed at the end of the rx burst */
 };
 
 /* The sender's scoreboard (tcp_recovery.c): what was sent in SND.UNA..SND.MAX
@@ -170,6 +171,7 @@ struct tcp_conn {
 	struct rte_mbuf *ooo_head; /* sorted by sequence */
 	struct rte_mbuf *ooo_tail; /* its last element: appends are O(1) */
 	struct tcp_link ooo_link; /* on tcp->ooo_conns while ooo_head != NULL */
+	struct tcp_link ack_link; /* on tcp->ack_conns while ACK_BURST is set */
 	/* SACK blocks to report (RFC 2018 4): the out-of-order data, the block
 	 * of the latest arrival first, then the ones reported before it. */
 	struct tcp_sack_block {
@@ -237,6 +239,12 @@ bool tcp_mem_short(struct tcp_conn *c);
 bool tcp_mem_send_blocked(const struct tcp_conn *c);
 /* May buffers grow (autotuning)? Under half the budget, pool not low. */
 bool tcp_mem_room_to_grow(const struct tcp_stack *tcp);
+/* An ACK owed for in-order data, sent when the rx burst ends (or carried by
+ * a segment before then): one ACK for all a burst brought (stretch ACKs, as
+ * GRO gives Linux). */
+void tcp_ack_at_burst_end(struct tcp_conn *c);
+/* c goes (recycled or closed): off tcp->ack_conns. */
+void tcp_ack_unlist(struct tcp_conn *c);
 /* Keep c on tcp->ooo_conns exactly while it has out-of-order data. */
 void tcp_ooo_listed(struct tcp_conn *c);
 /* Free c's out-of-order queue from its highest sequence down while more than

@@ -441,7 +441,14 @@ check_all(const struct tcp_stack *tcp)
 		/* on the pruning list exactly while it holds out-of-order data */
 		CHECK((c->ooo_head != NULL) ==
 				(c->ooo_link.next != NULL && c->ooo_link.next != &c->ooo_link));
+		/* owed an ACK at the burst's end exactly while on that list */
+		CHECK(!!(c->flags & TCP_CONN_FLAG_ACK_BURST) ==
+				(c->ack_link.next != NULL && c->ack_link.next != &c->ack_link));
 	}
+	/* and nothing else is on it (a recycled connection would be used
+	 * after its end) */
+	for (const struct tcp_link *l = tcp->ack_conns.next; l != &tcp->ack_conns; l = l->next)
+		CHECK(EX_CONTAINER_OF(l, struct tcp_conn, ack_link)->tcp != NULL);
 	CHECK(orphans == tcp->stats.orphans);
 	CHECK(held == tcp->stats.mbufs_held);
 	CHECK(holding == tcp->conns_holding);
@@ -657,6 +664,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 					tcp_abort(k.conn);
 			}
 		}
+		/* An rx burst ends now and then: held ACKs span several inputs
+		 * and whatever happens between them (a reset, a close). */
+		if ((op & 0x20) || steps % 4 == 0)
+			stack_rx_burst_end(&st);
 		ex_run_once(ex); /* timers */
 		if (trace) {
 			fprintf(stderr, "step %u op %u conn %u\n", steps, op % 16, h);
@@ -680,6 +691,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		check_all(&tcp);
 	}
+	stack_rx_burst_end(&st);
 	if (connecting)
 		ex_future_drop(&k.base);
 	for (i = 0; i < NHELD; i++)

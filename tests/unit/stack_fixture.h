@@ -187,8 +187,10 @@ class StackTest : public ExecutorFixture
 	void Input(const std::vector<uint8_t> &f)
 	{
 		struct rte_mbuf *m = Frame(f.data(), f.size());
-		if (m != nullptr) // a dry pool fails the test, not the process
+		if (m != nullptr) { // a dry pool fails the test, not the process
 			stack_input(&st, m);
+			stack_rx_burst_end(&st); // each frame its own burst
+		}
 	}
 
 	// A frame as a PMD hands it over with rx offload flags set
@@ -198,6 +200,7 @@ class StackTest : public ExecutorFixture
 		struct rte_mbuf *m = Frame(f.data(), f.size());
 		m->ol_flags |= ol_flags;
 		stack_input(&st, m);
+		stack_rx_burst_end(&st);
 	}
 
 	uint64_t Drops(enum stack_drop d)

@@ -252,6 +252,17 @@ class TcpTest : public StackTest
 		Input(f);
 	}
 
+	// Several frames in one rx burst (ACKs held for the burst go at its end).
+	void InBurst(const std::vector<std::vector<uint8_t>> &frames)
+	{
+		for (auto &f : frames) {
+			struct rte_mbuf *m = Frame(f.data(), f.size());
+			ASSERT_NE(m, nullptr);
+			stack_input(&st, m);
+		}
+		stack_rx_burst_end(&st);
+	}
+
 	// Passive open from the peer up to an accepted connection. Options as
 	// Linux sends them unless told otherwise.
 	struct tcp_conn *Accept(

@@ -22,6 +22,7 @@ TEST_F(StackTest, ArpRequestForUs_RepliedInPlace_SenderLearned)
 	auto f = Arp(RTE_ARP_OP_REQUEST, kPeerMac, kPeerIp, kOurIp);
 	struct rte_mbuf *m = Frame(f.data(), f.size());
 	stack_input(&st, m);
+	stack_rx_burst_end(&st);
 	ASSERT_EQ(out.size(), 1u);
 	EXPECT_EQ(out[0], m) << "the request became the reply: no copy";
 	auto *eh = rte_pktmbuf_mtod(out[0], rte_ether_hdr *);
@@ -63,6 +64,7 @@ TEST_F(StackTest, Ping_EchoReply_InPlace_ChecksumsValid)
 	auto f = Ping(kPeerIp, kOurIp, 100);
 	struct rte_mbuf *m = Frame(f.data(), f.size());
 	stack_input(&st, m);
+	stack_rx_burst_end(&st);
 	ASSERT_EQ(out.size(), 1u);
 	EXPECT_EQ(out[0], m);
 	auto *eh = rte_pktmbuf_mtod(out[0], rte_ether_hdr *);
@@ -112,6 +114,7 @@ TEST_F(StackTest, Ping_OddLengthChain_VerifiedAndAnsweredWithARightChecksum)
 			ASSERT_EQ(rte_pktmbuf_chain(head, m), 0);
 	}
 	stack_input(&st, head);
+	stack_rx_burst_end(&st);
 	ASSERT_EQ(out.size(), 1u) << "dropped: " << Drops(STACK_DROP_ICMP_MALFORMED);
 	std::vector<uint8_t> r(rte_pktmbuf_pkt_len(out[0]));
 	ASSERT_NE(rte_pktmbuf_read(out[0], 0, (uint32_t)r.size(), r.data()), nullptr);

@@ -56,6 +56,7 @@ TEST_F(TcpData, Receive_ZeroCopy_PayloadStaysInItsMbuf)
 	struct rte_mbuf *m = Frame(f.data(), f.size());
 	void *buf = m->buf_addr;
 	stack_input(&st, m);
+	stack_rx_burst_end(&st);
 	struct tcp_recv r;
 	tcp_recv_init(&r, c, 0);
 	ASSERT_EQ(ex_future_poll(&r.base, &cx), EX_READY);
@@ -83,6 +84,61 @@ TEST_F(TcpData, DelayedAck_OneSegmentWaits_SecondFullSegmentAckedAtOnce)
 	EXPECT_EQ(One().seg.ack, peer_seq); // every second full segment
 	EXPECT_EQ(ReadAll(c).size(), 3u * 1448);
 	Sent();
+	tcp_abort(c);
+}
+
+// Stretch ACKs: the ACK owed every second segment waits for the end of the
+// rx burst, one for all the burst brought (as GRO makes Linux do); a segment
+// out of order is still answered at once, and with stretch_acks off every
+// second segment is.
+TEST_F(TcpData, StretchAcks_OneAckPerBurst_OutOfOrderAtOnce)
+{
+	struct tcp_conn *c = Accept();
+	std::vector<std::vector<uint8_t>> burst;
+	for (int i = 0; i < 8; i++)
+		burst.push_back(Data(std::string(1448, (char)('a' + i))));
+	InBurst(burst);
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 1u) << "one ACK for eight segments";
+	EXPECT_EQ(v[0].seg.ack, peer_seq);
+	EXPECT_EQ(tcp.stats.burst_acks, 1u);
+	// A hole, then data beyond it in one burst: the duplicate ACK goes at
+	// once (the sender's loss detection waits for it).
+	uint32_t hole = peer_seq;
+	peer_seq += 1448;
+	InBurst({ Data(std::string(1448, 'x')), Data(std::string(1448, 'y')) });
+	v = Sent();
+	ASSERT_EQ(v.size(), 2u) << "each out-of-order segment answered";
+	EXPECT_EQ(v[0].seg.ack, hole);
+	// The hole filled: at once as well.
+	In(Seg(TCP_FLAG_ACK, hole, our_seq, std::string(1448, 'w'), 502, Ts()));
+	EXPECT_EQ(One().seg.ack, peer_seq);
+	EXPECT_EQ(ReadAll(c).size(), 11u * 1448);
+	Sent(); // window updates
+	// Off: every second segment, as RFC 1122 has it.
+	tcp.cfg.stretch_acks = false;
+	burst.clear();
+	for (int i = 0; i < 8; i++)
+		burst.push_back(Data(std::string(1448, 'z')));
+	InBurst(burst);
+	EXPECT_EQ(Sent().size(), 4u);
+	ReadAll(c);
+	tcp_abort(c);
+}
+
+// A connection owed an ACK at the end of the burst that is reset within the
+// burst is gone from the list: the end of the burst sends nothing for it.
+TEST_F(TcpData, StretchAcks_ResetWithinTheBurst_NothingSent)
+{
+	struct tcp_conn *c = Accept();
+	auto d1 = Data(std::string(1448, 'a'));
+	auto d2 = Data(std::string(1448, 'b'));
+	auto rst = Seg(TCP_FLAG_RST | TCP_FLAG_ACK, peer_seq, our_seq, "", 502, Ts());
+	InBurst({ d1, d2, rst });
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(c->state, TCP_STATE_CLOSED);
+	EXPECT_TRUE(tcp_link_empty(&tcp.ack_conns));
+	ReadAll(c);
 	tcp_abort(c);
 }
 
@@ -443,6 +499,7 @@ TEST_F(TcpSmallBuf, FinAtClosedWindow_AdvertisedEdgeFollows)
 	ASSERT_NE(fm, nullptr);
 	std::memcpy(rte_pktmbuf_append(fm, (uint16_t)f.size()), f.data(), f.size());
 	stack_input(&st, fm);
+	stack_rx_burst_end(&st);
 	EXPECT_EQ(c->state, TCP_STATE_CLOSE_WAIT);
 	EXPECT_TRUE(out.empty()) << "the ACK found no mbuf";
 	EXPECT_EQ(tcp.stats.tx_nombuf, 1u) << "and is counted (review L17)";
@@ -616,6 +673,7 @@ TEST_F(TcpData, ChainedFrame_TrailerLongerThanLastSegment_NotInTheStream)
 	std::memset(rte_pktmbuf_append(m2, 20), 'T', 20);
 	ASSERT_EQ(rte_pktmbuf_chain(m, m2), 0);
 	stack_input(&st, m);
+	stack_rx_burst_end(&st);
 	EXPECT_EQ(c->rcv_nxt, peer_seq);
 	EXPECT_EQ(c->rcvq_bytes, 4u);
 	Sent();
@@ -639,6 +697,7 @@ TEST_F(TcpData, IcmpFragNeeded_SplitAcrossSegments_ReadWhereItIs)
 	ASSERT_NE(m2, nullptr);
 	ASSERT_EQ(rte_pktmbuf_chain(m, m2), 0);
 	stack_input(&st, m);
+	stack_rx_burst_end(&st);
 	EXPECT_EQ(tcp.stats.pmtu_lowered, 1u);
 	EXPECT_EQ(c->mss, 1000u - 40 - 12);
 	Sent();
