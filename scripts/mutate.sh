@@ -86,10 +86,10 @@ rack-reo-window|tcpstack/tcp_recovery.c|	return RTE_MIN((uint32_t)RTE_MAX(c->reo
 rack-lost-retrans|tcpstack/tcp_recovery.c|		e->xmit_ord = ord;|		e->xmit_ord = e->xmit_ord;|tcpstack_unit|TcpRecovery.Rack_SameInstant_ResendAfterNewData_NotLost
 rack-order-of-sending|tcpstack/tcp_recovery.c|(int32_t)(o1 - o2) > 0|0|tcpstack_unit|TcpRecovery.Rack_SameInstant_OrderOfSendingDecides
 rack-prior-fack|tcpstack/tcp_recovery.c|			tcp_seq_lt(e->right, c->rack_fack_prior))|			tcp_seq_lt(e->right, c->rack_fack))|tcpstack_unit|TcpRecovery.Rack_LostAckThenSack_NotReordering
-tlp-in-recovery|tcpstack/tcp_timer.c|	       !(c->flags & (TCP_CONN_FLAG_LOSS |	       !(c->flags & (TCP_CONN_FLAG_RECOVERY + TCP_CONN_FLAG_LOSS |tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop
-eifel-fast-partial|tcpstack/tcp_recovery.c|	if (tcp_seq_lt(seg->ack, c->recover) && retrans_out(c, seg->ack))|	if (0)|tcpstack_unit|TcpRecovery.Eifel_FastRecovery_PartialAck_WaitsForResends
+tlp-in-recovery|tcpstack/tcp_timer.c|	       !(c->flags & (TCP_CONN_FLAG_LOSS |	       !(c->flags & TCP_CONN_FLAG_RECOVERY) && !(c->flags & (TCP_CONN_FLAG_LOSS |tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop
+eifel-fast-partial|tcpstack/tcp_recovery.c|	if (tcp_seq_lt(seg->ack, c->recover) && retrans_out(c, seg->ack))|	if (0 && retrans_out(c, seg->ack))|tcpstack_unit|TcpRecovery.Eifel_FastRecovery_PartialAck_WaitsForResends
 eifel-fast|tcpstack/tcp_recovery.c|		c->rec_tsval = RTE_MAX(tcp_ts_now(c), 1u);|		c->rec_tsval = 0;|tcpstack_unit|TcpRecovery.Eifel_FastRecovery_LateOriginal_Undone
-ss-delivered|tcpstack/tcp_input.c|			cwnd_grow(c, delivered, flight);|			cwnd_grow(c, RTE_MIN(seg->ack - prior_una, 2u * c->mss), flight);|tcpstack_unit|TcpRecovery.SlowStart_GrowsByBytesDelivered_SackedIncluded
+ss-delivered|tcpstack/tcp_input.c|			c->cwnd = RTE_MIN(c->cwnd + delivered, cap);|			c->cwnd = RTE_MIN(c->cwnd + RTE_MIN(delivered, 2u * c->mss), cap);|tcpstack_unit|TcpRecovery.SlowStart_GrowsByBytesDelivered_SackedIncluded
 stretch-ack|tcpstack/tcp_input.c|			if (c->tcp->cfg.stretch_acks)|			if (0)|tcpstack_unit|TcpData.StretchAcks_OneAckPerBurst_OutOfOrderAtOnce
 stretch-ack-unlist|tcpstack/tcp_conn.c|	tcp_ack_unlist(c); /* closed: owes no ACK */|	(void)0;|tcpstack_unit|TcpData.StretchAcks_ResetWithinTheBurst_NothingSent
 prr-proportional|tcpstack/tcp_recovery.c|	if (pipe > c->ssthresh) {|	if (0) {|tcpstack_unit|TcpRecovery.Prr_ProportionalReduction_Rfc6937
