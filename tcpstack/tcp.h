@@ -15,12 +15,16 @@
  * SACK as a receiver (RFC 2018: the most recent block first; D-SACK, RFC 2883).
  * As a sender (tcp_recovery.c): a scoreboard of what was sent, RACK-TLP
  * (RFC 8985: time-based loss detection with a reordering window widened by
- * D-SACKs, tail loss probes), RFC 6675 recovery with PRR (RFC 6937), undo of
- * spurious recoveries (D-SACK) and RTOs (Eifel, RFC 3522); after an RTO only
- * what was not SACKed is resent. Congestion control per stack or connection
- * (tcp_cc.c): CUBIC (RFC 9438, the default) or NewReno. Send buffers grow
- * with cwnd; receive-buffer autotuning is built but off by default
- * (rcv_buf_max).
+ * D-SACKs, sends ordered by a per-connection counter; tail loss probes, also
+ * in fast recovery, unlike RFC 8985), RFC 6675 recovery with PRR (RFC 6937),
+ * undo of spurious recoveries (D-SACK; Eifel in recovery as Linux applies
+ * it) and RTOs (Eifel, RFC 3522); after an RTO only what was not SACKed is
+ * resent. cwnd grows by the bytes each ACK delivers, SACKed ones included.
+ * Congestion control per stack or connection (tcp_cc.c): CUBIC (RFC 9438,
+ * the default) or NewReno. Send buffers grow to twice the window that can be
+ * in flight; receive-buffer autotuning is built but off by default
+ * (rcv_buf_max). Stretch ACKs: the ACK owed every second segment waits for
+ * the end of the rx burst (stretch_acks).
  * Not (yet): HyStart++, pacing, TSO, F-RTO without timestamps, IP
  * fragments, urgent data (the URG flag is ignored).
  *
