@@ -22,11 +22,9 @@
  * resent. cwnd grows by the bytes each ACK delivers, SACKed ones included.
  * Congestion control per stack or connection (tcp_cc.c): CUBIC (RFC 9438,
  * the default) or NewReno. Send buffers grow to twice the window that can be
- * in flight; receive-buffer autotuning is built but off by default
- * (rcv_buf_max). Stretch ACKs: the ACK owed every second segment waits for
- * the end of the rx burst (stretch_acks).
- * Not (yet): HyStart++, pacing, TSO, F-RTO without timestamps, IP
- * fragments, urgent data (the URG flag is ignored).
+ * in flight; receive buffers with what arrives per RTT (rcv_buf_max). Stretch ACKs: the ACK owed
+ * every second segment waits for the end of the rx burst (stretch_acks). Not (yet): HyStart++,
+ * pacing, TSO, F-RTO without timestamps, IP fragments, urgent data (the URG flag is ignored).
  *
  * Zero copy: received payload stays in the mbufs it arrived in (headers
  * trimmed); the send queue holds payload mbufs; a (re)transmission is a
@@ -105,9 +103,10 @@ struct tcp_config {
 	/** Receive-buffer autotuning: a connection's buffer grows from rcv_buf
 	 * towards this as the data it receives per RTT shows it needs (as
 	 * Linux's DRS); the window scale offered is the one this needs.
-	 * Default 0 (= rcv_buf): off, for now - with it on, 100 MB each way
-	 * through l4proxy or echo on AF_XDP stalled (not yet understood; issue
-	 * 14's note). */
+	 * Default 4 MiB; 0 or rcv_buf: off. (Off by default in the fifth
+	 * session, when 100 MB each way on AF_XDP stalled with it; that no
+	 * longer happens since the send buffer stopped outgrowing the peer's
+	 * window and ACKs stretch over the rx burst.) */
 	uint32_t rcv_buf_max;
 	/** The send buffer grows from snd_buf towards this, to twice cwnd;
 	 * default 4 MiB; snd_buf: no autotuning */
