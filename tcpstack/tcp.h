@@ -22,7 +22,8 @@
  * resent. cwnd grows by the bytes each ACK delivers, SACKed ones included.
  * Congestion control per stack or connection (tcp_cc.c): CUBIC (RFC 9438,
  * the default) or NewReno. Send buffers grow to twice the window that can be
- * in flight; receive buffers with what arrives per RTT (rcv_buf_max). Stretch ACKs: the ACK owed
+ * in flight; receive-buffer autotuning is built but off by default
+ * (rcv_buf_max). Stretch ACKs: the ACK owed
  * every second segment waits for the end of the rx burst (stretch_acks). Not (yet): HyStart++,
  * pacing, TSO, F-RTO without timestamps, IP fragments, urgent data (the URG flag is ignored).
  *
@@ -103,10 +104,11 @@ struct tcp_config {
 	/** Receive-buffer autotuning: a connection's buffer grows from rcv_buf
 	 * towards this as the data it receives per RTT shows it needs (as
 	 * Linux's DRS); the window scale offered is the one this needs.
-	 * Default 4 MiB; 0 or rcv_buf: off. (Off by default in the fifth
-	 * session, when 100 MB each way on AF_XDP stalled with it; that no
-	 * longer happens since the send buffer stopped outgrowing the peer's
-	 * window and ACKs stretch over the rx burst.) */
+	 * Default 0 (= rcv_buf): off. On (e.g. 4 MiB) it makes a 40 ms path 3x
+	 * faster to receive on, but a pure receiver times its growth by the
+	 * handshake's RTT and on memif grows to the maximum, and the sender's
+	 * queue with it: bulk fell from 17-19 to 11 Gbit/s (docs/performance.md,
+	 * sixth session). On by default once it measures its own RTT. */
 	uint32_t rcv_buf_max;
 	/** The send buffer grows from snd_buf towards this, to twice cwnd;
 	 * default 4 MiB; snd_buf: no autotuning */

@@ -1042,7 +1042,7 @@ class TcpAutotune : public TcpData
 {
 	void Configure(struct tcp_config &c) override
 	{
-		c.rcv_buf_max = 4u << 20; // the default, said here
+		c.rcv_buf_max = 4u << 20; // off by default
 	}
 };
 
