@@ -113,40 +113,6 @@ tcp_mem_room_to_grow(const struct tcp_stack *tcp)
 }
 
 void
-tcp_ack_at_burst_end(struct tcp_conn *c)
-{
-	if (c->flags & TCP_CONN_FLAG_ACK_BURST)
-		return;
-	c->flags |= TCP_CONN_FLAG_ACK_BURST;
-	if (c->ack_link.next == NULL || tcp_link_empty(&c->ack_link))
-		tcp_link_append(&c->tcp->ack_conns, &c->ack_link);
-	c->tcp->stats.burst_acks++;
-}
-
-void
-tcp_ack_unlist(struct tcp_conn *c)
-{
-	c->flags &= ~(uint32_t)TCP_CONN_FLAG_ACK_BURST;
-	if (c->ack_link.next != NULL && !tcp_link_empty(&c->ack_link))
-		tcp_link_remove(&c->ack_link);
-}
-
-void
-tcp_rx_burst_end(struct tcp_stack *tcp)
-{
-	while (!tcp_link_empty(&tcp->ack_conns)) {
-		struct tcp_conn *c =
-				EX_CONTAINER_OF(tcp->ack_conns.next, struct tcp_conn, ack_link);
-		bool owed = c->flags & TCP_CONN_FLAG_ACK_BURST;
-
-		tcp_ack_unlist(c);
-		/* A segment sent since carried it (tcp_xmit clears the flag). */
-		if (owed && c->last_ack_sent != c->rcv_nxt)
-			tcp_send_ack(c);
-	}
-}
-
-void
 tcp_ooo_listed(struct tcp_conn *c)
 {
 	bool listed = c->ooo_link.next != NULL && !tcp_link_empty(&c->ooo_link);

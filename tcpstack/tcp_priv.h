@@ -239,12 +239,6 @@ bool tcp_mem_short(struct tcp_conn *c);
 bool tcp_mem_send_blocked(const struct tcp_conn *c);
 /* May buffers grow (autotuning)? Under half the budget, pool not low. */
 bool tcp_mem_room_to_grow(const struct tcp_stack *tcp);
-/* An ACK owed for in-order data, sent when the rx burst ends (or carried by
- * a segment before then): one ACK for all a burst brought (stretch ACKs, as
- * GRO gives Linux). */
-void tcp_ack_at_burst_end(struct tcp_conn *c);
-/* c goes (recycled or closed): off tcp->ack_conns. */
-void tcp_ack_unlist(struct tcp_conn *c);
 /* Keep c on tcp->ooo_conns exactly while it has out-of-order data. */
 void tcp_ooo_listed(struct tcp_conn *c);
 /* Free c's out-of-order queue from its highest sequence down while more than
@@ -373,6 +367,12 @@ void tcp_rcv_autotune(struct tcp_conn *c);
 void tcp_output(struct tcp_conn *c);
 /* The same, the first segment exempt from the sender's SWS rule (persist). */
 void tcp_output_sws_override(struct tcp_conn *c);
+/* An ACK owed for in-order data, sent when the rx burst ends (or carried by
+ * a segment before then): one ACK for all a burst brought (stretch ACKs, as
+ * GRO gives Linux). */
+void tcp_ack_at_burst_end(struct tcp_conn *c);
+/* c goes (recycled or closed): off tcp->ack_conns. */
+void tcp_ack_unlist(struct tcp_conn *c);
 void tcp_send_ack(struct tcp_conn *c);
 void tcp_send_syn(struct tcp_conn *c);
 /* A RST for a connection: seq snd_nxt. */
