@@ -109,6 +109,18 @@ else
 fi
 
 step "topology: client, three nginx backends, the proxy's port, one L2 segment"
+# A demo killed outright (SIGKILL, a lost VM session) could not run its
+# cleanup; remove what such a demo left behind, never a demo still running.
+for hub in $(ip netns list | awk '{print $1}' | grep -E '^rtdemo[0-9]+-hub$' || true); do
+	old=${hub%-hub}
+	pid=${old#rtdemo}
+	if ! grep -qs 'demo\.sh' "/proc/$pid/cmdline"; then
+		echo "removing what an earlier demo (pid $pid, no longer running) left behind"
+		scripts/lib/l4topo.sh down "$old" >/dev/null 2>&1 || true
+		rm -rf "/var/run/dpdk/$old"
+		rm -f /dev/hugepages/"${old}"map_* 2>/dev/null || true
+	fi
+done
 scripts/lib/l4topo.sh up "$name" 3
 for i in 1 2 3; do
 	mkdir -p "$work/b$i"

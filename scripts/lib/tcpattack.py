@@ -77,8 +77,17 @@ def ooo(a):
             iss = random.getrandbits(32)
             conns[sport] = [iss, None]
             raw.sendto(tcp_segment(src, a.dst, sport, a.port, iss, 0, SYN), (a.dst, 0))
-        deadline = time.monotonic() + 10
+        # A SYN lost on the way (a full rx ring while the other attack runs)
+        # is sent again each second, as a kernel's connect() would.
+        deadline = time.monotonic() + 30
+        resend = time.monotonic() + 1
         while time.monotonic() < deadline and any(v[1] is None for v in conns.values()):
+            if time.monotonic() >= resend:
+                for sport, (iss, theirs) in conns.items():
+                    if theirs is None:
+                        raw.sendto(tcp_segment(src, a.dst, sport, a.port, iss, 0, SYN),
+                                   (a.dst, 0))
+                resend = time.monotonic() + 1
             r, _, _ = select.select([raw], [], [], 0.2)
             if not r:
                 continue

@@ -19,7 +19,18 @@ DEMO = os.path.join(ROOT, "scripts", "demo.sh")
 def test_demo_runs_and_checks_itself(args, port):
     if not is_root():
         pytest.skip("the demo needs root")
-    r = run([DEMO, *args], check=False, timeout=600)
+    # What a demo killed outright (SIGKILL: no cleanup) would leave: the
+    # namespaces of a pid that is not running (above pid_max's default).
+    stale = [f"rtdemo{DEAD_PID}-hub", f"rtdemo{DEAD_PID}-c"]
+    for n in stale:
+        run(["ip", "netns", "add", n])
+    try:
+        before = set(demo_namespaces())
+        r = run([DEMO, *args], check=False, timeout=600)
+    finally:
+        after = set(demo_namespaces())
+        for n in stale:
+            run(["ip", "netns", "del", n], check=False)
     out = r.stdout + r.stderr
     print(out)
     assert r.returncode == 0, out[-4000:]
@@ -30,8 +41,19 @@ def test_demo_runs_and_checks_itself(args, port):
     assert "198.18.100.12:80 is down" in r.stdout
     assert re.search(r"Requests/sec:\s+[1-9]", r.stdout), r.stdout
     assert "tcp connections at exit: 0 open" in r.stdout
-    # everything it made is gone
-    assert not re.search(r"^rtdemo\d+-", run(["ip", "netns", "list"]).stdout, re.M)
+    # everything it made is gone, and so is what the killed demo left (a
+    # demo still running would be left alone: the pid is checked)
+    assert not after - before, after
+    assert f"removing what an earlier demo (pid {DEAD_PID}, no longer running) left behind" \
+        in r.stdout
+    assert not after & set(stale), after
+
+
+DEAD_PID = 4194303
+
+
+def demo_namespaces():
+    return re.findall(r"^(rtdemo\d+-\S+)", run(["ip", "netns", "list"]).stdout, re.M)
 
 
 def test_demo_refuses_unknown_arguments():

@@ -335,12 +335,12 @@ def test_buffer_pinning_attackers_beside_a_100mb_transfer(netns, tmp_path):
                     a.kill()
                     outs.append(a.communicate()[0])
         print(*outs)
+        out = proc.stop(sig=signal.SIGINT)  # its counters first: they explain a failure
+        print(out)
         m = re.search(r"zerowin: conns 60 established 60 sent (\d+) bytes read back (\d+)",
                       outs[0])
         assert m and m.group(1) == m.group(2), outs[0]  # every byte echoed, in the end
         assert "ooo: conns 50 established 50 segments 12500" in outs[1], outs[1]
-        out = proc.stop(sig=signal.SIGINT)
-        print(out)
         m = re.search(r"tcp mbufs held (\d+) \(budget (\d+)\) memory pressure (\d+) "
                       r"out-of-order pruned (\d+)", out)
         assert m, out
