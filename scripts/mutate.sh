@@ -99,6 +99,11 @@ dsack-undo-range|tcpstack/tcp_recovery.c|			tcp_seq_leq(right, c->undo_high)) {|
 dsack-undo|tcpstack/tcp_recovery.c|		if (c->undo_retrans == 0 && c->prior_cwnd != 0)|		if (0)|tcpstack_unit|TcpRecovery.DsackUndo_SpuriousRecovery_WindowRestored
 eifel|tcpstack/tcp_recovery.c|		c->rto_tsval = (c->flags & TCP_CONN_FLAG_TS) ? tcp_ts_now(c) : 0;|		c->rto_tsval = 0;|tcpstack_unit|TcpRecovery.Eifel_SpuriousRto_UndoneNothingMoreResent
 eifel-real-loss|tcpstack/tcp_recovery.c|			seg->opts.tsecr != 0 && tcp_seq_lt(seg->opts.tsecr, c->rto_tsval);|			seg->opts.tsecr != 0;|tcpstack_unit|TcpRecovery.Eifel_RealLoss_NoUndo
+frto-new-data|tcpstack/tcp_output.c|	if (c->sb_lost != 0 && c->frto != TCP_FRTO_NEW_SENT && !output_lost(c))|	if (c->sb_lost != 0 && !output_lost(c))|tcpstack_unit|TcpFrto.NoSack_LateOriginals_SecondAckUndoes
+frto-nosack-first-ack|tcpstack/tcp_recovery.c|c->frto == TCP_FRTO_NEW_SENT)) {|true)) {|tcpstack_unit|TcpFrto.NoSack_FirstAckCoversHeldData_HoleFoundNoUndo
+frto-never-resent|tcpstack/tcp_recovery.c|	if (c->frto != TCP_FRTO_OFF && !(e->flags & TCP_SB_RETRANS) &&|	if (c->frto != TCP_FRTO_OFF &&|tcpstack_unit|TcpFrto.Sack_NewDataSackedAboveTheHole_RealLoss
+frto-before-timeout|tcpstack/tcp_recovery.c|			tcp_seq_lt(e->left, c->frto_high))|			true)|tcpstack_unit|TcpFrto.Sack_NewDataSackedAboveTheHole_RealLoss
+frto-3a-cwnd|tcpstack/tcp_recovery.c|				c->cwnd = 3u * c->mss;|				c->cwnd += 0;|tcpstack_unit|TcpFrto.NoSack_FirstAckCoversHeldData_HoleFoundNoUndo
 rcv-autotune|tcpstack/tcp_output.c|	want = (uint32_t)RTE_MIN(4ull * got, (uint64_t)cfg->rcv_buf_max);|	want = (uint32_t)RTE_MIN(1ull * got, (uint64_t)cfg->rcv_buf_max);|tcpstack_unit|TcpAutotune.ReceiveBuffer_Autotuned_GrowsWithWhatArrivesPerRtt
 snd-autotune|tcpstack/tcp_input.c|		c->snd_buf = RTE_MIN(2 * wnd, c->tcp->cfg.snd_buf_max);|		(void)0;|tcpstack_unit|TcpData.SendBuffer_Autotuned_TwiceCwnd
 snd-autotune-window|tcpstack/tcp_input.c|	wnd = RTE_MIN(c->cwnd, c->max_wnd);|	wnd = c->cwnd;|tcpstack_unit|TcpData.SendBuffer_Autotuned_NotPastPeersWindow

@@ -140,6 +140,8 @@ struct tcp_config {
 	bool window_scaling; /**< offer window scaling; default true */
 	bool tlp; /**< tail loss probes (RFC 8985 7) on SACK connections;
 		   * default true */
+	bool frto; /**< F-RTO (RFC 5682): after a timeout, new data before
+		    * more resends, to tell a spurious timeout; default true */
 	bool stretch_acks; /**< true (default): the ACK owed every second
 			    * segment waits for the end of the rx burst, one for
 			    * all it brought (stack_rx_burst_end) */
@@ -217,14 +219,16 @@ struct tcp_stats {
 	uint64_t rack_timeouts; /**< RACK reordering timers that fired */
 	uint64_t dsacks_in; /**< D-SACK blocks received (RFC 2883) */
 	uint64_t undos; /**< recoveries or RTOs undone as spurious (D-SACK, Eifel) */
-	uint64_t spurious_rtos; /**< of those, RTOs (Eifel detection, RFC 3522) */
+	uint64_t spurious_rtos; /**< of those, RTOs (Eifel detection, RFC 3522, or F-RTO) */
+	uint64_t frto_new_sent; /**< timeouts whose resend F-RTO followed with new data */
+	uint64_t frto_undos; /**< spurious RTOs that F-RTO found (RFC 5682) */
 	uint64_t spurious_recoveries; /**< ... fast recoveries by Eifel detection */
 	uint64_t sb_grown; /**< scoreboards moved to a big table */
 	uint64_t sb_pool_empty; /**< ... that found none free (ranges merged instead) */
 	uint64_t rcv_buf_grown, snd_buf_grown; /**< autotuning steps */
 	uint64_t sack_acks_out; /**< ACKs sent with SACK blocks */
-	uint64_t burst_acks; /**< ACKs held to the end of an rx burst (stretch ACKs) */
 	uint64_t dsacks_out; /**< of those, reporting a duplicate first (D-SACK) */
+	uint64_t burst_acks; /**< ACKs held to the end of an rx burst (stretch ACKs) */
 };
 
 struct tcp_link {

@@ -72,6 +72,7 @@ tcp_config_defaults(struct tcp_config *cfg)
 	cfg->window_scaling = true;
 	cfg->sack = true;
 	cfg->tlp = true;
+	cfg->frto = true;
 	cfg->stretch_acks = true;
 	cfg->cc = TCP_CC_CUBIC;
 	cfg->keep_idle_ms = 7200000;

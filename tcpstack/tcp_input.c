@@ -299,7 +299,9 @@ is_dup_ack(const struct tcp_conn *c, const struct tcp_seg *seg, uint32_t wnd)
 static bool
 ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 {
-	uint32_t ack = seg->ack, wnd = (uint32_t)seg->wnd << c->snd_wscale, sacked;
+	uint32_t ack = seg->ack, wnd = (uint32_t)seg->wnd << c->snd_wscale, sacked = 0;
+	uint32_t prior_una = c->snd_una;
+	bool dup = false;
 
 	/* "If the ACK acks something not yet sent (SEG.ACK > SND.NXT) then
 	 * send an ACK, drop the segment, and return." */
@@ -324,9 +326,10 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 	 * one that covers both a range whose ACK was lost and a SACK above it
 	 * shows no reordering, whatever order its parts are read in. */
 	c->rack_fack_prior = c->rack_fack;
+	c->orig_delivered = false;
 	if (c->flags & TCP_CONN_FLAG_SACK) {
 		/* RFC 6675 with RACK and PRR (tcp_recovery.c). */
-		uint32_t prior_una = c->snd_una, prior_sacked = c->sb_sacked, delivered;
+		uint32_t prior_sacked = c->sb_sacked, delivered;
 		uint32_t flight = c->snd_max - c->snd_una;
 		bool recovering = c->flags & (TCP_CONN_FLAG_RECOVERY | TCP_CONN_FLAG_LOSS);
 
@@ -335,6 +338,7 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 		if (tcp_seq_gt(ack, c->snd_una)) {
 			new_ack(c, seg);
 		} else if ((sacked != 0 && ack == c->snd_una) || is_dup_ack(c, seg, wnd)) {
+			dup = true;
 			c->tcp->stats.dupacks_in++;
 			if (c->dupacks < UINT8_MAX)
 				c->dupacks++;
@@ -353,6 +357,7 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 	} else if (tcp_seq_gt(ack, c->snd_una)) {
 		new_ack(c, seg);
 	} else if (is_dup_ack(c, seg, wnd)) {
+		dup = true;
 		dup_ack(c, seg);
 	}
 	/* "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK),
@@ -374,6 +379,8 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 			tcp_rtx_stop(c);
 		}
 	}
+	/* With the window known: new data may go in place of resends. */
+	tcp_recovery_frto(c, prior_una, dup, sacked);
 	return true;
 }
 

@@ -481,7 +481,8 @@ output(struct tcp_conn *c, bool sws_override)
 
 	if (!can_send_data(c))
 		return;
-	if (c->sb_lost != 0 && !output_lost(c))
+	/* F-RTO's step 3 sends new data, not what the timeout deemed lost. */
+	if (c->sb_lost != 0 && c->frto != TCP_FRTO_NEW_SENT && !output_lost(c))
 		return;
 	if (c->snd_una == c->snd_max && c->last_snd_ns != 0 &&
 			tcp_now_ns(c) - c->last_snd_ns > (uint64_t)c->rto_us * 1000) {

@@ -83,6 +83,12 @@ enum tcp_sb_flag {
 	TCP_SB_LOST = 1u << 1,
 	TCP_SB_RETRANS = 1u << 2,
 };
+/* F-RTO's steps after a timeout (RFC 5682 3.1). */
+enum tcp_frto {
+	TCP_FRTO_OFF,
+	TCP_FRTO_FIRST_ACK, /* step 2: the timeout's resend is out, no ACK yet */
+	TCP_FRTO_NEW_SENT, /* step 3: new data sent in place of resends */
+};
 struct tcp_sb_ent {
 	uint32_t left, right;
 	uint32_t xmit_us; /* the executor's clock in us, wrapping */
@@ -144,6 +150,12 @@ struct tcp_conn {
 	 * the highest of them: only a D-SACK in undo_marker..undo_high counts */
 	uint32_t undo_marker, undo_retrans, undo_high;
 	uint32_t rto_tsval; /* our TSval when the RTO fired (Eifel, RFC 3522) */
+	/* F-RTO (RFC 5682 3): SND.MAX when the RTO fired; data below it that
+	 * was never sent again and now reaches the peer proves the originals
+	 * were not lost */
+	uint32_t frto_high;
+	uint8_t frto; /* enum tcp_frto */
+	bool orig_delivered; /* the ACK being processed (s)acked such data */
 	/* Eifel detection in fast recovery (RFC 3522): TSval and sequence of
 	 * the episode's first retransmission (rec_tsval 0: none to check) */
 	uint32_t rec_tsval, rec_seq;
@@ -321,6 +333,14 @@ void tcp_recovery_rto(struct tcp_conn *c);
 /* The first ACK of new data after an RTO (Eifel, RFC 3522): was the RTO
  * spurious? If so, undo it. */
 void tcp_recovery_rto_ack(struct tcp_conn *c, const struct tcp_seg *seg);
+/* At the end of an ACK's processing (its window taken), F-RTO's steps 2 and 3
+ * (RFC 5682 3.1): after the timeout's resend is ACKed, new data goes out in
+ * place of more resends; an ACK that then shows the originals arrived (data
+ * never sent again ACKed, or with SACK also SACKed) undoes the timeout, one
+ * that shows a hole (a duplicate ACK, the new data SACKed) goes on as after
+ * any RTO. prior_una: SND.UNA before the ACK; dup: a duplicate ACK;
+ * sacked: bytes it newly SACKed. */
+void tcp_recovery_frto(struct tcp_conn *c, uint32_t prior_una, bool dup, uint32_t sacked);
 
 /* ---- tcp_conn.c ---- */
 struct tcp_conn *tcp_conn_alloc(struct tcp_stack *tcp);

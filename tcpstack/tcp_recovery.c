@@ -289,6 +289,16 @@ rack_update(struct tcp_conn *c, const struct tcp_sb_ent *e, uint32_t t)
 		c->rack_fack = e->right;
 }
 
+/* F-RTO: a range newly ACKed or SACKed; sent before the timeout and never
+ * again, it says the originals got through (Linux's FLAG_ORIG_SACK_ACKED). */
+static void
+frto_note(struct tcp_conn *c, const struct tcp_sb_ent *e)
+{
+	if (c->frto != TCP_FRTO_OFF && !(e->flags & TCP_SB_RETRANS) &&
+			tcp_seq_lt(e->left, c->frto_high))
+		c->orig_delivered = true;
+}
+
 void
 tcp_sb_ack(struct tcp_conn *c, uint32_t ack)
 {
@@ -298,8 +308,10 @@ tcp_sb_ack(struct tcp_conn *c, uint32_t ack)
 		struct tcp_sb_ent *e = &SB(c)[0];
 
 		if (tcp_seq_geq(ack, e->right)) {
-			if (!(e->flags & TCP_SB_SACKED))
+			if (!(e->flags & TCP_SB_SACKED)) {
 				rack_update(c, e, t);
+				frto_note(c, e);
+			}
 			ent_remove(c, 0);
 			continue;
 		}
@@ -308,6 +320,7 @@ tcp_sb_ack(struct tcp_conn *c, uint32_t ack)
 
 			part.right = ack;
 			rack_update(c, &part, t);
+			frto_note(c, &part);
 		}
 		if (e->flags & TCP_SB_SACKED)
 			c->sb_sacked -= ack - e->left;
@@ -342,6 +355,7 @@ sb_sack(struct tcp_conn *c, uint32_t left, uint32_t right)
 				(e->flags & TCP_SB_SACKED))
 			continue;
 		rack_update(c, e, t);
+		frto_note(c, e);
 		added += ent_len(e);
 		ent_set_flags(c, e, (uint8_t)((e->flags & ~TCP_SB_LOST) | TCP_SB_SACKED));
 	}
@@ -639,6 +653,14 @@ tcp_recovery_rto(struct tcp_conn *c)
 	 * (reneging, RFC 2018 8); SACKs are forgotten and all is sent again. */
 	bool reneged = c->sb_n != 0 && (SB(c)[0].flags & TCP_SB_SACKED);
 
+	/* F-RTO step 1 (RFC 5682 3.1): on a first timeout with no fast
+	 * recovery under way (its resends would make the test ambiguous). */
+	c->frto = TCP_FRTO_OFF;
+	if (c->tcp->cfg.frto && c->backoff == 0 && !(c->flags & TCP_CONN_FLAG_RECOVERY) &&
+			!reneged) {
+		c->frto = TCP_FRTO_FIRST_ACK;
+		c->frto_high = c->snd_max;
+	}
 	if (c->backoff == 0) {
 		c->prior_cwnd = c->cwnd;
 		c->prior_ssthresh = c->ssthresh;
@@ -655,6 +677,63 @@ tcp_recovery_rto(struct tcp_conn *c)
 	c->dupacks = 0;
 	tcp_sb_mark_lost_all(c, reneged);
 	c->reo_deadline = TCP_NO_DEADLINE;
+}
+
+void
+tcp_recovery_frto(struct tcp_conn *c, uint32_t prior_una, bool dup, uint32_t sacked)
+{
+	struct tcp_stack *tcp = c->tcp;
+
+	if (c->frto == TCP_FRTO_OFF)
+		return;
+	if (!(c->flags & TCP_CONN_FLAG_LOSS)) {
+		/* All that was outstanding is ACKed (nothing to tell), or Eifel
+		 * detection undid the timeout first. */
+		c->frto = TCP_FRTO_OFF;
+		return;
+	}
+	/* Step 3b: data sent before the timeout, never sent again, reached the
+	 * peer: not everything was lost, the timeout was spurious. Without
+	 * SACK only the second ACK tells (the first may cover data the peer
+	 * held above a real hole); with SACK such data would have been SACKed
+	 * before, so any ACK tells (as Linux). */
+	if (c->orig_delivered &&
+			((c->flags & TCP_CONN_FLAG_SACK) || c->frto == TCP_FRTO_NEW_SENT)) {
+		c->frto = TCP_FRTO_OFF;
+		if (c->prior_cwnd == 0)
+			return;
+		tcp->stats.spurious_rtos++;
+		tcp->stats.frto_undos++;
+		undo(c);
+		return;
+	}
+	if (c->frto == TCP_FRTO_NEW_SENT) {
+		/* Step 3a: the new data arrived past a hole that is still
+		 * there: the loss was real; resend as after any timeout. With
+		 * SACK the new data leaves the pipe; without, cwnd is set to
+		 * three segments (RFC 5682's bound), one resend beside it. */
+		if (dup || sacked != 0) {
+			c->frto = TCP_FRTO_OFF;
+			if (!(c->flags & TCP_CONN_FLAG_SACK))
+				c->cwnd = 3u * c->mss;
+		}
+		return;
+	}
+	if (!tcp_seq_gt(c->snd_una, prior_una)) {
+		if (dup || sacked != 0)
+			c->frto = TCP_FRTO_OFF; /* step 2a: a hole */
+		return; /* a window update: wait for the first ACK */
+	}
+	/* Step 2b: the resend was ACKed; send up to two new segments
+	 * instead of resending more. With none to send or no window for
+	 * them the test cannot be made. */
+	if (tcp_seq_lt(c->snd_max, c->snd_end) && tcp_seq_lt(c->snd_max, c->snd_una + c->snd_wnd)) {
+		c->frto = TCP_FRTO_NEW_SENT;
+		c->cwnd = RTE_MIN(c->cwnd, tcp_pipe(c) + 2u * c->mss);
+		tcp->stats.frto_new_sent++;
+	} else {
+		c->frto = TCP_FRTO_OFF;
+	}
 }
 
 void

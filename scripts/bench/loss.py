@@ -144,7 +144,7 @@ def riptide_run(net, a, work, spec, seed, direction):
         res.get("sha256") == want
     res["counters"] = ({"retransmits": int(m.group(1)), "fast": int(m.group(2)),
                         "rto": int(m.group(3))} if m else {})
-    m = re.search(r"rack lost (\d+) reorder timeouts (\d+) tail probes (\d+) .*"
+    m = re.search(r"rack lost (\d+) reorder timeouts (\d+) tail probes (\d+) .*?"
                   r"undos (\d+)", out)
     if m:
         res["counters"].update({"rack_lost": int(m.group(1)), "rack_timeouts": int(m.group(2)),

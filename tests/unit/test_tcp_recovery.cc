@@ -733,4 +733,181 @@ TEST_F(TcpRecovery, CongestionControl_ByName_PerConnection_UnknownRefused)
 	EXPECT_EQ(tcp_stack_init(&other, tcp.st, &bad), -EINVAL);
 }
 
+// F-RTO (RFC 5682 3.1) on connections without timestamps, where Eifel
+// detection cannot tell a spurious timeout. Data waits behind a full window
+// so that the test can send new data; no tail loss probe, so that the RTO is
+// the first thing the silence brings.
+class TcpFrto : public TcpTest
+{
+      protected:
+	struct tcp_conn *c = nullptr;
+	uint32_t mss = 0;
+
+	void Configure(struct tcp_config &cfg) override
+	{
+		cfg.tlp = false;
+	}
+
+	void Open(bool sack)
+	{
+		c = Accept(false, 7, 1460, sack);
+		ASSERT_NE(c, nullptr);
+		ASSERT_FALSE(c->flags & TCP_CONN_FLAG_TS);
+		ASSERT_EQ(!!(c->flags & TCP_CONN_FLAG_SACK), sack);
+		ASSERT_EQ(tcp_conn_set_cc(c, TCP_CC_NEWRENO), 0);
+		mss = c->mss;
+		// Ten segments fill the initial window; four more wait.
+		std::string d = Pattern((size_t)14 * mss, 3);
+		ASSERT_EQ(Write(c, d), (int)d.size());
+		ASSERT_EQ(Sent().size(), 10u);
+		cwnd_before = c->cwnd;
+	}
+
+	void TearDown() override
+	{
+		if (c != nullptr)
+			tcp_abort(c);
+		Sent();
+		TcpTest::TearDown();
+	}
+
+	uint32_t Seq(uint32_t segs) const
+	{
+		return our_seq + segs * mss;
+	}
+
+	// The peer's ACK of `segs` segments, no timestamp, SACK blocks in
+	// segments.
+	std::vector<uint8_t> PeerAck(uint32_t segs, Blocks blocks = {})
+	{
+		peer_opts po;
+		for (auto &b : blocks)
+			po.sack.emplace_back(Seq(b.first), Seq(b.second));
+		return Seg(TCP_FLAG_ACK, peer_seq, Seq(segs), "", 2000, po);
+	}
+
+	// The RTO fires; @return the segment numbers it sent.
+	std::vector<uint32_t> Rto()
+	{
+		for (int i = 0; i < 4 && tcp.stats.rto_timeouts == 0; i++)
+			Advance(1000 * EX_NS_PER_MS);
+		EXPECT_EQ(tcp.stats.rto_timeouts, 1u);
+		return Numbers();
+	}
+
+	std::vector<uint32_t> Numbers()
+	{
+		std::vector<uint32_t> n;
+		for (auto &s : Sent())
+			if (!s.data.empty())
+				n.push_back((s.seg.seq - our_seq) / mss);
+		return n;
+	}
+
+	uint32_t cwnd_before = 0;
+};
+
+// The originals were only late (a delay spike longer than the RTO). Without
+// SACK the first ACK after the resend is ambiguous: new data goes out
+// instead of resends (step 2b), and the second ACK, which moves SND.UNA over
+// data never sent again, shows the timeout spurious (step 3b): the window is
+// restored and nothing else is resent.
+TEST_F(TcpFrto, NoSack_LateOriginals_SecondAckUndoes)
+{
+	Open(false);
+	EXPECT_EQ(Rto(), std::vector<uint32_t>{ 0 });
+	EXPECT_EQ(c->cwnd, mss);
+	clk.now += EX_NS_PER_MS;
+	In(PeerAck(1));
+	EXPECT_EQ(tcp.stats.frto_new_sent, 1u);
+	EXPECT_EQ(Numbers(), (std::vector<uint32_t>{ 10, 11 })) << "new data, not 1 and 2";
+	clk.now += EX_NS_PER_MS;
+	In(PeerAck(3));
+	EXPECT_EQ(tcp.stats.frto_undos, 1u);
+	EXPECT_EQ(tcp.stats.spurious_rtos, 1u);
+	EXPECT_GE(c->cwnd, cwnd_before) << "the window before the timeout";
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_LOSS);
+	EXPECT_EQ(c->sb_lost, 0u);
+	for (uint32_t n : Numbers())
+		EXPECT_GE(n, 12u) << "3..9 are in flight, not lost: only new data goes";
+}
+
+// A real loss that the first ACK could pass for a late original: the peer
+// held segment 1 above the lost 0, and lost 2 too. The ACK of 0..1 covers
+// data never sent again, but without SACK that proves nothing yet; the new
+// data's duplicate ACK shows the hole at 2 (step 3a): no undo, 2 is resent.
+TEST_F(TcpFrto, NoSack_FirstAckCoversHeldData_HoleFoundNoUndo)
+{
+	Open(false);
+	EXPECT_EQ(Rto(), std::vector<uint32_t>{ 0 });
+	clk.now += EX_NS_PER_MS;
+	In(PeerAck(2));
+	EXPECT_EQ(tcp.stats.frto_undos, 0u);
+	EXPECT_EQ(Numbers(), (std::vector<uint32_t>{ 10, 11 }));
+	clk.now += EX_NS_PER_MS;
+	In(PeerAck(2)); // 10 arrived: a duplicate ACK
+	EXPECT_EQ(tcp.stats.undos, 0u);
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_LOSS);
+	auto v = Numbers();
+	ASSERT_FALSE(v.empty());
+	EXPECT_EQ(v[0], 2u) << "the hole is resent";
+	EXPECT_EQ(c->cwnd, 3 * mss) << "RFC 5682 3a: no more than three segments";
+}
+
+// With SACK the first ACK already tells: the cumulative ACK moves over data
+// sent before the timeout that the peer had not SACKed and that was never
+// sent again, so it arrived late, not lost. Undone at once.
+TEST_F(TcpFrto, Sack_LateOriginals_FirstAckUndoes)
+{
+	Open(true);
+	EXPECT_EQ(Rto(), std::vector<uint32_t>{ 0 });
+	clk.now += EX_NS_PER_MS;
+	In(PeerAck(4));
+	EXPECT_EQ(tcp.stats.frto_undos, 1u);
+	EXPECT_EQ(tcp.stats.frto_new_sent, 0u);
+	EXPECT_GE(c->cwnd, cwnd_before);
+	for (uint32_t n : Numbers())
+		EXPECT_GE(n, 10u) << "4..9 are in flight: only new data goes";
+}
+
+// A real loss with SACK: everything after the resent segment was lost. The
+// first ACK covers only the resend: new data goes out; the peer SACKs it
+// above the hole (step 3a): no undo, the hole is resent next.
+TEST_F(TcpFrto, Sack_NewDataSackedAboveTheHole_RealLoss)
+{
+	Open(true);
+	EXPECT_EQ(Rto(), std::vector<uint32_t>{ 0 });
+	clk.now += EX_NS_PER_MS;
+	In(PeerAck(1));
+	EXPECT_EQ(Numbers(), (std::vector<uint32_t>{ 10, 11 }));
+	clk.now += EX_NS_PER_MS;
+	In(PeerAck(1, { { 10, 11 } }));
+	EXPECT_EQ(tcp.stats.undos, 0u);
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_LOSS);
+	auto v = Numbers();
+	ASSERT_FALSE(v.empty());
+	EXPECT_EQ(v[0], 1u) << "the hole is resent";
+}
+
+// Switched off (tcp_config.frto), the ACK of the resend lets the next two
+// lost segments go, as after any RTO.
+class TcpFrtoOff : public TcpFrto
+{
+	void Configure(struct tcp_config &cfg) override
+	{
+		cfg.tlp = false;
+		cfg.frto = false;
+	}
+};
+
+TEST_F(TcpFrtoOff, ResendsAfterTheFirstAck)
+{
+	Open(false);
+	EXPECT_EQ(Rto(), std::vector<uint32_t>{ 0 });
+	clk.now += EX_NS_PER_MS;
+	In(PeerAck(1));
+	EXPECT_EQ(tcp.stats.frto_new_sent, 0u);
+	EXPECT_EQ(Numbers(), (std::vector<uint32_t>{ 1, 2 }));
+}
+
 } // namespace
