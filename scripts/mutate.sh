@@ -104,6 +104,11 @@ frto-nosack-first-ack|tcpstack/tcp_recovery.c|c->frto == TCP_FRTO_NEW_SENT)) {|t
 frto-never-resent|tcpstack/tcp_recovery.c|	if (c->frto != TCP_FRTO_OFF && !(e->flags & TCP_SB_RETRANS) &&|	if (c->frto != TCP_FRTO_OFF &&|tcpstack_unit|TcpFrto.Sack_NewDataSackedAboveTheHole_RealLoss
 frto-before-timeout|tcpstack/tcp_recovery.c|			tcp_seq_lt(e->left, c->frto_high))|			true)|tcpstack_unit|TcpFrto.Sack_NewDataSackedAboveTheHole_RealLoss
 frto-3a-cwnd|tcpstack/tcp_recovery.c|				c->cwnd = 3u * c->mss;|				c->cwnd += 0;|tcpstack_unit|TcpFrto.NoSack_FirstAckCoversHeldData_HoleFoundNoUndo
+hystart-css-growth|tcpstack/tcp_input.c|			delivered = RTE_MAX(delivered / 4, 1u);|			delivered = RTE_MAX(delivered, 1u);|tcpstack_unit|TcpHystart.RttRises_ConservativeThenCongestionAvoidance
+hystart-threshold|tcpstack/tcp_cc.c|		if (h->cur_min_us >= h->last_min_us + thresh) {|		if (h->cur_min_us >= h->last_min_us + thresh / 4) {|tcpstack_unit|TcpHystart.SmallRise_NoExit_LossEndsIt
+hystart-spurious|tcpstack/tcp_cc.c|	} else if (h->cur_min_us < h->css_base_us) {|	} else if (h->cur_min_us < h->css_base_us / 1000) {|tcpstack_unit|TcpHystart.RttFallsBackInCss_SlowStartResumes
+hystart-css-rounds|tcpstack/tcp_cc.c|	if (h->state == TCP_HS_CSS && ++h->css_rounds >= HS_CSS_ROUNDS) {|	if (h->state == TCP_HS_CSS && ++h->css_rounds >= 50) {|tcpstack_unit|TcpHystart.RttRises_ConservativeThenCongestionAvoidance
+hystart-from-first-round|tcpstack/tcp_cc.c|!h->started)|!c)|tcpstack_unit|TcpHystart.RttRises_ConservativeThenCongestionAvoidance
 rcv-autotune|tcpstack/tcp_output.c|	want = (uint32_t)RTE_MIN(4ull * got, (uint64_t)cfg->rcv_buf_max);|	want = (uint32_t)RTE_MIN(1ull * got, (uint64_t)cfg->rcv_buf_max);|tcpstack_unit|TcpAutotune.ReceiveBuffer_Autotuned_GrowsWithWhatArrivesPerRtt
 snd-autotune|tcpstack/tcp_input.c|		c->snd_buf = RTE_MIN(2 * wnd, c->tcp->cfg.snd_buf_max);|		(void)0;|tcpstack_unit|TcpData.SendBuffer_Autotuned_TwiceCwnd
 snd-autotune-window|tcpstack/tcp_input.c|	wnd = RTE_MIN(c->cwnd, c->max_wnd);|	wnd = c->cwnd;|tcpstack_unit|TcpData.SendBuffer_Autotuned_NotPastPeersWindow

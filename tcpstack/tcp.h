@@ -142,6 +142,8 @@ struct tcp_config {
 		   * default true */
 	bool frto; /**< F-RTO (RFC 5682): after a timeout, new data before
 		    * more resends, to tell a spurious timeout; default true */
+	bool hystart; /**< HyStart++ (RFC 9406): leave the first slow start
+		       * when the RTT rises; needs timestamps; default true */
 	bool stretch_acks; /**< true (default): the ACK owed every second
 			    * segment waits for the end of the rx burst, one for
 			    * all it brought (stack_rx_burst_end) */
@@ -222,6 +224,10 @@ struct tcp_stats {
 	uint64_t spurious_rtos; /**< of those, RTOs (Eifel detection, RFC 3522, or F-RTO) */
 	uint64_t frto_new_sent; /**< timeouts whose resend F-RTO followed with new data */
 	uint64_t frto_undos; /**< spurious RTOs that F-RTO found (RFC 5682) */
+	/** HyStart++ (RFC 9406): first slow starts left for CSS as the RTT
+	 * rose, CSS left for slow start again (the rise was noise), and CSS
+	 * ended in congestion avoidance */
+	uint64_t hystart_exits, hystart_spurious, hystart_css_done;
 	uint64_t spurious_recoveries; /**< ... fast recoveries by Eifel detection */
 	uint64_t sb_grown; /**< scoreboards moved to a big table */
 	uint64_t sb_pool_empty; /**< ... that found none free (ranges merged instead) */

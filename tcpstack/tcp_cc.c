@@ -11,6 +11,15 @@
  *            last loss, never below the Reno-friendly estimate; beta 0.7,
  *            fast convergence. The default, as in Linux.
  *
+ * HyStart++ (RFC 9406) ends the first slow start for either of them, before
+ * it overshoots the path by a whole window: the lowest RTT of each round
+ * (one window of ACKs) is compared with the last round's, and a rise of
+ * an eighth of it (4 to 16 ms) moves to a conservative slow start, a quarter
+ * of the growth, for five rounds, then congestion avoidance; a round whose
+ * RTT falls back under the one that ended slow start resumes it. It needs an
+ * RTT sample per ACK (timestamps, RFC 7323): without them there is one per
+ * round, too few, and slow start runs as RFC 5681's.
+ *
  * Lcore: the stack's.
  */
 #include <math.h>
@@ -22,6 +31,90 @@
 #define CUBIC_BETA 0.7
 /* RFC 9438 4.3: the Reno-friendly estimate grows by alpha per window */
 #define CUBIC_ALPHA (3.0 * (1.0 - CUBIC_BETA) / (1.0 + CUBIC_BETA))
+
+/* ---- HyStart++ (RFC 9406 4.2) ---- */
+
+#define HS_MIN_RTT_THRESH_US 4000u
+#define HS_MAX_RTT_THRESH_US 16000u
+#define HS_MIN_RTT_DIVISOR 8u
+#define HS_N_RTT_SAMPLE 8u
+#define HS_CSS_ROUNDS 5u
+
+void
+tcp_hystart_init(struct tcp_conn *c)
+{
+	memset(&c->hs, 0, sizeof(c->hs));
+	c->hs.state = c->tcp->cfg.hystart ? TCP_HS_SS : TCP_HS_OFF;
+	c->hs.last_min_us = c->hs.cur_min_us = c->hs.css_base_us = UINT32_MAX;
+}
+
+/* Still the first slow start? A loss (ssthresh set) ends it for good. */
+static bool
+hystart_on(struct tcp_conn *c)
+{
+	if (c->hs.state == TCP_HS_OFF)
+		return false;
+	if (c->ssthresh != UINT32_MAX) {
+		c->hs.state = TCP_HS_OFF;
+		return false;
+	}
+	return true;
+}
+
+void
+tcp_hystart_ack(struct tcp_conn *c, uint32_t ack)
+{
+	struct tcp_hystart *h = &c->hs;
+
+	if (!hystart_on(c) || (h->started && tcp_seq_lt(ack, h->window_end)))
+		return;
+	/* A round ends: its data is all acknowledged. */
+	if (h->state == TCP_HS_CSS && ++h->css_rounds >= HS_CSS_ROUNDS) {
+		c->ssthresh = RTE_MAX(c->cwnd, 2u * c->mss); /* congestion avoidance */
+		h->state = TCP_HS_OFF;
+		c->tcp->stats.hystart_css_done++;
+		return;
+	}
+	h->started = true;
+	h->window_end = c->snd_max;
+	h->last_min_us = h->cur_min_us;
+	h->cur_min_us = UINT32_MAX;
+	h->samples = 0;
+}
+
+void
+tcp_hystart_rtt(struct tcp_conn *c, uint32_t rtt_us)
+{
+	struct tcp_hystart *h = &c->hs;
+	uint32_t thresh;
+
+	/* From the first round of data on: the handshake's RTT had no queue
+	 * behind it to compare with. */
+	if (!hystart_on(c) || !h->started)
+		return;
+	h->cur_min_us = RTE_MIN(h->cur_min_us, rtt_us);
+	if (h->samples < UINT8_MAX)
+		h->samples++;
+	if (h->samples < HS_N_RTT_SAMPLE)
+		return;
+	if (h->state == TCP_HS_SS) {
+		if (h->last_min_us == UINT32_MAX)
+			return;
+		thresh = RTE_MAX(HS_MIN_RTT_THRESH_US,
+				RTE_MIN(h->last_min_us / HS_MIN_RTT_DIVISOR, HS_MAX_RTT_THRESH_US));
+		if (h->cur_min_us >= h->last_min_us + thresh) {
+			h->css_base_us = h->cur_min_us;
+			h->state = TCP_HS_CSS;
+			h->css_rounds = 0;
+			c->tcp->stats.hystart_exits++;
+		}
+	} else if (h->cur_min_us < h->css_base_us) {
+		/* The rise was noise: back to slow start. */
+		h->css_base_us = UINT32_MAX;
+		h->state = TCP_HS_SS;
+		c->tcp->stats.hystart_spurious++;
+	}
+}
 
 /* ---- NewReno (RFC 5681 3.1, RFC 6582) ---- */
 

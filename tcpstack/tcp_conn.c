@@ -73,6 +73,7 @@ tcp_config_defaults(struct tcp_config *cfg)
 	cfg->sack = true;
 	cfg->tlp = true;
 	cfg->frto = true;
+	cfg->hystart = true;
 	cfg->stretch_acks = true;
 	cfg->cc = TCP_CC_CUBIC;
 	cfg->keep_idle_ms = 7200000;
@@ -390,6 +391,7 @@ tcp_conn_setup(struct tcp_conn *c, struct tcp_stack *tcp, uint32_t lip, uint16_t
 	c->rto_us = cfg->rto_init_ms * 1000;
 	c->ssthresh = UINT32_MAX;
 	tcp_conn_set_cc(c, cfg->cc);
+	tcp_hystart_init(c);
 	{
 		/* Per pair of hosts, not per connection (as Linux): a new
 		 * incarnation of a tuple must show a newer timestamp than the old

@@ -153,8 +153,12 @@ cwnd_grow(struct tcp_conn *c, uint32_t delivered, uint32_t flight)
 	if (c->cwnd < c->ssthresh) {
 		/* Slow start by bytes delivered (RFC 3465), up to ssthresh;
 		 * the rest counts in congestion avoidance (as Linux's
-		 * tcp_slow_start). */
+		 * tcp_slow_start). HyStart++'s conservative slow start grows
+		 * by a quarter of that (RFC 9406 4.2, CSS_GROWTH_DIVISOR). */
 		uint32_t room = c->ssthresh - c->cwnd;
+
+		if (c->hs.state == TCP_HS_CSS)
+			delivered = RTE_MAX(delivered / 4, 1u);
 
 		if (delivered <= room) {
 			c->cwnd = RTE_MIN(c->cwnd + delivered, cap);
@@ -180,6 +184,7 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 	 * none (review L2; Linux resets its backoff only on a sample). */
 	if (rtt_on_ack(c, seg))
 		c->backoff = 0;
+	tcp_hystart_ack(c, ack); /* after its sample: the ACK ending a round counts in it */
 	c->rtx_since_ns = 0;
 	if (c->flags & TCP_CONN_FLAG_LOSS) {
 		tcp_recovery_rto_ack(c, seg); /* a spurious RTO is undone here */

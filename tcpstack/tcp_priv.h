@@ -113,6 +113,30 @@ struct tcp_cc_ops {
 };
 const struct tcp_cc_ops *tcp_cc_ops(enum tcp_cc cc);
 
+/* HyStart++ (RFC 9406, tcp_cc.c): the first slow start, for any algorithm,
+ * ends when a round's lowest RTT has risen (the path's queue fills), through
+ * a conservative slow start (CSS) that backs out if the rise was noise. */
+enum tcp_hs_state {
+	TCP_HS_OFF, /* not in the first slow start (or switched off) */
+	TCP_HS_SS, /* slow start, watching the RTT */
+	TCP_HS_CSS, /* conservative slow start: growth / 4 */
+};
+struct tcp_hystart {
+	uint32_t window_end; /* the round ends when an ACK reaches this */
+	uint32_t last_min_us, cur_min_us; /* the last round's lowest RTT, this one's */
+	uint32_t css_base_us; /* the round minimum that started CSS */
+	uint8_t state; /* enum tcp_hs_state */
+	uint8_t samples; /* RTT samples this round */
+	uint8_t css_rounds; /* rounds ended in CSS */
+	bool started; /* the first round has begun */
+};
+void tcp_hystart_init(struct tcp_conn *c);
+/* An ACK that moves SND.UNA to ack, after its RTT sample: a round ends when
+ * the data outstanding at its start is ACKed. */
+void tcp_hystart_ack(struct tcp_conn *c, uint32_t ack);
+/* An RTT sample (tcp_rtt_sample). */
+void tcp_hystart_rtt(struct tcp_conn *c, uint32_t rtt_us);
+
 struct tcp_conn {
 	struct tcp_conn *hnext; /* flow table chain, or free list */
 	struct tcp_stack *tcp;
@@ -125,6 +149,8 @@ struct tcp_conn {
 	uint8_t dupacks;
 	uint8_t backoff; /* RTO doublings since the last new ACK */
 	uint8_t probes; /* unanswered window or keepalive probes */
+	uint8_t frto; /* enum tcp_frto (below, frto_high) */
+	bool orig_delivered; /* F-RTO: the ACK being processed (s)acked such data */
 	uint32_t flags; /* enum tcp_conn_flag */
 	int32_t error;
 
@@ -153,27 +179,26 @@ struct tcp_conn {
 	/* F-RTO (RFC 5682 3): SND.MAX when the RTO fired; data below it that
 	 * was never sent again and now reaches the peer proves the originals
 	 * were not lost */
-	uint32_t frto_high;
-	uint8_t frto; /* enum tcp_frto */
-	bool orig_delivered; /* the ACK being processed (s)acked such data */
+	uint32_t frto_high; /* (its step and flag fill a gap above) */
 	/* Eifel detection in fast recovery (RFC 3522): TSval and sequence of
 	 * the episode's first retransmission (rec_tsval 0: none to check) */
 	uint32_t rec_tsval, rec_seq;
-	uint32_t cwnd_acc; /* bytes acked toward the next congestion-avoidance step */
+	struct tcp_hystart hs;
 	const struct tcp_cc_ops *cc_ops;
 	struct { /* CUBIC's state, in segments and seconds (RFC 9438 4) */
 		double w_max, k, origin, w_est;
 		uint64_t epoch_ns; /* 0: no epoch yet */
 	} cc;
+	uint32_t cwnd_acc; /* bytes acked toward the next congestion-avoidance step */
 	uint32_t snd_buf, rcv_buf; /* this connection's, autotuned (tcp_config) */
 	uint32_t drs_seq; /* RCV.NXT when the receiver's current RTT began */
 	uint64_t drs_ns; /* ... and when; 0: not measuring yet */
 	uint16_t mss; /* payload bytes per segment we send (options excluded) */
 	uint16_t rcv_mss; /* largest segment seen from the peer (delayed ACK) */
 	uint32_t sndq_bytes, sndq_segs;
+	uint32_t snd_cur_seq; /* (fields ordered to leave no padding) */
 	struct rte_mbuf *sndq_head, *sndq_tail;
 	struct rte_mbuf *snd_cur; /* cursor: the segment holding snd_cur_seq */
-	uint32_t snd_cur_seq;
 
 	/* receive sequence space */
 	uint32_t irs, rcv_nxt, rcv_adv, last_ack_sent, ooo_fin_seq;
@@ -190,14 +215,15 @@ struct tcp_conn {
 		uint32_t left, right;
 	} sack[TCP_SACK_MAX], dsack;
 	uint8_t nsack;
+	bool rx_waiting, tx_waiting; /* the application's (below) */
 
 	/* timestamps, RTT */
 	uint32_t ts_recent, ts_offset;
+	uint32_t user_timeout_ms;
 	uint64_t ts_recent_ns; /* when ts_recent was last updated (24-day rule) */
 	uint64_t last_oow_ack_ns; /* the last ACK sent for an invalid segment */
 	uint32_t srtt_us, rttvar_us, rto_us;
 	uint32_t rtt_seq;
-	uint32_t user_timeout_ms;
 	uint64_t rtt_start_ns;
 	uint64_t rtx_since_ns; /* oldest unacknowledged data sent (user timeout) */
 	uint64_t last_rcv_ns; /* keepalive idle clock */
@@ -209,7 +235,6 @@ struct tcp_conn {
 
 	/* the application */
 	struct ex_waker rx_waker, tx_waker;
-	bool rx_waiting, tx_waiting;
 };
 
 /* Out-of-order segments held per connection: enough for a full receive

@@ -191,6 +191,7 @@ tcp_rtt_sample(struct tcp_conn *c, uint32_t rtt_us)
 	}
 	rto = c->srtt_us + RTE_MAX(1000u, 4 * c->rttvar_us);
 	c->rto_us = RTE_MIN(RTE_MAX(rto, min_us), c->tcp->cfg.rto_max_ms * 1000);
+	tcp_hystart_rtt(c, rtt_us);
 }
 
 static bool

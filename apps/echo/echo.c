@@ -942,12 +942,14 @@ print_tcp(const struct tcp_stack *tcp, const struct client *k, bool client, uint
 	printf("echo: tcp loss recovery: rack lost %" PRIu64 " reorder timeouts %" PRIu64
 	       " tail probes %" PRIu64 " (recoveries %" PRIu64 ") dsacks in %" PRIu64
 	       " undos %" PRIu64 " (spurious rtos %" PRIu64 " recoveries %" PRIu64
-	       ") f-rto new data %" PRIu64 " undos %" PRIu64 " sack acks out %" PRIu64
+	       ") f-rto new data %" PRIu64 " undos %" PRIu64 " hystart exits %" PRIu64
+	       " spurious %" PRIu64 " css done %" PRIu64 " sack acks out %" PRIu64
 	       " dsacks out %" PRIu64 " big scoreboards %" PRIu64 " (none free %" PRIu64 ")\n",
 			t->rack_lost, t->rack_timeouts, t->tlp_probes, t->tlp_recoveries,
 			t->dsacks_in, t->undos, t->spurious_rtos, t->spurious_recoveries,
-			t->frto_new_sent, t->frto_undos, t->sack_acks_out, t->dsacks_out,
-			t->sb_grown, t->sb_pool_empty);
+			t->frto_new_sent, t->frto_undos, t->hystart_exits, t->hystart_spurious,
+			t->hystart_css_done, t->sack_acks_out, t->dsacks_out, t->sb_grown,
+			t->sb_pool_empty);
 	/* Open: held or still to be closed by someone; closing: the stack
 	 * finishes the FIN exchange of a connection the application closed. */
 	tcp_conns_by_state(tcp, by_state);

@@ -733,6 +733,121 @@ TEST_F(TcpRecovery, CongestionControl_ByName_PerConnection_UnknownRefused)
 	EXPECT_EQ(tcp_stack_init(&other, tcp.st, &bad), -EINVAL);
 }
 
+// HyStart++ (RFC 9406) in the first slow start of a connection with
+// timestamps: a segment-by-segment peer that ACKs each segment `rtt` ms
+// after it left, echoing its timestamp, so every ACK is an RTT sample.
+class TcpHystart : public TcpRecovery
+{
+      protected:
+	std::vector<out_seg> flight;
+
+	// The send queue kept full, so every segment is a full one.
+	void Fill()
+	{
+		std::string d = Pattern(16 * 1024, 5);
+		while (Write(c, d) == (int)d.size()) {
+		}
+	}
+
+	// One round: every segment in flight ACKed one by one, rtt_ms after
+	// it left; what those ACKs let out is the next round's flight.
+	void Round(uint32_t rtt_ms)
+	{
+		Fill();
+		if (flight.empty())
+			flight = Sent();
+		clk.now += (uint64_t)rtt_ms * EX_NS_PER_MS;
+		std::vector<out_seg> next;
+		for (auto &s : flight) {
+			peer_opts po = Ts();
+			po.tsecr = s.seg.opts.tsval;
+			In(Seg(TCP_FLAG_ACK, peer_seq, s.seg.seq + (uint32_t)s.data.size(), "",
+					65535, po));
+			for (auto &o : Sent())
+				next.push_back(o);
+			Fill();
+		}
+		flight = next;
+	}
+
+	uint32_t Segs() const
+	{
+		return c->cwnd / mss;
+	}
+};
+
+// The RTT rises by 6 ms (more than 4 ms, an eighth of 20 ms being less) in
+// the fourth round: slow start turns conservative after eight samples of it
+// (a quarter of the growth: each ACK of a full segment adds mss / 4), and
+// five rounds later congestion avoidance begins (ssthresh = cwnd), with no
+// loss at all. (HyStart++'s rounds end when the data outstanding at their
+// start is ACKed, a few ACKs off this peer's rounds.)
+TEST_F(TcpHystart, RttRises_ConservativeThenCongestionAvoidance)
+{
+	Round(20);
+	Round(20);
+	Round(20);
+	EXPECT_EQ(Segs(), 80u) << "plain slow start: doubling each round";
+	EXPECT_EQ(c->hs.state, TCP_HS_SS);
+	Round(26);
+	EXPECT_EQ(tcp.stats.hystart_exits, 1u);
+	EXPECT_EQ(c->hs.state, TCP_HS_CSS);
+	EXPECT_LT(Segs(), 160u) << "not doubled";
+	EXPECT_EQ(c->ssthresh, UINT32_MAX) << "still slow start, by a quarter";
+	const uint32_t before = c->cwnd;
+	const size_t acks = flight.size();
+	Round(26);
+	EXPECT_EQ(c->cwnd - before, acks * (mss / 4)) << "a quarter of a segment per ACK";
+	int rounds = 1;
+	while (c->hs.state == TCP_HS_CSS && rounds < 10) {
+		Round(26);
+		rounds++;
+	}
+	EXPECT_GE(rounds, 4) << "five of HyStart's rounds, the first begun in the exit round";
+	EXPECT_LE(rounds, 5);
+	EXPECT_EQ(tcp.stats.hystart_css_done, 1u);
+	EXPECT_EQ(c->hs.state, TCP_HS_OFF);
+	EXPECT_EQ(c->ssthresh, c->cwnd) << "congestion avoidance from here";
+	const uint32_t ca = c->cwnd;
+	Round(26);
+	EXPECT_LE(c->cwnd - ca, 2 * mss) << "about a segment per round now";
+	EXPECT_EQ(tcp.stats.retransmits, 0u);
+}
+
+// A rise that was noise: in the next round the RTT is back under the one
+// that ended slow start, and slow start resumes at full growth.
+TEST_F(TcpHystart, RttFallsBackInCss_SlowStartResumes)
+{
+	Round(20);
+	Round(20);
+	Round(20);
+	Round(26);
+	ASSERT_EQ(c->hs.state, TCP_HS_CSS);
+	const uint32_t before = Segs();
+	Round(20);
+	EXPECT_EQ(tcp.stats.hystart_spurious, 1u);
+	EXPECT_EQ(c->hs.state, TCP_HS_SS);
+	EXPECT_GT(Segs(), before + (before - 8) / 4 + 8) << "full growth after the eighth sample";
+	EXPECT_EQ(c->ssthresh, UINT32_MAX);
+}
+
+// A steady RTT, or a rise below the threshold (3 ms < 4 ms), leaves slow
+// start alone; so does a loss, which ends HyStart++ for the connection.
+TEST_F(TcpHystart, SmallRise_NoExit_LossEndsIt)
+{
+	Round(20);
+	Round(20);
+	Round(23);
+	Round(23); // a whole HyStart round at 23 ms: 3 ms over the last one's 20
+	EXPECT_EQ(tcp.stats.hystart_exits, 0u);
+	EXPECT_EQ(Segs(), 160u);
+	c->ssthresh = 40 * mss; // as a loss leaves it
+	Round(40);
+	EXPECT_EQ(c->hs.state, TCP_HS_OFF);
+	EXPECT_EQ(tcp.stats.hystart_exits, 0u);
+	flight.clear();
+}
+
 // F-RTO (RFC 5682 3.1) on connections without timestamps, where Eifel
 // detection cannot tell a spurious timeout. Data waits behind a full window
 // so that the test can send new data; no tail loss probe, so that the RTO is
