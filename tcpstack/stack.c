@@ -20,12 +20,23 @@
 #include "dp_stream.h"
 #include "dp_cksum.h"
 #include "stack.h"
-#include "tcp.h"
-#include "udp.h"
+#include "stack_priv.h"
 
 #define ARP_MASK (STACK_ARP_ENTRIES - 1)
 #define ARP_MAX_USED (STACK_ARP_ENTRIES * 3 / 4) /* keeps probe runs short */
 #define ARP_TICK_NS (100 * EX_NS_PER_MS)
+
+/* The protocol table: at most STACK_L4_MAX entries, TCP and UDP first. */
+static inline const struct stack_l4 *
+l4_find(const struct stack *st, uint8_t proto)
+{
+	uint8_t i;
+
+	for (i = 0; i < st->n_l4; i++)
+		if (st->l4[i].proto == proto)
+			return &st->l4[i];
+	return NULL;
+}
 
 static const char *const drop_names[STACK_DROP_MAX] = {
 	[STACK_DROP_RUNT] = "runt",
@@ -302,9 +313,13 @@ arp_fail_queue(struct stack *st, struct stack_arp_entry *e)
 	uint8_t i;
 
 	for (i = 0; i < e->nq; i++) {
+		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
+				e->queue[i], const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+		const struct stack_l4 *l4 = l4_find(st, ip->next_proto_id);
+
 		st->stats.drops[STACK_DROP_ARP_UNRESOLVED]++;
-		if (st->tcp != NULL)
-			tcp_tx_failed(st->tcp, e->queue[i], -EHOSTUNREACH);
+		if (l4 != NULL && l4->ops->tx_failed != NULL)
+			l4->ops->tx_failed(l4->ctx, e->queue[i], -EHOSTUNREACH);
 		if (st->on_tx_error != NULL)
 			st->on_tx_error(st, e->queue[i], -EHOSTUNREACH);
 		rte_pktmbuf_free(e->queue[i]);
@@ -452,19 +467,21 @@ icmp_input(struct stack *st, struct rte_mbuf *m, struct rte_ether_hdr *eh, struc
 
 		st->stats.icmp_unreach_in++;
 		if (inner_len >= sizeof(struct rte_ipv4_hdr) + 8) {
-			uint8_t proto = ((const struct rte_ipv4_hdr *)inner)->next_proto_id;
+			const struct stack_l4 *l4 = l4_find(
+					st, ((const struct rte_ipv4_hdr *)inner)->next_proto_id);
 
-			if (icr->icmp_code == 4) {
+			if (l4 == NULL) {
+				/* about a protocol we do not carry */
+			} else if (icr->icmp_code == 4) {
 				/* Fragmentation needed and DF set (RFC 1191): the
 				 * next-hop MTU is in the header's last two bytes. A
 				 * path property, never a connection error. */
-				if (proto == IPPROTO_TCP && st->tcp != NULL)
-					tcp_icmp_frag_needed(st->tcp, inner, inner_len,
+				if (l4->ops->frag_needed != NULL)
+					l4->ops->frag_needed(l4->ctx, inner, inner_len,
 							rte_be_to_cpu_16(icr->icmp_seq_nb));
-			} else if (proto == IPPROTO_UDP)
-				udp_icmp_error(st, inner, inner_len, err);
-			else if (proto == IPPROTO_TCP && st->tcp != NULL)
-				tcp_icmp_error(st->tcp, inner, inner_len, err);
+			} else if (l4->ops->icmp_error != NULL) {
+				l4->ops->icmp_error(l4->ctx, inner, inner_len, err);
+			}
 		}
 		rte_pktmbuf_free(m);
 		return;
@@ -503,6 +520,7 @@ ipv4_input(struct stack *st, struct rte_mbuf *m)
 	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + 1);
 	uint32_t avail = rte_pktmbuf_data_len(m) - sizeof(*eh);
+	const struct stack_l4 *l4;
 	uint16_t ihl, ip_len;
 
 	/* Check the length, then read the fields. */
@@ -556,21 +574,14 @@ ipv4_input(struct stack *st, struct rte_mbuf *m)
 	if (rte_pktmbuf_pkt_len(m) > sizeof(*eh) + ip_len)
 		(void)stack_mbuf_cut(m, (uint32_t)sizeof(*eh) + ip_len);
 	st->stats.ip_in++;
-	switch (ip->next_proto_id) {
-	case IPPROTO_ICMP:
+	if (ip->next_proto_id == IPPROTO_ICMP) {
 		icmp_input(st, m, eh, ip, ihl, ip_len);
 		return;
-	case IPPROTO_UDP:
-		udp_input(st, m, sizeof(*eh), ihl, ip_len);
+	}
+	l4 = l4_find(st, ip->next_proto_id);
+	if (l4 != NULL) {
+		l4->ops->input(l4->ctx, m, sizeof(*eh), ihl, ip_len);
 		return;
-	case IPPROTO_TCP:
-		if (st->tcp != NULL) {
-			tcp_input(st->tcp, m, sizeof(*eh), ihl, ip_len);
-			return;
-		}
-		break;
-	default:
-		break;
 	}
 	/* RFC 1122 3.2.2.1: protocol unreachable (rate-limited), never for a
 	 * broadcast (3.2.2). */
@@ -582,8 +593,11 @@ ipv4_input(struct stack *st, struct rte_mbuf *m)
 void
 stack_rx_burst_end(struct stack *st)
 {
-	if (st->tcp != NULL)
-		tcp_rx_burst_end(st->tcp);
+	uint8_t i;
+
+	for (i = 0; i < st->n_l4; i++)
+		if (st->l4[i].ops->rx_burst_end != NULL)
+			st->l4[i].ops->rx_burst_end(st->l4[i].ctx);
 }
 
 void
@@ -793,7 +807,35 @@ stack_init(struct stack *st, const struct stack_config *cfg, struct ex_executor 
 	st->rng = rte_rdtsc() ^ ((uint64_t)cfg->ip << 17) ^ UINT64_C(0x9e3779b97f4a7c15);
 	ex_timer_init_callback(&st->arp_timer, arp_tick);
 	ex_timer_arm(ex_executor_wheel(ex), &st->arp_timer, ex_now_ns(ex) + st->arp_tick_ns, NULL);
+	return udp_attach(st);
+}
+
+int
+stack_l4_register(struct stack *st, uint8_t proto, const struct stack_l4_ops *ops, void *ctx)
+{
+	if (ops == NULL || ops->input == NULL || proto == IPPROTO_ICMP)
+		return -EINVAL;
+	if (l4_find(st, proto) != NULL)
+		return -EEXIST;
+	if (st->n_l4 == STACK_L4_MAX)
+		return -ENOSPC;
+	st->l4[st->n_l4].proto = proto;
+	st->l4[st->n_l4].ops = ops;
+	st->l4[st->n_l4].ctx = ctx;
+	st->n_l4++;
 	return 0;
+}
+
+void
+stack_l4_unregister(struct stack *st, uint8_t proto, const void *ctx)
+{
+	uint8_t i;
+
+	for (i = 0; i < st->n_l4; i++)
+		if (st->l4[i].proto == proto && st->l4[i].ctx == ctx) {
+			st->l4[i] = st->l4[--st->n_l4];
+			return;
+		}
 }
 
 void

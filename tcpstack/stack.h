@@ -140,6 +140,32 @@ struct stack_config {
 /** Fill cfg with defaults (no address). */
 void stack_config_defaults(struct stack_config *cfg);
 
+/**
+ * A protocol above IPv4 (TCP and UDP are two, registered by tcp_stack_init()
+ * and stack_init()): the IP layer hands it what is its own through these,
+ * its ctx first. input is required, the rest optional (NULL).
+ */
+struct stack_l4_ops {
+	const char *name;
+	/** A packet of the protocol addressed to us: its IPv4 header at l3_off,
+	 * checked (ihl bytes, total length ip_len, the frame cut to it); the
+	 * protocol takes m (delivers, answers or frees and counts it). */
+	void (*input)(void *ctx, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl,
+			uint16_t ip_len);
+	/** An ICMP destination unreachable quoting a packet of ours (inner_ip:
+	 * its IPv4 header and at least 8 bytes after it); err -ECONNREFUSED
+	 * (port or protocol), -EHOSTUNREACH or -ENETUNREACH. */
+	void (*icmp_error)(void *ctx, const void *inner_ip, uint16_t inner_len, int err);
+	/** ICMP fragmentation needed (RFC 1191) with the next hop's MTU. */
+	void (*frag_needed)(void *ctx, const void *inner_ip, uint16_t inner_len, uint16_t mtu);
+	/** A burst of stack_input() calls has ended (stack_rx_burst_end). */
+	void (*rx_burst_end)(void *ctx);
+	/** A frame of the protocol's that the stack gave up sending (ARP had
+	 * no answer: err -EHOSTUNREACH); the stack frees it after. */
+	void (*tx_failed)(void *ctx, const struct rte_mbuf *m, int err);
+};
+#define STACK_L4_MAX 4 /* protocols a stack can carry */
+
 struct stack {
 	struct stack_config cfg;
 	struct ex_executor *ex;
@@ -153,6 +179,12 @@ struct stack {
 	uint64_t arp_tick_ns;
 	struct udp_sock *udp[STACK_UDP_BUCKETS]; /**< bound sockets, by local port */
 	struct tcp_stack *tcp; /**< set by tcp_stack_init(); NULL: no TCP */
+	struct stack_l4 {
+		uint8_t proto; /**< IPPROTO_* */
+		const struct stack_l4_ops *ops;
+		void *ctx;
+	} l4[STACK_L4_MAX]; /**< the protocol table (stack_l4_register) */
+	uint8_t n_l4;
 	uint64_t rng; /**< ephemeral ports (RFC 6056) */
 	uint64_t icmp_window; /**< start of the rate-limit second */
 	uint32_t icmp_in_window;
@@ -169,6 +201,17 @@ int stack_init(struct stack *st, const struct stack_config *cfg, struct ex_execu
 
 /** Free every queued packet, disarm timers. */
 void stack_fini(struct stack *st);
+
+/**
+ * Carry protocol proto (IPPROTO_*, not ICMP: the stack's own) with ops and
+ * ctx. @return 0, -EEXIST (proto has one already), -ENOSPC (STACK_L4_MAX
+ * protocols), -EINVAL (NULL ops or input, ICMP).
+ */
+int stack_l4_register(struct stack *st, uint8_t proto, const struct stack_l4_ops *ops, void *ctx);
+
+/** Stop carrying proto if ctx registered it; its packets are then answered
+ * with protocol unreachable. */
+void stack_l4_unregister(struct stack *st, uint8_t proto, const void *ctx);
 
 /** Announce our address: a gratuitous ARP request. @return 0 or -ENOBUFS. */
 int stack_announce(struct stack *st);

@@ -18,14 +18,16 @@
  * D-SACKs, sends ordered by a per-connection counter; tail loss probes, also
  * in fast recovery, unlike RFC 8985), RFC 6675 recovery with PRR (RFC 6937),
  * undo of spurious recoveries (D-SACK; Eifel in recovery as Linux applies
- * it) and RTOs (Eifel, RFC 3522); after an RTO only what was not SACKed is
- * resent. cwnd grows by the bytes each ACK delivers, SACKed ones included.
+ * it) and RTOs (Eifel, RFC 3522, and F-RTO, RFC 5682, SACK-enhanced, also
+ * without timestamps); after an RTO only what was not SACKed is resent.
+ * cwnd grows by the bytes each ACK delivers, SACKed ones included.
  * Congestion control per stack or connection (tcp_cc.c): CUBIC (RFC 9438,
- * the default) or NewReno. Send buffers grow to twice the window that can be
- * in flight; receive-buffer autotuning is built but off by default
- * (rcv_buf_max). Stretch ACKs: the ACK owed
- * every second segment waits for the end of the rx burst (stretch_acks). Not (yet): HyStart++,
- * pacing, TSO, F-RTO without timestamps, IP fragments, urgent data (the URG flag is ignored).
+ * the default) or NewReno, the first slow start ended by HyStart++ (RFC
+ * 9406). Send buffers grow to twice the window that can be in flight;
+ * receive-buffer autotuning is built but off by default (rcv_buf_max).
+ * Stretch ACKs: the ACK owed every second segment waits for the end of the
+ * rx burst (stretch_acks). Not (yet): pacing, TSO, IP fragments, urgent data
+ * (the URG flag is ignored).
  *
  * Zero copy: received payload stays in the mbufs it arrived in (headers
  * trimmed); the send queue holds payload mbufs; a (re)transmission is a
@@ -222,13 +224,13 @@ struct tcp_stats {
 	uint64_t dsacks_in; /**< D-SACK blocks received (RFC 2883) */
 	uint64_t undos; /**< recoveries or RTOs undone as spurious (D-SACK, Eifel) */
 	uint64_t spurious_rtos; /**< of those, RTOs (Eifel detection, RFC 3522, or F-RTO) */
+	uint64_t spurious_recoveries; /**< ... fast recoveries by Eifel detection */
 	uint64_t frto_new_sent; /**< timeouts whose resend F-RTO followed with new data */
 	uint64_t frto_undos; /**< spurious RTOs that F-RTO found (RFC 5682) */
 	/** HyStart++ (RFC 9406): first slow starts left for CSS as the RTT
 	 * rose, CSS left for slow start again (the rise was noise), and CSS
 	 * ended in congestion avoidance */
 	uint64_t hystart_exits, hystart_spurious, hystart_css_done;
-	uint64_t spurious_recoveries; /**< ... fast recoveries by Eifel detection */
 	uint64_t sb_grown; /**< scoreboards moved to a big table */
 	uint64_t sb_pool_empty; /**< ... that found none free (ranges merged instead) */
 	uint64_t rcv_buf_grown, snd_buf_grown; /**< autotuning steps */
@@ -460,29 +462,9 @@ struct tcp_tx_sink {
 };
 void tcp_tx_sink_init(struct tcp_tx_sink *k, struct tcp_conn *c);
 
-/* Called by the stack's IPv4 input and ARP. */
-void tcp_input(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl,
-		uint16_t ip_len);
-/* An ICMP destination unreachable about a segment of ours. */
-void tcp_icmp_error(struct tcp_stack *tcp, const void *inner_ip, uint16_t inner_len, int err);
-
-/**
- * An ICMP "fragmentation needed" (type 3 code 4) quoting inner_ip: path MTU
- * discovery (RFC 1191). The connection's MSS is lowered to fit mtu (0: from
- * the quoted datagram's length, RFC 1191 7), never below TCP_PMTU_MIN, if the
- * quoted sequence number is one in flight (RFC 5927 5.1); what is in flight
- * is sent again in the smaller segments.
- */
-void tcp_icmp_frag_needed(
-		struct tcp_stack *tcp, const void *inner_ip, uint16_t inner_len, uint16_t mtu);
-
 /** The smallest path MTU believed (Linux's min_pmtu): a forged ICMP cannot
  * shrink segments to a few bytes each. */
 #define TCP_PMTU_MIN 552
-/* The rx burst is over: send the ACKs held for it (stretch ACKs). */
-void tcp_rx_burst_end(struct tcp_stack *tcp);
-/* A frame that ARP could not deliver (Ethernet header first). */
-void tcp_tx_failed(struct tcp_stack *tcp, const struct rte_mbuf *m, int err);
 
 #ifdef __cplusplus
 }

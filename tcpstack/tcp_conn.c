@@ -132,10 +132,52 @@ secret(uint8_t key[16])
 	}
 }
 
+/* The IPv4 layer hands TCP its segments, ICMP errors and bursts' ends
+ * through the stack's protocol table (stack.h), ctx the tcp_stack. */
+static void
+l4_input(void *ctx, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, uint16_t ip_len)
+{
+	tcp_input(ctx, m, l3_off, ihl, ip_len);
+}
+
+static void
+l4_icmp_error(void *ctx, const void *inner_ip, uint16_t inner_len, int err)
+{
+	tcp_icmp_error(ctx, inner_ip, inner_len, err);
+}
+
+static void
+l4_frag_needed(void *ctx, const void *inner_ip, uint16_t inner_len, uint16_t mtu)
+{
+	tcp_icmp_frag_needed(ctx, inner_ip, inner_len, mtu);
+}
+
+static void
+l4_rx_burst_end(void *ctx)
+{
+	tcp_rx_burst_end(ctx);
+}
+
+static void
+l4_tx_failed(void *ctx, const struct rte_mbuf *m, int err)
+{
+	tcp_tx_failed(ctx, m, err);
+}
+
+static const struct stack_l4_ops tcp_l4_ops = {
+	.name = "tcp",
+	.input = l4_input,
+	.icmp_error = l4_icmp_error,
+	.frag_needed = l4_frag_needed,
+	.rx_burst_end = l4_rx_burst_end,
+	.tx_failed = l4_tx_failed,
+};
+
 int
 tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config *cfg)
 {
 	uint32_t i, buckets = 1;
+	int rc;
 
 	if (tcp == NULL || st == NULL || cfg == NULL || cfg->max_conns == 0 ||
 			cfg->max_conns > (1u << 24) || cfg->rcv_buf < 2048 ||
@@ -159,6 +201,9 @@ tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config 
 		tcp->cfg.rcv_buf_max = cfg->rcv_buf; /* no receive autotuning */
 	while (buckets < cfg->max_conns)
 		buckets <<= 1;
+	rc = stack_l4_register(st, IPPROTO_TCP, &tcp_l4_ops, tcp); /* one TCP per stack */
+	if (rc != 0)
+		return rc;
 	tcp->conns = rte_zmalloc_socket("tcp_conns", sizeof(struct tcp_conn) * cfg->max_conns,
 			RTE_CACHE_LINE_SIZE, st->pool->socket_id);
 	tcp->table = rte_zmalloc_socket("tcp_flows", sizeof(struct tcp_conn *) * buckets,
@@ -178,6 +223,7 @@ tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config 
 		rte_free(tcp->conns);
 		rte_free(tcp->table);
 		rte_mempool_free(tcp->sb_pool);
+		stack_l4_unregister(st, IPPROTO_TCP, tcp);
 		return -ENOMEM;
 	}
 	tcp->table_mask = buckets - 1;
@@ -233,7 +279,9 @@ tcp_stack_fini(struct tcp_stack *tcp)
 	tcp->sb_pool = NULL;
 	tcp->conns = NULL;
 	tcp->table = NULL;
-	tcp->st->tcp = NULL;
+	stack_l4_unregister(tcp->st, IPPROTO_TCP, tcp);
+	if (tcp->st->tcp == tcp)
+		tcp->st->tcp = NULL;
 }
 
 uint32_t

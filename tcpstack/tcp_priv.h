@@ -443,6 +443,29 @@ void tcp_delack_arm(struct tcp_conn *c);
 void tcp_keep_arm(struct tcp_conn *c, uint64_t after_ms);
 void tcp_timer_fire(struct ex_timer *t);
 
+/* ---- the IPv4 layer's hand-offs (stack_l4_ops, registered by
+ * tcp_stack_init; adapters in tcp_conn.c) ---- */
+/* A segment for us (stack_l4_ops.input). */
+void tcp_input(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl,
+		uint16_t ip_len);
+/* An ICMP destination unreachable about a segment of ours. */
+void tcp_icmp_error(struct tcp_stack *tcp, const void *inner_ip, uint16_t inner_len, int err);
+
+/**
+ * An ICMP "fragmentation needed" (type 3 code 4) quoting inner_ip: path MTU
+ * discovery (RFC 1191). The connection's MSS is lowered to fit mtu (0: from
+ * the quoted datagram's length, RFC 1191 7), never below TCP_PMTU_MIN, if the
+ * quoted sequence number is one in flight (RFC 5927 5.1); what is in flight
+ * is sent again in the smaller segments.
+ */
+void tcp_icmp_frag_needed(
+		struct tcp_stack *tcp, const void *inner_ip, uint16_t inner_len, uint16_t mtu);
+
+/* The rx burst is over: send the ACKs held for it (stretch ACKs). */
+void tcp_rx_burst_end(struct tcp_stack *tcp);
+/* A frame that ARP could not deliver (Ethernet header first). */
+void tcp_tx_failed(struct tcp_stack *tcp, const struct rte_mbuf *m, int err);
+
 /* ---- tcp_input.c ---- */
 /* Free acknowledged bytes from the send queue. */
 void tcp_sndq_ack(struct tcp_conn *c, uint32_t bytes);

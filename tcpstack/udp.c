@@ -13,6 +13,7 @@
 #include <rte_udp.h>
 
 #include "dp_cksum.h"
+#include "stack_priv.h"
 #include "udp.h"
 
 #define EPHEMERAL_LO 49152u
@@ -132,9 +133,11 @@ udp_close(struct udp_sock *s)
 	wake_reader(s);
 }
 
-void
-udp_input(struct stack *st, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, uint16_t ip_len)
+/* The IPv4 layer's hand-off (stack_l4_ops.input). */
+static void
+udp_input(void *ctx, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, uint16_t ip_len)
 {
+	struct stack *st = ctx;
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l3_off);
 	const struct rte_udp_hdr *uh;
 	struct udp_sock *s;
@@ -189,9 +192,11 @@ udp_input(struct stack *st, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, u
 	wake_reader(s);
 }
 
-void
-udp_icmp_error(struct stack *st, const void *inner_ip, uint16_t inner_len, int err)
+/* A destination unreachable about a datagram of ours (stack_l4_ops.icmp_error). */
+static void
+udp_icmp_error(void *ctx, const void *inner_ip, uint16_t inner_len, int err)
 {
+	struct stack *st = ctx;
 	const struct rte_ipv4_hdr *ip = inner_ip;
 	uint16_t ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
 	const struct rte_udp_hdr *uh;
@@ -334,4 +339,16 @@ udp_recv_init(struct udp_recv *r, struct udp_sock *s)
 	r->m = NULL;
 	r->src_ip = 0;
 	r->src_port = 0;
+}
+
+static const struct stack_l4_ops udp_ops = {
+	.name = "udp",
+	.input = udp_input,
+	.icmp_error = udp_icmp_error,
+};
+
+int
+udp_attach(struct stack *st)
+{
+	return stack_l4_register(st, IPPROTO_UDP, &udp_ops, st);
 }

@@ -95,12 +95,6 @@ struct udp_recv {
 };
 void udp_recv_init(struct udp_recv *r, struct udp_sock *s);
 
-/* Called by the stack's IPv4 input. */
-void udp_input(struct stack *st, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl,
-		uint16_t ip_len);
-/* Called by ICMP input for a destination unreachable about a datagram of ours. */
-void udp_icmp_error(struct stack *st, const void *inner_ip, uint16_t inner_len, int err);
-
 #ifdef __cplusplus
 }
 #endif

@@ -197,6 +197,72 @@ TEST_F(StackTest, UnknownProtocol_Unicast_ProtocolUnreachable)
 	EXPECT_EQ(st.stats.icmp_unreach_out, 1u);
 }
 
+// The protocol table: a protocol registered with the stack gets its packets
+// (the IPv4 header checked, at l3_off) and the ends of rx bursts; one per
+// protocol number, ICMP is the stack's own, STACK_L4_MAX in all (UDP is
+// one already); unregistered, its packets are protocol unreachable again.
+namespace
+{
+struct fake_l4 {
+	int packets = 0, bursts = 0;
+	uint16_t l3_off = 0, ip_len = 0;
+};
+void
+fake_input(void *ctx, struct rte_mbuf *m, uint16_t l3_off, uint16_t, uint16_t ip_len)
+{
+	auto *f = static_cast<fake_l4 *>(ctx);
+	f->packets++;
+	f->l3_off = l3_off;
+	f->ip_len = ip_len;
+	rte_pktmbuf_free(m);
+}
+void
+fake_burst_end(void *ctx)
+{
+	static_cast<fake_l4 *>(ctx)->bursts++;
+}
+const struct stack_l4_ops fake_ops = { "fake", fake_input, nullptr, nullptr, fake_burst_end,
+	nullptr };
+} // namespace
+
+TEST_F(StackTest, ProtocolTable_RegisteredProtocolGetsItsPackets_UnregisteredIsUnreachable)
+{
+	fake_l4 f;
+	Input(Arp(RTE_ARP_OP_REQUEST, kPeerMac, kPeerIp, kOurIp));
+	FreeOut();
+	ASSERT_EQ(stack_l4_register(&st, 253, &fake_ops, &f), 0);
+	EXPECT_EQ(stack_l4_register(&st, 253, &fake_ops, &f), -EEXIST);
+	EXPECT_EQ(stack_l4_register(&st, IPPROTO_ICMP, &fake_ops, &f), -EINVAL);
+	EXPECT_EQ(stack_l4_register(&st, IPPROTO_UDP, &fake_ops, &f), -EEXIST) << "the stack's own";
+	auto pkt = Ping(kPeerIp, kOurIp, 20);
+	auto *ip = reinterpret_cast<rte_ipv4_hdr *>(pkt.data() + 14);
+	ip->next_proto_id = 253;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	Input(pkt); // one burst of one frame
+	EXPECT_EQ(f.packets, 1);
+	EXPECT_EQ(f.l3_off, 14);
+	EXPECT_EQ(f.ip_len, 20 + 8 + 20);
+	EXPECT_EQ(f.bursts, 1);
+	EXPECT_TRUE(out.empty());
+	EXPECT_EQ(Drops(STACK_DROP_IP_PROTOCOL), 0u);
+	// Full: UDP, 253 and two more.
+	EXPECT_EQ(stack_l4_register(&st, 254, &fake_ops, &f), 0);
+	EXPECT_EQ(stack_l4_register(&st, 252, &fake_ops, &f), 0);
+	EXPECT_EQ(stack_l4_register(&st, 251, &fake_ops, &f), -ENOSPC);
+	stack_l4_unregister(&st, 253, nullptr); // not its registrant: stays
+	Input(pkt);
+	EXPECT_EQ(f.packets, 2);
+	stack_l4_unregister(&st, 253, &f);
+	stack_l4_unregister(&st, 254, &f);
+	stack_l4_unregister(&st, 252, &f);
+	Input(pkt);
+	EXPECT_EQ(f.packets, 2);
+	EXPECT_EQ(Drops(STACK_DROP_IP_PROTOCOL), 1u);
+	ASSERT_EQ(out.size(), 1u) << "protocol unreachable";
+	FreeOut();
+}
+
 // RFC 1122 3.2.1.3 (review L5): a datagram whose source cannot be a host, or
 // is ours (LAND), is discarded and counted; nothing answers it.
 TEST_F(StackTest, ImpossibleSource_DroppedCountedUnanswered)

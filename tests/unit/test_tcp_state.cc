@@ -230,8 +230,11 @@ TEST_F(TcpState, Backlog_Full_NoCookies_SynDroppedCounted)
 
 // Review L12: retry budgets past where backoff stops doubling (16) would
 // never run out; they are refused, as are the other impossible settings.
+// (On a second stack: one carries one TCP, a second is refused.)
 TEST_F(TcpState, Config_RetryBudgetsAbove16_Refused)
 {
+	struct stack st2;
+	ASSERT_EQ(stack_init(&st2, &st.cfg, ex, pool, st.out), 0);
 	for (int which = 0; which < 4; which++) {
 		struct tcp_config cfg;
 		struct tcp_stack other;
@@ -239,12 +242,17 @@ TEST_F(TcpState, Config_RetryBudgetsAbove16_Refused)
 		uint8_t *f[] = { &cfg.max_retries, &cfg.orphan_retries, &cfg.syn_retries,
 			&cfg.synack_retries };
 		*f[which] = 16;
-		EXPECT_EQ(tcp_stack_init(&other, &st, &cfg), 0) << which;
+		EXPECT_EQ(tcp_stack_init(&other, &st2, &cfg), 0) << which;
 		tcp_stack_fini(&other);
 		*f[which] = 17;
-		EXPECT_EQ(tcp_stack_init(&other, &st, &cfg), -EINVAL) << which;
+		EXPECT_EQ(tcp_stack_init(&other, &st2, &cfg), -EINVAL) << which;
 	}
-	st.tcp = &tcp; // the fixture's stack is the stack's TCP again
+	struct tcp_config cfg;
+	struct tcp_stack other;
+	tcp_config_defaults(&cfg);
+	EXPECT_EQ(tcp_stack_init(&other, &st, &cfg), -EEXIST) << "the fixture's TCP has st";
+	EXPECT_EQ(st.tcp, &tcp);
+	stack_fini(&st2);
 }
 
 // Review L6: SYN+FIN to a listener is a scan, not a connection.
