@@ -8,6 +8,7 @@
  * anywhere -> ex_executor_free() on the owning thread.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,11 +120,23 @@ task_obj_init(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
 }
 
 struct ex_executor *
-ex_executor_create(unsigned int lcore_id, const struct ex_config *cfg)
+ex_executor_create_checked(unsigned int lcore_id, const struct ex_config *cfg, uint32_t layout)
 {
 	char name[RTE_MEMPOOL_NAMESIZE];
 	struct ex_executor *ex;
 	unsigned int cache;
+
+	if (layout != EX_LAYOUT) {
+		fprintf(stderr,
+				"riptide: this program was built against executor headers whose "
+				"struct layout (0x%08" PRIx32 ") differs from the library's "
+				"(0x%08" PRIx32
+				"): rebuild it against this library's headers, with "
+				"the flags its pkg-config file gives\n",
+				layout, (uint32_t)EX_LAYOUT);
+		rte_errno = EPROTO;
+		return NULL;
+	}
 
 	if (cfg == NULL || lcore_id >= RTE_MAX_LCORE || cfg->max_tasks == 0 ||
 			cfg->poll_budget == 0 || cfg->tick_shift > 20 ||

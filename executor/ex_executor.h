@@ -105,9 +105,28 @@ void ex_config_defaults(struct ex_config *cfg);
  * @param lcore_id an EAL lcore id (< RTE_MAX_LCORE); the executor will be
  *        run by that lcore's thread, or by the calling thread in tests.
  * @return the executor, or NULL with rte_errno set: EINVAL (bad config or
- *         lcore id), EEXIST (that lcore has an executor), ENOMEM.
+ *         lcore id), EEXIST (that lcore has an executor), ENOMEM, EPROTO
+ *         (the program's headers do not match the library: EX_LAYOUT).
  */
-struct ex_executor *ex_executor_create(unsigned int lcore_id, const struct ex_config *cfg);
+#define ex_executor_create(lcore_id, cfg) ex_executor_create_checked((lcore_id), (cfg), EX_LAYOUT)
+
+/**
+ * The layout of the public structs as the code including this header sees
+ * them (a version and sizes). ex_executor_create() hands it to the library,
+ * which refuses to run with a program whose view differs from its own: a
+ * program built against other headers, or with flags that change a struct,
+ * would otherwise link cleanly and crash later.
+ */
+#define EX_LAYOUT_VERSION 1u
+#define EX_LAYOUT                                                                       \
+	((uint32_t)(EX_LAYOUT_VERSION << 24 | (sizeof(struct ex_future) & 0xff) << 16 | \
+			(sizeof(struct ex_timer) & 0xff) << 8 |                         \
+			(sizeof(struct ex_config) & 0xff)))
+
+/** ex_executor_create() with the caller's EX_LAYOUT; a different one is
+ * refused with a message on stderr naming both, rte_errno EPROTO. */
+struct ex_executor *ex_executor_create_checked(
+		unsigned int lcore_id, const struct ex_config *cfg, uint32_t layout);
 
 /**
  * Cancel and drop every task of an executor that is not running (tasks

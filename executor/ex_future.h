@@ -86,9 +86,10 @@ struct ex_future {
 	const struct ex_future_ops *ops;
 	int32_t result;
 	uint8_t status; /**< enum ex_future_status */
-#ifndef RT_NDEBUG
-	const struct ex_future *pinned_at; /**< address at first poll */
-#endif
+	/** Address at the first poll. In every build, so that the struct has
+	 * one layout whatever RT_NDEBUG says (a program and the library built
+	 * with different flags share futures); only debug builds check it. */
+	const struct ex_future *pinned_at;
 };
 
 /** Initialise the base of a future; call from the future's own init. */
@@ -98,9 +99,7 @@ ex_future_init(struct ex_future *f, const struct ex_future_ops *ops)
 	f->ops = ops;
 	f->result = 0;
 	f->status = EX_FUTURE_STATUS_NEW;
-#ifndef RT_NDEBUG
 	f->pinned_at = NULL;
-#endif
 }
 
 /** Report a broken future contract; debug builds only. Does not return. */
@@ -117,9 +116,9 @@ ex_future_poll(struct ex_future *f, struct ex_context *cx)
 {
 	enum ex_poll p;
 
-#ifndef RT_NDEBUG
 	if (f->status == EX_FUTURE_STATUS_NEW)
-		f->pinned_at = f;
+		f->pinned_at = f; /* every build: a debug caller may poll it next */
+#ifndef RT_NDEBUG
 	else if (f->pinned_at != f)
 		ex_future_contract_violation(f, "moved after its first poll");
 	if (f->status == EX_FUTURE_STATUS_DONE || f->status == EX_FUTURE_STATUS_DROPPED)

@@ -110,6 +110,7 @@ hystart-spurious|tcpstack/tcp_cc.c|	} else if (h->cur_min_us < h->css_base_us) {
 hystart-css-rounds|tcpstack/tcp_cc.c|	if (h->state == TCP_HS_CSS && ++h->css_rounds >= HS_CSS_ROUNDS) {|	if (h->state == TCP_HS_CSS && ++h->css_rounds >= 50) {|tcpstack_unit|TcpHystart.RttRises_ConservativeThenCongestionAvoidance
 hystart-from-first-round|tcpstack/tcp_cc.c|!h->started)|!c)|tcpstack_unit|TcpHystart.RttRises_ConservativeThenCongestionAvoidance
 l4-one-per-protocol|tcpstack/stack.c|	if (l4_find(st, proto) != NULL)|	if (st == NULL)|tcpstack_unit|StackTest.ProtocolTable_RegisteredProtocolGetsItsPackets_UnregisteredIsUnreachable
+layout-check|executor/ex_executor.c|	if (layout != EX_LAYOUT) {|	if (layout == 0) {|executor_unit|TaskTest.Layout_SameWithOrWithoutRtNdebug_OtherLayoutRefused
 rcv-autotune|tcpstack/tcp_output.c|	want = (uint32_t)RTE_MIN(4ull * got, (uint64_t)cfg->rcv_buf_max);|	want = (uint32_t)RTE_MIN(1ull * got, (uint64_t)cfg->rcv_buf_max);|tcpstack_unit|TcpAutotune.ReceiveBuffer_Autotuned_GrowsWithWhatArrivesPerRtt
 snd-autotune|tcpstack/tcp_input.c|		c->snd_buf = RTE_MIN(2 * wnd, c->tcp->cfg.snd_buf_max);|		(void)0;|tcpstack_unit|TcpData.SendBuffer_Autotuned_TwiceCwnd
 snd-autotune-window|tcpstack/tcp_input.c|	wnd = RTE_MIN(c->cwnd, c->max_wnd);|	wnd = c->cwnd;|tcpstack_unit|TcpData.SendBuffer_Autotuned_NotPastPeersWindow

@@ -234,6 +234,25 @@ TEST_F(TaskTest, Budget_SelfWakingTask_CannotStarveReactorOrOthers)
 	Run(1);
 }
 
+extern "C" uint32_t layout_ndebug(void);
+extern "C" size_t layout_ndebug_future_size(void);
+
+// Issue 19 item 1: a program built with other flags than the library (a
+// release build's -DRT_NDEBUG against a debug library, or the reverse) sees
+// the same structs: it links and runs. One built against headers of another
+// layout is refused by ex_executor_create, with a message, not a crash later.
+TEST_F(TaskTest, Layout_SameWithOrWithoutRtNdebug_OtherLayoutRefused)
+{
+	EXPECT_EQ(layout_ndebug_future_size(), sizeof(struct ex_future));
+	EXPECT_EQ(layout_ndebug(), EX_LAYOUT);
+	struct ex_config cfg;
+	ex_config_defaults(&cfg);
+	rte_errno = 0;
+	EXPECT_EQ(ex_executor_create_checked(6, &cfg, EX_LAYOUT ^ (8u << 16)), nullptr);
+	EXPECT_EQ(rte_errno, EPROTO);
+	EXPECT_EQ(ex_executor_of_lcore(6), nullptr) << "nothing made";
+}
+
 TEST_F(TaskTest, Spawn_Errors)
 {
 	struct ex_ready r;
