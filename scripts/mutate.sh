@@ -111,6 +111,9 @@ hystart-css-rounds|tcpstack/tcp_cc.c|	if (h->state == TCP_HS_CSS && ++h->css_rou
 hystart-from-first-round|tcpstack/tcp_cc.c|!h->started)|!c)|tcpstack_unit|TcpHystart.RttRises_ConservativeThenCongestionAvoidance
 l4-one-per-protocol|tcpstack/stack.c|	if (l4_find(st, proto) != NULL)|	if (st == NULL)|tcpstack_unit|StackTest.ProtocolTable_RegisteredProtocolGetsItsPackets_UnregisteredIsUnreachable
 layout-check|executor/ex_executor.c|	if (layout != EX_LAYOUT) {|	if (layout == 0) {|executor_unit|TaskTest.Layout_SameWithOrWithoutRtNdebug_OtherLayoutRefused
+io-until-delimiter|tcpstack/tcp_sock.c|				take = (uint32_t)(d - p) + 1;|				take = (uint32_t)(d - p) + 2;|tcpstack_unit|TcpIo.ReadUntil_LineSplitAcrossSegments_TwoInOne
+io-lines-crlf|tcpstack/tcp_sock.c|l->buf[l->line_len - 1] == '\r')|l->buf[l->line_len - 1] == 'X')|tcpstack_unit|TcpIo.Lines_Stream_StripsEndings_LastLineWithoutNewline
+io-exact-eof|tcpstack/tcp_sock.c|		f->result = end == 0 ? -ENODATA : end; /* the stream ended first */|		f->result = end;|tcpstack_unit|TcpIo.ReadExact_PeerClosesFirst_ENODATA
 rcv-autotune|tcpstack/tcp_output.c|	want = (uint32_t)RTE_MIN(4ull * got, (uint64_t)cfg->rcv_buf_max);|	want = (uint32_t)RTE_MIN(1ull * got, (uint64_t)cfg->rcv_buf_max);|tcpstack_unit|TcpAutotune.ReceiveBuffer_Autotuned_GrowsWithWhatArrivesPerRtt
 snd-autotune|tcpstack/tcp_input.c|		c->snd_buf = RTE_MIN(2 * wnd, c->tcp->cfg.snd_buf_max);|		(void)0;|tcpstack_unit|TcpData.SendBuffer_Autotuned_TwiceCwnd
 snd-autotune-window|tcpstack/tcp_input.c|	wnd = RTE_MIN(c->cwnd, c->max_wnd);|	wnd = c->cwnd;|tcpstack_unit|TcpData.SendBuffer_Autotuned_NotPastPeersWindow

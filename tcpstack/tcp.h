@@ -374,6 +374,60 @@ struct tcp_read {
 void tcp_read_init(struct tcp_read *r, struct tcp_conn *c, void *buf, uint32_t len);
 
 /**
+ * Read exactly len bytes into buf (Tokio's read_exact), across as many
+ * segments as it takes. result: len; or -ENODATA when the stream ended first
+ * (done says how many bytes came), -ECONNRESET, -ETIMEDOUT, -ENOTCONN.
+ */
+struct tcp_read_exact {
+	struct ex_future base;
+	struct tcp_conn *conn;
+	void *buf;
+	uint32_t len;
+	uint32_t done;
+};
+void tcp_read_exact_init(struct tcp_read_exact *r, struct tcp_conn *c, void *buf, uint32_t len);
+
+/**
+ * Read into buf up to and including the first byte equal to delim, at most
+ * cap bytes (Tokio's read_until, with a bound); what follows the delimiter
+ * stays queued for the next read. result: the bytes in buf (len), the
+ * delimiter last; or, when the peer closed, what came before the end
+ * without a delimiter (0: nothing); -EMSGSIZE if cap bytes came without one
+ * (they are in buf); -ECONNRESET, -ETIMEDOUT, -ENOTCONN. A line:
+ * delim '\n'. Writing all of a buffer is tcp_write (Tokio's write_all): it
+ * is READY once every byte is queued.
+ */
+struct tcp_read_until {
+	struct ex_future base;
+	struct tcp_conn *conn;
+	uint8_t *buf;
+	uint32_t cap;
+	uint32_t len;
+	uint8_t delim;
+};
+void tcp_read_until_init(struct tcp_read_until *r, struct tcp_conn *c, uint8_t delim, void *buf,
+		uint32_t cap);
+
+/**
+ * A connection's lines as a stream (Tokio's lines()): each item's ptr is the
+ * line in buf, NUL-terminated, without its "\n" or "\r\n" (line_len bytes),
+ * valid until the next poll. The last line may lack its "\n". It ends at
+ * the peer's FIN (error 0), or with error -EMSGSIZE at a line of cap - 1
+ * bytes or more without an end, or the connection's error.
+ */
+struct tcp_lines {
+	struct ex_stream base;
+	struct tcp_conn *conn;
+	char *buf;
+	uint32_t cap;
+	uint32_t len; /* bytes of the line being read */
+	uint32_t line_len; /* the line last yielded */
+	bool ended;
+};
+/** @return 0, or -EINVAL (no buffer, cap < 2). */
+int tcp_lines_init(struct tcp_lines *l, struct tcp_conn *c, char *buf, uint32_t cap);
+
+/**
  * The write future: copies len bytes from buf into the send queue, PENDING
  * while the send buffer is full (backpressure). result: len; or, when an
  * error stops it after some bytes were queued, the number queued (a short

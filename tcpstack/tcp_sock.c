@@ -260,19 +260,28 @@ tcp_recv_init(struct tcp_recv *r, struct tcp_conn *c, uint32_t max)
 	r->m = NULL;
 }
 
-static enum ex_poll
-read_poll(struct ex_future *f, struct ex_context *cx)
+/* Copy received bytes into buf, at most len, and through the first byte
+ * equal to delim if delim >= 0 (*found then set); what is copied leaves the
+ * receive queue, the rest stays. @return bytes copied. */
+static uint32_t
+rcvq_copy(struct tcp_conn *c, uint8_t *buf, uint32_t len, int delim, bool *found)
 {
-	struct tcp_read *r = EX_CONTAINER_OF(f, struct tcp_read, base);
-	struct tcp_conn *c = r->conn;
 	uint32_t done = 0;
-	int end;
 
-	while (c->rcvq_head != NULL && done < r->len) {
+	while (c->rcvq_head != NULL && done < len && !(found != NULL && *found)) {
 		struct rte_mbuf *m = c->rcvq_head;
-		uint32_t take = RTE_MIN((uint32_t)m->data_len, r->len - done);
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+		uint32_t take = RTE_MIN((uint32_t)m->data_len, len - done);
 
-		memcpy((uint8_t *)r->buf + done, rte_pktmbuf_mtod(m, void *), take);
+		if (delim >= 0) {
+			const uint8_t *d = memchr(p, delim, take);
+
+			if (d != NULL) {
+				take = (uint32_t)(d - p) + 1;
+				*found = true;
+			}
+		}
+		memcpy(buf + done, p, take);
 		done += take;
 		c->rcvq_bytes -= take;
 		if (take == m->data_len) {
@@ -288,8 +297,20 @@ read_poll(struct ex_future *f, struct ex_context *cx)
 			m->pkt_len = m->data_len;
 		}
 	}
-	if (done > 0) {
+	if (done > 0)
 		tcp_maybe_window_update(c);
+	return done;
+}
+
+static enum ex_poll
+read_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct tcp_read *r = EX_CONTAINER_OF(f, struct tcp_read, base);
+	struct tcp_conn *c = r->conn;
+	uint32_t done = rcvq_copy(c, r->buf, r->len, -1, NULL);
+	int end;
+
+	if (done > 0) {
 		f->result = (int32_t)done;
 		return EX_READY;
 	}
@@ -317,6 +338,160 @@ tcp_read_init(struct tcp_read *r, struct tcp_conn *c, void *buf, uint32_t len)
 	r->conn = c;
 	r->buf = buf;
 	r->len = len;
+}
+
+/* ---- reading helpers (Tokio's AsyncReadExt / AsyncBufReadExt) ---- */
+
+static enum ex_poll
+read_exact_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct tcp_read_exact *r = EX_CONTAINER_OF(f, struct tcp_read_exact, base);
+	int end;
+
+	for (;;) {
+		r->done += rcvq_copy(
+				r->conn, (uint8_t *)r->buf + r->done, r->len - r->done, -1, NULL);
+		if (r->done == r->len) {
+			f->result = (int32_t)r->len;
+			return EX_READY;
+		}
+		end = rx_idle(r->conn, cx);
+		if (end > 0)
+			return EX_PENDING;
+		f->result = end == 0 ? -ENODATA : end; /* the stream ended first */
+		return EX_READY;
+	}
+}
+
+static void
+read_exact_drop(struct ex_future *f)
+{
+	rx_drop(EX_CONTAINER_OF(f, struct tcp_read_exact, base)->conn);
+}
+
+static const struct ex_future_ops read_exact_ops = {
+	.poll = read_exact_poll, .drop = read_exact_drop, .name = "tcp_read_exact"
+};
+
+void
+tcp_read_exact_init(struct tcp_read_exact *r, struct tcp_conn *c, void *buf, uint32_t len)
+{
+	ex_future_init(&r->base, &read_exact_ops);
+	r->conn = c;
+	r->buf = buf;
+	r->len = len;
+	r->done = 0;
+}
+
+/* One step of read_until: EX_PENDING (the waker registered), or EX_READY
+ * with *rc its result. */
+static enum ex_poll
+until_step(struct tcp_conn *c, uint8_t *buf, uint32_t cap, uint8_t delim, uint32_t *len,
+		struct ex_context *cx, int32_t *rc)
+{
+	bool found = false;
+	int end;
+
+	*len += rcvq_copy(c, buf + *len, cap - *len, delim, &found);
+	if (found) {
+		*rc = (int32_t)*len;
+		return EX_READY;
+	}
+	if (*len == cap) {
+		*rc = -EMSGSIZE; /* no delimiter within the buffer */
+		return EX_READY;
+	}
+	end = rx_idle(c, cx);
+	if (end > 0)
+		return EX_PENDING;
+	/* The peer closed: the last part, without its delimiter; or an error. */
+	*rc = end == 0 ? (int32_t)*len : end;
+	return EX_READY;
+}
+
+static enum ex_poll
+read_until_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct tcp_read_until *r = EX_CONTAINER_OF(f, struct tcp_read_until, base);
+
+	return until_step(r->conn, r->buf, r->cap, r->delim, &r->len, cx, &f->result);
+}
+
+static void
+read_until_drop(struct ex_future *f)
+{
+	rx_drop(EX_CONTAINER_OF(f, struct tcp_read_until, base)->conn);
+}
+
+static const struct ex_future_ops read_until_ops = {
+	.poll = read_until_poll, .drop = read_until_drop, .name = "tcp_read_until"
+};
+
+void
+tcp_read_until_init(struct tcp_read_until *r, struct tcp_conn *c, uint8_t delim, void *buf,
+		uint32_t cap)
+{
+	ex_future_init(&r->base, &read_until_ops);
+	r->conn = c;
+	r->delim = delim;
+	r->buf = buf;
+	r->cap = cap;
+	r->len = 0;
+}
+
+static enum ex_next
+lines_next(struct ex_stream *s, struct ex_context *cx, union ex_item *out)
+{
+	struct tcp_lines *l = EX_CONTAINER_OF(s, struct tcp_lines, base);
+	int32_t rc;
+
+	if (l->ended)
+		return EX_NEXT_END;
+	if (until_step(l->conn, (uint8_t *)l->buf, l->cap - 1, '\n', &l->len, cx, &rc) ==
+			EX_PENDING)
+		return EX_NEXT_PENDING;
+	if (rc <= 0) {
+		/* The end (rc 0: the peer closed after a whole line) or an
+		 * error: a line longer than the buffer, a reset. */
+		l->ended = true;
+		s->error = rc;
+		return EX_NEXT_END;
+	}
+	l->line_len = (uint32_t)rc;
+	l->len = 0; /* the next line starts afresh */
+	if (l->line_len > 0 && l->buf[l->line_len - 1] == '\n') {
+		l->line_len--;
+		if (l->line_len > 0 && l->buf[l->line_len - 1] == '\r')
+			l->line_len--;
+	}
+	l->buf[l->line_len] = '\0';
+	out->ptr = l->buf;
+	return EX_NEXT_ITEM;
+}
+
+static void
+lines_drop(struct ex_stream *s)
+{
+	rx_drop(EX_CONTAINER_OF(s, struct tcp_lines, base)->conn);
+}
+
+static const struct ex_stream_ops lines_ops = {
+	.poll_next = lines_next, .drop = lines_drop, .name = "tcp_lines"
+};
+
+int
+tcp_lines_init(struct tcp_lines *l, struct tcp_conn *c, char *buf, uint32_t cap)
+{
+	if (buf == NULL || cap < 2)
+		return -EINVAL;
+	l->base.ops = &lines_ops;
+	l->base.error = 0;
+	l->conn = c;
+	l->buf = buf;
+	l->cap = cap;
+	l->len = l->line_len = 0;
+	l->ended = false;
+	return 0;
 }
 
 /* ---- sending ---- */
