@@ -639,6 +639,10 @@ ex_spawn(struct ex_future *f, struct ex_join_handle *jh, struct ex_task_ref *ref
 {
 	struct ex_executor *cur = ex_cur;
 
+	/* Before its loop has run (main setting up), the thread's lcore's
+	 * executor: the task waits in its inbox for the first pass. */
+	if (cur == NULL && rte_lcore_id() != LCORE_ID_ANY)
+		cur = ex_executor_of_lcore(rte_lcore_id());
 	if (cur == NULL)
 		return -ENODEV;
 	return ex_spawn_to(cur, f, jh, ref);

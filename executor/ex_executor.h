@@ -222,7 +222,9 @@ void ex_join_init(struct ex_join *j, struct ex_join_handle *jh);
 int ex_spawn_to(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *jh,
 		struct ex_task_ref *ref);
 
-/** ex_spawn_to() the calling thread's executor; -ENODEV if it has none. */
+/** ex_spawn_to() the calling thread's executor: the one it is running, or,
+ * before any loop ran on it (main setting up), its lcore's; -ENODEV if it
+ * has none (a thread that is no EAL lcore and runs no executor). */
 int ex_spawn(struct ex_future *f, struct ex_join_handle *jh, struct ex_task_ref *ref);
 
 /** ex_spawn_to() the executor of lcore_id; -ENODEV if it has none. */

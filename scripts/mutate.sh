@@ -111,6 +111,7 @@ hystart-css-rounds|tcpstack/tcp_cc.c|	if (h->state == TCP_HS_CSS && ++h->css_rou
 hystart-from-first-round|tcpstack/tcp_cc.c|!h->started)|!c)|tcpstack_unit|TcpHystart.RttRises_ConservativeThenCongestionAvoidance
 l4-one-per-protocol|tcpstack/stack.c|	if (l4_find(st, proto) != NULL)|	if (st == NULL)|tcpstack_unit|StackTest.ProtocolTable_RegisteredProtocolGetsItsPackets_UnregisteredIsUnreachable
 layout-check|executor/ex_executor.c|	if (layout != EX_LAYOUT) {|	if (layout == 0) {|executor_unit|TaskTest.Layout_SameWithOrWithoutRtNdebug_OtherLayoutRefused
+spawn-before-loop|executor/ex_executor.c|	if (cur == NULL && rte_lcore_id() != LCORE_ID_ANY)|	if (cur == NULL && rte_lcore_id() == LCORE_ID_ANY)|executor_unit|ExecutorStart.SpawnFromMainBeforeTheLoopRuns
 io-until-delimiter|tcpstack/tcp_sock.c|				take = (uint32_t)(d - p) + 1;|				take = (uint32_t)(d - p) + 2;|tcpstack_unit|TcpIo.ReadUntil_LineSplitAcrossSegments_TwoInOne
 io-lines-crlf|tcpstack/tcp_sock.c|l->buf[l->line_len - 1] == '\r')|l->buf[l->line_len - 1] == 'X')|tcpstack_unit|TcpIo.Lines_Stream_StripsEndings_LastLineWithoutNewline
 io-exact-eof|tcpstack/tcp_sock.c|		f->result = end == 0 ? -ENODATA : end; /* the stream ended first */|		f->result = end;|tcpstack_unit|TcpIo.ReadExact_PeerClosesFirst_ENODATA

@@ -38,6 +38,29 @@ counting_source_fn(struct ex_source *s)
 	return 0;
 }
 
+// Issue 19 item 4: main spawns its first tasks before the loop runs, with
+// ex_spawn, no ex_run_once side door; they run at the loop's first pass.
+TEST(ExecutorStart, SpawnFromMainBeforeTheLoopRuns)
+{
+	struct ex_config cfg;
+	ex_config_defaults(&cfg);
+	ASSERT_EQ(ex_current(), nullptr)
+			<< "no executor has run on this thread since the last free";
+	struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
+	ASSERT_NE(ex, nullptr);
+	struct ex_ready r;
+	struct ex_join_handle jh;
+	ex_ready_init(&r, 7);
+	ex_join_handle_init(&jh);
+	EXPECT_EQ(ex_spawn(&r.base, &jh, nullptr), 0);
+	EXPECT_EQ(ex_current(), nullptr) << "spawning does not make the thread run it";
+	for (int i = 0; i < 4 && !ex_join_handle_done(&jh); i++)
+		ex_run_once(ex);
+	EXPECT_TRUE(ex_join_handle_done(&jh));
+	EXPECT_EQ(jh.result, 7);
+	ex_executor_free(ex);
+}
+
 TEST_F(TaskTest, Spawn_ReadyFuture_JoinGetsResult)
 {
 	struct ex_ready r;
