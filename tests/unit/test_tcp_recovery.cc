@@ -553,6 +553,8 @@ TEST_F(TcpRecovery, Eifel_SpuriousRto_UndoneNothingMoreResent)
 	clk.now += EX_NS_PER_MS;
 	In(SackAck(5, {}, original_ts)); // the originals' ACK, late
 	EXPECT_EQ(tcp.stats.spurious_rtos, 1u);
+	EXPECT_EQ(tcp.stats.frto_undos, 0u)
+			<< "Eifel's undo, from the timestamp, before F-RTO looks";
 	EXPECT_EQ(tcp.stats.undos, 1u);
 	EXPECT_GE(c->cwnd, cwnd) << "the window before the timeout (and its growth since)";
 	EXPECT_EQ(c->sb_lost, 0u);
