@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """riptide's TCP against Linux peers through every impairment at once (loss
 5 %, reordering, duplicates, corruption) with a random seed, both ways, with
-the Linux ends' SACK on and off (issue 14, item 7): every transfer arrives
-byte-exact (SHA-256 at the receiver) within its time bound. The seed is
+the Linux ends' SACK on and off (issue 14, item 7): every riptide transfer
+arrives byte-exact (SHA-256 at the receiver) within its time bound, and so
+does the Linux -> Linux anchor unless it takes longer than that bound. The seed is
 printed so that a failure can be replayed with scripts/bench/loss.sh
 --first-seed. Speed is loss.sh's business, not this test's."""
 import json
@@ -33,6 +34,14 @@ def test_transfers_byte_exact_through_combined_impairments(tmp_path, linux_sack)
     rows = doc["results"]
     assert {row["direction"] for row in rows} == {"send", "recv"}, rows
     for row in rows:
-        # riptide's transfer and Linux's, each whole.
-        assert row["exact"] == row["transfers"] == 2, (seed, row)
-        assert all(x["riptide_s"] < 60 for x in row["rounds"]), (seed, row)
+        assert row["transfers"] == 2, (seed, row)
+        for x in row["rounds"]:
+            # riptide's transfer whole and in time.
+            assert x["riptide_exact"] and x["riptide_s"] < 60, (seed, row)
+            # Linux's (the anchor) whole too, unless it ran past the bound:
+            # Linux without SACK at 5 % loss can back its RTO off past a
+            # minute (seen once: 85 s for 2 MB), and that is not riptide's.
+            if x["linux_s"] < 60:
+                assert x["linux_exact"], (seed, row)
+            else:
+                print(f"the Linux -> Linux anchor took {x['linux_s']:.1f} s (bound 60 s)")
