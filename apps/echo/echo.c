@@ -32,14 +32,13 @@
 #include <rte_random.h>
 
 #include "dp_eal.h"
-#include "dp_port.h"
 #include "dp_impair.h"
-#include "dp_stream.h"
 #include "ex_combinator.h"
 #include "ex_executor.h"
 #include "ipv4_addr.h"
 #include "sha256.h"
 #include "stack.h"
+#include "stack_host.h"
 #include "tcp.h"
 #include "udp.h"
 
@@ -528,6 +527,14 @@ enum client_state {
 
 #define CLIENT_CHUNK 65536
 
+/* xorshift64* as a byte stream: n bytes at a time, any n, the same bytes
+ * however the stream is cut (a read may return any count). */
+struct byte_gen {
+	uint64_t x;
+	uint8_t left[8]; /* the rest of the last word, not yet handed out */
+	uint32_t nleft;
+};
+
 struct client {
 	struct ex_future base;
 	enum client_state state;
@@ -536,7 +543,7 @@ struct client {
 	struct tcp_write w;
 	struct tcp_read r;
 	uint64_t total, sent, received, mismatch_at;
-	uint64_t wseed, rseed; /* generators of what is sent / expected */
+	struct byte_gen wgen, rgen; /* what is sent / expected */
 	bool mismatch, writing, shut;
 	struct sha256 sent_sha, recv_sha;
 	uint8_t wbuf[CLIENT_CHUNK], rbuf[CLIENT_CHUNK], ebuf[CLIENT_CHUNK];
@@ -544,18 +551,26 @@ struct client {
 };
 
 static void
-fill_random(uint64_t *x, uint8_t *p, uint32_t n)
+gen_fill(struct byte_gen *g, uint8_t *p, uint32_t n)
 {
-	uint32_t i;
+	while (n > 0) {
+		uint32_t k;
 
-	for (i = 0; i < n; i += 8) {
-		uint64_t v;
+		if (g->nleft == 0) {
+			uint64_t v;
 
-		*x ^= *x << 13;
-		*x ^= *x >> 7;
-		*x ^= *x << 17;
-		v = *x * UINT64_C(0x2545f4914f6cdd1d);
-		memcpy(p + i, &v, RTE_MIN(8u, n - i));
+			g->x ^= g->x << 13;
+			g->x ^= g->x >> 7;
+			g->x ^= g->x << 17;
+			v = g->x * UINT64_C(0x2545f4914f6cdd1d);
+			memcpy(g->left, &v, 8);
+			g->nleft = 8;
+		}
+		k = RTE_MIN(n, g->nleft);
+		memcpy(p, g->left + (8 - g->nleft), k);
+		g->nleft -= k;
+		p += k;
+		n -= k;
 	}
 }
 
@@ -564,7 +579,7 @@ client_next_write(struct client *k)
 {
 	uint32_t n = (uint32_t)RTE_MIN((uint64_t)CLIENT_CHUNK, k->total - k->sent);
 
-	fill_random(&k->wseed, k->wbuf, n);
+	gen_fill(&k->wgen, k->wbuf, n);
 	sha256_update(&k->sent_sha, k->wbuf, n);
 	tcp_write_init(&k->w, k->c, k->wbuf, n);
 	k->writing = true;
@@ -618,7 +633,7 @@ client_poll(struct ex_future *f, struct ex_context *cx)
 				k->state = CLIENT_STATE_DONE;
 				break;
 			}
-			fill_random(&k->rseed, k->ebuf, (uint32_t)n);
+			gen_fill(&k->rgen, k->ebuf, (uint32_t)n);
 			if (!k->mismatch && memcmp(k->ebuf, k->rbuf, (size_t)n) != 0) {
 				k->mismatch = true;
 				k->mismatch_at = k->received;
@@ -1025,19 +1040,9 @@ main(int argc, char **argv)
 	struct dp_eal_info info;
 	struct stack_config scfg;
 	struct tcp_config tcfg;
-	struct dp_port_config pcfg;
-	struct dp_port port;
-	struct ex_config ecfg;
-	struct rte_mempool *pool;
-	struct dp_rx_stream rx;
-	struct dp_tx_sink tx;
-	struct dp_impair_link imp;
+	struct stack_host_config hc;
+	struct stack_host h;
 	struct dp_impair_config icfg;
-	struct ex_sink *stack_out;
-	struct ex_stream *stack_in;
-	struct stack st;
-	struct tcp_stack tcp;
-	struct stack_rx_task task;
 	struct ex_stop_after stopper;
 	double duration = 0;
 	uint16_t udp_port = 0;
@@ -1056,8 +1061,6 @@ main(int argc, char **argv)
 	struct udp_sock usock, hsock;
 	struct udp_echo uecho;
 	int c, rc, exit_code = 0, v;
-	uint16_t pid;
-	unsigned int d;
 	char err[128];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -1212,76 +1215,31 @@ main(int argc, char **argv)
 		fprintf(stderr, "echo: --impair: %s\n", err);
 		return 2;
 	}
-	tcfg.max_conns = max_conns + max_conns / 2 + 16; /* room for TIME_WAIT */
-	pool = rte_pktmbuf_pool_create(
-			"echo", 32767, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	if (pool == NULL) {
-		fprintf(stderr, "echo: mbuf pool: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
-	pid = 0;
-	if (!rte_eth_dev_is_valid_port(pid)) {
-		fprintf(stderr, "echo: no port: give one with the EAL, e.g. --vdev net_tap0\n");
-		return 1;
-	}
-	dp_port_config_defaults(&pcfg);
-	pcfg.pool = pool;
-	rc = dp_port_init(&port, pid, &pcfg);
-	if (rc != 0) {
-		fprintf(stderr, "echo: port %u: %s\n", pid, strerror(-rc));
-		return 1;
-	}
-	rte_eth_macaddr_get(pid, &scfg.mac);
-	scfg.tx_offloads = port.tx_offloads; /* checksums the PMD computes for us */
-	if (impair != NULL)
-		/* The tx impairment stage stands for the wire: checksums must be
-		 * final before it, or the PMD would checksum corrupted bytes. */
-		scfg.tx_offloads &= ~(uint64_t)(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
-						RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
-						RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
-	ex_config_defaults(&ecfg);
-	ecfg.name = "echo";
-	ecfg.max_tasks = max_conns + 64;
+	stack_host_config_defaults(&hc);
+	hc.name = "echo";
+	hc.stack = scfg;
+	hc.tcp = tcfg;
+	hc.tcp.max_conns = max_conns + max_conns / 2 + 16; /* room for TIME_WAIT */
+	hc.ex.max_tasks = max_conns + 64;
 	/* A test peer leaves the core to Linux; a benchmark polls. */
-	ecfg.idle_policy = busy_poll ? EX_IDLE_POLICY_BUSY_POLL : EX_IDLE_POLICY_BACKOFF;
-	ex = ex_executor_create(rte_lcore_id(), &ecfg);
-	if (ex == NULL) {
-		fprintf(stderr, "echo: executor: %s\n", rte_strerror(rte_errno));
+	hc.busy_poll = busy_poll;
+	hc.impair = impair != NULL ? &icfg : NULL;
+	rc = stack_host_up(&h, &hc);
+	if (rc != 0) {
+		fprintf(stderr, "echo: %s\n", h.err);
 		return 1;
 	}
-	ex_run_once(ex);
-	dp_rx_stream_init(&rx, ex, pid, 0);
-	dp_tx_sink_init(&tx, ex, pid, 0);
-	stack_in = &rx.base;
-	stack_out = &tx.base;
+	ex = h.ex;
 	if (impair != NULL) {
 		char desc[256];
 
-		if (dp_impair_link_init(&imp, ex, &rx, &tx, &icfg, pool, "echo") != 0) {
-			fprintf(stderr, "echo: impairment stage: no memory\n");
-			return 1;
-		}
-		stack_in = imp.in;
-		stack_out = imp.out;
 		dp_impair_format(&icfg, desc, sizeof(desc));
-		printf("echo: impairment on %s, both ways: %s (tx seed %" PRIu64 ")\n", port.name,
+		printf("echo: impairment on %s, both ways: %s (tx seed %" PRIu64 ")\n", h.port.name,
 				desc, icfg.seed + 1);
 	}
-	rc = stack_init(&st, &scfg, ex, pool, stack_out);
-	if (rc != 0) {
-		fprintf(stderr, "echo: stack: %s\n", strerror(-rc));
-		return 1;
-	}
-	rc = tcp_stack_init(&tcp, &st, &tcfg);
-	if (rc != 0) {
-		fprintf(stderr, "echo: tcp: %s\n", strerror(-rc));
-		return 1;
-	}
-	stack_rx_task_init(&task, &st, stack_in);
-	ex_spawn(&task.base, NULL, NULL);
 	memset(&uecho, 0, sizeof(uecho));
 	if (udp_port != 0) {
-		rc = udp_bind(&usock, &st, 0, udp_port);
+		rc = udp_bind(&usock, &h.st, 0, udp_port);
 		if (rc != 0) {
 			fprintf(stderr, "echo: udp port %u: %s\n", udp_port, strerror(-rc));
 			return 1;
@@ -1308,7 +1266,7 @@ main(int argc, char **argv)
 		if (svc_port[v] == 0)
 			continue;
 		memset(&acc[v], 0, sizeof(acc[v]));
-		rc = tcp_listen(&acc[v].l, &tcp, 0, svc_port[v], 1024);
+		rc = tcp_listen(&acc[v].l, &h.tcp, 0, svc_port[v], 1024);
 		if (rc != 0) {
 			fprintf(stderr, "echo: tcp %s port %u: %s\n", svc_names[v], svc_port[v],
 					strerror(-rc));
@@ -1330,12 +1288,13 @@ main(int argc, char **argv)
 	printf("echo: %u.%u.%u.%u/%u on %s (%02x:%02x:%02x:%02x:%02x:%02x), answering ARP and "
 	       "ping%s\n",
 			scfg.ip >> 24, (scfg.ip >> 16) & 255, (scfg.ip >> 8) & 255, scfg.ip & 255,
-			scfg.prefix_len, port.name, scfg.mac.addr_bytes[0], scfg.mac.addr_bytes[1],
-			scfg.mac.addr_bytes[2], scfg.mac.addr_bytes[3], scfg.mac.addr_bytes[4],
-			scfg.mac.addr_bytes[5], udp_port != 0 ? ", echoing UDP" : "");
-	stack_announce(&st);
+			scfg.prefix_len, h.port.name, h.st.cfg.mac.addr_bytes[0],
+			h.st.cfg.mac.addr_bytes[1], h.st.cfg.mac.addr_bytes[2],
+			h.st.cfg.mac.addr_bytes[3], h.st.cfg.mac.addr_bytes[4],
+			h.st.cfg.mac.addr_bytes[5], udp_port != 0 ? ", echoing UDP" : "");
+	stack_announce(&h.st);
 	if (hello_ip != 0) {
-		rc = udp_bind(&hsock, &st, 0, 0);
+		rc = udp_bind(&hsock, &h.st, 0, 0);
 		if (rc == 0)
 			rc = udp_send(&hsock, "hello", 5, hello_ip, (uint16_t)hello_port);
 		if (rc != 0)
@@ -1351,13 +1310,13 @@ main(int argc, char **argv)
 		}
 		ex_future_init(&bench->base, &bench_ops);
 		bench->mode = bench_mode;
-		bench->tcp = &tcp;
+		bench->tcp = &h.tcp;
 		bench->ex = ex;
 		bench->ip = client_ip;
 		bench->port = (uint16_t)client_port;
 		bench->duration_ns = (uint64_t)(bench_seconds * 1e9);
 		memset(bench->msg, 'r', BENCH_MSG);
-		tcp_connect_init(&bench->conn, &tcp, client_ip, (uint16_t)client_port);
+		tcp_connect_init(&bench->conn, &h.tcp, client_ip, (uint16_t)client_port);
 		ex_spawn(&bench->base, NULL, NULL);
 	} else if (client_ip != 0) {
 		client = calloc(1, sizeof(*client));
@@ -1366,9 +1325,9 @@ main(int argc, char **argv)
 		if (!seed_set)
 			seed = rte_rand() % 1000000;
 		ex_future_init(&client->base, &client_ops);
-		tcp_connect_init(&client->conn, &tcp, client_ip, (uint16_t)client_port);
+		tcp_connect_init(&client->conn, &h.tcp, client_ip, (uint16_t)client_port);
 		client->total = client_bytes;
-		client->wseed = client->rseed = seed * 2 + 1;
+		client->wgen.x = client->rgen.x = seed * 2 + 1;
 		sha256_init(&client->sent_sha);
 		sha256_init(&client->recv_sha);
 		printf("echo: tcp-client to %u.%u.%u.%u:%u, %" PRIu64 " bytes, seed %" PRIu64 "\n",
@@ -1378,12 +1337,7 @@ main(int argc, char **argv)
 	}
 	ex_run(ex);
 
-	printf("echo: rx %" PRIu64 " tx %" PRIu64 " arp requests in %" PRIu64
-	       " replies out %" PRIu64 " requests out %" PRIu64 " replies in %" PRIu64
-	       " ping in %" PRIu64 " out %" PRIu64 "\n",
-			st.stats.rx_frames, st.stats.tx_frames, st.stats.arp_requests_in,
-			st.stats.arp_replies_out, st.stats.arp_requests_out,
-			st.stats.arp_replies_in, st.stats.icmp_echo_in, st.stats.icmp_echo_out);
+	stack_host_print_stats(&h, stdout);
 	if (udp_port != 0)
 		printf("echo: udp port %u: received %" PRIu64 " echoed %" PRIu64
 		       " overflow %" PRIu64 " send errors %" PRIu64 "\n",
@@ -1395,37 +1349,17 @@ main(int argc, char **argv)
 		for (v = 0; v < SVC_MAX; v++)
 			if (svc_port[v] != 0)
 				unaccepted += (uint32_t)acc[v].l.nsyn + acc[v].l.nready;
-		print_tcp(&tcp, client, client != NULL, unaccepted);
+		print_tcp(&h.tcp, client, client != NULL, unaccepted);
 	}
 	if (bench != NULL) {
 		bench_report(bench);
 		if (bench->error < 0)
 			exit_code = 1;
 	}
-	if (impair != NULL) {
-		const struct dp_impair_stats *a = &imp.rx.stats, *b = &imp.tx.stats;
-
-		printf("echo: impaired rx in %" PRIu64 " lost %" PRIu64 " dup %" PRIu64
-		       " reordered %" PRIu64 " delayed %" PRIu64 " corrupted %" PRIu64
-		       "; tx in %" PRIu64 " lost %" PRIu64 " dup %" PRIu64 " reordered %" PRIu64
-		       " delayed %" PRIu64 " corrupted %" PRIu64 "\n",
-				a->in, a->lost, a->duplicated, a->reordered, a->delayed,
-				a->corrupted, b->in, b->lost, b->duplicated, b->reordered,
-				b->delayed, b->corrupted);
-	}
-	printf("echo: rx l4 checksum flags: good %" PRIu64 " bad %" PRIu64 " none %" PRIu64
-	       " unknown %" PRIu64 "\n",
-			st.stats.rx_l4_csum[DP_RX_CSUM_GOOD], st.stats.rx_l4_csum[DP_RX_CSUM_BAD],
-			st.stats.rx_l4_csum[DP_RX_CSUM_NONE],
-			st.stats.rx_l4_csum[DP_RX_CSUM_UNKNOWN]);
-	for (d = 0; d < STACK_DROP_MAX; d++)
-		if (st.stats.drops[d] != 0)
-			printf("echo: dropped %-16s %" PRIu64 "\n",
-					stack_drop_name((enum stack_drop)d), st.stats.drops[d]);
 	if (client != NULL && (client->error != 0 || client->mismatch ||
 					      client->received != client->total))
 		exit_code = 1;
-	ex_executor_shutdown(ex);
+	stack_host_shutdown(&h);
 	for (v = 0; v < SVC_MAX; v++)
 		if (svc_port[v] != 0)
 			tcp_listener_close(&acc[v].l);
@@ -1435,17 +1369,8 @@ main(int argc, char **argv)
 	}
 	if (hello_ip != 0)
 		udp_close(&hsock);
-	tcp_stack_fini(&tcp);
-	stack_fini(&st);
-	if (impair != NULL)
-		dp_impair_link_fini(&imp);
-	dp_rx_stream_fini(&rx);
-	dp_tx_sink_fini(&tx);
-	dp_port_close(&port);
-	ex_executor_free(ex);
-	if (dp_pool_leak_report(pool, &port, 1, "echo: ", stdout) != 0)
+	if (stack_host_down(&h, stdout) != 0)
 		exit_code = 1;
-	rte_mempool_free(pool);
 	free(sessions);
 	free(session_jh);
 	free(client);

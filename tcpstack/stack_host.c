@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stack_host.c - a whole host up and down in order (see stack_host.h). Each
+ * step that succeeds raises h->stage; a failure takes down exactly the steps
+ * below it, in reverse, so that stack_host_up() never leaves half a host.
+ */
+#include "stack_host.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+/* How far up a host came; down undoes from the top. */
+enum host_stage {
+	HOST_NONE = 0,
+	HOST_EAL,
+	HOST_POOL,
+	HOST_PORT,
+	HOST_EXECUTOR,
+	HOST_STREAMS,
+	HOST_IMPAIR,
+	HOST_STACK,
+	HOST_TCP,
+	HOST_UP,
+};
+
+void
+stack_host_config_defaults(struct stack_host_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->name = "riptide";
+	cfg->min_huge_mb = 256;
+	cfg->nb_mbufs = 32767;
+	dp_port_config_defaults(&cfg->port);
+	ex_config_defaults(&cfg->ex);
+	cfg->ex.name = NULL; /* the host's name */
+	stack_config_defaults(&cfg->stack);
+	cfg->tcp_on = true;
+	tcp_config_defaults(&cfg->tcp);
+}
+
+static int
+fail(struct stack_host *h, int rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(h->err, sizeof(h->err), fmt, ap);
+	va_end(ap);
+	return rc;
+}
+
+static int
+host_eal(struct stack_host *h, struct stack_host_config *cfg)
+{
+	int rc;
+
+	rc = rte_lcore_count() > 0 ? -EALREADY
+				   : dp_eal_init(cfg->argc, cfg->argv, cfg->min_huge_mb, &h->eal);
+	if (rc == -EALREADY)
+		return fail(h, rc,
+				"EAL: already initialised (give no argv to stack_host_up "
+				"after dp_eal_init)");
+	if (rc != 0)
+		return fail(h, rc, "EAL: %s (check the EAL arguments before \"--\")",
+				strerror(-rc));
+	h->eal_owned = true;
+	h->stage = HOST_EAL;
+	if (cfg->args != NULL) {
+		rc = cfg->args(cfg, h->eal.app_argc, h->eal.app_argv, cfg->args_arg);
+		if (rc > 0)
+			return fail(h, -ECANCELED, "stopped by the arguments");
+		if (rc < 0)
+			return fail(h, rc, "arguments: %s", strerror(-rc));
+	}
+	return 0;
+}
+
+static int
+host_port(struct stack_host *h, const struct stack_host_config *cfg)
+{
+	struct dp_port_config pcfg = cfg->port;
+	char pname[RTE_MEMPOOL_NAMESIZE];
+	uint16_t pid = cfg->port_id;
+	int rc;
+
+	if (cfg->port_name != NULL) {
+		if (dp_port_by_name(cfg->port_name, &pid) != 0)
+			return fail(h, -ENODEV,
+					"port %s: no such device (give it to the EAL, "
+					"e.g. --vdev %s)",
+					cfg->port_name, cfg->port_name);
+	} else if (!rte_eth_dev_is_valid_port(pid)) {
+		return fail(h, -ENODEV,
+				"port %u: no such port (give one to the EAL, e.g. "
+				"--vdev net_tap0)",
+				pid);
+	}
+	snprintf(pname, sizeof(pname), "%.24s", h->name);
+	h->pool = rte_pktmbuf_pool_create(pname, cfg->nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+			(int)rte_socket_id());
+	if (h->pool == NULL)
+		return fail(h, rte_errno != 0 ? -rte_errno : -ENOMEM, "mbuf pool '%s' of %u: %s",
+				pname, cfg->nb_mbufs, rte_strerror(rte_errno));
+	h->stage = HOST_POOL;
+	pcfg.pool = h->pool;
+	rc = dp_port_init(&h->port, pid, &pcfg);
+	if (rc != 0)
+		return fail(h, rc, "port %u: %s", pid, strerror(-rc));
+	h->stage = HOST_PORT;
+	return 0;
+}
+
+static int
+host_executor(struct stack_host *h, const struct stack_host_config *cfg)
+{
+	struct ex_config ecfg = cfg->ex;
+
+	if (ecfg.name == NULL)
+		ecfg.name = h->name;
+	if (cfg->busy_poll)
+		ecfg.idle_policy = EX_IDLE_POLICY_BUSY_POLL;
+	else if (ecfg.idle_policy == EX_IDLE_POLICY_BUSY_POLL)
+		/* A host shares its core unless asked to poll. */
+		ecfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
+	h->ex = ex_executor_create(rte_lcore_id(), &ecfg);
+	if (h->ex == NULL)
+		return fail(h, rte_errno != 0 ? -rte_errno : -ENOMEM, "executor on lcore %u: %s",
+				rte_lcore_id(), rte_strerror(rte_errno));
+	h->stage = HOST_EXECUTOR;
+	dp_rx_stream_init(&h->rx, h->ex, h->port.port_id, 0);
+	dp_tx_sink_init(&h->tx, h->ex, h->port.port_id, 0);
+	if (cfg->tx_hold_us != 0)
+		dp_tx_sink_set_hold(&h->tx, cfg->tx_hold_us);
+	h->stage = HOST_STREAMS;
+	return 0;
+}
+
+static int
+host_stack(struct stack_host *h, const struct stack_host_config *cfg)
+{
+	struct stack_config scfg = cfg->stack;
+	struct ex_stream *in = &h->rx.base;
+	struct ex_sink *out = &h->tx.base;
+	int rc;
+
+	if (cfg->impair != NULL) {
+		rc = dp_impair_link_init(
+				&h->imp, h->ex, &h->rx, &h->tx, cfg->impair, h->pool, h->name);
+		if (rc != 0)
+			return fail(h, rc, "impairment stage: %s", strerror(-rc));
+		h->impaired = true;
+		in = h->imp.in;
+		out = h->imp.out;
+	}
+	h->stage = HOST_IMPAIR;
+	if (scfg.ip == 0)
+		return fail(h, -EINVAL, "stack: no address (stack.ip, e.g. --ip 198.18.0.2/24)");
+	if (scfg.prefix_len > 32)
+		return fail(h, -EINVAL, "stack: prefix length %u is over 32", scfg.prefix_len);
+	rte_eth_macaddr_get(h->port.port_id, &scfg.mac);
+	scfg.tx_offloads = h->port.tx_offloads; /* checksums the PMD computes for us */
+	if (h->impaired)
+		/* The tx stage stands for the wire: checksums must be final before
+		 * it, or the PMD would checksum corrupted bytes. */
+		scfg.tx_offloads &= ~(uint64_t)(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+						RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
+						RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
+	rc = stack_init(&h->st, &scfg, h->ex, h->pool, out);
+	if (rc != 0)
+		return fail(h, rc, "stack: %s (check stack.arp_retry_ns)", strerror(-rc));
+	h->stage = HOST_STACK;
+	if (cfg->tcp_on) {
+		rc = tcp_stack_init(&h->tcp, &h->st, &cfg->tcp);
+		if (rc != 0)
+			return fail(h, rc, "tcp: %s (check the tcp config: max_conns, buffers)",
+					strerror(-rc));
+		h->tcp_on = true;
+	}
+	h->stage = HOST_TCP;
+	stack_rx_task_init(&h->rx_task, &h->st, in);
+	rc = ex_spawn(&h->rx_task.base, NULL, NULL);
+	if (rc != 0)
+		return fail(h, rc, "the stack's rx task: %s", strerror(-rc));
+	h->stage = HOST_UP;
+	return 0;
+}
+
+/* Undo every stage above HOST_NONE, top first. */
+static uint64_t
+host_unwind(struct stack_host *h, FILE *out)
+{
+	uint64_t leaked = 0;
+	char prefix[40];
+
+	if (h->stage >= HOST_EXECUTOR)
+		stack_host_shutdown(h);
+	if (h->stage >= HOST_TCP && h->tcp_on)
+		tcp_stack_fini(&h->tcp);
+	if (h->stage >= HOST_STACK)
+		stack_fini(&h->st);
+	if (h->stage >= HOST_IMPAIR && h->impaired)
+		dp_impair_link_fini(&h->imp);
+	if (h->stage >= HOST_STREAMS) {
+		dp_rx_stream_fini(&h->rx);
+		dp_tx_sink_fini(&h->tx);
+	}
+	if (h->stage >= HOST_PORT)
+		dp_port_close(&h->port);
+	if (h->stage >= HOST_EXECUTOR)
+		ex_executor_free(h->ex);
+	if (h->stage >= HOST_POOL) {
+		snprintf(prefix, sizeof(prefix), "%s: ", h->name);
+		if (h->stage >= HOST_PORT)
+			leaked = out != NULL ? dp_pool_leak_report(
+							       h->pool, &h->port, 1, prefix, out)
+					     : dp_pool_leaked(h->pool, &h->port, 1, NULL);
+		rte_mempool_free(h->pool);
+	}
+	if (h->stage >= HOST_EAL && h->eal_owned)
+		rte_eal_cleanup();
+	h->stage = HOST_NONE;
+	return leaked;
+}
+
+int
+stack_host_up(struct stack_host *h, const struct stack_host_config *cfg_in)
+{
+	struct stack_host_config cfg;
+	int rc;
+
+	if (h == NULL || cfg_in == NULL)
+		return -EINVAL;
+	memset(h, 0, sizeof(*h));
+	cfg = *cfg_in;
+	snprintf(h->name, sizeof(h->name), "%s", cfg.name != NULL ? cfg.name : "riptide");
+	if (cfg.argv != NULL)
+		rc = host_eal(h, &cfg);
+	else if (rte_lcore_count() == 0)
+		rc = fail(h, -EINVAL, "EAL: not initialised (call dp_eal_init or give argv)");
+	else
+		rc = 0;
+	if (rc == 0 && cfg.nb_mbufs < 2 * (uint32_t)cfg.port.nb_rxd)
+		rc = fail(h, -EINVAL,
+				"nb_mbufs %u is under twice the rx ring (%u): the port "
+				"could not fill it and still receive",
+				cfg.nb_mbufs, cfg.port.nb_rxd);
+	if (rc == 0)
+		rc = host_port(h, &cfg);
+	if (rc == 0)
+		rc = host_executor(h, &cfg);
+	if (rc == 0)
+		rc = host_stack(h, &cfg);
+	if (rc != 0) {
+		host_unwind(h, NULL);
+		return rc;
+	}
+	return 0;
+}
+
+void
+stack_host_shutdown(struct stack_host *h)
+{
+	if (h->shut || h->stage < HOST_EXECUTOR)
+		return;
+	ex_executor_shutdown(h->ex);
+	h->shut = true;
+}
+
+uint64_t
+stack_host_down(struct stack_host *h, FILE *out)
+{
+	if (h == NULL || h->stage == HOST_NONE)
+		return 0;
+	return host_unwind(h, out);
+}
+
+void
+stack_host_print_stats(const struct stack_host *h, FILE *out)
+{
+	const struct stack_stats *s = &h->st.stats;
+	unsigned int d;
+
+	fprintf(out,
+			"%s: rx %" PRIu64 " tx %" PRIu64 " arp requests in %" PRIu64
+			" replies out %" PRIu64 " requests out %" PRIu64 " replies in %" PRIu64
+			" ping in %" PRIu64 " out %" PRIu64 "\n",
+			h->name, s->rx_frames, s->tx_frames, s->arp_requests_in, s->arp_replies_out,
+			s->arp_requests_out, s->arp_replies_in, s->icmp_echo_in, s->icmp_echo_out);
+	if (h->impaired) {
+		const struct dp_impair_stats *a = &h->imp.rx.stats, *b = &h->imp.tx.stats;
+
+		fprintf(out,
+				"%s: impaired rx in %" PRIu64 " lost %" PRIu64 " dup %" PRIu64
+				" reordered %" PRIu64 " delayed %" PRIu64 " corrupted %" PRIu64
+				"; tx in %" PRIu64 " lost %" PRIu64 " dup %" PRIu64
+				" reordered %" PRIu64 " delayed %" PRIu64 " corrupted %" PRIu64
+				"\n",
+				h->name, a->in, a->lost, a->duplicated, a->reordered, a->delayed,
+				a->corrupted, b->in, b->lost, b->duplicated, b->reordered,
+				b->delayed, b->corrupted);
+	}
+	fprintf(out,
+			"%s: rx l4 checksum flags: good %" PRIu64 " bad %" PRIu64 " none %" PRIu64
+			" unknown %" PRIu64 "\n",
+			h->name, s->rx_l4_csum[DP_RX_CSUM_GOOD], s->rx_l4_csum[DP_RX_CSUM_BAD],
+			s->rx_l4_csum[DP_RX_CSUM_NONE], s->rx_l4_csum[DP_RX_CSUM_UNKNOWN]);
+	for (d = 0; d < STACK_DROP_MAX; d++)
+		if (s->drops[d] != 0)
+			fprintf(out, "%s: dropped %-18s %" PRIu64 "\n", h->name,
+					stack_drop_name((enum stack_drop)d), s->drops[d]);
+}

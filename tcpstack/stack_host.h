@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stack_host.h - a whole riptide host, up and down in one call each: EAL (when
+ * asked), mbuf pool, port, executor, the port's rx stream and tx sink, an
+ * optional impairment stage on its wire, a stack instance (Ethernet, ARP,
+ * IPv4, ICMP, UDP) with TCP, and the task that pumps received bursts into it.
+ *
+ * The order every riptide program needs, written once:
+ *
+ *   up:   [EAL] -> pool -> port -> executor -> rx stream, tx sink
+ *         -> [impairment] -> stack -> TCP -> rx task spawned
+ *   down: executor shut down (every task dropped) -> the app closes its
+ *         sockets -> TCP -> stack -> [impairment] -> rx, tx -> port closed
+ *         -> executor freed -> leak check -> pool freed -> [EAL cleanup]
+ *
+ * A program brings the host up, binds and listens on h->tcp / h->st, spawns
+ * its tasks (ex_spawn works before the loop runs), calls ex_run(h->ex), then:
+ *
+ *   stack_host_shutdown(&h);     every task dropped, so nothing holds mbufs
+ *   tcp_listener_close(&l); ...  the app's own sockets
+ *   leaked = stack_host_down(&h, stdout);
+ *
+ * stack_host_down() does the shutdown itself when the app had nothing to
+ * close. The leak check allows what a PMD keeps by design (net_af_xdp's fill
+ * ring), decided by driver in dp_port, never by a port's name.
+ *
+ * Nothing here exits or prints on its own: an error comes back as -errno and
+ * a sentence in h->err that names the step and its cause.
+ *
+ * Lcore: the main lcore; one host per process for now (one port, queue 0).
+ */
+#ifndef RIPTIDE_STACK_HOST_H
+#define RIPTIDE_STACK_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dp_eal.h"
+#include "dp_impair.h"
+#include "dp_port.h"
+#include "dp_stream.h"
+#include "ex_executor.h"
+#include "stack.h"
+#include "tcp.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rte_mempool;
+
+/**
+ * What to bring up; start from stack_host_config_defaults(), then set at
+ * least stack.ip and stack.prefix_len.
+ */
+struct stack_host_config {
+	const char *name; /**< pool, executor and message prefix; default "riptide" */
+	/** The EAL's command line (argv[0] the program): stack_host_up()
+	 * initialises the EAL from it. NULL (the default): the caller already
+	 * did (dp_eal_init), e.g. to parse its own flags first. */
+	int argc;
+	char **argv;
+	unsigned int min_huge_mb; /**< for dp_eal_init(); default 256 */
+	/** With argv: called once the EAL is up, with the app's own arguments
+	 * (what followed "--"), to finish this config before anything else
+	 * comes up. Return 0 to go on; anything else stops stack_host_up(),
+	 * which tears the EAL down and returns it (-ECANCELED for > 0, e.g.
+	 * after --help). */
+	int (*args)(struct stack_host_config *cfg, int argc, char **argv, void *arg);
+	void *args_arg;
+	const char *port_name; /**< device name (e.g. "net_tap0"); NULL: port_id */
+	uint16_t port_id; /**< default 0 */
+	uint32_t nb_mbufs; /**< the pool; default 32767 */
+	struct dp_port_config port; /**< pool is set by the host */
+	struct ex_config ex; /**< name defaults to the host's */
+	bool busy_poll; /**< the executor polls when idle (benchmarks); default
+			 * false: it backs off and sleeps, leaving the core */
+	uint32_t tx_hold_us; /**< dp_tx_sink_set_hold(); default 0 */
+	/** Impair the port's wire both ways (dp_impair.h); NULL: none. The
+	 * tx checksum offloads are then turned off, since the stage stands for
+	 * the wire and may corrupt bytes. */
+	const struct dp_impair_config *impair;
+	struct stack_config stack; /**< mac and tx_offloads are set from the port */
+	bool tcp_on; /**< default true */
+	struct tcp_config tcp;
+};
+
+void stack_host_config_defaults(struct stack_host_config *cfg);
+
+/** A host that is up. Its parts are public: use them, do not free them. */
+struct stack_host {
+	char name[32];
+	char err[192]; /**< why stack_host_up() failed: step and cause */
+	struct dp_eal_info eal; /**< when the host initialised the EAL */
+	bool eal_owned; /**< stack_host_down() cleans the EAL up */
+	struct rte_mempool *pool;
+	struct dp_port port;
+	struct ex_executor *ex;
+	struct dp_rx_stream rx;
+	struct dp_tx_sink tx;
+	bool impaired;
+	struct dp_impair_link imp;
+	struct stack st;
+	bool tcp_on;
+	struct tcp_stack tcp;
+	struct stack_rx_task rx_task;
+	unsigned int stage; /**< how far up it came (for an orderly partial down) */
+	bool shut; /**< the executor was shut down */
+};
+
+/**
+ * Bring a host up from cfg (copied; not needed afterwards, except the
+ * impairment config, which must outlive the host).
+ * @return 0; or -errno with h->err saying which step failed and why:
+ *         -EINVAL (a bad config field, named), -ENODEV (no such port),
+ *         -ENOMEM, -EALREADY (argv given but the EAL is already up),
+ *         -ECANCELED (the args callback returned > 0), the PMD's error.
+ *         On error everything brought up so far has been taken down.
+ */
+int stack_host_up(struct stack_host *h, const struct stack_host_config *cfg);
+
+/**
+ * Drop every task (ex_executor_shutdown), so that the app may close its
+ * sockets and free its futures' memory before stack_host_down().
+ * Idempotent. After ex_run() returned, on the thread that ran it.
+ */
+void stack_host_shutdown(struct stack_host *h);
+
+/**
+ * Take the host down in order (stack_host_shutdown() first if not done),
+ * check the pool for leaked mbufs and say so in one line on out (prefixed
+ * by the host's name; out may be NULL), free the pool and, if the host
+ * initialised it, clean the EAL up.
+ * @return mbufs leaked (0: all returned, beyond what a PMD keeps by design).
+ */
+uint64_t stack_host_down(struct stack_host *h, FILE *out);
+
+/**
+ * Print the stack's frame counters, drops by reason and, if any, the
+ * impairment stage's counters, each line prefixed by the host's name.
+ */
+void stack_host_print_stats(const struct stack_host *h, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RIPTIDE_STACK_HOST_H */

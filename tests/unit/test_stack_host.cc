@@ -1,0 +1,232 @@
+// SPDX-License-Identifier: BSD-3-Clause
+// Unit tests for tcpstack/stack_host.c: a whole host up on a net_ring port
+// (rx ring -> stack -> tx ring, so an ARP request put on the wire is answered
+// on it), down with its leak check, and every failed bring-up naming its step
+// and leaving nothing behind (no pool, no executor, no open port).
+#include <cstring>
+#include <string>
+
+#include <rte_arp.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+#include <rte_ring.h>
+
+#include "stack_host.h"
+#include "ut_helpers.h"
+
+namespace
+{
+
+constexpr uint32_t kIp = 0xc6120002; // 198.18.0.2
+constexpr uint32_t kPeer = 0xc6120001; // 198.18.0.1
+
+class StackHostTest : public ::testing::Test
+{
+      protected:
+	struct rte_ring *rx = nullptr, *tx = nullptr;
+	std::string port_name;
+	struct stack_host_config hc;
+	struct stack_host h;
+
+	void SetUp() override
+	{
+		static int n;
+		std::string id = std::to_string(++n);
+
+		rx = rte_ring_create(("uthrx" + id).c_str(), 256, SOCKET_ID_ANY,
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+		tx = rte_ring_create(("uthtx" + id).c_str(), 256, SOCKET_ID_ANY,
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+		ASSERT_NE(rx, nullptr);
+		ASSERT_NE(tx, nullptr);
+		port_name = "net_ring_uthost" + id;
+		// net_ring names its port "net_ring_" + the name given.
+		ASSERT_GE(rte_eth_from_rings(
+					  ("uthost" + id).c_str(), &rx, 1, &tx, 1, SOCKET_ID_ANY),
+				0);
+		stack_host_config_defaults(&hc);
+		hc.name = "uthost";
+		hc.port_name = port_name.c_str();
+		hc.nb_mbufs = 4095;
+		hc.port.nb_rxd = 256;
+		hc.port.nb_txd = 256;
+		hc.port.rx_events = false;
+		hc.stack.ip = kIp;
+		hc.stack.prefix_len = 24;
+		hc.tcp.max_conns = 64;
+		hc.ex.max_tasks = 64;
+	}
+
+	void TearDown() override
+	{
+		void *m;
+		uint16_t pid;
+
+		// A host that never came up left the fixture's port open.
+		if (rte_eth_dev_get_port_by_name(port_name.c_str(), &pid) == 0)
+			rte_eth_dev_close(pid);
+		while (rte_ring_dequeue(tx, &m) == 0)
+			rte_pktmbuf_free(static_cast<struct rte_mbuf *>(m));
+		while (rte_ring_dequeue(rx, &m) == 0)
+			rte_pktmbuf_free(static_cast<struct rte_mbuf *>(m));
+		rte_ring_free(rx);
+		rte_ring_free(tx);
+		// Whatever happened, the host left no pool and no executor.
+		EXPECT_EQ(rte_mempool_lookup("uthost"), nullptr);
+		EXPECT_EQ(ex_executor_of_lcore(rte_lcore_id()), nullptr);
+	}
+
+	// An ARP request for kIp from kPeer, as a peer on the wire sends it.
+	struct rte_mbuf *ArpRequest(struct rte_mempool *mp)
+	{
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+		struct rte_ether_addr peer = { { 0x02, 0, 0, 0, 0, 0x01 } };
+
+		if (m == nullptr)
+			return nullptr;
+		auto *eh = reinterpret_cast<struct rte_ether_hdr *>(rte_pktmbuf_append(
+				m, sizeof(struct rte_ether_hdr) + sizeof(struct rte_arp_hdr)));
+		auto *ah = reinterpret_cast<struct rte_arp_hdr *>(eh + 1);
+		memset(eh, 0, sizeof(*eh) + sizeof(*ah));
+		memset(&eh->dst_addr, 0xff, sizeof(eh->dst_addr));
+		eh->src_addr = peer;
+		eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+		ah->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
+		ah->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+		ah->arp_hlen = 6;
+		ah->arp_plen = 4;
+		ah->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REQUEST);
+		ah->arp_data.arp_sha = peer;
+		ah->arp_data.arp_sip = rte_cpu_to_be_32(kPeer);
+		ah->arp_data.arp_tip = rte_cpu_to_be_32(kIp);
+		return m;
+	}
+};
+
+} // namespace
+
+// Up on a ring port, the host answers ARP from the wire: rx stream, stack,
+// tx sink and rx task are wired and running; down returns every mbuf.
+TEST_F(StackHostTest, Up_AnswersArpOnItsWire_DownLeaksNothing)
+{
+	ASSERT_EQ(stack_host_up(&h, &hc), 0) << h.err;
+	EXPECT_TRUE(h.tcp_on);
+	EXPECT_FALSE(h.impaired);
+	EXPECT_EQ(ex_executor_of_lcore(rte_lcore_id()), h.ex);
+	struct rte_mbuf *req = ArpRequest(h.pool);
+	ASSERT_NE(req, nullptr);
+	ASSERT_EQ(rte_ring_enqueue(rx, req), 0);
+	for (int i = 0; i < 20 && rte_ring_count(tx) == 0; i++)
+		ex_run_once(h.ex);
+	ASSERT_EQ(rte_ring_count(tx), 1u);
+	void *out;
+	ASSERT_EQ(rte_ring_dequeue(tx, &out), 0);
+	auto *m = static_cast<struct rte_mbuf *>(out);
+	auto *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	auto *ah = reinterpret_cast<struct rte_arp_hdr *>(eh + 1);
+	EXPECT_EQ(rte_be_to_cpu_16(ah->arp_opcode), RTE_ARP_OP_REPLY);
+	EXPECT_EQ(rte_be_to_cpu_32(ah->arp_data.arp_sip), kIp);
+	rte_pktmbuf_free(m);
+	EXPECT_EQ(h.st.stats.arp_replies_out, 1u);
+	char buf[512] = "";
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	EXPECT_EQ(stack_host_down(&h, f), 0u);
+	fclose(f);
+	EXPECT_NE(strstr(buf, "uthost: all mbufs returned to the pool"), nullptr) << buf;
+}
+
+// An mbuf the app forgot is reported by down, with its count.
+TEST_F(StackHostTest, Down_ReportsAnMbufTheAppKept)
+{
+	ASSERT_EQ(stack_host_up(&h, &hc), 0) << h.err;
+	struct rte_mbuf *kept = rte_pktmbuf_alloc(h.pool);
+	ASSERT_NE(kept, nullptr);
+	char buf[512] = "";
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	EXPECT_EQ(stack_host_down(&h, f), 1u);
+	fclose(f);
+	EXPECT_NE(strstr(buf, "uthost: 1 mbufs not returned"), nullptr) << buf;
+	// The pool is gone with the host; the mbuf's memory went with it.
+}
+
+// The app's sockets close between shutdown and down: a listener closed
+// after stack_host_shutdown, then down, leaks nothing.
+TEST_F(StackHostTest, ShutdownThenAppClosesThenDown)
+{
+	struct tcp_listener l;
+
+	ASSERT_EQ(stack_host_up(&h, &hc), 0) << h.err;
+	ASSERT_EQ(tcp_listen(&l, &h.tcp, 0, 7, 16), 0);
+	stack_host_shutdown(&h);
+	stack_host_shutdown(&h); // idempotent
+	tcp_listener_close(&l);
+	EXPECT_EQ(stack_host_down(&h, nullptr), 0u);
+	EXPECT_EQ(stack_host_down(&h, nullptr), 0u); // a second down does nothing
+}
+
+// Without TCP the host is ARP/ICMP/UDP only.
+TEST_F(StackHostTest, TcpOff_NoTcpStack)
+{
+	hc.tcp_on = false;
+	ASSERT_EQ(stack_host_up(&h, &hc), 0) << h.err;
+	EXPECT_FALSE(h.tcp_on);
+	EXPECT_EQ(stack_host_down(&h, nullptr), 0u);
+}
+
+// Each failure names its step and undoes what came up before it.
+TEST_F(StackHostTest, NoAddress_RefusedByName_NothingLeftUp)
+{
+	hc.stack.ip = 0;
+	EXPECT_EQ(stack_host_up(&h, &hc), -EINVAL);
+	EXPECT_NE(strstr(h.err, "stack: no address"), nullptr) << h.err;
+	// The port was closed: bringing it up again fails as no such device.
+	EXPECT_EQ(stack_host_up(&h, &hc), -ENODEV);
+}
+
+TEST_F(StackHostTest, PrefixOver32_Refused)
+{
+	hc.stack.prefix_len = 33;
+	EXPECT_EQ(stack_host_up(&h, &hc), -EINVAL);
+	EXPECT_NE(strstr(h.err, "prefix length 33"), nullptr) << h.err;
+}
+
+TEST_F(StackHostTest, UnknownPort_NamedInTheError)
+{
+	hc.port_name = "net_ring_nosuch";
+	EXPECT_EQ(stack_host_up(&h, &hc), -ENODEV);
+	EXPECT_NE(strstr(h.err, "port net_ring_nosuch: no such device"), nullptr) << h.err;
+}
+
+TEST_F(StackHostTest, PoolSmallerThanTheRxRing_Refused)
+{
+	hc.nb_mbufs = 300;
+	EXPECT_EQ(stack_host_up(&h, &hc), -EINVAL);
+	EXPECT_NE(strstr(h.err, "nb_mbufs 300"), nullptr) << h.err;
+}
+
+TEST_F(StackHostTest, ExecutorAlreadyOnThisLcore_Refused)
+{
+	struct ex_config ecfg;
+
+	ex_config_defaults(&ecfg);
+	struct ex_executor *other = ex_executor_create(rte_lcore_id(), &ecfg);
+	ASSERT_NE(other, nullptr);
+	EXPECT_EQ(stack_host_up(&h, &hc), -EEXIST);
+	EXPECT_NE(strstr(h.err, "executor on lcore"), nullptr) << h.err;
+	ex_executor_free(other);
+}
+
+// The EAL is up in this process: a host asked to start it again says so.
+TEST_F(StackHostTest, ArgvWhileTheEalIsUp_EALREADY)
+{
+	char prog[] = "uthost";
+	char *argv[] = { prog, nullptr };
+
+	hc.argc = 1;
+	hc.argv = argv;
+	EXPECT_EQ(stack_host_up(&h, &hc), -EALREADY);
+	EXPECT_NE(strstr(h.err, "already initialised"), nullptr) << h.err;
+}
