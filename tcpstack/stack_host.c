@@ -38,10 +38,13 @@ stack_host_config_defaults(struct stack_host_config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->name = "riptide";
 	cfg->min_huge_mb = 256;
+	cfg->nb_ports = 1;
 	cfg->nb_mbufs = 32767;
+	cfg->pool_cache = 256;
 	dp_port_config_defaults(&cfg->port);
 	ex_config_defaults(&cfg->ex);
 	cfg->ex.name = NULL; /* the host's name */
+	cfg->stack_on = true;
 	stack_config_defaults(&cfg->stack);
 	cfg->tcp_on = true;
 	tcp_config_defaults(&cfg->tcp);
@@ -84,14 +87,30 @@ host_eal(struct stack_host *h, struct stack_host_config *cfg)
 	return 0;
 }
 
+/* The ports to bring up, in order: the one named, or every one there is. */
 static int
-host_port(struct stack_host *h, const struct stack_host_config *cfg)
+host_port_ids(struct stack_host *h, const struct stack_host_config *cfg,
+		uint16_t ids[STACK_HOST_MAX_PORTS])
 {
-	struct dp_port_config pcfg = cfg->port;
-	char pname[RTE_MEMPOOL_NAMESIZE];
-	uint16_t pid = cfg->port_id;
-	int rc;
+	uint16_t pid, n = 0;
 
+	if (cfg->nb_ports == 0) {
+		RTE_ETH_FOREACH_DEV(pid)
+		{
+			if (n == STACK_HOST_MAX_PORTS)
+				break;
+			ids[n++] = pid;
+		}
+		if (n == 0)
+			return fail(h, -ENODEV,
+					"no ports: give one to the EAL, e.g. --vdev "
+					"net_null0");
+		return n;
+	}
+	if (cfg->nb_ports != 1)
+		return fail(h, -EINVAL, "nb_ports %u: 1 (one port), or 0 (every port)",
+				cfg->nb_ports);
+	pid = cfg->port_id;
 	if (cfg->port_name != NULL) {
 		if (dp_port_by_name(cfg->port_name, &pid) != 0)
 			return fail(h, -ENODEV,
@@ -104,18 +123,42 @@ host_port(struct stack_host *h, const struct stack_host_config *cfg)
 				"--vdev net_tap0)",
 				pid);
 	}
+	ids[0] = pid;
+	return 1;
+}
+
+static int
+host_ports(struct stack_host *h, const struct stack_host_config *cfg)
+{
+	struct dp_port_config pcfg = cfg->port;
+	char pname[RTE_MEMPOOL_NAMESIZE];
+	uint16_t ids[STACK_HOST_MAX_PORTS];
+	int rc, n, i;
+
+	n = host_port_ids(h, cfg, ids);
+	if (n < 0)
+		return n;
 	snprintf(pname, sizeof(pname), "%.24s", h->name);
-	h->pool = rte_pktmbuf_pool_create(pname, cfg->nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-			(int)rte_socket_id());
+	h->pool = rte_pktmbuf_pool_create(pname, cfg->nb_mbufs, cfg->pool_cache, 0,
+			RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (h->pool == NULL)
 		return fail(h, rte_errno != 0 ? -rte_errno : -ENOMEM, "mbuf pool '%s' of %u: %s",
 				pname, cfg->nb_mbufs, rte_strerror(rte_errno));
 	h->stage = HOST_POOL;
 	pcfg.pool = h->pool;
-	rc = dp_port_init(&h->port, pid, &pcfg);
-	if (rc != 0)
-		return fail(h, rc, "port %u: %s", pid, strerror(-rc));
-	h->stage = HOST_PORT;
+	pcfg.defer_start = true; /* every port configured before any starts */
+	for (i = 0; i < n; i++) {
+		rc = dp_port_init(&h->ports[i], ids[i], &pcfg);
+		if (rc != 0)
+			return fail(h, rc, "port %u: %s", ids[i], strerror(-rc));
+		h->nb_ports++;
+		h->stage = HOST_PORT;
+	}
+	for (i = 0; i < n; i++) {
+		rc = dp_port_start(&h->ports[i]);
+		if (rc != 0)
+			return fail(h, rc, "start %s: %s", h->ports[i].name, strerror(-rc));
+	}
 	return 0;
 }
 
@@ -123,6 +166,7 @@ static int
 host_executor(struct stack_host *h, const struct stack_host_config *cfg)
 {
 	struct ex_config ecfg = cfg->ex;
+	uint16_t i;
 
 	if (ecfg.name == NULL)
 		ecfg.name = h->name;
@@ -136,10 +180,12 @@ host_executor(struct stack_host *h, const struct stack_host_config *cfg)
 		return fail(h, rte_errno != 0 ? -rte_errno : -ENOMEM, "executor on lcore %u: %s",
 				rte_lcore_id(), rte_strerror(rte_errno));
 	h->stage = HOST_EXECUTOR;
-	dp_rx_stream_init(&h->rx, h->ex, h->port.port_id, 0);
-	dp_tx_sink_init(&h->tx, h->ex, h->port.port_id, 0);
-	if (cfg->tx_hold_us != 0)
-		dp_tx_sink_set_hold(&h->tx, cfg->tx_hold_us);
+	for (i = 0; i < h->nb_ports; i++) {
+		dp_rx_stream_init(&h->rx[i], h->ex, h->ports[i].port_id, 0);
+		dp_tx_sink_init(&h->tx[i], h->ex, h->ports[i].port_id, 0);
+		if (cfg->tx_hold_us != 0)
+			dp_tx_sink_set_hold(&h->tx[i], cfg->tx_hold_us);
+	}
 	h->stage = HOST_STREAMS;
 	return 0;
 }
@@ -148,13 +194,13 @@ static int
 host_stack(struct stack_host *h, const struct stack_host_config *cfg)
 {
 	struct stack_config scfg = cfg->stack;
-	struct ex_stream *in = &h->rx.base;
-	struct ex_sink *out = &h->tx.base;
+	struct ex_stream *in = &h->rx[0].base;
+	struct ex_sink *out = &h->tx[0].base;
 	int rc;
 
 	if (cfg->impair != NULL) {
-		rc = dp_impair_link_init(
-				&h->imp, h->ex, &h->rx, &h->tx, cfg->impair, h->pool, h->name);
+		rc = dp_impair_link_init(&h->imp, h->ex, &h->rx[0], &h->tx[0], cfg->impair, h->pool,
+				h->name);
 		if (rc != 0)
 			return fail(h, rc, "impairment stage: %s", strerror(-rc));
 		h->impaired = true;
@@ -162,12 +208,16 @@ host_stack(struct stack_host *h, const struct stack_host_config *cfg)
 		out = h->imp.out;
 	}
 	h->stage = HOST_IMPAIR;
+	if (!cfg->stack_on) {
+		h->stage = HOST_UP;
+		return 0;
+	}
 	if (scfg.ip == 0)
 		return fail(h, -EINVAL, "stack: no address (stack.ip, e.g. --ip 198.18.0.2/24)");
 	if (scfg.prefix_len > 32)
 		return fail(h, -EINVAL, "stack: prefix length %u is over 32", scfg.prefix_len);
-	rte_eth_macaddr_get(h->port.port_id, &scfg.mac);
-	scfg.tx_offloads = h->port.tx_offloads; /* checksums the PMD computes for us */
+	rte_eth_macaddr_get(h->ports[0].port_id, &scfg.mac);
+	scfg.tx_offloads = h->ports[0].tx_offloads; /* checksums the PMD computes for us */
 	if (h->impaired)
 		/* The tx stage stands for the wire: checksums must be final before
 		 * it, or the PMD would checksum corrupted bytes. */
@@ -177,6 +227,7 @@ host_stack(struct stack_host *h, const struct stack_host_config *cfg)
 	rc = stack_init(&h->st, &scfg, h->ex, h->pool, out);
 	if (rc != 0)
 		return fail(h, rc, "stack: %s (check stack.arp_retry_ns)", strerror(-rc));
+	h->stack_on = true;
 	h->stage = HOST_STACK;
 	if (cfg->tcp_on) {
 		rc = tcp_stack_init(&h->tcp, &h->st, &cfg->tcp);
@@ -200,29 +251,32 @@ host_unwind(struct stack_host *h, FILE *out)
 {
 	uint64_t leaked = 0;
 	char prefix[40];
+	uint16_t i;
 
 	if (h->stage >= HOST_EXECUTOR)
 		stack_host_shutdown(h);
 	if (h->stage >= HOST_TCP && h->tcp_on)
 		tcp_stack_fini(&h->tcp);
-	if (h->stage >= HOST_STACK)
+	if (h->stage >= HOST_STACK && h->stack_on)
 		stack_fini(&h->st);
 	if (h->stage >= HOST_IMPAIR && h->impaired)
 		dp_impair_link_fini(&h->imp);
-	if (h->stage >= HOST_STREAMS) {
-		dp_rx_stream_fini(&h->rx);
-		dp_tx_sink_fini(&h->tx);
-	}
+	if (h->stage >= HOST_STREAMS)
+		for (i = 0; i < h->nb_ports; i++) {
+			dp_rx_stream_fini(&h->rx[i]);
+			dp_tx_sink_fini(&h->tx[i]);
+		}
 	if (h->stage >= HOST_PORT)
-		dp_port_close(&h->port);
+		for (i = 0; i < h->nb_ports; i++)
+			dp_port_close(&h->ports[i]);
 	if (h->stage >= HOST_EXECUTOR)
 		ex_executor_free(h->ex);
 	if (h->stage >= HOST_POOL) {
 		snprintf(prefix, sizeof(prefix), "%s: ", h->name);
 		if (h->stage >= HOST_PORT)
-			leaked = out != NULL ? dp_pool_leak_report(
-							       h->pool, &h->port, 1, prefix, out)
-					     : dp_pool_leaked(h->pool, &h->port, 1, NULL);
+			leaked = out != NULL ? dp_pool_leak_report(h->pool, h->ports, h->nb_ports,
+							       prefix, out)
+					     : dp_pool_leaked(h->pool, h->ports, h->nb_ports, NULL);
 		rte_mempool_free(h->pool);
 	}
 	if (h->stage >= HOST_EAL && h->eal_owned)
@@ -248,13 +302,10 @@ stack_host_up(struct stack_host *h, const struct stack_host_config *cfg_in)
 		rc = fail(h, -EINVAL, "EAL: not initialised (call dp_eal_init or give argv)");
 	else
 		rc = 0;
-	if (rc == 0 && cfg.nb_mbufs < 2 * (uint32_t)cfg.port.nb_rxd)
-		rc = fail(h, -EINVAL,
-				"nb_mbufs %u is under twice the rx ring (%u): the port "
-				"could not fill it and still receive",
-				cfg.nb_mbufs, cfg.port.nb_rxd);
+	if (rc == 0 && cfg.tcp_on && !cfg.stack_on)
+		rc = fail(h, -EINVAL, "tcp_on needs stack_on");
 	if (rc == 0)
-		rc = host_port(h, &cfg);
+		rc = host_ports(h, &cfg);
 	if (rc == 0)
 		rc = host_executor(h, &cfg);
 	if (rc == 0)
@@ -289,6 +340,8 @@ stack_host_print_stats(const struct stack_host *h, FILE *out)
 	const struct stack_stats *s = &h->st.stats;
 	unsigned int d;
 
+	if (!h->stack_on)
+		return;
 	fprintf(out,
 			"%s: rx %" PRIu64 " tx %" PRIu64 " arp requests in %" PRIu64
 			" replies out %" PRIu64 " requests out %" PRIu64 " replies in %" PRIu64

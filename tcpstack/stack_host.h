@@ -1,16 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * stack_host.h - a whole riptide host, up and down in one call each: EAL (when
- * asked), mbuf pool, port, executor, the port's rx stream and tx sink, an
- * optional impairment stage on its wire, a stack instance (Ethernet, ARP,
- * IPv4, ICMP, UDP) with TCP, and the task that pumps received bursts into it.
+ * asked), mbuf pool, port(s), executor, each port's rx stream and tx sink, an
+ * optional impairment stage on the first port's wire, a stack instance
+ * (Ethernet, ARP, IPv4, ICMP, UDP) with TCP on the first port, and the task
+ * that pumps its received bursts into it. A packet program with no stack
+ * (pktbench) brings up the ports and the executor alone (stack_on false).
  *
  * The order every riptide program needs, written once:
  *
- *   up:   [EAL] -> pool -> port -> executor -> rx stream, tx sink
- *         -> [impairment] -> stack -> TCP -> rx task spawned
+ *   up:   [EAL] -> pool -> ports configured, then started -> executor
+ *         -> rx streams, tx sinks -> [impairment] -> stack -> TCP
+ *         -> rx task spawned
  *   down: executor shut down (every task dropped) -> the app closes its
- *         sockets -> TCP -> stack -> [impairment] -> rx, tx -> port closed
+ *         sockets -> TCP -> stack -> [impairment] -> rx, tx -> ports closed
  *         -> executor freed -> leak check -> pool freed -> [EAL cleanup]
  *
  * A program brings the host up, binds and listens on h->tcp / h->st, spawns
@@ -27,7 +30,7 @@
  * Nothing here exits or prints on its own: an error comes back as -errno and
  * a sentence in h->err that names the step and its cause.
  *
- * Lcore: the main lcore; one host per process for now (one port, queue 0).
+ * Lcore: the main lcore; one host per process for now (queue 0 of each port).
  */
 #ifndef RIPTIDE_STACK_HOST_H
 #define RIPTIDE_STACK_HOST_H
@@ -50,6 +53,8 @@ extern "C" {
 
 struct rte_mempool;
 
+#define STACK_HOST_MAX_PORTS 4
+
 /**
  * What to bring up; start from stack_host_config_defaults(), then set at
  * least stack.ip and stack.prefix_len.
@@ -69,10 +74,16 @@ struct stack_host_config {
 	 * after --help). */
 	int (*args)(struct stack_host_config *cfg, int argc, char **argv, void *arg);
 	void *args_arg;
+	/** Ports: 1 (the default) is the one named by port_name, else port_id;
+	 * 0 is every port the EAL has, in port id order (at most
+	 * STACK_HOST_MAX_PORTS). All are configured before any starts (memif
+	 * pairs in one process need it). */
+	uint16_t nb_ports;
 	const char *port_name; /**< device name (e.g. "net_tap0"); NULL: port_id */
 	uint16_t port_id; /**< default 0 */
 	uint32_t nb_mbufs; /**< the pool; default 32767 */
-	struct dp_port_config port; /**< pool is set by the host */
+	uint32_t pool_cache; /**< the pool's per-lcore cache; default 256 */
+	struct dp_port_config port; /**< for each port; pool and defer_start are the host's */
 	struct ex_config ex; /**< name defaults to the host's */
 	bool busy_poll; /**< the executor polls when idle (benchmarks); default
 			 * false: it backs off and sleeps, leaving the core */
@@ -81,8 +92,9 @@ struct stack_host_config {
 	 * tx checksum offloads are then turned off, since the stage stands for
 	 * the wire and may corrupt bytes. */
 	const struct dp_impair_config *impair;
+	bool stack_on; /**< a stack on the first port; default true */
 	struct stack_config stack; /**< mac and tx_offloads are set from the port */
-	bool tcp_on; /**< default true */
+	bool tcp_on; /**< with stack_on; default true */
 	struct tcp_config tcp;
 };
 
@@ -95,13 +107,15 @@ struct stack_host {
 	struct dp_eal_info eal; /**< when the host initialised the EAL */
 	bool eal_owned; /**< stack_host_down() cleans the EAL up */
 	struct rte_mempool *pool;
-	struct dp_port port;
+	uint16_t nb_ports;
+	struct dp_port ports[STACK_HOST_MAX_PORTS];
 	struct ex_executor *ex;
-	struct dp_rx_stream rx;
-	struct dp_tx_sink tx;
-	bool impaired;
+	struct dp_rx_stream rx[STACK_HOST_MAX_PORTS]; /**< queue 0 of each port */
+	struct dp_tx_sink tx[STACK_HOST_MAX_PORTS];
+	bool impaired; /**< the first port's wire */
 	struct dp_impair_link imp;
-	struct stack st;
+	bool stack_on;
+	struct stack st; /**< on ports[0] */
 	bool tcp_on;
 	struct tcp_stack tcp;
 	struct stack_rx_task rx_task;
@@ -113,7 +127,8 @@ struct stack_host {
  * Bring a host up from cfg (copied; not needed afterwards, except the
  * impairment config, which must outlive the host).
  * @return 0; or -errno with h->err saying which step failed and why:
- *         -EINVAL (a bad config field, named), -ENODEV (no such port),
+ *         -EINVAL (a bad config field, named), -ENODEV (no such port, or
+ *         none),
  *         -ENOMEM, -EALREADY (argv given but the EAL is already up),
  *         -ECANCELED (the args callback returned > 0), the PMD's error.
  *         On error everything brought up so far has been taken down.

@@ -1234,8 +1234,8 @@ main(int argc, char **argv)
 		char desc[256];
 
 		dp_impair_format(&icfg, desc, sizeof(desc));
-		printf("echo: impairment on %s, both ways: %s (tx seed %" PRIu64 ")\n", h.port.name,
-				desc, icfg.seed + 1);
+		printf("echo: impairment on %s, both ways: %s (tx seed %" PRIu64 ")\n",
+				h.ports[0].name, desc, icfg.seed + 1);
 	}
 	memset(&uecho, 0, sizeof(uecho));
 	if (udp_port != 0) {
@@ -1288,7 +1288,7 @@ main(int argc, char **argv)
 	printf("echo: %u.%u.%u.%u/%u on %s (%02x:%02x:%02x:%02x:%02x:%02x), answering ARP and "
 	       "ping%s\n",
 			scfg.ip >> 24, (scfg.ip >> 16) & 255, (scfg.ip >> 8) & 255, scfg.ip & 255,
-			scfg.prefix_len, h.port.name, h.st.cfg.mac.addr_bytes[0],
+			scfg.prefix_len, h.ports[0].name, h.st.cfg.mac.addr_bytes[0],
 			h.st.cfg.mac.addr_bytes[1], h.st.cfg.mac.addr_bytes[2],
 			h.st.cfg.mac.addr_bytes[3], h.st.cfg.mac.addr_bytes[4],
 			h.st.cfg.mac.addr_bytes[5], udp_port != 0 ? ", echoing UDP" : "");

@@ -54,6 +54,7 @@
 #include "lb.h"
 #include "ratelimit.h"
 #include "stack.h"
+#include "stack_host.h"
 #include "tcp.h"
 
 #define MAX_LISTENERS 8
@@ -124,7 +125,7 @@ struct config {
 
 static struct config cfg;
 static struct ex_executor *ex;
-static struct tcp_stack tcp;
+static struct stack_host host; /* the port, executor and stack */
 static volatile sig_atomic_t stop_requested;
 
 /* ---- text ---- */
@@ -350,7 +351,7 @@ pair_connect_start(struct pair *p)
 	struct lb_backend *b = &p->pool->lb.be[p->be];
 
 	b->active++;
-	tcp_connect_init(&p->conn, &tcp, b->ip, b->port);
+	tcp_connect_init(&p->conn, &host.tcp, b->ip, b->port);
 	ex_timeout_init(&p->cto, &p->conn.base,
 			(uint64_t)p->pool->connect_timeout_ms * EX_NS_PER_MS);
 	p->state = PAIR_STATE_CONNECT;
@@ -626,7 +627,7 @@ health_poll(struct ex_future *f, struct ex_context *cx)
 		case HEALTH_STATE_SLEEP:
 			if (ex_await(&h->sl.base, cx) == EX_PENDING)
 				return EX_PENDING;
-			tcp_connect_init(&h->conn, &tcp, b->ip, b->port);
+			tcp_connect_init(&h->conn, &host.tcp, b->ip, b->port);
 			ex_timeout_init(&h->to, &h->conn.base,
 					(uint64_t)h->pool->health_timeout_ms * EX_NS_PER_MS);
 			h->state = HEALTH_STATE_CHECK;
@@ -781,7 +782,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	static const char *const cols[] = { "s:name", "port", "s:pool", "conns", "active",
 		"refused", "no_backend", "queued", "waiting", "queue_timeouts" };
-	const struct stack *st = tcp.st;
+	const struct stack *st = host.tcp.st;
 	struct tel_table t;
 	struct ex_stats es;
 	char key[64];
@@ -1447,24 +1448,12 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dp_eal_info info;
-	struct stack_config scfg;
-	struct tcp_config tcfg;
-	struct dp_port_config pcfg;
-	struct dp_port port;
-	struct ex_config ecfg;
-	struct rte_mempool *pool;
-	struct dp_rx_stream rx;
-	struct dp_tx_sink tx;
-	struct stack st;
-	struct stack_rx_task task;
+	struct stack_host_config hc;
 	struct supervisor sup;
 	struct pool *cli_pool = NULL;
 	struct listener *cli_ls = NULL;
 	const char *config = NULL, *impair = NULL;
 	struct dp_impair_config icfg;
-	struct dp_impair_link imp;
-	struct ex_stream *stack_in;
-	struct ex_sink *stack_out;
 	char err[128];
 	int c, rc, exit_code = 0, algo = LB_ALGO_ROUND_ROBIN, nhealth = 0;
 	uint32_t i, k;
@@ -1661,77 +1650,34 @@ main(int argc, char **argv)
 		for (k = 0; k < cfg.pools[i].lb.n; k++)
 			cfg.pools[i].lb.be[k].max_conns = cfg.pools[i].backend_max_conns;
 
-	pool = rte_pktmbuf_pool_create(
-			"l4proxy", 65535, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	if (pool == NULL) {
-		fprintf(stderr, "l4proxy: mbuf pool: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
-	if (!rte_eth_dev_is_valid_port(0)) {
-		fprintf(stderr, "l4proxy: no port: give one with the EAL, e.g. --vdev net_tap0\n");
-		return 1;
-	}
-	dp_port_config_defaults(&pcfg);
-	pcfg.pool = pool;
-	rc = dp_port_init(&port, 0, &pcfg);
+	stack_host_config_defaults(&hc);
+	hc.name = "l4proxy";
+	hc.nb_mbufs = 65535;
+	hc.stack.ip = cfg.ip;
+	hc.stack.prefix_len = cfg.prefix;
+	hc.stack.gateway = cfg.gateway;
+	hc.tcp.max_conns = 2 * cfg.max_pairs + 4096; /* two per pair, checks, TIME_WAIT */
+	hc.tcp.rcv_buf = 128 * 1024;
+	hc.tcp.snd_buf = 128 * 1024;
+	hc.ex.max_tasks = cfg.max_pairs + 256;
+	hc.ex.idle_spin_us = cfg.idle_spin_us;
+	hc.ex.idle_spins = UINT32_MAX; /* the time decides */
+	hc.busy_poll = cfg.busy_poll;
+	hc.tx_hold_us = cfg.tx_hold_us;
+	hc.impair = impair != NULL ? &icfg : NULL;
+	rc = stack_host_up(&host, &hc);
 	if (rc != 0) {
-		fprintf(stderr, "l4proxy: port 0: %s\n", strerror(-rc));
+		fprintf(stderr, "l4proxy: %s\n", host.err);
 		return 1;
 	}
-	stack_config_defaults(&scfg);
-	scfg.ip = cfg.ip;
-	scfg.prefix_len = cfg.prefix;
-	scfg.gateway = cfg.gateway;
-	rte_eth_macaddr_get(0, &scfg.mac);
-	scfg.tx_offloads = port.tx_offloads;
-	if (impair != NULL) /* the stage is the wire: checksums final before it */
-		scfg.tx_offloads &= ~(uint64_t)(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
-						RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
-						RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
-	ex_config_defaults(&ecfg);
-	ecfg.name = "l4proxy";
-	ecfg.max_tasks = cfg.max_pairs + 256;
-	ecfg.idle_policy = cfg.busy_poll ? EX_IDLE_POLICY_BUSY_POLL : EX_IDLE_POLICY_BACKOFF;
-	ecfg.idle_spin_us = cfg.idle_spin_us;
-	ecfg.idle_spins = UINT32_MAX; /* the time decides */
-	ex = ex_executor_create(rte_lcore_id(), &ecfg);
-	if (ex == NULL) {
-		fprintf(stderr, "l4proxy: executor: %s\n", rte_strerror(rte_errno));
-		return 1;
-	}
-	ex_run_once(ex);
-	dp_rx_stream_init(&rx, ex, 0, 0);
-	dp_tx_sink_init(&tx, ex, 0, 0);
-	dp_tx_sink_set_hold(&tx, cfg.tx_hold_us);
-	stack_in = &rx.base;
-	stack_out = &tx.base;
+	ex = host.ex;
 	if (impair != NULL) {
 		char desc[256];
 
-		if (dp_impair_link_init(&imp, ex, &rx, &tx, &icfg, pool, "l4proxy") != 0) {
-			fprintf(stderr, "l4proxy: impairment stage: no memory\n");
-			return 1;
-		}
-		stack_in = imp.in;
-		stack_out = imp.out;
 		dp_impair_format(&icfg, desc, sizeof(desc));
 		printf("l4proxy: impairment on %s, both ways: %s (tx seed %" PRIu64 ")\n",
-				port.name, desc, icfg.seed + 1);
+				host.ports[0].name, desc, icfg.seed + 1);
 	}
-	rc = stack_init(&st, &scfg, ex, pool, stack_out);
-	if (rc == 0) {
-		tcp_config_defaults(&tcfg);
-		tcfg.max_conns = 2 * cfg.max_pairs + 4096; /* two per pair, checks, TIME_WAIT */
-		tcfg.rcv_buf = 128 * 1024;
-		tcfg.snd_buf = 128 * 1024;
-		rc = tcp_stack_init(&tcp, &st, &tcfg);
-	}
-	if (rc != 0) {
-		fprintf(stderr, "l4proxy: stack: %s\n", strerror(-rc));
-		return 1;
-	}
-	stack_rx_task_init(&task, &st, stack_in);
-	ex_spawn(&task.base, NULL, NULL);
 	pairs = calloc(cfg.max_pairs, sizeof(*pairs));
 	health = calloc(cfg.npools * LB_MAX_BACKENDS, sizeof(*health));
 	if (pairs == NULL || health == NULL) {
@@ -1748,7 +1694,7 @@ main(int argc, char **argv)
 		struct listener *ls = &cfg.ls[i];
 
 		TAILQ_INIT(&ls->wq);
-		rc = tcp_listen(&ls->l, &tcp, cfg.ip, ls->port, 1024);
+		rc = tcp_listen(&ls->l, &host.tcp, cfg.ip, ls->port, 1024);
 		if (rc != 0) {
 			fprintf(stderr, "l4proxy: listener %s port %u: %s\n", ls->name, ls->port,
 					strerror(-rc));
@@ -1801,14 +1747,14 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	printf("l4proxy: %u.%u.%u.%u/%u on %s, ready\n", cfg.ip >> 24, (cfg.ip >> 16) & 255,
-			(cfg.ip >> 8) & 255, cfg.ip & 255, cfg.prefix, port.name);
-	stack_announce(&st);
+			(cfg.ip >> 8) & 255, cfg.ip & 255, cfg.prefix, host.ports[0].name);
+	stack_announce(&host.st);
 	/* Resolve the backends now: the first burst of clients then finds their
 	 * MACs known instead of waiting on (and overflowing) ARP queues. Only a
 	 * head start: a full table or a silent backend is handled on first use. */
 	for (i = 0; i < cfg.npools; i++)
 		for (k = 0; k < cfg.pools[i].lb.n; k++)
-			(void)stack_arp_resolve(&st, cfg.pools[i].lb.be[k].ip);
+			(void)stack_arp_resolve(&host.st, cfg.pools[i].lb.be[k].ip);
 	ex_run(ex);
 
 	print_stats("exit");
@@ -1829,29 +1775,21 @@ main(int argc, char **argv)
 							  : "naps: the port has no rx event");
 		printf("l4proxy: tx %" PRIu64 " packets in %" PRIu64 " sends, %" PRIu64
 		       " dropped by the PMD (tx hold %u us, sends held back %" PRIu64 " times)\n",
-				tx.stats.pkts, tx.stats.bursts, tx.stats.dropped, cfg.tx_hold_us,
-				tx.stats.held);
+				host.tx[0].stats.pkts, host.tx[0].stats.bursts,
+				host.tx[0].stats.dropped, cfg.tx_hold_us, host.tx[0].stats.held);
 	}
-	printf("l4proxy: rx l4 checksum flags: good %" PRIu64 " bad %" PRIu64 " none %" PRIu64
-	       " unknown %" PRIu64 "\n",
-			st.stats.rx_l4_csum[DP_RX_CSUM_GOOD], st.stats.rx_l4_csum[DP_RX_CSUM_BAD],
-			st.stats.rx_l4_csum[DP_RX_CSUM_NONE],
-			st.stats.rx_l4_csum[DP_RX_CSUM_UNKNOWN]);
-	for (k = 0; k < STACK_DROP_MAX; k++)
-		if (st.stats.drops[k] != 0)
-			printf("l4proxy: dropped %-18s %" PRIu64 "\n",
-					stack_drop_name((enum stack_drop)k), st.stats.drops[k]);
+	stack_host_print_stats(&host, stdout);
 	if (active_pairs() != 0)
 		printf("l4proxy: %" PRIu64 " pairs still open after the drain timeout: reset\n",
 				active_pairs());
-	ex_executor_shutdown(ex);
+	stack_host_shutdown(&host);
 	for (i = 0; i < cfg.nlisteners; i++)
 		if (cfg.ls[i].open)
 			tcp_listener_close(&cfg.ls[i].l);
 	{
 		uint32_t s[TCP_STATE_MAX];
 
-		tcp_conns_by_state(&tcp, s);
+		tcp_conns_by_state(&host.tcp, s);
 		printf("l4proxy: tcp connections at exit: %u open, %u closing, %u in TIME_WAIT\n",
 				s[TCP_STATE_SYN_SENT] + s[TCP_STATE_SYN_RECEIVED] +
 						s[TCP_STATE_ESTABLISHED] + s[TCP_STATE_CLOSE_WAIT],
@@ -1859,24 +1797,10 @@ main(int argc, char **argv)
 						s[TCP_STATE_CLOSING] + s[TCP_STATE_LAST_ACK],
 				s[TCP_STATE_TIME_WAIT]);
 	}
-	tcp_stack_fini(&tcp);
-	stack_fini(&st);
-	if (impair != NULL) {
-		printf("l4proxy: impaired rx in %" PRIu64 " lost %" PRIu64 " reordered %" PRIu64
-		       "; tx in %" PRIu64 " lost %" PRIu64 " reordered %" PRIu64 "\n",
-				imp.rx.stats.in, imp.rx.stats.lost, imp.rx.stats.reordered,
-				imp.tx.stats.in, imp.tx.stats.lost, imp.tx.stats.reordered);
-		dp_impair_link_fini(&imp);
-	}
-	dp_rx_stream_fini(&rx);
-	dp_tx_sink_fini(&tx);
-	dp_port_close(&port);
-	ex_executor_free(ex);
+	if (stack_host_down(&host, stdout) != 0)
+		exit_code = 1;
 	for (i = 0; i < cfg.npools; i++)
 		lb_fini(&cfg.pools[i].lb);
-	if (dp_pool_leak_report(pool, &port, 1, "l4proxy: ", stdout) != 0)
-		exit_code = 1;
-	rte_mempool_free(pool);
 	free(pairs);
 	free(health);
 	rte_eal_cleanup();

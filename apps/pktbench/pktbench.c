@@ -38,6 +38,7 @@
 #include "ex_executor.h"
 #include "ex_timer.h"
 #include "ipv4_addr.h"
+#include "stack_host.h"
 
 #define MAX_PORTS 2
 #define CHECK_MAGIC 0x52495054u /* "RIPT" */
@@ -89,11 +90,7 @@ static struct options opt = {
 };
 
 static struct ex_executor *ex;
-static struct dp_port ports[MAX_PORTS];
-static uint16_t nb_ports;
-static struct rte_mempool *pool;
-static struct dp_rx_stream rx[MAX_PORTS];
-static struct dp_tx_sink tx[MAX_PORTS];
+static struct stack_host host; /* pool, ports, their rx streams and tx sinks; no stack */
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t go_signal;
 
@@ -247,7 +244,7 @@ fill_payload(uint8_t *p, uint32_t len, uint64_t seq)
 static void
 send_probe(struct gen *g)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(host.pool);
 	uint8_t *p;
 
 	if (m == NULL)
@@ -371,7 +368,7 @@ gen_poll(struct ex_future *f, struct ex_context *cx)
 			g->pacing = false;
 			continue;
 		}
-		if (rte_pktmbuf_alloc_bulk(pool, b.pkts, (unsigned int)n) != 0) {
+		if (rte_pktmbuf_alloc_bulk(host.pool, b.pkts, (unsigned int)n) != 0) {
 			g->alloc_failed++;
 			break; /* pool empty: tx will return mbufs; try next turn */
 		}
@@ -532,10 +529,10 @@ totals(void)
 	struct totals t = { 0, 0, 0 };
 	uint16_t p;
 
-	for (p = 0; p < nb_ports; p++) {
-		t.rx += rx[p].stats.pkts;
-		t.tx += tx[p].stats.pkts;
-		t.tx_dropped += tx[p].stats.dropped;
+	for (p = 0; p < host.nb_ports; p++) {
+		t.rx += host.rx[p].stats.pkts;
+		t.tx += host.tx[p].stats.pkts;
+		t.tx_dropped += host.tx[p].stats.dropped;
 	}
 	return t;
 }
@@ -759,77 +756,30 @@ send_first_burst(uint16_t p)
 	int tries;
 
 	memset(&g, 0, sizeof(g));
-	build_template(&g, ports[p].port_id);
-	if (rte_pktmbuf_alloc_bulk(pool, b, DP_BURST_MAX) != 0)
+	build_template(&g, host.ports[p].port_id);
+	if (rte_pktmbuf_alloc_bulk(host.pool, b, DP_BURST_MAX) != 0)
 		return;
 	for (i = 0; i < DP_BURST_MAX; i++)
 		memcpy(rte_pktmbuf_append(b[i], (uint16_t)opt.pkt_size), g.tmpl, g.hdr_len);
 	for (tries = 0; tries < 1000 && sent < DP_BURST_MAX; tries++) {
-		sent += rte_eth_tx_burst(ports[p].port_id, 0, &b[sent], DP_BURST_MAX - sent);
+		sent += rte_eth_tx_burst(host.ports[p].port_id, 0, &b[sent], DP_BURST_MAX - sent);
 		if (sent < DP_BURST_MAX)
 			rte_delay_ms(1);
 	}
-	tx[p].stats.pkts += sent;
+	host.tx[p].stats.pkts += sent;
 	if (sent < DP_BURST_MAX) {
 		rte_pktmbuf_free_bulk(&b[sent], DP_BURST_MAX - sent);
-		tx[p].stats.dropped += DP_BURST_MAX - sent;
+		host.tx[p].stats.dropped += DP_BURST_MAX - sent;
 	}
 }
 
 /* ---- main ---- */
 
-static int
-setup_ports(void)
-{
-	struct dp_port_config cfg;
-	uint16_t pid;
-	int rc;
-
-	nb_ports = 0;
-	RTE_ETH_FOREACH_DEV(pid)
-	{
-		if (nb_ports == MAX_PORTS)
-			break;
-		dp_port_config_defaults(&cfg);
-		cfg.pool = pool;
-		cfg.defer_start = true; /* configure every port, then start them */
-		/* pktbench forwards frames as they are and sends frames it
-		 * checksummed itself: it acts on no checksum flag, so it asks for
-		 * none. A vhost port with rx checksum offload on would hand over
-		 * a guest's partially checksummed frames unfinished, and the wire
-		 * would carry them so. */
-		cfg.want_csum = opt.tx_csum_partial; /* then tx only: see csum_partial_pkt */
-		cfg.want_rx_csum = false;
-		rc = dp_port_init(&ports[nb_ports], pid, &cfg);
-		if (rc != 0) {
-			fprintf(stderr, "pktbench: port %u: %s\n", pid, strerror(-rc));
-			return rc;
-		}
-		nb_ports++;
-	}
-	for (pid = 0; pid < nb_ports; pid++) {
-		rc = dp_port_start(&ports[pid]);
-		if (rc != 0) {
-			fprintf(stderr, "pktbench: start %s: %s\n", ports[pid].name, strerror(-rc));
-			return rc;
-		}
-	}
-	if (nb_ports == 0) {
-		fprintf(stderr, "pktbench: no ports: give one with the EAL, e.g. --vdev net_null0\n");
-		return -ENODEV;
-	}
-	if ((opt.mode == MODE_IMPAIR) && nb_ports < 2) {
-		fprintf(stderr, "pktbench: mode impair needs two ports\n");
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int
 main(int argc, char **argv)
 {
 	struct dp_eal_info info;
-	struct ex_config ecfg;
+	struct stack_host_config hc;
 	struct ex_forward fw[MAX_PORTS];
 	struct dp_queue_forward qfw[MAX_PORTS];
 	struct dp_burst_map swap[MAX_PORTS];
@@ -899,48 +849,55 @@ main(int argc, char **argv)
 					opt.nb_mbufs, icfg.limit);
 		}
 	}
+	stack_host_config_defaults(&hc);
+	hc.name = "pktbench";
+	hc.nb_ports = 0; /* every port the EAL has */
+	hc.nb_mbufs = opt.nb_mbufs;
 	/* A per-lcore cache of 250, as testpmd's default: pps.sh compares the
 	 * two with the same pool, and the A/B result moved with this number. */
-	pool = rte_pktmbuf_pool_create("pktbench", opt.nb_mbufs, 250, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-			(int)rte_socket_id());
-	if (pool == NULL) {
-		fprintf(stderr, "pktbench: mbuf pool: %s\n", rte_strerror(rte_errno));
+	hc.pool_cache = 250;
+	/* pktbench forwards frames as they are and sends frames it checksummed
+	 * itself: it acts on no checksum flag, so it asks for none. A vhost
+	 * port with rx checksum offload on would hand over a guest's partially
+	 * checksummed frames unfinished, and the wire would carry them so. */
+	hc.port.want_csum = opt.tx_csum_partial; /* then tx only: see csum_partial_pkt */
+	hc.port.want_rx_csum = false;
+	hc.busy_poll = true;
+	hc.stack_on = false;
+	hc.tcp_on = false;
+	rc = stack_host_up(&host, &hc);
+	if (rc != 0) {
+		fprintf(stderr, "pktbench: %s\n", host.err);
 		return 1;
 	}
-	if (setup_ports() != 0)
-		return 1;
-	ex_config_defaults(&ecfg);
-	ecfg.name = "pktbench";
-	ex = ex_executor_create(rte_lcore_id(), &ecfg);
-	if (ex == NULL) {
-		fprintf(stderr, "pktbench: executor: %s\n", rte_strerror(rte_errno));
+	ex = host.ex;
+	if (host.nb_ports > MAX_PORTS || (opt.mode == MODE_IMPAIR && host.nb_ports < 2)) {
+		fprintf(stderr, "pktbench: %u port(s): mode %s needs %s\n", host.nb_ports,
+				mode_names[opt.mode],
+				opt.mode == MODE_IMPAIR ? "two" : "one or two");
+		stack_host_down(&host, NULL);
 		return 1;
 	}
-	ex_run_once(ex); /* this thread now runs ex: spawns below are local */
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_go);
 
-	for (p = 0; p < nb_ports; p++) {
-		dp_rx_stream_init(&rx[p], ex, ports[p].port_id, 0);
-		dp_tx_sink_init(&tx[p], ex, ports[p].port_id, 0);
-	}
-	printf("pktbench: mode %s, %u port(s):", mode_names[opt.mode], nb_ports);
-	for (p = 0; p < nb_ports; p++)
-		printf(" %s", ports[p].name);
+	printf("pktbench: mode %s, %u port(s):", mode_names[opt.mode], host.nb_ports);
+	for (p = 0; p < host.nb_ports; p++)
+		printf(" %s", host.ports[p].name);
 	printf(", %s, %u mbufs\n", info.hugepages ? "hugepages" : "--no-huge", opt.nb_mbufs);
 
 	switch (opt.mode) {
 	case MODE_IO:
 	case MODE_MACSWAP:
 	case MODE_IMPAIR:
-		for (p = 0; p < nb_ports; p++) {
-			struct ex_stream *in = &rx[p].base;
-			uint16_t peer = nb_ports == 2 ? (uint16_t)(1 - p) : p;
+		for (p = 0; p < host.nb_ports; p++) {
+			struct ex_stream *in = &host.rx[p].base;
+			uint16_t peer = host.nb_ports == 2 ? (uint16_t)(1 - p) : p;
 
 			bool partial = opt.tx_csum_partial &&
-				       (ports[peer].tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) !=
-						       0;
+				       (host.ports[peer].tx_offloads &
+						       RTE_ETH_TX_OFFLOAD_TCP_CKSUM) != 0;
 
 			if (opt.mode == MODE_MACSWAP) {
 				dp_burst_map_init(&swap[p], in, macswap_pkt, NULL);
@@ -949,41 +906,42 @@ main(int argc, char **argv)
 				dp_burst_map_init(&swap[p], in, csum_partial_pkt, NULL);
 				in = &swap[p].base;
 				printf("pktbench: %s -> %s: frames partially checksummed\n",
-						ports[p].name, ports[peer].name);
+						host.ports[p].name, host.ports[peer].name);
 			} else if (opt.mode == MODE_IMPAIR) {
 				struct dp_impair_config c = icfg;
 				char desc[256];
 
 				c.seed = icfg.seed + p;
-				if (dp_impair_init(&imp[p], in, &c, pool) != 0) {
+				if (dp_impair_init(&imp[p], in, &c, host.pool) != 0) {
 					fprintf(stderr, "pktbench: impairment stage: no memory\n");
 					return 1;
 				}
 				dp_impair_format(&c, desc, sizeof(desc));
-				printf("pktbench: %s -> %s: %s\n", ports[p].name, ports[peer].name,
-						desc);
+				printf("pktbench: %s -> %s: %s\n", host.ports[p].name,
+						host.ports[peer].name, desc);
 				in = &imp[p].base;
 			}
 			if (opt.mode == MODE_IO && !partial) {
 				/* Queue to queue, nothing in between: the dataplane's
 				 * specialised forwarder (no per-item indirection). */
-				if (dp_queue_forward_init(&qfw[p], &rx[p], &tx[peer]) != 0)
-					return 1; /* rx[p] is always a queue stream here */
+				if (dp_queue_forward_init(&qfw[p], &host.rx[p], &host.tx[peer]) !=
+						0)
+					return 1; /* host.rx[p] is always a queue stream here */
 				ex_spawn(&qfw[p].base, NULL, &refs[nrefs++]);
 				continue;
 			}
-			ex_forward_init(&fw[p], in, &tx[peer].base, dp_burst_release, NULL);
+			ex_forward_init(&fw[p], in, &host.tx[peer].base, dp_burst_release, NULL);
 			ex_spawn(&fw[p].base, NULL, &refs[nrefs++]);
 		}
 		if (opt.tx_first && opt.mode != MODE_IMPAIR) {
 			/* memif and virtio connect asynchronously: wait for the link. */
-			for (p = 0; p < nb_ports; p++)
-				if (dp_port_wait_link(&ports[p], 5000, NULL) != 0)
+			for (p = 0; p < host.nb_ports; p++)
+				if (dp_port_wait_link(&host.ports[p], 5000, NULL) != 0)
 					fprintf(stderr, "pktbench: %s: link down after 5 s\n",
-							ports[p].name);
+							host.ports[p].name);
 			for (i = 0; i < 4; i++)
 				ex_run_once(ex); /* rx polled once: memif posts its buffers */
-			for (p = 0; p < nb_ports; p++)
+			for (p = 0; p < host.nb_ports; p++)
 				send_first_burst(p);
 		}
 		break;
@@ -992,22 +950,22 @@ main(int argc, char **argv)
 	case MODE_LOOPBACK_CHECK:
 		/* Readers first: a memif client posts its rx buffers on its first
 		 * rx poll, and its peer cannot send back before that. */
-		for (p = 0; p < nb_ports && opt.mode != MODE_TXONLY; p++) {
-			if (opt.mode == MODE_LOOPBACK_CHECK && p != nb_ports - 1)
+		for (p = 0; p < host.nb_ports && opt.mode != MODE_TXONLY; p++) {
+			if (opt.mode == MODE_LOOPBACK_CHECK && p != host.nb_ports - 1)
 				continue;
 			memset(&chk[p], 0, sizeof(chk[p]));
 			ex_future_init(&chk[p].base, &check_ops);
-			chk[p].in = &rx[p].base;
+			chk[p].in = &host.rx[p].base;
 			chk[p].verify = opt.mode == MODE_LOOPBACK_CHECK;
 			ex_spawn(&chk[p].base, NULL, &refs[nrefs++]);
 		}
 		if (opt.mode == MODE_RXONLY)
 			break;
 		/* Sending before the link is up loses packets on virtio/memif. */
-		for (p = 0; p < nb_ports; p++)
-			if (dp_port_wait_link(&ports[p], 10000, NULL) != 0)
+		for (p = 0; p < host.nb_ports; p++)
+			if (dp_port_wait_link(&host.ports[p], 10000, NULL) != 0)
 				fprintf(stderr, "pktbench: %s: link still down after 10 s\n",
-						ports[p].name);
+						host.ports[p].name);
 		for (i = 0; i < 4; i++)
 			ex_run_once(ex); /* let the readers poll once */
 		if (opt.wait_signal) {
@@ -1019,13 +977,13 @@ main(int argc, char **argv)
 		}
 		memset(&gen, 0, sizeof(gen));
 		ex_future_init(&gen.base, &gen_ops);
-		gen.out = &tx[0];
+		gen.out = &host.tx[0];
 		gen.loopback = opt.mode == MODE_LOOPBACK_CHECK;
-		build_template(&gen, ports[0].port_id);
+		build_template(&gen, host.ports[0].port_id);
 		if (gen.loopback)
-			gen.returned = &chk[nb_ports - 1].returned;
+			gen.returned = &chk[host.nb_ports - 1].returned;
 		if (gen.loopback)
-			gen.probes_back = &chk[nb_ports - 1].probes;
+			gen.probes_back = &chk[host.nb_ports - 1].probes;
 		ex_spawn(&gen.base, NULL, &refs[nrefs++]);
 		break;
 	}
@@ -1046,7 +1004,7 @@ main(int argc, char **argv)
 		/* Run until every packet came back, or the timeout after the
 		 * last one was sent. */
 		uint64_t deadline = 0;
-		struct check *c = &chk[nb_ports - 1];
+		struct check *c = &chk[host.nb_ports - 1];
 
 		while (!stop_signal) {
 			ex_run_once(ex);
@@ -1079,11 +1037,12 @@ main(int argc, char **argv)
 		ex_stats_read(ex, &s);
 		printf("pktbench: summary after %.2f s%s\n", secs,
 				stop_signal ? " (stopped by signal)" : "");
-		for (p = 0; p < nb_ports; p++)
+		for (p = 0; p < host.nb_ports; p++)
 			printf("  port %u %-20s rx %" PRIu64 "  tx %" PRIu64 "  tx-dropped %" PRIu64
 			       "\n",
-					ports[p].port_id, ports[p].name, rx[p].stats.pkts,
-					tx[p].stats.pkts, tx[p].stats.dropped);
+					host.ports[p].port_id, host.ports[p].name,
+					host.rx[p].stats.pkts, host.tx[p].stats.pkts,
+					host.tx[p].stats.dropped);
 		printf("  rx %.3f Mpps, tx %.3f Mpps, busy cycles/pkt %.1f\n",
 				(double)tot.rx / secs / 1e6, (double)tot.tx / secs / 1e6,
 				tot.rx ? (double)s.busy_cycles / (double)tot.rx : 0.0);
@@ -1091,17 +1050,18 @@ main(int argc, char **argv)
 			printf("  generated %" PRIu64 " (pool empty %" PRIu64 " times)\n", gen.sent,
 					gen.alloc_failed);
 		if (opt.mode == MODE_IMPAIR)
-			for (p = 0; p < nb_ports; p++)
+			for (p = 0; p < host.nb_ports; p++)
 				printf("  impair %s: in %" PRIu64 " out %" PRIu64 " lost %" PRIu64
 				       " duplicated %" PRIu64 " reordered %" PRIu64
 				       " delayed %" PRIu64 " corrupted %" PRIu64
 				       " overflow %" PRIu64 "\n",
-						ports[p].name, imp[p].stats.in, imp[p].stats.out,
-						imp[p].stats.lost, imp[p].stats.duplicated,
-						imp[p].stats.reordered, imp[p].stats.delayed,
-						imp[p].stats.corrupted, imp[p].stats.overflow);
+						host.ports[p].name, imp[p].stats.in,
+						imp[p].stats.out, imp[p].stats.lost,
+						imp[p].stats.duplicated, imp[p].stats.reordered,
+						imp[p].stats.delayed, imp[p].stats.corrupted,
+						imp[p].stats.overflow);
 		if (opt.mode == MODE_LOOPBACK_CHECK) {
-			struct check *c = &chk[nb_ports - 1];
+			struct check *c = &chk[host.nb_ports - 1];
 			uint64_t lost = gen.sent > c->received + c->corrupt
 							? gen.sent - c->received - c->corrupt
 							: 0;
@@ -1123,27 +1083,28 @@ main(int argc, char **argv)
 				exit_code = 1;
 		}
 		if (opt.xstats)
-			for (p = 0; p < nb_ports; p++)
-				if (dp_port_xstats_print(&ports[p], stdout) < 0)
-					printf("  %s: no extended statistics\n", ports[p].name);
+			for (p = 0; p < host.nb_ports; p++)
+				if (dp_port_xstats_print(&host.ports[p], stdout) < 0)
+					printf("  %s: no extended statistics\n",
+							host.ports[p].name);
 		if (opt.mode == MODE_RXONLY)
-			for (p = 0; p < nb_ports; p++)
-				printf("  rxonly port %u: received %" PRIu64 "\n", ports[p].port_id,
-						chk[p].received);
+			for (p = 0; p < host.nb_ports; p++)
+				printf("  rxonly port %u: received %" PRIu64 "\n",
+						host.ports[p].port_id, chk[p].received);
 	}
 
 	/* Clean exit: drop every task (streams release what they hold), then
 	 * stop ports, and prove every mbuf came home. */
-	ex_executor_shutdown(ex);
-	for (p = 0; p < nb_ports; p++)
-		dp_tx_sink_flush(&tx[p]);
+	stack_host_shutdown(&host);
+	for (p = 0; p < host.nb_ports; p++)
+		dp_tx_sink_flush(&host.tx[p]);
 	/* Packets still on a loopback wire (ring, memif pairs) are ours too. */
 	for (i = 0; i < 64; i++) {
 		unsigned int got = 0;
 
-		for (p = 0; p < nb_ports; p++) {
+		for (p = 0; p < host.nb_ports; p++) {
 			struct rte_mbuf *b[DP_BURST_MAX];
-			uint16_t n = rte_eth_rx_burst(ports[p].port_id, 0, b, DP_BURST_MAX);
+			uint16_t n = rte_eth_rx_burst(host.ports[p].port_id, 0, b, DP_BURST_MAX);
 
 			if (n != 0)
 				rte_pktmbuf_free_bulk(b, n);
@@ -1153,17 +1114,11 @@ main(int argc, char **argv)
 			break;
 		rte_delay_ms(1);
 	}
-	for (p = 0; p < nb_ports; p++) {
-		if (opt.mode == MODE_IMPAIR)
+	if (opt.mode == MODE_IMPAIR)
+		for (p = 0; p < host.nb_ports; p++)
 			dp_impair_fini(&imp[p]);
-		dp_rx_stream_fini(&rx[p]);
-		dp_tx_sink_fini(&tx[p]);
-		dp_port_close(&ports[p]);
-	}
-	ex_executor_free(ex);
-	if (dp_pool_leak_report(pool, ports, nb_ports, "pktbench: ", stdout) != 0)
+	if (stack_host_down(&host, stdout) != 0)
 		exit_code = 1;
-	rte_mempool_free(pool);
 	rte_eal_cleanup();
 	return exit_code;
 }

@@ -1191,6 +1191,6 @@ def test_loss_and_reordering_both_sides_byte_exact(topo, tmp_path, seed):
     finally:
         out = px.stop()
     clean_exit(out)
-    m = re.search(r"impaired rx in \d+ lost (\d+) reordered (\d+); tx in \d+ lost (\d+) "
-                  r"reordered (\d+)", out)
+    m = re.search(r"impaired rx in \d+ lost (\d+) dup \d+ reordered (\d+) .*; tx in \d+ "
+                  r"lost (\d+) dup \d+ reordered (\d+)", out)
     assert m and all(int(x) > 0 for x in m.groups()), out
