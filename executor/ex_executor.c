@@ -438,6 +438,7 @@ static void
 task_finish(struct ex_executor *ex, struct ex_task *t, int32_t result)
 {
 	struct ex_join_handle *jh = t->join;
+	struct ex_future *slab_fut = (t->state & EX_TASK_STATE_SLAB) ? t->fut : NULL;
 
 	live_del(ex, t);
 	t->fut = NULL;
@@ -454,6 +455,8 @@ task_finish(struct ex_executor *ex, struct ex_task *t, int32_t result)
 	}
 	if (jh != NULL)
 		join_complete(jh, result);
+	if (slab_fut != NULL) /* done with it: the poll returned or it was dropped */
+		ex_slab_task_done(ex, slab_fut);
 }
 
 static void
@@ -631,6 +634,29 @@ ex_spawn_to(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *
 			&t->remote, EX_TASK_REMOTE_SPAWN | EX_TASK_REMOTE_QUEUED, __ATOMIC_ACQ_REL);
 	if (!(old & EX_TASK_REMOTE_QUEUED))
 		remote_enqueue(ex, t);
+	return 0;
+}
+
+int
+ex_spawn_local(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *jh,
+		struct ex_task_ref *ref, uint32_t extra_state)
+{
+	struct ex_task *t;
+	void *obj;
+
+	if (rte_mempool_get(ex->task_pool, &obj) != 0) {
+		EX_STAT_ADD(ex, spawn_failed, 1);
+		return -ENOMEM;
+	}
+	t = obj;
+	t->fut = f;
+	t->join = jh;
+	if (ref != NULL) {
+		ref->task = t;
+		ref->gen = t->gen;
+	}
+	task_activate(ex, t);
+	t->state |= extra_state;
 	return 0;
 }
 
@@ -995,6 +1021,7 @@ ex_executor_free(struct ex_executor *ex)
 	__atomic_store_n(&ex_registry[ex->lcore_id], NULL, __ATOMIC_RELEASE);
 	if (ex_cur == ex)
 		ex_cur = NULL;
+	ex_slab_orphan_all(ex);
 	ex_idle_fini(ex);
 	rte_ring_free(ex->inbox);
 	rte_mempool_free(ex->task_pool);

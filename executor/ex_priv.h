@@ -11,6 +11,7 @@
 #include <rte_per_lcore.h>
 
 #include "ex_executor.h"
+#include "ex_slab.h"
 
 /* Task state bits; owner lcore only, plain stores. */
 enum ex_task_state {
@@ -19,6 +20,8 @@ enum ex_task_state {
 	EX_TASK_STATE_CANCELLED = 1u << 3, /* cancel requested; dropped at a safe point */
 	EX_TASK_STATE_ZOMBIE = 1u << 4, /* finished while still on the ready queue:
 					 * the slot is recycled when it is popped */
+	EX_TASK_STATE_SLAB = 1u << 5, /* its future lies in a slab slot, put back
+				       * when the task finishes (ex_slab.c) */
 };
 
 /* Task remote bits; any thread, atomic. */
@@ -107,6 +110,8 @@ struct ex_executor {
 	uint32_t run_epoch; /* ex_stop_epoch when ex_run began */
 	int epfd; /* the sources' events and wake_fd; -1 until needed */
 	int wake_fd; /* eventfd: remote wakes, spawns and stops while asleep */
+	struct ex_slab *slabs[EX_SLABS_MAX]; /* the slabs of this executor (ex_slab.c) */
+	uint32_t n_slabs;
 
 	/* Alone on its line: other lcores read it on every wake they send,
 	 * and the owner writes it only around a sleep. */
@@ -130,5 +135,17 @@ void ex_idle_kick(struct ex_executor *ex);
  * a plain mov on x86, with no lock prefix, and keeps the read side race-free. */
 #define EX_STAT_ADD(ex, field, n) \
 	__atomic_store_n(&(ex)->stats.field, (ex)->stats.field + (n), __ATOMIC_RELAXED)
+
+/* Spawn f on ex from ex's own thread, the task's state or-ed with
+ * extra_state (ex_executor.c). */
+int ex_spawn_local(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *jh,
+		struct ex_task_ref *ref, uint32_t extra_state);
+
+/* A task whose future lies in one of ex's slabs finished: its slot goes back
+ * (ex_slab.c). */
+void ex_slab_task_done(struct ex_executor *ex, struct ex_future *f);
+
+/* ex is being freed: its slabs lose their executor (ex_slab.c). */
+void ex_slab_orphan_all(struct ex_executor *ex);
 
 #endif /* RIPTIDE_EX_PRIV_H */

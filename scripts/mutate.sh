@@ -124,6 +124,11 @@ prr-end-ssthresh|tcpstack/tcp_input.c|				c->cwnd = c->ssthresh;|				c->cwnd = 2
 cubic-beta|tcpstack/tcp_cc.c|	return RTE_MAX((uint32_t)(c->cwnd * CUBIC_BETA), 2u * c->mss);|	return RTE_MAX(c->cwnd / 2, 2u * c->mss);|tcpstack_unit|TcpRecovery.Cubic_Default_LossCutsToSevenTenths
 cubic-fast-convergence|tcpstack/tcp_cc.c|		c->cc.w_max = w * (1.0 + CUBIC_BETA) / 2.0;|		c->cc.w_max = w;|tcpstack_unit|TcpRecovery.Cubic_FastConvergence
 cubic-reno-friendly|tcpstack/tcp_cc.c|	if (w_cubic < c->cc.w_est) {|	if (w_cubic < 0) {|tcpstack_unit|TcpRecovery.Cubic_WindowFollowsTheCurve_RenoFriendlyFirst
+slab-recycle|executor/ex_executor.c|		ex_slab_task_done(ex, slab_fut);|		(void)slab_fut;|executor_unit|SlabTest.CompletedTask_SlotBackAfterTheJoinHandleGotItsResult:SlabTest.Shutdown_DropsEveryTaskAndReturnsEverySlot
+slab-zeroed|executor/ex_slab.c|	memset(slot, 0, s->slot_size);|	memset(slot, 0, 0);|executor_unit|SlabTest.FullSlab_RefusesUntilATaskEnds_ThenTheSlotIsReused
+slab-spawned-once|executor/ex_slab.c|		s->state[i] = SLOT_TASK;|		s->state[i] = SLOT_HELD;|executor_unit|SlabTest.Misuse_Refused
+host-closes-ports|tcpstack/stack_host.c|			dp_port_close(&h->ports[i]);|			(void)i;|tcpstack_unit|StackHostTest.NoAddress_RefusedByName_NothingLeftUp
+host-unwinds-failure|tcpstack/stack_host.c|		host_unwind(h, NULL);|		(void)0;|tcpstack_unit|StackHostTest.NoAddress_RefusedByName_NothingLeftUp:StackHostTest.PrefixOver32_Refused
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).
