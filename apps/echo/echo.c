@@ -36,6 +36,7 @@
 #include "ex_combinator.h"
 #include "ex_executor.h"
 #include "ipv4_addr.h"
+#include "services.h"
 #include "sha256.h"
 #include "stack.h"
 #include "stack_host.h"
@@ -132,390 +133,6 @@ static const struct ex_future_ops udp_echo_ops = {
 };
 
 /* ---- TCP services: one session task per connection ---- */
-
-enum svc {
-	SVC_ECHO = 0,
-	SVC_DISCARD,
-	SVC_SOURCE,
-	SVC_HTTP,
-	SVC_MAX,
-};
-
-static const char *const svc_names[SVC_MAX] = { "echo", "discard", "source", "http" };
-
-enum session_state {
-	SESSION_STATE_RUN = 0,
-	SESSION_STATE_WRITE, /* http: a response going out */
-	SESSION_STATE_DRAIN, /* source: sent all, reading until the peer's FIN */
-	SESSION_STATE_DONE,
-};
-
-#define HTTP_REQ_MAX 4096
-#define SOURCE_CHUNK 65536
-
-struct session {
-	struct ex_future base;
-	struct session *next_free;
-	enum svc svc;
-	enum session_state state;
-	struct tcp_conn *c;
-	uint64_t left; /* source: bytes still to send */
-	struct sha256 sum; /* discard with --discard-sha256: what came in */
-	union {
-		struct {
-			struct tcp_rx_stream rs;
-			struct tcp_tx_sink ks;
-			struct ex_forward fw;
-		} echo;
-		struct tcp_recv recv;
-		struct tcp_write write;
-		struct {
-			struct tcp_read rd;
-			struct tcp_write w;
-			uint32_t have;
-			bool close_after;
-		} http;
-	} u;
-	char req[HTTP_REQ_MAX];
-};
-
-struct svc_stats {
-	uint64_t accepted, completed, failed, refused, bytes, requests;
-};
-
-static struct session *sessions;
-static struct session *free_sessions;
-static struct svc_stats svc_stats[SVC_MAX];
-static uint64_t source_bytes = 1 << 20;
-static bool discard_sha256;
-static uint8_t source_pattern[SOURCE_CHUNK];
-static char *http_resp[2]; /* keep-alive, close */
-static uint32_t http_resp_len[2];
-
-static void
-mbuf_release(union ex_item it, void *arg)
-{
-	(void)arg;
-	rte_pktmbuf_free(it.ptr);
-}
-
-static void
-session_end(struct session *s, int rc)
-{
-	if (rc < 0) {
-		svc_stats[s->svc].failed++;
-		tcp_abort(s->c);
-	} else {
-		svc_stats[s->svc].completed++;
-		tcp_close(s->c);
-	}
-	s->c = NULL;
-	s->state = SESSION_STATE_DONE;
-}
-
-/* Case-insensitive search for a header token in a request head. */
-static bool
-head_has(const char *head, uint32_t len, const char *tok)
-{
-	size_t n = strlen(tok);
-	uint32_t i;
-
-	for (i = 0; i + n <= len; i++)
-		if (strncasecmp(head + i, tok, n) == 0)
-			return true;
-	return false;
-}
-
-static enum ex_poll
-http_poll(struct session *s, struct ex_context *cx)
-{
-	int rc;
-
-	for (;;) {
-		switch (s->state) {
-		case SESSION_STATE_RUN: {
-			char *end;
-			uint32_t head;
-
-			s->req[s->u.http.have] = '\0';
-			end = strstr(s->req, "\r\n\r\n");
-			if (end == NULL) {
-				if (s->u.http.have >= HTTP_REQ_MAX - 1) {
-					session_end(s, -EMSGSIZE); /* a head this long: not ours */
-					return EX_READY;
-				}
-				if (ex_await(&s->u.http.rd.base, cx) == EX_PENDING)
-					return EX_PENDING;
-				if (s->u.http.rd.base.result <= 0) {
-					session_end(s, s->u.http.rd.base.result);
-					return EX_READY;
-				}
-				s->u.http.have += (uint32_t)s->u.http.rd.base.result;
-				tcp_read_init(&s->u.http.rd, s->c, s->req + s->u.http.have,
-						HTTP_REQ_MAX - 1 - s->u.http.have);
-				continue;
-			}
-			head = (uint32_t)(end - s->req) + 4;
-			/* HTTP/1.1 keeps the connection unless told to close; 1.0
-			 * closes unless told to keep it. */
-			s->u.http.close_after =
-					head_has(s->req, head, "connection: close") ||
-					(head_has(s->req, head, "HTTP/1.0") &&
-							!head_has(s->req, head, "keep-alive"));
-			memmove(s->req, s->req + head, s->u.http.have - head);
-			s->u.http.have -= head;
-			svc_stats[SVC_HTTP].requests++;
-			tcp_write_init(&s->u.http.w, s->c, http_resp[s->u.http.close_after],
-					http_resp_len[s->u.http.close_after]);
-			s->state = SESSION_STATE_WRITE;
-			continue;
-		}
-		case SESSION_STATE_WRITE:
-			if (ex_await(&s->u.http.w.base, cx) == EX_PENDING)
-				return EX_PENDING;
-			rc = s->u.http.w.base.result;
-			if (rc >= 0 && rc != (int)s->u.http.w.len)
-				rc = -ENOBUFS; /* a short write: the response is cut */
-			if (rc < 0 || s->u.http.close_after) {
-				session_end(s, rc < 0 ? rc : 0);
-				return EX_READY;
-			}
-			tcp_read_init(&s->u.http.rd, s->c, s->req + s->u.http.have,
-					HTTP_REQ_MAX - 1 - s->u.http.have);
-			s->state = SESSION_STATE_RUN;
-			continue;
-		default:
-			return EX_READY;
-		}
-	}
-}
-
-static enum ex_poll
-session_poll(struct ex_future *f, struct ex_context *cx)
-{
-	struct session *s = EX_CONTAINER_OF(f, struct session, base);
-	int rc;
-
-	if (s->state == SESSION_STATE_DONE)
-		return EX_READY;
-	switch (s->svc) {
-	case SVC_ECHO:
-		if (ex_await(&s->u.echo.fw.base, cx) == EX_PENDING)
-			return EX_PENDING;
-		session_end(s, s->u.echo.fw.base.result);
-		return EX_READY;
-	case SVC_DISCARD:
-		for (;;) {
-			if (ex_await(&s->u.recv.base, cx) == EX_PENDING)
-				return EX_PENDING;
-			rc = s->u.recv.base.result;
-			if (rc <= 0) {
-				if (discard_sha256 && rc == 0) {
-					uint64_t len = s->sum.len; /* before the padding */
-					char hex[65];
-
-					sha256_hex(&s->sum, hex);
-					printf("echo: tcp discard: %" PRIu64 " bytes sha256 %s\n",
-							len, hex);
-					fflush(stdout);
-				}
-				session_end(s, rc);
-				return EX_READY;
-			}
-			svc_stats[SVC_DISCARD].bytes += (uint64_t)rc;
-			if (discard_sha256) {
-				const struct rte_mbuf *seg;
-
-				for (seg = s->u.recv.m; seg != NULL; seg = seg->next)
-					sha256_update(&s->sum, rte_pktmbuf_mtod(seg, const void *),
-							seg->data_len);
-			}
-			rte_pktmbuf_free(s->u.recv.m);
-			tcp_recv_init(&s->u.recv, s->c, 0);
-		}
-	case SVC_SOURCE:
-		while (s->state == SESSION_STATE_RUN) {
-			if (ex_await(&s->u.write.base, cx) == EX_PENDING)
-				return EX_PENDING;
-			rc = s->u.write.base.result;
-			if (rc < 0) {
-				session_end(s, rc);
-				return EX_READY;
-			}
-			s->left -= (uint64_t)rc;
-			svc_stats[SVC_SOURCE].bytes += (uint64_t)rc;
-			if (s->left == 0) {
-				tcp_shutdown(s->c);
-				tcp_recv_init(&s->u.recv, s->c, 0);
-				s->state = SESSION_STATE_DRAIN;
-				break;
-			}
-			tcp_write_init(&s->u.write, s->c, source_pattern,
-					(uint32_t)RTE_MIN(s->left, (uint64_t)SOURCE_CHUNK));
-		}
-		for (;;) {
-			if (ex_await(&s->u.recv.base, cx) == EX_PENDING)
-				return EX_PENDING;
-			rc = s->u.recv.base.result;
-			if (rc <= 0) {
-				session_end(s, rc);
-				return EX_READY;
-			}
-			rte_pktmbuf_free(s->u.recv.m);
-			tcp_recv_init(&s->u.recv, s->c, 0);
-		}
-	case SVC_HTTP:
-		return http_poll(s, cx);
-	default:
-		return EX_READY;
-	}
-}
-
-static void
-session_drop(struct ex_future *f)
-{
-	struct session *s = EX_CONTAINER_OF(f, struct session, base);
-
-	/* Cancelled at shutdown: the connection goes with a RST. */
-	if (s->c != NULL) {
-		if (s->svc == SVC_ECHO)
-			ex_future_drop(&s->u.echo.fw.base);
-		else if (s->svc == SVC_DISCARD ||
-				(s->svc == SVC_SOURCE && s->state == SESSION_STATE_DRAIN))
-			ex_future_drop(&s->u.recv.base);
-		tcp_abort(s->c);
-		s->c = NULL;
-	}
-}
-
-static const struct ex_future_ops session_ops = {
-	.poll = session_poll,
-	.drop = session_drop,
-	.name = "tcp_session",
-};
-
-/* A finished session goes back to the free list: the join-less task is
- * done with it once its poll returned READY, which the acceptor learns from
- * the DONE state the next time it looks for a free one. */
-static void
-session_put(struct session *s)
-{
-	s->c = NULL;
-	s->next_free = free_sessions;
-	free_sessions = s;
-}
-
-static struct session *
-session_get(void)
-{
-	struct session *s = free_sessions;
-
-	if (s != NULL)
-		free_sessions = s->next_free;
-	return s;
-}
-
-static void
-session_start(struct session *s, enum svc svc, struct tcp_conn *c)
-{
-	ex_future_init(&s->base, &session_ops);
-	s->svc = svc;
-	s->c = c;
-	s->state = SESSION_STATE_RUN;
-	switch (svc) {
-	case SVC_ECHO:
-		tcp_rx_stream_init(&s->u.echo.rs, c);
-		tcp_tx_sink_init(&s->u.echo.ks, c);
-		ex_forward_init(&s->u.echo.fw, &s->u.echo.rs.base, &s->u.echo.ks.base, mbuf_release,
-				NULL);
-		break;
-	case SVC_DISCARD:
-		sha256_init(&s->sum);
-		tcp_recv_init(&s->u.recv, c, 0);
-		break;
-	case SVC_SOURCE:
-		s->left = source_bytes;
-		tcp_write_init(&s->u.write, c, source_pattern,
-				(uint32_t)RTE_MIN(source_bytes, (uint64_t)SOURCE_CHUNK));
-		break;
-	case SVC_HTTP:
-		s->u.http.have = 0;
-		tcp_read_init(&s->u.http.rd, c, s->req, HTTP_REQ_MAX - 1);
-		break;
-	default:
-		break;
-	}
-}
-
-/* Sessions whose task finished return to the free list. */
-static struct ex_join_handle *session_jh;
-
-static void
-sessions_reap(uint32_t n)
-{
-	uint32_t i;
-
-	for (i = 0; i < n; i++) {
-		struct session *s = &sessions[i];
-
-		if (s->state == SESSION_STATE_DONE && ex_join_handle_done(&session_jh[i])) {
-			s->state = SESSION_STATE_RUN;
-			ex_join_handle_init(&session_jh[i]);
-			session_put(s);
-		}
-	}
-}
-
-struct acceptor {
-	struct ex_future base;
-	struct tcp_listener l;
-	struct tcp_accept acc;
-	enum svc svc;
-	uint32_t nsessions;
-};
-
-static enum ex_poll
-acceptor_poll(struct ex_future *f, struct ex_context *cx)
-{
-	struct acceptor *a = EX_CONTAINER_OF(f, struct acceptor, base);
-
-	for (;;) {
-		struct session *s;
-		struct tcp_conn *c;
-
-		if (ex_await(&a->acc.base, cx) == EX_PENDING)
-			return EX_PENDING;
-		if (a->acc.base.result < 0) {
-			f->result = a->acc.base.result;
-			return EX_READY;
-		}
-		c = a->acc.conn;
-		tcp_accept_init(&a->acc, &a->l);
-		s = session_get();
-		if (s == NULL) {
-			sessions_reap(a->nsessions);
-			s = session_get();
-		}
-		if (s == NULL) {
-			svc_stats[a->svc].refused++;
-			tcp_abort(c); /* at --max-conns: refuse with a RST */
-			continue;
-		}
-		svc_stats[a->svc].accepted++;
-		session_start(s, a->svc, c);
-		if (ex_spawn(&s->base, &session_jh[s - sessions], NULL) != 0) {
-			svc_stats[a->svc].refused++;
-			tcp_abort(c);
-			session_put(s);
-		}
-	}
-}
-
-static const struct ex_future_ops acceptor_ops = {
-	.poll = acceptor_poll,
-	.drop = NULL,
-	.name = "tcp_acceptor",
-};
 
 /* ---- the TCP client: send seeded data to an echo server, check it back ---- */
 
@@ -897,34 +514,6 @@ bench_report(struct bench *b)
 	}
 }
 
-static int
-build_http(uint32_t body_len)
-{
-	int k;
-
-	for (k = 0; k < 2; k++) {
-		char head[256];
-		int n = snprintf(head, sizeof(head),
-				"HTTP/1.1 200 OK\r\nServer: riptide\r\nContent-Type: text/plain\r\n"
-				"Content-Length: %u\r\n%s\r\n",
-				body_len, k == 1 ? "Connection: close\r\n" : "");
-		uint32_t i;
-
-		http_resp_len[k] = (uint32_t)n + body_len;
-		http_resp[k] = malloc(http_resp_len[k]);
-		if (http_resp[k] == NULL)
-			return -ENOMEM;
-		memcpy(http_resp[k], head, (size_t)n);
-		if (body_len == 13)
-			memcpy(http_resp[k] + n, "hello, world\n", 13);
-		else
-			for (i = 0; i < body_len; i++)
-				http_resp[k][(uint32_t)n + i] =
-						i % 64 == 63 ? '\n' : 'a' + (char)(i % 26);
-	}
-	return 0;
-}
-
 /* Print TCP and service counters at exit. */
 static void
 print_tcp(const struct tcp_stack *tcp, const struct client *k, bool client, uint32_t unaccepted)
@@ -1046,10 +635,12 @@ main(int argc, char **argv)
 	struct ex_stop_after stopper;
 	double duration = 0;
 	uint16_t udp_port = 0;
-	uint32_t hello_ip = 0, client_ip = 0, max_conns = 1024, http_body = 13, i;
+	uint32_t hello_ip = 0, client_ip = 0, max_conns = 1024;
 	uint16_t hello_port = 0, client_port = 0;
 	uint16_t svc_port[SVC_MAX] = { 0 };
 	struct acceptor acc[SVC_MAX];
+	struct svc_config scv = { .source_bytes = 1 << 20, .http_body = 13 };
+	struct ex_slab *sessions;
 	struct client *client = NULL;
 	uint64_t client_bytes = 1 << 20, seed = 0;
 	bool seed_set = false;
@@ -1128,14 +719,14 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'B':
-			source_bytes = strtoull(optarg, NULL, 10);
+			scv.source_bytes = strtoull(optarg, NULL, 10);
 			break;
 		case 'Z':
-			discard_sha256 = true;
+			scv.discard_sha256 = true;
 			break;
 		case 'b':
-			http_body = (uint32_t)strtoul(optarg, NULL, 10);
-			if (http_body > 1000000) {
+			scv.http_body = (uint32_t)strtoul(optarg, NULL, 10);
+			if (scv.http_body > 1000000) {
 				fprintf(stderr, "echo: --http-body is at most 1000000 bytes\n");
 				return 2;
 			}
@@ -1249,34 +840,21 @@ main(int argc, char **argv)
 		udp_recv_init(&uecho.recv, &usock);
 		ex_spawn(&uecho.base, NULL, NULL);
 	}
-	/* TCP services */
-	sessions = calloc(max_conns, sizeof(*sessions));
-	session_jh = calloc(max_conns, sizeof(*session_jh));
-	if (sessions == NULL || session_jh == NULL || build_http(http_body) != 0) {
+	/* TCP services: every connection's session in a slot of one slab. */
+	sessions = ex_slab_create(h.ex, "echo_sessions", session_slot_size(), max_conns);
+	if (sessions == NULL || services_init(&scv) != 0) {
 		fprintf(stderr, "echo: no memory for %u sessions\n", max_conns);
 		return 1;
 	}
-	for (i = max_conns; i-- > 0;) {
-		ex_join_handle_init(&session_jh[i]);
-		session_put(&sessions[i]);
-	}
-	for (i = 0; i < SOURCE_CHUNK; i++)
-		source_pattern[i] = (uint8_t)(i % 64 == 63 ? '\n' : 'A' + i % 26);
 	for (v = 0; v < SVC_MAX; v++) {
 		if (svc_port[v] == 0)
 			continue;
-		memset(&acc[v], 0, sizeof(acc[v]));
-		rc = tcp_listen(&acc[v].l, &h.tcp, 0, svc_port[v], 1024);
+		rc = acceptor_start(&acc[v], &h.tcp, (enum svc)v, svc_port[v], sessions);
 		if (rc != 0) {
 			fprintf(stderr, "echo: tcp %s port %u: %s\n", svc_names[v], svc_port[v],
 					strerror(-rc));
 			return 1;
 		}
-		ex_future_init(&acc[v].base, &acceptor_ops);
-		acc[v].svc = (enum svc)v;
-		acc[v].nsessions = max_conns;
-		tcp_accept_init(&acc[v].acc, &acc[v].l);
-		ex_spawn(&acc[v].base, NULL, NULL);
 		printf("echo: tcp %s on port %u\n", svc_names[v], svc_port[v]);
 	}
 	if (duration > 0) {
@@ -1369,16 +947,15 @@ main(int argc, char **argv)
 	}
 	if (hello_ip != 0)
 		udp_close(&hsock);
+	if (ex_slab_free(sessions) != 0)
+		exit_code = 1; /* cannot be: every session is a task's */
 	if (stack_host_down(&h, stdout) != 0)
 		exit_code = 1;
-	free(sessions);
-	free(session_jh);
 	free(client);
 	if (bench != NULL)
 		free(bench->lat_ns);
 	free(bench);
-	free(http_resp[0]);
-	free(http_resp[1]);
+	services_fini();
 	rte_eal_cleanup();
 	return exit_code;
 }
