@@ -54,6 +54,7 @@
 #include "lb.h"
 #include "ratelimit.h"
 #include "stack.h"
+#include "ex_slab.h"
 #include "stack_host.h"
 #include "tcp.h"
 
@@ -151,7 +152,6 @@ enum pair_state {
 
 struct pair {
 	struct ex_future base;
-	struct pair *next_free;
 	enum pair_state state;
 	struct listener *ls;
 	struct pool *pool;
@@ -177,7 +177,9 @@ struct pair {
 	uint64_t last_items, bytes_up, bytes_down;
 };
 
-static struct pair *pairs, *free_pairs;
+/* Every pair's memory: a slot the pair's task owns, taken back by the
+ * executor when the task ends (ex_slab.h). Its size is max_pairs. */
+static struct ex_slab *pair_slab;
 
 static void
 mbuf_release(union ex_item it, void *arg)
@@ -278,10 +280,6 @@ pair_end(struct pair *p, bool reset)
 	}
 	p->cli = p->srv = NULL;
 	p->state = PAIR_STATE_DONE;
-	/* The task is finished once this poll returns; the slot may be reused
-	 * by the next accept, which runs later on this same lcore. */
-	p->next_free = free_pairs;
-	free_pairs = p;
 }
 
 static void
@@ -538,14 +536,13 @@ acceptor_poll(struct ex_future *f, struct ex_context *cx)
 		 * first served). */
 		full = ls->max_conns != 0 && (ls->active >= ls->max_conns || !TAILQ_EMPTY(&ls->wq));
 		reset = full && ls->over_limit == OVER_LIMIT_RESET;
-		if (reset || !rate_limit_take(&ls->rate, ex_now_ns(ex)) || free_pairs == NULL) {
+		p = reset || !rate_limit_take(&ls->rate, ex_now_ns(ex)) ? NULL
+									: ex_slab_get(pair_slab);
+		if (p == NULL) { /* over a limit, or max_pairs in use */
 			ls->refused++;
-			tcp_abort(c); /* over a limit: refused with a RST */
+			tcp_abort(c); /* refused with a RST */
 			continue;
 		}
-		p = free_pairs;
-		free_pairs = p->next_free;
-		memset(p, 0, sizeof(*p));
 		ex_future_init(&p->base, &pair_ops);
 		p->ls = ls;
 		p->pool = ls->pool;
@@ -558,9 +555,10 @@ acceptor_poll(struct ex_future *f, struct ex_context *cx)
 			p->admitted = true;
 			ls->active++;
 		}
-		if (ex_spawn(&p->base, NULL, NULL) != 0) {
+		if (ex_spawn_slab(pair_slab, &p->base, NULL, NULL) != 0) {
 			ls->refused++;
 			pair_end(p, true);
+			ex_slab_put(pair_slab, p);
 		}
 	}
 }
@@ -1678,15 +1676,11 @@ main(int argc, char **argv)
 		printf("l4proxy: impairment on %s, both ways: %s (tx seed %" PRIu64 ")\n",
 				host.ports[0].name, desc, icfg.seed + 1);
 	}
-	pairs = calloc(cfg.max_pairs, sizeof(*pairs));
+	pair_slab = EX_SLAB_CREATE(ex, "l4proxy_pairs", struct pair, cfg.max_pairs);
 	health = calloc(cfg.npools * LB_MAX_BACKENDS, sizeof(*health));
-	if (pairs == NULL || health == NULL) {
+	if (pair_slab == NULL || health == NULL) {
 		fprintf(stderr, "l4proxy: no memory for %u pairs\n", cfg.max_pairs);
 		return 1;
-	}
-	for (i = cfg.max_pairs; i-- > 0;) {
-		pairs[i].next_free = free_pairs;
-		free_pairs = &pairs[i];
 	}
 	for (i = 0; i < cfg.npools; i++)
 		TAILQ_INIT(&cfg.pools[i].wq);
@@ -1797,11 +1791,11 @@ main(int argc, char **argv)
 						s[TCP_STATE_CLOSING] + s[TCP_STATE_LAST_ACK],
 				s[TCP_STATE_TIME_WAIT]);
 	}
+	ex_slab_free(pair_slab); /* every pair was a task's: all back */
 	if (stack_host_down(&host, stdout) != 0)
 		exit_code = 1;
 	for (i = 0; i < cfg.npools; i++)
 		lb_fini(&cfg.pools[i].lb);
-	free(pairs);
 	free(health);
 	rte_eal_cleanup();
 	return exit_code;
