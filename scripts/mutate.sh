@@ -129,6 +129,8 @@ slab-zeroed|executor/ex_slab.c|	memset(slot, 0, s->slot_size);|	memset(slot, 0, 
 slab-spawned-once|executor/ex_slab.c|		s->state[i] = SLOT_TASK;|		s->state[i] = SLOT_HELD;|executor_unit|SlabTest.Misuse_Refused
 host-closes-ports|tcpstack/stack_host.c|			dp_port_close(&h->ports[i]);|			(void)i;|tcpstack_unit|StackHostTest.NoAddress_RefusedByName_NothingLeftUp
 host-unwinds-failure|tcpstack/stack_host.c|		host_unwind(h, NULL);|		(void)0;|tcpstack_unit|StackHostTest.NoAddress_RefusedByName_NothingLeftUp:StackHostTest.PrefixOver32_Refused
+serve-counts-refusal|tcpstack/tcp_serve.c|			s->refused++;|			(void)0;|tcpstack_unit|TcpServe.SessionPerConnection_FullSlabResets_EndedSessionFreesItsSlot:TcpServe.StartRefuses_ConnectionReset_SlotBack
+serve-resets-refused|tcpstack/tcp_serve.c|			tcp_abort(c); /* refused with a RST */|			(void)c;|tcpstack_unit|TcpServe.StartRefuses_ConnectionReset_SlotBack
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).

@@ -638,7 +638,7 @@ main(int argc, char **argv)
 	uint32_t hello_ip = 0, client_ip = 0, max_conns = 1024;
 	uint16_t hello_port = 0, client_port = 0;
 	uint16_t svc_port[SVC_MAX] = { 0 };
-	struct acceptor acc[SVC_MAX];
+	struct tcp_serve acc[SVC_MAX];
 	struct svc_config scv = { .source_bytes = 1 << 20, .http_body = 13 };
 	struct ex_slab *sessions;
 	struct client *client = NULL;
@@ -849,7 +849,7 @@ main(int argc, char **argv)
 	for (v = 0; v < SVC_MAX; v++) {
 		if (svc_port[v] == 0)
 			continue;
-		rc = acceptor_start(&acc[v], &h.tcp, (enum svc)v, svc_port[v], sessions);
+		rc = service_start(&acc[v], &h.tcp, (enum svc)v, svc_port[v], sessions);
 		if (rc != 0) {
 			fprintf(stderr, "echo: tcp %s port %u: %s\n", svc_names[v], svc_port[v],
 					strerror(-rc));
@@ -925,8 +925,11 @@ main(int argc, char **argv)
 		uint32_t unaccepted = 0;
 
 		for (v = 0; v < SVC_MAX; v++)
-			if (svc_port[v] != 0)
+			if (svc_port[v] != 0) {
 				unaccepted += (uint32_t)acc[v].l.nsyn + acc[v].l.nready;
+				svc_stats[v].accepted = acc[v].accepted;
+				svc_stats[v].refused = acc[v].refused;
+			}
 		print_tcp(&h.tcp, client, client != NULL, unaccepted);
 	}
 	if (bench != NULL) {
@@ -940,7 +943,7 @@ main(int argc, char **argv)
 	stack_host_shutdown(&h);
 	for (v = 0; v < SVC_MAX; v++)
 		if (svc_port[v] != 0)
-			tcp_listener_close(&acc[v].l);
+			tcp_serve_close(&acc[v]);
 	if (udp_port != 0) {
 		/* The echo task sent every datagram it took: nothing to free. */
 		udp_close(&usock);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * services.c - echo's TCP services: four future types, one per service, and
- * the acceptor that starts one per connection in a slab slot.
+ * services.c - echo's TCP services: four future types, one per service,
+ * each started by its service's tcp_serve in a slab slot per connection.
  */
 #include "services.h"
 
@@ -399,80 +399,45 @@ services_fini(void)
 	http_resp[0] = http_resp[1] = NULL;
 }
 
-/* A new connection's session, of the service's type, in a slot of its own. */
-static int
-session_start(struct acceptor *a, struct tcp_conn *c)
+/* tcp_serve's start, one per service: the session of its type in slot. */
+static struct ex_future *
+start_echo(void *slot, struct tcp_conn *c, void *arg)
 {
-	void *slot = ex_slab_get(a->sessions);
-	struct ex_future *f;
-	int rc;
-
-	if (slot == NULL)
-		return -ENOBUFS; /* at --max-conns */
-	switch (a->svc) {
-	case SVC_ECHO:
-		echo_start(slot, c);
-		break;
-	case SVC_DISCARD:
-		discard_start(slot, c);
-		break;
-	case SVC_SOURCE:
-		source_start(slot, c);
-		break;
-	default:
-		http_start(slot, c);
-		break;
-	}
-	f = slot; /* each session type begins with its future */
-	rc = ex_spawn_slab(a->sessions, f, NULL, NULL);
-	if (rc != 0)
-		ex_slab_put(a->sessions, slot);
-	return rc;
+	(void)arg;
+	echo_start(slot, c);
+	return slot; /* each session type begins with its future */
 }
 
-static enum ex_poll
-acceptor_poll(struct ex_future *f, struct ex_context *cx)
+static struct ex_future *
+start_discard(void *slot, struct tcp_conn *c, void *arg)
 {
-	struct acceptor *a = EX_CONTAINER_OF(f, struct acceptor, base);
-	struct tcp_conn *c;
-
-	for (;;) {
-		if (ex_await(&a->acc.base, cx) == EX_PENDING)
-			return EX_PENDING;
-		if (a->acc.base.result < 0) {
-			f->result = a->acc.base.result;
-			return EX_READY;
-		}
-		c = a->acc.conn;
-		tcp_accept_init(&a->acc, &a->l);
-		if (session_start(a, c) == 0) {
-			svc_stats[a->svc].accepted++;
-		} else {
-			svc_stats[a->svc].refused++;
-			tcp_abort(c); /* refused with a RST */
-		}
-	}
+	(void)arg;
+	discard_start(slot, c);
+	return slot;
 }
 
-static const struct ex_future_ops acceptor_ops = {
-	.poll = acceptor_poll,
-	.drop = NULL,
-	.name = "tcp_acceptor",
-};
+static struct ex_future *
+start_source(void *slot, struct tcp_conn *c, void *arg)
+{
+	(void)arg;
+	source_start(slot, c);
+	return slot;
+}
+
+static struct ex_future *
+start_http(void *slot, struct tcp_conn *c, void *arg)
+{
+	(void)arg;
+	http_start(slot, c);
+	return slot;
+}
 
 int
-acceptor_start(struct acceptor *a, struct tcp_stack *tcp, enum svc svc, uint16_t port,
+service_start(struct tcp_serve *srv, struct tcp_stack *tcp, enum svc svc, uint16_t port,
 		struct ex_slab *sessions)
 {
-	int rc;
+	static tcp_session_start_fn *const start[SVC_MAX] = { start_echo, start_discard,
+		start_source, start_http };
 
-	memset(a, 0, sizeof(*a));
-	rc = tcp_listen(&a->l, tcp, 0, port, 1024);
-	if (rc != 0)
-		return rc;
-	ex_future_init(&a->base, &acceptor_ops);
-	a->svc = svc;
-	a->sessions = sessions;
-	tcp_accept_init(&a->acc, &a->l);
-	return ex_spawn(&a->base, NULL, NULL);
+	return tcp_serve_start(srv, tcp, 0, port, 1024, sessions, start[svc], NULL);
 }

@@ -2,8 +2,8 @@
 /*
  * services.h - echo's four TCP services (echo, discard, source, HTTP), each
  * its own future type, every connection a task whose session lives in a
- * slot of one shared slab (ex_slab.h): the acceptor of a service picks the
- * session type; the executor takes the slot back when the session ends.
+ * slot of one shared slab (ex_slab.h): each service's tcp_serve starts
+ * sessions of its type; the executor takes a slot back when its session ends.
  */
 #ifndef RIPTIDE_ECHO_SERVICES_H
 #define RIPTIDE_ECHO_SERVICES_H
@@ -13,6 +13,7 @@
 
 #include "ex_slab.h"
 #include "tcp.h"
+#include "tcp_serve.h"
 
 enum svc {
 	SVC_ECHO = 0,
@@ -49,17 +50,12 @@ void services_fini(void);
 /** The slab slot every session type fits in. */
 size_t session_slot_size(void);
 
-/** The task that accepts a service's connections. */
-struct acceptor {
-	struct ex_future base;
-	struct tcp_listener l;
-	struct tcp_accept acc;
-	enum svc svc;
-	struct ex_slab *sessions;
-};
-
-/** Listen on port and spawn the acceptor. @return 0 or -errno (tcp_listen). */
-int acceptor_start(struct acceptor *a, struct tcp_stack *tcp, enum svc svc, uint16_t port,
+/**
+ * Serve svc on port: each connection a session of the service's type in a
+ * slot of sessions (the slab's size is --max-conns). @return as
+ * tcp_serve_start().
+ */
+int service_start(struct tcp_serve *srv, struct tcp_stack *tcp, enum svc svc, uint16_t port,
 		struct ex_slab *sessions);
 
 #endif /* RIPTIDE_ECHO_SERVICES_H */

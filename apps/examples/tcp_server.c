@@ -6,8 +6,8 @@
  *   example_tcp_server --vdev net_tap0,iface=rt0 -- --ip 198.18.0.2/24 --port 7
  *
  * The shape of a riptide server: the host comes up in one call (EAL, port,
- * executor, stack, TCP); an acceptor task takes connections and spawns one
- * session each into a slab, whose slot the executor takes back when the
+ * executor, stack, TCP); tcp_serve accepts and spawns one session per
+ * connection into a slab slot, which the executor takes back when the
  * session ends; SIGINT stops the loop; then shut down, close, host down.
  */
 #include <errno.h>
@@ -21,6 +21,7 @@
 #include "ex_slab.h"
 #include "ipv4_addr.h"
 #include "stack_host.h"
+#include "tcp_serve.h"
 
 #define LINE_CAP 1024 /* the longest line, with its end; a longer one resets */
 
@@ -103,46 +104,18 @@ session_drop(struct ex_future *f)
 
 static const struct ex_future_ops session_ops = { session_poll, session_drop, "session" };
 
-/* Accept for ever; each connection gets a session from the slab. */
-struct acceptor {
-	struct ex_future base;
-	struct tcp_listener *l;
-	struct tcp_accept acc;
-	struct ex_slab *sessions;
-	uint64_t accepted, refused;
-};
-
-static enum ex_poll
-acceptor_poll(struct ex_future *f, struct ex_context *cx)
+/* tcp_serve's start: a session for each accepted connection, in its slot. */
+static struct ex_future *
+session_start(void *slot, struct tcp_conn *conn, void *arg)
 {
-	struct acceptor *a = EX_CONTAINER_OF(f, struct acceptor, base);
-	struct session *s;
+	struct session *s = slot;
 
-	while (ex_await(&a->acc.base, cx) == EX_READY) {
-		if (a->acc.base.result < 0)
-			return EX_READY; /* the listener closed */
-		s = ex_slab_get(a->sessions);
-		if (s == NULL) {
-			tcp_abort(a->acc.conn); /* every slot busy: refuse, counted */
-			a->refused++;
-		} else {
-			ex_future_init(&s->base, &session_ops);
-			s->conn = a->acc.conn;
-			tcp_lines_init(&s->lines, s->conn, s->in, sizeof(s->in));
-			if (ex_spawn_slab(a->sessions, &s->base, NULL, NULL) == 0) {
-				a->accepted++;
-			} else {
-				tcp_abort(s->conn);
-				ex_slab_put(a->sessions, s);
-				a->refused++;
-			}
-		}
-		tcp_accept_init(&a->acc, a->l);
-	}
-	return EX_PENDING;
+	(void)arg;
+	ex_future_init(&s->base, &session_ops);
+	s->conn = conn;
+	tcp_lines_init(&s->lines, conn, s->in, sizeof(s->in));
+	return &s->base;
 }
-
-static const struct ex_future_ops acceptor_ops = { acceptor_poll, NULL, "acceptor" };
 
 struct opts {
 	uint16_t port;
@@ -220,8 +193,8 @@ main(int argc, char **argv)
 	struct opts o = { .port = 7, .max_conns = 256 };
 	struct stack_host_config hc;
 	struct stack_host h;
-	struct tcp_listener l;
-	struct acceptor a = { 0 };
+	struct tcp_serve srv;
+	struct ex_slab *sessions;
 	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -237,18 +210,16 @@ main(int argc, char **argv)
 			fprintf(stderr, "tcp_server: %s\n", h.err);
 		return rc == -ECANCELED ? 0 : 1;
 	}
-	a.sessions = EX_SLAB_CREATE(h.ex, "sessions", struct session, o.max_conns);
-	rc = a.sessions == NULL ? -ENOMEM : tcp_listen(&l, &h.tcp, 0, o.port, 128);
+	sessions = EX_SLAB_CREATE(h.ex, "sessions", struct session, o.max_conns);
+	rc = sessions == NULL ? -ENOMEM
+			      : tcp_serve_start(&srv, &h.tcp, 0, o.port, 128, sessions,
+						session_start, NULL);
 	if (rc != 0) {
 		fprintf(stderr, "tcp_server: port %u: %s\n", o.port, strerror(-rc));
-		ex_slab_free(a.sessions);
+		ex_slab_free(sessions);
 		stack_host_down(&h, stderr);
 		return 1;
 	}
-	ex_future_init(&a.base, &acceptor_ops);
-	a.l = &l;
-	tcp_accept_init(&a.acc, &l);
-	ex_spawn(&a.base, NULL, NULL);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	stack_announce(&h.st);
@@ -256,8 +227,8 @@ main(int argc, char **argv)
 	ex_run(h.ex);
 
 	stack_host_shutdown(&h); /* every session dropped, its slot back */
-	tcp_listener_close(&l);
-	ex_slab_free(a.sessions);
-	printf("tcp_server: accepted %" PRIu64 " refused %" PRIu64 "\n", a.accepted, a.refused);
+	tcp_serve_close(&srv);
+	ex_slab_free(sessions);
+	printf("tcp_server: accepted %" PRIu64 " refused %" PRIu64 "\n", srv.accepted, srv.refused);
 	return stack_host_down(&h, stdout) == 0 ? 0 : 1;
 }

@@ -17,6 +17,7 @@
 #include <ex_slab.h>
 #include <ipv4_addr.h>
 #include <stack_host.h>
+#include <tcp_serve.h>
 
 struct session {
 	struct ex_future base;
@@ -58,41 +59,19 @@ session_drop(struct ex_future *f)
 
 static const struct ex_future_ops session_ops = { session_poll, session_drop, "session" };
 
-struct acceptor {
-	struct ex_future base;
-	struct tcp_listener l;
-	struct tcp_accept acc;
-	struct ex_slab *slab;
-	unsigned long accepted;
-};
-
-static enum ex_poll
-acceptor_poll(struct ex_future *f, struct ex_context *cx)
+static struct ex_future *
+session_start(void *slot, struct tcp_conn *c, void *arg)
 {
-	struct acceptor *a = EX_CONTAINER_OF(f, struct acceptor, base);
-	struct session *s;
+	struct session *s = slot;
 
-	while (ex_await(&a->acc.base, cx) == EX_READY) {
-		if (a->acc.base.result < 0)
-			return EX_READY;
-		s = ex_slab_get(a->slab);
-		if (s == NULL) {
-			tcp_abort(a->acc.conn);
-		} else {
-			ex_future_init(&s->base, &session_ops);
-			s->c = a->acc.conn;
-			tcp_rx_stream_init(&s->in, s->c);
-			tcp_tx_sink_init(&s->out, s->c);
-			ex_forward_init(&s->fw, &s->in.base, &s->out.base, release, NULL);
-			ex_spawn_slab(a->slab, &s->base, NULL, NULL);
-			a->accepted++;
-		}
-		tcp_accept_init(&a->acc, &a->l);
-	}
-	return EX_PENDING;
+	(void)arg;
+	ex_future_init(&s->base, &session_ops);
+	s->c = c;
+	tcp_rx_stream_init(&s->in, c);
+	tcp_tx_sink_init(&s->out, c);
+	ex_forward_init(&s->fw, &s->in.base, &s->out.base, release, NULL);
+	return &s->base;
 }
-
-static const struct ex_future_ops acceptor_ops = { acceptor_poll, NULL, "acceptor" };
 
 static void
 on_signal(int sig)
@@ -107,7 +86,8 @@ main(int argc, char **argv)
 	struct stack_host_config hc;
 	struct stack_host h;
 	struct dp_eal_info eal;
-	struct acceptor a = { 0 };
+	struct tcp_serve srv;
+	struct ex_slab *slab;
 	uint16_t port;
 	int rc;
 
@@ -122,20 +102,18 @@ main(int argc, char **argv)
 		return fprintf(stderr, "echo_server: bad address or port\n"), 2;
 	if (stack_host_up(&h, &hc) != 0)
 		return fprintf(stderr, "echo_server: %s\n", h.err), 1;
-	a.slab = ex_slab_create(h.ex, "sessions", sizeof(struct session), 64);
-	if (a.slab == NULL || tcp_listen(&a.l, &h.tcp, 0, port, 64) != 0)
+	slab = ex_slab_create(h.ex, "sessions", sizeof(struct session), 64);
+	if (slab == NULL ||
+			tcp_serve_start(&srv, &h.tcp, 0, port, 64, slab, session_start, NULL) != 0)
 		return fprintf(stderr, "echo_server: cannot listen on %u\n", port), 1;
-	ex_future_init(&a.base, &acceptor_ops);
-	tcp_accept_init(&a.acc, &a.l);
-	ex_spawn(&a.base, NULL, NULL);
 	signal(SIGINT, on_signal);
 	stack_announce(&h.st);
 	printf("echo_server: listening on %u\n", port);
 	ex_run(h.ex);
 	stack_host_shutdown(&h);
-	tcp_listener_close(&a.l);
-	ex_slab_free(a.slab);
-	printf("echo_server: accepted %lu\n", a.accepted);
+	tcp_serve_close(&srv);
+	ex_slab_free(slab);
+	printf("echo_server: accepted %lu\n", (unsigned long)srv.accepted);
 	rc = stack_host_down(&h, stdout) == 0 ? 0 : 1;
 	rte_eal_cleanup();
 	return rc;
