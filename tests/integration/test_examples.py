@@ -9,12 +9,14 @@ datagram byte-exact. Each exits cleanly on SIGINT with every mbuf back."""
 import os
 import re
 import signal
+import subprocess
 
 import pytest
 
 from conftest import BUILD, DpdkProcess, eal_memory_args, run, unique, wait_for_iface
 
 EX = os.path.join(BUILD, "apps", "examples")
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PY = "/usr/bin/python3"
 
 LINE_CLIENTS = r"""
@@ -216,3 +218,57 @@ def test_examples_refuse_bad_arguments_by_name():
         assert r.returncode == 1, (name, r.stdout, r.stderr)
         assert msg in r.stderr, (name, r.stderr)
         assert "arguments: Invalid argument" in r.stderr, (name, r.stderr)
+
+
+def linerev_checks(ns, addr, port):
+    """The newcomer's program, either implementation: 20 connections of
+    reversed lines, and 300 UDP datagrams echoed."""
+    seed = int.from_bytes(os.urandom(2), "little")
+    out = ns.exec([PY, "-c", LINE_CLIENTS, addr, str(port), "20", str(seed)], timeout=120).stdout
+    assert "clients 20 bad []" in out, f"seed {seed}: {out}"
+    out = ns.exec([PY, "-c", UDP_CLIENT, addr, str(port), "300"], timeout=60).stdout
+    assert "sent 300 bad 0 lost 0" in out, out
+
+
+def test_linerev_on_riptide_and_on_epoll_same_answers_and_the_line_count(netns, tmp_path):
+    """Issue 19's goal: the newcomer's program on riptide's public API takes
+    at most 1.5x the lines of code of the Linux sockets + epoll version.
+    Both are run against the same peer first: the count is of programs
+    that do the same thing."""
+    ns2 = netns()
+    ifc = unique("rte")
+    prefix = unique("rtex")
+    rip = DpdkProcess(["ip", "netns", "exec", ns2.name, os.path.join(EX, "example_linerev"),
+                       "-l", "0", "--no-pci", *eal_memory_args(), f"--file-prefix={prefix}",
+                       f"--vdev=net_tap0,iface={ifc}", "--", "198.18.78.2/24", "7"],
+                      prefix, str(tmp_path / "linerev.log"))
+    try:
+        wait_for_iface(ifc, netns=ns2.name)
+        ns2.exec(f"sysctl -qw net.ipv6.conf.{ifc}.disable_ipv6=1; "
+                 f"ip addr add 198.18.78.1/24 dev {ifc}; ip link set {ifc} up")
+        rip.wait_for_output("linerev: port 7")
+        linerev_checks(ns2, "198.18.78.2", 7)
+        out = rip.stop(sig=signal.SIGINT)
+        assert "linerev: stopped" in out and "all mbufs returned" in out, out
+    finally:
+        rip.stop(sig=signal.SIGKILL, timeout=5, expect_rc=None)
+
+    ns3 = netns()
+    ns3.exec("ip addr add 198.18.79.1/32 dev lo")
+    epoll = ns3.popen([os.path.join(EX, "linerev_epoll"), "7"], stdout=subprocess.PIPE,
+                      text=True)
+    try:
+        assert "linerev_epoll: port 7" in epoll.stdout.readline()
+        linerev_checks(ns3, "198.18.79.1", 7)
+        epoll.send_signal(signal.SIGINT)
+        assert epoll.wait(timeout=10) == 0
+    finally:
+        epoll.kill()
+        epoll.wait()
+
+    out = run([PY, os.path.join(ROOT, "scripts", "count-lines.py"),
+               os.path.join(ROOT, "apps/examples/linerev.c"),
+               os.path.join(ROOT, "apps/examples/linerev_epoll.c")]).stdout
+    print(out)
+    ratio = float(re.search(r"ratio (\d+\.\d+)", out).group(1))
+    assert ratio <= 1.5, out
