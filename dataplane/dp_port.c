@@ -18,7 +18,10 @@
 #include <rte_mbuf.h>
 
 #include "dp_port.h"
+#include "dp_priv.h"
 #include "dp_rss.h"
+
+RTE_LOG_REGISTER(dp_logtype, riptide.dataplane, NOTICE);
 
 void
 dp_port_config_defaults(struct dp_port_config *cfg)
@@ -231,18 +234,30 @@ dp_port_init(struct dp_port *p, uint16_t port_id, const struct dp_port_config *c
 	unsigned int in_use;
 	int rc;
 
-	if (p == NULL || cfg == NULL || cfg->nb_queues == 0)
+	if (p == NULL || cfg == NULL || cfg->nb_queues == 0) {
+		DP_LOG(ERR, "dp_port_init: %s",
+				p == NULL     ? "p is NULL"
+				: cfg == NULL ? "cfg is NULL"
+					      : "nb_queues 0");
 		return -EINVAL;
-	if (!rte_eth_dev_is_valid_port(port_id))
+	}
+	if (!rte_eth_dev_is_valid_port(port_id)) {
+		DP_LOG(ERR, "dp_port_init: no port %u (the EAL made %u)", port_id,
+				rte_eth_dev_count_avail());
 		return -ENODEV;
+	}
 	memset(p, 0, sizeof(*p));
 	p->port_id = port_id;
 	p->nb_queues = cfg->nb_queues;
 	rc = rte_eth_dev_info_get(port_id, &info);
 	if (rc != 0)
 		return rc;
-	if (cfg->nb_queues > info.max_rx_queues || cfg->nb_queues > info.max_tx_queues)
+	if (cfg->nb_queues > info.max_rx_queues || cfg->nb_queues > info.max_tx_queues) {
+		DP_LOG(ERR, "dp_port_init: port %u (%s) has at most %u queue pairs, not %u",
+				port_id, info.driver_name,
+				RTE_MIN(info.max_rx_queues, info.max_tx_queues), cfg->nb_queues);
 		return -EINVAL;
+	}
 	rte_eth_dev_get_name_by_port(port_id, p->name);
 	p->socket = rte_eth_dev_socket_id(port_id);
 	if (p->socket < 0)

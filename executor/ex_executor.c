@@ -31,11 +31,13 @@ static __thread struct ex_executor *ex_cur __attribute__((tls_model("initial-exe
 
 static struct ex_executor *ex_registry[RTE_MAX_LCORE];
 
+RTE_LOG_REGISTER(ex_logtype, riptide.executor, NOTICE);
+
 void
 ex_future_contract_violation(const struct ex_future *f, const char *what)
 {
 	/* Our own invariant broken by a caller: a bug, not input. Debug only. */
-	fprintf(stderr, "riptide: future '%s' at %p %s\n",
+	EX_LOG(CRIT, "future '%s' at %p %s",
 			f->ops != NULL && f->ops->name != NULL ? f->ops->name : "?",
 			(const void *)f, what);
 	abort();
@@ -127,12 +129,12 @@ ex_executor_create_checked(unsigned int lcore_id, const struct ex_config *cfg, u
 	unsigned int cache;
 
 	if (layout != EX_LAYOUT) {
-		fprintf(stderr,
-				"riptide: this program was built against executor headers whose "
+		EX_LOG(ERR,
+				"this program was built against executor headers whose "
 				"struct layout (0x%08" PRIx32 ") differs from the library's "
 				"(0x%08" PRIx32
 				"): rebuild it against this library's headers, with "
-				"the flags its pkg-config file gives\n",
+				"the flags its pkg-config file gives",
 				layout, (uint32_t)EX_LAYOUT);
 		rte_errno = EPROTO;
 		return NULL;

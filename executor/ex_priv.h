@@ -10,8 +10,15 @@
 #include <rte_lcore.h>
 #include <rte_per_lcore.h>
 
+#include <rte_log.h>
+
 #include "ex_executor.h"
 #include "ex_slab.h"
+
+/* The executor's log type, "riptide.executor" (--log-level=riptide.executor:debug). */
+extern int ex_logtype;
+#define EX_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, ex_logtype, "riptide.executor: " fmt "\n", ##__VA_ARGS__)
 
 /* Task state bits; owner lcore only, plain stores. */
 enum ex_task_state {

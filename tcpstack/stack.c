@@ -791,13 +791,34 @@ stack_output_ipv4(struct stack *st, struct rte_mbuf *m)
 
 /* ---- life ---- */
 
+RTE_LOG_REGISTER(stack_logtype, riptide.stack, NOTICE);
+
 int
 stack_init(struct stack *st, const struct stack_config *cfg, struct ex_executor *ex,
 		struct rte_mempool *pool, struct ex_sink *out)
 {
-	if (st == NULL || cfg == NULL || ex == NULL || pool == NULL || out == NULL ||
-			cfg->ip == 0 || cfg->prefix_len > 32 || cfg->arp_retry_ns == 0)
+	if (st == NULL || cfg == NULL || ex == NULL || pool == NULL || out == NULL) {
+		STACK_LOG(ERR, "stack_init: %s is NULL",
+				st == NULL     ? "st"
+				: cfg == NULL  ? "cfg"
+				: ex == NULL   ? "ex"
+				: pool == NULL ? "pool"
+					       : "out");
 		return -EINVAL;
+	}
+	if (cfg->ip == 0) {
+		STACK_LOG(ERR, "stack_init: stack_config.ip is 0: the stack needs its address");
+		return -EADDRNOTAVAIL;
+	}
+	if (cfg->prefix_len > 32) {
+		STACK_LOG(ERR, "stack_init: stack_config.prefix_len %u is over 32",
+				cfg->prefix_len);
+		return -EINVAL;
+	}
+	if (cfg->arp_retry_ns == 0) {
+		STACK_LOG(ERR, "stack_init: stack_config.arp_retry_ns is 0");
+		return -ERANGE;
+	}
 	memset(st, 0, sizeof(*st));
 	st->cfg = *cfg;
 	st->ex = ex;

@@ -6,7 +6,14 @@
 #ifndef RIPTIDE_STACK_PRIV_H
 #define RIPTIDE_STACK_PRIV_H
 
+#include <rte_log.h>
+
 #include "stack.h"
+
+/* The stack's log type, "riptide.stack" (--log-level=riptide.stack:debug). */
+extern int stack_logtype;
+#define STACK_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, stack_logtype, "riptide.stack: " fmt "\n", ##__VA_ARGS__)
 
 /* UDP into st's protocol table (stack_init). @return 0 or -errno. */
 int udp_attach(struct stack *st);

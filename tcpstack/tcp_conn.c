@@ -173,27 +173,62 @@ static const struct stack_l4_ops tcp_l4_ops = {
 	.tx_failed = l4_tx_failed,
 };
 
+RTE_LOG_REGISTER(tcp_logtype, riptide.tcp, NOTICE);
+
+/* The first field of cfg that cannot work, said in the log; NULL if none. */
+static const char *
+tcp_config_bad(const struct tcp_config *cfg, const struct stack *st)
+{
+	if (cfg->max_conns == 0 || cfg->max_conns > (1u << 24))
+		return "max_conns (1..2^24)";
+	if (cfg->rcv_buf < 2048 || cfg->rcv_buf > (1u << 30))
+		return "rcv_buf (2 KiB..1 GiB)";
+	if (cfg->snd_buf < 2048)
+		return "snd_buf (at least 2 KiB)";
+	if ((cfg->rcv_buf_max != 0 && cfg->rcv_buf_max < cfg->rcv_buf) ||
+			cfg->rcv_buf_max > (1u << 30))
+		return "rcv_buf_max (0, or rcv_buf..1 GiB)";
+	if (cfg->snd_buf_max < cfg->snd_buf || cfg->snd_buf_max > (1u << 30))
+		return "snd_buf_max (snd_buf..1 GiB)";
+	if (cfg->rto_min_ms == 0)
+		return "rto_min_ms (above 0)";
+	if (cfg->rto_init_ms < cfg->rto_min_ms || cfg->rto_max_ms < cfg->rto_init_ms)
+		return "rto_init_ms / rto_max_ms (rto_min_ms <= rto_init_ms <= rto_max_ms)";
+	if (cfg->init_cwnd == 0)
+		return "init_cwnd (above 0)";
+	if (cfg->delack_ms >= 500)
+		return "delack_ms (under 500, RFC 1122)";
+	/* Backoff stops doubling at 16: a larger budget would never run out
+	 * (review L12). */
+	if (cfg->max_retries > 16 || cfg->orphan_retries > 16 || cfg->syn_retries > 16 ||
+			cfg->synack_retries > 16)
+		return "max_retries / orphan_retries / syn_retries / synack_retries (at most 16)";
+	if (cfg->mbuf_budget > st->pool->size || cfg->rx_reserve >= st->pool->size)
+		return "mbuf_budget / rx_reserve (within the pool)";
+	if (tcp_cc_ops(cfg->cc) == NULL)
+		return "cc (TCP_CC_CUBIC or TCP_CC_NEWRENO)";
+	return NULL;
+}
+
 int
 tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config *cfg)
 {
 	uint32_t i, buckets = 1;
+	const char *bad;
 	int rc;
 
-	if (tcp == NULL || st == NULL || cfg == NULL || cfg->max_conns == 0 ||
-			cfg->max_conns > (1u << 24) || cfg->rcv_buf < 2048 ||
-			cfg->rcv_buf > (1u << 30) || cfg->snd_buf < 2048 || cfg->rto_min_ms == 0 ||
-			(cfg->rcv_buf_max != 0 && cfg->rcv_buf_max < cfg->rcv_buf) ||
-			cfg->rcv_buf_max > (1u << 30) || cfg->snd_buf_max < cfg->snd_buf ||
-			cfg->snd_buf_max > (1u << 30) || cfg->rto_init_ms < cfg->rto_min_ms ||
-			cfg->rto_max_ms < cfg->rto_init_ms || cfg->init_cwnd == 0 ||
-			cfg->delack_ms >= 500 ||
-			/* backoff stops doubling at 16: a larger budget would
-			 * never run out (review L12) */
-			cfg->max_retries > 16 || cfg->orphan_retries > 16 ||
-			cfg->syn_retries > 16 || cfg->synack_retries > 16 ||
-			cfg->mbuf_budget > st->pool->size || cfg->rx_reserve >= st->pool->size ||
-			tcp_cc_ops(cfg->cc) == NULL)
+	if (tcp == NULL || st == NULL || cfg == NULL) {
+		TCP_LOG(ERR, "tcp_stack_init: %s is NULL",
+				tcp == NULL  ? "tcp"
+				: st == NULL ? "st"
+					     : "cfg");
 		return -EINVAL;
+	}
+	bad = tcp_config_bad(cfg, st);
+	if (bad != NULL) {
+		TCP_LOG(ERR, "tcp_stack_init: tcp_config.%s", bad);
+		return -EINVAL;
+	}
 	memset(tcp, 0, sizeof(*tcp));
 	tcp->st = st;
 	tcp->cfg = *cfg;
@@ -202,8 +237,12 @@ tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config 
 	while (buckets < cfg->max_conns)
 		buckets <<= 1;
 	rc = stack_l4_register(st, IPPROTO_TCP, &tcp_l4_ops, tcp); /* one TCP per stack */
-	if (rc != 0)
+	if (rc != 0) {
+		TCP_LOG(ERR, "tcp_stack_init: %s",
+				rc == -EEXIST ? "this stack has a TCP already"
+					      : "the stack's protocol table is full");
 		return rc;
+	}
 	tcp->conns = rte_zmalloc_socket("tcp_conns", sizeof(struct tcp_conn) * cfg->max_conns,
 			RTE_CACHE_LINE_SIZE, st->pool->socket_id);
 	tcp->table = rte_zmalloc_socket("tcp_flows", sizeof(struct tcp_conn *) * buckets,
@@ -606,11 +645,23 @@ int
 tcp_listen(struct tcp_listener *l, struct tcp_stack *tcp, uint32_t ip, uint16_t port,
 		uint16_t backlog)
 {
-	if (l == NULL || tcp == NULL || port == 0 || backlog == 0 ||
-			(ip != 0 && ip != tcp->st->cfg.ip))
+	if (l == NULL || tcp == NULL || port == 0 || backlog == 0) {
+		TCP_LOG(ERR, "tcp_listen: %s",
+				l == NULL     ? "l is NULL"
+				: tcp == NULL ? "tcp is NULL"
+				: port == 0   ? "port 0"
+					      : "backlog 0");
 		return -EINVAL;
-	if (tcp_listener_lookup(tcp, ip, port) != NULL)
+	}
+	if (ip != 0 && ip != tcp->st->cfg.ip) {
+		TCP_LOG(ERR, "tcp_listen: %u.%u.%u.%u is not the stack's address", ip >> 24,
+				(ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+		return -EADDRNOTAVAIL;
+	}
+	if (tcp_listener_lookup(tcp, ip, port) != NULL) {
+		TCP_LOG(ERR, "tcp_listen: port %u already has a listener", port);
 		return -EADDRINUSE;
+	}
 	memset(l, 0, sizeof(*l));
 	l->tcp = tcp;
 	l->ip = ip;

@@ -14,10 +14,16 @@
 #ifndef RIPTIDE_TCP_PRIV_H
 #define RIPTIDE_TCP_PRIV_H
 
+#include <rte_log.h>
 #include <rte_mbuf.h>
 
 #include "tcp.h"
 #include "tcp_seg.h"
+
+/* TCP's log type, "riptide.tcp" (--log-level=riptide.tcp:debug). */
+extern int tcp_logtype;
+#define TCP_LOG(level, fmt, ...) \
+	rte_log(RTE_LOG_##level, tcp_logtype, "riptide.tcp: " fmt "\n", ##__VA_ARGS__)
 
 #ifdef __cplusplus
 extern "C" {

@@ -124,7 +124,10 @@ TEST_F(DataplaneTest, Port_Errors_AreErrnos)
 	ports.push_back((uint16_t)pid);
 	cfg.nb_queues = 64; // a one-ring port has one queue
 	cfg.pool = pool;
+	LogCapture log;
 	EXPECT_EQ(dp_port_init(&p, (uint16_t)pid, &cfg), -EINVAL);
+	EXPECT_NE(log.Text().find("has at most 1 queue pairs, not 64"), std::string::npos)
+			<< log.Text();
 }
 
 TEST_F(DataplaneTest, RxToTx_Forward_SameMbufsInOrder)

@@ -6,15 +6,28 @@
 // test ends with the mbuf pool at its baseline.
 #include "stack_fixture.h"
 
-TEST_F(StackTest, Init_NoAddress_EINVAL)
+// A bad config names its field in the log (riptide.stack) and its kind in
+// the errno.
+TEST_F(StackTest, Init_BadConfig_FieldNamedInTheLog_DistinctErrno)
 {
 	struct stack other;
 	struct stack_config cfg;
 	stack_config_defaults(&cfg);
-	EXPECT_EQ(stack_init(&other, &cfg, ex, pool, &capture_sink), -EINVAL);
+	LogCapture log;
+	EXPECT_EQ(stack_init(&other, &cfg, ex, pool, &capture_sink), -EADDRNOTAVAIL);
+	EXPECT_NE(log.Text().find("riptide.stack: stack_init: stack_config.ip is 0"),
+			std::string::npos)
+			<< log.Text();
 	cfg.ip = kOurIp;
 	cfg.prefix_len = 33;
 	EXPECT_EQ(stack_init(&other, &cfg, ex, pool, &capture_sink), -EINVAL);
+	EXPECT_NE(log.Text().find("stack_config.prefix_len 33 is over 32"), std::string::npos);
+	cfg.prefix_len = 24;
+	cfg.arp_retry_ns = 0;
+	EXPECT_EQ(stack_init(&other, &cfg, ex, pool, &capture_sink), -ERANGE);
+	EXPECT_NE(log.Text().find("stack_config.arp_retry_ns is 0"), std::string::npos);
+	EXPECT_EQ(stack_init(&other, &cfg, ex, nullptr, &capture_sink), -EINVAL);
+	EXPECT_NE(log.Text().find("stack_init: pool is NULL"), std::string::npos);
 }
 
 TEST_F(StackTest, ArpRequestForUs_RepliedInPlace_SenderLearned)

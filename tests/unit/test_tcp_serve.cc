@@ -159,8 +159,17 @@ TEST_F(TcpServe, StartRefuses_ConnectionReset_SlotBack)
 TEST_F(TcpServe, PortInUse_StartFails_NothingSpawned)
 {
 	struct tcp_serve second;
+	LogCapture log;
 	EXPECT_EQ(tcp_serve_start(&second, &tcp, 0, kOurPort, 16, slab, sink_start, nullptr),
 			-EADDRINUSE);
+	EXPECT_NE(log.Text().find("riptide.tcp: tcp_listen: port 80 already has a listener"),
+			std::string::npos)
+			<< log.Text();
+	EXPECT_EQ(tcp_serve_start(&second, &tcp, 0x0a000001, kOurPort + 1, 16, slab, sink_start,
+				  nullptr),
+			-EADDRNOTAVAIL);
+	EXPECT_NE(log.Text().find("tcp_listen: 10.0.0.1 is not the stack's address"),
+			std::string::npos);
 	EXPECT_EQ(tcp_serve_start(&second, &tcp, 0, kOurPort + 1, 16, slab, nullptr, nullptr),
 			-EINVAL);
 }

@@ -245,7 +245,12 @@ TEST_F(TcpState, Config_RetryBudgetsAbove16_Refused)
 		EXPECT_EQ(tcp_stack_init(&other, &st2, &cfg), 0) << which;
 		tcp_stack_fini(&other);
 		*f[which] = 17;
+		LogCapture log;
 		EXPECT_EQ(tcp_stack_init(&other, &st2, &cfg), -EINVAL) << which;
+		EXPECT_NE(log.Text().find("riptide.tcp: tcp_stack_init: tcp_config.max_retries / "
+					  "orphan_retries / syn_retries / synack_retries (at most 16)"),
+				std::string::npos)
+				<< log.Text();
 	}
 	struct tcp_config cfg;
 	struct tcp_stack other;

@@ -8,7 +8,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
 #include <rte_lcore.h>
+#include <rte_log.h>
 
 #include "ex_combinator.h"
 #include "ex_executor.h"
@@ -82,6 +87,34 @@ ut_gate_open(struct ut_gate *g, int32_t value)
 
 // An executor on the calling thread with an injected clock; after each test
 // it must hold no live task and have its whole pool free.
+// What riptide logs through rte_log while one lives (tests of the messages
+// that name a bad field).
+class LogCapture
+{
+      public:
+	LogCapture()
+	{
+		f_ = open_memstream(&buf_, &len_);
+		rte_openlog_stream(f_);
+	}
+	~LogCapture()
+	{
+		rte_openlog_stream(nullptr); // back to the default stream
+		fclose(f_);
+		free(buf_);
+	}
+	std::string Text()
+	{
+		fflush(f_);
+		return std::string(buf_, len_);
+	}
+
+      private:
+	FILE *f_ = nullptr;
+	char *buf_ = nullptr;
+	size_t len_ = 0;
+};
+
 class ExecutorFixture : public ::testing::Test
 {
       protected:
