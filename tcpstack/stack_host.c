@@ -17,6 +17,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_version.h>
 
 /* How far up a host came; down undoes from the top. */
 enum host_stage {
@@ -370,4 +371,26 @@ stack_host_print_stats(const struct stack_host *h, FILE *out)
 		if (s->drops[d] != 0)
 			fprintf(out, "%s: dropped %-18s %" PRIu64 "\n", h->name,
 					stack_drop_name((enum stack_drop)d), s->drops[d]);
+}
+
+const char *
+stack_host_version(void)
+{
+	static char v[96];
+
+	if (v[0] == '\0')
+		snprintf(v, sizeof(v), "riptide %s (%s)", RIPTIDE_VERSION, rte_version());
+	return v;
+}
+
+bool
+stack_host_want_version(int argc, char **argv, FILE *out)
+{
+	const char *prog;
+
+	if (argc < 2 || strcmp(argv[1], "--version") != 0)
+		return false;
+	prog = strrchr(argv[0], '/');
+	fprintf(out, "%s: %s\n", prog != NULL ? prog + 1 : argv[0], stack_host_version());
+	return true;
 }

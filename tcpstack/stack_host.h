@@ -157,6 +157,15 @@ uint64_t stack_host_down(struct stack_host *h, FILE *out);
  */
 void stack_host_print_stats(const struct stack_host *h, FILE *out);
 
+/** "riptide VERSION (DPDK VERSION)": what an app's --version prints. No EAL needed. */
+const char *stack_host_version(void);
+
+/**
+ * If argv[1] is --version: print "PROG: " and stack_host_version() on out
+ * and return true (the app then exits 0). Call before the EAL starts.
+ */
+bool stack_host_want_version(int argc, char **argv, FILE *out);
+
 #ifdef __cplusplus
 }
 #endif

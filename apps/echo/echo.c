@@ -93,6 +93,7 @@ usage(FILE *out, const char *prog)
 			"                  dup=1%%,delay=20ms,corrupt=0.1%%,seed=42 (seed=random: random)\n"
 			"  --duration S    stop after S seconds (default: until SIGINT/SIGTERM)\n"
 			"  -h, --help      this text\n"
+			"  --version       riptide's and DPDK's versions\n"
 			"Answers ARP and ICMP echo on the first port of the EAL (--vdev or PCI).\n",
 			prog);
 }
@@ -655,6 +656,8 @@ main(int argc, char **argv)
 	char err[128];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (stack_host_want_version(argc, argv, stdout))
+		return 0;
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout, argv[0]);
 		return 0;

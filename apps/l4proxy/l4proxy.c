@@ -1409,6 +1409,7 @@ usage(FILE *out, const char *prog)
 			"                       max 1000)\n"
 			"  --impair SPEC        impair the port both ways (tests), e.g. loss=2%%,seed=random\n"
 			"  -h, --help           this text\n"
+			"  --version            riptide's and DPDK's versions\n"
 			"Telemetry: /l4proxy/stats, /l4proxy/drain,POOL,ADDR:PORT (dpdk-telemetry.py).\n",
 			prog);
 }
@@ -1458,6 +1459,8 @@ main(int argc, char **argv)
 	char *end;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (stack_host_want_version(argc, argv, stdout))
+		return 0;
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout, argv[0]);
 		return 0;

@@ -615,7 +615,8 @@ usage(FILE *out, const char *prog)
 			"  --tx-first         io/macswap: send a burst on each port first (for PMDs\n"
 			"                     that loop packets back, e.g. net_ring, memif pairs)\n"
 			"  --xstats           print each port's non-zero extended statistics at exit\n"
-			"  -h, --help         this text\n",
+			"  -h, --help         this text\n"
+			"  --version          riptide's and DPDK's versions\n",
 			prog);
 }
 
@@ -798,6 +799,8 @@ main(int argc, char **argv)
 
 	/* Line by line even into a file or a pipe: scripts wait for lines. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	if (stack_host_want_version(argc, argv, stdout))
+		return 0;
 	if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage(stdout, argv[0]);
 		printf("\nEAL arguments (e.g. -l 1 --vdev net_null0 --no-pci) come before \"--\";\n"

@@ -58,3 +58,11 @@ def test_dash_m_without_enough_hugepages_falls_back_and_says_so(app, args):
     else:
         lines = [l for l in r.stdout.splitlines() if l.startswith(note)]
         assert len(lines) == 1 and lines[0].endswith("scripts/hugepages.sh reserve 1G"), r.stdout
+
+
+@pytest.mark.parametrize("app", sorted(APPS))
+def test_version_names_riptide_and_dpdk_and_help_lists_it(app):
+    r = run([APPS[app], "--version"])
+    assert r.stdout.startswith(f"{app}: riptide 0.1.0 (DPDK 22.11"), r.stdout
+    r = run([APPS[app], "--help"])
+    assert "--version" in r.stdout, r.stdout
