@@ -631,7 +631,7 @@ dp_impair_fini(struct dp_impair *im)
 /* ---- a port impaired both ways ---- */
 
 int
-dp_impair_link_init(struct dp_impair_link *l, struct ex_executor *ex, struct dp_rx_stream *rx,
+dp_impair_link_init(struct dp_impair_link *l, struct ex_executor *ex, struct dp_burst_stream *rx,
 		struct dp_tx_sink *tx, const struct dp_impair_config *cfg, struct rte_mempool *pool,
 		const char *name)
 {

@@ -146,7 +146,7 @@ struct dp_impair_link {
 	struct dp_impair rx, tx;
 	struct rte_ring *ring;
 	struct dp_ring_sink ring_sink;
-	struct dp_rx_stream ring_stream;
+	struct dp_burst_stream ring_stream;
 	struct ex_forward fw;
 	struct ex_stream *in; /**< read bursts from here */
 	struct ex_sink *out; /**< send bursts here */
@@ -156,9 +156,9 @@ struct dp_impair_link {
  * Set up both stages and spawn the tx forwarder on ex (call on its lcore).
  * name makes the ring's name unique. @return 0, -ENOMEM, -EINVAL.
  */
-int dp_impair_link_init(struct dp_impair_link *l, struct ex_executor *ex, struct dp_rx_stream *rx,
-		struct dp_tx_sink *tx, const struct dp_impair_config *cfg, struct rte_mempool *pool,
-		const char *name);
+int dp_impair_link_init(struct dp_impair_link *l, struct ex_executor *ex,
+		struct dp_burst_stream *rx, struct dp_tx_sink *tx,
+		const struct dp_impair_config *cfg, struct rte_mempool *pool, const char *name);
 
 /** After the executor shut down: free what the stages and the ring hold. */
 void dp_impair_link_fini(struct dp_impair_link *l);

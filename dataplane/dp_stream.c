@@ -41,7 +41,7 @@ wake_waiter(bool *waiting, struct ex_waker *w)
 /* ---- received bursts ---- */
 
 static inline uint16_t
-count_fill(struct dp_rx_stream *s, uint16_t n)
+count_fill(struct dp_burst_stream *s, uint16_t n)
 {
 	s->burst.n = n;
 	if (n != 0) {
@@ -52,7 +52,7 @@ count_fill(struct dp_rx_stream *s, uint16_t n)
 }
 
 static inline uint16_t
-queue_fill(struct dp_rx_stream *s)
+queue_fill(struct dp_burst_stream *s)
 {
 	uint16_t n = rte_eth_rx_burst(s->port, s->queue, s->burst.pkts, DP_BURST_MAX);
 
@@ -64,7 +64,7 @@ queue_fill(struct dp_rx_stream *s)
 }
 
 static uint16_t
-ring_fill(struct dp_rx_stream *s)
+ring_fill(struct dp_burst_stream *s)
 {
 	return count_fill(s, (uint16_t)rte_ring_dequeue_burst(
 					     s->ring, (void **)s->burst.pkts, DP_VEC_MAX, NULL));
@@ -76,7 +76,7 @@ static const struct dp_fill_ops ring_fill_ops = { .fill = ring_fill, .name = "ri
 static enum ex_next
 rx_poll_next(struct ex_stream *st, struct ex_context *cx, union ex_item *out)
 {
-	struct dp_rx_stream *s = EX_CONTAINER_OF(st, struct dp_rx_stream, base);
+	struct dp_burst_stream *s = EX_CONTAINER_OF(st, struct dp_burst_stream, base);
 
 	if (s->burst.n != 0 || s->fill->fill(s) != 0) {
 		s->waiting = false;
@@ -92,7 +92,7 @@ rx_poll_next(struct ex_stream *st, struct ex_context *cx, union ex_item *out)
 static unsigned int
 rx_source(struct ex_source *src)
 {
-	struct dp_rx_stream *s = EX_CONTAINER_OF(src, struct dp_rx_stream, src);
+	struct dp_burst_stream *s = EX_CONTAINER_OF(src, struct dp_burst_stream, src);
 	uint16_t n;
 
 	if (!s->waiting || s->burst.n != 0)
@@ -106,7 +106,7 @@ rx_source(struct ex_source *src)
 static void
 rx_drop(struct ex_stream *st)
 {
-	struct dp_rx_stream *s = EX_CONTAINER_OF(st, struct dp_rx_stream, base);
+	struct dp_burst_stream *s = EX_CONTAINER_OF(st, struct dp_burst_stream, base);
 
 	s->waiting = false;
 	dp_burst_free(&s->burst);
@@ -122,7 +122,7 @@ static const struct ex_stream_ops rx_ops = {
 static unsigned int
 rx_arm(struct ex_source *src)
 {
-	struct dp_rx_stream *s = EX_CONTAINER_OF(src, struct dp_rx_stream, src);
+	struct dp_burst_stream *s = EX_CONTAINER_OF(src, struct dp_burst_stream, src);
 
 	if (s->intr == DP_RX_INTR_UNKNOWN || s->intr == DP_RX_INTR_ON)
 		s->intr = rte_eth_dev_rx_intr_enable(s->port, s->queue) == 0 ? DP_RX_INTR_ON
@@ -140,14 +140,14 @@ rx_arm(struct ex_source *src)
 static void
 rx_disarm(struct ex_source *src)
 {
-	struct dp_rx_stream *s = EX_CONTAINER_OF(src, struct dp_rx_stream, src);
+	struct dp_burst_stream *s = EX_CONTAINER_OF(src, struct dp_burst_stream, src);
 
 	if (s->intr == DP_RX_INTR_ON)
 		rte_eth_dev_rx_intr_disable(s->port, s->queue);
 }
 
 static void
-rx_stream_setup(struct dp_rx_stream *s, struct ex_executor *ex, const struct dp_fill_ops *fill,
+rx_stream_setup(struct dp_burst_stream *s, struct ex_executor *ex, const struct dp_fill_ops *fill,
 		int event_fd)
 {
 	s->base.ops = &rx_ops;
@@ -161,7 +161,7 @@ rx_stream_setup(struct dp_rx_stream *s, struct ex_executor *ex, const struct dp_
 }
 
 void
-dp_rx_stream_init(struct dp_rx_stream *s, struct ex_executor *ex, uint16_t port, uint16_t queue)
+dp_rx_stream_init(struct dp_burst_stream *s, struct ex_executor *ex, uint16_t port, uint16_t queue)
 {
 	memset(s, 0, sizeof(*s));
 	s->port = port;
@@ -176,7 +176,7 @@ dp_rx_stream_init(struct dp_rx_stream *s, struct ex_executor *ex, uint16_t port,
 }
 
 void
-dp_ring_stream_init(struct dp_rx_stream *s, struct ex_executor *ex, struct rte_ring *r)
+dp_ring_stream_init(struct dp_burst_stream *s, struct ex_executor *ex, struct rte_ring *r)
 {
 	memset(s, 0, sizeof(*s));
 	s->ring = r;
@@ -184,7 +184,7 @@ dp_ring_stream_init(struct dp_rx_stream *s, struct ex_executor *ex, struct rte_r
 }
 
 void
-dp_rx_stream_fini(struct dp_rx_stream *s)
+dp_rx_stream_fini(struct dp_burst_stream *s)
 {
 	ex_unregister(s->ex, &s->src);
 	rx_drop(&s->base);
@@ -575,7 +575,7 @@ static enum ex_poll
 qfwd_poll(struct ex_future *f, struct ex_context *cx)
 {
 	struct dp_queue_forward *q = EX_CONTAINER_OF(f, struct dp_queue_forward, base);
-	struct dp_rx_stream *rx = q->rx;
+	struct dp_burst_stream *rx = q->rx;
 	struct dp_tx_sink *tx = q->tx;
 	unsigned int i;
 
@@ -612,7 +612,7 @@ static const struct ex_future_ops qfwd_ops = {
 };
 
 int
-dp_queue_forward_init(struct dp_queue_forward *f, struct dp_rx_stream *rx, struct dp_tx_sink *tx)
+dp_queue_forward_init(struct dp_queue_forward *f, struct dp_burst_stream *rx, struct dp_tx_sink *tx)
 {
 	if (rx->fill != &queue_fill_ops)
 		return -EINVAL;

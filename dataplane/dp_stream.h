@@ -10,7 +10,7 @@
  * start_send takes every mbuf of the burst and empties it. The same mbuf
  * pointers travel from rx to tx: nothing is copied or allocated per packet.
  *
- * - dp_rx_stream: a reactor source polls rte_eth_rx_burst while a consumer
+ * - dp_burst_stream from an rx queue: a reactor source polls rte_eth_rx_burst while a consumer
  *   waits, and wakes it; poll_next also tries the queue directly.
  * - dp_tx_sink: buffers, sends when a burst is full and at the end of each
  *   loop iteration (a flush source); what the PMD refuses is freed and
@@ -18,7 +18,7 @@
  *   the end-of-iteration send waits until the hold has passed since the
  *   last send (kick moderation, for PMDs whose send is a syscall).
  * - dp_ring_stream_init / dp_ring_sink: an rte_ring between stages on two
- *   lcores (the stream is a dp_rx_stream variant); the sink waits (PENDING)
+ *   lcores (the stream is a dp_burst_stream variant); the sink waits (PENDING)
  *   while the ring is full.
  * - dp_burst_map / dp_burst_filter: per-packet map and filter, in place.
  * - dp_classify: one stream into up to DP_CLASSIFY_MAX sinks.
@@ -69,18 +69,18 @@ struct dp_stream_stats {
 
 /* ---- received bursts: an rx queue, or a ring ---- */
 
-/** Whether a queue's rx interrupt can be turned on (dp_rx_stream.intr). */
+/** Whether a queue's rx interrupt can be turned on (dp_burst_stream.intr). */
 enum dp_rx_intr {
 	DP_RX_INTR_UNKNOWN = 0,
 	DP_RX_INTR_ON,
 	DP_RX_INTR_NONE
 };
 
-struct dp_rx_stream;
+struct dp_burst_stream;
 
 /** Where a stream's bursts come from; the variant is chosen at init. */
 struct dp_fill_ops {
-	uint16_t (*fill)(struct dp_rx_stream *s); /* into s->burst; returns its n */
+	uint16_t (*fill)(struct dp_burst_stream *s); /* into s->burst; returns its n */
 	const char *name;
 };
 
@@ -89,7 +89,7 @@ struct dp_fill_ops {
  * from an rte_ring fed by another lcore (dp_ring_stream_init). A reactor
  * source polls it while a consumer waits, and wakes the consumer.
  */
-struct dp_rx_stream {
+struct dp_burst_stream {
 	struct ex_stream base;
 	struct ex_source src;
 	struct ex_executor *ex;
@@ -107,13 +107,13 @@ struct dp_rx_stream {
 
 /** Make a stream over (port, queue) and register its source on ex. */
 void dp_rx_stream_init(
-		struct dp_rx_stream *s, struct ex_executor *ex, uint16_t port, uint16_t queue);
+		struct dp_burst_stream *s, struct ex_executor *ex, uint16_t port, uint16_t queue);
 
 /** Make a stream over ring r (multi- or single-consumer) on ex. */
-void dp_ring_stream_init(struct dp_rx_stream *s, struct ex_executor *ex, struct rte_ring *r);
+void dp_ring_stream_init(struct dp_burst_stream *s, struct ex_executor *ex, struct rte_ring *r);
 
 /** Unregister, free what it still holds. Either variant. */
-void dp_rx_stream_fini(struct dp_rx_stream *s);
+void dp_rx_stream_fini(struct dp_burst_stream *s);
 
 /* ---- tx queue ---- */
 
@@ -196,12 +196,12 @@ void dp_burst_map_init(struct dp_burst_map *m, struct ex_stream *inner, dp_pkt_f
 #define DP_QFWD_BATCH 64
 struct dp_queue_forward {
 	struct ex_future base;
-	struct dp_rx_stream *rx;
+	struct dp_burst_stream *rx;
 	struct dp_tx_sink *tx;
 };
 /** @return 0, or -EINVAL if rx is not an rx-queue stream (a ring has no PMD). */
 int dp_queue_forward_init(
-		struct dp_queue_forward *f, struct dp_rx_stream *rx, struct dp_tx_sink *tx);
+		struct dp_queue_forward *f, struct dp_burst_stream *rx, struct dp_tx_sink *tx);
 
 #define DP_CLASSIFY_MAX 8
 

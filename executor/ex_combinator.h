@@ -127,16 +127,6 @@ void ex_timeout_init(struct ex_timeout *t, struct ex_future *inner, uint64_t dur
 /** As ex_timeout_init, against an absolute deadline on the executor's clock. */
 void ex_timeout_until_init(struct ex_timeout *t, struct ex_future *inner, uint64_t deadline_ns);
 
-/**
- * stop_after: after duration_ns (from its first poll), asks its executor's
- * loop to return (ex_stop), then is ready. Apps spawn it for --duration.
- */
-struct ex_stop_after {
-	struct ex_future base;
-	struct ex_sleep sleep;
-};
-void ex_stop_after_init(struct ex_stop_after *s, uint64_t duration_ns);
-
 /** yield_now: pending once (after waking its task), ready at the next poll. */
 struct ex_yield {
 	struct ex_future base;

@@ -320,7 +320,7 @@ join_settle(struct ex_join_handle *jh)
 static enum ex_poll
 join_poll(struct ex_future *f, struct ex_context *cx)
 {
-	struct ex_join *j = EX_CONTAINER_OF(f, struct ex_join, base);
+	struct ex_join_handle_fut *j = EX_CONTAINER_OF(f, struct ex_join_handle_fut, base);
 	struct ex_join_handle *jh = j->jh;
 	uint32_t s = join_settle(jh);
 
@@ -352,7 +352,7 @@ done:
 static void
 join_drop(struct ex_future *f)
 {
-	struct ex_join *j = EX_CONTAINER_OF(f, struct ex_join, base);
+	struct ex_join_handle_fut *j = EX_CONTAINER_OF(f, struct ex_join_handle_fut, base);
 	uint32_t s = join_settle(j->jh);
 
 	while ((s & EX_JOIN_WAITING) && !(s & EX_JOIN_DONE)) {
@@ -370,7 +370,7 @@ static const struct ex_future_ops join_ops = {
 };
 
 void
-ex_join_init(struct ex_join *j, struct ex_join_handle *jh)
+ex_join_handle_fut_init(struct ex_join_handle_fut *j, struct ex_join_handle *jh)
 {
 	ex_future_init(&j->base, &join_ops);
 	j->jh = jh;

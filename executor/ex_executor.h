@@ -178,6 +178,16 @@ void ex_stop(struct ex_executor *ex);
 /** Ask every executor's loop to return. Any thread, signal handlers too. */
 void ex_stop_all(void);
 
+/**
+ * stop_after: after duration_ns (from its first poll), asks its executor's
+ * loop to return (ex_stop), then is ready. Apps spawn it for --duration.
+ */
+struct ex_stop_after {
+	struct ex_future base;
+	struct ex_sleep sleep;
+};
+void ex_stop_after_init(struct ex_stop_after *s, uint64_t duration_ns);
+
 /** Reference to a spawned task, for cancellation. A plain value. */
 struct ex_task_ref {
 	struct ex_task *task;
@@ -187,7 +197,7 @@ struct ex_task_ref {
 /**
  * A join handle receives a task's outcome. It lives in the caller's memory,
  * beside the future, and must stay there until the task completed. It may be
- * awaited (struct ex_join) from any lcore.
+ * awaited (struct ex_join_handle_fut) from any lcore.
  */
 struct ex_join_handle {
 	uint32_t state; /**< EX_JOIN_* bits, atomic; private to the executor */
@@ -202,13 +212,13 @@ void ex_join_handle_init(struct ex_join_handle *jh);
 int ex_join_handle_done(const struct ex_join_handle *jh);
 
 /** The future that awaits a join handle; result is the task's result. */
-struct ex_join {
+struct ex_join_handle_fut {
 	struct ex_future base;
 	struct ex_join_handle *jh;
 };
 
 /** Initialise a future that becomes ready when jh's task completes. */
-void ex_join_init(struct ex_join *j, struct ex_join_handle *jh);
+void ex_join_handle_fut_init(struct ex_join_handle_fut *j, struct ex_join_handle *jh);
 
 /**
  * Spawn a future as a task on ex (this lcore's executor or another one).

@@ -28,7 +28,7 @@
 
 /* The protocol table: at most STACK_L4_MAX entries, TCP and UDP first. */
 static inline const struct stack_l4 *
-l4_find(const struct stack *st, uint8_t proto)
+l4_find(const struct ip_iface *st, uint8_t proto)
 {
 	uint8_t i;
 
@@ -95,7 +95,7 @@ stack_config_defaults(struct stack_config *cfg)
 }
 
 static inline void
-drop(struct stack *st, struct rte_mbuf *m, enum stack_drop why)
+drop(struct ip_iface *st, struct rte_mbuf *m, enum stack_drop why)
 {
 	st->stats.drops[why]++;
 	rte_pktmbuf_free(m);
@@ -131,19 +131,19 @@ stack_mbuf_cut(struct rte_mbuf *m, uint32_t len)
 }
 
 void
-stack_drop(struct stack *st, struct rte_mbuf *m, enum stack_drop why)
+stack_drop(struct ip_iface *st, struct rte_mbuf *m, enum stack_drop why)
 {
 	drop(st, m, why);
 }
 
 static inline uint64_t
-now_ns(const struct stack *st)
+now_ns(const struct ip_iface *st)
 {
 	return ex_now_coarse_ns(st->ex);
 }
 
 static void
-transmit(struct stack *st, struct rte_mbuf *m)
+transmit(struct ip_iface *st, struct rte_mbuf *m)
 {
 	struct ex_context cx = { ex_waker_noop() };
 	struct ex_sink *k = st->out;
@@ -175,7 +175,7 @@ arp_hash(uint32_t ip)
 }
 
 static struct stack_arp_entry *
-arp_find(const struct stack *st, uint32_t ip)
+arp_find(const struct ip_iface *st, uint32_t ip)
 {
 	uint32_t i = arp_hash(ip), n;
 
@@ -191,7 +191,7 @@ arp_find(const struct stack *st, uint32_t ip)
 }
 
 static struct stack_arp_entry *
-arp_insert(struct stack *st, uint32_t ip)
+arp_insert(struct ip_iface *st, uint32_t ip)
 {
 	uint32_t i = arp_hash(ip);
 
@@ -207,7 +207,7 @@ arp_insert(struct stack *st, uint32_t ip)
 
 /* Remove slot i, shifting later members of its probe run back. */
 static void
-arp_delete(struct stack *st, uint32_t i)
+arp_delete(struct ip_iface *st, uint32_t i)
 {
 	uint32_t j = i;
 
@@ -229,7 +229,7 @@ arp_delete(struct stack *st, uint32_t i)
 }
 
 int
-stack_arp_lookup(const struct stack *st, uint32_t ip, struct rte_ether_addr *mac)
+stack_arp_lookup(const struct ip_iface *st, uint32_t ip, struct rte_ether_addr *mac)
 {
 	const struct stack_arp_entry *e = arp_find(st, ip);
 
@@ -240,7 +240,7 @@ stack_arp_lookup(const struct stack *st, uint32_t ip, struct rte_ether_addr *mac
 }
 
 static struct rte_mbuf *
-arp_build(struct stack *st, uint16_t op, const struct rte_ether_addr *eth_dst,
+arp_build(struct ip_iface *st, uint16_t op, const struct rte_ether_addr *eth_dst,
 		const struct rte_ether_addr *tha, uint32_t tip)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
@@ -271,7 +271,7 @@ arp_build(struct stack *st, uint16_t op, const struct rte_ether_addr *eth_dst,
 }
 
 static int
-arp_request(struct stack *st, uint32_t tip)
+arp_request(struct ip_iface *st, uint32_t tip)
 {
 	static const struct rte_ether_addr bcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
 	static const struct rte_ether_addr zero = { { 0 } };
@@ -285,7 +285,7 @@ arp_request(struct stack *st, uint32_t tip)
 }
 
 int
-stack_announce(struct stack *st)
+stack_announce(struct ip_iface *st)
 {
 	/* Gratuitous ARP: a request for our own address (RFC 5227 §3). */
 	return arp_request(st, st->cfg.ip);
@@ -293,7 +293,7 @@ stack_announce(struct stack *st)
 
 /* Send what waited for this entry's address. */
 static void
-arp_flush_queue(struct stack *st, struct stack_arp_entry *e)
+arp_flush_queue(struct ip_iface *st, struct stack_arp_entry *e)
 {
 	uint8_t i;
 
@@ -308,7 +308,7 @@ arp_flush_queue(struct stack *st, struct stack_arp_entry *e)
 }
 
 static void
-arp_fail_queue(struct stack *st, struct stack_arp_entry *e)
+arp_fail_queue(struct ip_iface *st, struct stack_arp_entry *e)
 {
 	uint8_t i;
 
@@ -328,7 +328,7 @@ arp_fail_queue(struct stack *st, struct stack_arp_entry *e)
 }
 
 static void
-arp_learn(struct stack *st, struct stack_arp_entry *e, const struct rte_ether_addr *mac)
+arp_learn(struct ip_iface *st, struct stack_arp_entry *e, const struct rte_ether_addr *mac)
 {
 	e->mac = *mac;
 	e->state = STACK_ARP_STATE_REACHABLE;
@@ -338,7 +338,7 @@ arp_learn(struct stack *st, struct stack_arp_entry *e, const struct rte_ether_ad
 }
 
 static void
-arp_input(struct stack *st, struct rte_mbuf *m)
+arp_input(struct ip_iface *st, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_arp_hdr *ah;
@@ -400,7 +400,7 @@ arp_input(struct stack *st, struct rte_mbuf *m)
 static void
 arp_tick(struct ex_timer *t)
 {
-	struct stack *st = EX_CONTAINER_OF(t, struct stack, arp_timer);
+	struct ip_iface *st = EX_CONTAINER_OF(t, struct ip_iface, arp_timer);
 	uint64_t now = now_ns(st);
 	uint32_t i = 0;
 
@@ -429,7 +429,7 @@ arp_tick(struct ex_timer *t)
 /* ---- IPv4 and ICMP ---- */
 
 static inline bool
-ip_is_ours(const struct stack *st, uint32_t dst)
+ip_is_ours(const struct ip_iface *st, uint32_t dst)
 {
 	uint32_t mask = st->cfg.prefix_len == 0 ? 0 : ~0u << (32 - st->cfg.prefix_len);
 
@@ -437,8 +437,8 @@ ip_is_ours(const struct stack *st, uint32_t dst)
 }
 
 static void
-icmp_input(struct stack *st, struct rte_mbuf *m, struct rte_ether_hdr *eh, struct rte_ipv4_hdr *ip,
-		uint16_t ihl, uint16_t ip_len)
+icmp_input(struct ip_iface *st, struct rte_mbuf *m, struct rte_ether_hdr *eh,
+		struct rte_ipv4_hdr *ip, uint16_t ihl, uint16_t ip_len)
 {
 	uint32_t ic_off = (uint32_t)sizeof(*eh) + ihl;
 	struct rte_icmp_hdr *ic = (struct rte_icmp_hdr *)((uint8_t *)ip + ihl), icb;
@@ -515,7 +515,7 @@ icmp_input(struct stack *st, struct rte_mbuf *m, struct rte_ether_hdr *eh, struc
 }
 
 static void
-ipv4_input(struct stack *st, struct rte_mbuf *m)
+ipv4_input(struct ip_iface *st, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eh + 1);
@@ -591,7 +591,7 @@ ipv4_input(struct stack *st, struct rte_mbuf *m)
 }
 
 void
-stack_rx_burst_end(struct stack *st)
+stack_rx_burst_end(struct ip_iface *st)
 {
 	uint8_t i;
 
@@ -601,7 +601,7 @@ stack_rx_burst_end(struct stack *st)
 }
 
 void
-stack_input(struct stack *st, struct rte_mbuf *m)
+stack_input(struct ip_iface *st, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eh;
 
@@ -630,7 +630,8 @@ stack_input(struct stack *st, struct rte_mbuf *m)
 }
 
 void
-stack_icmp_unreachable(struct stack *st, const struct rte_mbuf *orig, uint16_t l3_off, uint8_t code)
+stack_icmp_unreachable(
+		struct ip_iface *st, const struct rte_mbuf *orig, uint16_t l3_off, uint8_t code)
 {
 	const struct rte_ipv4_hdr *oip =
 			rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, l3_off);
@@ -692,7 +693,7 @@ stack_icmp_unreachable(struct stack *st, const struct rte_mbuf *orig, uint16_t l
 /* Where a packet for dst goes on the link: dst on the subnet, else the
  * gateway; 0 if there is none. */
 static inline uint32_t
-next_hop(const struct stack *st, uint32_t dst)
+next_hop(const struct ip_iface *st, uint32_t dst)
 {
 	uint32_t mask = st->cfg.prefix_len == 0 ? 0 : ~0u << (32 - st->cfg.prefix_len);
 
@@ -702,7 +703,7 @@ next_hop(const struct stack *st, uint32_t dst)
 /* A new INCOMPLETE entry for hop, its first request sent; NULL if the table
  * is full. */
 static struct stack_arp_entry *
-arp_start(struct stack *st, uint32_t hop)
+arp_start(struct ip_iface *st, uint32_t hop)
 {
 	struct stack_arp_entry *e = arp_insert(st, hop);
 
@@ -715,7 +716,7 @@ arp_start(struct stack *st, uint32_t hop)
 }
 
 int
-stack_arp_resolve(struct stack *st, uint32_t dst)
+stack_arp_resolve(struct ip_iface *st, uint32_t dst)
 {
 	uint32_t hop = next_hop(st, dst);
 
@@ -729,7 +730,7 @@ stack_arp_resolve(struct stack *st, uint32_t dst)
 }
 
 int
-stack_output_ipv4(struct stack *st, struct rte_mbuf *m)
+stack_output_ipv4(struct ip_iface *st, struct rte_mbuf *m)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
 	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr), hop;
@@ -794,7 +795,7 @@ stack_output_ipv4(struct stack *st, struct rte_mbuf *m)
 RTE_LOG_REGISTER(stack_logtype, riptide.stack, NOTICE);
 
 int
-stack_init(struct stack *st, const struct stack_config *cfg, struct ex_executor *ex,
+stack_init(struct ip_iface *st, const struct stack_config *cfg, struct ex_executor *ex,
 		struct rte_mempool *pool, struct ex_sink *out)
 {
 	if (st == NULL || cfg == NULL || ex == NULL || pool == NULL || out == NULL) {
@@ -832,7 +833,7 @@ stack_init(struct stack *st, const struct stack_config *cfg, struct ex_executor 
 }
 
 int
-stack_l4_register(struct stack *st, uint8_t proto, const struct stack_l4_ops *ops, void *ctx)
+stack_l4_register(struct ip_iface *st, uint8_t proto, const struct stack_l4_ops *ops, void *ctx)
 {
 	if (ops == NULL || ops->input == NULL || proto == IPPROTO_ICMP)
 		return -EINVAL;
@@ -848,7 +849,7 @@ stack_l4_register(struct stack *st, uint8_t proto, const struct stack_l4_ops *op
 }
 
 void
-stack_l4_unregister(struct stack *st, uint8_t proto, const void *ctx)
+stack_l4_unregister(struct ip_iface *st, uint8_t proto, const void *ctx)
 {
 	uint8_t i;
 
@@ -860,7 +861,7 @@ stack_l4_unregister(struct stack *st, uint8_t proto, const void *ctx)
 }
 
 void
-stack_fini(struct stack *st)
+stack_fini(struct ip_iface *st)
 {
 	uint32_t i;
 
@@ -882,7 +883,7 @@ stack_fini(struct stack *st)
 static enum ex_poll
 rx_task_poll(struct ex_future *f, struct ex_context *cx)
 {
-	struct stack_rx_task *t = EX_CONTAINER_OF(f, struct stack_rx_task, base);
+	struct stack_rx_pump *t = EX_CONTAINER_OF(f, struct stack_rx_pump, base);
 	unsigned int round;
 
 	for (round = 0; round < 64; round++) {
@@ -916,7 +917,7 @@ static const struct ex_future_ops rx_task_ops = {
 };
 
 void
-stack_rx_task_init(struct stack_rx_task *t, struct stack *st, struct ex_stream *in)
+stack_rx_pump_init(struct stack_rx_pump *t, struct ip_iface *st, struct ex_stream *in)
 {
 	ex_future_init(&t->base, &rx_task_ops);
 	t->st = st;

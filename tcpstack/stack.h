@@ -3,7 +3,7 @@
  * stack.h - one network stack instance per lcore: Ethernet, ARP, IPv4 and
  * ICMP for one (port, queue), shared-nothing.
  *
- * Input is a stream of packet bursts from the dataplane (stack_rx_task pumps
+ * Input is a stream of packet bursts from the dataplane (stack_rx_pump pumps
  * it into stack_input); output is a sink of bursts (a dp_tx_sink in apps,
  * which buffers and sends at the end of each loop iteration; a capturing
  * sink in unit tests). A sink that is not ready (backpressure) costs the
@@ -166,7 +166,12 @@ struct stack_l4_ops {
 };
 #define STACK_L4_MAX 4 /* protocols a stack can carry */
 
-struct stack {
+/**
+ * One IP interface on one (port, queue): its address, ARP cache, counters
+ * and protocol table (lwIP's netif, smoltcp's Interface). TCP and UDP sit
+ * on it (struct tcp_stack, udp_bind). Its functions are stack_*.
+ */
+struct ip_iface {
 	struct stack_config cfg;
 	struct ex_executor *ex;
 	struct rte_mempool *pool; /**< for frames the stack makes (ARP) */
@@ -189,46 +194,47 @@ struct stack {
 	uint64_t icmp_window; /**< start of the rate-limit second */
 	uint32_t icmp_in_window;
 	/** Called for each outgoing packet that failed (e.g. ARP gave up). */
-	void (*on_tx_error)(struct stack *st, struct rte_mbuf *m, int err);
+	void (*on_tx_error)(struct ip_iface *st, struct rte_mbuf *m, int err);
 };
 
 /**
  * Set up an instance on executor ex (its clock and wheel; call on its
  * lcore). @return 0, or -EINVAL (no address, bad prefix, NULL argument).
  */
-int stack_init(struct stack *st, const struct stack_config *cfg, struct ex_executor *ex,
+int stack_init(struct ip_iface *st, const struct stack_config *cfg, struct ex_executor *ex,
 		struct rte_mempool *pool, struct ex_sink *out);
 
 /** Free every queued packet, disarm timers. */
-void stack_fini(struct stack *st);
+void stack_fini(struct ip_iface *st);
 
 /**
  * Carry protocol proto (IPPROTO_*, not ICMP: the stack's own) with ops and
  * ctx. @return 0, -EEXIST (proto has one already), -ENOSPC (STACK_L4_MAX
  * protocols), -EINVAL (NULL ops or input, ICMP).
  */
-int stack_l4_register(struct stack *st, uint8_t proto, const struct stack_l4_ops *ops, void *ctx);
+int stack_l4_register(
+		struct ip_iface *st, uint8_t proto, const struct stack_l4_ops *ops, void *ctx);
 
 /** Stop carrying proto if ctx registered it; its packets are then answered
  * with protocol unreachable. */
-void stack_l4_unregister(struct stack *st, uint8_t proto, const void *ctx);
+void stack_l4_unregister(struct ip_iface *st, uint8_t proto, const void *ctx);
 
 /** Announce our address: a gratuitous ARP request. @return 0 or -ENOBUFS. */
-int stack_announce(struct stack *st);
+int stack_announce(struct ip_iface *st);
 
 /**
  * Handle one received frame. The stack takes it: it is answered, delivered,
  * or freed and counted.
  */
-void stack_input(struct stack *st, struct rte_mbuf *m);
+void stack_input(struct ip_iface *st, struct rte_mbuf *m);
 
 /**
  * The end of a burst of stack_input() calls: the ACKs TCP held for the burst
  * (one for all the in-order data a connection received in it, stretch ACKs)
- * go now. stack_rx_task calls it after each burst; whoever calls
+ * go now. stack_rx_pump calls it after each burst; whoever calls
  * stack_input() directly calls it too, at the latest before polling again.
  */
-void stack_rx_burst_end(struct stack *st);
+void stack_rx_burst_end(struct ip_iface *st);
 
 /**
  * Send an IPv4 packet whose IPv4 header is filled in (source, destination,
@@ -238,14 +244,14 @@ void stack_rx_burst_end(struct stack *st);
  * @return 0 (sent or queued), -EHOSTUNREACH (resolution failed before),
  *         -ENOBUFS (queue or table full); on error the mbuf is freed.
  */
-int stack_output_ipv4(struct stack *st, struct rte_mbuf *m);
+int stack_output_ipv4(struct ip_iface *st, struct rte_mbuf *m);
 
 /**
  * Send an ICMP destination unreachable (type 3, code) about the IPv4 packet
  * at offset l3_off of m, rate-limited. m stays the caller's.
  */
 void stack_icmp_unreachable(
-		struct stack *st, const struct rte_mbuf *m, uint16_t l3_off, uint8_t code);
+		struct ip_iface *st, const struct rte_mbuf *m, uint16_t l3_off, uint8_t code);
 
 /**
  * Cut the chain m to its first len bytes, whatever segment they end in
@@ -256,10 +262,10 @@ void stack_icmp_unreachable(
 int stack_mbuf_cut(struct rte_mbuf *m, uint32_t len);
 
 /** Count a drop and free the frame (for the protocol modules). */
-void stack_drop(struct stack *st, struct rte_mbuf *m, enum stack_drop why);
+void stack_drop(struct ip_iface *st, struct rte_mbuf *m, enum stack_drop why);
 
 /** Look up a resolved MAC; -ENOENT if not (yet) known. */
-int stack_arp_lookup(const struct stack *st, uint32_t ip, struct rte_ether_addr *mac);
+int stack_arp_lookup(const struct ip_iface *st, uint32_t ip, struct rte_ether_addr *mac);
 
 /**
  * Start resolving the next hop towards dst (dst itself on the subnet, else
@@ -270,15 +276,15 @@ int stack_arp_lookup(const struct stack *st, uint32_t ip, struct rte_ether_addr 
  *         no mbuf is sent at the first retry), -EHOSTUNREACH (off the subnet
  *         without a gateway), -ENOBUFS (the table is full).
  */
-int stack_arp_resolve(struct stack *st, uint32_t dst);
+int stack_arp_resolve(struct ip_iface *st, uint32_t dst);
 
 /** The future that feeds a stream of bursts into the stack until it ends. */
-struct stack_rx_task {
+struct stack_rx_pump {
 	struct ex_future base;
-	struct stack *st;
+	struct ip_iface *st;
 	struct ex_stream *in;
 };
-void stack_rx_task_init(struct stack_rx_task *t, struct stack *st, struct ex_stream *in);
+void stack_rx_pump_init(struct stack_rx_pump *t, struct ip_iface *st, struct ex_stream *in);
 
 #ifdef __cplusplus
 }

@@ -238,7 +238,7 @@ host_stack(struct stack_host *h, const struct stack_host_config *cfg)
 		h->tcp_on = true;
 	}
 	h->stage = HOST_TCP;
-	stack_rx_task_init(&h->rx_task, &h->st, in);
+	stack_rx_pump_init(&h->rx_task, &h->st, in);
 	rc = ex_spawn(&h->rx_task.base, NULL, NULL);
 	if (rc != 0)
 		return fail(h, rc, "the stack's rx task: %s", strerror(-rc));

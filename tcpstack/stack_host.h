@@ -110,15 +110,15 @@ struct stack_host {
 	uint16_t nb_ports;
 	struct dp_port ports[STACK_HOST_MAX_PORTS];
 	struct ex_executor *ex;
-	struct dp_rx_stream rx[STACK_HOST_MAX_PORTS]; /**< queue 0 of each port */
+	struct dp_burst_stream rx[STACK_HOST_MAX_PORTS]; /**< queue 0 of each port */
 	struct dp_tx_sink tx[STACK_HOST_MAX_PORTS];
 	bool impaired; /**< the first port's wire */
 	struct dp_impair_link imp;
 	bool stack_on;
-	struct stack st; /**< on ports[0] */
+	struct ip_iface st; /**< on ports[0] */
 	bool tcp_on;
 	struct tcp_stack tcp;
-	struct stack_rx_task rx_task;
+	struct stack_rx_pump rx_task;
 	unsigned int stage; /**< how far up it came (for an orderly partial down) */
 	bool shut; /**< the executor was shut down */
 };

@@ -16,6 +16,6 @@ extern int stack_logtype;
 	rte_log(RTE_LOG_##level, stack_logtype, "riptide.stack: " fmt "\n", ##__VA_ARGS__)
 
 /* UDP into st's protocol table (stack_init). @return 0 or -errno. */
-int udp_attach(struct stack *st);
+int udp_attach(struct ip_iface *st);
 
 #endif /* RIPTIDE_STACK_PRIV_H */

@@ -265,7 +265,7 @@ struct tcp_listener {
 
 /** TCP state of one stack instance: connection table and listeners. */
 struct tcp_stack {
-	struct stack *st;
+	struct ip_iface *st;
 	struct tcp_config cfg;
 	struct tcp_stats stats;
 	struct tcp_conn *conns; /**< cfg.max_conns entries */
@@ -294,7 +294,7 @@ struct tcp_stack {
  * Give stack st a TCP layer (allocates the connection table on st's
  * socket). @return 0, -EINVAL (bad config), -ENOMEM.
  */
-int tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config *cfg);
+int tcp_stack_init(struct tcp_stack *tcp, struct ip_iface *st, const struct tcp_config *cfg);
 
 /** Abort every connection (no RST is sent) and free the table. */
 void tcp_stack_fini(struct tcp_stack *tcp);

@@ -177,7 +177,7 @@ RTE_LOG_REGISTER(tcp_logtype, riptide.tcp, NOTICE);
 
 /* The first field of cfg that cannot work, said in the log; NULL if none. */
 static const char *
-tcp_config_bad(const struct tcp_config *cfg, const struct stack *st)
+tcp_config_bad(const struct tcp_config *cfg, const struct ip_iface *st)
 {
 	if (cfg->max_conns == 0 || cfg->max_conns > (1u << 24))
 		return "max_conns (1..2^24)";
@@ -211,7 +211,7 @@ tcp_config_bad(const struct tcp_config *cfg, const struct stack *st)
 }
 
 int
-tcp_stack_init(struct tcp_stack *tcp, struct stack *st, const struct tcp_config *cfg)
+tcp_stack_init(struct tcp_stack *tcp, struct ip_iface *st, const struct tcp_config *cfg)
 {
 	uint32_t i, buckets = 1;
 	const char *bad;
@@ -581,7 +581,7 @@ tcp_set_state(struct tcp_conn *c, enum tcp_state s)
 }
 
 void
-tcp_conn_fail(struct tcp_conn *c, int err)
+tcp_conn_terminate(struct tcp_conn *c, int err)
 {
 	if (c->error == 0)
 		c->error = err;
@@ -767,7 +767,7 @@ tcp_pick_port(struct tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t *out
 			 * PAWS tells the incarnations apart (RFC 6191), so the port
 			 * may serve again, as Linux's tcp_tw_reuse allows. */
 			tcp->stats.tw_reused++;
-			tcp_conn_fail(c, 0);
+			tcp_conn_terminate(c, 0);
 			c = NULL;
 		}
 		if (c == NULL) {

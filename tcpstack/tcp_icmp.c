@@ -37,7 +37,7 @@ tcp_icmp_error(struct tcp_stack *tcp, const void *inner_ip, uint16_t inner_len, 
 	/* RFC 5927: believe only an error quoting our own SYN; on a
 	 * synchronized connection ICMP errors are soft (RFC 1122 4.2.3.9). */
 	if (c != NULL && c->state == TCP_STATE_SYN_SENT && seq == c->iss)
-		tcp_conn_fail(c, err);
+		tcp_conn_terminate(c, err);
 }
 
 void
@@ -99,5 +99,5 @@ tcp_tx_failed(struct tcp_stack *tcp, const struct rte_mbuf *m, int err)
 			(uint16_t)RTE_MIN(sizeof(buf), rte_pktmbuf_pkt_len(m) - RTE_ETHER_HDR_LEN),
 			&seq);
 	if (c != NULL && c->state == TCP_STATE_SYN_SENT)
-		tcp_conn_fail(c, err);
+		tcp_conn_terminate(c, err);
 }

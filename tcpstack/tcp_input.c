@@ -458,7 +458,7 @@ syn_sent_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, u
 		tcp->stats.resets_in++;
 		/* Only a RST that acknowledges our SYN refuses it. */
 		if (seg->flags & TCP_FLAG_ACK)
-			tcp_conn_fail(c, -ECONNREFUSED);
+			tcp_conn_terminate(c, -ECONNREFUSED);
 		return;
 	}
 	if (!(seg->flags & TCP_FLAG_SYN)) {
@@ -568,7 +568,7 @@ data_input(struct tcp_conn *c, struct rte_mbuf *data, const struct tcp_seg *seg)
 		 * Linux does (RFC 9293 3.6, "data arriving after CLOSE"). */
 		tcp_mbuf_list_free(data);
 		tcp_send_rst(c);
-		tcp_conn_fail(c, -ECONNRESET);
+		tcp_conn_terminate(c, -ECONNRESET);
 		return false;
 	}
 	if (seg->len > c->rcv_mss)
@@ -684,7 +684,7 @@ tcp_conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, u
 		uint32_t rip)
 {
 	struct tcp_stack *tcp = c->tcp;
-	struct stack *st = tcp->st;
+	struct ip_iface *st = tcp->st;
 	uint32_t seglen, orig_seq = seg->seq;
 	bool ts_update;
 
@@ -750,16 +750,16 @@ tcp_conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, u
 		}
 		switch (c->state) {
 		case TCP_STATE_SYN_RECEIVED:
-			tcp_conn_fail(c, -ECONNREFUSED);
+			tcp_conn_terminate(c, -ECONNREFUSED);
 			return;
 		case TCP_STATE_ESTABLISHED:
 		case TCP_STATE_FIN_WAIT_1:
 		case TCP_STATE_FIN_WAIT_2:
 		case TCP_STATE_CLOSE_WAIT:
-			tcp_conn_fail(c, -ECONNRESET);
+			tcp_conn_terminate(c, -ECONNRESET);
 			return;
 		default:
-			tcp_conn_fail(c, 0);
+			tcp_conn_terminate(c, 0);
 			return;
 		}
 	}
@@ -828,7 +828,7 @@ tcp_conn_input(struct tcp_conn *c, struct rte_mbuf *data, struct tcp_seg *seg, u
 	case TCP_STATE_LAST_ACK:
 		if (fin_acked(c)) {
 			tcp_mbuf_list_free(data);
-			tcp_conn_fail(c, 0);
+			tcp_conn_terminate(c, 0);
 			return;
 		}
 		break;
@@ -880,7 +880,7 @@ time_wait_reusable(const struct tcp_conn *c, const struct tcp_seg *seg)
 void
 tcp_input(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, uint16_t ip_len)
 {
-	struct stack *st = tcp->st;
+	struct ip_iface *st = tcp->st;
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l3_off);
 	uint32_t tlen = (uint32_t)ip_len - ihl, lip, rip, iss_floor = 0;
 	uint8_t hdr[60];
@@ -923,7 +923,7 @@ tcp_input(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, uint16_t i
 		if (iss_floor == 0)
 			iss_floor = 1;
 		tcp->stats.tw_reused++;
-		tcp_conn_fail(c, 0);
+		tcp_conn_terminate(c, 0);
 		c = NULL;
 	}
 	if (c != NULL) {

@@ -157,7 +157,7 @@ void
 tcp_listen_input(struct tcp_stack *tcp, struct tcp_listener *l, struct rte_mbuf *data,
 		const struct tcp_seg *seg, uint32_t lip, uint32_t rip, uint32_t iss_floor)
 {
-	struct stack *st = tcp->st;
+	struct ip_iface *st = tcp->st;
 	struct tcp_conn *c;
 
 	if (seg->flags & TCP_FLAG_RST) {

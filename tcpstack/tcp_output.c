@@ -27,7 +27,7 @@
 /* Fill the IPv4 and TCP headers at hdr (data start of h) and the checksum;
  * h's data holds the headers followed by plen bytes of payload. */
 static void
-fill_headers(struct stack *st, struct rte_mbuf *h, uint32_t lip, uint32_t rip, uint16_t lport,
+fill_headers(struct ip_iface *st, struct rte_mbuf *h, uint32_t lip, uint32_t rip, uint16_t lport,
 		uint16_t rport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
 		const uint8_t *opts, int olen, uint32_t plen)
 {
@@ -257,7 +257,7 @@ int
 tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 {
 	struct tcp_stack *tcp = c->tcp;
-	struct stack *st = tcp->st;
+	struct ip_iface *st = tcp->st;
 	struct tcp_opts o;
 	uint8_t opts[TCP_OPTS_MAX_LEN];
 	struct rte_mbuf *h;
@@ -374,7 +374,7 @@ tcp_send_rst(struct tcp_conn *c)
 void
 tcp_reset_reply(struct tcp_stack *tcp, uint32_t lip, uint32_t rip, const struct tcp_seg *seg)
 {
-	struct stack *st = tcp->st;
+	struct ip_iface *st = tcp->st;
 	struct rte_mbuf *h;
 	uint32_t seq, ack;
 	uint8_t flags;

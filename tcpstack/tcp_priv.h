@@ -383,7 +383,7 @@ struct tcp_listener *tcp_listener_lookup(const struct tcp_stack *tcp, uint32_t i
 void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
 /* Fail the connection with err (0 for a clean end): CLOSED, queues freed,
  * waiters woken; freed at once unless the application holds it. */
-void tcp_conn_fail(struct tcp_conn *c, int err);
+void tcp_conn_terminate(struct tcp_conn *c, int err);
 /* Return a connection the application no longer holds to the free list. */
 void tcp_conn_release(struct tcp_conn *c);
 void tcp_conn_setup(struct tcp_conn *c, struct tcp_stack *tcp, uint32_t lip, uint16_t lport,

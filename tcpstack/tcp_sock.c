@@ -720,7 +720,7 @@ tcp_close(struct tcp_conn *c)
 		tcp_conn_release(c);
 		return;
 	case TCP_STATE_SYN_SENT:
-		tcp_conn_fail(c, 0);
+		tcp_conn_terminate(c, 0);
 		return;
 	default:
 		break;
@@ -729,7 +729,7 @@ tcp_close(struct tcp_conn *c)
 		/* Unread data: RFC 2525 2.17, as Linux, reset rather than lose it
 		 * silently behind a normal close. */
 		tcp_send_rst(c);
-		tcp_conn_fail(c, -ECONNABORTED);
+		tcp_conn_terminate(c, -ECONNABORTED);
 		return;
 	}
 	tcp_mbuf_list_free(c->rcvq_head);
@@ -774,7 +774,7 @@ tcp_abort(struct tcp_conn *c)
 	}
 	if (c->state != TCP_STATE_TIME_WAIT)
 		tcp_send_rst(c);
-	tcp_conn_fail(c, -ECONNABORTED);
+	tcp_conn_terminate(c, -ECONNABORTED);
 }
 
 /* ---- stream and sink ---- */

@@ -225,7 +225,7 @@ rtx_fire(struct tcp_conn *c, uint64_t now)
 				limit = RTE_MIN(limit, (uint8_t)2);
 		}
 		if (c->backoff >= limit || user_timed_out(c, now)) {
-			tcp_conn_fail(c, -ETIMEDOUT);
+			tcp_conn_terminate(c, -ETIMEDOUT);
 			return;
 		}
 		c->backoff++;
@@ -250,7 +250,7 @@ rtx_fire(struct tcp_conn *c, uint64_t now)
 		 * reset it, so a peer answering each probe cannot keep it. */
 		tcp->stats.orphans_reset++;
 		tcp_send_rst(c);
-		tcp_conn_fail(c, -ETIMEDOUT);
+		tcp_conn_terminate(c, -ETIMEDOUT);
 		return;
 	}
 	if ((c->flags & TCP_CONN_FLAG_PERSIST) && c->snd_wnd > 0) {
@@ -272,7 +272,7 @@ rtx_fire(struct tcp_conn *c, uint64_t now)
 		 * given up on as for a retransmission. */
 		if (c->probes >= tcp->cfg.max_retries || user_timed_out(c, now)) {
 			tcp_send_rst(c);
-			tcp_conn_fail(c, -ETIMEDOUT);
+			tcp_conn_terminate(c, -ETIMEDOUT);
 			return;
 		}
 		c->probes++;
@@ -303,7 +303,7 @@ rtx_fire(struct tcp_conn *c, uint64_t now)
 			return;
 		if (c->backoff >= tcp->cfg.max_retries || user_timed_out(c, now)) {
 			tcp_send_rst(c);
-			tcp_conn_fail(c, -ETIMEDOUT);
+			tcp_conn_terminate(c, -ETIMEDOUT);
 			return;
 		}
 		if (c->backoff < 16)
@@ -315,7 +315,7 @@ rtx_fire(struct tcp_conn *c, uint64_t now)
 	}
 	if (c->backoff >= tcp->cfg.max_retries || user_timed_out(c, now)) {
 		tcp_send_rst(c);
-		tcp_conn_fail(c, -ETIMEDOUT);
+		tcp_conn_terminate(c, -ETIMEDOUT);
 		return;
 	}
 	/* RFC 5681 3.1 (4): after a timeout, ssthresh = max(FlightSize/2,
@@ -341,12 +341,12 @@ keep_fire(struct tcp_conn *c)
 	switch (c->state) {
 	case TCP_STATE_TIME_WAIT:
 		/* 2*MSL passed. */
-		tcp_conn_fail(c, 0);
+		tcp_conn_terminate(c, 0);
 		return;
 	case TCP_STATE_FIN_WAIT_2:
 		/* Closed by the application, the peer never sent its FIN. */
 		if (!(c->flags & TCP_CONN_FLAG_USER)) {
-			tcp_conn_fail(c, -ETIMEDOUT);
+			tcp_conn_terminate(c, -ETIMEDOUT);
 			return;
 		}
 		break;
@@ -368,7 +368,7 @@ keep_fire(struct tcp_conn *c)
 		}
 		if (c->probes >= tcp->cfg.keep_cnt) {
 			tcp_send_rst(c);
-			tcp_conn_fail(c, -ETIMEDOUT);
+			tcp_conn_terminate(c, -ETIMEDOUT);
 			return;
 		}
 		/* RFC 1122 4.2.3.6: a segment with SEG.SEQ = SND.NXT-1. */

@@ -26,7 +26,7 @@ bucket(uint16_t port)
 }
 
 static struct udp_sock *
-lookup(const struct stack *st, uint32_t ip, uint16_t port)
+lookup(const struct ip_iface *st, uint32_t ip, uint16_t port)
 {
 	struct udp_sock *s;
 
@@ -37,7 +37,7 @@ lookup(const struct stack *st, uint32_t ip, uint16_t port)
 }
 
 uint32_t
-udp_bound_count(const struct stack *st)
+udp_bound_count(const struct ip_iface *st)
 {
 	const struct udp_sock *s;
 	uint32_t i, n = 0;
@@ -58,7 +58,7 @@ rng_next(uint64_t *x)
 }
 
 int
-udp_bind(struct udp_sock *s, struct stack *st, uint32_t ip, uint16_t port)
+udp_bind(struct udp_sock *s, struct ip_iface *st, uint32_t ip, uint16_t port)
 {
 	uint32_t tries;
 
@@ -137,7 +137,7 @@ udp_close(struct udp_sock *s)
 static void
 udp_input(void *ctx, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, uint16_t ip_len)
 {
-	struct stack *st = ctx;
+	struct ip_iface *st = ctx;
 	const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, l3_off);
 	const struct rte_udp_hdr *uh;
 	struct udp_sock *s;
@@ -196,7 +196,7 @@ udp_input(void *ctx, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, uint16_t
 static void
 udp_icmp_error(void *ctx, const void *inner_ip, uint16_t inner_len, int err)
 {
-	struct stack *st = ctx;
+	struct ip_iface *st = ctx;
 	const struct rte_ipv4_hdr *ip = inner_ip;
 	uint16_t ihl = (uint16_t)((ip->version_ihl & 0xf) * 4);
 	const struct rte_udp_hdr *uh;
@@ -217,7 +217,7 @@ udp_icmp_error(void *ctx, const void *inner_ip, uint16_t inner_len, int err)
 int
 udp_send_mbuf(struct udp_sock *s, struct rte_mbuf *m, uint32_t dst_ip, uint16_t dst_port)
 {
-	struct stack *st = s->st;
+	struct ip_iface *st = s->st;
 	struct rte_ipv4_hdr *ip;
 	struct rte_udp_hdr *uh;
 	uint32_t len = rte_pktmbuf_pkt_len(m);
@@ -348,7 +348,7 @@ static const struct stack_l4_ops udp_ops = {
 };
 
 int
-udp_attach(struct stack *st)
+udp_attach(struct ip_iface *st)
 {
 	return stack_l4_register(st, IPPROTO_UDP, &udp_ops, st);
 }

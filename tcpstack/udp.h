@@ -35,7 +35,7 @@ struct rte_mbuf;
 #define UDP_RXQ 64 /* datagrams queued per socket */
 
 struct udp_sock {
-	struct stack *st;
+	struct ip_iface *st;
 	struct udp_sock *next; /* bucket chain */
 	uint32_t local_ip; /* host order; 0: any of ours */
 	uint16_t local_port;
@@ -58,7 +58,7 @@ struct udp_sock {
  * port 0 picks a free ephemeral port (49152..65535) at random.
  * @return 0, -EADDRINUSE, -EINVAL.
  */
-int udp_bind(struct udp_sock *s, struct stack *st, uint32_t ip, uint16_t port);
+int udp_bind(struct udp_sock *s, struct ip_iface *st, uint32_t ip, uint16_t port);
 
 /** Set the default peer (no packet is sent). @return 0 or -EINVAL. */
 int udp_connect(struct udp_sock *s, uint32_t ip, uint16_t port);
@@ -79,7 +79,7 @@ int udp_send(struct udp_sock *s, const void *buf, size_t len, uint32_t dst_ip, u
 void udp_close(struct udp_sock *s);
 
 /** Sockets bound on st (walks the port table: for stats and leak checks). */
-uint32_t udp_bound_count(const struct stack *st);
+uint32_t udp_bound_count(const struct ip_iface *st);
 
 /**
  * The recv future: ready with result = payload length and m (data at the

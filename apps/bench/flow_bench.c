@@ -79,7 +79,7 @@ time_rte(struct rte_hash *h, const struct tuple *t, const uint32_t *order, uint3
 static int
 run(uint32_t n, struct rte_mempool *pool, struct ex_executor *ex)
 {
-	struct stack st;
+	struct ip_iface st;
 	struct tcp_stack tcp;
 	struct tcp_config cfg;
 	struct rte_hash_parameters hp;

@@ -56,7 +56,7 @@ struct main_task {
 	enum main_state state;
 	struct ex_sleep sleep;
 	struct ex_task_ref ticker;
-	struct ex_join join;
+	struct ex_join_handle_fut join;
 };
 
 static enum ex_poll
@@ -102,7 +102,7 @@ main(int argc, char **argv)
 	ex_future_init(&m.base, &main_task_ops);
 	m.state = MAIN_STATE_SLEEP;
 	ex_sleep_init(&m.sleep, 3 * EXAMPLE_SECOND + EXAMPLE_SECOND / 2);
-	ex_join_init(&m.join, &h);
+	ex_join_handle_fut_init(&m.join, &h);
 	if (ex_spawn_to(ex, &t.base, &h, &m.ticker) != 0)
 		return example_shutdown(ex, 1);
 	ex_block_on(ex, &m.base);

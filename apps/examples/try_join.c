@@ -65,22 +65,21 @@ main(int argc, char **argv)
 	struct ex_executor *ex = example_boot(argc, argv);
 	struct perform_task p1, p2, p3, p4;
 	struct ex_join_handle h1, h2;
-	struct ex_join j1, j2;
+	struct ex_join_handle_fut j1, j2;
 	struct ex_future *spawned[2] = { &j1.base, &j2.base };
 	struct ex_future *direct[2] = { &p3.base, &p4.base };
 	struct ex_try_join all, failing;
 	int rc;
 
 	/* Spawned tasks: their join handles are what try_join awaits. */
-	ex_run_once(ex); /* enter the executor, so ex_spawn finds it */
 	perform_task_init(&p1, "1", 2 * EXAMPLE_SECOND, 0);
 	perform_task_init(&p2, "2", 1 * EXAMPLE_SECOND, 0);
 	ex_join_handle_init(&h1);
 	ex_join_handle_init(&h2);
 	if (ex_spawn(&p1.base, &h1, NULL) != 0 || ex_spawn(&p2.base, &h2, NULL) != 0)
 		return example_shutdown(ex, 1);
-	ex_join_init(&j1, &h1);
-	ex_join_init(&j2, &h2);
+	ex_join_handle_fut_init(&j1, &h1);
+	ex_join_handle_fut_init(&j2, &h2);
 	ex_try_join_init(&all, spawned, 2);
 	if (ex_block_on(ex, &all.base) == 0)
 		printf("All tasks completed\n");

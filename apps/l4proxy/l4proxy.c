@@ -780,7 +780,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	static const char *const cols[] = { "s:name", "port", "s:pool", "conns", "active",
 		"refused", "no_backend", "queued", "waiting", "queue_timeouts" };
-	const struct stack *st = host.tcp.st;
+	const struct ip_iface *st = host.tcp.st;
 	struct tel_table t;
 	struct ex_stats es;
 	char key[64];

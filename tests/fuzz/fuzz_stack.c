@@ -159,7 +159,7 @@ static struct ex_sink out_sink = { &out_ops, 0 };
 /* ---- building what the peer sends ---- */
 
 static void
-input(struct stack *st, const uint8_t *f, size_t len)
+input(struct ip_iface *st, const uint8_t *f, size_t len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
 
@@ -193,7 +193,7 @@ eth_ip(uint8_t *f, uint8_t proto, uint16_t l4len, uint8_t ttl)
 
 /* A segment from peer port i: fields near the ones in play, or anywhere. */
 static void
-peer_segment(struct stack *st, struct reader *r)
+peer_segment(struct ip_iface *st, struct reader *r)
 {
 	uint8_t f[14 + 20 + 60 + 1500];
 	uint8_t ctl = u8(r), optbits = u8(r), i = ctl & (NPORTS - 1);
@@ -268,7 +268,7 @@ peer_segment(struct stack *st, struct reader *r)
 
 /* An ICMP error from the peer quoting a segment of ours to port i. */
 static void
-peer_icmp(struct stack *st, struct reader *r)
+peer_icmp(struct ip_iface *st, struct reader *r)
 {
 	uint8_t f[14 + 20 + 8 + 20 + 8];
 	uint8_t i = u8(r) & (NPORTS - 1);
@@ -303,7 +303,7 @@ peer_icmp(struct stack *st, struct reader *r)
 /* Up to 200 raw bytes after an Ethernet header, or after Ethernet and a
  * valid IPv4 header with a fuzzed protocol and TTL. */
 static void
-raw_frame(struct stack *st, struct reader *r)
+raw_frame(struct ip_iface *st, struct reader *r)
 {
 	uint8_t f[14 + 20 + 200];
 	uint8_t mode = u8(r), n = u8(r) % 200, j;
@@ -504,7 +504,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const uint64_t steps_ns[] = { 0, EX_NS_PER_MS, 10 * EX_NS_PER_MS, 40 * EX_NS_PER_MS,
 		200 * EX_NS_PER_MS, EX_NS_PER_S, 3 * EX_NS_PER_S, 61 * EX_NS_PER_S };
 	struct reader r = { data, size };
-	struct stack st;
+	struct ip_iface st;
 	struct stack_config scfg;
 	struct tcp_stack tcp;
 	struct tcp_config tcfg;

@@ -55,7 +55,7 @@ struct tx_error {
 inline tx_error g_txerr;
 
 inline void
-on_tx_error(struct stack *, struct rte_mbuf *, int err)
+on_tx_error(struct ip_iface *, struct rte_mbuf *, int err)
 {
 	g_txerr.err = err;
 	g_txerr.count++;
@@ -65,7 +65,7 @@ class StackTest : public ExecutorFixture
 {
       protected:
 	struct rte_mempool *pool = nullptr;
-	struct stack st;
+	struct ip_iface st;
 	std::vector<struct rte_mbuf *> out;
 
 	void SetUp() override

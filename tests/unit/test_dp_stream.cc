@@ -136,7 +136,7 @@ TEST_F(DataplaneTest, RxToTx_Forward_SameMbufsInOrder)
 	uint16_t a = RingPort(wire_in, mid);
 	uint16_t b = RingPort(mid, wire_out);
 	(void)a;
-	struct dp_rx_stream rx;
+	struct dp_burst_stream rx;
 	struct dp_tx_sink tx;
 	dp_rx_stream_init(&rx, ex, a, 0);
 	dp_tx_sink_init(&tx, ex, b, 0);
@@ -202,7 +202,7 @@ TEST_F(DataplaneTest, BurstMap_FiltersInPlace_Counted)
 	struct rte_ring *in = Ring(), *out = Ring(), *wire_out = Ring();
 	uint16_t a = RingPort(in, out);
 	uint16_t b = RingPort(out, wire_out);
-	struct dp_rx_stream rx;
+	struct dp_burst_stream rx;
 	struct dp_burst_map even;
 	struct dp_tx_sink tx;
 	dp_rx_stream_init(&rx, ex, a, 0);
@@ -225,7 +225,7 @@ TEST_F(DataplaneTest, Classify_ToTwoRings_DropsCounted)
 {
 	struct rte_ring *in = Ring(), *loop = Ring(), *even_r = Ring(), *odd_r = Ring();
 	uint16_t a = RingPort(in, loop);
-	struct dp_rx_stream rx;
+	struct dp_burst_stream rx;
 	struct dp_ring_sink even, odd;
 	dp_rx_stream_init(&rx, ex, a, 0);
 	dp_ring_sink_init(&even, ex, even_r);
@@ -253,7 +253,7 @@ TEST_F(DataplaneTest, RingSink_Full_BackpressureThenResumes)
 {
 	struct rte_ring *in = Ring(), *loop = Ring(), *narrow = Ring(128);
 	uint16_t a = RingPort(in, loop);
-	struct dp_rx_stream rx;
+	struct dp_burst_stream rx;
 	struct dp_ring_sink k;
 	dp_rx_stream_init(&rx, ex, a, 0);
 	dp_ring_sink_init(&k, ex, narrow);
@@ -297,7 +297,7 @@ TEST_F(DataplaneTest, NetNull_ForwardsAndReturnsEveryMbuf)
 	ASSERT_EQ(dp_port_init(&pa, a, &cfg), 0);
 	ASSERT_EQ(dp_port_init(&pb, b, &cfg), 0);
 	EXPECT_EQ(dp_port_wait_link(&pa, 1000, nullptr), 0);
-	struct dp_rx_stream rx;
+	struct dp_burst_stream rx;
 	struct dp_tx_sink tx;
 	dp_rx_stream_init(&rx, ex, a, 0);
 	dp_tx_sink_init(&tx, ex, b, 0);
@@ -351,7 +351,7 @@ TEST_F(DataplaneTest, QueueForward_SameMbufsInOrder_WaitsWhenIdle)
 	struct rte_ring *wire_in = Ring(), *mid = Ring(), *wire_out = Ring();
 	uint16_t a = RingPort(wire_in, mid);
 	uint16_t b = RingPort(mid, wire_out);
-	struct dp_rx_stream rx;
+	struct dp_burst_stream rx;
 	struct dp_tx_sink tx;
 	dp_rx_stream_init(&rx, ex, a, 0);
 	dp_tx_sink_init(&tx, ex, b, 0);
@@ -386,7 +386,7 @@ TEST_F(DataplaneTest, RingStream_OtherStageFeeds_ForwardedInOrder)
 	// Another lcore's stage would enqueue into `handoff`; here the test does.
 	struct rte_ring *handoff = Ring(), *wire_out = Ring(), *unused = Ring();
 	uint16_t out_port = RingPort(unused, wire_out);
-	struct dp_rx_stream rs;
+	struct dp_burst_stream rs;
 	struct dp_tx_sink tx;
 	dp_ring_stream_init(&rs, ex, handoff);
 	dp_tx_sink_init(&tx, ex, out_port, 0);

@@ -194,7 +194,7 @@ TEST_F(TaskTest, Cancel_FromInsideOwnPoll_DroppedAfterPollReturns)
 // A task awaiting another task's join handle.
 struct awaiter {
 	struct ex_future base;
-	struct ex_join join;
+	struct ex_join_handle_fut join;
 };
 static enum ex_poll
 awaiter_poll(struct ex_future *f, struct ex_context *cx)
@@ -222,7 +222,7 @@ TEST_F(TaskTest, Join_AwaitedByAnotherTask_WokenWithResult)
 	ex_join_handle_init(&ajh);
 	ASSERT_EQ(ex_spawn_to(ex, &g.base, &jh, nullptr), 0);
 	ex_future_init(&a.base, &awaiter_ops);
-	ex_join_init(&a.join, &jh);
+	ex_join_handle_fut_init(&a.join, &jh);
 	ASSERT_EQ(ex_spawn_to(ex, &a.base, &ajh, nullptr), 0);
 	Run(3);
 	EXPECT_FALSE(ex_join_handle_done(&ajh));
@@ -466,7 +466,7 @@ TEST_F(TwoLcoreTest, SpawnOn_RunsOnTargetLcore_JoinedLocally)
 	Run(1); // this thread is now inside the local executor
 	ASSERT_EQ(ex_spawn_on(worker, &w.base, &jh, nullptr), 0);
 	ex_future_init(&a.base, &awaiter_ops);
-	ex_join_init(&a.join, &jh);
+	ex_join_handle_fut_init(&a.join, &jh);
 	ASSERT_EQ(ex_spawn_to(ex, &a.base, &ajh, nullptr), 0);
 	ASSERT_TRUE(RunUntil([&] { return ex_join_handle_done(&ajh); }));
 	EXPECT_EQ(w.lcore, worker);

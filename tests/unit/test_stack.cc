@@ -10,7 +10,7 @@
 // the errno.
 TEST_F(StackTest, Init_BadConfig_FieldNamedInTheLog_DistinctErrno)
 {
-	struct stack other;
+	struct ip_iface other;
 	struct stack_config cfg;
 	stack_config_defaults(&cfg);
 	LogCapture log;

@@ -233,7 +233,7 @@ TEST_F(TcpState, Backlog_Full_NoCookies_SynDroppedCounted)
 // (On a second stack: one carries one TCP, a second is refused.)
 TEST_F(TcpState, Config_RetryBudgetsAbove16_Refused)
 {
-	struct stack st2;
+	struct ip_iface st2;
 	ASSERT_EQ(stack_init(&st2, &st.cfg, ex, pool, st.out), 0);
 	for (int which = 0; which < 4; which++) {
 		struct tcp_config cfg;
