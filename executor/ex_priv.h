@@ -143,6 +143,10 @@ void ex_idle_kick(struct ex_executor *ex);
 #define EX_STAT_ADD(ex, field, n) \
 	__atomic_store_n(&(ex)->stats.field, (ex)->stats.field + (n), __ATOMIC_RELAXED)
 
+/* Publish a task's result to its join handle and wake its waiter
+ * (ex_join.c); any lcore may be awaiting it. */
+void ex_join_complete(struct ex_join_handle *jh, int32_t result);
+
 /* Spawn f on ex from ex's own thread, the task's state or-ed with
  * extra_state (ex_executor.c). */
 int ex_spawn_local(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *jh,

@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """riptide's TCP against Linux's, in namespaces, over net_tap and over
-net_af_xdp on a veth pair: curl and wrk against the HTTP responder, 100 MB
+net_af_xdp on a veth pair, through echo's TCP services (apps/echo/services.c:
+echo, discard, source, HTTP, each connection a session in a slab slot, the
+slab's size --max-conns): curl and wrk against the HTTP responder, 100 MB
 echoed byte-exact (sha256) with riptide as server and as client, 500
 concurrent connections, half-close both ways, ECONNREFUSED, ETIMEDOUT when
 the Linux peer vanishes, a 100 MB echo beside peers that try to pin every
