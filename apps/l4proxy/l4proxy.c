@@ -1128,13 +1128,71 @@ add_backend(struct pool *pool, const char *spec, const char *where)
  * [listener NAME] port, pool, max_conns, max_rate, idle_timeout_ms, over_limit
  *                 (reset|queue), queue_timeout_ms
  */
+/*
+ * What rte_cfgfile would pass over in silence, refused with the line: a line
+ * that is neither a [section], a comment nor KEY = VALUE ("max_conns 100"
+ * would set no limit at all), and a section given twice.
+ */
+static int
+ini_lint(const char *file)
+{
+	char line[512], seen[CFG_MAX_SECTIONS * 2][CFG_NAME_LEN];
+	int seen_at[CFG_MAX_SECTIONS * 2], nseen = 0, lineno = 0, i, rc = 0;
+	FILE *f = fopen(file, "r");
+
+	if (f == NULL)
+		return 0; /* load_config says it cannot read it */
+	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+		char *p = line, *end;
+
+		lineno++;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		end = p + strcspn(p, "\r\n");
+		*end = '\0';
+		if (*p == '\0' || *p == ';' || *p == '#')
+			continue;
+		if (*p == '[') {
+			char *close = strchr(p, ']');
+
+			if (close == NULL) {
+				fprintf(stderr, "l4proxy: %s:%d: '%s': no closing ']'\n", file,
+						lineno, p);
+				rc = -1;
+				break;
+			}
+			*close = '\0';
+			for (i = 0; i < nseen; i++)
+				if (strcmp(seen[i], p + 1) == 0) {
+					fprintf(stderr, "l4proxy: %s:%d: [%s] again (first at line %d)\n",
+							file, lineno, p + 1, seen_at[i]);
+					rc = -1;
+				}
+			if (rc == 0 && nseen < (int)RTE_DIM(seen)) {
+				snprintf(seen[nseen], sizeof(seen[nseen]), "%s", p + 1);
+				seen_at[nseen++] = lineno;
+			}
+			continue;
+		}
+		if (strchr(p, '=') == NULL) {
+			fprintf(stderr, "l4proxy: %s:%d: '%s': not KEY = VALUE\n", file, lineno, p);
+			rc = -1;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
 static int
 load_config(const char *file)
 {
-	struct rte_cfgfile *cf = rte_cfgfile_load(file, 0);
+	struct rte_cfgfile *cf;
 	int nsec, s, rc = -1;
 	char(*names)[CFG_NAME_LEN] = NULL;
 
+	if (ini_lint(file) != 0)
+		return -1;
+	cf = rte_cfgfile_load(file, 0);
 	if (cf == NULL) {
 		fprintf(stderr, "l4proxy: %s: cannot read it (missing, or not INI)\n", file);
 		return -1;

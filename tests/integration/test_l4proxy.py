@@ -1073,8 +1073,13 @@ def test_graceful_drain_and_telemetry(topo, tmp_path):
     ("[pool web]\nbackend = 198.18.1.1:80\n[listener web]\nport = 80\npool = web\n"
      "over_limit = wait\n", "[listener web] over_limit = 'wait': reset or queue"),
     ("[frontend x]\nport = 80\n", "[frontend x]: unknown section"),
+    # Lines rte_cfgfile would skip in silence: no limit would be set at all.
+    ("[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 80\npool = a\nmax_conns 100\n",
+     ":6: 'max_conns 100': not KEY = VALUE"),
+    ("[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 80\npool = a\n"
+     "[listener l]\nport = 81\npool = a\n", ":6: [listener l] again (first at line 3)"),
     ("[pool a]\nbackend = 198.18.1.1:80\n[pool a]\nbackend = 198.18.1.2:80\n"
-     "[listener l]\nport = 80\npool = a\n", "[pool a]: too many pools, or a second pool"),
+     "[listener l]\nport = 80\npool = a\n", ":3: [pool a] again (first at line 1)"),
     ("[pool a]\n[listener l]\nport = 80\npool = a\n", "[pool a]: no backend = ADDR:PORT"),
     ("[pool a]\nbackend = 198.18.1.1:80\nfall = 0\n[listener l]\nport = 80\npool = a\n",
      "[pool a] fall: at least 1"),
