@@ -32,6 +32,7 @@
 #include <rte_random.h>
 
 #include "dp_eal.h"
+#include "args.h"
 #include "dp_impair.h"
 #include "ex_combinator.h"
 #include "ex_executor.h"
@@ -688,7 +689,8 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'd':
-			duration = strtod(optarg, NULL);
+			if (arg_seconds("echo", "--duration", optarg, 0, 31536000, &duration) != 0)
+				return 2;
 			break;
 		case 'u':
 			if (ipv4_parse_port(optarg, &udp_port) != 0) {
@@ -722,17 +724,16 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'B':
-			scv.source_bytes = strtoull(optarg, NULL, 10);
+			if (arg_u64("echo", "--source-bytes", optarg, 0, UINT64_MAX / 2,
+					    &scv.source_bytes) != 0)
+				return 2;
 			break;
 		case 'Z':
 			scv.discard_sha256 = true;
 			break;
 		case 'b':
-			scv.http_body = (uint32_t)strtoul(optarg, NULL, 10);
-			if (scv.http_body > 1000000) {
-				fprintf(stderr, "echo: --http-body is at most 1000000 bytes\n");
+			if (arg_u32("echo", "--http-body", optarg, 0, 1000000, &scv.http_body) != 0)
 				return 2;
-			}
 			break;
 		case 'C':
 			if (ipv4_parse_addr_port(optarg, &client_ip, &client_port) != 0) {
@@ -742,27 +743,31 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'n':
-			client_bytes = strtoull(optarg, NULL, 10);
+			if (arg_u64("echo", "--bytes", optarg, 0, UINT64_MAX / 2, &client_bytes) !=
+					0)
+				return 2;
 			break;
 		case 's':
-			seed = strtoull(optarg, NULL, 10);
+			if (arg_u64("echo", "--seed", optarg, 0, UINT64_MAX / 4, &seed) != 0)
+				return 2;
 			seed_set = true;
 			break;
 		case 'm':
-			max_conns = (uint32_t)strtoul(optarg, NULL, 10);
-			if (max_conns < 1 || max_conns > 1000000) {
-				fprintf(stderr, "echo: --max-conns must be 1..1000000\n");
+			if (arg_u32("echo", "--max-conns", optarg, 1, 1000000, &max_conns) != 0)
 				return 2;
-			}
 			break;
 		case 'U':
-			tcfg.user_timeout_ms = (uint32_t)strtoul(optarg, NULL, 10);
+			if (arg_u32("echo", "--user-timeout", optarg, 0, 86400000,
+					    &tcfg.user_timeout_ms) != 0)
+				return 2;
 			break;
 		case 'K':
 			tcfg.keepalive = true;
 			break;
 		case 'W':
-			tcfg.time_wait_ms = (uint32_t)strtoul(optarg, NULL, 10);
+			if (arg_u32("echo", "--time-wait", optarg, 0, 240000, &tcfg.time_wait_ms) !=
+					0)
+				return 2;
 			break;
 		case 'G':
 			if (tcp_cc_by_name(optarg, &tcfg.cc) != 0) {
@@ -784,7 +789,9 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'T':
-			bench_seconds = strtod(optarg, NULL);
+			if (arg_seconds("echo", "--bench-seconds", optarg, 0.1, 3600,
+					    &bench_seconds) != 0)
+				return 2;
 			break;
 		case 'Y':
 			busy_poll = true;

@@ -43,6 +43,7 @@
 #include <rte_mbuf.h>
 #include <rte_telemetry.h>
 
+#include "args.h"
 #include "dp_eal.h"
 #include "dp_impair.h"
 #include "dp_port.h"
@@ -1634,13 +1635,19 @@ main(int argc, char **argv)
 			config = optarg;
 			break;
 		case 's':
-			cfg.stats_interval = strtod(optarg, NULL);
+			if (arg_seconds("l4proxy", "--stats-interval", optarg, 0, 86400,
+					    &cfg.stats_interval) != 0)
+				return 2;
 			break;
 		case 'D':
-			cfg.drain_timeout = strtod(optarg, NULL);
+			if (arg_seconds("l4proxy", "--drain-timeout", optarg, 0, 86400,
+					    &cfg.drain_timeout) != 0)
+				return 2;
 			break;
 		case 'd':
-			cfg.duration = strtod(optarg, NULL);
+			if (arg_seconds("l4proxy", "--duration", optarg, 0, 31536000,
+					    &cfg.duration) != 0)
+				return 2;
 			break;
 		case 'Y':
 			cfg.busy_poll = true;

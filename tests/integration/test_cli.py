@@ -66,3 +66,24 @@ def test_version_names_riptide_and_dpdk_and_help_lists_it(app):
     assert r.stdout.startswith(f"{app}: riptide 0.1.0 (DPDK 22.11"), r.stdout
     r = run([APPS[app], "--help"])
     assert "--version" in r.stdout, r.stdout
+
+
+@pytest.mark.parametrize("app,args,message", [
+    # Junk used to become 0 (strtoul(optarg, NULL, ...)); -5 used to run for ever.
+    ("echo", ["--ip", "198.18.0.2/24", "--max-conns", "12x"],
+     "echo: --max-conns '12x': a whole number 1..1000000"),
+    ("echo", ["--ip", "198.18.0.2/24", "--max-conns", "-1"], "--max-conns '-1'"),
+    ("echo", ["--ip", "198.18.0.2/24", "--bytes", "1e6"], "--bytes '1e6': a whole number"),
+    ("echo", ["--ip", "198.18.0.2/24", "--time-wait", "99999999999"], "--time-wait '99999999999'"),
+    ("echo", ["--ip", "198.18.0.2/24", "--duration", "-5"], "--duration '-5': seconds"),
+    ("echo", ["--ip", "198.18.0.2/24", "--http-body", "lots"], "--http-body 'lots'"),
+    ("l4proxy", [*PROXY_OK, "--duration", "-5"], "l4proxy: --duration '-5': seconds"),
+    ("l4proxy", [*PROXY_OK, "--drain-timeout", "ten"], "a number is wanted, not 'ten'"),
+    ("l4proxy", [*PROXY_OK, "--stats-interval", "1s"], "a number is wanted, not '1s'"),
+])
+def test_bad_number_refused_naming_the_flag(app, args, message):
+    r = run([APPS[app], "-l", "0", "--no-pci", "--no-huge", "-m", "128",
+             f"--file-prefix={unique('rtcli')}", "--vdev", "net_null0", "--", *args],
+            check=False)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert message in r.stderr, r.stderr
