@@ -495,22 +495,21 @@ ex_waker_wake(const struct ex_waker *w)
 
 /* ---- spawning and cancelling ---- */
 
-int
-ex_spawn_to(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *jh,
+/* A task slot of ex's pool for f, not yet activated; NULL when the pool is
+ * empty (counted on the calling thread's executor, if it runs one). */
+static struct ex_task *
+task_take(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *jh,
 		struct ex_task_ref *ref)
 {
 	struct ex_task *t;
 	void *obj;
-	uint32_t old;
 
-	if (ex == NULL || f == NULL)
-		return -EINVAL;
 	if (rte_mempool_get(ex->task_pool, &obj) != 0) {
 		struct ex_executor *cur = ex_cur;
 
 		if (cur != NULL)
 			EX_STAT_ADD(cur, spawn_failed, 1);
-		return -ENOMEM;
+		return NULL;
 	}
 	t = obj;
 	t->fut = f;
@@ -519,6 +518,21 @@ ex_spawn_to(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *
 		ref->task = t;
 		ref->gen = t->gen;
 	}
+	return t;
+}
+
+int
+ex_spawn_to(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *jh,
+		struct ex_task_ref *ref)
+{
+	struct ex_task *t;
+	uint32_t old;
+
+	if (ex == NULL || f == NULL)
+		return -EINVAL;
+	t = task_take(ex, f, jh, ref);
+	if (t == NULL)
+		return -ENOMEM;
 	if (ex == ex_cur) {
 		task_activate(ex, t);
 		return 0;
@@ -537,20 +551,10 @@ int
 ex_spawn_local(struct ex_executor *ex, struct ex_future *f, struct ex_join_handle *jh,
 		struct ex_task_ref *ref, uint32_t extra_state)
 {
-	struct ex_task *t;
-	void *obj;
+	struct ex_task *t = task_take(ex, f, jh, ref);
 
-	if (rte_mempool_get(ex->task_pool, &obj) != 0) {
-		EX_STAT_ADD(ex, spawn_failed, 1);
+	if (t == NULL)
 		return -ENOMEM;
-	}
-	t = obj;
-	t->fut = f;
-	t->join = jh;
-	if (ref != NULL) {
-		ref->task = t;
-		ref->gen = t->gen;
-	}
 	task_activate(ex, t);
 	t->state |= extra_state;
 	return 0;
