@@ -223,7 +223,11 @@ void ex_join_handle_fut_init(struct ex_join_handle_fut *j, struct ex_join_handle
 /**
  * Spawn a future as a task on ex (this lcore's executor or another one).
  *
- * @param f  the future; caller-owned, unmoved until the task completes.
+ * @param f  the future; caller-owned, unmoved until the task completes. Never
+ *        free it from inside its own poll: the executor reads its result
+ *        after the poll returned (a sanitizer build reports the use after
+ *        free). A task that must own its memory takes it from an ex_slab
+ *        (ex_slab.h, ex_spawn_slab()): the executor puts it back for you.
  * @param jh join handle to complete, or NULL for a detached task.
  * @param ref where to store a reference for ex_task_cancel(), or NULL.
  * @return 0, -EINVAL (NULL argument), -ENOMEM (ex's task pool is full).
