@@ -78,8 +78,18 @@ def test_version_names_riptide_and_dpdk_and_help_lists_it(app):
     ("echo", ["--ip", "198.18.0.2/24", "--duration", "-5"], "--duration '-5': seconds"),
     ("echo", ["--ip", "198.18.0.2/24", "--http-body", "lots"], "--http-body 'lots'"),
     ("l4proxy", [*PROXY_OK, "--duration", "-5"], "l4proxy: --duration '-5': seconds"),
-    ("l4proxy", [*PROXY_OK, "--drain-timeout", "ten"], "a number is wanted, not 'ten'"),
-    ("l4proxy", [*PROXY_OK, "--stats-interval", "1s"], "a number is wanted, not '1s'"),
+    ("l4proxy", [*PROXY_OK, "--drain-timeout", "ten"], "l4proxy: --drain-timeout 'ten': seconds"),
+    ("l4proxy", [*PROXY_OK, "--stats-interval", "1s"], "l4proxy: --stats-interval '1s': seconds"),
+    # Negatives used to wrap (strtoul) and values above 2^32 to be cut to 32 bits.
+    ("l4proxy", [*PROXY_OK, "--max-conns", "-1"], "l4proxy: --max-conns '-1': a whole number"),
+    ("l4proxy", [*PROXY_OK, "--max-rate", "4294967297"], "--max-rate '4294967297': a whole"),
+    ("l4proxy", [*PROXY_OK, "--connect-timeout", "0"],
+     "l4proxy: --connect-timeout '0': a whole number 1..600000"),
+    ("l4proxy", [*PROXY_OK, "--rise", "lots"], "l4proxy: --rise 'lots': a whole number 1..100"),
+    ("l4proxy", [*PROXY_OK, "--fall", "0"], "l4proxy: --fall '0': a whole number 1..100"),
+    ("l4proxy", [*PROXY_OK, "--listen", "80x"], "l4proxy: --listen '80x': a whole number"),
+    ("l4proxy", [*PROXY_OK, "--tx-hold", "1001"], "l4proxy: --tx-hold '1001': a whole number"),
+    ("l4proxy", [*PROXY_OK, "stray"], "l4proxy: 'stray': not a flag"),
 ])
 def test_bad_number_refused_naming_the_flag(app, args, message):
     r = run([APPS[app], "-l", "0", "--no-pci", "--no-huge", "-m", "128",

@@ -789,10 +789,10 @@ def test_tx_hold_holds_and_loses_nothing(topo, tmp_path):
 
 
 @pytest.mark.parametrize("opt,arg,message", [
-    ("--tx-hold", "5000", "--tx-hold is 0..1000 microseconds"),
-    ("--tx-hold", "soon", "a number is wanted, not 'soon'"),
-    ("--idle-spin", "100001", "--idle-spin is 0..100000 microseconds"),
-    ("--idle-spin", "-1", "--idle-spin is 0..100000 microseconds"),
+    ("--tx-hold", "5000", "l4proxy: --tx-hold '5000': a whole number 0..1000"),
+    ("--tx-hold", "soon", "l4proxy: --tx-hold 'soon': a whole number 0..1000"),
+    ("--idle-spin", "100001", "l4proxy: --idle-spin '100001': a whole number 0..100000"),
+    ("--idle-spin", "-1", "l4proxy: --idle-spin '-1': a whole number 0..100000"),
 ])
 def test_tx_hold_and_idle_spin_bad_values_refused(opt, arg, message):
     r = run([PROXY, "-l", "0", "--no-pci", "--no-huge", "-m", "128",
@@ -1082,14 +1082,38 @@ def test_graceful_drain_and_telemetry(topo, tmp_path):
      "[listener l]\nport = 80\npool = a\n", ":3: [pool a] again (first at line 1)"),
     ("[pool a]\n[listener l]\nport = 80\npool = a\n", "[pool a]: no backend = ADDR:PORT"),
     ("[pool a]\nbackend = 198.18.1.1:80\nfall = 0\n[listener l]\nport = 80\npool = a\n",
-     "[pool a] fall: at least 1"),
+     ":3: [pool a] fall = '0': want a whole number 1..100 (0 is not a setting here)"),
     ("[pool a]\nbackend = 198.18.1.1:80\nproxy_protocol = v3\n[listener l]\nport = 80\n"
      "pool = a\n", "[pool a] proxy_protocol = 'v3': v2 or off"),
     ("[pool a]\nbackend = 198.18.1.1:80\n", "no [listener NAME] section"),
     ("[pool a]\nbackend = 198.18.1.1:80,weight=lots\n[listener l]\nport = 80\npool = a\n",
      "the option is weight=1..1000"),
     ("[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 0\npool = a\n",
-     "[listener l] port: 1..65535"),
+     ":4: [listener l] port = '0': want a whole number 1..65535"),
+    # 0 used to be taken: every connect, check or queued client failed at once.
+    ("[pool a]\nbackend = 198.18.1.1:80\nconnect_timeout_ms = 0\n[listener l]\nport = 80\n"
+     "pool = a\n", ":3: [pool a] connect_timeout_ms = '0': want a whole number 1..600000"),
+    ("[pool a]\nbackend = 198.18.1.1:80\nhealth_timeout_ms = 0\n[listener l]\nport = 80\n"
+     "pool = a\n", ":3: [pool a] health_timeout_ms = '0'"),
+    ("[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 80\npool = a\n"
+     "queue_timeout_ms = 0\n", ":6: [listener l] queue_timeout_ms = '0'"),
+    ("[global]\nmax_pairs = 0\n[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 80\n"
+     "pool = a\n", ":2: [global] max_pairs = '0': want a whole number 1..1000000"),
+    # Signs and wrap-around: -1 used to be 2^64-1, refused only by luck of the range.
+    ("[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 80\npool = a\n"
+     "max_conns = -1\n", ":6: [listener l] max_conns = '-1': want a whole number 0..10000000"),
+    ("[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 80\npool = a\n"
+     "max_rate = 18446744073709551617\n", "[listener l] max_rate = '18446744073709551617'"),
+    ("[pool a]\nbackend = 198.18.1.1:80\nrise = +2\n[listener l]\nport = 80\npool = a\n",
+     ":3: [pool a] rise = '+2'"),
+    # Two listeners on one port used to fail later, as "Address already in use".
+    ("[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 80\npool = a\n"
+     "[listener m]\nport = 80\npool = a\n", "[listener m] port = 80: [listener l] has it"),
+    # A name cut to 31 characters could have made two pools one.
+    ("[pool " + "p" * 40 + "]\nbackend = 198.18.1.1:80\n[listener l]\nport = 80\npool = a\n",
+     ": a name of 1..31 characters"),
+    ("[pool a]\nbackend = 198.18.1.1:80\nbackends = 198.18.1.2:80\n[listener l]\nport = 80\n"
+     "pool = a\n", ":3: [pool a] backends: unknown key (known: algorithm, backend,"),
     # Refused, not cut: a 97th key or an 18th section would have been lost.
     ("[pool a]\n" + "".join(f"backend = 198.18.1.{k}:80\n" for k in range(1, 98)) +
      "[listener l]\nport = 80\npool = a\n", "[pool a]: 97 keys, at most 96"),
@@ -1120,8 +1144,62 @@ def test_config_missing_file_and_mixed_flags_refused(tmp_path):
     f.write_text("[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 80\npool = a\n")
     r = run([*base, f"--file-prefix={unique('rtcfg')}", "--", "--ip", "198.18.0.1/24",
              "--config", str(f), "--listen", "81"], check=False)
-    assert r.returncode == 2 and "--config and --listen/--backend do not mix" in r.stderr, \
-        r.stderr
+    assert r.returncode == 2 and "--config and --listen do not mix" in r.stderr, r.stderr
+    # Every pool and listener flag: each used to be ignored in silence beside --config.
+    for flag in (["--algorithm", "maglev"], ["--connect-timeout", "100"], ["--rise", "3"],
+                 ["--max-conns", "10"], ["--over-limit", "queue"], ["--proxy-protocol"],
+                 ["--backend-max-conns", "5"], ["--idle-timeout", "1000"]):
+        r = run([*base, f"--file-prefix={unique('rtcfg')}", "--", "--ip", "198.18.0.1/24",
+                 "--config", str(f), *flag], check=False)
+        assert r.returncode == 2, r.stdout + r.stderr
+        assert f"--config and {flag[0]} do not mix: pools and listeners come from the file" \
+            in r.stderr, r.stderr
+
+
+CHECKED_INI = """; a comment
+[pool web]
+algorithm = maglev
+backend = 198.18.1.1:80
+backend = 198.18.1.2:8080,weight=3
+health_interval_ms = 0
+
+[listener www]
+port = 80
+pool = web
+over_limit = queue
+"""
+
+
+def test_check_config_prints_the_effective_configuration_and_reads_it_back(tmp_path):
+    """l4proxy --check-config FILE (like haproxy -c, nginx -t): no EAL, no port;
+    exit 0 and every key with its effective value, defaults included, as an INI
+    that --check-config reads back to the same text; exit 2 and the one message
+    for a bad file."""
+    f = tmp_path / "proxy.ini"
+    f.write_text(CHECKED_INI)
+    r = run([PROXY, "--check-config", str(f)], check=False)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.stdout.startswith(f"; {f}: valid."), r.stdout
+    body = r.stdout.split("\n\n", 1)[1]
+    assert body == (
+        "[global]\nstats_interval = 0\ndrain_timeout = 10\nmax_pairs = 16384\n\n"
+        "[pool web]\nalgorithm = maglev\nbackend = 198.18.1.1:80,weight=1\n"
+        "backend = 198.18.1.2:8080,weight=3\nconnect_timeout_ms = 3500\n"
+        "health_interval_ms = 0\nhealth_timeout_ms = 500\nrise = 2\nfall = 2\n"
+        "proxy_protocol = off\nbackend_max_conns = 0\n\n"
+        "[listener www]\nport = 80\npool = web\nmax_conns = 0\nmax_rate = 0\n"
+        "idle_timeout_ms = 300000\nover_limit = queue\nqueue_timeout_ms = 2000\n"), body
+    again = tmp_path / "again.ini"
+    again.write_text(r.stdout)
+    r2 = run([PROXY, "--check-config", str(again)], check=False)
+    assert r2.returncode == 0 and r2.stdout.split("\n\n", 1)[1] == body, r2.stdout + r2.stderr
+    f.write_text(CHECKED_INI.replace("port = 80", "port = 80000"))
+    r = run([PROXY, "--check-config", str(f)], check=False)
+    assert r.returncode == 2 and r.stdout == "", r.stdout
+    assert r.stderr == f"l4proxy: {f}:9: [listener www] port = '80000': want a whole number " \
+        "1..65535\n", r.stderr
+    r = run([PROXY, "--check-config"], check=False)
+    assert r.returncode == 2 and "--check-config FILE" in r.stderr, r.stderr
 
 
 def test_telemetry_8_pools_of_64_backends_nothing_cut(tmp_path):

@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * config.c - l4proxy's configuration: defaults, the INI file (rte_cfgfile,
+ * after a lint pass for what rte_cfgfile would pass over in silence), and the
+ * effective configuration printed back as INI (--check-config; ini.c reads
+ * the text itself: the lint pass and the line of a key). A mistake is
+ * never skipped: it is refused with file, line, section, key and reason.
+ *
+ * [global]        stats_interval, drain_timeout, max_pairs
+ * [pool NAME]     algorithm, backend (repeat: ADDR:PORT[,weight=N]),
+ *                 connect_timeout_ms, health_interval_ms (0: off),
+ *                 health_timeout_ms, rise, fall, proxy_protocol (v2|off),
+ *                 backend_max_conns
+ * [listener NAME] port, pool, max_conns, max_rate, idle_timeout_ms,
+ *                 over_limit (reset|queue), queue_timeout_ms
+ *
+ * No DPDK state is needed (rte_cfgfile is plain C): --check-config runs
+ * before the EAL, and the fuzz harness links this file alone.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_cfgfile.h>
+#include <rte_common.h>
+
+#include "ipv4_addr.h"
+#include "l4proxy.h"
+
+/* A pool's section: every backend and a key for each setting. */
+#define CFG_MAX_KEYS (LB_MAX_BACKENDS + 32)
+
+struct config cfg;
+
+void
+fmt_addr(char *out, size_t len, uint32_t ip, uint16_t port)
+{
+	snprintf(out, len, "%u.%u.%u.%u:%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255,
+			port);
+}
+
+void
+config_defaults(void)
+{
+	cfg.drain_timeout = 10;
+	cfg.max_pairs = 16384;
+	cfg.idle_spin_us = 50;
+}
+
+void
+pool_defaults(struct pool *p, const char *name)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	/* Above the second SYN retransmission (1 s initial RTO, then 2 s more):
+	 * a lost SYN or SYN-ACK costs a second, not the connection. A timeout
+	 * equal to the initial RTO failed every connect whose first SYN was lost. */
+	p->connect_timeout_ms = 3500;
+	p->health_interval_ms = 1000;
+	p->health_timeout_ms = 500;
+	p->rise = 2;
+	p->fall = 2;
+}
+
+void
+listener_defaults(struct listener *l, const char *name)
+{
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", name);
+	l->idle_timeout_ms = 300000;
+	l->queue_timeout_ms = 2000;
+}
+
+int
+parse_over_limit(const char *s, enum over_limit *out)
+{
+	if (strcmp(s, "reset") == 0)
+		*out = OVER_LIMIT_RESET;
+	else if (strcmp(s, "queue") == 0)
+		*out = OVER_LIMIT_QUEUE;
+	else
+		return -1;
+	return 0;
+}
+
+struct pool *
+pool_find(const char *name)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg.npools; i++)
+		if (strcmp(cfg.pools[i].name, name) == 0)
+			return &cfg.pools[i];
+	return NULL;
+}
+
+int
+add_backend(struct pool *pool, const char *spec, const char *where)
+{
+	char buf[96], *opt;
+	uint32_t ip;
+	uint16_t port;
+	unsigned long weight = 1;
+
+	snprintf(buf, sizeof(buf), "%s", spec);
+	opt = strchr(buf, ',');
+	if (opt != NULL) {
+		char *end;
+
+		*opt++ = '\0';
+		if (strncmp(opt, "weight=", 7) != 0 || opt[7] < '0' || opt[7] > '9' ||
+				(weight = strtoul(opt + 7, &end, 10)) < 1 || weight > 1000 ||
+				*end != '\0') {
+			fprintf(stderr, "l4proxy: %s: backend '%s': the option is weight=1..1000\n",
+					where, spec);
+			return -1;
+		}
+	}
+	if (ipv4_parse_addr_port(buf, &ip, &port) != 0) {
+		fprintf(stderr, "l4proxy: %s: backend '%s' is not ADDR:PORT\n", where, spec);
+		return -1;
+	}
+	if (lb_add(&pool->lb, ip, port, (uint16_t)weight) < 0) {
+		fprintf(stderr, "l4proxy: %s: more than %d backends in pool %s\n", where,
+				LB_MAX_BACKENDS, pool->name);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- numbers ---- */
+
+/* A whole number in [min, max]: digits only (no sign, no junk, no wrap). */
+static int
+ini_number(const char *file, const char *sec, const char *key, const char *val, uint32_t min,
+		uint32_t max, uint32_t *out)
+{
+	char *end, where[400];
+	unsigned long long v = 0;
+
+	errno = 0;
+	if (*val >= '0' && *val <= '9')
+		v = strtoull(val, &end, 10);
+	if (*val < '0' || *val > '9' || *end != '\0' || errno != 0 || v < min || v > max) {
+		ini_where(where, sizeof(where), file, sec, key, val);
+		fprintf(stderr, "l4proxy: %s = '%s': want a whole number %u..%u%s\n", where, val,
+				min, max,
+				min > 0 && *val == '0' && val[1] == '\0'
+						? " (0 is not a setting here)"
+						: "");
+		return -1;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* The numeric keys of a section: where each goes and its range. */
+struct num_key {
+	const char *key;
+	size_t off; /* into struct pool or struct listener */
+	uint8_t width; /* 1 or 4 bytes */
+	uint32_t min, max;
+};
+
+#define NUM_KEY(type, field, lo, hi)                                                            \
+	{                                                                                       \
+#field, offsetof(struct type, field), sizeof(((struct type *)0)->field), lo, hi \
+	}
+
+/* connect and health timeouts of 0 would fail every connect and every check;
+ * rise and fall of 0 would never change a backend's state. */
+static const struct num_key pool_keys[] = {
+	NUM_KEY(pool, connect_timeout_ms, 1, 600000),
+	NUM_KEY(pool, health_interval_ms, 0, 3600000),
+	NUM_KEY(pool, health_timeout_ms, 1, 600000),
+	NUM_KEY(pool, rise, 1, 100),
+	NUM_KEY(pool, fall, 1, 100),
+	NUM_KEY(pool, backend_max_conns, 0, 10000000),
+};
+
+/* A queue timeout of 0 would reset every queued client at once. */
+static const struct num_key listener_keys[] = {
+	NUM_KEY(listener, max_conns, 0, 10000000),
+	NUM_KEY(listener, max_rate, 0, 10000000),
+	NUM_KEY(listener, idle_timeout_ms, 0, 86400000),
+	NUM_KEY(listener, queue_timeout_ms, 1, 600000),
+};
+
+/* Set key k of obj if it is one of keys[]. @return 1 if set, 0 if not a
+ * numeric key, -1 on a bad value. */
+static int
+set_num_key(const struct num_key *keys, size_t n, void *obj, const char *file, const char *sec,
+		const char *k, const char *v)
+{
+	size_t i;
+	uint32_t u = 0;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(keys[i].key, k) != 0)
+			continue;
+		if (ini_number(file, sec, k, v, keys[i].min, keys[i].max, &u) != 0)
+			return -1;
+		if (keys[i].width == 1)
+			*((uint8_t *)obj + keys[i].off) = (uint8_t)u;
+		else
+			memcpy((uint8_t *)obj + keys[i].off, &u, sizeof(u));
+		return 1;
+	}
+	return 0;
+}
+
+static void
+unknown_key(const char *file, const char *sec, const char *k, const char *v, const char *known)
+{
+	char where[400];
+
+	ini_where(where, sizeof(where), file, sec, k, v);
+	fprintf(stderr, "l4proxy: %s: unknown key (known: %s)\n", where, known);
+}
+
+/* ---- sections ---- */
+
+/* A pool's or listener's name: it must fit whole (a cut name could make two
+ * pools one) and be one word (telemetry takes it as a parameter). */
+static int
+check_name(const char *file, const char *sec, const char *name)
+{
+	if (name[0] == '\0' || strlen(name) >= NAME_LEN || strcspn(name, " \t,") != strlen(name)) {
+		fprintf(stderr,
+				"l4proxy: %s: [%s]: a name of 1..%d characters without spaces or "
+				"commas\n",
+				file, sec, NAME_LEN - 1);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_global(const char *file, const char *sec, const struct rte_cfgfile_entry *ent, int n)
+{
+	int e;
+
+	for (e = 0; e < n; e++) {
+		const char *k = ent[e].name, *v = ent[e].value;
+		uint32_t u = 0;
+
+		if (strcmp(k, "stats_interval") == 0 || strcmp(k, "drain_timeout") == 0) {
+			if (ini_number(file, sec, k, v, 0, 86400, &u) != 0)
+				return -1;
+			*(k[0] == 's' ? &cfg.stats_interval : &cfg.drain_timeout) = u;
+		} else if (strcmp(k, "max_pairs") == 0) {
+			/* 0 pairs would refuse every client. */
+			if (ini_number(file, sec, k, v, 1, 1000000, &cfg.max_pairs) != 0)
+				return -1;
+		} else {
+			unknown_key(file, sec, k, v, "stats_interval, drain_timeout, max_pairs");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+load_pool(const char *file, const char *sec, const struct rte_cfgfile_entry *ent, int n)
+{
+	struct pool *p;
+	int algo = LB_ALGO_ROUND_ROBIN, e, r;
+	char where[400];
+
+	if (check_name(file, sec, sec + 5) != 0)
+		return -1;
+	if (cfg.npools == MAX_POOLS || pool_find(sec + 5) != NULL) {
+		fprintf(stderr, "l4proxy: %s: [%s]: too many pools, or a second pool of that name\n",
+				file, sec);
+		return -1;
+	}
+	for (e = 0; e < n; e++)
+		if (strcmp(ent[e].name, "algorithm") == 0 &&
+				(algo = lb_algo_parse(ent[e].value)) < 0) {
+			ini_where(where, sizeof(where), file, sec, "algorithm", ent[e].value);
+			fprintf(stderr,
+					"l4proxy: %s = '%s': use roundrobin, weighted, leastconn or "
+					"maglev\n",
+					where, ent[e].value);
+			return -1;
+		}
+	p = &cfg.pools[cfg.npools];
+	pool_defaults(p, sec + 5);
+	if (lb_init(&p->lb, (enum lb_algo)algo) != 0)
+		return -1;
+	cfg.npools++;
+	for (e = 0; e < n; e++) {
+		const char *k = ent[e].name, *v = ent[e].value;
+
+		r = set_num_key(pool_keys, RTE_DIM(pool_keys), p, file, sec, k, v);
+		if (r < 0)
+			return -1;
+		if (r > 0 || strcmp(k, "algorithm") == 0)
+			continue;
+		ini_where(where, sizeof(where), file, sec, k, v);
+		if (strcmp(k, "backend") == 0) {
+			if (add_backend(p, v, where) != 0)
+				return -1;
+		} else if (strcmp(k, "proxy_protocol") == 0) {
+			if (strcmp(v, "v2") != 0 && strcmp(v, "off") != 0) {
+				fprintf(stderr, "l4proxy: %s = '%s': v2 or off\n", where, v);
+				return -1;
+			}
+			p->proxy_v2 = strcmp(v, "v2") == 0;
+		} else {
+			unknown_key(file, sec, k, v,
+					"algorithm, backend, connect_timeout_ms, health_interval_ms, "
+					"health_timeout_ms, rise, fall, proxy_protocol, "
+					"backend_max_conns");
+			return -1;
+		}
+	}
+	if (p->lb.n == 0) {
+		fprintf(stderr, "l4proxy: %s: [%s]: no backend = ADDR:PORT\n", file, sec);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+load_listener(const char *file, const char *sec, const struct rte_cfgfile_entry *ent, int n)
+{
+	struct listener *l;
+	const char *pool = NULL;
+	uint32_t port = 0;
+	char where[400];
+	int e, r;
+
+	if (check_name(file, sec, sec + 9) != 0)
+		return -1;
+	if (cfg.nlisteners == MAX_LISTENERS) {
+		fprintf(stderr, "l4proxy: %s: [%s]: more than %d listeners\n", file, sec,
+				MAX_LISTENERS);
+		return -1;
+	}
+	l = &cfg.ls[cfg.nlisteners];
+	listener_defaults(l, sec + 9);
+	for (e = 0; e < n; e++) {
+		const char *k = ent[e].name, *v = ent[e].value;
+
+		r = set_num_key(listener_keys, RTE_DIM(listener_keys), l, file, sec, k, v);
+		if (r < 0)
+			return -1;
+		if (r > 0)
+			continue;
+		if (strcmp(k, "port") == 0) {
+			if (ini_number(file, sec, k, v, 1, 65535, &port) != 0)
+				return -1;
+		} else if (strcmp(k, "pool") == 0) {
+			pool = v;
+		} else if (strcmp(k, "over_limit") == 0) {
+			if (parse_over_limit(v, &l->over_limit) != 0) {
+				ini_where(where, sizeof(where), file, sec, k, v);
+				fprintf(stderr, "l4proxy: %s = '%s': reset or queue\n", where, v);
+				return -1;
+			}
+		} else {
+			unknown_key(file, sec, k, v,
+					"port, pool, max_conns, max_rate, idle_timeout_ms, "
+					"over_limit, queue_timeout_ms");
+			return -1;
+		}
+	}
+	if (port == 0 || pool == NULL) {
+		fprintf(stderr, "l4proxy: %s: [%s]: needs port and pool\n", file, sec);
+		return -1;
+	}
+	l->pool = pool_find(pool);
+	if (l->pool == NULL) {
+		ini_where(where, sizeof(where), file, sec, "pool", pool);
+		fprintf(stderr, "l4proxy: %s = '%s': no [pool %s]\n", where, pool, pool);
+		return -1;
+	}
+	for (e = 0; e < (int)cfg.nlisteners; e++)
+		if (cfg.ls[e].port == port) {
+			fprintf(stderr, "l4proxy: %s: [%s] port = %u: [listener %s] has it already\n",
+					file, sec, port, cfg.ls[e].name);
+			return -1;
+		}
+	l->port = (uint16_t)port;
+	cfg.nlisteners++;
+	return 0;
+}
+
+/* The section's entries (refused, never cut, if there are more than fit). */
+static int
+load_section(struct rte_cfgfile *cf, const char *file, const char *sec, int pass)
+{
+	struct rte_cfgfile_entry ent[CFG_MAX_KEYS];
+	int n = rte_cfgfile_section_num_entries(cf, sec);
+	bool is_global = strcmp(sec, "global") == 0;
+	bool is_pool = strncmp(sec, "pool ", 5) == 0;
+	bool is_listener = strncmp(sec, "listener ", 9) == 0;
+
+	if (!is_global && !is_pool && !is_listener) {
+		fprintf(stderr, "l4proxy: %s: [%s]: unknown section (global, pool NAME, listener NAME)\n",
+				file, sec);
+		return -1;
+	}
+	/* [global] first, then pools (listeners name them), then listeners. */
+	if ((pass == 0 && !is_global) || (pass == 1 && !is_pool) || (pass == 2 && !is_listener))
+		return 0;
+	if (n > CFG_MAX_KEYS) {
+		fprintf(stderr, "l4proxy: %s: [%s]: %d keys, at most %d\n", file, sec, n,
+				CFG_MAX_KEYS);
+		return -1;
+	}
+	n = rte_cfgfile_section_entries(cf, sec, ent, CFG_MAX_KEYS);
+	if (is_global)
+		return load_global(file, sec, ent, n);
+	if (is_pool)
+		return load_pool(file, sec, ent, n);
+	return load_listener(file, sec, ent, n);
+}
+
+int
+config_load(const char *file)
+{
+	char names[CFG_MAX_SECTIONS][CFG_NAME_LEN], *ptrs[CFG_MAX_SECTIONS];
+	struct rte_cfgfile *cf;
+	int nsec, s, pass, rc = -1;
+
+	if (ini_lint(file) != 0)
+		return -1;
+	cf = rte_cfgfile_load(file, 0);
+	if (cf == NULL) {
+		fprintf(stderr, "l4proxy: %s: cannot read it (missing, or not INI)\n", file);
+		return -1;
+	}
+	nsec = rte_cfgfile_num_sections(cf, NULL, 0);
+	if (nsec > CFG_MAX_SECTIONS) {
+		/* Refused, never cut: a section past the end would be lost. */
+		fprintf(stderr,
+				"l4proxy: %s: %d sections, at most %d ([global], %d pools, %d "
+				"listeners)\n",
+				file, nsec, CFG_MAX_SECTIONS, MAX_POOLS, MAX_LISTENERS);
+		goto out;
+	}
+	for (s = 0; s < nsec; s++)
+		ptrs[s] = names[s];
+	rte_cfgfile_sections(cf, ptrs, nsec);
+	for (pass = 0; pass < 3; pass++)
+		for (s = 0; s < nsec; s++)
+			if (load_section(cf, file, names[s], pass) != 0)
+				goto out;
+	if (cfg.nlisteners == 0) {
+		fprintf(stderr, "l4proxy: %s: no [listener NAME] section\n", file);
+		goto out;
+	}
+	rc = 0;
+out:
+	rte_cfgfile_close(cf);
+	return rc;
+}
+
+void
+config_finish(void)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < cfg.npools; i++)
+		for (k = 0; k < cfg.pools[i].lb.n; k++)
+			cfg.pools[i].lb.be[k].max_conns = cfg.pools[i].backend_max_conns;
+}
+
+void
+config_print(FILE *out)
+{
+	uint32_t i, k;
+	char a[32];
+
+	fprintf(out, "[global]\nstats_interval = %g\ndrain_timeout = %g\nmax_pairs = %u\n",
+			cfg.stats_interval, cfg.drain_timeout, cfg.max_pairs);
+	for (i = 0; i < cfg.npools; i++) {
+		const struct pool *p = &cfg.pools[i];
+
+		fprintf(out, "\n[pool %s]\nalgorithm = %s\n", p->name, lb_algo_name(p->lb.algo));
+		for (k = 0; k < p->lb.n; k++) {
+			fmt_addr(a, sizeof(a), p->lb.be[k].ip, p->lb.be[k].port);
+			fprintf(out, "backend = %s,weight=%u\n", a, p->lb.be[k].weight);
+		}
+		fprintf(out,
+				"connect_timeout_ms = %u\nhealth_interval_ms = %u\n"
+				"health_timeout_ms = %u\nrise = %u\nfall = %u\n"
+				"proxy_protocol = %s\nbackend_max_conns = %u\n",
+				p->connect_timeout_ms, p->health_interval_ms, p->health_timeout_ms,
+				p->rise, p->fall, p->proxy_v2 ? "v2" : "off", p->backend_max_conns);
+	}
+	for (i = 0; i < cfg.nlisteners; i++) {
+		const struct listener *l = &cfg.ls[i];
+
+		fprintf(out,
+				"\n[listener %s]\nport = %u\npool = %s\nmax_conns = %u\n"
+				"max_rate = %u\nidle_timeout_ms = %u\nover_limit = %s\n"
+				"queue_timeout_ms = %u\n",
+				l->name, l->port, l->pool->name, l->max_conns, l->max_rate,
+				l->idle_timeout_ms,
+				l->over_limit == OVER_LIMIT_QUEUE ? "queue" : "reset",
+				l->queue_timeout_ms);
+	}
+}
+
+void
+config_free(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < MAX_POOLS; i++)
+		lb_fini(&cfg.pools[i].lb);
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * l4proxy.h - what l4proxy's files share: the configuration (pools,
+ * listeners, global settings) and the entry points of each concern.
+ *
+ *   config.c    the INI file, flags' defaults, --check-config's printout
+ *   ini.c       the INI text: the lint pass, the line of a key
+ *   listener.c  the acceptors: a pair per client admitted
+ *   limits.c    max_rate, max_conns, backend_max_conns: who is admitted, who
+ *               waits in which queue, and for how long
+ *   pair.c      one client and its backend: pick, connect, forward
+ *   health.c    active checks: one task per backend
+ *   stats.c     printed stats and the DPDK telemetry commands
+ *   l4proxy.c   flags, the supervisor (drain, shutdown), main
+ *
+ * One lcore, one port, one executor (host.ex): nothing here is shared with
+ * another thread except what telemetry reads (counters) and the drain
+ * requests it sets, which the supervisor applies.
+ */
+#ifndef RIPTIDE_L4PROXY_H
+#define RIPTIDE_L4PROXY_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/queue.h>
+
+#include "lb.h"
+#include "ratelimit.h"
+#include "stack_host.h"
+#include "tcp.h"
+
+#define MAX_LISTENERS 8
+#define MAX_POOLS 8
+#define NAME_LEN 32
+#define CFG_MAX_SECTIONS (1 + MAX_POOLS + MAX_LISTENERS)
+
+struct pair;
+/* Clients waiting for room (a listener slot or a backend slot), oldest first. */
+TAILQ_HEAD(pair_wq, pair);
+
+/* What a listener does with a client over a connection limit. */
+enum over_limit {
+	OVER_LIMIT_RESET = 0, /* refuse it with a RST */
+	OVER_LIMIT_QUEUE, /* hold it until there is room, up to queue_timeout_ms */
+};
+
+struct backend_stats {
+	uint64_t conns, connect_failures, bytes_up, bytes_down;
+	uint32_t rise_run, fall_run;
+};
+
+struct pool {
+	char name[NAME_LEN];
+	struct lb lb;
+	struct backend_stats bs[LB_MAX_BACKENDS];
+	volatile bool drain_request[LB_MAX_BACKENDS]; /* set by telemetry's thread */
+	uint32_t connect_timeout_ms;
+	uint32_t health_interval_ms, health_timeout_ms; /* interval 0: no checks */
+	uint8_t rise, fall;
+	bool proxy_v2;
+	uint32_t backend_max_conns;
+	struct pair_wq wq; /* admitted clients waiting for a backend below its max_conns */
+};
+
+struct listener {
+	struct ex_future base; /* the acceptor */
+	char name[NAME_LEN];
+	uint16_t port;
+	struct pool *pool;
+	struct tcp_listener l;
+	struct tcp_accept acc;
+	bool open;
+	uint32_t max_conns, max_rate, idle_timeout_ms;
+	enum over_limit over_limit;
+	uint32_t queue_timeout_ms;
+	struct rate_limit rate; /* new connections per second (max_rate) */
+	uint64_t conns, active, refused, no_backend;
+	uint64_t queued_now, queued, queue_timeouts;
+	struct pair_wq wq; /* accepted clients waiting for active < max_conns */
+};
+
+struct config {
+	uint32_t ip;
+	uint8_t prefix;
+	uint32_t gateway;
+	uint32_t nlisteners, npools;
+	struct listener ls[MAX_LISTENERS];
+	struct pool pools[MAX_POOLS];
+	double stats_interval, drain_timeout, duration;
+	bool busy_poll;
+	uint32_t idle_spin_us;
+	uint32_t tx_hold_us;
+	uint32_t max_pairs;
+};
+
+extern struct config cfg; /* config.c */
+extern struct stack_host host; /* l4proxy.c: the port, executor and stack */
+
+/* ---- config.c ---- */
+
+/** The global settings' defaults (drain_timeout, max_pairs, idle spin). */
+void config_defaults(void);
+void pool_defaults(struct pool *p, const char *name);
+void listener_defaults(struct listener *l, const char *name);
+/** "reset" or "queue"; @return 0, or -1 for anything else. */
+int parse_over_limit(const char *s, enum over_limit *out);
+/** Add "ADDR:PORT[,weight=N]" to a pool; where names the place in messages. */
+int add_backend(struct pool *pool, const char *spec, const char *where);
+/**
+ * Read an INI file into cfg (which must hold defaults and no pools or
+ * listeners). Every mistake is refused on stderr with file, section or line,
+ * key and reason. @return 0, or -1 (cfg's pools then hold what was built:
+ * config_free() them).
+ */
+int config_load(const char *file);
+/** Apply what every pool's settings imply for its backends (max_conns). */
+void config_finish(void);
+/** The effective configuration as an INI file that config_load() reads back
+ * to the same configuration: every key, defaults included. */
+void config_print(FILE *out);
+void config_free(void);
+struct pool *pool_find(const char *name);
+void fmt_addr(char *out, size_t len, uint32_t ip, uint16_t port);
+
+/* ---- ini.c ---- */
+
+/** Refuse, with file:line, what rte_cfgfile would skip in silence: a line
+ * that is neither [section], comment nor KEY = VALUE, and a section given
+ * twice. @return 0 or -1 (said on stderr); 0 for a file it cannot open. */
+int ini_lint(const char *file);
+/** "FILE:LINE: [SEC] KEY" for the first line of [sec] with key = val (the
+ * line left out if it cannot be found). */
+void ini_where(char *out, size_t len, const char *file, const char *sec, const char *key,
+		const char *val);
+
+/* ---- pair.c ---- */
+
+/** The slab of max_pairs pairs, on host.ex. @return 0 or -ENOMEM. */
+int pairs_init(uint32_t max_pairs);
+void pairs_fini(void);
+/**
+ * A pair for an accepted client c of listener ls, spawned; full: the
+ * listener is at max_conns (or others wait), so the pair queues for a slot.
+ * @return 0, or -ENOSPC (no pair left; c untouched).
+ */
+int pair_start(struct listener *ls, struct tcp_conn *c, bool full);
+/** Tell the oldest waiter of a queue that there may be room now. */
+void wq_wake_head(struct pair_wq *q);
+/** Pairs now open, every listener summed. */
+uint64_t active_pairs(void);
+
+/* ---- limits.c ---- */
+
+/**
+ * May listener ls take a new client? full: it is at max_conns (or others
+ * wait), so an admitted client must queue. @return 0 (admitted), or -1 (over
+ * max_rate, or full with over_limit = reset: refuse it).
+ */
+int listener_admit(struct listener *ls, bool *full);
+
+/* ---- listener.c ---- */
+
+/** Listen on every configured port and spawn its acceptor. @return 0 or
+ * -errno after saying which listener failed. */
+int listeners_start(void);
+/** Stop accepting (the drain); idempotent. */
+void listeners_close(void);
+
+/* ---- health.c ---- */
+
+/** Spawn a check task per backend of every pool with checks. @return 0 or -ENOMEM. */
+int health_start(void);
+void health_fini(void);
+
+/* ---- stats.c ---- */
+
+void print_stats(const char *when);
+/** The executor's and port's figures at exit. */
+void print_exit_stats(void);
+void telemetry_register(void);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * listener.c - l4proxy's acceptors: one task per listener takes each client
+ * from the listen queue, asks the listener's limits (limits.c) whether it is
+ * admitted, and makes it a pair (pair.c); a client refused by a limit, or
+ * with every pair of the slab (max_pairs) in use, is reset.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "ex_executor.h"
+#include "l4proxy.h"
+
+static enum ex_poll
+acceptor_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct listener *ls = EX_CONTAINER_OF(f, struct listener, base);
+
+	for (;;) {
+		struct tcp_conn *c;
+		bool full;
+
+		if (ex_await(&ls->acc.base, cx) == EX_PENDING)
+			return EX_PENDING;
+		if (ls->acc.base.result < 0)
+			return EX_READY; /* the listener closed (shutdown) */
+		c = ls->acc.conn;
+		tcp_accept_init(&ls->acc, &ls->l);
+		ls->conns++;
+		if (listener_admit(ls, &full) != 0 || pair_start(ls, c, full) != 0) {
+			/* over a limit, or max_pairs in use: refused with a RST */
+			ls->refused++;
+			tcp_abort(c);
+		}
+	}
+}
+
+static const struct ex_future_ops acceptor_ops = {
+	.poll = acceptor_poll,
+	.drop = NULL,
+	.name = "l4_acceptor",
+};
+
+int
+listeners_start(void)
+{
+	uint32_t i, ip = cfg.ip;
+	int rc;
+
+	for (i = 0; i < cfg.nlisteners; i++) {
+		struct listener *ls = &cfg.ls[i];
+
+		TAILQ_INIT(&ls->wq);
+		rc = tcp_listen(&ls->l, &host.tcp, cfg.ip, ls->port, 1024);
+		if (rc != 0) {
+			fprintf(stderr, "l4proxy: listener %s port %u: %s\n", ls->name, ls->port,
+					strerror(-rc));
+			return rc;
+		}
+		ls->open = true;
+		rate_limit_init(&ls->rate, ls->max_rate, ex_now_ns(host.ex));
+		ex_future_init(&ls->base, &acceptor_ops);
+		tcp_accept_init(&ls->acc, &ls->l);
+		ex_spawn(&ls->base, NULL, NULL);
+		printf("l4proxy: listener %s on %u.%u.%u.%u:%u -> pool %s (%s, %u backends%s)\n",
+				ls->name, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255,
+				ls->port, ls->pool->name, lb_algo_name(ls->pool->lb.algo),
+				ls->pool->lb.n, ls->pool->proxy_v2 ? ", PROXY v2" : "");
+	}
+	return 0;
+}
+
+void
+listeners_close(void)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg.nlisteners; i++)
+		if (cfg.ls[i].open) {
+			tcp_listener_close(&cfg.ls[i].l);
+			cfg.ls[i].open = false;
+		}
+}

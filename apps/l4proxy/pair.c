@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * pair.c - one proxied connection: a client and its backend. A pair is a
+ * task in a slot of the pair slab: it picks a backend (lb.c), waits in a
+ * queue when a limit says so (the listener's max_conns, every usable backend
+ * at its max_conns), connects with a timeout (the next backend on failure),
+ * optionally sends a PROXY protocol v2 header, then runs two forward()s, one
+ * per direction, from one connection's receive stream into the other's send
+ * sink: the mbufs that arrive are the mbufs that leave (zero copy), a full
+ * send buffer stops the reading side, a FIN is passed on as a FIN, a reset as
+ * a reset, and a pair idle too long is reset.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include <rte_mbuf.h>
+
+#include "ex_combinator.h"
+#include "ex_executor.h"
+#include "ex_slab.h"
+#include "ex_timer.h"
+#include "l4proxy.h"
+#include "pair.h"
+
+/* Every pair's memory: a slot the pair's task owns, taken back by the
+ * executor when the task ends (ex_slab.h). Its size is max_pairs. */
+static struct ex_slab *pair_slab;
+
+static void
+mbuf_release(union ex_item it, void *arg)
+{
+	(void)arg;
+	rte_pktmbuf_free(it.ptr);
+}
+
+/* Count bytes as they pass (a map that changes nothing). */
+static union ex_item
+count_bytes(union ex_item it, void *arg)
+{
+	*(uint64_t *)arg += ((struct rte_mbuf *)it.ptr)->pkt_len;
+	return it;
+}
+
+void
+pair_end(struct pair *p, bool reset)
+{
+	struct pool *pool = p->pool;
+
+	if (p->state == PAIR_STATE_RUN) {
+		if (!ex_future_is_done(&p->up.base))
+			ex_future_drop(&p->up.base);
+		if (!ex_future_is_done(&p->down.base))
+			ex_future_drop(&p->down.base);
+		ex_future_drop(&p->idle.base);
+	}
+	if (p->state == PAIR_STATE_HEADER && !ex_future_is_done(&p->hdr.base))
+		ex_future_drop(&p->hdr.base);
+	if (p->wq != NULL)
+		wq_leave(p);
+	if (p->cli != NULL) {
+		if (reset)
+			tcp_abort(p->cli);
+		else
+			tcp_close(p->cli);
+	}
+	if (p->srv != NULL) {
+		if (reset)
+			tcp_abort(p->srv);
+		else
+			tcp_close(p->srv);
+	}
+	if (p->be >= 0 && p->srv != NULL) {
+		pool->bs[p->be].bytes_up += p->bytes_up;
+		pool->bs[p->be].bytes_down += p->bytes_down;
+		backend_released(pool, p->be);
+	}
+	if (p->admitted) {
+		p->ls->active--;
+		wq_wake_head(&p->ls->wq);
+	}
+	p->cli = p->srv = NULL;
+	p->state = PAIR_STATE_DONE;
+}
+
+static void
+build_ppv2(struct pair *p)
+{
+	static const uint8_t sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
+		0x54, 0x0a };
+	uint32_t lip, rip;
+	uint16_t lport, rport;
+	uint8_t *b = p->ppv2;
+
+	tcp_conn_addr(p->cli, &lip, &lport, &rip, &rport);
+	memcpy(b, sig, 12);
+	b[12] = 0x21; /* version 2, PROXY */
+	b[13] = 0x11; /* TCP over IPv4 */
+	b[14] = 0;
+	b[15] = 12;
+	b[16] = (uint8_t)(rip >> 24); /* source: the client */
+	b[17] = (uint8_t)(rip >> 16);
+	b[18] = (uint8_t)(rip >> 8);
+	b[19] = (uint8_t)rip;
+	b[20] = (uint8_t)(lip >> 24); /* destination: the listener */
+	b[21] = (uint8_t)(lip >> 16);
+	b[22] = (uint8_t)(lip >> 8);
+	b[23] = (uint8_t)lip;
+	b[24] = (uint8_t)(rport >> 8);
+	b[25] = (uint8_t)rport;
+	b[26] = (uint8_t)(lport >> 8);
+	b[27] = (uint8_t)lport;
+}
+
+static void
+pair_run_start(struct pair *p)
+{
+	tcp_rx_stream_init(&p->crs, p->cli);
+	tcp_rx_stream_init(&p->srs, p->srv);
+	ex_stream_map_init(&p->cmap, &p->crs.base, count_bytes, &p->bytes_up);
+	ex_stream_map_init(&p->smap, &p->srs.base, count_bytes, &p->bytes_down);
+	tcp_tx_sink_init(&p->cks, p->cli);
+	tcp_tx_sink_init(&p->sks, p->srv);
+	ex_forward_init(&p->up, &p->cmap.base, &p->sks.base, mbuf_release, NULL);
+	ex_forward_init(&p->down, &p->smap.base, &p->cks.base, mbuf_release, NULL);
+	ex_sleep_init(&p->idle, (uint64_t)p->ls->idle_timeout_ms * EX_NS_PER_MS);
+	p->last_items = 0;
+	p->state = PAIR_STATE_RUN;
+}
+
+void
+pair_connect_start(struct pair *p)
+{
+	struct lb_backend *b = &p->pool->lb.be[p->be];
+
+	b->active++;
+	tcp_connect_init(&p->conn, &host.tcp, b->ip, b->port);
+	ex_timeout_init(&p->cto, &p->conn.base,
+			(uint64_t)p->pool->connect_timeout_ms * EX_NS_PER_MS);
+	p->state = PAIR_STATE_CONNECT;
+}
+
+static enum pair_step
+pair_pick(struct pair *p)
+{
+	struct pool *pool = p->pool;
+
+	if (p->ls->over_limit == OVER_LIMIT_QUEUE && !TAILQ_EMPTY(&pool->wq)) {
+		/* Others wait for a backend slot: first come, first served. */
+		wq_enter(p, &pool->wq, PAIR_STATE_WAIT_BACKEND);
+		return PAIR_STEP_NEXT;
+	}
+	p->be = lb_pick(&pool->lb, p->cli_ip, p->tried);
+	if (p->be < 0 && p->ls->over_limit == OVER_LIMIT_QUEUE && pool_full(pool, p->tried)) {
+		wq_enter(p, &pool->wq, PAIR_STATE_WAIT_BACKEND);
+		return PAIR_STEP_NEXT;
+	}
+	if (p->be < 0) {
+		p->ls->no_backend++;
+		pair_end(p, true); /* nowhere to go: the client gets a RST */
+		return PAIR_STEP_DONE;
+	}
+	pair_connect_start(p);
+	return PAIR_STEP_NEXT;
+}
+
+static enum pair_step
+pair_connect(struct pair *p, struct ex_context *cx)
+{
+	struct pool *pool = p->pool;
+
+	if (ex_await(&p->cto.base, cx) == EX_PENDING)
+		return PAIR_STEP_PENDING;
+	if (p->cto.base.result < 0) {
+		/* Refused, unreachable or too slow: the next backend. */
+		pool->bs[p->be].connect_failures++;
+		backend_released(pool, p->be);
+		p->tried |= UINT64_C(1) << p->be;
+		p->be = -1;
+		p->state = PAIR_STATE_PICK;
+		return PAIR_STEP_NEXT;
+	}
+	p->srv = p->conn.conn;
+	pool->bs[p->be].conns++;
+	if (pool->proxy_v2) {
+		build_ppv2(p);
+		tcp_write_init(&p->hdr, p->srv, p->ppv2, sizeof(p->ppv2));
+		p->state = PAIR_STATE_HEADER;
+		return PAIR_STEP_NEXT;
+	}
+	pair_run_start(p);
+	return PAIR_STEP_NEXT;
+}
+
+static enum pair_step
+pair_header(struct pair *p, struct ex_context *cx)
+{
+	if (ex_await(&p->hdr.base, cx) == EX_PENDING)
+		return PAIR_STEP_PENDING;
+	if (p->hdr.base.result != (int32_t)p->hdr.len) {
+		/* an error, or a short write: a cut header is no header */
+		pair_end(p, true);
+		return PAIR_STEP_DONE;
+	}
+	pair_run_start(p);
+	return PAIR_STEP_NEXT;
+}
+
+/* The two forwards, and the idle timer: a pair that moved nothing for
+ * idle_timeout_ms is reset. */
+static enum pair_step
+pair_run(struct pair *p, struct ex_context *cx)
+{
+	uint64_t items;
+
+	/* A reset on either side resets the other (no half-open leftovers). */
+	if (tcp_conn_error(p->cli) == -ECONNRESET || tcp_conn_error(p->srv) == -ECONNRESET) {
+		pair_end(p, true);
+		return PAIR_STEP_DONE;
+	}
+	if (!ex_future_is_done(&p->up.base))
+		ex_future_poll(&p->up.base, cx);
+	if (!ex_future_is_done(&p->down.base))
+		ex_future_poll(&p->down.base, cx);
+	if ((ex_future_is_done(&p->up.base) && p->up.base.result < 0) ||
+			(ex_future_is_done(&p->down.base) && p->down.base.result < 0)) {
+		pair_end(p, true);
+		return PAIR_STEP_DONE;
+	}
+	if (ex_future_is_done(&p->up.base) && ex_future_is_done(&p->down.base)) {
+		pair_end(p, false); /* both FINs passed on and acknowledged */
+		return PAIR_STEP_DONE;
+	}
+	if (p->ls->idle_timeout_ms == 0 || ex_future_poll(&p->idle.base, cx) == EX_PENDING)
+		return PAIR_STEP_PENDING;
+	items = p->up.items + p->down.items;
+	if (items == p->last_items) {
+		pair_end(p, true); /* idle: reset both */
+		return PAIR_STEP_DONE;
+	}
+	p->last_items = items;
+	ex_sleep_init(&p->idle, (uint64_t)p->ls->idle_timeout_ms * EX_NS_PER_MS);
+	return ex_future_poll(&p->idle.base, cx) == EX_PENDING ? PAIR_STEP_PENDING : PAIR_STEP_NEXT;
+}
+
+static enum ex_poll
+pair_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct pair *p = EX_CONTAINER_OF(f, struct pair, base);
+	enum pair_step step = PAIR_STEP_NEXT;
+
+	while (step == PAIR_STEP_NEXT) {
+		switch (p->state) {
+		case PAIR_STATE_QUEUED:
+			step = pair_queued(p, cx);
+			break;
+		case PAIR_STATE_WAIT_BACKEND:
+			step = pair_wait_backend(p, cx);
+			break;
+		case PAIR_STATE_PICK:
+			step = pair_pick(p);
+			break;
+		case PAIR_STATE_CONNECT:
+			step = pair_connect(p, cx);
+			break;
+		case PAIR_STATE_HEADER:
+			step = pair_header(p, cx);
+			break;
+		case PAIR_STATE_RUN:
+			step = pair_run(p, cx);
+			break;
+		case PAIR_STATE_DONE:
+			step = PAIR_STEP_DONE;
+			break;
+		}
+	}
+	return step == PAIR_STEP_PENDING ? EX_PENDING : EX_READY;
+}
+static void
+pair_drop(struct ex_future *f)
+{
+	struct pair *p = EX_CONTAINER_OF(f, struct pair, base);
+
+	/* Cancelled at shutdown, after the drain timeout: reset what is left. */
+	if (p->state == PAIR_STATE_CONNECT && !ex_future_is_done(&p->cto.base)) {
+		ex_future_drop(&p->cto.base);
+		backend_released(p->pool, p->be);
+		p->be = -1;
+	}
+	if (p->state != PAIR_STATE_DONE)
+		pair_end(p, true);
+}
+
+static const struct ex_future_ops pair_ops = {
+	.poll = pair_poll,
+	.drop = pair_drop,
+	.name = "l4_pair",
+};
+
+int
+pairs_init(uint32_t max_pairs)
+{
+	uint32_t i;
+
+	for (i = 0; i < cfg.npools; i++)
+		TAILQ_INIT(&cfg.pools[i].wq);
+	pair_slab = EX_SLAB_CREATE(host.ex, "l4proxy_pairs", struct pair, max_pairs);
+	return pair_slab != NULL ? 0 : -ENOMEM;
+}
+
+void
+pairs_fini(void)
+{
+	ex_slab_free(pair_slab); /* every pair was a task's: all back */
+	pair_slab = NULL;
+}
+
+int
+pair_start(struct listener *ls, struct tcp_conn *c, bool full)
+{
+	struct pair *p = ex_slab_get(pair_slab);
+	uint32_t lip;
+	uint16_t lport;
+
+	if (p == NULL)
+		return -ENOSPC;
+	ex_future_init(&p->base, &pair_ops);
+	p->ls = ls;
+	p->pool = ls->pool;
+	p->be = -1;
+	p->cli = c;
+	tcp_conn_addr(c, &lip, &lport, &p->cli_ip, &p->cli_port);
+	if (full) {
+		wq_enter(p, &ls->wq, PAIR_STATE_QUEUED);
+	} else {
+		p->admitted = true;
+		ls->active++;
+	}
+	if (ex_spawn_slab(pair_slab, &p->base, NULL, NULL) != 0) {
+		ls->refused++;
+		pair_end(p, true); /* resets c */
+		ex_slab_put(pair_slab, p);
+	}
+	return 0;
+}
+
+uint64_t
+active_pairs(void)
+{
+	uint64_t n = 0;
+	uint32_t i;
+
+	for (i = 0; i < cfg.nlisteners; i++)
+		n += cfg.ls[i].active;
+	return n;
+}

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * stats.c - l4proxy's figures: printed at an interval and at exit, and read
+ * through DPDK telemetry (/l4proxy/stats, /l4proxy/pools,
+ * /l4proxy/backends,POOL; /l4proxy/drain,POOL,ADDR:PORT asks the supervisor
+ * to drain a backend).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_telemetry.h>
+
+#include "ex_executor.h"
+#include "ipv4_addr.h"
+#include "l4proxy.h"
+#include "stack.h"
+
+static const char *
+backend_state(const struct lb_backend *b)
+{
+	return b->draining ? "draining" : b->up ? "up" : "down";
+}
+
+void
+print_stats(const char *when)
+{
+	uint32_t i, k;
+
+	printf("l4proxy: stats (%s)\n", when);
+	for (i = 0; i < cfg.nlisteners; i++) {
+		const struct listener *ls = &cfg.ls[i];
+
+		printf("l4proxy:   listener %-10s port %-5u conns %" PRIu64 " active %" PRIu64
+		       " refused %" PRIu64 " no_backend %" PRIu64 " queued %" PRIu64
+		       " waiting %" PRIu64 " queue_timeouts %" PRIu64 "\n",
+				ls->name, ls->port, ls->conns, ls->active, ls->refused,
+				ls->no_backend, ls->queued, ls->queued_now, ls->queue_timeouts);
+	}
+	for (i = 0; i < cfg.npools; i++) {
+		const struct pool *pool = &cfg.pools[i];
+
+		for (k = 0; k < pool->lb.n; k++) {
+			const struct lb_backend *b = &pool->lb.be[k];
+			const struct backend_stats *s = &pool->bs[k];
+			char a[32];
+
+			fmt_addr(a, sizeof(a), b->ip, b->port);
+			printf("l4proxy:   pool %-8s backend %-21s %-8s conns %" PRIu64
+			       " active %u bytes_up %" PRIu64 " bytes_down %" PRIu64
+			       " connect_failures %" PRIu64 "\n",
+					pool->name, a, backend_state(b), s->conns, b->active,
+					s->bytes_up, s->bytes_down, s->connect_failures);
+		}
+	}
+}
+
+/*
+ * Telemetry runs on its own thread: it reads counters (a torn read of a
+ * counter is harmless) and only requests a drain, which the lcore applies.
+ *
+ * DPDK 22.11 nests one level only (a dict or array may hold arrays of
+ * numbers or strings, not dicts), caps a dict at 256 entries, an array at
+ * 512 and a reply at 16 KiB, and allows only letters, digits, '_' and '/' in
+ * names. So a list of things comes back as a table of columns, one array per
+ * field, row i being entry i of every column; and each reply is bounded far
+ * inside the caps: the stats hold at most MAX_LISTENERS listeners, and a
+ * pool's backends (at most LB_MAX_BACKENDS) are asked for one pool at a time.
+ */
+
+#define TEL_COLS_MAX 10
+
+struct tel_table {
+	unsigned int n;
+	const char *name[TEL_COLS_MAX];
+	struct rte_tel_data *col[TEL_COLS_MAX];
+};
+
+/* Start reply d as a dict and make the columns names[] for it ("s:" before
+ * a name makes it a string column). */
+static int
+tel_table_start(struct tel_table *t, struct rte_tel_data *d, const char *const *names,
+		unsigned int n)
+{
+	unsigned int i;
+
+	memset(t, 0, sizeof(*t));
+	for (i = 0; i < n && i < TEL_COLS_MAX; i++) {
+		bool str = strncmp(names[i], "s:", 2) == 0;
+
+		t->name[i] = str ? names[i] + 2 : names[i];
+		t->col[i] = rte_tel_data_alloc();
+		if (t->col[i] == NULL) {
+			while (i-- > 0)
+				rte_tel_data_free(t->col[i]);
+			return -ENOMEM;
+		}
+		rte_tel_data_start_array(t->col[i], str ? RTE_TEL_STRING_VAL : RTE_TEL_U64_VAL);
+		t->n++;
+	}
+	rte_tel_data_start_dict(d);
+	return 0;
+}
+
+/* Hand every column to d (which frees them) under prefix + name. */
+static void
+tel_table_add(struct tel_table *t, struct rte_tel_data *d, const char *prefix)
+{
+	char key[64];
+	unsigned int i;
+
+	for (i = 0; i < t->n; i++) {
+		snprintf(key, sizeof(key), "%s%s", prefix, t->name[i]);
+		if (rte_tel_data_add_dict_container(d, key, t->col[i], 0) != 0)
+			rte_tel_data_free(t->col[i]);
+	}
+}
+
+/* /l4proxy/stats: the listeners (a table), the stack's counters and every
+ * drop reason, the executor's counters. */
+static int
+tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const cols[] = { "s:name", "port", "s:pool", "conns", "active",
+		"refused", "no_backend", "queued", "waiting", "queue_timeouts" };
+	const struct ip_iface *st = host.tcp.st;
+	struct tel_table t;
+	struct ex_stats es;
+	char key[64];
+	uint32_t i, k;
+
+	(void)cmd;
+	if (params != NULL && params[0] != '\0')
+		return -EINVAL;
+	if (tel_table_start(&t, d, cols, RTE_DIM(cols)) != 0)
+		return -ENOMEM;
+	for (i = 0; i < cfg.nlisteners; i++) {
+		const struct listener *ls = &cfg.ls[i];
+
+		rte_tel_data_add_array_string(t.col[0], ls->name);
+		rte_tel_data_add_array_u64(t.col[1], ls->port);
+		rte_tel_data_add_array_string(t.col[2], ls->pool->name);
+		rte_tel_data_add_array_u64(t.col[3], ls->conns);
+		rte_tel_data_add_array_u64(t.col[4], ls->active);
+		rte_tel_data_add_array_u64(t.col[5], ls->refused);
+		rte_tel_data_add_array_u64(t.col[6], ls->no_backend);
+		rte_tel_data_add_array_u64(t.col[7], ls->queued);
+		rte_tel_data_add_array_u64(t.col[8], ls->queued_now);
+		rte_tel_data_add_array_u64(t.col[9], ls->queue_timeouts);
+	}
+	tel_table_add(&t, d, "listener_");
+	if (st != NULL) {
+		rte_tel_data_add_dict_u64(d, "stack_rx_frames", st->stats.rx_frames);
+		rte_tel_data_add_dict_u64(d, "stack_tx_frames", st->stats.tx_frames);
+		rte_tel_data_add_dict_u64(d, "stack_arp_requests_out", st->stats.arp_requests_out);
+		rte_tel_data_add_dict_u64(d, "stack_arp_replies_in", st->stats.arp_replies_in);
+		rte_tel_data_add_dict_u64(d, "stack_icmp_unreach_in", st->stats.icmp_unreach_in);
+		if (st->tcp != NULL) {
+			const struct tcp_stats *t = &st->tcp->stats;
+
+			rte_tel_data_add_dict_u64(d, "tcp_retransmits", t->retransmits);
+			rte_tel_data_add_dict_u64(d, "tcp_rto_timeouts", t->rto_timeouts);
+			rte_tel_data_add_dict_u64(d, "tcp_challenge_acks", t->challenge_acks);
+			rte_tel_data_add_dict_u64(d, "tcp_oow_acks_limited", t->oow_acks_limited);
+			rte_tel_data_add_dict_u64(d, "tcp_orphans", t->orphans);
+			rte_tel_data_add_dict_u64(d, "tcp_orphans_reset", t->orphans_reset);
+			rte_tel_data_add_dict_u64(d, "tcp_tx_nombuf", t->tx_nombuf);
+			rte_tel_data_add_dict_u64(d, "tcp_pmtu_lowered", t->pmtu_lowered);
+			rte_tel_data_add_dict_u64(d, "tcp_syncookies_sent", t->syncookies_sent);
+			rte_tel_data_add_dict_u64(d, "tcp_syncookies_ok", t->syncookies_ok);
+			rte_tel_data_add_dict_u64(d, "tcp_mbufs_held", t->mbufs_held);
+			rte_tel_data_add_dict_u64(d, "tcp_mem_pressure", t->mem_pressure);
+			rte_tel_data_add_dict_u64(d, "tcp_ooo_pruned", t->ooo_pruned);
+		}
+		for (k = 0; k < DP_RX_CSUM_MAX; k++) {
+			snprintf(key, sizeof(key), "stack_rx_l4_csum_%s",
+					dp_rx_csum_name((enum dp_rx_csum)k));
+			rte_tel_data_add_dict_u64(d, key, st->stats.rx_l4_csum[k]);
+		}
+		for (k = 0; k < STACK_DROP_MAX; k++) {
+			snprintf(key, sizeof(key), "drop_%s", stack_drop_name((enum stack_drop)k));
+			rte_tel_data_add_dict_u64(d, key, st->stats.drops[k]);
+		}
+	}
+	ex_stats_read(host.ex, &es);
+	rte_tel_data_add_dict_u64(d, "executor_tasks_live", es.tasks_live);
+	rte_tel_data_add_dict_u64(d, "executor_tasks_spawned", es.tasks_spawned);
+	rte_tel_data_add_dict_u64(d, "executor_spawn_failed", es.spawn_failed);
+	rte_tel_data_add_dict_u64(d, "executor_polls", es.polls);
+	rte_tel_data_add_dict_u64(d, "executor_loops", es.loops);
+	rte_tel_data_add_dict_u64(d, "executor_timers_fired", es.timers_fired);
+	rte_tel_data_add_dict_u64(d, "executor_idle_sleeps", es.idle_sleeps);
+	rte_tel_data_add_dict_u64(d, "executor_idle_event_sleeps", es.idle_event_sleeps);
+	rte_tel_data_add_dict_u64(d, "executor_idle_event_wakes", es.idle_event_wakes);
+	rte_tel_data_add_dict_u64(d, "executor_busy_cycles", es.busy_cycles);
+	rte_tel_data_add_dict_u64(d, "executor_idle_cycles", es.idle_cycles);
+	return 0;
+}
+
+/* /l4proxy/pools: a table of the pools, their backends summed. */
+static int
+tel_pools(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const cols[] = { "s:name", "s:algorithm", "backends", "up", "draining",
+		"conns", "active" };
+	struct tel_table t;
+	uint32_t i, k;
+
+	(void)cmd;
+	if (params != NULL && params[0] != '\0')
+		return -EINVAL;
+	if (tel_table_start(&t, d, cols, RTE_DIM(cols)) != 0)
+		return -ENOMEM;
+	for (i = 0; i < cfg.npools; i++) {
+		const struct pool *pool = &cfg.pools[i];
+		uint64_t up = 0, draining = 0, conns = 0, active = 0;
+
+		for (k = 0; k < pool->lb.n; k++) {
+			up += pool->lb.be[k].up && !pool->lb.be[k].draining;
+			draining += pool->lb.be[k].draining;
+			conns += pool->bs[k].conns;
+			active += pool->lb.be[k].active;
+		}
+		rte_tel_data_add_array_string(t.col[0], pool->name);
+		rte_tel_data_add_array_string(t.col[1], lb_algo_name(pool->lb.algo));
+		rte_tel_data_add_array_u64(t.col[2], pool->lb.n);
+		rte_tel_data_add_array_u64(t.col[3], up);
+		rte_tel_data_add_array_u64(t.col[4], draining);
+		rte_tel_data_add_array_u64(t.col[5], conns);
+		rte_tel_data_add_array_u64(t.col[6], active);
+	}
+	tel_table_add(&t, d, "");
+	return 0;
+}
+
+/* /l4proxy/backends,POOL: a table of one pool's backends. */
+static int
+tel_backends(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const cols[] = { "s:addr", "s:state", "weight", "conns", "active",
+		"bytes_up", "bytes_down", "connect_failures" };
+	const struct pool *pool;
+	struct tel_table t;
+	char a[32];
+	uint32_t k;
+
+	(void)cmd;
+	if (params == NULL || params[0] == '\0')
+		return -EINVAL;
+	if ((pool = pool_find(params)) == NULL)
+		return -ENOENT;
+	if (tel_table_start(&t, d, cols, RTE_DIM(cols)) != 0)
+		return -ENOMEM;
+	for (k = 0; k < pool->lb.n; k++) {
+		const struct lb_backend *b = &pool->lb.be[k];
+
+		fmt_addr(a, sizeof(a), b->ip, b->port);
+		rte_tel_data_add_array_string(t.col[0], a);
+		rte_tel_data_add_array_string(t.col[1], backend_state(b));
+		rte_tel_data_add_array_u64(t.col[2], b->weight);
+		rte_tel_data_add_array_u64(t.col[3], pool->bs[k].conns);
+		rte_tel_data_add_array_u64(t.col[4], b->active);
+		rte_tel_data_add_array_u64(t.col[5], pool->bs[k].bytes_up);
+		rte_tel_data_add_array_u64(t.col[6], pool->bs[k].bytes_down);
+		rte_tel_data_add_array_u64(t.col[7], pool->bs[k].connect_failures);
+	}
+	tel_table_add(&t, d, "");
+	return 0;
+}
+
+/* /l4proxy/drain,POOL,ADDR:PORT */
+static int
+tel_drain(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	char buf[96], *comma;
+	struct pool *pool;
+	uint32_t k, ip;
+	uint16_t port;
+
+	(void)cmd;
+	if (params == NULL || snprintf(buf, sizeof(buf), "%s", params) >= (int)sizeof(buf))
+		return -EINVAL;
+	comma = strchr(buf, ',');
+	if (comma == NULL)
+		return -EINVAL;
+	*comma = '\0';
+	if (ipv4_parse_addr_port(comma + 1, &ip, &port) != 0)
+		return -EINVAL;
+	if ((pool = pool_find(buf)) == NULL)
+		return -ENOENT;
+	for (k = 0; k < pool->lb.n; k++)
+		if (pool->lb.be[k].ip == ip && pool->lb.be[k].port == port) {
+			pool->drain_request[k] = true;
+			rte_tel_data_string(d, "draining");
+			return 0;
+		}
+	return -ENOENT;
+}
+
+void
+print_exit_stats(void)
+{
+	struct ex_executor *ex = host.ex;
+	struct ex_stats es;
+
+	print_stats("exit");
+	/* Busy: loop iterations that did work; idle polling is not counted
+	 * (a diagnostic: scripts/bench/proxy.sh bills the CPU from /proc). */
+	ex_stats_read(ex, &es);
+	printf("l4proxy: executor busy %.6f s idle %.6f s\n",
+			(double)es.busy_cycles / (double)rte_get_tsc_hz(),
+			(double)es.idle_cycles / (double)rte_get_tsc_hz());
+	printf("l4proxy: idle sleeps %" PRIu64 " (on rx events %" PRIu64 ", woken early %" PRIu64
+	       "; %s)\n",
+			es.idle_sleeps, es.idle_event_sleeps, es.idle_event_wakes,
+			cfg.busy_poll             ? "busy-poll"
+			: ex_sleeps_on_events(ex) ? "sleeps on the rx queue's events"
+						  : "naps: the port has no rx event");
+	printf("l4proxy: tx %" PRIu64 " packets in %" PRIu64 " sends, %" PRIu64
+	       " dropped by the PMD (tx hold %u us, sends held back %" PRIu64 " times)\n",
+			host.tx[0].stats.pkts, host.tx[0].stats.bursts, host.tx[0].stats.dropped,
+			cfg.tx_hold_us, host.tx[0].stats.held);
+	stack_host_print_stats(&host, stdout);
+}
+
+void
+telemetry_register(void)
+{
+	rte_telemetry_register_cmd("/l4proxy/stats", tel_stats,
+			"Listeners, the stack's counters and drops, the executor. No parameters.");
+	rte_telemetry_register_cmd("/l4proxy/pools", tel_pools,
+			"Each pool: algorithm, backends up/draining, conns. No parameters.");
+	rte_telemetry_register_cmd("/l4proxy/backends", tel_backends,
+			"Every backend of a pool, with its state and counters. Parameter: POOL.");
+	rte_telemetry_register_cmd("/l4proxy/drain", tel_drain,
+			"Stop new connections to a backend. Parameters: POOL,ADDR:PORT");
+}
