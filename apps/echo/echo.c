@@ -5,7 +5,8 @@
  * datagrams (the same mbuf goes back: zero copy), and serves TCP: echo (the
  * connection forwarded into itself, zero copy), discard, a source of a
  * fixed pattern, and a minimal HTTP/1.1 responder. As a TCP client it sends
- * seeded random bytes to an echo server and checks what comes back.
+ * seeded random bytes to an echo server and checks what comes back. (The
+ * client benchmark, rr/bulk/conn, is its own program: apps/bench/tcp_bench.)
  * An impairment stage (loss, reordering, duplication, delay, corruption)
  * can sit on the port, both ways.
  *
@@ -82,11 +83,6 @@ usage(FILE *out, const char *prog)
 			"  --keepalive     TCP keepalive on every connection\n"
 			"  --time-wait MS  TIME_WAIT length (default 60000)\n"
 			"  --tcp-cc NAME   congestion control: cubic (default) or newreno\n"
-			"  --bench MODE    with --tcp-client A:P, measure instead: rr (64-byte request\n"
-			"                  and response: p50/p99 latency; the server echoes), bulk (one\n"
-			"                  connection, Gbit/s acknowledged; the server discards), conn\n"
-			"                  (connect and close, one at a time: connections/s)\n"
-			"  --bench-seconds S  (default 5)\n"
 			"  --busy-poll     poll without pause when idle (benchmarks); default: spin\n"
 			"                  50 us, then sleep until the rx queue has packets or a timer\n"
 			"                  is due (naps of up to 1 ms on a port with no rx event fd)\n"
@@ -304,218 +300,6 @@ static const struct ex_future_ops client_ops = {
 	.name = "tcp_client",
 };
 
-/* ---- benchmarks against a riptide (or any) server: request/response
- * latency, bulk throughput, connections per second ---- */
-
-enum bench_mode {
-	BENCH_MODE_NONE = 0,
-	BENCH_MODE_RR, /* 64-byte request, 64-byte response, one at a time */
-	BENCH_MODE_BULK, /* one connection, write as fast as it goes */
-	BENCH_MODE_CONN, /* connect, close, again: one at a time */
-};
-
-enum bench_state {
-	BENCH_STATE_CONNECT = 0,
-	BENCH_STATE_WRITE,
-	BENCH_STATE_READ,
-	BENCH_STATE_DONE,
-};
-
-#define BENCH_MSG 64
-#define BENCH_MAX_SAMPLES (1u << 22)
-
-struct bench {
-	struct ex_future base;
-	enum bench_mode mode;
-	enum bench_state state;
-	struct tcp_stack *tcp;
-	struct ex_executor *ex;
-	uint32_t ip;
-	uint16_t port;
-	struct tcp_connect conn;
-	struct tcp_conn *c;
-	struct tcp_write w;
-	struct tcp_read r;
-	uint8_t msg[BENCH_MSG], in[BENCH_MSG];
-	uint32_t got;
-	uint64_t duration_ns, start, end_at, t0;
-	uint64_t count, bytes0;
-	uint32_t *lat_ns;
-	uint32_t nlat;
-	int error;
-};
-
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void
-bench_finish(struct bench *b, int err)
-{
-	if (b->error == 0)
-		b->error = err;
-	if (b->c != NULL) {
-		if (b->error < 0)
-			tcp_abort(b->c);
-		else
-			tcp_close(b->c);
-		b->c = NULL;
-	}
-	b->state = BENCH_STATE_DONE;
-	ex_stop_all();
-}
-
-static enum ex_poll
-bench_poll(struct ex_future *f, struct ex_context *cx)
-{
-	struct bench *b = EX_CONTAINER_OF(f, struct bench, base);
-
-	for (;;) {
-		uint64_t now = ex_now_ns(b->ex);
-
-		switch (b->state) {
-		case BENCH_STATE_CONNECT:
-			if (b->start == 0) {
-				b->start = now;
-				b->end_at = now + b->duration_ns;
-			}
-			if (ex_await(&b->conn.base, cx) == EX_PENDING)
-				return EX_PENDING;
-			if (b->conn.base.result < 0) {
-				bench_finish(b, b->conn.base.result);
-				return EX_READY;
-			}
-			b->c = b->conn.conn;
-			if (b->mode == BENCH_MODE_CONN) {
-				/* One whole open; the close runs on in the background
-				 * (FIN, TIME_WAIT) as a server's would. */
-				tcp_close(b->c);
-				b->c = NULL;
-				b->count++;
-				if (now >= b->end_at) {
-					bench_finish(b, 0);
-					return EX_READY;
-				}
-				tcp_connect_init(&b->conn, b->tcp, b->ip, b->port);
-				continue;
-			}
-			/* rr and bulk time from the established connection. */
-			b->start = now;
-			b->end_at = now + b->duration_ns;
-			b->bytes0 = b->tcp->stats.bytes_out;
-			b->state = BENCH_STATE_WRITE;
-			b->t0 = now;
-			tcp_write_init(&b->w, b->c,
-					b->mode == BENCH_MODE_RR ? b->msg : source_pattern,
-					b->mode == BENCH_MODE_RR ? BENCH_MSG : SOURCE_CHUNK);
-			continue;
-		case BENCH_STATE_WRITE:
-			if (ex_await(&b->w.base, cx) == EX_PENDING)
-				return EX_PENDING;
-			if (b->w.base.result != (int32_t)b->w.len) {
-				/* an error, or a short write (the pool ran dry) */
-				bench_finish(b, b->w.base.result < 0 ? b->w.base.result : -ENOBUFS);
-				return EX_READY;
-			}
-			if (b->mode == BENCH_MODE_BULK) {
-				if (now >= b->end_at) {
-					bench_finish(b, 0);
-					return EX_READY;
-				}
-				tcp_write_init(&b->w, b->c, source_pattern, SOURCE_CHUNK);
-				continue;
-			}
-			b->got = 0;
-			tcp_read_init(&b->r, b->c, b->in, BENCH_MSG);
-			b->state = BENCH_STATE_READ;
-			continue;
-		case BENCH_STATE_READ:
-			if (ex_await(&b->r.base, cx) == EX_PENDING)
-				return EX_PENDING;
-			if (b->r.base.result <= 0) {
-				bench_finish(b, b->r.base.result < 0 ? b->r.base.result : -EPIPE);
-				return EX_READY;
-			}
-			b->got += (uint32_t)b->r.base.result;
-			if (b->got < BENCH_MSG) {
-				tcp_read_init(&b->r, b->c, b->in + b->got, BENCH_MSG - b->got);
-				continue;
-			}
-			if (b->nlat < BENCH_MAX_SAMPLES)
-				b->lat_ns[b->nlat++] = (uint32_t)RTE_MIN(now - b->t0, UINT32_MAX);
-			b->count++;
-			if (now >= b->end_at) {
-				bench_finish(b, 0);
-				return EX_READY;
-			}
-			b->t0 = now;
-			tcp_write_init(&b->w, b->c, b->msg, BENCH_MSG);
-			b->state = BENCH_STATE_WRITE;
-			continue;
-		case BENCH_STATE_DONE:
-			return EX_READY;
-		}
-	}
-}
-
-static void
-bench_drop(struct ex_future *f)
-{
-	struct bench *b = EX_CONTAINER_OF(f, struct bench, base);
-
-	if (b->state == BENCH_STATE_CONNECT)
-		ex_future_drop(&b->conn.base);
-	if (b->c != NULL) {
-		tcp_abort(b->c);
-		b->c = NULL;
-	}
-}
-
-static const struct ex_future_ops bench_ops = {
-	.poll = bench_poll,
-	.drop = bench_drop,
-	.name = "tcp_bench",
-};
-
-/* One line a script can read: the mode's figures. */
-static void
-bench_report(struct bench *b)
-{
-	uint64_t end = ex_now_ns(b->ex);
-	double secs = (double)(RTE_MIN(end, b->end_at) - b->start) / 1e9;
-
-	if (b->error < 0) {
-		printf("echo: bench error: %s\n", strerror(-b->error));
-		return;
-	}
-	switch (b->mode) {
-	case BENCH_MODE_RR:
-		if (b->nlat == 0)
-			break;
-		qsort(b->lat_ns, b->nlat, sizeof(uint32_t), cmp_u32);
-		printf("echo: bench rr: %" PRIu64 " round trips of %u bytes in %.2f s, p50 %.2f us "
-		       "p99 %.2f us\n",
-				b->count, BENCH_MSG, secs, b->lat_ns[b->nlat / 2] / 1e3,
-				b->lat_ns[(uint64_t)b->nlat * 99 / 100] / 1e3);
-		break;
-	case BENCH_MODE_BULK:
-		printf("echo: bench bulk: %" PRIu64 " bytes acknowledged in %.2f s, %.3f Gbit/s\n",
-				b->tcp->stats.bytes_out - b->bytes0, secs,
-				(double)(b->tcp->stats.bytes_out - b->bytes0) * 8 / secs / 1e9);
-		break;
-	case BENCH_MODE_CONN:
-		printf("echo: bench conn: %" PRIu64 " connections in %.2f s, %.0f per second\n",
-				b->count, secs, (double)b->count / secs);
-		break;
-	default:
-		break;
-	}
-}
-
 /* Print TCP and service counters at exit. */
 static void
 print_tcp(const struct tcp_stack *tcp, const struct client *k, bool client, uint32_t unaccepted)
@@ -622,8 +406,6 @@ main(int argc, char **argv)
 		{ "time-wait", required_argument, NULL, 'W' },
 		{ "tcp-cc", required_argument, NULL, 'G' },
 		{ "impair", required_argument, NULL, 'I' },
-		{ "bench", required_argument, NULL, 'R' },
-		{ "bench-seconds", required_argument, NULL, 'T' },
 		{ "busy-poll", no_argument, NULL, 'Y' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -647,10 +429,7 @@ main(int argc, char **argv)
 	uint64_t client_bytes = 1 << 20, seed = 0;
 	bool seed_set = false;
 	const char *impair = NULL;
-	enum bench_mode bench_mode = BENCH_MODE_NONE;
-	double bench_seconds = 5;
 	bool busy_poll = false;
-	struct bench *bench = NULL;
 	struct udp_sock usock, hsock;
 	struct udp_echo uecho;
 	int c, rc, exit_code = 0, v;
@@ -778,21 +557,6 @@ main(int argc, char **argv)
 		case 'I':
 			impair = optarg;
 			break;
-		case 'R':
-			bench_mode = strcmp(optarg, "rr") == 0     ? BENCH_MODE_RR
-				     : strcmp(optarg, "bulk") == 0 ? BENCH_MODE_BULK
-				     : strcmp(optarg, "conn") == 0 ? BENCH_MODE_CONN
-								   : BENCH_MODE_NONE;
-			if (bench_mode == BENCH_MODE_NONE) {
-				fprintf(stderr, "echo: --bench is rr, bulk or conn\n");
-				return 2;
-			}
-			break;
-		case 'T':
-			if (arg_seconds("echo", "--bench-seconds", optarg, 0.1, 3600,
-					    &bench_seconds) != 0)
-				return 2;
-			break;
 		case 'Y':
 			busy_poll = true;
 			break;
@@ -806,10 +570,6 @@ main(int argc, char **argv)
 	}
 	if (scfg.ip == 0) {
 		fprintf(stderr, "echo: --ip ADDR/PREFIX is required\n");
-		return 2;
-	}
-	if (bench_mode != BENCH_MODE_NONE && client_ip == 0) {
-		fprintf(stderr, "echo: --bench needs the server: --tcp-client ADDR:PORT\n");
 		return 2;
 	}
 	if (impair != NULL && dp_impair_parse(impair, &icfg, err, sizeof(err)) != 0) {
@@ -888,25 +648,7 @@ main(int argc, char **argv)
 		if (rc != 0)
 			fprintf(stderr, "echo: hello: %s\n", strerror(-rc));
 	}
-	if (bench_mode != BENCH_MODE_NONE) {
-		bench = calloc(1, sizeof(*bench));
-		if (bench == NULL || (bench_mode == BENCH_MODE_RR &&
-						     (bench->lat_ns = calloc(BENCH_MAX_SAMPLES,
-								      sizeof(uint32_t))) == NULL)) {
-			fprintf(stderr, "echo: no memory for the benchmark\n");
-			return 1;
-		}
-		ex_future_init(&bench->base, &bench_ops);
-		bench->mode = bench_mode;
-		bench->tcp = &h.tcp;
-		bench->ex = ex;
-		bench->ip = client_ip;
-		bench->port = (uint16_t)client_port;
-		bench->duration_ns = (uint64_t)(bench_seconds * 1e9);
-		memset(bench->msg, 'r', BENCH_MSG);
-		tcp_connect_init(&bench->conn, &h.tcp, client_ip, (uint16_t)client_port);
-		ex_spawn(&bench->base, NULL, NULL);
-	} else if (client_ip != 0) {
+	if (client_ip != 0) {
 		client = calloc(1, sizeof(*client));
 		if (client == NULL)
 			return 1;
@@ -942,11 +684,6 @@ main(int argc, char **argv)
 			}
 		print_tcp(&h.tcp, client, client != NULL, unaccepted);
 	}
-	if (bench != NULL) {
-		bench_report(bench);
-		if (bench->error < 0)
-			exit_code = 1;
-	}
 	if (client != NULL && (client->error != 0 || client->mismatch ||
 					      client->received != client->total))
 		exit_code = 1;
@@ -965,9 +702,6 @@ main(int argc, char **argv)
 	if (stack_host_down(&h, stdout) != 0)
 		exit_code = 1;
 	free(client);
-	if (bench != NULL)
-		free(bench->lat_ns);
-	free(bench);
 	services_fini();
 	rte_eal_cleanup();
 	return exit_code;

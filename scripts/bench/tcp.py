@@ -55,6 +55,7 @@ class Proc:
 
 def riptide(build, seconds, mem):
     echo = os.path.join(ROOT, build, "apps", "echo", "echo")
+    bench = os.path.join(ROOT, build, "apps", "bench", "tcp_bench")
     tag = f"rttcpb{os.getpid()}"
     sock = f"/tmp/{tag}.sock"
     common = ["--no-pci", *mem, "--no-telemetry", "--log-level=lib.eal:error"]
@@ -67,10 +68,10 @@ def riptide(build, seconds, mem):
         server.wait_for("answering ARP")
         for mode, port in (("rr", 7), ("bulk", 9), ("conn", 7)):
             for _ in range(3):
-                r = subprocess.run([echo, "-l", "1", *common, f"--file-prefix={tag}c",
+                r = subprocess.run([bench, "-l", "1", *common, f"--file-prefix={tag}c",
                                     f"--vdev=net_memif0,role=client,id=0,socket={sock}", "--",
-                                    "--ip", "198.18.90.2/24", "--tcp-client",
-                                    f"198.18.90.1:{port}", "--bench", mode, "--bench-seconds",
+                                    "--ip", "198.18.90.2/24", "--server",
+                                    f"198.18.90.1:{port}", "--mode", mode, "--seconds",
                                     str(seconds), "--busy-poll"],
                                    capture_output=True, text=True, timeout=seconds + 60)
                 text = r.stdout + r.stderr
@@ -80,13 +81,13 @@ def riptide(build, seconds, mem):
                     break
                 time.sleep(1)
             if mode == "rr":
-                m = re.search(r"bench rr: .* p50 ([\d.]+) us p99 ([\d.]+) us", text)
+                m = re.search(r"tcp_bench: rr: .* p50 ([\d.]+) us p99 ([\d.]+) us", text)
                 out["p50"], out["p99"] = float(m.group(1)), float(m.group(2))
             elif mode == "bulk":
-                m = re.search(r"bench bulk: .* ([\d.]+) Gbit/s", text)
+                m = re.search(r"tcp_bench: bulk: .* ([\d.]+) Gbit/s", text)
                 out["gbps"] = float(m.group(1))
             else:
-                m = re.search(r"bench conn: .* (\d+) per second", text)
+                m = re.search(r"tcp_bench: conn: .* (\d+) per second", text)
                 out["conns"] = float(m.group(1))
             if m is None or r.returncode != 0:
                 raise RuntimeError(f"riptide {mode} failed:\n{text}")

@@ -2,11 +2,11 @@
 # SPDX-License-Identifier: BSD-3-Clause
 #
 # tcp.sh - riptide's TCP against Linux's, in one run, same cores, same time:
-#   latency     64-byte request/response, p50 and p99 (riptide: echo --bench rr;
+#   latency     64-byte request/response, p50 and p99 (riptide: apps/bench/tcp_bench --mode rr;
 #               Linux: sockperf ping-pong over loopback)
-#   throughput  one connection, bulk (riptide: echo --bench bulk into a discard
+#   throughput  one connection, bulk (riptide: tcp_bench --mode bulk into echo's discard
 #               server; Linux: iperf3 over loopback)
-#   conn/s      connect and close, one at a time (riptide: echo --bench conn;
+#   conn/s      connect and close, one at a time (riptide: tcp_bench --mode conn;
 #               Linux: apps/bench/tcp_connrate over loopback)
 # riptide runs two processes joined by memif, one lcore each (server on core 0,
 # client on core 1, both busy-polling); Linux's server and client are pinned the
@@ -40,7 +40,7 @@ build=build-rel
 if [ ! -f $build/build.ninja ]; then
 	meson setup $build --buildtype=release -Db_ndebug=true >/dev/null
 fi
-ninja -C $build apps/echo/echo apps/bench/tcp_connrate >/dev/null
+ninja -C $build apps/echo/echo apps/bench/tcp_bench apps/bench/tcp_connrate >/dev/null
 
 exec /usr/bin/python3 scripts/bench/tcp.py --build "$build" --seconds "$seconds" \
 	--rounds "$rounds" --command "scripts/bench/tcp.sh --seconds $seconds --rounds $rounds" \

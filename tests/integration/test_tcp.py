@@ -22,6 +22,7 @@ from conftest import (BUILD, ROOT, DpdkProcess, eal_memory_args, run, unique, wa
                       wait_linux_closed, wait_until)
 
 ECHO = os.path.join(BUILD, "apps", "echo", "echo")
+TCP_BENCH = os.path.join(BUILD, "apps", "bench", "tcp_bench")
 PY = "/usr/bin/python3"
 
 # Send n random bytes (in chunks, on a writer thread) while reading the echo;
@@ -480,16 +481,16 @@ def test_bench_modes_riptide_to_riptide_over_memif(dpdk_proc):
                        ["--ip", "198.18.65.1/24", "--tcp-echo", "7", "--tcp-discard", "9"])
     try:
         server.wait_for_output("answering ARP and ping")
-        for mode, port, pattern in (("rr", 7, r"bench rr: (\d+) round trips .* p50 [\d.]+ us"),
-                                    ("bulk", 9, r"bench bulk: (\d+) bytes acknowledged"),
-                                    ("conn", 7, r"bench conn: (\d+) connections")):
+        for mode, port, pattern in (("rr", 7, r"tcp_bench: rr: (\d+) round trips .* p50 [\d.]+ us"),
+                                    ("bulk", 9, r"tcp_bench: bulk: (\d+) bytes acknowledged"),
+                                    ("conn", 7, r"tcp_bench: conn: (\d+) connections")):
             for _ in range(3):
                 prefix = unique("rtpmd")
-                r = run([ECHO, "-l", "1", "--no-pci", *eal_memory_args(512),
+                r = run([TCP_BENCH, "-l", "1", "--no-pci", *eal_memory_args(512),
                          f"--file-prefix={prefix}",
                          f"--vdev=net_memif0,role=client,id=0,socket={sock}", "--",
-                         "--ip", "198.18.65.2/24", "--tcp-client", f"198.18.65.1:{port}",
-                         "--bench", mode, "--bench-seconds", "1"], check=False, timeout=60)
+                         "--ip", "198.18.65.2/24", "--server", f"198.18.65.1:{port}",
+                         "--mode", mode, "--seconds", "1"], check=False, timeout=60)
                 out = r.stdout + r.stderr
                 # The memif server's control thread (DPDK's, sharing two cores
                 # with two busy lcores under ASan) may not have taken the last
