@@ -17,7 +17,10 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_pdump.h>
 #include <rte_version.h>
+
+#include "stack_priv.h"
 
 /* How far up a host came; down undoes from the top. */
 enum host_stage {
@@ -88,6 +91,38 @@ host_eal(struct stack_host *h, struct stack_host_config *cfg)
 	return 0;
 }
 
+/*
+ * Packet capture: Debian's dpdk-dumpcap (and dpdk-pdump) attach to a primary
+ * process as a secondary and capture on its ports only if it called
+ * rte_pdump_init(). Every host does, once per process (the first host up
+ * initialises, the last one down uninitialises). Where the EAL cannot share
+ * memory with another process (--no-huge, --in-memory) there is nothing to
+ * attach to: said at debug level, and the host comes up all the same.
+ * Hosts are brought up and down by one thread (the main one).
+ */
+static unsigned int pdump_users;
+static bool pdump_on;
+
+static void
+host_pdump_get(void)
+{
+	if (pdump_users++ != 0 || rte_eal_process_type() != RTE_PROC_PRIMARY)
+		return;
+	pdump_on = rte_pdump_init() == 0;
+	if (!pdump_on)
+		STACK_LOG(DEBUG, "rte_pdump_init: %s: dpdk-dumpcap cannot attach",
+				rte_strerror(rte_errno));
+}
+
+static void
+host_pdump_put(void)
+{
+	if (pdump_users == 0 || --pdump_users != 0 || !pdump_on)
+		return;
+	rte_pdump_uninit();
+	pdump_on = false;
+}
+
 /* The ports to bring up, in order: the one named, or every one there is. */
 static int
 host_port_ids(struct stack_host *h, const struct stack_host_config *cfg,
@@ -146,6 +181,7 @@ host_ports(struct stack_host *h, const struct stack_host_config *cfg)
 		return fail(h, rte_errno != 0 ? -rte_errno : -ENOMEM, "mbuf pool '%s' of %u: %s",
 				pname, cfg->nb_mbufs, rte_strerror(rte_errno));
 	h->stage = HOST_POOL;
+	host_pdump_get();
 	pcfg.pool = h->pool;
 	pcfg.defer_start = true; /* every port configured before any starts */
 	for (i = 0; i < n; i++) {
@@ -279,6 +315,7 @@ host_unwind(struct stack_host *h, FILE *out)
 							       prefix, out)
 					     : dp_pool_leaked(h->pool, h->ports, h->nb_ports, NULL);
 		rte_mempool_free(h->pool);
+		host_pdump_put();
 	}
 	if (h->stage >= HOST_EAL && h->eal_owned)
 		rte_eal_cleanup();

@@ -23,6 +23,10 @@
  *   tcp_listener_close(&l); ...  the app's own sockets
  *   leaked = stack_host_down(&h, stdout);
  *
+ * Every host's ports can be captured with Debian's dpdk-dumpcap (the host
+ * calls rte_pdump_init(); the process must share its memory: hugepages, not
+ * --no-huge):  dpdk-dumpcap --file-prefix=PREFIX -i net_tap0 -w out.pcap
+ *
  * stack_host_down() does the shutdown itself when the app had nothing to
  * close. The leak check allows what a PMD keeps by design (net_af_xdp's fill
  * ring), decided by driver in dp_port, never by a port's name.

@@ -3,11 +3,13 @@
 for a Linux host in a namespace, over net_tap and over net_af_xdp on a veth
 pair; Linux's ARP learns riptide's MAC; 10,000 UDP datagrams of random sizes
 come back byte-exact; riptide resolves Linux's MAC when it speaks first; a
-closed port answers with ICMP, which Linux reports as ECONNREFUSED."""
+closed port answers with ICMP, which Linux reports as ECONNREFUSED; Debian's
+dpdk-dumpcap captures on a riptide port."""
 import os
 import re
 import signal
 import subprocess
+import time
 
 from conftest import BUILD, eal_memory_args, run, unique, wait_for_iface, wait_listening
 
@@ -202,3 +204,49 @@ def test_riptide_speaks_first_over_tap(netns, tmp_path):
         if listener is not None and listener.poll() is None:
             listener.kill()
         proc.stop(sig=signal.SIGKILL, expect_rc=None)
+
+
+def test_dpdk_dumpcap_captures_a_ping_on_a_riptide_port(netns, tmp_path, hugepages):
+    """Every riptide host calls rte_pdump_init() (tcpstack/stack_host.c), so
+    Debian's dpdk-dumpcap, a secondary process, captures on its port: a ping
+    through echo's net_tap, read back with tcpdump, request and reply each
+    time; echo then exits with every mbuf back (the capture's callbacks held
+    none of riptide's)."""
+    from conftest import DpdkProcess
+    ns = netns()
+    ifc = unique("rtd")
+    prefix = unique("rtdump")
+    pcap = tmp_path / "ping.pcap"
+    proc = DpdkProcess(["ip", "netns", "exec", ns.name, ECHO, "-l", "0", "--no-pci",
+                        *hugepages, f"--file-prefix={prefix}", f"--vdev=net_tap0,iface={ifc}",
+                        "--", "--ip", "198.18.52.2/24"],
+                       prefix, str(tmp_path / "echo.log"))
+    cap = None
+    try:
+        wait_for_iface(ifc, netns=ns.name)
+        ns.exec(f"sysctl -qw net.ipv6.conf.{ifc}.disable_ipv6=1; "
+                f"ip addr add 198.18.52.1/24 dev {ifc}; ip link set {ifc} up")
+        proc.wait_for_output("answering ARP and ping")
+        cap = subprocess.Popen(["dpdk-dumpcap", f"--file-prefix={prefix}", "-i", "net_tap0",
+                                "-P", "-f", "icmp", "-c", "6", "-w", str(pcap)],
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        # Capturing once the file exists (dumpcap writes its header first).
+        deadline = time.monotonic() + 20
+        while not pcap.exists() and cap.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pcap.exists(), cap.communicate(timeout=5)[0] if cap.poll() is not None else ""
+        out = ns.exec(["ping", "-c", "3", "-i", "0.2", "-W", "2", "198.18.52.2"],
+                      check=False).stdout
+        assert " 0% packet loss" in out, out
+        text = cap.communicate(timeout=20)[0]
+        assert cap.returncode == 0, text
+        dump = run(["tcpdump", "-n", "-r", str(pcap)]).stdout
+        requests = re.findall(r"IP 198\.18\.52\.1 > 198\.18\.52\.2: ICMP echo request", dump)
+        replies = re.findall(r"IP 198\.18\.52\.2 > 198\.18\.52\.1: ICMP echo reply", dump)
+        assert len(requests) == 3 and len(replies) == 3, dump
+    finally:
+        if cap is not None and cap.poll() is None:
+            cap.kill()
+            cap.wait()
+        out = proc.stop(sig=signal.SIGINT)
+    assert "all mbufs returned to the pool" in out, out
