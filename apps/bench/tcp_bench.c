@@ -369,9 +369,11 @@ main(int argc, char **argv)
 	hc.tcp.max_conns = 1024 + 512 + 16;
 	rc = stack_host_up(&h, &hc);
 	if (rc != 0) {
-		if (rc != -ECANCELED)
+		bool usage_error = strncmp(h.err, "arguments:", 10) == 0; /* said already */
+
+		if (rc != -ECANCELED && !usage_error)
 			fprintf(stderr, "tcp_bench: %s\n", h.err);
-		return rc == -ECANCELED ? 0 : rc == -EINVAL ? 2 : 1;
+		return rc == -ECANCELED ? 0 : usage_error ? 2 : 1;
 	}
 	b = calloc(1, sizeof(*b));
 	if (b == NULL || (o.mode == BENCH_MODE_RR && (b->lat_ns = calloc(BENCH_MAX_SAMPLES,

@@ -9,6 +9,7 @@ import pytest
 from conftest import BUILD, ROOT, run, unique
 
 APPS = {name: os.path.join(BUILD, "apps", name, name) for name in ("echo", "l4proxy", "pktbench")}
+APPS["tcp_bench"] = os.path.join(BUILD, "apps", "bench", "tcp_bench")
 PROXY_OK = ["--ip", "198.18.0.2/24", "--listen", "80", "--backend", "198.18.0.3:80"]
 
 
@@ -90,6 +91,14 @@ def test_version_names_riptide_and_dpdk_and_help_lists_it(app):
     ("l4proxy", [*PROXY_OK, "--listen", "80x"], "l4proxy: --listen '80x': a whole number"),
     ("l4proxy", [*PROXY_OK, "--tx-hold", "1001"], "l4proxy: --tx-hold '1001': a whole number"),
     ("l4proxy", [*PROXY_OK, "stray"], "l4proxy: 'stray': not a flag"),
+    ("tcp_bench", ["--ip", "198.18.0.2/24", "--server", "198.18.0.1:7", "--mode", "rr",
+                   "--seconds", "-1"], "tcp_bench: --seconds '-1': seconds"),
+    ("tcp_bench", ["--ip", "198.18.0.2/24", "--server", "198.18.0.1:7x", "--mode", "rr"],
+     "tcp_bench: --server '198.18.0.1:7x'"),
+    ("tcp_bench", ["--ip", "198.18.0.2/24", "--server", "198.18.0.1:7", "--mode", "ping"],
+     "tcp_bench: --mode 'ping': rr, bulk or conn"),
+    ("tcp_bench", ["--ip", "198.18.0.2/24", "--mode", "rr"],
+     "tcp_bench: --ip, --server and --mode are required"),
 ])
 def test_bad_number_refused_naming_the_flag(app, args, message):
     r = run([APPS[app], "-l", "0", "--no-pci", "--no-huge", "-m", "128",
