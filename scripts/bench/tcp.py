@@ -151,8 +151,8 @@ def main():
     ap.add_argument("--command", default="scripts/bench/tcp.py", help="for the record")
     a = ap.parse_args()
     mem, memnote = mem_args()
-    print(f"tcp.sh: {a.rounds} round(s) of {a.seconds} s each; riptide: two echo processes "
-          f"over memif, cores 0 (server) and 1 (client), {memnote}; Linux: loopback, same cores")
+    print(f"tcp.sh: {a.rounds} round(s) of {a.seconds} s each; riptide: echo (server) and "
+          f"tcp_bench (client) over memif, cores 0 and 1, {memnote}; Linux: loopback, same cores")
     rip, lin = [], []
     for i in range(a.rounds):
         rip.append(riptide(a.build, a.seconds, mem))
