@@ -123,7 +123,8 @@ host_pdump_put(void)
 	pdump_on = false;
 }
 
-/* The ports to bring up, in order: the one named, or every one there is. */
+/* The ports to bring up, in order: the one named, nb_ports from port_id on,
+ * or every one there is. */
 static int
 host_port_ids(struct stack_host *h, const struct stack_host_config *cfg,
 		uint16_t ids[STACK_HOST_MAX_PORTS])
@@ -143,9 +144,20 @@ host_port_ids(struct stack_host *h, const struct stack_host_config *cfg,
 					"net_null0");
 		return n;
 	}
-	if (cfg->nb_ports != 1)
-		return fail(h, -EINVAL, "nb_ports %u: 1 (one port), or 0 (every port)",
-				cfg->nb_ports);
+	if (cfg->nb_ports > STACK_HOST_MAX_PORTS)
+		return fail(h, -EINVAL, "nb_ports %u: at most %d", cfg->nb_ports,
+				STACK_HOST_MAX_PORTS);
+	if (cfg->nb_ports > 1) {
+		/* nb_ports from port_id on: a worker's share of the ports. */
+		for (n = 0; n < cfg->nb_ports; n++) {
+			pid = (uint16_t)(cfg->port_id + n);
+			if (!rte_eth_dev_is_valid_port(pid))
+				return fail(h, -ENODEV, "port %u: no such port (%u from port %u)",
+						pid, cfg->nb_ports, cfg->port_id);
+			ids[n] = pid;
+		}
+		return n;
+	}
 	pid = cfg->port_id;
 	if (cfg->port_name != NULL) {
 		if (dp_port_by_name(cfg->port_name, &pid) != 0)

@@ -79,9 +79,10 @@ struct stack_host_config {
 	int (*args)(struct stack_host_config *cfg, int argc, char **argv, void *arg);
 	void *args_arg;
 	/** Ports: 1 (the default) is the one named by port_name, else port_id;
-	 * 0 is every port the EAL has, in port id order (at most
-	 * STACK_HOST_MAX_PORTS). All are configured before any starts (memif
-	 * pairs in one process need it). */
+	 * 2..STACK_HOST_MAX_PORTS are that many from port_id on (a worker's
+	 * port pair, one host per lcore); 0 is every port the EAL has, in port
+	 * id order (at most STACK_HOST_MAX_PORTS). All are configured before
+	 * any starts (memif pairs in one process need it). */
 	uint16_t nb_ports;
 	const char *port_name; /**< device name (e.g. "net_tap0"); NULL: port_id */
 	uint16_t port_id; /**< default 0 */

@@ -11,6 +11,11 @@
  * (loopback-check), and forward() through the impairment stage in both
  * directions (impair). Ports are the EAL's (--vdev or PCI), in port order.
  * SIGINT/SIGTERM stop it cleanly; at exit every mbuf must be back in its pool.
+ *
+ * Workers: one per EAL lcore (-l 0-3: four), shared nothing. Each worker is a
+ * whole host (stack_host_up() on its own lcore: its own pool, executor and
+ * ports) on its share of the ports: with N workers and N or 2N ports, worker
+ * w takes port w, or the pair 2w and 2w+1 (io, macswap, txonly, rxonly).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -28,6 +33,8 @@
 #include <rte_tcp.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
+#include <rte_spinlock.h>
 #include <rte_udp.h>
 
 #include "dp_eal.h"
@@ -89,8 +96,20 @@ static struct options opt = {
 	.dst_ip = RTE_IPV4(198, 18, 0, 2),
 };
 
-static struct ex_executor *ex;
-static struct stack_host host; /* pool, ports, their rx streams and tx sinks; no stack */
+/* One worker: a host on its lcore and its share of the ports, and the
+ * futures of the mode (struct worker, below). */
+struct worker;
+static RTE_DEFINE_PER_LCORE(struct worker *, self);
+
+static inline struct worker *
+me(void)
+{
+	return RTE_PER_LCORE(self);
+}
+
+static struct rte_mempool *my_pool(void); /* the calling lcore's worker's */
+static uint64_t my_now(void);
+
 static volatile sig_atomic_t stop_signal;
 static volatile sig_atomic_t go_signal;
 
@@ -244,7 +263,7 @@ fill_payload(uint8_t *p, uint32_t len, uint64_t seq)
 static void
 send_probe(struct gen *g)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(host.pool);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(my_pool());
 	uint8_t *p;
 
 	if (m == NULL)
@@ -265,7 +284,7 @@ static enum ex_poll
 gen_probe(struct gen *g, struct ex_context *cx)
 {
 	for (;;) {
-		uint64_t now = ex_now_ns(ex);
+		uint64_t now = my_now();
 
 		if (g->pacing) {
 			if (ex_await(&g->pace.base, cx) == EX_PENDING)
@@ -328,7 +347,7 @@ gen_poll(struct ex_future *f, struct ex_context *cx)
 			return EX_READY;
 	}
 	if (g->start_ns == 0)
-		g->start_ns = ex_now_ns(ex);
+		g->start_ns = my_now();
 	if (g->pacing) {
 		if (ex_await(&g->pace.base, cx) == EX_PENDING)
 			return EX_PENDING;
@@ -351,7 +370,7 @@ gen_poll(struct ex_future *f, struct ex_context *cx)
 				return EX_PENDING;
 			}
 		}
-		n = gen_budget(g, ex_now_ns(ex));
+		n = gen_budget(g, my_now());
 
 		if (n == 0) {
 			if (opt.count != 0 && g->sent >= opt.count)
@@ -368,7 +387,7 @@ gen_poll(struct ex_future *f, struct ex_context *cx)
 			g->pacing = false;
 			continue;
 		}
-		if (rte_pktmbuf_alloc_bulk(host.pool, b.pkts, (unsigned int)n) != 0) {
+		if (rte_pktmbuf_alloc_bulk(my_pool(), b.pkts, (unsigned int)n) != 0) {
 			g->alloc_failed++;
 			break; /* pool empty: tx will return mbufs; try next turn */
 		}
@@ -518,7 +537,40 @@ struct ticker {
 	uint64_t seconds;
 };
 
-/* Counters summed over every port. */
+struct worker {
+	unsigned int idx, lcore;
+	struct stack_host host; /* pool, its ports, their rx streams and tx sinks; no stack */
+	struct ex_forward fw[MAX_PORTS];
+	struct dp_queue_forward qfw[MAX_PORTS];
+	struct dp_burst_map swap[MAX_PORTS];
+	struct dp_impair imp[MAX_PORTS];
+	struct gen gen;
+	struct check chk[MAX_PORTS];
+	struct ticker tick;
+	struct ex_stop_after stopper;
+	uint64_t t_start, t_end; /* TSC, around its loop */
+	bool up; /* its host came up and its futures were spawned */
+	int exit_code;
+};
+
+static struct worker *workers;
+static unsigned int nworkers;
+static uint16_t ports_per_worker; /* 0: one worker with every port */
+
+static struct rte_mempool *
+my_pool(void)
+{
+	return me()->host.pool;
+}
+
+static uint64_t
+my_now(void)
+{
+	return ex_now_ns(me()->host.ex);
+}
+
+/* Counters summed over every port of every worker (read from another
+ * lcore while they run: a counter is one aligned word, never torn). */
 struct totals {
 	uint64_t rx, tx, tx_dropped;
 };
@@ -527,14 +579,35 @@ static struct totals
 totals(void)
 {
 	struct totals t = { 0, 0, 0 };
+	unsigned int w;
 	uint16_t p;
 
-	for (p = 0; p < host.nb_ports; p++) {
-		t.rx += host.rx[p].stats.pkts;
-		t.tx += host.tx[p].stats.pkts;
-		t.tx_dropped += host.tx[p].stats.dropped;
+	for (w = 0; w < nworkers; w++) {
+		const struct stack_host *h = &workers[w].host;
+
+		for (p = 0; p < h->nb_ports; p++) {
+			t.rx += h->rx[p].stats.pkts;
+			t.tx += h->tx[p].stats.pkts;
+			t.tx_dropped += h->tx[p].stats.dropped;
+		}
 	}
 	return t;
+}
+
+/* Busy cycles of every worker's executor, summed. */
+static uint64_t
+busy_cycles(void)
+{
+	uint64_t busy = 0;
+	struct ex_stats s;
+	unsigned int w;
+
+	for (w = 0; w < nworkers; w++)
+		if (workers[w].host.ex != NULL) {
+			ex_stats_read(workers[w].host.ex, &s);
+			busy += s.busy_cycles;
+		}
+	return busy;
 }
 
 static enum ex_poll
@@ -544,23 +617,22 @@ ticker_poll(struct ex_future *f, struct ex_context *cx)
 
 	while (ex_await(&t->sleep.base, cx) == EX_READY) {
 		struct totals tot = totals();
-		uint64_t now = ex_now_ns(ex), rxn = tot.rx, txn = tot.tx;
+		uint64_t now = my_now(), rxn = tot.rx, txn = tot.tx, busy = busy_cycles();
 		double secs = (double)(now - t->last_ns) / 1e9;
-		struct ex_stats s;
 
-		ex_stats_read(ex, &s);
+		/* busy: the workers' average */
 		printf("[%6.1fs] rx %8.3f Mpps  tx %8.3f Mpps  tx-dropped %" PRIu64
 		       "  busy %5.1f%%\n",
 				(double)++t->seconds * opt.interval,
 				(double)(rxn - t->last_rx) / secs / 1e6,
 				(double)(txn - t->last_tx) / secs / 1e6, tot.tx_dropped,
-				100.0 * (double)(s.busy_cycles - t->last_busy) /
-						((double)rte_get_tsc_hz() * secs));
+				100.0 * (double)(busy - t->last_busy) /
+						((double)rte_get_tsc_hz() * secs * nworkers));
 		fflush(stdout);
 		t->last_rx = rxn;
 		t->last_tx = txn;
 		t->last_ns = now;
-		t->last_busy = s.busy_cycles;
+		t->last_busy = busy;
 		ex_sleep_init(&t->sleep, (uint64_t)(opt.interval * 1e9));
 	}
 	return EX_PENDING;
@@ -584,7 +656,9 @@ usage(FILE *out, const char *prog)
 	fprintf(out,
 			"Usage: %s [EAL args] -- --mode MODE [options]\n"
 			"\n"
-			"Modes (ports are the EAL's, --vdev or PCI, in port order):\n"
+			"Modes (ports are the EAL's, --vdev or PCI, in port order; with N EAL lcores,\n"
+			"N workers, each on its own port (N ports) or port pair (2N ports), shared\n"
+			"nothing; loopback-check and impair run on one lcore):\n"
 			"  io              rx -> tx unchanged (1 port: back out of it; 2: 0<->1)\n"
 			"  macswap         as io, swapping source and destination MAC\n"
 			"  txonly          send UDP packets of --pkt-size on port 0\n"
@@ -745,11 +819,11 @@ parse_args(int argc, char **argv)
 	return 0;
 }
 
-/* One burst of template packets on port p, as testpmd's --tx-first. A
- * just-connected memif or virtio port may refuse at first: retry for up to
- * a second, then free (and count) what is left. */
+/* One burst of template packets on port p of host h, as testpmd's
+ * --tx-first. A just-connected memif or virtio port may refuse at first:
+ * retry for up to a second, then free (and count) what is left. */
 static void
-send_first_burst(uint16_t p)
+send_first_burst(struct stack_host *h, uint16_t p)
 {
 	struct gen g;
 	struct rte_mbuf *b[DP_BURST_MAX];
@@ -757,45 +831,490 @@ send_first_burst(uint16_t p)
 	int tries;
 
 	memset(&g, 0, sizeof(g));
-	build_template(&g, host.ports[p].port_id);
-	if (rte_pktmbuf_alloc_bulk(host.pool, b, DP_BURST_MAX) != 0)
+	build_template(&g, h->ports[p].port_id);
+	if (rte_pktmbuf_alloc_bulk(h->pool, b, DP_BURST_MAX) != 0)
 		return;
 	for (i = 0; i < DP_BURST_MAX; i++)
 		memcpy(rte_pktmbuf_append(b[i], (uint16_t)opt.pkt_size), g.tmpl, g.hdr_len);
 	for (tries = 0; tries < 1000 && sent < DP_BURST_MAX; tries++) {
-		sent += rte_eth_tx_burst(host.ports[p].port_id, 0, &b[sent], DP_BURST_MAX - sent);
+		sent += rte_eth_tx_burst(h->ports[p].port_id, 0, &b[sent], DP_BURST_MAX - sent);
 		if (sent < DP_BURST_MAX)
 			rte_delay_ms(1);
 	}
-	host.tx[p].stats.pkts += sent;
+	h->tx[p].stats.pkts += sent;
 	if (sent < DP_BURST_MAX) {
 		rte_pktmbuf_free_bulk(&b[sent], DP_BURST_MAX - sent);
-		host.tx[p].stats.dropped += DP_BURST_MAX - sent;
+		h->tx[p].stats.dropped += DP_BURST_MAX - sent;
 	}
 }
 
+/* ---- workers ---- */
+
+/* Bring-up and teardown of hosts go one worker at a time (ethdev's control
+ * path is not for concurrent callers); the loops then start together. */
+static rte_spinlock_t control_lock = RTE_SPINLOCK_INITIALIZER;
+static unsigned int nready, nfinished;
+static bool summary_done;
+
+static struct dp_impair_config icfg;
+
+/* io, macswap, impair: a forward per port, into its peer (the pair's other
+ * port, or itself). @return 0 or -1 (said). */
+static int
+setup_forward(struct worker *w)
+{
+	struct stack_host *h = &w->host;
+	unsigned int i;
+	uint16_t p;
+
+	for (p = 0; p < h->nb_ports; p++) {
+		struct ex_stream *in = &h->rx[p].base;
+		uint16_t peer = h->nb_ports == 2 ? (uint16_t)(1 - p) : p;
+		bool partial = opt.tx_csum_partial &&
+			       (h->ports[peer].tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) != 0;
+
+		if (opt.mode == MODE_MACSWAP) {
+			dp_burst_map_init(&w->swap[p], in, macswap_pkt, NULL);
+			in = &w->swap[p].base;
+		} else if (partial) {
+			dp_burst_map_init(&w->swap[p], in, csum_partial_pkt, NULL);
+			in = &w->swap[p].base;
+			printf("pktbench: %s -> %s: frames partially checksummed\n",
+					h->ports[p].name, h->ports[peer].name);
+		} else if (opt.mode == MODE_IMPAIR) {
+			struct dp_impair_config c = icfg;
+			char desc[256];
+
+			c.seed = icfg.seed + p;
+			if (dp_impair_init(&w->imp[p], in, &c, h->pool) != 0) {
+				fprintf(stderr, "pktbench: impairment stage: no memory\n");
+				return -1;
+			}
+			dp_impair_format(&c, desc, sizeof(desc));
+			printf("pktbench: %s -> %s: %s\n", h->ports[p].name, h->ports[peer].name,
+					desc);
+			in = &w->imp[p].base;
+		}
+		if (opt.mode == MODE_IO && !partial) {
+			/* Queue to queue, nothing in between: the dataplane's
+			 * specialised forwarder (no per-item indirection). */
+			if (dp_queue_forward_init(&w->qfw[p], &h->rx[p], &h->tx[peer]) != 0)
+				return -1; /* h->rx[p] is always a queue stream here */
+			ex_spawn(&w->qfw[p].base, NULL, NULL);
+			continue;
+		}
+		ex_forward_init(&w->fw[p], in, &h->tx[peer].base, dp_burst_release, NULL);
+		ex_spawn(&w->fw[p].base, NULL, NULL);
+	}
+	if (opt.tx_first && opt.mode != MODE_IMPAIR) {
+		/* memif and virtio connect asynchronously: wait for the link. */
+		for (p = 0; p < h->nb_ports; p++)
+			if (dp_port_wait_link(&h->ports[p], 5000, NULL) != 0)
+				fprintf(stderr, "pktbench: %s: link down after 5 s\n",
+						h->ports[p].name);
+		for (i = 0; i < 4; i++)
+			ex_run_once(h->ex); /* rx polled once: memif posts its buffers */
+		for (p = 0; p < h->nb_ports; p++)
+			send_first_burst(h, p);
+	}
+	return 0;
+}
+
+/* rxonly, txonly, loopback-check: readers, then the generator. */
+static void
+setup_gen(struct worker *w)
+{
+	struct stack_host *h = &w->host;
+	uint16_t last = (uint16_t)(h->nb_ports - 1), p;
+	unsigned int i;
+
+	/* Readers first: a memif client posts its rx buffers on its first rx
+	 * poll, and its peer cannot send back before that. */
+	for (p = 0; p < h->nb_ports && opt.mode != MODE_TXONLY; p++) {
+		if (opt.mode == MODE_LOOPBACK_CHECK && p != last)
+			continue;
+		memset(&w->chk[p], 0, sizeof(w->chk[p]));
+		ex_future_init(&w->chk[p].base, &check_ops);
+		w->chk[p].in = &h->rx[p].base;
+		w->chk[p].verify = opt.mode == MODE_LOOPBACK_CHECK;
+		ex_spawn(&w->chk[p].base, NULL, NULL);
+	}
+	if (opt.mode == MODE_RXONLY)
+		return;
+	/* Sending before the link is up loses packets on virtio/memif. */
+	for (p = 0; p < h->nb_ports; p++)
+		if (dp_port_wait_link(&h->ports[p], 10000, NULL) != 0)
+			fprintf(stderr, "pktbench: %s: link still down after 10 s\n",
+					h->ports[p].name);
+	for (i = 0; i < 4; i++)
+		ex_run_once(h->ex); /* let the readers poll once */
+	if (opt.wait_signal) {
+		printf("pktbench: waiting for SIGUSR1 to start sending\n");
+		while (!go_signal && !stop_signal) {
+			ex_run_once(h->ex);
+			rte_delay_us_sleep(1000);
+		}
+	}
+	memset(&w->gen, 0, sizeof(w->gen));
+	ex_future_init(&w->gen.base, &gen_ops);
+	w->gen.out = &h->tx[0];
+	w->gen.loopback = opt.mode == MODE_LOOPBACK_CHECK;
+	build_template(&w->gen, h->ports[0].port_id);
+	if (w->gen.loopback) {
+		w->gen.returned = &w->chk[last].returned;
+		w->gen.probes_back = &w->chk[last].probes;
+	}
+	ex_spawn(&w->gen.base, NULL, NULL);
+}
+
+/* The worker's host on its lcore, and the mode's futures. @return 0 or -1. */
+static int
+worker_setup(struct worker *w)
+{
+	struct stack_host_config hc;
+	struct stack_host *h = &w->host;
+	char name[32];
+	uint16_t p;
+
+	stack_host_config_defaults(&hc);
+	/* the pool's and executor's name: one per worker */
+	snprintf(name, sizeof(name), w->idx == 0 ? "pktbench" : "pktbench%u", w->idx);
+	hc.name = name;
+	hc.nb_ports = ports_per_worker; /* 0: every port */
+	hc.port_id = (uint16_t)(w->idx * ports_per_worker);
+	hc.nb_mbufs = opt.nb_mbufs;
+	/* A per-lcore cache of 250, as testpmd's default: pps.sh compares the
+	 * two with the same pool, and the A/B result moved with this number. */
+	hc.pool_cache = 250;
+	/* pktbench forwards frames as they are and sends frames it checksummed
+	 * itself: it acts on no checksum flag, so it asks for none. A vhost
+	 * port with rx checksum offload on would hand over a guest's partially
+	 * checksummed frames unfinished, and the wire would carry them so. */
+	hc.port.want_csum = opt.tx_csum_partial; /* then tx only: see csum_partial_pkt */
+	hc.port.want_rx_csum = false;
+	hc.busy_poll = true;
+	hc.stack_on = false;
+	hc.tcp_on = false;
+	if (stack_host_up(h, &hc) != 0) {
+		fprintf(stderr, "pktbench: worker %u: %s\n", w->idx, h->err);
+		return -1;
+	}
+	if (h->nb_ports > MAX_PORTS || (opt.mode == MODE_IMPAIR && h->nb_ports < 2)) {
+		fprintf(stderr, "pktbench: %u port(s): mode %s needs %s\n", h->nb_ports,
+				mode_names[opt.mode],
+				opt.mode == MODE_IMPAIR ? "two" : "one or two");
+		return -1;
+	}
+	printf("pktbench: mode %s, %u port(s):", mode_names[opt.mode], h->nb_ports);
+	for (p = 0; p < h->nb_ports; p++)
+		printf(" %s", h->ports[p].name);
+	printf(", %s, %u mbufs", rte_eal_has_hugepages() ? "hugepages" : "--no-huge", opt.nb_mbufs);
+	if (nworkers > 1)
+		printf(" (worker %u of %u, lcore %u)", w->idx, nworkers, w->lcore);
+	printf("\n");
+	if (opt.mode == MODE_IO || opt.mode == MODE_MACSWAP || opt.mode == MODE_IMPAIR) {
+		if (setup_forward(w) != 0)
+			return -1;
+	} else {
+		setup_gen(w);
+	}
+	if (w->idx == 0 && opt.interval > 0) { /* one ticker prints every worker's sum */
+		memset(&w->tick, 0, sizeof(w->tick));
+		ex_future_init(&w->tick.base, &ticker_ops);
+		ex_sleep_init(&w->tick.sleep, (uint64_t)(opt.interval * 1e9));
+		w->tick.last_ns = ex_now_ns(h->ex);
+		ex_spawn(&w->tick.base, NULL, NULL);
+	}
+	if (opt.duration > 0) {
+		ex_stop_after_init(&w->stopper, (uint64_t)(opt.duration * 1e9));
+		ex_spawn(&w->stopper.base, NULL, NULL);
+	}
+	return 0;
+}
+
+static void
+worker_run(struct worker *w)
+{
+	struct ex_executor *ex = w->host.ex;
+	unsigned int i;
+
+	w->t_start = rte_rdtsc();
+	if (opt.mode == MODE_LOOPBACK_CHECK) {
+		/* Run until every packet came back, or the timeout after the
+		 * last one was sent. */
+		uint64_t deadline = 0;
+		struct check *c = &w->chk[w->host.nb_ports - 1];
+
+		while (!stop_signal) {
+			ex_run_once(ex);
+			if (c->received + c->corrupt >= opt.count || w->gen.probe_failed)
+				break;
+			if (opt.count != 0 && w->gen.sent >= opt.count && deadline == 0)
+				deadline = ex_now_ns(ex) + (uint64_t)opt.timeout_ms * EX_NS_PER_MS;
+			if (deadline != 0 && ex_now_ns(ex) > deadline)
+				break;
+			if (opt.count == 0 && opt.duration > 0 &&
+					ex_now_ns(ex) > (uint64_t)(opt.duration * 1e9))
+				break;
+		}
+	} else if (opt.mode == MODE_TXONLY && opt.count != 0) {
+		while (!stop_signal && w->gen.sent < opt.count)
+			ex_run_once(ex);
+		for (i = 0; i < 16; i++)
+			ex_run_once(ex); /* the last flush */
+	} else {
+		ex_run(ex);
+	}
+	w->t_end = rte_rdtsc();
+}
+
+/* Every task dropped (streams release what they hold), ports stopped, and
+ * every mbuf proved home. */
+static void
+worker_teardown(struct worker *w)
+{
+	struct stack_host *h = &w->host;
+	unsigned int i;
+	uint16_t p;
+
+	stack_host_shutdown(h);
+	for (p = 0; p < h->nb_ports; p++)
+		dp_tx_sink_flush(&h->tx[p]);
+	/* Packets still on a loopback wire (ring, memif pairs) are ours too. */
+	for (i = 0; i < 64 && h->stage != 0; i++) {
+		unsigned int got = 0;
+
+		for (p = 0; p < h->nb_ports; p++) {
+			struct rte_mbuf *b[DP_BURST_MAX];
+			uint16_t n = rte_eth_rx_burst(h->ports[p].port_id, 0, b, DP_BURST_MAX);
+
+			if (n != 0)
+				rte_pktmbuf_free_bulk(b, n);
+			got += n;
+		}
+		if (got == 0 && i > 4)
+			break;
+		rte_delay_ms(1);
+	}
+	if (opt.mode == MODE_IMPAIR && w->up)
+		for (p = 0; p < h->nb_ports; p++)
+			dp_impair_fini(&w->imp[p]);
+	if (stack_host_down(h, stdout) != 0)
+		w->exit_code = 1;
+}
+
+static int print_summary(void);
+
+/* One worker's life: up (in turn), its loop (all start together), then
+ * (after worker 0 printed the summary) down (in turn). */
+static int
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	bool ok;
+
+	RTE_PER_LCORE(self) = w;
+	rte_spinlock_lock(&control_lock);
+	ok = worker_setup(w) == 0;
+	w->up = ok;
+	if (!ok)
+		w->exit_code = 1;
+	rte_spinlock_unlock(&control_lock);
+	__atomic_add_fetch(&nready, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&nready, __ATOMIC_ACQUIRE) < nworkers)
+		rte_pause();
+	for (unsigned int i = 0; i < nworkers; i++)
+		ok = ok && workers[i].up; /* one failed: none runs */
+	if (ok)
+		worker_run(w);
+	__atomic_add_fetch(&nfinished, 1, __ATOMIC_ACQ_REL);
+	if (w->idx == 0) {
+		while (__atomic_load_n(&nfinished, __ATOMIC_ACQUIRE) < nworkers)
+			rte_pause();
+		if (ok && print_summary() != 0)
+			w->exit_code = 1;
+		__atomic_store_n(&summary_done, true, __ATOMIC_RELEASE);
+	} else {
+		while (!__atomic_load_n(&summary_done, __ATOMIC_ACQUIRE))
+			rte_pause();
+	}
+	rte_spinlock_lock(&control_lock);
+	worker_teardown(w);
+	rte_spinlock_unlock(&control_lock);
+	return w->exit_code;
+}
+
+/* ---- the summary ---- */
+
+static int
+print_loopback_check(const struct worker *w)
+{
+	const struct check *c = &w->chk[w->host.nb_ports - 1];
+	const struct gen *g = &w->gen;
+	uint64_t lost = g->sent > c->received + c->corrupt ? g->sent - c->received - c->corrupt : 0;
+
+	if (g->probe_failed)
+		printf("  loopback-check: none of %" PRIu64 " probes came back in %u ms:"
+		       " the path does not loop back\n",
+				g->probes_sent, opt.timeout_ms);
+	printf("  loopback-check: sent %" PRIu64 " received %" PRIu64 " in-order %" PRIu64
+	       " out-of-order %" PRIu64 " corrupt %" PRIu64 " lost %" PRIu64 " foreign %" PRIu64
+	       " probes %" PRIu64 "/%" PRIu64 "\n",
+			g->sent, c->received, c->in_order, c->out_of_order, c->corrupt, lost,
+			c->foreign, c->probes, g->probes_sent);
+	return g->probe_failed || lost != 0 || c->corrupt != 0 || c->out_of_order != 0 ||
+					       (opt.count != 0 && g->sent != opt.count)
+			       ? 1
+			       : 0;
+}
+
+/* One worker's lines (its ports, and its mode's figures). */
+static int
+print_worker(const struct worker *w)
+{
+	const struct stack_host *h = &w->host;
+	int rc = 0;
+	uint16_t p;
+
+	for (p = 0; p < h->nb_ports; p++)
+		printf("  port %u %-20s rx %" PRIu64 "  tx %" PRIu64 "  tx-dropped %" PRIu64 "\n",
+				h->ports[p].port_id, h->ports[p].name, h->rx[p].stats.pkts,
+				h->tx[p].stats.pkts, h->tx[p].stats.dropped);
+	if (opt.mode == MODE_TXONLY || opt.mode == MODE_LOOPBACK_CHECK)
+		printf("  generated %" PRIu64 " (pool empty %" PRIu64 " times)\n", w->gen.sent,
+				w->gen.alloc_failed);
+	if (opt.mode == MODE_IMPAIR)
+		for (p = 0; p < h->nb_ports; p++)
+			printf("  impair %s: in %" PRIu64 " out %" PRIu64 " lost %" PRIu64
+			       " duplicated %" PRIu64 " reordered %" PRIu64 " delayed %" PRIu64
+			       " corrupted %" PRIu64 " overflow %" PRIu64 "\n",
+					h->ports[p].name, w->imp[p].stats.in, w->imp[p].stats.out,
+					w->imp[p].stats.lost, w->imp[p].stats.duplicated,
+					w->imp[p].stats.reordered, w->imp[p].stats.delayed,
+					w->imp[p].stats.corrupted, w->imp[p].stats.overflow);
+	if (opt.mode == MODE_LOOPBACK_CHECK)
+		rc = print_loopback_check(w);
+	if (opt.xstats)
+		for (p = 0; p < h->nb_ports; p++)
+			if (dp_port_xstats_print(&h->ports[p], stdout) < 0)
+				printf("  %s: no extended statistics\n", h->ports[p].name);
+	if (opt.mode == MODE_RXONLY)
+		for (p = 0; p < h->nb_ports; p++)
+			printf("  rxonly port %u: received %" PRIu64 "\n", h->ports[p].port_id,
+					w->chk[p].received);
+	return rc;
+}
+
+/* Every worker's figures, and their sum over the longest worker's run.
+ * @return 1 if a check failed. */
+static int
+print_summary(void)
+{
+	struct totals tot = totals();
+	uint64_t start = UINT64_MAX, end = 0, rx = 0;
+	unsigned int w;
+	double secs;
+	int rc = 0;
+
+	for (w = 0; w < nworkers; w++) {
+		start = RTE_MIN(start, workers[w].t_start);
+		end = RTE_MAX(end, workers[w].t_end);
+	}
+	secs = (double)(end - start) / (double)rte_get_tsc_hz();
+	printf("pktbench: summary after %.2f s%s\n", secs,
+			stop_signal ? " (stopped by signal)" : "");
+	for (w = 0; w < nworkers; w++) {
+		const struct worker *k = &workers[w];
+		double ws = (double)(k->t_end - k->t_start) / (double)rte_get_tsc_hz();
+		uint16_t p;
+
+		for (p = 0, rx = 0; p < k->host.nb_ports; p++)
+			rx += k->host.rx[p].stats.pkts;
+		if (nworkers > 1)
+			printf("  worker %u (lcore %u): rx %.3f Mpps\n", w, k->lcore,
+					ws > 0 ? (double)rx / ws / 1e6 : 0.0);
+		rc |= print_worker(k);
+	}
+	printf("  rx %.3f Mpps, tx %.3f Mpps, busy cycles/pkt %.1f%s\n",
+			(double)tot.rx / secs / 1e6, (double)tot.tx / secs / 1e6,
+			tot.rx ? (double)busy_cycles() / (double)tot.rx : 0.0,
+			nworkers > 1 ? " (every worker)" : "");
+	return rc;
+}
+
 /* ---- main ---- */
+
+/* The options that only some modes take, and impair's pool. @return 0 or -1. */
+static int
+check_mode_options(const struct dp_impair_config *ic)
+{
+	if (opt.tx_csum_partial && opt.mode != MODE_IO) {
+		fprintf(stderr, "pktbench: --tx-csum-partial is for --mode io\n");
+		return -1;
+	}
+	if (opt.wait_signal && opt.mode != MODE_TXONLY && opt.mode != MODE_LOOPBACK_CHECK) {
+		fprintf(stderr, "pktbench: --wait-signal is for txonly and loopback-check\n");
+		return -1;
+	}
+	if (opt.mode != MODE_IMPAIR && opt.impair != NULL) {
+		fprintf(stderr, "pktbench: --impair is for --mode impair\n");
+		return -1;
+	}
+	if (opt.mode == MODE_IMPAIR) {
+		/* Both directions may hold `limit` packets each (delay, rate,
+		 * reorder), beside the ports' rings and the lcore cache. A pool
+		 * they empty starves rx refill, and net_af_xdp's rx then stops
+		 * for good (DPDK 22.11): a link that black-holes everything. */
+		uint64_t want = 2ull * ic->limit + 8192;
+
+		if (opt.nb_mbufs < want && !opt.nb_mbufs_set) {
+			opt.nb_mbufs = (uint32_t)RTE_MIN(want, (uint64_t)UINT32_MAX);
+		} else if (opt.nb_mbufs < want) {
+			fprintf(stderr,
+					"pktbench: note: --nb-mbufs %u is less than the impairment "
+					"may hold both ways (2 x limit %u) and the rings: a full pool "
+					"can stop rx on some PMDs (net_af_xdp) for good\n",
+					opt.nb_mbufs, ic->limit);
+		}
+	}
+	return 0;
+}
+
+/* How the ports are shared: N workers on N or 2N ports (a port, or a pair,
+ * each). @return 0 or -1 (said). */
+static int
+share_ports(void)
+{
+	uint16_t nports = rte_eth_dev_count_avail();
+
+	if (nworkers == 1) {
+		ports_per_worker = 0; /* every port */
+		return 0;
+	}
+	if (opt.mode == MODE_LOOPBACK_CHECK || opt.mode == MODE_IMPAIR) {
+		fprintf(stderr, "pktbench: --mode %s runs on one lcore (give -l with one)\n",
+				mode_names[opt.mode]);
+		return -1;
+	}
+	if (nports == nworkers || nports == 2 * nworkers) {
+		ports_per_worker = (uint16_t)(nports / nworkers);
+		return 0;
+	}
+	fprintf(stderr,
+			"pktbench: %u workers (one per EAL lcore) and %u ports: give each worker a "
+			"port or a pair (%u or %u ports); one queue per worker on shared ports is "
+			"not built yet\n",
+			nworkers, nports, nworkers, 2 * nworkers);
+	return -1;
+}
 
 int
 main(int argc, char **argv)
 {
 	struct dp_eal_info info;
-	struct stack_host_config hc;
-	struct ex_forward fw[MAX_PORTS];
-	struct dp_queue_forward qfw[MAX_PORTS];
-	struct dp_burst_map swap[MAX_PORTS];
-	struct dp_impair imp[MAX_PORTS];
-	struct dp_impair_config icfg;
-	struct gen gen;
-	struct check chk[MAX_PORTS];
-	struct ticker tick;
-	struct ex_stop_after stopper;
-	struct ex_task_ref refs[8];
-	unsigned int nrefs = 0, i;
-	uint16_t p;
-	int rc, exit_code = 0;
+	unsigned int lcore, w;
 	char err[160];
-	uint64_t t_start, t_end;
+	int rc, exit_code;
 
 	/* Line by line even into a file or a pipe: scripts wait for lines. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -823,305 +1342,34 @@ main(int argc, char **argv)
 		fprintf(stderr, "pktbench: %s\n", err);
 		return 2;
 	}
-	if (opt.tx_csum_partial && opt.mode != MODE_IO) {
-		fprintf(stderr, "pktbench: --tx-csum-partial is for --mode io\n");
+	if (check_mode_options(&icfg) != 0)
 		return 2;
-	}
-	if (opt.wait_signal && opt.mode != MODE_TXONLY && opt.mode != MODE_LOOPBACK_CHECK) {
-		fprintf(stderr, "pktbench: --wait-signal is for txonly and loopback-check\n");
+	nworkers = rte_lcore_count();
+	if (share_ports() != 0)
 		return 2;
-	}
-	if (opt.mode != MODE_IMPAIR && opt.impair != NULL) {
-		fprintf(stderr, "pktbench: --impair is for --mode impair\n");
-		return 2;
-	}
-	if (opt.mode == MODE_IMPAIR) {
-		/* Both directions may hold `limit` packets each (delay, rate,
-		 * reorder), beside the ports' rings and the lcore cache. A pool
-		 * they empty starves rx refill, and net_af_xdp's rx then stops
-		 * for good (DPDK 22.11): a link that black-holes everything. */
-		uint64_t want = 2ull * icfg.limit + 8192;
-
-		if (opt.nb_mbufs < want && !opt.nb_mbufs_set) {
-			opt.nb_mbufs = (uint32_t)RTE_MIN(want, (uint64_t)UINT32_MAX);
-		} else if (opt.nb_mbufs < want) {
-			fprintf(stderr,
-					"pktbench: note: --nb-mbufs %u is less than the impairment "
-					"may hold both ways (2 x limit %u) and the rings: a full pool "
-					"can stop rx on some PMDs (net_af_xdp) for good\n",
-					opt.nb_mbufs, icfg.limit);
-		}
-	}
-	stack_host_config_defaults(&hc);
-	hc.name = "pktbench";
-	hc.nb_ports = 0; /* every port the EAL has */
-	hc.nb_mbufs = opt.nb_mbufs;
-	/* A per-lcore cache of 250, as testpmd's default: pps.sh compares the
-	 * two with the same pool, and the A/B result moved with this number. */
-	hc.pool_cache = 250;
-	/* pktbench forwards frames as they are and sends frames it checksummed
-	 * itself: it acts on no checksum flag, so it asks for none. A vhost
-	 * port with rx checksum offload on would hand over a guest's partially
-	 * checksummed frames unfinished, and the wire would carry them so. */
-	hc.port.want_csum = opt.tx_csum_partial; /* then tx only: see csum_partial_pkt */
-	hc.port.want_rx_csum = false;
-	hc.busy_poll = true;
-	hc.stack_on = false;
-	hc.tcp_on = false;
-	rc = stack_host_up(&host, &hc);
-	if (rc != 0) {
-		fprintf(stderr, "pktbench: %s\n", host.err);
+	workers = calloc(nworkers, sizeof(*workers));
+	if (workers == NULL)
 		return 1;
-	}
-	ex = host.ex;
-	if (host.nb_ports > MAX_PORTS || (opt.mode == MODE_IMPAIR && host.nb_ports < 2)) {
-		fprintf(stderr, "pktbench: %u port(s): mode %s needs %s\n", host.nb_ports,
-				mode_names[opt.mode],
-				opt.mode == MODE_IMPAIR ? "two" : "one or two");
-		stack_host_down(&host, NULL);
-		return 1;
+	w = 0;
+	workers[w].idx = w;
+	workers[w].lcore = rte_lcore_id();
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		w++;
+		workers[w].idx = w;
+		workers[w].lcore = lcore;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_go);
-
-	printf("pktbench: mode %s, %u port(s):", mode_names[opt.mode], host.nb_ports);
-	for (p = 0; p < host.nb_ports; p++)
-		printf(" %s", host.ports[p].name);
-	printf(", %s, %u mbufs\n", info.hugepages ? "hugepages" : "--no-huge", opt.nb_mbufs);
-
-	switch (opt.mode) {
-	case MODE_IO:
-	case MODE_MACSWAP:
-	case MODE_IMPAIR:
-		for (p = 0; p < host.nb_ports; p++) {
-			struct ex_stream *in = &host.rx[p].base;
-			uint16_t peer = host.nb_ports == 2 ? (uint16_t)(1 - p) : p;
-
-			bool partial = opt.tx_csum_partial &&
-				       (host.ports[peer].tx_offloads &
-						       RTE_ETH_TX_OFFLOAD_TCP_CKSUM) != 0;
-
-			if (opt.mode == MODE_MACSWAP) {
-				dp_burst_map_init(&swap[p], in, macswap_pkt, NULL);
-				in = &swap[p].base;
-			} else if (partial) {
-				dp_burst_map_init(&swap[p], in, csum_partial_pkt, NULL);
-				in = &swap[p].base;
-				printf("pktbench: %s -> %s: frames partially checksummed\n",
-						host.ports[p].name, host.ports[peer].name);
-			} else if (opt.mode == MODE_IMPAIR) {
-				struct dp_impair_config c = icfg;
-				char desc[256];
-
-				c.seed = icfg.seed + p;
-				if (dp_impair_init(&imp[p], in, &c, host.pool) != 0) {
-					fprintf(stderr, "pktbench: impairment stage: no memory\n");
-					return 1;
-				}
-				dp_impair_format(&c, desc, sizeof(desc));
-				printf("pktbench: %s -> %s: %s\n", host.ports[p].name,
-						host.ports[peer].name, desc);
-				in = &imp[p].base;
-			}
-			if (opt.mode == MODE_IO && !partial) {
-				/* Queue to queue, nothing in between: the dataplane's
-				 * specialised forwarder (no per-item indirection). */
-				if (dp_queue_forward_init(&qfw[p], &host.rx[p], &host.tx[peer]) !=
-						0)
-					return 1; /* host.rx[p] is always a queue stream here */
-				ex_spawn(&qfw[p].base, NULL, &refs[nrefs++]);
-				continue;
-			}
-			ex_forward_init(&fw[p], in, &host.tx[peer].base, dp_burst_release, NULL);
-			ex_spawn(&fw[p].base, NULL, &refs[nrefs++]);
-		}
-		if (opt.tx_first && opt.mode != MODE_IMPAIR) {
-			/* memif and virtio connect asynchronously: wait for the link. */
-			for (p = 0; p < host.nb_ports; p++)
-				if (dp_port_wait_link(&host.ports[p], 5000, NULL) != 0)
-					fprintf(stderr, "pktbench: %s: link down after 5 s\n",
-							host.ports[p].name);
-			for (i = 0; i < 4; i++)
-				ex_run_once(ex); /* rx polled once: memif posts its buffers */
-			for (p = 0; p < host.nb_ports; p++)
-				send_first_burst(p);
-		}
-		break;
-	case MODE_RXONLY:
-	case MODE_TXONLY:
-	case MODE_LOOPBACK_CHECK:
-		/* Readers first: a memif client posts its rx buffers on its first
-		 * rx poll, and its peer cannot send back before that. */
-		for (p = 0; p < host.nb_ports && opt.mode != MODE_TXONLY; p++) {
-			if (opt.mode == MODE_LOOPBACK_CHECK && p != host.nb_ports - 1)
-				continue;
-			memset(&chk[p], 0, sizeof(chk[p]));
-			ex_future_init(&chk[p].base, &check_ops);
-			chk[p].in = &host.rx[p].base;
-			chk[p].verify = opt.mode == MODE_LOOPBACK_CHECK;
-			ex_spawn(&chk[p].base, NULL, &refs[nrefs++]);
-		}
-		if (opt.mode == MODE_RXONLY)
-			break;
-		/* Sending before the link is up loses packets on virtio/memif. */
-		for (p = 0; p < host.nb_ports; p++)
-			if (dp_port_wait_link(&host.ports[p], 10000, NULL) != 0)
-				fprintf(stderr, "pktbench: %s: link still down after 10 s\n",
-						host.ports[p].name);
-		for (i = 0; i < 4; i++)
-			ex_run_once(ex); /* let the readers poll once */
-		if (opt.wait_signal) {
-			printf("pktbench: waiting for SIGUSR1 to start sending\n");
-			while (!go_signal && !stop_signal) {
-				ex_run_once(ex);
-				rte_delay_us_sleep(1000);
-			}
-		}
-		memset(&gen, 0, sizeof(gen));
-		ex_future_init(&gen.base, &gen_ops);
-		gen.out = &host.tx[0];
-		gen.loopback = opt.mode == MODE_LOOPBACK_CHECK;
-		build_template(&gen, host.ports[0].port_id);
-		if (gen.loopback)
-			gen.returned = &chk[host.nb_ports - 1].returned;
-		if (gen.loopback)
-			gen.probes_back = &chk[host.nb_ports - 1].probes;
-		ex_spawn(&gen.base, NULL, &refs[nrefs++]);
-		break;
-	}
-	memset(&tick, 0, sizeof(tick));
-	if (opt.interval > 0) {
-		ex_future_init(&tick.base, &ticker_ops);
-		ex_sleep_init(&tick.sleep, (uint64_t)(opt.interval * 1e9));
-		tick.last_ns = ex_now_ns(ex);
-		ex_spawn(&tick.base, NULL, &refs[nrefs++]);
-	}
-	if (opt.duration > 0) {
-		ex_stop_after_init(&stopper, (uint64_t)(opt.duration * 1e9));
-		ex_spawn(&stopper.base, NULL, &refs[nrefs++]);
-	}
-
-	t_start = rte_rdtsc();
-	if (opt.mode == MODE_LOOPBACK_CHECK) {
-		/* Run until every packet came back, or the timeout after the
-		 * last one was sent. */
-		uint64_t deadline = 0;
-		struct check *c = &chk[host.nb_ports - 1];
-
-		while (!stop_signal) {
-			ex_run_once(ex);
-			if (c->received + c->corrupt >= opt.count || gen.probe_failed)
-				break;
-			if (opt.count != 0 && gen.sent >= opt.count && deadline == 0)
-				deadline = ex_now_ns(ex) + (uint64_t)opt.timeout_ms * EX_NS_PER_MS;
-			if (deadline != 0 && ex_now_ns(ex) > deadline)
-				break;
-			if (opt.count == 0 && opt.duration > 0 &&
-					ex_now_ns(ex) > (uint64_t)(opt.duration * 1e9))
-				break;
-		}
-	} else if (opt.mode == MODE_TXONLY && opt.count != 0) {
-		while (!stop_signal && gen.sent < opt.count)
-			ex_run_once(ex);
-		for (i = 0; i < 16; i++)
-			ex_run_once(ex); /* the last flush */
-	} else {
-		ex_run(ex);
-	}
-	t_end = rte_rdtsc();
-
-	/* Summary. */
-	{
-		double secs = (double)(t_end - t_start) / (double)rte_get_tsc_hz();
-		struct ex_stats s;
-		struct totals tot = totals();
-
-		ex_stats_read(ex, &s);
-		printf("pktbench: summary after %.2f s%s\n", secs,
-				stop_signal ? " (stopped by signal)" : "");
-		for (p = 0; p < host.nb_ports; p++)
-			printf("  port %u %-20s rx %" PRIu64 "  tx %" PRIu64 "  tx-dropped %" PRIu64
-			       "\n",
-					host.ports[p].port_id, host.ports[p].name,
-					host.rx[p].stats.pkts, host.tx[p].stats.pkts,
-					host.tx[p].stats.dropped);
-		printf("  rx %.3f Mpps, tx %.3f Mpps, busy cycles/pkt %.1f\n",
-				(double)tot.rx / secs / 1e6, (double)tot.tx / secs / 1e6,
-				tot.rx ? (double)s.busy_cycles / (double)tot.rx : 0.0);
-		if (opt.mode == MODE_TXONLY || opt.mode == MODE_LOOPBACK_CHECK)
-			printf("  generated %" PRIu64 " (pool empty %" PRIu64 " times)\n", gen.sent,
-					gen.alloc_failed);
-		if (opt.mode == MODE_IMPAIR)
-			for (p = 0; p < host.nb_ports; p++)
-				printf("  impair %s: in %" PRIu64 " out %" PRIu64 " lost %" PRIu64
-				       " duplicated %" PRIu64 " reordered %" PRIu64
-				       " delayed %" PRIu64 " corrupted %" PRIu64
-				       " overflow %" PRIu64 "\n",
-						host.ports[p].name, imp[p].stats.in,
-						imp[p].stats.out, imp[p].stats.lost,
-						imp[p].stats.duplicated, imp[p].stats.reordered,
-						imp[p].stats.delayed, imp[p].stats.corrupted,
-						imp[p].stats.overflow);
-		if (opt.mode == MODE_LOOPBACK_CHECK) {
-			struct check *c = &chk[host.nb_ports - 1];
-			uint64_t lost = gen.sent > c->received + c->corrupt
-							? gen.sent - c->received - c->corrupt
-							: 0;
-
-			if (gen.probe_failed)
-				printf("  loopback-check: none of %" PRIu64
-				       " probes came back in %u ms:"
-				       " the path does not loop back\n",
-						gen.probes_sent, opt.timeout_ms);
-			printf("  loopback-check: sent %" PRIu64 " received %" PRIu64
-			       " in-order %" PRIu64 " out-of-order %" PRIu64 " corrupt %" PRIu64
-			       " lost %" PRIu64 " foreign %" PRIu64 " probes %" PRIu64 "/%" PRIu64
-			       "\n",
-					gen.sent, c->received, c->in_order, c->out_of_order,
-					c->corrupt, lost, c->foreign, c->probes, gen.probes_sent);
-			if (gen.probe_failed || lost != 0 || c->corrupt != 0 ||
-					c->out_of_order != 0 ||
-					(opt.count != 0 && gen.sent != opt.count))
-				exit_code = 1;
-		}
-		if (opt.xstats)
-			for (p = 0; p < host.nb_ports; p++)
-				if (dp_port_xstats_print(&host.ports[p], stdout) < 0)
-					printf("  %s: no extended statistics\n",
-							host.ports[p].name);
-		if (opt.mode == MODE_RXONLY)
-			for (p = 0; p < host.nb_ports; p++)
-				printf("  rxonly port %u: received %" PRIu64 "\n",
-						host.ports[p].port_id, chk[p].received);
-	}
-
-	/* Clean exit: drop every task (streams release what they hold), then
-	 * stop ports, and prove every mbuf came home. */
-	stack_host_shutdown(&host);
-	for (p = 0; p < host.nb_ports; p++)
-		dp_tx_sink_flush(&host.tx[p]);
-	/* Packets still on a loopback wire (ring, memif pairs) are ours too. */
-	for (i = 0; i < 64; i++) {
-		unsigned int got = 0;
-
-		for (p = 0; p < host.nb_ports; p++) {
-			struct rte_mbuf *b[DP_BURST_MAX];
-			uint16_t n = rte_eth_rx_burst(host.ports[p].port_id, 0, b, DP_BURST_MAX);
-
-			if (n != 0)
-				rte_pktmbuf_free_bulk(b, n);
-			got += n;
-		}
-		if (got == 0 && i > 4)
-			break;
-		rte_delay_ms(1);
-	}
-	if (opt.mode == MODE_IMPAIR)
-		for (p = 0; p < host.nb_ports; p++)
-			dp_impair_fini(&imp[p]);
-	if (stack_host_down(&host, stdout) != 0)
-		exit_code = 1;
+	for (w = 1; w < nworkers; w++)
+		rte_eal_remote_launch(worker_main, &workers[w], workers[w].lcore);
+	/* The main lcore is worker 0; it prints the summary once all ran. */
+	worker_main(&workers[0]);
+	rte_eal_mp_wait_lcore();
+	for (w = 0, exit_code = 0; w < nworkers; w++)
+		exit_code |= workers[w].exit_code;
+	free(workers);
 	rte_eal_cleanup();
 	return exit_code;
 }

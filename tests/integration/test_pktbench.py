@@ -300,3 +300,55 @@ def test_without_memory_flags_falls_back_to_no_huge_when_no_hugepages_are_free()
     line = re.search(r"pktbench: mode io, 2 port\(s\): .*", r.stdout).group(0)
     assert line.endswith((", hugepages" if enough else ", --no-huge") + ", 16383 mbufs"), line
     summary_ok(r.stdout)
+
+
+def test_two_workers_each_forward_their_own_port_pair_and_return_every_mbuf():
+    """-l 0-1 is two workers, shared nothing: worker w brings up its own host
+    (pool, executor, ports 2w and 2w+1) on its lcore and forwards between its
+    pair; every port forwards, each worker says its rate, and each worker's
+    pool gets every mbuf back."""
+    r = run([PKTBENCH, "-l", "0-1", "--no-pci", *eal_memory_args(),
+             f"--file-prefix={unique('rtpb')}", *[a for i in range(4)
+                                                  for a in ("--vdev", f"net_null{i}")],
+             "--", "--mode", "io", "--duration", "1", "--stats-interval", "0"], timeout=60)
+    out = r.stdout
+    assert "(worker 0 of 2, lcore 0)" in out and "(worker 1 of 2, lcore 1)" in out, out
+    assert re.search(r"mode io, 2 port\(s\): net_null0 net_null1, .*worker 0 of 2", out), out
+    assert re.search(r"mode io, 2 port\(s\): net_null2 net_null3, .*worker 1 of 2", out), out
+    rates = re.findall(r"worker (\d) \(lcore \d\): rx ([\d.]+) Mpps", out)
+    assert sorted(w for w, _ in rates) == ["0", "1"] and all(float(x) > 0 for _, x in rates), out
+    rx = {int(p): int(n) for p, n in re.findall(r"port (\d) net_null\d\s+rx (\d+)", out)}
+    assert sorted(rx) == [0, 1, 2, 3] and min(rx.values()) > 0, out
+    assert "pktbench: all mbufs returned to the pool" in out, out
+    assert "pktbench1: all mbufs returned to the pool" in out, out
+
+
+def test_two_workers_txonly_count_each_and_rxonly_one_port_each():
+    """txonly --count N on two workers: each sends N on its own port; rxonly
+    with one port per worker counts on both."""
+    base = [PKTBENCH, "-l", "0-1", "--no-pci", *eal_memory_args()]
+    r = run([*base, f"--file-prefix={unique('rtpb')}", "--vdev", "net_null0", "--vdev",
+             "net_null1", "--", "--mode", "txonly", "--count", "100000",
+             "--stats-interval", "0"], timeout=60)
+    assert len(re.findall(r"generated 100000 \(pool empty", r.stdout)) == 2, r.stdout
+    tx = re.findall(r"port (\d) net_null\d\s+rx \d+\s+tx (\d+)", r.stdout)
+    assert sorted(tx) == [("0", "100000"), ("1", "100000")], r.stdout
+    r = run([*base, f"--file-prefix={unique('rtpb')}", "--vdev", "net_null0", "--vdev",
+             "net_null1", "--", "--mode", "rxonly", "--duration", "0.5",
+             "--stats-interval", "0"], timeout=60)
+    got = re.findall(r"rxonly port (\d): received (\d+)", r.stdout)
+    assert [p for p, _ in got] == ["0", "1"] and all(int(n) > 0 for _, n in got), r.stdout
+    assert r.stdout.count("all mbufs returned to the pool") == 2, r.stdout
+
+
+@pytest.mark.parametrize("vdevs,args,message", [
+    (3, ["--mode", "io"], "2 workers (one per EAL lcore) and 3 ports: give each worker a port "
+                          "or a pair (2 or 4 ports)"),
+    (2, ["--mode", "loopback-check", "--count", "10"], "--mode loopback-check runs on one lcore"),
+])
+def test_workers_and_ports_that_do_not_share_are_refused(vdevs, args, message):
+    r = run([PKTBENCH, "-l", "0-1", "--no-pci", "--no-huge", "-m", "256",
+             f"--file-prefix={unique('rtpb')}",
+             *[a for i in range(vdevs) for a in ("--vdev", f"net_null{i}")], "--", *args],
+            check=False)
+    assert r.returncode == 2 and message in r.stderr, r.stdout + r.stderr

@@ -238,11 +238,41 @@ TEST_F(StackHostTest, TcpWithoutStack_Refused)
 	EXPECT_NE(strstr(h.err, "tcp_on needs stack_on"), nullptr) << h.err;
 }
 
-TEST_F(StackHostTest, TwoPortsAsked_Refused)
+// A worker's share: nb_ports from port_id on (one host per lcore, each on its
+// own port pair); a share that runs past the last port names it.
+TEST_F(StackHostTest, TwoPortsFromPortId_BothUp_PastTheLastRefused)
 {
+	struct rte_ring *r2 = rte_ring_create(
+			"uth2nd", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	uint16_t first;
+	int second;
+
+	ASSERT_NE(r2, nullptr);
+	ASSERT_EQ(rte_eth_dev_get_port_by_name(port_name.c_str(), &first), 0);
+	second = rte_eth_from_rings("uth2nd", &r2, 1, &r2, 1, SOCKET_ID_ANY);
+	ASSERT_EQ(second, first + 1); // port ids are handed out in order
+	hc.port_name = nullptr;
 	hc.nb_ports = 2;
+	hc.stack_on = false;
+	hc.tcp_on = false;
+	hc.port_id = (uint16_t)second; // second and second + 1: there is none
+	EXPECT_EQ(stack_host_up(&h, &hc), -ENODEV);
+	EXPECT_NE(strstr(h.err, ("port " + std::to_string(second + 1) + ": no such port").c_str()),
+			nullptr)
+			<< h.err;
+	hc.nb_ports = STACK_HOST_MAX_PORTS + 1;
 	EXPECT_EQ(stack_host_up(&h, &hc), -EINVAL);
-	EXPECT_NE(strstr(h.err, "nb_ports 2"), nullptr) << h.err;
+	EXPECT_NE(strstr(h.err, "at most"), nullptr) << h.err;
+
+	hc.port_id = first;
+	hc.nb_ports = 2;
+	ASSERT_EQ(stack_host_up(&h, &hc), 0) << h.err;
+	EXPECT_EQ(h.nb_ports, 2u);
+	EXPECT_EQ(h.ports[0].port_id, first);
+	EXPECT_EQ(h.ports[1].port_id, second);
+	EXPECT_STREQ(h.ports[1].name, "net_ring_uth2nd");
+	EXPECT_EQ(stack_host_down(&h, nullptr), 0u); // closes both ports
+	rte_ring_free(r2);
 }
 
 // The EAL is up in this process: a host asked to start it again says so.
