@@ -29,6 +29,8 @@ def leave_hugepages_as_found():
     ("tcp.sh", ["--seconds", "1"], "tcp", {"figure", "riptide", "linux", "ratio"}),
     ("loss.sh", ["--mb", "2", "--seeds", "1", "--spec", "loss=5%,reorder=10%:3,dup=1%,corrupt=0.1%"],
      "loss", {"spec", "direction", "linux_s", "riptide_s", "ratio", "exact", "rounds"}),
+    ("scale.sh", ["--workers", "2", "--rounds", "1", "--duration", "1"], "scale",
+     {"workers", "pktbench_mpps", "testpmd_mpps", "ratio", "pktbench_mpps_rounds"}),
     ("proxy.sh", ["--seconds", "1", "--rounds", "1", "--idle", "1"], "proxy",
      {"proxy", "mode", "rps", "p50", "p99", "cpu_us", "rounds"}),
 ])
@@ -55,6 +57,10 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
         assert {r["direction"] for r in doc["results"]} == {"send", "recv"}, doc["results"]
         for row in doc["results"]:
             assert row["exact"] == row["transfers"] == 2, row
+    if bench == "scale":
+        # One row per worker count, each program measured at each.
+        assert [r["workers"] for r in doc["results"]] == [1, 2], doc["results"]
+        assert all(r["pktbench_mpps"] > 0 and r["testpmd_mpps"] > 0 for r in doc["results"])
     if bench == "proxy":
         # Under the default 30 % quota every proxy still served every request,
         # riptide on both of its paths; on the veth each spent its budget (on
