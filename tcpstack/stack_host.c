@@ -175,17 +175,46 @@ host_port_ids(struct stack_host *h, const struct stack_host_config *cfg,
 	return 1;
 }
 
+/* A sharer takes the owner's ports as they are (a copy of each port's
+ * description: id, offloads, queues) and checks its queue is one of theirs. */
+static int
+host_attach(struct stack_host *h, const struct stack_host_config *cfg)
+{
+	const struct stack_host *o = cfg->attach;
+	uint16_t i;
+
+	if (o->stage < HOST_PORT || o->attached || o->nb_ports == 0)
+		return fail(h, -EINVAL, "attach: host %s has no ports of its own up", o->name);
+	for (i = 0; i < o->nb_ports; i++)
+		if (cfg->queue == 0 || cfg->queue >= o->ports[i].nb_queues)
+			return fail(h, -EINVAL,
+					"attach: queue %u of %s: it has queues 0..%u (0 is the "
+					"owner's; give the owner port.nb_queues = one per lcore)",
+					cfg->queue, o->ports[i].name, o->ports[i].nb_queues - 1);
+	memcpy(h->ports, o->ports, sizeof(h->ports));
+	h->nb_ports = o->nb_ports;
+	h->attached = true;
+	h->queue = cfg->queue;
+	return 0;
+}
+
 static int
 host_ports(struct stack_host *h, const struct stack_host_config *cfg)
 {
 	struct dp_port_config pcfg = cfg->port;
 	char pname[RTE_MEMPOOL_NAMESIZE];
 	uint16_t ids[STACK_HOST_MAX_PORTS];
-	int rc, n, i;
+	int rc, n = 0, i;
 
-	n = host_port_ids(h, cfg, ids);
-	if (n < 0)
-		return n;
+	if (cfg->attach != NULL) {
+		rc = host_attach(h, cfg);
+		if (rc != 0)
+			return rc;
+	} else {
+		n = host_port_ids(h, cfg, ids);
+		if (n < 0)
+			return n;
+	}
 	snprintf(pname, sizeof(pname), "%.24s", h->name);
 	h->pool = rte_pktmbuf_pool_create(pname, cfg->nb_mbufs, cfg->pool_cache, 0,
 			RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
@@ -194,6 +223,10 @@ host_ports(struct stack_host *h, const struct stack_host_config *cfg)
 				pname, cfg->nb_mbufs, rte_strerror(rte_errno));
 	h->stage = HOST_POOL;
 	host_pdump_get();
+	if (h->attached) {
+		h->stage = HOST_PORT;
+		return 0;
+	}
 	pcfg.pool = h->pool;
 	pcfg.defer_start = true; /* every port configured before any starts */
 	for (i = 0; i < n; i++) {
@@ -230,8 +263,8 @@ host_executor(struct stack_host *h, const struct stack_host_config *cfg)
 				rte_lcore_id(), rte_strerror(rte_errno));
 	h->stage = HOST_EXECUTOR;
 	for (i = 0; i < h->nb_ports; i++) {
-		dp_rx_stream_init(&h->rx[i], h->ex, h->ports[i].port_id, 0);
-		dp_tx_sink_init(&h->tx[i], h->ex, h->ports[i].port_id, 0);
+		dp_rx_stream_init(&h->rx[i], h->ex, h->ports[i].port_id, h->queue);
+		dp_tx_sink_init(&h->tx[i], h->ex, h->ports[i].port_id, h->queue);
 		if (cfg->tx_hold_us != 0)
 			dp_tx_sink_set_hold(&h->tx[i], cfg->tx_hold_us);
 	}
@@ -315,9 +348,14 @@ host_unwind(struct stack_host *h, FILE *out)
 			dp_rx_stream_fini(&h->rx[i]);
 			dp_tx_sink_fini(&h->tx[i]);
 		}
-	if (h->stage >= HOST_PORT)
+	if (h->stage >= HOST_PORT && !h->attached)
 		for (i = 0; i < h->nb_ports; i++)
 			dp_port_close(&h->ports[i]);
+	if (h->stage >= HOST_PORT && h->attached)
+		/* The owner closes the ports; what its queue's tx ring still
+		 * holds of this host's pool goes back now (where the PMD can). */
+		for (i = 0; i < h->nb_ports; i++)
+			(void)rte_eth_tx_done_cleanup(h->ports[i].port_id, h->queue, 0);
 	if (h->stage >= HOST_EXECUTOR)
 		ex_executor_free(h->ex);
 	if (h->stage >= HOST_POOL) {

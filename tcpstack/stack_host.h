@@ -86,6 +86,13 @@ struct stack_host_config {
 	uint16_t nb_ports;
 	const char *port_name; /**< device name (e.g. "net_tap0"); NULL: port_id */
 	uint16_t port_id; /**< default 0 */
+	/** Another lcore's host whose ports this one shares (it brought them up
+	 * with port.nb_queues queues): this host uses queue `queue` of each of
+	 * them, with its own pool (for what it allocates), executor and
+	 * streams, and never configures, starts or closes them. Bring the
+	 * sharers down before the owner. NULL (the default): own ports. */
+	const struct stack_host *attach;
+	uint16_t queue; /**< with attach: the queue of every port; 1..nb_queues-1 */
 	uint32_t nb_mbufs; /**< the pool; default 32767 */
 	uint32_t pool_cache; /**< the pool's per-lcore cache; default 256 */
 	struct dp_port_config port; /**< for each port; pool and defer_start are the host's */
@@ -115,7 +122,9 @@ struct stack_host {
 	uint16_t nb_ports;
 	struct dp_port ports[STACK_HOST_MAX_PORTS];
 	struct ex_executor *ex;
-	struct dp_burst_stream rx[STACK_HOST_MAX_PORTS]; /**< queue 0 of each port */
+	bool attached; /**< its ports are another host's (cfg.attach) */
+	uint16_t queue; /**< the queue it uses on each port (0 unless attached) */
+	struct dp_burst_stream rx[STACK_HOST_MAX_PORTS]; /**< its queue of each port */
 	struct dp_tx_sink tx[STACK_HOST_MAX_PORTS];
 	bool impaired; /**< the first port's wire */
 	struct dp_impair_link imp;

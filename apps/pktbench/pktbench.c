@@ -15,7 +15,9 @@
  * Workers: one per EAL lcore (-l 0-3: four), shared nothing. Each worker is a
  * whole host (stack_host_up() on its own lcore: its own pool, executor and
  * ports) on its share of the ports: with N workers and N or 2N ports, worker
- * w takes port w, or the pair 2w and 2w+1 (io, macswap, txonly, rxonly).
+ * w takes port w, or the pair 2w and 2w+1; with 1 or 2 ports, worker 0 brings
+ * them up with N queue pairs and worker w shares them on queue w (io,
+ * macswap, txonly, rxonly).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -34,7 +36,6 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
-#include <rte_spinlock.h>
 #include <rte_udp.h>
 
 #include "dp_eal.h"
@@ -555,7 +556,8 @@ struct worker {
 
 static struct worker *workers;
 static unsigned int nworkers;
-static uint16_t ports_per_worker; /* 0: one worker with every port */
+static uint16_t ports_per_worker; /* 0: every port (one worker, or shared queues) */
+static bool shared_queues; /* every worker on every port, a queue each */
 
 static struct rte_mempool *
 my_pool(void)
@@ -657,8 +659,9 @@ usage(FILE *out, const char *prog)
 			"Usage: %s [EAL args] -- --mode MODE [options]\n"
 			"\n"
 			"Modes (ports are the EAL's, --vdev or PCI, in port order; with N EAL lcores,\n"
-			"N workers, each on its own port (N ports) or port pair (2N ports), shared\n"
-			"nothing; loopback-check and impair run on one lcore):\n"
+			"N workers, each on its own port (N ports) or port pair (2N ports), or on\n"
+			"its own queue pair of 1 or 2 shared ports; loopback-check and impair run\n"
+			"on one lcore):\n"
 			"  io              rx -> tx unchanged (1 port: back out of it; 2: 0<->1)\n"
 			"  macswap         as io, swapping source and destination MAC\n"
 			"  txonly          send UDP packets of --pkt-size on port 0\n"
@@ -837,7 +840,8 @@ send_first_burst(struct stack_host *h, uint16_t p)
 	for (i = 0; i < DP_BURST_MAX; i++)
 		memcpy(rte_pktmbuf_append(b[i], (uint16_t)opt.pkt_size), g.tmpl, g.hdr_len);
 	for (tries = 0; tries < 1000 && sent < DP_BURST_MAX; tries++) {
-		sent += rte_eth_tx_burst(h->ports[p].port_id, 0, &b[sent], DP_BURST_MAX - sent);
+		sent += rte_eth_tx_burst(
+				h->ports[p].port_id, h->queue, &b[sent], DP_BURST_MAX - sent);
 		if (sent < DP_BURST_MAX)
 			rte_delay_ms(1);
 	}
@@ -850,10 +854,10 @@ send_first_burst(struct stack_host *h, uint16_t p)
 
 /* ---- workers ---- */
 
-/* Bring-up and teardown of hosts go one worker at a time (ethdev's control
- * path is not for concurrent callers); the loops then start together. */
-static rte_spinlock_t control_lock = RTE_SPINLOCK_INITIALIZER;
-static unsigned int nready, nfinished;
+/* Bring-up goes one worker at a time, worker 0 first (ethdev's control path
+ * is not for concurrent callers, and on shared ports worker 0 owns them);
+ * teardown in reverse, worker 0 last. The loops start together. */
+static unsigned int up_turn, down_turn, nready, nfinished;
 static bool summary_done;
 
 static struct dp_impair_config icfg;
@@ -982,6 +986,12 @@ worker_setup(struct worker *w)
 	hc.name = name;
 	hc.nb_ports = ports_per_worker; /* 0: every port */
 	hc.port_id = (uint16_t)(w->idx * ports_per_worker);
+	if (shared_queues && w->idx == 0) {
+		hc.port.nb_queues = (uint16_t)nworkers; /* a queue pair per worker */
+	} else if (shared_queues) {
+		hc.attach = &workers[0].host;
+		hc.queue = (uint16_t)w->idx;
+	}
 	hc.nb_mbufs = opt.nb_mbufs;
 	/* A per-lcore cache of 250, as testpmd's default: pps.sh compares the
 	 * two with the same pool, and the A/B result moved with this number. */
@@ -1010,7 +1020,8 @@ worker_setup(struct worker *w)
 		printf(" %s", h->ports[p].name);
 	printf(", %s, %u mbufs", rte_eal_has_hugepages() ? "hugepages" : "--no-huge", opt.nb_mbufs);
 	if (nworkers > 1)
-		printf(" (worker %u of %u, lcore %u)", w->idx, nworkers, w->lcore);
+		printf(" (worker %u of %u, lcore %u%s)", w->idx, nworkers, w->lcore,
+				shared_queues ? ", its own queue" : "");
 	printf("\n");
 	if (opt.mode == MODE_IO || opt.mode == MODE_MACSWAP || opt.mode == MODE_IMPAIR) {
 		if (setup_forward(w) != 0)
@@ -1086,7 +1097,8 @@ worker_teardown(struct worker *w)
 
 		for (p = 0; p < h->nb_ports; p++) {
 			struct rte_mbuf *b[DP_BURST_MAX];
-			uint16_t n = rte_eth_rx_burst(h->ports[p].port_id, 0, b, DP_BURST_MAX);
+			uint16_t n = rte_eth_rx_burst(
+					h->ports[p].port_id, h->queue, b, DP_BURST_MAX);
 
 			if (n != 0)
 				rte_pktmbuf_free_bulk(b, n);
@@ -1114,12 +1126,13 @@ worker_main(void *arg)
 	bool ok;
 
 	RTE_PER_LCORE(self) = w;
-	rte_spinlock_lock(&control_lock);
+	while (__atomic_load_n(&up_turn, __ATOMIC_ACQUIRE) != w->idx)
+		rte_pause();
 	ok = worker_setup(w) == 0;
 	w->up = ok;
 	if (!ok)
 		w->exit_code = 1;
-	rte_spinlock_unlock(&control_lock);
+	__atomic_store_n(&up_turn, w->idx + 1, __ATOMIC_RELEASE);
 	__atomic_add_fetch(&nready, 1, __ATOMIC_ACQ_REL);
 	while (__atomic_load_n(&nready, __ATOMIC_ACQUIRE) < nworkers)
 		rte_pause();
@@ -1138,9 +1151,10 @@ worker_main(void *arg)
 		while (!__atomic_load_n(&summary_done, __ATOMIC_ACQUIRE))
 			rte_pause();
 	}
-	rte_spinlock_lock(&control_lock);
+	while (__atomic_load_n(&down_turn, __ATOMIC_ACQUIRE) != w->idx)
+		rte_pause();
 	worker_teardown(w);
-	rte_spinlock_unlock(&control_lock);
+	__atomic_store_n(&down_turn, w->idx - 1, __ATOMIC_RELEASE); /* 0's is the last */
 	return w->exit_code;
 }
 
@@ -1176,10 +1190,15 @@ print_worker(const struct worker *w)
 	int rc = 0;
 	uint16_t p;
 
-	for (p = 0; p < h->nb_ports; p++)
-		printf("  port %u %-20s rx %" PRIu64 "  tx %" PRIu64 "  tx-dropped %" PRIu64 "\n",
-				h->ports[p].port_id, h->ports[p].name, h->rx[p].stats.pkts,
+	for (p = 0; p < h->nb_ports; p++) {
+		char q[16] = "";
+
+		if (shared_queues) /* one queue of a shared port: say which */
+			snprintf(q, sizeof(q), " queue %u", h->queue);
+		printf("  port %u %-20s%s rx %" PRIu64 "  tx %" PRIu64 "  tx-dropped %" PRIu64 "\n",
+				h->ports[p].port_id, h->ports[p].name, q, h->rx[p].stats.pkts,
 				h->tx[p].stats.pkts, h->tx[p].stats.dropped);
+	}
 	if (opt.mode == MODE_TXONLY || opt.mode == MODE_LOOPBACK_CHECK)
 		printf("  generated %" PRIu64 " (pool empty %" PRIu64 " times)\n", w->gen.sent,
 				w->gen.alloc_failed);
@@ -1300,10 +1319,17 @@ share_ports(void)
 		ports_per_worker = (uint16_t)(nports / nworkers);
 		return 0;
 	}
+	if (nports <= MAX_PORTS) {
+		/* Every worker on every port, a queue pair each (the port must
+		 * have nworkers queues: dp_port_init says if it has not). */
+		shared_queues = true;
+		ports_per_worker = 0;
+		return 0;
+	}
 	fprintf(stderr,
 			"pktbench: %u workers (one per EAL lcore) and %u ports: give each worker a "
-			"port or a pair (%u or %u ports); one queue per worker on shared ports is "
-			"not built yet\n",
+			"port or a pair (%u or %u ports), or give them 1 or 2 ports to share (a "
+			"queue each)\n",
 			nworkers, nports, nworkers, 2 * nworkers);
 	return -1;
 }
@@ -1362,6 +1388,7 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_go);
+	down_turn = nworkers - 1;
 	for (w = 1; w < nworkers; w++)
 		rte_eal_remote_launch(worker_main, &workers[w], workers[w].lcore);
 	/* The main lcore is worker 0; it prints the summary once all ran. */

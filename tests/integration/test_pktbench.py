@@ -341,9 +341,24 @@ def test_two_workers_txonly_count_each_and_rxonly_one_port_each():
     assert r.stdout.count("all mbufs returned to the pool") == 2, r.stdout
 
 
+def test_two_workers_share_one_port_a_queue_each():
+    """Two workers on one port: worker 0's host brings the port up with a
+    queue pair per worker, worker 1's shares it (stack_host attach) on queue
+    1; each forwards its own queue, and both pools get every mbuf back."""
+    r = run([PKTBENCH, "-l", "0-1", "--no-pci", *eal_memory_args(),
+             f"--file-prefix={unique('rtpb')}", "--vdev", "net_null0", "--",
+             "--mode", "io", "--duration", "1", "--stats-interval", "0"], timeout=60)
+    out = r.stdout
+    assert out.count("its own queue)") == 2, out
+    q = dict(re.findall(r"port 0 net_null0\s+queue (\d) rx (\d+)", out))
+    assert sorted(q) == ["0", "1"] and all(int(n) > 0 for n in q.values()), out
+    assert "pktbench: all mbufs returned to the pool" in out, out
+    assert "pktbench1: all mbufs returned to the pool" in out, out
+
+
 @pytest.mark.parametrize("vdevs,args,message", [
     (3, ["--mode", "io"], "2 workers (one per EAL lcore) and 3 ports: give each worker a port "
-                          "or a pair (2 or 4 ports)"),
+                          "or a pair (2 or 4 ports), or give them 1 or 2 ports to share"),
     (2, ["--mode", "loopback-check", "--count", "10"], "--mode loopback-check runs on one lcore"),
 ])
 def test_workers_and_ports_that_do_not_share_are_refused(vdevs, args, message):

@@ -275,6 +275,35 @@ TEST_F(StackHostTest, TwoPortsFromPortId_BothUp_PastTheLastRefused)
 	rte_ring_free(r2);
 }
 
+// A host that shares another's ports (one queue each per lcore) must name a
+// queue the owner configured, not the owner's own, and the owner must have
+// ports of its own up. (The shared path itself runs on two lcores:
+// tests/integration/test_pktbench.py.)
+TEST_F(StackHostTest, AttachToAnotherHostsPorts_BadQueueOrOwner_Refused)
+{
+	struct stack_host owner, sharer;
+	struct stack_host_config sc;
+
+	hc.stack_on = false;
+	hc.tcp_on = false;
+	ASSERT_EQ(stack_host_up(&owner, &hc), 0) << owner.err; // one queue per port
+	sc = hc;
+	sc.name = "uthshare";
+	sc.attach = &owner;
+	sc.queue = 1;
+	EXPECT_EQ(stack_host_up(&sharer, &sc), -EINVAL);
+	EXPECT_NE(strstr(sharer.err, "queue 1 of net_ring_uthost"), nullptr) << sharer.err;
+	EXPECT_NE(strstr(sharer.err, "it has queues 0..0"), nullptr) << sharer.err;
+	sc.queue = 0;
+	EXPECT_EQ(stack_host_up(&sharer, &sc), -EINVAL);
+	EXPECT_NE(strstr(sharer.err, "0 is the owner's"), nullptr) << sharer.err;
+	EXPECT_EQ(rte_mempool_lookup("uthshare"), nullptr); // nothing left up
+	EXPECT_EQ(stack_host_down(&owner, nullptr), 0u);
+	sc.queue = 1;
+	EXPECT_EQ(stack_host_up(&sharer, &sc), -EINVAL); // the owner is down
+	EXPECT_NE(strstr(sharer.err, "has no ports of its own up"), nullptr) << sharer.err;
+}
+
 // The EAL is up in this process: a host asked to start it again says so.
 TEST_F(StackHostTest, ArgvWhileTheEalIsUp_EALREADY)
 {
