@@ -51,12 +51,10 @@ def run_pktbench(binary, core, mem, vdevs, tx_first, duration):
     return float(m.group(1)), float(m.group(2))
 
 
-def run_testpmd(core, mem, vdevs, tx_first, duration):
-    prefix = f"rtpps{os.getpid()}b"
-    argv = ["stdbuf", "-oL", "dpdk-testpmd", "-l", f"{(core + 1) % os.cpu_count()},{core}",
-            "--main-lcore", str((core + 1) % os.cpu_count()), "--no-pci", *mem, *vdevs,
-            f"--file-prefix={prefix}", "--log-level=lib.eal:error", "--",
-            "--forward-mode=io", "--nb-cores=1", "--total-num-mbufs=16383"] + (["--tx-first"] if tx_first else [])
+def testpmd_mpps(argv, prefix, duration):
+    """Run dpdk-testpmd (argv: its whole command line, non-interactive) for
+    duration seconds of forwarding, from its "Press enter" to the newline
+    that stops it; its received packets per second, in millions."""
     p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT, text=True)
     out = ""
@@ -80,6 +78,15 @@ def run_testpmd(core, mem, vdevs, tx_first, duration):
     if not m:
         sys.exit(f"testpmd printed no statistics:\n{out[-3000:]}")
     return int(m.group(1)) / (stop - start) / 1e6
+
+
+def run_testpmd(core, mem, vdevs, tx_first, duration):
+    prefix = f"rtpps{os.getpid()}b"
+    argv = ["stdbuf", "-oL", "dpdk-testpmd", "-l", f"{(core + 1) % os.cpu_count()},{core}",
+            "--main-lcore", str((core + 1) % os.cpu_count()), "--no-pci", *mem, *vdevs,
+            f"--file-prefix={prefix}", "--log-level=lib.eal:error", "--",
+            "--forward-mode=io", "--nb-cores=1", "--total-num-mbufs=16383"] + (["--tx-first"] if tx_first else [])
+    return testpmd_mpps(argv, prefix, duration)
 
 
 def main():

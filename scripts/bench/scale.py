@@ -6,13 +6,12 @@ N = 1..max, alternating rounds. Run through scripts/bench/scale.sh."""
 import argparse
 import os
 import re
-import select
 import statistics
 import subprocess
 import sys
-import time
 
 import benchjson
+import pps
 
 
 def vdevs(n):
@@ -52,29 +51,7 @@ def run_testpmd(n, mem, duration):
     argv = ["stdbuf", "-oL", "dpdk-testpmd", "--lcores", mapping, "--main-lcore", "0",
             "--no-pci", *mem, *vdevs(n), f"--file-prefix={prefix}", "--log-level=lib.eal:error",
             "--", "--forward-mode=io", f"--nb-cores={n}", "--total-num-mbufs=16383"]
-    p = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, text=True)
-    out = ""
-    deadline = time.monotonic() + 60
-    while "Press enter to exit" not in out:
-        if time.monotonic() > deadline or p.poll() is not None:
-            p.kill()
-            sys.exit(f"testpmd did not start:\n{out}")
-        r, _, _ = select.select([p.stdout], [], [], 1)
-        if r:
-            out += p.stdout.readline()
-    start = time.monotonic()
-    time.sleep(duration)
-    p.stdin.write("\n")
-    p.stdin.flush()
-    stop = time.monotonic()
-    rest, _ = p.communicate(timeout=60)
-    out += rest
-    cleanup(prefix)
-    m = re.search(r"Accumulated forward statistics.*?RX-packets:\s+(\d+)", out, re.S)
-    if not m:
-        sys.exit(f"testpmd printed no statistics:\n{out[-3000:]}")
-    return int(m.group(1)) / (stop - start) / 1e6
+    return pps.testpmd_mpps(argv, prefix, duration)
 
 
 def main():
