@@ -124,6 +124,10 @@ usage(FILE *out, const char *prog)
 			"  --tx-first         io/macswap: send a burst on each port first (for PMDs\n"
 			"                     that loop packets back, e.g. net_ring, memif pairs)\n"
 			"  --xstats           print each port's non-zero extended statistics at exit\n"
+			"  --steer            workers sharing ports (a queue each): every packet goes\n"
+			"                     to the worker that owns its flow (the symmetric RSS hash),\n"
+			"                     over a ring, as on a port that cannot steer (software\n"
+			"                     steering; counts kept, steered and misrouted packets)\n"
 			"  -h, --help         this text\n"
 			"  --version          riptide's and DPDK's versions\n",
 			prog);
@@ -149,6 +153,7 @@ parse_args(int argc, char **argv)
 		{ "wait-signal", no_argument, NULL, 'W' },
 		{ "tx-csum-partial", no_argument, NULL, 'P' },
 		{ "xstats", no_argument, NULL, 'X' },
+		{ "steer", no_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -239,6 +244,9 @@ parse_args(int argc, char **argv)
 		case 'X':
 			opt.xstats = true;
 			break;
+		case 'G':
+			opt.steer = true;
+			break;
 		case 'h':
 			usage(stdout, argv[0]);
 			exit(0);
@@ -299,6 +307,11 @@ share_ports(void)
 {
 	uint16_t nports = rte_eth_dev_count_avail();
 
+	if (opt.steer && (nworkers == 1 || nports > MAX_PORTS || opt.mode == MODE_TXONLY)) {
+		fprintf(stderr, "pktbench: --steer is for io, macswap or rxonly on 2 or more lcores "
+				"sharing 1 or 2 ports\n");
+		return -1;
+	}
 	if (nworkers == 1) {
 		ports_per_worker = 0; /* every port */
 		return 0;
@@ -308,7 +321,7 @@ share_ports(void)
 				mode_names[opt.mode]);
 		return -1;
 	}
-	if (nports == nworkers || nports == 2 * nworkers) {
+	if (!opt.steer && (nports == nworkers || nports == 2 * nworkers)) {
 		ports_per_worker = (uint16_t)(nports / nworkers);
 		return 0;
 	}
@@ -332,6 +345,7 @@ main(int argc, char **argv)
 {
 	struct dp_eal_info info;
 	unsigned int lcore, w;
+	uint16_t p;
 	char err[160];
 	int rc, exit_code;
 
@@ -381,7 +395,18 @@ main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGUSR1, on_go);
+	for (p = 0; opt.steer && p < rte_eth_dev_count_avail(); p++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "pkb%u", p);
+		if (dp_steer_group_create(&steer_groups[p], name, (uint16_t)nworkers, 4096) != 0) {
+			fprintf(stderr, "pktbench: --steer: no memory for %u rings\n", nworkers);
+			return 1;
+		}
+	}
 	exit_code = workers_run();
+	for (p = 0; opt.steer && p < MAX_PORTS; p++)
+		dp_steer_group_free(&steer_groups[p]); /* empty: each worker drained its inbox */
 	free(workers);
 	rte_eal_cleanup();
 	return exit_code;

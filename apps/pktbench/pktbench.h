@@ -19,6 +19,7 @@
 #include <rte_per_lcore.h>
 
 #include "dp_impair.h"
+#include "dp_steer.h"
 #include "dp_stream.h"
 #include "ex_combinator.h"
 #include "ex_executor.h"
@@ -61,6 +62,7 @@ struct options {
 	bool tx_csum_partial; /* io: hand frames to ports with tx checksum offload
 			       * partially checksummed, as a hypervisor does */
 	bool xstats; /* print the ports' extended statistics at exit */
+	bool steer; /* workers on shared ports: each packet to its flow's owner */
 };
 
 extern struct options opt; /* pktbench.c */
@@ -107,6 +109,8 @@ struct check {
 	uint64_t corrupt;
 	uint64_t probes; /* loopback-check probes back */
 	uint64_t foreign; /* not ours (e.g. IPv6 chatter on a TAP) */
+	uint16_t steer_n, steer_self; /* --steer: the group, this worker */
+	uint64_t misrouted; /* --steer: packets owned by another worker */
 };
 
 extern const struct ex_future_ops gen_ops, check_ops;
@@ -141,6 +145,9 @@ struct worker {
 	struct check chk[MAX_PORTS];
 	struct ticker tick;
 	struct ex_stop_after stopper;
+	struct dp_steer steer[MAX_PORTS]; /* --steer: its packets from every queue */
+	struct ex_stream *in[MAX_PORTS]; /* what the mode reads: rx, or the steered inbox */
+	uint16_t nsteer; /* steer[] members made (for teardown) */
 	uint64_t t_start, t_end; /* TSC, around its loop */
 	bool up; /* its host came up and its futures were spawned */
 	int exit_code;
@@ -151,6 +158,7 @@ extern unsigned int nworkers;
 extern uint16_t ports_per_worker; /* 0: every port (one worker, or shared queues) */
 extern bool shared_queues; /* every worker on every port, a queue each */
 extern struct dp_impair_config icfg; /* --mode impair */
+extern struct dp_steer_group steer_groups[MAX_PORTS]; /* --steer: one per port */
 
 RTE_DECLARE_PER_LCORE(struct worker *, self);
 

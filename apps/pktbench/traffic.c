@@ -369,6 +369,9 @@ check_poll(struct ex_future *f, struct ex_context *cx)
 		}
 		b = it.ptr;
 		for (i = 0; i < b->n; i++) {
+			if (c->steer_n > 1 &&
+					dp_steer_owner(b->pkts[i], c->steer_n) != c->steer_self)
+				c->misrouted++;
 			switch (c->verify ? check_pkt(c, b->pkts[i], 42) : PKT_OURS) {
 			case PKT_OURS:
 				c->received++;

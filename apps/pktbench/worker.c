@@ -20,6 +20,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_pause.h>
+#include <rte_ring.h>
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
@@ -136,6 +137,7 @@ static unsigned int up_turn, down_turn, nready, nfinished;
 static bool summary_done;
 
 struct dp_impair_config icfg;
+struct dp_steer_group steer_groups[MAX_PORTS];
 
 /* io, macswap, impair: a forward per port, into its peer (the pair's other
  * port, or itself). @return 0 or -1 (said). */
@@ -147,7 +149,7 @@ setup_forward(struct worker *w)
 	uint16_t p;
 
 	for (p = 0; p < h->nb_ports; p++) {
-		struct ex_stream *in = &h->rx[p].base;
+		struct ex_stream *in = w->in[p];
 		uint16_t peer = h->nb_ports == 2 ? (uint16_t)(1 - p) : p;
 		bool partial = opt.tx_csum_partial &&
 			       (h->ports[peer].tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) != 0;
@@ -174,7 +176,7 @@ setup_forward(struct worker *w)
 					desc);
 			in = &w->imp[p].base;
 		}
-		if (opt.mode == MODE_IO && !partial) {
+		if (opt.mode == MODE_IO && !partial && !opt.steer) {
 			/* Queue to queue, nothing in between: the dataplane's
 			 * specialised forwarder (no per-item indirection). */
 			if (dp_queue_forward_init(&w->qfw[p], &h->rx[p], &h->tx[peer]) != 0)
@@ -214,7 +216,11 @@ setup_gen(struct worker *w)
 			continue;
 		memset(&w->chk[p], 0, sizeof(w->chk[p]));
 		ex_future_init(&w->chk[p].base, &check_ops);
-		w->chk[p].in = &h->rx[p].base;
+		w->chk[p].in = w->in[p];
+		if (opt.steer) {
+			w->chk[p].steer_n = (uint16_t)nworkers;
+			w->chk[p].steer_self = (uint16_t)w->idx;
+		}
 		w->chk[p].verify = opt.mode == MODE_LOOPBACK_CHECK;
 		ex_spawn(&w->chk[p].base, NULL, NULL);
 	}
@@ -298,6 +304,19 @@ worker_setup(struct worker *w)
 		printf(" (worker %u of %u, lcore %u%s)", w->idx, nworkers, w->lcore,
 				shared_queues ? ", its own queue" : "");
 	printf("\n");
+	for (p = 0; p < h->nb_ports; p++) {
+		w->in[p] = &h->rx[p].base;
+		if (!opt.steer)
+			continue;
+		/* Its queue of the port, classified to every worker's inbox; it
+		 * reads its own inbox. */
+		if (dp_steer_init(&w->steer[p], h->ex, &h->rx[p].base, &steer_groups[p],
+				    (uint16_t)w->idx) != 0)
+			return -1;
+		w->nsteer++;
+		ex_spawn(&w->steer[p].cls.base, NULL, NULL);
+		w->in[p] = &w->steer[p].inbox.base;
+	}
 	if (opt.mode == MODE_IO || opt.mode == MODE_MACSWAP || opt.mode == MODE_IMPAIR) {
 		if (setup_forward(w) != 0)
 			return -1;
@@ -364,6 +383,15 @@ worker_teardown(struct worker *w)
 	uint16_t p;
 
 	stack_host_shutdown(h);
+	for (p = 0; p < w->nsteer; p++) {
+		/* Every loop has stopped: nothing more comes into its inbox. */
+		struct rte_ring *r = steer_groups[p].inbox[w->idx];
+		void *m;
+
+		dp_steer_fini(&w->steer[p]);
+		while (rte_ring_dequeue(r, &m) == 0)
+			rte_pktmbuf_free(m);
+	}
 	for (p = 0; p < h->nb_ports; p++)
 		dp_tx_sink_flush(&h->tx[p]);
 	/* Packets still on a loopback wire (ring, memif pairs) are ours too. */
@@ -486,6 +514,15 @@ print_worker(const struct worker *w)
 					w->imp[p].stats.lost, w->imp[p].stats.duplicated,
 					w->imp[p].stats.reordered, w->imp[p].stats.delayed,
 					w->imp[p].stats.corrupted, w->imp[p].stats.overflow);
+	for (p = 0; p < w->nsteer; p++)
+		printf("  steer port %u: kept %" PRIu64 " steered to others %" PRIu64
+		       ", took %" PRIu64 " from its inbox\n",
+				h->ports[p].port_id, dp_steer_kept(&w->steer[p]),
+				dp_steer_steered(&w->steer[p]), w->steer[p].inbox.stats.pkts);
+	if (opt.steer && opt.mode == MODE_RXONLY)
+		for (p = 0; p < h->nb_ports; p++)
+			printf("  rxonly port %u: misrouted %" PRIu64 "\n", h->ports[p].port_id,
+					w->chk[p].misrouted);
 	if (opt.mode == MODE_LOOPBACK_CHECK)
 		rc = print_loopback_check(w);
 	if (opt.xstats)

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * dp_steer.c - software flow steering (see dp_steer.h): an owner function,
+ * and a member made of the dataplane's own pieces: dp_classify from the rx
+ * queue into a ring sink per member, and a ring stream over its inbox.
+ */
+#include "dp_steer.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dp_rss.h"
+
+/* A NIC's default redirection table has 128 entries filled i % n; the same
+ * table here, so a port with RSS and one without steer a flow alike. */
+#define STEER_RETA 128
+
+uint16_t
+dp_steer_owner(const struct rte_mbuf *m, uint16_t n)
+{
+	const struct rte_ether_hdr *eh;
+	const struct rte_ipv4_hdr *ip;
+	const uint16_t *ports;
+	uint32_t ihl;
+
+	if (n <= 1 || m->data_len < sizeof(*eh) + sizeof(*ip) + 4)
+		return 0;
+	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	if (eh->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
+		return 0;
+	ip = (const struct rte_ipv4_hdr *)(eh + 1);
+	ihl = (uint32_t)(ip->version_ihl & 0x0f) * 4;
+	/* A fragment (first or later) has no ports to hash in every piece:
+	 * all of them go to member 0, where reassembly would be. */
+	if ((ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP) ||
+			ihl < sizeof(*ip) || m->data_len < sizeof(*eh) + ihl + 4 ||
+			(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
+								RTE_IPV4_HDR_OFFSET_MASK)) != 0)
+		return 0;
+	ports = (const uint16_t *)((const uint8_t *)ip + ihl);
+	return (uint16_t)((dp_rss_hash_ipv4(rte_be_to_cpu_32(ip->src_addr),
+					   rte_be_to_cpu_32(ip->dst_addr),
+					   rte_be_to_cpu_16(ports[0]), rte_be_to_cpu_16(ports[1])) %
+					  STEER_RETA) %
+			  n);
+}
+
+int
+dp_steer_group_create(struct dp_steer_group *g, const char *name, uint16_t n, unsigned int size)
+{
+	char rname[RTE_RING_NAMESIZE];
+	uint16_t i;
+
+	memset(g, 0, sizeof(*g));
+	if (n == 0 || n > DP_STEER_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		snprintf(rname, sizeof(rname), "%.20s_st%u", name, i);
+		/* many members enqueue, only the owner dequeues */
+		g->inbox[i] = rte_ring_create(rname, size, SOCKET_ID_ANY, RING_F_SC_DEQ);
+		if (g->inbox[i] == NULL) {
+			dp_steer_group_free(g);
+			return -ENOMEM;
+		}
+		g->n = (uint16_t)(i + 1);
+	}
+	return 0;
+}
+
+void
+dp_steer_group_free(struct dp_steer_group *g)
+{
+	uint16_t i;
+	void *m;
+
+	for (i = 0; i < g->n; i++) {
+		while (rte_ring_dequeue(g->inbox[i], &m) == 0)
+			rte_pktmbuf_free(m);
+		rte_ring_free(g->inbox[i]);
+		g->inbox[i] = NULL;
+	}
+	g->n = 0;
+}
+
+static int
+steer_classify(struct rte_mbuf *m, void *arg)
+{
+	return dp_steer_owner(m, *(const uint16_t *)arg);
+}
+
+int
+dp_steer_init(struct dp_steer *s, struct ex_executor *ex, struct ex_stream *rx,
+		const struct dp_steer_group *g, uint16_t self)
+{
+	uint16_t i;
+
+	if (self >= g->n)
+		return -EINVAL;
+	memset(s, 0, sizeof(*s));
+	s->self = self;
+	s->n = g->n;
+	for (i = 0; i < g->n; i++) {
+		dp_ring_sink_init(&s->to[i], ex, g->inbox[i]);
+		s->outs[i] = &s->to[i].base;
+	}
+	dp_ring_stream_init(&s->inbox, ex, g->inbox[self]);
+	return dp_classify_init(&s->cls, rx, s->outs, g->n, steer_classify, &s->n);
+}
+
+uint64_t
+dp_steer_kept(const struct dp_steer *s)
+{
+	return s->to[s->self].stats.pkts;
+}
+
+uint64_t
+dp_steer_steered(const struct dp_steer *s)
+{
+	uint64_t n = 0;
+	uint16_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (i != s->self)
+			n += s->to[i].stats.pkts;
+	return n;
+}
+
+void
+dp_steer_fini(struct dp_steer *s)
+{
+	uint16_t i;
+
+	dp_rx_stream_fini(&s->inbox);
+	for (i = 0; i < s->n; i++)
+		dp_ring_sink_fini(&s->to[i]);
+}
