@@ -21,6 +21,8 @@
 /* A NIC's default redirection table has 128 entries filled i % n; the same
  * table here, so a port with RSS and one without steer a flow alike. */
 #define STEER_RETA 128
+/* More fragments, or an offset: a piece of a fragmented datagram. */
+#define IPV4_FRAG_BITS (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)
 
 uint16_t
 dp_steer_owner(const struct rte_mbuf *m, uint16_t n)
@@ -41,8 +43,7 @@ dp_steer_owner(const struct rte_mbuf *m, uint16_t n)
 	 * all of them go to member 0, where reassembly would be. */
 	if ((ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP) ||
 			ihl < sizeof(*ip) || m->data_len < sizeof(*eh) + ihl + 4 ||
-			(ip->fragment_offset & rte_cpu_to_be_16(RTE_IPV4_HDR_MF_FLAG |
-								RTE_IPV4_HDR_OFFSET_MASK)) != 0)
+			(ip->fragment_offset & rte_cpu_to_be_16(IPV4_FRAG_BITS)) != 0)
 		return 0;
 	ports = (const uint16_t *)((const uint8_t *)ip + ihl);
 	return (uint16_t)((dp_rss_hash_ipv4(rte_be_to_cpu_32(ip->src_addr),
@@ -50,6 +51,20 @@ dp_steer_owner(const struct rte_mbuf *m, uint16_t n)
 					   rte_be_to_cpu_16(ports[0]), rte_be_to_cpu_16(ports[1])) %
 					  STEER_RETA) %
 			  n);
+}
+
+void
+dp_steer_port_view(struct dp_port *view, uint16_t n)
+{
+	uint16_t i;
+
+	memset(view, 0, sizeof(*view));
+	snprintf(view->name, sizeof(view->name), "steer/%u", n);
+	view->nb_queues = n;
+	view->rss = n > 1;
+	view->reta_size = STEER_RETA;
+	for (i = 0; i < STEER_RETA; i++)
+		view->reta[i] = (uint16_t)(i % (n != 0 ? n : 1));
 }
 
 int

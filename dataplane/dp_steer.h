@@ -32,6 +32,7 @@
 
 #include <stdint.h>
 
+#include "dp_port.h"
 #include "dp_stream.h"
 
 #ifdef __cplusplus
@@ -52,6 +53,15 @@ struct rte_ring;
  * is member 0's. Both directions of a flow have one owner.
  */
 uint16_t dp_steer_owner(const struct rte_mbuf *m, uint16_t n);
+
+/**
+ * A port description that steers as a group of n members does: RSS on, a
+ * 128-entry redirection table filled i % n, n queues. Given to TCP as
+ * tcp_config.rss_port (rss_queue = the member), an lcore's active opens
+ * pick local ports whose replies the group steers back to it, as they do on
+ * a NIC with RSS. The view has no port behind it: only dp_rss_queue() reads it.
+ */
+void dp_steer_port_view(struct dp_port *view, uint16_t n);
 
 /** The rings of a group: one inbox per member. */
 struct dp_steer_group {

@@ -129,6 +129,10 @@ slab-zeroed|executor/ex_slab.c|	memset(slot, 0, s->slot_size);|	memset(slot, 0, 
 slab-spawned-once|executor/ex_slab.c|		s->state[i] = SLOT_TASK;|		s->state[i] = SLOT_HELD;|executor_unit|SlabTest.Misuse_Refused
 host-closes-ports|tcpstack/stack_host.c|			dp_port_close(&h->ports[i]);|			(void)i;|tcpstack_unit|StackHostTest.NoAddress_RefusedByName_NothingLeftUp
 host-unwinds-failure|tcpstack/stack_host.c|		host_unwind(h, NULL);|		(void)0;|tcpstack_unit|StackHostTest.NoAddress_RefusedByName_NothingLeftUp:StackHostTest.PrefixOver32_Refused
+tcp-rss-port-pick|tcpstack/tcp_conn.c|				dp_rss_queue(rp, rip, lip, rport, p) != tcp->cfg.rss_queue)|				dp_rss_queue(rp, rip, lip, rport, p) != tcp->cfg.rss_queue && 0)|tcpstack_unit|TcpPorts.SteeringGroup_ActiveOpensPickPortsWhoseRepliesComeBack
+steer-nic-table|dataplane/dp_steer.c|					  STEER_RETA) %|					  64) %|dataplane_unit|SteerTest.Owner_SymmetricAndAsTheNicsDefaultTable
+steer-fragments|dataplane/dp_steer.c|rte_cpu_to_be_16(IPV4_FRAG_BITS)|rte_cpu_to_be_16(0)|dataplane_unit|SteerTest.Owner_NoPortsMeansMemberZero
+steer-own-inbox|dataplane/dp_steer.c|	dp_ring_stream_init(&s->inbox, ex, g->inbox[self]);|	dp_ring_stream_init(&s->inbox, ex, g->inbox[0]);|dataplane_unit|SteerTest.TwoMembers_EveryPacketToItsOwnerInOrder_CountersAdd
 serve-counts-refusal|tcpstack/tcp_serve.c|			s->refused++;|			(void)0;|tcpstack_unit|TcpServe.SessionPerConnection_FullSlabResets_EndedSessionFreesItsSlot:TcpServe.StartRefuses_ConnectionReset_SlotBack
 serve-resets-refused|tcpstack/tcp_serve.c|			tcp_abort(c); /* refused with a RST */|			(void)c;|tcpstack_unit|TcpServe.StartRefuses_ConnectionReset_SlotBack
 TABLE

@@ -151,6 +151,11 @@ TEST_F(SteerTest, Owner_SymmetricAndAsTheNicsDefaultTable)
 		port.reta_size = 128;
 		for (uint16_t i = 0; i < 128; i++)
 			port.reta[i] = i % n;
+		struct dp_port view;
+		dp_steer_port_view(&view, n); // the same table, for TCP's port choice
+		EXPECT_TRUE(view.rss);
+		EXPECT_EQ(view.nb_queues, n);
+		EXPECT_EQ(memcmp(view.reta, port.reta, sizeof(port.reta)), 0);
 		std::vector<int> per(n, 0);
 		for (int i = 0; i < 400; i++) {
 			tuple t = flow(i), back = { t.dst, t.src, t.dport, t.sport };

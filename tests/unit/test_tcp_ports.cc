@@ -4,6 +4,8 @@
 // destination take ports that follow each other; the keys are random.
 #include <set>
 
+#include "dp_rss.h"
+#include "dp_steer.h"
 #include "tcp_fixture.h"
 
 namespace
@@ -37,6 +39,27 @@ TEST_F(TcpPorts, SameDestination_PortsFollowEachOther_InTheRange)
 	// top of the range).
 	EXPECT_EQ(b, a == 60999 ? 32768 : a + 1);
 	EXPECT_EQ(c, b == 60999 ? 32768 : b + 1);
+}
+
+// An lcore of a steering group (or of a NIC with RSS) opens connections from
+// local ports whose replies come back to it: the reply's 4-tuple, hashed as
+// the group steers, lands on the lcore's queue. Without it half the replies
+// of two lcores would need another hop.
+TEST_F(TcpPorts, SteeringGroup_ActiveOpensPickPortsWhoseRepliesComeBack)
+{
+	struct dp_port view;
+
+	dp_steer_port_view(&view, 2);
+	tcp.cfg.rss_port = &view;
+	for (uint16_t self : { 0, 1 }) {
+		tcp.cfg.rss_queue = self;
+		for (int i = 0; i < 20; i++) {
+			uint16_t p = SynPort(8080);
+			EXPECT_EQ(dp_rss_queue(&view, kPeerIp, kOurIp, 8080, p), self)
+					<< "port " << p << " for lcore " << self;
+		}
+	}
+	tcp.cfg.rss_port = nullptr;
 }
 
 TEST_F(TcpPorts, Keys_FromTheKernelCsprng_NotZeroNotEqual)
