@@ -288,6 +288,10 @@ struct tcp_stack {
 	uint8_t port_key[16]; /**< RFC 6056's secret for ephemeral ports */
 	uint16_t port_next[64]; /**< RFC 6056 algorithm 4's table of counters */
 	bool tx_chains; /**< the port sends multi-segment mbufs */
+	/** The lcore that made it (tcp_stack_init): the only one that may touch
+	 * its connections (one stack per lcore, shared nothing). Debug builds
+	 * abort on a call from another; in every build for one layout. */
+	unsigned int owner_lcore;
 };
 
 /**

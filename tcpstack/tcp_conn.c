@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 
@@ -175,6 +176,17 @@ static const struct stack_l4_ops tcp_l4_ops = {
 
 RTE_LOG_REGISTER(tcp_logtype, riptide.tcp, NOTICE);
 
+void
+tcp_owner_violation(const struct tcp_stack *tcp, const char *what)
+{
+	/* A caller broke shared nothing: a bug, not input. Debug builds only. */
+	TCP_LOG(CRIT,
+			"%s on lcore %d: this stack is lcore %u's, and only its own lcore may "
+			"touch its connections",
+			what, (int)rte_lcore_id(), tcp->owner_lcore);
+	abort();
+}
+
 /* The first field of cfg that cannot work, said in the log; NULL if none. */
 static const char *
 tcp_config_bad(const struct tcp_config *cfg, const struct ip_iface *st)
@@ -231,6 +243,7 @@ tcp_stack_init(struct tcp_stack *tcp, struct ip_iface *st, const struct tcp_conf
 	}
 	memset(tcp, 0, sizeof(*tcp));
 	tcp->st = st;
+	tcp->owner_lcore = rte_lcore_id();
 	tcp->cfg = *cfg;
 	if (tcp->cfg.rcv_buf_max == 0)
 		tcp->cfg.rcv_buf_max = cfg->rcv_buf; /* no receive autotuning */
@@ -653,6 +666,7 @@ tcp_listen(struct tcp_listener *l, struct tcp_stack *tcp, uint32_t ip, uint16_t 
 					      : "backlog 0");
 		return -EINVAL;
 	}
+	tcp_owner_check(tcp, "tcp_listen");
 	if (ip != 0 && ip != tcp->st->cfg.ip) {
 		TCP_LOG(ERR, "tcp_listen: %u.%u.%u.%u is not the stack's address", ip >> 24,
 				(ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
@@ -683,6 +697,7 @@ tcp_listener_close(struct tcp_listener *l)
 
 	if (!l->open)
 		return;
+	tcp_owner_check(l->tcp, "tcp_listener_close");
 	for (pp = &l->tcp->listeners[listen_bucket(l->port)]; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == l) {
 			*pp = l->next;
@@ -744,6 +759,7 @@ tcp_pick_port(struct tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t *out
 	uint16_t *next;
 	struct tcp_conn *c;
 
+	tcp_owner_check(tcp, "an active open");
 	memcpy(dst, &lip, 4);
 	memcpy(dst + 4, &rip, 4);
 	memcpy(dst + 8, &rport, 2);

@@ -890,6 +890,7 @@ tcp_input(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, uint16_t i
 	struct tcp_listener *l;
 	struct rte_mbuf *data;
 
+	tcp_owner_check(tcp, "tcp_input");
 	if (tlen < 20) {
 		stack_drop(st, m, STACK_DROP_TCP_MALFORMED);
 		return;

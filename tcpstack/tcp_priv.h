@@ -14,6 +14,8 @@
 #ifndef RIPTIDE_TCP_PRIV_H
 #define RIPTIDE_TCP_PRIV_H
 
+#include <rte_branch_prediction.h>
+#include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
@@ -28,6 +30,25 @@ extern int tcp_logtype;
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* One stack per lcore, shared nothing: its connection table, timers and
+ * listeners are touched from the lcore that made it, never another (a
+ * second lcore's packets reach it by steering, its requests by message).
+ * Debug builds check at the entries (rx, listen, active open, close) and
+ * abort naming both lcores; release builds pay nothing. */
+void tcp_owner_violation(const struct tcp_stack *tcp, const char *what);
+
+static inline void
+tcp_owner_check(const struct tcp_stack *tcp, const char *what)
+{
+#ifndef RT_NDEBUG
+	if (unlikely(rte_lcore_id() != tcp->owner_lcore))
+		tcp_owner_violation(tcp, what);
+#else
+	(void)tcp;
+	(void)what;
+#endif
+}
 
 #define TCP_MSS_DEFAULT 536 /* RFC 9293 3.7.1, when the peer sends no MSS */
 #define TCP_PACK_BELOW 512 /* received segments this small are packed */

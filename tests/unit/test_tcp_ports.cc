@@ -3,6 +3,7 @@
 // algorithm 4) and its secrets (getrandom, review L10): connections to one
 // destination take ports that follow each other; the keys are random.
 #include <set>
+#include <thread>
 
 #include "dp_rss.h"
 #include "dp_steer.h"
@@ -71,3 +72,28 @@ TEST_F(TcpPorts, Keys_FromTheKernelCsprng_NotZeroNotEqual)
 }
 
 } // namespace
+
+#ifndef RT_NDEBUG
+// Shared nothing, checked: another thread (here a non-EAL one, lcore -1)
+// that touches a stack's listeners or connections aborts in a debug build,
+// naming both lcores, instead of racing the owner.
+static void
+listen_from_another_thread(struct tcp_stack *tcp)
+{
+	std::thread t([tcp] {
+		struct tcp_listener l;
+		tcp_listen(&l, tcp, 0, 9999, 4);
+	});
+	t.join();
+}
+
+TEST_F(TcpPorts, OwnerCheck_AnotherLcoreListening_Aborts)
+{
+	GTEST_FLAG_SET(death_test_style, "threadsafe");
+	EXPECT_DEATH(listen_from_another_thread(&tcp),
+			"tcp_listen on lcore -1: this stack is lcore 0's");
+	struct tcp_listener l; // its own lcore: fine
+	ASSERT_EQ(tcp_listen(&l, &tcp, 0, 9999, 4), 0);
+	tcp_listener_close(&l);
+}
+#endif
