@@ -110,9 +110,34 @@ steer_classify(struct rte_mbuf *m, void *arg)
 	return dp_steer_owner(m, *(const uint16_t *)arg);
 }
 
+/* ARP, before classification sends it to member 0: a copy for each other
+ * member, straight into its inbox (ARP is rare: no backpressure, a full
+ * inbox or an empty pool is counted). */
+static int
+arp_fan_out(struct rte_mbuf *m, void *arg)
+{
+	struct dp_steer *s = arg;
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	uint16_t k;
+
+	if (m->data_len < sizeof(*eh) || eh->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP))
+		return 0;
+	for (k = 1; k < s->n; k++) {
+		struct rte_mbuf *c = rte_pktmbuf_copy(m, s->copy_pool, 0, UINT32_MAX);
+
+		if (c != NULL && rte_ring_enqueue(s->g->inbox[k], c) == 0) {
+			s->arp_copies++;
+		} else {
+			rte_pktmbuf_free(c); /* NULL-safe */
+			s->arp_copy_failed++;
+		}
+	}
+	return 0;
+}
+
 int
 dp_steer_init(struct dp_steer *s, struct ex_executor *ex, struct ex_stream *rx,
-		const struct dp_steer_group *g, uint16_t self)
+		const struct dp_steer_group *g, uint16_t self, struct rte_mempool *copy_pool)
 {
 	uint16_t i;
 
@@ -121,6 +146,12 @@ dp_steer_init(struct dp_steer *s, struct ex_executor *ex, struct ex_stream *rx,
 	memset(s, 0, sizeof(*s));
 	s->self = self;
 	s->n = g->n;
+	s->g = g;
+	s->copy_pool = copy_pool;
+	if (copy_pool != NULL && g->n > 1) {
+		dp_burst_map_init(&s->arp_fan, rx, arp_fan_out, s);
+		rx = &s->arp_fan.base;
+	}
 	for (i = 0; i < g->n; i++) {
 		dp_ring_sink_init(&s->to[i], ex, g->inbox[i]);
 		s->outs[i] = &s->to[i].base;

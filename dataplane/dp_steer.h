@@ -40,6 +40,7 @@ extern "C" {
 #endif
 
 struct rte_mbuf;
+struct rte_mempool;
 struct rte_ring;
 
 /** Most members of a group (dp_classify's outputs). */
@@ -80,19 +81,29 @@ void dp_steer_group_free(struct dp_steer_group *g);
 
 /** One member of a group, on its lcore. */
 struct dp_steer {
+	struct dp_burst_map arp_fan; /**< ARP copies to the others (copy_pool) */
 	struct dp_classify cls; /**< the steering stage: spawn cls.base */
 	struct dp_ring_sink to[DP_STEER_MAX]; /**< into each member's inbox */
 	struct ex_sink *outs[DP_STEER_MAX];
 	struct dp_burst_stream inbox; /**< this member's input: consume inbox.base */
 	uint16_t self, n;
+	const struct dp_steer_group *g;
+	struct rte_mempool *copy_pool;
+	uint64_t arp_copies; /**< ARP frames copied into other members' inboxes */
+	uint64_t arp_copy_failed; /**< copies that found no mbuf or a full inbox */
 };
 
 /**
  * Make member self of g on executor ex, reading rx (its own rx queue's
- * stream). @return 0, or -EINVAL (self out of range).
+ * stream). With copy_pool, every ARP frame it receives also goes, as a copy
+ * from copy_pool, to every member but 0 (which gets the frame itself), so
+ * the stacks of all lcores learn their neighbours (the ARP table kept
+ * consistent by replication) while only member 0's answers (the others are
+ * stack_config.arp_quiet). NULL: ARP goes to member 0 alone.
+ * @return 0, or -EINVAL (self out of range).
  */
 int dp_steer_init(struct dp_steer *s, struct ex_executor *ex, struct ex_stream *rx,
-		const struct dp_steer_group *g, uint16_t self);
+		const struct dp_steer_group *g, uint16_t self, struct rte_mempool *copy_pool);
 
 /** Packets this member kept (its own flows) and steered to the others. */
 uint64_t dp_steer_kept(const struct dp_steer *s);

@@ -288,6 +288,8 @@ int
 stack_announce(struct ip_iface *st)
 {
 	/* Gratuitous ARP: a request for our own address (RFC 5227 §3). */
+	if (st->cfg.arp_quiet)
+		return 0; /* another lcore's stack announces the address */
 	return arp_request(st, st->cfg.ip);
 }
 
@@ -380,8 +382,8 @@ arp_input(struct ip_iface *st, struct rte_mbuf *m)
 	 * the table, add the triplet". */
 	if (e == NULL && sip != 0 && (e = arp_insert(st, sip)) != NULL)
 		arp_learn(st, e, &ah->arp_data.arp_sha);
-	if (op != RTE_ARP_OP_REQUEST) {
-		rte_pktmbuf_free(m);
+	if (op != RTE_ARP_OP_REQUEST || st->cfg.arp_quiet) {
+		rte_pktmbuf_free(m); /* learned; a quiet stack leaves the answer to another */
 		return;
 	}
 	/* Answer in place: the request becomes the reply. */

@@ -135,6 +135,12 @@ struct stack_config {
 	uint8_t arp_retries; /**< requests before giving up; default 3 */
 	uint64_t tx_offloads; /**< the port's negotiated RTE_ETH_TX_OFFLOAD_* (dp_port): IPv4
 			       * and UDP checksums are left to the PMD when offered */
+	/** Learn from ARP, never answer a request nor announce: for the
+	 * stacks of lcores 1..n-1 sharing one address, so that the wire sees
+	 * one reply per request (lcore 0's) while every lcore learns its
+	 * neighbours from the copies steering gives it (dp_steer). Requests
+	 * for addresses it must resolve it still sends. Default false. */
+	bool arp_quiet;
 };
 
 /** Fill cfg with defaults (no address). */

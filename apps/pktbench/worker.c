@@ -311,7 +311,7 @@ worker_setup(struct worker *w)
 		/* Its queue of the port, classified to every worker's inbox; it
 		 * reads its own inbox. */
 		if (dp_steer_init(&w->steer[p], h->ex, &h->rx[p].base, &steer_groups[p],
-				    (uint16_t)w->idx) != 0)
+				    (uint16_t)w->idx, NULL) != 0)
 			return -1;
 		w->nsteer++;
 		ex_spawn(&w->steer[p].cls.base, NULL, NULL);

@@ -3,6 +3,7 @@
 // same as a NIC's RSS with a default table, member 0 for what has no ports),
 // and a two-member group on one test lcore (the rings do not care which
 // lcore the members run on): every packet reaches its owner, in order.
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 
@@ -217,8 +218,8 @@ TEST_F(SteerTest, TwoMembers_EveryPacketToItsOwnerInOrder_CountersAdd)
 	collector col[2];
 	for (uint16_t i = 0; i < 2; i++) {
 		dp_ring_stream_init(&rx[i], ex, q[i]);
-		EXPECT_EQ(dp_steer_init(&s[i], ex, &rx[i].base, &g, 2), -EINVAL);
-		ASSERT_EQ(dp_steer_init(&s[i], ex, &rx[i].base, &g, i), 0);
+		EXPECT_EQ(dp_steer_init(&s[i], ex, &rx[i].base, &g, 2, nullptr), -EINVAL);
+		ASSERT_EQ(dp_steer_init(&s[i], ex, &rx[i].base, &g, i, nullptr), 0);
 		ASSERT_EQ(ex_spawn_to(ex, &s[i].cls.base, nullptr, &cls_ref[i]), 0);
 		ex_future_init(&col[i].base, &collect_ops);
 		col[i].in = &s[i].inbox.base;
@@ -267,6 +268,55 @@ TEST_F(SteerTest, TwoMembers_EveryPacketToItsOwnerInOrder_CountersAdd)
 	}
 	Run(2);
 	for (uint16_t i = 0; i < 2; i++) {
+		dp_steer_fini(&s[i]);
+		dp_rx_stream_fini(&rx[i]);
+	}
+	dp_steer_group_free(&g);
+}
+
+// ARP, kept consistent by replication: member 0 gets the frame itself,
+// every other member a copy in its inbox, whichever queue it came in on.
+TEST_F(SteerTest, ArpFrames_Member0GetsTheFrame_EveryOtherACopy)
+{
+	struct dp_steer_group g;
+	ASSERT_EQ(dp_steer_group_create(&g, uniq("ut").c_str(), 3, 1024), 0);
+	struct rte_ring *q[3] = { Ring(), Ring(), Ring() };
+	struct dp_burst_stream rx[3];
+	struct dp_steer s[3];
+	struct ex_task_ref cls_ref[3], col_ref[3];
+	collector col[3];
+	for (uint16_t i = 0; i < 3; i++) {
+		dp_ring_stream_init(&rx[i], ex, q[i]);
+		ASSERT_EQ(dp_steer_init(&s[i], ex, &rx[i].base, &g, i, pool), 0);
+		ASSERT_EQ(ex_spawn_to(ex, &s[i].cls.base, nullptr, &cls_ref[i]), 0);
+		ex_future_init(&col[i].base, &collect_ops);
+		col[i].in = &s[i].inbox.base;
+		col[i].self = i;
+		col[i].n = 3;
+		ASSERT_EQ(ex_spawn_to(ex, &col[i].base, nullptr, &col_ref[i]), 0);
+	}
+	for (uint32_t id = 0; id < 6; id++) { // two ARP frames on each queue
+		struct rte_mbuf *m = Pkt(flow(0), 1000 + id);
+		rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->ether_type =
+				rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
+		ASSERT_EQ(rte_ring_enqueue(q[id % 3], m), 0);
+	}
+	Run(20);
+	for (uint16_t i = 0; i < 3; i++) {
+		std::vector<uint32_t> got = col[i].ids;
+		std::sort(got.begin(), got.end());
+		EXPECT_EQ(got, (std::vector<uint32_t>{ 1000, 1001, 1002, 1003, 1004, 1005 }))
+				<< "member " << i;
+		EXPECT_EQ(col[i].wrong_owner, i == 0 ? 0 : 6) << "copies reach 1 and 2 too";
+		EXPECT_EQ(s[i].arp_copies, 4u); // its 2 frames, a copy each for 1 and 2
+		EXPECT_EQ(s[i].arp_copy_failed, 0u);
+	}
+	for (uint16_t i = 0; i < 3; i++) {
+		ex_task_cancel(&cls_ref[i]);
+		ex_task_cancel(&col_ref[i]);
+	}
+	Run(2);
+	for (uint16_t i = 0; i < 3; i++) {
 		dp_steer_fini(&s[i]);
 		dp_rx_stream_fini(&rx[i]);
 	}

@@ -52,6 +52,31 @@ TEST_F(StackTest, ArpRequestForUs_RepliedInPlace_SenderLearned)
 	EXPECT_EQ(st.stats.arp_replies_out, 1u);
 }
 
+// A quiet stack (lcores 1..n-1 of a shared address) learns from a request
+// for it but leaves the answer, and the announcement, to lcore 0's stack:
+// one reply per request on the wire.
+TEST_F(StackTest, ArpQuiet_LearnsFromARequest_NeitherAnswersNorAnnounces)
+{
+	struct ip_iface quiet;
+	struct stack_config cfg = st.cfg;
+	cfg.arp_quiet = true;
+	ASSERT_EQ(stack_init(&quiet, &cfg, ex, pool, &capture_sink), 0);
+	auto f = Arp(RTE_ARP_OP_REQUEST, kPeerMac, kPeerIp, kOurIp);
+	stack_input(&quiet, Frame(f.data(), f.size()));
+	stack_rx_burst_end(&quiet);
+	EXPECT_TRUE(out.empty()) << "no reply from a quiet stack";
+	struct rte_ether_addr mac;
+	ASSERT_EQ(stack_arp_lookup(&quiet, kPeerIp, &mac), 0);
+	EXPECT_TRUE(rte_is_same_ether_addr(&mac, &kPeerMac));
+	EXPECT_EQ(quiet.stats.arp_requests_in, 1u);
+	EXPECT_EQ(quiet.stats.arp_replies_out, 0u);
+	EXPECT_EQ(stack_announce(&quiet), 0);
+	EXPECT_TRUE(out.empty()) << "no gratuitous ARP either";
+	EXPECT_EQ(stack_announce(&st), 0); // the loud one does announce
+	EXPECT_EQ(out.size(), 1u);
+	stack_fini(&quiet);
+}
+
 TEST_F(StackTest, ArpRequestForOther_DroppedNotLearned)
 {
 	Input(Arp(RTE_ARP_OP_REQUEST, kPeerMac, kPeerIp, RTE_IPV4(198, 18, 0, 77)));
