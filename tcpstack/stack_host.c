@@ -98,7 +98,8 @@ host_eal(struct stack_host *h, struct stack_host_config *cfg)
  * initialises, the last one down uninitialises). Where the EAL cannot share
  * memory with another process (--no-huge, --in-memory) there is nothing to
  * attach to: said at debug level, and the host comes up all the same.
- * Hosts are brought up and down by one thread (the main one).
+ * Hosts are brought up and down one at a time (the main thread, or workers
+ * taking turns, as pktbench's do): the count needs no atomics.
  */
 static unsigned int pdump_users;
 static bool pdump_on;
