@@ -3,7 +3,10 @@
 datagrams, loopback-check between two processes over memif and over
 virtio-user/vhost-user, a TCP transfer between two Linux namespaces through
 `pktbench impair`, rxonly, macswap seen from Linux, the --no-huge fallback,
-and clear errors for bad arguments."""
+clear errors for bad arguments, and workers on N lcores (port pairs, shared
+ports, software steering). The packets themselves (txonly's generator,
+loopback-check's checker, macswap) are apps/pktbench/traffic.c; the workers
+apps/pktbench/worker.c."""
 import hashlib
 import os
 import re
