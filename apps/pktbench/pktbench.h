@@ -16,7 +16,6 @@
 #include <stdint.h>
 
 #include <rte_ether.h>
-#include <rte_per_lcore.h>
 
 #include "dp_impair.h"
 #include "dp_steer.h"
@@ -74,6 +73,8 @@ extern volatile sig_atomic_t go_signal; /* SIGUSR1 seen (--wait-signal) */
 struct gen {
 	struct ex_future base;
 	struct dp_tx_sink *out;
+	struct rte_mempool *pool; /* its worker's: what it sends is allocated here */
+	struct ex_executor *ex; /* its worker's clock */
 	uint8_t tmpl[128]; /* Ethernet + IPv4 + UDP header, checksummed */
 	uint32_t hdr_len;
 	uint64_t sent;
@@ -159,19 +160,6 @@ extern uint16_t ports_per_worker; /* 0: every port (one worker, or shared queues
 extern bool shared_queues; /* every worker on every port, a queue each */
 extern struct dp_impair_config icfg; /* --mode impair */
 extern struct dp_steer_group steer_groups[MAX_PORTS]; /* --steer: one per port */
-
-RTE_DECLARE_PER_LCORE(struct worker *, self);
-
-/** The calling lcore's worker. */
-static inline struct worker *
-me(void)
-{
-	return RTE_PER_LCORE(self);
-}
-
-/** The calling lcore's worker's pool, and its executor's clock. */
-struct rte_mempool *my_pool(void);
-uint64_t my_now(void);
 
 /**
  * Run every worker (workers[] filled: idx, lcore): worker 0 on the calling

@@ -139,7 +139,7 @@ fill_payload(uint8_t *p, uint32_t len, uint64_t seq)
 static void
 send_probe(struct gen *g)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(my_pool());
+	struct rte_mbuf *m = rte_pktmbuf_alloc(g->pool);
 	uint8_t *p;
 
 	if (m == NULL)
@@ -160,7 +160,7 @@ static enum ex_poll
 gen_probe(struct gen *g, struct ex_context *cx)
 {
 	for (;;) {
-		uint64_t now = my_now();
+		uint64_t now = ex_now_ns(g->ex);
 
 		if (g->pacing) {
 			if (ex_await(&g->pace.base, cx) == EX_PENDING)
@@ -223,7 +223,7 @@ gen_poll(struct ex_future *f, struct ex_context *cx)
 			return EX_READY;
 	}
 	if (g->start_ns == 0)
-		g->start_ns = my_now();
+		g->start_ns = ex_now_ns(g->ex);
 	if (g->pacing) {
 		if (ex_await(&g->pace.base, cx) == EX_PENDING)
 			return EX_PENDING;
@@ -246,7 +246,7 @@ gen_poll(struct ex_future *f, struct ex_context *cx)
 				return EX_PENDING;
 			}
 		}
-		n = gen_budget(g, my_now());
+		n = gen_budget(g, ex_now_ns(g->ex));
 
 		if (n == 0) {
 			if (opt.count != 0 && g->sent >= opt.count)
@@ -263,7 +263,7 @@ gen_poll(struct ex_future *f, struct ex_context *cx)
 			g->pacing = false;
 			continue;
 		}
-		if (rte_pktmbuf_alloc_bulk(my_pool(), b.pkts, (unsigned int)n) != 0) {
+		if (rte_pktmbuf_alloc_bulk(g->pool, b.pkts, (unsigned int)n) != 0) {
 			g->alloc_failed++;
 			break; /* pool empty: tx will return mbufs; try next turn */
 		}

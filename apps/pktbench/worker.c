@@ -32,24 +32,10 @@
 #include "ex_timer.h"
 #include "pktbench.h"
 
-RTE_DEFINE_PER_LCORE(struct worker *, self);
-
 struct worker *workers;
 unsigned int nworkers;
 uint16_t ports_per_worker; /* 0: every port (one worker, or shared queues) */
 bool shared_queues; /* every worker on every port, a queue each */
-
-struct rte_mempool *
-my_pool(void)
-{
-	return me()->host.pool;
-}
-
-uint64_t
-my_now(void)
-{
-	return ex_now_ns(me()->host.ex);
-}
 
 /* Counters summed over every port of every worker (read from another
  * lcore while they run: a counter is one aligned word, never torn). */
@@ -99,7 +85,8 @@ ticker_poll(struct ex_future *f, struct ex_context *cx)
 
 	while (ex_await(&t->sleep.base, cx) == EX_READY) {
 		struct totals tot = totals();
-		uint64_t now = my_now(), rxn = tot.rx, txn = tot.tx, busy = busy_cycles();
+		uint64_t now = ex_now_ns(workers[0].host.ex), rxn = tot.rx, txn = tot.tx,
+			 busy = busy_cycles();
 		double secs = (double)(now - t->last_ns) / 1e9;
 
 		/* busy: the workers' average */
@@ -243,6 +230,8 @@ setup_gen(struct worker *w)
 	memset(&w->gen, 0, sizeof(w->gen));
 	ex_future_init(&w->gen.base, &gen_ops);
 	w->gen.out = &h->tx[0];
+	w->gen.pool = h->pool;
+	w->gen.ex = h->ex;
 	w->gen.loopback = opt.mode == MODE_LOOPBACK_CHECK;
 	build_template(&w->gen, h->ports[0].port_id);
 	if (w->gen.loopback) {
@@ -428,7 +417,6 @@ worker_main(void *arg)
 	struct worker *w = arg;
 	bool ok;
 
-	RTE_PER_LCORE(self) = w;
 	while (__atomic_load_n(&up_turn, __ATOMIC_ACQUIRE) != w->idx)
 		rte_pause();
 	ok = worker_setup(w) == 0;
