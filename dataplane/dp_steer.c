@@ -7,6 +7,7 @@
 #include "dp_steer.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,19 +25,21 @@
 /* More fragments, or an offset: a piece of a fragmented datagram. */
 #define IPV4_FRAG_BITS (RTE_IPV4_HDR_MF_FLAG | RTE_IPV4_HDR_OFFSET_MASK)
 
-uint16_t
-dp_steer_owner(const struct rte_mbuf *m, uint16_t n)
+/* The symmetric hash of m's 4-tuple, or false for what has no flow to hash
+ * (not IPv4 TCP or UDP, a fragment, a runt): member 0's. */
+static bool
+steer_hash(const struct rte_mbuf *m, uint32_t *hash)
 {
 	const struct rte_ether_hdr *eh;
 	const struct rte_ipv4_hdr *ip;
 	const uint16_t *ports;
 	uint32_t ihl;
 
-	if (n <= 1 || m->data_len < sizeof(*eh) + sizeof(*ip) + 4)
-		return 0;
+	if (m->data_len < sizeof(*eh) + sizeof(*ip) + 4)
+		return false;
 	eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 	if (eh->ether_type != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4))
-		return 0;
+		return false;
 	ip = (const struct rte_ipv4_hdr *)(eh + 1);
 	ihl = (uint32_t)(ip->version_ihl & 0x0f) * 4;
 	/* A fragment (first or later) has no ports to hash in every piece:
@@ -44,13 +47,32 @@ dp_steer_owner(const struct rte_mbuf *m, uint16_t n)
 	if ((ip->next_proto_id != IPPROTO_TCP && ip->next_proto_id != IPPROTO_UDP) ||
 			ihl < sizeof(*ip) || m->data_len < sizeof(*eh) + ihl + 4 ||
 			(ip->fragment_offset & rte_cpu_to_be_16(IPV4_FRAG_BITS)) != 0)
-		return 0;
+		return false;
 	ports = (const uint16_t *)((const uint8_t *)ip + ihl);
-	return (uint16_t)((dp_rss_hash_ipv4(rte_be_to_cpu_32(ip->src_addr),
-					   rte_be_to_cpu_32(ip->dst_addr),
-					   rte_be_to_cpu_16(ports[0]), rte_be_to_cpu_16(ports[1])) %
-					  STEER_RETA) %
-			  n);
+	*hash = dp_rss_hash_ipv4(rte_be_to_cpu_32(ip->src_addr), rte_be_to_cpu_32(ip->dst_addr),
+			rte_be_to_cpu_16(ports[0]), rte_be_to_cpu_16(ports[1]));
+	return true;
+}
+
+uint16_t
+dp_steer_owner(const struct rte_mbuf *m, uint16_t n)
+{
+	uint32_t hash;
+
+	if (n <= 1 || !steer_hash(m, &hash))
+		return 0;
+	return (uint16_t)((hash % STEER_RETA) % n);
+}
+
+/* The member that owns m by a redirection table (the group's view). */
+static uint16_t
+steer_owner_by(const struct rte_mbuf *m, const struct dp_port *view)
+{
+	uint32_t hash;
+
+	if (view->nb_queues <= 1 || view->reta_size == 0 || !steer_hash(m, &hash))
+		return 0;
+	return view->reta[hash % view->reta_size];
 }
 
 void
@@ -76,6 +98,7 @@ dp_steer_group_create(struct dp_steer_group *g, const char *name, uint16_t n, un
 	memset(g, 0, sizeof(*g));
 	if (n == 0 || n > DP_STEER_MAX)
 		return -EINVAL;
+	dp_steer_port_view(&g->view, n);
 	for (i = 0; i < n; i++) {
 		snprintf(rname, sizeof(rname), "%.20s_st%u", name, i);
 		/* many members enqueue, only the owner dequeues */
@@ -104,10 +127,27 @@ dp_steer_group_free(struct dp_steer_group *g)
 	g->n = 0;
 }
 
+int
+dp_steer_group_follow(struct dp_steer_group *g, const struct dp_port *port)
+{
+	uint16_t i;
+
+	if (!port->rss || port->reta_size == 0 || port->nb_queues != g->n)
+		return -EINVAL;
+	for (i = 0; i < port->reta_size; i++)
+		if (port->reta[i] >= g->n)
+			return -EINVAL;
+	g->view.rss = true;
+	g->view.reta_size = port->reta_size;
+	memcpy(g->view.reta, port->reta, sizeof(port->reta[0]) * port->reta_size);
+	snprintf(g->view.name, sizeof(g->view.name), "%s", port->name);
+	return 0;
+}
+
 static int
 steer_classify(struct rte_mbuf *m, void *arg)
 {
-	return dp_steer_owner(m, *(const uint16_t *)arg);
+	return steer_owner_by(m, arg);
 }
 
 /* ARP, before classification sends it to member 0: a copy for each other
@@ -157,7 +197,7 @@ dp_steer_init(struct dp_steer *s, struct ex_executor *ex, struct ex_stream *rx,
 		s->outs[i] = &s->to[i].base;
 	}
 	dp_ring_stream_init(&s->inbox, ex, g->inbox[self]);
-	return dp_classify_init(&s->cls, rx, s->outs, g->n, steer_classify, &s->n);
+	return dp_classify_init(&s->cls, rx, s->outs, g->n, steer_classify, (void *)&g->view);
 }
 
 uint64_t

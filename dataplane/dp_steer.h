@@ -64,10 +64,15 @@ uint16_t dp_steer_owner(const struct rte_mbuf *m, uint16_t n);
  */
 void dp_steer_port_view(struct dp_port *view, uint16_t n);
 
-/** The rings of a group: one inbox per member. */
+/** The rings of a group: one inbox per member, and the table that says
+ * which member owns a flow. */
 struct dp_steer_group {
 	uint16_t n;
 	struct rte_ring *inbox[DP_STEER_MAX];
+	/** Which member owns a hash: dp_steer_port_view(n) (as dp_steer_owner),
+	 * or a port's own table (dp_steer_group_follow). Give it to TCP as
+	 * tcp_config.rss_port. */
+	struct dp_port view;
 };
 
 /**
@@ -76,6 +81,14 @@ struct dp_steer_group {
  */
 int dp_steer_group_create(
 		struct dp_steer_group *g, const char *name, uint16_t n, unsigned int size);
+/**
+ * Steer as port's RSS does: its redirection table (read back from the PMD)
+ * instead of 128 entries i % n, so a member keeps every packet the NIC gave
+ * its queue and steers only what the NIC put elsewhere (e.g. ARP).
+ * @return 0, or -EINVAL (the port has no RSS table, or not n queues).
+ */
+int dp_steer_group_follow(struct dp_steer_group *g, const struct dp_port *port);
+
 /** Free the rings and every mbuf still in them (after every member's fini). */
 void dp_steer_group_free(struct dp_steer_group *g);
 

@@ -17,6 +17,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_pause.h>
 #include <rte_pdump.h>
 #include <rte_version.h>
 
@@ -31,6 +32,7 @@ enum host_stage {
 	HOST_EXECUTOR,
 	HOST_STREAMS,
 	HOST_IMPAIR,
+	HOST_STEER,
 	HOST_STACK,
 	HOST_TCP,
 	HOST_UP,
@@ -231,6 +233,18 @@ host_ports(struct stack_host *h, const struct stack_host_config *cfg)
 	pcfg.pool = h->pool;
 	pcfg.defer_start = true; /* every port configured before any starts */
 	for (i = 0; i < n; i++) {
+		struct rte_eth_dev_info info;
+
+		if (pcfg.nb_queues > 1 && rte_eth_dev_info_get(ids[i], &info) == 0 &&
+				RTE_MIN(info.max_rx_queues, info.max_tx_queues) < pcfg.nb_queues)
+			return fail(h, -EINVAL,
+					"port %u (%s): %u queue pair(s) at most, and %u lcores need "
+					"one each: run on fewer lcores (-l), or give the port more "
+					"queues (af_xdp: queue_count= and as many combined channels; "
+					"virtio-user: queues=)",
+					ids[i], info.driver_name,
+					RTE_MIN(info.max_rx_queues, info.max_tx_queues),
+					pcfg.nb_queues);
 		rc = dp_port_init(&h->ports[i], ids[i], &pcfg);
 		if (rc != 0)
 			return fail(h, rc, "port %u: %s", ids[i], strerror(-rc));
@@ -273,10 +287,142 @@ host_executor(struct stack_host *h, const struct stack_host_config *cfg)
 	return 0;
 }
 
+/* PMDs whose rx queue is chosen by the sender (the kernel, a vhost peer) or
+ * by nothing, whatever they report of RSS: riptide steers for them. */
+static const char *const sender_steered[] = {
+	"net_tap",
+	"net_af_xdp",
+	"net_memif",
+	"net_virtio_user",
+	"net_vhost",
+	"net_ring",
+	"net_null",
+	"net_pcap",
+	"net_af_packet",
+};
+
+enum stack_host_steer
+stack_host_steer_choose(const struct dp_port *p, char *why, size_t len)
+{
+	struct rte_eth_dev_info info;
+	const char *drv = "?";
+	size_t i;
+
+	if (p->nb_queues < 2) {
+		snprintf(why, len, "one queue: no steering");
+		return STACK_HOST_STEER_NONE;
+	}
+	if (rte_eth_dev_info_get(p->port_id, &info) == 0 && info.driver_name != NULL)
+		drv = info.driver_name;
+	for (i = 0; i < RTE_DIM(sender_steered); i++)
+		if (strcmp(drv, sender_steered[i]) == 0) {
+			snprintf(why, len, "software steering (%s cannot steer flows to queues)",
+					drv);
+			return STACK_HOST_STEER_SOFT;
+		}
+	if (!p->rss || p->reta_size == 0) {
+		snprintf(why, len, "software steering (%s has no RSS table)", drv);
+		return STACK_HOST_STEER_SOFT;
+	}
+	snprintf(why, len, "rss (%s hashes with the symmetric key, %u-entry table)", drv,
+			p->reta_size);
+	return STACK_HOST_STEER_RSS;
+}
+
+const char *
+stack_host_steer_name(enum stack_host_steer mode)
+{
+	switch (mode) {
+	case STACK_HOST_STEER_RSS:
+		return "rss";
+	case STACK_HOST_STEER_SOFT:
+		return "software";
+	default:
+		return "none";
+	}
+}
+
+/* The owner: choose, and make the group every host's inbox lives in. */
+static int
+host_group(struct stack_host *h)
+{
+	int rc;
+
+	h->steer_mode = stack_host_steer_choose(&h->ports[0], h->steer_why, sizeof(h->steer_why));
+	if (h->steer_mode == STACK_HOST_STEER_NONE)
+		return 0;
+	rc = dp_steer_group_create(&h->own_group, h->name, h->ports[0].nb_queues, 4096);
+	if (rc != 0)
+		return fail(h, rc, "steering: %u inbox rings: %s", h->ports[0].nb_queues,
+				strerror(-rc));
+	if (h->steer_mode == STACK_HOST_STEER_RSS &&
+			dp_steer_group_follow(&h->own_group, &h->ports[0]) != 0) {
+		h->steer_mode = STACK_HOST_STEER_SOFT;
+		snprintf(h->steer_why, sizeof(h->steer_why),
+				"software steering (%s: its RSS table names other queues)",
+				h->ports[0].name);
+	}
+	h->group = &h->own_group;
+	return 0;
+}
+
+/* More than one lcore: this host's member of the group, between its queue
+ * and its stack. */
+static int
+host_steer(struct stack_host *h, const struct stack_host_config *cfg, struct ex_stream **in)
+{
+	const struct stack_host *o = h->attached ? cfg->attach : h;
+	int rc;
+
+	if (!h->attached) {
+		rc = host_group(h);
+		if (rc != 0)
+			return rc;
+	} else if (o->group == NULL) {
+		return fail(h, -EINVAL,
+				"attach: host %s has no stack on %u queues to steer with (give it "
+				"stack_on and port.nb_queues)",
+				o->name, h->ports[0].nb_queues);
+	} else {
+		h->group = o->group;
+		h->steer_mode = o->steer_mode;
+		snprintf(h->steer_why, sizeof(h->steer_why), "%s", o->steer_why);
+	}
+	if (h->group == NULL)
+		return 0;
+	if (cfg->impair != NULL)
+		return fail(h, -EINVAL, "impairment: on one lcore only (this host is one of %u)",
+				h->group->n);
+	/* ARP copies come from the owner's pool, as every received frame
+	 * does: whatever an inbox still holds at the end is the owner's. */
+	rc = dp_steer_init(&h->steer, h->ex, *in, h->group, h->queue, o->pool);
+	if (rc != 0)
+		return fail(h, rc, "steering: member %u: %s", h->queue, strerror(-rc));
+	h->stage = HOST_STEER;
+	rc = ex_spawn(&h->steer.cls.base, NULL, NULL);
+	if (rc != 0)
+		return fail(h, rc, "the steering task: %s", strerror(-rc));
+	*in = &h->steer.inbox.base;
+	return 0;
+}
+
+uint64_t
+stack_host_steer_kept(const struct stack_host *h)
+{
+	return h->group != NULL && h->stage > HOST_STEER ? dp_steer_kept(&h->steer) : 0;
+}
+
+uint64_t
+stack_host_steer_steered(const struct stack_host *h)
+{
+	return h->group != NULL && h->stage > HOST_STEER ? dp_steer_steered(&h->steer) : 0;
+}
+
 static int
 host_stack(struct stack_host *h, const struct stack_host_config *cfg)
 {
 	struct stack_config scfg = cfg->stack;
+	struct tcp_config tcfg = cfg->tcp;
 	struct ex_stream *in = &h->rx[0].base;
 	struct ex_sink *out = &h->tx[0].base;
 	int rc;
@@ -299,6 +445,17 @@ host_stack(struct stack_host *h, const struct stack_host_config *cfg)
 		return fail(h, -EINVAL, "stack: no address (stack.ip, e.g. --ip 198.18.0.2/24)");
 	if (scfg.prefix_len > 32)
 		return fail(h, -EINVAL, "stack: prefix length %u is over 32", scfg.prefix_len);
+	rc = host_steer(h, cfg, &in);
+	if (rc != 0)
+		return rc;
+	h->stage = HOST_STEER;
+	if (h->group != NULL) {
+		/* One answer per ARP request on the wire: the owner's. */
+		scfg.arp_quiet = scfg.arp_quiet || h->queue != 0;
+		/* Active opens whose replies come back to this lcore. */
+		tcfg.rss_port = &h->group->view;
+		tcfg.rss_queue = h->queue;
+	}
 	rte_eth_macaddr_get(h->ports[0].port_id, &scfg.mac);
 	scfg.tx_offloads = h->ports[0].tx_offloads; /* checksums the PMD computes for us */
 	if (h->impaired)
@@ -313,7 +470,7 @@ host_stack(struct stack_host *h, const struct stack_host_config *cfg)
 	h->stack_on = true;
 	h->stage = HOST_STACK;
 	if (cfg->tcp_on) {
-		rc = tcp_stack_init(&h->tcp, &h->st, &cfg->tcp);
+		rc = tcp_stack_init(&h->tcp, &h->st, &tcfg);
 		if (rc != 0)
 			return fail(h, rc, "tcp: %s (check the tcp config: max_conns, buffers)",
 					strerror(-rc));
@@ -342,6 +499,8 @@ host_unwind(struct stack_host *h, FILE *out)
 		tcp_stack_fini(&h->tcp);
 	if (h->stage >= HOST_STACK && h->stack_on)
 		stack_fini(&h->st);
+	if (h->stage >= HOST_STEER && h->group != NULL)
+		dp_steer_fini(&h->steer);
 	if (h->stage >= HOST_IMPAIR && h->impaired)
 		dp_impair_link_fini(&h->imp);
 	if (h->stage >= HOST_STREAMS)
@@ -349,6 +508,9 @@ host_unwind(struct stack_host *h, FILE *out)
 			dp_rx_stream_fini(&h->rx[i]);
 			dp_tx_sink_fini(&h->tx[i]);
 		}
+	if (h->group == &h->own_group)
+		/* Every sharer is down: what the inboxes still hold goes home. */
+		dp_steer_group_free(&h->own_group);
 	if (h->stage >= HOST_PORT && !h->attached)
 		for (i = 0; i < h->nb_ports; i++)
 			dp_port_close(&h->ports[i]);
@@ -459,6 +621,46 @@ stack_host_print_stats(const struct stack_host *h, FILE *out)
 		if (s->drops[d] != 0)
 			fprintf(out, "%s: dropped %-18s %" PRIu64 "\n", h->name,
 					stack_drop_name((enum stack_drop)d), s->drops[d]);
+}
+
+void
+stack_host_turns_init(struct stack_host_turns *t, unsigned int n)
+{
+	t->n = n;
+	t->up = 0;
+	t->down = n;
+	t->failed = false;
+}
+
+int
+stack_host_turn_wait(struct stack_host_turns *t, unsigned int idx, bool up)
+{
+	if (up)
+		while (__atomic_load_n(&t->up, __ATOMIC_ACQUIRE) != idx)
+			rte_pause();
+	else
+		while (__atomic_load_n(&t->down, __ATOMIC_ACQUIRE) != idx + 1)
+			rte_pause();
+	return up && __atomic_load_n(&t->failed, __ATOMIC_ACQUIRE) ? -1 : 0;
+}
+
+void
+stack_host_turn_done(struct stack_host_turns *t, unsigned int idx, bool up, bool failed)
+{
+	if (failed)
+		__atomic_store_n(&t->failed, true, __ATOMIC_RELEASE);
+	if (up)
+		__atomic_store_n(&t->up, idx + 1, __ATOMIC_RELEASE);
+	else
+		__atomic_store_n(&t->down, idx, __ATOMIC_RELEASE);
+}
+
+int
+stack_host_turn_wait_all(struct stack_host_turns *t)
+{
+	while (__atomic_load_n(&t->up, __ATOMIC_ACQUIRE) != t->n)
+		rte_pause();
+	return __atomic_load_n(&t->failed, __ATOMIC_ACQUIRE) ? -1 : 0;
 }
 
 const char *

@@ -34,7 +34,31 @@
  * Nothing here exits or prints on its own: an error comes back as -errno and
  * a sentence in h->err that names the step and its cause.
  *
- * Lcore: the main lcore; one host per process for now (queue 0 of each port).
+ * More than one lcore: one host per lcore, shared nothing. The first (the
+ * owner) brings the ports up with port.nb_queues = the number of lcores;
+ * each other lcore brings up a host that attaches to the owner's ports on a
+ * queue of its own (cfg.attach, cfg.queue). With a stack on them, packets
+ * reach the stack that owns their flow this way, chosen when the owner comes
+ * up (h->steer_mode, said in h->steer_why):
+ *
+ *   rss       the PMD hashes with riptide's symmetric key into a table read
+ *             back from it: each host's queue holds its own flows, the
+ *             steering stage finds nothing to move but ARP (its counters
+ *             show it);
+ *   software  the PMD cannot steer (net_tap, net_af_xdp, memif,
+ *             virtio-user, ring, null, pcap: the sender or nobody picks the
+ *             queue): each host hashes what its queue received and hands
+ *             other lcores' packets over their inbox rings (dp_steer.h),
+ *             zero copy, in order per flow.
+ *
+ * Either way the stage runs on every host, ARP frames are copied to every
+ * lcore (every stack learns each neighbour; only the owner's answers: the
+ * others are arp_quiet), and TCP's active opens pick local ports whose
+ * replies hash back to their own lcore (tcp_config.rss_port, the group's
+ * table). Bring hosts up and down one at a time, the owner first up and
+ * last down (stack_host_turn_* helps lcores take turns).
+ *
+ * Lcore: a host is its executor's lcore's, the one that brought it up.
  */
 #ifndef RIPTIDE_STACK_HOST_H
 #define RIPTIDE_STACK_HOST_H
@@ -46,6 +70,7 @@
 #include "dp_eal.h"
 #include "dp_impair.h"
 #include "dp_port.h"
+#include "dp_steer.h"
 #include "dp_stream.h"
 #include "ex_executor.h"
 #include "stack.h"
@@ -63,6 +88,13 @@ struct rte_mempool;
  * What to bring up; start from stack_host_config_defaults(), then set at
  * least stack.ip and stack.prefix_len.
  */
+/** How packets reach the stack that owns their flow (more than one lcore). */
+enum stack_host_steer {
+	STACK_HOST_STEER_NONE = 0, /**< one lcore, or no stack */
+	STACK_HOST_STEER_RSS, /**< the PMD's symmetric RSS; a check stage behind it */
+	STACK_HOST_STEER_SOFT, /**< software steering over rings */
+};
+
 struct stack_host_config {
 	const char *name; /**< pool, executor and message prefix; default "riptide" */
 	/** The EAL's command line (argv[0] the program): stack_host_up()
@@ -90,7 +122,9 @@ struct stack_host_config {
 	 * with port.nb_queues queues): this host uses queue `queue` of each of
 	 * them, with its own pool (for what it allocates), executor and
 	 * streams, and never configures, starts or closes them. Bring the
-	 * sharers down before the owner. NULL (the default): own ports. */
+	 * sharers down before the owner. With a stack, the owner must have one
+	 * too: they steer flows between them (see above). NULL (the default):
+	 * own ports. */
 	const struct stack_host *attach;
 	uint16_t queue; /**< with attach: the queue of every port; 1..nb_queues-1 */
 	uint32_t nb_mbufs; /**< the pool; default 32767 */
@@ -115,7 +149,7 @@ void stack_host_config_defaults(struct stack_host_config *cfg);
 /** A host that is up. Its parts are public: use them, do not free them. */
 struct stack_host {
 	char name[32];
-	char err[192]; /**< why stack_host_up() failed: step and cause */
+	char err[256]; /**< why stack_host_up() failed: step and cause */
 	struct dp_eal_info eal; /**< when the host initialised the EAL */
 	bool eal_owned; /**< stack_host_down() cleans the EAL up */
 	struct rte_mempool *pool;
@@ -133,6 +167,12 @@ struct stack_host {
 	bool tcp_on;
 	struct tcp_stack tcp;
 	struct stack_rx_pump rx_task;
+	/* More than one lcore with a stack (see the top of this file). */
+	enum stack_host_steer steer_mode; /**< the owner's choice, shared by all */
+	char steer_why[160]; /**< the choice and its reason, for the app to print */
+	struct dp_steer_group *group; /**< the owner's group (NULL: one lcore) */
+	struct dp_steer_group own_group; /**< the owner's: every host's inbox */
+	struct dp_steer steer; /**< this host's member: its queue to the inboxes */
 	unsigned int stage; /**< how far up it came (for an orderly partial down) */
 	bool shut; /**< the executor was shut down */
 };
@@ -170,6 +210,47 @@ uint64_t stack_host_down(struct stack_host *h, FILE *out);
  * impairment stage's counters, each line prefixed by the host's name.
  */
 void stack_host_print_stats(const struct stack_host *h, FILE *out);
+
+/**
+ * What steering a port with nb_queues queues gets: RSS when the PMD has a
+ * symmetric RSS table of its own (p->rss, read back) and is a NIC, i.e. not
+ * one of the software PMDs whose queue the sender (or nothing) picks;
+ * software otherwise. why: the reason in words. NONE for one queue.
+ */
+enum stack_host_steer stack_host_steer_choose(const struct dp_port *p, char *why, size_t len);
+
+/** "none", "rss" or "software". */
+const char *stack_host_steer_name(enum stack_host_steer mode);
+
+/** Packets this host's steering stage kept, handed to other lcores, and
+ * ARP frames it copied to them (0 with one lcore). */
+uint64_t stack_host_steer_kept(const struct stack_host *h);
+uint64_t stack_host_steer_steered(const struct stack_host *h);
+
+/**
+ * Turns for hosts on several lcores, which must come up one at a time, the
+ * owner (index 0) first, and go down the other way, the owner last:
+ *
+ *   stack_host_turn_wait(&t, idx, true);  up;   stack_host_turn_done(&t, idx, true);
+ *   ... stack_host_turn_wait_all(&t) ... run ...
+ *   stack_host_turn_wait(&t, idx, false); down; stack_host_turn_done(&t, idx, false);
+ *
+ * A host that failed to come up still calls turn_done (with failed set):
+ * every later wait returns -1 so that each lcore unwinds what it has.
+ */
+struct stack_host_turns {
+	unsigned int n; /**< lcores taking turns */
+	unsigned int up; /**< hosts up so far (the next to come up) */
+	unsigned int down; /**< hosts still up (n - those down) */
+	bool failed;
+};
+
+void stack_host_turns_init(struct stack_host_turns *t, unsigned int n);
+/** Wait for idx's turn; @return 0, or -1 once a host failed (going up). */
+int stack_host_turn_wait(struct stack_host_turns *t, unsigned int idx, bool up);
+void stack_host_turn_done(struct stack_host_turns *t, unsigned int idx, bool up, bool failed);
+/** Wait until every host is up; @return 0, or -1 if one failed. */
+int stack_host_turn_wait_all(struct stack_host_turns *t);
 
 /** "riptide VERSION (DPDK VERSION)": what an app's --version prints. No EAL needed. */
 const char *stack_host_version(void);

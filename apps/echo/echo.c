@@ -45,7 +45,6 @@
 #include "tcp.h"
 #include "udp.h"
 
-static struct ex_executor *ex;
 static volatile sig_atomic_t stopped;
 
 static void
@@ -300,6 +299,45 @@ static const struct ex_future_ops client_ops = {
 	.name = "tcp_client",
 };
 
+/* The options: set by main() before the lanes start, read-only after. */
+static struct stack_config scfg;
+static struct tcp_config tcfg;
+static struct dp_impair_config icfg;
+static double duration;
+static uint16_t udp_port;
+static uint32_t hello_ip, client_ip, max_conns = 1024;
+static uint16_t hello_port, client_port;
+static uint16_t svc_port[SVC_MAX];
+static struct svc_config scv = { .source_bytes = 1 << 20, .http_body = 13 };
+static uint64_t client_bytes = 1 << 20, seed;
+static bool seed_set;
+static const char *impair;
+static bool busy_poll;
+
+/*
+ * One lane per lcore of the EAL: a host (the first lane's owns the port,
+ * with a queue per lane; the others attach to a queue each and flows are
+ * steered to the lane that owns them), every service listening on it (as
+ * SO_REUSEPORT does), and on the last lane the TCP client, so that an
+ * active open runs on a lane other than the port's owner when there are two.
+ */
+struct lane {
+	unsigned int idx, lcore;
+	struct stack_host h;
+	struct tcp_serve acc[SVC_MAX];
+	struct ex_slab *sessions;
+	struct udp_sock usock, hsock;
+	struct udp_echo uecho;
+	struct ex_stop_after stopper;
+	struct client *client;
+	bool up, served[SVC_MAX], udp_bound, hello_bound;
+	int exit_code;
+};
+
+static unsigned int nlanes;
+static struct lane *lanes;
+static struct stack_host_turns turns;
+
 /* Print TCP and service counters at exit. */
 static void
 print_tcp(const struct tcp_stack *tcp, const struct client *k, bool client, uint32_t unaccepted)
@@ -381,6 +419,211 @@ print_tcp(const struct tcp_stack *tcp, const struct client *k, bool client, uint
 	}
 }
 
+/* Lane l's host and services; on lanes after the first, the host attaches
+ * to the first lane's port. @return 0, or 1 (said on stderr). */
+static int
+lane_up(struct lane *l)
+{
+	struct stack_host_config hc;
+	struct stack_host *h = &l->h;
+	char name[16];
+	int rc, v;
+
+	stack_host_config_defaults(&hc);
+	snprintf(name, sizeof(name), l->idx == 0 ? "echo" : "echo%u", l->idx);
+	hc.name = name;
+	hc.stack = scfg;
+	hc.tcp = tcfg;
+	hc.tcp.max_conns = max_conns + max_conns / 2 + 16; /* room for TIME_WAIT */
+	hc.ex.max_tasks = max_conns + 64;
+	/* A test peer leaves the core to Linux; a benchmark polls. */
+	hc.busy_poll = busy_poll;
+	hc.impair = impair != NULL ? &icfg : NULL;
+	hc.port.nb_queues = (uint16_t)nlanes;
+	if (l->idx > 0) {
+		hc.attach = &lanes[0].h;
+		hc.queue = (uint16_t)l->idx;
+	}
+	rc = stack_host_up(h, &hc);
+	if (rc != 0) {
+		fprintf(stderr, "echo: %s\n", h->err);
+		return 1;
+	}
+	l->up = true;
+	if (impair != NULL) {
+		char desc[256];
+
+		dp_impair_format(&icfg, desc, sizeof(desc));
+		printf("echo: impairment on %s, both ways: %s (tx seed %" PRIu64 ")\n",
+				h->ports[0].name, desc, icfg.seed + 1);
+	}
+	if (l->idx == 0 && nlanes > 1)
+		printf("echo: %u lcores on %s, a queue each: %s\n", nlanes, h->ports[0].name,
+				h->steer_why);
+	if (udp_port != 0) {
+		rc = udp_bind(&l->usock, &h->st, 0, udp_port);
+		if (rc != 0) {
+			fprintf(stderr, "echo: udp port %u: %s\n", udp_port, strerror(-rc));
+			return 1;
+		}
+		l->udp_bound = true;
+		ex_future_init(&l->uecho.base, &udp_echo_ops);
+		l->uecho.s = &l->usock;
+		udp_recv_init(&l->uecho.recv, &l->usock);
+		ex_spawn(&l->uecho.base, NULL, NULL);
+	}
+	/* TCP services: every connection's session in a slot of one slab. */
+	l->sessions = ex_slab_create(h->ex, "echo_sessions", session_slot_size(), max_conns);
+	if (l->sessions == NULL) {
+		fprintf(stderr, "echo: no memory for %u sessions\n", max_conns);
+		return 1;
+	}
+	for (v = 0; v < SVC_MAX; v++) {
+		if (svc_port[v] == 0)
+			continue;
+		rc = service_start(&l->acc[v], &h->tcp, (enum svc)v, svc_port[v], l->sessions);
+		if (rc != 0) {
+			fprintf(stderr, "echo: tcp %s port %u: %s\n", svc_names[v], svc_port[v],
+					strerror(-rc));
+			return 1;
+		}
+		l->served[v] = true;
+		if (l->idx == 0)
+			printf("echo: tcp %s on port %u\n", svc_names[v], svc_port[v]);
+	}
+	if (duration > 0) {
+		ex_stop_after_init(&l->stopper, (uint64_t)(duration * 1e9));
+		ex_spawn(&l->stopper.base, NULL, NULL);
+	}
+	return 0;
+}
+
+/* What the first lane does once every lane is up: say so, announce the
+ * address, send the hello. The last lane starts the client. */
+static void
+lane_start(struct lane *l)
+{
+	struct stack_host *h = &l->h;
+	const struct stack_config *s = &h->st.cfg;
+	int rc;
+
+	if (l->idx == 0) {
+		printf("echo: %u.%u.%u.%u/%u on %s (%02x:%02x:%02x:%02x:%02x:%02x), answering "
+		       "ARP and ping%s\n",
+				scfg.ip >> 24, (scfg.ip >> 16) & 255, (scfg.ip >> 8) & 255,
+				scfg.ip & 255, scfg.prefix_len, h->ports[0].name,
+				s->mac.addr_bytes[0], s->mac.addr_bytes[1], s->mac.addr_bytes[2],
+				s->mac.addr_bytes[3], s->mac.addr_bytes[4], s->mac.addr_bytes[5],
+				udp_port != 0 ? ", echoing UDP" : "");
+		stack_announce(&h->st);
+		if (hello_ip != 0) {
+			rc = udp_bind(&l->hsock, &h->st, 0, 0);
+			l->hello_bound = rc == 0;
+			if (rc == 0)
+				rc = udp_send(&l->hsock, "hello", 5, hello_ip,
+						(uint16_t)hello_port);
+			if (rc != 0)
+				fprintf(stderr, "echo: hello: %s\n", strerror(-rc));
+		}
+	}
+	if (client_ip != 0 && l->idx == nlanes - 1) {
+		struct client *k = calloc(1, sizeof(*k));
+
+		if (k == NULL) {
+			l->exit_code = 1;
+			ex_stop_all();
+			return;
+		}
+		l->client = k;
+		ex_future_init(&k->base, &client_ops);
+		tcp_connect_init(&k->conn, &h->tcp, client_ip, (uint16_t)client_port);
+		k->total = client_bytes;
+		k->wgen.x = k->rgen.x = seed * 2 + 1;
+		sha256_init(&k->sent_sha);
+		sha256_init(&k->recv_sha);
+		printf("echo: tcp-client to %u.%u.%u.%u:%u, %" PRIu64 " bytes, seed %" PRIu64
+		       "%s\n",
+				client_ip >> 24, (client_ip >> 16) & 255, (client_ip >> 8) & 255,
+				client_ip & 255, client_port, client_bytes, seed,
+				nlanes > 1 ? " (from the last lcore)" : "");
+		ex_spawn(&k->base, NULL, NULL);
+	}
+}
+
+/* A lane's figures, then everything down; its stack's lines carry the
+ * host's name (echo, echo1, ...). */
+static void
+lane_down(struct lane *l)
+{
+	struct stack_host *h = &l->h;
+	struct client *k = l->client;
+	uint32_t unaccepted = 0;
+	int v;
+
+	if (!l->up)
+		return;
+	if (nlanes > 1)
+		printf("echo: lane %u (lcore %u, %s): steering kept %" PRIu64
+		       " handed to other lcores %" PRIu64 " arp copies %" PRIu64 "\n",
+				l->idx, l->lcore, h->name, stack_host_steer_kept(h),
+				stack_host_steer_steered(h), h->steer.arp_copies);
+	stack_host_print_stats(h, stdout);
+	if (l->udp_bound)
+		printf("echo: udp port %u: received %" PRIu64 " echoed %" PRIu64
+		       " overflow %" PRIu64 " send errors %" PRIu64 "\n",
+				udp_port, l->usock.rx_datagrams, l->uecho.echoed,
+				l->usock.rx_overflow, l->uecho.send_errors);
+	for (v = 0; v < SVC_MAX; v++)
+		if (l->served[v]) {
+			unaccepted += (uint32_t)l->acc[v].l.nsyn + l->acc[v].l.nready;
+			svc_stats[v].accepted = l->acc[v].accepted;
+			svc_stats[v].refused = l->acc[v].refused;
+		}
+	print_tcp(&h->tcp, k, k != NULL, unaccepted);
+	if (k != NULL && (k->error != 0 || k->mismatch || k->received != k->total))
+		l->exit_code = 1;
+	stack_host_shutdown(h);
+	for (v = 0; v < SVC_MAX; v++)
+		if (l->served[v])
+			tcp_serve_close(&l->acc[v]);
+	/* The echo task sent every datagram it took: nothing to free. */
+	if (l->udp_bound)
+		udp_close(&l->usock);
+	if (l->hello_bound)
+		udp_close(&l->hsock);
+	if (l->sessions != NULL && ex_slab_free(l->sessions) != 0)
+		l->exit_code = 1; /* cannot be: every session is a task's */
+	if (stack_host_down(h, stdout) != 0)
+		l->exit_code = 1;
+	free(k);
+	l->up = false;
+}
+
+/* Each lcore: up in turn (the port's owner first), run, down in turn (the
+ * owner last). A lane that fails stops every lane. */
+static int
+lane_main(void *arg)
+{
+	struct lane *l = &lanes[rte_lcore_index(rte_lcore_id())];
+	bool ok;
+
+	(void)arg;
+	l->idx = (unsigned int)rte_lcore_index(rte_lcore_id());
+	l->lcore = rte_lcore_id();
+	ok = stack_host_turn_wait(&turns, l->idx, true) == 0 && lane_up(l) == 0;
+	if (!ok)
+		l->exit_code = 1;
+	stack_host_turn_done(&turns, l->idx, true, !ok);
+	if (stack_host_turn_wait_all(&turns) == 0) {
+		lane_start(l);
+		ex_run(l->h.ex);
+	}
+	stack_host_turn_wait(&turns, l->idx, false);
+	lane_down(l);
+	stack_host_turn_done(&turns, l->idx, false, false);
+	return l->exit_code;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -411,28 +654,7 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct dp_eal_info info;
-	struct stack_config scfg;
-	struct tcp_config tcfg;
-	struct stack_host_config hc;
-	struct stack_host h;
-	struct dp_impair_config icfg;
-	struct ex_stop_after stopper;
-	double duration = 0;
-	uint16_t udp_port = 0;
-	uint32_t hello_ip = 0, client_ip = 0, max_conns = 1024;
-	uint16_t hello_port = 0, client_port = 0;
-	uint16_t svc_port[SVC_MAX] = { 0 };
-	struct tcp_serve acc[SVC_MAX];
-	struct svc_config scv = { .source_bytes = 1 << 20, .http_body = 13 };
-	struct ex_slab *sessions;
-	struct client *client = NULL;
-	uint64_t client_bytes = 1 << 20, seed = 0;
-	bool seed_set = false;
-	const char *impair = NULL;
-	bool busy_poll = false;
-	struct udp_sock usock, hsock;
-	struct udp_echo uecho;
-	int c, rc, exit_code = 0, v;
+	int c, rc, v;
 	char err[128];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -576,133 +798,31 @@ main(int argc, char **argv)
 		fprintf(stderr, "echo: --impair: %s\n", err);
 		return 2;
 	}
-	stack_host_config_defaults(&hc);
-	hc.name = "echo";
-	hc.stack = scfg;
-	hc.tcp = tcfg;
-	hc.tcp.max_conns = max_conns + max_conns / 2 + 16; /* room for TIME_WAIT */
-	hc.ex.max_tasks = max_conns + 64;
-	/* A test peer leaves the core to Linux; a benchmark polls. */
-	hc.busy_poll = busy_poll;
-	hc.impair = impair != NULL ? &icfg : NULL;
-	rc = stack_host_up(&h, &hc);
-	if (rc != 0) {
-		fprintf(stderr, "echo: %s\n", h.err);
+	nlanes = rte_lcore_count();
+	if (impair != NULL && nlanes > 1) {
+		fprintf(stderr, "echo: --impair: on one lcore only (the EAL gave %u: -l 0)\n",
+				nlanes);
+		return 2;
+	}
+	lanes = calloc(nlanes, sizeof(*lanes));
+	if (lanes == NULL || services_init(&scv) != 0) {
+		fprintf(stderr, "echo: no memory for %u lanes\n", nlanes);
 		return 1;
 	}
-	ex = h.ex;
-	if (impair != NULL) {
-		char desc[256];
-
-		dp_impair_format(&icfg, desc, sizeof(desc));
-		printf("echo: impairment on %s, both ways: %s (tx seed %" PRIu64 ")\n",
-				h.ports[0].name, desc, icfg.seed + 1);
-	}
-	memset(&uecho, 0, sizeof(uecho));
-	if (udp_port != 0) {
-		rc = udp_bind(&usock, &h.st, 0, udp_port);
-		if (rc != 0) {
-			fprintf(stderr, "echo: udp port %u: %s\n", udp_port, strerror(-rc));
-			return 1;
-		}
-		ex_future_init(&uecho.base, &udp_echo_ops);
-		uecho.s = &usock;
-		udp_recv_init(&uecho.recv, &usock);
-		ex_spawn(&uecho.base, NULL, NULL);
-	}
-	/* TCP services: every connection's session in a slot of one slab. */
-	sessions = ex_slab_create(h.ex, "echo_sessions", session_slot_size(), max_conns);
-	if (sessions == NULL || services_init(&scv) != 0) {
-		fprintf(stderr, "echo: no memory for %u sessions\n", max_conns);
-		return 1;
-	}
-	for (v = 0; v < SVC_MAX; v++) {
-		if (svc_port[v] == 0)
-			continue;
-		rc = service_start(&acc[v], &h.tcp, (enum svc)v, svc_port[v], sessions);
-		if (rc != 0) {
-			fprintf(stderr, "echo: tcp %s port %u: %s\n", svc_names[v], svc_port[v],
-					strerror(-rc));
-			return 1;
-		}
-		printf("echo: tcp %s on port %u\n", svc_names[v], svc_port[v]);
-	}
-	if (duration > 0) {
-		ex_stop_after_init(&stopper, (uint64_t)(duration * 1e9));
-		ex_spawn(&stopper.base, NULL, NULL);
-	}
+	if (!seed_set)
+		seed = rte_rand() % 1000000;
+	stack_host_turns_init(&turns, nlanes);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("echo: %u.%u.%u.%u/%u on %s (%02x:%02x:%02x:%02x:%02x:%02x), answering ARP and "
-	       "ping%s\n",
-			scfg.ip >> 24, (scfg.ip >> 16) & 255, (scfg.ip >> 8) & 255, scfg.ip & 255,
-			scfg.prefix_len, h.ports[0].name, h.st.cfg.mac.addr_bytes[0],
-			h.st.cfg.mac.addr_bytes[1], h.st.cfg.mac.addr_bytes[2],
-			h.st.cfg.mac.addr_bytes[3], h.st.cfg.mac.addr_bytes[4],
-			h.st.cfg.mac.addr_bytes[5], udp_port != 0 ? ", echoing UDP" : "");
-	stack_announce(&h.st);
-	if (hello_ip != 0) {
-		rc = udp_bind(&hsock, &h.st, 0, 0);
-		if (rc == 0)
-			rc = udp_send(&hsock, "hello", 5, hello_ip, (uint16_t)hello_port);
-		if (rc != 0)
-			fprintf(stderr, "echo: hello: %s\n", strerror(-rc));
-	}
-	if (client_ip != 0) {
-		client = calloc(1, sizeof(*client));
-		if (client == NULL)
-			return 1;
-		if (!seed_set)
-			seed = rte_rand() % 1000000;
-		ex_future_init(&client->base, &client_ops);
-		tcp_connect_init(&client->conn, &h.tcp, client_ip, (uint16_t)client_port);
-		client->total = client_bytes;
-		client->wgen.x = client->rgen.x = seed * 2 + 1;
-		sha256_init(&client->sent_sha);
-		sha256_init(&client->recv_sha);
-		printf("echo: tcp-client to %u.%u.%u.%u:%u, %" PRIu64 " bytes, seed %" PRIu64 "\n",
-				client_ip >> 24, (client_ip >> 16) & 255, (client_ip >> 8) & 255,
-				client_ip & 255, client_port, client_bytes, seed);
-		ex_spawn(&client->base, NULL, NULL);
-	}
-	ex_run(ex);
-
-	stack_host_print_stats(&h, stdout);
-	if (udp_port != 0)
-		printf("echo: udp port %u: received %" PRIu64 " echoed %" PRIu64
-		       " overflow %" PRIu64 " send errors %" PRIu64 "\n",
-				udp_port, usock.rx_datagrams, uecho.echoed, usock.rx_overflow,
-				uecho.send_errors);
+	rte_eal_mp_remote_launch(lane_main, NULL, CALL_MAIN);
+	rc = 0;
+	RTE_LCORE_FOREACH(v)
 	{
-		uint32_t unaccepted = 0;
-
-		for (v = 0; v < SVC_MAX; v++)
-			if (svc_port[v] != 0) {
-				unaccepted += (uint32_t)acc[v].l.nsyn + acc[v].l.nready;
-				svc_stats[v].accepted = acc[v].accepted;
-				svc_stats[v].refused = acc[v].refused;
-			}
-		print_tcp(&h.tcp, client, client != NULL, unaccepted);
+		if (rte_eal_wait_lcore((unsigned int)v) != 0)
+			rc = 1;
 	}
-	if (client != NULL && (client->error != 0 || client->mismatch ||
-					      client->received != client->total))
-		exit_code = 1;
-	stack_host_shutdown(&h);
-	for (v = 0; v < SVC_MAX; v++)
-		if (svc_port[v] != 0)
-			tcp_serve_close(&acc[v]);
-	if (udp_port != 0) {
-		/* The echo task sent every datagram it took: nothing to free. */
-		udp_close(&usock);
-	}
-	if (hello_ip != 0)
-		udp_close(&hsock);
-	if (ex_slab_free(sessions) != 0)
-		exit_code = 1; /* cannot be: every session is a task's */
-	if (stack_host_down(&h, stdout) != 0)
-		exit_code = 1;
-	free(client);
+	free(lanes);
 	services_fini();
 	rte_eal_cleanup();
-	return exit_code;
+	return rc;
 }

@@ -21,7 +21,7 @@
 #define HTTP_REQ_MAX 4096
 
 const char *const svc_names[SVC_MAX] = { "echo", "discard", "source", "http" };
-struct svc_stats svc_stats[SVC_MAX];
+_Thread_local struct svc_stats svc_stats[SVC_MAX]; /* each lane's own */
 uint8_t source_pattern[SOURCE_CHUNK];
 
 static struct svc_config svc_cfg;

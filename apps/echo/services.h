@@ -29,7 +29,8 @@ struct svc_stats {
 	uint64_t accepted, completed, failed, refused, bytes, requests;
 };
 
-extern struct svc_stats svc_stats[SVC_MAX];
+/* Per lane (lcore): each lane counts its own sessions. */
+extern _Thread_local struct svc_stats svc_stats[SVC_MAX];
 
 /** What the services send: set before services_init(). */
 struct svc_config {

@@ -32,7 +32,7 @@
 /* A pool's section: every backend and a key for each setting. */
 #define CFG_MAX_KEYS (LB_MAX_BACKENDS + 32)
 
-struct config cfg;
+_Thread_local struct config cfg;
 
 void
 fmt_addr(char *out, size_t len, uint32_t ip, uint16_t port)
@@ -86,14 +86,20 @@ parse_over_limit(const char *s, enum over_limit *out)
 }
 
 struct pool *
-pool_find(const char *name)
+pool_find_in(struct config *c, const char *name)
 {
 	uint32_t i;
 
-	for (i = 0; i < cfg.npools; i++)
-		if (strcmp(cfg.pools[i].name, name) == 0)
-			return &cfg.pools[i];
+	for (i = 0; i < c->npools; i++)
+		if (strcmp(c->pools[i].name, name) == 0)
+			return &c->pools[i];
 	return NULL;
+}
+
+struct pool *
+pool_find(const char *name)
+{
+	return pool_find_in(&cfg, name);
 }
 
 int

@@ -3,7 +3,8 @@
  * health.c - l4proxy's active health checks: one task per backend of every
  * pool with health_interval_ms > 0, a TCP connect every interval with a
  * timeout; rise successes in a row bring a backend back, fall failures take
- * it out. Established pairs are never cut by a check.
+ * it out. Established pairs are never cut by a check. On lane 0 only: each
+ * change reaches the other lanes as a message (lanes.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -43,6 +44,7 @@ health_verdict(struct pool *pool, int i, bool ok)
 		if (!b->up && ++s->rise_run >= pool->rise) {
 			b->up = true;
 			lb_changed(&pool->lb);
+			lanes_broadcast(CTL_BACKEND_UP, (uint32_t)(pool - cfg.pools), (uint32_t)i);
 			wq_wake_head(&pool->wq);
 			printf("l4proxy: pool %s: backend %s is up\n", pool->name, a);
 		}
@@ -51,6 +53,8 @@ health_verdict(struct pool *pool, int i, bool ok)
 		if (b->up && ++s->fall_run >= pool->fall) {
 			b->up = false; /* established pairs stay as they are */
 			lb_changed(&pool->lb);
+			lanes_broadcast(CTL_BACKEND_DOWN, (uint32_t)(pool - cfg.pools),
+					(uint32_t)i);
 			printf("l4proxy: pool %s: backend %s is down\n", pool->name, a);
 		}
 	}

@@ -14,12 +14,14 @@
  *   l4proxy [EAL args] -- --ip ADDR/PREFIX (--listen ... --backend ... | --config FILE)
  *   l4proxy --check-config FILE
  *
- * One lcore, one port (the EAL's first).
+ * One port (the EAL's first); one lane per lcore of the EAL (-l 0-3: four),
+ * each a whole proxy on its own queue of the port (lanes.c).
  */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,8 +37,11 @@
 #include "l4proxy.h"
 #include "stack.h"
 
-struct stack_host host;
+_Thread_local struct stack_host host;
 static volatile sig_atomic_t stop_requested;
+/* main()'s, for the lanes: the impairment (one lane only) */
+static struct dp_impair_config icfg;
+static bool impaired;
 
 static void
 usage(FILE *out, const char *prog)
@@ -101,6 +106,24 @@ on_signal(int sig)
 	stop_requested = 1;
 }
 
+/* Telemetry's drain requests: applied on lane 0, then on every other. */
+static void
+apply_drain_requests(void)
+{
+	uint32_t i, k;
+
+	for (i = 0; i < cfg.npools; i++)
+		for (k = 0; k < cfg.pools[i].lb.n; k++)
+			if (cfg.pools[i].drain_request[k] && !cfg.pools[i].lb.be[k].draining) {
+				cfg.pools[i].lb.be[k].draining = true;
+				lb_changed(&cfg.pools[i].lb);
+				lanes_broadcast(CTL_BACKEND_DRAIN, i, k);
+				printf("l4proxy: pool %s: backend %u draining\n", cfg.pools[i].name,
+						k);
+			}
+}
+
+/* Lane 0's: it speaks for every lane (stats summed, the drain of all). */
 static enum ex_poll
 supervisor_poll(struct ex_future *f, struct ex_context *cx)
 {
@@ -108,19 +131,10 @@ supervisor_poll(struct ex_future *f, struct ex_context *cx)
 
 	for (;;) {
 		uint64_t now = ex_now_ns(host.ex);
-		uint32_t i, k;
 
 		if (ex_await(&s->tick.base, cx) == EX_PENDING)
 			return EX_PENDING;
-		for (i = 0; i < cfg.npools; i++)
-			for (k = 0; k < cfg.pools[i].lb.n; k++)
-				if (cfg.pools[i].drain_request[k] &&
-						!cfg.pools[i].lb.be[k].draining) {
-					cfg.pools[i].lb.be[k].draining = true;
-					lb_changed(&cfg.pools[i].lb);
-					printf("l4proxy: pool %s: backend %u draining\n",
-							cfg.pools[i].name, k);
-				}
+		apply_drain_requests();
 		if (cfg.stats_interval > 0 && now >= s->next_stats) {
 			print_stats("interval");
 			s->next_stats = now + (uint64_t)(cfg.stats_interval * 1e9);
@@ -130,10 +144,13 @@ supervisor_poll(struct ex_future *f, struct ex_context *cx)
 			s->drain_deadline = now + (uint64_t)(cfg.drain_timeout * 1e9);
 			printf("l4proxy: stopping: no new connections, %" PRIu64
 			       " active, draining for up to %.1f s\n",
-					active_pairs(), cfg.drain_timeout);
+					lanes_active_pairs(), cfg.drain_timeout);
 			listeners_close();
+			lanes_broadcast(CTL_STOP, 0, 0);
 		}
-		if (s->stopping && (active_pairs() == 0 || now >= s->drain_deadline)) {
+		/* Every lane's loop runs until every lane has drained: a lane's
+		 * flows may come in on another's queue. */
+		if (s->stopping && (lanes_active_pairs() == 0 || now >= s->drain_deadline)) {
 			ex_stop_all();
 			f->result = 0;
 			return EX_READY;
@@ -163,29 +180,33 @@ struct cli {
 
 /* The numeric flags of the simple case's pool and listener (cfg.pools[0],
  * cfg.ls[0]) and the global ones, with their ranges: the same as the INI
- * keys' (config.c). */
+ * keys' (config.c). Where each goes is an offset into cfg, which is each
+ * thread's own (main() parses into its own, lane 0's). */
 struct num_flag {
 	int c;
 	const char *name;
 	uint32_t min, max;
-	uint32_t *u32;
-	uint8_t *u8;
+	size_t off; /* offsetof(struct config, ...) */
+	bool u8; /* a uint8_t there, else a uint32_t */
 	bool pool; /* a pool's or listener's: not with --config */
 };
 
+#define CFG_U32(field) offsetof(struct config, field), false
+#define CFG_U8(field) offsetof(struct config, field), true
+
 static const struct num_flag num_flags[] = {
-	{ 'c', "--connect-timeout", 1, 600000, &cfg.pools[0].connect_timeout_ms, NULL, true },
-	{ 'I', "--idle-timeout", 0, 86400000, &cfg.ls[0].idle_timeout_ms, NULL, true },
-	{ 'H', "--health-interval", 0, 3600000, &cfg.pools[0].health_interval_ms, NULL, true },
-	{ 'T', "--health-timeout", 1, 600000, &cfg.pools[0].health_timeout_ms, NULL, true },
-	{ 'r', "--rise", 1, 100, NULL, &cfg.pools[0].rise, true },
-	{ 'f', "--fall", 1, 100, NULL, &cfg.pools[0].fall, true },
-	{ 'm', "--max-conns", 0, 10000000, &cfg.ls[0].max_conns, NULL, true },
-	{ 'B', "--backend-max-conns", 0, 10000000, &cfg.pools[0].backend_max_conns, NULL, true },
-	{ 'R', "--max-rate", 0, 10000000, &cfg.ls[0].max_rate, NULL, true },
-	{ 'Q', "--queue-timeout", 1, 600000, &cfg.ls[0].queue_timeout_ms, NULL, true },
-	{ 'W', "--idle-spin", 0, 100000, &cfg.idle_spin_us, NULL, false },
-	{ 'X', "--tx-hold", 0, 1000, &cfg.tx_hold_us, NULL, false },
+	{ 'c', "--connect-timeout", 1, 600000, CFG_U32(pools[0].connect_timeout_ms), true },
+	{ 'I', "--idle-timeout", 0, 86400000, CFG_U32(ls[0].idle_timeout_ms), true },
+	{ 'H', "--health-interval", 0, 3600000, CFG_U32(pools[0].health_interval_ms), true },
+	{ 'T', "--health-timeout", 1, 600000, CFG_U32(pools[0].health_timeout_ms), true },
+	{ 'r', "--rise", 1, 100, CFG_U8(pools[0].rise), true },
+	{ 'f', "--fall", 1, 100, CFG_U8(pools[0].fall), true },
+	{ 'm', "--max-conns", 0, 10000000, CFG_U32(ls[0].max_conns), true },
+	{ 'B', "--backend-max-conns", 0, 10000000, CFG_U32(pools[0].backend_max_conns), true },
+	{ 'R', "--max-rate", 0, 10000000, CFG_U32(ls[0].max_rate), true },
+	{ 'Q', "--queue-timeout", 1, 600000, CFG_U32(ls[0].queue_timeout_ms), true },
+	{ 'W', "--idle-spin", 0, 100000, CFG_U32(idle_spin_us), false },
+	{ 'X', "--tx-hold", 0, 1000, CFG_U32(tx_hold_us), false },
 };
 
 static const struct option long_opts[] = {
@@ -231,10 +252,10 @@ num_flag(int c, const char *arg, struct cli *cli, int *rc)
 		if (nf->c != c)
 			continue;
 		*rc = arg_u32("l4proxy", nf->name, arg, nf->min, nf->max, &v);
-		if (*rc == 0 && nf->u32 != NULL)
-			*nf->u32 = v;
+		if (*rc == 0 && nf->u8)
+			*((uint8_t *)&cfg + nf->off) = (uint8_t)v;
 		else if (*rc == 0)
-			*nf->u8 = (uint8_t)v;
+			memcpy((uint8_t *)&cfg + nf->off, &v, sizeof(v));
 		if (nf->pool && cli->pool_flag == NULL)
 			cli->pool_flag = nf->name;
 		return 1;
@@ -416,16 +437,23 @@ check_config(const char *file)
 	return rc == 0 ? 0 : 2;
 }
 
-/* ---- bring-up and teardown ---- */
+/* ---- bring-up and teardown: one lane per lcore (lanes.c) ---- */
 
-static int
-proxy_up(const struct cli *cli, struct dp_impair_config *icfg)
+static struct supervisor sup; /* lane 0's */
+
+int
+proxy_lane_up(struct lane *l)
 {
 	struct stack_host_config hc;
+	char name[16];
 
 	stack_host_config_defaults(&hc);
-	hc.name = "l4proxy";
-	hc.nb_mbufs = 65535;
+	snprintf(name, sizeof(name), l->idx == 0 ? "l4proxy" : "l4proxy%u", l->idx);
+	hc.name = name;
+	/* Every queue's received mbufs come from lane 0's pool (it sets the
+	 * queues up): the pairs forward them. The other lanes' pools hold only
+	 * what their stacks make (headers, ACKs, SYNs). */
+	hc.nb_mbufs = l->idx == 0 ? 65535 : 16383;
 	hc.stack.ip = cfg.ip;
 	hc.stack.prefix_len = cfg.prefix;
 	hc.stack.gateway = cfg.gateway;
@@ -437,64 +465,96 @@ proxy_up(const struct cli *cli, struct dp_impair_config *icfg)
 	hc.ex.idle_spins = UINT32_MAX; /* the time decides */
 	hc.busy_poll = cfg.busy_poll;
 	hc.tx_hold_us = cfg.tx_hold_us;
-	hc.impair = cli->impair != NULL ? icfg : NULL;
+	hc.impair = impaired ? &icfg : NULL;
+	hc.port.nb_queues = (uint16_t)nlanes;
+	if (l->idx > 0) {
+		hc.attach = lanes[0].host;
+		hc.queue = (uint16_t)l->idx;
+	}
 	if (stack_host_up(&host, &hc) != 0) {
 		fprintf(stderr, "l4proxy: %s\n", host.err);
 		return -1;
 	}
-	if (cli->impair != NULL) {
+	if (impaired) {
 		char desc[256];
 
-		dp_impair_format(icfg, desc, sizeof(desc));
+		dp_impair_format(&icfg, desc, sizeof(desc));
 		printf("l4proxy: impairment on %s, both ways: %s (tx seed %" PRIu64 ")\n",
-				host.ports[0].name, desc, icfg->seed + 1);
+				host.ports[0].name, desc, icfg.seed + 1);
 	}
-	if (pairs_init(cfg.max_pairs) != 0 || health_start() != 0) {
+	if (l->idx == 0 && nlanes > 1)
+		printf("l4proxy: %u lcores on %s, a queue each: %s\n", nlanes, host.ports[0].name,
+				host.steer_why);
+	/* Health checks run on lane 0 alone; their verdicts reach the others
+	 * as messages. */
+	if (pairs_init(cfg.max_pairs) != 0 || (l->idx == 0 && health_start() != 0)) {
 		fprintf(stderr, "l4proxy: no memory for %u pairs\n", cfg.max_pairs);
 		return -1;
 	}
-	return listeners_start() == 0 ? 0 : -1;
+	return listeners_start(l->idx == 0) == 0 ? 0 : -1;
 }
 
-static void
-supervisor_start(struct supervisor *sup)
+void
+proxy_lane_start(struct lane *l)
 {
-	memset(sup, 0, sizeof(*sup));
-	ex_future_init(&sup->base, &supervisor_ops);
-	ex_sleep_init(&sup->tick, 100 * EX_NS_PER_MS);
+	uint32_t i, k;
+
+	if (l->idx != 0)
+		return;
+	memset(&sup, 0, sizeof(sup));
+	ex_future_init(&sup.base, &supervisor_ops);
+	ex_sleep_init(&sup.tick, 100 * EX_NS_PER_MS);
 	if (cfg.duration > 0)
-		sup->stop_at = ex_now_ns(host.ex) + (uint64_t)(cfg.duration * 1e9);
+		sup.stop_at = ex_now_ns(host.ex) + (uint64_t)(cfg.duration * 1e9);
 	if (cfg.stats_interval > 0)
-		sup->next_stats = ex_now_ns(host.ex) + (uint64_t)(cfg.stats_interval * 1e9);
-	ex_spawn(&sup->base, NULL, NULL);
+		sup.next_stats = ex_now_ns(host.ex) + (uint64_t)(cfg.stats_interval * 1e9);
+	ex_spawn(&sup.base, NULL, NULL);
+	telemetry_register();
+	printf("l4proxy: %u.%u.%u.%u/%u on %s, ready\n", cfg.ip >> 24, (cfg.ip >> 16) & 255,
+			(cfg.ip >> 8) & 255, cfg.ip & 255, cfg.prefix, host.ports[0].name);
+	stack_announce(&host.st);
+	/* Resolve the backends now: the first burst of clients then finds their
+	 * MACs known instead of waiting on (and overflowing) ARP queues. Only a
+	 * head start: a full table or a silent backend is handled on first use.
+	 * The replies reach every lane's stack (stack_host.h: ARP is copied). */
+	for (i = 0; i < cfg.npools; i++)
+		for (k = 0; k < cfg.pools[i].lb.n; k++)
+			(void)stack_arp_resolve(&host.st, cfg.pools[i].lb.be[k].ip);
 }
 
-/* @return the exit status: 1 if an mbuf leaked. */
-static int
-proxy_down(void)
+/* @return 1 if an mbuf leaked, else 0. */
+int
+proxy_lane_down(struct lane *l)
 {
 	uint32_t s[TCP_STATE_MAX], i;
 	int rc = 0;
 
-	print_exit_stats();
+	if (l->cfg == NULL || host.stage == 0)
+		return 0; /* it never came up */
+	if (l->idx == 0)
+		print_stats("exit"); /* every lane's, summed: the others are down */
+	print_exit_stats(l);
 	if (active_pairs() != 0)
-		printf("l4proxy: %" PRIu64 " pairs still open after the drain timeout: reset\n",
-				active_pairs());
+		printf("%s: %" PRIu64 " pairs still open after the drain timeout: reset\n",
+				host.name, active_pairs());
 	stack_host_shutdown(&host);
 	listeners_close();
 	tcp_conns_by_state(&host.tcp, s);
-	printf("l4proxy: tcp connections at exit: %u open, %u closing, %u in TIME_WAIT\n",
+	printf("%s: tcp connections at exit: %u open, %u closing, %u in TIME_WAIT\n", host.name,
 			s[TCP_STATE_SYN_SENT] + s[TCP_STATE_SYN_RECEIVED] +
 					s[TCP_STATE_ESTABLISHED] + s[TCP_STATE_CLOSE_WAIT],
 			s[TCP_STATE_FIN_WAIT_1] + s[TCP_STATE_FIN_WAIT_2] + s[TCP_STATE_CLOSING] +
 					s[TCP_STATE_LAST_ACK],
 			s[TCP_STATE_TIME_WAIT]);
 	pairs_fini();
+	l->kept = stack_host_steer_kept(&host);
+	l->handed_on = stack_host_steer_steered(&host);
 	if (stack_host_down(&host, stdout) != 0)
 		rc = 1;
 	for (i = 0; i < cfg.npools; i++)
 		lb_fini(&cfg.pools[i].lb);
-	health_fini();
+	if (l->idx == 0)
+		health_fini();
 	return rc;
 }
 
@@ -502,11 +562,10 @@ int
 main(int argc, char **argv)
 {
 	struct dp_eal_info info;
-	struct dp_impair_config icfg;
-	struct supervisor sup;
 	struct cli cli;
 	char err[128];
-	uint32_t i, k;
+	unsigned int lc;
+	uint32_t i;
 	int rc;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -541,25 +600,24 @@ main(int argc, char **argv)
 		fprintf(stderr, "l4proxy: --impair: %s\n", err);
 		return 2;
 	}
-	if (config_build(&cli) != 0)
+	impaired = cli.impair != NULL;
+	if (impaired && rte_lcore_count() > 1) {
+		fprintf(stderr, "l4proxy: --impair: on one lcore only (the EAL gave %u: -l 0)\n",
+				rte_lcore_count());
 		return 2;
-	if (proxy_up(&cli, &icfg) != 0)
-		return 1;
-	supervisor_start(&sup);
-	telemetry_register();
+	}
+	if (config_build(&cli) != 0 || lanes_init(rte_lcore_count()) != 0)
+		return 2;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("l4proxy: %u.%u.%u.%u/%u on %s, ready\n", cfg.ip >> 24, (cfg.ip >> 16) & 255,
-			(cfg.ip >> 8) & 255, cfg.ip & 255, cfg.prefix, host.ports[0].name);
-	stack_announce(&host.st);
-	/* Resolve the backends now: the first burst of clients then finds their
-	 * MACs known instead of waiting on (and overflowing) ARP queues. Only a
-	 * head start: a full table or a silent backend is handled on first use. */
-	for (i = 0; i < cfg.npools; i++)
-		for (k = 0; k < cfg.pools[i].lb.n; k++)
-			(void)stack_arp_resolve(&host.st, cfg.pools[i].lb.be[k].ip);
-	ex_run(host.ex);
-	rc = proxy_down();
+	rte_eal_mp_remote_launch(lane_main, NULL, CALL_MAIN);
+	rc = lanes[0].exit_code;
+	RTE_LCORE_FOREACH_WORKER(lc)
+	{
+		if (rte_eal_wait_lcore(lc) != 0)
+			rc = 1;
+	}
+	lanes_fini();
 	rte_eal_cleanup();
 	return rc;
 }

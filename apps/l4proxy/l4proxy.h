@@ -13,9 +13,14 @@
  *   stats.c     printed stats and the DPDK telemetry commands
  *   l4proxy.c   flags, the supervisor (drain, shutdown), main
  *
- * One lcore, one port, one executor (host.ex): nothing here is shared with
- * another thread except what telemetry reads (counters) and the drain
- * requests it sets, which the supervisor applies.
+ *   lanes.c     more than one lcore: a lane (a whole proxy) per lcore, the
+ *               control messages between them, figures summed over them
+ *
+ * One lane per lcore: cfg and host are each lane's own (thread-local: the
+ * lane's lcore reads and writes them, no other); the other lanes' are
+ * reached through lanes[] (figures, read only, and lane 0's config for
+ * telemetry). Telemetry's thread reads counters and sets drain requests,
+ * which lane 0's supervisor applies and broadcasts.
  */
 #ifndef RIPTIDE_L4PROXY_H
 #define RIPTIDE_L4PROXY_H
@@ -26,6 +31,7 @@
 #include <stdio.h>
 #include <sys/queue.h>
 
+#include "ex_channel.h"
 #include "lb.h"
 #include "ratelimit.h"
 #include "stack_host.h"
@@ -95,8 +101,60 @@ struct config {
 	uint32_t max_pairs;
 };
 
-extern struct config cfg; /* config.c */
-extern struct stack_host host; /* l4proxy.c: the port, executor and stack */
+extern _Thread_local struct config cfg; /* config.c: this lane's */
+extern _Thread_local struct stack_host
+		host; /* l4proxy.c: this lane's port queue, executor, stack */
+
+/* ---- lanes.c ---- */
+
+/** One lcore's proxy. */
+struct lane {
+	unsigned int idx, lcore;
+	struct config *cfg; /**< its cfg (NULL until it is up) */
+	struct stack_host *host;
+	struct ex_channel ctl; /**< from lane 0 (the others) */
+	struct ex_future ctl_task; /**< reads ctl */
+	bool ctl_on;
+	uint64_t ctl_received, ctl_lost;
+	uint64_t kept, handed_on; /**< its steering figures, kept when it goes down */
+	int exit_code;
+};
+
+/** What lane 0 tells the others. */
+enum ctl_op {
+	CTL_STOP = 1, /**< close the listeners (the drain) */
+	CTL_BACKEND_UP, /**< a health check brought pool's backend up */
+	CTL_BACKEND_DOWN,
+	CTL_BACKEND_DRAIN, /**< no new connections to it */
+};
+
+extern unsigned int nlanes; /* 1 until lanes_init() */
+extern struct lane *lanes;
+extern _Thread_local struct lane *me; /* this thread's lane */
+extern struct stack_host_turns lane_turns;
+
+/** n lanes from cfg as main built it (each takes a share of its limits).
+ * @return 0, -EINVAL (a limit below n: said), -ENOMEM. */
+int lanes_init(unsigned int n);
+void lanes_fini(void);
+/** Each lcore's body (rte_eal_mp_remote_launch): up in turn, run, down in turn. */
+int lane_main(void *arg);
+/** From lane 0: tell every other lane. */
+void lanes_broadcast(enum ctl_op op, uint32_t pool, uint32_t backend);
+/** Listener i's (or backend b of pool pi's) counters, every lane summed. */
+void lanes_listener_sum(uint32_t i, struct listener *out);
+void lanes_backend_sum(uint32_t pi, uint32_t b, struct backend_stats *out, uint32_t *active);
+/** Lane l's steering figures (live, or as they were when it went down). */
+uint64_t lane_kept(const struct lane *l);
+uint64_t lane_handed_on(const struct lane *l);
+/** Pairs open on every lane. */
+uint64_t lanes_active_pairs(void);
+
+/* l4proxy.c: a lane's proxy up (listeners, pairs, checks on lane 0), its
+ * start once every lane is up, and down with its figures. */
+int proxy_lane_up(struct lane *l);
+void proxy_lane_start(struct lane *l);
+int proxy_lane_down(struct lane *l);
 
 /* ---- config.c ---- */
 
@@ -122,6 +180,8 @@ void config_finish(void);
 void config_print(FILE *out);
 void config_free(void);
 struct pool *pool_find(const char *name);
+/** pool_find() in another lane's config (telemetry's thread reads lane 0's). */
+struct pool *pool_find_in(struct config *c, const char *name);
 void fmt_addr(char *out, size_t len, uint32_t ip, uint16_t port);
 
 /* ---- ini.c ---- */
@@ -162,9 +222,9 @@ int listener_admit(struct listener *ls, bool *full);
 
 /* ---- listener.c ---- */
 
-/** Listen on every configured port and spawn its acceptor. @return 0 or
- * -errno after saying which listener failed. */
-int listeners_start(void);
+/** Listen on every configured port and spawn its acceptor (say: print
+ * each listener). @return 0 or -errno after saying which listener failed. */
+int listeners_start(bool say);
 /** Stop accepting (the drain); idempotent. */
 void listeners_close(void);
 
@@ -177,8 +237,8 @@ void health_fini(void);
 /* ---- stats.c ---- */
 
 void print_stats(const char *when);
-/** The executor's and port's figures at exit. */
-void print_exit_stats(void);
+/** A lane's executor, port and stack figures at exit. */
+void print_exit_stats(const struct lane *l);
 void telemetry_register(void);
 
 #endif

@@ -42,7 +42,7 @@ static const struct ex_future_ops acceptor_ops = {
 };
 
 int
-listeners_start(void)
+listeners_start(bool say)
 {
 	uint32_t i, ip = cfg.ip;
 	int rc;
@@ -62,10 +62,12 @@ listeners_start(void)
 		ex_future_init(&ls->base, &acceptor_ops);
 		tcp_accept_init(&ls->acc, &ls->l);
 		ex_spawn(&ls->base, NULL, NULL);
-		printf("l4proxy: listener %s on %u.%u.%u.%u:%u -> pool %s (%s, %u backends%s)\n",
-				ls->name, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255,
-				ls->port, ls->pool->name, lb_algo_name(ls->pool->lb.algo),
-				ls->pool->lb.n, ls->pool->proxy_v2 ? ", PROXY v2" : "");
+		if (say)
+			printf("l4proxy: listener %s on %u.%u.%u.%u:%u -> pool %s (%s, %u backends%s)\n",
+					ls->name, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
+					ip & 255, ls->port, ls->pool->name,
+					lb_algo_name(ls->pool->lb.algo), ls->pool->lb.n,
+					ls->pool->proxy_v2 ? ", PROXY v2" : "");
 	}
 	return 0;
 }

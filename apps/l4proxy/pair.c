@@ -24,7 +24,7 @@
 
 /* Every pair's memory: a slot the pair's task owns, taken back by the
  * executor when the task ends (ex_slab.h). Its size is max_pairs. */
-static struct ex_slab *pair_slab;
+static _Thread_local struct ex_slab *pair_slab; /* this lane's */
 
 static void
 mbuf_release(union ex_item it, void *arg)

@@ -3,7 +3,9 @@
  * stats.c - l4proxy's figures: printed at an interval and at exit, and read
  * through DPDK telemetry (/l4proxy/stats, /l4proxy/pools,
  * /l4proxy/backends,POOL; /l4proxy/drain,POOL,ADDR:PORT asks the supervisor
- * to drain a backend).
+ * to drain a backend; /l4proxy/lcores, each lane's figures). With several
+ * lanes (lanes.c) every figure is the sum of the lanes' own counters, read
+ * where each lane keeps them; /l4proxy/lcores shows them one by one.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -29,31 +31,48 @@ print_stats(const char *when)
 {
 	uint32_t i, k;
 
-	printf("l4proxy: stats (%s)\n", when);
+	printf("l4proxy: stats (%s)%s\n", when, nlanes > 1 ? ", every lcore summed" : "");
 	for (i = 0; i < cfg.nlisteners; i++) {
-		const struct listener *ls = &cfg.ls[i];
+		struct listener t;
 
+		lanes_listener_sum(i, &t);
 		printf("l4proxy:   listener %-10s port %-5u conns %" PRIu64 " active %" PRIu64
 		       " refused %" PRIu64 " no_backend %" PRIu64 " queued %" PRIu64
 		       " waiting %" PRIu64 " queue_timeouts %" PRIu64 "\n",
-				ls->name, ls->port, ls->conns, ls->active, ls->refused,
-				ls->no_backend, ls->queued, ls->queued_now, ls->queue_timeouts);
+				cfg.ls[i].name, cfg.ls[i].port, t.conns, t.active, t.refused,
+				t.no_backend, t.queued, t.queued_now, t.queue_timeouts);
 	}
 	for (i = 0; i < cfg.npools; i++) {
 		const struct pool *pool = &cfg.pools[i];
 
 		for (k = 0; k < pool->lb.n; k++) {
 			const struct lb_backend *b = &pool->lb.be[k];
-			const struct backend_stats *s = &pool->bs[k];
+			struct backend_stats s;
+			uint32_t active;
 			char a[32];
 
+			lanes_backend_sum(i, k, &s, &active);
 			fmt_addr(a, sizeof(a), b->ip, b->port);
 			printf("l4proxy:   pool %-8s backend %-21s %-8s conns %" PRIu64
 			       " active %u bytes_up %" PRIu64 " bytes_down %" PRIu64
 			       " connect_failures %" PRIu64 "\n",
-					pool->name, a, backend_state(b), s->conns, b->active,
-					s->bytes_up, s->bytes_down, s->connect_failures);
+					pool->name, a, backend_state(b), s.conns, active,
+					s.bytes_up, s.bytes_down, s.connect_failures);
 		}
+	}
+	for (k = 0; nlanes > 1 && k < nlanes; k++) {
+		const struct lane *l = &lanes[k];
+		uint64_t active = 0, conns = 0;
+
+		for (i = 0; l->cfg != NULL && i < l->cfg->nlisteners; i++) {
+			active += l->cfg->ls[i].active;
+			conns += l->cfg->ls[i].conns;
+		}
+		printf("l4proxy:   lcore %-3u conns %" PRIu64 " active %" PRIu64
+		       " steering kept %" PRIu64 " handed on %" PRIu64 " control messages %" PRIu64
+		       "\n",
+				l->lcore, conns, active, lane_kept(l), lane_handed_on(l),
+				l->ctl_received);
 	}
 }
 
@@ -125,7 +144,9 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	static const char *const cols[] = { "s:name", "port", "s:pool", "conns", "active",
 		"refused", "no_backend", "queued", "waiting", "queue_timeouts" };
-	const struct ip_iface *st = host.tcp.st;
+	const struct config *c = lanes[0].cfg;
+	const struct stack_host *h = lanes[0].host;
+	const struct ip_iface *st = h->tcp.st;
 	struct tel_table t;
 	struct ex_stats es;
 	char key[64];
@@ -136,21 +157,24 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -EINVAL;
 	if (tel_table_start(&t, d, cols, RTE_DIM(cols)) != 0)
 		return -ENOMEM;
-	for (i = 0; i < cfg.nlisteners; i++) {
-		const struct listener *ls = &cfg.ls[i];
+	for (i = 0; i < c->nlisteners; i++) {
+		const struct listener *ls = &c->ls[i];
+		struct listener sum;
 
+		lanes_listener_sum(i, &sum);
 		rte_tel_data_add_array_string(t.col[0], ls->name);
 		rte_tel_data_add_array_u64(t.col[1], ls->port);
 		rte_tel_data_add_array_string(t.col[2], ls->pool->name);
-		rte_tel_data_add_array_u64(t.col[3], ls->conns);
-		rte_tel_data_add_array_u64(t.col[4], ls->active);
-		rte_tel_data_add_array_u64(t.col[5], ls->refused);
-		rte_tel_data_add_array_u64(t.col[6], ls->no_backend);
-		rte_tel_data_add_array_u64(t.col[7], ls->queued);
-		rte_tel_data_add_array_u64(t.col[8], ls->queued_now);
-		rte_tel_data_add_array_u64(t.col[9], ls->queue_timeouts);
+		rte_tel_data_add_array_u64(t.col[3], sum.conns);
+		rte_tel_data_add_array_u64(t.col[4], sum.active);
+		rte_tel_data_add_array_u64(t.col[5], sum.refused);
+		rte_tel_data_add_array_u64(t.col[6], sum.no_backend);
+		rte_tel_data_add_array_u64(t.col[7], sum.queued);
+		rte_tel_data_add_array_u64(t.col[8], sum.queued_now);
+		rte_tel_data_add_array_u64(t.col[9], sum.queue_timeouts);
 	}
 	tel_table_add(&t, d, "listener_");
+	rte_tel_data_add_dict_u64(d, "lcores", nlanes);
 	if (st != NULL) {
 		rte_tel_data_add_dict_u64(d, "stack_rx_frames", st->stats.rx_frames);
 		rte_tel_data_add_dict_u64(d, "stack_tx_frames", st->stats.tx_frames);
@@ -184,7 +208,9 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 			rte_tel_data_add_dict_u64(d, key, st->stats.drops[k]);
 		}
 	}
-	ex_stats_read(host.ex, &es);
+	/* The stack's and executor's figures: lane 0's (every lane's in
+	 * /l4proxy/lcores). */
+	ex_stats_read(h->ex, &es);
 	rte_tel_data_add_dict_u64(d, "executor_tasks_live", es.tasks_live);
 	rte_tel_data_add_dict_u64(d, "executor_tasks_spawned", es.tasks_spawned);
 	rte_tel_data_add_dict_u64(d, "executor_spawn_failed", es.spawn_failed);
@@ -205,6 +231,7 @@ tel_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	static const char *const cols[] = { "s:name", "s:algorithm", "backends", "up", "draining",
 		"conns", "active" };
+	const struct config *c = lanes[0].cfg;
 	struct tel_table t;
 	uint32_t i, k;
 
@@ -213,15 +240,19 @@ tel_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -EINVAL;
 	if (tel_table_start(&t, d, cols, RTE_DIM(cols)) != 0)
 		return -ENOMEM;
-	for (i = 0; i < cfg.npools; i++) {
-		const struct pool *pool = &cfg.pools[i];
+	for (i = 0; i < c->npools; i++) {
+		const struct pool *pool = &c->pools[i];
 		uint64_t up = 0, draining = 0, conns = 0, active = 0;
 
 		for (k = 0; k < pool->lb.n; k++) {
+			struct backend_stats bs;
+			uint32_t a;
+
+			lanes_backend_sum(i, k, &bs, &a);
 			up += pool->lb.be[k].up && !pool->lb.be[k].draining;
 			draining += pool->lb.be[k].draining;
-			conns += pool->bs[k].conns;
-			active += pool->lb.be[k].active;
+			conns += bs.conns;
+			active += a;
 		}
 		rte_tel_data_add_array_string(t.col[0], pool->name);
 		rte_tel_data_add_array_string(t.col[1], lb_algo_name(pool->lb.algo));
@@ -249,22 +280,25 @@ tel_backends(const char *cmd, const char *params, struct rte_tel_data *d)
 	(void)cmd;
 	if (params == NULL || params[0] == '\0')
 		return -EINVAL;
-	if ((pool = pool_find(params)) == NULL)
+	if ((pool = pool_find_in(lanes[0].cfg, params)) == NULL)
 		return -ENOENT;
 	if (tel_table_start(&t, d, cols, RTE_DIM(cols)) != 0)
 		return -ENOMEM;
 	for (k = 0; k < pool->lb.n; k++) {
 		const struct lb_backend *b = &pool->lb.be[k];
+		struct backend_stats bs;
+		uint32_t active;
 
+		lanes_backend_sum((uint32_t)(pool - lanes[0].cfg->pools), k, &bs, &active);
 		fmt_addr(a, sizeof(a), b->ip, b->port);
 		rte_tel_data_add_array_string(t.col[0], a);
 		rte_tel_data_add_array_string(t.col[1], backend_state(b));
 		rte_tel_data_add_array_u64(t.col[2], b->weight);
-		rte_tel_data_add_array_u64(t.col[3], pool->bs[k].conns);
-		rte_tel_data_add_array_u64(t.col[4], b->active);
-		rte_tel_data_add_array_u64(t.col[5], pool->bs[k].bytes_up);
-		rte_tel_data_add_array_u64(t.col[6], pool->bs[k].bytes_down);
-		rte_tel_data_add_array_u64(t.col[7], pool->bs[k].connect_failures);
+		rte_tel_data_add_array_u64(t.col[3], bs.conns);
+		rte_tel_data_add_array_u64(t.col[4], active);
+		rte_tel_data_add_array_u64(t.col[5], bs.bytes_up);
+		rte_tel_data_add_array_u64(t.col[6], bs.bytes_down);
+		rte_tel_data_add_array_u64(t.col[7], bs.connect_failures);
 	}
 	tel_table_add(&t, d, "");
 	return 0;
@@ -288,7 +322,7 @@ tel_drain(const char *cmd, const char *params, struct rte_tel_data *d)
 	*comma = '\0';
 	if (ipv4_parse_addr_port(comma + 1, &ip, &port) != 0)
 		return -EINVAL;
-	if ((pool = pool_find(buf)) == NULL)
+	if ((pool = pool_find_in(lanes[0].cfg, buf)) == NULL)
 		return -ENOENT;
 	for (k = 0; k < pool->lb.n; k++)
 		if (pool->lb.be[k].ip == ip && pool->lb.be[k].port == port) {
@@ -299,29 +333,73 @@ tel_drain(const char *cmd, const char *params, struct rte_tel_data *d)
 	return -ENOENT;
 }
 
+/* /l4proxy/lcores: a table, one row per lane. */
+static int
+tel_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	static const char *const cols[] = { "lcore", "pairs", "conns", "steer_kept",
+		"steer_handed_on", "rx_frames", "tx_frames", "tcp_segs_in", "tcp_segs_out",
+		"control_messages" };
+	struct tel_table t;
+	unsigned int k;
+	uint32_t i;
+
+	(void)cmd;
+	if (params != NULL && params[0] != '\0')
+		return -EINVAL;
+	if (tel_table_start(&t, d, cols, RTE_DIM(cols)) != 0)
+		return -ENOMEM;
+	for (k = 0; k < nlanes; k++) {
+		const struct lane *l = &lanes[k];
+		uint64_t active = 0, conns = 0;
+
+		for (i = 0; l->cfg != NULL && i < l->cfg->nlisteners; i++) {
+			active += l->cfg->ls[i].active;
+			conns += l->cfg->ls[i].conns;
+		}
+		rte_tel_data_add_array_u64(t.col[0], l->lcore);
+		rte_tel_data_add_array_u64(t.col[1], active);
+		rte_tel_data_add_array_u64(t.col[2], conns);
+		rte_tel_data_add_array_u64(t.col[3], lane_kept(l));
+		rte_tel_data_add_array_u64(t.col[4], lane_handed_on(l));
+		rte_tel_data_add_array_u64(t.col[5], l->host ? l->host->st.stats.rx_frames : 0);
+		rte_tel_data_add_array_u64(t.col[6], l->host ? l->host->st.stats.tx_frames : 0);
+		rte_tel_data_add_array_u64(t.col[7], l->host ? l->host->tcp.stats.segs_in : 0);
+		rte_tel_data_add_array_u64(t.col[8], l->host ? l->host->tcp.stats.segs_out : 0);
+		rte_tel_data_add_array_u64(t.col[9], l->ctl_received);
+	}
+	tel_table_add(&t, d, "");
+	return 0;
+}
+
 void
-print_exit_stats(void)
+print_exit_stats(const struct lane *l)
 {
 	struct ex_executor *ex = host.ex;
 	struct ex_stats es;
 
-	print_stats("exit");
+	if (nlanes > 1)
+		printf("%s: lcore %u: steering kept %" PRIu64 " handed to other lcores %" PRIu64
+		       " arp copies %" PRIu64 "; control messages %" PRIu64 " (lost %" PRIu64 ")\n",
+				host.name, l->lcore, stack_host_steer_kept(&host),
+				stack_host_steer_steered(&host), host.steer.arp_copies,
+				l->ctl_received, l->ctl_lost);
 	/* Busy: loop iterations that did work; idle polling is not counted
 	 * (a diagnostic: scripts/bench/proxy.sh bills the CPU from /proc). */
 	ex_stats_read(ex, &es);
-	printf("l4proxy: executor busy %.6f s idle %.6f s\n",
+	printf("%s: executor busy %.6f s idle %.6f s\n", host.name,
 			(double)es.busy_cycles / (double)rte_get_tsc_hz(),
 			(double)es.idle_cycles / (double)rte_get_tsc_hz());
-	printf("l4proxy: idle sleeps %" PRIu64 " (on rx events %" PRIu64 ", woken early %" PRIu64
+	printf("%s: idle sleeps %" PRIu64 " (on rx events %" PRIu64 ", woken early %" PRIu64
 	       "; %s)\n",
-			es.idle_sleeps, es.idle_event_sleeps, es.idle_event_wakes,
+			host.name, es.idle_sleeps, es.idle_event_sleeps, es.idle_event_wakes,
 			cfg.busy_poll             ? "busy-poll"
 			: ex_sleeps_on_events(ex) ? "sleeps on the rx queue's events"
 						  : "naps: the port has no rx event");
-	printf("l4proxy: tx %" PRIu64 " packets in %" PRIu64 " sends, %" PRIu64
+	printf("%s: tx %" PRIu64 " packets in %" PRIu64 " sends, %" PRIu64
 	       " dropped by the PMD (tx hold %u us, sends held back %" PRIu64 " times)\n",
-			host.tx[0].stats.pkts, host.tx[0].stats.bursts, host.tx[0].stats.dropped,
-			cfg.tx_hold_us, host.tx[0].stats.held);
+			host.name, host.tx[0].stats.pkts, host.tx[0].stats.bursts,
+			host.tx[0].stats.dropped, cfg.tx_hold_us, host.tx[0].stats.held);
 	stack_host_print_stats(&host, stdout);
 }
 
@@ -334,6 +412,8 @@ telemetry_register(void)
 			"Each pool: algorithm, backends up/draining, conns. No parameters.");
 	rte_telemetry_register_cmd("/l4proxy/backends", tel_backends,
 			"Every backend of a pool, with its state and counters. Parameter: POOL.");
+	rte_telemetry_register_cmd("/l4proxy/lcores", tel_lcores,
+			"Each lcore's lane: pairs, conns, steering, frames, segments. No parameters.");
 	rte_telemetry_register_cmd("/l4proxy/drain", tel_drain,
 			"Stop new connections to a backend. Parameters: POOL,ADDR:PORT");
 }

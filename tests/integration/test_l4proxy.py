@@ -184,7 +184,7 @@ class Proxy:
             container; needs hugepages (the hugepages fixture).
     stop() checks the exit status and that no sanitizer reported anything."""
 
-    def __init__(self, topo, tmp_path, args, port="af_xdp", mem=None, wire_args=()):
+    def __init__(self, topo, tmp_path, args, port="af_xdp", mem=None, wire_args=(), lcores="0"):
         self.prefix = unique("rtpx")
         self.log = str(tmp_path / f"{self.prefix}.log")
         self.f = open(self.log, "wb")
@@ -212,8 +212,8 @@ class Proxy:
             self.wire.wait_for_output("pktbench: mode io")
         else:
             raise ValueError(port)
-        self.p = subprocess.Popen(["ip", "netns", "exec", topo.ns("hub"), PROXY, "-l", "0",
-                                   "--no-pci", *mem, *extra, f"--file-prefix={self.prefix}",
+        self.p = subprocess.Popen(["ip", "netns", "exec", topo.ns("hub"), PROXY, "-l", lcores,
+                                   "--no-pci", *mem, *extra, f"--file-prefix={self.prefix}", "--log-level=user1,debug",
                                    f"--vdev={vdev}", "--", "--ip", f"{VIP}/24", *args],
                                   stdout=self.f, stderr=subprocess.STDOUT)
         wait_until(lambda: "ready" in self.output(), 20, "l4proxy ready", alive=self.p)
@@ -264,30 +264,65 @@ def count(topo, n):
     return eval(out.strip())  # a dict printed by our own script
 
 
-def test_round_robin_exact_retry_health_down_and_up(topo, tmp_path):
+def near_thirds(got, n):
+    """Round robin on each of two lanes: each backend within one per lane of n / 3."""
+    return sorted(got) == ["b1", "b2", "b3"] and all(abs(v - n // 3) <= 2 for v in got.values())
+
+
+def failures(px, addr):
+    return backend_tel(px, addr)["connect_failures"]
+
+
+@pytest.mark.parametrize("lcores", ["0", "0-1"])
+def test_round_robin_exact_retry_health_down_and_up(topo, tmp_path, lcores):
+    """Round robin, a refused connect retried on the next backend, the health
+    check taking a dead backend out and putting it back. On two lcores the
+    checks run on lcore 0 alone and each verdict reaches lcore 1 as a
+    message: once b2 is down no lane tries it (its connect failures stop
+    growing), and once it is up both lanes use it again."""
+    two = lcores != "0"
     for i in (1, 2, 3):
         topo.backend(i, "id")
     px = Proxy(topo, tmp_path, backend_args("--health-interval", "300", "--health-timeout",
-                                            "200", "--rise", "2", "--fall", "2"))
+                                            "200", "--rise", "2", "--fall", "2"), lcores=lcores,
+               port="tap" if two else "af_xdp")  # AF_XDP on a veth: one queue
     try:
-        assert count(topo, 300) == {"b1": 100, "b2": 100, "b3": 100}
+        if two:  # checks before the TAP joined the bridge failed: wait for them to pass
+            time.sleep(1)
+            wait_until(lambda: all(backend_tel(px, b)["state"] == "up" for b in BACKENDS), 10,
+                       "every backend up")
+        got = count(topo, 300)
+        assert near_thirds(got, 300) if two else got == {"b1": 100, "b2": 100, "b3": 100}, got
         # b2 goes away: its connects are refused and retried on another
         # backend, so no client fails, then the health check takes it out.
+        downs, ups = (px.output().count(f"{BACKENDS[1]}:80 is {w}") for w in ("down", "up"))
         topo.procs[1].kill()
         topo.procs[1].wait()
         got = count(topo, 60)
         assert "none" not in got and sum(got.values()) == 60 and "b2" not in got, got
-        wait_until(lambda: "198.18.100.12:80 is down" in px.output(), 10, "b2 marked down")
+        wait_until(lambda: px.output().count(f"{BACKENDS[1]}:80 is down") > downs, 10,
+                   "b2 marked down")
+        before = failures(px, BACKENDS[1])
+        got = count(topo, 60)
+        assert "b2" not in got and sum(got.values()) == 60, got
+        assert failures(px, BACKENDS[1]) == before, "a lane still tried the dead backend"
         # ... and back.
         topo.procs[1] = topo.backend(2, "id")
         topo.procs.pop()
-        wait_until(lambda: "198.18.100.12:80 is up" in px.output(), 10, "b2 marked up")
-        assert count(topo, 30) == {"b1": 10, "b2": 10, "b3": 10}
+        wait_until(lambda: px.output().count(f"{BACKENDS[1]}:80 is up") > ups, 10,
+                   "b2 marked up")
+        got = count(topo, 60 if two else 30)
+        # Both lanes use b2 again: one lane alone would give it at most ~13 of 60.
+        assert got.get("b2", 0) >= 18 if two else got == {"b1": 10, "b2": 10, "b3": 10}, got
     finally:
         out = px.stop()
     clean_exit(out)
     assert re.search(r"backend 198\.18\.100\.12:80 +up +conns \d+ active 0 .*connect_failures [1-9]",
                      out), out
+    if two:
+        m = re.search(r"lcore 1 +conns \d+ active 0 steering kept \d+ handed on \d+ "
+                      r"control messages (\d+)", out)
+        assert m and int(m.group(1)) >= 2, out  # down, then up
 
 
 def test_lost_syn_to_backend_costs_a_retransmission_not_the_client(topo, tmp_path):
@@ -556,7 +591,7 @@ def test_proxy_protocol_v2_read_by_nginx_even_after_a_retry(topo, tmp_path):
 
 
 def echo_bulk_and_concurrent(topo, tmp_path, nbytes, nconns, *extra, port="af_xdp", mem=None,
-                             wire_args=(), bad_syns=0):
+                             wire_args=(), bad_syns=0, lcores="0"):
     """Echo backends; nbytes each way with sha256 compared, then nconns
     connections open at once, each echoing its own line; then bad_syns SYNs
     with a wrong TCP checksum, each of which must be dropped as one. Returns
@@ -564,7 +599,7 @@ def echo_bulk_and_concurrent(topo, tmp_path, nbytes, nconns, *extra, port="af_xd
     for i in (1, 2, 3):
         topo.backend(i, "echo")
     px = Proxy(topo, tmp_path, backend_args("--health-interval", "0", *extra), port=port, mem=mem,
-               wire_args=wire_args)
+               wire_args=wire_args, lcores=lcores)
     try:
         if bad_syns:
             topo.exec("c", [PY, "-c", BAD_SYNS, CLIENT, VIP, str(bad_syns)])
@@ -662,6 +697,41 @@ def test_bulk_and_concurrent_on_a_bridged_tap(topo, tmp_path):
     assert "all mbufs returned to the pool" in out, out
     m = re.search(r"listener default +port 80 +conns (\d+) active 0 refused 0", out)
     assert m and int(m.group(1)) == 301, out
+
+
+def lane_lines(out):
+    """Each lane's exit line: {lcore: (kept, handed on, control messages)}."""
+    return {int(m.group(1)): tuple(map(int, m.groups()[1:])) for m in re.finditer(
+        r"lcore (\d+): steering kept (\d+) handed to other lcores (\d+) arp copies \d+; "
+        r"control messages (\d+)", out)}
+
+
+def lane_pairs(out):
+    """Connections each lcore's lane took: {lcore: conns} (the exit stats)."""
+    return {int(m.group(1)): int(m.group(2)) for m in re.finditer(
+        r"lcore (\d+) +conns (\d+) active 0", out)}
+
+
+def test_two_lcores_on_a_tap_spread_byte_exact(topo, tmp_path):
+    """l4proxy on two lcores (-l 0-1) on a two-queue net_tap, which cannot
+    steer: software steering, said at start. 20 MB each way byte-exact, then
+    300 connections at once, each echoing its own line: both lanes carry
+    pairs (each pair whole on one lane: its backend connection's replies
+    come back to the lane that opened it, or the pair would be reset), both
+    hand packets of the other's flows over, and every mbuf comes home."""
+    out = echo_bulk_and_concurrent(topo, tmp_path, 20 * 1000 * 1000, 300, port="tap",
+                                   lcores="0-1")
+    assert "2 lcores on net_tap0, a queue each: software steering" in out, out
+    m = re.search(r"listener default +port 80 +conns (\d+) active 0 refused 0", out)
+    assert m and int(m.group(1)) == 301, out
+    pairs = lane_pairs(out)
+    assert set(pairs) == {0, 1} and sum(pairs.values()) == 301, out
+    assert min(pairs.values()) >= 60, pairs  # a symmetric hash of 301 flows: near half each
+    lanes = lane_lines(out)
+    assert set(lanes) == {0, 1}, out
+    assert all(kept > 0 for kept, _, _ in lanes.values()), lanes
+    assert sum(handed for _, handed, _ in lanes.values()) > 0, lanes
+    assert out.count("all mbufs returned to the pool") == 2, out
 
 
 FIRST_AFTER_QUIET = r"""
@@ -1017,16 +1087,20 @@ s.close()
 """
 
 
-def test_graceful_drain_and_telemetry(topo, tmp_path):
+@pytest.mark.parametrize("lcores", ["0", "0-1"])
+def test_graceful_drain_and_telemetry(topo, tmp_path, lcores):
     """A drained backend takes no new connection while its established pair
     keeps carrying data; telemetry answers drains of unknown pools and
     backends with an error; SIGTERM waits for the open pair until the drain
-    timeout, then resets it."""
+    timeout, then resets it. On two lcores the drain (asked of lcore 0's
+    supervisor) reaches lcore 1 as a message, the figures are both lanes'
+    summed, and SIGTERM waits for the pair whichever lane holds it."""
     topo.backend(1, "echo")
     topo.backend(2, "id")
     px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[0]}:80",
                                 "--backend", f"{BACKENDS[1]}:80",
-                                "--health-interval", "0", "--drain-timeout", "2"])
+                                "--health-interval", "0", "--drain-timeout", "2"],
+               lcores=lcores, port="af_xdp" if lcores == "0" else "tap")
     held = subprocess.Popen(["ip", "netns", "exec", topo.ns("c"), PY, "-c", HELD, VIP],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
@@ -1040,14 +1114,19 @@ def test_graceful_drain_and_telemetry(topo, tmp_path):
         assert "draining" not in px.output()
         assert telemetry(px, f"/l4proxy/drain,default,{BACKENDS[0]}:80") == "draining"
         wait_until(lambda: "backend 0 draining" in px.output(), 5, "the drain applied")
-        # New connections all go to b2 now ...
-        assert count(topo, 4) == {"b2": 4}
+        # New connections all go to b2 now (on every lane) ...
+        assert count(topo, 4 if lcores == "0" else 20) == {"b2": 4 if lcores == "0" else 20}
         # ... while the pair through b1 still carries data both ways.
         held.stdin.write("\n")
         held.stdin.flush()
         assert held.stdout.readline().strip() == "two two"
         b1 = backend_tel(px, BACKENDS[0])
         assert b1["state"] == "draining" and b1["active"] == 1, b1
+        if lcores != "0":  # each lane's figures, and the total is theirs summed
+            per = rows(telemetry(px, "/l4proxy/lcores"))
+            assert [r["lcore"] for r in per] == [0, 1], per
+            assert sum(r["pairs"] for r in per) == 1, per
+            assert sum(r["conns"] for r in per) == 21, per
         px.p.send_signal(signal.SIGTERM)  # the pair stays open: reset after 2 s
         wait_until(lambda: px.p.poll() is not None, 30, "the proxy exits after its drain")
     finally:
@@ -1058,6 +1137,9 @@ def test_graceful_drain_and_telemetry(topo, tmp_path):
     assert "stopping: no new connections, 1 active" in out, out
     assert "1 pairs still open after the drain timeout: reset" in out, out
     clean_exit(out)
+    if lcores != "0":
+        lanes = lane_lines(out)
+        assert set(lanes) == {0, 1} and lanes[1][2] >= 2, out  # the drain, then STOP
 
 
 @pytest.mark.parametrize("ini,message", [

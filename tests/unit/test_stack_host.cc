@@ -6,12 +6,19 @@
 #include <cstring>
 #include <string>
 
+#include <algorithm>
+#include <tuple>
+#include <vector>
+
 #include <rte_arp.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
+#include <rte_ip.h>
+#include <rte_tcp.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
+#include <rte_pause.h>
 #include <rte_ring.h>
 
 #include "stack_host.h"
@@ -314,4 +321,248 @@ TEST_F(StackHostTest, ArgvWhileTheEalIsUp_EALREADY)
 	hc.argv = argv;
 	EXPECT_EQ(stack_host_up(&h, &hc), -EALREADY);
 	EXPECT_NE(strstr(h.err, "already initialised"), nullptr) << h.err;
+}
+
+// ---- two lcores sharing a port: software steering under the stacks ----
+
+namespace
+{
+
+// Lane 1 of a two-lane host, on lcore 1: attached to the owner's port on
+// queue 1, a listener on port 80, and an active open to the peer's port 9.
+struct Lane1 {
+	struct stack_host_config hc;
+	struct stack_host h;
+	struct tcp_listener l;
+	struct tcp_connect conn;
+	int rc = -1;
+	uint64_t leaked = ~0ull;
+	int state = 0; // 1: up; 2: its loop stopped; 3: down (atomics: main reads it)
+	int go_down = 0; // main has taken what it sent off the wire
+	char err[256] = "";
+};
+
+int
+lane1_main(void *arg)
+{
+	auto *ln = static_cast<Lane1 *>(arg);
+
+	ln->rc = stack_host_up(&ln->h, &ln->hc);
+	if (ln->rc == 0)
+		ln->rc = tcp_listen(&ln->l, &ln->h.tcp, 0, 80, 16);
+	if (ln->rc == 0) {
+		tcp_connect_init(&ln->conn, &ln->h.tcp, kPeer, 9);
+		ln->rc = ex_spawn(&ln->conn.base, nullptr, nullptr);
+	}
+	snprintf(ln->err, sizeof(ln->err), "%s", ln->h.err);
+	__atomic_store_n(&ln->state, 1, __ATOMIC_RELEASE);
+	if (ln->rc != 0)
+		return ln->rc;
+	ex_run(ln->h.ex);
+	stack_host_shutdown(&ln->h); // the active open dropped: its RST goes out
+	tcp_listener_close(&ln->l);
+	dp_tx_sink_flush(&ln->h.tx[0]);
+	// What it sent is still on the ring "wire", from its pool: main takes
+	// it off before the pool goes.
+	__atomic_store_n(&ln->state, 2, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&ln->go_down, __ATOMIC_ACQUIRE) == 0)
+		rte_pause();
+	ln->leaked = stack_host_down(&ln->h, nullptr);
+	__atomic_store_n(&ln->state, 3, __ATOMIC_RELEASE);
+	return 0;
+}
+
+// A TCP segment from the peer (sport) to us (dport) with the given flags,
+// checksums right (net_ring leaves them to the stack).
+struct rte_mbuf *
+peer_segment(struct rte_mempool *mp, const struct rte_ether_addr &dst, uint16_t sport,
+		uint16_t dport, uint8_t flags)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	const size_t len = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +
+			   sizeof(struct rte_tcp_hdr);
+	struct rte_ether_addr peer = { { 0x02, 0, 0, 0, 0, 0x01 } };
+
+	if (m == nullptr)
+		return nullptr;
+	char *p = rte_pktmbuf_append(m, len);
+	memset(p, 0, len);
+	auto *eh = reinterpret_cast<struct rte_ether_hdr *>(p);
+	auto *ip = reinterpret_cast<struct rte_ipv4_hdr *>(eh + 1);
+	auto *th = reinterpret_cast<struct rte_tcp_hdr *>(ip + 1);
+	eh->dst_addr = dst;
+	eh->src_addr = peer;
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(*th));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_TCP;
+	ip->src_addr = rte_cpu_to_be_32(kPeer);
+	ip->dst_addr = rte_cpu_to_be_32(kIp);
+	th->src_port = rte_cpu_to_be_16(sport);
+	th->dst_port = rte_cpu_to_be_16(dport);
+	th->sent_seq = rte_cpu_to_be_32(1000);
+	th->data_off = (sizeof(*th) / 4) << 4;
+	th->tcp_flags = flags;
+	th->rx_win = rte_cpu_to_be_16(65535);
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	th->cksum = rte_ipv4_udptcp_cksum(ip, th);
+	return m;
+}
+
+// What came out on a tx ring: ARP opcodes and TCP (sport, dport, flags).
+struct Sent {
+	std::vector<uint16_t> arp_ops;
+	std::vector<std::tuple<uint16_t, uint16_t, uint8_t>> tcp;
+};
+
+void
+drain_tx(struct rte_ring *r, Sent *out)
+{
+	void *p;
+
+	while (rte_ring_dequeue(r, &p) == 0) {
+		auto *m = static_cast<struct rte_mbuf *>(p);
+		auto *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+
+		if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP)) {
+			auto *ah = reinterpret_cast<struct rte_arp_hdr *>(eh + 1);
+			out->arp_ops.push_back(rte_be_to_cpu_16(ah->arp_opcode));
+		} else if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4)) {
+			auto *ip = reinterpret_cast<struct rte_ipv4_hdr *>(eh + 1);
+			auto *th = reinterpret_cast<struct rte_tcp_hdr *>(ip + 1);
+			if (ip->next_proto_id == IPPROTO_TCP)
+				out->tcp.emplace_back(rte_be_to_cpu_16(th->src_port),
+						rte_be_to_cpu_16(th->dst_port), th->tcp_flags);
+		}
+		rte_pktmbuf_free(m);
+	}
+}
+
+} // namespace
+
+// Two hosts on one two-queue net_ring port (which cannot steer), the owner on
+// this lcore and a sharer on lcore 1: software steering is chosen and said;
+// an ARP request that lands on queue 1 is answered once, by the owner, while
+// lane 1 learns the peer from its copy; a SYN for lane 1's listener that
+// lands on queue 0 is handed to lane 1, which answers on its own queue; lane
+// 1's active open picks a local port whose reply steers back to lane 1.
+TEST_F(StackHostTest, TwoLanes_SoftwareSteering_ArpOnceSynHandedOver_ActiveOpenComesBack)
+{
+	unsigned int lc1 = rte_get_next_lcore(rte_lcore_id(), 1, 0);
+	if (lc1 >= RTE_MAX_LCORE)
+		GTEST_SKIP() << "needs two lcores";
+	static int runs; // --gtest_repeat: every name new
+	std::string id = std::to_string(++runs), name = "ut2lane" + id, pname = "net_ring_" + name;
+	struct rte_ring *rx2[2], *tx2[2];
+	for (int i = 0; i < 2; i++) {
+		std::string n = id + "_" + std::to_string(i);
+		rx2[i] = rte_ring_create(("ut2rx" + n).c_str(), 256, SOCKET_ID_ANY,
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+		tx2[i] = rte_ring_create(("ut2tx" + n).c_str(), 256, SOCKET_ID_ANY,
+				RING_F_SP_ENQ | RING_F_SC_DEQ);
+		ASSERT_NE(rx2[i], nullptr);
+		ASSERT_NE(tx2[i], nullptr);
+	}
+	ASSERT_GE(rte_eth_from_rings(name.c_str(), rx2, 2, tx2, 2, SOCKET_ID_ANY), 0);
+	hc.port_name = pname.c_str();
+	hc.port.nb_queues = 2;
+	ASSERT_EQ(stack_host_up(&h, &hc), 0) << h.err;
+	EXPECT_EQ(h.steer_mode, STACK_HOST_STEER_SOFT);
+	EXPECT_NE(strstr(h.steer_why, "software steering (net_ring cannot steer"), nullptr)
+			<< h.steer_why;
+
+	Lane1 ln;
+	ln.hc = hc;
+	ln.hc.name = "uthost1";
+	ln.hc.attach = &h;
+	ln.hc.queue = 1;
+	ASSERT_EQ(rte_eal_remote_launch(lane1_main, &ln, lc1), 0);
+	while (__atomic_load_n(&ln.state, __ATOMIC_ACQUIRE) == 0)
+		ex_run_once(h.ex);
+	ASSERT_EQ(ln.rc, 0) << ln.err;
+	EXPECT_EQ(ln.h.steer_mode, STACK_HOST_STEER_SOFT);
+	EXPECT_TRUE(ln.h.st.cfg.arp_quiet); // only the owner answers ARP
+
+	// The peer asks for us on queue 1: one reply, the owner's, on queue 0.
+	ASSERT_EQ(rte_ring_enqueue(rx2[1], ArpRequest(h.pool)), 0);
+	Sent q0, q1;
+	for (long i = 0; i < 2000000 && (q0.arp_ops.empty() || ln.h.st.stats.arp_requests_in == 0);
+			i++) {
+		ex_run_once(h.ex);
+		drain_tx(tx2[0], &q0);
+	}
+	EXPECT_EQ(q0.arp_ops, std::vector<uint16_t>{ RTE_ARP_OP_REPLY });
+	EXPECT_EQ(h.st.stats.arp_replies_out, 1u);
+
+	// A SYN for lane 1's listener, from a port whose flow is lane 1's, on
+	// queue 0: the owner hands it over, lane 1 answers on queue 1.
+	uint16_t sport = 40000;
+	for (;; sport++) {
+		struct rte_mbuf *probe =
+				peer_segment(h.pool, h.st.cfg.mac, sport, 80, RTE_TCP_SYN_FLAG);
+		ASSERT_NE(probe, nullptr);
+		uint16_t owner = dp_steer_owner(probe, 2);
+		rte_pktmbuf_free(probe);
+		if (owner == 1)
+			break;
+	}
+	ASSERT_EQ(rte_ring_enqueue(rx2[0],
+				  peer_segment(h.pool, h.st.cfg.mac, sport, 80, RTE_TCP_SYN_FLAG)),
+			0);
+	bool synack = false, active = false;
+	uint16_t active_port = 0;
+	for (long i = 0; i < 20000000 && !(synack && active); i++) {
+		ex_run_once(h.ex);
+		drain_tx(tx2[0], &q0);
+		drain_tx(tx2[1], &q1);
+		for (auto &[s, d, f] : q1.tcp) {
+			if (s == 80 && d == sport && f == (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG))
+				synack = true;
+			if (d == 9 && f == RTE_TCP_SYN_FLAG) {
+				active = true;
+				active_port = s;
+			}
+		}
+	}
+	EXPECT_TRUE(synack) << "lane 1 answered the SYN handed to it, on its own queue";
+	EXPECT_TRUE(active) << "lane 1's active open went out on its own queue";
+	EXPECT_TRUE(q0.tcp.empty()) << "the owner sent no TCP: neither flow is its own";
+	EXPECT_EQ(std::count(q1.arp_ops.begin(), q1.arp_ops.end(), RTE_ARP_OP_REPLY), 0);
+	// The reply to lane 1's SYN (peer:9 -> us:active_port) steers to lane 1.
+	struct rte_mbuf *reply = peer_segment(
+			h.pool, h.st.cfg.mac, 9, active_port, RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG);
+	ASSERT_NE(reply, nullptr);
+	EXPECT_EQ(dp_steer_owner(reply, 2), 1u) << "local port " << active_port;
+	rte_pktmbuf_free(reply);
+	EXPECT_GE(stack_host_steer_steered(&h), 1u); // the SYN, to lane 1
+	EXPECT_GE(stack_host_steer_steered(&ln.h), 1u); // the ARP request, to the owner
+	EXPECT_GE(h.steer.arp_copies + ln.h.steer.arp_copies, 1u);
+
+	ex_stop(ln.h.ex);
+	while (__atomic_load_n(&ln.state, __ATOMIC_ACQUIRE) != 2)
+		rte_pause();
+	drain_tx(tx2[0], &q0);
+	drain_tx(tx2[1], &q1);
+	__atomic_store_n(&ln.go_down, 1, __ATOMIC_RELEASE);
+	EXPECT_EQ(rte_eal_wait_lcore(lc1), 0);
+	EXPECT_EQ(ln.leaked, 0u);
+	EXPECT_EQ(stack_host_down(&h, nullptr), 0u);
+	for (int i = 0; i < 2; i++) {
+		drain_tx(tx2[i], &q0);
+		void *p;
+		while (rte_ring_dequeue(rx2[i], &p) == 0)
+			rte_pktmbuf_free(static_cast<struct rte_mbuf *>(p));
+		rte_ring_free(rx2[i]);
+		rte_ring_free(tx2[i]);
+	}
+}
+
+// More lcores than the port has queues: refused, saying what to do.
+TEST_F(StackHostTest, MoreLanesThanTheQueuesOfThePort_RefusedSayingWhy)
+{
+	hc.port.nb_queues = 2; // the fixture's port has one ring each way
+	EXPECT_EQ(stack_host_up(&h, &hc), -EINVAL);
+	EXPECT_NE(strstr(h.err, "1 queue pair(s) at most, and 2 lcores need one each"), nullptr)
+			<< h.err;
 }

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * lanes.c - l4proxy on several lcores: one lane per lcore of the EAL, shared
+ * nothing. A lane is a whole proxy of its own: a host (stack, TCP, executor)
+ * on its queue of the port, its listeners (every lane listens on every port,
+ * as SO_REUSEPORT does), its pools with their own balancers and counters,
+ * its pairs. A client and its backend connection live on the lane that owns
+ * the client's flow (stack_host.h steers the flow there; the backend
+ * connection's local port is chosen so that its replies come back to the
+ * same lane).
+ *
+ * What crosses lanes, and how:
+ *   - the configuration: copied into each lane before any lane comes up;
+ *     the limits (max_conns, max_rate, backend max_conns, max_pairs) are
+ *     split into per-lane shares (share i of N: limit / N, one more for the
+ *     first limit % N lanes), so that no lock or atomic is taken per
+ *     connection. A limit below N cannot be split and is refused.
+ *   - health: lane 0 alone runs the checks; each verdict, and each drain
+ *     asked for through telemetry, goes to every other lane as a message on
+ *     its control channel (an SPSC ex_channel that the lane's control task
+ *     reads), so every lane's balancer sees the same backends up.
+ *   - stopping: lane 0's supervisor sees SIGTERM, closes its listeners and
+ *     sends STOP to the others, which close theirs; once the pairs of every
+ *     lane are done (or the drain timeout passes) it stops every executor.
+ *   - figures: each lane counts its own; stats and telemetry sum them on
+ *     read (a torn read of a counter is harmless).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_pause.h>
+
+#include "ex_channel.h"
+#include "ex_executor.h"
+#include "l4proxy.h"
+
+unsigned int nlanes = 1;
+struct lane *lanes;
+_Thread_local struct lane *me;
+struct stack_host_turns lane_turns;
+static unsigned int lanes_stopped; /* lanes whose loop has returned */
+
+/* The configuration as main() built it, before any lane took its share. */
+static struct config tmpl;
+static struct config *tmpl_owner; /* lane 0's cfg, whose pools tmpl points into */
+
+/* Share i of n of a limit (0: no limit, stays 0). */
+static uint32_t
+share(uint32_t limit, unsigned int i, unsigned int n)
+{
+	if (limit == 0)
+		return 0;
+	return limit / n + (i < limit % n ? 1 : 0);
+}
+
+/* A limit split n ways must leave every lane at least 1 (0 means none). */
+static int
+check_split(const char *what, const char *name, uint32_t limit, unsigned int n)
+{
+	if (limit == 0 || limit >= n)
+		return 0;
+	fprintf(stderr,
+			"l4proxy: %s %s%s%u is below the %u lcores: each lcore takes a share "
+			"(limit / lcores), and a share of 0 would mean no limit. Raise it to %u "
+			"or more, or run on fewer lcores\n",
+			what, name, name[0] != '\0' ? " " : "", limit, n, n);
+	return -1;
+}
+
+int
+lanes_init(unsigned int n)
+{
+	uint32_t i;
+	int rc = 0;
+
+	rc |= check_split("max_pairs", "", cfg.max_pairs, n);
+	for (i = 0; i < cfg.nlisteners; i++) {
+		rc |= check_split("listener", cfg.ls[i].name, cfg.ls[i].max_conns, n);
+		rc |= check_split("listener", cfg.ls[i].name, cfg.ls[i].max_rate, n);
+	}
+	for (i = 0; i < cfg.npools; i++)
+		rc |= check_split("pool", cfg.pools[i].name, cfg.pools[i].backend_max_conns, n);
+	if (rc != 0)
+		return -EINVAL;
+	lanes = calloc(n, sizeof(*lanes));
+	if (lanes == NULL)
+		return -ENOMEM;
+	nlanes = n;
+	stack_host_turns_init(&lane_turns, n);
+	tmpl = cfg;
+	tmpl_owner = &cfg;
+	return 0;
+}
+
+void
+lanes_fini(void)
+{
+	free(lanes);
+	lanes = NULL;
+}
+
+/* This lane's cfg: a copy of the template (lanes after the first), each
+ * balancer its own, every limit its share. */
+static int
+lane_config(struct lane *l)
+{
+	uint32_t i, k;
+
+	if (l->idx > 0) {
+		cfg = tmpl;
+		for (i = 0; i < cfg.npools; i++) {
+			struct lb *lb = &cfg.pools[i].lb;
+
+			if (lb_init(lb, tmpl.pools[i].lb.algo) != 0)
+				return -ENOMEM;
+			lb->n = tmpl.pools[i].lb.n;
+			memcpy(lb->be, tmpl.pools[i].lb.be, sizeof(lb->be));
+		}
+		for (i = 0; i < cfg.nlisteners; i++)
+			cfg.ls[i].pool = &cfg.pools[tmpl.ls[i].pool - tmpl_owner->pools];
+	}
+	cfg.max_pairs = share(tmpl.max_pairs, l->idx, nlanes);
+	for (i = 0; i < cfg.nlisteners; i++) {
+		cfg.ls[i].max_conns = share(tmpl.ls[i].max_conns, l->idx, nlanes);
+		cfg.ls[i].max_rate = share(tmpl.ls[i].max_rate, l->idx, nlanes);
+	}
+	for (i = 0; i < cfg.npools; i++) {
+		struct pool *p = &cfg.pools[i];
+
+		p->backend_max_conns = share(tmpl.pools[i].backend_max_conns, l->idx, nlanes);
+		for (k = 0; k < p->lb.n; k++)
+			p->lb.be[k].max_conns =
+					share(tmpl.pools[i].lb.be[k].max_conns, l->idx, nlanes);
+	}
+	return 0;
+}
+
+/* ---- control messages: lane 0 to the others ---- */
+
+/* A message is one u64: op, pool and backend. */
+#define CTL_MSG(op, pool, be) (((uint64_t)(op) << 32) | ((uint64_t)(pool) << 16) | (be))
+
+static void
+ctl_apply(uint64_t msg)
+{
+	enum ctl_op op = (enum ctl_op)(msg >> 32);
+	uint32_t pi = (uint32_t)(msg >> 16) & 0xffff, k = (uint32_t)msg & 0xffff;
+	struct pool *pool = pi < cfg.npools ? &cfg.pools[pi] : NULL;
+
+	if (op == CTL_STOP) {
+		listeners_close();
+		return;
+	}
+	if (pool == NULL || k >= pool->lb.n)
+		return;
+	if (op == CTL_BACKEND_UP)
+		pool->lb.be[k].up = true;
+	else if (op == CTL_BACKEND_DOWN)
+		pool->lb.be[k].up = false; /* established pairs stay as they are */
+	else if (op == CTL_BACKEND_DRAIN)
+		pool->lb.be[k].draining = true;
+	lb_changed(&pool->lb);
+	wq_wake_head(&pool->wq);
+	RTE_LOG(DEBUG, USER1, "l4proxy: lcore %u: pool %s backend %u: %s\n", rte_lcore_id(),
+			pool->name, k,
+			op == CTL_BACKEND_UP     ? "up"
+			: op == CTL_BACKEND_DOWN ? "down"
+						 : "draining");
+}
+
+static enum ex_poll
+ctl_poll(struct ex_future *f, struct ex_context *cx)
+{
+	struct lane *l = EX_CONTAINER_OF(f, struct lane, ctl_task);
+
+	for (;;) {
+		union ex_item it;
+
+		switch (ex_stream_poll_next(&l->ctl.rx, cx, &it)) {
+		case EX_NEXT_PENDING:
+			return EX_PENDING;
+		case EX_NEXT_END:
+			return EX_READY;
+		case EX_NEXT_ITEM:
+			l->ctl_received++;
+			ctl_apply(it.u64);
+			break;
+		}
+	}
+}
+
+static const struct ex_future_ops ctl_ops = {
+	.poll = ctl_poll,
+	.drop = NULL,
+	.name = "l4_control",
+};
+
+void
+lanes_broadcast(enum ctl_op op, uint32_t pool, uint32_t backend)
+{
+	union ex_item it = { .u64 = CTL_MSG(op, pool, backend) };
+	unsigned int i;
+
+	for (i = 1; i < nlanes; i++) {
+		struct ex_sink *tx = &lanes[i].ctl.tx;
+
+		/* Events are rare (health changes, drains) and the channel
+		 * holds 1024: full means a lane has stopped reading. */
+		if (!lanes[i].ctl_on || tx->ops->start_send(tx, it) != 0) {
+			lanes[i].ctl_lost++;
+			fprintf(stderr, "l4proxy: lcore %u: control message %u lost (channel full)\n",
+					lanes[i].lcore, (unsigned int)op);
+		}
+	}
+}
+
+/* ---- figures summed over lanes ---- */
+
+void
+lanes_listener_sum(uint32_t i, struct listener *out)
+{
+	unsigned int k;
+
+	memset(out, 0, sizeof(*out));
+	for (k = 0; k < nlanes; k++) {
+		const struct listener *ls;
+
+		if (lanes[k].cfg == NULL)
+			continue;
+		ls = &lanes[k].cfg->ls[i];
+		out->conns += ls->conns;
+		out->active += ls->active;
+		out->refused += ls->refused;
+		out->no_backend += ls->no_backend;
+		out->queued += ls->queued;
+		out->queued_now += ls->queued_now;
+		out->queue_timeouts += ls->queue_timeouts;
+	}
+}
+
+void
+lanes_backend_sum(uint32_t pi, uint32_t b, struct backend_stats *out, uint32_t *active)
+{
+	unsigned int k;
+
+	memset(out, 0, sizeof(*out));
+	*active = 0;
+	for (k = 0; k < nlanes; k++) {
+		const struct pool *p;
+
+		if (lanes[k].cfg == NULL)
+			continue;
+		p = &lanes[k].cfg->pools[pi];
+		out->conns += p->bs[b].conns;
+		out->connect_failures += p->bs[b].connect_failures;
+		out->bytes_up += p->bs[b].bytes_up;
+		out->bytes_down += p->bs[b].bytes_down;
+		*active += p->lb.be[b].active;
+	}
+}
+
+uint64_t
+lane_kept(const struct lane *l)
+{
+	return l->host != NULL && l->host->stage != 0 ? stack_host_steer_kept(l->host) : l->kept;
+}
+
+uint64_t
+lane_handed_on(const struct lane *l)
+{
+	return l->host != NULL && l->host->stage != 0 ? stack_host_steer_steered(l->host)
+						      : l->handed_on;
+}
+
+uint64_t
+lanes_active_pairs(void)
+{
+	uint64_t n = 0;
+	unsigned int k;
+	uint32_t i;
+
+	for (k = 0; k < nlanes; k++)
+		for (i = 0; lanes[k].cfg != NULL && i < lanes[k].cfg->nlisteners; i++)
+			n += lanes[k].cfg->ls[i].active;
+	return n;
+}
+
+/* ---- a lane's life ---- */
+
+/* Lanes after the first: the channel lane 0 writes into, and the task
+ * that reads it. */
+static int
+lane_control(struct lane *l)
+{
+	if (l->idx == 0)
+		return 0;
+	if (ex_channel_init(&l->ctl, 1024, EX_CHANNEL_SHARED, (int)rte_socket_id()) != 0)
+		return -ENOMEM;
+	ex_future_init(&l->ctl_task, &ctl_ops);
+	if (ex_spawn(&l->ctl_task, NULL, NULL) != 0) {
+		ex_channel_fini(&l->ctl, NULL, NULL);
+		return -ENOMEM;
+	}
+	l->ctl_on = true;
+	return 0;
+}
+
+int
+lane_main(void *arg)
+{
+	struct lane *l = &lanes[rte_lcore_index(rte_lcore_id())];
+	bool ok;
+
+	(void)arg;
+	l->idx = (unsigned int)rte_lcore_index(rte_lcore_id());
+	l->lcore = rte_lcore_id();
+	me = l;
+	ok = stack_host_turn_wait(&lane_turns, l->idx, true) == 0;
+	if (ok && lane_config(l) != 0) {
+		fprintf(stderr, "l4proxy: lcore %u: no memory for its balancers\n", l->lcore);
+		ok = false;
+	}
+	if (ok) {
+		l->cfg = &cfg;
+		l->host = &host;
+		ok = proxy_lane_up(l) == 0 && lane_control(l) == 0;
+	}
+	if (!ok)
+		l->exit_code = 1;
+	stack_host_turn_done(&lane_turns, l->idx, true, !ok);
+	if (stack_host_turn_wait_all(&lane_turns) == 0) {
+		proxy_lane_start(l);
+		ex_run(host.ex);
+	}
+	/* No lane goes down before every loop has stopped: lane 0's last
+	 * iteration may still write to another lane's control channel. */
+	__atomic_fetch_add(&lanes_stopped, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&lanes_stopped, __ATOMIC_ACQUIRE) != nlanes)
+		rte_pause();
+	stack_host_turn_wait(&lane_turns, l->idx, false);
+	if (proxy_lane_down(l) != 0)
+		l->exit_code = 1;
+	if (l->ctl_on) {
+		/* Every loop has stopped (nothing more is sent) and the reading
+		 * task was dropped with the lane's others. */
+		ex_channel_fini(&l->ctl, NULL, NULL);
+		l->ctl_on = false;
+	}
+	stack_host_turn_done(&lane_turns, l->idx, false, false);
+	return l->exit_code;
+}
