@@ -218,6 +218,22 @@ host_ports(struct stack_host *h, const struct stack_host_config *cfg)
 		if (n < 0)
 			return n;
 	}
+	for (i = 0; i < n; i++) {
+		struct rte_eth_dev_info info;
+
+		/* Said before anything is allocated: the likeliest mistake with
+		 * several lcores, and the PMD's own message is a bare EINVAL. */
+		if (pcfg.nb_queues > 1 && rte_eth_dev_info_get(ids[i], &info) == 0 &&
+				RTE_MIN(info.max_rx_queues, info.max_tx_queues) < pcfg.nb_queues)
+			return fail(h, -EINVAL,
+					"port %u (%s): %u queue pair(s) at most, and %u lcores need "
+					"one each: run on fewer lcores (-l), or give the port more "
+					"queues (af_xdp: queue_count= and as many combined channels; "
+					"virtio-user: queues=)",
+					ids[i], info.driver_name,
+					RTE_MIN(info.max_rx_queues, info.max_tx_queues),
+					pcfg.nb_queues);
+	}
 	snprintf(pname, sizeof(pname), "%.24s", h->name);
 	h->pool = rte_pktmbuf_pool_create(pname, cfg->nb_mbufs, cfg->pool_cache, 0,
 			RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
@@ -233,18 +249,6 @@ host_ports(struct stack_host *h, const struct stack_host_config *cfg)
 	pcfg.pool = h->pool;
 	pcfg.defer_start = true; /* every port configured before any starts */
 	for (i = 0; i < n; i++) {
-		struct rte_eth_dev_info info;
-
-		if (pcfg.nb_queues > 1 && rte_eth_dev_info_get(ids[i], &info) == 0 &&
-				RTE_MIN(info.max_rx_queues, info.max_tx_queues) < pcfg.nb_queues)
-			return fail(h, -EINVAL,
-					"port %u (%s): %u queue pair(s) at most, and %u lcores need "
-					"one each: run on fewer lcores (-l), or give the port more "
-					"queues (af_xdp: queue_count= and as many combined channels; "
-					"virtio-user: queues=)",
-					ids[i], info.driver_name,
-					RTE_MIN(info.max_rx_queues, info.max_tx_queues),
-					pcfg.nb_queues);
 		rc = dp_port_init(&h->ports[i], ids[i], &pcfg);
 		if (rc != 0)
 			return fail(h, rc, "port %u: %s", ids[i], strerror(-rc));

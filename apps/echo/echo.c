@@ -12,8 +12,11 @@
  *
  *   echo [EAL args] -- --ip ADDR/PREFIX [options]   (see --help)
  *
- * One lcore, one port (the EAL's first). SIGINT/SIGTERM stop it; at exit
- * it prints its counters (drops by reason) and checks every mbuf came back.
+ * One port (the EAL's first); one lane per lcore of the EAL, each a host
+ * with its own stack and every service, on its own queue of the port
+ * (stack_host.h steers each flow to the lane that owns it). SIGINT/SIGTERM
+ * stop it; at exit each lane prints its counters (drops by reason) and
+ * checks every mbuf came back.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -90,7 +93,10 @@ usage(FILE *out, const char *prog)
 			"  --duration S    stop after S seconds (default: until SIGINT/SIGTERM)\n"
 			"  -h, --help      this text\n"
 			"  --version       riptide's and DPDK's versions\n"
-			"Answers ARP and ICMP echo on the first port of the EAL (--vdev or PCI).\n",
+			"Answers ARP and ICMP echo on the first port of the EAL (--vdev or PCI).\n"
+			"One lane per lcore of the EAL (-l 0-1: two), each with its own stack and\n"
+			"every service, on a queue of its own; flows are steered to their lane\n"
+			"(said at start). The --tcp-client runs on the last lane.\n",
 			prog);
 }
 

@@ -86,7 +86,12 @@ usage(FILE *out, const char *prog)
 			"  --impair SPEC        impair the port both ways (tests), e.g. loss=2%%,seed=random\n"
 			"  -h, --help           this text\n"
 			"  --version            riptide's and DPDK's versions\n"
-			"Telemetry: /l4proxy/stats, /l4proxy/drain,POOL,ADDR:PORT (dpdk-telemetry.py).\n",
+			"Lcores: one lane per lcore of the EAL (-l 0-3: four), each a whole proxy on\n"
+			"its own queue of the port; flows are steered to their lane (said at start).\n"
+			"Limits (max-conns, max-rate, backend-max-conns, max_pairs) are split\n"
+			"between the lanes; health checks run on the first and reach the others.\n"
+			"Telemetry: /l4proxy/stats, /l4proxy/lcores, /l4proxy/pools,\n"
+			"/l4proxy/backends,POOL, /l4proxy/drain,POOL,ADDR:PORT (dpdk-telemetry.py).\n",
 			prog);
 }
 

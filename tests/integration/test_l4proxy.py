@@ -12,6 +12,7 @@ import json
 import os
 import re
 import signal
+import struct
 import subprocess
 import time
 import types
@@ -1236,6 +1237,29 @@ def test_config_missing_file_and_mixed_flags_refused(tmp_path):
         assert r.returncode == 2, r.stdout + r.stderr
         assert f"--config and {flag[0]} do not mix: pools and listeners come from the file" \
             in r.stderr, r.stderr
+
+
+def test_limits_that_two_lcores_cannot_share_refused_and_one_queue_ports_said(tmp_path):
+    """Every limit is split between the lanes: one below the number of lcores
+    would leave a lane a share of 0, which means no limit, so it is refused
+    with what to do. A port with fewer queues than lcores is refused too."""
+    base = [PROXY, "-l", "0-1", "--no-pci", "--no-huge"]
+    args = ["--", "--ip", "198.18.0.1/24", "--listen", "80", "--backend", "198.18.0.9:80"]
+    for flag, what in ((["--max-conns", "1"], "listener default 1 is below the 2 lcores"),
+                       (["--max-rate", "1"], "listener default 1 is below the 2 lcores"),
+                       (["--backend-max-conns", "1"], "pool default 1 is below the 2 lcores")):
+        r = run([*base, "-m", "256", f"--file-prefix={unique('rtcfg')}", "--vdev", "net_null0",
+                 *args, *flag], check=False)
+        assert r.returncode == 2 and what in r.stderr, r.stdout + r.stderr
+        assert "Raise it to 2 or more, or run on fewer lcores" in r.stderr, r.stderr
+    # net_pcap reading a file and writing one: one queue pair, and two lanes need two.
+    empty = tmp_path / "empty.pcap"  # a pcap header, no packets
+    empty.write_bytes(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+    vdev = f"net_pcap0,rx_pcap={empty},tx_pcap={tmp_path / 'out.pcap'}"
+    r = run([*base, "-m", "512", f"--file-prefix={unique('rtcfg')}", "--vdev", vdev, *args],
+            check=False)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "1 queue pair(s) at most, and 2 lcores need one each" in r.stderr, r.stderr
 
 
 CHECKED_INI = """; a comment
