@@ -84,7 +84,7 @@ class Contender:
         # learnt from the one before.
         for ns in [f"{self.name}-c"] + [f"{self.name}-b{i}" for i in range(1, len(BACKENDS) + 1)]:
             sh(["ip", "-n", ns, "neigh", "flush", "to", VIP])
-        if self.kind in ("riptide", "riptide-nic"):
+        if self.kind in ("riptide", "riptide-nic", "riptide-tap"):
             # busy_budget=0: the PMD does not make a busy-poll recvfrom() on
             # every rx burst, which would run the kernel's half of receive
             # (the veth's NAPI, XDP, the copy into the XSK ring) on the
@@ -121,6 +121,11 @@ class Contender:
                                 sh(["ip", "-n", hub, "link", "show", "px0"]).stdout).group(1)
                 vdev = f"net_virtio_user0,path={sock},queues=1,mac={mac}"
                 extra = ["--single-file-segments"]
+            if self.kind == "riptide-tap":
+                # A TAP has a queue per lcore (AF_XDP on a veth has one): the
+                # port for more than one lane here. Its kernel side goes on
+                # the hub's bridge once the proxy is up.
+                vdev = f"net_tap0,iface={self.name}tp"
             argv = [os.path.join(ROOT, self.build, "apps", "l4proxy", "l4proxy"), "-l", self.core,
                     "--no-pci", *mem_args(), *extra, f"--file-prefix={self.prefix}",
                     f"--vdev={vdev}", "--log-level=lib.eal:error", "--",
@@ -139,6 +144,8 @@ class Contender:
                 if "ready" in self.log.read():
                     break
                 time.sleep(0.1)
+            if self.kind == "riptide-tap":
+                sh([TOPO, "tap", self.name, f"{self.name}tp"], check=True)
             self.confine()
             time.sleep(1)
             return
@@ -176,7 +183,7 @@ class Contender:
 
     def stop(self):
         hub = f"{self.name}-hub"
-        if self.kind in ("riptide", "riptide-nic"):
+        if self.kind in ("riptide", "riptide-nic", "riptide-tap"):
             self.p.send_signal(signal.SIGTERM)
             self.p.wait(timeout=60)
             self.log.seek(0)
@@ -284,6 +291,38 @@ def idle_round(c, name, seconds, ccore):
     return {"idle_cpu_pct": pct, "first_ms": statistics.median(took)}
 
 
+def topo_up(name, work, ccore, switch="thread"):
+    """l4topo.sh's client, hub and three backends (nginx, one worker each,
+    pinned to the peers' cores), the bridge's switch thread, wide port
+    ranges for the client and the hub."""
+    sh([TOPO, "up", name, "3"], check=True)
+    if switch == "thread":
+        switch_thread(name, ccore)
+    for ns in (f"{name}-c", f"{name}-hub"):
+        sh(f"ip netns exec {ns} sysctl -qw net.ipv4.ip_local_port_range='1024 65535' "
+           "net.ipv4.tcp_tw_reuse=1")
+    for i, b in enumerate(BACKENDS, 1):
+        d = os.path.join(work, f"b{i}")
+        os.makedirs(d)
+        with open(os.path.join(d, "nginx.conf"), "w") as f:
+            f.write(f"worker_processes 1;\npid {d}/pid;\nerror_log {d}/err;\n"
+                    "events { worker_connections 10000; }\n"
+                    "http { access_log off; server { listen " + b + ":80 reuseport; "
+                    "location / { return 200 \"hello\\n\"; } } }\n")
+        sh(["ip", "netns", "exec", f"{name}-b{i}", "taskset", "-c", ccore, "nginx", "-c",
+            os.path.join(d, "nginx.conf")], check=True)
+
+
+def topo_down(name, work):
+    for i in range(1, 4):
+        pid = os.path.join(work, f"b{i}", "pid")
+        if os.path.exists(pid):
+            sh(f"kill $(cat {pid})")
+    sh([TOPO, "down", name])
+    sh([QUOTA, "remove", name])
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build-rel")
@@ -307,23 +346,8 @@ def main():
     pcore, ccore = str(ncpu - 1), ",".join(str(i) for i in range(max(ncpu - 1, 1)))
     name = f"rtpb{os.getpid() % 100000}"
     work = tempfile.mkdtemp(prefix="rtproxybench.")
-    sh([TOPO, "up", name, "3"], check=True)
     try:
-        if a.switch == "thread":
-            switch_thread(name, ccore)
-        for ns in (f"{name}-c", f"{name}-hub"):
-            sh(f"ip netns exec {ns} sysctl -qw net.ipv4.ip_local_port_range='1024 65535' "
-               "net.ipv4.tcp_tw_reuse=1")
-        for i, b in enumerate(BACKENDS, 1):
-            d = os.path.join(work, f"b{i}")
-            os.makedirs(d)
-            with open(os.path.join(d, "nginx.conf"), "w") as f:
-                f.write(f"worker_processes 1;\npid {d}/pid;\nerror_log {d}/err;\n"
-                        "events { worker_connections 10000; }\n"
-                        "http { access_log off; server { listen " + b + ":80 reuseport; "
-                        "location / { return 200 \"hello\\n\"; } } }\n")
-            sh(["ip", "netns", "exec", f"{name}-b{i}", "taskset", "-c", ccore, "nginx", "-c",
-                os.path.join(d, "nginx.conf")], check=True)
+        topo_up(name, work, ccore, a.switch)
         quota = f"{a.quota} % of a core each" if a.quota else "none"
         print(f"proxy.sh: {a.rounds} round(s), wrk -t1 -c50 -d{a.seconds}s; proxy on core "
               f"{pcore}, client and backends on {ccore}; switch {a.switch}; CPU quota: "
@@ -466,13 +490,7 @@ def main():
                              for k in sorted(med)] + [{"perf": pr} for pr in perf_out], goals)
             print(f"proxy.sh: figures written to {a.json}")
     finally:
-        for i in range(1, 4):
-            pid = os.path.join(work, f"b{i}", "pid")
-            if os.path.exists(pid):
-                sh(f"kill $(cat {pid})")
-        sh([TOPO, "down", name])
-        sh([QUOTA, "remove", name])
-        shutil.rmtree(work, ignore_errors=True)
+        topo_down(name, work)
 
 
 if __name__ == "__main__":

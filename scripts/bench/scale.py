@@ -2,13 +2,18 @@
 # SPDX-License-Identifier: BSD-3-Clause
 """Scaling with cores: pktbench io with N workers (one net_null pair each)
 against dpdk-testpmd io with N forwarding lcores on the same ports, for
-N = 1..max, alternating rounds. Run through scripts/bench/scale.sh."""
+N = 1..max, alternating rounds; then l4proxy's capacity on one lcore and on
+two at an equal CPU budget per lcore (proxy.py's topology, wrk, a cgroup
+quota of PCT % of a core per lcore, CPU from /proc). Run through
+scripts/bench/scale.sh."""
 import argparse
 import os
 import re
 import statistics
 import subprocess
 import sys
+import tempfile
+import time
 
 import benchjson
 import pps
@@ -54,6 +59,50 @@ def run_testpmd(n, mem, duration):
     return pps.testpmd_mpps(argv, prefix, duration)
 
 
+def proxy_scale(a):
+    """l4proxy -l 1 under a quota of PCT, then -l 0-1 under 2 x PCT, on a
+    two-queue net_tap (AF_XDP on a veth has one queue), A/B each round, wrk
+    keep-alive and close. @return rows {(lanes, mode): [rounds]}."""
+    import proxy
+    ncpu = os.cpu_count()
+    ccore = "0"  # wrk, the backends and the bridge; lane 0 of two shares it
+    name = f"rtsc{os.getpid() % 100000}"
+    work = tempfile.mkdtemp(prefix="rtscale.")
+    rows = {}
+    try:
+        proxy.topo_up(name, work, ccore)
+        for r in range(a.proxy_rounds):
+            for mode in ("keepalive", "close"):
+                for lanes, core in ((1, str(ncpu - 1)), (2, f"0-{ncpu - 1}")):
+                    quota = a.quota * lanes
+                    proxy.sh([proxy.QUOTA, "make", name, str(quota)], check=True)
+                    c = proxy.Contender("riptide-tap", name, work, a.build, core, 100, quota,
+                                        ccore)
+                    c.start()
+                    cpu0 = c.cpu()
+                    thr0 = int(proxy.sh([proxy.QUOTA, "throttled", name]).stdout or 0)
+                    w = proxy.wrk(name, mode == "close", a.proxy_seconds, ccore)
+                    cpu1 = c.cpu()
+                    thr1 = int(proxy.sh([proxy.QUOTA, "throttled", name]).stdout or 0)
+                    c.stop()
+                    c.log.seek(0)
+                    log = c.log.read()
+                    if "lcores on net_tap0" not in log and lanes > 1:
+                        sys.exit(f"l4proxy did not run {lanes} lanes:\n{log}")
+                    w["cpu_pct"] = (cpu1 - cpu0) / a.proxy_seconds * 100
+                    w["cpu_us"] = (cpu1 - cpu0) / max(w["reqs"], 1) * 1e6
+                    w["throttled"] = thr1 - thr0
+                    rows.setdefault((lanes, mode), []).append(w)
+                    print(f"  proxy {lanes} lcore(s) {mode:9} round {r + 1}: {w['rps']:9.0f} req/s"
+                          f"  p99 {w['p99']:7.3f} ms  cpu {w['cpu_pct']:5.1f} % (quota {quota} %)"
+                          f"  cpu/req {w['cpu_us']:6.2f} us  throttled {w['throttled']}"
+                          f"  errors: {w['errors']}", flush=True)
+                    time.sleep(1)
+    finally:
+        proxy.topo_down(name, work)
+    return rows
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--pktbench", required=True)
@@ -61,6 +110,12 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=float, default=5)
     ap.add_argument("--mem", default="-m 1024")
+    ap.add_argument("--proxy-seconds", type=int, default=10,
+                    help="wrk seconds per proxy round (0: skip the proxy)")
+    ap.add_argument("--proxy-rounds", type=int, default=3)
+    ap.add_argument("--quota", type=int, default=30,
+                    help="the proxy's CPU budget per lcore, %% of a core")
+    ap.add_argument("--build", default="build-rel")
     ap.add_argument("--json", help="also write the figures to this file as JSON")
     ap.add_argument("--command", default="scripts/bench/scale.py", help="for the record")
     a = ap.parse_args()
@@ -92,16 +147,40 @@ def main():
               f"({s:.2f}x)")
         goals.append({"goal": "pktbench 2 workers >= 1.9x 1 worker", "value": s,
                       "met": s >= 1.9})
-    print("proxy at 1 and 2 lcores: not measured: l4proxy runs on one lcore "
-          "(per-lcore stacks are not built yet)")
+    proxy_rows = []
+    if a.proxy_seconds > 0 and os.cpu_count() >= 2:
+        print(f"\nl4proxy on 1 and 2 lcores, {a.quota} % of a core per lcore (cgroup quota), "
+              f"net_tap with a queue per lcore, wrk -t1 -c50 -d{a.proxy_seconds}s, "
+              f"{a.proxy_rounds} rounds:")
+        rows_p = proxy_scale(a)
+        print(f"\n{'lcores':>6} {'mode':9} {'req/s':>9} {'p99 ms':>8} {'cpu %':>6} "
+              f"{'cpu us/req':>10}")
+        for (lanes, mode), rr in sorted(rows_p.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+            med = {f: statistics.median(x[f] for x in rr) for f in ("rps", "p99", "cpu_pct",
+                                                                     "cpu_us")}
+            proxy_rows.append({"lcores": lanes, "mode": mode, **med,
+                               "rps_rounds": [x["rps"] for x in rr]})
+            print(f"{lanes:6d} {mode:9} {med['rps']:9.0f} {med['p99']:8.3f} {med['cpu_pct']:6.1f} "
+                  f"{med['cpu_us']:10.2f}   (req/s {min(x['rps'] for x in rr):.0f}.."
+                  f"{max(x['rps'] for x in rr):.0f})")
+        for mode in ("keepalive", "close"):
+            one = statistics.median(x["rps"] for x in rows_p[(1, mode)])
+            two = statistics.median(x["rps"] for x in rows_p[(2, mode)])
+            ok = two >= 1.8 * one
+            print(f"goal: proxy {mode} at 2 lcores >= 1.8x its 1-lcore capacity: "
+                  f"{'met' if ok else 'NOT met'} ({two / one:.2f}x)")
+            goals.append({"goal": f"l4proxy {mode} 2 lcores >= 1.8x 1 lcore (equal quota per "
+                                  "lcore)", "value": two / one, "met": ok})
+    else:
+        print("proxy at 1 and 2 lcores: skipped (--proxy-seconds 0, or one core)")
     if a.json:
         benchjson.write(a.json, "scale", a.command,
                         {"workers": a.workers, "rounds": a.rounds, "duration_s": a.duration,
                          "mem": a.mem},
                         [{"workers": n, "pktbench_mpps": mo, "testpmd_mpps": mt,
                           "ratio": mo / mt, "pktbench_mpps_rounds": ours,
-                          "testpmd_mpps_rounds": theirs} for n, mo, mt, ours, theirs in rows],
-                        goals)
+                          "testpmd_mpps_rounds": theirs} for n, mo, mt, ours, theirs in rows] +
+                        proxy_rows, goals)
         print(f"scale: figures written to {a.json}")
 
 

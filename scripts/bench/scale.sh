@@ -5,14 +5,19 @@
 # pair per worker (worker w forwards net_null 2w <-> 2w+1 on its own lcore,
 # shared nothing), for 1..N workers, beside dpdk-testpmd io with the same
 # forwarding lcores and ports, alternating A/B rounds; prints Mpps per N, the
-# ratio to testpmd, and each one's speed-up over its own one worker.
-# Goal (issue 16, this 2-core machine): 2 workers >= 1.9x one worker.
-# The proxy's capacity at 1 and 2 lcores is not measured yet: l4proxy runs on
-# one lcore (say so, do not guess).
+# ratio to testpmd, and each one's speed-up over its own one worker. Then
+# l4proxy's capacity on 1 lcore and on 2 at an equal CPU budget per lcore
+# (a cgroup quota of PCT % of a core per lcore, CPU from /proc), wrk
+# keep-alive and close through proxy.sh's topology, on a two-queue net_tap.
+# Goals (issue 16, this 2-core machine): 2 workers >= 1.9x one worker;
+# the proxy at 2 lcores >= 1.8x its 1-lcore capacity.
 #
-# Usage: scripts/bench/scale.sh [--workers N] [--rounds R] [--duration S] [--json FILE]
-#   N: the most workers (default: the machine's cores); R rounds (median, default 3);
-#   S seconds each (default 5)
+# Usage: scripts/bench/scale.sh [--workers N] [--rounds R] [--duration S]
+#          [--proxy-seconds S] [--proxy-rounds R] [--quota PCT] [--json FILE]
+#   N: the most workers (default: the machine's cores; 0: skip pktbench);
+#   R rounds (median, default 3); S seconds each (default 5); the proxy: wrk
+#   seconds per round (default 10; 0: skip), rounds (default 3), PCT per
+#   lcore (default 30)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -20,13 +25,15 @@ workers=$(nproc)
 rounds=3
 duration=5
 json=()
+proxy=()
 while [ $# -gt 0 ]; do
 	case "$1" in
+	--proxy-seconds | --proxy-rounds | --quota) proxy+=("$1" "$2"); shift 2 ;;
 	--workers) workers=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
 	--json) json=(--json "$2"); shift 2 ;;
-	-h | --help) sed -n '4,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "scale.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -35,7 +42,7 @@ scripts/setup-deps.sh >/dev/null
 if [ ! -f build-rel/build.ninja ]; then
 	meson setup build-rel --buildtype=release -Db_ndebug=true >/dev/null
 fi
-ninja -C build-rel apps/pktbench/pktbench >/dev/null
+ninja -C build-rel apps/pktbench/pktbench apps/l4proxy/l4proxy >/dev/null
 
 # Each worker has its own pool: hugepages for all of them, or --no-huge.
 mem="-m $((256 * workers + 256))"
@@ -43,8 +50,8 @@ if ! scripts/hugepages.sh ensure $((300 * workers + 300)) 1G 2>/dev/null; then
 	echo "scale.sh: no hugepages; running with --no-huge, figures are not comparable to hugepage runs"
 	mem="--no-huge $mem"
 fi
-command="scripts/bench/scale.sh --workers $workers --rounds $rounds --duration $duration"
+command="scripts/bench/scale.sh --workers $workers --rounds $rounds --duration $duration ${proxy[*]}"
 echo "command: $command"
 exec /usr/bin/python3 scripts/bench/scale.py --pktbench build-rel/apps/pktbench/pktbench \
 	--workers "$workers" --rounds "$rounds" --duration "$duration" --mem "$mem" \
-	--command "$command" "${json[@]}"
+	--command "$command" "${proxy[@]}" "${json[@]}"

@@ -29,7 +29,8 @@ def leave_hugepages_as_found():
     ("tcp.sh", ["--seconds", "1"], "tcp", {"figure", "riptide", "linux", "ratio"}),
     ("loss.sh", ["--mb", "2", "--seeds", "1", "--spec", "loss=5%,reorder=10%:3,dup=1%,corrupt=0.1%"],
      "loss", {"spec", "direction", "linux_s", "riptide_s", "ratio", "exact", "rounds"}),
-    ("scale.sh", ["--workers", "2", "--rounds", "1", "--duration", "1"], "scale",
+    ("scale.sh", ["--workers", "2", "--rounds", "1", "--duration", "1", "--proxy-seconds", "2",
+                  "--proxy-rounds", "1"], "scale",
      {"workers", "pktbench_mpps", "testpmd_mpps", "ratio", "pktbench_mpps_rounds"}),
     ("proxy.sh", ["--seconds", "1", "--rounds", "1", "--idle", "1"], "proxy",
      {"proxy", "mode", "rps", "p50", "p99", "cpu_us", "rounds"}),
@@ -46,7 +47,7 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
     assert doc["machine"]["cores"] == os.cpu_count() and doc["date"] and doc["commit"], doc
     assert doc["results"], doc
     for row in doc["results"]:
-        assert fields <= set(row), row
+        assert fields <= set(row) or (bench == "scale" and "lcores" in row), row
     numbers = [v for row in doc["results"] for v in row.values() if isinstance(v, (int, float))]
     assert numbers and all(v == v for v in numbers), doc  # no NaN written
     for g in doc["goals"]:
@@ -59,8 +60,14 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
             assert row["exact"] == row["transfers"] == 2, row
     if bench == "scale":
         # One row per worker count, each program measured at each.
-        assert [r["workers"] for r in doc["results"]] == [1, 2], doc["results"]
-        assert all(r["pktbench_mpps"] > 0 and r["testpmd_mpps"] > 0 for r in doc["results"])
+        pkt = [r for r in doc["results"] if "workers" in r]
+        assert [r["workers"] for r in pkt] == [1, 2], doc["results"]
+        assert all(r["pktbench_mpps"] > 0 and r["testpmd_mpps"] > 0 for r in pkt)
+        # ... and l4proxy on one lcore and on two, each mode, serving.
+        px = [r for r in doc["results"] if "lcores" in r]
+        assert sorted((r["lcores"], r["mode"]) for r in px) == \
+            [(1, "close"), (1, "keepalive"), (2, "close"), (2, "keepalive")], px
+        assert all(r["rps"] > 0 and r["cpu_pct"] > 0 for r in px), px
     if bench == "proxy":
         # Under the default 30 % quota every proxy still served every request,
         # riptide on both of its paths; on the veth each spent its budget (on
