@@ -130,7 +130,13 @@ slab-spawned-once|executor/ex_slab.c|		s->state[i] = SLOT_TASK;|		s->state[i] = 
 host-closes-ports|tcpstack/stack_host.c|			dp_port_close(&h->ports[i]);|			(void)i;|tcpstack_unit|StackHostTest.NoAddress_RefusedByName_NothingLeftUp
 host-unwinds-failure|tcpstack/stack_host.c|		host_unwind(h, NULL);|		(void)0;|tcpstack_unit|StackHostTest.NoAddress_RefusedByName_NothingLeftUp:StackHostTest.PrefixOver32_Refused
 tcp-rss-port-pick|tcpstack/tcp_conn.c|				dp_rss_queue(rp, rip, lip, rport, p) != tcp->cfg.rss_queue)|				dp_rss_queue(rp, rip, lip, rport, p) != tcp->cfg.rss_queue && 0)|tcpstack_unit|TcpPorts.SteeringGroup_ActiveOpensPickPortsWhoseRepliesComeBack
-steer-nic-table|dataplane/dp_steer.c|					  STEER_RETA) %|					  64) %|dataplane_unit|SteerTest.Owner_SymmetricAndAsTheNicsDefaultTable
+steer-nic-table|dataplane/dp_steer.c|((hash % STEER_RETA) % n)|((hash % 64) % n)|dataplane_unit|SteerTest.Owner_SymmetricAndAsTheNicsDefaultTable
+steer-follow-table|dataplane/dp_steer.c|	return view->reta[hash % view->reta_size];|	return (uint16_t)(hash % view->nb_queues);|dataplane_unit|SteerTest.FollowThePortsTable_OwnerByItsEntries_BadTablesRefused
+steer-follow-check|dataplane/dp_steer.c|		if (port->reta[i] >= g->n)|		if (0)|dataplane_unit|SteerTest.FollowThePortsTable_OwnerByItsEntries_BadTablesRefused
+host-sharer-quiet|tcpstack/stack_host.c|			scfg.arp_quiet = true;|			scfg.arp_quiet = false;|tcpstack_unit|StackHostTest.TwoLanes_SoftwareSteering_ArpOnceSynHandedOver_ActiveOpenComesBack
+host-rss-queue|tcpstack/stack_host.c|		tcfg.rss_queue = h->queue;|		tcfg.rss_queue = 0;|tcpstack_unit|StackHostTest.TwoLanes_SoftwareSteering_ArpOnceSynHandedOver_ActiveOpenComesBack
+host-steer-input|tcpstack/stack_host.c|	*in = &h->steer.inbox.base;|	(void)in;|tcpstack_unit|StackHostTest.TwoLanes_SoftwareSteering_ArpOnceSynHandedOver_ActiveOpenComesBack
+host-queue-check|tcpstack/stack_host.c|				RTE_MIN(info.max_rx_queues, info.max_tx_queues) < pcfg.nb_queues)|				0)|tcpstack_unit|StackHostTest.MoreLanesThanTheQueuesOfThePort_RefusedSayingWhy
 steer-fragments|dataplane/dp_steer.c|rte_cpu_to_be_16(IPV4_FRAG_BITS)|rte_cpu_to_be_16(0)|dataplane_unit|SteerTest.Owner_NoPortsMeansMemberZero
 steer-own-inbox|dataplane/dp_steer.c|	dp_ring_stream_init(&s->inbox, ex, g->inbox[self]);|	dp_ring_stream_init(&s->inbox, ex, g->inbox[0]);|dataplane_unit|SteerTest.TwoMembers_EveryPacketToItsOwnerInOrder_CountersAdd
 tcp-owner-check|tcpstack/tcp_priv.h|	if (unlikely(rte_lcore_id() != tcp->owner_lcore))|	if (0)|tcpstack_unit|TcpPorts.OwnerCheck_AnotherLcoreListening_Aborts

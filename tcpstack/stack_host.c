@@ -455,7 +455,8 @@ host_stack(struct stack_host *h, const struct stack_host_config *cfg)
 	h->stage = HOST_STEER;
 	if (h->group != NULL) {
 		/* One answer per ARP request on the wire: the owner's. */
-		scfg.arp_quiet = scfg.arp_quiet || h->queue != 0;
+		if (h->queue != 0)
+			scfg.arp_quiet = true;
 		/* Active opens whose replies come back to this lcore. */
 		tcfg.rss_port = &h->group->view;
 		tcfg.rss_queue = h->queue;

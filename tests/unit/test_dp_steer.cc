@@ -322,3 +322,57 @@ TEST_F(SteerTest, ArpFrames_Member0GetsTheFrame_EveryOtherACopy)
 	}
 	dp_steer_group_free(&g);
 }
+
+// A group that follows a port's own RSS table (a NIC that steers) steers by
+// that table, not by 128 entries i % n: here one that gives member 1 the
+// flows of every odd entry. A table that names a queue outside the group, a
+// port without RSS or with another number of queues is refused.
+TEST_F(SteerTest, FollowThePortsTable_OwnerByItsEntries_BadTablesRefused)
+{
+	struct dp_steer_group g;
+	ASSERT_EQ(dp_steer_group_create(&g, uniq("ut").c_str(), 2, 1024), 0);
+	struct dp_port port;
+	memset(&port, 0, sizeof(port));
+	port.nb_queues = 2;
+	port.reta_size = 64;
+	for (int i = 0; i < 64; i++)
+		port.reta[i] = (uint16_t)((i / 3) % 2); // not i % 2: another table
+	EXPECT_EQ(dp_steer_group_follow(&g, &port), -EINVAL); // RSS off
+	port.rss = true;
+	port.nb_queues = 3;
+	EXPECT_EQ(dp_steer_group_follow(&g, &port), -EINVAL); // 3 queues, 2 members
+	port.nb_queues = 2;
+	port.reta[5] = 2;
+	EXPECT_EQ(dp_steer_group_follow(&g, &port), -EINVAL); // names queue 2
+	port.reta[5] = 1;
+	ASSERT_EQ(dp_steer_group_follow(&g, &port), 0);
+	EXPECT_EQ(g.view.reta_size, 64);
+
+	struct rte_ring *q = Ring(); // member 0's queue; member 1 only as its inbox
+	struct dp_burst_stream rx;
+	struct dp_steer s;
+	struct ex_task_ref ref;
+	dp_ring_stream_init(&rx, ex, q);
+	ASSERT_EQ(dp_steer_init(&s, ex, &rx.base, &g, 0, nullptr), 0);
+	ASSERT_EQ(ex_spawn_to(ex, &s.cls.base, nullptr, &ref), 0);
+	uint32_t want1 = 0, differs = 0;
+	for (uint32_t id = 0; id < 200; id++) {
+		tuple t = flow((int)id);
+		struct rte_mbuf *m = Pkt(t, id);
+		uint32_t h = dp_rss_hash_ipv4(t.src, t.dst, t.sport, t.dport);
+		uint16_t owner = port.reta[h % 64];
+		want1 += owner == 1;
+		differs += owner != dp_steer_owner(m, 2);
+		ASSERT_EQ(rte_ring_enqueue(q, m), 0);
+	}
+	Run(20);
+	EXPECT_GT(differs, 20u) << "the port's table must give other owners than the default";
+	EXPECT_EQ(rte_ring_count(g.inbox[1]), want1);
+	EXPECT_EQ(rte_ring_count(g.inbox[0]), 200u - want1);
+	EXPECT_EQ(dp_steer_steered(&s), want1);
+	ex_task_cancel(&ref);
+	Run(2);
+	dp_steer_fini(&s);
+	dp_rx_stream_fini(&rx);
+	dp_steer_group_free(&g); // frees what the inboxes hold
+}
