@@ -22,6 +22,9 @@
 # end of the proxy's log, exit status 1. A good run ends with the line
 # "demo: passed (port: ...)".
 #
+# The proxy runs on one lcore (on 2 cores the peers need the other); it says at
+# the end how to run more (l4proxy -l 0-3: a lane per lcore, docs/l4proxy.md).
+#
 # Usage: scripts/demo.sh [--tap]   (--tap: net_tap instead of AF_XDP)
 # Needs root (namespaces, AF_XDP).
 set -eEuo pipefail
@@ -30,7 +33,7 @@ cd "$(dirname "$0")/.."
 use_tap=0
 case "${1:-}" in
 --tap) use_tap=1 ;;
--h | --help) sed -n '4,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+-h | --help) sed -n '4,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 "") ;;
 *) echo "demo.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 esac
@@ -260,4 +263,7 @@ if grep -E "AddressSanitizer|runtime error:|LeakSanitizer" "$work/proxy.log"; th
 fi
 
 step "done; removing the namespaces, processes and files it made"
+echo "The proxy ran on one lcore: this machine's other core runs the client and the backends."
+echo "On more cores, give it more lanes (one per lcore, each on its own queue of the port):"
+echo "  l4proxy -l 0-3 --vdev net_tap0 ... (a TAP has a queue per lcore; AF_XDP on a veth has one)"
 echo "demo: passed (port: $port_kind)"
