@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <rte_eal.h>
@@ -628,8 +629,21 @@ stack_host_print_stats(const struct stack_host *h, FILE *out)
 					stack_drop_name((enum stack_drop)d), s->drops[d]);
 }
 
-void
-stack_host_turns_init(struct stack_host_turns *t, unsigned int n)
+/*
+ * Turns for lanes on several lcores, which come up one at a time, the owner
+ * (index 0) first, and go down the other way, the owner last. A lane that
+ * failed to come up still says it is done (failed): every later wait going
+ * up then returns -1, so each lcore only unwinds what it has.
+ */
+struct lane_turns {
+	unsigned int n; /* lanes */
+	unsigned int up; /* lanes up so far: the next to come up */
+	unsigned int down; /* lanes still up, counted from the top */
+	bool failed;
+};
+
+static void
+turns_init(struct lane_turns *t, unsigned int n)
 {
 	t->n = n;
 	t->up = 0;
@@ -637,8 +651,8 @@ stack_host_turns_init(struct stack_host_turns *t, unsigned int n)
 	t->failed = false;
 }
 
-int
-stack_host_turn_wait(struct stack_host_turns *t, unsigned int idx, bool up)
+static int
+turn_wait(struct lane_turns *t, unsigned int idx, bool up)
 {
 	if (up)
 		while (__atomic_load_n(&t->up, __ATOMIC_ACQUIRE) != idx)
@@ -649,8 +663,8 @@ stack_host_turn_wait(struct stack_host_turns *t, unsigned int idx, bool up)
 	return up && __atomic_load_n(&t->failed, __ATOMIC_ACQUIRE) ? -1 : 0;
 }
 
-void
-stack_host_turn_done(struct stack_host_turns *t, unsigned int idx, bool up, bool failed)
+static void
+turn_done(struct lane_turns *t, unsigned int idx, bool up, bool failed)
 {
 	if (failed)
 		__atomic_store_n(&t->failed, true, __ATOMIC_RELEASE);
@@ -660,12 +674,65 @@ stack_host_turn_done(struct stack_host_turns *t, unsigned int idx, bool up, bool
 		__atomic_store_n(&t->down, idx, __ATOMIC_RELEASE);
 }
 
-int
-stack_host_turn_wait_all(struct stack_host_turns *t)
+static int
+turn_wait_all(struct lane_turns *t)
 {
 	while (__atomic_load_n(&t->up, __ATOMIC_ACQUIRE) != t->n)
 		rte_pause();
 	return __atomic_load_n(&t->failed, __ATOMIC_ACQUIRE) ? -1 : 0;
+}
+
+/* What every lane's thread shares in stack_host_lanes_run(). */
+struct lanes_run {
+	const struct stack_host_lane_ops *ops;
+	void *arg;
+	struct lane_turns turns;
+	unsigned int stopped; /* lanes whose loop has returned (atomic) */
+	int rc[RTE_MAX_LCORE];
+};
+
+static int
+lane_body(void *p)
+{
+	struct lanes_run *lr = p;
+	unsigned int idx = (unsigned int)rte_lcore_index(rte_lcore_id());
+	bool ok;
+
+	ok = turn_wait(&lr->turns, idx, true) == 0 && lr->ops->up(idx, lr->arg) == 0;
+	turn_done(&lr->turns, idx, true, !ok);
+	if (turn_wait_all(&lr->turns) == 0)
+		lr->ops->run(idx, lr->arg);
+	/* No lane goes down before every loop has stopped: another lane may
+	 * still hand it packets, or a message. */
+	__atomic_fetch_add(&lr->stopped, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&lr->stopped, __ATOMIC_ACQUIRE) != lr->turns.n)
+		rte_pause();
+	turn_wait(&lr->turns, idx, false);
+	lr->rc[idx] = lr->ops->down(idx, lr->arg);
+	if (!ok && lr->rc[idx] == 0)
+		lr->rc[idx] = 1;
+	turn_done(&lr->turns, idx, false, false);
+	return lr->rc[idx];
+}
+
+int
+stack_host_lanes_run(const struct stack_host_lane_ops *ops, void *arg)
+{
+	struct lanes_run *lr = calloc(1, sizeof(*lr));
+	unsigned int i, n = rte_lcore_count();
+	int rc = 0;
+
+	if (lr == NULL)
+		return 1;
+	lr->ops = ops;
+	lr->arg = arg;
+	turns_init(&lr->turns, n);
+	rte_eal_mp_remote_launch(lane_body, lr, CALL_MAIN);
+	rte_eal_mp_wait_lcore();
+	for (i = 0; i < n; i++)
+		rc = RTE_MAX(rc, lr->rc[i]);
+	free(lr);
+	return rc;
 }
 
 const char *

@@ -55,8 +55,9 @@
  * lcore (every stack learns each neighbour; only the owner's answers: the
  * others are arp_quiet), and TCP's active opens pick local ports whose
  * replies hash back to their own lcore (tcp_config.rss_port, the group's
- * table). Bring hosts up and down one at a time, the owner first up and
- * last down (stack_host_turn_* helps lcores take turns).
+ * table). Hosts come up one at a time, the owner first, and go down the
+ * other way: stack_host_lanes_run() does it for an app with one lane per
+ * lcore.
  *
  * Lcore: a host is its executor's lcore's, the one that brought it up.
  */
@@ -227,30 +228,29 @@ const char *stack_host_steer_name(enum stack_host_steer mode);
 uint64_t stack_host_steer_kept(const struct stack_host *h);
 uint64_t stack_host_steer_steered(const struct stack_host *h);
 
-/**
- * Turns for hosts on several lcores, which must come up one at a time, the
- * owner (index 0) first, and go down the other way, the owner last:
- *
- *   stack_host_turn_wait(&t, idx, true);  up;   stack_host_turn_done(&t, idx, true);
- *   ... stack_host_turn_wait_all(&t) ... run ...
- *   stack_host_turn_wait(&t, idx, false); down; stack_host_turn_done(&t, idx, false);
- *
- * A host that failed to come up still calls turn_done (with failed set):
- * every later wait returns -1 so that each lcore unwinds what it has.
- */
-struct stack_host_turns {
-	unsigned int n; /**< lcores taking turns */
-	unsigned int up; /**< hosts up so far (the next to come up) */
-	unsigned int down; /**< hosts still up (n - those down) */
-	bool failed;
+/** What an app does on each lane (one per lcore) for stack_host_lanes_run(). */
+struct stack_host_lane_ops {
+	/** Bring lane idx up on its lcore (its host: the owner's for idx 0,
+	 * attached on queue idx for the others; its sockets and tasks).
+	 * Lanes come up one at a time, 0 first. @return 0, or non-zero after
+	 * saying why (then no lane runs, and every lane goes down). */
+	int (*up)(unsigned int idx, void *arg);
+	/** Once every lane is up: start (announce, connect...) and run the
+	 * loop (ex_run) until it is stopped. */
+	void (*run)(unsigned int idx, void *arg);
+	/** Print and take lane idx down (also when it failed to come up).
+	 * Only once every lane's loop has returned; one at a time, the last
+	 * lane first, 0 last. @return its exit status. */
+	int (*down)(unsigned int idx, void *arg);
 };
 
-void stack_host_turns_init(struct stack_host_turns *t, unsigned int n);
-/** Wait for idx's turn; @return 0, or -1 once a host failed (going up). */
-int stack_host_turn_wait(struct stack_host_turns *t, unsigned int idx, bool up);
-void stack_host_turn_done(struct stack_host_turns *t, unsigned int idx, bool up, bool failed);
-/** Wait until every host is up; @return 0, or -1 if one failed. */
-int stack_host_turn_wait_all(struct stack_host_turns *t);
+/**
+ * One lane per lcore of the EAL, the calling (main) lcore's included:
+ * ops->up in turn, ops->run on all at once, ops->down in reverse turn.
+ * Stop the loops with ex_stop_all(). From the main lcore, after the EAL.
+ * @return the highest exit status of the lanes (0: all well).
+ */
+int stack_host_lanes_run(const struct stack_host_lane_ops *ops, void *arg);
 
 /** "riptide VERSION (DPDK VERSION)": what an app's --version prints. No EAL needed. */
 const char *stack_host_version(void);

@@ -342,7 +342,6 @@ struct lane {
 
 static unsigned int nlanes;
 static struct lane *lanes;
-static struct stack_host_turns turns;
 
 /* Print TCP and service counters at exit. */
 static void
@@ -605,30 +604,43 @@ lane_down(struct lane *l)
 	l->up = false;
 }
 
-/* Each lcore: up in turn (the port's owner first), run, down in turn (the
- * owner last). A lane that fails stops every lane. */
+/* The lanes' three steps (stack_host_lanes_run: up in turn, the port's owner
+ * first; run together; down in turn, the owner last). */
 static int
-lane_main(void *arg)
+lane_up_op(unsigned int idx, void *arg)
 {
-	struct lane *l = &lanes[rte_lcore_index(rte_lcore_id())];
-	bool ok;
+	struct lane *l = &lanes[idx];
 
 	(void)arg;
-	l->idx = (unsigned int)rte_lcore_index(rte_lcore_id());
+	l->idx = idx;
 	l->lcore = rte_lcore_id();
-	ok = stack_host_turn_wait(&turns, l->idx, true) == 0 && lane_up(l) == 0;
-	if (!ok)
-		l->exit_code = 1;
-	stack_host_turn_done(&turns, l->idx, true, !ok);
-	if (stack_host_turn_wait_all(&turns) == 0) {
-		lane_start(l);
-		ex_run(l->h.ex);
-	}
-	stack_host_turn_wait(&turns, l->idx, false);
-	lane_down(l);
-	stack_host_turn_done(&turns, l->idx, false, false);
-	return l->exit_code;
+	if (lane_up(l) == 0)
+		return 0;
+	l->exit_code = 1;
+	return -1;
 }
+
+static void
+lane_run_op(unsigned int idx, void *arg)
+{
+	(void)arg;
+	lane_start(&lanes[idx]);
+	ex_run(lanes[idx].h.ex);
+}
+
+static int
+lane_down_op(unsigned int idx, void *arg)
+{
+	(void)arg;
+	lane_down(&lanes[idx]);
+	return lanes[idx].exit_code;
+}
+
+static const struct stack_host_lane_ops lane_ops = {
+	.up = lane_up_op,
+	.run = lane_run_op,
+	.down = lane_down_op,
+};
 
 int
 main(int argc, char **argv)
@@ -817,16 +829,9 @@ main(int argc, char **argv)
 	}
 	if (!seed_set)
 		seed = rte_rand() % 1000000;
-	stack_host_turns_init(&turns, nlanes);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	rte_eal_mp_remote_launch(lane_main, NULL, CALL_MAIN);
-	rc = 0;
-	RTE_LCORE_FOREACH(v)
-	{
-		if (rte_eal_wait_lcore((unsigned int)v) != 0)
-			rc = 1;
-	}
+	rc = stack_host_lanes_run(&lane_ops, NULL);
 	free(lanes);
 	services_fini();
 	rte_eal_cleanup();

@@ -569,7 +569,6 @@ main(int argc, char **argv)
 	struct dp_eal_info info;
 	struct cli cli;
 	char err[128];
-	unsigned int lc;
 	uint32_t i;
 	int rc;
 
@@ -615,13 +614,7 @@ main(int argc, char **argv)
 		return 2;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	rte_eal_mp_remote_launch(lane_main, NULL, CALL_MAIN);
-	rc = lanes[0].exit_code;
-	RTE_LCORE_FOREACH_WORKER(lc)
-	{
-		if (rte_eal_wait_lcore(lc) != 0)
-			rc = 1;
-	}
+	rc = lanes_run();
 	lanes_fini();
 	rte_eal_cleanup();
 	return rc;

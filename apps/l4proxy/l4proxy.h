@@ -117,7 +117,6 @@ struct lane {
 	bool ctl_on;
 	uint64_t ctl_received, ctl_lost;
 	uint64_t kept, handed_on; /**< its steering figures, kept when it goes down */
-	int exit_code;
 };
 
 /** What lane 0 tells the others. */
@@ -130,15 +129,14 @@ enum ctl_op {
 
 extern unsigned int nlanes; /* 1 until lanes_init() */
 extern struct lane *lanes;
-extern _Thread_local struct lane *me; /* this thread's lane */
-extern struct stack_host_turns lane_turns;
 
 /** n lanes from cfg as main built it (each takes a share of its limits).
  * @return 0, -EINVAL (a limit below n: said), -ENOMEM. */
 int lanes_init(unsigned int n);
 void lanes_fini(void);
-/** Each lcore's body (rte_eal_mp_remote_launch): up in turn, run, down in turn. */
-int lane_main(void *arg);
+/** Run every lane (stack_host_lanes_run): up in turn, run, down in turn.
+ * @return the exit status: 1 if a lane failed or leaked. */
+int lanes_run(void);
 /** From lane 0: tell every other lane. */
 void lanes_broadcast(enum ctl_op op, uint32_t pool, uint32_t backend);
 /** Listener i's (or backend b of pool pi's) counters, every lane summed. */

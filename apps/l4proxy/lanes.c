@@ -32,7 +32,6 @@
 
 #include <rte_lcore.h>
 #include <rte_log.h>
-#include <rte_pause.h>
 
 #include "ex_channel.h"
 #include "ex_executor.h"
@@ -40,9 +39,6 @@
 
 unsigned int nlanes = 1;
 struct lane *lanes;
-_Thread_local struct lane *me;
-struct stack_host_turns lane_turns;
-static unsigned int lanes_stopped; /* lanes whose loop has returned */
 
 /* The configuration as main() built it, before any lane took its share. */
 static struct config tmpl;
@@ -71,6 +67,27 @@ check_split(const char *what, const char *name, uint32_t limit, unsigned int n)
 	return -1;
 }
 
+/* Say how each limit was split, so that no one reads a share as a bug. */
+static void
+say_shares(unsigned int n)
+{
+	uint32_t i;
+
+	if (n < 2)
+		return;
+	if (cfg.max_pairs != 0)
+		printf("l4proxy: %u lcores share the limits (each takes limit / %u): max_pairs %u\n",
+				n, n, cfg.max_pairs);
+	for (i = 0; i < cfg.nlisteners; i++)
+		if (cfg.ls[i].max_conns != 0 || cfg.ls[i].max_rate != 0)
+			printf("l4proxy: listener %s: max_conns %u, max_rate %u, split %u ways\n",
+					cfg.ls[i].name, cfg.ls[i].max_conns, cfg.ls[i].max_rate, n);
+	for (i = 0; i < cfg.npools; i++)
+		if (cfg.pools[i].backend_max_conns != 0)
+			printf("l4proxy: pool %s: backend max_conns %u, split %u ways\n",
+					cfg.pools[i].name, cfg.pools[i].backend_max_conns, n);
+}
+
 int
 lanes_init(unsigned int n)
 {
@@ -89,8 +106,8 @@ lanes_init(unsigned int n)
 	lanes = calloc(n, sizeof(*lanes));
 	if (lanes == NULL)
 		return -ENOMEM;
+	say_shares(n);
 	nlanes = n;
-	stack_host_turns_init(&lane_turns, n);
 	tmpl = cfg;
 	tmpl_owner = &cfg;
 	return 0;
@@ -309,47 +326,57 @@ lane_control(struct lane *l)
 	return 0;
 }
 
-int
-lane_main(void *arg)
+/* The lanes' three steps, for stack_host_lanes_run(). */
+static int
+lane_up(unsigned int idx, void *arg)
 {
-	struct lane *l = &lanes[rte_lcore_index(rte_lcore_id())];
-	bool ok;
+	struct lane *l = &lanes[idx];
 
 	(void)arg;
-	l->idx = (unsigned int)rte_lcore_index(rte_lcore_id());
+	l->idx = idx;
 	l->lcore = rte_lcore_id();
-	me = l;
-	ok = stack_host_turn_wait(&lane_turns, l->idx, true) == 0;
-	if (ok && lane_config(l) != 0) {
+	if (lane_config(l) != 0) {
 		fprintf(stderr, "l4proxy: lcore %u: no memory for its balancers\n", l->lcore);
-		ok = false;
+		return -1;
 	}
-	if (ok) {
-		l->cfg = &cfg;
-		l->host = &host;
-		ok = proxy_lane_up(l) == 0 && lane_control(l) == 0;
-	}
-	if (!ok)
-		l->exit_code = 1;
-	stack_host_turn_done(&lane_turns, l->idx, true, !ok);
-	if (stack_host_turn_wait_all(&lane_turns) == 0) {
-		proxy_lane_start(l);
-		ex_run(host.ex);
-	}
-	/* No lane goes down before every loop has stopped: lane 0's last
-	 * iteration may still write to another lane's control channel. */
-	__atomic_fetch_add(&lanes_stopped, 1, __ATOMIC_RELEASE);
-	while (__atomic_load_n(&lanes_stopped, __ATOMIC_ACQUIRE) != nlanes)
-		rte_pause();
-	stack_host_turn_wait(&lane_turns, l->idx, false);
-	if (proxy_lane_down(l) != 0)
-		l->exit_code = 1;
+	l->cfg = &cfg;
+	l->host = &host;
+	return proxy_lane_up(l) == 0 && lane_control(l) == 0 ? 0 : -1;
+}
+
+static void
+lane_run(unsigned int idx, void *arg)
+{
+	(void)arg;
+	proxy_lane_start(&lanes[idx]);
+	ex_run(host.ex);
+}
+
+static int
+lane_down(unsigned int idx, void *arg)
+{
+	struct lane *l = &lanes[idx];
+	int rc;
+
+	(void)arg;
+	rc = proxy_lane_down(l);
 	if (l->ctl_on) {
 		/* Every loop has stopped (nothing more is sent) and the reading
 		 * task was dropped with the lane's others. */
 		ex_channel_fini(&l->ctl, NULL, NULL);
 		l->ctl_on = false;
 	}
-	stack_host_turn_done(&lane_turns, l->idx, false, false);
-	return l->exit_code;
+	return rc;
+}
+
+int
+lanes_run(void)
+{
+	static const struct stack_host_lane_ops ops = {
+		.up = lane_up,
+		.run = lane_run,
+		.down = lane_down,
+	};
+
+	return stack_host_lanes_run(&ops, NULL);
 }

@@ -1008,6 +1008,43 @@ def test_over_limit_reset_or_queue(topo, tmp_path, limit):
     assert re.search(r"queued 2 waiting 0 queue_timeouts 1", out), out
 
 
+HOLD_MANY = r"""
+import socket, sys
+addr, n = sys.argv[1], int(sys.argv[2])
+socks, seen = [], {}
+for i in range(n):
+    s = socket.socket()
+    s.settimeout(10)
+    try:
+        s.connect((addr, 80))
+        got = s.recv(64).decode().strip() or "eof"
+    except (ConnectionResetError, socket.timeout) as e:
+        got = type(e).__name__
+    seen[got] = seen.get(got, 0) + 1
+    socks.append(s)
+print(repr(seen))
+"""
+
+
+def test_two_lcores_split_max_conns_and_hold_the_sum(topo, tmp_path):
+    """--max-conns 4 on two lcores: each lane takes 2 (said at start). 20
+    clients held open, spread over both lanes by their flows: exactly 4 are
+    served and 16 reset, whichever lane each landed on (with 20 flows each
+    lane gets at least 2 but for one chance in 25,000)."""
+    topo.backend(1, "hold")
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[0]}:80",
+                                "--health-interval", "0", "--max-conns", "4"],
+               port="tap", lcores="0-1")
+    try:
+        assert "listener default: max_conns 4, max_rate 0, split 2 ways" in px.output()
+        out = topo.exec("c", [PY, "-c", HOLD_MANY, VIP, "20"], timeout=120).stdout
+        assert eval(out.strip()) == {"b1": 4, "ConnectionResetError": 16}, out
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    assert re.search(r"listener default +port 80 +conns 20 active 0 refused 16", out), out
+
+
 def test_max_rate(topo, tmp_path):
     """--max-rate 5: a burst of 20 gets at least the bucket's 5 and not all of
     them, the rest are reset; 20 paced over a second get at least the refill.
