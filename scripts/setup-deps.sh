@@ -19,8 +19,8 @@ PACKAGES=(
 	clang-14 libclang-rt-14-dev
 	# test topologies and Linux peers
 	iproute2 nftables iputils-ping socat tcpdump procps kmod ethtool curl wrk sockperf iperf3 nginx-light libnginx-mod-stream haproxy
-	# benchmarks: where the CPU goes (scripts/bench/proxy.sh --perf)
-	linux-perf
+	# benchmarks: where the CPU goes (scripts/bench/proxy.sh --perf), charts (--plot)
+	linux-perf gnuplot-nox
 )
 
 usage() {

@@ -14,6 +14,7 @@ import tempfile
 import time
 
 import benchjson
+import plot
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 XFER = os.path.join(ROOT, "scripts", "lib", "xfer.py")
@@ -226,8 +227,11 @@ def main():
                     help="net.ipv4.tcp_sack of every Linux end (0: Linux neither offers nor "
                     "accepts SACK)")
     ap.add_argument("--json", help="also write the figures to this file as JSON")
+    ap.add_argument("--plot", metavar="PNG", help="also draw them as a PNG chart (plot.py)")
     ap.add_argument("--command", default="scripts/bench/loss.py", help="for the record")
     a = ap.parse_args()
+    if a.plot and not a.json:
+        a.json = a.plot.rsplit(".", 1)[0] + ".json"  # the chart is drawn from it
     a.bytes = int(a.mb * 1000 * 1000)
     specs = a.spec or SPECS
     ncpu = os.cpu_count()
@@ -302,6 +306,9 @@ def main():
                               "met": r["ratio"] <= 1.25 and r["exact"] == r["transfers"]}
                              for r in rows])
             print(f"loss.sh: figures written to {a.json}")
+            if a.plot:
+                plot.plot(a.json, a.plot)
+                print(f"loss: chart drawn in {a.plot}")
     finally:
         net.down()
         if os.environ.get("RIPTIDE_KEEP"):

@@ -13,6 +13,7 @@ import sys
 import time
 
 import benchjson
+import plot
 
 
 def cpu_hz():
@@ -98,8 +99,11 @@ def main():
     ap.add_argument("--pairs", default="net_null,net_ring,memif")
     ap.add_argument("--mem", default="-m 1024")
     ap.add_argument("--json", help="also write the figures to this file as JSON")
+    ap.add_argument("--plot", metavar="PNG", help="also draw them as a PNG chart (plot.py)")
     ap.add_argument("--command", default="scripts/bench/pps.py", help="for the record")
     a = ap.parse_args()
+    if a.plot and not a.json:
+        a.json = a.plot.rsplit(".", 1)[0] + ".json"  # the chart is drawn from it
     mem = a.mem.split()
     hz = cpu_hz()
     print(f"forwarding core {a.core}; memory: {' '.join(mem)}; {a.rounds} rounds of "
@@ -142,6 +146,9 @@ def main():
                           "pktbench_mpps_rounds": ours, "testpmd_mpps_rounds": theirs}
                          for tag, mo, mt, cpp, tpp, ours, theirs in results], goals)
         print(f"pps: figures written to {a.json}")
+        if a.plot:
+            plot.plot(a.json, a.plot)
+            print(f"pps: chart drawn in {a.plot}")
 
 
 if __name__ == "__main__":

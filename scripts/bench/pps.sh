@@ -8,6 +8,7 @@
 #
 # Usage: scripts/bench/pps.sh [--rounds N] [--duration S] [--core C] [--pairs LIST]
 #                             [--json FILE]   (FILE: the figures as JSON too)
+#                             [--plot PNG]    (and as a chart: Mpps per pair)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -22,7 +23,8 @@ while [ $# -gt 0 ]; do
 	--duration) duration=$2; shift 2 ;;
 	--core) core=$2; shift 2 ;;
 	--pairs) pairs=$2; shift 2 ;;
-	--json) json=(--json "$2"); shift 2 ;;
+	--json) json+=(--json "$2"); shift 2 ;;
+	--plot) json+=(--plot "$2"); shift 2 ;;
 	-h | --help) sed -n '4,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "pps.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac

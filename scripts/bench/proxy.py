@@ -12,6 +12,7 @@ import tempfile
 import time
 
 import benchjson
+import plot
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 TOPO = os.path.join(ROOT, "scripts", "lib", "l4topo.sh")
@@ -340,8 +341,11 @@ def main():
     ap.add_argument("--idle", type=int, default=5, metavar="S",
                     help="each round, each proxy's CPU while idle for S seconds (0: skip)")
     ap.add_argument("--json", help="also write the figures to this file as JSON")
+    ap.add_argument("--plot", metavar="PNG", help="also draw them as a PNG chart (plot.py)")
     ap.add_argument("--command", default="scripts/bench/proxy.py", help="for the record")
     a = ap.parse_args()
+    if a.plot and not a.json:
+        a.json = a.plot.rsplit(".", 1)[0] + ".json"  # the chart is drawn from it
     ncpu = os.cpu_count()
     pcore, ccore = str(ncpu - 1), ",".join(str(i) for i in range(max(ncpu - 1, 1)))
     name = f"rtpb{os.getpid() % 100000}"
@@ -489,6 +493,9 @@ def main():
                                                              "errors")} for x in results[k]]}
                              for k in sorted(med)] + [{"perf": pr} for pr in perf_out], goals)
             print(f"proxy.sh: figures written to {a.json}")
+            if a.plot:
+                plot.plot(a.json, a.plot)
+                print(f"proxy: chart drawn in {a.plot}")
     finally:
         topo_down(name, work)
 

@@ -39,6 +39,7 @@
 #                                                 its CPU from /proc and the time to answer
 #                                                 a request after 0.5 s of quiet; 0: skip)
 #                               [--json FILE]    (the figures as JSON too)
+#                               [--plot PNG]     (and as a chart: req/s, CPU per request)
 #                               [--perf DIR]     (perf samples of riptide, round 1: where its
 #                                                 CPU goes, by object and symbol)
 set -euo pipefail
@@ -64,9 +65,10 @@ while [ $# -gt 0 ]; do
 	--nic) nic=$2; shift 2 ;;
 	--idle) idle=$2; shift 2 ;;
 	--idle-spin) idlespin=$2; shift 2 ;;
-	--json) json=(--json "$2"); shift 2 ;;
+	--json) json+=(--json "$2"); shift 2 ;;
+	--plot) json+=(--plot "$2"); shift 2 ;;
 	--perf) perf=(--perf "$2"); shift 2 ;;
-	-h | --help) sed -n '4,43p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,44p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "proxy.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done

@@ -16,6 +16,7 @@ import tempfile
 import time
 
 import benchjson
+import plot
 import pps
 
 
@@ -117,8 +118,11 @@ def main():
                     help="the proxy's CPU budget per lcore, %% of a core")
     ap.add_argument("--build", default="build-rel")
     ap.add_argument("--json", help="also write the figures to this file as JSON")
+    ap.add_argument("--plot", metavar="PNG", help="also draw them as a PNG chart (plot.py)")
     ap.add_argument("--command", default="scripts/bench/scale.py", help="for the record")
     a = ap.parse_args()
+    if a.plot and not a.json:
+        a.json = a.plot.rsplit(".", 1)[0] + ".json"  # the chart is drawn from it
     mem = a.mem.split()
     print(f"scale.sh: pktbench io vs testpmd io on net_null, one port pair per worker, "
           f"1..{a.workers} workers, {a.rounds} rounds of {a.duration:g} s (A/B), {a.mem}")
@@ -176,12 +180,16 @@ def main():
     if a.json:
         benchjson.write(a.json, "scale", a.command,
                         {"workers": a.workers, "rounds": a.rounds, "duration_s": a.duration,
-                         "mem": a.mem},
+                         "mem": a.mem, "quota_pct": a.quota, "proxy_seconds": a.proxy_seconds,
+                         "proxy_rounds": a.proxy_rounds},
                         [{"workers": n, "pktbench_mpps": mo, "testpmd_mpps": mt,
                           "ratio": mo / mt, "pktbench_mpps_rounds": ours,
                           "testpmd_mpps_rounds": theirs} for n, mo, mt, ours, theirs in rows] +
                         proxy_rows, goals)
         print(f"scale: figures written to {a.json}")
+        if a.plot:
+            plot.plot(a.json, a.plot)
+            print(f"scale: chart drawn in {a.plot}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@
 # the proxy at 2 lcores >= 1.8x its 1-lcore capacity.
 #
 # Usage: scripts/bench/scale.sh [--workers N] [--rounds R] [--duration S]
-#          [--proxy-seconds S] [--proxy-rounds R] [--quota PCT] [--json FILE]
+#          [--proxy-seconds S] [--proxy-rounds R] [--quota PCT] [--json FILE] [--plot PNG]
 #   N: the most workers (default: the machine's cores; 0: skip pktbench);
 #   R rounds (median, default 3); S seconds each (default 5); the proxy: wrk
 #   seconds per round (default 10; 0: skip), rounds (default 3), PCT per
@@ -32,7 +32,8 @@ while [ $# -gt 0 ]; do
 	--workers) workers=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
-	--json) json=(--json "$2"); shift 2 ;;
+	--json) json+=(--json "$2"); shift 2 ;;
+	--plot) json+=(--plot "$2"); shift 2 ;;
 	-h | --help) sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "scale.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac

@@ -40,8 +40,14 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
     if not is_root():
         pytest.skip("the benchmarks need root")
     out = tmp_path / f"{bench}.json"
-    r = run([os.path.join(BENCH, script), *args, "--json", str(out)], check=False, timeout=300)
+    png = tmp_path / f"{bench}.png"
+    charts = bench in ("pps", "loss", "scale", "proxy")  # the ones plot.py draws
+    r = run([os.path.join(BENCH, script), *args, "--json", str(out),
+             *(["--plot", str(png)] if charts else [])], check=False, timeout=300)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    if charts:  # a PNG drawn from the same figures
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", r.stdout[-2000:]
+        assert png.stat().st_size > 5000, png.stat()
     doc = json.loads(out.read_text())
     assert doc["bench"] == bench and doc["command"].startswith(f"scripts/bench/{script}"), doc
     assert doc["machine"]["cores"] == os.cpu_count() and doc["date"] and doc["commit"], doc
@@ -83,3 +89,28 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
                     assert all(r["throttled"] > 0 for r in row["rounds"]), row
                 # Idle first, each proxy: CPU from /proc, and it still answered.
                 assert 0 <= row["idle_cpu_pct"] < 100 and row["idle_first_ms"] > 0, row
+
+
+def test_plot_draws_each_chart_and_refuses_what_it_cannot(tmp_path):
+    """plot.py from a benchmark's JSON: a PNG for the benchmarks it knows
+    (here a scale.sh document with both halves), a clear error and exit 1
+    for one it does not draw or a file that is not a benchmark's."""
+    doc = {"bench": "scale", "command": "scripts/bench/scale.sh", "date": "2026-12-03T06:00:00",
+           "commit": "abc1234", "params": {"quota_pct": 30}, "goals": [],
+           "results": [{"workers": 1, "pktbench_mpps": 60.0, "testpmd_mpps": 70.0},
+                       {"workers": 2, "pktbench_mpps": 120.0, "testpmd_mpps": 125.0},
+                       {"lcores": 1, "mode": "keepalive", "rps": 4000.0},
+                       {"lcores": 2, "mode": "keepalive", "rps": 8000.0},
+                       {"lcores": 1, "mode": "close", "rps": 1000.0},
+                       {"lcores": 2, "mode": "close", "rps": 1900.0}]}
+    src, png = tmp_path / "s.json", tmp_path / "s.png"
+    src.write_text(json.dumps(doc))
+    r = run(["/usr/bin/python3", os.path.join(BENCH, "plot.py"), str(src), str(png)], check=False)
+    assert r.returncode == 0 and png.read_bytes()[:4] == b"\x89PNG", r.stdout + r.stderr
+    doc["bench"] = "executor"
+    src.write_text(json.dumps(doc))
+    r = run(["/usr/bin/python3", os.path.join(BENCH, "plot.py"), str(src), str(png)], check=False)
+    assert r.returncode == 1 and "no chart for the executor benchmark" in r.stderr, r.stderr
+    src.write_text("not json")
+    r = run(["/usr/bin/python3", os.path.join(BENCH, "plot.py"), str(src), str(png)], check=False)
+    assert r.returncode == 1 and r.stderr, r.stderr
