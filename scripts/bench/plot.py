@@ -77,7 +77,10 @@ def scale(doc):
 
 
 def loss(doc):
-    s = "set multiplot layout 1,2\n"
+    # Seconds span three decades (a clean 0.05 s to a stalled 40 s): a log
+    # scale; the specs are long: written downwards.
+    s = ("set logscale y\nset yrange [0.01:*]\nset xtics rotate by -90\nset bmargin 26\n"
+         "set multiplot layout 1,2\n")
     for direction in ("send", "recv"):
         rows = [r for r in doc["results"] if r.get("direction") == direction]
         s += block(direction, [(r["spec"], r["riptide_s"], r["linux_s"]) for r in rows])
@@ -94,7 +97,7 @@ def pps(doc):
             'plot $d using 2:xtic(1) title "pktbench", "" using 3 title "testpmd"\n')
 
 
-CHARTS = {"proxy": (proxy, 1400, 560), "scale": (scale, 1400, 560), "loss": (loss, 1600, 600),
+CHARTS = {"proxy": (proxy, 1400, 560), "scale": (scale, 1400, 560), "loss": (loss, 1600, 900),
           "pps": (pps, 900, 560)}
 
 
