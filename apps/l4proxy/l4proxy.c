@@ -531,7 +531,7 @@ proxy_lane_start(struct lane *l)
 int
 proxy_lane_down(struct lane *l)
 {
-	uint32_t s[TCP_STATE_MAX], i;
+	uint32_t s[TCP_STATE_MAX];
 	int rc = 0;
 
 	if (l->cfg == NULL || host.stage == 0)
@@ -556,8 +556,6 @@ proxy_lane_down(struct lane *l)
 	l->handed_on = stack_host_steer_steered(&host);
 	if (stack_host_down(&host, stdout) != 0)
 		rc = 1;
-	for (i = 0; i < cfg.npools; i++)
-		lb_fini(&cfg.pools[i].lb);
 	if (l->idx == 0)
 		health_fini();
 	return rc;

@@ -129,6 +129,10 @@ lane_config(struct lane *l)
 
 	if (l->idx > 0) {
 		cfg = tmpl;
+		/* The copy points at lane 0's Maglev tables: none of it is
+		 * this lane's until its own are made (lane_down frees them). */
+		for (i = 0; i < cfg.npools; i++)
+			cfg.pools[i].lb.table = NULL;
 		for (i = 0; i < cfg.npools; i++) {
 			struct lb *lb = &cfg.pools[i].lb;
 
@@ -229,7 +233,9 @@ lanes_broadcast(enum ctl_op op, uint32_t pool, uint32_t backend)
 		 * holds 1024: full means a lane has stopped reading. */
 		if (!lanes[i].ctl_on || tx->ops->start_send(tx, it) != 0) {
 			lanes[i].ctl_lost++;
-			fprintf(stderr, "l4proxy: lcore %u: control message %u lost (channel full)\n",
+			fprintf(stderr,
+					"l4proxy: lcore %u: control message %u lost (its channel is full "
+					"or closed)\n",
 					lanes[i].lcore, (unsigned int)op);
 		}
 	}
@@ -356,10 +362,15 @@ static int
 lane_down(unsigned int idx, void *arg)
 {
 	struct lane *l = &lanes[idx];
+	uint32_t i;
 	int rc;
 
 	(void)arg;
 	rc = proxy_lane_down(l);
+	/* The lane's balancers, also when it never came up (lane 0's are the
+	 * ones main built). */
+	for (i = 0; i < cfg.npools; i++)
+		lb_fini(&cfg.pools[i].lb);
 	if (l->ctl_on) {
 		/* Every loop has stopped (nothing more is sent) and the reading
 		 * task was dropped with the lane's others. */

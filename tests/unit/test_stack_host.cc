@@ -12,6 +12,7 @@
 
 #include <rte_arp.h>
 #include <rte_eth_ring.h>
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_ip.h>
 #include <rte_tcp.h>
@@ -487,8 +488,11 @@ TEST_F(StackHostTest, TwoLanes_SoftwareSteering_ArpOnceSynHandedOver_ActiveOpenC
 	// The peer asks for us on queue 1: one reply, the owner's, on queue 0.
 	ASSERT_EQ(rte_ring_enqueue(rx2[1], ArpRequest(h.pool)), 0);
 	Sent q0, q1;
-	for (long i = 0; i < 2000000 && (q0.arp_ops.empty() || ln.h.st.stats.arp_requests_in == 0);
-			i++) {
+	// Bounded by time, not iterations: a debug build's loop is slow, and a
+	// broken build must fail in seconds, not hang (mutate.sh runs it so).
+	uint64_t deadline = rte_get_timer_cycles() + 10 * rte_get_timer_hz();
+	while (rte_get_timer_cycles() < deadline &&
+			(q0.arp_ops.empty() || ln.h.st.stats.arp_requests_in == 0)) {
 		ex_run_once(h.ex);
 		drain_tx(tx2[0], &q0);
 	}
@@ -512,7 +516,8 @@ TEST_F(StackHostTest, TwoLanes_SoftwareSteering_ArpOnceSynHandedOver_ActiveOpenC
 			0);
 	bool synack = false, active = false;
 	uint16_t active_port = 0;
-	for (long i = 0; i < 20000000 && !(synack && active); i++) {
+	deadline = rte_get_timer_cycles() + 10 * rte_get_timer_hz();
+	while (rte_get_timer_cycles() < deadline && !(synack && active)) {
 		ex_run_once(h.ex);
 		drain_tx(tx2[0], &q0);
 		drain_tx(tx2[1], &q1);
