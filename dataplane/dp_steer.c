@@ -72,7 +72,7 @@ steer_owner_by(const struct rte_mbuf *m, const struct dp_port *view)
 
 	if (view->nb_queues <= 1 || view->reta_size == 0 || !steer_hash(m, &hash))
 		return 0;
-	return view->reta[hash % view->reta_size];
+	return view->reta[hash & (view->reta_size - 1u)]; /* a power of two: no division */
 }
 
 void
@@ -132,7 +132,10 @@ dp_steer_group_follow(struct dp_steer_group *g, const struct dp_port *port)
 {
 	uint16_t i;
 
-	if (!port->rss || port->reta_size == 0 || port->nb_queues != g->n)
+	/* A power-of-two table (as dp_port reads back): a mask, not a
+	 * division, per packet. */
+	if (!port->rss || port->reta_size == 0 || (port->reta_size & (port->reta_size - 1)) != 0 ||
+			port->nb_queues != g->n)
 		return -EINVAL;
 	for (i = 0; i < port->reta_size; i++)
 		if (port->reta[i] >= g->n)

@@ -85,7 +85,8 @@ int dp_steer_group_create(
  * Steer as port's RSS does: its redirection table (read back from the PMD)
  * instead of 128 entries i % n, so a member keeps every packet the NIC gave
  * its queue and steers only what the NIC put elsewhere (e.g. ARP).
- * @return 0, or -EINVAL (the port has no RSS table, or not n queues).
+ * @return 0, or -EINVAL (the port has no RSS table, one whose size is not a
+ *         power of two, or not n queues).
  */
 int dp_steer_group_follow(struct dp_steer_group *g, const struct dp_port *port);
 

@@ -131,7 +131,7 @@ host-closes-ports|tcpstack/stack_host.c|			dp_port_close(&h->ports[i]);|			(void
 host-unwinds-failure|tcpstack/stack_host.c|		host_unwind(h, NULL);|		(void)0;|tcpstack_unit|StackHostTest.NoAddress_RefusedByName_NothingLeftUp:StackHostTest.PrefixOver32_Refused
 tcp-rss-port-pick|tcpstack/tcp_conn.c|				dp_rss_queue(rp, rip, lip, rport, p) != tcp->cfg.rss_queue)|				dp_rss_queue(rp, rip, lip, rport, p) != tcp->cfg.rss_queue && 0)|tcpstack_unit|TcpPorts.SteeringGroup_ActiveOpensPickPortsWhoseRepliesComeBack
 steer-nic-table|dataplane/dp_steer.c|((hash % STEER_RETA) % n)|((hash % 64) % n)|dataplane_unit|SteerTest.Owner_SymmetricAndAsTheNicsDefaultTable
-steer-follow-table|dataplane/dp_steer.c|	return view->reta[hash % view->reta_size];|	return (uint16_t)(hash % view->nb_queues);|dataplane_unit|SteerTest.FollowThePortsTable_OwnerByItsEntries_BadTablesRefused
+steer-follow-table|dataplane/dp_steer.c|	return view->reta[hash & (view->reta_size - 1u)];|	return (uint16_t)(hash % view->nb_queues);|dataplane_unit|SteerTest.FollowThePortsTable_OwnerByItsEntries_BadTablesRefused
 steer-follow-check|dataplane/dp_steer.c|		if (port->reta[i] >= g->n)|		if (0)|dataplane_unit|SteerTest.FollowThePortsTable_OwnerByItsEntries_BadTablesRefused
 host-sharer-quiet|tcpstack/stack_host.c|			scfg.arp_quiet = true;|			scfg.arp_quiet = false;|tcpstack_unit|StackHostTest.TwoLanes_SoftwareSteering_ArpOnceSynHandedOver_ActiveOpenComesBack
 host-rss-queue|tcpstack/stack_host.c|		tcfg.rss_queue = h->queue;|		tcfg.rss_queue = 0;|tcpstack_unit|StackHostTest.TwoLanes_SoftwareSteering_ArpOnceSynHandedOver_ActiveOpenComesBack

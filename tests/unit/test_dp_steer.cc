@@ -342,6 +342,9 @@ TEST_F(SteerTest, FollowThePortsTable_OwnerByItsEntries_BadTablesRefused)
 	port.nb_queues = 3;
 	EXPECT_EQ(dp_steer_group_follow(&g, &port), -EINVAL); // 3 queues, 2 members
 	port.nb_queues = 2;
+	port.reta_size = 48;
+	EXPECT_EQ(dp_steer_group_follow(&g, &port), -EINVAL); // not a power of two
+	port.reta_size = 64;
 	port.reta[5] = 2;
 	EXPECT_EQ(dp_steer_group_follow(&g, &port), -EINVAL); // names queue 2
 	port.reta[5] = 1;
