@@ -144,6 +144,8 @@ stack-arp-quiet|tcpstack/stack.c|st->cfg.arp_quiet) {|0) {|tcpstack_unit|StackTe
 steer-arp-copies|dataplane/dp_steer.c|	for (k = 1; k < s->n; k++) {|	for (k = s->n; k < s->n; k++) {|dataplane_unit|SteerTest.ArpFrames_Member0GetsTheFrame_EveryOtherACopy
 serve-counts-refusal|tcpstack/tcp_serve.c|			s->refused++;|			(void)0;|tcpstack_unit|TcpServe.SessionPerConnection_FullSlabResets_EndedSessionFreesItsSlot:TcpServe.StartRefuses_ConnectionReset_SlotBack
 serve-resets-refused|tcpstack/tcp_serve.c|			tcp_abort(c); /* refused with a RST */|			(void)c;|tcpstack_unit|TcpServe.StartRefuses_ConnectionReset_SlotBack
+lb-maglev-weight|apps/l4proxy/lb.c|for (w = 0; w < lb->be[i].weight && filled < LB_MAGLEV_SIZE; w++) {|for (w = 0; w < 1 && filled < LB_MAGLEV_SIZE; w++) {|lb_unit|LbTest.Maglev_WeightsShareTheTable
+lb-removed|apps/l4proxy/lb.c|	return b->up && !b->draining && !b->removed;|	return b->up && !b->draining;|lb_unit|LbTest.RemovedSkippedByEveryAlgorithm:LbTest.Maglev_AddedAtRunTime_TakesItsShareOnly_RemovedNeverPicked
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).

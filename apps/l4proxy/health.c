@@ -27,8 +27,10 @@ struct health {
 	struct ex_sleep sl;
 	struct tcp_connect conn;
 	struct ex_timeout to;
+	bool running;
 };
 
+/* One slot per backend slot of every pool: health[pool * LB_MAX_BACKENDS + k]. */
 static struct health *health;
 
 static void
@@ -38,13 +40,16 @@ health_verdict(struct pool *pool, int i, bool ok)
 	struct backend_stats *s = &pool->bs[i];
 	char a[32];
 
+	if (b->removed)
+		return;
 	fmt_addr(a, sizeof(a), b->ip, b->port);
 	if (ok) {
 		s->fall_run = 0;
 		if (!b->up && ++s->rise_run >= pool->rise) {
 			b->up = true;
 			lb_changed(&pool->lb);
-			lanes_broadcast(CTL_BACKEND_UP, (uint32_t)(pool - cfg.pools), (uint32_t)i);
+			lanes_broadcast(CTL_BACKEND_UP, (uint32_t)(pool - cfg.pools), (uint32_t)i,
+					0);
 			wq_wake_head(&pool->wq);
 			printf("l4proxy: pool %s: backend %s is up\n", pool->name, a);
 		}
@@ -53,8 +58,8 @@ health_verdict(struct pool *pool, int i, bool ok)
 		if (b->up && ++s->fall_run >= pool->fall) {
 			b->up = false; /* established pairs stay as they are */
 			lb_changed(&pool->lb);
-			lanes_broadcast(CTL_BACKEND_DOWN, (uint32_t)(pool - cfg.pools),
-					(uint32_t)i);
+			lanes_broadcast(CTL_BACKEND_DOWN, (uint32_t)(pool - cfg.pools), (uint32_t)i,
+					0);
 			printf("l4proxy: pool %s: backend %s is down\n", pool->name, a);
 		}
 	}
@@ -71,6 +76,11 @@ health_poll(struct ex_future *f, struct ex_context *cx)
 		case HEALTH_STATE_SLEEP:
 			if (ex_await(&h->sl.base, cx) == EX_PENDING)
 				return EX_PENDING;
+			if (b->removed) { /* taken out at run time: no more checks */
+				h->running = false;
+				f->result = 0;
+				return EX_READY;
+			}
 			tcp_connect_init(&h->conn, &host.tcp, b->ip, b->port);
 			ex_timeout_init(&h->to, &h->conn.base,
 					(uint64_t)h->pool->health_timeout_ms * EX_NS_PER_MS);
@@ -106,10 +116,24 @@ static const struct ex_future_ops health_ops = {
 	.name = "l4_health",
 };
 
+static void
+health_spawn(struct pool *p, uint32_t k, uint64_t first_ns)
+{
+	struct health *h = &health[(p - cfg.pools) * LB_MAX_BACKENDS + k];
+
+	ex_future_init(&h->base, &health_ops);
+	h->pool = p;
+	h->i = (int)k;
+	h->state = HEALTH_STATE_SLEEP;
+	h->running = true;
+	ex_sleep_init(&h->sl, first_ns);
+	ex_spawn(&h->base, NULL, NULL);
+}
+
 int
 health_start(void)
 {
-	uint32_t i, k, n = 0;
+	uint32_t i, k;
 
 	health = calloc(cfg.npools * LB_MAX_BACKENDS, sizeof(*health));
 	if (health == NULL)
@@ -119,19 +143,21 @@ health_start(void)
 
 		if (p->health_interval_ms == 0)
 			continue;
-		for (k = 0; k < p->lb.n; k++) {
-			struct health *h = &health[n++];
-
-			ex_future_init(&h->base, &health_ops);
-			h->pool = p;
-			h->i = (int)k;
-			/* Spread the first checks over one interval. */
-			ex_sleep_init(&h->sl, (uint64_t)p->health_interval_ms * EX_NS_PER_MS *
-							      (k + 1) / p->lb.n);
-			ex_spawn(&h->base, NULL, NULL);
-		}
+		/* Spread the first checks over one interval. */
+		for (k = 0; k < p->lb.n; k++)
+			health_spawn(p, k,
+					(uint64_t)p->health_interval_ms * EX_NS_PER_MS * (k + 1) /
+							p->lb.n);
 	}
 	return 0;
+}
+
+void
+health_backend_added(struct pool *pool, uint32_t k)
+{
+	/* A removed backend's task that has not woken yet checks the new one. */
+	if (health != NULL && !health[(pool - cfg.pools) * LB_MAX_BACKENDS + k].running)
+		health_spawn(pool, k, (uint64_t)pool->health_interval_ms * EX_NS_PER_MS);
 }
 
 void

@@ -90,12 +90,15 @@ usage(FILE *out, const char *prog)
 			"its own queue of the port; flows are steered to their lane (said at start).\n"
 			"Limits (max-conns, max-rate, backend-max-conns, max_pairs) are split\n"
 			"between the lanes; health checks run on the first and reach the others.\n"
-			"Telemetry: /l4proxy/stats, /l4proxy/lcores, /l4proxy/pools,\n"
-			"/l4proxy/backends,POOL, /l4proxy/drain,POOL,ADDR:PORT (dpdk-telemetry.py).\n",
+			"Telemetry (dpdk-telemetry.py, or scripts/l4proxyctl): /l4proxy/stats,\n"
+			"/l4proxy/lcores, /l4proxy/pools, /l4proxy/backends,POOL; changes while it\n"
+			"runs, applied on every lcore: /l4proxy/backend_disable (or drain),\n"
+			"backend_enable, backend_remove (POOL,ADDR:PORT), backend_weight\n"
+			"(POOL,ADDR:PORT,N), backend_add (POOL,ADDR:PORT[,N]).\n",
 			prog);
 }
 
-/* ---- the supervisor: stats, drain requests, shutdown ---- */
+/* ---- the supervisor: stats, runtime requests, shutdown ---- */
 
 struct supervisor {
 	struct ex_future base;
@@ -111,23 +114,6 @@ on_signal(int sig)
 	stop_requested = 1;
 }
 
-/* Telemetry's drain requests: applied on lane 0, then on every other. */
-static void
-apply_drain_requests(void)
-{
-	uint32_t i, k;
-
-	for (i = 0; i < cfg.npools; i++)
-		for (k = 0; k < cfg.pools[i].lb.n; k++)
-			if (cfg.pools[i].drain_request[k] && !cfg.pools[i].lb.be[k].draining) {
-				cfg.pools[i].lb.be[k].draining = true;
-				lb_changed(&cfg.pools[i].lb);
-				lanes_broadcast(CTL_BACKEND_DRAIN, i, k);
-				printf("l4proxy: pool %s: backend %u draining\n", cfg.pools[i].name,
-						k);
-			}
-}
-
 /* Lane 0's: it speaks for every lane (stats summed, the drain of all). */
 static enum ex_poll
 supervisor_poll(struct ex_future *f, struct ex_context *cx)
@@ -139,7 +125,7 @@ supervisor_poll(struct ex_future *f, struct ex_context *cx)
 
 		if (ex_await(&s->tick.base, cx) == EX_PENDING)
 			return EX_PENDING;
-		apply_drain_requests();
+		runtime_apply();
 		if (cfg.stats_interval > 0 && now >= s->next_stats) {
 			print_stats("interval");
 			s->next_stats = now + (uint64_t)(cfg.stats_interval * 1e9);
@@ -151,7 +137,7 @@ supervisor_poll(struct ex_future *f, struct ex_context *cx)
 			       " active, draining for up to %.1f s\n",
 					lanes_active_pairs(), cfg.drain_timeout);
 			listeners_close();
-			lanes_broadcast(CTL_STOP, 0, 0);
+			lanes_broadcast(CTL_STOP, 0, 0, 0);
 		}
 		/* Every lane's loop runs until every lane has drained: a lane's
 		 * flows may come in on another's queue. */
@@ -515,6 +501,7 @@ proxy_lane_start(struct lane *l)
 		sup.next_stats = ex_now_ns(host.ex) + (uint64_t)(cfg.stats_interval * 1e9);
 	ex_spawn(&sup.base, NULL, NULL);
 	telemetry_register();
+	runtime_register();
 	printf("l4proxy: %u.%u.%u.%u/%u on %s, ready\n", cfg.ip >> 24, (cfg.ip >> 16) & 255,
 			(cfg.ip >> 8) & 255, cfg.ip & 255, cfg.prefix, host.ports[0].name);
 	stack_announce(&host.st);

@@ -10,7 +10,9 @@
  *               waits in which queue, and for how long
  *   pair.c      one client and its backend: pick, connect, forward
  *   health.c    active checks: one task per backend
- *   stats.c     printed stats and the DPDK telemetry commands
+ *   stats.c     printed stats and the DPDK telemetry commands that read
+ *   runtime.c   the runtime API: backends disabled, enabled, weighted,
+ *               added and removed while the proxy runs
  *   l4proxy.c   flags, the supervisor (drain, shutdown), main
  *
  *   lanes.c     more than one lcore: a lane (a whole proxy) per lcore, the
@@ -19,8 +21,8 @@
  * One lane per lcore: cfg and host are each lane's own (thread-local: the
  * lane's lcore reads and writes them, no other); the other lanes' are
  * reached through lanes[] (figures, read only, and lane 0's config for
- * telemetry). Telemetry's thread reads counters and sets drain requests,
- * which lane 0's supervisor applies and broadcasts.
+ * telemetry). Telemetry's thread reads counters and hands runtime requests
+ * to lane 0's supervisor, which applies and broadcasts them.
  */
 #ifndef RIPTIDE_L4PROXY_H
 #define RIPTIDE_L4PROXY_H
@@ -61,7 +63,6 @@ struct pool {
 	char name[NAME_LEN];
 	struct lb lb;
 	struct backend_stats bs[LB_MAX_BACKENDS];
-	volatile bool drain_request[LB_MAX_BACKENDS]; /* set by telemetry's thread */
 	uint32_t connect_timeout_ms;
 	uint32_t health_interval_ms, health_timeout_ms; /* interval 0: no checks */
 	uint8_t rise, fall;
@@ -115,7 +116,7 @@ struct lane {
 	struct ex_channel ctl; /**< from lane 0 (the others) */
 	struct ex_future ctl_task; /**< reads ctl */
 	bool ctl_on;
-	uint64_t ctl_received, ctl_lost;
+	uint64_t ctl_sent, ctl_received, ctl_lost; /**< sent by lane 0, applied by it */
 	uint64_t kept, handed_on; /**< its steering figures, kept when it goes down */
 };
 
@@ -125,6 +126,10 @@ enum ctl_op {
 	CTL_BACKEND_UP, /**< a health check brought pool's backend up */
 	CTL_BACKEND_DOWN,
 	CTL_BACKEND_DRAIN, /**< no new connections to it */
+	CTL_BACKEND_ENABLE, /**< new connections again */
+	CTL_BACKEND_WEIGHT, /**< argument: the weight */
+	CTL_BACKEND_ADD, /**< argument: weight | starts up << 16 */
+	CTL_BACKEND_REMOVE,
 };
 
 extern unsigned int nlanes; /* 1 until lanes_init() */
@@ -138,7 +143,9 @@ void lanes_fini(void);
  * @return the exit status: 1 if a lane failed or leaked. */
 int lanes_run(void);
 /** From lane 0: tell every other lane. */
-void lanes_broadcast(enum ctl_op op, uint32_t pool, uint32_t backend);
+void lanes_broadcast(enum ctl_op op, uint32_t pool, uint32_t backend, uint32_t arg);
+/** From lane 0: every lane has applied every message sent to it. */
+bool lanes_settled(void);
 /** Listener i's (or backend b of pool pi's) counters, every lane summed. */
 void lanes_listener_sum(uint32_t i, struct listener *out);
 void lanes_backend_sum(uint32_t pi, uint32_t b, struct backend_stats *out, uint32_t *active);
@@ -230,6 +237,8 @@ void listeners_close(void);
 
 /** Spawn a check task per backend of every pool with checks. @return 0 or -ENOMEM. */
 int health_start(void);
+/** Backend k was added to pool (with checks) at run time: check it too. */
+void health_backend_added(struct pool *pool, uint32_t k);
 void health_fini(void);
 
 /* ---- stats.c ---- */
@@ -238,5 +247,16 @@ void print_stats(const char *when);
 /** A lane's executor, port and stack figures at exit. */
 void print_exit_stats(const struct lane *l);
 void telemetry_register(void);
+
+/* ---- runtime.c ---- */
+
+/** Register the runtime API's telemetry commands. */
+void runtime_register(void);
+/** On lane 0 (the supervisor's tick): apply a pending request, if any. */
+void runtime_apply(void);
+/** Put a backend in slot k of this lane's pool (a slot past the end, or a
+ * removed one): its counters zero, its max_conns the lane's share. */
+void backend_slot_fill(struct pool *pool, uint32_t k, uint32_t ip, uint16_t port, uint16_t weight,
+		bool up);
 
 #endif

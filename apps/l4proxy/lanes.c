@@ -15,10 +15,11 @@
  *     split into per-lane shares (share i of N: limit / N, one more for the
  *     first limit % N lanes), so that no lock or atomic is taken per
  *     connection. A limit below N cannot be split and is refused.
- *   - health: lane 0 alone runs the checks; each verdict, and each drain
- *     asked for through telemetry, goes to every other lane as a message on
- *     its control channel (an SPSC ex_channel that the lane's control task
- *     reads), so every lane's balancer sees the same backends up.
+ *   - health: lane 0 alone runs the checks; each verdict, and each change
+ *     asked for through the runtime API (runtime.c: drain, enable, weight,
+ *     add, remove), goes to every other lane as a message on its control
+ *     channel (an SPSC ex_channel that the lane's control task reads), so
+ *     every lane's balancer sees the same backends.
  *   - stopping: lane 0's supervisor sees SIGTERM, closes its listeners and
  *     sends STOP to the others, which close theirs; once the pairs of every
  *     lane are done (or the drain timeout passes) it stops every executor.
@@ -162,35 +163,63 @@ lane_config(struct lane *l)
 
 /* ---- control messages: lane 0 to the others ---- */
 
-/* A message is one u64: op, pool and backend. */
-#define CTL_MSG(op, pool, be) (((uint64_t)(op) << 32) | ((uint64_t)(pool) << 16) | (be))
+/* A message is one u64: op (8 bits), pool (8), backend (16), argument (32:
+ * a weight). An added backend's address is read from lane 0's pool, which
+ * wrote it before sending (the channel's release and acquire order them). */
+#define CTL_MSG(op, pool, be, arg) \
+	(((uint64_t)(op) << 56) | ((uint64_t)(pool) << 48) | ((uint64_t)(be) << 32) | (arg))
+
+static const char *const ctl_names[] = { "?", "stop", "up", "down", "draining", "enabled", "weight",
+	"added", "removed" };
 
 static void
 ctl_apply(uint64_t msg)
 {
-	enum ctl_op op = (enum ctl_op)(msg >> 32);
-	uint32_t pi = (uint32_t)(msg >> 16) & 0xffff, k = (uint32_t)msg & 0xffff;
+	enum ctl_op op = (enum ctl_op)(msg >> 56);
+	uint32_t pi = (uint32_t)(msg >> 48) & 0xff, k = (uint32_t)(msg >> 32) & 0xffff;
+	uint32_t arg = (uint32_t)msg;
 	struct pool *pool = pi < cfg.npools ? &cfg.pools[pi] : NULL;
+	struct lb_backend *b;
 
 	if (op == CTL_STOP) {
 		listeners_close();
 		return;
 	}
-	if (pool == NULL || k >= pool->lb.n)
+	if (pool == NULL || k >= LB_MAX_BACKENDS || (op != CTL_BACKEND_ADD && k >= pool->lb.n))
 		return;
-	if (op == CTL_BACKEND_UP)
-		pool->lb.be[k].up = true;
-	else if (op == CTL_BACKEND_DOWN)
-		pool->lb.be[k].up = false; /* established pairs stay as they are */
-	else if (op == CTL_BACKEND_DRAIN)
-		pool->lb.be[k].draining = true;
+	b = &pool->lb.be[k];
+	switch (op) {
+	case CTL_BACKEND_UP:
+		b->up = true;
+		break;
+	case CTL_BACKEND_DOWN:
+		b->up = false; /* established pairs stay as they are */
+		break;
+	case CTL_BACKEND_DRAIN:
+		b->draining = true;
+		break;
+	case CTL_BACKEND_ENABLE:
+		b->draining = false;
+		break;
+	case CTL_BACKEND_WEIGHT:
+		b->weight = (uint16_t)arg;
+		break;
+	case CTL_BACKEND_ADD: {
+		const struct lb_backend *src = &lanes[0].cfg->pools[pi].lb.be[k];
+
+		backend_slot_fill(pool, k, src->ip, src->port, (uint16_t)arg, arg >> 16 != 0);
+		break;
+	}
+	case CTL_BACKEND_REMOVE:
+		b->removed = true;
+		break;
+	default:
+		return;
+	}
 	lb_changed(&pool->lb);
 	wq_wake_head(&pool->wq);
 	RTE_LOG(DEBUG, USER1, "l4proxy: lcore %u: pool %s backend %u: %s\n", rte_lcore_id(),
-			pool->name, k,
-			op == CTL_BACKEND_UP     ? "up"
-			: op == CTL_BACKEND_DOWN ? "down"
-						 : "draining");
+			pool->name, k, op < RTE_DIM(ctl_names) ? ctl_names[op] : "?");
 }
 
 static enum ex_poll
@@ -207,8 +236,8 @@ ctl_poll(struct ex_future *f, struct ex_context *cx)
 		case EX_NEXT_END:
 			return EX_READY;
 		case EX_NEXT_ITEM:
-			l->ctl_received++;
 			ctl_apply(it.u64);
+			__atomic_store_n(&l->ctl_received, l->ctl_received + 1, __ATOMIC_RELEASE);
 			break;
 		}
 	}
@@ -221,9 +250,9 @@ static const struct ex_future_ops ctl_ops = {
 };
 
 void
-lanes_broadcast(enum ctl_op op, uint32_t pool, uint32_t backend)
+lanes_broadcast(enum ctl_op op, uint32_t pool, uint32_t backend, uint32_t arg)
 {
-	union ex_item it = { .u64 = CTL_MSG(op, pool, backend) };
+	union ex_item it = { .u64 = CTL_MSG(op, pool, backend, arg) };
 	unsigned int i;
 
 	for (i = 1; i < nlanes; i++) {
@@ -231,7 +260,9 @@ lanes_broadcast(enum ctl_op op, uint32_t pool, uint32_t backend)
 
 		/* Events are rare (health changes, drains) and the channel
 		 * holds 1024: full means a lane has stopped reading. */
-		if (!lanes[i].ctl_on || tx->ops->start_send(tx, it) != 0) {
+		if (lanes[i].ctl_on && tx->ops->start_send(tx, it) == 0) {
+			lanes[i].ctl_sent++;
+		} else {
 			lanes[i].ctl_lost++;
 			fprintf(stderr,
 					"l4proxy: lcore %u: control message %u lost (its channel is full "
@@ -297,6 +328,18 @@ lane_handed_on(const struct lane *l)
 {
 	return l->host != NULL && l->host->stage != 0 ? stack_host_steer_steered(l->host)
 						      : l->handed_on;
+}
+
+bool
+lanes_settled(void)
+{
+	unsigned int i;
+
+	for (i = 1; i < nlanes; i++)
+		if (lanes[i].ctl_on && __atomic_load_n(&lanes[i].ctl_received, __ATOMIC_ACQUIRE) !=
+						       lanes[i].ctl_sent)
+			return false;
+	return true;
 }
 
 uint64_t

@@ -69,9 +69,15 @@ lb_add(struct lb *lb, uint32_t ip, uint16_t port, uint16_t weight)
 }
 
 bool
+lb_in_table(const struct lb_backend *b)
+{
+	return b->up && !b->draining && !b->removed;
+}
+
+bool
 lb_usable(const struct lb_backend *b)
 {
-	return b->up && !b->draining && (b->max_conns == 0 || b->active < b->max_conns);
+	return lb_in_table(b) && (b->max_conns == 0 || b->active < b->max_conns);
 }
 
 void
@@ -91,8 +97,9 @@ mix64(uint64_t x)
 	return x;
 }
 
-/* Fill the table from the backends that are up and not draining (a full
- * backend keeps its slots: it is skipped at pick time, not moved). */
+/* Fill the table from the backends in it (lb_in_table). Each round every
+ * backend takes its next preferred free entries, as many as its weight, so
+ * shares follow the weights (the paper's weighted variant). */
 static void
 maglev_build(struct lb *lb)
 {
@@ -111,7 +118,7 @@ maglev_build(struct lb *lb)
 					  (LB_MAGLEV_SIZE - 1)) +
 			  1;
 		next[i] = 0;
-		if (lb->be[i].up && !lb->be[i].draining)
+		if (lb_in_table(&lb->be[i]))
 			live++;
 	}
 	lb->table_dirty = false;
@@ -119,17 +126,19 @@ maglev_build(struct lb *lb)
 		return;
 	while (filled < LB_MAGLEV_SIZE) {
 		for (i = 0; i < lb->n && filled < LB_MAGLEV_SIZE; i++) {
-			uint32_t c;
+			uint32_t c, w;
 
-			if (!lb->be[i].up || lb->be[i].draining)
+			if (!lb_in_table(&lb->be[i]))
 				continue;
-			do {
-				c = (uint32_t)((offset[i] + (uint64_t)next[i] * skip[i]) %
-						LB_MAGLEV_SIZE);
-				next[i]++;
-			} while (lb->table[c] != UINT16_MAX);
-			lb->table[c] = (uint16_t)i;
-			filled++;
+			for (w = 0; w < lb->be[i].weight && filled < LB_MAGLEV_SIZE; w++) {
+				do {
+					c = (uint32_t)((offset[i] + (uint64_t)next[i] * skip[i]) %
+							LB_MAGLEV_SIZE);
+					next[i]++;
+				} while (lb->table[c] != UINT16_MAX);
+				lb->table[c] = (uint16_t)i;
+				filled++;
+			}
 		}
 	}
 }

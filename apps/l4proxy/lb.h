@@ -4,7 +4,8 @@
  * robin, least connections (weighted), and Maglev consistent hashing on the
  * client address (Eisenbud et al., NSDI'16: a lookup table of prime size
  * filled from per-backend permutations, so that a backend leaving or joining
- * moves only the clients that must move). Backends that are down, draining
+ * moves only the clients that must move; a backend of weight w takes w
+ * entries per round of the fill). Backends that are down, draining, removed
  * or full are skipped. Pure data structures: one lcore, no allocation after
  * lb_init().
  */
@@ -35,6 +36,7 @@ struct lb_backend {
 	uint16_t weight; /**< >= 1 */
 	bool up; /**< health */
 	bool draining; /**< no new connections */
+	bool removed; /**< taken out at run time: never picked, its slot reusable */
 	uint32_t active; /**< connections now */
 	uint32_t max_conns; /**< 0: no limit */
 	int32_t current; /**< smooth WRR state */
@@ -59,6 +61,10 @@ int lb_add(struct lb *lb, uint32_t ip, uint16_t port, uint16_t weight);
 
 /** True if the backend may take a new connection now. */
 bool lb_usable(const struct lb_backend *b);
+
+/** True if the backend has a share of the Maglev table (up, not draining,
+ * not removed; a full one keeps its share and is skipped at pick time). */
+bool lb_in_table(const struct lb_backend *b);
 
 /**
  * Choose a backend for a client, skipping the indexes set in the bitmask

@@ -2,8 +2,8 @@
 /*
  * stats.c - l4proxy's figures: printed at an interval and at exit, and read
  * through DPDK telemetry (/l4proxy/stats, /l4proxy/pools,
- * /l4proxy/backends,POOL; /l4proxy/drain,POOL,ADDR:PORT asks the supervisor
- * to drain a backend; /l4proxy/lcores, each lane's figures). With several
+ * /l4proxy/backends,POOL; /l4proxy/lcores, each lane's figures; the
+ * commands that change backends are runtime.c's). With several
  * lanes (lanes.c) every figure is the sum of the lanes' own counters, read
  * where each lane keeps them; /l4proxy/lcores shows them one by one.
  */
@@ -51,6 +51,8 @@ print_stats(const char *when)
 			uint32_t active;
 			char a[32];
 
+			if (b->removed)
+				continue;
 			lanes_backend_sum(i, k, &s, &active);
 			fmt_addr(a, sizeof(a), b->ip, b->port);
 			printf("l4proxy:   pool %-8s backend %-21s %-8s conns %" PRIu64
@@ -242,12 +244,15 @@ tel_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 		return -ENOMEM;
 	for (i = 0; i < c->npools; i++) {
 		const struct pool *pool = &c->pools[i];
-		uint64_t up = 0, draining = 0, conns = 0, active = 0;
+		uint64_t n = 0, up = 0, draining = 0, conns = 0, active = 0;
 
 		for (k = 0; k < pool->lb.n; k++) {
 			struct backend_stats bs;
 			uint32_t a;
 
+			if (pool->lb.be[k].removed)
+				continue;
+			n++;
 			lanes_backend_sum(i, k, &bs, &a);
 			up += pool->lb.be[k].up && !pool->lb.be[k].draining;
 			draining += pool->lb.be[k].draining;
@@ -256,7 +261,7 @@ tel_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 		}
 		rte_tel_data_add_array_string(t.col[0], pool->name);
 		rte_tel_data_add_array_string(t.col[1], lb_algo_name(pool->lb.algo));
-		rte_tel_data_add_array_u64(t.col[2], pool->lb.n);
+		rte_tel_data_add_array_u64(t.col[2], n);
 		rte_tel_data_add_array_u64(t.col[3], up);
 		rte_tel_data_add_array_u64(t.col[4], draining);
 		rte_tel_data_add_array_u64(t.col[5], conns);
@@ -270,8 +275,8 @@ tel_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 tel_backends(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	static const char *const cols[] = { "s:addr", "s:state", "weight", "conns", "active",
-		"bytes_up", "bytes_down", "connect_failures" };
+	static const char *const cols[] = { "s:addr", "s:state", "s:health", "weight", "conns",
+		"active", "bytes_up", "bytes_down", "connect_failures" };
 	const struct pool *pool;
 	struct tel_table t;
 	char a[32];
@@ -289,48 +294,22 @@ tel_backends(const char *cmd, const char *params, struct rte_tel_data *d)
 		struct backend_stats bs;
 		uint32_t active;
 
+		if (b->removed)
+			continue;
 		lanes_backend_sum((uint32_t)(pool - lanes[0].cfg->pools), k, &bs, &active);
 		fmt_addr(a, sizeof(a), b->ip, b->port);
 		rte_tel_data_add_array_string(t.col[0], a);
 		rte_tel_data_add_array_string(t.col[1], backend_state(b));
-		rte_tel_data_add_array_u64(t.col[2], b->weight);
-		rte_tel_data_add_array_u64(t.col[3], bs.conns);
-		rte_tel_data_add_array_u64(t.col[4], active);
-		rte_tel_data_add_array_u64(t.col[5], bs.bytes_up);
-		rte_tel_data_add_array_u64(t.col[6], bs.bytes_down);
-		rte_tel_data_add_array_u64(t.col[7], bs.connect_failures);
+		rte_tel_data_add_array_string(t.col[2], b->up ? "up" : "down");
+		rte_tel_data_add_array_u64(t.col[3], b->weight);
+		rte_tel_data_add_array_u64(t.col[4], bs.conns);
+		rte_tel_data_add_array_u64(t.col[5], active);
+		rte_tel_data_add_array_u64(t.col[6], bs.bytes_up);
+		rte_tel_data_add_array_u64(t.col[7], bs.bytes_down);
+		rte_tel_data_add_array_u64(t.col[8], bs.connect_failures);
 	}
 	tel_table_add(&t, d, "");
 	return 0;
-}
-
-/* /l4proxy/drain,POOL,ADDR:PORT */
-static int
-tel_drain(const char *cmd, const char *params, struct rte_tel_data *d)
-{
-	char buf[96], *comma;
-	struct pool *pool;
-	uint32_t k, ip;
-	uint16_t port;
-
-	(void)cmd;
-	if (params == NULL || snprintf(buf, sizeof(buf), "%s", params) >= (int)sizeof(buf))
-		return -EINVAL;
-	comma = strchr(buf, ',');
-	if (comma == NULL)
-		return -EINVAL;
-	*comma = '\0';
-	if (ipv4_parse_addr_port(comma + 1, &ip, &port) != 0)
-		return -EINVAL;
-	if ((pool = pool_find_in(lanes[0].cfg, buf)) == NULL)
-		return -ENOENT;
-	for (k = 0; k < pool->lb.n; k++)
-		if (pool->lb.be[k].ip == ip && pool->lb.be[k].port == port) {
-			pool->drain_request[k] = true;
-			rte_tel_data_string(d, "draining");
-			return 0;
-		}
-	return -ENOENT;
 }
 
 /* /l4proxy/lcores: a table, one row per lane. */
@@ -414,6 +393,4 @@ telemetry_register(void)
 			"Every backend of a pool, with its state and counters. Parameter: POOL.");
 	rte_telemetry_register_cmd("/l4proxy/lcores", tel_lcores,
 			"Each lcore's lane: pairs, conns, steering, frames, segments. No parameters.");
-	rte_telemetry_register_cmd("/l4proxy/drain", tel_drain,
-			"Stop new connections to a backend. Parameters: POOL,ADDR:PORT");
 }

@@ -1151,7 +1151,7 @@ def test_graceful_drain_and_telemetry(topo, tmp_path, lcores):
         assert telemetry(px, "/l4proxy/drain,default,nonsense") is None
         assert "draining" not in px.output()
         assert telemetry(px, f"/l4proxy/drain,default,{BACKENDS[0]}:80") == "draining"
-        wait_until(lambda: "backend 0 draining" in px.output(), 5, "the drain applied")
+        assert f"runtime API: ok: pool default: backend {BACKENDS[0]}:80 draining" in px.output()
         # New connections all go to b2 now (on every lane) ...
         assert count(topo, 4 if lcores == "0" else 20) == {"b2": 4 if lcores == "0" else 20}
         # ... while the pair through b1 still carries data both ways.
@@ -1178,6 +1178,113 @@ def test_graceful_drain_and_telemetry(topo, tmp_path, lcores):
     if lcores != "0":
         lanes = lane_lines(out)
         assert set(lanes) == {0, 1} and lanes[1][2] >= 2, out  # the drain, then STOP
+
+
+CTL = os.path.join(ROOT, "scripts", "l4proxyctl")
+
+
+def ctl(px, *args):
+    """scripts/l4proxyctl against this proxy: (exit status, what it printed)."""
+    r = run([CTL, "-f", px.prefix, *args], check=False)
+    return r.returncode, (r.stdout + r.stderr).strip()
+
+
+@pytest.mark.parametrize("lcores", ["0", "0-1"])
+def test_runtime_api_add_weight_disable_enable_remove_on_every_lcore(topo, tmp_path, lcores):
+    """Backends changed while the proxy runs, through scripts/l4proxyctl: one
+    added (down until its checks pass, then taking connections), a weight
+    changed (shares follow it), one disabled and enabled, one removed (never
+    picked again, gone from the figures); each change logged, refused with a
+    reason when it cannot be made. On two lcores every lane applies every
+    change: connections spread over both lanes all follow it."""
+    two = lcores != "0"
+    for i in (1, 2, 3):
+        topo.backend(i, "id")
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--algorithm", "weighted",
+                                "--backend", f"{BACKENDS[0]}:80", "--backend", f"{BACKENDS[1]}:80",
+                                "--health-interval", "200", "--health-timeout", "150",
+                                "--rise", "2"],
+               lcores=lcores, port="tap" if two else "af_xdp")
+    b1, b2, b3 = (f"{b}:80" for b in BACKENDS)
+    n = 40 if two else 20
+    try:
+        wait_until(lambda: all(backend_tel(px, b)["health"] == "up" for b in BACKENDS[:2]), 10,
+                   "both backends up")
+        got = count(topo, n)
+        assert got == {"b1": n // 2, "b2": n // 2} or two and sorted(got) == ["b1", "b2"], got
+        # Refusals: each says why, and changes nothing.
+        for args, why in [(("add", "default", b1), "has backend 198.18.100.11:80 already"),
+                          (("remove", "default", "198.18.100.99:80"), "has no backend"),
+                          (("weight", "default", b1, "0"), "want a whole number 1..1000"),
+                          (("weight", "default", b1, "lots"), "want a whole number 1..1000"),
+                          (("disable", "nowhere", b1), "no pool 'nowhere'"),
+                          (("add", "default", "nonsense"), "'nonsense' is not ADDR:PORT")]:
+            rc, out = ctl(px, *args)
+            assert rc == 1 and out.startswith("error:") and why in out, (args, out)
+        rc, out = ctl(px, "weight", "default")
+        assert rc == 2 and "weight wants POOL ADDR:PORT WEIGHT" in out, out
+        # Added: down until two checks pass, then up on every lane.
+        rc, out = ctl(px, "add", "default", b3)
+        assert rc == 0 and "added, weight 1, down until its health checks pass" in out, out
+        wait_until(lambda: backend_tel(px, BACKENDS[2])["health"] == "up", 10, "b3 up")
+        got = count(topo, 3 * n)
+        assert sorted(got) == ["b1", "b2", "b3"] and all(
+            abs(v - n) <= (4 if two else 1) for v in got.values()), got
+        # A weight: b1 takes three parts of five.
+        rc, out = ctl(px, "weight", "default", b1, "3")
+        assert rc == 0 and "weight 3 (was 1)" in out, out
+        got = count(topo, 5 * n // 2)
+        assert abs(got.get("b1", 0) - 3 * n // 2) <= (4 if two else 1), got
+        assert backend_tel(px, BACKENDS[0])["weight"] == 3
+        # Disabled: no new connection; enabled: back.
+        rc, out = ctl(px, "disable", "default", b2)
+        assert rc == 0 and "draining" in out, out
+        assert backend_tel(px, BACKENDS[1])["state"] == "draining"
+        got = count(topo, n)
+        assert "b2" not in got and sum(got.values()) == n, got
+        rc, out = ctl(px, "enable", "default", b2)
+        assert rc == 0 and "enabled (up)" in out, out
+        got = count(topo, n)
+        assert got.get("b2", 0) >= n // 5 - (2 if two else 0), got
+        # Removed: never picked, gone from the listing.
+        rc, out = ctl(px, "remove", "default", b1)
+        assert rc == 0 and "removed (0 pairs on it run on until they end)" in out, out
+        got = count(topo, n)
+        assert "b1" not in got and sum(got.values()) == n, got
+        rc, listing = ctl(px, "backends", "default")
+        assert rc == 0 and b1 not in listing and b2 in listing and b3 in listing, listing
+        pools = rows(telemetry(px, "/l4proxy/pools"))
+        assert pools[0]["backends"] == 2 and pools[0]["up"] == 2, pools
+        # Its slot is reused by the next add (nothing uses it any more).
+        rc, out = ctl(px, "add", "default", b1, "2")
+        assert rc == 0 and "weight 2" in out, out
+        wait_until(lambda: backend_tel(px, BACKENDS[0])["health"] == "up", 10, "b1 back")
+        assert backend_tel(px, BACKENDS[0])["conns"] == 0  # a new backend's figures
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    for line in ("runtime API: ok: pool default: backend 198.18.100.13:80 added",
+                 "runtime API: ok: pool default: backend 198.18.100.11:80 weight 3 (was 1)",
+                 "runtime API: ok: pool default: backend 198.18.100.12:80 draining",
+                 "runtime API: ok: pool default: backend 198.18.100.11:80 removed",
+                 "runtime API: error: pool default has no backend 198.18.100.99:80"):
+        assert line in out, out
+    assert re.search(r"pool default +backend 198\.18\.100\.11:80 +up +conns 0 ", out), out
+    # The re-added b1 took its old slot: the exit stats list it first again.
+    last = out[out.rindex("l4proxy: stats (exit)"):]
+    assert last.index(b1) < last.index(b2) < last.index(b3), last
+    if two:  # lane 1 applied each change (add, weight, drain, enable, remove, add)
+        for what in ("added", "weight", "draining", "enabled", "removed"):
+            assert re.search(rf"lcore 1: pool default backend \d+: {what}", out), what
+
+
+def test_l4proxyctl_usage_and_no_proxy():
+    r = run([CTL, "--help"], check=False)
+    assert r.returncode == 0 and "l4proxyctl [-f PREFIX] add POOL ADDR:PORT [N]" in r.stdout
+    r = run([CTL, "frobnicate"], check=False)
+    assert r.returncode == 2 and "unknown command 'frobnicate'" in r.stderr, r.stderr
+    r = run([CTL, "-f", "rt-nobody-here", "pools"], check=False)
+    assert r.returncode == 3 and "no l4proxy answers at" in r.stderr, r.stderr
 
 
 @pytest.mark.parametrize("ini,message", [

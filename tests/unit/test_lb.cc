@@ -101,6 +101,56 @@ TEST_F(LbTest, Maglev_StablePerClient_MinimalDisruption)
 	EXPECT_LE(wrongly, (int)before.size() / 100); // ...and others within Maglev's ~1% churn
 }
 
+TEST_F(LbTest, Maglev_WeightsShareTheTable)
+{
+	Make(LB_ALGO_MAGLEV, { 3, 1 });
+	std::map<int, int> share;
+	for (uint32_t c = 0; c < 20000; c++)
+		share[lb_pick(&lb, 0x0a000000u + c, 0)]++;
+	EXPECT_NEAR(share[0], 15000, 600);
+	EXPECT_NEAR(share[1], 5000, 600);
+}
+
+// The runtime API's add and remove: a backend added at run time takes about
+// its share, all of it from the others, and nobody else moves; a removed one
+// is never picked again and its clients alone move.
+TEST_F(LbTest, Maglev_AddedAtRunTime_TakesItsShareOnly_RemovedNeverPicked)
+{
+	Make(LB_ALGO_MAGLEV, { 1, 1, 1, 1 });
+	std::vector<int> before(20000);
+	for (uint32_t c = 0; c < before.size(); c++)
+		before[c] = lb_pick(&lb, 0x0a000000u + c, 0);
+	ASSERT_EQ(lb_add(&lb, 0xc6120000u + 99, 80, 1), 4);
+	lb_changed(&lb);
+	int to_new = 0, elsewhere = 0;
+	for (uint32_t c = 0; c < before.size(); c++) {
+		int now = lb_pick(&lb, 0x0a000000u + c, 0);
+		if (now == 4)
+			to_new++;
+		else if (now != before[c])
+			elsewhere++;
+	}
+	EXPECT_NEAR(to_new, 4000, 400); // about a fifth now goes to the new one
+	EXPECT_LE(elsewhere, (int)before.size() / 100);
+	lb.be[1].removed = true;
+	lb_changed(&lb);
+	for (uint32_t c = 0; c < before.size(); c++)
+		EXPECT_NE(lb_pick(&lb, 0x0a000000u + c, 0), 1);
+	EXPECT_FALSE(lb_usable(&lb.be[1]));
+}
+
+TEST_F(LbTest, RemovedSkippedByEveryAlgorithm)
+{
+	for (int a = LB_ALGO_ROUND_ROBIN; a <= LB_ALGO_LEAST_CONN; a++) {
+		Make((enum lb_algo)a, { 1, 1 });
+		lb.be[0].removed = true;
+		for (int i = 0; i < 4; i++)
+			EXPECT_EQ(lb_pick(&lb, 1, 0), 1) << lb_algo_name((enum lb_algo)a);
+		lb_fini(&lb);
+	}
+	Make(LB_ALGO_ROUND_ROBIN, { 1 });
+}
+
 TEST(Lb, AlgoNames)
 {
 	EXPECT_EQ(lb_algo_parse("maglev"), LB_ALGO_MAGLEV);
