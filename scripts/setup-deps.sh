@@ -21,6 +21,8 @@ PACKAGES=(
 	iproute2 nftables iputils-ping socat tcpdump procps kmod ethtool curl wrk sockperf iperf3 nginx-light libnginx-mod-stream haproxy
 	# benchmarks: where the CPU goes (scripts/bench/proxy.sh --perf), charts (--plot)
 	linux-perf gnuplot-nox
+	# the metrics test parses l4proxy's /metrics with Prometheus' own parser
+	python3-prometheus-client
 )
 
 usage() {

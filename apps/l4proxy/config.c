@@ -243,6 +243,35 @@ check_name(const char *file, const char *sec, const char *name)
 	return 0;
 }
 
+int
+config_set_log(const char *v, const char *where)
+{
+	if (strcmp(v, "off") == 0) {
+		cfg.log[0] = '\0';
+		return 0;
+	}
+	if (v[0] == '\0' || snprintf(cfg.log, sizeof(cfg.log), "%s", v) >= (int)sizeof(cfg.log)) {
+		fprintf(stderr, "l4proxy: %s: log = '%.40s': a file of 1..%zu characters, syslog or off\n",
+				where, v, sizeof(cfg.log) - 1);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_check_ports(const char *where)
+{
+	uint32_t i;
+
+	for (i = 0; cfg.metrics_port != 0 && i < cfg.nlisteners; i++)
+		if (cfg.ls[i].port == cfg.metrics_port) {
+			fprintf(stderr, "l4proxy: %s: metrics_port = %u: [listener %s] has it\n",
+					where, cfg.metrics_port, cfg.ls[i].name);
+			return -1;
+		}
+	return 0;
+}
+
 static int
 load_global(const char *file, const char *sec, const struct rte_cfgfile_entry *ent, int n)
 {
@@ -260,8 +289,19 @@ load_global(const char *file, const char *sec, const struct rte_cfgfile_entry *e
 			/* 0 pairs would refuse every client. */
 			if (ini_number(file, sec, k, v, 1, 1000000, &cfg.max_pairs) != 0)
 				return -1;
+		} else if (strcmp(k, "metrics_port") == 0) {
+			if (ini_number(file, sec, k, v, 0, 65535, &cfg.metrics_port) != 0)
+				return -1;
+		} else if (strcmp(k, "log_rate") == 0) {
+			if (ini_number(file, sec, k, v, 0, 10000000, &cfg.log_rate) != 0)
+				return -1;
+		} else if (strcmp(k, "log") == 0) {
+			if (config_set_log(v, file) != 0)
+				return -1;
 		} else {
-			unknown_key(file, sec, k, v, "stats_interval, drain_timeout, max_pairs");
+			unknown_key(file, sec, k, v,
+					"stats_interval, drain_timeout, max_pairs, metrics_port, log, "
+					"log_rate");
 			return -1;
 		}
 	}
@@ -482,8 +522,11 @@ config_print(FILE *out)
 	uint32_t i, k;
 	char a[32];
 
-	fprintf(out, "[global]\nstats_interval = %g\ndrain_timeout = %g\nmax_pairs = %u\n",
-			cfg.stats_interval, cfg.drain_timeout, cfg.max_pairs);
+	fprintf(out,
+			"[global]\nstats_interval = %g\ndrain_timeout = %g\nmax_pairs = %u\n"
+			"metrics_port = %u\nlog = %s\nlog_rate = %u\n",
+			cfg.stats_interval, cfg.drain_timeout, cfg.max_pairs, cfg.metrics_port,
+			cfg.log[0] != '\0' ? cfg.log : "off", cfg.log_rate);
 	for (i = 0; i < cfg.npools; i++) {
 		const struct pool *p = &cfg.pools[i];
 

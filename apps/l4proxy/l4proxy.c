@@ -83,6 +83,12 @@ usage(FILE *out, const char *prog)
 			"                       under load (fewer PMD sends, each a syscall on\n"
 			"                       af_xdp/tap); a quiet port sends at once (default 0,\n"
 			"                       max 1000)\n"
+			"  --metrics-port N     serve Prometheus metrics at http://IP:N/metrics on the\n"
+			"                       proxy's own address (default 0: off)\n"
+			"  --log FILE|syslog    one line per finished connection, appended to FILE or\n"
+			"                       to syslog (local0.info), written by a control thread\n"
+			"                       (default off)\n"
+			"  --log-rate N         at most N log lines a second (default 0: no limit)\n"
 			"  --impair SPEC        impair the port both ways (tests), e.g. loss=2%%,seed=random\n"
 			"  -h, --help           this text\n"
 			"  --version            riptide's and DPDK's versions\n"
@@ -200,6 +206,14 @@ static const struct num_flag num_flags[] = {
 	{ 'X', "--tx-hold", 0, 1000, CFG_U32(tx_hold_us), false },
 };
 
+/* Global flags that override the file's [global]: set after it is read. */
+struct global_flags {
+	bool metrics_set, log_set, log_rate_set;
+	uint32_t metrics_port, log_rate;
+	const char *log;
+};
+static struct global_flags gflags;
+
 static const struct option long_opts[] = {
 	{ "ip", required_argument, NULL, 'i' },
 	{ "gateway", required_argument, NULL, 'g' },
@@ -226,6 +240,9 @@ static const struct option long_opts[] = {
 	{ "tx-hold", required_argument, NULL, 'X' },
 	{ "idle-spin", required_argument, NULL, 'W' },
 	{ "impair", required_argument, NULL, 'P' },
+	{ "metrics-port", required_argument, NULL, 'M' },
+	{ "log", required_argument, NULL, 'L' },
+	{ "log-rate", required_argument, NULL, 'G' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -328,6 +345,16 @@ other_flag(int c, const char *arg, struct cli *cli)
 	case 'P':
 		cli->impair = arg;
 		return 0;
+	case 'M':
+		gflags.metrics_set = true;
+		return arg_u32("l4proxy", "--metrics-port", arg, 0, 65535, &gflags.metrics_port);
+	case 'L':
+		gflags.log_set = true;
+		gflags.log = arg;
+		return 0;
+	case 'G':
+		gflags.log_rate_set = true;
+		return arg_u32("l4proxy", "--log-rate", arg, 0, 10000000, &gflags.log_rate);
 	}
 	return pool_flag(c, arg, cli);
 }
@@ -408,6 +435,16 @@ config_build(struct cli *cli)
 		cfg.stats_interval = cli->stats_interval;
 	if (cli->drain_set)
 		cfg.drain_timeout = cli->drain_timeout;
+	if (gflags.metrics_set)
+		cfg.metrics_port = gflags.metrics_port;
+	if (gflags.log_rate_set)
+		cfg.log_rate = gflags.log_rate;
+	if (gflags.log_set && config_set_log(gflags.log, "--log") != 0)
+		return -1;
+	if (config_check_ports(cli->config != NULL && !gflags.metrics_set
+					       ? cli->config
+					       : "the command line") != 0)
+		return -1;
 	config_finish();
 	return 0;
 }
@@ -420,6 +457,8 @@ check_config(const char *file)
 
 	config_defaults();
 	rc = config_load(file);
+	if (rc == 0)
+		rc = config_check_ports(file);
 	if (rc == 0) {
 		printf("; %s: valid. The effective configuration, defaults included:\n\n", file);
 		config_print(stdout);
@@ -482,7 +521,10 @@ proxy_lane_up(struct lane *l)
 		fprintf(stderr, "l4proxy: no memory for %u pairs\n", cfg.max_pairs);
 		return -1;
 	}
-	return listeners_start(l->idx == 0) == 0 ? 0 : -1;
+	connlog_lane_up(l);
+	if (listeners_start(l->idx == 0) != 0 || metrics_start(l->idx == 0) != 0)
+		return -1;
+	return 0;
 }
 
 void
@@ -531,6 +573,7 @@ proxy_lane_down(struct lane *l)
 				host.name, active_pairs());
 	stack_host_shutdown(&host);
 	listeners_close();
+	metrics_stop();
 	tcp_conns_by_state(&host.tcp, s);
 	printf("%s: tcp connections at exit: %u open, %u closing, %u in TIME_WAIT\n", host.name,
 			s[TCP_STATE_SYN_SENT] + s[TCP_STATE_SYN_RECEIVED] +
@@ -597,9 +640,12 @@ main(int argc, char **argv)
 	}
 	if (config_build(&cli) != 0 || lanes_init(rte_lcore_count()) != 0)
 		return 2;
+	if (connlog_init() != 0)
+		return 2;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	rc = lanes_run();
+	connlog_fini();
 	lanes_fini();
 	rte_eal_cleanup();
 	return rc;

@@ -54,6 +54,37 @@ enum over_limit {
 	OVER_LIMIT_QUEUE, /* hold it until there is room, up to queue_timeout_ms */
 };
 
+/* How a pair ended (its connection log's end=, and a counter per listener). */
+enum pair_end_cause {
+	END_FIN = 0, /* both sides closed: each FIN passed on and acknowledged */
+	END_CLIENT_RST, /* the client reset: the backend is reset too */
+	END_BACKEND_RST, /* the backend reset: the client is reset too */
+	END_CLIENT_TIMEOUT, /* the client stopped acknowledging (retransmissions ran out) */
+	END_BACKEND_TIMEOUT,
+	END_IDLE, /* nothing moved for idle_timeout_ms */
+	END_NO_BACKEND, /* no backend usable, or every one failed to connect */
+	END_QUEUE_TIMEOUT, /* waited queue_timeout_ms for a slot (over_limit = queue) */
+	END_HEADER, /* the PROXY header could not be sent */
+	END_ERROR, /* another error on either side */
+	END_SHUTDOWN, /* still open after the drain timeout */
+	END_NO_PAIR, /* no task could be spawned for it */
+	END_MAX,
+};
+extern const char *const pair_end_names[END_MAX];
+
+/* A latency histogram (Prometheus'): n[i] counts the values in
+ * (bound[i-1], bound[i]], the last above every bound; each lane its own,
+ * summed on read. */
+#define HIST_BOUNDS 14
+struct hist {
+	uint64_t n[HIST_BOUNDS + 1];
+	uint64_t count, sum_ns;
+};
+extern const uint64_t hist_connect_ns[HIST_BOUNDS], hist_duration_ns[HIST_BOUNDS];
+void hist_add(struct hist *h, const uint64_t *bound, uint64_t ns);
+/** Add h's counts into out. */
+void hist_sum(struct hist *out, const struct hist *h);
+
 struct backend_stats {
 	uint64_t conns, connect_failures, bytes_up, bytes_down;
 	uint32_t rise_run, fall_run;
@@ -69,6 +100,7 @@ struct pool {
 	bool proxy_v2;
 	uint32_t backend_max_conns;
 	struct pair_wq wq; /* admitted clients waiting for a backend below its max_conns */
+	struct hist connect; /* SYN to established, each successful backend connect */
 };
 
 struct listener {
@@ -85,6 +117,8 @@ struct listener {
 	struct rate_limit rate; /* new connections per second (max_rate) */
 	uint64_t conns, active, refused, no_backend;
 	uint64_t queued_now, queued, queue_timeouts;
+	uint64_t ends[END_MAX]; /* pairs ended, by cause */
+	struct hist duration; /* accept to end, of pairs that reached a backend */
 	struct pair_wq wq; /* accepted clients waiting for active < max_conns */
 };
 
@@ -100,6 +134,9 @@ struct config {
 	uint32_t idle_spin_us;
 	uint32_t tx_hold_us;
 	uint32_t max_pairs;
+	uint32_t metrics_port; /* 0: no metrics endpoint */
+	char log[256]; /* connection logs: a file, "syslog", or "" (off) */
+	uint32_t log_rate; /* lines a second at most, every lane together (0: no limit) */
 };
 
 extern _Thread_local struct config cfg; /* config.c: this lane's */
@@ -184,6 +221,11 @@ void config_finish(void);
  * to the same configuration: every key, defaults included. */
 void config_print(FILE *out);
 void config_free(void);
+/** cfg.log from a value: a file, "syslog", or "off". @return 0, or -1 (said). */
+int config_set_log(const char *v, const char *where);
+/** The metrics port is no listener's (where: the file, or the command line).
+ * @return 0, or -1 (said). */
+int config_check_ports(const char *where);
 struct pool *pool_find(const char *name);
 /** pool_find() in another lane's config (telemetry's thread reads lane 0's). */
 struct pool *pool_find_in(struct config *c, const char *name);
@@ -247,6 +289,37 @@ void print_stats(const char *when);
 /** A lane's executor, port and stack figures at exit. */
 void print_exit_stats(const struct lane *l);
 void telemetry_register(void);
+
+/* ---- metrics.c ---- */
+
+/** A text that grows (malloc); oom once an allocation failed. */
+struct text {
+	char *buf;
+	size_t len, cap;
+	bool oom;
+};
+void tx(struct text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/** The Prometheus exposition of every figure (every lane's). */
+void metrics_render(struct text *t);
+/** This lane's endpoint on cfg.metrics_port (none if 0); say: print where.
+ * @return 0 or -errno (said). */
+int metrics_start(bool say);
+/** After the lane's executor shut down. */
+void metrics_stop(void);
+
+/* ---- connlog.c ---- */
+
+struct pair;
+/** A pair ended: its log line goes to this lane's ring (if logs are on). */
+void conn_log(const struct pair *p, enum pair_end_cause cause, uint64_t now_ns);
+/** The rings (one per lane) and the writer thread. @return 0 or -1 (said). */
+int connlog_init(void);
+/** This lane's clock and rate share; on the lane's lcore, before traffic. */
+void connlog_lane_up(struct lane *l);
+/** Stop the writer after it wrote every line left; print its figures. */
+void connlog_fini(void);
+/** The logs' own figures, for metrics_render(). */
+void connlog_metrics(struct text *t);
 
 /* ---- runtime.c ---- */
 

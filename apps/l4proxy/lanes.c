@@ -277,7 +277,7 @@ lanes_broadcast(enum ctl_op op, uint32_t pool, uint32_t backend, uint32_t arg)
 void
 lanes_listener_sum(uint32_t i, struct listener *out)
 {
-	unsigned int k;
+	unsigned int k, c;
 
 	memset(out, 0, sizeof(*out));
 	for (k = 0; k < nlanes; k++) {
@@ -293,6 +293,9 @@ lanes_listener_sum(uint32_t i, struct listener *out)
 		out->queued += ls->queued;
 		out->queued_now += ls->queued_now;
 		out->queue_timeouts += ls->queue_timeouts;
+		for (c = 0; c < END_MAX; c++)
+			out->ends[c] += ls->ends[c];
+		hist_sum(&out->duration, &ls->duration);
 	}
 }
 

@@ -101,7 +101,7 @@ pair_queued(struct pair *p, struct ex_context *cx)
 		return PAIR_STEP_PENDING;
 	p->ls->queue_timeouts++;
 	p->ls->refused++;
-	pair_end(p, true); /* waited long enough: refused with a RST */
+	pair_end(p, END_QUEUE_TIMEOUT); /* waited long enough: refused with a RST */
 	return PAIR_STEP_DONE;
 }
 
@@ -123,6 +123,6 @@ pair_wait_backend(struct pair *p, struct ex_context *cx)
 		return PAIR_STEP_PENDING;
 	p->ls->queue_timeouts++;
 	p->ls->no_backend++;
-	pair_end(p, true);
+	pair_end(p, END_QUEUE_TIMEOUT);
 	return PAIR_STEP_DONE;
 }

@@ -41,10 +41,51 @@ count_bytes(union ex_item it, void *arg)
 	return it;
 }
 
+const char *const pair_end_names[END_MAX] = { "fin", "client_rst", "backend_rst", "client_timeout",
+	"backend_timeout", "idle_timeout", "no_backend", "queue_timeout", "header_failed", "error",
+	"shutdown", "no_pair" };
+
+const uint64_t hist_connect_ns[HIST_BOUNDS] = { 100000, 250000, 500000, 1000000, 2500000, 5000000,
+	10000000, 25000000, 50000000, 100000000, 250000000, 500000000, 1000000000, 2500000000 };
+const uint64_t hist_duration_ns[HIST_BOUNDS] = { 1000000, 5000000, 10000000, 50000000, 100000000,
+	500000000, 1000000000, 5000000000, 10000000000, 30000000000, 60000000000, 300000000000,
+	900000000000, 3600000000000 };
+
 void
-pair_end(struct pair *p, bool reset)
+hist_add(struct hist *h, const uint64_t *bound, uint64_t ns)
+{
+	unsigned int i = 0;
+
+	while (i < HIST_BOUNDS && ns > bound[i])
+		i++;
+	h->n[i]++;
+	h->count++;
+	h->sum_ns += ns;
+}
+
+/* The cause of a pair's end when a forward failed: which side, and how. */
+static enum pair_end_cause
+run_error_cause(const struct pair *p)
+{
+	int ce = tcp_conn_error(p->cli), se = tcp_conn_error(p->srv);
+
+	if (ce == -ECONNRESET)
+		return END_CLIENT_RST;
+	if (se == -ECONNRESET)
+		return END_BACKEND_RST;
+	if (ce == -ETIMEDOUT)
+		return END_CLIENT_TIMEOUT;
+	if (se == -ETIMEDOUT)
+		return END_BACKEND_TIMEOUT;
+	return END_ERROR;
+}
+
+void
+pair_end(struct pair *p, enum pair_end_cause cause)
 {
 	struct pool *pool = p->pool;
+	bool reset = cause != END_FIN;
+	uint64_t now = ex_now_ns(host.ex);
 
 	if (p->state == PAIR_STATE_RUN) {
 		if (!ex_future_is_done(&p->up.base))
@@ -69,6 +110,10 @@ pair_end(struct pair *p, bool reset)
 		else
 			tcp_close(p->srv);
 	}
+	p->ls->ends[cause]++;
+	if (p->t_connected != 0)
+		hist_add(&p->ls->duration, hist_duration_ns, now - p->t_accept);
+	conn_log(p, cause, now);
 	if (p->be >= 0 && p->srv != NULL) {
 		pool->bs[p->be].bytes_up += p->bytes_up;
 		pool->bs[p->be].bytes_down += p->bytes_down;
@@ -133,6 +178,7 @@ pair_connect_start(struct pair *p)
 	struct lb_backend *b = &p->pool->lb.be[p->be];
 
 	b->active++;
+	p->t_connect = ex_now_ns(host.ex);
 	tcp_connect_init(&p->conn, &host.tcp, b->ip, b->port);
 	ex_timeout_init(&p->cto, &p->conn.base,
 			(uint64_t)p->pool->connect_timeout_ms * EX_NS_PER_MS);
@@ -156,7 +202,7 @@ pair_pick(struct pair *p)
 	}
 	if (p->be < 0) {
 		p->ls->no_backend++;
-		pair_end(p, true); /* nowhere to go: the client gets a RST */
+		pair_end(p, END_NO_BACKEND); /* nowhere to go: the client gets a RST */
 		return PAIR_STEP_DONE;
 	}
 	pair_connect_start(p);
@@ -175,12 +221,15 @@ pair_connect(struct pair *p, struct ex_context *cx)
 		pool->bs[p->be].connect_failures++;
 		backend_released(pool, p->be);
 		p->tried |= UINT64_C(1) << p->be;
+		p->retries++;
 		p->be = -1;
 		p->state = PAIR_STATE_PICK;
 		return PAIR_STEP_NEXT;
 	}
 	p->srv = p->conn.conn;
 	pool->bs[p->be].conns++;
+	p->t_connected = ex_now_ns(host.ex);
+	hist_add(&pool->connect, hist_connect_ns, p->t_connected - p->t_connect);
 	if (pool->proxy_v2) {
 		build_ppv2(p);
 		tcp_write_init(&p->hdr, p->srv, p->ppv2, sizeof(p->ppv2));
@@ -198,7 +247,7 @@ pair_header(struct pair *p, struct ex_context *cx)
 		return PAIR_STEP_PENDING;
 	if (p->hdr.base.result != (int32_t)p->hdr.len) {
 		/* an error, or a short write: a cut header is no header */
-		pair_end(p, true);
+		pair_end(p, END_HEADER);
 		return PAIR_STEP_DONE;
 	}
 	pair_run_start(p);
@@ -214,7 +263,7 @@ pair_run(struct pair *p, struct ex_context *cx)
 
 	/* A reset on either side resets the other (no half-open leftovers). */
 	if (tcp_conn_error(p->cli) == -ECONNRESET || tcp_conn_error(p->srv) == -ECONNRESET) {
-		pair_end(p, true);
+		pair_end(p, run_error_cause(p));
 		return PAIR_STEP_DONE;
 	}
 	if (!ex_future_is_done(&p->up.base))
@@ -223,18 +272,18 @@ pair_run(struct pair *p, struct ex_context *cx)
 		ex_future_poll(&p->down.base, cx);
 	if ((ex_future_is_done(&p->up.base) && p->up.base.result < 0) ||
 			(ex_future_is_done(&p->down.base) && p->down.base.result < 0)) {
-		pair_end(p, true);
+		pair_end(p, run_error_cause(p));
 		return PAIR_STEP_DONE;
 	}
 	if (ex_future_is_done(&p->up.base) && ex_future_is_done(&p->down.base)) {
-		pair_end(p, false); /* both FINs passed on and acknowledged */
+		pair_end(p, END_FIN); /* both FINs passed on and acknowledged */
 		return PAIR_STEP_DONE;
 	}
 	if (p->ls->idle_timeout_ms == 0 || ex_future_poll(&p->idle.base, cx) == EX_PENDING)
 		return PAIR_STEP_PENDING;
 	items = p->up.items + p->down.items;
 	if (items == p->last_items) {
-		pair_end(p, true); /* idle: reset both */
+		pair_end(p, END_IDLE); /* idle: reset both */
 		return PAIR_STEP_DONE;
 	}
 	p->last_items = items;
@@ -287,7 +336,7 @@ pair_drop(struct ex_future *f)
 		p->be = -1;
 	}
 	if (p->state != PAIR_STATE_DONE)
-		pair_end(p, true);
+		pair_end(p, END_SHUTDOWN);
 }
 
 static const struct ex_future_ops pair_ops = {
@@ -328,6 +377,7 @@ pair_start(struct listener *ls, struct tcp_conn *c, bool full)
 	p->pool = ls->pool;
 	p->be = -1;
 	p->cli = c;
+	p->t_accept = ex_now_ns(host.ex);
 	tcp_conn_addr(c, &lip, &lport, &p->cli_ip, &p->cli_port);
 	if (full) {
 		wq_enter(p, &ls->wq, PAIR_STATE_QUEUED);
@@ -337,7 +387,7 @@ pair_start(struct listener *ls, struct tcp_conn *c, bool full)
 	}
 	if (ex_spawn_slab(pair_slab, &p->base, NULL, NULL) != 0) {
 		ls->refused++;
-		pair_end(p, true); /* resets c */
+		pair_end(p, END_NO_PAIR); /* resets c */
 		ex_slab_put(pair_slab, p);
 	}
 	return 0;

@@ -46,6 +46,8 @@ struct pair {
 	struct ex_forward up, down;
 	struct ex_sleep idle;
 	uint64_t last_items, bytes_up, bytes_down;
+	uint64_t t_accept, t_connect, t_connected; /* executor ns; 0: not yet */
+	uint8_t retries; /* connects that failed before this one */
 };
 
 /* What a state's step asks of the poll loop. */
@@ -56,9 +58,10 @@ enum pair_step {
 };
 
 /* pair.c */
-/** End the pair: reset both sides (reset) or close them, give back its
- * listener slot and backend slot, leave any queue. */
-void pair_end(struct pair *p, bool reset);
+/** End the pair: close both sides (END_FIN) or reset them (any other
+ * cause), give back its listener slot and backend slot, leave any queue;
+ * count it, and log it. */
+void pair_end(struct pair *p, enum pair_end_cause cause);
 /** Take a slot of backend p->be and start connecting to it. */
 void pair_connect_start(struct pair *p);
 
