@@ -9,10 +9,11 @@
  * [global]        stats_interval, drain_timeout, max_pairs
  * [pool NAME]     algorithm, backend (repeat: ADDR:PORT[,weight=N]),
  *                 connect_timeout_ms, health_interval_ms (0: off),
- *                 health_timeout_ms, rise, fall, proxy_protocol (v2|off),
+ *                 health_timeout_ms, rise, fall, proxy_protocol (v1|v2|off),
  *                 backend_max_conns
  * [listener NAME] port, pool, max_conns, max_rate, idle_timeout_ms,
- *                 over_limit (reset|queue), queue_timeout_ms
+ *                 over_limit (reset|queue), queue_timeout_ms,
+ *                 accept_proxy (on|off), trusted_sources (ADDR[/P], ...)
  *
  * No DPDK state is needed (rte_cfgfile is plain C): --check-config runs
  * before the EAL, and the fuzz harness links this file alone.
@@ -71,6 +72,12 @@ listener_defaults(struct listener *l, const char *name)
 	snprintf(l->name, sizeof(l->name), "%s", name);
 	l->idle_timeout_ms = 300000;
 	l->queue_timeout_ms = 2000;
+}
+
+int
+parse_proxy_send(const char *s)
+{
+	return strcmp(s, "off") == 0 ? 0 : strcmp(s, "v1") == 0 ? 1 : strcmp(s, "v2") == 0 ? 2 : -1;
 }
 
 int
@@ -350,11 +357,13 @@ load_pool(const char *file, const char *sec, const struct rte_cfgfile_entry *ent
 			if (add_backend(p, v, where) != 0)
 				return -1;
 		} else if (strcmp(k, "proxy_protocol") == 0) {
-			if (strcmp(v, "v2") != 0 && strcmp(v, "off") != 0) {
-				fprintf(stderr, "l4proxy: %s = '%s': v2 or off\n", where, v);
+			int ps = parse_proxy_send(v);
+
+			if (ps < 0) {
+				fprintf(stderr, "l4proxy: %s = '%s': v1, v2 or off\n", where, v);
 				return -1;
 			}
-			p->proxy_v2 = strcmp(v, "v2") == 0;
+			p->proxy_send = (uint8_t)ps;
 		} else {
 			unknown_key(file, sec, k, v,
 					"algorithm, backend, connect_timeout_ms, health_interval_ms, "
@@ -407,10 +416,26 @@ load_listener(const char *file, const char *sec, const struct rte_cfgfile_entry 
 				fprintf(stderr, "l4proxy: %s = '%s': reset or queue\n", where, v);
 				return -1;
 			}
+		} else if (strcmp(k, "accept_proxy") == 0) {
+			if (strcmp(v, "on") != 0 && strcmp(v, "off") != 0) {
+				ini_where(where, sizeof(where), file, sec, k, v);
+				fprintf(stderr, "l4proxy: %s = '%s': on or off\n", where, v);
+				return -1;
+			}
+			l->accept_proxy = strcmp(v, "on") == 0;
+		} else if (strcmp(k, "trusted_sources") == 0) {
+			char err[96];
+
+			if (pp_trust_parse(v, &l->trusted, err, sizeof(err)) != 0) {
+				ini_where(where, sizeof(where), file, sec, k, v);
+				fprintf(stderr, "l4proxy: %s: %s\n", where, err);
+				return -1;
+			}
 		} else {
 			unknown_key(file, sec, k, v,
 					"port, pool, max_conns, max_rate, idle_timeout_ms, "
-					"over_limit, queue_timeout_ms");
+					"over_limit, queue_timeout_ms, accept_proxy, "
+					"trusted_sources");
 			return -1;
 		}
 	}
@@ -540,19 +565,28 @@ config_print(FILE *out)
 				"health_timeout_ms = %u\nrise = %u\nfall = %u\n"
 				"proxy_protocol = %s\nbackend_max_conns = %u\n",
 				p->connect_timeout_ms, p->health_interval_ms, p->health_timeout_ms,
-				p->rise, p->fall, p->proxy_v2 ? "v2" : "off", p->backend_max_conns);
+				p->rise, p->fall,
+				p->proxy_send == 1   ? "v1"
+				: p->proxy_send == 2 ? "v2"
+						     : "off",
+				p->backend_max_conns);
 	}
 	for (i = 0; i < cfg.nlisteners; i++) {
 		const struct listener *l = &cfg.ls[i];
 
+		char trusted[PP_TRUST_MAX * 20];
+
+		pp_trust_format(&l->trusted, trusted, sizeof(trusted));
 		fprintf(out,
 				"\n[listener %s]\nport = %u\npool = %s\nmax_conns = %u\n"
 				"max_rate = %u\nidle_timeout_ms = %u\nover_limit = %s\n"
-				"queue_timeout_ms = %u\n",
+				"queue_timeout_ms = %u\naccept_proxy = %s\n",
 				l->name, l->port, l->pool->name, l->max_conns, l->max_rate,
 				l->idle_timeout_ms,
 				l->over_limit == OVER_LIMIT_QUEUE ? "queue" : "reset",
-				l->queue_timeout_ms);
+				l->queue_timeout_ms, l->accept_proxy ? "on" : "off");
+		if (l->trusted.n > 0)
+			fprintf(out, "trusted_sources = %s\n", trusted);
 	}
 }
 

@@ -3,17 +3,19 @@
  * connlog.c - l4proxy's connection logs: one line per pair that ended, with
  * HAProxy's tcplog as the model for what it says:
  *
- *   2026-12-03T09:20:01.123456Z lcore=0 listener=web client=198.18.0.9:40000
- *   pool=web backend=198.18.0.21:80 wait_ms=0.012 connect_ms=0.210
- *   duration_ms=15.301 bytes_up=120 bytes_down=4096 retries=0 end=fin
+ *   2026-12-03T09:20:01.123456Z id=69509a1d0000000000000001 lcore=0
+ *   listener=web client=198.18.0.9:40000 pool=web backend=198.18.0.21:80
+ *   wait_ms=0.012 connect_ms=0.210 duration_ms=15.301 bytes_up=120
+ *   bytes_down=4096 retries=0 end=fin
  *
  * (one line; backend=- and connect_ms=- for a client that never reached a
  * backend). wait_ms is accept to the first connect (the queues), connect_ms
- * the successful connect, duration_ms accept to end; bytes_up flowed from
+ * the successful connect, duration_ms accept to end; id is the pair's
+ * unique ID (also in the PROXY v2 header to its backend); bytes_up flowed from
  * the client to the backend, bytes_down back; retries counts failed
  * connects before this one; end is the cause (pair_end_names[]).
  *
- * Off the fast path: the lane only copies a 64-byte record into its own
+ * Off the fast path: the lane only copies a 72-byte record into its own
  * ring (single producer, single consumer); a control thread (DPDK's
  * rte_ctrl_thread_create(), so it runs on the CPUs no lcore uses) drains
  * every ring, formats the lines and writes them to the file (appended,
@@ -46,11 +48,12 @@ struct conn_rec {
 	uint64_t wall_ns; /* the end, CLOCK_REALTIME */
 	uint64_t wait_ns, connect_ns, duration_ns; /* connect_ns UINT64_MAX: never connected */
 	uint64_t up, down;
+	uint64_t seq; /* the pair's unique ID's count */
 	uint32_t cli_ip, be_ip;
 	uint16_t cli_port, be_port;
 	uint8_t listener, pool, cause, retries;
 };
-_Static_assert(sizeof(struct conn_rec) == 64, "a log record is one cache line");
+_Static_assert(sizeof(struct conn_rec) == 72, "a log record: 72 bytes");
 
 /* Per lane: its ring and what it could not log; written by the lane. */
 struct log_lane {
@@ -108,6 +111,7 @@ conn_log(const struct pair *p, enum pair_end_cause cause, uint64_t now_ns)
 	r.pool = (uint8_t)(p->pool - cfg.pools);
 	r.cause = (uint8_t)cause;
 	r.retries = p->retries;
+	r.seq = p->seq;
 	if (rte_ring_sp_enqueue_elem(my_log->ring, &r, sizeof(r)) != 0)
 		my_log->lost++;
 }
@@ -127,7 +131,7 @@ static void
 write_rec(const struct conn_rec *r, unsigned int lane)
 {
 	const struct config *c = lanes[0].cfg;
-	char line[512], stamp[40], cli[32], be[32], wait[24], conn[24], dur[24];
+	char line[512], stamp[40], cli[32], be[32], wait[24], conn[24], dur[24], id[25];
 	time_t sec = (time_t)(r->wall_ns / 1000000000u);
 	struct tm tm;
 	int n;
@@ -142,11 +146,12 @@ write_rec(const struct conn_rec *r, unsigned int lane)
 	ms(wait, sizeof(wait), r->wait_ns);
 	ms(conn, sizeof(conn), r->connect_ns);
 	ms(dur, sizeof(dur), r->duration_ns);
+	unique_id(id, lanes[lane].lcore, r->seq);
 	n = snprintf(line, sizeof(line),
-			"lcore=%u listener=%s client=%s pool=%s backend=%s wait_ms=%s "
+			"id=%s lcore=%u listener=%s client=%s pool=%s backend=%s wait_ms=%s "
 			"connect_ms=%s duration_ms=%s bytes_up=%" PRIu64 " bytes_down=%" PRIu64
 			" retries=%u end=%s",
-			lanes[lane].lcore,
+			id, lanes[lane].lcore,
 			r->listener < c->nlisteners ? c->ls[r->listener].name : "?", cli,
 			r->pool < c->npools ? c->pools[r->pool].name : "?", be, wait, conn, dur,
 			r->up, r->down, r->retries,

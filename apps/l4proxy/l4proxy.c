@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_eal.h>
 
@@ -58,7 +59,12 @@ usage(FILE *out, const char *prog)
 			"  --health-interval MS TCP connect check per backend (default 1000; 0: off)\n"
 			"  --health-timeout MS  (default 500)\n"
 			"  --rise N --fall N    checks to go up / down, 1..100 (default 2 / 2)\n"
-			"  --proxy-protocol     send a PROXY protocol v2 header to backends\n"
+			"  --proxy-protocol[=V] send a PROXY protocol header to backends: v2 (the\n"
+			"                       default, with a unique ID TLV) or v1\n"
+			"  --accept-proxy       clients start with a PROXY header (v1 or v2), as from\n"
+			"                       another balancer: its client is the one used\n"
+			"  --trusted-sources L  who may send one: ADDR[/PREFIX], comma-separated;\n"
+			"                       others are reset (default: any source)\n"
 			"  --max-conns N        per listener (default 0: no limit)\n"
 			"  --backend-max-conns N  per backend; a full backend is skipped\n"
 			"  --over-limit WHAT    clients over max-conns (listener, or every backend full):\n"
@@ -226,7 +232,9 @@ static const struct option long_opts[] = {
 	{ "health-timeout", required_argument, NULL, 'T' },
 	{ "rise", required_argument, NULL, 'r' },
 	{ "fall", required_argument, NULL, 'f' },
-	{ "proxy-protocol", no_argument, NULL, 'p' },
+	{ "proxy-protocol", optional_argument, NULL, 'p' },
+	{ "accept-proxy", no_argument, NULL, 'x' },
+	{ "trusted-sources", required_argument, NULL, 't' },
 	{ "max-conns", required_argument, NULL, 'm' },
 	{ "backend-max-conns", required_argument, NULL, 'B' },
 	{ "max-rate", required_argument, NULL, 'R' },
@@ -298,8 +306,29 @@ pool_flag(int c, const char *arg, struct cli *cli)
 		return cli->algo < 0 ? -1 : 0;
 	case 'p':
 		cli->pool_flag = cli->pool_flag != NULL ? cli->pool_flag : "--proxy-protocol";
-		pool->proxy_v2 = true;
+		if (arg == NULL) {
+			pool->proxy_send = 2;
+			return 0;
+		}
+		if (parse_proxy_send(arg) < 0) {
+			fprintf(stderr, "l4proxy: --proxy-protocol=v1, v2 or off, not '%s'\n", arg);
+			return -1;
+		}
+		pool->proxy_send = (uint8_t)parse_proxy_send(arg);
 		return 0;
+	case 'x':
+		cli->pool_flag = cli->pool_flag != NULL ? cli->pool_flag : "--accept-proxy";
+		ls->accept_proxy = true;
+		return 0;
+	case 't': {
+		char err[96];
+
+		cli->pool_flag = cli->pool_flag != NULL ? cli->pool_flag : "--trusted-sources";
+		if (pp_trust_parse(arg, &ls->trusted, err, sizeof(err)) == 0)
+			return 0;
+		fprintf(stderr, "l4proxy: --trusted-sources: %s\n", err);
+		return -1;
+	}
 	case 'O':
 		cli->pool_flag = cli->pool_flag != NULL ? cli->pool_flag : "--over-limit";
 		if (parse_over_limit(arg, &ls->over_limit) == 0)
@@ -622,6 +651,7 @@ main(int argc, char **argv)
 	if (info.note[0] != '\0')
 		printf("l4proxy: %s\n", info.note);
 	config_defaults();
+	proxy_epoch = (uint32_t)time(NULL);
 	/* The simple case builds one pool and one listener from flags. */
 	pool_defaults(&cfg.pools[0], "default");
 	listener_defaults(&cfg.ls[0], "default");

@@ -35,6 +35,7 @@
 
 #include "ex_channel.h"
 #include "lb.h"
+#include "proxyproto.h"
 #include "ratelimit.h"
 #include "stack_host.h"
 #include "tcp.h"
@@ -68,6 +69,8 @@ enum pair_end_cause {
 	END_ERROR, /* another error on either side */
 	END_SHUTDOWN, /* still open after the drain timeout */
 	END_NO_PAIR, /* no task could be spawned for it */
+	END_PROXY_BAD, /* accept_proxy: no valid PROXY header within 3 s */
+	END_PROXY_UNTRUSTED, /* accept_proxy: a source not in trusted_sources */
 	END_MAX,
 };
 extern const char *const pair_end_names[END_MAX];
@@ -97,7 +100,7 @@ struct pool {
 	uint32_t connect_timeout_ms;
 	uint32_t health_interval_ms, health_timeout_ms; /* interval 0: no checks */
 	uint8_t rise, fall;
-	bool proxy_v2;
+	uint8_t proxy_send; /* PROXY header to backends: 0 none, 1 v1, 2 v2 */
 	uint32_t backend_max_conns;
 	struct pair_wq wq; /* admitted clients waiting for a backend below its max_conns */
 	struct hist connect; /* SYN to established, each successful backend connect */
@@ -114,10 +117,13 @@ struct listener {
 	uint32_t max_conns, max_rate, idle_timeout_ms;
 	enum over_limit over_limit;
 	uint32_t queue_timeout_ms;
+	bool accept_proxy; /* clients start with a PROXY header (v1 or v2) */
+	struct pp_trust trusted; /* who may send one (none listed: anyone) */
 	struct rate_limit rate; /* new connections per second (max_rate) */
 	uint64_t conns, active, refused, no_backend;
 	uint64_t queued_now, queued, queue_timeouts;
 	uint64_t ends[END_MAX]; /* pairs ended, by cause */
+	uint64_t proxied; /* accept_proxy: headers read, real client taken */
 	struct hist duration; /* accept to end, of pairs that reached a backend */
 	struct pair_wq wq; /* accepted clients waiting for active < max_conns */
 };
@@ -230,6 +236,14 @@ struct pool *pool_find(const char *name);
 /** pool_find() in another lane's config (telemetry's thread reads lane 0's). */
 struct pool *pool_find_in(struct config *c, const char *name);
 void fmt_addr(char *out, size_t len, uint32_t ip, uint16_t port);
+/** "off", "v1" or "v2" (a pool's proxy_protocol) to 0, 1, 2; -1 if none. */
+int parse_proxy_send(const char *s);
+
+/** When the proxy started (seconds): the first part of every unique ID. */
+extern uint32_t proxy_epoch;
+/** A pair's unique ID (sent in PROXY v2's TLV, logged as id=): 24 hex
+ * digits, the start, the lcore and the lane's pair count. */
+void unique_id(char out[25], unsigned int lcore, uint64_t seq);
 
 /* ---- ini.c ---- */
 

@@ -293,6 +293,7 @@ lanes_listener_sum(uint32_t i, struct listener *out)
 		out->queued += ls->queued;
 		out->queued_now += ls->queued_now;
 		out->queue_timeouts += ls->queue_timeouts;
+		out->proxied += ls->proxied;
 		for (c = 0; c < END_MAX; c++)
 			out->ends[c] += ls->ends[c];
 		hist_sum(&out->duration, &ls->duration);

@@ -67,7 +67,16 @@ listeners_start(bool say)
 					ls->name, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
 					ip & 255, ls->port, ls->pool->name,
 					lb_algo_name(ls->pool->lb.algo), ls->pool->lb.n,
-					ls->pool->proxy_v2 ? ", PROXY v2" : "");
+					ls->pool->proxy_send == 2   ? ", PROXY v2 to backends"
+					: ls->pool->proxy_send == 1 ? ", PROXY v1 to backends"
+								    : "");
+		if (say && ls->accept_proxy) {
+			char t[PP_TRUST_MAX * 20];
+
+			pp_trust_format(&ls->trusted, t, sizeof(t));
+			printf("l4proxy: listener %s reads a PROXY header (v1 or v2) from %s\n",
+					ls->name, ls->trusted.n > 0 ? t : "any source");
+		}
 	}
 	return 0;
 }

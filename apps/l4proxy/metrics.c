@@ -151,6 +151,9 @@ render_listeners(struct text *t, const struct config *c)
 		{ "riptide_l4proxy_listener_queue_timeouts_total", "counter",
 				"Clients reset after queue_timeout_ms.",
 				offsetof(struct listener, queue_timeouts) },
+		{ "riptide_l4proxy_listener_proxy_headers_total", "counter",
+				"PROXY headers read from clients (accept_proxy): their client used.",
+				offsetof(struct listener, proxied) },
 	};
 	struct listener sum[MAX_LISTENERS];
 	char name[2 * NAME_LEN + 8];

@@ -11,8 +11,12 @@
  * a reset, and a pair idle too long is reset.
  */
 #include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
+#include <rte_common.h>
+#include <rte_lcore.h>
 #include <rte_mbuf.h>
 
 #include "ex_combinator.h"
@@ -43,7 +47,8 @@ count_bytes(union ex_item it, void *arg)
 
 const char *const pair_end_names[END_MAX] = { "fin", "client_rst", "backend_rst", "client_timeout",
 	"backend_timeout", "idle_timeout", "no_backend", "queue_timeout", "header_failed", "error",
-	"shutdown", "no_pair" };
+	"shutdown", "no_pair", "proxy_header_bad", "proxy_untrusted" };
+_Static_assert(RTE_DIM(pair_end_names) == END_MAX, "a name for every cause");
 
 const uint64_t hist_connect_ns[HIST_BOUNDS] = { 100000, 250000, 500000, 1000000, 2500000, 5000000,
 	10000000, 25000000, 50000000, 100000000, 250000000, 500000000, 1000000000, 2500000000 };
@@ -62,6 +67,8 @@ hist_add(struct hist *h, const uint64_t *bound, uint64_t ns)
 	h->count++;
 	h->sum_ns += ns;
 }
+
+static void proxy_in_drop(struct pair *p);
 
 /* The cause of a pair's end when a forward failed: which side, and how. */
 static enum pair_end_cause
@@ -96,6 +103,8 @@ pair_end(struct pair *p, enum pair_end_cause cause)
 	}
 	if (p->state == PAIR_STATE_HEADER && !ex_future_is_done(&p->hdr.base))
 		ex_future_drop(&p->hdr.base);
+	if (p->state == PAIR_STATE_PROXY_IN)
+		proxy_in_drop(p);
 	if (p->wq != NULL)
 		wq_leave(p);
 	if (p->cli != NULL) {
@@ -127,33 +136,30 @@ pair_end(struct pair *p, enum pair_end_cause cause)
 	p->state = PAIR_STATE_DONE;
 }
 
-static void
-build_ppv2(struct pair *p)
-{
-	static const uint8_t sig[12] = { 0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49,
-		0x54, 0x0a };
-	uint32_t lip, rip;
-	uint16_t lport, rport;
-	uint8_t *b = p->ppv2;
+uint32_t proxy_epoch;
 
-	tcp_conn_addr(p->cli, &lip, &lport, &rip, &rport);
-	memcpy(b, sig, 12);
-	b[12] = 0x21; /* version 2, PROXY */
-	b[13] = 0x11; /* TCP over IPv4 */
-	b[14] = 0;
-	b[15] = 12;
-	b[16] = (uint8_t)(rip >> 24); /* source: the client */
-	b[17] = (uint8_t)(rip >> 16);
-	b[18] = (uint8_t)(rip >> 8);
-	b[19] = (uint8_t)rip;
-	b[20] = (uint8_t)(lip >> 24); /* destination: the listener */
-	b[21] = (uint8_t)(lip >> 16);
-	b[22] = (uint8_t)(lip >> 8);
-	b[23] = (uint8_t)lip;
-	b[24] = (uint8_t)(rport >> 8);
-	b[25] = (uint8_t)rport;
-	b[26] = (uint8_t)(lport >> 8);
-	b[27] = (uint8_t)lport;
+void
+unique_id(char out[25], unsigned int lcore, uint64_t seq)
+{
+	snprintf(out, 25, "%08x%04x%012" PRIx64, proxy_epoch, lcore & 0xffff,
+			seq & UINT64_C(0xffffffffffff));
+}
+
+/* The PROXY header for the backend: the client (the one a received header
+ * named, if any) and where it connected. @return its length. */
+static uint32_t
+build_proxy_header(struct pair *p)
+{
+	struct pp_addr a = { .src_ip = p->cli_ip,
+		.dst_ip = p->dst_ip,
+		.src_port = p->cli_port,
+		.dst_port = p->dst_port };
+	char id[25];
+
+	if (p->pool->proxy_send == 1)
+		return (uint32_t)pp_v1_build((char *)p->pp_out, sizeof(p->pp_out), &a);
+	unique_id(id, rte_lcore_id(), p->seq);
+	return (uint32_t)pp_v2_build(p->pp_out, sizeof(p->pp_out), &a, (const uint8_t *)id, 24);
 }
 
 static void
@@ -183,6 +189,110 @@ pair_connect_start(struct pair *p)
 	ex_timeout_init(&p->cto, &p->conn.base,
 			(uint64_t)p->pool->connect_timeout_ms * EX_NS_PER_MS);
 	p->state = PAIR_STATE_CONNECT;
+}
+
+/* ---- accept_proxy: the client's PROXY header ---- */
+
+#define PROXY_IN_TIMEOUT_MS 3000
+
+enum pp_stage {
+	PP_FIRST6 = 0, /* "PROXY " or the start of v2's signature */
+	PP_V1_LINE, /* the rest of the v1 line, to its "\n" */
+	PP_V2_HEAD_REST, /* the rest of v2's 16 bytes */
+	PP_V2_BODY, /* its addresses and TLVs */
+};
+
+static void
+proxy_in_drop(struct pair *p)
+{
+	if (p->pp_stage == PP_V1_LINE) {
+		if (!ex_future_is_done(&p->pp_line.base))
+			ex_future_drop(&p->pp_line.base);
+	} else if (!ex_future_is_done(&p->pp_rx.base)) {
+		ex_future_drop(&p->pp_rx.base);
+	}
+	if (!ex_future_is_done(&p->pp_deadline.base))
+		ex_future_drop(&p->pp_deadline.base);
+}
+
+/* The header read: the real client (unless it said LOCAL or UNKNOWN), then
+ * on to the listener's queue or the pick, as the accept found it. */
+static enum pair_step
+proxy_in_done(struct pair *p, const struct pp_addr *a)
+{
+	if (!ex_future_is_done(&p->pp_deadline.base))
+		ex_future_drop(&p->pp_deadline.base);
+	if (!a->local) {
+		p->cli_ip = a->src_ip;
+		p->cli_port = a->src_port;
+		p->dst_ip = a->dst_ip;
+		p->dst_port = a->dst_port;
+	}
+	p->ls->proxied++;
+	if (p->pp_full)
+		wq_enter(p, &p->ls->wq, PAIR_STATE_QUEUED);
+	else
+		p->state = PAIR_STATE_PICK;
+	return PAIR_STEP_NEXT;
+}
+
+static enum pair_step
+proxy_in_fail(struct pair *p)
+{
+	pair_end(p, END_PROXY_BAD); /* resets the client */
+	return PAIR_STEP_DONE;
+}
+
+static enum pair_step
+pair_proxy_in(struct pair *p, struct ex_context *cx)
+{
+	struct ex_future *rd = p->pp_stage == PP_V1_LINE ? &p->pp_line.base : &p->pp_rx.base;
+	struct pp_addr a;
+	int len;
+
+	if (ex_await(rd, cx) == EX_PENDING) {
+		if (ex_future_poll(&p->pp_deadline.base, cx) == EX_PENDING)
+			return PAIR_STEP_PENDING;
+		return proxy_in_fail(p); /* too slow: a client that is no balancer */
+	}
+	if (rd->result <= 0)
+		return proxy_in_fail(p); /* ended, reset, or too long a line */
+	switch (p->pp_stage) {
+	case PP_FIRST6:
+		switch (pp_detect(p->pp_in)) {
+		case 1:
+			p->pp_stage = PP_V1_LINE;
+			tcp_read_until_init(&p->pp_line, p->cli, '\n', p->pp_in + 6, PP_V1_MAX - 6);
+			return PAIR_STEP_NEXT;
+		case 2:
+			p->pp_stage = PP_V2_HEAD_REST;
+			tcp_read_exact_init(&p->pp_rx, p->cli, p->pp_in + 6, PP_V2_HEAD - 6);
+			return PAIR_STEP_NEXT;
+		}
+		return proxy_in_fail(p);
+	case PP_V1_LINE:
+		if (pp_v1_parse((const char *)p->pp_in, 6 + (size_t)rd->result, &a) != 0)
+			return proxy_in_fail(p);
+		return proxy_in_done(p, &a);
+	case PP_V2_HEAD_REST:
+		len = pp_v2_length(p->pp_in);
+		if (len < 0)
+			return proxy_in_fail(p);
+		if (len == PP_V2_HEAD) {
+			if (pp_v2_parse(p->pp_in, PP_V2_HEAD, &a) != 0)
+				return proxy_in_fail(p);
+			return proxy_in_done(p, &a);
+		}
+		p->pp_stage = PP_V2_BODY;
+		tcp_read_exact_init(&p->pp_rx, p->cli, p->pp_in + PP_V2_HEAD,
+				(uint32_t)len - PP_V2_HEAD);
+		return PAIR_STEP_NEXT;
+	case PP_V2_BODY:
+		if (pp_v2_parse(p->pp_in, PP_V2_HEAD + (size_t)rd->result, &a) != 0)
+			return proxy_in_fail(p);
+		return proxy_in_done(p, &a);
+	}
+	return proxy_in_fail(p);
 }
 
 static enum pair_step
@@ -230,9 +340,8 @@ pair_connect(struct pair *p, struct ex_context *cx)
 	pool->bs[p->be].conns++;
 	p->t_connected = ex_now_ns(host.ex);
 	hist_add(&pool->connect, hist_connect_ns, p->t_connected - p->t_connect);
-	if (pool->proxy_v2) {
-		build_ppv2(p);
-		tcp_write_init(&p->hdr, p->srv, p->ppv2, sizeof(p->ppv2));
+	if (pool->proxy_send != 0) {
+		tcp_write_init(&p->hdr, p->srv, p->pp_out, build_proxy_header(p));
 		p->state = PAIR_STATE_HEADER;
 		return PAIR_STEP_NEXT;
 	}
@@ -305,6 +414,9 @@ pair_poll(struct ex_future *f, struct ex_context *cx)
 		case PAIR_STATE_WAIT_BACKEND:
 			step = pair_wait_backend(p, cx);
 			break;
+		case PAIR_STATE_PROXY_IN:
+			step = pair_proxy_in(p, cx);
+			break;
 		case PAIR_STATE_PICK:
 			step = pair_pick(p);
 			break;
@@ -363,12 +475,12 @@ pairs_fini(void)
 	pair_slab = NULL;
 }
 
+static _Thread_local uint64_t pair_seq; /* this lane's pairs so far */
+
 int
 pair_start(struct listener *ls, struct tcp_conn *c, bool full)
 {
 	struct pair *p = ex_slab_get(pair_slab);
-	uint32_t lip;
-	uint16_t lport;
 
 	if (p == NULL)
 		return -ENOSPC;
@@ -377,9 +489,27 @@ pair_start(struct listener *ls, struct tcp_conn *c, bool full)
 	p->pool = ls->pool;
 	p->be = -1;
 	p->cli = c;
+	p->seq = ++pair_seq;
 	p->t_accept = ex_now_ns(host.ex);
-	tcp_conn_addr(c, &lip, &lport, &p->cli_ip, &p->cli_port);
-	if (full) {
+	tcp_conn_addr(c, &p->dst_ip, &p->dst_port, &p->cli_ip, &p->cli_port);
+	if (ls->accept_proxy && !pp_trusted(&ls->trusted, p->cli_ip)) {
+		/* Only a trusted balancer may say who the client is. */
+		ls->refused++;
+		pair_end(p, END_PROXY_UNTRUSTED); /* resets c */
+		ex_slab_put(pair_slab, p);
+		return 0;
+	}
+	if (ls->accept_proxy) {
+		/* The header first; the queue (if full) once it is read. */
+		p->state = PAIR_STATE_PROXY_IN;
+		p->pp_full = full;
+		tcp_read_exact_init(&p->pp_rx, c, p->pp_in, 6);
+		ex_sleep_init(&p->pp_deadline, (uint64_t)PROXY_IN_TIMEOUT_MS * EX_NS_PER_MS);
+		if (!full) {
+			p->admitted = true;
+			ls->active++;
+		}
+	} else if (full) {
 		wq_enter(p, &ls->wq, PAIR_STATE_QUEUED);
 	} else {
 		p->admitted = true;

@@ -13,6 +13,7 @@
 
 enum pair_state {
 	PAIR_STATE_PICK = 0,
+	PAIR_STATE_PROXY_IN, /* reading the client's PROXY header (accept_proxy) */
 	PAIR_STATE_QUEUED, /* over the listener's max_conns: waiting for a slot */
 	PAIR_STATE_WAIT_BACKEND, /* every usable backend full: waiting for one */
 	PAIR_STATE_CONNECT,
@@ -39,7 +40,17 @@ struct pair {
 	struct tcp_connect conn;
 	struct ex_timeout cto;
 	struct tcp_write hdr;
-	uint8_t ppv2[28];
+	uint8_t pp_out[64]; /* the PROXY header to the backend */
+	/* accept_proxy: the header read from the client */
+	uint8_t pp_stage;
+	bool pp_full; /* the listener was full at accept: queue once it is read */
+	struct tcp_read_exact pp_rx;
+	struct tcp_read_until pp_line;
+	struct ex_sleep pp_deadline;
+	uint8_t pp_in[PP_MAX];
+	uint32_t dst_ip; /* where the client connected (the header's, if one said) */
+	uint16_t dst_port;
+	uint64_t seq; /* the lane's count of pairs: the unique ID's last part */
 	struct tcp_rx_stream crs, srs;
 	struct ex_stream_map cmap, smap;
 	struct tcp_tx_sink cks, sks;

@@ -57,6 +57,32 @@ class H(socketserver.BaseRequestHandler):
             except ConnectionResetError:
                 print("backend saw reset", flush=True)
             return
+        if mode == "pp":  # read a PROXY header, say what it said, then echo
+            f = s.makefile("rb")
+            first = f.read(6)
+            if first == b"PROXY ":
+                w = (first + f.readline()).decode().split()
+                said = f"v=1 src={w[2]}:{w[4]} dst={w[3]}:{w[5]} id=-"
+            else:
+                head = first + f.read(10)
+                body = f.read(struct.unpack("!H", head[14:16])[0])
+                src = ".".join(map(str, body[0:4])) + ":" + str(struct.unpack("!H", body[8:10])[0])
+                dst = ".".join(map(str, body[4:8])) + ":" + str(struct.unpack("!H", body[10:12])[0])
+                uid, off = "-", 12
+                while off + 3 <= len(body):
+                    t, n = body[off], struct.unpack("!H", body[off + 1:off + 3])[0]
+                    if t == 5:
+                        uid = body[off + 3:off + 3 + n].decode()
+                    off += 3 + n
+                said = f"v=2 src={src} dst={dst} id={uid}"
+            s.sendall(said.encode() + b"\n")
+            while True:
+                b = f.read1(65536)
+                if not b:
+                    break
+                s.sendall(b)
+            s.shutdown(socket.SHUT_WR)
+            return
         if mode == "hold":
             s.sendall(name.encode() + b"\n")
             while s.recv(4096):
@@ -1519,6 +1545,141 @@ def test_connection_logs_rate_limited_and_to_syslog(topo, tmp_path):
     assert m and int(m.group(1)) == len(got) and int(m.group(1)) + int(m.group(2)) == 40, out
 
 
+PPH_CLIENT = r"""
+import errno, socket, struct, sys, time
+addr, how = sys.argv[1], sys.argv[2]
+def v2(cmd, src, sport):
+    sig = b"\r\n\r\n\x00\r\nQUIT\n"
+    body = socket.inet_aton(src) + socket.inet_aton(addr) + struct.pack("!HH", sport, 80)
+    body += bytes([0x04, 0, 2]) + b"ok"  # a NOOP TLV, skipped
+    return sig + bytes([0x20 | cmd, 0x11]) + struct.pack("!H", len(body)) + body
+t = time.time()
+try:
+    s = socket.create_connection((addr, 80), timeout=10)
+    if how == "v1":
+        s.sendall(b"PROXY TCP4 198.18.7.7 198.18.100.10 5555 80\r\nhello")
+    elif how == "v2":
+        s.sendall(v2(1, "198.18.8.8", 6666) + b"hello")
+    elif how == "local":
+        s.sendall(v2(0, "198.18.9.9", 7777) + b"hello")
+    elif how == "garbage":
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    elif how == "plain":
+        s.sendall(b"hello")
+    # how == "silent": nothing
+    s.shutdown(socket.SHUT_WR)
+    got = b""
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        got += b
+    print("got", got.decode().replace("\n", "|"))
+except OSError as e:  # reset: at the connect, the send, the shutdown or the read
+    if e.errno not in (errno.ECONNRESET, errno.ENOTCONN, errno.EPIPE):
+        raise
+    print("reset", round(time.time() - t, 1))
+"""
+
+
+def pp_client(topo, how):
+    return topo.exec("c", [PY, "-c", PPH_CLIENT, VIP, how], timeout=30).stdout.strip()
+
+
+def test_proxy_protocol_accepted_from_trusted_balancers_and_sent_v1_and_v2(topo, tmp_path):
+    """accept_proxy: a client behind another balancer starts with a PROXY
+    header (v1 or v2); the client it names is the one l4proxy uses: in the
+    PROXY v2 header it sends the backend (with a unique ID TLV, the one its
+    connection log gives), and in the log. A header that is not one, or none
+    within 3 s, resets the client; so does a source outside trusted_sources.
+    proxy_protocol = v1 sends the text form."""
+    topo.backend(1, "pp")
+    log = str(tmp_path / "conns.log")
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[0]}:80",
+                                "--health-interval", "0", "--accept-proxy",
+                                "--trusted-sources", "198.18.100.0/24, 198.18.5.5",
+                                "--proxy-protocol=v2", "--log", log])
+    try:
+        assert "reads a PROXY header (v1 or v2) from 198.18.100.0/24, 198.18.5.5/32" in \
+            px.output()
+        v1 = pp_client(topo, "v1")
+        m = re.fullmatch(r"got v=2 src=198\.18\.7\.7:5555 dst=198\.18\.100\.10:80 "
+                         r"id=([0-9a-f]{24})\|hello", v1)
+        assert m, v1
+        uid = m.group(1)
+        v2 = pp_client(topo, "v2")
+        assert re.fullmatch(r"got v=2 src=198\.18\.8\.8:6666 dst=198\.18\.100\.10:80 "
+                            r"id=[0-9a-f]{24}\|hello", v2), v2
+        local = pp_client(topo, "local")  # LOCAL: the connection's own client
+        assert re.fullmatch(r"got v=2 src=198\.18\.100\.\d+:\d+ dst=198\.18\.100\.10:80 "
+                            r"id=[0-9a-f]{24}\|hello", local) and "198.18.9.9" not in local, local
+        assert pp_client(topo, "garbage").startswith("reset"), "no header: reset"
+        assert pp_client(topo, "plain").startswith("reset")
+        silent = pp_client(topo, "silent")  # half-closed at once: ends the read
+        assert silent.startswith("reset"), silent
+        wait_until(lambda: os.path.exists(log) and len(log_lines(log)) >= 6, 10, "six lines")
+        ls = log_lines(log)
+        assert ls[0]["client"] == "198.18.7.7:5555" and ls[0]["id"] == uid and \
+            ls[0]["end"] == "fin" and ls[0]["bytes_up"] == "5", ls[0]
+        assert ls[1]["client"] == "198.18.8.8:6666", ls[1]
+        assert [l["end"] for l in ls[3:6]] == ["proxy_header_bad"] * 3, ls
+        ends = rows(telemetry(px, "/l4proxy/stats"), "listener_")[0]
+        assert ends["conns"] == 6, ends
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    # The same from a source it does not trust: reset; and v1 to the backend.
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[0]}:80",
+                                "--health-interval", "0", "--accept-proxy",
+                                "--trusted-sources", "198.18.200.0/24",
+                                "--proxy-protocol=v1", "--log", log])
+    try:
+        assert pp_client(topo, "v1").startswith("reset")
+        wait_until(lambda: len(log_lines(log)) >= 7, 10, "its line")
+        assert log_lines(log)[6]["end"] == "proxy_untrusted", log_lines(log)[6]
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[0]}:80",
+                                "--health-interval", "0", "--accept-proxy",
+                                "--proxy-protocol=v1"])
+    try:
+        assert "reads a PROXY header (v1 or v2) from any source" in px.output()
+        v1 = pp_client(topo, "v2")
+        assert v1 == "got v=1 src=198.18.8.8:6666 dst=198.18.100.10:80 id=-|hello", v1
+    finally:
+        out = px.stop()
+    clean_exit(out)
+
+
+def test_proxy_protocol_header_that_never_ends_reset_after_3_s(topo, tmp_path):
+    """A client that sends half a header and waits is reset after 3 s, not held."""
+    topo.backend(1, "pp")
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[0]}:80",
+                                "--health-interval", "0", "--accept-proxy"])
+    try:
+        r = topo.exec("c", [PY, "-c", HALF_HEADER, VIP], timeout=30)
+        how, took = r.stdout.split()
+        assert how == "reset" and 2.5 <= float(took) < 6, r.stdout
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    assert re.search(r"listener default .*conns 1 ", out), out
+
+
+HALF_HEADER = r"""
+import socket, sys, time
+s = socket.create_connection((sys.argv[1], 80), timeout=20)
+s.sendall(b"PROXY TCP4 198.18.7.7 ")
+t = time.time()
+try:
+    how = "closed" if s.recv(100) == b"" else "data"
+except ConnectionResetError:
+    how = "reset"
+print(how, round(time.time() - t, 2))
+"""
+
+
 @pytest.mark.parametrize("ini,message", [
     ("[listener web]\nport = 80\npool = nowhere\n[pool web]\nbackend = 198.18.1.1:80\n",
      "[listener web] pool = 'nowhere': no [pool nowhere]"),
@@ -1548,7 +1709,12 @@ def test_connection_logs_rate_limited_and_to_syslog(topo, tmp_path):
     ("[pool a]\nbackend = 198.18.1.1:80\nfall = 0\n[listener l]\nport = 80\npool = a\n",
      ":3: [pool a] fall = '0': want a whole number 1..100 (0 is not a setting here)"),
     ("[pool a]\nbackend = 198.18.1.1:80\nproxy_protocol = v3\n[listener l]\nport = 80\n"
-     "pool = a\n", "[pool a] proxy_protocol = 'v3': v2 or off"),
+     "pool = a\n", "[pool a] proxy_protocol = 'v3': v1, v2 or off"),
+    ("[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 80\npool = a\naccept_proxy = yes\n",
+     ":6: [listener l] accept_proxy = 'yes': on or off"),
+    ("[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 80\npool = a\n"
+     "trusted_sources = 198.18.0.0/24, lb1\n",
+     ":6: [listener l] trusted_sources: 'lb1' is not ADDR or ADDR/PREFIX"),
     ("[pool a]\nbackend = 198.18.1.1:80\n", "no [listener NAME] section"),
     ("[pool a]\nbackend = 198.18.1.1:80,weight=lots\n[listener l]\nport = 80\npool = a\n",
      "the option is weight=1..1000"),
@@ -1676,7 +1842,8 @@ def test_check_config_prints_the_effective_configuration_and_reads_it_back(tmp_p
         "health_interval_ms = 0\nhealth_timeout_ms = 500\nrise = 2\nfall = 2\n"
         "proxy_protocol = off\nbackend_max_conns = 0\n\n"
         "[listener www]\nport = 80\npool = web\nmax_conns = 0\nmax_rate = 0\n"
-        "idle_timeout_ms = 300000\nover_limit = queue\nqueue_timeout_ms = 2000\n"), body
+        "idle_timeout_ms = 300000\nover_limit = queue\nqueue_timeout_ms = 2000\n"
+        "accept_proxy = off\n"), body
     again = tmp_path / "again.ini"
     again.write_text(r.stdout)
     r2 = run([PROXY, "--check-config", str(again)], check=False)
