@@ -61,6 +61,10 @@ pool_defaults(struct pool *p, const char *name)
 	p->connect_timeout_ms = 3500;
 	p->health_interval_ms = 1000;
 	p->health_timeout_ms = 500;
+	snprintf(p->http_check, sizeof(p->http_check), "GET /");
+	p->http_status_lo = 200;
+	p->http_status_hi = 399;
+	p->agent_interval_ms = 1000;
 	p->rise = 2;
 	p->fall = 2;
 }
@@ -191,6 +195,9 @@ static const struct num_key pool_keys[] = {
 	NUM_KEY(pool, rise, 1, 100),
 	NUM_KEY(pool, fall, 1, 100),
 	NUM_KEY(pool, backend_max_conns, 0, 10000000),
+	NUM_KEY(pool, agent_port, 0, 65535),
+	NUM_KEY(pool, agent_interval_ms, 1, 3600000),
+	NUM_KEY(pool, slow_start_ms, 0, 3600000),
 };
 
 /* A queue timeout of 0 would reset every queued client at once. */
@@ -364,11 +371,27 @@ load_pool(const char *file, const char *sec, const struct rte_cfgfile_entry *ent
 				return -1;
 			}
 			p->proxy_send = (uint8_t)ps;
+		} else if (strcmp(k, "health_check") == 0) {
+			if (strcmp(v, "tcp") != 0 && strcmp(v, "http") != 0) {
+				fprintf(stderr, "l4proxy: %s = '%s': tcp or http\n", where, v);
+				return -1;
+			}
+			p->check = strcmp(v, "http") == 0 ? HEALTH_CHECK_HTTP : HEALTH_CHECK_TCP;
+		} else if (strcmp(k, "http_check") == 0 || strcmp(k, "http_check_status") == 0) {
+			char err[96];
+
+			if ((k[10] == '\0' ? parse_http_check(p, v, err, sizeof(err))
+					   : parse_http_status(p, v, err, sizeof(err))) != 0) {
+				fprintf(stderr, "l4proxy: %s = '%s': %s\n", where, v, err);
+				return -1;
+			}
 		} else {
 			unknown_key(file, sec, k, v,
 					"algorithm, backend, connect_timeout_ms, health_interval_ms, "
 					"health_timeout_ms, rise, fall, proxy_protocol, "
-					"backend_max_conns");
+					"backend_max_conns, health_check, http_check, "
+					"http_check_status, agent_port, agent_interval_ms, "
+					"slow_start_ms");
 			return -1;
 		}
 	}
@@ -537,8 +560,10 @@ config_finish(void)
 	uint32_t i, k;
 
 	for (i = 0; i < cfg.npools; i++)
-		for (k = 0; k < cfg.pools[i].lb.n; k++)
+		for (k = 0; k < cfg.pools[i].lb.n; k++) {
 			cfg.pools[i].lb.be[k].max_conns = cfg.pools[i].backend_max_conns;
+			backend_ctl_init(&cfg.pools[i], k);
+		}
 }
 
 void
@@ -570,6 +595,12 @@ config_print(FILE *out)
 				: p->proxy_send == 2 ? "v2"
 						     : "off",
 				p->backend_max_conns);
+		fprintf(out,
+				"health_check = %s\nhttp_check = %s\nhttp_check_status = %u-%u\n"
+				"agent_port = %u\nagent_interval_ms = %u\nslow_start_ms = %u\n",
+				p->check == HEALTH_CHECK_HTTP ? "http" : "tcp", p->http_check,
+				p->http_status_lo, p->http_status_hi, p->agent_port,
+				p->agent_interval_ms, p->slow_start_ms);
 	}
 	for (i = 0; i < cfg.nlisteners; i++) {
 		const struct listener *l = &cfg.ls[i];

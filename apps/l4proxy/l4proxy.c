@@ -59,6 +59,15 @@ usage(FILE *out, const char *prog)
 			"  --health-interval MS TCP connect check per backend (default 1000; 0: off)\n"
 			"  --health-timeout MS  (default 500)\n"
 			"  --rise N --fall N    checks to go up / down, 1..100 (default 2 / 2)\n"
+			"  --health-check KIND  tcp (a connect, the default) or http (a request whose\n"
+			"                       status must be in --http-check-status)\n"
+			"  --http-check 'M P'   the request's method and path (default 'GET /')\n"
+			"  --http-check-status S  a status or a range (default 200-399)\n"
+			"  --agent-port N       ask an agent on each backend's address, port N, every\n"
+			"                       --agent-interval MS (default 1000): a line of N%%, up,\n"
+			"                       down, drain (HAProxy's agent-check); default 0: none\n"
+			"  --slow-start MS      ramp a backend's weight over MS when it comes back\n"
+			"                       (default 0: at once)\n"
 			"  --proxy-protocol[=V] send a PROXY protocol header to backends: v2 (the\n"
 			"                       default, with a unique ID TLV) or v1\n"
 			"  --accept-proxy       clients start with a PROXY header (v1 or v2), as from\n"
@@ -138,6 +147,7 @@ supervisor_poll(struct ex_future *f, struct ex_context *cx)
 		if (ex_await(&s->tick.base, cx) == EX_PENDING)
 			return EX_PENDING;
 		runtime_apply();
+		backends_ramp(now);
 		if (cfg.stats_interval > 0 && now >= s->next_stats) {
 			print_stats("interval");
 			s->next_stats = now + (uint64_t)(cfg.stats_interval * 1e9);
@@ -210,6 +220,9 @@ static const struct num_flag num_flags[] = {
 	{ 'Q', "--queue-timeout", 1, 600000, CFG_U32(ls[0].queue_timeout_ms), true },
 	{ 'W', "--idle-spin", 0, 100000, CFG_U32(idle_spin_us), false },
 	{ 'X', "--tx-hold", 0, 1000, CFG_U32(tx_hold_us), false },
+	{ 'A', "--agent-port", 0, 65535, CFG_U32(pools[0].agent_port), true },
+	{ 'n', "--agent-interval", 1, 3600000, CFG_U32(pools[0].agent_interval_ms), true },
+	{ 'S', "--slow-start", 0, 3600000, CFG_U32(pools[0].slow_start_ms), true },
 };
 
 /* Global flags that override the file's [global]: set after it is read. */
@@ -234,6 +247,12 @@ static const struct option long_opts[] = {
 	{ "fall", required_argument, NULL, 'f' },
 	{ "proxy-protocol", optional_argument, NULL, 'p' },
 	{ "accept-proxy", no_argument, NULL, 'x' },
+	{ "health-check", required_argument, NULL, 'k' },
+	{ "http-check", required_argument, NULL, 'e' },
+	{ "http-check-status", required_argument, NULL, 'E' },
+	{ "agent-port", required_argument, NULL, 'A' },
+	{ "agent-interval", required_argument, NULL, 'n' },
+	{ "slow-start", required_argument, NULL, 'S' },
 	{ "trusted-sources", required_argument, NULL, 't' },
 	{ "max-conns", required_argument, NULL, 'm' },
 	{ "backend-max-conns", required_argument, NULL, 'B' },
@@ -316,6 +335,26 @@ pool_flag(int c, const char *arg, struct cli *cli)
 		}
 		pool->proxy_send = (uint8_t)parse_proxy_send(arg);
 		return 0;
+	case 'k':
+		cli->pool_flag = cli->pool_flag != NULL ? cli->pool_flag : "--health-check";
+		if (strcmp(arg, "tcp") != 0 && strcmp(arg, "http") != 0) {
+			fprintf(stderr, "l4proxy: --health-check: tcp or http, not '%s'\n", arg);
+			return -1;
+		}
+		pool->check = strcmp(arg, "http") == 0 ? HEALTH_CHECK_HTTP : HEALTH_CHECK_TCP;
+		return 0;
+	case 'e':
+	case 'E': {
+		char err[96];
+
+		cli->pool_flag = cli->pool_flag != NULL ? cli->pool_flag : "--http-check";
+		if ((c == 'e' ? parse_http_check(pool, arg, err, sizeof(err))
+			      : parse_http_status(pool, arg, err, sizeof(err))) == 0)
+			return 0;
+		fprintf(stderr, "l4proxy: %s '%s': %s\n",
+				c == 'e' ? "--http-check" : "--http-check-status", arg, err);
+		return -1;
+	}
 	case 'x':
 		cli->pool_flag = cli->pool_flag != NULL ? cli->pool_flag : "--accept-proxy";
 		ls->accept_proxy = true;

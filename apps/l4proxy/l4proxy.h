@@ -93,13 +93,36 @@ struct backend_stats {
 	uint32_t rise_run, fall_run;
 };
 
+/* What decides a backend's state and weight in the balancers, kept by lane 0
+ * (health.c: backend_apply() turns it into lb_backend's up, draining and
+ * weight, and tells the other lanes). */
+struct backend_ctl {
+	uint16_t weight; /* configured: the file, a flag, the runtime API */
+	bool health_up; /* the health checks' verdict */
+	bool admin_drain; /* the runtime API's disable */
+	uint8_t agent_pct; /* the agent's N% (100 without an agent) */
+	bool agent_down, agent_drain; /* the agent's "down"/"maint", "drain" */
+	uint64_t ramp_from_ns; /* slow start: usable again since (0: no ramp) */
+};
+
+enum health_check {
+	HEALTH_CHECK_TCP = 0, /* a connect */
+	HEALTH_CHECK_HTTP, /* a request, and its status line */
+};
+
 struct pool {
 	char name[NAME_LEN];
 	struct lb lb;
 	struct backend_stats bs[LB_MAX_BACKENDS];
+	struct backend_ctl ctl[LB_MAX_BACKENDS];
 	uint32_t connect_timeout_ms;
 	uint32_t health_interval_ms, health_timeout_ms; /* interval 0: no checks */
 	uint8_t rise, fall;
+	enum health_check check;
+	char http_check[160]; /* "METHOD PATH" */
+	uint32_t http_status_lo, http_status_hi; /* a good answer's status */
+	uint32_t agent_port, agent_interval_ms; /* port 0: no agent */
+	uint32_t slow_start_ms; /* a backend back in use ramps its weight this long */
 	uint8_t proxy_send; /* PROXY header to backends: 0 none, 1 v1, 2 v2 */
 	uint32_t backend_max_conns;
 	struct pair_wq wq; /* admitted clients waiting for a backend below its max_conns */
@@ -296,6 +319,19 @@ int health_start(void);
 /** Backend k was added to pool (with checks) at run time: check it too. */
 void health_backend_added(struct pool *pool, uint32_t k);
 void health_fini(void);
+/** On lane 0: make backend k's balancer state (up, draining, weight) what
+ * pool->ctl[k] says, and tell every other lane what changed. now_ns: the
+ * executor's clock (slow start). */
+void backend_apply(struct pool *pool, uint32_t k, uint64_t now_ns);
+/** On lane 0, each supervisor tick: the weights of backends in slow start. */
+void backends_ramp(uint64_t now_ns);
+/** The weight backend k would have now (ctl, agent, slow start). */
+uint16_t backend_weight_now(const struct pool *pool, uint32_t k, uint64_t now_ns);
+/** pool->ctl[k] from its lb_backend as configured (at start, and when added). */
+void backend_ctl_init(struct pool *pool, uint32_t k);
+/** "GET /path" and "200" or "200-399" into pool. @return 0, or -1 (what is wrong in err). */
+int parse_http_check(struct pool *pool, const char *v, char *err, size_t len);
+int parse_http_status(struct pool *pool, const char *v, char *err, size_t len);
 
 /* ---- stats.c ---- */
 

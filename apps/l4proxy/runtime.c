@@ -149,12 +149,14 @@ rt_apply(const struct rt_request *r, char *out, size_t len)
 					pool->name, LB_MAX_BACKENDS);
 			return -ENOSPC;
 		}
-		backend_slot_fill(pool, (uint32_t)k, r->ip, r->port, r->weight, !checked);
-		lanes_broadcast(CTL_BACKEND_ADD, pi, (uint32_t)k,
-				r->weight | (checked ? 0u : 1u << 16));
-		if (checked)
-			health_backend_added(pool, (uint32_t)k);
-		wq_wake_head(&pool->wq);
+		/* Added down everywhere; up below (its checks, or at once), so
+		 * that slow start ramps it like any backend coming back. */
+		backend_slot_fill(pool, (uint32_t)k, r->ip, r->port, r->weight, false);
+		lanes_broadcast(CTL_BACKEND_ADD, pi, (uint32_t)k, r->weight);
+		backend_ctl_init(pool, (uint32_t)k);
+		pool->ctl[k].health_up = !checked;
+		backend_apply(pool, (uint32_t)k, ex_now_ns(host.ex));
+		health_backend_added(pool, (uint32_t)k);
 		snprintf(out, len, "ok: pool %s: backend %s added, weight %u, %s", pool->name, a,
 				r->weight,
 				checked ? "down until its health checks pass"
@@ -168,27 +170,24 @@ rt_apply(const struct rt_request *r, char *out, size_t len)
 	b = &pool->lb.be[k];
 	switch (r->op) {
 	case RT_DISABLE:
-		if (!b->draining) {
-			b->draining = true;
-			lanes_broadcast(CTL_BACKEND_DRAIN, pi, (uint32_t)k, 0);
-		}
+		pool->ctl[k].admin_drain = true;
+		backend_apply(pool, (uint32_t)k, ex_now_ns(host.ex));
 		snprintf(out, len, "ok: pool %s: backend %s draining (no new connections)",
 				pool->name, a);
 		break;
 	case RT_ENABLE:
-		if (b->draining) {
-			b->draining = false;
-			lanes_broadcast(CTL_BACKEND_ENABLE, pi, (uint32_t)k, 0);
-		}
+		pool->ctl[k].admin_drain = false;
+		backend_apply(pool, (uint32_t)k, ex_now_ns(host.ex));
 		snprintf(out, len, "ok: pool %s: backend %s enabled (%s)", pool->name, a,
-				b->up ? "up" : "down by its health checks");
+				b->up                    ? "up"
+				: pool->ctl[k].health_up ? "down by its agent"
+							 : "down by its health checks");
 		break;
 	case RT_WEIGHT: {
-		unsigned int was = b->weight;
+		unsigned int was = pool->ctl[k].weight;
 
-		b->weight = r->weight;
-		b->current = 0;
-		lanes_broadcast(CTL_BACKEND_WEIGHT, pi, (uint32_t)k, r->weight);
+		pool->ctl[k].weight = r->weight;
+		backend_apply(pool, (uint32_t)k, ex_now_ns(host.ex));
 		snprintf(out, len, "ok: pool %s: backend %s weight %u (was %u)", pool->name, a,
 				r->weight, was);
 		break;
@@ -199,6 +198,8 @@ rt_apply(const struct rt_request *r, char *out, size_t len)
 
 		b->removed = true;
 		lanes_broadcast(CTL_BACKEND_REMOVE, pi, (uint32_t)k, 0);
+		lb_changed(&pool->lb);
+		wq_wake_head(&pool->wq);
 		for (l = 0; l < nlanes; l++)
 			if (lanes[l].cfg != NULL)
 				active += lanes[l].cfg->pools[pi].lb.be[k].active;
@@ -212,8 +213,6 @@ rt_apply(const struct rt_request *r, char *out, size_t len)
 		snprintf(out, len, "error: unknown request");
 		return -EINVAL;
 	}
-	lb_changed(&pool->lb);
-	wq_wake_head(&pool->wq);
 	return 0;
 }
 

@@ -83,6 +83,22 @@ class H(socketserver.BaseRequestHandler):
                 s.sendall(b)
             s.shutdown(socket.SHUT_WR)
             return
+        if mode == "http":  # /health answers the status in FILE (default 200)
+            f = s.makefile("rb")
+            req = f.readline().decode()
+            while f.readline() not in (b"\r\n", b"\n", b""):
+                pass
+            print("request", req.strip(), flush=True)
+            status = 200
+            if req.split()[1] == "/health":
+                try:
+                    status = int(open(sys.argv[5]).read())
+                except (OSError, ValueError):
+                    pass
+            body = (name + "\n").encode()
+            s.sendall(f"HTTP/1.0 {status} X\r\nContent-Length: {len(body)}\r\n\r\n".encode()
+                      + body)
+            return
         if mode == "hold":
             s.sendall(name.encode() + b"\n")
             while s.recv(4096):
@@ -169,11 +185,11 @@ class Topo:
     def exec(self, which, argv, timeout=120, check=True):
         return run(["ip", "netns", "exec", self.ns(which), *argv], timeout=timeout, check=check)
 
-    def backend(self, i, mode, port=80, log=None):
+    def backend(self, i, mode, port=80, log=None, extra=()):
         """Start backend i and return once it listens (it says so)."""
         log = log or os.path.join(self.tmp, f"b{i}-{next(self.seq)}.log")
         p = subprocess.Popen(["ip", "netns", "exec", self.ns(f"b{i}"), PY, "-u", "-c", BACKEND,
-                              BACKENDS[i - 1], str(port), mode, f"b{i}"],
+                              BACKENDS[i - 1], str(port), mode, f"b{i}", *extra],
                              stdout=open(log, "w"), stderr=subprocess.STDOUT)
         self.procs.append(p)
         wait_until(lambda: "listening" in open(log).read(), 10, f"backend b{i} listening",
@@ -1680,6 +1696,148 @@ print(how, round(time.time() - t, 2))
 """
 
 
+HTTP_COUNT = r"""
+import collections, socket, sys
+addr, n = sys.argv[1], int(sys.argv[2])
+c = collections.Counter()
+for i in range(n):
+    s = socket.create_connection((addr, 80), timeout=10)
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    data = b""
+    while True:
+        b = s.recv(4096)
+        if not b:
+            break
+        data += b
+    c[data.decode().split("\r\n\r\n", 1)[-1].strip() or "none"] += 1
+    s.close()
+print(dict(sorted(c.items())))
+"""
+
+# An agent: each connection gets the line in FILE, then a close.
+AGENT = r"""
+import socket, sys
+srv = socket.create_server((sys.argv[1], int(sys.argv[2])), reuse_port=True)
+print("listening", flush=True)
+while True:
+    c, _ = srv.accept()
+    try:
+        c.sendall(open(sys.argv[3]).read().encode())
+    except OSError:
+        pass
+    c.close()
+"""
+
+
+def http_count(topo, n):
+    return eval(topo.exec("c", [PY, "-c", HTTP_COUNT, VIP, str(n)], timeout=120).stdout.strip())
+
+
+def start_agent(topo, i, path, line):
+    with open(path, "w") as f:
+        f.write(line)
+    log = os.path.join(topo.tmp, f"agent{i}.log")
+    p = subprocess.Popen(["ip", "netns", "exec", topo.ns(f"b{i}"), PY, "-u", "-c", AGENT,
+                          BACKENDS[i - 1], "9999", path], stdout=open(log, "w"),
+                         stderr=subprocess.STDOUT)
+    topo.procs.append(p)
+    wait_until(lambda: "listening" in open(log).read(), 10, f"agent {i}", alive=p)
+
+
+def say(path, text):
+    with open(path, "w") as f:
+        f.write(text)
+
+
+def test_http_health_check_and_agent_weights(topo, tmp_path):
+    """health_check = http: a backend whose GET /health answers a status out of
+    http_check_status is taken out, and back once it answers 2xx again. An
+    agent on each backend (agent_port) sets its weight as a percentage of the
+    configured one, drains it, takes it down and brings it up."""
+    st = [str(tmp_path / f"status{i}") for i in (1, 2)]
+    ag = [str(tmp_path / f"agent{i}") for i in (1, 2)]
+    logs = [str(tmp_path / f"http{i}.log") for i in (1, 2)]
+    for i in (1, 2):
+        say(st[i - 1], "200")
+        topo.backend(i, "http", log=logs[i - 1], extra=(st[i - 1],))
+    start_agent(topo, 1, ag[0], "25%\n")
+    start_agent(topo, 2, ag[1], "up 100%\n")
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--algorithm", "weighted",
+                                "--backend", f"{BACKENDS[0]}:80,weight=4",
+                                "--backend", f"{BACKENDS[1]}:80,weight=4",
+                                "--health-check", "http", "--http-check", "GET /health",
+                                "--http-check-status", "200-299", "--health-interval", "200",
+                                "--health-timeout", "150", "--rise", "1", "--fall", "1",
+                                "--agent-port", "9999", "--agent-interval", "200"])
+    try:
+        wait_until(lambda: backend_tel(px, BACKENDS[0])["weight"] == 1, 10, "b1 at 25 %")
+        assert backend_tel(px, BACKENDS[1])["weight"] == 4
+        assert "backend 198.18.100.11:80: agent: 25% of weight 4" in px.output()
+        assert http_count(topo, 50) == {"b1": 10, "b2": 40}  # weights 1 and 4
+        assert "request GET /health HTTP/1.0" in open(logs[0]).read()
+        # /health answers 503: out, and back at 200.
+        say(st[1], "503")
+        wait_until(lambda: f"{BACKENDS[1]}:80 is down" in px.output(), 5, "b2 down")
+        assert http_count(topo, 5) == {"b1": 5}
+        say(st[1], "204")
+        wait_until(lambda: f"{BACKENDS[1]}:80 is up" in px.output(), 5, "b2 up")
+        # The agent drains b1, then says ready at full weight.
+        say(ag[0], "drain\n")
+        wait_until(lambda: backend_tel(px, BACKENDS[0])["state"] == "draining", 5, "drain")
+        assert http_count(topo, 5) == {"b2": 5}
+        say(ag[0], "ready 100%\n")
+        wait_until(lambda: backend_tel(px, BACKENDS[0])["weight"] == 4 and
+                   backend_tel(px, BACKENDS[0])["state"] == "up", 5, "b1 back at 4")
+        # The agent takes b2 down (its checks still pass), then up.
+        say(ag[1], "down\n")
+        wait_until(lambda: backend_tel(px, BACKENDS[1])["state"] == "down", 5, "agent down")
+        assert backend_tel(px, BACKENDS[1])["health"] == "down"
+        assert http_count(topo, 4) == {"b1": 4}
+        say(ag[1], "up\n")
+        wait_until(lambda: backend_tel(px, BACKENDS[1])["state"] == "up", 5, "agent up")
+        got = http_count(topo, 8)
+        assert got == {"b1": 4, "b2": 4}, got
+    finally:
+        out = px.stop()
+    clean_exit(out)
+
+
+def test_slow_start_ramps_a_returning_backends_weight(topo, tmp_path):
+    """slow_start_ms: a backend back from its checks' down, or enabled again,
+    starts at a small weight that grows to its own over the ramp, in steps
+    that reach every lcore; others keep theirs."""
+    topo.backend(1, "id")
+    topo.backend(2, "id")
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--algorithm", "weighted",
+                                "--backend", f"{BACKENDS[0]}:80,weight=10",
+                                "--backend", f"{BACKENDS[1]}:80,weight=10",
+                                "--health-interval", "100", "--health-timeout", "100",
+                                "--rise", "1", "--fall", "1", "--slow-start", "2000"])
+    try:
+        assert backend_tel(px, BACKENDS[1])["weight"] == 10  # no ramp at start
+        topo.procs[1].kill()
+        topo.procs[1].wait()
+        wait_until(lambda: f"{BACKENDS[1]}:80 is down" in px.output(), 5, "b2 down")
+        topo.procs[1] = topo.backend(2, "id")
+        topo.procs.pop()
+        wait_until(lambda: f"{BACKENDS[1]}:80 is up (slow start)" in px.output(), 5, "b2 up")
+        early = backend_tel(px, BACKENDS[1])["weight"]
+        assert 1 <= early <= 6, early
+        got = count(topo, 20)  # b2 takes less than its half while it ramps
+        assert got.get("b2", 0) < 10 and sum(got.values()) == 20, got
+        wait_until(lambda: "backend 198.18.100.12:80: slow start over, weight 10" in px.output(),
+                   5, "the ramp ends")
+        assert backend_tel(px, BACKENDS[1])["weight"] == 10
+        assert backend_tel(px, BACKENDS[0])["weight"] == 10
+        # Enabled again after a disable: ramped too.
+        assert ctl(px, "disable", "default", f"{BACKENDS[0]}:80")[0] == 0
+        assert ctl(px, "enable", "default", f"{BACKENDS[0]}:80")[0] == 0
+        assert backend_tel(px, BACKENDS[0])["weight"] <= 6
+    finally:
+        out = px.stop()
+    clean_exit(out)
+
+
 @pytest.mark.parametrize("ini,message", [
     ("[listener web]\nport = 80\npool = nowhere\n[pool web]\nbackend = 198.18.1.1:80\n",
      "[listener web] pool = 'nowhere': no [pool nowhere]"),
@@ -1692,6 +1850,16 @@ print(how, round(time.time() - t, 2))
     ("[global]\ncolour = blue\n", "[global] colour: unknown key"),
     ("[global]\nmetrics_port = 80\n[pool a]\nbackend = 198.18.1.1:80\n[listener l]\nport = 80\n"
      "pool = a\n", "metrics_port = 80: [listener l] has it"),
+    ("[pool a]\nbackend = 198.18.1.1:80\nhealth_check = udp\n[listener l]\nport = 80\npool = a\n",
+     ":3: [pool a] health_check = 'udp': tcp or http"),
+    ("[pool a]\nbackend = 198.18.1.1:80\nhttp_check = get /x\n[listener l]\nport = 80\n"
+     "pool = a\n", "http_check = 'get /x': the method is upper-case letters"),
+    ("[pool a]\nbackend = 198.18.1.1:80\nhttp_check = GET x\n[listener l]\nport = 80\n"
+     "pool = a\n", "http_check = 'GET x': want METHOD /PATH"),
+    ("[pool a]\nbackend = 198.18.1.1:80\nhttp_check_status = 200-600\n[listener l]\nport = 80\n"
+     "pool = a\n", "http_check_status = '200-600': want a status (200) or a range"),
+    ("[pool a]\nbackend = 198.18.1.1:80\nagent_interval_ms = 0\n[listener l]\nport = 80\n"
+     "pool = a\n", ":3: [pool a] agent_interval_ms = '0'"),
     ("[global]\nmetrics_port = 65536\n", ":2: [global] metrics_port = '65536': want a whole "
      "number 0..65535"),
     ("[global]\nlog_rate = many\n", "[global] log_rate = 'many'"),
@@ -1840,7 +2008,9 @@ def test_check_config_prints_the_effective_configuration_and_reads_it_back(tmp_p
         "[pool web]\nalgorithm = maglev\nbackend = 198.18.1.1:80,weight=1\n"
         "backend = 198.18.1.2:8080,weight=3\nconnect_timeout_ms = 3500\n"
         "health_interval_ms = 0\nhealth_timeout_ms = 500\nrise = 2\nfall = 2\n"
-        "proxy_protocol = off\nbackend_max_conns = 0\n\n"
+        "proxy_protocol = off\nbackend_max_conns = 0\nhealth_check = tcp\n"
+        "http_check = GET /\nhttp_check_status = 200-399\nagent_port = 0\n"
+        "agent_interval_ms = 1000\nslow_start_ms = 0\n\n"
         "[listener www]\nport = 80\npool = web\nmax_conns = 0\nmax_rate = 0\n"
         "idle_timeout_ms = 300000\nover_limit = queue\nqueue_timeout_ms = 2000\n"
         "accept_proxy = off\n"), body
