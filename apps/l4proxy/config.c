@@ -18,6 +18,7 @@
  * No DPDK state is needed (rte_cfgfile is plain C): --check-config runs
  * before the EAL, and the fuzz harness links this file alone.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stddef.h>
@@ -102,7 +103,7 @@ pool_find_in(struct config *c, const char *name)
 	uint32_t i;
 
 	for (i = 0; i < c->npools; i++)
-		if (strcmp(c->pools[i].name, name) == 0)
+		if (!c->pools[i].retired && strcmp(c->pools[i].name, name) == 0)
 			return &c->pools[i];
 	return NULL;
 }
@@ -628,4 +629,59 @@ config_free(void)
 
 	for (i = 0; i < MAX_POOLS; i++)
 		lb_fini(&cfg.pools[i].lb);
+}
+
+/* ---- health checks' settings, and a backend's control state ---- */
+
+void
+backend_ctl_init(struct pool *pool, uint32_t k)
+{
+	struct backend_ctl *c = &pool->ctl[k];
+
+	memset(c, 0, sizeof(*c));
+	c->weight = pool->lb.be[k].weight;
+	c->health_up = pool->lb.be[k].up;
+	c->admin_drain = pool->lb.be[k].draining;
+	c->agent_pct = 100;
+}
+
+int
+parse_http_check(struct pool *pool, const char *v, char *err, size_t len)
+{
+	const char *sp = strchr(v, ' ');
+	size_t m = sp != NULL ? (size_t)(sp - v) : 0, i;
+
+	if (sp == NULL || m == 0 || m > 15 || sp[1] != '/' ||
+			strlen(v) >= sizeof(pool->http_check) ||
+			strpbrk(sp + 1, " \t\r\n") != NULL) {
+		snprintf(err, len, "want METHOD /PATH (one space, no spaces in the path)");
+		return -1;
+	}
+	for (i = 0; i < m; i++)
+		if (!isupper((unsigned char)v[i])) {
+			snprintf(err, len, "the method is upper-case letters (GET, HEAD, ...)");
+			return -1;
+		}
+	snprintf(pool->http_check, sizeof(pool->http_check), "%s", v);
+	return 0;
+}
+
+int
+parse_http_status(struct pool *pool, const char *v, char *err, size_t len)
+{
+	unsigned int lo, hi;
+	char tail;
+	int n = sscanf(v, "%3u-%3u%c", &lo, &hi, &tail);
+
+	if (n == 1 && strspn(v, "0123456789") == strlen(v))
+		hi = lo;
+	else if (n != 2 || strspn(v, "0123456789-") != strlen(v))
+		lo = 0;
+	if (lo < 100 || hi > 599 || lo > hi) {
+		snprintf(err, len, "want a status (200) or a range (200-399), 100..599");
+		return -1;
+	}
+	pool->http_status_lo = lo;
+	pool->http_status_hi = hi;
+	return 0;
 }

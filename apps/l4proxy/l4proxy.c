@@ -39,7 +39,8 @@
 #include "stack.h"
 
 _Thread_local struct stack_host host;
-static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t stop_requested, reload_requested;
+bool proxy_stopping;
 /* main()'s, for the lanes: the impairment (one lane only) */
 static struct dp_impair_config icfg;
 static bool impaired;
@@ -115,7 +116,9 @@ usage(FILE *out, const char *prog)
 			"/l4proxy/lcores, /l4proxy/pools, /l4proxy/backends,POOL; changes while it\n"
 			"runs, applied on every lcore: /l4proxy/backend_disable (or drain),\n"
 			"backend_enable, backend_remove (POOL,ADDR:PORT), backend_weight\n"
-			"(POOL,ADDR:PORT,N), backend_add (POOL,ADDR:PORT[,N]).\n",
+			"(POOL,ADDR:PORT,N), backend_add (POOL,ADDR:PORT[,N]).\n"
+			"Signals: SIGTERM/SIGINT drain and stop; SIGHUP (or /l4proxy/reload) reads\n"
+			"the --config file again and applies it without dropping a connection.\n",
 			prog);
 }
 
@@ -131,8 +134,24 @@ struct supervisor {
 static void
 on_signal(int sig)
 {
-	(void)sig;
-	stop_requested = 1;
+	if (sig == SIGHUP)
+		reload_requested = 1;
+	else
+		stop_requested = 1;
+}
+
+/* SIGHUP's reload, said on stdout. */
+static void
+reload_on_signal(void)
+{
+	char msg[256];
+
+	reload_requested = 0;
+	if (proxy_stopping)
+		snprintf(msg, sizeof(msg), "error: stopping: no reload");
+	else
+		reload_run(msg, sizeof(msg));
+	printf("l4proxy: SIGHUP: %s\n", msg);
 }
 
 /* Lane 0's: it speaks for every lane (stats summed, the drain of all). */
@@ -146,6 +165,8 @@ supervisor_poll(struct ex_future *f, struct ex_context *cx)
 
 		if (ex_await(&s->tick.base, cx) == EX_PENDING)
 			return EX_PENDING;
+		if (reload_requested)
+			reload_on_signal();
 		runtime_apply();
 		backends_ramp(now);
 		if (cfg.stats_interval > 0 && now >= s->next_stats) {
@@ -154,6 +175,7 @@ supervisor_poll(struct ex_future *f, struct ex_context *cx)
 		}
 		if (!s->stopping && (stop_requested || (s->stop_at != 0 && now >= s->stop_at))) {
 			s->stopping = true;
+			proxy_stopping = true;
 			s->drain_deadline = now + (uint64_t)(cfg.drain_timeout * 1e9);
 			printf("l4proxy: stopping: no new connections, %" PRIu64
 			       " active, draining for up to %.1f s\n",
@@ -711,9 +733,12 @@ main(int argc, char **argv)
 		return 2;
 	if (connlog_init() != 0)
 		return 2;
+	reload_file = cli.config;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
 	rc = lanes_run();
+	reload_fini();
 	connlog_fini();
 	lanes_fini();
 	rte_eal_cleanup();

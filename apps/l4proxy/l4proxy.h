@@ -127,6 +127,7 @@ struct pool {
 	uint32_t backend_max_conns;
 	struct pair_wq wq; /* admitted clients waiting for a backend below its max_conns */
 	struct hist connect; /* SYN to established, each successful backend connect */
+	bool retired; /* left out of the configuration by a reload: its pairs run on */
 };
 
 struct listener {
@@ -137,6 +138,7 @@ struct listener {
 	struct tcp_listener l;
 	struct tcp_accept acc;
 	bool open;
+	bool retired; /* left out of the configuration by a reload: closed */
 	uint32_t max_conns, max_rate, idle_timeout_ms;
 	enum over_limit over_limit;
 	uint32_t queue_timeout_ms;
@@ -196,6 +198,7 @@ enum ctl_op {
 	CTL_BACKEND_WEIGHT, /**< argument: the weight */
 	CTL_BACKEND_ADD, /**< argument: weight | starts up << 16 */
 	CTL_BACKEND_REMOVE,
+	CTL_RELOAD, /**< apply the reload plan (reload.c) */
 };
 
 extern unsigned int nlanes; /* 1 until lanes_init() */
@@ -212,6 +215,10 @@ int lanes_run(void);
 void lanes_broadcast(enum ctl_op op, uint32_t pool, uint32_t backend, uint32_t arg);
 /** From lane 0: every lane has applied every message sent to it. */
 bool lanes_settled(void);
+/** Lane idx's share of a limit (0: none). */
+uint32_t lane_share(uint32_t limit, unsigned int idx);
+/** Every limit of c can be split n ways (said on stderr if not). @return 0 or -EINVAL. */
+int lanes_check_limits(const struct config *c, unsigned int n);
 /** Listener i's (or backend b of pool pi's) counters, every lane summed. */
 void lanes_listener_sum(uint32_t i, struct listener *out);
 void lanes_backend_sum(uint32_t pi, uint32_t b, struct backend_stats *out, uint32_t *active);
@@ -311,6 +318,25 @@ int listener_admit(struct listener *ls, bool *full);
 int listeners_start(bool say);
 /** Stop accepting (the drain); idempotent. */
 void listeners_close(void);
+/** Listen on ls's port and spawn its acceptor. @return 0 or -errno (said). */
+int listener_open(struct listener *ls, bool say);
+/** Stop ls accepting (its pairs run on); idempotent. */
+void listener_close(struct listener *ls);
+
+/* ---- reload.c ---- */
+
+/** The file to read again on SIGHUP or /l4proxy/reload (NULL: flags only). */
+extern const char *reload_file;
+/** Set by lane 0's supervisor once SIGTERM's drain began: no more reloads. */
+extern bool proxy_stopping;
+/** On lane 0: read reload_file, check it, and change the running proxy to it
+ * on every lane; out says what happened ("ok: ..." or "error: ...").
+ * @return 0, or -1 (the old configuration keeps running). */
+int reload_run(char *out, size_t len);
+/** On a lane (its control task): apply the plan lane 0 made. */
+void reload_apply_lane(void);
+/** At exit, after every lane is down. */
+void reload_fini(void);
 
 /* ---- health.c ---- */
 

@@ -89,20 +89,32 @@ say_shares(unsigned int n)
 					cfg.pools[i].name, cfg.pools[i].backend_max_conns, n);
 }
 
+uint32_t
+lane_share(uint32_t limit, unsigned int idx)
+{
+	return share(limit, idx, nlanes);
+}
+
 int
-lanes_init(unsigned int n)
+lanes_check_limits(const struct config *c, unsigned int n)
 {
 	uint32_t i;
 	int rc = 0;
 
-	rc |= check_split("max_pairs", "", cfg.max_pairs, n);
-	for (i = 0; i < cfg.nlisteners; i++) {
-		rc |= check_split("listener", cfg.ls[i].name, cfg.ls[i].max_conns, n);
-		rc |= check_split("listener", cfg.ls[i].name, cfg.ls[i].max_rate, n);
+	rc |= check_split("max_pairs", "", c->max_pairs, n);
+	for (i = 0; i < c->nlisteners; i++) {
+		rc |= check_split("listener", c->ls[i].name, c->ls[i].max_conns, n);
+		rc |= check_split("listener", c->ls[i].name, c->ls[i].max_rate, n);
 	}
-	for (i = 0; i < cfg.npools; i++)
-		rc |= check_split("pool", cfg.pools[i].name, cfg.pools[i].backend_max_conns, n);
-	if (rc != 0)
+	for (i = 0; i < c->npools; i++)
+		rc |= check_split("pool", c->pools[i].name, c->pools[i].backend_max_conns, n);
+	return rc != 0 ? -EINVAL : 0;
+}
+
+int
+lanes_init(unsigned int n)
+{
+	if (lanes_check_limits(&cfg, n) != 0)
 		return -EINVAL;
 	lanes = calloc(n, sizeof(*lanes));
 	if (lanes == NULL)
@@ -185,6 +197,11 @@ ctl_apply(uint64_t msg)
 		listeners_close();
 		return;
 	}
+	if (op == CTL_RELOAD) {
+		reload_apply_lane();
+		RTE_LOG(DEBUG, USER1, "l4proxy: lcore %u: reloaded\n", rte_lcore_id());
+		return;
+	}
 	if (pool == NULL || k >= LB_MAX_BACKENDS || (op != CTL_BACKEND_ADD && k >= pool->lb.n))
 		return;
 	b = &pool->lb.be[k];
@@ -213,6 +230,8 @@ ctl_apply(uint64_t msg)
 	case CTL_BACKEND_REMOVE:
 		b->removed = true;
 		break;
+	case CTL_RELOAD:
+		break; /* above */
 	default:
 		return;
 	}

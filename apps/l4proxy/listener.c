@@ -42,43 +42,60 @@ static const struct ex_future_ops acceptor_ops = {
 };
 
 int
-listeners_start(bool say)
+listener_open(struct listener *ls, bool say)
 {
-	uint32_t i, ip = cfg.ip;
+	uint32_t ip = cfg.ip;
 	int rc;
 
-	for (i = 0; i < cfg.nlisteners; i++) {
-		struct listener *ls = &cfg.ls[i];
+	TAILQ_INIT(&ls->wq);
+	rc = tcp_listen(&ls->l, &host.tcp, cfg.ip, ls->port, 1024);
+	if (rc != 0) {
+		fprintf(stderr, "l4proxy: listener %s port %u: %s\n", ls->name, ls->port,
+				strerror(-rc));
+		return rc;
+	}
+	ls->open = true;
+	rate_limit_init(&ls->rate, ls->max_rate, ex_now_ns(host.ex));
+	ex_future_init(&ls->base, &acceptor_ops);
+	tcp_accept_init(&ls->acc, &ls->l);
+	ex_spawn(&ls->base, NULL, NULL);
+	if (say)
+		printf("l4proxy: listener %s on %u.%u.%u.%u:%u -> pool %s (%s, %u backends%s)\n",
+				ls->name, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255,
+				ls->port, ls->pool->name, lb_algo_name(ls->pool->lb.algo),
+				ls->pool->lb.n,
+				ls->pool->proxy_send == 2   ? ", PROXY v2 to backends"
+				: ls->pool->proxy_send == 1 ? ", PROXY v1 to backends"
+							    : "");
+	if (say && ls->accept_proxy) {
+		char t[PP_TRUST_MAX * 20];
 
-		TAILQ_INIT(&ls->wq);
-		rc = tcp_listen(&ls->l, &host.tcp, cfg.ip, ls->port, 1024);
-		if (rc != 0) {
-			fprintf(stderr, "l4proxy: listener %s port %u: %s\n", ls->name, ls->port,
-					strerror(-rc));
-			return rc;
-		}
-		ls->open = true;
-		rate_limit_init(&ls->rate, ls->max_rate, ex_now_ns(host.ex));
-		ex_future_init(&ls->base, &acceptor_ops);
-		tcp_accept_init(&ls->acc, &ls->l);
-		ex_spawn(&ls->base, NULL, NULL);
-		if (say)
-			printf("l4proxy: listener %s on %u.%u.%u.%u:%u -> pool %s (%s, %u backends%s)\n",
-					ls->name, ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255,
-					ip & 255, ls->port, ls->pool->name,
-					lb_algo_name(ls->pool->lb.algo), ls->pool->lb.n,
-					ls->pool->proxy_send == 2   ? ", PROXY v2 to backends"
-					: ls->pool->proxy_send == 1 ? ", PROXY v1 to backends"
-								    : "");
-		if (say && ls->accept_proxy) {
-			char t[PP_TRUST_MAX * 20];
-
-			pp_trust_format(&ls->trusted, t, sizeof(t));
-			printf("l4proxy: listener %s reads a PROXY header (v1 or v2) from %s\n",
-					ls->name, ls->trusted.n > 0 ? t : "any source");
-		}
+		pp_trust_format(&ls->trusted, t, sizeof(t));
+		printf("l4proxy: listener %s reads a PROXY header (v1 or v2) from %s\n", ls->name,
+				ls->trusted.n > 0 ? t : "any source");
 	}
 	return 0;
+}
+
+int
+listeners_start(bool say)
+{
+	uint32_t i;
+	int rc;
+
+	for (i = 0; i < cfg.nlisteners; i++)
+		if ((rc = listener_open(&cfg.ls[i], say)) != 0)
+			return rc;
+	return 0;
+}
+
+void
+listener_close(struct listener *ls)
+{
+	if (ls->open) {
+		tcp_listener_close(&ls->l);
+		ls->open = false;
+	}
 }
 
 void
@@ -87,8 +104,5 @@ listeners_close(void)
 	uint32_t i;
 
 	for (i = 0; i < cfg.nlisteners; i++)
-		if (cfg.ls[i].open) {
-			tcp_listener_close(&cfg.ls[i].l);
-			cfg.ls[i].open = false;
-		}
+		listener_close(&cfg.ls[i]);
 }

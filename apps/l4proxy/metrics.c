@@ -166,6 +166,8 @@ render_listeners(struct text *t, const struct config *c)
 		for (i = 0; i < c->nlisteners; i++) {
 			uint64_t v;
 
+			if (c->ls[i].retired)
+				continue;
 			memcpy(&v, (const uint8_t *)&sum[i] + m[k].off, sizeof(v));
 			tx(t, "%s{listener=\"%s\"} %" PRIu64 "\n", m[k].name,
 					esc(name, sizeof(name), c->ls[i].name), v);
@@ -174,7 +176,7 @@ render_listeners(struct text *t, const struct config *c)
 	family(t, "riptide_l4proxy_connections_ended_total", "counter",
 			"Pairs ended, by cause (fin: both sides closed; the others reset both).");
 	for (i = 0; i < c->nlisteners; i++)
-		for (k = 0; k < END_MAX; k++)
+		for (k = 0; !c->ls[i].retired && k < END_MAX; k++)
 			tx(t,
 					"riptide_l4proxy_connections_ended_total{listener=\"%s\",cause=\"%s\"} "
 					"%" PRIu64 "\n",
@@ -185,6 +187,8 @@ render_listeners(struct text *t, const struct config *c)
 	for (i = 0; i < c->nlisteners; i++) {
 		char labels[3 * NAME_LEN];
 
+		if (c->ls[i].retired)
+			continue;
 		snprintf(labels, sizeof(labels), "listener=\"%s\"",
 				esc(name, sizeof(name), c->ls[i].name));
 		histogram(t, "riptide_l4proxy_connection_duration_seconds", labels,
@@ -254,6 +258,8 @@ render_backends(struct text *t, const struct config *c)
 		char labels[3 * NAME_LEN];
 		unsigned int l;
 
+		if (c->pools[i].retired)
+			continue;
 		memset(&h, 0, sizeof(h));
 		for (l = 0; l < nlanes; l++)
 			if (lanes[l].cfg != NULL)

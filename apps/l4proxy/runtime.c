@@ -41,9 +41,10 @@
 #include "l4proxy.h"
 
 #define RT_WAIT_MS 3000
-#define RT_REPLY_LEN 192
+#define RT_REPLY_LEN 320
 
 enum rt_op {
+	RT_RELOAD = 0, /* not a backend's: the configuration file again */
 	RT_DISABLE = 1,
 	RT_ENABLE,
 	RT_WEIGHT,
@@ -128,6 +129,13 @@ rt_apply(const struct rt_request *r, char *out, size_t len)
 	char a[32];
 	int k;
 
+	if (r->op == RT_RELOAD) {
+		if (proxy_stopping) {
+			snprintf(out, len, "error: stopping: no reload");
+			return -EBUSY;
+		}
+		return reload_run(out, len) == 0 ? 0 : -EINVAL;
+	}
 	fmt_addr(a, sizeof(a), r->ip, r->port);
 	if (pool == NULL) {
 		snprintf(out, len, "error: no pool '%s'", r->pool);
@@ -352,6 +360,23 @@ tel_request(enum rt_op op, int want_n, const char *params, struct rte_tel_data *
 }
 
 static int
+tel_reload(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	char out[RT_REPLY_LEN];
+	struct rt_request r;
+
+	(void)cmd;
+	memset(&r, 0, sizeof(r));
+	r.op = RT_RELOAD;
+	if (params != NULL && params[0] != '\0')
+		snprintf(out, sizeof(out), "error: /l4proxy/reload takes no parameter");
+	else
+		rt_ask(&r, out, sizeof(out));
+	rte_tel_data_string(d, out);
+	return 0;
+}
+
+static int
 tel_disable(const char *cmd, const char *params, struct rte_tel_data *d)
 {
 	(void)cmd;
@@ -418,6 +443,9 @@ runtime_register(void)
 			"Add a backend to a pool. Parameters: POOL,ADDR:PORT[,WEIGHT]");
 	rte_telemetry_register_cmd("/l4proxy/backend_remove", tel_remove,
 			"Remove a backend (its pairs run on). Parameters: POOL,ADDR:PORT");
+	rte_telemetry_register_cmd("/l4proxy/reload", tel_reload,
+			"Read the --config file again and apply it without dropping a connection. "
+			"No parameters.");
 	rte_telemetry_register_cmd("/l4proxy/drain", tel_drain,
 			"Stop new connections to a backend (backend_disable's older name). "
 			"Parameters: POOL,ADDR:PORT");

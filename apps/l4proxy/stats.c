@@ -35,6 +35,8 @@ print_stats(const char *when)
 	for (i = 0; i < cfg.nlisteners; i++) {
 		struct listener t;
 
+		if (cfg.ls[i].retired)
+			continue; /* closed by a reload */
 		lanes_listener_sum(i, &t);
 		printf("l4proxy:   listener %-10s port %-5u conns %" PRIu64 " active %" PRIu64
 		       " refused %" PRIu64 " no_backend %" PRIu64 " queued %" PRIu64
@@ -163,6 +165,8 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 		const struct listener *ls = &c->ls[i];
 		struct listener sum;
 
+		if (ls->retired)
+			continue;
 		lanes_listener_sum(i, &sum);
 		rte_tel_data_add_array_string(t.col[0], ls->name);
 		rte_tel_data_add_array_u64(t.col[1], ls->port);
@@ -246,6 +250,8 @@ tel_pools(const char *cmd, const char *params, struct rte_tel_data *d)
 		const struct pool *pool = &c->pools[i];
 		uint64_t n = 0, up = 0, draining = 0, conns = 0, active = 0;
 
+		if (pool->retired)
+			continue;
 		for (k = 0; k < pool->lb.n; k++) {
 			struct backend_stats bs;
 			uint32_t a;

@@ -1838,6 +1838,165 @@ def test_slow_start_ramps_a_returning_backends_weight(topo, tmp_path):
     clean_exit(out)
 
 
+# n connections that each send 1 KB every 50 ms for S seconds and check its
+# echo, all at once; then a half-close each and the rest of the echo.
+LONG_XFERS = r"""
+import os, socket, sys, threading, time
+addr, n, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+ok, bad = [0], []
+lock = threading.Lock()
+def one(i):
+    try:
+        s = socket.create_connection((addr, 80), timeout=30)
+        end = time.time() + secs
+        sent = got = 0
+        while time.time() < end:
+            b = os.urandom(1024)
+            s.sendall(b)
+            back = b""
+            while len(back) < len(b):
+                r = s.recv(len(b) - len(back))
+                if not r:
+                    raise EOFError("eof")
+                back += r
+            if back != b:
+                raise ValueError("not the same bytes")
+            sent += len(b)
+            time.sleep(0.05)
+        s.shutdown(socket.SHUT_WR)
+        if s.recv(10) != b"":
+            raise ValueError("more than was sent")
+        with lock:
+            ok[0] += 1
+    except Exception as e:
+        with lock:
+            bad.append(f"{i}: {e!r}")
+ts = [threading.Thread(target=one, args=(i,)) for i in range(n)]
+for t in ts:
+    t.start()
+    time.sleep(0.005)
+print("started", flush=True)
+for t in ts:
+    t.join()
+print("ok", ok[0], "of", n, bad[:5], flush=True)
+"""
+
+COUNT_AT = r"""
+import collections, socket, sys
+addr, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+c = collections.Counter()
+for i in range(n):
+    s = socket.create_connection((addr, port), timeout=10)
+    c[s.makefile().readline().strip() or "none"] += 1
+    s.close()
+print(dict(sorted(c.items())))
+"""
+
+
+def count_at(topo, port, n):
+    return eval(topo.exec("c", [PY, "-c", COUNT_AT, VIP, str(port), str(n)]).stdout.strip())
+
+
+RELOAD_INI = [
+    # as it starts
+    "[global]\nstats_interval = 0\n\n"
+    "[pool web]\nbackend = 198.18.100.11:80\nbackend = 198.18.100.12:80\n"
+    "health_interval_ms = 200\n\n"
+    "[listener www]\nport = 80\npool = web\n",
+    # 1: b1 out of web (its pairs run on), b3 in; a new listener on 81 and its pool
+    "[global]\nstats_interval = 0\n\n"
+    "[pool web]\nbackend = 198.18.100.12:80\nbackend = 198.18.100.13:80\n"
+    "health_interval_ms = 200\n\n"
+    "[pool ids]\nbackend = 198.18.100.11:8080\nbackend = 198.18.100.12:8080\n"
+    "health_interval_ms = 0\n\n"
+    "[listener www]\nport = 80\npool = web\nmax_conns = 1000\nover_limit = queue\n\n"
+    "[listener alt]\nport = 81\npool = ids\n",
+    # 2: not valid: refused, 1 keeps running
+    "[global]\nstats_interval = 0\n\n[pool web]\nbackend = 198.18.100.12:80\n"
+    "[listener www]\nport = 80\npool = nowhere\n",
+    # 3: ids down to b3, least connections; web back to b1 and b2
+    "[global]\nstats_interval = 0\n\n"
+    "[pool web]\nbackend = 198.18.100.11:80\nbackend = 198.18.100.12:80\n"
+    "health_interval_ms = 200\n\n"
+    "[pool ids]\nalgorithm = leastconn\nbackend = 198.18.100.13:8080\n"
+    "health_interval_ms = 0\n\n"
+    "[listener www]\nport = 80\npool = web\n\n[listener alt]\nport = 81\npool = ids\n",
+]
+
+
+def test_reload_keeps_200_transfers_running_byte_exact(topo, tmp_path):
+    """SIGHUP (and /l4proxy/reload) read the --config file again: pools,
+    backends, listeners and limits change in place while 200 long transfers
+    keep running, each checked byte for byte: pairs on a backend that left
+    the pool run on to their end; a new listener and pool serve at once; a
+    file that is not valid is refused and the running configuration stays."""
+    for i in (1, 2, 3):
+        topo.backend(i, "echo")
+        topo.backend(i, "id", port=8080)
+    ini = tmp_path / "proxy.ini"
+    ini.write_text(RELOAD_INI[0])
+    px = Proxy(topo, tmp_path, ["--config", str(ini)])
+    xfer = subprocess.Popen(["ip", "netns", "exec", topo.ns("c"), PY, "-u", "-c", LONG_XFERS,
+                             VIP, "200", "8"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert xfer.stdout.readline().strip() == "started"
+        assert rows(telemetry(px, "/l4proxy/stats"), "listener_")[0]["active"] == 200
+        # 1, by SIGHUP.
+        ini.write_text(RELOAD_INI[1])
+        px.p.send_signal(signal.SIGHUP)
+        wait_until(lambda: "SIGHUP: ok: reloaded" in px.output(), 5, "reload 1")
+        assert "reload 1): 2 pools, 2 listeners; backends 1 kept, 3 added, 1 out" in \
+            px.output(), px.output()
+        got = count_at(topo, 81, 10)
+        assert got == {"b1": 5, "b2": 5}, got
+        web = [b["addr"] for b in rows(telemetry(px, "/l4proxy/backends,web"))]
+        assert web == [f"{BACKENDS[2]}:80", f"{BACKENDS[1]}:80"] or \
+            sorted(web) == sorted([f"{BACKENDS[1]}:80", f"{BACKENDS[2]}:80"]), web
+        # 2, refused: the old one runs on.
+        ini.write_text(RELOAD_INI[2])
+        px.p.send_signal(signal.SIGHUP)
+        wait_until(lambda: "SIGHUP: error:" in px.output(), 5, "reload 2 refused")
+        assert "[listener www] pool = 'nowhere': no [pool nowhere]" in px.output()
+        assert "the running configuration is unchanged" in px.output()
+        assert count_at(topo, 81, 4) == {"b1": 2, "b2": 2}
+        # 3, through telemetry (scripts/l4proxyctl reload).
+        ini.write_text(RELOAD_INI[3])
+        rc, r = ctl(px, "reload")
+        assert rc == 0 and r.startswith("ok: reloaded") and "(reload 2)" in r, r
+        assert count_at(topo, 81, 6) == {"b3": 6}
+        assert rows(telemetry(px, "/l4proxy/pools"))[1]["algorithm"] == "leastconn"
+        out = xfer.communicate(timeout=60)[0]
+        assert out.strip().startswith("ok 200 of 200"), out
+    finally:
+        if xfer.poll() is None:
+            xfer.kill()
+        out = px.stop()
+    clean_exit(out)
+    # Every transfer was the proxy's: 200 on www, none reset.
+    assert re.search(r"listener www +port 80 +conns 200 active 0 refused 0", out), out
+
+
+def test_reload_refused_without_a_config_file_and_for_what_needs_a_restart(topo, tmp_path):
+    topo.backend(1, "id")
+    px = Proxy(topo, tmp_path, backend_args("--health-interval", "0"))
+    try:
+        r = telemetry(px, "/l4proxy/reload")
+        assert r == "error: no --config file to read again (flags only)", r
+    finally:
+        px.stop()
+    ini = tmp_path / "proxy.ini"
+    ini.write_text(RELOAD_INI[0])
+    px = Proxy(topo, tmp_path, ["--config", str(ini)])
+    try:
+        ini.write_text(RELOAD_INI[0].replace("stats_interval = 0", "max_pairs = 100"))
+        r = telemetry(px, "/l4proxy/reload")
+        assert "changes max_pairs, metrics_port or log, which need a restart" in r, r
+        assert rows(telemetry(px, "/l4proxy/pools"))[0]["backends"] == 2  # unchanged
+    finally:
+        out = px.stop()
+    clean_exit(out)
+
+
 @pytest.mark.parametrize("ini,message", [
     ("[listener web]\nport = 80\npool = nowhere\n[pool web]\nbackend = 198.18.1.1:80\n",
      "[listener web] pool = 'nowhere': no [pool nowhere]"),
