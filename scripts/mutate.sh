@@ -146,6 +146,9 @@ serve-counts-refusal|tcpstack/tcp_serve.c|			s->refused++;|			(void)0;|tcpstack_
 serve-resets-refused|tcpstack/tcp_serve.c|			tcp_abort(c); /* refused with a RST */|			(void)c;|tcpstack_unit|TcpServe.StartRefuses_ConnectionReset_SlotBack
 lb-maglev-weight|apps/l4proxy/lb.c|for (w = 0; w < lb->be[i].weight && filled < LB_MAGLEV_SIZE; w++) {|for (w = 0; w < 1 && filled < LB_MAGLEV_SIZE; w++) {|lb_unit|LbTest.Maglev_WeightsShareTheTable
 lb-removed|apps/l4proxy/lb.c|	return b->up && !b->draining && !b->removed;|	return b->up && !b->draining;|lb_unit|LbTest.RemovedSkippedByEveryAlgorithm:LbTest.Maglev_AddedAtRunTime_TakesItsShareOnly_RemovedNeverPicked
+pp-trust-any|apps/l4proxy/proxyproto.c|		if ((ip & t->mask[i]) == t->net[i])|		if ((ip & t->mask[i] & 0) == 0)|lb_unit|ProxyProto.TrustedSources
+pp-tlv-bounds|apps/l4proxy/proxyproto.c|		if (len - off - 3 < tl)|		if (0)|lb_unit|ProxyProto.V2_LocalAndOtherFamilies_KeepTheConnectionsAddress_BadOnesRefused
+pp-v1-spaces|apps/l4proxy/proxyproto.c|	if (strstr(buf, "  ") != NULL|	if (strstr(buf, "  ") == (char *)1|lb_unit|ProxyProto.V1_AnythingElseRefused
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).

@@ -215,6 +215,8 @@ int lanes_run(void);
 void lanes_broadcast(enum ctl_op op, uint32_t pool, uint32_t backend, uint32_t arg);
 /** From lane 0: every lane has applied every message sent to it. */
 bool lanes_settled(void);
+/** max_pairs as configured (each lane has its share). */
+uint32_t lanes_max_pairs(void);
 /** Lane idx's share of a limit (0: none). */
 uint32_t lane_share(uint32_t limit, unsigned int idx);
 /** Every limit of c can be split n ways (said on stderr if not). @return 0 or -EINVAL. */

@@ -90,6 +90,12 @@ say_shares(unsigned int n)
 }
 
 uint32_t
+lanes_max_pairs(void)
+{
+	return tmpl.max_pairs;
+}
+
+uint32_t
 lane_share(uint32_t limit, unsigned int idx)
 {
 	return share(limit, idx, nlanes);

@@ -458,7 +458,7 @@ reload_run(char *out, size_t len)
 				reload_file);
 		goto fail;
 	}
-	if (nc->max_pairs != cfg.max_pairs || nc->metrics_port != cfg.metrics_port ||
+	if (nc->max_pairs != lanes_max_pairs() || nc->metrics_port != cfg.metrics_port ||
 			strcmp(nc->log, cfg.log) != 0) {
 		snprintf(out, len,
 				"error: %s changes max_pairs, metrics_port or log, which need "

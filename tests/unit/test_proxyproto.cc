@@ -122,11 +122,15 @@ TEST(ProxyProto, V2_LocalAndOtherFamilies_KeepTheConnectionsAddress_BadOnesRefus
 	buf[14] = 0;
 	buf[15] = 8; // TCP4 needs 12 bytes of addresses
 	EXPECT_EQ(pp_v2_parse(buf, 24, &b), -EINVAL);
-	// A TLV that runs past the end.
+	// A TLV whose header is cut short, and one whose value runs past the end.
 	n = pp_v2_build(buf, sizeof(buf), &a, (const uint8_t *)"id", 2);
 	buf[15] += 1;
 	buf[n] = 0x05;
 	EXPECT_EQ(pp_v2_parse(buf, n + 1, &b), -EINVAL);
+	n = pp_v2_build(buf, sizeof(buf), &a, (const uint8_t *)"id", 2);
+	ASSERT_EQ(buf[28], PP_TLV_UNIQUE_ID);
+	buf[30] = 10; // says 10 bytes, 2 follow
+	EXPECT_EQ(pp_v2_parse(buf, n, &b), -EINVAL);
 }
 
 TEST(ProxyProto, TrustedSources)
