@@ -149,6 +149,7 @@ lb-removed|apps/l4proxy/lb.c|	return b->up && !b->draining && !b->removed;|	retu
 pp-trust-any|apps/l4proxy/proxyproto.c|		if ((ip & t->mask[i]) == t->net[i])|		if ((ip & t->mask[i] & 0) == 0)|lb_unit|ProxyProto.TrustedSources
 pp-tlv-bounds|apps/l4proxy/proxyproto.c|		if (len - off - 3 < tl)|		if (0)|lb_unit|ProxyProto.V2_LocalAndOtherFamilies_KeepTheConnectionsAddress_BadOnesRefused
 pp-v1-spaces|apps/l4proxy/proxyproto.c|	if (strstr(buf, "  ") != NULL|	if (strstr(buf, "  ") == (char *)1|lb_unit|ProxyProto.V1_AnythingElseRefused
+lb-maglev-order|apps/l4proxy/lb.c|		for (j = i; j > 0 && backend_key(&lb->be[order[j - 1]]) > key; j--)|		for (j = i; j > 0 && key == 1; j--)|lb_unit|Lb.Maglev_SameBackendsAnyOrder_IdenticalTables
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).

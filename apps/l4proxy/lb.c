@@ -97,21 +97,32 @@ mix64(uint64_t x)
 	return x;
 }
 
+static uint64_t
+backend_key(const struct lb_backend *b)
+{
+	return (uint64_t)b->ip << 16 | b->port;
+}
+
 /* Fill the table from the backends in it (lb_in_table). Each round every
  * backend takes its next preferred free entries, as many as its weight, so
- * shares follow the weights (the paper's weighted variant). */
+ * shares follow the weights (the paper's weighted variant). The rounds go
+ * through the backends in the order of their addresses, not of their slots:
+ * the table then depends only on the set of backends and their weights, so
+ * every proxy given the same backends builds the same table, whatever order
+ * they were configured or added in. */
 static void
 maglev_build(struct lb *lb)
 {
 	uint32_t next[LB_MAX_BACKENDS], offset[LB_MAX_BACKENDS], skip[LB_MAX_BACKENDS];
-	uint32_t i, filled = 0, live = 0;
+	uint32_t order[LB_MAX_BACKENDS];
+	uint32_t i, j, filled = 0, live = 0;
 
 	for (i = 0; i < LB_MAGLEV_SIZE; i++)
 		lb->table[i] = UINT16_MAX;
 	for (i = 0; i < lb->n; i++) {
 		/* The permutation depends on the backend's address, not on its
 		 * position, so it survives other backends coming and going. */
-		uint64_t key = (uint64_t)lb->be[i].ip << 16 | lb->be[i].port;
+		uint64_t key = backend_key(&lb->be[i]);
 
 		offset[i] = (uint32_t)(mix64(key) % LB_MAGLEV_SIZE);
 		skip[i] = (uint32_t)(mix64(key ^ UINT64_C(0x9e3779b97f4a7c15)) %
@@ -120,14 +131,19 @@ maglev_build(struct lb *lb)
 		next[i] = 0;
 		if (lb_in_table(&lb->be[i]))
 			live++;
+		/* Insertion into address order (at most 64). */
+		for (j = i; j > 0 && backend_key(&lb->be[order[j - 1]]) > key; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
 	}
 	lb->table_dirty = false;
 	if (live == 0)
 		return;
 	while (filled < LB_MAGLEV_SIZE) {
-		for (i = 0; i < lb->n && filled < LB_MAGLEV_SIZE; i++) {
+		for (j = 0; j < lb->n && filled < LB_MAGLEV_SIZE; j++) {
 			uint32_t c, w;
 
+			i = order[j];
 			if (!lb_in_table(&lb->be[i]))
 				continue;
 			for (w = 0; w < lb->be[i].weight && filled < LB_MAGLEV_SIZE; w++) {
@@ -216,4 +232,27 @@ lb_pick(struct lb *lb, uint32_t client_ip, uint64_t tried)
 	}
 	}
 	return -1;
+}
+
+uint64_t
+lb_table_digest(struct lb *lb)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325); /* FNV-1a, 64 bits */
+	uint32_t i;
+
+	if (lb->algo != LB_ALGO_MAGLEV || lb->table == NULL)
+		return 0;
+	if (lb->table_dirty)
+		maglev_build(lb);
+	for (i = 0; i < LB_MAGLEV_SIZE; i++) {
+		/* Each entry as its backend's address: slots differ between proxies. */
+		uint64_t v = lb->table[i] == UINT16_MAX ? 0 : backend_key(&lb->be[lb->table[i]]);
+		unsigned int b;
+
+		for (b = 0; b < 6; b++) {
+			h ^= (v >> (8 * b)) & 0xff;
+			h *= UINT64_C(0x100000001b3);
+		}
+	}
+	return h;
 }

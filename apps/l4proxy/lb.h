@@ -76,4 +76,12 @@ int lb_pick(struct lb *lb, uint32_t client_ip, uint64_t tried);
 /** Tell the balancer the usable set changed (health, drain): Maglev rebuilds. */
 void lb_changed(struct lb *lb);
 
+/**
+ * A digest of the Maglev table (rebuilt first if it must be): FNV-1a over
+ * its entries, each as its backend's address and port. Two proxies with the
+ * same backends (address, port, weight, in the table or not) have the same
+ * digest, whatever order they were given in. 0 if the pool is not Maglev.
+ */
+uint64_t lb_table_digest(struct lb *lb);
+
 #endif

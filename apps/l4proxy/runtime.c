@@ -8,6 +8,8 @@
  *   /l4proxy/backend_add,POOL,ADDR:PORT[,W]   a new backend (weight 1)
  *   /l4proxy/backend_remove,POOL,ADDR:PORT    out of the pool for good
  *   /l4proxy/drain,POOL,ADDR:PORT             the older name of disable
+ *   /l4proxy/maglev,POOL                      the Maglev table's digest
+ *   /l4proxy/reload                           the --config file again (reload.c)
  *
  * Each answers a string: "ok: ..." once the change is made, or "error: ..."
  * saying why nothing was changed. scripts/l4proxyctl wraps them.
@@ -50,6 +52,7 @@ enum rt_op {
 	RT_WEIGHT,
 	RT_ADD,
 	RT_REMOVE,
+	RT_DIGEST, /* the pool's Maglev table digest (no change) */
 };
 
 struct rt_request {
@@ -140,6 +143,22 @@ rt_apply(const struct rt_request *r, char *out, size_t len)
 	if (pool == NULL) {
 		snprintf(out, len, "error: no pool '%s'", r->pool);
 		return -ENOENT;
+	}
+	if (r->op == RT_DIGEST) {
+		uint32_t in = 0;
+
+		if (pool->lb.algo != LB_ALGO_MAGLEV) {
+			snprintf(out, len, "error: pool %s balances by %s, not maglev", pool->name,
+					lb_algo_name(pool->lb.algo));
+			return -EINVAL;
+		}
+		for (k = 0; k < (int)pool->lb.n; k++)
+			in += lb_in_table(&pool->lb.be[k]);
+		snprintf(out, len,
+				"ok: pool %s: maglev table of %u entries over %u backends, digest "
+				"%016" PRIx64,
+				pool->name, LB_MAGLEV_SIZE, in, lb_table_digest(&pool->lb));
+		return 0;
 	}
 	pi = (uint32_t)(pool - cfg.pools);
 	k = find_backend(pool, r->ip, r->port);
@@ -359,6 +378,27 @@ tel_request(enum rt_op op, int want_n, const char *params, struct rte_tel_data *
 	return 0;
 }
 
+/* /l4proxy/maglev,POOL: the digest (a change of nothing, read on lane 0,
+ * where the table is). */
+static int
+tel_maglev(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	char out[RT_REPLY_LEN];
+	struct rt_request r;
+
+	(void)cmd;
+	memset(&r, 0, sizeof(r));
+	r.op = RT_DIGEST;
+	if (params == NULL || params[0] == '\0' || strlen(params) >= NAME_LEN)
+		snprintf(out, sizeof(out), "error: parameter: POOL");
+	else {
+		snprintf(r.pool, sizeof(r.pool), "%s", params);
+		rt_ask(&r, out, sizeof(out));
+	}
+	rte_tel_data_string(d, out);
+	return 0;
+}
+
 static int
 tel_reload(const char *cmd, const char *params, struct rte_tel_data *d)
 {
@@ -443,6 +483,9 @@ runtime_register(void)
 			"Add a backend to a pool. Parameters: POOL,ADDR:PORT[,WEIGHT]");
 	rte_telemetry_register_cmd("/l4proxy/backend_remove", tel_remove,
 			"Remove a backend (its pairs run on). Parameters: POOL,ADDR:PORT");
+	rte_telemetry_register_cmd("/l4proxy/maglev", tel_maglev,
+			"A Maglev pool's table digest: proxies with the same backends have the "
+			"same. Parameter: POOL");
 	rte_telemetry_register_cmd("/l4proxy/reload", tel_reload,
 			"Read the --config file again and apply it without dropping a connection. "
 			"No parameters.");

@@ -2028,6 +2028,45 @@ def test_reload_refused_without_a_config_file_and_for_what_needs_a_restart(topo,
     clean_exit(out)
 
 
+def test_maglev_digest_same_for_the_same_backends_in_any_order(topo, tmp_path):
+    """/l4proxy/maglev,POOL (l4proxyctl digest): two proxies given the same
+    backends in other orders build identical tables; a backend removed and
+    added again at run time gives the table back; a weight changes it."""
+    def digest(px):
+        rc, out = ctl(px, "digest", "default")
+        assert rc == 0 and "maglev table of 65537 entries over" in out, out
+        return out.split()[-1]
+    order = [f"{b}:80" for b in BACKENDS]
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--algorithm", "maglev",
+                                "--health-interval", "0",
+                                *[a for b in order for a in ("--backend", b)]])
+    try:
+        d1 = digest(px)
+        assert ctl(px, "remove", "default", order[1])[0] == 0
+        d2 = digest(px)
+        assert ctl(px, "add", "default", order[1])[0] == 0
+        assert digest(px) == d1 != d2
+        assert ctl(px, "weight", "default", order[0], "2")[0] == 0
+        assert digest(px) != d1
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--algorithm", "maglev",
+                                "--health-interval", "0",
+                                *[a for b in reversed(order) for a in ("--backend", b)]])
+    try:
+        assert digest(px) == d1
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    px = Proxy(topo, tmp_path, backend_args("--health-interval", "0"))
+    try:
+        rc, out = ctl(px, "digest", "default")
+        assert rc == 1 and out == "error: pool default balances by roundrobin, not maglev", out
+    finally:
+        px.stop()
+
+
 @pytest.mark.parametrize("ini,message", [
     ("[listener web]\nport = 80\npool = nowhere\n[pool web]\nbackend = 198.18.1.1:80\n",
      "[listener web] pool = 'nowhere': no [pool nowhere]"),

@@ -139,6 +139,45 @@ TEST_F(LbTest, Maglev_AddedAtRunTime_TakesItsShareOnly_RemovedNeverPicked)
 	EXPECT_FALSE(lb_usable(&lb.be[1]));
 }
 
+// Two proxies given the same backends in another order, one of them by a
+// history of runtime changes, build the same table: the same digest, and
+// every client maps to the same backend address (issue 20: flows keep their
+// backend when a router moves them to another proxy).
+TEST(Lb, Maglev_SameBackendsAnyOrder_IdenticalTables)
+{
+	struct lb a, b;
+	const uint32_t ips[] = { 11, 12, 13, 14 };
+
+	ASSERT_EQ(lb_init(&a, LB_ALGO_MAGLEV), 0);
+	ASSERT_EQ(lb_init(&b, LB_ALGO_MAGLEV), 0);
+	for (uint32_t ip : ips)
+		lb_add(&a, 0xc6120000u + ip, 80, ip == 13 ? 3 : 1);
+	// b: another order, and a backend removed and added again on the way.
+	lb_add(&b, 0xc6120000u + 14, 80, 1);
+	lb_add(&b, 0xc6120000u + 12, 80, 1);
+	lb_add(&b, 0xc6120000u + 11, 80, 1);
+	b.be[1].removed = true;
+	lb_add(&b, 0xc6120000u + 13, 80, 3);
+	lb_add(&b, 0xc6120000u + 12, 80, 1);
+	lb_changed(&b);
+	uint64_t da = lb_table_digest(&a), db = lb_table_digest(&b);
+	EXPECT_NE(da, 0u);
+	EXPECT_EQ(da, db);
+	for (uint32_t c = 0; c < 5000; c++) {
+		int ka = lb_pick(&a, 0x0a000000u + c, 0), kb = lb_pick(&b, 0x0a000000u + c, 0);
+		ASSERT_GE(ka, 0);
+		ASSERT_GE(kb, 0);
+		EXPECT_EQ(a.be[ka].ip, b.be[kb].ip) << "client " << c;
+	}
+	// A weight is part of the table.
+	a.be[0].weight = 2;
+	lb_changed(&a);
+	EXPECT_NE(lb_table_digest(&a), db);
+	lb_fini(&a);
+	lb_fini(&b);
+	EXPECT_EQ(lb_table_digest(&a), 0u); // no table: no digest
+}
+
 TEST_F(LbTest, RemovedSkippedByEveryAlgorithm)
 {
 	for (int a = LB_ALGO_ROUND_ROBIN; a <= LB_ALGO_LEAST_CONN; a++) {
