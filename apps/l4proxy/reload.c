@@ -153,16 +153,14 @@ plan_slot(struct reload_plan *p, uint32_t pi)
 {
 	struct pool *pp = &p->c.pools[pi];
 	uint32_t k;
-	unsigned int l;
 
 	for (k = 0; pi < cfg.npools && k < cfg.pools[pi].lb.n; k++) {
-		uint64_t active = 0;
+		struct backend_stats s;
+		uint32_t active;
 
 		if (!cfg.pools[pi].lb.be[k].removed || !pp->lb.be[k].removed || p->be_new[pi][k])
 			continue;
-		for (l = 0; l < nlanes; l++)
-			if (lanes[l].cfg != NULL)
-				active += lanes[l].cfg->pools[pi].lb.be[k].active;
+		lanes_backend_sum(pi, k, &s, &active);
 		if (active == 0)
 			return (int)k;
 	}

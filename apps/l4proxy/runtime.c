@@ -107,16 +107,14 @@ static int
 free_slot(const struct pool *pool)
 {
 	uint32_t pi = (uint32_t)(pool - cfg.pools), k;
-	unsigned int l;
 
 	for (k = 0; k < pool->lb.n; k++) {
-		uint64_t active = 0;
+		struct backend_stats s;
+		uint32_t active;
 
 		if (!pool->lb.be[k].removed || !lanes_settled())
 			continue;
-		for (l = 0; l < nlanes; l++)
-			if (lanes[l].cfg != NULL)
-				active += lanes[l].cfg->pools[pi].lb.be[k].active;
+		lanes_backend_sum(pi, k, &s, &active);
 		if (active == 0)
 			return (int)k;
 	}
@@ -220,19 +218,17 @@ rt_apply(const struct rt_request *r, char *out, size_t len)
 		break;
 	}
 	case RT_REMOVE: {
-		uint64_t active = 0;
-		unsigned int l;
+		struct backend_stats s;
+		uint32_t active;
 
 		b->removed = true;
 		lanes_broadcast(CTL_BACKEND_REMOVE, pi, (uint32_t)k, 0);
 		lb_changed(&pool->lb);
 		wq_wake_head(&pool->wq);
-		for (l = 0; l < nlanes; l++)
-			if (lanes[l].cfg != NULL)
-				active += lanes[l].cfg->pools[pi].lb.be[k].active;
+		lanes_backend_sum(pi, (uint32_t)k, &s, &active);
 		snprintf(out, len,
-				"ok: pool %s: backend %s removed (%" PRIu64
-				" pairs on it run on until they end)",
+				"ok: pool %s: backend %s removed (%u pairs on it run on until they "
+				"end)",
 				pool->name, a, active);
 		break;
 	}
