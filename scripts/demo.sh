@@ -13,7 +13,9 @@
 # with --no-huge), builds the topology, and shows: curl requests answered by
 # the backends in turn, a 10-second wrk run, one backend stopped and taken
 # out by the health check with no failed request, the proxy's stats through
-# DPDK telemetry and at exit. Then it removes everything it made.
+# DPDK telemetry, its Prometheus metrics (curl), a backend disabled and
+# enabled through the runtime API (scripts/l4proxyctl), and its stats at
+# exit. Then it removes everything it made.
 #
 # It checks what it shows: a step that does not do what it says (a request
 # unanswered, a wrk error, a failed request while a backend stops, no "is
@@ -155,7 +157,7 @@ start_proxy() {
 		--ip 198.18.100.10/24 --listen 80 \
 		--backend 198.18.100.11:80 --backend 198.18.100.12:80 --backend 198.18.100.13:80 \
 		--health-interval 500 --health-timeout 300 --fall 2 --rise 2 \
-		>"$work/proxy.log" 2>&1 &
+		--metrics-port 9100 >"$work/proxy.log" 2>&1 &
 	proxy_pid=$!
 	for _ in $(seq 1 100); do
 		if grep -q "ready" "$work/proxy.log" 2>/dev/null; then
@@ -248,6 +250,27 @@ scripts/lib/l4proxy_stats.py "$prefix" | tee "$work/telemetry.out" ||
 	fail "no stats came back through telemetry"
 grep -q "backend 198.18.100.12:80 *down" "$work/telemetry.out" ||
 	fail "telemetry does not show backend 2 down"
+
+step "operating it: Prometheus metrics, and a backend disabled and enabled at run time"
+ip netns exec "$name-c" curl -s -f -m 5 http://198.18.100.10:9100/metrics >"$work/metrics.out" ||
+	fail "no answer from http://198.18.100.10:9100/metrics"
+grep -E '^riptide_l4proxy_(listener_connections_total|backend_up)' "$work/metrics.out" ||
+	fail "the metrics lack the listener's and the backends' figures"
+grep -q -E '^riptide_l4proxy_listener_connections_total\{listener="default"\} [1-9]' \
+	"$work/metrics.out" || fail "the metrics count no connection"
+scripts/l4proxyctl -f "$prefix" disable default 198.18.100.11:80 ||
+	fail "l4proxyctl could not disable backend 1"
+seen=
+for _ in 1 2 3 4; do
+	answer=$(ip netns exec "$name-c" curl -s -f -m 5 http://198.18.100.10/) ||
+		fail "a request got no answer while backend 1 was disabled"
+	seen="$seen ${answer##* }"
+done
+echo "answers while backend 1 is disabled:$seen"
+case "$seen " in *" 1 "*) fail "the disabled backend 1 still took new connections" ;; esac
+scripts/l4proxyctl -f "$prefix" enable default 198.18.100.11:80 ||
+	fail "l4proxyctl could not enable backend 1"
+scripts/l4proxyctl -f "$prefix" backends default
 
 step "shutting down: stop accepting, drain, exit"
 kill -TERM "$proxy_pid"
