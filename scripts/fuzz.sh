@@ -11,12 +11,13 @@
 # Usage: scripts/fuzz.sh NAME SECONDS [--merge] [--junit FILE] [--jobs N] [--max-len B]
 #        scripts/fuzz.sh --list
 #   NAME: stack (the TCP/IP stack driven by frames, clock steps and calls),
-#         impair (the impairment spec parser), l4config (l4proxy's INI loader)
+#         impair (the impairment spec parser), l4config (l4proxy's INI loader),
+#         proxyproto (l4proxy's PROXY protocol readers)
 set -uo pipefail
 
 cd "$(dirname "$0")/.."
 build=build-fuzz
-names=(stack impair l4config)
+names=(stack impair l4config proxyproto)
 merge=0
 junit=
 jobs=1
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
 	--jobs) jobs=$2; shift 2 ;;
 	--max-len) max_len=$2; shift 2 ;;
 	--list) printf '%s\n' "${names[@]}"; exit 0 ;;
-	-h | --help) sed -n '4,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "fuzz.sh: unknown option '$1'" >&2; exit 2 ;;
 	*) pos+=("$1"); shift ;;
 	esac
