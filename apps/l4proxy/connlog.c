@@ -116,6 +116,31 @@ conn_log(const struct pair *p, enum pair_end_cause cause, uint64_t now_ns)
 		my_log->lost++;
 }
 
+void
+conn_log_refused(const struct listener *ls, struct tcp_conn *c, uint64_t now_ns)
+{
+	struct conn_rec r;
+	uint32_t lip;
+	uint16_t lport;
+
+	if (my_log == NULL)
+		return;
+	if (!rate_limit_take(&log_rl, now_ns)) {
+		my_log->suppressed++;
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.wall_ns = (uint64_t)((int64_t)now_ns + wall_offset_ns);
+	r.connect_ns = UINT64_MAX;
+	tcp_conn_addr(c, &lip, &lport, &r.cli_ip, &r.cli_port);
+	r.listener = (uint8_t)(ls - cfg.ls);
+	r.pool = (uint8_t)(ls->pool - cfg.pools);
+	r.cause = END_LIMIT;
+	r.seq = pair_next_seq();
+	if (rte_ring_sp_enqueue_elem(my_log->ring, &r, sizeof(r)) != 0)
+		my_log->lost++;
+}
+
 /* ---- the writer thread ---- */
 
 static void

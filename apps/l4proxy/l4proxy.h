@@ -71,6 +71,7 @@ enum pair_end_cause {
 	END_NO_PAIR, /* no task could be spawned for it */
 	END_PROXY_BAD, /* accept_proxy: no valid PROXY header within 3 s */
 	END_PROXY_UNTRUSTED, /* accept_proxy: a source not in trusted_sources */
+	END_LIMIT, /* refused at accept: max_conns (over_limit = reset), max_rate, max_pairs */
 	END_MAX,
 };
 extern const char *const pair_end_names[END_MAX];
@@ -303,6 +304,8 @@ int pair_start(struct listener *ls, struct tcp_conn *c, bool full);
 void wq_wake_head(struct pair_wq *q);
 /** Pairs now open, every listener summed. */
 uint64_t active_pairs(void);
+/** The next of this lane's connection numbers (the unique ID's last part). */
+uint64_t pair_next_seq(void);
 
 /* ---- limits.c ---- */
 
@@ -390,6 +393,8 @@ void metrics_stop(void);
 struct pair;
 /** A pair ended: its log line goes to this lane's ring (if logs are on). */
 void conn_log(const struct pair *p, enum pair_end_cause cause, uint64_t now_ns);
+/** A client of ls refused at accept by a limit (END_LIMIT), logged as well. */
+void conn_log_refused(const struct listener *ls, struct tcp_conn *c, uint64_t now_ns);
 /** The rings (one per lane) and the writer thread. @return 0 or -1 (said). */
 int connlog_init(void);
 /** This lane's clock and rate share; on the lane's lcore, before traffic. */

@@ -30,6 +30,8 @@ acceptor_poll(struct ex_future *f, struct ex_context *cx)
 		if (listener_admit(ls, &full) != 0 || pair_start(ls, c, full) != 0) {
 			/* over a limit, or max_pairs in use: refused with a RST */
 			ls->refused++;
+			ls->ends[END_LIMIT]++;
+			conn_log_refused(ls, c, ex_now_ns(host.ex));
 			tcp_abort(c);
 		}
 	}

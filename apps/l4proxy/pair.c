@@ -47,7 +47,7 @@ count_bytes(union ex_item it, void *arg)
 
 const char *const pair_end_names[END_MAX] = { "fin", "client_rst", "backend_rst", "client_timeout",
 	"backend_timeout", "idle_timeout", "no_backend", "queue_timeout", "header_failed", "error",
-	"shutdown", "no_pair", "proxy_header_bad", "proxy_untrusted" };
+	"shutdown", "no_pair", "proxy_header_bad", "proxy_untrusted", "limit" };
 _Static_assert(RTE_DIM(pair_end_names) == END_MAX, "a name for every cause");
 
 const uint64_t hist_connect_ns[HIST_BOUNDS] = { 100000, 250000, 500000, 1000000, 2500000, 5000000,
@@ -477,6 +477,12 @@ pairs_fini(void)
 
 static _Thread_local uint64_t pair_seq; /* this lane's pairs so far */
 
+uint64_t
+pair_next_seq(void)
+{
+	return ++pair_seq;
+}
+
 int
 pair_start(struct listener *ls, struct tcp_conn *c, bool full)
 {
@@ -489,7 +495,7 @@ pair_start(struct listener *ls, struct tcp_conn *c, bool full)
 	p->pool = ls->pool;
 	p->be = -1;
 	p->cli = c;
-	p->seq = ++pair_seq;
+	p->seq = pair_next_seq();
 	p->t_accept = ex_now_ns(host.ex);
 	tcp_conn_addr(c, &p->dst_ip, &p->dst_port, &p->cli_ip, &p->cli_port);
 	if (ls->accept_proxy && !pp_trusted(&ls->trusted, p->cli_ip)) {

@@ -1506,6 +1506,35 @@ def test_connection_logs_one_line_per_connection_with_its_end(topo, tmp_path):
     assert "connection logs: 3 lines written, 0 lost (ring full), 0 suppressed" in out, out
 
 
+def test_connection_logs_a_client_refused_by_a_limit(topo, tmp_path):
+    """A client refused at accept (max_conns with over_limit = reset) is a
+    line too, end=limit, and counted in the metrics' ended connections."""
+    topo.backend(1, "hold")
+    log = str(tmp_path / "conns.log")
+    px = Proxy(topo, tmp_path, ["--listen", "80", "--backend", f"{BACKENDS[0]}:80",
+                                "--health-interval", "0", "--max-conns", "1", "--log", log,
+                                "--metrics-port", "9100"])
+    held = subprocess.Popen(["ip", "netns", "exec", topo.ns("c"), PY, "-c", HELD, VIP],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert held.stdout.readline().strip().startswith("one b1")
+        r = topo.exec("c", [PY, "-c", RST_CLIENT, VIP], check=False)
+        assert "reset" in r.stdout or r.returncode != 0, r.stdout + r.stderr
+        wait_until(lambda: os.path.exists(log) and len(log_lines(log)) >= 1, 10, "its line")
+        line = log_lines(log)[0]
+        assert line["end"] == "limit" and line["backend"] == "-" and \
+            line["client"].startswith("198.18.100.") and line["bytes_up"] == "0", line
+        ss = samples(scrape(topo)[2])
+        assert metric(ss, "riptide_l4proxy_connections_ended_total", listener="default",
+                      cause="limit") == 1
+        assert metric(ss, "riptide_l4proxy_listener_refused_total", listener="default") == 1
+    finally:
+        held.kill()
+        held.wait()
+        out = px.stop()
+    clean_exit(out)
+
+
 RST_CLIENT = r"""
 import socket, sys
 s = socket.create_connection((sys.argv[1], 80), timeout=10)
