@@ -1462,10 +1462,10 @@ def log_lines(path):
 
 
 def test_connection_logs_one_line_per_connection_with_its_end(topo, tmp_path):
-    """One line per finished connection, written by a control thread: client,
-    backend, bytes each way, times and how it ended (both FINs, a backend's
-    reset, no backend left); --log-rate caps the lines and counts the rest;
-    the exit line and the metrics say how many were written and left out."""
+    """One line per finished connection (apps/l4proxy/connlog.c), written by a
+    control thread: client, backend, bytes each way, times and how it ended
+    (both FINs, a backend's reset, no backend left); the exit line and the
+    metrics say how many were written."""
     topo.backend(1, "echo")
     topo.backend(2, "rst")
     log = str(tmp_path / "conns.log")
