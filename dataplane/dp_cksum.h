@@ -71,7 +71,7 @@ dp_ipv4_l4_cksum_rx_ok(const struct rte_mbuf *m, const struct rte_ipv4_hdr *ip, 
 {
 	switch (m->ol_flags & RTE_MBUF_F_RX_L4_CKSUM_MASK) {
 	case RTE_MBUF_F_RX_L4_CKSUM_GOOD:
-	case 0xdead:
+	case RTE_MBUF_F_RX_L4_CKSUM_NONE:
 		return 0;
 	case RTE_MBUF_F_RX_L4_CKSUM_BAD:
 		return -1;

