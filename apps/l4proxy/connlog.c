@@ -6,7 +6,7 @@
  *   2026-12-03T09:20:01.123456Z id=69509a1d0000000000000001 lcore=0
  *   listener=web client=198.18.0.9:40000 pool=web backend=198.18.0.21:80
  *   wait_ms=0.012 connect_ms=0.210 duration_ms=15.301 bytes_up=120
- *   bytes_down=4096 retries=0 end=fin
+ *   bytes_down=4096 retries=0 end=client_fin
  *
  * (one line; backend=- and connect_ms=- for a client that never reached a
  * backend). wait_ms is accept to the first connect (the queues), connect_ms

@@ -57,7 +57,8 @@ enum over_limit {
 
 /* How a pair ended (its connection log's end=, and a counter per listener). */
 enum pair_end_cause {
-	END_FIN = 0, /* both sides closed: each FIN passed on and acknowledged */
+	END_CLIENT_FIN = 0, /* both sides closed, the client first: each FIN passed on */
+	END_BACKEND_FIN, /* both sides closed, the backend first */
 	END_CLIENT_RST, /* the client reset: the backend is reset too */
 	END_BACKEND_RST, /* the backend reset: the client is reset too */
 	END_CLIENT_TIMEOUT, /* the client stopped acknowledging (retransmissions ran out) */

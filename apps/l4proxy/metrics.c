@@ -174,7 +174,7 @@ render_listeners(struct text *t, const struct config *c)
 		}
 	}
 	family(t, "riptide_l4proxy_connections_ended_total", "counter",
-			"Pairs ended, by cause (fin: both sides closed; the others reset both).");
+			"Pairs ended, by cause (client_fin, backend_fin: both sides closed, that one first; the others reset both).");
 	for (i = 0; i < c->nlisteners; i++)
 		for (k = 0; !c->ls[i].retired && k < END_MAX; k++)
 			tx(t,

@@ -45,9 +45,10 @@ count_bytes(union ex_item it, void *arg)
 	return it;
 }
 
-const char *const pair_end_names[END_MAX] = { "fin", "client_rst", "backend_rst", "client_timeout",
-	"backend_timeout", "idle_timeout", "no_backend", "queue_timeout", "header_failed", "error",
-	"shutdown", "no_pair", "proxy_header_bad", "proxy_untrusted", "limit" };
+const char *const pair_end_names[END_MAX] = { "client_fin", "backend_fin", "client_rst",
+	"backend_rst", "client_timeout", "backend_timeout", "idle_timeout", "no_backend",
+	"queue_timeout", "header_failed", "error", "shutdown", "no_pair", "proxy_header_bad",
+	"proxy_untrusted", "limit" };
 _Static_assert(RTE_DIM(pair_end_names) == END_MAX, "a name for every cause");
 
 const uint64_t hist_connect_ns[HIST_BOUNDS] = { 100000, 250000, 500000, 1000000, 2500000, 5000000,
@@ -91,7 +92,7 @@ void
 pair_end(struct pair *p, enum pair_end_cause cause)
 {
 	struct pool *pool = p->pool;
-	bool reset = cause != END_FIN;
+	bool reset = cause != END_CLIENT_FIN && cause != END_BACKEND_FIN;
 	uint64_t now = ex_now_ns(host.ex);
 
 	if (p->state == PAIR_STATE_RUN) {
@@ -379,13 +380,19 @@ pair_run(struct pair *p, struct ex_context *cx)
 		ex_future_poll(&p->up.base, cx);
 	if (!ex_future_is_done(&p->down.base))
 		ex_future_poll(&p->down.base, cx);
+	/* Who closed first: the side whose FIN was passed on first. */
+	if (p->first_fin == 0 && ex_future_is_done(&p->up.base) && p->up.base.result >= 0)
+		p->first_fin = 1;
+	else if (p->first_fin == 0 && ex_future_is_done(&p->down.base) && p->down.base.result >= 0)
+		p->first_fin = 2;
 	if ((ex_future_is_done(&p->up.base) && p->up.base.result < 0) ||
 			(ex_future_is_done(&p->down.base) && p->down.base.result < 0)) {
 		pair_end(p, run_error_cause(p));
 		return PAIR_STEP_DONE;
 	}
 	if (ex_future_is_done(&p->up.base) && ex_future_is_done(&p->down.base)) {
-		pair_end(p, END_FIN); /* both FINs passed on and acknowledged */
+		/* both FINs passed on and acknowledged */
+		pair_end(p, p->first_fin == 2 ? END_BACKEND_FIN : END_CLIENT_FIN);
 		return PAIR_STEP_DONE;
 	}
 	if (p->ls->idle_timeout_ms == 0 || ex_future_poll(&p->idle.base, cx) == EX_PENDING)

@@ -59,6 +59,7 @@ struct pair {
 	uint64_t last_items, bytes_up, bytes_down;
 	uint64_t t_accept, t_connect, t_connected; /* executor ns; 0: not yet */
 	uint8_t retries; /* connects that failed before this one */
+	uint8_t first_fin; /* 1: the client closed first, 2: the backend; 0: neither yet */
 };
 
 /* What a state's step asks of the poll loop. */
@@ -69,7 +70,7 @@ enum pair_step {
 };
 
 /* pair.c */
-/** End the pair: close both sides (END_FIN) or reset them (any other
+/** End the pair: close both sides (END_CLIENT_FIN, END_BACKEND_FIN) or reset them (any other
  * cause), give back its listener slot and backend slot, leave any queue;
  * count it, and log it. */
 void pair_end(struct pair *p, enum pair_end_cause cause);
