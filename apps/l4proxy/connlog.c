@@ -83,21 +83,40 @@ realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* A record's start, if this lane logs and log_rate lets one more through:
+ * r zeroed, its end time set. @return false (counted if over the rate). */
+static bool
+rec_start(struct conn_rec *r, uint64_t now_ns)
+{
+	if (my_log == NULL)
+		return false;
+	if (!rate_limit_take(&log_rl, now_ns)) {
+		my_log->suppressed++;
+		return false;
+	}
+	memset(r, 0, sizeof(*r));
+	r->wall_ns = (uint64_t)((int64_t)now_ns + wall_offset_ns);
+	r->connect_ns = UINT64_MAX; /* never connected, unless said below */
+	return true;
+}
+
+static void
+rec_push(struct conn_rec *r)
+{
+	if (rte_ring_sp_enqueue_elem(my_log->ring, r, sizeof(*r)) != 0)
+		my_log->lost++;
+}
+
 void
 conn_log(const struct pair *p, enum pair_end_cause cause, uint64_t now_ns)
 {
 	struct conn_rec r;
 
-	if (my_log == NULL)
+	if (!rec_start(&r, now_ns))
 		return;
-	if (!rate_limit_take(&log_rl, now_ns)) {
-		my_log->suppressed++;
-		return;
-	}
-	memset(&r, 0, sizeof(r));
-	r.wall_ns = (uint64_t)((int64_t)now_ns + wall_offset_ns);
 	r.wait_ns = p->t_connect != 0 ? p->t_connect - p->t_accept : now_ns - p->t_accept;
-	r.connect_ns = p->t_connected != 0 ? p->t_connected - p->t_connect : UINT64_MAX;
+	if (p->t_connected != 0)
+		r.connect_ns = p->t_connected - p->t_connect;
 	r.duration_ns = now_ns - p->t_accept;
 	r.up = p->bytes_up;
 	r.down = p->bytes_down;
@@ -112,8 +131,7 @@ conn_log(const struct pair *p, enum pair_end_cause cause, uint64_t now_ns)
 	r.cause = (uint8_t)cause;
 	r.retries = p->retries;
 	r.seq = p->seq;
-	if (rte_ring_sp_enqueue_elem(my_log->ring, &r, sizeof(r)) != 0)
-		my_log->lost++;
+	rec_push(&r);
 }
 
 void
@@ -123,22 +141,14 @@ conn_log_refused(const struct listener *ls, struct tcp_conn *c, uint64_t now_ns)
 	uint32_t lip;
 	uint16_t lport;
 
-	if (my_log == NULL)
+	if (!rec_start(&r, now_ns))
 		return;
-	if (!rate_limit_take(&log_rl, now_ns)) {
-		my_log->suppressed++;
-		return;
-	}
-	memset(&r, 0, sizeof(r));
-	r.wall_ns = (uint64_t)((int64_t)now_ns + wall_offset_ns);
-	r.connect_ns = UINT64_MAX;
 	tcp_conn_addr(c, &lip, &lport, &r.cli_ip, &r.cli_port);
 	r.listener = (uint8_t)(ls - cfg.ls);
 	r.pool = (uint8_t)(ls->pool - cfg.pools);
 	r.cause = END_LIMIT;
 	r.seq = pair_next_seq();
-	if (rte_ring_sp_enqueue_elem(my_log->ring, &r, sizeof(r)) != 0)
-		my_log->lost++;
+	rec_push(&r);
 }
 
 /* ---- the writer thread ---- */
