@@ -431,11 +431,46 @@ arp_tick(struct ex_timer *t)
 /* ---- IPv4 and ICMP ---- */
 
 static inline bool
-ip_is_ours(const struct ip_iface *st, uint32_t dst)
+ip_is_bcast(const struct ip_iface *st, uint32_t dst)
 {
 	uint32_t mask = st->cfg.prefix_len == 0 ? 0 : ~0u << (32 - st->cfg.prefix_len);
 
-	return dst == st->cfg.ip || dst == 0xffffffffu || dst == ((st->cfg.ip & mask) | ~mask);
+	return dst == 0xffffffffu || dst == ((st->cfg.ip & mask) | ~mask);
+}
+
+bool
+stack_ip_local(const struct ip_iface *st, uint32_t ip)
+{
+	uint8_t i;
+
+	if (ip == st->cfg.ip)
+		return true;
+	for (i = 0; i < st->n_vip; i++)
+		if (st->vip[i] == ip)
+			return true;
+	return false;
+}
+
+static inline bool
+ip_is_ours(const struct ip_iface *st, uint32_t dst)
+{
+	return stack_ip_local(st, dst) || ip_is_bcast(st, dst);
+}
+
+int
+stack_vip_add(struct ip_iface *st, uint32_t ip)
+{
+	uint32_t mask = st->cfg.prefix_len == 0 ? 0 : ~0u << (32 - st->cfg.prefix_len);
+
+	if (ip == 0 || ip_is_bcast(st, ip) || (ip >> 28) == 0xe || (ip >> 28) == 0xf ||
+			(ip & mask) == (st->cfg.ip & mask))
+		return -EINVAL;
+	if (stack_ip_local(st, ip))
+		return 0;
+	if (st->n_vip == STACK_VIPS)
+		return -ENOSPC;
+	st->vip[st->n_vip++] = ip;
+	return 0;
 }
 
 static void
@@ -504,8 +539,14 @@ icmp_input(struct ip_iface *st, struct rte_mbuf *m, struct rte_ether_hdr *eh,
 	sum = 0;
 	(void)dp_cksum_mbuf(m, sizeof(*eh) + ihl, len, &sum); /* length checked above */
 	ic->icmp_cksum = (uint16_t)~dp_cksum_fold(sum);
-	ip->dst_addr = ip->src_addr;
-	ip->src_addr = rte_cpu_to_be_32(st->cfg.ip); /* ours, even for a broadcast ping */
+	{
+		/* From the address pinged if it is one of ours (a VIP), else
+		 * (a broadcast ping) from cfg.ip. */
+		uint32_t to = rte_be_to_cpu_32(ip->dst_addr);
+
+		ip->dst_addr = ip->src_addr;
+		ip->src_addr = rte_cpu_to_be_32(stack_ip_local(st, to) ? to : st->cfg.ip);
+	}
 	ip->time_to_live = 64;
 	ip->hdr_checksum = 0;
 	ip->hdr_checksum = dp_ipv4_hdr_cksum(ip);
@@ -731,35 +772,13 @@ stack_arp_resolve(struct ip_iface *st, uint32_t dst)
 	return 0;
 }
 
-int
-stack_output_ipv4(struct ip_iface *st, struct rte_mbuf *m)
+/* Frame m (its Ethernet header's source and type set) to hop: at once if
+ * hop is resolved, else queued while ARP asks. */
+static int
+output_via(struct ip_iface *st, struct rte_mbuf *m, struct rte_ether_hdr *eh, uint32_t hop)
 {
-	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
-	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr), hop;
-	struct rte_ether_hdr *eh;
 	struct stack_arp_entry *e;
 
-	ip->hdr_checksum = 0;
-	if (st->cfg.tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
-		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
-		m->l2_len = RTE_ETHER_HDR_LEN;
-		m->l3_len = (uint16_t)((ip->version_ihl & 0xf) * 4);
-	} else {
-		ip->hdr_checksum = dp_ipv4_hdr_cksum(ip);
-	}
-	eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eh));
-	if (eh == NULL) {
-		drop(st, m, STACK_DROP_TX);
-		return -ENOBUFS;
-	}
-	eh->src_addr = st->cfg.mac;
-	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	if (ip_is_ours(st, dst) && dst != st->cfg.ip) {
-		memset(&eh->dst_addr, 0xff, sizeof(eh->dst_addr)); /* broadcast */
-		transmit(st, m);
-		return 0;
-	}
-	hop = next_hop(st, dst);
 	if (hop == 0) {
 		drop(st, m, STACK_DROP_ARP_UNRESOLVED);
 		return -EHOSTUNREACH;
@@ -790,6 +809,70 @@ stack_output_ipv4(struct ip_iface *st, struct rte_mbuf *m)
 	}
 	e->queue[e->nq++] = m;
 	return 0;
+}
+
+/* Prepend m's Ethernet header (data at its IPv4 header), source and type
+ * set; NULL (m freed, counted) without headroom. */
+static struct rte_ether_hdr *
+eth_prepend(struct ip_iface *st, struct rte_mbuf *m)
+{
+	struct rte_ether_hdr *eh = (struct rte_ether_hdr *)rte_pktmbuf_prepend(m, sizeof(*eh));
+
+	if (eh == NULL) {
+		drop(st, m, STACK_DROP_TX);
+		return NULL;
+	}
+	eh->src_addr = st->cfg.mac;
+	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	return eh;
+}
+
+int
+stack_output_ipv4(struct ip_iface *st, struct rte_mbuf *m)
+{
+	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(m, struct rte_ipv4_hdr *);
+	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
+	struct rte_ether_hdr *eh;
+
+	ip->hdr_checksum = 0;
+	if (st->cfg.tx_offloads & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) {
+		m->ol_flags |= RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM;
+		m->l2_len = RTE_ETHER_HDR_LEN;
+		m->l3_len = (uint16_t)((ip->version_ihl & 0xf) * 4);
+	} else {
+		ip->hdr_checksum = dp_ipv4_hdr_cksum(ip);
+	}
+	eh = eth_prepend(st, m);
+	if (eh == NULL)
+		return -ENOBUFS;
+	if (ip_is_bcast(st, dst)) {
+		memset(&eh->dst_addr, 0xff, sizeof(eh->dst_addr));
+		transmit(st, m);
+		return 0;
+	}
+	return output_via(st, m, eh, next_hop(st, dst));
+}
+
+int
+stack_forward_ipv4(struct ip_iface *st, struct rte_mbuf *m, uint16_t l3_off, uint32_t hop)
+{
+	struct rte_ether_hdr *eh;
+
+	if (next_hop(st, hop) != hop || hop == st->cfg.ip || ip_is_bcast(st, hop)) {
+		drop(st, m, STACK_DROP_ARP_UNRESOLVED);
+		return -EINVAL;
+	}
+	/* As received: only the Ethernet header is new. The rx flags go (a
+	 * checksum verdict means nothing to the tx path). */
+	if (rte_pktmbuf_adj(m, l3_off) == NULL) {
+		drop(st, m, STACK_DROP_TX);
+		return -ENOBUFS;
+	}
+	m->ol_flags = 0;
+	eh = eth_prepend(st, m);
+	if (eh == NULL)
+		return -ENOBUFS;
+	return output_via(st, m, eh, hop);
 }
 
 /* ---- life ---- */

@@ -172,6 +172,8 @@ struct stack_l4_ops {
 };
 #define STACK_L4_MAX 4 /* protocols a stack can carry */
 
+#define STACK_VIPS 8 /* service addresses an interface takes besides its own */
+
 /**
  * One IP interface on one (port, queue): its address, ARP cache, counters
  * and protocol table (lwIP's netif, smoltcp's Interface). TCP and UDP sit
@@ -184,6 +186,10 @@ struct ip_iface {
 	struct ex_sink *out; /**< where frames leave (a dp_tx_sink) */
 	struct dp_burst txb; /**< the one-frame burst handed to out */
 	struct stack_stats stats;
+	/** Service addresses routed to this interface (stack_vip_add): ours for
+	 * IP and TCP, never answered in ARP (a router sends them to cfg.ip). */
+	uint32_t vip[STACK_VIPS];
+	uint8_t n_vip;
 	struct stack_arp_entry arp[STACK_ARP_ENTRIES];
 	uint32_t arp_used;
 	struct ex_timer arp_timer;
@@ -251,6 +257,28 @@ void stack_rx_burst_end(struct ip_iface *st);
  *         -ENOBUFS (queue or table full); on error the mbuf is freed.
  */
 int stack_output_ipv4(struct ip_iface *st, struct rte_mbuf *m);
+
+/**
+ * Send the IPv4 packet at offset l3_off of received frame m, unchanged (its
+ * TTL and checksums too), to the neighbour hop on the link: what a load
+ * balancer does to hand a flow's packet to the instance that owns it. The
+ * frame before l3_off is dropped and a new Ethernet header built (our MAC,
+ * hop's, resolved by ARP as any next hop). @return as stack_output_ipv4;
+ * -EINVAL (hop off the subnet) with m freed.
+ */
+int stack_forward_ipv4(struct ip_iface *st, struct rte_mbuf *m, uint16_t l3_off, uint32_t hop);
+
+/**
+ * Take ip (host order) as a service address of st besides cfg.ip: packets to
+ * it are ours (TCP listens and answers from it), ARP never answers for it,
+ * so that it reaches us only where a router sends it (a VIP announced by
+ * BGP, with cfg.ip as the next hop). Idempotent. @return 0, -EINVAL (0,
+ * broadcast, multicast, or on the subnet), -ENOSPC (STACK_VIPS already).
+ */
+int stack_vip_add(struct ip_iface *st, uint32_t ip);
+
+/** Whether ip (host order) is cfg.ip or one of the service addresses. */
+bool stack_ip_local(const struct ip_iface *st, uint32_t ip);
 
 /**
  * Send an ICMP destination unreachable (type 3, code) about the IPv4 packet

@@ -237,6 +237,11 @@ struct tcp_stats {
 	uint64_t sack_acks_out; /**< ACKs sent with SACK blocks */
 	uint64_t dsacks_out; /**< of those, reporting a duplicate first (D-SACK) */
 	uint64_t burst_acks; /**< ACKs held to the end of an rx burst (stretch ACKs) */
+	/** A cluster's instances (tcp_stack_cluster): segments of connections
+	 * another instance owns handed to it; segments a peer handed us for a
+	 * connection we do not have (dropped, never reset); our connections
+	 * that received a segment through a peer (the router moved them) */
+	uint64_t strays_forwarded, strays_dropped, flows_moved_in;
 };
 
 struct tcp_link {
@@ -288,6 +293,9 @@ struct tcp_stack {
 	uint8_t port_key[16]; /**< RFC 6056's secret for ephemeral ports */
 	uint16_t port_next[64]; /**< RFC 6056 algorithm 4's table of counters */
 	bool tx_chains; /**< the port sends multi-segment mbufs */
+	uint8_t ts_tag; /**< tcp_stack_cluster's id, in every TSval's low bits; 0: none */
+	const struct tcp_cluster_ops *cluster;
+	void *cluster_ctx;
 	/** The lcore that made it (tcp_stack_init): the only one that may touch
 	 * its connections (one stack per lcore, shared nothing). Debug builds
 	 * abort on a call from another; in every build for one layout. */
@@ -299,6 +307,37 @@ struct tcp_stack {
  * socket). @return 0, -EINVAL (bad config), -ENOMEM.
  */
 int tcp_stack_init(struct tcp_stack *tcp, struct ip_iface *st, const struct tcp_config *cfg);
+
+/**
+ * Instances of one service (a VIP) behind a router that spreads flows over
+ * them by a hash (ECMP): when the router's set of instances changes, some
+ * flows arrive at an instance that does not have them. Each instance has an
+ * id (1..TCP_CLUSTER_MAX) that its connections carry in the low
+ * TCP_TS_TAG_BITS bits of every TSval, so a peer's TSecr names the
+ * connection's owner (as Cheetah's cookies do; the TSval clock then ticks
+ * every 8 ms, RFC 7323 allows up to 1 s). A segment without SYN that matches
+ * no connection here is, when its TSecr names another instance, handed to
+ * it (ops->forward); when it came from a peer (ops->from_peer: the peer
+ * forwarded it), it is dropped without a RST. Everything else is as
+ * without a cluster (a connection without timestamps cannot be found:
+ * moved, it is reset).
+ */
+#define TCP_TS_TAG_BITS 3
+#define TCP_CLUSTER_MAX ((1u << TCP_TS_TAG_BITS) - 1)
+struct tcp_cluster_ops {
+	/** Send frame m (its IPv4 header at l3_off) to instance owner; m is
+	 * taken. @return 0, or a negative errno (m freed). */
+	int (*forward)(void *ctx, struct rte_mbuf *m, uint16_t l3_off, uint8_t owner);
+	/** Whether frame m came from another instance (a segment it forwarded). */
+	bool (*from_peer)(void *ctx, const struct rte_mbuf *m);
+};
+
+/**
+ * Make tcp instance id (1..TCP_CLUSTER_MAX) of a cluster; before any
+ * connection. id 0 (ops NULL) leaves the cluster. @return 0, -EINVAL.
+ */
+int tcp_stack_cluster(struct tcp_stack *tcp, uint8_t id, const struct tcp_cluster_ops *ops,
+		void *ctx);
 
 /** Abort every connection (no RST is sent) and free the table. */
 void tcp_stack_fini(struct tcp_stack *tcp);

@@ -309,6 +309,18 @@ conn_free_queues(struct tcp_conn *c)
 	tcp_sb_reset(c);
 }
 
+int
+tcp_stack_cluster(struct tcp_stack *tcp, uint8_t id, const struct tcp_cluster_ops *ops, void *ctx)
+{
+	if (tcp == NULL || id > TCP_CLUSTER_MAX || (id != 0 && (ops == NULL || ops->forward == NULL ||
+								       ops->from_peer == NULL)))
+		return -EINVAL;
+	tcp->ts_tag = id;
+	tcp->cluster = id != 0 ? ops : NULL;
+	tcp->cluster_ctx = id != 0 ? ctx : NULL;
+	return 0;
+}
+
 void
 tcp_stack_fini(struct tcp_stack *tcp)
 {
@@ -667,8 +679,8 @@ tcp_listen(struct tcp_listener *l, struct tcp_stack *tcp, uint32_t ip, uint16_t 
 		return -EINVAL;
 	}
 	tcp_owner_check(tcp, "tcp_listen");
-	if (ip != 0 && ip != tcp->st->cfg.ip) {
-		TCP_LOG(ERR, "tcp_listen: %u.%u.%u.%u is not the stack's address", ip >> 24,
+	if (ip != 0 && !stack_ip_local(tcp->st, ip)) {
+		TCP_LOG(ERR, "tcp_listen: %u.%u.%u.%u is not one of the stack's addresses", ip >> 24,
 				(ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 		return -EADDRNOTAVAIL;
 	}

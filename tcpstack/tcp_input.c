@@ -877,6 +877,40 @@ time_wait_reusable(const struct tcp_conn *c, const struct tcp_seg *seg)
 	return tcp_seq_gt(seg->seq, c->rcv_nxt);
 }
 
+/* A cluster's instance (tcp_stack_cluster), before the segment goes the
+ * usual way: a connection's first segment through a peer is counted; one
+ * of no connection here is handed to the instance its TSecr names, or,
+ * handed to us by a peer, dropped (no RST: its owner is elsewhere, or gone).
+ * @return whether m was taken. */
+static bool
+cluster_input(struct tcp_stack *tcp, struct tcp_conn *c, struct rte_mbuf *m, uint16_t l3_off,
+		const struct tcp_seg *seg)
+{
+	uint8_t owner;
+
+	if (c != NULL) {
+		if (!(c->flags & TCP_CONN_FLAG_MOVED) &&
+				tcp->cluster->from_peer(tcp->cluster_ctx, m)) {
+			c->flags |= TCP_CONN_FLAG_MOVED;
+			tcp->stats.flows_moved_in++;
+		}
+		return false;
+	}
+	if (seg->flags & TCP_FLAG_SYN)
+		return false; /* a new connection: ours */
+	if (tcp->cluster->from_peer(tcp->cluster_ctx, m)) {
+		tcp->stats.strays_dropped++;
+		rte_pktmbuf_free(m);
+		return true;
+	}
+	owner = seg->opts.has_ts ? (uint8_t)(seg->opts.tsecr & TCP_CLUSTER_MAX) : 0;
+	if (owner == 0 || owner == tcp->ts_tag)
+		return false;
+	if (tcp->cluster->forward(tcp->cluster_ctx, m, l3_off, owner) == 0)
+		tcp->stats.strays_forwarded++;
+	return true;
+}
+
 void
 tcp_input(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, uint16_t ihl, uint16_t ip_len)
 {
@@ -907,18 +941,20 @@ tcp_input(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, uint16_t i
 	}
 	lip = rte_be_to_cpu_32(ip->dst_addr);
 	rip = rte_be_to_cpu_32(ip->src_addr);
-	if (lip != st->cfg.ip) {
+	if (!stack_ip_local(st, lip)) {
 		stack_drop(st, m, STACK_DROP_IP_NOT_FOR_US); /* TCP is unicast only */
 		return;
 	}
 	tcp->stats.segs_in++;
+	c = tcp_conn_lookup(tcp, lip, seg.dport, rip, seg.sport);
+	if (tcp->cluster != NULL && cluster_input(tcp, c, m, l3_off, &seg))
+		return;
 	/* Headers off: the payload stays where it arrived. */
 	if (rte_pktmbuf_adj(m, (uint16_t)(l3_off + ihl + seg.hlen)) == NULL) {
 		stack_drop(st, m, STACK_DROP_TCP_MALFORMED);
 		return;
 	}
 	data = tcp_payload_list(m);
-	c = tcp_conn_lookup(tcp, lip, seg.dport, rip, seg.sport);
 	if (c != NULL && c->state == TCP_STATE_TIME_WAIT && time_wait_reusable(c, &seg)) {
 		iss_floor = c->snd_nxt + 65536;
 		if (iss_floor == 0)

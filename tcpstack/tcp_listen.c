@@ -22,7 +22,7 @@
  *     bits  4..3  t mod 4
  *     bits  2..0  the peer's MSS, as an index into cookie_mss
  * and, as Linux does, the window scale the peer offered rides in the low 4
- * bits of our TSval (15: none) and SACK-permitted in bit 4, echoed back in
+ * bits of our TSval (above a cluster instance's id) (15: none) and SACK-permitted in bit 4, echoed back in
  * the ACK's TSecr. Without timestamps both are lost and the connection goes
  * unscaled and without SACK. A cookie is good for two to three periods;
  * forging one takes 2^27 tries per tuple.
@@ -40,6 +40,13 @@ cookie_hash(const struct tcp_stack *tcp, uint32_t lip, uint16_t lport, uint32_t 
 		(uint32_t)lport << 16 | rport };
 
 	return (uint32_t)tcp_siphash24(tcp->isn_key, in, sizeof(in));
+}
+
+/* Where the options start in the TSval: above a cluster's instance id. */
+static uint32_t
+cookie_ts_shift(const struct tcp_stack *tcp)
+{
+	return tcp->ts_tag != 0 ? TCP_TS_TAG_BITS : 0;
 }
 
 static uint32_t
@@ -74,15 +81,18 @@ syncookie_send(struct tcp_stack *tcp, struct tcp_listener *l, const struct tcp_s
 	if (tmp.flags & TCP_CONN_FLAG_TS) {
 		uint32_t enc = ((tmp.flags & TCP_CONN_FLAG_WS) ? seg->opts.wscale : 15) |
 			       ((tmp.flags & TCP_CONN_FLAG_SACK) ? 0x10 : 0);
-		uint32_t ts = tcp_ts_now(&tmp), val = (ts & ~0x1fu) | enc;
+		/* In a cluster the instance's id keeps the lowest bits and
+		 * these go above it. */
+		uint32_t sh = cookie_ts_shift(tcp), ts = tcp_ts_now(&tmp);
+		uint32_t val = (ts & ~((0x20u << sh) - 1)) | enc << sh | tcp->ts_tag;
 
-		/* Rounded down, never up (1 to 32 ms back): every later TSval
-		 * of a connection made from this cookie is at least this one.
-		 * Rounded up, the next segments looked older than the SYN-ACK
-		 * and the peer's PAWS dropped them (found by
+		/* Rounded down, never up (1 to 32 ms back, 256 in a cluster):
+		 * every later TSval of a connection made from this cookie is
+		 * at least this one. Rounded up, the next segments looked older
+		 * than the SYN-ACK and the peer's PAWS dropped them (found by
 		 * scripts/bench/synflood.sh: 1 s stalls). */
 		if (val > ts)
-			val -= 32;
+			val -= 0x20u << sh;
 		tmp.ts_offset += val - ts;
 	} else {
 		/* nowhere to keep them */
@@ -101,7 +111,7 @@ static struct tcp_conn *
 syncookie_take(struct tcp_stack *tcp, struct tcp_listener *l, const struct tcp_seg *seg,
 		uint32_t lip, uint32_t rip)
 {
-	uint32_t cookie = seg->ack - 1, peer_isn = seg->seq - 1, now_t = cookie_period(tcp), age;
+	uint32_t cookie = seg->ack - 1, peer_isn = seg->seq - 1, now_t = cookie_period(tcp), age, enc;
 	struct tcp_seg syn = *seg;
 	struct tcp_conn *c;
 
@@ -128,9 +138,10 @@ syncookie_take(struct tcp_stack *tcp, struct tcp_listener *l, const struct tcp_s
 	syn.seq = peer_isn;
 	syn.opts.has_mss = true;
 	syn.opts.mss = cookie_mss[cookie & 7];
-	syn.opts.has_wscale = seg->opts.has_ts && (seg->opts.tsecr & 0xf) != 15;
-	syn.opts.wscale = (uint8_t)RTE_MIN(seg->opts.tsecr & 0xf, (uint32_t)TCP_WSCALE_MAX);
-	syn.opts.sack_permitted = seg->opts.has_ts && (seg->opts.tsecr & 0x10) != 0;
+	enc = seg->opts.tsecr >> cookie_ts_shift(tcp);
+	syn.opts.has_wscale = seg->opts.has_ts && (enc & 0xf) != 15;
+	syn.opts.wscale = (uint8_t)RTE_MIN(enc & 0xf, (uint32_t)TCP_WSCALE_MAX);
+	syn.opts.sack_permitted = seg->opts.has_ts && (enc & 0x10) != 0;
 	tcp_syn_options(c, &syn);
 	c->iss = cookie;
 	c->snd_una = c->recover = cookie;

@@ -91,6 +91,7 @@ enum tcp_conn_flag {
 	TCP_CONN_FLAG_LOSS = 1u << 21, /**< after an RTO, until SND.UNA reaches recover */
 	TCP_CONN_FLAG_REORDER = 1u << 22, /**< the peer's SACKs showed reordering (RACK) */
 	TCP_CONN_FLAG_ACK_BURST = 1u << 23, /**< an ACK is owed at the end of the rx burst */
+	TCP_CONN_FLAG_MOVED = 1u << 24, /**< a segment came through a cluster peer */
 };
 
 /* The sender's scoreboard (tcp_recovery.c): what was sent in SND.UNA..SND.MAX

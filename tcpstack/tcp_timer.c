@@ -15,11 +15,17 @@ tcp_now_ns(const struct tcp_conn *c)
 	return ex_now_coarse_ns(c->tcp->st->ex);
 }
 
-/* The timestamp clock: milliseconds (RFC 7323 5.4: 1 ms to 1 s per tick). */
+/* The timestamp clock: milliseconds (RFC 7323 5.4: 1 ms to 1 s per tick);
+ * in a cluster, the instance's id in the low bits (tcp_stack_cluster), so
+ * a tick every 8 ms, still never going back. */
 uint32_t
 tcp_ts_now(const struct tcp_conn *c)
 {
-	return (uint32_t)(tcp_now_ns(c) / EX_NS_PER_MS) + c->ts_offset;
+	uint32_t ts = (uint32_t)(tcp_now_ns(c) / EX_NS_PER_MS) + c->ts_offset;
+
+	if (c->tcp->ts_tag != 0)
+		ts = (ts & ~(uint32_t)TCP_CLUSTER_MAX) | c->tcp->ts_tag;
+	return ts;
 }
 
 void

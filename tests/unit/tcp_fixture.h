@@ -57,6 +57,8 @@ class TcpTest : public StackTest
 	struct ex_context cx = { ex_waker_noop() };
 	uint32_t peer_seq = 1000; // the peer's next sequence number
 	uint32_t peer_ts = 5000; // the peer's timestamp clock
+	uint32_t seg_dst = kOurIp; // where Seg() addresses its segments
+	struct rte_ether_addr seg_src_mac = kPeerMac; // and from which MAC
 
 	void SetUp() override
 	{
@@ -174,14 +176,14 @@ class TcpTest : public StackTest
 		auto *ip = reinterpret_cast<rte_ipv4_hdr *>(eh + 1);
 		auto *th = reinterpret_cast<rte_tcp_hdr *>(ip + 1);
 		eh->dst_addr = kOurMac;
-		eh->src_addr = kPeerMac;
+		eh->src_addr = seg_src_mac;
 		eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 		ip->version_ihl = RTE_IPV4_VHL_DEF;
 		ip->total_length = rte_cpu_to_be_16((uint16_t)(20 + thl + payload.size()));
 		ip->time_to_live = 64;
 		ip->next_proto_id = IPPROTO_TCP;
 		ip->src_addr = rte_cpu_to_be_32(kPeerIp);
-		ip->dst_addr = rte_cpu_to_be_32(kOurIp);
+		ip->dst_addr = rte_cpu_to_be_32(seg_dst);
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
 		th->src_port = rte_cpu_to_be_16(sport);
 		th->dst_port = rte_cpu_to_be_16(dport);

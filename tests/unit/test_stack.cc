@@ -593,3 +593,71 @@ TEST_F(StackTest, SinkNotReady_FrameDroppedAndCounted)
 	EXPECT_EQ(Drops(STACK_DROP_TX), 1u);
 	EXPECT_EQ(st.stats.tx_frames, 0u);
 }
+
+// A service address (VIP) is ours for IP: a ping to it is answered from it.
+// ARP never answers for it (a router sends it to us), and it cannot be an
+// address of the subnet, a broadcast or a multicast one.
+TEST_F(StackTest, Vip_PingAnsweredFromIt_ArpNeverAnswered_BadOnesRefused)
+{
+	const uint32_t vip = RTE_IPV4(198, 19, 7, 1);
+	Input(Ping(kPeerIp, vip, 8));
+	EXPECT_TRUE(out.empty()) << "not ours yet";
+	EXPECT_EQ(st.stats.drops[STACK_DROP_IP_NOT_FOR_US], 1u);
+	ASSERT_EQ(stack_vip_add(&st, vip), 0);
+	ASSERT_EQ(stack_vip_add(&st, vip), 0) << "idempotent";
+	EXPECT_EQ(st.n_vip, 1u);
+	EXPECT_TRUE(stack_ip_local(&st, vip));
+	EXPECT_TRUE(stack_ip_local(&st, kOurIp));
+	Input(Ping(kPeerIp, vip, 8));
+	ASSERT_EQ(out.size(), 1u);
+	auto *ip = rte_pktmbuf_mtod_offset(out[0], rte_ipv4_hdr *, sizeof(rte_ether_hdr));
+	EXPECT_EQ(rte_be_to_cpu_32(ip->src_addr), vip);
+	EXPECT_EQ(rte_be_to_cpu_32(ip->dst_addr), kPeerIp);
+	FreeOut();
+	Input(Arp(RTE_ARP_OP_REQUEST, kPeerMac, kPeerIp, vip));
+	EXPECT_TRUE(out.empty()) << "no ARP answer for a VIP";
+	EXPECT_EQ(stack_vip_add(&st, 0), -EINVAL);
+	EXPECT_EQ(stack_vip_add(&st, RTE_IPV4(198, 18, 0, 9)), -EINVAL) << "on the subnet";
+	EXPECT_EQ(stack_vip_add(&st, RTE_IPV4(224, 0, 0, 1)), -EINVAL);
+	EXPECT_EQ(stack_vip_add(&st, 0xffffffffu), -EINVAL);
+	for (uint32_t i = 2; i <= STACK_VIPS; i++)
+		ASSERT_EQ(stack_vip_add(&st, RTE_IPV4(198, 19, 7, i)), 0);
+	EXPECT_EQ(stack_vip_add(&st, RTE_IPV4(198, 19, 8, 1)), -ENOSPC);
+	// A packet from a VIP of ours is impossible (LAND).
+	Input(Ping(vip, kOurIp, 8));
+	EXPECT_TRUE(out.empty());
+	EXPECT_EQ(st.stats.drops[STACK_DROP_IP_BAD_SOURCE], 1u);
+}
+
+// A received packet handed to a neighbour: the same IPv4 packet (addresses,
+// TTL, checksums), in a new Ethernet header from us to the neighbour's MAC,
+// resolved by ARP first if need be.
+TEST_F(StackTest, ForwardIpv4_SamePacketToTheNeighboursMac)
+{
+	const uint32_t vip = RTE_IPV4(198, 19, 7, 1);
+	auto f = Ping(RTE_IPV4(198, 18, 5, 5), vip, 20);
+	struct rte_mbuf *m = Frame(f.data(), f.size());
+	ASSERT_NE(m, nullptr);
+	ASSERT_EQ(stack_forward_ipv4(&st, m, sizeof(rte_ether_hdr), kPeerIp), 0);
+	ASSERT_EQ(out.size(), 1u) << "an ARP request; the packet waits";
+	FreeOut();
+	Input(Arp(RTE_ARP_OP_REPLY, kPeerMac, kPeerIp, kOurIp, kOurMac));
+	ASSERT_EQ(out.size(), 1u);
+	std::vector<uint8_t> got(rte_pktmbuf_pkt_len(out[0]));
+	auto *p = static_cast<const uint8_t *>(
+			rte_pktmbuf_read(out[0], 0, (uint32_t)got.size(), got.data()));
+	ASSERT_NE(p, nullptr);
+	got.assign(p, p + got.size());
+	ASSERT_EQ(got.size(), f.size());
+	auto *eh = reinterpret_cast<rte_ether_hdr *>(got.data());
+	EXPECT_TRUE(rte_is_same_ether_addr(&eh->dst_addr, &kPeerMac));
+	EXPECT_TRUE(rte_is_same_ether_addr(&eh->src_addr, &kOurMac));
+	EXPECT_TRUE(std::equal(f.begin() + 14, f.end(), got.begin() + 14)) << "the IPv4 packet as it came";
+	FreeOut();
+	// Only to a neighbour on the link.
+	m = Frame(f.data(), f.size());
+	EXPECT_EQ(stack_forward_ipv4(&st, m, sizeof(rte_ether_hdr), RTE_IPV4(198, 20, 0, 1)), -EINVAL);
+	m = Frame(f.data(), f.size());
+	EXPECT_EQ(stack_forward_ipv4(&st, m, sizeof(rte_ether_hdr), kOurIp), -EINVAL);
+	EXPECT_TRUE(out.empty());
+}

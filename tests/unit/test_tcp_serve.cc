@@ -168,7 +168,7 @@ TEST_F(TcpServe, PortInUse_StartFails_NothingSpawned)
 	EXPECT_EQ(tcp_serve_start(&second, &tcp, 0x0a000001, kOurPort + 1, 16, slab, sink_start,
 				  nullptr),
 			-EADDRNOTAVAIL);
-	EXPECT_NE(log.Text().find("tcp_listen: 10.0.0.1 is not the stack's address"),
+	EXPECT_NE(log.Text().find("tcp_listen: 10.0.0.1 is not one of the stack's addresses"),
 			std::string::npos);
 	EXPECT_EQ(tcp_serve_start(&second, &tcp, 0, kOurPort + 1, 16, slab, nullptr, nullptr),
 			-EINVAL);
