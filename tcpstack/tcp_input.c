@@ -908,6 +908,8 @@ cluster_input(struct tcp_stack *tcp, struct tcp_conn *c, struct rte_mbuf *m, uin
 		return false;
 	if (tcp->cluster->forward(tcp->cluster_ctx, m, l3_off, owner) == 0)
 		tcp->stats.strays_forwarded++;
+	else
+		tcp->stats.strays_dropped++; /* no such instance, or no way to it */
 	return true;
 }
 

@@ -287,6 +287,47 @@ config_check_ports(const char *where)
 	return 0;
 }
 
+/* cluster = ADDR, ADDR, ...: every instance's own address, at most
+ * TCP_CLUSTER_MAX, none twice. */
+static int
+parse_cluster(const char *file, const char *sec, const char *k, const char *v)
+{
+	char buf[256], where[400], *save = NULL, *tok;
+	uint32_t ip, i;
+
+	ini_where(where, sizeof(where), file, sec, k, v);
+	if (strlen(v) >= sizeof(buf)) {
+		fprintf(stderr, "l4proxy: %s: too long\n", where);
+		return -1;
+	}
+	snprintf(buf, sizeof(buf), "%s", v);
+	cfg.ncluster = 0;
+	for (tok = strtok_r(buf, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
+		if (ipv4_parse_addr(tok, &ip) != 0 || ip == 0 || (ip >> 28) >= 0xe) {
+			fprintf(stderr, "l4proxy: %s: '%s' is not a unicast IPv4 address\n", where,
+					tok);
+			return -1;
+		}
+		for (i = 0; i < cfg.ncluster; i++)
+			if (cfg.cluster[i] == ip) {
+				fprintf(stderr, "l4proxy: %s: %s twice\n", where, tok);
+				return -1;
+			}
+		if (cfg.ncluster == TCP_CLUSTER_MAX) {
+			fprintf(stderr, "l4proxy: %s: more than %u instances\n", where,
+					TCP_CLUSTER_MAX);
+			return -1;
+		}
+		cfg.cluster[cfg.ncluster++] = ip;
+	}
+	if (cfg.ncluster < 2) {
+		fprintf(stderr, "l4proxy: %s: a cluster lists every instance, this one included (2 or more)\n",
+				where);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 load_global(const char *file, const char *sec, const struct rte_cfgfile_entry *ent, int n)
 {
@@ -313,10 +354,16 @@ load_global(const char *file, const char *sec, const struct rte_cfgfile_entry *e
 		} else if (strcmp(k, "log") == 0) {
 			if (config_set_log(v, file) != 0)
 				return -1;
+		} else if (strcmp(k, "withdraw_wait_ms") == 0) {
+			if (ini_number(file, sec, k, v, 0, 600000, &cfg.withdraw_wait_ms) != 0)
+				return -1;
+		} else if (strcmp(k, "cluster") == 0) {
+			if (parse_cluster(file, sec, k, v) != 0)
+				return -1;
 		} else {
 			unknown_key(file, sec, k, v,
 					"stats_interval, drain_timeout, max_pairs, metrics_port, log, "
-					"log_rate");
+					"log_rate, cluster, withdraw_wait_ms");
 			return -1;
 		}
 	}
@@ -434,6 +481,13 @@ load_listener(const char *file, const char *sec, const struct rte_cfgfile_entry 
 				return -1;
 		} else if (strcmp(k, "pool") == 0) {
 			pool = v;
+		} else if (strcmp(k, "vip") == 0) {
+			if (ipv4_parse_addr(v, &l->vip) != 0 || l->vip == 0 || (l->vip >> 28) >= 0xe) {
+				ini_where(where, sizeof(where), file, sec, k, v);
+				fprintf(stderr, "l4proxy: %s = '%s': a unicast IPv4 address\n", where,
+						v);
+				return -1;
+			}
 		} else if (strcmp(k, "over_limit") == 0) {
 			if (parse_over_limit(v, &l->over_limit) != 0) {
 				ini_where(where, sizeof(where), file, sec, k, v);
@@ -457,7 +511,7 @@ load_listener(const char *file, const char *sec, const struct rte_cfgfile_entry 
 			}
 		} else {
 			unknown_key(file, sec, k, v,
-					"port, pool, max_conns, max_rate, idle_timeout_ms, "
+					"port, vip, pool, max_conns, max_rate, idle_timeout_ms, "
 					"over_limit, queue_timeout_ms, accept_proxy, "
 					"trusted_sources");
 			return -1;
@@ -474,9 +528,10 @@ load_listener(const char *file, const char *sec, const struct rte_cfgfile_entry 
 		return -1;
 	}
 	for (e = 0; e < (int)cfg.nlisteners; e++)
-		if (cfg.ls[e].port == port) {
-			fprintf(stderr, "l4proxy: %s: [%s] port = %u: [listener %s] has it already\n",
-					file, sec, port, cfg.ls[e].name);
+		if (cfg.ls[e].port == port && cfg.ls[e].vip == l->vip) {
+			fprintf(stderr, "l4proxy: %s: [%s] port = %u: [listener %s] has it already%s\n",
+					file, sec, port, cfg.ls[e].name,
+					l->vip != 0 ? " on that vip" : "");
 			return -1;
 		}
 	l->port = (uint16_t)port;
@@ -578,6 +633,11 @@ config_print(FILE *out)
 			"metrics_port = %u\nlog = %s\nlog_rate = %u\n",
 			cfg.stats_interval, cfg.drain_timeout, cfg.max_pairs, cfg.metrics_port,
 			cfg.log[0] != '\0' ? cfg.log : "off", cfg.log_rate);
+	fprintf(out, "withdraw_wait_ms = %u\n", cfg.withdraw_wait_ms);
+	for (i = 0; i < cfg.ncluster; i++)
+		fprintf(out, "%s%s", i == 0 ? "cluster = " : ", ", ipv4_format(cfg.cluster[i], a, sizeof(a)));
+	if (cfg.ncluster > 0)
+		fprintf(out, "\n");
 	for (i = 0; i < cfg.npools; i++) {
 		const struct pool *p = &cfg.pools[i];
 
@@ -619,6 +679,8 @@ config_print(FILE *out)
 				l->queue_timeout_ms, l->accept_proxy ? "on" : "off");
 		if (l->trusted.n > 0)
 			fprintf(out, "trusted_sources = %s\n", trusted);
+		if (l->vip != 0)
+			fprintf(out, "vip = %s\n", ipv4_format(l->vip, a, sizeof(a)));
 	}
 }
 

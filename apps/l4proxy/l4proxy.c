@@ -117,8 +117,12 @@ usage(FILE *out, const char *prog)
 			"runs, applied on every lcore: /l4proxy/backend_disable (or drain),\n"
 			"backend_enable, backend_remove (POOL,ADDR:PORT), backend_weight\n"
 			"(POOL,ADDR:PORT,N), backend_add (POOL,ADDR:PORT[,N]).\n"
-			"Signals: SIGTERM/SIGINT drain and stop; SIGHUP (or /l4proxy/reload) reads\n"
-			"the --config file again and applies it without dropping a connection.\n",
+			"Scale-out (docs/scale-out.md): listeners on a vip, several proxies behind\n"
+			"ECMP ([global] cluster), the vips announced by FRR (l4proxyctl bgp) from\n"
+			"/l4proxy/vips; /l4proxy/announce,off|on withdraws them while serving on.\n"
+			"Signals: SIGTERM/SIGINT drain and stop (after withdraw_wait_ms with the vips\n"
+			"withdrawn, if set); SIGHUP (or /l4proxy/reload) reads the --config file\n"
+			"again and applies it without dropping a connection.\n",
 			prog);
 }
 
@@ -128,6 +132,7 @@ struct supervisor {
 	struct ex_future base;
 	struct ex_sleep tick;
 	uint64_t next_stats, drain_deadline, stop_at;
+	uint64_t drain_at; /* withdraw_wait_ms: when the drain starts */
 	bool stopping;
 };
 
@@ -173,7 +178,20 @@ supervisor_poll(struct ex_future *f, struct ex_context *cx)
 			print_stats("interval");
 			s->next_stats = now + (uint64_t)(cfg.stats_interval * 1e9);
 		}
-		if (!s->stopping && (stop_requested || (s->stop_at != 0 && now >= s->stop_at))) {
+		if (!s->stopping && !proxy_withdrawing && cfg.withdraw_wait_ms > 0 &&
+				(stop_requested || (s->stop_at != 0 && now >= s->stop_at))) {
+			/* The VIPs go first (l4proxyctl bgp sees "stopping" and
+			 * withdraws them): the router moves new flows elsewhere
+			 * while this proxy still takes what reaches it. */
+			proxy_withdrawing = true;
+			s->drain_at = now + (uint64_t)cfg.withdraw_wait_ms * EX_NS_PER_MS;
+			printf("l4proxy: stopping: vips withdrawn, serving %u ms more before the "
+			       "drain\n",
+					cfg.withdraw_wait_ms);
+		}
+		if (!s->stopping && (proxy_withdrawing ? now >= s->drain_at
+						       : stop_requested || (s->stop_at != 0 &&
+										   now >= s->stop_at))) {
 			s->stopping = true;
 			proxy_stopping = true;
 			s->drain_deadline = now + (uint64_t)(cfg.drain_timeout * 1e9);
@@ -612,7 +630,8 @@ proxy_lane_up(struct lane *l)
 		return -1;
 	}
 	connlog_lane_up(l);
-	if (listeners_start(l->idx == 0) != 0 || metrics_start(l->idx == 0) != 0)
+	if (cluster_lane_up(l->idx == 0) != 0 || listeners_start(l->idx == 0) != 0 ||
+			metrics_start(l->idx == 0) != 0)
 		return -1;
 	return 0;
 }
@@ -634,6 +653,7 @@ proxy_lane_start(struct lane *l)
 	ex_spawn(&sup.base, NULL, NULL);
 	telemetry_register();
 	runtime_register();
+	cluster_register();
 	printf("l4proxy: %u.%u.%u.%u/%u on %s, ready\n", cfg.ip >> 24, (cfg.ip >> 16) & 255,
 			(cfg.ip >> 8) & 255, cfg.ip & 255, cfg.prefix, host.ports[0].name);
 	stack_announce(&host.st);
@@ -658,6 +678,11 @@ proxy_lane_down(struct lane *l)
 	if (l->idx == 0)
 		print_stats("exit"); /* every lane's, summed: the others are down */
 	print_exit_stats(l);
+	if (cfg.ncluster > 0)
+		printf("%s: cluster: %" PRIu64 " flows moved in (handed back by a peer), %" PRIu64
+		       " segments handed to their owner, %" PRIu64 " strays dropped\n",
+				host.name, host.tcp.stats.flows_moved_in,
+				host.tcp.stats.strays_forwarded, host.tcp.stats.strays_dropped);
 	if (active_pairs() != 0)
 		printf("%s: %" PRIu64 " pairs still open after the drain timeout: reset\n",
 				host.name, active_pairs());

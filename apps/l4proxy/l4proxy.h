@@ -135,6 +135,7 @@ struct pool {
 struct listener {
 	struct ex_future base; /* the acceptor */
 	char name[NAME_LEN];
+	uint32_t vip; /* a service address (ECMP, BGP); 0: the proxy's own */
 	uint16_t port;
 	struct pool *pool;
 	struct tcp_listener l;
@@ -170,6 +171,11 @@ struct config {
 	uint32_t metrics_port; /* 0: no metrics endpoint */
 	char log[256]; /* connection logs: a file, "syslog", or "" (off) */
 	uint32_t log_rate; /* lines a second at most, every lane together (0: no limit) */
+	/* Instances behind one router's ECMP (cluster.c): every one's own
+	 * address, in the same order everywhere; this one's place + 1 is its id. */
+	uint32_t cluster[TCP_CLUSTER_MAX];
+	uint32_t ncluster;
+	uint32_t withdraw_wait_ms; /* SIGTERM: VIPs withdrawn, serving this long, then the drain */
 };
 
 extern _Thread_local struct config cfg; /* config.c: this lane's */
@@ -328,6 +334,37 @@ void listeners_close(void);
 int listener_open(struct listener *ls, bool say);
 /** Stop ls accepting (its pairs run on); idempotent. */
 void listener_close(struct listener *ls);
+
+/* ---- stats.c: telemetry replies ---- */
+
+/* A table for telemetry: a dict of columns of equal length. */
+#define TEL_COLS_MAX 10
+struct tel_table {
+	unsigned int n;
+	const char *name[TEL_COLS_MAX];
+	struct rte_tel_data *col[TEL_COLS_MAX];
+};
+struct rte_tel_data;
+/** Start reply d as a dict with columns names[] ("s:NAME": strings). @return 0, -ENOMEM. */
+int tel_table_start(struct tel_table *t, struct rte_tel_data *d, const char *const *names,
+		unsigned int n);
+/** Put t's columns into d, each name after prefix. */
+void tel_table_add(struct tel_table *t, struct rte_tel_data *d, const char *prefix);
+
+/* ---- cluster.c ---- */
+
+/** On each lane: join the cluster of [global] cluster (its id: cfg.ip's
+ * place); nothing without one. @return 0, or -1 (said on stderr). */
+int cluster_lane_up(bool say);
+/** Every lane's cluster counters (flows_moved_in, strays_*) summed into sum. */
+void cluster_sum(struct tcp_stats *sum);
+/** The telemetry commands /l4proxy/vips and /l4proxy/announce. */
+void cluster_register(void);
+/** serving, withdrawn (the operator's), stopping (SIGTERM's withdraw_wait_ms)
+ * or draining. */
+const char *announce_state(void);
+/** Set by lane 0's supervisor during SIGTERM's withdraw_wait_ms. */
+extern bool proxy_withdrawing;
 
 /* ---- reload.c ---- */
 

@@ -46,14 +46,21 @@ static const struct ex_future_ops acceptor_ops = {
 int
 listener_open(struct listener *ls, bool say)
 {
-	uint32_t ip = cfg.ip;
+	uint32_t ip = ls->vip != 0 ? ls->vip : cfg.ip;
 	int rc;
 
 	TAILQ_INIT(&ls->wq);
-	rc = tcp_listen(&ls->l, &host.tcp, cfg.ip, ls->port, 1024);
+	/* A VIP is one more address of the stack's (never answered in ARP:
+	 * the router sends it to cfg.ip). */
+	rc = ls->vip != 0 ? stack_vip_add(&host.st, ls->vip) : 0;
+	if (rc == 0)
+		rc = tcp_listen(&ls->l, &host.tcp, ip, ls->port, 1024);
 	if (rc != 0) {
-		fprintf(stderr, "l4proxy: listener %s port %u: %s\n", ls->name, ls->port,
-				strerror(-rc));
+		fprintf(stderr, "l4proxy: listener %s on %u.%u.%u.%u:%u: %s\n", ls->name, ip >> 24,
+				(ip >> 16) & 255, (ip >> 8) & 255, ip & 255, ls->port,
+				rc == -EINVAL ? "a vip cannot be on the proxy's subnet"
+				: rc == -ENOSPC ? "more vips than the stack takes (8)"
+						: strerror(-rc));
 		return rc;
 	}
 	ls->open = true;

@@ -349,6 +349,19 @@ render_stack(struct text *t)
 	tx(t, "riptide_tcp_tx_nombuf_total %" PRIu64 "\n", ts.tx_nombuf);
 	family(t, "riptide_tcp_orphans", "gauge", "Closed connections still sending their data.");
 	tx(t, "riptide_tcp_orphans %" PRIu64 "\n", ts.orphans);
+	if (lanes[0].cfg->ncluster > 0) {
+		cluster_sum(&ts);
+		family(t, "riptide_l4proxy_flows_moved_in_total", "counter",
+				"Connections of ours that the router moved to another instance "
+				"and that instance handed back.");
+		tx(t, "riptide_l4proxy_flows_moved_in_total %" PRIu64 "\n", ts.flows_moved_in);
+		family(t, "riptide_l4proxy_strays_forwarded_total", "counter",
+				"Segments of another instance's connections handed to it.");
+		tx(t, "riptide_l4proxy_strays_forwarded_total %" PRIu64 "\n", ts.strays_forwarded);
+		family(t, "riptide_l4proxy_strays_dropped_total", "counter",
+				"Segments a peer handed us for no connection of ours (dropped, no RST).");
+		tx(t, "riptide_l4proxy_strays_dropped_total %" PRIu64 "\n", ts.strays_dropped);
+	}
 }
 
 void

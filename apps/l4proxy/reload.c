@@ -103,12 +103,13 @@ find_pool(const struct config *c, const char *name)
 }
 
 static int
-find_listener(const struct config *c, const char *name, uint16_t port)
+find_listener(const struct config *c, const char *name, uint32_t vip, uint16_t port)
 {
 	uint32_t i;
 
 	for (i = 0; i < c->nlisteners; i++)
-		if (!c->ls[i].retired && strcmp(c->ls[i].name, name) == 0 && c->ls[i].port == port)
+		if (!c->ls[i].retired && strcmp(c->ls[i].name, name) == 0 &&
+				c->ls[i].port == port && c->ls[i].vip == vip)
 			return (int)i;
 	return -1;
 }
@@ -263,12 +264,12 @@ make_plan(struct reload_plan *p, const struct config *nc, char *out, size_t len)
 				p->removed++;
 			}
 	for (i = 0; i < p->c.nlisteners; i++)
-		if (!p->c.ls[i].retired && find_listener(nc, p->c.ls[i].name, p->c.ls[i].port) < 0)
+		if (!p->c.ls[i].retired && find_listener(nc, p->c.ls[i].name, p->c.ls[i].vip, p->c.ls[i].port) < 0)
 			p->c.ls[i].retired = true;
 	for (i = 0; i < nc->nlisteners; i++) {
 		const struct listener *nl = &nc->ls[i];
 
-		at = find_listener(&p->c, nl->name, nl->port);
+		at = find_listener(&p->c, nl->name, nl->vip, nl->port);
 		if (at < 0) {
 			if (p->c.nlisteners == MAX_LISTENERS) {
 				snprintf(out, len,
@@ -281,6 +282,7 @@ make_plan(struct reload_plan *p, const struct config *nc, char *out, size_t len)
 			memset(&p->c.ls[at], 0, sizeof(p->c.ls[at]));
 			memcpy(p->c.ls[at].name, nl->name, NAME_LEN);
 			p->c.ls[at].port = nl->port;
+			p->c.ls[at].vip = nl->vip;
 			p->ls_new[at] = true;
 		}
 		listener_settings(&p->c.ls[at], nl);
@@ -290,6 +292,7 @@ make_plan(struct reload_plan *p, const struct config *nc, char *out, size_t len)
 	p->c.stats_interval = nc->stats_interval;
 	p->c.drain_timeout = nc->drain_timeout;
 	p->c.log_rate = nc->log_rate;
+	p->c.withdraw_wait_ms = nc->withdraw_wait_ms;
 	return 0;
 }
 
@@ -358,6 +361,7 @@ apply_listener(const struct reload_plan *p, uint32_t i, unsigned int idx)
 		memset(ls, 0, sizeof(*ls));
 		memcpy(ls->name, pl->name, NAME_LEN);
 		ls->port = pl->port;
+		ls->vip = pl->vip;
 	}
 	if (pl->retired) {
 		listener_close(ls);
@@ -389,6 +393,7 @@ apply(const struct reload_plan *p, unsigned int idx)
 	cfg.nlisteners = p->c.nlisteners;
 	cfg.stats_interval = p->c.stats_interval;
 	cfg.drain_timeout = p->c.drain_timeout;
+	cfg.withdraw_wait_ms = p->c.withdraw_wait_ms;
 }
 
 void
@@ -457,10 +462,11 @@ reload_run(char *out, size_t len)
 		goto fail;
 	}
 	if (nc->max_pairs != lanes_max_pairs() || nc->metrics_port != cfg.metrics_port ||
-			strcmp(nc->log, cfg.log) != 0) {
+			strcmp(nc->log, cfg.log) != 0 || nc->ncluster != cfg.ncluster ||
+			memcmp(nc->cluster, cfg.cluster, sizeof(cfg.cluster)) != 0) {
 		snprintf(out, len,
-				"error: %s changes max_pairs, metrics_port or log, which need "
-				"a restart; the running configuration is unchanged",
+				"error: %s changes max_pairs, metrics_port, log or cluster, which "
+				"need a restart; the running configuration is unchanged",
 				reload_file);
 		goto fail;
 	}

@@ -93,17 +93,9 @@ print_stats(const char *when)
  * pool's backends (at most LB_MAX_BACKENDS) are asked for one pool at a time.
  */
 
-#define TEL_COLS_MAX 10
-
-struct tel_table {
-	unsigned int n;
-	const char *name[TEL_COLS_MAX];
-	struct rte_tel_data *col[TEL_COLS_MAX];
-};
-
 /* Start reply d as a dict and make the columns names[] for it ("s:" before
  * a name makes it a string column). */
-static int
+int
 tel_table_start(struct tel_table *t, struct rte_tel_data *d, const char *const *names,
 		unsigned int n)
 {
@@ -128,7 +120,7 @@ tel_table_start(struct tel_table *t, struct rte_tel_data *d, const char *const *
 }
 
 /* Hand every column to d (which frees them) under prefix + name. */
-static void
+void
 tel_table_add(struct tel_table *t, struct rte_tel_data *d, const char *prefix)
 {
 	char key[64];
