@@ -23,6 +23,8 @@ PACKAGES=(
 	linux-perf gnuplot-nox
 	# the metrics test parses l4proxy's /metrics with Prometheus' own parser
 	python3-prometheus-client
+	# scale-out (scripts/ecmp-demo.sh): a router and BGP speakers
+	frr
 )
 
 usage() {

@@ -237,9 +237,9 @@ tel_announce(const char *cmd, const char *params, struct rte_tel_data *d)
 void
 cluster_register(void)
 {
-	rte_telemetry_register_cmd("/l4proxy/vips", tel_vips,
+	tel_register("/l4proxy/vips", tel_vips,
 			"Each VIP: its listeners, healthy backends, announce yes/no; the state "
 			"(serving, withdrawn, stopping, draining). No parameters");
-	rte_telemetry_register_cmd("/l4proxy/announce", tel_announce,
+	tel_register("/l4proxy/announce", tel_announce,
 			"Withdraw (off) or announce again (on) every VIP. Parameters: on|off");
 }

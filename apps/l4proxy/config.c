@@ -297,32 +297,34 @@ parse_cluster(const char *file, const char *sec, const char *k, const char *v)
 
 	ini_where(where, sizeof(where), file, sec, k, v);
 	if (strlen(v) >= sizeof(buf)) {
-		fprintf(stderr, "l4proxy: %s: too long\n", where);
+		fprintf(stderr, "l4proxy: %s = '%s': too long\n", where, v);
 		return -1;
 	}
 	snprintf(buf, sizeof(buf), "%s", v);
 	cfg.ncluster = 0;
 	for (tok = strtok_r(buf, ", ", &save); tok != NULL; tok = strtok_r(NULL, ", ", &save)) {
 		if (ipv4_parse_addr(tok, &ip) != 0 || ip == 0 || (ip >> 28) >= 0xe) {
-			fprintf(stderr, "l4proxy: %s: '%s' is not a unicast IPv4 address\n", where,
-					tok);
+			fprintf(stderr, "l4proxy: %s = '%s': '%s' is not a unicast IPv4 address\n",
+					where, v, tok);
 			return -1;
 		}
 		for (i = 0; i < cfg.ncluster; i++)
 			if (cfg.cluster[i] == ip) {
-				fprintf(stderr, "l4proxy: %s: %s twice\n", where, tok);
+				fprintf(stderr, "l4proxy: %s = '%s': %s twice\n", where, v, tok);
 				return -1;
 			}
 		if (cfg.ncluster == TCP_CLUSTER_MAX) {
-			fprintf(stderr, "l4proxy: %s: more than %u instances\n", where,
+			fprintf(stderr, "l4proxy: %s = '%s': more than %u instances\n", where, v,
 					TCP_CLUSTER_MAX);
 			return -1;
 		}
 		cfg.cluster[cfg.ncluster++] = ip;
 	}
 	if (cfg.ncluster < 2) {
-		fprintf(stderr, "l4proxy: %s: a cluster lists every instance, this one included (2 or more)\n",
-				where);
+		fprintf(stderr,
+				"l4proxy: %s = '%s': a cluster lists every instance, this one "
+				"included (2 or more)\n",
+				where, v);
 		return -1;
 	}
 	return 0;

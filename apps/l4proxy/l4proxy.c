@@ -204,6 +204,7 @@ supervisor_poll(struct ex_future *f, struct ex_context *cx)
 		/* Every lane's loop runs until every lane has drained: a lane's
 		 * flows may come in on another's queue. */
 		if (s->stopping && (lanes_active_pairs() == 0 || now >= s->drain_deadline)) {
+			tel_close(); /* before any lane goes down */
 			ex_stop_all();
 			f->result = 0;
 			return EX_READY;
@@ -654,6 +655,7 @@ proxy_lane_start(struct lane *l)
 	telemetry_register();
 	runtime_register();
 	cluster_register();
+	tel_open();
 	printf("l4proxy: %u.%u.%u.%u/%u on %s, ready\n", cfg.ip >> 24, (cfg.ip >> 16) & 255,
 			(cfg.ip >> 8) & 255, cfg.ip & 255, cfg.prefix, host.ports[0].name);
 	stack_announce(&host.st);

@@ -337,6 +337,14 @@ void listener_close(struct listener *ls);
 
 /* ---- stats.c: telemetry replies ---- */
 
+#include <rte_telemetry.h>
+/** Register a telemetry command behind the gate: it runs only between
+ * tel_open() and tel_close() (the lanes up), never while they go down. */
+void tel_register(const char *cmd, telemetry_cb fn, const char *help);
+void tel_open(void);
+/** Close the gate: returns once no command runs; later ones get -EBUSY. */
+void tel_close(void);
+
 /* A table for telemetry: a dict of columns of equal length. */
 #define TEL_COLS_MAX 10
 struct tel_table {
@@ -344,7 +352,6 @@ struct tel_table {
 	const char *name[TEL_COLS_MAX];
 	struct rte_tel_data *col[TEL_COLS_MAX];
 };
-struct rte_tel_data;
 /** Start reply d as a dict with columns names[] ("s:NAME": strings). @return 0, -ENOMEM. */
 int tel_table_start(struct tel_table *t, struct rte_tel_data *d, const char *const *names,
 		unsigned int n);

@@ -468,24 +468,24 @@ tel_drain(const char *cmd, const char *params, struct rte_tel_data *d)
 void
 runtime_register(void)
 {
-	rte_telemetry_register_cmd("/l4proxy/backend_disable", tel_disable,
+	tel_register("/l4proxy/backend_disable", tel_disable,
 			"No new connections to a backend (its pairs run on). Parameters: "
 			"POOL,ADDR:PORT");
-	rte_telemetry_register_cmd("/l4proxy/backend_enable", tel_enable,
+	tel_register("/l4proxy/backend_enable", tel_enable,
 			"New connections to a disabled backend again. Parameters: POOL,ADDR:PORT");
-	rte_telemetry_register_cmd("/l4proxy/backend_weight", tel_weight,
+	tel_register("/l4proxy/backend_weight", tel_weight,
 			"Change a backend's weight. Parameters: POOL,ADDR:PORT,WEIGHT (1..1000)");
-	rte_telemetry_register_cmd("/l4proxy/backend_add", tel_add,
+	tel_register("/l4proxy/backend_add", tel_add,
 			"Add a backend to a pool. Parameters: POOL,ADDR:PORT[,WEIGHT]");
-	rte_telemetry_register_cmd("/l4proxy/backend_remove", tel_remove,
+	tel_register("/l4proxy/backend_remove", tel_remove,
 			"Remove a backend (its pairs run on). Parameters: POOL,ADDR:PORT");
-	rte_telemetry_register_cmd("/l4proxy/maglev", tel_maglev,
+	tel_register("/l4proxy/maglev", tel_maglev,
 			"A Maglev pool's table digest: proxies with the same backends have the "
 			"same. Parameter: POOL");
-	rte_telemetry_register_cmd("/l4proxy/reload", tel_reload,
+	tel_register("/l4proxy/reload", tel_reload,
 			"Read the --config file again and apply it without dropping a connection. "
 			"No parameters.");
-	rte_telemetry_register_cmd("/l4proxy/drain", tel_drain,
+	tel_register("/l4proxy/drain", tel_drain,
 			"Stop new connections to a backend (backend_disable's older name). "
 			"Parameters: POOL,ADDR:PORT");
 }

@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <string.h>
 
 #include <rte_common.h>
@@ -92,6 +93,68 @@ print_stats(const char *when)
  * inside the caps: the stats hold at most MAX_LISTENERS listeners, and a
  * pool's backends (at most LB_MAX_BACKENDS) are asked for one pool at a time.
  */
+
+/* ---- the gate: no command runs while the lanes go down ----
+ *
+ * DPDK's telemetry threads call the commands at any time, and 22.11 cannot
+ * unregister one: a command answered while the lanes were being freed read
+ * freed memory (found by l4proxyctl bgp, which asks every 200 ms, through a
+ * drain). Every command goes through tel_gate(), which runs it under a read
+ * lock while the gate is open; tel_close() takes the write lock before the
+ * lanes stop. A runtime command waiting on lane 0 then waits at most its
+ * RT_WAIT_MS. */
+#define TEL_CMDS_MAX 24
+static pthread_rwlock_t tel_lock = PTHREAD_RWLOCK_INITIALIZER;
+static bool tel_is_open;
+static struct {
+	const char *cmd;
+	telemetry_cb fn;
+} tel_cmds[TEL_CMDS_MAX];
+static unsigned int tel_ncmds;
+
+static int
+tel_gate(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	int rc = -EBUSY;
+	unsigned int i;
+
+	pthread_rwlock_rdlock(&tel_lock);
+	for (i = 0; tel_is_open && i < tel_ncmds; i++)
+		if (strcmp(cmd, tel_cmds[i].cmd) == 0) {
+			rc = tel_cmds[i].fn(cmd, params, d);
+			break;
+		}
+	pthread_rwlock_unlock(&tel_lock);
+	return rc;
+}
+
+void
+tel_register(const char *cmd, telemetry_cb fn, const char *help)
+{
+	if (tel_ncmds == TEL_CMDS_MAX) {
+		fprintf(stderr, "l4proxy: telemetry: no room for %s\n", cmd);
+		return;
+	}
+	tel_cmds[tel_ncmds].cmd = cmd;
+	tel_cmds[tel_ncmds++].fn = fn;
+	rte_telemetry_register_cmd(cmd, tel_gate, help);
+}
+
+void
+tel_open(void)
+{
+	pthread_rwlock_wrlock(&tel_lock);
+	tel_is_open = true;
+	pthread_rwlock_unlock(&tel_lock);
+}
+
+void
+tel_close(void)
+{
+	pthread_rwlock_wrlock(&tel_lock);
+	tel_is_open = false;
+	pthread_rwlock_unlock(&tel_lock);
+}
 
 /* Start reply d as a dict and make the columns names[] for it ("s:" before
  * a name makes it a string column). */
@@ -383,12 +446,12 @@ print_exit_stats(const struct lane *l)
 void
 telemetry_register(void)
 {
-	rte_telemetry_register_cmd("/l4proxy/stats", tel_stats,
+	tel_register("/l4proxy/stats", tel_stats,
 			"Listeners, the stack's counters and drops, the executor. No parameters.");
-	rte_telemetry_register_cmd("/l4proxy/pools", tel_pools,
+	tel_register("/l4proxy/pools", tel_pools,
 			"Each pool: algorithm, backends up/draining, conns. No parameters.");
-	rte_telemetry_register_cmd("/l4proxy/backends", tel_backends,
+	tel_register("/l4proxy/backends", tel_backends,
 			"Every backend of a pool, with its state and counters. Parameter: POOL.");
-	rte_telemetry_register_cmd("/l4proxy/lcores", tel_lcores,
+	tel_register("/l4proxy/lcores", tel_lcores,
 			"Each lcore's lane: pairs, conns, steering, frames, segments. No parameters.");
 }
