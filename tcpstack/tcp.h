@@ -336,8 +336,8 @@ struct tcp_cluster_ops {
  * Make tcp instance id (1..TCP_CLUSTER_MAX) of a cluster; before any
  * connection. id 0 (ops NULL) leaves the cluster. @return 0, -EINVAL.
  */
-int tcp_stack_cluster(struct tcp_stack *tcp, uint8_t id, const struct tcp_cluster_ops *ops,
-		void *ctx);
+int tcp_stack_cluster(
+		struct tcp_stack *tcp, uint8_t id, const struct tcp_cluster_ops *ops, void *ctx);
 
 /** Abort every connection (no RST is sent) and free the table. */
 void tcp_stack_fini(struct tcp_stack *tcp);

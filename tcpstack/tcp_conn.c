@@ -312,8 +312,9 @@ conn_free_queues(struct tcp_conn *c)
 int
 tcp_stack_cluster(struct tcp_stack *tcp, uint8_t id, const struct tcp_cluster_ops *ops, void *ctx)
 {
-	if (tcp == NULL || id > TCP_CLUSTER_MAX || (id != 0 && (ops == NULL || ops->forward == NULL ||
-								       ops->from_peer == NULL)))
+	if (tcp == NULL || id > TCP_CLUSTER_MAX ||
+			(id != 0 && (ops == NULL || ops->forward == NULL ||
+						    ops->from_peer == NULL)))
 		return -EINVAL;
 	tcp->ts_tag = id;
 	tcp->cluster = id != 0 ? ops : NULL;
@@ -680,8 +681,8 @@ tcp_listen(struct tcp_listener *l, struct tcp_stack *tcp, uint32_t ip, uint16_t 
 	}
 	tcp_owner_check(tcp, "tcp_listen");
 	if (ip != 0 && !stack_ip_local(tcp->st, ip)) {
-		TCP_LOG(ERR, "tcp_listen: %u.%u.%u.%u is not one of the stack's addresses", ip >> 24,
-				(ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+		TCP_LOG(ERR, "tcp_listen: %u.%u.%u.%u is not one of the stack's addresses",
+				ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 		return -EADDRNOTAVAIL;
 	}
 	if (tcp_listener_lookup(tcp, ip, port) != NULL) {

@@ -22,10 +22,11 @@
  *     bits  4..3  t mod 4
  *     bits  2..0  the peer's MSS, as an index into cookie_mss
  * and, as Linux does, the window scale the peer offered rides in the low 4
- * bits of our TSval (above a cluster instance's id) (15: none) and SACK-permitted in bit 4, echoed back in
- * the ACK's TSecr. Without timestamps both are lost and the connection goes
- * unscaled and without SACK. A cookie is good for two to three periods;
- * forging one takes 2^27 tries per tuple.
+ * bits of our TSval (15: none) and SACK-permitted in bit 4, echoed back in
+ * the ACK's TSecr (in a cluster, above the instance's id: 3 bits higher).
+ * Without timestamps both are lost and the connection goes unscaled and
+ * without SACK. A cookie is good for two to three periods; forging one
+ * takes 2^27 tries per tuple.
  */
 #define COOKIE_PERIOD_NS (64 * EX_NS_PER_S)
 #define COOKIE_MASK 0xffffffe0u
@@ -111,7 +112,8 @@ static struct tcp_conn *
 syncookie_take(struct tcp_stack *tcp, struct tcp_listener *l, const struct tcp_seg *seg,
 		uint32_t lip, uint32_t rip)
 {
-	uint32_t cookie = seg->ack - 1, peer_isn = seg->seq - 1, now_t = cookie_period(tcp), age, enc;
+	uint32_t cookie = seg->ack - 1, peer_isn = seg->seq - 1, now_t = cookie_period(tcp), age,
+		 enc;
 	struct tcp_seg syn = *seg;
 	struct tcp_conn *c;
 

@@ -110,7 +110,8 @@ cluster_lane_up(bool say)
 	}
 	for (i = 0; i < cfg.ncluster; i++)
 		if (cfg.cluster[i] != cfg.ip && stack_arp_resolve(&host.st, cfg.cluster[i]) != 0) {
-			fprintf(stderr, "l4proxy: cluster: %s is not on the proxy's subnet: "
+			fprintf(stderr,
+					"l4proxy: cluster: %s is not on the proxy's subnet: "
 					"instances hand flows to each other on one link\n",
 					ipv4_format(cfg.cluster[i], a, sizeof(a)));
 			return -1;
@@ -228,9 +229,10 @@ tel_announce(const char *cmd, const char *params, struct rte_tel_data *d)
 	}
 	atomic_store(&withdrawn_by_operator, strcmp(params, "off") == 0);
 	printf("l4proxy: runtime: announce %s\n", params);
-	rte_tel_data_string(d, strcmp(params, "off") == 0
-					       ? "ok: every vip withdrawn (the proxy serves on)"
-					       : "ok: vips announced while they have a healthy backend");
+	rte_tel_data_string(d,
+			strcmp(params, "off") == 0
+					? "ok: every vip withdrawn (the proxy serves on)"
+					: "ok: vips announced while they have a healthy backend");
 	return 0;
 }
 

@@ -484,10 +484,11 @@ load_listener(const char *file, const char *sec, const struct rte_cfgfile_entry 
 		} else if (strcmp(k, "pool") == 0) {
 			pool = v;
 		} else if (strcmp(k, "vip") == 0) {
-			if (ipv4_parse_addr(v, &l->vip) != 0 || l->vip == 0 || (l->vip >> 28) >= 0xe) {
+			if (ipv4_parse_addr(v, &l->vip) != 0 || l->vip == 0 ||
+					(l->vip >> 28) >= 0xe) {
 				ini_where(where, sizeof(where), file, sec, k, v);
-				fprintf(stderr, "l4proxy: %s = '%s': a unicast IPv4 address\n", where,
-						v);
+				fprintf(stderr, "l4proxy: %s = '%s': a unicast IPv4 address\n",
+						where, v);
 				return -1;
 			}
 		} else if (strcmp(k, "over_limit") == 0) {
@@ -637,7 +638,8 @@ config_print(FILE *out)
 			cfg.log[0] != '\0' ? cfg.log : "off", cfg.log_rate);
 	fprintf(out, "withdraw_wait_ms = %u\n", cfg.withdraw_wait_ms);
 	for (i = 0; i < cfg.ncluster; i++)
-		fprintf(out, "%s%s", i == 0 ? "cluster = " : ", ", ipv4_format(cfg.cluster[i], a, sizeof(a)));
+		fprintf(out, "%s%s", i == 0 ? "cluster = " : ", ",
+				ipv4_format(cfg.cluster[i], a, sizeof(a)));
 	if (cfg.ncluster > 0)
 		fprintf(out, "\n");
 	for (i = 0; i < cfg.npools; i++) {

@@ -189,9 +189,10 @@ supervisor_poll(struct ex_future *f, struct ex_context *cx)
 			       "drain\n",
 					cfg.withdraw_wait_ms);
 		}
-		if (!s->stopping && (proxy_withdrawing ? now >= s->drain_at
-						       : stop_requested || (s->stop_at != 0 &&
-										   now >= s->stop_at))) {
+		if (!s->stopping &&
+				(proxy_withdrawing ? now >= s->drain_at
+						   : stop_requested || (s->stop_at != 0 &&
+										       now >= s->stop_at))) {
 			s->stopping = true;
 			proxy_stopping = true;
 			s->drain_deadline = now + (uint64_t)(cfg.drain_timeout * 1e9);

@@ -13,6 +13,8 @@
  *   stats.c     printed stats and the DPDK telemetry commands that read
  *   runtime.c   the runtime API: backends disabled, enabled, weighted,
  *               added and removed while the proxy runs
+ *   cluster.c   several instances behind ECMP: moved flows handed to their
+ *               owner, the VIPs' state for the BGP companion
  *   l4proxy.c   flags, the supervisor (drain, shutdown), main
  *
  *   lanes.c     more than one lcore: a lane (a whole proxy) per lcore, the

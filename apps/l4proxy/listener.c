@@ -58,7 +58,7 @@ listener_open(struct listener *ls, bool say)
 	if (rc != 0) {
 		fprintf(stderr, "l4proxy: listener %s on %u.%u.%u.%u:%u: %s\n", ls->name, ip >> 24,
 				(ip >> 16) & 255, (ip >> 8) & 255, ip & 255, ls->port,
-				rc == -EINVAL ? "a vip cannot be on the proxy's subnet"
+				rc == -EINVAL   ? "a vip cannot be on the proxy's subnet"
 				: rc == -ENOSPC ? "more vips than the stack takes (8)"
 						: strerror(-rc));
 		return rc;

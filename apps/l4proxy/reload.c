@@ -264,7 +264,8 @@ make_plan(struct reload_plan *p, const struct config *nc, char *out, size_t len)
 				p->removed++;
 			}
 	for (i = 0; i < p->c.nlisteners; i++)
-		if (!p->c.ls[i].retired && find_listener(nc, p->c.ls[i].name, p->c.ls[i].vip, p->c.ls[i].port) < 0)
+		if (!p->c.ls[i].retired && find_listener(nc, p->c.ls[i].name, p->c.ls[i].vip,
+							   p->c.ls[i].port) < 0)
 			p->c.ls[i].retired = true;
 	for (i = 0; i < nc->nlisteners; i++) {
 		const struct listener *nl = &nc->ls[i];

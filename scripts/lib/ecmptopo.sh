@@ -120,7 +120,7 @@ up)
 		 exit-address-family
 	EOF
 	ip netns exec "$rt" /usr/lib/frr/zebra -N "$rt" -d -f "/etc/frr/$rt/frr.conf" \
-		-i "/var/run/frr/$rt/zebra.pid" --log "file:/var/run/frr/$rt/zebra.log"
+		-i "/var/run/frr/$rt/zebra.pid" --log "file:/var/run/frr/$rt/zebra.log" 2>/dev/null
 	ip netns exec "$rt" /usr/lib/frr/bgpd -N "$rt" -d -f "/etc/frr/$rt/frr.conf" \
 		-i "/var/run/frr/$rt/bgpd.pid" --log "file:/var/run/frr/$rt/bgpd.log"
 	for i in $(seq 1 "$n"); do

@@ -652,11 +652,13 @@ TEST_F(StackTest, ForwardIpv4_SamePacketToTheNeighboursMac)
 	auto *eh = reinterpret_cast<rte_ether_hdr *>(got.data());
 	EXPECT_TRUE(rte_is_same_ether_addr(&eh->dst_addr, &kPeerMac));
 	EXPECT_TRUE(rte_is_same_ether_addr(&eh->src_addr, &kOurMac));
-	EXPECT_TRUE(std::equal(f.begin() + 14, f.end(), got.begin() + 14)) << "the IPv4 packet as it came";
+	EXPECT_TRUE(std::equal(f.begin() + 14, f.end(), got.begin() + 14))
+			<< "the IPv4 packet as it came";
 	FreeOut();
 	// Only to a neighbour on the link.
 	m = Frame(f.data(), f.size());
-	EXPECT_EQ(stack_forward_ipv4(&st, m, sizeof(rte_ether_hdr), RTE_IPV4(198, 20, 0, 1)), -EINVAL);
+	EXPECT_EQ(stack_forward_ipv4(&st, m, sizeof(rte_ether_hdr), RTE_IPV4(198, 20, 0, 1)),
+			-EINVAL);
 	m = Frame(f.data(), f.size());
 	EXPECT_EQ(stack_forward_ipv4(&st, m, sizeof(rte_ether_hdr), kOurIp), -EINVAL);
 	EXPECT_TRUE(out.empty());

@@ -82,7 +82,8 @@ TEST_F(TcpCluster, EveryTsvalCarriesTheId_AndNeverGoesBack)
 		out_seg d = One();
 		ASSERT_TRUE(d.seg.opts.has_ts);
 		EXPECT_EQ(d.seg.opts.tsval & TCP_CLUSTER_MAX, kUs);
-		EXPECT_TRUE(tcp_seq_geq(d.seg.opts.tsval, last)) << d.seg.opts.tsval << " after " << last;
+		EXPECT_TRUE(tcp_seq_geq(d.seg.opts.tsval, last))
+				<< d.seg.opts.tsval << " after " << last;
 		last = d.seg.opts.tsval;
 		In(Ack(our_seq + 1 + (uint32_t)i));
 	}
