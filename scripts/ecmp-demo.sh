@@ -15,8 +15,9 @@
 # with SIGTERM withdraws its route before it drains, its flows move to the
 # others, which hand their segments back to it, and no request fails; a
 # backend added moves at most about 1/N of the clients, all to it, with one
-# Maglev table everywhere. Then every instance stops cleanly and the route
-# goes. A good run ends with "ecmp-demo: passed".
+# Maglev table everywhere; an instance whose backends are all disabled, or
+# told `l4proxyctl announce off`, withdraws its route, and announces it again
+# after. Then every instance stops cleanly and the route goes. A good run ends with "ecmp-demo: passed".
 #
 # Usage: scripts/ecmp-demo.sh [--build DIR] [--instances N]
 #   --build DIR      l4proxy from DIR (default build-rel, built if missing)

@@ -275,6 +275,24 @@ def drive(args):
     digests2 = [ctl.query(p, "/l4proxy/maglev,web") for p in live]
     check(len(set(map(str, digests2))) == 1 and digests2 != digests,
           "a new table, the same everywhere")
+    print("\n== 4. withdrawn when no backend is left, and by the operator; back after",
+          flush=True)
+    bes = [f"198.18.2.1{i}:8080" for i in range(1, 5)]
+    for b in bes:
+        ctl.query(live[0], f"/l4proxy/backend_disable,web,{b}")
+    check(wait(lambda: routes(name) == hops[1:n - 1], 5, "instance 1's route withdrawn"),
+          f"instance 1 with every backend disabled: {VIP} via {', '.join(routes(name))}")
+    for b in bes:
+        ctl.query(live[0], f"/l4proxy/backend_enable,web,{b}")
+    check(wait(lambda: routes(name) == hops[:n - 1], 5, "instance 1's route back"),
+          f"its backends enabled again: {VIP} via {', '.join(routes(name))}")
+    print(f"  {live[-1]}: {ctl.query(live[-1], '/l4proxy/announce,off')}", flush=True)
+    check(wait(lambda: routes(name) == hops[:n - 2], 5, f"instance {n - 1}'s route withdrawn"),
+          f"announce off on instance {n - 1}: {VIP} via {', '.join(routes(name))}")
+    check(one_request() in ("b1", "b2", "b3", "b4"), "the others still serve")
+    ctl.query(live[-1], "/l4proxy/announce,on")
+    check(wait(lambda: routes(name) == hops[:n - 1], 5, f"instance {n - 1}'s route back"),
+          f"announce on: {VIP} via {', '.join(routes(name))}")
     print(f"\necmp: {'passed' if not failed else 'FAILED: ' + '; '.join(failed)}", flush=True)
     return 0 if not failed else 1
 

@@ -6,8 +6,10 @@ itself; this test reads the figures back, so a demo that stopped checking
 would still be caught: the router learns the VIP from all three, flows
 spread, the stopped instance's route goes within its withdraw_wait_ms and
 every one of its flows is handed back to it with no failed request, a new
-backend moves at most about 1/N of the clients and all of them to it, and
-every instance exits cleanly with the route gone. Also the configuration's
+backend moves at most about 1/N of the clients and all of them to it, an
+instance with no backend left or told `announce off` withdraws its route and
+announces it again after, and every instance exits cleanly with the route
+gone. Also the configuration's
 errors and the companion's, without a topology."""
 import os
 import re
@@ -43,6 +45,9 @@ def test_three_instances_behind_ecmp_and_bgp():
     m = re.search(r"(\d+) of 40 clients moved \(1/4 would be 10\); to: \['b4'\]", out)
     assert m and 0 < int(m.group(1)) <= 20, out[-2000:]
     assert "withdrawn 198.19.0.1/32 (state stopping" in out
+    assert "ok: instance 1 with every backend disabled: 198.19.0.1 via 198.18.0.12\n" in out
+    assert "ok: announce off on instance 2: 198.19.0.1 via 198.18.0.11\n" in out
+    assert "ok: announce on: 198.19.0.1 via 198.18.0.11, 198.18.0.12\n" in out
     assert "the router has no route to 198.19.0.1 any more" in out
 
 
