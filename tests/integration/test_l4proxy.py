@@ -2054,7 +2054,7 @@ def test_reload_refused_without_a_config_file_and_for_what_needs_a_restart(topo,
     try:
         ini.write_text(RELOAD_INI[0].replace("stats_interval = 0", "max_pairs = 100"))
         r = telemetry(px, "/l4proxy/reload")
-        assert "changes max_pairs, metrics_port or log, which need a restart" in r, r
+        assert "changes max_pairs, metrics_port, log or cluster, which need a restart" in r, r
         assert rows(telemetry(px, "/l4proxy/pools"))[0]["backends"] == 2  # unchanged
     finally:
         out = px.stop()
@@ -2266,7 +2266,7 @@ def test_check_config_prints_the_effective_configuration_and_reads_it_back(tmp_p
     body = r.stdout.split("\n\n", 1)[1]
     assert body == (
         "[global]\nstats_interval = 0\ndrain_timeout = 10\nmax_pairs = 16384\n"
-        "metrics_port = 0\nlog = off\nlog_rate = 0\n\n"
+        "metrics_port = 0\nlog = off\nlog_rate = 0\nwithdraw_wait_ms = 0\n\n"
         "[pool web]\nalgorithm = maglev\nbackend = 198.18.1.1:80,weight=1\n"
         "backend = 198.18.1.2:8080,weight=3\nconnect_timeout_ms = 3500\n"
         "health_interval_ms = 0\nhealth_timeout_ms = 500\nrise = 2\nfall = 2\n"
