@@ -52,7 +52,7 @@ ooo-tail|tcpstack/tcp_rcvq.c|		c->ooo_tail = e;|		(void)e;|tcpstack_unit|TcpData
 pmtu-floor|tcpstack/tcp_icmp.c|	mtu = RTE_MAX(mtu, (uint16_t)TCP_PMTU_MIN);|	(void)0;|tcpstack_unit|TcpState.FragNeeded_QuotingDataInFlight_MssLowered_Resent
 proto-unreach|tcpstack/stack.c|		stack_icmp_unreachable(st, m, sizeof(*eh), 2);|		(void)0;|tcpstack_unit|StackTest.UnknownProtocol_Unicast_ProtocolUnreachable
 syncookie-check|tcpstack/tcp_listen.c|	if (age > 2)|	if (age > 2 && 0)|tcpstack_unit|TcpState.SynCookie_WrongOrStale_Refused
-syncookie-ts-round|tcpstack/tcp_listen.c|			val -= 32;|			(void)val;|tcpstack_unit|TcpState.SynCookie_TsvalNeverAheadOfTheClock
+syncookie-ts-round|tcpstack/tcp_listen.c|			val -= 0x20u << sh;|			(void)val;|tcpstack_unit|TcpState.SynCookie_TsvalNeverAheadOfTheClock
 old-ack-window|tcpstack/tcp_input.c|	if (tcp_seq_geq(ack, c->snd_una) &&|	if (1 &&|tcpstack_unit|TcpState.OldAck_DoesNotShutTheWindow
 keepalive-in-flight|tcpstack/tcp_timer.c|		if (c->snd_una != c->snd_max) {|		if (0) {|tcpstack_unit|TcpState.Keepalive_NotWhileDataIsInFlight
 mem-budget|tcpstack/tcp_mem.c|	if (tcp->stats.mbufs_held < tcp->mbuf_budget && !pool_low(tcp, false))|	if (1)|tcpstack_unit|TcpMem.OutOfOrderAttackers_PrunedWithinBudget_ArpAndOthersStillServed:TcpMemBudget.*:TcpMemReserve.*
@@ -78,7 +78,7 @@ sack-negotiate|tcpstack/tcp_input.c|	if (cfg->sack && seg->opts.sack_permitted)|
 sack-clip|tcpstack/tcp_mem.c|	tcp_sack_clip(c); /* what went|	/* what went|tcpstack_unit|TcpSack.PrunedData_NoLongerReported
 dsack-trim|tcpstack/tcp_input.c|		tcp_dsack_note(c, seg->seq, seg->seq + RTE_MIN(d, seg->len));|		;|tcpstack_unit|TcpSack.Duplicate_ReportedFirstOnce_DSack
 sack-fit|tcpstack/tcp_output.c|	int32_t room = (int32_t)c->tcp->st->cfg.mtu - 40 - (int32_t)len -|	int32_t room = (int32_t)c->tcp->st->cfg.mtu - 40 - (int32_t)len * 0 -|tcpstack_unit|TcpSack.DataSegments_BlocksOnlyWhereTheyFit
-sack-cookie|tcpstack/tcp_listen.c|	syn.opts.sack_permitted = seg->opts.has_ts && (seg->opts.tsecr & 0x10) != 0;|	syn.opts.sack_permitted = false;|tcpstack_unit|TcpSack.SynCookie_KeepsSackPermitted
+sack-cookie|tcpstack/tcp_listen.c|	syn.opts.sack_permitted = seg->opts.has_ts && (enc & 0x10) != 0;|	syn.opts.sack_permitted = false;|tcpstack_unit|TcpSack.SynCookie_KeepsSackPermitted
 sack-recent-first|tcpstack/tcp_rcvq.c|	c->sack[0] = b;|	c->sack[n] = b;|tcpstack_unit|TcpSack.OutOfOrder_LatestBlockFirst_ThenTheEarlierOnes
 rack-dupthresh|tcpstack/tcp_recovery.c|		if (c->sb_sacked >= DUP_THRESH * (uint32_t)c->mss)|		if (0)|tcpstack_unit|TcpSack.Sender_OneCompressedSackAck_StartsFastRetransmit:TcpRecovery.Prr_ProportionalReduction_Rfc6937
 tlp-arm|tcpstack/tcp_timer.c|	if (tlp_allowed(c) && now + pto_ns(c) < c->rtx_deadline) {|	if (0 && tlp_allowed(c) && now + pto_ns(c) < c->rtx_deadline) {|tcpstack_unit|TcpSack.Tlp_TailLost_ProbeAfterTwoSrtt_ItsSackStartsRecovery
