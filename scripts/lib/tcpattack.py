@@ -198,6 +198,9 @@ def zerowin(a):
             else:
                 open_.remove(s)
                 s.close()
+    if open_:  # says why a read-back came up short: time, not the server
+        print(f"zerowin: read-back deadline (120 s) passed with {len(open_)} connections "
+              "still open", flush=True)
     for s in open_:
         s.close()
     print(f"zerowin: conns {a.conns} established {len(socks)} sent {sent} bytes "
