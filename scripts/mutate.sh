@@ -109,7 +109,7 @@ hystart-threshold|tcpstack/tcp_cc.c|		if (h->cur_min_us >= h->last_min_us + thre
 hystart-spurious|tcpstack/tcp_cc.c|	} else if (h->cur_min_us < h->css_base_us) {|	} else if (h->cur_min_us < h->css_base_us / 1000) {|tcpstack_unit|TcpHystart.RttFallsBackInCss_SlowStartResumes
 hystart-css-rounds|tcpstack/tcp_cc.c|	if (h->state == TCP_HS_CSS && ++h->css_rounds >= HS_CSS_ROUNDS) {|	if (h->state == TCP_HS_CSS && ++h->css_rounds >= 50) {|tcpstack_unit|TcpHystart.RttRises_ConservativeThenCongestionAvoidance
 hystart-from-first-round|tcpstack/tcp_cc.c|!h->started)|!c)|tcpstack_unit|TcpHystart.RttRises_ConservativeThenCongestionAvoidance
-l4-one-per-protocol|tcpstack/stack.c|	if (l4_find(st, proto) != NULL)|	if (st == NULL)|tcpstack_unit|StackTest.ProtocolTable_RegisteredProtocolGetsItsPackets_UnregisteredIsUnreachable
+l4-one-per-protocol|tcpstack/stack.c|	if (stack_l4_find(st, proto) != NULL)|	if (st == NULL)|tcpstack_unit|StackTest.ProtocolTable_RegisteredProtocolGetsItsPackets_UnregisteredIsUnreachable
 layout-check|executor/ex_executor.c|	if (layout != EX_LAYOUT) {|	if (layout == 0) {|executor_unit|TaskTest.Layout_SameWithOrWithoutRtNdebug_OtherLayoutRefused
 spawn-before-loop|executor/ex_executor.c|	if (cur == NULL && rte_lcore_id() != LCORE_ID_ANY)|	if (cur == NULL && rte_lcore_id() == LCORE_ID_ANY)|executor_unit|ExecutorStart.SpawnFromMainBeforeTheLoopRuns
 io-until-delimiter|tcpstack/tcp_sock.c|				take = (uint32_t)(d - p) + 1;|				take = (uint32_t)(d - p) + 2;|tcpstack_unit|TcpIo.ReadUntil_LineSplitAcrossSegments_TwoInOne
@@ -140,7 +140,7 @@ host-queue-check|tcpstack/stack_host.c|				RTE_MIN(info.max_rx_queues, info.max_
 steer-fragments|dataplane/dp_steer.c|rte_cpu_to_be_16(IPV4_FRAG_BITS)|rte_cpu_to_be_16(0)|dataplane_unit|SteerTest.Owner_NoPortsMeansMemberZero
 steer-own-inbox|dataplane/dp_steer.c|	dp_ring_stream_init(&s->inbox, ex, g->inbox[self]);|	dp_ring_stream_init(&s->inbox, ex, g->inbox[0]);|dataplane_unit|SteerTest.TwoMembers_EveryPacketToItsOwnerInOrder_CountersAdd
 tcp-owner-check|tcpstack/tcp_priv.h|	if (unlikely(rte_lcore_id() != tcp->owner_lcore))|	if (0)|tcpstack_unit|TcpPorts.OwnerCheck_AnotherLcoreListening_Aborts
-stack-arp-quiet|tcpstack/stack.c|st->cfg.arp_quiet) {|0) {|tcpstack_unit|StackTest.ArpQuiet_LearnsFromARequest_NeitherAnswersNorAnnounces
+stack-arp-quiet|tcpstack/stack_arp.c|st->cfg.arp_quiet) {|0) {|tcpstack_unit|StackTest.ArpQuiet_LearnsFromARequest_NeitherAnswersNorAnnounces
 steer-arp-copies|dataplane/dp_steer.c|	for (k = 1; k < s->n; k++) {|	for (k = s->n; k < s->n; k++) {|dataplane_unit|SteerTest.ArpFrames_Member0GetsTheFrame_EveryOtherACopy
 serve-counts-refusal|tcpstack/tcp_serve.c|			s->refused++;|			(void)0;|tcpstack_unit|TcpServe.SessionPerConnection_FullSlabResets_EndedSessionFreesItsSlot:TcpServe.StartRefuses_ConnectionReset_SlotBack
 serve-resets-refused|tcpstack/tcp_serve.c|			tcp_abort(c); /* refused with a RST */|			(void)c;|tcpstack_unit|TcpServe.StartRefuses_ConnectionReset_SlotBack

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * stack.c - Ethernet demux, ARP (RFC 826), IPv4 input checks (RFC 791/1122)
- * and ICMP echo (RFC 792) for one stack instance. Runs on the lcore that
- * owns the instance: stack_input from its rx task, the ARP timer from its
- * executor's wheel.
+ * stack.c - Ethernet demux, IPv4 input checks (RFC 791/1122), ICMP echo
+ * (RFC 792) and IPv4 output for one stack instance (ARP, RFC 826, is
+ * stack_arp.c). Runs on the lcore that owns the instance: stack_input from
+ * its rx task, the ARP timer from its executor's wheel.
  */
 #include <errno.h>
 #include <string.h>
@@ -22,21 +22,7 @@
 #include "stack.h"
 #include "stack_priv.h"
 
-#define ARP_MASK (STACK_ARP_ENTRIES - 1)
-#define ARP_MAX_USED (STACK_ARP_ENTRIES * 3 / 4) /* keeps probe runs short */
 #define ARP_TICK_NS (100 * EX_NS_PER_MS)
-
-/* The protocol table: at most STACK_L4_MAX entries, TCP and UDP first. */
-static inline const struct stack_l4 *
-l4_find(const struct ip_iface *st, uint8_t proto)
-{
-	uint8_t i;
-
-	for (i = 0; i < st->n_l4; i++)
-		if (st->l4[i].proto == proto)
-			return &st->l4[i];
-	return NULL;
-}
 
 static const char *const drop_names[STACK_DROP_MAX] = {
 	[STACK_DROP_RUNT] = "runt",
@@ -136,14 +122,8 @@ stack_drop(struct ip_iface *st, struct rte_mbuf *m, enum stack_drop why)
 	drop(st, m, why);
 }
 
-static inline uint64_t
-now_ns(const struct ip_iface *st)
-{
-	return ex_now_coarse_ns(st->ex);
-}
-
-static void
-transmit(struct ip_iface *st, struct rte_mbuf *m)
+void
+stack_transmit(struct ip_iface *st, struct rte_mbuf *m)
 {
 	struct ex_context cx = { ex_waker_noop() };
 	struct ex_sink *k = st->out;
@@ -163,269 +143,6 @@ transmit(struct ip_iface *st, struct rte_mbuf *m)
 		return;
 	}
 	st->stats.tx_frames++;
-}
-
-/* ---- the ARP table: open addressing, linear probing, backward-shift
- * deletion (no tombstones) ---- */
-
-static inline uint32_t
-arp_hash(uint32_t ip)
-{
-	return (ip * 2654435761u) >> (32 - 8) & ARP_MASK;
-}
-
-static struct stack_arp_entry *
-arp_find(const struct ip_iface *st, uint32_t ip)
-{
-	uint32_t i = arp_hash(ip), n;
-
-	for (n = 0; n < STACK_ARP_ENTRIES; n++, i = (i + 1) & ARP_MASK) {
-		const struct stack_arp_entry *e = &st->arp[i];
-
-		if (e->state == STACK_ARP_STATE_FREE)
-			return NULL;
-		if (e->ip == ip)
-			return (struct stack_arp_entry *)(uintptr_t)e;
-	}
-	return NULL;
-}
-
-static struct stack_arp_entry *
-arp_insert(struct ip_iface *st, uint32_t ip)
-{
-	uint32_t i = arp_hash(ip);
-
-	if (st->arp_used >= ARP_MAX_USED)
-		return NULL;
-	while (st->arp[i].state != STACK_ARP_STATE_FREE)
-		i = (i + 1) & ARP_MASK;
-	memset(&st->arp[i], 0, sizeof(st->arp[i]));
-	st->arp[i].ip = ip;
-	st->arp_used++;
-	return &st->arp[i];
-}
-
-/* Remove slot i, shifting later members of its probe run back. */
-static void
-arp_delete(struct ip_iface *st, uint32_t i)
-{
-	uint32_t j = i;
-
-	for (;;) {
-		uint32_t k;
-
-		j = (j + 1) & ARP_MASK;
-		if (st->arp[j].state == STACK_ARP_STATE_FREE)
-			break;
-		k = arp_hash(st->arp[j].ip);
-		/* The entry at j may stay if its home k lies cyclically in (i, j]. */
-		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
-			continue;
-		st->arp[i] = st->arp[j];
-		i = j;
-	}
-	memset(&st->arp[i], 0, sizeof(st->arp[i]));
-	st->arp_used--;
-}
-
-int
-stack_arp_lookup(const struct ip_iface *st, uint32_t ip, struct rte_ether_addr *mac)
-{
-	const struct stack_arp_entry *e = arp_find(st, ip);
-
-	if (e == NULL || e->state != STACK_ARP_STATE_REACHABLE)
-		return -ENOENT;
-	*mac = e->mac;
-	return 0;
-}
-
-static struct rte_mbuf *
-arp_build(struct ip_iface *st, uint16_t op, const struct rte_ether_addr *eth_dst,
-		const struct rte_ether_addr *tha, uint32_t tip)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(st->pool);
-	struct rte_ether_hdr *eh;
-	struct rte_arp_hdr *ah;
-
-	if (m == NULL)
-		return NULL;
-	eh = (struct rte_ether_hdr *)rte_pktmbuf_append(m, sizeof(*eh) + sizeof(*ah));
-	if (eh == NULL) {
-		rte_pktmbuf_free(m);
-		return NULL;
-	}
-	ah = (struct rte_arp_hdr *)(eh + 1);
-	eh->dst_addr = *eth_dst;
-	eh->src_addr = st->cfg.mac;
-	eh->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_ARP);
-	ah->arp_hardware = rte_cpu_to_be_16(RTE_ARP_HRD_ETHER);
-	ah->arp_protocol = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ah->arp_hlen = RTE_ETHER_ADDR_LEN;
-	ah->arp_plen = 4;
-	ah->arp_opcode = rte_cpu_to_be_16(op);
-	ah->arp_data.arp_sha = st->cfg.mac;
-	ah->arp_data.arp_sip = rte_cpu_to_be_32(st->cfg.ip);
-	ah->arp_data.arp_tha = *tha;
-	ah->arp_data.arp_tip = rte_cpu_to_be_32(tip);
-	return m;
-}
-
-static int
-arp_request(struct ip_iface *st, uint32_t tip)
-{
-	static const struct rte_ether_addr bcast = { { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff } };
-	static const struct rte_ether_addr zero = { { 0 } };
-	struct rte_mbuf *m = arp_build(st, RTE_ARP_OP_REQUEST, &bcast, &zero, tip);
-
-	if (m == NULL)
-		return -ENOBUFS;
-	st->stats.arp_requests_out++;
-	transmit(st, m);
-	return 0;
-}
-
-int
-stack_announce(struct ip_iface *st)
-{
-	/* Gratuitous ARP: a request for our own address (RFC 5227 §3). */
-	if (st->cfg.arp_quiet)
-		return 0; /* another lcore's stack announces the address */
-	return arp_request(st, st->cfg.ip);
-}
-
-/* Send what waited for this entry's address. */
-static void
-arp_flush_queue(struct ip_iface *st, struct stack_arp_entry *e)
-{
-	uint8_t i;
-
-	for (i = 0; i < e->nq; i++) {
-		struct rte_mbuf *m = e->queue[i];
-		struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-
-		eh->dst_addr = e->mac;
-		transmit(st, m);
-	}
-	e->nq = 0;
-}
-
-static void
-arp_fail_queue(struct ip_iface *st, struct stack_arp_entry *e)
-{
-	uint8_t i;
-
-	for (i = 0; i < e->nq; i++) {
-		const struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
-				e->queue[i], const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
-		const struct stack_l4 *l4 = l4_find(st, ip->next_proto_id);
-
-		st->stats.drops[STACK_DROP_ARP_UNRESOLVED]++;
-		if (l4 != NULL && l4->ops->tx_failed != NULL)
-			l4->ops->tx_failed(l4->ctx, e->queue[i], -EHOSTUNREACH);
-		if (st->on_tx_error != NULL)
-			st->on_tx_error(st, e->queue[i], -EHOSTUNREACH);
-		rte_pktmbuf_free(e->queue[i]);
-	}
-	e->nq = 0;
-}
-
-static void
-arp_learn(struct ip_iface *st, struct stack_arp_entry *e, const struct rte_ether_addr *mac)
-{
-	e->mac = *mac;
-	e->state = STACK_ARP_STATE_REACHABLE;
-	e->refreshing = 0;
-	e->deadline = now_ns(st) + st->cfg.arp_timeout_ns;
-	arp_flush_queue(st, e);
-}
-
-static void
-arp_input(struct ip_iface *st, struct rte_mbuf *m)
-{
-	struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_arp_hdr *ah;
-	struct stack_arp_entry *e;
-	uint32_t sip, tip;
-	uint16_t op;
-
-	if (rte_pktmbuf_data_len(m) < sizeof(*eh) + sizeof(*ah)) {
-		drop(st, m, STACK_DROP_ARP_MALFORMED);
-		return;
-	}
-	ah = (struct rte_arp_hdr *)(eh + 1);
-	op = rte_be_to_cpu_16(ah->arp_opcode);
-	if (ah->arp_hardware != rte_cpu_to_be_16(RTE_ARP_HRD_ETHER) ||
-			ah->arp_protocol != rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) ||
-			ah->arp_hlen != RTE_ETHER_ADDR_LEN || ah->arp_plen != 4 ||
-			(op != RTE_ARP_OP_REQUEST && op != RTE_ARP_OP_REPLY)) {
-		drop(st, m, STACK_DROP_ARP_MALFORMED);
-		return;
-	}
-	sip = rte_be_to_cpu_32(ah->arp_data.arp_sip);
-	tip = rte_be_to_cpu_32(ah->arp_data.arp_tip);
-	if (op == RTE_ARP_OP_REQUEST)
-		st->stats.arp_requests_in++;
-	else
-		st->stats.arp_replies_in++;
-
-	/* RFC 826: "If the pair <protocol type, sender protocol address> is
-	 * already in my translation table, update the sender hardware address
-	 * field of the entry with the new information". */
-	e = sip != 0 ? arp_find(st, sip) : NULL;
-	if (e != NULL)
-		arp_learn(st, e, &ah->arp_data.arp_sha);
-	if (tip != st->cfg.ip || sip == st->cfg.ip) {
-		drop(st, m, STACK_DROP_ARP_NOT_FOR_US);
-		return;
-	}
-	/* "If I am the target protocol address: if the pair was not already in
-	 * the table, add the triplet". */
-	if (e == NULL && sip != 0 && (e = arp_insert(st, sip)) != NULL)
-		arp_learn(st, e, &ah->arp_data.arp_sha);
-	if (op != RTE_ARP_OP_REQUEST || st->cfg.arp_quiet) {
-		rte_pktmbuf_free(m); /* learned; a quiet stack leaves the answer to another */
-		return;
-	}
-	/* Answer in place: the request becomes the reply. */
-	ah->arp_opcode = rte_cpu_to_be_16(RTE_ARP_OP_REPLY);
-	ah->arp_data.arp_tha = ah->arp_data.arp_sha;
-	ah->arp_data.arp_tip = ah->arp_data.arp_sip;
-	ah->arp_data.arp_sha = st->cfg.mac;
-	ah->arp_data.arp_sip = rte_cpu_to_be_32(st->cfg.ip);
-	eh->dst_addr = eh->src_addr;
-	eh->src_addr = st->cfg.mac;
-	st->stats.arp_replies_out++;
-	transmit(st, m);
-}
-
-/* The periodic ARP tick: retries, failures, expiry. */
-static void
-arp_tick(struct ex_timer *t)
-{
-	struct ip_iface *st = EX_CONTAINER_OF(t, struct ip_iface, arp_timer);
-	uint64_t now = now_ns(st);
-	uint32_t i = 0;
-
-	while (i < STACK_ARP_ENTRIES) {
-		struct stack_arp_entry *e = &st->arp[i];
-
-		if (e->state == STACK_ARP_STATE_FREE || e->deadline > now) {
-			i++;
-			continue;
-		}
-		if (e->state == STACK_ARP_STATE_INCOMPLETE && e->retries < st->cfg.arp_retries) {
-			e->retries++;
-			e->deadline = now + st->cfg.arp_retry_ns;
-			arp_request(st, e->ip);
-			i++;
-			continue;
-		}
-		/* Gave up, or a reachable entry expired: forget it. The next
-		 * packet for it resolves again. */
-		arp_fail_queue(st, e);
-		arp_delete(st, i); /* slot i now holds a shifted entry: look again */
-	}
-	ex_timer_arm(ex_executor_wheel(st->ex), &st->arp_timer, now + st->arp_tick_ns, NULL);
 }
 
 /* ---- IPv4 and ICMP ---- */
@@ -504,7 +221,7 @@ icmp_input(struct ip_iface *st, struct rte_mbuf *m, struct rte_ether_hdr *eh,
 
 		st->stats.icmp_unreach_in++;
 		if (inner_len >= sizeof(struct rte_ipv4_hdr) + 8) {
-			const struct stack_l4 *l4 = l4_find(
+			const struct stack_l4 *l4 = stack_l4_find(
 					st, ((const struct rte_ipv4_hdr *)inner)->next_proto_id);
 
 			if (l4 == NULL) {
@@ -554,7 +271,7 @@ icmp_input(struct ip_iface *st, struct rte_mbuf *m, struct rte_ether_hdr *eh,
 	eh->src_addr = st->cfg.mac;
 	m->ol_flags = 0;
 	st->stats.icmp_echo_out++;
-	transmit(st, m);
+	stack_transmit(st, m);
 }
 
 static void
@@ -621,7 +338,7 @@ ipv4_input(struct ip_iface *st, struct rte_mbuf *m)
 		icmp_input(st, m, eh, ip, ihl, ip_len);
 		return;
 	}
-	l4 = l4_find(st, ip->next_proto_id);
+	l4 = stack_l4_find(st, ip->next_proto_id);
 	if (l4 != NULL) {
 		l4->ops->input(l4->ctx, m, sizeof(*eh), ihl, ip_len);
 		return;
@@ -661,7 +378,7 @@ stack_input(struct ip_iface *st, struct rte_mbuf *m)
 	}
 	switch (rte_be_to_cpu_16(eh->ether_type)) {
 	case RTE_ETHER_TYPE_ARP:
-		arp_input(st, m);
+		stack_arp_input(st, m);
 		return;
 	case RTE_ETHER_TYPE_IPV4:
 		ipv4_input(st, m);
@@ -680,7 +397,7 @@ stack_icmp_unreachable(
 			rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, l3_off);
 	uint16_t quote = (uint16_t)RTE_MIN((uint32_t)((oip->version_ihl & 0xf) * 4 + 8),
 			rte_pktmbuf_pkt_len(orig) - l3_off);
-	uint64_t now = now_ns(st);
+	uint64_t now = stack_now_ns(st);
 	struct rte_ipv4_hdr *ip;
 	struct rte_icmp_hdr *ic;
 	struct rte_mbuf *m;
@@ -743,21 +460,6 @@ next_hop(const struct ip_iface *st, uint32_t dst)
 	return (dst & mask) == (st->cfg.ip & mask) ? dst : st->cfg.gateway;
 }
 
-/* A new INCOMPLETE entry for hop, its first request sent; NULL if the table
- * is full. */
-static struct stack_arp_entry *
-arp_start(struct ip_iface *st, uint32_t hop)
-{
-	struct stack_arp_entry *e = arp_insert(st, hop);
-
-	if (e == NULL)
-		return NULL;
-	e->state = STACK_ARP_STATE_INCOMPLETE;
-	e->deadline = now_ns(st) + st->cfg.arp_retry_ns;
-	arp_request(st, hop);
-	return e;
-}
-
 int
 stack_arp_resolve(struct ip_iface *st, uint32_t dst)
 {
@@ -765,9 +467,9 @@ stack_arp_resolve(struct ip_iface *st, uint32_t dst)
 
 	if (hop == 0)
 		return -EHOSTUNREACH;
-	if (arp_find(st, hop) != NULL)
+	if (stack_arp_find(st, hop) != NULL)
 		return 0;
-	if (arp_start(st, hop) == NULL)
+	if (stack_arp_start(st, hop) == NULL)
 		return -ENOBUFS;
 	return 0;
 }
@@ -783,20 +485,21 @@ output_via(struct ip_iface *st, struct rte_mbuf *m, struct rte_ether_hdr *eh, ui
 		drop(st, m, STACK_DROP_ARP_UNRESOLVED);
 		return -EHOSTUNREACH;
 	}
-	e = arp_find(st, hop);
+	e = stack_arp_find(st, hop);
 	if (e != NULL && e->state == STACK_ARP_STATE_REACHABLE) {
 		/* In use in the last tenth of its life: ask again while still
 		 * sending, so a busy neighbour never expires under its flows. */
-		if (!e->refreshing && e->deadline - now_ns(st) < st->cfg.arp_timeout_ns / 10) {
+		if (!e->refreshing &&
+				e->deadline - stack_now_ns(st) < st->cfg.arp_timeout_ns / 10) {
 			e->refreshing = 1;
-			arp_request(st, hop);
+			stack_arp_request(st, hop);
 		}
 		eh->dst_addr = e->mac;
-		transmit(st, m);
+		stack_transmit(st, m);
 		return 0;
 	}
 	if (e == NULL) {
-		e = arp_start(st, hop);
+		e = stack_arp_start(st, hop);
 		if (e == NULL) {
 			drop(st, m, STACK_DROP_ARP_TABLE_FULL);
 			return -ENOBUFS;
@@ -847,7 +550,7 @@ stack_output_ipv4(struct ip_iface *st, struct rte_mbuf *m)
 		return -ENOBUFS;
 	if (ip_is_bcast(st, dst)) {
 		memset(&eh->dst_addr, 0xff, sizeof(eh->dst_addr));
-		transmit(st, m);
+		stack_transmit(st, m);
 		return 0;
 	}
 	return output_via(st, m, eh, next_hop(st, dst));
@@ -912,7 +615,7 @@ stack_init(struct ip_iface *st, const struct stack_config *cfg, struct ex_execut
 	st->out = out;
 	st->arp_tick_ns = RTE_MIN(ARP_TICK_NS, cfg->arp_retry_ns);
 	st->rng = rte_rdtsc() ^ ((uint64_t)cfg->ip << 17) ^ UINT64_C(0x9e3779b97f4a7c15);
-	ex_timer_init_callback(&st->arp_timer, arp_tick);
+	ex_timer_init_callback(&st->arp_timer, stack_arp_tick);
 	ex_timer_arm(ex_executor_wheel(ex), &st->arp_timer, ex_now_ns(ex) + st->arp_tick_ns, NULL);
 	return udp_attach(st);
 }
@@ -922,7 +625,7 @@ stack_l4_register(struct ip_iface *st, uint8_t proto, const struct stack_l4_ops 
 {
 	if (ops == NULL || ops->input == NULL || proto == IPPROTO_ICMP)
 		return -EINVAL;
-	if (l4_find(st, proto) != NULL)
+	if (stack_l4_find(st, proto) != NULL)
 		return -EEXIST;
 	if (st->n_l4 == STACK_L4_MAX)
 		return -ENOSPC;
@@ -948,19 +651,8 @@ stack_l4_unregister(struct ip_iface *st, uint8_t proto, const void *ctx)
 void
 stack_fini(struct ip_iface *st)
 {
-	uint32_t i;
-
 	ex_timer_cancel(ex_executor_wheel(st->ex), &st->arp_timer);
-	for (i = 0; i < STACK_ARP_ENTRIES; i++) {
-		struct stack_arp_entry *e = &st->arp[i];
-		uint8_t q;
-
-		for (q = 0; q < e->nq; q++)
-			rte_pktmbuf_free(e->queue[q]);
-		e->nq = 0;
-	}
-	memset(st->arp, 0, sizeof(st->arp));
-	st->arp_used = 0;
+	stack_arp_fini(st);
 }
 
 /* ---- the rx task ---- */
