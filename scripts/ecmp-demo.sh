@@ -12,31 +12,44 @@
 #
 # It shows (scripts/lib/ecmpdrive.py, each step checked): the router learns
 # the VIP from every instance and flows spread over them; instance 3 stopped
-# with SIGTERM withdraws its route before it drains, its flows move to the
-# others, which hand their segments back to it, and no request fails; a
+# with SIGTERM withdraws its route before it drains, its flows (and, with a
+# resilient router, only its flows) move to the others, which hand their
+# segments back to it, and no request fails; a
 # backend added moves at most about 1/N of the clients, all to it, with one
 # Maglev table everywhere; an instance whose backends are all disabled, or
 # told `l4proxyctl announce off`, withdraws its route, and announces it again
 # after. Then every instance stops cleanly and the route goes. A good run ends with "ecmp-demo: passed".
 #
-# Usage: scripts/ecmp-demo.sh [--build DIR] [--instances N]
+# Usage: scripts/ecmp-demo.sh [--build DIR] [--instances N] [--router MODE]
 #   --build DIR      l4proxy from DIR (default build-rel, built if missing)
 #   --instances N    2..7 (default 3)
+#   --router MODE    resilient (default): the router's ECMP keeps a flow's
+#                    path unless that path goes (resilient nexthop groups,
+#                    scripts/lib/resfib.py); hash-threshold: Linux's plain
+#                    multipath as FRR installs it, where a withdrawal also
+#                    moves some flows between the paths left
 # Needs root (namespaces, AF_XDP); installs FRR with the other packages.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 build=build-rel
 n=3
+router=resilient
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build) build=${2:?--build DIR}; shift 2 ;;
 	--instances) n=${2:?--instances N}; shift 2 ;;
-	-h | --help) sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--router) router=${2:?--router MODE}; shift 2 ;;
+	-h | --help) sed -n '4,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "ecmp-demo.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
 	esac
 done
 case "$n" in [2-7]) ;; *) echo "ecmp-demo.sh: --instances 2..7" >&2; exit 2 ;; esac
+case "$router" in resilient | hash-threshold) ;; *)
+	echo "ecmp-demo.sh: --router resilient or hash-threshold" >&2
+	exit 2
+	;;
+esac
 if [ "$(id -u)" != 0 ]; then
 	echo "ecmp-demo.sh: run as root (network namespaces, AF_XDP, FRR)" >&2
 	exit 2
@@ -92,7 +105,8 @@ for rt in $(ip netns list | awk '{print $1}' | grep -E '^rtecmp[0-9]+-rt$' || tr
 	old=${rt%-rt}
 	grep -qs 'ecmp-demo' "/proc/${old#rtecmp}/cmdline" || scripts/lib/ecmptopo.sh down "$old"
 done
-scripts/lib/ecmptopo.sh up "$name" "$n"
+scripts/lib/ecmptopo.sh up "$name" "$n" "$router"
+echo "router: $router multipath"
 for i in 1 2 3 4; do
 	ip netns exec "$name-be" /usr/bin/python3 scripts/lib/ecmpdrive.py backend \
 		"198.18.2.1$i" 8080 "b$i" >"$work/b$i.log" 2>&1 &
@@ -147,7 +161,13 @@ grep -h "instance\|listener" "$work/proxy1.log"
 
 status=0
 ip netns exec "$name-c" /usr/bin/python3 scripts/lib/ecmpdrive.py drive --name "$name" \
-	--prefixes "$prefixes" --pids "$(IFS=,; echo "${pids[*]}")" --logs "$logs" || status=1
+	--prefixes "$prefixes" --pids "$(IFS=,; echo "${pids[*]}")" --logs "$logs" \
+	--router "$router" || status=1
+if [ "$router" = resilient ]; then
+	echo
+	echo "== the router's resilient groups (scripts/lib/resfib.py)"
+	cat "/var/run/frr/$name-rt/resfib.log"
+fi
 
 echo
 echo "== the companions' log (instance $n)"
@@ -167,11 +187,15 @@ for i in $(seq 1 $((n - 1))); do
 	grep -h "cluster:" "$work/proxy$i.log"
 done
 pids=()
+vip_routes() { # zebra's, and resfib's resilient one
+	ip -n "$name-rt" route show 198.19.0.1
+	ip -n "$name-rt" route show table 100 198.19.0.1
+}
 for _ in $(seq 1 50); do
-	[ -z "$(ip -n "$name-rt" route show 198.19.0.1)" ] && break
+	[ -z "$(vip_routes)" ] && break
 	sleep 0.1
 done
-if [ -n "$(ip -n "$name-rt" route show 198.19.0.1)" ]; then
+if [ -n "$(vip_routes)" ]; then
 	echo "ecmp-demo: the router still routes 198.19.0.1"
 	status=1
 else

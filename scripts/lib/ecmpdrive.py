@@ -6,15 +6,19 @@
   ecmpdrive.py backend ADDR PORT NAME
       a backend: says NAME on a line, then echoes until EOF
   ecmpdrive.py drive --name NAME --prefixes P1,P2,.. --pids PID1,.. --logs L1,..
+                     [--router resilient|hash-threshold]
       run in NAME-c against the VIP 198.19.0.1:80, each phase printed and
       checked:
       1. spread: 90 long connections; every instance has some (its own
-         figures, from its telemetry), the router has a path to each.
+         figures, from its telemetry), the router has a path to each (and,
+         resilient, its group has them all, with its buckets shared out).
       2. drain: the last instance gets SIGTERM while the 90 connections echo a
          line every 100 ms and new ones open 20 times a second: its VIP route
          goes within its withdraw_wait_ms, its flows move to the others, which
          hand every segment back to it (each of its connections counted once,
-         "flows moved in"), and no request fails.
+         "flows moved in"), and no request fails. With the resilient router
+         only its flows move: no bucket of another path changes hands and no
+         other instance counts a flow moved in.
       3. backends: 40 client addresses each get a backend; one backend is
          added on every instance left; at most about 1/N of the clients move,
          each to the new backend, and every instance's Maglev table digest is
@@ -149,6 +153,28 @@ def routes(name):
     return sorted(h for h in hops if h)
 
 
+def buckets(name):
+    """The router's resilient group for the VIP (scripts/lib/resfib.py): the
+    gateway of each bucket, in bucket order; [] when it has none."""
+    def j(*args):
+        r = subprocess.run(["ip", "-n", f"{name}-rt", "-j", *args], capture_output=True,
+                           text=True)
+        try:
+            return json.loads(r.stdout or "[]")
+        except ValueError:
+            return []
+    rs = j("route", "show", "table", "100", VIP)
+    if not rs or "nhid" not in rs[0]:
+        return []
+    via = {n["id"]: n.get("gateway") for n in j("nexthop", "show")}
+    return [via.get(b["bucket"]["nhid"]) for b in j("nexthop", "bucket", "list", "id",
+                                                      str(rs[0]["nhid"]))]
+
+
+def shares(bs):
+    return ", ".join(f"{h} {bs.count(h)}" for h in sorted(set(bs)))
+
+
 def active(prefix):
     d = ctl.query(prefix, "/l4proxy/stats")
     return sum(d.get("listener_active", []))
@@ -183,12 +209,16 @@ def drive(args):
     prefixes = opts["--prefixes"].split(",")
     pids = [int(p) for p in opts["--pids"].split(",")]
     logs = opts["--logs"].split(",")
+    router = opts.get("--router", "resilient")
     n = len(prefixes)
     hops = [f"198.18.0.1{i}" for i in range(1, n + 1)]
 
     print("\n== 1. the router learns the VIP from every instance; flows spread", flush=True)
     check(wait(lambda: routes(name) == hops, 30, f"{n} paths to {VIP}"),
           f"the router has {VIP} via {', '.join(routes(name))}")
+    if router == "resilient":
+        check(wait(lambda: sorted(set(buckets(name))) == hops, 10, "the resilient group"),
+              f"its resilient group's buckets: {shares(buckets(name))}")
     conns = [Long(i) for i in range(90)]
     for c in conns:
         c.start()
@@ -216,11 +246,21 @@ def drive(args):
     t = threading.Thread(target=shorts, daemon=True)
     t.start()
     time.sleep(0.5)
+    before_b = buckets(name)
     t0 = time.monotonic()
     os.kill(pids[-1], signal.SIGTERM)
     if wait(lambda: routes(name) == hops[:-1], 10, f"the path via {hops[-1]} withdrawn"):
         print(f"  {VIP} via {', '.join(routes(name))} {time.monotonic() - t0:.1f} s after "
               "SIGTERM", flush=True)
+    if router == "resilient":
+        wait(lambda: hops[-1] not in buckets(name), 5, "its buckets handed to the others")
+        after_b = buckets(name)
+        kept = sum(1 for a, b in zip(before_b, after_b) if a != hops[-1] and a == b)
+        print(f"  the resilient group's buckets: {shares(before_b)} -> {shares(after_b)}",
+              flush=True)
+        check(len(after_b) == len(before_b) and
+              kept == sum(1 for a in before_b if a != hops[-1]),
+              f"every bucket of the paths left kept its path ({kept})")
     time.sleep(3.0)  # past the proxy's withdraw_wait_ms: its drain runs
     stop_short.append(1)
     t.join()
@@ -242,9 +282,12 @@ def drive(args):
     print(f"  instance {n}: {theirs} connections, {moved_in} of them moved by the router "
           f"and handed back to it; the others handed it {handed} segments", flush=True)
     print(f"  moved flows: {moved_in} of instance {n}'s {theirs}, and {among} of the other "
-          f"instances' {90 - theirs} (moved between them by the router's rehash, "
-          "handed back too)", flush=True)
+          f"instances' {90 - theirs}" + ("" if router == "resilient" else
+                                          " (moved between them by the router's hash-threshold "
+                                          "rehash, handed back too)"), flush=True)
     check(moved_in == theirs, f"every flow of instance {n} moved and was handed back to it")
+    if router == "resilient":
+        check(among == 0, f"only instance {n}'s flows moved")
     check(handed > 0, "the others handed its segments back")
 
     print(f"\n== 3. a backend added: at most about 1/N of the clients move, all to it",

@@ -8,7 +8,11 @@
 #   NAME-rt   the router: FRR zebra + bgpd (AS 65000), kernel multipath with
 #             the L4 hash (fib_multipath_hash_policy=1); br0 198.18.0.1/24 is
 #             the proxies' link; 198.18.1.1/24 towards the clients,
-#             198.18.2.1/24 towards the backends.
+#             198.18.2.1/24 towards the backends. ROUTER resilient (the
+#             default): scripts/lib/resfib.py turns zebra's BGP multipath
+#             routes into resilient nexthop groups (a path withdrawn moves
+#             only its own flows; log /var/run/frr/NAME-rt/resfib.log);
+#             hash-threshold: zebra's routes as they are (RFC 2992).
 #   NAME-px   the proxies' host: instance i on AF_XDP port pxI (its other end
 #             on br0), address 198.18.0.1I. Not the router's namespace: there
 #             Linux answered ARP for the router's own address on a port whose
@@ -20,14 +24,14 @@
 #   NAME-c    clients: 198.18.1.2 and 198.18.1.100-139 (40 sources).
 #   NAME-be   backends: 198.18.2.11-14.
 #
-#   ecmptopo.sh up NAME N     build it for N instances (1..7) and start FRR
+#   ecmptopo.sh up NAME N [ROUTER]  build it for N instances (1..7), start FRR
 #   ecmptopo.sh down NAME     stop FRR, remove it all (idempotent)
 set -euo pipefail
 
 cmd=${1:-}
 name=${2:-}
 if [ -z "$cmd" ] || [ -z "$name" ]; then
-	sed -n '4,24p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '4,28p' "$0" | sed 's/^# \{0,1\}//'
 	exit 2
 fi
 
@@ -74,7 +78,13 @@ down)
 	;;
 up)
 	n=${3:-3}
+	router=${4:-resilient}
 	case "$n" in [1-7]) ;; *) echo "ecmptopo.sh: N is 1..7" >&2; exit 2 ;; esac
+	case "$router" in resilient | hash-threshold) ;; *)
+		echo "ecmptopo.sh: ROUTER is resilient or hash-threshold" >&2
+		exit 2
+		;;
+	esac
 	command -v vtysh >/dev/null && [ -x /usr/lib/frr/bgpd ] ||
 		{ echo "ecmptopo.sh: FRR is missing (apt-get install frr; scripts/setup-deps.sh does)" >&2; exit 1; }
 	if ip netns list | grep -q "^${name}-rt"; then
@@ -123,6 +133,10 @@ up)
 		-i "/var/run/frr/$rt/zebra.pid" --log "file:/var/run/frr/$rt/zebra.log" 2>/dev/null
 	ip netns exec "$rt" /usr/lib/frr/bgpd -N "$rt" -d -f "/etc/frr/$rt/frr.conf" \
 		-i "/var/run/frr/$rt/bgpd.pid" --log "file:/var/run/frr/$rt/bgpd.log"
+	if [ "$router" = resilient ]; then
+		ip netns exec "$rt" setsid /usr/bin/python3 "$(dirname "$0")/resfib.py" \
+			</dev/null >"/var/run/frr/$rt/resfib.log" 2>&1 &
+	fi
 	for i in $(seq 1 "$n"); do
 		# The proxy's port: an AF_XDP veth whose other end is on br0.
 		ip -n "$rt" link add "pb$i" type veth peer name "px$i" netns "$name-px"

@@ -5,19 +5,21 @@ VIP announced by FRR through `l4proxyctl bgp`. The demo checks each claim
 itself; this test reads the figures back, so a demo that stopped checking
 would still be caught: the router learns the VIP from all three, flows
 spread, the stopped instance's route goes within its withdraw_wait_ms and
-every one of its flows is handed back to it with no failed request, a new
+every one of its flows, and no other, moves and is handed back to it with no
+failed request (the router's resilient groups: tested alone below), a new
 backend moves at most about 1/N of the clients and all of them to it, an
 instance with no backend left or told `announce off` withdraws its route and
 announces it again after, and every instance exits cleanly with the route
 gone. Also the configuration's
 errors and the companion's, without a topology."""
+import json
 import os
 import re
 import subprocess
 
 import pytest
 
-from conftest import BUILD, ROOT, is_root, run
+from conftest import BUILD, ROOT, is_root, run, wait_until
 
 DEMO = os.path.join(ROOT, "scripts", "ecmp-demo.sh")
 PROXY = os.path.join(BUILD, "apps", "l4proxy", "l4proxy")
@@ -40,6 +42,17 @@ def test_three_instances_behind_ecmp_and_bgp():
     assert m and float(m.group(1)) < 2.0, "withdrawn within withdraw_wait_ms (2 s)"
     m = re.search(r"instance 3: (\d+) connections, (\d+) of them moved", out)
     assert m and m.group(1) == m.group(2) == str(per[2]), out[-3000:]
+    # The router (resilient, the default): 128 buckets over the three paths;
+    # instance 3's go to the others, no other bucket changes hands, and no
+    # flow of instances 1 and 2 moves.
+    m = re.search(r"ok: its resilient group's buckets: 198.18.0.11 (\d+), 198.18.0.12 (\d+), "
+                  r"198.18.0.13 (\d+)", out)
+    assert m and sum(map(int, m.groups())) == 128 and min(map(int, m.groups())) >= 42, out
+    assert re.search(r"-> 198.18.0.11 \d+, 198.18.0.12 \d+\n", out), out[-3000:]
+    assert re.search(r"ok: every bucket of the paths left kept its path \(8[56]\)", out), out
+    assert f"moved flows: {per[2]} of instance 3's {per[2]}, and 0 of the other instances' " \
+           f"{90 - per[2]}\n" in out, out[-3000:]
+    assert "ok: only instance 3's flows moved" in out
     assert re.search(r"ok: \d+ echoes on 90 long connections and \d+ short connections, "
                      r"0 failed", out)
     m = re.search(r"(\d+) of 40 clients moved \(1/4 would be 10\); to: \['b4'\]", out)
@@ -113,3 +126,66 @@ def test_companion_usage_and_a_missing_proxy(tmp_path):
         p.kill()
     assert p.returncode == 0, out
     assert "l4proxy does not answer" in out and "withdrawn" not in out, out
+
+
+def test_resilient_router_moves_only_a_withdrawn_paths_buckets(netns):
+    """scripts/lib/resfib.py, the test router's resilient ECMP: it follows
+    zebra's BGP routes (here written by hand, proto bgp); a path withdrawn
+    hands only its own buckets to the others, a path added takes buckets only
+    from the others, never moving one between them; a prefix withdrawn
+    everywhere goes, and SIGTERM leaves no rule, route or nexthop behind."""
+    rt = netns("rtres")
+    rt.exec("ip link add r0 type veth peer name r1 && ip link set r0 up && ip link set r1 up &&"
+            " ip addr add 198.18.0.1/24 dev r0")
+    hops = ["198.18.0.11", "198.18.0.12", "198.18.0.13"]
+
+    def bgp_route(hs):
+        rt.exec("ip route replace 198.19.0.1/32 proto bgp "
+                + " ".join(f"nexthop via {h} dev r0" for h in hs))
+
+    def ipj(args):  # [] also where the table does not exist (yet, or any more)
+        r = rt.exec(f"ip -j {args}", check=False)
+        return json.loads(r.stdout) if r.returncode == 0 and r.stdout else []
+
+    def group():
+        rs = ipj("route show table 100 198.19.0.1")
+        if not rs:
+            return []
+        via = {n["id"]: n.get("gateway") for n in ipj("nexthop show")}
+        return [via.get(b["bucket"]["nhid"])
+                for b in ipj(f"nexthop bucket list id {rs[0]['nhid']}")]
+
+    bgp_route(hops)
+    p = rt.popen(["/usr/bin/python3", os.path.join(ROOT, "scripts", "lib", "resfib.py"),
+                  "--buckets", "30", "--interval", "0.02"],
+                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        wait_until(lambda: sorted(set(group())) == hops, 10, "a group of three paths", p)
+        first = group()
+        assert [first.count(h) for h in hops] == [10, 10, 10], first
+        assert "lookup 100" in rt.exec("ip rule show pref 100").stdout
+        # The lookup goes through the group (table 100), not zebra's route.
+        got = rt.exec("ip route get 198.19.0.1").stdout
+        assert "table 100" in got, got
+        bgp_route(hops[:2])  # .13 withdrawn
+        wait_until(lambda: "198.18.0.13" not in group(), 10, ".13's buckets handed on", p)
+        second = group()
+        assert all(a == "198.18.0.13" or a == b for a, b in zip(first, second)), (first, second)
+        assert [second.count(h) for h in hops[:2]] == [15, 15], second
+        bgp_route(hops)  # back: it takes buckets from the others, none move between them
+        wait_until(lambda: "198.18.0.13" in group(), 10, ".13 back in the group", p)
+        third = group()
+        assert all(b == "198.18.0.13" or a == b for a, b in zip(second, third)), (second, third)
+        rt.exec("ip route del 198.19.0.1/32 proto bgp")
+        wait_until(lambda: not ipj("route show table 100"), 10, "the prefix gone", p)
+        assert [n for n in ipj("nexthop show") if n["id"] > 77000] == []
+        bgp_route(hops[:1])
+        wait_until(lambda: group() == ["198.18.0.11"] * 30, 10, "one path, every bucket", p)
+    finally:
+        p.terminate()
+        out = p.communicate(timeout=10)[0]
+    assert p.returncode == 0, out
+    assert "198.18.0.13 gone, its buckets to the others" in out, out
+    assert "198.19.0.1/32 withdrawn everywhere" in out, out
+    assert "lookup 100" not in rt.exec("ip rule show").stdout
+    assert ipj("route show table 100") == [] and ipj("nexthop show") == [], out
