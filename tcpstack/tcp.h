@@ -239,9 +239,11 @@ struct tcp_stats {
 	uint64_t burst_acks; /**< ACKs held to the end of an rx burst (stretch ACKs) */
 	/** A cluster's instances (tcp_stack_cluster): segments of connections
 	 * another instance owns handed to it; segments a peer handed us for a
-	 * connection we do not have (dropped, never reset); our connections
-	 * that received a segment through a peer (the router moved them) */
-	uint64_t strays_forwarded, strays_dropped, flows_moved_in;
+	 * connection we do not have (dropped, never reset), or that we could
+	 * not hand on; our connections that received a segment through a peer
+	 * (the router moved them); segments without timestamps, so without an
+	 * owner, copied to every other instance */
+	uint64_t strays_forwarded, strays_dropped, flows_moved_in, strays_flooded;
 };
 
 struct tcp_link {
@@ -294,6 +296,9 @@ struct tcp_stack {
 	uint16_t port_next[64]; /**< RFC 6056 algorithm 4's table of counters */
 	bool tx_chains; /**< the port sends multi-segment mbufs */
 	uint8_t ts_tag; /**< tcp_stack_cluster's id, in every TSval's low bits; 0: none */
+	uint8_t cluster_n; /**< the cluster's instances (ids 1..cluster_n) */
+	uint32_t flood_left; /**< copies to every instance left this second */
+	uint64_t flood_next_ns; /**< when the next second's budget comes */
 	const struct tcp_cluster_ops *cluster;
 	void *cluster_ctx;
 	/** The lcore that made it (tcp_stack_init): the only one that may touch
@@ -318,12 +323,16 @@ int tcp_stack_init(struct tcp_stack *tcp, struct ip_iface *st, const struct tcp_
  * every 8 ms, RFC 7323 allows up to 1 s). A segment without SYN that matches
  * no connection here is, when its TSecr names another instance, handed to
  * it (ops->forward); when it came from a peer (ops->from_peer: the peer
- * forwarded it), it is dropped without a RST. Everything else is as
- * without a cluster (a connection without timestamps cannot be found:
- * moved, it is reset).
+ * forwarded it), it is dropped without a RST. One without timestamps (a
+ * client with them off) names no owner: when a listener here has its port,
+ * and it is not the ACK of one of our SYN cookies, every other instance
+ * gets a copy (the one with the connection takes it, the others drop
+ * theirs), at most TCP_CLUSTER_FLOOD_PER_S segments a second, the rest
+ * dropped. Everything else is as without a cluster.
  */
 #define TCP_TS_TAG_BITS 3
 #define TCP_CLUSTER_MAX ((1u << TCP_TS_TAG_BITS) - 1)
+#define TCP_CLUSTER_FLOOD_PER_S 20000u
 struct tcp_cluster_ops {
 	/** Send frame m (its IPv4 header at l3_off) to instance owner; m is
 	 * taken. @return 0, or a negative errno (m freed). */
@@ -333,11 +342,12 @@ struct tcp_cluster_ops {
 };
 
 /**
- * Make tcp instance id (1..TCP_CLUSTER_MAX) of a cluster; before any
- * connection. id 0 (ops NULL) leaves the cluster. @return 0, -EINVAL.
+ * Make tcp instance id (1..n) of a cluster of n (2..TCP_CLUSTER_MAX)
+ * instances; before any connection. id 0 (ops NULL) leaves the cluster.
+ * @return 0, -EINVAL.
  */
-int tcp_stack_cluster(
-		struct tcp_stack *tcp, uint8_t id, const struct tcp_cluster_ops *ops, void *ctx);
+int tcp_stack_cluster(struct tcp_stack *tcp, uint8_t id, uint8_t n,
+		const struct tcp_cluster_ops *ops, void *ctx);
 
 /** Abort every connection (no RST is sent) and free the table. */
 void tcp_stack_fini(struct tcp_stack *tcp);

@@ -105,17 +105,11 @@ syncookie_send(struct tcp_stack *tcp, struct tcp_listener *l, const struct tcp_s
 	l->cookie_until_ns = ex_now_coarse_ns(tcp->st->ex) + 3 * COOKIE_PERIOD_NS;
 }
 
-/* An ACK to a listener: a connection from a cookie that is ours and fresh,
- * in SYN_RECEIVED as if its SYN-ACK had just been sent (the ACK then makes
- * it ESTABLISHED through the usual path), or NULL. */
-static struct tcp_conn *
-syncookie_take(struct tcp_stack *tcp, struct tcp_listener *l, const struct tcp_seg *seg,
-		uint32_t lip, uint32_t rip)
+/* Whether seg acknowledges a cookie of ours that is still fresh. */
+static bool
+syncookie_match(struct tcp_stack *tcp, const struct tcp_seg *seg, uint32_t lip, uint32_t rip)
 {
-	uint32_t cookie = seg->ack - 1, peer_isn = seg->seq - 1, now_t = cookie_period(tcp), age,
-		 enc;
-	struct tcp_seg syn = *seg;
-	struct tcp_conn *c;
+	uint32_t cookie = seg->ack - 1, peer_isn = seg->seq - 1, now_t = cookie_period(tcp), age;
 
 	for (age = 0; age <= 2; age++) {
 		uint32_t t = now_t - age;
@@ -124,9 +118,33 @@ syncookie_take(struct tcp_stack *tcp, struct tcp_listener *l, const struct tcp_s
 				((cookie_hash(tcp, lip, seg->dport, rip, seg->sport, peer_isn, t) ^
 						 cookie) &
 						COOKIE_MASK) == 0)
-			break;
+			return true;
 	}
-	if (age > 2)
+	return false;
+}
+
+bool
+tcp_syncookie_ours(struct tcp_stack *tcp, const struct tcp_listener *l, const struct tcp_seg *seg,
+		uint32_t lip, uint32_t rip)
+{
+	return tcp->cfg.syncookies &&
+	       (seg->flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) == TCP_FLAG_ACK &&
+	       ex_now_coarse_ns(tcp->st->ex) < l->cookie_until_ns &&
+	       syncookie_match(tcp, seg, lip, rip);
+}
+
+/* An ACK to a listener: a connection from a cookie that is ours and fresh,
+ * in SYN_RECEIVED as if its SYN-ACK had just been sent (the ACK then makes
+ * it ESTABLISHED through the usual path), or NULL. */
+static struct tcp_conn *
+syncookie_take(struct tcp_stack *tcp, struct tcp_listener *l, const struct tcp_seg *seg,
+		uint32_t lip, uint32_t rip)
+{
+	uint32_t cookie = seg->ack - 1, peer_isn = seg->seq - 1, enc;
+	struct tcp_seg syn = *seg;
+	struct tcp_conn *c;
+
+	if (!syncookie_match(tcp, seg, lip, rip))
 		return NULL;
 	if (l->nready >= l->backlog) {
 		tcp->stats.syn_backlog_full++;

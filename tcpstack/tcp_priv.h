@@ -401,6 +401,10 @@ void tcp_conn_insert(struct tcp_stack *tcp, struct tcp_conn *c);
 struct tcp_conn *tcp_conn_lookup(const struct tcp_stack *tcp, uint32_t lip, uint16_t lport,
 		uint32_t rip, uint16_t rport);
 struct tcp_listener *tcp_listener_lookup(const struct tcp_stack *tcp, uint32_t ip, uint16_t port);
+/** Whether seg is the ACK of a SYN cookie that listener l sent and that is
+ * still fresh (a connection tcp_listen_input will make of it). */
+bool tcp_syncookie_ours(struct tcp_stack *tcp, const struct tcp_listener *l,
+		const struct tcp_seg *seg, uint32_t lip, uint32_t rip);
 /* Every state change passes here: it traces, moves lists and wakes waiters. */
 void tcp_set_state(struct tcp_conn *c, enum tcp_state s);
 /* Fail the connection with err (0 for a clean end): CLOSED, queues freed,

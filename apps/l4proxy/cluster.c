@@ -116,7 +116,7 @@ cluster_lane_up(bool say)
 					ipv4_format(cfg.cluster[i], a, sizeof(a)));
 			return -1;
 		}
-	rc = tcp_stack_cluster(&host.tcp, cluster_id, &cluster_ops, NULL);
+	rc = tcp_stack_cluster(&host.tcp, cluster_id, (uint8_t)cfg.ncluster, &cluster_ops, NULL);
 	if (rc != 0)
 		return rc;
 	memset(&peers, 0, sizeof(peers));
@@ -141,6 +141,7 @@ cluster_sum(struct tcp_stats *sum)
 		sum->flows_moved_in += h->tcp.stats.flows_moved_in;
 		sum->strays_forwarded += h->tcp.stats.strays_forwarded;
 		sum->strays_dropped += h->tcp.stats.strays_dropped;
+		sum->strays_flooded += h->tcp.stats.strays_flooded;
 	}
 }
 
@@ -213,6 +214,7 @@ tel_vips(const char *cmd, const char *params, struct rte_tel_data *d)
 		rte_tel_data_add_dict_u64(d, "flows_moved_in", sum.flows_moved_in);
 		rte_tel_data_add_dict_u64(d, "strays_forwarded", sum.strays_forwarded);
 		rte_tel_data_add_dict_u64(d, "strays_dropped", sum.strays_dropped);
+		rte_tel_data_add_dict_u64(d, "strays_flooded", sum.strays_flooded);
 	}
 	return 0;
 }

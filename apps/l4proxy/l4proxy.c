@@ -683,9 +683,11 @@ proxy_lane_down(struct lane *l)
 	print_exit_stats(l);
 	if (cfg.ncluster > 0)
 		printf("%s: cluster: %" PRIu64 " flows moved in (handed back by a peer), %" PRIu64
-		       " segments handed to their owner, %" PRIu64 " strays dropped\n",
+		       " segments handed to their owner, %" PRIu64
+		       " copied to every instance, %" PRIu64 " strays dropped\n",
 				host.name, host.tcp.stats.flows_moved_in,
-				host.tcp.stats.strays_forwarded, host.tcp.stats.strays_dropped);
+				host.tcp.stats.strays_forwarded, host.tcp.stats.strays_flooded,
+				host.tcp.stats.strays_dropped);
 	if (active_pairs() != 0)
 		printf("%s: %" PRIu64 " pairs still open after the drain timeout: reset\n",
 				host.name, active_pairs());

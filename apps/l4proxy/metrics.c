@@ -359,8 +359,13 @@ render_stack(struct text *t)
 				"Segments of another instance's connections handed to it.");
 		tx(t, "riptide_l4proxy_strays_forwarded_total %" PRIu64 "\n", ts.strays_forwarded);
 		family(t, "riptide_l4proxy_strays_dropped_total", "counter",
-				"Segments a peer handed us for no connection of ours (dropped, no RST).");
+				"Segments a peer handed us for no connection of ours, or that we "
+				"could not hand on (dropped, no RST).");
 		tx(t, "riptide_l4proxy_strays_dropped_total %" PRIu64 "\n", ts.strays_dropped);
+		family(t, "riptide_l4proxy_strays_flooded_total", "counter",
+				"Segments without timestamps of no connection here, copied to every "
+				"other instance.");
+		tx(t, "riptide_l4proxy_strays_flooded_total %" PRIu64 "\n", ts.strays_flooded);
 	}
 }
 

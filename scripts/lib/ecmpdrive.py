@@ -9,14 +9,16 @@
                      [--router resilient|hash-threshold]
       run in NAME-c against the VIP 198.19.0.1:80, each phase printed and
       checked:
-      1. spread: 90 long connections; every instance has some (its own
+      1. spread: 90 long connections, half of them without TCP timestamps
+         (as Windows' clients), so with no owner id; every instance has some (its own
          figures, from its telemetry), the router has a path to each (and,
          resilient, its group has them all, with its buckets shared out).
       2. drain: the last instance gets SIGTERM while the 90 connections echo a
          line every 100 ms and new ones open 20 times a second: its VIP route
          goes within its withdraw_wait_ms, its flows move to the others, which
          hand every segment back to it (each of its connections counted once,
-         "flows moved in"), and no request fails. With the resilient router
+         "flows moved in"; those without timestamps copied to every
+         instance), and no request fails. With the resilient router
          only its flows move: no bucket of another path changes hands and no
          other instance counts a flow moved in.
       3. backends: 40 client addresses each get a backend; one backend is
@@ -219,12 +221,21 @@ def drive(args):
     if router == "resilient":
         check(wait(lambda: sorted(set(buckets(name))) == hops, 10, "the resilient group"),
               f"its resilient group's buckets: {shares(buckets(name))}")
-    conns = [Long(i) for i in range(90)]
+    # Half of them as a client without timestamps: the namespace's sysctl,
+    # read at each connect.
+    conns = [Long(i) for i in range(45)]
+    with open("/proc/sys/net/ipv4/tcp_timestamps", "w") as f:
+        f.write("0")
+    try:
+        conns += [Long(i) for i in range(45, 90)]
+    finally:
+        with open("/proc/sys/net/ipv4/tcp_timestamps", "w") as f:
+            f.write("1")
     for c in conns:
         c.start()
     time.sleep(1.0)
     per = [active(p) for p in prefixes]
-    print(f"  90 connections per instance: {per}", flush=True)
+    print(f"  90 connections per instance: {per}; 45 of them without timestamps", flush=True)
     check(sum(per) == 90 and min(per) > 0, "every instance has flows, 90 in all")
 
     print(f"\n== 2. instance {n} stopped gracefully (SIGTERM): its route withdrawn first, "
@@ -278,9 +289,11 @@ def drive(args):
     moved_in = log_sum(logs[-1], "flows moved in") if gone else -1
     others = [ctl.query(p, "/l4proxy/vips") for p in prefixes[:-1]]
     handed = sum(o["strays_forwarded"] for o in others)
+    flooded = sum(o["strays_flooded"] for o in others)
     among = sum(o["flows_moved_in"] for o in others)
     print(f"  instance {n}: {theirs} connections, {moved_in} of them moved by the router "
-          f"and handed back to it; the others handed it {handed} segments", flush=True)
+          f"and handed back to it; the others handed it {handed} segments by their "
+          f"timestamps and copied {flooded} without to every instance", flush=True)
     print(f"  moved flows: {moved_in} of instance {n}'s {theirs}, and {among} of the other "
           f"instances' {90 - theirs}" + ("" if router == "resilient" else
                                           " (moved between them by the router's hash-threshold "
@@ -289,6 +302,7 @@ def drive(args):
     if router == "resilient":
         check(among == 0, f"only instance {n}'s flows moved")
     check(handed > 0, "the others handed its segments back")
+    check(flooded > 0, "segments without timestamps went to every instance")
 
     print(f"\n== 3. a backend added: at most about 1/N of the clients move, all to it",
           flush=True)

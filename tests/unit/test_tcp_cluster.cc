@@ -3,9 +3,10 @@
 // test_tcp_cluster.cc - instances of one service behind ECMP
 // (tcp_stack_cluster): the instance's id rides in every TSval, a segment of
 // a connection another instance owns is handed to it by the id its TSecr
-// echoes, one a peer handed us for nothing we have is dropped without a
-// RST, and a connection's first segment through a peer is counted; service
-// addresses (stack_vip_add) are ours for TCP.
+// echoes (without timestamps, to every other instance, within a budget), one
+// a peer handed us for nothing we have is dropped without a RST, and a
+// connection's first segment through a peer is counted; service addresses
+// (stack_vip_add) are ours for TCP.
 #include <gtest/gtest.h>
 
 #include "tcp_fixture.h"
@@ -16,6 +17,7 @@ namespace
 const struct rte_ether_addr kPeerInstanceMac = { { 0x02, 0, 0, 0, 0, 0x13 } };
 const uint32_t kVip = RTE_IPV4(198, 19, 7, 1);
 const uint8_t kUs = 2;
+const uint8_t kInstances = TCP_CLUSTER_MAX;
 
 // What the cluster's hooks saw: the owners frames were handed to, each
 // frame's destination address and TCP flags.
@@ -53,7 +55,7 @@ class TcpCluster : public TcpTest
 	{
 		TcpTest::SetUp();
 		g_handed.clear();
-		ASSERT_EQ(tcp_stack_cluster(&tcp, kUs, &kOps, nullptr), 0);
+		ASSERT_EQ(tcp_stack_cluster(&tcp, kUs, kInstances, &kOps, nullptr), 0);
 	}
 };
 
@@ -61,10 +63,13 @@ class TcpCluster : public TcpTest
 
 TEST_F(TcpCluster, BadArguments_Refused)
 {
-	EXPECT_EQ(tcp_stack_cluster(&tcp, TCP_CLUSTER_MAX + 1, &kOps, nullptr), -EINVAL);
-	EXPECT_EQ(tcp_stack_cluster(&tcp, 3, nullptr, nullptr), -EINVAL);
+	EXPECT_EQ(tcp_stack_cluster(&tcp, TCP_CLUSTER_MAX + 1, TCP_CLUSTER_MAX + 1, &kOps, nullptr),
+			-EINVAL);
+	EXPECT_EQ(tcp_stack_cluster(&tcp, 3, 3, nullptr, nullptr), -EINVAL);
 	struct tcp_cluster_ops half = { fake_forward, nullptr };
-	EXPECT_EQ(tcp_stack_cluster(&tcp, 3, &half, nullptr), -EINVAL);
+	EXPECT_EQ(tcp_stack_cluster(&tcp, 3, 3, &half, nullptr), -EINVAL);
+	EXPECT_EQ(tcp_stack_cluster(&tcp, 3, 2, &kOps, nullptr), -EINVAL) << "id above n";
+	EXPECT_EQ(tcp_stack_cluster(&tcp, 1, 1, &kOps, nullptr), -EINVAL) << "a cluster of one";
 	EXPECT_EQ(tcp.ts_tag, kUs) << "a refused call changes nothing";
 }
 
@@ -119,8 +124,9 @@ TEST_F(TcpCluster, UnknownFlowNamingAnotherInstance_HandedToIt_NoReset)
 	EXPECT_EQ(tcp.stats.strays_forwarded, 3u);
 }
 
-// One whose TSecr names us (ours, gone) or no one (no timestamps) is
-// answered as without a cluster: a RST.
+// One whose TSecr names us (ours, gone), or one without timestamps to a
+// port no listener has (no service here), is answered as without a
+// cluster: a RST.
 TEST_F(TcpCluster, UnknownFlowNamingUsOrNoOne_Reset)
 {
 	peer_opts po;
@@ -249,4 +255,82 @@ TEST_F(TcpCluster, ListenerOnAVip_AnswersFromIt)
 	In(Seg(TCP_FLAG_SYN, 100, 0, "", 64240, po, 40001));
 	EXPECT_TRUE(Sent().empty());
 	EXPECT_EQ(st.stats.drops[STACK_DROP_IP_NOT_FOR_US], 1u);
+}
+
+// A client without timestamps (Windows' default) names no owner: a segment
+// of no connection here, to a port a listener has, goes to every other
+// instance (the last one the frame itself); no RST, nothing sent.
+TEST_F(TcpCluster, NoTimestamps_UnknownFlowToAService_CopiedToEveryOtherInstance)
+{
+	Listen();
+	In(Seg(TCP_FLAG_ACK | TCP_FLAG_PSH, 7000, 4000, "data", 502, peer_opts()));
+	EXPECT_TRUE(Sent().empty()) << "no RST";
+	std::vector<uint8_t> owners;
+	for (const handed &h : g_handed) {
+		owners.push_back(h.owner);
+		EXPECT_EQ(h.flags, TCP_FLAG_ACK | TCP_FLAG_PSH);
+		EXPECT_EQ(h.l3_off, sizeof(rte_ether_hdr));
+	}
+	EXPECT_EQ(owners, (std::vector<uint8_t>{ 1, 3, 4, 5, 6, 7 }));
+	EXPECT_EQ(tcp.stats.strays_flooded, 1u);
+	EXPECT_EQ(tcp.stats.strays_forwarded, 0u);
+	EXPECT_EQ(tcp.stats.resets_out, 0u);
+	// A RST without timestamps too (RFC 7323 lets it leave them out).
+	In(Seg(TCP_FLAG_RST | TCP_FLAG_ACK, 7004, 4000, "", 0, peer_opts()));
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(g_handed.size(), 12u);
+	EXPECT_EQ(tcp.stats.strays_flooded, 2u);
+	// The last instance of the cluster copies to the first n - 1.
+	ASSERT_EQ(tcp_stack_cluster(&tcp, 3, 3, &kOps, nullptr), 0);
+	g_handed.clear();
+	In(Seg(TCP_FLAG_ACK, 7000, 4000, "", 502, peer_opts()));
+	ASSERT_EQ(g_handed.size(), 2u);
+	EXPECT_EQ(g_handed[0].owner, 1);
+	EXPECT_EQ(g_handed[1].owner, 2);
+}
+
+// The ACK of one of our SYN cookies without timestamps is ours: the
+// connection is made here, nothing is copied.
+TEST_F(TcpCluster, NoTimestamps_AckOfOurSynCookie_TakenHere)
+{
+	Listen(2);
+	In(Seg(TCP_FLAG_SYN, 5000, 0, "", 65535, peer_opts(), 40001));
+	In(Seg(TCP_FLAG_SYN, 5000, 0, "", 65535, peer_opts(), 40002));
+	Sent();
+	peer_opts po;
+	po.mss = 1460;
+	In(Seg(TCP_FLAG_SYN, 9000, 0, "", 64240, po, 40003));
+	out_seg sa = One();
+	ASSERT_EQ(tcp.stats.syncookies_sent, 1u);
+	In(Seg(TCP_FLAG_ACK, 9001, sa.seg.seq + 1, "", 502, peer_opts(), 40003));
+	EXPECT_EQ(tcp.stats.syncookies_ok, 1u);
+	EXPECT_TRUE(g_handed.empty());
+	EXPECT_EQ(tcp.stats.strays_flooded, 0u);
+	// A made-up ACK while cookies are out is copied as any.
+	In(Seg(TCP_FLAG_ACK, 9001, sa.seg.seq + 77, "", 502, peer_opts(), 40004));
+	EXPECT_EQ(tcp.stats.strays_flooded, 1u);
+	struct tcp_accept a;
+	tcp_accept_init(&a, &lst);
+	ASSERT_EQ(ex_future_poll(&a.base, &cx), EX_READY);
+	ASSERT_EQ(a.base.result, 0);
+	tcp_abort(a.conn);
+	Sent();
+}
+
+// Made-up segments without timestamps are not multiplied without end: at
+// most TCP_CLUSTER_FLOOD_PER_S a second are copied, the rest dropped and
+// counted; the next second has its budget again.
+TEST_F(TcpCluster, NoTimestamps_CopiesBoundedPerSecond)
+{
+	Listen();
+	for (uint32_t i = 0; i < TCP_CLUSTER_FLOOD_PER_S + 3; i++)
+		In(Seg(TCP_FLAG_ACK, 7000 + i, 4000, "", 502, peer_opts()));
+	EXPECT_EQ(tcp.stats.strays_flooded, TCP_CLUSTER_FLOOD_PER_S);
+	EXPECT_EQ(tcp.stats.strays_dropped, 3u);
+	EXPECT_EQ(g_handed.size(), (size_t)TCP_CLUSTER_FLOOD_PER_S * (kInstances - 1));
+	EXPECT_EQ(tcp.stats.resets_out, 0u);
+	Advance(EX_NS_PER_S);
+	In(Seg(TCP_FLAG_ACK, 7000, 4000, "", 502, peer_opts()));
+	EXPECT_EQ(tcp.stats.strays_flooded, TCP_CLUSTER_FLOOD_PER_S + 1);
+	EXPECT_TRUE(Sent().empty());
 }
