@@ -96,17 +96,32 @@ scripts/lib/unit_tests.sh "$RIPTIDE_BUILD" "$results" --suite unit --suite examp
 	unit_status=$?
 summary=("$results/format.xml" --runner "meson test:$unit_status:$results/unit.xml")
 
-step "mutations (scripts/mutate.sh: each must make a named unit test fail)"
+# The mutations (one compile, link and test run at a time) and the fuzzers
+# (one process each) each keep about one core busy: they run side by side,
+# the fuzzers' output shown when both are done.
+step "mutations and fuzzing, side by side (scripts/mutate.sh: each must make a named unit test fail; scripts/fuzz.sh: each harness briefly from its seed corpus)"
+: >"$results/fuzz-status"
+(
+	for h in $(scripts/fuzz.sh --list); do
+		rc=0
+		scripts/fuzz.sh "$h" "${RIPTIDE_FUZZ_SECONDS:-20}" --junit "$results/fuzz-$h.xml" \
+			>"$results/fuzz-$h.log" 2>&1 || rc=$?
+		echo "$h $rc" >>"$results/fuzz-status"
+	done
+) &
+fuzz_pid=$!
 mutate_status=0
 scripts/mutate.sh --junit "$results/mutations.xml" || mutate_status=$?
 summary+=(--runner "mutate.sh:$mutate_status:$results/mutations.xml")
-
-step "fuzzing (scripts/fuzz.sh, each harness briefly from its seed corpus)"
+wait "$fuzz_pid"
+while read -r h rc; do
+	echo "-- fuzz.sh $h"
+	cat "$results/fuzz-$h.log"
+	summary+=(--runner "fuzz.sh $h:$rc:$results/fuzz-$h.xml")
+done <"$results/fuzz-status"
 for h in $(scripts/fuzz.sh --list); do
-	fuzz_status=0
-	scripts/fuzz.sh "$h" "${RIPTIDE_FUZZ_SECONDS:-20}" --junit "$results/fuzz-$h.xml" ||
-		fuzz_status=$?
-	summary+=(--runner "fuzz.sh $h:$fuzz_status:$results/fuzz-$h.xml")
+	grep -q "^$h " "$results/fuzz-status" ||
+		summary+=(--runner "fuzz.sh $h:1:$results/fuzz-$h.xml") # it never ended
 done
 
 if [ "$unit_only" = 0 ]; then
