@@ -7,13 +7,17 @@
  * window, options, payload, sometimes a wrong checksum), a raw IPv4 or
  * Ethernet frame, an ICMP error quoting a connection, a clock step, or an
  * application call (accept, connect, write, send an mbuf, read, shutdown,
- * close, abort). After every step the connections' invariants are checked
+ * close, abort). Some inputs make the stack instance 1, 2 or 3 of a cluster
+ * (tcp_stack_cluster), its frames coming from a peer instance or not at
+ * each step; nothing is ever handed to itself, and what is handed on is
+ * freed. After every step the connections' invariants are checked
  * (sequence space order, queue byte counts, the out-of-order queue sorted
  * with its tail right); after the input the stack is torn down and every
  * mbuf and timer must be back. A violation aborts, which libFuzzer reports.
  *
  *   scripts/fuzz.sh stack 600        # a long run (tests/fuzz/README.md)
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -155,6 +159,30 @@ out_send(struct ex_sink *s, union ex_item item)
 
 static const struct ex_sink_ops out_ops = { out_ready, out_send, out_ready, out_ready, "fuzz" };
 static struct ex_sink out_sink = { &out_ops, 0 };
+
+/* ---- a cluster of three, when the input says so ---- */
+
+static uint8_t cluster_us; /* our id, 0: no cluster */
+static bool via_peer; /* this step's frames come from a peer instance */
+
+static int
+fuzz_forward(void *ctx, struct rte_mbuf *m, uint16_t l3_off, uint8_t owner)
+{
+	(void)ctx;
+	CHECK(owner != cluster_us && l3_off == sizeof(struct rte_ether_hdr));
+	rte_pktmbuf_free(m);
+	return owner >= 1 && owner <= 3 ? 0 : -ENOENT;
+}
+
+static bool
+fuzz_from_peer(void *ctx, const struct rte_mbuf *m)
+{
+	(void)ctx;
+	(void)m;
+	return via_peer;
+}
+
+static const struct tcp_cluster_ops fuzz_cluster = { fuzz_forward, fuzz_from_peer };
 
 /* ---- building what the peer sends ---- */
 
@@ -535,6 +563,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	tcfg.keep_intvl_ms = 1000;
 	tcfg.max_orphans = 4;
 	CHECK(tcp_stack_init(&tcp, &st, &tcfg) == 0);
+	cluster_us = (i & 0x20) ? (uint8_t)(1 + (i >> 6) % 3) : 0;
+	if (cluster_us != 0)
+		CHECK(tcp_stack_cluster(&tcp, cluster_us, 3, &fuzz_cluster, NULL) == 0);
+	via_peer = false;
 	CHECK(tcp_listen(&lst, &tcp, 0, LPORT, 4) == 0);
 	listening = true;
 	{ /* the peer's ARP request: its address is known */
@@ -559,6 +591,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint8_t op = u8(&r), h = u8(&r) % NHELD;
 		struct tcp_conn *c = held[h];
 
+		via_peer = (op & 0x10) != 0;
 		switch (op % 16) {
 		case 0:
 		case 1:
