@@ -156,6 +156,7 @@ cluster-cookie-shift|tcpstack/tcp_listen.c|	enc = seg->opts.tsecr >> cookie_ts_s
 cluster-flood-off|tcpstack/tcp_input.c|	if (!seg->opts.has_ts)|	if (false)|tcpstack_unit|TcpCluster.NoTimestamps_UnknownFlowToAService_CopiedToEveryOtherInstance
 cluster-flood-cookie|tcpstack/tcp_input.c|tcp_syncookie_ours(tcp, l, seg, lip, rip))|(tcp_syncookie_ours(tcp, l, seg, lip, rip) && false))|tcpstack_unit|TcpCluster.NoTimestamps_AckOfOurSynCookie_TakenHere
 cluster-flood-budget|tcpstack/tcp_input.c|	tcp->flood_left--;|	tcp->flood_left += 0;|tcpstack_unit|TcpCluster.NoTimestamps_CopiesBoundedPerSecond
+cluster-flood-own-ip|tcpstack/tcp_input.c|lip == tcp->st->cfg.ip|lip == 0|tcpstack_unit|TcpCluster.NoTimestamps_UnknownFlowToAService_CopiedToEveryOtherInstance
 vip-not-on-subnet|tcpstack/stack.c|			(ip & mask) == (st->cfg.ip & mask))|			((ip & mask) == (st->cfg.ip & mask) && false))|tcpstack_unit|StackTest.Vip_PingAnsweredFromIt_ArpNeverAnswered_BadOnesRefused
 lb-maglev-order|apps/l4proxy/lb.c|		for (j = i; j > 0 && backend_key(&lb->be[order[j - 1]]) > key; j--)|		for (j = i; j > 0 && key == 1; j--)|lb_unit|Lb.Maglev_SameBackendsAnyOrder_IdenticalTables
 TABLE

@@ -324,8 +324,9 @@ int tcp_stack_init(struct tcp_stack *tcp, struct ip_iface *st, const struct tcp_
  * no connection here is, when its TSecr names another instance, handed to
  * it (ops->forward); when it came from a peer (ops->from_peer: the peer
  * forwarded it), it is dropped without a RST. One without timestamps (a
- * client with them off) names no owner: when a listener here has its port,
- * and it is not the ACK of one of our SYN cookies, every other instance
+ * client with them off) names no owner: when it is to a service address
+ * (stack_vip_add) and port a listener here has, and it is not the ACK of
+ * one of our SYN cookies, every other instance
  * gets a copy (the one with the connection takes it, the others drop
  * theirs), at most TCP_CLUSTER_FLOOD_PER_S segments a second, the rest
  * dropped. Everything else is as without a cluster.

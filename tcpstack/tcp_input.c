@@ -878,9 +878,10 @@ time_wait_reusable(const struct tcp_conn *c, const struct tcp_seg *seg)
 }
 
 /* A segment of no connection here and without timestamps names no owner:
- * unless no listener here has its port (then it is answered as usual) or it
- * is the ACK of one of our SYN cookies (ours), every other instance gets a
- * copy, the last the frame itself; the one with the connection takes it.
+ * unless it is not to a service address (VIP) a listener here has (the
+ * router moves only those; it is answered as usual) or it is the ACK of one
+ * of our SYN cookies (ours), every other instance gets a copy, the last the
+ * frame itself; the one with the connection takes it.
  * At most TCP_CLUSTER_FLOOD_PER_S a second: made-up segments are not
  * multiplied without end (the rest dropped, counted). @return whether m
  * was taken. */
@@ -892,7 +893,7 @@ cluster_flood(struct tcp_stack *tcp, struct rte_mbuf *m, uint16_t l3_off, const 
 	uint64_t now = ex_now_coarse_ns(tcp->st->ex);
 	uint8_t id, last = tcp->ts_tag == tcp->cluster_n ? tcp->cluster_n - 1 : tcp->cluster_n;
 
-	if (l == NULL || tcp_syncookie_ours(tcp, l, seg, lip, rip))
+	if (l == NULL || lip == tcp->st->cfg.ip || tcp_syncookie_ours(tcp, l, seg, lip, rip))
 		return false;
 	if (now >= tcp->flood_next_ns) {
 		tcp->flood_next_ns = now + EX_NS_PER_S;
