@@ -149,14 +149,14 @@ lb-removed|apps/l4proxy/lb.c|	return b->up && !b->draining && !b->removed;|	retu
 pp-trust-any|apps/l4proxy/proxyproto.c|		if ((ip & t->mask[i]) == t->net[i])|		if ((ip & t->mask[i] & 0) == 0)|lb_unit|ProxyProto.TrustedSources
 pp-tlv-bounds|apps/l4proxy/proxyproto.c|		if (len - off - 3 < tl)|		if (0)|lb_unit|ProxyProto.V2_LocalAndOtherFamilies_KeepTheConnectionsAddress_BadOnesRefused
 pp-v1-spaces|apps/l4proxy/proxyproto.c|	if (strstr(buf, "  ") != NULL|	if (strstr(buf, "  ") == (char *)1|lb_unit|ProxyProto.V1_AnythingElseRefused
-cluster-peer-loop|tcpstack/tcp_input.c|	if (tcp->cluster->from_peer(tcp->cluster_ctx, m)) {|	if (false) {|tcpstack_unit|TcpCluster.FromAPeer_UnknownFlow_DroppedWithoutResetNorLoop
-cluster-own-id|tcpstack/tcp_input.c|owner == tcp->ts_tag)|owner == 255)|tcpstack_unit|TcpCluster.UnknownFlowNamingUsOrNoOne_Reset
+cluster-peer-loop|tcpstack/tcp_cluster.c|	if (tcp->cluster->from_peer(tcp->cluster_ctx, m)) {|	if (false) {|tcpstack_unit|TcpCluster.FromAPeer_UnknownFlow_DroppedWithoutResetNorLoop
+cluster-own-id|tcpstack/tcp_cluster.c|owner == tcp->ts_tag)|owner == 255)|tcpstack_unit|TcpCluster.UnknownFlowNamingUsOrNoOne_Reset
 cluster-ts-tag|tcpstack/tcp_timer.c|		ts = (ts & ~(uint32_t)TCP_CLUSTER_MAX)|		ts = (ts)|tcpstack_unit|TcpCluster.EveryTsvalCarriesTheId_AndNeverGoesBack
 cluster-cookie-shift|tcpstack/tcp_listen.c|	enc = seg->opts.tsecr >> cookie_ts_shift(tcp);|	enc = seg->opts.tsecr;|tcpstack_unit|TcpCluster.SynCookie_IdAndOptionsBothInTheTsval
-cluster-flood-off|tcpstack/tcp_input.c|	if (!seg->opts.has_ts)|	if (false)|tcpstack_unit|TcpCluster.NoTimestamps_UnknownFlowToAService_CopiedToEveryOtherInstance
-cluster-flood-cookie|tcpstack/tcp_input.c|tcp_syncookie_ours(tcp, l, seg, lip, rip))|(tcp_syncookie_ours(tcp, l, seg, lip, rip) && false))|tcpstack_unit|TcpCluster.NoTimestamps_AckOfOurSynCookie_TakenHere
-cluster-flood-budget|tcpstack/tcp_input.c|	tcp->flood_left--;|	tcp->flood_left += 0;|tcpstack_unit|TcpCluster.NoTimestamps_CopiesBoundedPerSecond
-cluster-flood-own-ip|tcpstack/tcp_input.c|lip == tcp->st->cfg.ip|lip == 0|tcpstack_unit|TcpCluster.NoTimestamps_UnknownFlowToAService_CopiedToEveryOtherInstance
+cluster-flood-off|tcpstack/tcp_cluster.c|	if (!seg->opts.has_ts)|	if (false)|tcpstack_unit|TcpCluster.NoTimestamps_UnknownFlowToAService_CopiedToEveryOtherInstance
+cluster-flood-cookie|tcpstack/tcp_cluster.c|tcp_syncookie_ours(tcp, l, seg, lip, rip))|(tcp_syncookie_ours(tcp, l, seg, lip, rip) && false))|tcpstack_unit|TcpCluster.NoTimestamps_AckOfOurSynCookie_TakenHere
+cluster-flood-budget|tcpstack/tcp_cluster.c|	tcp->flood_left--;|	tcp->flood_left += 0;|tcpstack_unit|TcpCluster.NoTimestamps_CopiesBoundedPerSecond
+cluster-flood-own-ip|tcpstack/tcp_cluster.c|lip == tcp->st->cfg.ip|lip == 0|tcpstack_unit|TcpCluster.NoTimestamps_UnknownFlowToAService_CopiedToEveryOtherInstance
 vip-not-on-subnet|tcpstack/stack.c|			(ip & mask) == (st->cfg.ip & mask))|			((ip & mask) == (st->cfg.ip & mask) && false))|tcpstack_unit|StackTest.Vip_PingAnsweredFromIt_ArpNeverAnswered_BadOnesRefused
 lb-maglev-order|apps/l4proxy/lb.c|		for (j = i; j > 0 && backend_key(&lb->be[order[j - 1]]) > key; j--)|		for (j = i; j > 0 && key == 1; j--)|lb_unit|Lb.Maglev_SameBackendsAnyOrder_IdenticalTables
 TABLE

@@ -309,22 +309,6 @@ conn_free_queues(struct tcp_conn *c)
 	tcp_sb_reset(c);
 }
 
-int
-tcp_stack_cluster(struct tcp_stack *tcp, uint8_t id, uint8_t n, const struct tcp_cluster_ops *ops,
-		void *ctx)
-{
-	if (tcp == NULL || id > TCP_CLUSTER_MAX ||
-			(id != 0 && (ops == NULL || ops->forward == NULL ||
-						    ops->from_peer == NULL || n < 2 ||
-						    n > TCP_CLUSTER_MAX || id > n)))
-		return -EINVAL;
-	tcp->ts_tag = id;
-	tcp->cluster_n = id != 0 ? n : 0;
-	tcp->cluster = id != 0 ? ops : NULL;
-	tcp->cluster_ctx = id != 0 ? ctx : NULL;
-	return 0;
-}
-
 void
 tcp_stack_fini(struct tcp_stack *tcp)
 {

@@ -401,6 +401,17 @@ void tcp_conn_insert(struct tcp_stack *tcp, struct tcp_conn *c);
 struct tcp_conn *tcp_conn_lookup(const struct tcp_stack *tcp, uint32_t lip, uint16_t lport,
 		uint32_t rip, uint16_t rport);
 struct tcp_listener *tcp_listener_lookup(const struct tcp_stack *tcp, uint32_t ip, uint16_t port);
+/**
+ * A cluster's instance (tcp_stack_cluster), before segment seg (frame m,
+ * its IPv4 header at l3_off, for connection c or NULL) goes the usual way:
+ * a connection's first segment through a peer is counted; one of no
+ * connection here is handed to the instance its TSecr names (without
+ * timestamps, to a VIP a listener has: to every other, bounded per second),
+ * or, handed to us by a peer, dropped (no RST: its owner is elsewhere, or
+ * gone). @return whether m was taken.
+ */
+bool tcp_cluster_input(struct tcp_stack *tcp, struct tcp_conn *c, struct rte_mbuf *m,
+		uint16_t l3_off, const struct tcp_seg *seg, uint32_t lip, uint32_t rip);
 /** Whether seg is the ACK of a SYN cookie that listener l sent and that is
  * still fresh (a connection tcp_listen_input will make of it). */
 bool tcp_syncookie_ours(struct tcp_stack *tcp, const struct tcp_listener *l,
