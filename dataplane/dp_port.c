@@ -337,6 +337,7 @@ dp_port_start(struct dp_port *p)
 	p->started = true;
 	if (p->rx_intr)
 		find_rx_intr_fds(p);
+	dp_tap_quiet(p);
 	if (p->promisc)
 		rte_eth_promiscuous_enable(p->port_id); /* not every PMD has it; fine */
 	if (rte_eth_dev_info_get(p->port_id, &info) == 0)
@@ -465,6 +466,7 @@ dp_port_close(struct dp_port *p)
 	if (p->started)
 		rte_eth_dev_stop(p->port_id);
 	p->started = false;
+	dp_tap_release(p);
 	memset(rx_event_fds[p->port_id], 0, sizeof(rx_event_fds[p->port_id]));
 	rte_eth_dev_close(p->port_id);
 }

@@ -28,6 +28,8 @@ struct rte_mempool;
 struct rte_eth_link;
 
 #define DP_RETA_MAX 512
+/** Queues of a net_tap port that dp_port polls without signals (dp_tap.c). */
+#define DP_PORT_MAX_QUEUES 64
 
 /** Port configuration; start from dp_port_config_defaults(). */
 struct dp_port_config {
@@ -74,6 +76,8 @@ struct dp_port {
 	bool rx_intr; /**< configured with rx interrupts (intr_conf.rxq) */
 	bool pmd_keeps_mbufs; /**< the PMD does not give pmd_held back at close
 			       * (net_af_xdp's fill ring, DPDK 22.11) */
+	bool tap_quiet; /**< net_tap without a signal per packet (dp_tap.c) */
+	const struct rte_eth_rxtx_callback *tap_rearm[DP_PORT_MAX_QUEUES];
 };
 
 /**

@@ -12,4 +12,12 @@ extern int dp_logtype;
 #define DP_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, dp_logtype, "riptide.dataplane: " fmt "\n", ##__VA_ARGS__)
 
+struct dp_port;
+
+/* dp_tap.c: a started net_tap port's rx without the PMD's signal per packet
+ * (O_ASYNC off, a post-rx callback per queue in its place); and the
+ * callbacks removed, at close. Both do nothing for another PMD. */
+void dp_tap_quiet(struct dp_port *p);
+void dp_tap_release(struct dp_port *p);
+
 #endif /* RIPTIDE_DP_PRIV_H */
