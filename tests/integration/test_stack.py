@@ -11,6 +11,8 @@ import signal
 import subprocess
 import time
 
+import pytest
+
 from conftest import BUILD, eal_memory_args, run, unique, wait_for_iface, wait_listening
 
 ECHO = os.path.join(BUILD, "apps", "echo", "echo")
@@ -113,6 +115,62 @@ def test_ping_and_arp_over_tap(netns, tmp_path):
         ns.exec(f"sysctl -qw net.ipv6.conf.{ifc}.disable_ipv6=1; "
                 f"ip addr add 198.18.50.1/24 dev {ifc}; ip link set {ifc} up")
         check_ping_and_arp(ns, proc, "198.18.50.2", ifc)
+    finally:
+        proc.stop(sig=signal.SIGKILL, expect_rc=None)
+
+
+def echo_pid(prefix):
+    """The echo process started with --file-prefix=prefix (not its wrappers)."""
+    for _ in range(50):
+        for pid in run(["pgrep", "-f", "--", f"--file-prefix={prefix}"], check=False).stdout.split():
+            try:
+                with open(f"/proc/{pid}/comm") as f:
+                    if f.read().strip() == "echo":
+                        return int(pid)
+            except OSError:
+                pass
+        time.sleep(0.1)
+    raise AssertionError(f"no echo process with --file-prefix={prefix}")
+
+
+@pytest.mark.parametrize("signals", ["quiet", "kept"])
+def test_tap_rx_takes_no_signal_per_packet(netns, tmp_path, signals):
+    """net_tap asks the kernel for a signal per packet queued to its rx fd;
+    a riptide port polls without them (dataplane/dp_tap.c). 1,000 pings at
+    2 ms: all answered, and the process is signalled fewer than 50 times
+    (the kernel's count, perf's signal:signal_deliver). With
+    RIPTIDE_TAP_SIGNALS=1 the PMD's signals stay: about one per packet, which
+    shows that the count sees them."""
+    from conftest import DpdkProcess
+    ns = netns()
+    ifc = unique("rtsg")
+    prefix = unique("rtpmd")
+    env = ["env", "RIPTIDE_TAP_SIGNALS=1"] if signals == "kept" else []
+    proc = DpdkProcess(["ip", "netns", "exec", ns.name, *env, ECHO, "-l", "0", "--no-pci",
+                        *eal_memory_args(), f"--file-prefix={prefix}",
+                        f"--vdev=net_tap0,iface={ifc}", "--", "--ip", "198.18.56.2/24"],
+                       prefix, str(tmp_path / "echo.log"))
+    try:
+        wait_for_iface(ifc, netns=ns.name)
+        ns.exec(f"sysctl -qw net.ipv6.conf.{ifc}.disable_ipv6=1; "
+                f"ip addr add 198.18.56.1/24 dev {ifc}; ip link set {ifc} up")
+        proc.wait_for_output("answering ARP and ping")
+        pid = echo_pid(prefix)
+        ping = ns.popen(["ping", "-c", "1000", "-i", "0.002", "-W", "2", "198.18.56.2"],
+                        stdout=subprocess.PIPE, text=True)
+        st = run(["perf", "stat", "-x", ",", "-e", "signal:signal_deliver", "-p", str(pid),
+                  "--", "sleep", "1.5"], check=False, timeout=30)
+        out, _ = ping.communicate(timeout=60)
+        assert " 0% packet loss" in out, out
+        m = re.search(r"^(\d+),,signal:signal_deliver", st.stderr, re.M)
+        assert m, st.stderr
+        delivered = int(m.group(1))
+        if signals == "quiet":
+            assert delivered < 50, f"{delivered} signals in 1.5 s of pings at 2 ms"
+        else:
+            assert delivered >= 300, f"only {delivered} signals with the PMD's trigger kept"
+        out = proc.stop(sig=signal.SIGINT)
+        assert "all mbufs returned to the pool" in out, out
     finally:
         proc.stop(sig=signal.SIGKILL, expect_rc=None)
 
