@@ -169,6 +169,7 @@ arp_fan_out(struct rte_mbuf *m, void *arg)
 		struct rte_mbuf *c = rte_pktmbuf_copy(m, s->copy_pool, 0, UINT32_MAX);
 
 		if (c != NULL && rte_ring_enqueue(s->g->inbox[k], c) == 0) {
+			ex_kick(__atomic_load_n(&s->g->ex[k], __ATOMIC_ACQUIRE));
 			s->arp_copies++;
 		} else {
 			rte_pktmbuf_free(c); /* NULL-safe */
@@ -180,7 +181,7 @@ arp_fan_out(struct rte_mbuf *m, void *arg)
 
 int
 dp_steer_init(struct dp_steer *s, struct ex_executor *ex, struct ex_stream *rx,
-		const struct dp_steer_group *g, uint16_t self, struct rte_mempool *copy_pool)
+		struct dp_steer_group *g, uint16_t self, struct rte_mempool *copy_pool)
 {
 	uint16_t i;
 
@@ -197,9 +198,12 @@ dp_steer_init(struct dp_steer *s, struct ex_executor *ex, struct ex_stream *rx,
 	}
 	for (i = 0; i < g->n; i++) {
 		dp_ring_sink_init(&s->to[i], ex, g->inbox[i]);
+		if (i != self)
+			dp_ring_sink_kick(&s->to[i], &g->ex[i]);
 		s->outs[i] = &s->to[i].base;
 	}
 	dp_ring_stream_init(&s->inbox, ex, g->inbox[self]);
+	__atomic_store_n(&g->ex[self], ex, __ATOMIC_RELEASE);
 	return dp_classify_init(&s->cls, rx, s->outs, g->n, steer_classify, (void *)&g->view);
 }
 
@@ -226,6 +230,10 @@ dp_steer_fini(struct dp_steer *s)
 {
 	uint16_t i;
 
+	/* (Every member's loop has stopped before any goes down: no one is
+	 * between reading this slot and kicking.) */
+	__atomic_store_n(&((struct dp_steer_group *)(uintptr_t)s->g)->ex[s->self], NULL,
+			__ATOMIC_RELEASE);
 	dp_rx_stream_fini(&s->inbox);
 	for (i = 0; i < s->n; i++)
 		dp_ring_sink_fini(&s->to[i]);

@@ -73,6 +73,10 @@ struct dp_steer_group {
 	 * or a port's own table (dp_steer_group_follow). Give it to TCP as
 	 * tcp_config.rss_port. */
 	struct dp_port view;
+	/** Each member's executor, set by its dp_steer_init (NULL before and
+	 * after): who to kick after leaving packets in its inbox, so that it
+	 * may sleep on events with an inbox that no fd announces. */
+	struct ex_executor *ex[DP_STEER_MAX];
 };
 
 /**
@@ -117,7 +121,7 @@ struct dp_steer {
  * @return 0, or -EINVAL (self out of range).
  */
 int dp_steer_init(struct dp_steer *s, struct ex_executor *ex, struct ex_stream *rx,
-		const struct dp_steer_group *g, uint16_t self, struct rte_mempool *copy_pool);
+		struct dp_steer_group *g, uint16_t self, struct rte_mempool *copy_pool);
 
 /** Packets this member kept (its own flows) and steered to the others. */
 uint64_t dp_steer_kept(const struct dp_steer *s);

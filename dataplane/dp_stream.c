@@ -146,6 +146,14 @@ rx_disarm(struct ex_source *src)
 		rte_eth_dev_rx_intr_disable(s->port, s->queue);
 }
 
+/* Before sleeping: one more look (a producer on another lcore kicks after
+ * its enqueue, dp_ring_sink_kick; one on this lcore is not running). */
+static unsigned int
+ring_arm(struct ex_source *src)
+{
+	return rx_source(src);
+}
+
 static void
 rx_stream_setup(struct dp_burst_stream *s, struct ex_executor *ex, const struct dp_fill_ops *fill,
 		int event_fd)
@@ -157,6 +165,8 @@ rx_stream_setup(struct dp_burst_stream *s, struct ex_executor *ex, const struct 
 	s->src.name = fill->name;
 	if (event_fd >= 0)
 		ex_source_set_event(&s->src, event_fd, rx_arm, rx_disarm);
+	else if (fill == &ring_fill_ops)
+		ex_source_set_kicked(&s->src, ring_arm);
 	ex_register_source(ex, &s->src);
 }
 
@@ -346,6 +356,8 @@ ring_start_send(struct ex_sink *sk, union ex_item item)
 	n = rte_ring_enqueue_burst(k->ring, (void **)b->pkts, b->n, NULL);
 	k->stats.pkts += n;
 	k->stats.bursts++;
+	if (k->kick != NULL && n != 0)
+		ex_kick(__atomic_load_n(k->kick, __ATOMIC_ACQUIRE));
 	if (unlikely(n < b->n)) {
 		/* Only when start_send came without a READY poll_ready. */
 		rte_pktmbuf_free_bulk(&b->pkts[n], b->n - n);
@@ -375,6 +387,14 @@ ring_sink_source(struct ex_source *src)
 	return 0;
 }
 
+/* Before sleeping: only a sender waiting for room needs the loop to keep
+ * looking (the consumer frees room without a kick). */
+static unsigned int
+ring_sink_arm(struct ex_source *src)
+{
+	return EX_CONTAINER_OF(src, struct dp_ring_sink, src)->waiting;
+}
+
 static const struct ex_sink_ops ring_sink_ops = {
 	.poll_ready = ring_poll_ready,
 	.start_send = ring_start_send,
@@ -392,7 +412,14 @@ dp_ring_sink_init(struct dp_ring_sink *k, struct ex_executor *ex, struct rte_rin
 	k->ring = r;
 	k->src.fn = ring_sink_source;
 	k->src.name = "ring_tx";
+	ex_source_set_kicked(&k->src, ring_sink_arm);
 	ex_register_source(ex, &k->src);
+}
+
+void
+dp_ring_sink_kick(struct dp_ring_sink *k, struct ex_executor *const *slot)
+{
+	k->kick = slot;
 }
 
 void

@@ -109,7 +109,10 @@ struct dp_burst_stream {
 void dp_rx_stream_init(
 		struct dp_burst_stream *s, struct ex_executor *ex, uint16_t port, uint16_t queue);
 
-/** Make a stream over ring r (multi- or single-consumer) on ex. */
+/** Make a stream over ring r (multi- or single-consumer) on ex. Its source
+ * is a kicked one (ex_source_set_kicked): an idle ex may sleep on events
+ * with it, so a producer on another lcore must kick ex after each enqueue
+ * (a dp_ring_sink with dp_ring_sink_kick does). */
 void dp_ring_stream_init(struct dp_burst_stream *s, struct ex_executor *ex, struct rte_ring *r);
 
 /** Unregister, free what it still holds. Either variant. */
@@ -162,9 +165,14 @@ struct dp_ring_sink {
 	bool waiting;
 	struct ex_waker waiter;
 	struct dp_stream_stats stats;
+	struct ex_executor *const *kick; /* the consumer's, when on another lcore */
 };
 
 void dp_ring_sink_init(struct dp_ring_sink *k, struct ex_executor *ex, struct rte_ring *r);
+/** The ring's consumer runs on another lcore: after each enqueue, kick the
+ * executor in *slot (read each time; NULL: none yet), so that its ring
+ * stream, a kicked source, may sleep on events (ex_source_set_kicked). */
+void dp_ring_sink_kick(struct dp_ring_sink *k, struct ex_executor *const *slot);
 void dp_ring_sink_fini(struct dp_ring_sink *k);
 
 /* ---- in-place stages ---- */

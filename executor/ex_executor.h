@@ -303,6 +303,20 @@ struct ex_source {
 void ex_source_set_event(struct ex_source *src, int fd, ex_source_fn *arm,
 		void (*disarm)(struct ex_source *src));
 
+/**
+ * Give a reactor source, before registering it, a wake-up without an fd:
+ * its work comes from other lcores (an rte_ring), and each producer calls
+ * ex_kick() on this executor after its work is visible. Before sleeping the
+ * executor calls arm, which returns nonzero if work is already there (then
+ * nothing sleeps); a producer that finds it asleep wakes it through its
+ * eventfd. A source whose producers cannot all kick must not use this.
+ */
+void ex_source_set_kicked(struct ex_source *src, ex_source_fn *arm);
+
+/** Wake ex if it sleeps on events, after leaving it work a kicked source
+ * finds (ex_source_set_kicked). Any thread; NULL is ignored. */
+void ex_kick(struct ex_executor *ex);
+
 /** Whether ex sleeps on its sources' events when idle (every reactor source
  * has one, idle_event_us is not 0, the policy is backoff). */
 int ex_sleeps_on_events(const struct ex_executor *ex);

@@ -18,8 +18,12 @@
  *     one of them sees the other: either the sleeper finds the work, or the
  *     waker finds it asleep and writes its eventfd;
  *   - timers: the sleep ends at the next one (ex_wheel_next_ns).
- * A source without an event (a ring between lcores, a test's) could have
- * work no fd announces, so one such source sends the executor back to naps.
+ *   - kicked sources (a ring between lcores): their arm() looks for work
+ *     after `sleeping` is set and fenced, and their producers call
+ *     ex_kick() after the work is visible, the same handshake as a remote
+ *     wake's.
+ * A source with neither (a test's) could have work nothing announces, so
+ * one such source sends the executor back to naps.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -36,7 +40,9 @@
 
 enum {
 	EX_SOURCE_EVENT = 1, /* ex_source_set_event() gave it one */
-	EX_SOURCE_WATCHED = 2, /* its fd is in the executor's epoll set */
+	EX_SOURCE_WATCHED = 2, /* its fd is in the executor's epoll set, or it
+				* is kicked: it counts as a source with an event */
+	EX_SOURCE_KICKED = 4, /* ex_source_set_kicked(): no fd, producers kick */
 };
 
 void
@@ -47,6 +53,22 @@ ex_source_set_event(struct ex_source *src, int fd, ex_source_fn *arm,
 	src->arm = arm;
 	src->disarm = disarm;
 	src->event = fd >= 0 ? EX_SOURCE_EVENT : 0;
+}
+
+void
+ex_source_set_kicked(struct ex_source *src, ex_source_fn *arm)
+{
+	src->event_fd = -1;
+	src->arm = arm;
+	src->disarm = NULL;
+	src->event = EX_SOURCE_KICKED;
+}
+
+void
+ex_kick(struct ex_executor *ex)
+{
+	if (ex != NULL)
+		ex_idle_kick(ex);
 }
 
 int
@@ -89,6 +111,13 @@ ex_idle_source_added(struct ex_executor *ex, struct ex_source *src)
 
 	ex->n_sources++;
 	src->event &= ~(uint32_t)EX_SOURCE_WATCHED;
+	if ((src->event & EX_SOURCE_KICKED) && ex->epfd >= 0) {
+		/* Its arm runs after `sleeping` is set and fenced, and its
+		 * producers kick after their work is visible: as a remote wake. */
+		src->event |= EX_SOURCE_WATCHED;
+		ex->n_event_sources++;
+		return;
+	}
 	if (!(src->event & EX_SOURCE_EVENT) || ex->epfd < 0)
 		return;
 	/* EEXIST: another source watches the same fd; it wakes us as well. */
@@ -104,7 +133,8 @@ ex_idle_source_removed(struct ex_executor *ex, struct ex_source *src)
 	ex->n_sources--;
 	if (!(src->event & EX_SOURCE_WATCHED))
 		return;
-	epoll_ctl(ex->epfd, EPOLL_CTL_DEL, src->event_fd, NULL);
+	if (!(src->event & EX_SOURCE_KICKED))
+		epoll_ctl(ex->epfd, EPOLL_CTL_DEL, src->event_fd, NULL);
 	src->event &= ~(uint32_t)EX_SOURCE_WATCHED;
 	ex->n_event_sources--;
 }

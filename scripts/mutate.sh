@@ -74,6 +74,7 @@ idle-kick-remote|executor/ex_executor.c|		ex_idle_kick(dst);|		;|executor_unit|I
 idle-kick-stop|executor/ex_executor.c|__atomic_store_n(&ex->stop, 1, __ATOMIC_RELEASE);|__atomic_store_n(&ex->stop, 1, __ATOMIC_RELEASE); return;|executor_unit|IdleEvents.StopFromAnotherThreadEndsRun
 idle-arm-work|executor/ex_idle.c|			pending = src->arm(src) != 0;|			src->arm(src);|executor_unit|IdleEvents.WorkFoundWhileArming_NoSleep
 idle-all-sources|executor/ex_idle.c|	return ex->epfd >= 0 && ex->n_sources != 0 && ex->n_event_sources == ex->n_sources;|	return ex->epfd >= 0 && ex->n_event_sources != 0;|executor_unit|IdleEvents.ASourceWithoutAnEvent_NapsInstead
+idle-kick-off|executor/ex_idle.c|		ex_idle_kick(ex);|		(void)ex;|executor_unit|IdleEvents.AKickedSource_SleepsOnEvents_AndTheKickAfterAnEnqueueWakesIt
 sack-negotiate|tcpstack/tcp_input.c|	if (cfg->sack && seg->opts.sack_permitted)|	if (cfg->sack)|tcpstack_unit|TcpSack.Passive_SynAckEchoesSackPermitted_OnlyIfOffered:TcpSack.Active_SynOffersIt_SynAckDecides
 sack-clip|tcpstack/tcp_mem.c|	tcp_sack_clip(c); /* what went|	/* what went|tcpstack_unit|TcpSack.PrunedData_NoLongerReported
 dsack-trim|tcpstack/tcp_input.c|		tcp_dsack_note(c, seg->seq, seg->seq + RTE_MIN(d, seg->len));|		;|tcpstack_unit|TcpSack.Duplicate_ReportedFirstOnce_DSack

@@ -10,6 +10,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <rte_ring.h>
+
 #include "ut_helpers.h"
 
 namespace
@@ -238,6 +240,92 @@ TEST_F(IdleEvents, ASourceWithoutAnEvent_NapsInstead)
 	ASSERT_EQ(ex_unregister(ex, &file.src), 0);
 	EXPECT_TRUE(ex_sleeps_on_events(ex));
 	close(file.fd);
+}
+
+namespace
+{
+// A ring between threads as a kicked source: no fd, its producer kicks.
+struct ringsrc {
+	struct ex_source src;
+	struct rte_ring *r;
+	unsigned int got;
+	unsigned int arms;
+};
+
+unsigned int
+ringsrc_fn(struct ex_source *s)
+{
+	auto *k = EX_CONTAINER_OF(s, struct ringsrc, src);
+	void *obj[8];
+	unsigned int n = rte_ring_dequeue_burst(k->r, obj, 8, nullptr);
+	k->got += n;
+	return n;
+}
+
+unsigned int
+ringsrc_arm(struct ex_source *s)
+{
+	auto *k = EX_CONTAINER_OF(s, struct ringsrc, src);
+	k->arms++;
+	return rte_ring_count(k->r) != 0;
+}
+} // namespace
+
+TEST_F(IdleEvents, AKickedSource_SleepsOnEvents_AndTheKickAfterAnEnqueueWakesIt)
+{
+	struct ringsrc k = {};
+	k.r = rte_ring_create("idle_kick", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	ASSERT_NE(k.r, nullptr);
+	k.src.fn = ringsrc_fn;
+	k.src.name = "ringsrc";
+	ex_source_set_kicked(&k.src, ringsrc_arm);
+	ex_register_source(ex, &k.src);
+	EXPECT_TRUE(ex_sleeps_on_events(ex)) << "a kicked source counts as one with an event";
+
+	// Another lcore's burst, then its kick: the sleep ends at once.
+	std::thread producer([&] {
+		std::this_thread::sleep_for(std::chrono::milliseconds(100));
+		static int item;
+		ASSERT_EQ(rte_ring_enqueue(k.r, &item), 0);
+		ex_kick(ex);
+	});
+	auto t0 = steady::now();
+	for (int i = 0; i < 10 && k.got == 0; i++)
+		ex_run_once(ex);
+	double took = ms_since(t0);
+	producer.join();
+	EXPECT_EQ(k.got, 1u);
+	EXPECT_GE(took, 80.0) << "woke before anything happened";
+	EXPECT_LT(took, 1000.0) << "the kick did not wake it: it slept towards the 2 s cap";
+	EXPECT_GE(Stats().idle_event_wakes, 1u);
+	EXPECT_GE(k.arms, 1u);
+
+	// Kicking an executor that is awake, or NULL, does nothing.
+	ex_kick(ex);
+	ex_kick(nullptr);
+	ASSERT_EQ(ex_unregister(ex, &k.src), 0);
+	EXPECT_TRUE(ex_sleeps_on_events(ex));
+	rte_ring_free(k.r);
+}
+
+TEST_F(IdleEvents, AKickedSourcesArm_FindsWorkLeftWithoutAKick_NoSleep)
+{
+	struct ringsrc k = {};
+	k.r = rte_ring_create("idle_kick2", 64, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	ASSERT_NE(k.r, nullptr);
+	k.src.fn = [](struct ex_source *) -> unsigned int { return 0; }; // misses it
+	k.src.name = "ringsrc";
+	ex_source_set_kicked(&k.src, ringsrc_arm);
+	ex_register_source(ex, &k.src);
+	static int item;
+	ASSERT_EQ(rte_ring_enqueue(k.r, &item), 0); // as if it came after the poll
+	auto t0 = steady::now();
+	ex_run_once(ex);
+	EXPECT_LT(ms_since(t0), 500.0) << "slept with work in the ring";
+	EXPECT_EQ(Stats().idle_event_sleeps, 0u);
+	EXPECT_EQ(k.arms, 1u);
+	ASSERT_EQ(ex_unregister(ex, &k.src), 0);
+	rte_ring_free(k.r);
 }
 
 TEST(IdleEventsConfig, BusyPollOrAZeroCap_NeverSleepOnEvents)
