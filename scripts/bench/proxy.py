@@ -276,6 +276,38 @@ def switch_thread(name, ccore):
         sh(["taskset", "-pc", ccore, pid], check=True)
 
 
+def peer_threads(name, ccore, backends=3):
+    """Give each peer's veth end (eth0 in the client's and the backends'
+    namespaces) its own NAPI thread on the peers' cores, as switch_thread
+    does for px1. For a proxy on a TAP in the hub's bridge: its write(2) to
+    the tun carries each packet through the bridge and, without this, into
+    the peer's TCP in the same softirq, billed to the proxy (perf: 85 % of
+    an l4proxy's CPU in the kernel, mostly the peers' receive). With it the
+    proxy's part ends at the peer's veth, where a NIC's would. The hub's
+    ends stop offering TSO, which would keep the veth off its NAPI path."""
+    hub = f"{name}-hub"
+    ends = [("c", f"{name}-c")] + [(f"b{i}", f"{name}-b{i}") for i in range(1, backends + 1)]
+    for vid, ns in ends:
+        sh(["ip", "netns", "exec", hub, "ethtool", "-K", f"v{vid}", "tso", "off",
+            "tx-tcp-ecn-segmentation", "off", "tx-tcp-mangleid-segmentation", "off",
+            "tx-tcp6-segmentation", "off"], check=True)
+        sh(["ip", "netns", "exec", ns, "ethtool", "-K", "eth0", "gro", "on"], check=True)
+        sh(["ip", "netns", "exec", ns, "sh", "-c", "echo 1 > /sys/class/net/eth0/threaded"],
+           check=True)
+    want = len(ends)
+    pids = []
+    for _ in range(50):
+        pids = [ln.split()[0] for ln in sh(["ps", "-eo", "pid,comm"]).stdout.splitlines()
+                if ln.split()[-1].startswith("napi/eth0-")]
+        if len(pids) >= want:
+            break
+        time.sleep(0.1)
+    if len(pids) < want:
+        sys.exit(f"proxy.sh: {len(pids)} of the peers' {want} veths have a NAPI thread")
+    for pid in pids:
+        sh(["taskset", "-pc", ccore, pid], check=True)
+
+
 def idle_round(c, name, seconds, ccore):
     """An idle proxy's CPU (% of a core, from /proc, over `seconds`) and the
     time to a response for requests that each follow 0.5 s of quiet."""

@@ -70,8 +70,11 @@ def proxy_scale(a):
     name = f"rtsc{os.getpid() % 100000}"
     work = tempfile.mkdtemp(prefix="rtscale.")
     rows = {}
+    perf_out = []
     try:
         proxy.topo_up(name, work, ccore)
+        if a.peer_threads == "yes":
+            proxy.peer_threads(name, ccore)
         for r in range(a.proxy_rounds):
             for mode in ("keepalive", "close"):
                 for lanes, core in ((1, str(ncpu - 1)), (2, f"0-{ncpu - 1}")):
@@ -82,7 +85,17 @@ def proxy_scale(a):
                     c.start()
                     cpu0 = c.cpu()
                     thr0 = int(proxy.sh([proxy.QUOTA, "throttled", name]).stdout or 0)
+                    pf = None
+                    if a.perf and r == 0:
+                        os.makedirs(a.perf, exist_ok=True)
+                        pdata = os.path.join(a.perf, f"l4proxy-{lanes}-{mode}.data")
+                        pf = proxy.perf_start(c.p.pid, max(a.proxy_seconds - 2, 1), pdata)
                     w = proxy.wrk(name, mode == "close", a.proxy_seconds, ccore)
+                    if pf is not None:
+                        pf.wait()
+                        shares, top = proxy.perf_breakdown(pdata, pdata[:-5] + ".txt")
+                        perf_out.append({"lcores": lanes, "mode": mode, "shares": shares,
+                                         "top": top})
                     cpu1 = c.cpu()
                     thr1 = int(proxy.sh([proxy.QUOTA, "throttled", name]).stdout or 0)
                     c.stop()
@@ -106,6 +119,14 @@ def proxy_scale(a):
                     time.sleep(1)
     finally:
         proxy.topo_down(name, work)
+    for pr in perf_out:
+        print(f"\nwhere l4proxy's CPU went on {pr['lcores']} lcore(s), {pr['mode']} (perf "
+              f"cpu-clock samples of the whole process, round 1; reports in {a.perf}):")
+        for k, v in pr["shares"].items():
+            print(f"  {v:6.2f} %  {k}")
+        print("  top symbols:")
+        for t in pr["top"]:
+            print(f"    {t}")
     return rows
 
 
@@ -119,8 +140,18 @@ def main():
     ap.add_argument("--proxy-seconds", type=int, default=10,
                     help="wrk seconds per proxy round (0: skip the proxy)")
     ap.add_argument("--proxy-rounds", type=int, default=3)
-    ap.add_argument("--quota", type=int, default=30,
-                    help="the proxy's CPU budget per lcore, %% of a core")
+    # The capacity issue's 30 % per lcore, except on a two-core machine:
+    # there lane 0 shares core 0 with wrk, nginx and their NAPI threads, and
+    # at 20 % per lcore two lanes in close mode already left the peers, not
+    # the proxy, the bottleneck (36.6 of 40 % spent, this session's run).
+    ap.add_argument("--quota", type=int, default=30 if (os.cpu_count() or 1) > 2 else 10,
+                    help="the proxy's CPU budget per lcore, %% of a core (default 30; 10 on "
+                         "two cores)")
+    ap.add_argument("--peer-threads", choices=("yes", "no"), default="yes",
+                    help="the peers' receive work on their own NAPI threads (proxy.py's "
+                         "peer_threads), not in the proxy's writes to its TAP")
+    ap.add_argument("--perf", metavar="DIR",
+                    help="sample l4proxy with perf in round 1 of each proxy run; reports in DIR")
     ap.add_argument("--build", default="build-rel")
     ap.add_argument("--json", help="also write the figures to this file as JSON")
     ap.add_argument("--plot", metavar="PNG", help="also draw them as a PNG chart (plot.py)")
@@ -131,15 +162,19 @@ def main():
     mem = a.mem.split()
     print(f"scale.sh: pktbench io vs testpmd io on net_null, one port pair per worker, "
           f"1..{a.workers} workers, {a.rounds} rounds of {a.duration:g} s (A/B), {a.mem}")
-    rows = []
-    for n in range(1, a.workers + 1):
-        ours, theirs = [], []
-        for r in range(a.rounds):
-            ours.append(run_pktbench(a.pktbench, n, mem, a.duration))
-            theirs.append(run_testpmd(n, mem, a.duration))
-            print(f"  {n} worker(s) round {r + 1}: pktbench {ours[-1]:8.2f} Mpps   "
-                  f"testpmd {theirs[-1]:8.2f} Mpps")
-        rows.append((n, statistics.median(ours), statistics.median(theirs), ours, theirs))
+    # Each round runs every worker count, so a drift in this VM's speed
+    # (it swings by 20 % over minutes) falls on every N alike, not on the
+    # N whose rounds happened to run in a slow spell.
+    ours = {n: [] for n in range(1, a.workers + 1)}
+    theirs = {n: [] for n in range(1, a.workers + 1)}
+    for r in range(a.rounds):
+        for n in range(1, a.workers + 1):
+            ours[n].append(run_pktbench(a.pktbench, n, mem, a.duration))
+            theirs[n].append(run_testpmd(n, mem, a.duration))
+            print(f"  {n} worker(s) round {r + 1}: pktbench {ours[n][-1]:8.2f} Mpps   "
+                  f"testpmd {theirs[n][-1]:8.2f} Mpps")
+    rows = [(n, statistics.median(ours[n]), statistics.median(theirs[n]), ours[n], theirs[n])
+            for n in range(1, a.workers + 1)]
     print()
     print(f"{'workers':>7s} {'pktbench Mpps':>14s} {'testpmd Mpps':>13s} {'ratio':>7s} "
           f"{'pktbench x1':>12s} {'testpmd x1':>11s}")
@@ -178,13 +213,16 @@ def main():
             two = statistics.median(x["rps"] for x in rows_p[(2, mode)])
             ok = two >= 1.8 * one
             bound = [n for n in (1, 2) if not all(x["at_quota"] for x in rows_p[(n, mode)])]
+            # A figure the peers set is not the proxy's capacity: no verdict from it.
+            verdict = "not measured" if bound else ("met" if ok else "NOT met")
             print(f"goal: proxy {mode} at 2 lcores >= 1.8x its 1-lcore capacity: "
-                  f"{'met' if ok else 'NOT met'} ({two / one:.2f}x)" +
+                  f"{verdict} ({two / one:.2f}x)" +
                   (f"; on {' and '.join(map(str, bound))} lcore(s) the proxy did not spend its "
                    "quota in every round, so the peers, not the proxy, set that figure (a "
                    "lower --quota makes the proxy the bottleneck)" if bound else ""))
             goals.append({"goal": f"l4proxy {mode} 2 lcores >= 1.8x 1 lcore (equal quota per "
-                                  "lcore)", "value": two / one, "met": ok})
+                                  "lcore)", "value": two / one, "met": ok and not bound,
+                          "peer_bound": bool(bound)})
     else:
         print("proxy at 1 and 2 lcores: skipped (--proxy-seconds 0, or one core)")
     if a.json:

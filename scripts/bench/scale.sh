@@ -4,20 +4,26 @@
 # scale.sh - how riptide scales with cores: pktbench io on net_null, one port
 # pair per worker (worker w forwards net_null 2w <-> 2w+1 on its own lcore,
 # shared nothing), for 1..N workers, beside dpdk-testpmd io with the same
-# forwarding lcores and ports, alternating A/B rounds; prints Mpps per N, the
-# ratio to testpmd, and each one's speed-up over its own one worker. Then
-# l4proxy's capacity on 1 lcore and on 2 at an equal CPU budget per lcore
-# (a cgroup quota of PCT % of a core per lcore, CPU from /proc), wrk
-# keep-alive and close through proxy.sh's topology, on a two-queue net_tap.
+# forwarding lcores and ports, A/B, each round running every N in turn;
+# prints Mpps per N, the ratio to testpmd, and each one's speed-up over its
+# own one worker. Then l4proxy's capacity on 1 lcore and on 2 at an equal CPU
+# budget per lcore (a cgroup quota of PCT % of a core per lcore, CPU from
+# /proc), wrk keep-alive and close through proxy.sh's topology, on a
+# two-queue net_tap, the peers' receive work on their own NAPI threads
+# (--peer-threads no: in the proxy's writes to its TAP, as before).
 # Goals (issue 16, this 2-core machine): 2 workers >= 1.9x one worker;
 # the proxy at 2 lcores >= 1.8x its 1-lcore capacity.
 #
 # Usage: scripts/bench/scale.sh [--workers N] [--rounds R] [--duration S]
-#          [--proxy-seconds S] [--proxy-rounds R] [--quota PCT] [--json FILE] [--plot PNG]
+#          [--proxy-seconds S] [--proxy-rounds R] [--quota PCT] [--perf DIR]
+#          [--peer-threads yes|no] [--json FILE] [--plot PNG]
 #   N: the most workers (default: the machine's cores; 0: skip pktbench);
 #   R rounds (median, default 3); S seconds each (default 5); the proxy: wrk
 #   seconds per round (default 10; 0: skip), rounds (default 3), PCT per
-#   lcore (default 30)
+#   lcore (default 30; 10 on a two-core machine, where from 20 % two lanes
+#   leave the peers too little CPU). A proxy run that did not spend its
+#   quota was bound by the peers: its goal says "not measured". --perf DIR:
+#   sample l4proxy with perf in each proxy run's first round, reports in DIR.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -28,13 +34,13 @@ json=()
 proxy=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--proxy-seconds | --proxy-rounds | --quota) proxy+=("$1" "$2"); shift 2 ;;
+	--proxy-seconds | --proxy-rounds | --quota | --perf | --peer-threads) proxy+=("$1" "$2"); shift 2 ;;
 	--workers) workers=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
 	--json) json+=(--json "$2"); shift 2 ;;
 	--plot) json+=(--plot "$2"); shift 2 ;;
-	-h | --help) sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) awk 'NR > 3 && !/^#/ { exit } NR > 3 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
 	*) echo "scale.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
