@@ -66,7 +66,10 @@ def testpmd_mpps(argv, prefix, duration):
             sys.exit(f"testpmd did not start:\n{out}")
         r, _, _ = select.select([p.stdout], [], [], 1)
         if r:
-            out += p.stdout.readline()
+            # Straight from the fd: readline() would leave lines in the
+            # file object's buffer, where select() cannot see them (a
+            # "Press enter" already read stalled here for the whole minute).
+            out += os.read(p.stdout.fileno(), 65536).decode(errors="replace")
     start = time.monotonic()  # forwarding runs from here ...
     time.sleep(duration)
     p.stdin.write("\n")
