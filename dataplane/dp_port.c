@@ -56,9 +56,8 @@ dp_port_rx_event_fd(uint16_t port_id, uint16_t queue)
 	return rx_event_fds[port_id][queue] - 1;
 }
 
-/* The AF_XDP sockets this process has open, up to max of them. */
-static unsigned int
-xdp_sockets(int *fds, unsigned int max)
+unsigned int
+dp_own_fds(bool (*want)(int fd, void *arg), void *arg, int *fds, unsigned int max)
 {
 	DIR *d = opendir("/proc/self/fd");
 	struct dirent *e;
@@ -67,16 +66,32 @@ xdp_sockets(int *fds, unsigned int max)
 	if (d == NULL)
 		return 0;
 	while ((e = readdir(d)) != NULL && n < max) {
-		int fd = atoi(e->d_name), domain = 0;
-		socklen_t len = sizeof(domain);
+		int fd = atoi(e->d_name);
 
 		if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == dirfd(d))
 			continue;
-		if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_XDP)
+		if (want(fd, arg))
 			fds[n++] = fd;
 	}
 	closedir(d);
 	return n;
+}
+
+static bool
+is_xdp_socket(int fd, void *arg)
+{
+	int domain = 0;
+	socklen_t len = sizeof(domain);
+
+	(void)arg;
+	return getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == 0 && domain == AF_XDP;
+}
+
+/* The AF_XDP sockets this process has open, up to max of them. */
+static unsigned int
+xdp_sockets(int *fds, unsigned int max)
+{
+	return dp_own_fds(is_xdp_socket, NULL, fds, max);
 }
 
 /* The one AF_XDP socket in now[] that is not in before[], or -1. */

@@ -12,7 +12,13 @@ extern int dp_logtype;
 #define DP_LOG(level, fmt, ...) \
 	rte_log(RTE_LOG_##level, dp_logtype, "riptide.dataplane: " fmt "\n", ##__VA_ARGS__)
 
+#include <stdbool.h>
+
 struct dp_port;
+
+/* The fds this process has open for which want(fd, arg) holds, up to max
+ * of them (from /proc/self/fd). @return how many. */
+unsigned int dp_own_fds(bool (*want)(int fd, void *arg), void *arg, int *fds, unsigned int max);
 
 /* dp_tap.c: a started net_tap port's rx without the PMD's signal per packet
  * (O_ASYNC off, a post-rx callback per queue in its place); and the

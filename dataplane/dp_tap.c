@@ -24,11 +24,11 @@
  * A/B measurements).
  */
 #define _GNU_SOURCE /* F_GETSIG */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -57,48 +57,36 @@ tap_rx_rearm(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts, uint16_t 
 	return nb_pkts;
 }
 
-/* The tun fds of this process that signal it with the PMD's handler, up to
- * max of them; the handler and its signal noted. @return how many. */
-static unsigned int
-signalling_tun_fds(int *fds, unsigned int max)
+/* A tun fd that signals this process with the PMD's handler (the one seen
+ * before, if any); the handler and its signal noted. */
+static bool
+signals_us(int fd, void *arg)
 {
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	unsigned int n = 0;
+	char path[64], link[64];
+	struct sigaction sa;
+	ssize_t len;
+	int flags, sig;
 
-	if (d == NULL)
-		return 0;
-	while ((e = readdir(d)) != NULL && n < max) {
-		char path[64], link[64];
-		struct sigaction sa;
-		ssize_t len;
-		int fd, flags, sig;
-
-		fd = atoi(e->d_name);
-		if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd == dirfd(d))
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-		len = readlink(path, link, sizeof(link) - 1);
-		if (len <= 0)
-			continue;
-		link[len] = '\0';
-		if (strcmp(link, "/dev/net/tun") != 0)
-			continue;
-		flags = fcntl(fd, F_GETFL);
-		sig = fcntl(fd, F_GETSIG);
-		if (flags < 0 || !(flags & O_ASYNC) || sig <= 0 || fcntl(fd, F_GETOWN) != getpid())
-			continue;
-		if (sigaction(sig, NULL, &sa) != 0 || (sa.sa_flags & SA_SIGINFO) ||
-				sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
-			continue;
-		if (tap_handler != NULL && (tap_handler != sa.sa_handler || tap_signal != sig))
-			continue; /* not the one handler seen before: leave it */
-		tap_handler = sa.sa_handler;
-		tap_signal = sig;
-		fds[n++] = fd;
-	}
-	closedir(d);
-	return n;
+	(void)arg;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	len = readlink(path, link, sizeof(link) - 1);
+	if (len <= 0)
+		return false;
+	link[len] = '\0';
+	if (strcmp(link, "/dev/net/tun") != 0)
+		return false;
+	flags = fcntl(fd, F_GETFL);
+	sig = fcntl(fd, F_GETSIG);
+	if (flags < 0 || !(flags & O_ASYNC) || sig <= 0 || fcntl(fd, F_GETOWN) != getpid())
+		return false;
+	if (sigaction(sig, NULL, &sa) != 0 || (sa.sa_flags & SA_SIGINFO) ||
+			sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
+		return false;
+	if (tap_handler != NULL && (tap_handler != sa.sa_handler || tap_signal != sig))
+		return false; /* not the one handler seen before: leave it */
+	tap_handler = sa.sa_handler;
+	tap_signal = sig;
+	return true;
 }
 
 void
@@ -116,7 +104,7 @@ dp_tap_quiet(struct dp_port *p)
 			strcmp(info.driver_name, "net_tap") != 0 ||
 			p->nb_queues > DP_PORT_MAX_QUEUES)
 		return;
-	n = signalling_tun_fds(fds, RTE_DIM(fds));
+	n = dp_own_fds(signals_us, NULL, fds, RTE_DIM(fds));
 	if (tap_handler == NULL)
 		return; /* the PMD's trigger is off, or not what we know: as it is */
 	/* Every queue gets its callback before any fd goes quiet: a queue
