@@ -122,6 +122,11 @@ dp_tap_quiet(struct dp_port *p)
 	}
 	for (i = 0; i < n; i++)
 		(void)fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) & ~O_ASYNC);
+	/* Until its first signal the PMD's counter is 0 and it reads on every
+	 * burst; after one (a packet before this point) it reads only when the
+	 * counter moves. Bump it now, so that every port runs the second way
+	 * from the start and the callbacks are what keeps it reading. */
+	tap_handler(tap_signal);
 	p->tap_quiet = true;
 	DP_LOG(INFO, "port %s: net_tap rx polled without signals (%u fds quieted, signal %d)",
 			p->name, n, tap_signal);
