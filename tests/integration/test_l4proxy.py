@@ -775,6 +775,13 @@ def test_two_lcores_on_a_tap_spread_byte_exact(topo, tmp_path):
     assert all(kept > 0 for kept, _, _ in lanes.values()), lanes
     assert sum(handed for _, handed, _ in lanes.values()) > 0, lanes
     assert out.count("all mbufs returned to the pool") == 2, out
+    # Each lane's inbox is a kicked source: both slept in epoll when idle,
+    # not in naps (a ring without an fd sent them to naps before).
+    idle = re.findall(r"idle sleeps (\d+) \(on rx events (\d+), woken early \d+; ([^)]*)\)", out)
+    assert len(idle) == 2, out
+    for sleeps, on_events, how in idle:
+        assert how == "sleeps on the rx queue's events", out
+        assert int(on_events) > 0 and int(sleeps) - int(on_events) <= 3, out
 
 
 FIRST_AFTER_QUIET = r"""
