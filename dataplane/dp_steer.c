@@ -232,8 +232,7 @@ dp_steer_fini(struct dp_steer *s)
 
 	/* (Every member's loop has stopped before any goes down: no one is
 	 * between reading this slot and kicking.) */
-	__atomic_store_n(&((struct dp_steer_group *)(uintptr_t)s->g)->ex[s->self], NULL,
-			__ATOMIC_RELEASE);
+	__atomic_store_n(&s->g->ex[s->self], NULL, __ATOMIC_RELEASE);
 	dp_rx_stream_fini(&s->inbox);
 	for (i = 0; i < s->n; i++)
 		dp_ring_sink_fini(&s->to[i]);

@@ -105,7 +105,7 @@ struct dp_steer {
 	struct ex_sink *outs[DP_STEER_MAX];
 	struct dp_burst_stream inbox; /**< this member's input: consume inbox.base */
 	uint16_t self, n;
-	const struct dp_steer_group *g;
+	struct dp_steer_group *g;
 	struct rte_mempool *copy_pool;
 	uint64_t arp_copies; /**< ARP frames copied into other members' inboxes */
 	uint64_t arp_copy_failed; /**< copies that found no mbuf or a full inbox */
