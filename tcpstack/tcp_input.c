@@ -233,6 +233,7 @@ new_ack(struct tcp_conn *c, const struct tcp_seg *seg)
 	}
 	c->dupacks = 0;
 	c->flags &= ~(uint32_t)TCP_CONN_FLAG_TLP_OUT; /* the tail moved: a new probe may go */
+	c->tlp_sent = 0;
 	data = 0;
 	if (tcp_seq_lt(c->snd_una, c->snd_end))
 		data = (tcp_seq_lt(ack, c->snd_end) ? ack : c->snd_end) - c->snd_una;

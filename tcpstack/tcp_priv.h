@@ -63,6 +63,9 @@ tcp_owner_check(const struct tcp_stack *tcp, const char *what)
 #define TCP_OOW_ACK_GAP_NS (500 * EX_NS_PER_MS)
 /* RFC 8985 7.2's WCDelAckT: a peer's delayed ACK at worst (Linux's 200 ms). */
 #define TCP_TLP_DELACK_NS (200 * EX_NS_PER_MS)
+/* Tail loss probes per advance of SND.UNA before the RTO, each PTO twice the
+ * last (tcp_timer.c). */
+#define TCP_TLP_MAX 3
 
 /** Connection flags. */
 enum tcp_conn_flag {
@@ -192,6 +195,7 @@ struct tcp_conn {
 	uint16_t sb_n;
 	uint8_t reo_wnd_mult; /* RACK's reordering window, in min_rtt/4 (RFC 8985 6.2) */
 	uint8_t reo_wnd_persist; /* recoveries left before reo_wnd_mult resets */
+	uint8_t tlp_sent; /* tail loss probes since SND.UNA last moved (TCP_TLP_MAX) */
 	uint32_t sb_sacked, sb_lost; /* bytes of the entries so marked */
 	uint32_t rack_xmit_ord, rack_end, rack_rtt_us, rack_fack; /* RACK's state */
 	uint32_t sb_ord; /* xmit_ord of the latest send */

@@ -538,6 +538,7 @@ enter_recovery(struct tcp_conn *c)
 	if (c->flags & TCP_CONN_FLAG_TLP_OUT)
 		c->tcp->stats.tlp_recoveries++; /* the probe's SACK showed the loss */
 	c->flags &= ~(uint32_t)TCP_CONN_FLAG_TLP_OUT;
+	c->tlp_sent = 0;
 	if (c->flags & TCP_CONN_FLAG_TLP)
 		tcp_rtx_arm(c); /* no probe in recovery: the RTO */
 	c->tcp->stats.fast_retransmits++;

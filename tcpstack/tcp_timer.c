@@ -71,26 +71,33 @@ rtx_deadline_at(struct tcp_conn *c, uint64_t now)
 }
 
 /* RFC 8985 7.2: a tail loss probe may go before the RTO on a SACK connection
- * with an RTT sample, data in flight, not after an RTO, not backed off, and no
- * probe already out. Unlike RFC 8985 7.2 and Linux, also in fast recovery:
- * RACK finds losses there only while ACKs come, and when the flight is small
- * the ACK that would end the episode is often the only one left. Lost (5 %
- * each way, loss.sh), it cost an RTO: 4-8 spurious RTOs in 6-11 per 5 MB. One
- * probe per advance of SND.UNA, as in the open state. */
+ * with an RTT sample, data in flight, not after an RTO and not backed off.
+ * Unlike RFC 8985 7.2 and Linux:
+ * - also in fast recovery: RACK finds losses there only while ACKs come, and
+ *   when the flight is small the ACK that would end the episode is often the
+ *   only one left. Lost (5 % each way, loss.sh), it cost an RTO: 4-8 spurious
+ *   RTOs in 6-11 per 5 MB.
+ * - up to TCP_TLP_MAX probes per advance of SND.UNA, each PTO twice the last,
+ *   where RFC 8985 sends one: with a flight of a few segments a probe and its
+ *   ACK are the only packets on the wire, and when one of them is lost too
+ *   (5 % loss: 4-10 times per 20 MB in loss.sh) the RTO cost 200 ms where
+ *   the round trip is 0.1 ms. Three more segments before an RTO on a path
+ *   that lost everything are the price. */
 static bool
 tlp_allowed(const struct tcp_conn *c)
 {
 	return c->tcp->cfg.tlp && (c->flags & TCP_CONN_FLAG_SACK) && c->srtt_us != 0 &&
-	       c->backoff == 0 && c->snd_una != c->snd_max &&
-	       !(c->flags & (TCP_CONN_FLAG_LOSS | TCP_CONN_FLAG_PERSIST | TCP_CONN_FLAG_TLP_OUT));
+	       c->backoff == 0 && c->snd_una != c->snd_max && c->tlp_sent < TCP_TLP_MAX &&
+	       !(c->flags & (TCP_CONN_FLAG_LOSS | TCP_CONN_FLAG_PERSIST));
 }
 
 /* RFC 8985 7.2: PTO = 2 * SRTT (at least 2 ms, as Linux), plus the peer's
- * delayed ACK when one segment is out: its ACK may be late. */
+ * delayed ACK when one segment is out: its ACK may be late. A probe that drew
+ * no ACK doubles it for the next. */
 static uint64_t
 pto_ns(const struct tcp_conn *c)
 {
-	uint64_t pto = RTE_MAX(2ull * c->srtt_us * 1000, 2 * EX_NS_PER_MS);
+	uint64_t pto = RTE_MAX(2ull * c->srtt_us * 1000, 2 * EX_NS_PER_MS) << c->tlp_sent;
 
 	if (c->snd_max - c->snd_una <= c->mss)
 		pto += TCP_TLP_DELACK_NS;
@@ -139,23 +146,31 @@ tcp_rtx_stop(struct tcp_conn *c)
 }
 
 /* The probe (RFC 8985 7.3): the last segment sent, again (with the FIN if it
- * carried one). Its SACK, or the ACK it draws, tells what the tail lost. */
+ * carried one); its SACK, or the ACK it draws, tells what the tail lost. In
+ * fast recovery, and for a second or third probe, the first unacknowledged
+ * segment instead, as the RTO would send: whether the hole's resend or the
+ * ACK of it was lost, the peer answers it at once (it fills the hole, or it is
+ * a duplicate) with an ACK that says where the episode stands. */
 static void
 tlp_send(struct tcp_conn *c)
 {
 	uint32_t end = tcp_seq_lt(c->snd_end, c->snd_max) ? c->snd_end : c->snd_max;
 	uint32_t len = tcp_seq_lt(c->snd_una, end) ? RTE_MIN(end - c->snd_una, (uint32_t)c->mss)
 						   : 0;
+	uint32_t seq = end - len;
 	uint8_t fl = TCP_FLAG_ACK;
 
-	if ((c->flags & TCP_CONN_FLAG_FIN_QUEUED) && tcp_seq_gt(c->snd_max, c->snd_end))
+	if ((c->flags & TCP_CONN_FLAG_RECOVERY) || c->tlp_sent > 1)
+		seq = c->snd_una;
+	if ((c->flags & TCP_CONN_FLAG_FIN_QUEUED) && tcp_seq_gt(c->snd_max, c->snd_end) &&
+			seq + len == end)
 		fl |= TCP_FLAG_FIN;
 	if (len == 0 && !(fl & TCP_FLAG_FIN))
 		return;
 	c->tcp->stats.tlp_probes++;
 	c->tcp->stats.retransmits++;
 	c->flags &= ~(uint32_t)TCP_CONN_FLAG_RTT_TIMING;
-	tcp_xmit(c, end - len, len, fl);
+	tcp_xmit(c, seq, len, fl);
 }
 
 void
@@ -291,9 +306,10 @@ rtx_fire(struct tcp_conn *c, uint64_t now)
 		return;
 	}
 	if (c->flags & TCP_CONN_FLAG_TLP) {
-		/* A tail loss probe, then the RTO as before (no second probe
-		 * until an ACK moves SND.UNA). */
+		/* A tail loss probe, then another at twice the PTO or the RTO
+		 * (TCP_TLP_MAX per advance of SND.UNA). */
 		c->flags = (c->flags & ~(uint32_t)TCP_CONN_FLAG_TLP) | TCP_CONN_FLAG_TLP_OUT;
+		c->tlp_sent++;
 		tlp_send(c);
 		tcp_rtx_arm(c);
 		return;

@@ -302,10 +302,13 @@ TEST_F(TcpRecovery, SlowStart_GrowsByBytesDelivered_SackedIncluded)
 	EXPECT_EQ(c->cwnd, 20 * mss);
 }
 
-// In fast recovery the ACKs stop: the last one of a small flight was lost.
-// RACK cannot find anything without ACKs; the probe goes after a PTO, not the
-// RTO 200 ms later (RFC 8985 sends none in recovery; riptide does, once).
-TEST_F(TcpRecovery, Tlp_InRecovery_WhenTheAcksStop)
+// In fast recovery the ACKs stop: the last one of a small flight was lost,
+// or the hole's resend was. RACK cannot find anything without ACKs; the probe
+// goes after a PTO, not the RTO 200 ms later (RFC 8985 sends none in
+// recovery; riptide does), and it resends the hole, which the peer answers at
+// once whichever was lost. A probe that draws nothing is followed by another
+// at twice the PTO, up to TCP_TLP_MAX (RFC 8985: one), before the RTO.
+TEST_F(TcpRecovery, Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceThePto)
 {
 	ASSERT_EQ(Send(10).size(), 10u);
 	clk.now += EX_NS_PER_MS;
@@ -313,21 +316,86 @@ TEST_F(TcpRecovery, Tlp_InRecovery_WhenTheAcksStop)
 	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
 	Sent();
 	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_TLP) << "the probe is armed in recovery";
+	const uint64_t pto = RTE_MAX(2ull * c->srtt_us * 1000, 2 * EX_NS_PER_MS);
 	// No ACK at all now.
-	Advance(3 * EX_NS_PER_MS);
+	Advance(pto + EX_NS_PER_MS / 2);
 	auto v = Sent();
 	ASSERT_EQ(v.size(), 1u);
-	EXPECT_EQ(v[0].seg.seq, c->snd_max - mss) << "the last segment again";
+	EXPECT_EQ(v[0].seg.seq, Seq(0)) << "the hole again, not the last segment";
+	EXPECT_EQ(v[0].data.size(), mss);
 	EXPECT_EQ(tcp.stats.tlp_probes, 1u);
+	// The second probe waits twice the PTO from the first, the third four
+	// times; then only the RTO.
+	Advance(2 * pto - EX_NS_PER_MS);
+	EXPECT_TRUE(Sent().empty()) << "not before twice the PTO";
+	Advance(EX_NS_PER_MS + EX_NS_PER_MS / 2);
+	v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(0));
+	EXPECT_EQ(tcp.stats.tlp_probes, 2u);
+	Advance(4 * pto + EX_NS_PER_MS);
+	EXPECT_EQ(Sent().size(), 1u);
+	EXPECT_EQ(tcp.stats.tlp_probes, 3u);
 	EXPECT_EQ(tcp.stats.rto_timeouts, 0u);
-	// One probe: the next silence is the RTO's.
-	Advance(50 * EX_NS_PER_MS);
-	EXPECT_TRUE(Sent().empty());
-	EXPECT_EQ(tcp.stats.tlp_probes, 1u);
-	// The probe's ACK covers everything: the episode ends.
+	Advance(100 * EX_NS_PER_MS);
+	EXPECT_TRUE(Sent().empty()) << "TCP_TLP_MAX probes: the next silence is the RTO's";
+	EXPECT_EQ(tcp.stats.tlp_probes, (uint64_t)TCP_TLP_MAX);
+	// An ACK covering everything ends the episode, without an RTO.
 	In(SackAck((c->snd_max - our_seq) / mss, {}));
 	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	EXPECT_EQ(c->tlp_sent, 0u);
 	EXPECT_EQ(tcp.stats.rto_timeouts, 0u);
+}
+
+// Outside recovery the first probe is RFC 8985's, the last segment; when it
+// draws no ACK the next resends the first unacknowledged segment, at twice
+// the PTO. Each advance of SND.UNA gives a fresh set of probes, and after
+// TCP_TLP_MAX unanswered ones the RTO comes as before.
+TEST_F(TcpRecovery, Tlp_ProbeUnanswered_TheHeadNext_ThenTheRto)
+{
+	ASSERT_EQ(Send(4).size(), 4u);
+	uint64_t pto = RTE_MAX(2ull * c->srtt_us * 1000, 2 * EX_NS_PER_MS);
+	Advance(pto + EX_NS_PER_MS / 2);
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(3)) << "the tail first";
+	EXPECT_EQ(c->tlp_sent, 1u);
+	// The ACK of 0 comes (late): SND.UNA moves, the count starts again and
+	// the next probe is one PTO away, the tail again.
+	In(SackAck(1, {}));
+	EXPECT_EQ(c->tlp_sent, 0u);
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
+	Sent();
+	pto = RTE_MAX(2ull * c->srtt_us * 1000, 2 * EX_NS_PER_MS); // a new RTT sample
+	Advance(pto - EX_NS_PER_MS / 2);
+	EXPECT_TRUE(Sent().empty());
+	Advance(EX_NS_PER_MS);
+	v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(3));
+	// Nothing answers now: the next probe, at twice the PTO, is the head;
+	// so is the third, at four times.
+	Advance(2 * pto - EX_NS_PER_MS / 2);
+	EXPECT_TRUE(Sent().empty()) << "not before twice the PTO";
+	Advance(EX_NS_PER_MS);
+	v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(1)) << "then the head";
+	Advance(4 * pto + EX_NS_PER_MS / 2);
+	v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(1));
+	EXPECT_EQ(tcp.stats.tlp_probes, 4u);
+	EXPECT_EQ(tcp.stats.rto_timeouts, 0u);
+	const uint64_t rto = (uint64_t)c->rto_us * 1000;
+	Advance(rto - EX_NS_PER_MS);
+	EXPECT_TRUE(Sent().empty()) << "TCP_TLP_MAX probes; the RTO counts from the last";
+	Advance(2 * EX_NS_PER_MS);
+	EXPECT_EQ(tcp.stats.rto_timeouts, 1u);
+	v = Sent();
+	ASSERT_GE(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(1));
+	EXPECT_EQ(tcp.stats.tlp_probes, 4u) << "no probe after an RTO";
 }
 
 // Recovery ends with everything acknowledged: cwnd is ssthresh (RFC 6937
