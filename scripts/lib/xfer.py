@@ -7,6 +7,9 @@
   xfer.py write ADDR PORT N SEED TIMEOUT  connect, send N seeded bytes, shut
                                           down, wait for the peer's close:
                                           seconds from connect to that close
+  (both also print data_seconds: from the first byte read, or from the end
+  of connect() when writing, to the end: the transfer without the handshake,
+  whose lost SYN, SYN-ACK or ACK costs a whole initial RTO, 1 s)
   xfer.py serve-source ADDR PORT N        accept one connection, send echo's
                                           --tcp-source pattern (N bytes), close
   xfer.py serve-sink ADDR PORT            accept one connection, read to EOF,
@@ -41,12 +44,14 @@ def seeded(n, seed):
         yield rnd.randbytes(k)
 
 
-def read_all(s, h):
+def read_all(s, h, first=None):
     got = 0
     while True:
         b = s.recv(1 << 18)
         if not b:
             return got
+        if first is not None and not first:
+            first.append(time.monotonic())
         h.update(b)
         got += len(b)
 
@@ -65,12 +70,14 @@ def main(argv):
         t0 = time.monotonic()
         h = hashlib.sha256()
         out = {"ok": False}
+        first = []
         try:
             s = socket.create_connection((addr, port), timeout=timeout)
             s.settimeout(max(timeout - (time.monotonic() - t0), 1))
             if mode == "read":
-                out["bytes"] = read_all(s, h)
+                out["bytes"] = read_all(s, h, first)
             else:
+                first.append(time.monotonic())
                 n = 0
                 for p in seeded(int(argv[4]), int(argv[5])):
                     s.sendall(p)
@@ -83,7 +90,9 @@ def main(argv):
             out["ok"] = True
         except OSError as e:
             out["error"] = str(e)
-        out["seconds"] = time.monotonic() - t0
+        t1 = time.monotonic()
+        out["seconds"] = t1 - t0
+        out["data_seconds"] = t1 - (first[0] if first else t0)
         out["sha256"] = h.hexdigest()
         print(json.dumps(out), flush=True)
         return 0
