@@ -87,7 +87,7 @@ rack-reo-window|tcpstack/tcp_recovery.c|	return RTE_MIN((uint32_t)RTE_MAX(c->reo
 rack-lost-retrans|tcpstack/tcp_recovery.c|		e->xmit_ord = ord;|		e->xmit_ord = e->xmit_ord;|tcpstack_unit|TcpRecovery.Rack_SameInstant_ResendAfterNewData_NotLost
 rack-order-of-sending|tcpstack/tcp_recovery.c|(int32_t)(o1 - o2) > 0|0|tcpstack_unit|TcpRecovery.Rack_SameInstant_OrderOfSendingDecides
 rack-prior-fack|tcpstack/tcp_recovery.c|			tcp_seq_lt(e->right, c->rack_fack_prior))|			tcp_seq_lt(e->right, c->rack_fack))|tcpstack_unit|TcpRecovery.Rack_LostAckThenSack_NotReordering
-tlp-in-recovery|tcpstack/tcp_timer.c|	       !(c->flags & (TCP_CONN_FLAG_LOSS |	       !(c->flags & TCP_CONN_FLAG_RECOVERY) && !(c->flags & (TCP_CONN_FLAG_LOSS |tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop
+tlp-in-recovery|tcpstack/tcp_timer.c|	       !(c->flags & (TCP_CONN_FLAG_LOSS |	       !(c->flags & TCP_CONN_FLAG_RECOVERY) && !(c->flags & (TCP_CONN_FLAG_LOSS |tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceThePto
 eifel-fast-partial|tcpstack/tcp_recovery.c|	if (tcp_seq_lt(seg->ack, c->recover) && retrans_out(c, seg->ack))|	if (0 && retrans_out(c, seg->ack))|tcpstack_unit|TcpRecovery.Eifel_FastRecovery_PartialAck_WaitsForResends
 eifel-fast|tcpstack/tcp_recovery.c|		c->rec_tsval = RTE_MAX(tcp_ts_now(c), 1u);|		c->rec_tsval = 0;|tcpstack_unit|TcpRecovery.Eifel_FastRecovery_LateOriginal_Undone
 ss-delivered|tcpstack/tcp_input.c|			c->cwnd = RTE_MIN(c->cwnd + delivered, cap);|			c->cwnd = RTE_MIN(c->cwnd + RTE_MIN(delivered, 2u * c->mss), cap);|tcpstack_unit|TcpRecovery.SlowStart_GrowsByBytesDelivered_SackedIncluded
@@ -160,6 +160,10 @@ cluster-flood-budget|tcpstack/tcp_cluster.c|	tcp->flood_left--;|	tcp->flood_left
 cluster-flood-own-ip|tcpstack/tcp_cluster.c|lip == tcp->st->cfg.ip|lip == 0|tcpstack_unit|TcpCluster.NoTimestamps_UnknownFlowToAService_CopiedToEveryOtherInstance
 vip-not-on-subnet|tcpstack/stack.c|			(ip & mask) == (st->cfg.ip & mask))|			((ip & mask) == (st->cfg.ip & mask) && false))|tcpstack_unit|StackTest.Vip_PingAnsweredFromIt_ArpNeverAnswered_BadOnesRefused
 lb-maglev-order|apps/l4proxy/lb.c|		for (j = i; j > 0 && backend_key(&lb->be[order[j - 1]]) > key; j--)|		for (j = i; j > 0 && key == 1; j--)|lb_unit|Lb.Maglev_SameBackendsAnyOrder_IdenticalTables
+tlp-one-probe|tcpstack/tcp_timer.c|c->tlp_sent < TCP_TLP_MAX|c->tlp_sent < 1|tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceThePto:TcpRecovery.Tlp_ProbeUnanswered_TheHeadNext_ThenTheRto
+tlp-probe-tail-always|tcpstack/tcp_timer.c|c->tlp_sent > 1)|c->tlp_sent > 99)|tcpstack_unit|TcpRecovery.Tlp_ProbeUnanswered_TheHeadNext_ThenTheRto
+tlp-pto-not-doubled|tcpstack/tcp_timer.c|2 * EX_NS_PER_MS) << c->tlp_sent;|2 * EX_NS_PER_MS);|tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceThePto:TcpRecovery.Tlp_ProbeUnanswered_TheHeadNext_ThenTheRto
+tlp-probe-tail-in-recovery|tcpstack/tcp_timer.c|	if ((c->flags & TCP_CONN_FLAG_RECOVERY)|	if ((c->flags & 0)|tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceThePto
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).
