@@ -162,8 +162,9 @@ vip-not-on-subnet|tcpstack/stack.c|			(ip & mask) == (st->cfg.ip & mask))|			((i
 lb-maglev-order|apps/l4proxy/lb.c|		for (j = i; j > 0 && backend_key(&lb->be[order[j - 1]]) > key; j--)|		for (j = i; j > 0 && key == 1; j--)|lb_unit|Lb.Maglev_SameBackendsAnyOrder_IdenticalTables
 tlp-one-probe|tcpstack/tcp_timer.c|c->tlp_sent < TCP_TLP_MAX|c->tlp_sent < 1|tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceThePto:TcpRecovery.Tlp_ProbeUnanswered_TheHeadNext_ThenTheRto
 tlp-probe-tail-always|tcpstack/tcp_timer.c|c->tlp_sent > 1)|c->tlp_sent > 99)|tcpstack_unit|TcpRecovery.Tlp_ProbeUnanswered_TheHeadNext_ThenTheRto
-tlp-pto-not-doubled|tcpstack/tcp_timer.c|2 * EX_NS_PER_MS) << c->tlp_sent;|2 * EX_NS_PER_MS);|tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceThePto:TcpRecovery.Tlp_ProbeUnanswered_TheHeadNext_ThenTheRto
+tlp-pto-not-doubled|tcpstack/tcp_timer.c|TCP_PTO_MIN_NS) << c->tlp_sent;|TCP_PTO_MIN_NS);|tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceThePto:TcpRecovery.Tlp_ProbeUnanswered_TheHeadNext_ThenTheRto
 tlp-probe-tail-in-recovery|tcpstack/tcp_timer.c|	if ((c->flags & TCP_CONN_FLAG_RECOVERY)|	if ((c->flags & 0)|tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceThePto
+tlp-pto-no-floor|tcpstack/tcp_timer.c|RTE_MAX(2ull * c->srtt_us * 1000, TCP_PTO_MIN_NS)|(2ull * c->srtt_us * 1000)|tcpstack_unit|TcpRecovery.Tlp_TinySrtt_ProbeWaitsTheFloor
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).

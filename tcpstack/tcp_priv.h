@@ -63,6 +63,11 @@ tcp_owner_check(const struct tcp_stack *tcp, const char *what)
 #define TCP_OOW_ACK_GAP_NS (500 * EX_NS_PER_MS)
 /* RFC 8985 7.2's WCDelAckT: a peer's delayed ACK at worst (Linux's 200 ms). */
 #define TCP_TLP_DELACK_NS (200 * EX_NS_PER_MS)
+/* The probe timeout's floor (RFC 8985 7.2 has none; Linux's is two jiffies,
+ * 8 ms at the 250 Hz of Debian's kernel): riptide's timers tick in a
+ * microsecond, and below a few hundred microseconds a peer's scheduling
+ * makes probes spurious (and each one's D-SACK widens RACK's window). */
+#define TCP_PTO_MIN_NS (500 * EX_NS_PER_US)
 /* Tail loss probes per advance of SND.UNA before the RTO, each PTO twice the
  * last (tcp_timer.c). */
 #define TCP_TLP_MAX 3

@@ -91,13 +91,13 @@ tlp_allowed(const struct tcp_conn *c)
 	       !(c->flags & (TCP_CONN_FLAG_LOSS | TCP_CONN_FLAG_PERSIST));
 }
 
-/* RFC 8985 7.2: PTO = 2 * SRTT (at least 2 ms, as Linux), plus the peer's
+/* RFC 8985 7.2: PTO = 2 * SRTT (at least TCP_PTO_MIN_NS), plus the peer's
  * delayed ACK when one segment is out: its ACK may be late. A probe that drew
  * no ACK doubles it for the next. */
 static uint64_t
 pto_ns(const struct tcp_conn *c)
 {
-	uint64_t pto = RTE_MAX(2ull * c->srtt_us * 1000, 2 * EX_NS_PER_MS) << c->tlp_sent;
+	uint64_t pto = RTE_MAX(2ull * c->srtt_us * 1000, TCP_PTO_MIN_NS) << c->tlp_sent;
 
 	if (c->snd_max - c->snd_una <= c->mss)
 		pto += TCP_TLP_DELACK_NS;

@@ -217,7 +217,9 @@ TEST_F(TcpRecovery, Rack_ReorderWindowExpires_TimerResendsTheHole)
 {
 	auto first = Send(10);
 	ASSERT_EQ(first.size(), 10u);
-	clk.now += EX_NS_PER_MS;
+	// (Half a millisecond: the tail loss probe, 2 * SRTT after the flight,
+	// is not due before the reordering timer.)
+	clk.now += EX_NS_PER_MS / 2;
 	In(SackAck(0, { { 1, 2 } }));
 	EXPECT_TRUE(Sent().empty());
 	Advance(100 * 1000);
@@ -316,7 +318,7 @@ TEST_F(TcpRecovery, Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceTheP
 	ASSERT_TRUE(c->flags & TCP_CONN_FLAG_RECOVERY);
 	Sent();
 	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_TLP) << "the probe is armed in recovery";
-	const uint64_t pto = RTE_MAX(2ull * c->srtt_us * 1000, 2 * EX_NS_PER_MS);
+	const uint64_t pto = RTE_MAX(2ull * c->srtt_us * 1000, TCP_PTO_MIN_NS);
 	// No ACK at all now.
 	Advance(pto + EX_NS_PER_MS / 2);
 	auto v = Sent();
@@ -347,6 +349,21 @@ TEST_F(TcpRecovery, Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceTheP
 	EXPECT_EQ(tcp.stats.rto_timeouts, 0u);
 }
 
+// On a path whose round trip is tens of microseconds the probe still waits
+// TCP_PTO_MIN_NS: below it a peer's scheduling makes probes spurious.
+TEST_F(TcpRecovery, Tlp_TinySrtt_ProbeWaitsTheFloor)
+{
+	c->srtt_us = 20; // as over memif
+	ASSERT_EQ(Send(4).size(), 4u);
+	Advance(TCP_PTO_MIN_NS - 50 * 1000);
+	EXPECT_TRUE(Sent().empty()) << "not at 2 * SRTT (40 us)";
+	Advance(100 * 1000);
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 1u);
+	EXPECT_EQ(v[0].seg.seq, Seq(3));
+	EXPECT_EQ(tcp.stats.tlp_probes, 1u);
+}
+
 // Outside recovery the first probe is RFC 8985's, the last segment; when it
 // draws no ACK the next resends the first unacknowledged segment, at twice
 // the PTO. Each advance of SND.UNA gives a fresh set of probes, and after
@@ -354,7 +371,7 @@ TEST_F(TcpRecovery, Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceTheP
 TEST_F(TcpRecovery, Tlp_ProbeUnanswered_TheHeadNext_ThenTheRto)
 {
 	ASSERT_EQ(Send(4).size(), 4u);
-	uint64_t pto = RTE_MAX(2ull * c->srtt_us * 1000, 2 * EX_NS_PER_MS);
+	uint64_t pto = RTE_MAX(2ull * c->srtt_us * 1000, TCP_PTO_MIN_NS);
 	Advance(pto + EX_NS_PER_MS / 2);
 	auto v = Sent();
 	ASSERT_EQ(v.size(), 1u);
@@ -366,7 +383,7 @@ TEST_F(TcpRecovery, Tlp_ProbeUnanswered_TheHeadNext_ThenTheRto)
 	EXPECT_EQ(c->tlp_sent, 0u);
 	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_RECOVERY);
 	Sent();
-	pto = RTE_MAX(2ull * c->srtt_us * 1000, 2 * EX_NS_PER_MS); // a new RTT sample
+	pto = RTE_MAX(2ull * c->srtt_us * 1000, TCP_PTO_MIN_NS); // a new RTT sample
 	Advance(pto - EX_NS_PER_MS / 2);
 	EXPECT_TRUE(Sent().empty());
 	Advance(EX_NS_PER_MS);

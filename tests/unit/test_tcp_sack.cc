@@ -353,7 +353,7 @@ TEST_F(TcpSack, Tlp_TailLost_ProbeAfterTwoSrtt_ItsSackStartsRecovery)
 	In(Ack(our_seq + 2 * mss, 2000));
 	Sent();
 	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_TLP) << "a probe is armed";
-	const uint64_t pto_ns = RTE_MAX(2ull * c->srtt_us * 1000, 2 * EX_NS_PER_MS);
+	const uint64_t pto_ns = RTE_MAX(2ull * c->srtt_us * 1000, TCP_PTO_MIN_NS);
 	ASSERT_LT(2 * pto_ns, 200 * EX_NS_PER_MS) << "the probe must come well before the RTO";
 	Advance(pto_ns - EX_NS_PER_MS);
 	EXPECT_TRUE(Sent().empty()) << "not before 2 * SRTT";
