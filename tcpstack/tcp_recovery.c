@@ -540,7 +540,7 @@ enter_recovery(struct tcp_conn *c)
 	c->flags &= ~(uint32_t)TCP_CONN_FLAG_TLP_OUT;
 	c->tlp_sent = 0;
 	if (c->flags & TCP_CONN_FLAG_TLP)
-		tcp_rtx_arm(c); /* no probe in recovery: the RTO */
+		tcp_rtx_arm(c); /* a fresh count of probes, timed from now */
 	c->tcp->stats.fast_retransmits++;
 	if (c->reo_wnd_persist != 0 && --c->reo_wnd_persist == 0)
 		c->reo_wnd_mult = 1;
