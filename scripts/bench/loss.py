@@ -132,8 +132,14 @@ def riptide_run(net, a, work, spec, seed, direction):
             res = xfer(net.r, a.lcore, ["read", f"{RNET}.2", "9", str(a.timeout)], a.timeout)
             want = a.pattern_sha
         else:
+            nstat = ["ip", "netns", "exec", net.r, "env", f"NSTAT_HISTORY={work}/nstat.{net.r}",
+                     "nstat"]
+            sh([*nstat, "-n"])
             res = xfer(net.r, a.lcore, ["write", f"{RNET}.2", "10", str(a.bytes), str(seed),
                                         str(a.timeout)], a.timeout)
+            # The Linux sender's own counters, as in linux_run: riptide
+            # only receives here, and what it costs shows on the sender.
+            res["linux_sender"] = linux_counters(net.r, work)
             want = res.get("sha256")
             time.sleep(0.2)  # echo prints the sum as it closes
             m = re.search(r"tcp discard: (\d+) bytes sha256 (\w+)", e.output())
@@ -275,7 +281,11 @@ def main():
                           f"{c.get('rto', '?')}, rack {c.get('rack_lost', '?')}, tlp "
                           f"{c.get('tlp', '?')}, undo {c.get('undos', '?')}; Linux sender "
                           f"retransmits {lc['retransmits']}, rto {lc['rto']}, tlp {lc['tlp']}, "
-                          f"recoveries {lc['recoveries']}, undo {undos(lc)})",
+                          f"recoveries {lc['recoveries']}, undo {undos(lc)}"
+                          + (f"; Linux sender into riptide retransmits {ls_['retransmits']}, "
+                             f"rto {ls_['rto']}, tlp {ls_['tlp']}, recoveries "
+                             f"{ls_['recoveries']}, undo {undos(ls_)}"
+                             if (ls_ := rr.get("linux_sender")) else "") + ")",
                           flush=True)
                 ls = statistics.median(x["seconds"] for x in lin)
                 rs = statistics.median(x["seconds"] for x in rip)
@@ -299,7 +309,9 @@ def main():
                                          **{f"riptide_{k}": v
                                             for k, v in rip[i]["counters"].items()},
                                          **{f"linux_{k}": v
-                                            for k, v in lin[i]["counters"].items()}}
+                                            for k, v in lin[i]["counters"].items()},
+                                         **{f"linux_into_riptide_{k}": v
+                                            for k, v in rip[i].get("linux_sender", {}).items()}}
                                         for i in range(len(rip))]})
         print(f"\n{'spec':45} {'dir':13} {'linux s':>8} {'riptide s':>10} {'ratio':>7}  exact")
         for r in rows:
