@@ -12,8 +12,11 @@
 #include <sys/socket.h>
 
 #include <rte_cycles.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_errno.h>
 #include <rte_ethdev.h>
+#include <rte_kvargs.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
@@ -149,6 +152,51 @@ dp_mbuf_pool(int socket, uint32_t nb_mbufs)
 	return rte_pktmbuf_pool_create(name, nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
 }
 
+/* net_memif carries a frame of any length its mbufs hold, whatever MTU it
+ * reports (a constant 1518-byte frame that neither side enforces): it
+ * chains its ring's buffers (MEMIF_DESC_FLAG_NEXT) and its mbufs. dp_port
+ * takes a larger MTU for it without telling ethdev, which would refuse
+ * it, on one condition: each frame fits one memif buffer (bsize=, 2048 by
+ * default). DPDK 22.11's memif delivers stale ring slots as new frames
+ * when frames span buffers both ways at once (seen here at MTU 9000 with
+ * bsize 2048: 100 frames received per frame sent, a transfer that never
+ * ends); with a buffer per frame, none. @return 0, or -EINVAL (said). */
+static int
+memif_takes_mtu(uint16_t port_id, const struct rte_eth_dev_info *info, uint16_t mtu)
+{
+	const struct rte_devargs *da = rte_dev_devargs(info->device);
+	struct rte_kvargs *kv =
+			da != NULL && da->args != NULL ? rte_kvargs_parse(da->args, NULL) : NULL;
+	const char *v = kv != NULL ? rte_kvargs_get(kv, "bsize") : NULL;
+	unsigned long bsize = v != NULL ? strtoul(v, NULL, 0) : 2048;
+	uint32_t frame = (uint32_t)mtu + RTE_ETHER_HDR_LEN;
+
+	rte_kvargs_free(kv);
+	if (bsize >= frame)
+		return 0;
+	DP_LOG(ERR,
+			"dp_port_init: port %u (net_memif): an MTU of %u makes %u-byte frames, "
+			"more than one memif buffer holds (bsize=%lu): give bsize=%u or more in "
+			"its --vdev, on both sides (DPDK 22.11's memif garbles traffic whose "
+			"frames span buffers)",
+			port_id, mtu, frame, bsize, RTE_ALIGN_CEIL(frame, 1024));
+	return -EINVAL;
+}
+
+/* The largest MTU ethdev lets the port have: its max_mtu, and its largest
+ * frame less the overhead ethdev counts (as eth_dev_validate_mtu does). */
+static uint32_t
+max_mtu(const struct rte_eth_dev_info *info)
+{
+	uint32_t overhead = RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN;
+
+	if (info->max_mtu != UINT16_MAX && info->max_rx_pktlen > info->max_mtu)
+		overhead = info->max_rx_pktlen - info->max_mtu;
+	return info->max_rx_pktlen > overhead
+			       ? RTE_MIN((uint32_t)info->max_mtu, info->max_rx_pktlen - overhead)
+			       : info->max_mtu;
+}
+
 int
 dp_port_by_name(const char *name, uint16_t *port_id)
 {
@@ -247,6 +295,7 @@ dp_port_init(struct dp_port *p, uint16_t port_id, const struct dp_port_config *c
 	struct rte_eth_txconf txconf;
 	uint16_t nb_rxd, nb_txd, q;
 	unsigned int in_use;
+	bool mtu_unpoliced;
 	int rc;
 
 	if (p == NULL || cfg == NULL || cfg->nb_queues == 0) {
@@ -291,6 +340,17 @@ dp_port_init(struct dp_port *p, uint16_t port_id, const struct dp_port_config *c
 	p->rx_intr = cfg->rx_events && !p->pmd_keeps_mbufs;
 	memset(rx_event_fds[port_id], 0, sizeof(rx_event_fds[port_id]));
 	conf.intr_conf.rxq = p->rx_intr;
+	/* The MTU goes in at configure (ethdev checks it against the PMD's
+	 * max_mtu) and again by set_mtu below, for the PMDs that act on it. */
+	mtu_unpoliced = cfg->mtu > max_mtu(&info) && strcmp(info.driver_name, "net_memif") == 0;
+	if (mtu_unpoliced && memif_takes_mtu(port_id, &info, cfg->mtu) != 0)
+		return -EINVAL;
+	if (cfg->mtu > max_mtu(&info) && !mtu_unpoliced) {
+		DP_LOG(ERR, "dp_port_init: port %u (%s) takes an MTU of %u at most, not %u",
+				port_id, info.driver_name, max_mtu(&info), cfg->mtu);
+		return -EINVAL;
+	}
+	conf.rxmode.mtu = mtu_unpoliced ? 0 : cfg->mtu;
 	rc = rte_eth_dev_configure(port_id, cfg->nb_queues, cfg->nb_queues, &conf);
 	if (rc != 0 && p->rx_intr) {
 		p->rx_intr = false;
@@ -304,7 +364,10 @@ dp_port_init(struct dp_port *p, uint16_t port_id, const struct dp_port_config *c
 	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &nb_rxd, &nb_txd);
 	if (rc != 0)
 		return rc;
-	if (cfg->mtu != 0 && (rc = rte_eth_dev_set_mtu(port_id, cfg->mtu)) != 0)
+	/* -ENOTSUP: the PMD has no MTU of its own to set (memif, ring, null:
+	 * they carry any frame their mbufs hold), and configure took it. */
+	if (cfg->mtu != 0 && !mtu_unpoliced && (rc = rte_eth_dev_set_mtu(port_id, cfg->mtu)) != 0 &&
+			rc != -ENOTSUP)
 		return rc;
 	txconf = info.default_txconf;
 	txconf.offloads = conf.txmode.offloads;

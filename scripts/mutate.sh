@@ -165,6 +165,9 @@ tlp-probe-tail-always|tcpstack/tcp_timer.c|c->tlp_sent > 1)|c->tlp_sent > 99)|tc
 tlp-pto-not-doubled|tcpstack/tcp_timer.c|TCP_PTO_MIN_NS) << c->tlp_sent;|TCP_PTO_MIN_NS);|tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceThePto:TcpRecovery.Tlp_ProbeUnanswered_TheHeadNext_ThenTheRto
 tlp-probe-tail-in-recovery|tcpstack/tcp_timer.c|	if ((c->flags & TCP_CONN_FLAG_RECOVERY)|	if ((c->flags & 0)|tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceThePto
 tlp-pto-no-floor|tcpstack/tcp_timer.c|RTE_MAX(2ull * c->srtt_us * 1000, TCP_PTO_MIN_NS)|(2ull * c->srtt_us * 1000)|tcpstack_unit|TcpRecovery.Tlp_TinySrtt_ProbeWaitsTheFloor
+host-mtu-stack|tcpstack/stack_host.c|		scfg.mtu = cfg->mtu;|		(void)0;|tcpstack_unit|StackHostTest.Mtu9000_AnMbufHoldsAFrame_TcpOffersTheMss
+host-mtu-pool|tcpstack/stack_host.c|			host_data_room(cfg->mtu), (int)rte_socket_id());|			host_data_room(0), (int)rte_socket_id());|tcpstack_unit|StackHostTest.Mtu9000_AnMbufHoldsAFrame_TcpOffersTheMss
+memif-mtu-any-bsize|dataplane/dp_port.c|	if (bsize >= frame)|	if (bsize > 0)|dataplane_unit|DpPortMtu.Memif_JumboTakenOnlyWhereABufferHoldsAFrame
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).

@@ -202,6 +202,20 @@ host_attach(struct stack_host *h, const struct stack_host_config *cfg)
 	return 0;
 }
 
+/* An mbuf's data room: a whole frame of the MTU in one mbuf (rx needs no
+ * chains; tx chains the payload's indirect mbufs behind a header mbuf).
+ * Room beyond the frame for what a PMD counts in it (a VLAN tag, the CRC,
+ * virtio's 12-byte header: virtio refuses a pool it would have to
+ * scatter into), rounded up to a KiB. */
+static uint16_t
+host_data_room(uint16_t mtu)
+{
+	uint32_t frame = (uint32_t)mtu + RTE_ETHER_HDR_LEN + 64;
+
+	return (uint16_t)RTE_MAX((uint32_t)RTE_MBUF_DEFAULT_BUF_SIZE,
+			RTE_PKTMBUF_HEADROOM + RTE_ALIGN_CEIL(frame, 1024));
+}
+
 static int
 host_ports(struct stack_host *h, const struct stack_host_config *cfg)
 {
@@ -210,6 +224,9 @@ host_ports(struct stack_host *h, const struct stack_host_config *cfg)
 	uint16_t ids[STACK_HOST_MAX_PORTS];
 	int rc, n = 0, i;
 
+	if (cfg->mtu != 0 && (cfg->mtu < STACK_HOST_MTU_MIN || cfg->mtu > STACK_HOST_MTU_MAX))
+		return fail(h, -EINVAL, "MTU %u: must be %u..%u", cfg->mtu, STACK_HOST_MTU_MIN,
+				STACK_HOST_MTU_MAX);
 	if (cfg->attach != NULL) {
 		rc = host_attach(h, cfg);
 		if (rc != 0)
@@ -237,7 +254,7 @@ host_ports(struct stack_host *h, const struct stack_host_config *cfg)
 	}
 	snprintf(pname, sizeof(pname), "%.24s", h->name);
 	h->pool = rte_pktmbuf_pool_create(pname, cfg->nb_mbufs, cfg->pool_cache, 0,
-			RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+			host_data_room(cfg->mtu), (int)rte_socket_id());
 	if (h->pool == NULL)
 		return fail(h, rte_errno != 0 ? -rte_errno : -ENOMEM, "mbuf pool '%s' of %u: %s",
 				pname, cfg->nb_mbufs, rte_strerror(rte_errno));
@@ -248,6 +265,8 @@ host_ports(struct stack_host *h, const struct stack_host_config *cfg)
 		return 0;
 	}
 	pcfg.pool = h->pool;
+	if (cfg->mtu != 0)
+		pcfg.mtu = cfg->mtu;
 	pcfg.defer_start = true; /* every port configured before any starts */
 	for (i = 0; i < n; i++) {
 		rc = dp_port_init(&h->ports[i], ids[i], &pcfg);
@@ -450,6 +469,8 @@ host_stack(struct stack_host *h, const struct stack_host_config *cfg)
 		return fail(h, -EINVAL, "stack: no address (stack.ip, e.g. --ip 198.18.0.2/24)");
 	if (scfg.prefix_len > 32)
 		return fail(h, -EINVAL, "stack: prefix length %u is over 32", scfg.prefix_len);
+	if (cfg->mtu != 0)
+		scfg.mtu = cfg->mtu;
 	rc = host_steer(h, cfg, &in);
 	if (rc != 0)
 		return rc;

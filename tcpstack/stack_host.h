@@ -84,6 +84,10 @@ extern "C" {
 struct rte_mempool;
 
 #define STACK_HOST_MAX_PORTS 4
+/** The MTUs a host takes (stack_host_config.mtu): IPv4's minimum datagram
+ * every host must accept, and a jumbo frame's usual largest. */
+#define STACK_HOST_MTU_MIN 576
+#define STACK_HOST_MTU_MAX 9600
 
 /**
  * What to bring up; start from stack_host_config_defaults(), then set at
@@ -129,6 +133,12 @@ struct stack_host_config {
 	const struct stack_host *attach;
 	uint16_t queue; /**< with attach: the queue of every port; 1..nb_queues-1 */
 	uint32_t nb_mbufs; /**< the pool; default 32767 */
+	/** The IP MTU of the ports and the stack; 0 (the default): the
+	 * stack's 1500 and the PMD's own. Over 1500 (jumbo frames): each mbuf
+	 * of the pool holds a whole frame (about 9.3 KiB per mbuf at 9000,
+	 * against 2.2: size nb_mbufs to match), the ports are set to it, and
+	 * TCP's MSS follows. A port that cannot take it fails the host. */
+	uint16_t mtu;
 	uint32_t pool_cache; /**< the pool's per-lcore cache; default 256 */
 	struct dp_port_config port; /**< for each port; pool and defer_start are the host's */
 	struct ex_config ex; /**< name defaults to the host's */

@@ -85,6 +85,9 @@ usage(FILE *out, const char *prog)
 			"  --keepalive     TCP keepalive on every connection\n"
 			"  --time-wait MS  TIME_WAIT length (default 60000)\n"
 			"  --tcp-cc NAME   congestion control: cubic (default) or newreno\n"
+			"  --mtu N         the port's and the stack's IP MTU, 576..9600 (default: 1500;\n"
+			"                  over it, jumbo frames: TCP's MSS follows, each mbuf holds a\n"
+			"                  frame; the port must take it, e.g. memif, virtio-user)\n"
 			"  --busy-poll     poll without pause when idle (benchmarks); default: spin\n"
 			"                  50 us, then sleep until the rx queue has packets or a timer\n"
 			"                  is due (naps of up to 1 ms on a port with no rx event fd)\n"
@@ -319,6 +322,7 @@ static uint64_t client_bytes = 1 << 20, seed;
 static bool seed_set;
 static const char *impair;
 static bool busy_poll;
+static uint32_t mtu; /* --mtu; 0: the host's default */
 
 /*
  * One lane per lcore of the EAL: a host (the first lane's owns the port,
@@ -443,6 +447,7 @@ lane_up(struct lane *l)
 	hc.ex.max_tasks = max_conns + 64;
 	/* A test peer leaves the core to Linux; a benchmark polls. */
 	hc.busy_poll = busy_poll;
+	hc.mtu = (uint16_t)mtu;
 	hc.impair = impair != NULL ? &icfg : NULL;
 	hc.port.nb_queues = (uint16_t)nlanes;
 	if (l->idx > 0) {
@@ -513,13 +518,13 @@ lane_start(struct lane *l)
 	int rc;
 
 	if (l->idx == 0) {
-		printf("echo: %u.%u.%u.%u/%u on %s (%02x:%02x:%02x:%02x:%02x:%02x), answering "
-		       "ARP and ping%s\n",
+		printf("echo: %u.%u.%u.%u/%u on %s (%02x:%02x:%02x:%02x:%02x:%02x), MTU %u, "
+		       "answering ARP and ping%s\n",
 				scfg.ip >> 24, (scfg.ip >> 16) & 255, (scfg.ip >> 8) & 255,
 				scfg.ip & 255, scfg.prefix_len, h->ports[0].name,
 				s->mac.addr_bytes[0], s->mac.addr_bytes[1], s->mac.addr_bytes[2],
 				s->mac.addr_bytes[3], s->mac.addr_bytes[4], s->mac.addr_bytes[5],
-				udp_port != 0 ? ", echoing UDP" : "");
+				s->mtu, udp_port != 0 ? ", echoing UDP" : "");
 		stack_announce(&h->st);
 		if (hello_ip != 0) {
 			rc = udp_bind(&l->hsock, &h->st, 0, 0);
@@ -668,6 +673,7 @@ main(int argc, char **argv)
 		{ "tcp-cc", required_argument, NULL, 'G' },
 		{ "impair", required_argument, NULL, 'I' },
 		{ "busy-poll", no_argument, NULL, 'Y' },
+		{ "mtu", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -799,6 +805,11 @@ main(int argc, char **argv)
 			break;
 		case 'Y':
 			busy_poll = true;
+			break;
+		case 'M':
+			if (arg_u32("echo", "--mtu", optarg, STACK_HOST_MTU_MIN, STACK_HOST_MTU_MAX,
+					    &mtu) != 0)
+				return 2;
 			break;
 		case 'h':
 			usage(stdout, info.app_argv[0]);

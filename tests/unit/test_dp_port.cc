@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: BSD-3-Clause
 // Unit tests for dataplane/dp_port.c: the pool leak check an app runs after
-// closing its ports. A PMD that keeps its rx fill at close (net_af_xdp) may
+// closing its ports (a PMD that keeps its rx fill at close, net_af_xdp, may
 // keep what it took at start, and not one mbuf more; every other port must
-// give everything back.
+// give everything back), and the MTU a port takes.
+#include <string>
 #include <vector>
 
+#include <unistd.h>
+
+#include <rte_bus_vdev.h>
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
@@ -147,3 +151,50 @@ TEST_F(DpPortLeak, RingPort_NoAllowance_ForgottenMbufReported)
 }
 
 } // namespace
+
+// ---- the MTU ----
+
+// net_memif reports a 1518-byte frame but carries longer ones, each in one
+// of its buffers (bsize=): a jumbo MTU is taken where a frame fits a buffer,
+// and refused where frames would span buffers (which DPDK 22.11's memif
+// garbles). Only configured: a memif port needs no peer for that.
+TEST(DpPortMtu, Memif_JumboTakenOnlyWhereABufferHoldsAFrame)
+{
+	static int runs;
+	struct rte_mempool *mp = rte_pktmbuf_pool_create(("utmtu" + std::to_string(++runs)).c_str(),
+			1023, 0, 0, 9216 + RTE_PKTMBUF_HEADROOM, SOCKET_ID_ANY);
+	ASSERT_NE(mp, nullptr);
+	struct {
+		const char *bsize;
+		uint16_t mtu;
+		int rc;
+	} cases[] = {
+		{ "", 1500, 0 }, // 1514-byte frames in the default 2048
+		{ "", 9000, -EINVAL }, // 9014 in 2048: five buffers a frame
+		{ ",bsize=4096", 9000, -EINVAL },
+		{ ",bsize=9216", 9000, 0 },
+		{ ",bsize=9014", 9000, 0 }, // exactly a frame
+		{ ",bsize=9013", 9000, -EINVAL },
+	};
+	for (const auto &c : cases) {
+		std::string id = std::to_string(runs) + "_" + std::to_string(&c - cases);
+		std::string name = "net_memif_utmtu" + id;
+		std::string args = "role=server,id=0,socket=/tmp/rt-utmtu" + id + ".sock" + c.bsize;
+		ASSERT_EQ(rte_vdev_init(name.c_str(), args.c_str()), 0) << args;
+		uint16_t pid;
+		ASSERT_EQ(rte_eth_dev_get_port_by_name(name.c_str(), &pid), 0);
+		struct dp_port_config cfg;
+		dp_port_config_defaults(&cfg);
+		cfg.pool = mp;
+		cfg.mtu = c.mtu;
+		cfg.rx_events = false;
+		cfg.defer_start = true;
+		struct dp_port p;
+		EXPECT_EQ(dp_port_init(&p, pid, &cfg), c.rc) << args << " mtu " << c.mtu;
+		rte_eth_dev_close(pid);
+		rte_vdev_uninit(name.c_str());
+		unlink(("/tmp/rt-utmtu" + id + ".sock").c_str());
+	}
+	EXPECT_EQ(rte_mempool_in_use_count(mp), 0u);
+	rte_mempool_free(mp);
+}

@@ -571,3 +571,107 @@ TEST_F(StackHostTest, MoreLanesThanTheQueuesOfThePort_RefusedSayingWhy)
 	EXPECT_NE(strstr(h.err, "1 queue pair(s) at most, and 2 lcores need one each"), nullptr)
 			<< h.err;
 }
+
+// ---- the MTU: jumbo frames where the port takes them ----
+
+namespace
+{
+
+// The MSS option of the first SYN-ACK on the tx ring; 0 if none came.
+uint16_t
+synack_mss(struct rte_ring *r)
+{
+	void *p;
+	uint16_t mss = 0;
+
+	while (rte_ring_dequeue(r, &p) == 0) {
+		auto *m = static_cast<struct rte_mbuf *>(p);
+		auto *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		auto *ip = reinterpret_cast<struct rte_ipv4_hdr *>(eh + 1);
+		auto *th = reinterpret_cast<struct rte_tcp_hdr *>(ip + 1);
+
+		if (mss == 0 && eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) &&
+				ip->next_proto_id == IPPROTO_TCP &&
+				th->tcp_flags == (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) {
+			auto *o = reinterpret_cast<const uint8_t *>(th + 1);
+			size_t olen = (size_t)(th->data_off >> 4) * 4 - sizeof(*th);
+			for (size_t i = 0; i < olen && o[i] != 0;) {
+				if (o[i] == 1) { // NOP
+					i++;
+					continue;
+				}
+				if (i + 1 >= olen || o[i + 1] < 2)
+					break;
+				if (o[i] == 2 && o[i + 1] == 4 && i + 3 < olen)
+					mss = (uint16_t)(o[i + 2] << 8 | o[i + 3]);
+				i += o[i + 1];
+			}
+		}
+		rte_pktmbuf_free(m);
+	}
+	return mss;
+}
+
+// Up with a listener on port 80; a SYN from the peer (who asked for our MAC
+// first); the MSS our SYN-ACK offers.
+uint16_t
+offered_mss(struct stack_host *h, struct rte_ring *rx, struct rte_ring *tx,
+		struct rte_mbuf *arp_request)
+{
+	struct tcp_listener l;
+	uint16_t mss = 0;
+
+	if (tcp_listen(&l, &h->tcp, 0, 80, 16) != 0)
+		return 0;
+	if (rte_ring_enqueue(rx, arp_request) == 0 &&
+			rte_ring_enqueue(rx, peer_segment(h->pool, h->st.cfg.mac, 40000, 80,
+							     RTE_TCP_SYN_FLAG)) == 0) {
+		uint64_t deadline = rte_get_timer_cycles() + 5 * rte_get_timer_hz();
+		while (mss == 0 && rte_get_timer_cycles() < deadline) {
+			ex_run_once(h->ex);
+			mss = synack_mss(tx);
+		}
+	}
+	stack_host_shutdown(h);
+	tcp_listener_close(&l);
+	dp_tx_sink_flush(&h->tx[0]);
+	synack_mss(tx); // the RST of the dropped connection
+	return mss;
+}
+
+} // namespace
+
+// MTU 9000: each mbuf of the pool holds a whole jumbo frame, the stack takes
+// the MTU, and TCP offers the MSS it allows (9000 - 40).
+TEST_F(StackHostTest, Mtu9000_AnMbufHoldsAFrame_TcpOffersTheMss)
+{
+	hc.mtu = 9000;
+	ASSERT_EQ(stack_host_up(&h, &hc), 0) << h.err;
+	EXPECT_GE(rte_pktmbuf_data_room_size(h.pool),
+			RTE_PKTMBUF_HEADROOM + 9000 + RTE_ETHER_HDR_LEN + RTE_ETHER_CRC_LEN);
+	EXPECT_EQ(h.st.cfg.mtu, 9000);
+	EXPECT_EQ(offered_mss(&h, rx, tx, ArpRequest(h.pool)), 8960);
+	EXPECT_EQ(stack_host_down(&h, nullptr), 0u);
+}
+
+// No MTU given: the pool's mbufs are DPDK's default and TCP offers 1460.
+TEST_F(StackHostTest, MtuUnset_DefaultMbufs_TcpOffers1460)
+{
+	ASSERT_EQ(stack_host_up(&h, &hc), 0) << h.err;
+	EXPECT_EQ(rte_pktmbuf_data_room_size(h.pool), RTE_MBUF_DEFAULT_BUF_SIZE);
+	EXPECT_EQ(h.st.cfg.mtu, 1500);
+	EXPECT_EQ(offered_mss(&h, rx, tx, ArpRequest(h.pool)), 1460);
+	EXPECT_EQ(stack_host_down(&h, nullptr), 0u);
+}
+
+TEST_F(StackHostTest, MtuOutOfRange_RefusedNamingTheRange)
+{
+	for (uint16_t mtu : { 575, 9601 }) {
+		hc.mtu = mtu;
+		EXPECT_EQ(stack_host_up(&h, &hc), -EINVAL) << mtu;
+		EXPECT_NE(strstr(h.err, ("MTU " + std::to_string(mtu) + ": must be 576..9600")
+							  .c_str()),
+				nullptr)
+				<< h.err;
+	}
+}
