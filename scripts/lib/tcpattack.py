@@ -125,12 +125,18 @@ def ooo(a):
         while not stop and time.monotonic() < end:
             time.sleep(0.1)
         # The rule drops our own RSTs too: it goes first. Each RST is at
-        # RCV.NXT, so the server drops the connection.
+        # RCV.NXT, so the server drops the connection. Three rounds, 50 ms
+        # apart: a round of 50 into a TAP whose reader is busy with the
+        # other attack's last bytes lost 39 of them once (the connections,
+        # with nothing to send, then stayed open), and a RST for a connection
+        # already gone is ignored.
         subprocess.run(["nft", "delete table inet rtattack"], check=False)
-        for p in est:
-            iss, theirs = conns[p]
-            raw.sendto(tcp_segment(src, a.dst, p, a.port, iss + 1, theirs, RST | ACK),
-                       (a.dst, 0))
+        for _ in range(3):
+            for p in est:
+                iss, theirs = conns[p]
+                raw.sendto(tcp_segment(src, a.dst, p, a.port, iss + 1, theirs, RST | ACK),
+                           (a.dst, 0))
+            time.sleep(0.05)
         print(f"ooo: conns {a.conns} established {len(est)} segments {sent}", flush=True)
     finally:
         subprocess.run(["nft", "delete table inet rtattack"], check=False,
