@@ -116,7 +116,7 @@ spawn-before-loop|executor/ex_executor.c|	if (cur == NULL && rte_lcore_id() != L
 io-until-delimiter|tcpstack/tcp_sock.c|				take = (uint32_t)(d - p) + 1;|				take = (uint32_t)(d - p) + 2;|tcpstack_unit|TcpIo.ReadUntil_LineSplitAcrossSegments_TwoInOne
 io-lines-crlf|tcpstack/tcp_sock.c|l->buf[l->line_len - 1] == '\r')|l->buf[l->line_len - 1] == 'X')|tcpstack_unit|TcpIo.Lines_Stream_StripsEndings_LastLineWithoutNewline
 io-exact-eof|tcpstack/tcp_sock.c|		f->result = end == 0 ? -ENODATA : end; /* the stream ended first */|		f->result = end;|tcpstack_unit|TcpIo.ReadExact_PeerClosesFirst_ENODATA
-rcv-autotune|tcpstack/tcp_output.c|	want = (uint32_t)RTE_MIN(4ull * got, (uint64_t)cfg->rcv_buf_max);|	want = (uint32_t)RTE_MIN(1ull * got, (uint64_t)cfg->rcv_buf_max);|tcpstack_unit|TcpAutotune.ReceiveBuffer_Autotuned_GrowsWithWhatArrivesPerRtt
+rcv-autotune|tcpstack/tcp_output.c|	want = (uint32_t)RTE_MIN(4ull * got, (uint64_t)cfg->rcv_buf_max);|	want = (uint32_t)RTE_MIN(1ull * got, (uint64_t)cfg->rcv_buf_max);|tcpstack_unit|TcpAutotune.ReceiveBuffer_20msPath_GrowsFourTimesWhatArrivesPerRtt
 snd-autotune|tcpstack/tcp_input.c|		c->snd_buf = RTE_MIN(2 * wnd, c->tcp->cfg.snd_buf_max);|		(void)0;|tcpstack_unit|TcpData.SendBuffer_Autotuned_TwiceCwnd
 snd-autotune-window|tcpstack/tcp_input.c|	wnd = RTE_MIN(c->cwnd, c->max_wnd);|	wnd = c->cwnd;|tcpstack_unit|TcpData.SendBuffer_Autotuned_NotPastPeersWindow
 sb-big-table|tcpstack/tcp_recovery.c|	if (c->sb_big != NULL)|	if (c->sb_big == NULL)|tcpstack_unit|TcpRecovery.Scoreboard_ManyHoles_BigTableFromThePool_GivenBack
@@ -168,6 +168,10 @@ tlp-pto-no-floor|tcpstack/tcp_timer.c|RTE_MAX(2ull * c->srtt_us * 1000, TCP_PTO_
 host-mtu-stack|tcpstack/stack_host.c|		scfg.mtu = cfg->mtu;|		(void)0;|tcpstack_unit|StackHostTest.Mtu9000_AnMbufHoldsAFrame_TcpOffersTheMss
 host-mtu-pool|tcpstack/stack_host.c|			host_data_room(cfg->mtu), (int)rte_socket_id());|			host_data_room(0), (int)rte_socket_id());|tcpstack_unit|StackHostTest.Mtu9000_AnMbufHoldsAFrame_TcpOffersTheMss
 memif-mtu-any-bsize|dataplane/dp_port.c|	if (bsize >= frame)|	if (bsize > 0)|dataplane_unit|DpPortMtu.Memif_JumboTakenOnlyWhereABufferHoldsAFrame
+drs-rtt-floor|tcpstack/tcp_output.c|c->rcv_rtt_us < TCP_DRS_RTT_MIN_US|c->rcv_rtt_us < 1|tcpstack_unit|TcpAutotune.ReceiveBuffer_SubMillisecondPath_NotGrown
+rcv-rtt-each-tsecr|tcpstack/tcp_output.c|seg->opts.tsecr == c->rcv_rtt_tsecr|seg->opts.tsecr == 0xdeadbeef|tcpstack_unit|TcpAutotune.ReceiverRtt_FromTheFirstSegmentEchoingEachTsval
+rcv-rtt-full-sized|tcpstack/tcp_output.c|seg->len < c->rcv_mss|seg->len < 1|tcpstack_unit|TcpAutotune.ReceiverRtt_FromTheFirstSegmentEchoingEachTsval
+rcv-rtt-smoothed|tcpstack/tcp_output.c|c->rcv_rtt_us - c->rcv_rtt_us / 8 + us / 8|us|tcpstack_unit|TcpAutotune.ReceiverRtt_FromTheFirstSegmentEchoingEachTsval
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).

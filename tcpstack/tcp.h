@@ -24,7 +24,8 @@
  * Congestion control per stack or connection (tcp_cc.c): CUBIC (RFC 9438,
  * the default) or NewReno, the first slow start ended by HyStart++ (RFC
  * 9406). Send buffers grow to twice the window that can be in flight;
- * receive-buffer autotuning is built but off by default (rcv_buf_max).
+ * receive buffers to four times what arrives per round trip, on paths of a
+ * millisecond or more (rcv_buf_max).
  * Stretch ACKs: the ACK owed every second segment waits for the end of the
  * rx burst (stretch_acks). Not (yet): pacing, TSO, IP fragments, urgent data
  * (the URG flag is ignored).
@@ -104,13 +105,15 @@ struct tcp_config {
 	uint32_t rcv_buf; /**< receive buffer bytes per connection; default 256 KiB */
 	uint32_t snd_buf; /**< send buffer bytes per connection; default 256 KiB */
 	/** Receive-buffer autotuning: a connection's buffer grows from rcv_buf
-	 * towards this as the data it receives per RTT shows it needs (as
-	 * Linux's DRS); the window scale offered is the one this needs.
-	 * Default 0 (= rcv_buf): off. On (e.g. 4 MiB) it makes a 40 ms path 3x
-	 * faster to receive on, but a pure receiver times its growth by the
-	 * handshake's RTT and on memif grows to the maximum, and the sender's
-	 * queue with it: bulk fell from 17-19 to 11 Gbit/s (docs/performance.md,
-	 * sixth session). On by default once it measures its own RTT. */
+	 * towards this as the data it receives per round trip shows it needs
+	 * (as Linux's DRS), the round trip measured by the receiver from the
+	 * timestamps its peer echoes, and only on a path of a millisecond or
+	 * more (below it rcv_buf carries 2 Gbit/s at 1 ms, more at less, and a
+	 * larger window only let the sender's queue grow: memif bulk fell a
+	 * third, docs/performance.md, sixth session). The window scale offered
+	 * is the one this needs. Default 4 MiB; 0 or rcv_buf: off. Without
+	 * timestamps, or in a cluster (tcp_stack_cluster), the receiver has no
+	 * RTT and the buffer stays at rcv_buf. */
 	uint32_t rcv_buf_max;
 	/** The send buffer grows from snd_buf towards this, to twice cwnd;
 	 * default 4 MiB; snd_buf: no autotuning */

@@ -582,6 +582,7 @@ data_input(struct tcp_conn *c, struct rte_mbuf *data, const struct tcp_seg *seg)
 		c->flags |= TCP_CONN_FLAG_ACK_NOW;
 		return true;
 	}
+	tcp_rcv_rtt_measure(c, seg);
 	if (seg->seq == c->rcv_nxt) {
 		bool hole = c->ooo_head != NULL;
 

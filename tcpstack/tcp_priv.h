@@ -68,6 +68,9 @@ tcp_owner_check(const struct tcp_stack *tcp, const char *what)
  * microsecond, and below a few hundred microseconds a peer's scheduling
  * makes probes spurious (and each one's D-SACK widens RACK's window). */
 #define TCP_PTO_MIN_NS (500 * EX_NS_PER_US)
+/* Receive-buffer autotuning only on a path whose receiver RTT is at least
+ * this (tcp_rcv_autotune): a timestamp tick of ours. */
+#define TCP_DRS_RTT_MIN_US 1000
 /* Tail loss probes per advance of SND.UNA before the RTO, each PTO twice the
  * last (tcp_timer.c). */
 #define TCP_TLP_MAX 3
@@ -229,7 +232,11 @@ struct tcp_conn {
 	uint32_t cwnd_acc; /* bytes acked toward the next congestion-avoidance step */
 	uint32_t snd_buf, rcv_buf; /* this connection's, autotuned (tcp_config) */
 	uint32_t drs_seq; /* RCV.NXT when the receiver's current RTT began */
-	uint64_t drs_ns; /* ... and when; 0: not measuring yet */
+	uint32_t drs_us; /* ... and when: tcp_now_ns in microseconds, 32 bits
+			  * (wrapping after 71 minutes; it times a round trip);
+			  * 0: not measuring yet */
+	uint32_t rcv_rtt_us; /* the receiver's RTT (tcp_rcv_rtt_measure); 0: none */
+	uint32_t rcv_rtt_tsecr; /* the TSecr of its last sample */
 	uint16_t mss; /* payload bytes per segment we send (options excluded) */
 	uint16_t rcv_mss; /* largest segment seen from the peer (delayed ACK) */
 	uint32_t sndq_bytes, sndq_segs;
@@ -460,6 +467,9 @@ int tcp_pick_port(struct tcp_stack *tcp, uint32_t rip, uint16_t rport, uint16_t 
 int tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags);
 /* Receive-buffer autotuning after in-order data (tcp_output.c). */
 void tcp_rcv_autotune(struct tcp_conn *c);
+/** A data segment was accepted: the receiver's RTT from the timestamp it
+ * echoes, if it is the first full-sized one to echo that TSval. */
+void tcp_rcv_rtt_measure(struct tcp_conn *c, const struct tcp_seg *seg);
 /* Send what the windows allow; FIN when due. */
 void tcp_output(struct tcp_conn *c);
 /* The same, the first segment exempt from the sender's SWS rule (persist). */

@@ -373,9 +373,10 @@ print_tcp(const struct tcp_stack *tcp, const struct client *k, bool client, uint
 			t->syncookies_sent, t->syncookies_ok, t->syncookies_failed,
 			t->syn_backlog_full);
 	printf("echo: tcp mbufs held %" PRIu64 " (budget %" PRIu32 ") memory pressure %" PRIu64
-	       " out-of-order pruned %" PRIu64 " packed rx %" PRIu64 " tx %" PRIu64 "\n",
+	       " out-of-order pruned %" PRIu64 " packed rx %" PRIu64 " tx %" PRIu64
+	       " buffers grown rx %" PRIu64 " tx %" PRIu64 "\n",
 			t->mbufs_held, tcp->mbuf_budget, t->mem_pressure, t->ooo_pruned,
-			t->rcv_packed, t->snd_packed);
+			t->rcv_packed, t->snd_packed, t->rcv_buf_grown, t->snd_buf_grown);
 	printf("echo: tcp loss recovery: rack lost %" PRIu64 " reorder timeouts %" PRIu64
 	       " tail probes %" PRIu64 " (recoveries %" PRIu64 ") dsacks in %" PRIu64
 	       " undos %" PRIu64 " (spurious rtos %" PRIu64 " recoveries %" PRIu64

@@ -152,6 +152,9 @@ def riptide_run(net, a, work, spec, seed, direction):
         res.get("sha256") == want
     res["counters"] = ({"retransmits": int(m.group(1)), "fast": int(m.group(2)),
                         "rto": int(m.group(3))} if m else {})
+    m = re.search(r"buffers grown rx (\d+) tx (\d+)", out)
+    if m:  # riptide's receive buffer (recv) or send buffer (send) autotuned
+        res["counters"]["grown"] = int(m.group(1 if direction == "recv" else 2))
     m = re.search(r"rack lost (\d+) reorder timeouts (\d+) tail probes (\d+) .*?"
                   r"undos (\d+)", out)
     if m:
@@ -279,7 +282,8 @@ def main():
                           f"{'' if rr['exact'] else ' NOT EXACT'}  (riptide retransmits "
                           f"{c.get('retransmits', '?')}, fast {c.get('fast', '?')}, rto "
                           f"{c.get('rto', '?')}, rack {c.get('rack_lost', '?')}, tlp "
-                          f"{c.get('tlp', '?')}, undo {c.get('undos', '?')}; Linux sender "
+                          f"{c.get('tlp', '?')}, undo {c.get('undos', '?')}, buffer grown "
+                          f"{c.get('grown', '?')}; Linux sender "
                           f"retransmits {lc['retransmits']}, rto {lc['rto']}, tlp {lc['tlp']}, "
                           f"recoveries {lc['recoveries']}, undo {undos(lc)}"
                           + (f"; Linux sender into riptide retransmits {ls_['retransmits']}, "
