@@ -476,6 +476,24 @@ def test_tcp_20mb_each_way_through_impairment(netns, tmp_path, impair, seed):
             assert re.search(r"dropped tcp_checksum\s+\d+", out), out
 
 
+def run_dpdk_client(eal, app, timeout):
+    """Run a DPDK client program to its end (EAL args, then app args), under
+    a file prefix of its own, removed after. The memif server's control
+    thread (DPDK's, sharing two cores with two busy lcores under ASan) may
+    not have taken the last client's leaving in yet and refuse the connect
+    (seen once in a full run): then it tries again, three times at most.
+    @return the CompletedProcess and its whole output."""
+    for _ in range(3):
+        prefix = unique("rtpmd")
+        r = run([*eal, f"--file-prefix={prefix}", "--", *app], check=False, timeout=timeout)
+        run(["rm", "-rf", f"/var/run/dpdk/{prefix}"], check=False)
+        out = r.stdout + r.stderr
+        if "memif_connect_client(): Failed to connect socket" not in out:
+            break
+        time.sleep(1)
+    return r, out
+
+
 def test_bench_modes_riptide_to_riptide_over_memif(dpdk_proc):
     """What scripts/bench/tcp.sh measures, briefly: two riptide processes over
     memif; the figures appear and nothing fails or leaks."""
@@ -488,27 +506,15 @@ def test_bench_modes_riptide_to_riptide_over_memif(dpdk_proc):
         for mode, port, pattern in (("rr", 7, r"tcp_bench: rr: (\d+) round trips .* p50 [\d.]+ us"),
                                     ("bulk", 9, r"tcp_bench: bulk: (\d+) bytes acknowledged"),
                                     ("conn", 7, r"tcp_bench: conn: (\d+) connections")):
-            for _ in range(3):
-                prefix = unique("rtpmd")
-                r = run([TCP_BENCH, "-l", "1", "--no-pci", *eal_memory_args(512),
-                         f"--file-prefix={prefix}",
-                         f"--vdev=net_memif0,role=client,id=0,socket={sock}", "--",
-                         "--ip", "198.18.65.2/24", "--server", f"198.18.65.1:{port}",
-                         "--mode", mode, "--seconds", "1"], check=False, timeout=60)
-                out = r.stdout + r.stderr
-                # The memif server's control thread (DPDK's, sharing two cores
-                # with two busy lcores under ASan) may not have taken the last
-                # client's leaving in yet and refuse the connect (seen once in
-                # a full run): try again.
-                if "memif_connect_client(): Failed to connect socket" not in out:
-                    break
-                run(["rm", "-rf", f"/var/run/dpdk/{prefix}"], check=False)
-                time.sleep(1)
+            r, out = run_dpdk_client(
+                    [TCP_BENCH, "-l", "1", "--no-pci", *eal_memory_args(512),
+                     f"--vdev=net_memif0,role=client,id=0,socket={sock}"],
+                    ["--ip", "198.18.65.2/24", "--server", f"198.18.65.1:{port}",
+                     "--mode", mode, "--seconds", "1"], timeout=60)
             print(out)
             m = re.search(pattern, out)
             assert r.returncode == 0 and m and int(m.group(1)) > 0, out
             assert "all mbufs returned" in out, out
-            run(["rm", "-rf", f"/var/run/dpdk/{prefix}"], check=False)
         out = server.stop(sig=signal.SIGINT)
         assert "all mbufs returned" in out, out
         assert re.search(r"tcp echo: accepted \d+ completed \d+ failed 0", out), out
@@ -538,20 +544,12 @@ def test_jumbo_frames_20mb_each_way_riptide_to_riptide(dpdk_proc, hugepages, kin
     mem = [*hugepages, "--single-file-segments"]
     server = dpdk_proc([ECHO, "-l", "0", "--no-pci", *mem, srv_vdev],
                        ["--ip", "198.18.66.1/24", "--tcp-echo", "7", "--mtu", "9000"])
-    prefix = unique("rtpmd")
     try:
         server.wait_for_output("MTU 9000, answering ARP and ping")
-        for _ in range(3):
-            r = run([ECHO, "-l", "1", "--no-pci", *mem, f"--file-prefix={prefix}",
-                     cli_vdev, "--", "--ip", "198.18.66.2/24", "--tcp-client", "198.18.66.1:7",
-                     "--bytes", "20000000", "--mtu", "9000", "--duration", "60"],
-                    check=False, timeout=120)
-            out = r.stdout + r.stderr
-            # memif's server may refuse a client for a moment (as above).
-            if "memif_connect_client(): Failed to connect socket" not in out:
-                break
-            run(["rm", "-rf", f"/var/run/dpdk/{prefix}"], check=False)
-            time.sleep(1)
+        r, out = run_dpdk_client([ECHO, "-l", "1", "--no-pci", *mem, cli_vdev],
+                                 ["--ip", "198.18.66.2/24", "--tcp-client", "198.18.66.1:7",
+                                  "--bytes", "20000000", "--mtu", "9000", "--duration", "60"],
+                                 timeout=120)
         print(out)
         assert r.returncode == 0, out
         m = re.search(r"tcp-client sent (\d+) received (\d+) .* match", out)
@@ -563,7 +561,6 @@ def test_jumbo_frames_20mb_each_way_riptide_to_riptide(dpdk_proc, hugepages, kin
         assert "all mbufs returned" in out, out
         assert re.search(r"tcp echo: accepted 1 completed 1 failed 0", out), out
     finally:
-        run(["rm", "-rf", f"/var/run/dpdk/{prefix}"], check=False)
         if os.path.exists(sock):
             os.unlink(sock)
 
