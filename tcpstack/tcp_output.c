@@ -149,7 +149,9 @@ tcp_rcv_rtt_measure(struct tcp_conn *c, const struct tcp_seg *seg)
 {
 	uint32_t ms, us;
 
-	if (!(c->flags & TCP_CONN_FLAG_TS) || !seg->opts.has_ts || seg->opts.tsecr == 0 ||
+	/* Only autotuning reads it: none of this while the buffer cannot grow. */
+	if (c->rcv_buf >= c->tcp->cfg.rcv_buf_max || !(c->flags & TCP_CONN_FLAG_TS) ||
+			!seg->opts.has_ts || seg->opts.tsecr == 0 ||
 			seg->opts.tsecr == c->rcv_rtt_tsecr || seg->len < c->rcv_mss ||
 			c->tcp->ts_tag != 0)
 		return;
