@@ -369,9 +369,15 @@ ack_input(struct tcp_conn *c, const struct tcp_seg *seg, bool ts_update)
 	/* "If SND.WL1 < SEG.SEQ or (SND.WL1 = SEG.SEQ and SND.WL2 =< SEG.ACK),
 	 * set SND.WND <- SEG.WND, set SND.WL1 <- SEG.SEQ, and set SND.WL2 <- SEG.ACK." */
 	/* Only from an ACK in SND.UNA..SND.NXT (RFC 9293 3.10.7.4; review L8): an
-	 * injected in-window segment with an old ACK must not shut the window. */
+	 * injected in-window segment with an old ACK must not shut the window.
+	 * And always from an ACK that moves SND.UNA (as Linux's
+	 * tcp_may_update_window): the retransmission that fills a hole in the
+	 * peer's data has a lower SEG.SEQ than the out-of-order segments that
+	 * set SND.WL1, but its window is the peer's latest; kept from it, an
+	 * older, larger window would be counted from the new SND.UNA and we
+	 * would send past the peer's right edge. */
 	if (tcp_seq_geq(ack, c->snd_una) &&
-			(tcp_seq_lt(c->snd_wl1, seg->seq) ||
+			(tcp_seq_gt(ack, prior_una) || tcp_seq_lt(c->snd_wl1, seg->seq) ||
 					(c->snd_wl1 == seg->seq && tcp_seq_leq(c->snd_wl2, ack)))) {
 		bool opened = c->snd_wnd == 0 && wnd > 0;
 

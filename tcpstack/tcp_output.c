@@ -379,10 +379,28 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
  * to resend (go-back-N), and an ACK numbered below what the peer already
  * holds would be out of its window and dropped unread, ACK field and all
  * (the peer's retransmissions meet the same fate here: a deadlock). */
+/* The sequence number of a segment without data (as Linux's
+ * tcp_acceptable_seq): SND.NXT as sent, unless the peer has since moved the
+ * right edge of its window back below it (RFC 9293 3.8.6 asks a sender to
+ * cope with a shrunk window; a receiver short of memory does it), then that
+ * edge. The peer drops a segment whose sequence number lies outside its
+ * window without reading its ACK field: an ACK at SND.NXT there would never
+ * be taken, and a peer waiting on it retransmits for ever while we wait on
+ * its data. */
+static uint32_t
+acceptable_seq(const struct tcp_conn *c)
+{
+	uint32_t edge = c->snd_una + c->snd_wnd;
+
+	if (c->state <= TCP_STATE_SYN_RECEIVED || !tcp_seq_gt(c->snd_max, edge))
+		return c->snd_max;
+	return edge;
+}
+
 void
 tcp_send_ack(struct tcp_conn *c)
 {
-	tcp_xmit(c, c->snd_max, 0, TCP_FLAG_ACK);
+	tcp_xmit(c, acceptable_seq(c), 0, TCP_FLAG_ACK);
 }
 
 void
@@ -402,7 +420,7 @@ tcp_send_rst(struct tcp_conn *c)
 {
 	if (c->state == TCP_STATE_SYN_SENT || c->state == TCP_STATE_CLOSED)
 		return; /* nothing to reset on the other side */
-	tcp_xmit(c, c->snd_max, 0, TCP_FLAG_RST | TCP_FLAG_ACK);
+	tcp_xmit(c, acceptable_seq(c), 0, TCP_FLAG_RST | TCP_FLAG_ACK);
 }
 
 void

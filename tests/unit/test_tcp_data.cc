@@ -567,6 +567,70 @@ TEST_F(TcpData, SendSws_SmallOfferedWindow_NoTinySegment_FullWindowSends)
 	tcp_abort(c);
 }
 
+// The stall of 100 MB echoes with receive autotuning on: the peer's data
+// had a hole; its out-of-order segments (higher SEG.SEQ, an old ACK and the
+// window of then) set SND.WL1; the retransmission that filled the hole acked
+// our data and offered a smaller window, but its lower SEG.SEQ failed RFC
+// 793's WL1 test, so the old window was counted from the new SND.UNA and we
+// sent past the peer's right edge. An ACK that moves SND.UNA carries the
+// peer's latest window and is taken (as Linux's tcp_may_update_window).
+TEST_F(TcpData, HoleFilledByAnAckingSegment_ItsWindowTaken_NothingSentPastIt)
+{
+	struct tcp_conn *c = Accept(); // the peer scales by 7
+	ASSERT_EQ(Write(c, Pattern(3000, 31)), 3000);
+	Sent();
+	// Out of order: 100 bytes past a 100-byte hole, our data not yet acked,
+	// a window of 502 << 7.
+	In(Seg(TCP_FLAG_ACK, peer_seq + 100, our_seq, Pattern(100, 32), 502, Ts()));
+	Sent();
+	// The hole filled: all 3000 acked, and a window of 8 << 7 = 1024 now.
+	In(Seg(TCP_FLAG_ACK, peer_seq, our_seq + 3000, Pattern(100, 33), 8, Ts()));
+	EXPECT_EQ(c->snd_wnd, 1024u);
+	Sent();
+	ASSERT_EQ(Write(c, Pattern(5000, 34)), 5000);
+	for (const out_seg &o : Sent())
+		EXPECT_FALSE(tcp_seq_gt(o.seg.seq + o.seg.len, our_seq + 3000 + 1024))
+				<< "sent " << o.seg.seq + o.seg.len - (our_seq + 3000 + 1024)
+				<< " bytes past the peer's right edge";
+	tcp_abort(c);
+	Sent();
+}
+
+// A peer short of memory moved its right edge back below what we had sent
+// (RFC 9293 3.8.6: a sender must cope). Our ACKs (and a reset) carry that
+// edge as their sequence number, not SND.NXT: the peer drops a segment
+// outside its window unread, ACK field and all, and with its own data
+// unacknowledged both sides would wait for ever.
+TEST_F(TcpData, PeerShrankItsWindow_AcksAndResetCarryItsRightEdge)
+{
+	struct tcp_conn *c = Accept(); // the peer scales by 7
+	ASSERT_EQ(Write(c, Pattern(3000, 35)), 3000);
+	Sent();
+	In(Ack(our_seq, 4)); // 512 bytes: its edge is 2488 below what we sent
+	ASSERT_EQ(c->snd_wnd, 512u);
+	Sent();
+	// Out-of-order data is acknowledged at once.
+	In(Seg(TCP_FLAG_ACK, peer_seq + 100, our_seq, Pattern(100, 36), 4, Ts()));
+	out_seg a = One();
+	EXPECT_EQ(a.seg.len, 0u);
+	EXPECT_EQ(a.seg.seq, our_seq + 512) << "an ACK outside the peer's window";
+	EXPECT_EQ(a.seg.ack, peer_seq);
+	// The window opens again past what was sent: SND.NXT once more.
+	In(Ack(our_seq, 502));
+	Sent();
+	In(Seg(TCP_FLAG_ACK, peer_seq + 300, our_seq, Pattern(100, 37), 502, Ts()));
+	a = One();
+	EXPECT_EQ(a.seg.seq, our_seq + 3000);
+	// Shut (from where the peer's sequence now is: past its last segment,
+	// so SND.WL1 lets it through): only SND.UNA is in its window.
+	In(Seg(TCP_FLAG_ACK, peer_seq + 400, our_seq, "", 0, Ts()));
+	ASSERT_EQ(c->snd_wnd, 0u);
+	tcp_abort(c);
+	a = One();
+	EXPECT_TRUE(a.seg.flags & TCP_FLAG_RST);
+	EXPECT_EQ(a.seg.seq, our_seq);
+}
+
 TEST_F(TcpSmallBuf, SendBuffer_Full_WriteWaitsThenResumes)
 {
 	struct tcp_conn *c = Accept();
