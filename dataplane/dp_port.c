@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_dev.h>
@@ -19,6 +20,8 @@
 #include <rte_kvargs.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
+#include <rte_mempool.h>
 
 #include "dp_port.h"
 #include "dp_priv.h"
@@ -137,19 +140,105 @@ find_rx_intr_fds(struct dp_port *p)
 		rte_log_set_level((uint32_t)lt, (uint32_t)level);
 }
 
+/* net_af_xdp (DPDK 22.11) registers a pool's memory as its umem by a
+ * formula: from the page holding the pool's first memory chunk, populated
+ * objects x object size bytes. It holds only if the objects lie back to back
+ * in one virtually contiguous chunk. rte_pktmbuf_pool_create() keeps each
+ * object inside a page unless the pool is marked as not needing IOVA-
+ * contiguous objects: with 4 KiB pages (--no-huge) a 2.3 KiB mbuf takes a
+ * page, and two fifths of the pool lie past the umem's end (with 2 MiB pages,
+ * the last few dozen). The kernel drops a descriptor outside the umem as
+ * invalid, without a completion: the mbuf is lost, and once the pool's
+ * rotation reaches those mbufs nothing more leaves the port (a 100 MB
+ * proxied transfer stalled so, its tx_invalid_descs counting every frame). A
+ * pool for net_af_xdp is therefore packed (RTE_MEMPOOL_F_NO_IOVA_CONTIG: no
+ * page padding; net_af_xdp reaches its buffers by virtual address, and an
+ * object across a page boundary matters only to a device DMAing by
+ * physical address) and refused unless it ends up in one chunk. */
 struct rte_mempool *
-dp_mbuf_pool(int socket, uint32_t nb_mbufs)
+dp_pktmbuf_pool(const char *name, uint32_t n, uint32_t cache, uint16_t data_room, int socket,
+		bool umem)
+{
+	struct rte_pktmbuf_pool_private priv = { .mbuf_data_room_size = data_room };
+	struct rte_mempool *mp;
+	int rc;
+
+	if (!umem)
+		return rte_pktmbuf_pool_create(name, n, cache, 0, data_room, socket);
+	mp = rte_mempool_create_empty(name, n, (unsigned int)sizeof(struct rte_mbuf) + data_room,
+			cache, sizeof(priv), socket, RTE_MEMPOOL_F_NO_IOVA_CONTIG);
+	if (mp == NULL)
+		return NULL;
+	rc = rte_mempool_set_ops_byname(mp, rte_mbuf_best_mempool_ops(), NULL);
+	if (rc == 0) {
+		rte_pktmbuf_pool_init(mp, &priv);
+		rc = rte_mempool_populate_default(mp);
+		rc = rc < 0 ? rc : 0;
+	}
+	if (rc == 0 && !dp_pool_umem_ok(mp)) {
+		DP_LOG(ERR,
+				"mbuf pool '%s': %u mbufs in %u memory chunks, and net_af_xdp needs "
+				"them in one: give the EAL more memory (-m) or hugepages",
+				name, n, mp->nb_mem_chunks);
+		rc = -ENOMEM;
+	}
+	if (rc != 0) {
+		rte_mempool_free(mp);
+		rte_errno = -rc;
+		return NULL;
+	}
+	rte_mempool_obj_iter(mp, rte_pktmbuf_init, NULL);
+	return mp;
+}
+
+struct umem_walk {
+	uintptr_t lo, hi;
+	bool ok;
+};
+
+static void
+umem_obj(struct rte_mempool *mp, void *arg, void *obj, unsigned int idx)
+{
+	struct umem_walk *w = arg;
+	uintptr_t a = (uintptr_t)obj - mp->header_size;
+
+	RTE_SET_USED(idx);
+	if (a < w->lo || a + mp->header_size + mp->elt_size + mp->trailer_size > w->hi)
+		w->ok = false;
+}
+
+bool
+dp_pool_umem_ok(const struct rte_mempool *pool)
+{
+	struct rte_mempool *mp = (struct rte_mempool *)(uintptr_t)pool;
+	const struct rte_mempool_memhdr *first = STAILQ_FIRST(&mp->mem_list);
+	struct umem_walk w = { .ok = true };
+	uintptr_t pg = (uintptr_t)getpagesize();
+
+	if (first == NULL || mp->populated_size == 0)
+		return false;
+	/* As net_af_xdp's xdp_umem_configure(). */
+	w.lo = (uintptr_t)first->addr & ~(pg - 1);
+	w.hi = (uintptr_t)first->addr +
+	       (uintptr_t)mp->populated_size *
+			       rte_mempool_calc_obj_size(mp->elt_size, mp->flags, NULL);
+	rte_mempool_obj_iter(mp, umem_obj, &w);
+	return w.ok;
+}
+
+struct rte_mempool *
+dp_mbuf_pool(int socket, uint32_t nb_mbufs, bool umem)
 {
 	char name[RTE_MEMPOOL_NAMESIZE];
 	struct rte_mempool *mp;
 
 	if (socket < 0)
 		socket = 0;
-	snprintf(name, sizeof(name), "dp_mbufs_%d", socket);
+	snprintf(name, sizeof(name), "dp_mbufs%s_%d", umem ? "_xdp" : "", socket);
 	mp = rte_mempool_lookup(name);
 	if (mp != NULL)
 		return mp;
-	return rte_pktmbuf_pool_create(name, nb_mbufs, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, socket);
+	return dp_pktmbuf_pool(name, nb_mbufs, 256, RTE_MBUF_DEFAULT_BUF_SIZE, socket, umem);
 }
 
 /* net_memif carries a frame of any length its mbufs hold, whatever MTU it
@@ -295,7 +384,7 @@ dp_port_init(struct dp_port *p, uint16_t port_id, const struct dp_port_config *c
 	struct rte_eth_txconf txconf;
 	uint16_t nb_rxd, nb_txd, q;
 	unsigned int in_use;
-	bool mtu_unpoliced;
+	bool mtu_unpoliced, xdp;
 	int rc;
 
 	if (p == NULL || cfg == NULL || cfg->nb_queues == 0) {
@@ -326,16 +415,25 @@ dp_port_init(struct dp_port *p, uint16_t port_id, const struct dp_port_config *c
 	p->socket = rte_eth_dev_socket_id(port_id);
 	if (p->socket < 0)
 		p->socket = (int)rte_socket_id();
-	p->pool = cfg->pool != NULL ? cfg->pool : dp_mbuf_pool(p->socket, cfg->nb_mbufs);
+	xdp = strcmp(info.driver_name, "net_af_xdp") == 0;
+	p->pool = cfg->pool != NULL ? cfg->pool : dp_mbuf_pool(p->socket, cfg->nb_mbufs, xdp);
 	if (p->pool == NULL)
 		return -ENOMEM;
+	if (xdp && !dp_pool_umem_ok(p->pool)) {
+		DP_LOG(ERR,
+				"dp_port_init: port %u (net_af_xdp): mbuf pool '%s' reaches past the "
+				"umem net_af_xdp would make of it (make it with dp_pktmbuf_pool(..., "
+				"umem true))",
+				port_id, p->pool->name);
+		return -EINVAL;
+	}
 
 	memset(&conf, 0, sizeof(conf));
 	negotiate_offloads(p, &info, cfg, &conf);
 	configure_rss(p, &info, cfg, &conf);
 	/* The rx queues' wake-up fds: net_af_xdp has no rx interrupt, but its
 	 * sockets are pollable; the others get rx interrupts if they take them. */
-	p->pmd_keeps_mbufs = strcmp(info.driver_name, "net_af_xdp") == 0;
+	p->pmd_keeps_mbufs = xdp;
 	p->rx_events = cfg->rx_events;
 	p->rx_intr = cfg->rx_events && !p->pmd_keeps_mbufs;
 	memset(rx_event_fds[port_id], 0, sizeof(rx_event_fds[port_id]));

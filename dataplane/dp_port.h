@@ -147,11 +147,33 @@ uint64_t dp_pool_leak_report(const struct rte_mempool *pool, const struct dp_por
 		unsigned int n, const char *prefix, FILE *out);
 
 /**
- * The shared mbuf pool of a NUMA socket, made on first use with nb_mbufs
- * mbufs (RTE_MBUF_DEFAULT_BUF_SIZE, a per-lcore cache of 256).
+ * An mbuf pool (as rte_pktmbuf_pool_create(), no private area). umem: laid
+ * out for net_af_xdp, which registers the pool's memory as its umem assuming
+ * the objects lie back to back in one chunk: packed (no object kept inside a
+ * page; fine wherever buffers are reached by virtual address, not for a
+ * device DMAing by physical address), and refused (NULL, rte_errno ENOMEM,
+ * said in the log) unless it fits in one chunk.
  * @return the pool, or NULL with rte_errno set.
  */
-struct rte_mempool *dp_mbuf_pool(int socket, uint32_t nb_mbufs);
+struct rte_mempool *dp_pktmbuf_pool(const char *name, uint32_t n, uint32_t cache,
+		uint16_t data_room, int socket, bool umem);
+
+/**
+ * Whether every object of pool lies inside the umem net_af_xdp (DPDK 22.11)
+ * makes of it: from the page of its first memory chunk, populated objects x
+ * object size bytes. A descriptor outside it is dropped by the kernel as
+ * invalid, and its mbuf never comes back. dp_port_init() refuses a net_af_xdp
+ * port whose pool fails this.
+ */
+bool dp_pool_umem_ok(const struct rte_mempool *pool);
+
+/**
+ * The shared mbuf pool of a NUMA socket, made on first use with nb_mbufs
+ * mbufs (RTE_MBUF_DEFAULT_BUF_SIZE, a per-lcore cache of 256); umem: the
+ * one laid out for net_af_xdp (dp_pktmbuf_pool()), a pool of its own.
+ * @return the pool, or NULL with rte_errno set.
+ */
+struct rte_mempool *dp_mbuf_pool(int socket, uint32_t nb_mbufs, bool umem);
 
 #ifdef __cplusplus
 }

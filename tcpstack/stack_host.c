@@ -222,6 +222,7 @@ host_ports(struct stack_host *h, const struct stack_host_config *cfg)
 	struct dp_port_config pcfg = cfg->port;
 	char pname[RTE_MEMPOOL_NAMESIZE];
 	uint16_t ids[STACK_HOST_MAX_PORTS];
+	bool umem = false;
 	int rc, n = 0, i;
 
 	if (cfg->mtu != 0 && (cfg->mtu < STACK_HOST_MTU_MIN || cfg->mtu > STACK_HOST_MTU_MAX))
@@ -239,6 +240,10 @@ host_ports(struct stack_host *h, const struct stack_host_config *cfg)
 	for (i = 0; i < n; i++) {
 		struct rte_eth_dev_info info;
 
+		if (rte_eth_dev_info_get(ids[i], &info) == 0 &&
+				strcmp(info.driver_name, "net_af_xdp") == 0)
+			umem = true;
+
 		/* Said before anything is allocated: the likeliest mistake with
 		 * several lcores, and the PMD's own message is a bare EINVAL. */
 		if (pcfg.nb_queues > 1 && rte_eth_dev_info_get(ids[i], &info) == 0 &&
@@ -253,8 +258,9 @@ host_ports(struct stack_host *h, const struct stack_host_config *cfg)
 					pcfg.nb_queues);
 	}
 	snprintf(pname, sizeof(pname), "%.24s", h->name);
-	h->pool = rte_pktmbuf_pool_create(pname, cfg->nb_mbufs, cfg->pool_cache, 0,
-			host_data_room(cfg->mtu), (int)rte_socket_id());
+	/* net_af_xdp makes the pool its umem: laid out for it (dp_port.h). */
+	h->pool = dp_pktmbuf_pool(pname, cfg->nb_mbufs, cfg->pool_cache, host_data_room(cfg->mtu),
+			(int)rte_socket_id(), umem);
 	if (h->pool == NULL)
 		return fail(h, rte_errno != 0 ? -rte_errno : -ENOMEM, "mbuf pool '%s' of %u: %s",
 				pname, cfg->nb_mbufs, rte_strerror(rte_errno));
