@@ -172,6 +172,9 @@ drs-rtt-floor|tcpstack/tcp_output.c|c->rcv_rtt_us < TCP_DRS_RTT_MIN_US|c->rcv_rt
 rcv-rtt-each-tsecr|tcpstack/tcp_output.c|seg->opts.tsecr == c->rcv_rtt_tsecr|seg->opts.tsecr == 0xdeadbeef|tcpstack_unit|TcpAutotune.ReceiverRtt_FromTheFirstSegmentEchoingEachTsval
 rcv-rtt-full-sized|tcpstack/tcp_output.c|seg->len < c->rcv_mss|seg->len < 1|tcpstack_unit|TcpAutotune.ReceiverRtt_FromTheFirstSegmentEchoingEachTsval
 rcv-rtt-smoothed|tcpstack/tcp_output.c|c->rcv_rtt_us - c->rcv_rtt_us / 8 + us / 8|us|tcpstack_unit|TcpAutotune.ReceiverRtt_FromTheFirstSegmentEchoingEachTsval
+wnd-update-on-new-ack|tcpstack/tcp_input.c|(tcp_seq_gt(ack, prior_una)|(false|tcpstack_unit|TcpData.HoleFilledByAnAckingSegment_ItsWindowTaken_NothingSentPastIt
+ack-seq-in-peer-window|tcpstack/tcp_output.c|	return edge;|	return c->snd_max;|tcpstack_unit|TcpData.PeerShrankItsWindow_AcksAndResetCarryItsRightEdge
+xdp-pool-padded|dataplane/dp_port.c|cache, sizeof(priv), socket, RTE_MEMPOOL_F_NO_IOVA_CONTIG);|cache, sizeof(priv), socket, 0);|dataplane_unit|DpPool.AfXdpUmem_EveryFrameInsideWhatThePmdRegisters
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).
