@@ -175,6 +175,7 @@ rcv-rtt-smoothed|tcpstack/tcp_output.c|c->rcv_rtt_us - c->rcv_rtt_us / 8 + us / 
 wnd-update-on-new-ack|tcpstack/tcp_input.c|(tcp_seq_gt(ack, prior_una)|(false|tcpstack_unit|TcpData.HoleFilledByAnAckingSegment_ItsWindowTaken_NothingSentPastIt
 ack-seq-in-peer-window|tcpstack/tcp_output.c|	return edge;|	return c->snd_max;|tcpstack_unit|TcpData.PeerShrankItsWindow_AcksAndResetCarryItsRightEdge
 xdp-pool-padded|dataplane/dp_port.c|cache, sizeof(priv), socket, RTE_MEMPOOL_F_NO_IOVA_CONTIG);|cache, sizeof(priv), socket, 0);|dataplane_unit|DpPool.AfXdpUmem_EveryFrameInsideWhatThePmdRegisters
+drs-counts-taken|tcpstack/tcp_output.c|taken = c->rcv_nxt - c->rcvq_bytes;|taken = c->rcv_nxt;|tcpstack_unit|TcpAutotune.ReceiveBuffer_ApplicationNotReading_NotGrown
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).

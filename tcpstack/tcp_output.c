@@ -164,19 +164,23 @@ tcp_rcv_rtt_measure(struct tcp_conn *c, const struct tcp_seg *seg)
 }
 
 /* Dynamic right-sizing (as Linux's tcp_rcv_space_adjust): once a receiver's
- * RTT (above), the buffer grows to four times what arrived in order during
- * it (the window must hold an RTT of data, and the sender may double it in
- * slow start), up to rcv_buf_max. Only on a path of TCP_DRS_RTT_MIN_US or
- * more: below it rcv_buf's default (256 KiB) carries 2 Gbit/s at 1 ms and
- * more at less, and a larger one only let the sender's queue grow with it
- * (on memif, whose sender is limited by its CPU, bulk fell a third, sixth
- * session; through the TAP at 1 % loss a transfer took half again as
+ * RTT (above), the buffer grows to four times what the application took
+ * from it during that RTT (the window must hold an RTT of data, and the
+ * sender may double it in slow start), up to rcv_buf_max. What the
+ * application took, as Linux counts what was copied to the user, not what
+ * arrived: an application that does not read (an echo whose own peer reads
+ * nothing) would otherwise grow its buffer as fast as data comes, to hold
+ * megabytes that can go nowhere (a zero-window reader beside it then took
+ * over two minutes to drain it, in the buffer-pinning test). Only on a path of TCP_DRS_RTT_MIN_US
+ * or more: below it rcv_buf's default (256 KiB) carries 2 Gbit/s at 1 ms and more at less, and a
+ * larger one only let the sender's queue grow with it (on memif, whose sender is limited by its
+ * CPU, bulk fell a third, sixth session; through the TAP at 1 % loss a transfer took half again as
  * long). The mbuf budget still bounds what is held. */
 void
 tcp_rcv_autotune(struct tcp_conn *c)
 {
 	const struct tcp_config *cfg = &c->tcp->cfg;
-	uint32_t now, got, want;
+	uint32_t now, got, want, taken = c->rcv_nxt - c->rcvq_bytes;
 
 	if (c->rcv_buf >= cfg->rcv_buf_max || c->rcv_rtt_us < TCP_DRS_RTT_MIN_US ||
 			!tcp_mem_room_to_grow(c->tcp))
@@ -186,13 +190,13 @@ tcp_rcv_autotune(struct tcp_conn *c)
 	if (c->drs_us == 0 || now - c->drs_us < c->rcv_rtt_us) {
 		if (c->drs_us == 0) {
 			c->drs_us = now;
-			c->drs_seq = c->rcv_nxt;
+			c->drs_seq = taken;
 		}
 		return;
 	}
-	got = c->rcv_nxt - c->drs_seq;
+	got = taken - c->drs_seq;
 	c->drs_us = now;
-	c->drs_seq = c->rcv_nxt;
+	c->drs_seq = taken;
 	want = (uint32_t)RTE_MIN(4ull * got, (uint64_t)cfg->rcv_buf_max);
 	if (want > c->rcv_buf) {
 		c->rcv_buf = want;

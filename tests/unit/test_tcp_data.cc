@@ -1231,6 +1231,40 @@ TEST_F(TcpAutotune, ReceiveBuffer_20msPath_GrowsFourTimesWhatArrivesPerRtt)
 	tcp_abort(c);
 }
 
+// The buffer grows by what the application takes, not by what arrives (as
+// Linux's DRS counts what was copied to the user): an application that does
+// not read (an echo whose own peer reads nothing) must not grow its buffer to
+// megabytes that can go nowhere. Once it reads, the buffer grows as above.
+TEST_F(TcpAutotune, ReceiveBuffer_ApplicationNotReading_NotGrown)
+{
+	struct tcp_conn *c = Open(20 * EX_NS_PER_MS);
+	// One round trip: the peer sends the full segments its window holds
+	// (what lay past the edge it sends again), and the application reads
+	// them, or not.
+	auto round = [&](bool read) {
+		while (tcp_seq_leq(peer_seq + 1448, told)) {
+			In(Seg(TCP_FLAG_ACK, peer_seq, our_seq, seg, 502, Ts()));
+			peer_seq += 1448;
+		}
+		peer_seq = c->rcv_nxt;
+		if (read)
+			ReadAll(c);
+		clk.now += 20 * EX_NS_PER_MS;
+		Deliver(c);
+	};
+	for (int i = 0; i < 4; i++)
+		round(false);
+	EXPECT_GT(c->rcv_rtt_us, 0u) << "the RTT is known: only the reading is missing";
+	EXPECT_EQ(c->rcv_buf, 256u * 1024);
+	EXPECT_EQ(tcp.stats.rcv_buf_grown, 0u);
+	EXPECT_GE(c->rcvq_bytes, 256u * 1024 - 1448) << "the buffer is full, unread";
+	for (int i = 0; i < 3; i++)
+		round(true);
+	EXPECT_GT(c->rcv_buf, 256u * 1024) << "read, it grows";
+	EXPECT_GE(tcp.stats.rcv_buf_grown, 1u);
+	tcp_abort(c);
+}
+
 // Below a millisecond (memif's 20 us, a TAP's 200 us) the default window
 // carries 2 Gbit/s or more, and a larger one only lets the sender's queue
 // grow with it (memif bulk fell a third, sixth session): no growth however
