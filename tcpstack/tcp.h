@@ -114,10 +114,12 @@ struct tcp_config {
 	 * is the one this needs. Without timestamps, or in a cluster
 	 * (tcp_stack_cluster), the receiver has no RTT and the buffer stays at
 	 * rcv_buf. Default 0 (= rcv_buf): off. On (e.g. 4 MiB) a 20 ms path
-	 * receives 3-5x faster (docs/performance.md, sixteenth session), but
-	 * with it on by default a 100 MB echo through the TAP and one through
-	 * l4proxy on AF_XDP stalled in the sanitizer build's full test run
-	 * (as in the fifth session): off until that stall is found. */
+	 * receives 3-5x faster (docs/performance.md, sixteenth session). The
+	 * stalls that turned it off (a 100 MB echo through the TAP, one through
+	 * l4proxy on AF_XDP) were a send-window bug, ACKs outside a shrunk
+	 * peer window and an AF_XDP pool layout, all fixed (seventeenth
+	 * session); it stays off while one attack test still failed once with
+	 * it on (docs/performance.md). */
 	uint32_t rcv_buf_max;
 	/** The send buffer grows from snd_buf towards this, to twice cwnd;
 	 * default 4 MiB; snd_buf: no autotuning */
