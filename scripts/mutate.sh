@@ -166,7 +166,7 @@ tlp-pto-not-doubled|tcpstack/tcp_timer.c|TCP_PTO_MIN_NS) << c->tlp_sent;|TCP_PTO
 tlp-probe-tail-in-recovery|tcpstack/tcp_timer.c|	if ((c->flags & TCP_CONN_FLAG_RECOVERY)|	if ((c->flags & 0)|tcpstack_unit|TcpRecovery.Tlp_InRecovery_WhenTheAcksStop_ProbesTheHoleAgainAtTwiceThePto
 tlp-pto-no-floor|tcpstack/tcp_timer.c|RTE_MAX(2ull * c->srtt_us * 1000, TCP_PTO_MIN_NS)|(2ull * c->srtt_us * 1000)|tcpstack_unit|TcpRecovery.Tlp_TinySrtt_ProbeWaitsTheFloor
 host-mtu-stack|tcpstack/stack_host.c|		scfg.mtu = cfg->mtu;|		(void)0;|tcpstack_unit|StackHostTest.Mtu9000_AnMbufHoldsAFrame_TcpOffersTheMss
-host-mtu-pool|tcpstack/stack_host.c|			host_data_room(cfg->mtu), (int)rte_socket_id());|			host_data_room(0), (int)rte_socket_id());|tcpstack_unit|StackHostTest.Mtu9000_AnMbufHoldsAFrame_TcpOffersTheMss
+host-mtu-pool|tcpstack/stack_host.c|cfg->pool_cache, host_data_room(cfg->mtu),|cfg->pool_cache, host_data_room(0),|tcpstack_unit|StackHostTest.Mtu9000_AnMbufHoldsAFrame_TcpOffersTheMss
 memif-mtu-any-bsize|dataplane/dp_port.c|	if (bsize >= frame)|	if (bsize > 0)|dataplane_unit|DpPortMtu.Memif_JumboTakenOnlyWhereABufferHoldsAFrame
 drs-rtt-floor|tcpstack/tcp_output.c|c->rcv_rtt_us < TCP_DRS_RTT_MIN_US|c->rcv_rtt_us < 1|tcpstack_unit|TcpAutotune.ReceiveBuffer_SubMillisecondPath_NotGrown
 rcv-rtt-each-tsecr|tcpstack/tcp_output.c|seg->opts.tsecr == c->rcv_rtt_tsecr|seg->opts.tsecr == 0xdeadbeef|tcpstack_unit|TcpAutotune.ReceiverRtt_FromTheFirstSegmentEchoingEachTsval
