@@ -121,7 +121,7 @@ def riptide_run(net, a, work, spec, seed, direction):
     argv = [os.path.join(ROOT, a.build, "apps", "echo", "echo"), "-l", a.dcore, "--no-pci",
             *mem_args(), f"--file-prefix={prefix}", f"--vdev=net_tap0,iface={tap}",
             "--log-level=lib.eal:error", "--", "--ip", f"{RNET}.2/24",
-            "--impair", f"{spec},seed={seed}", "--tcp-source", "9",
+            "--impair", f"{spec},seed={seed}", "--tcp-cc", a.riptide_cc, "--tcp-source", "9",
             "--source-bytes", str(a.bytes), "--tcp-discard", "10", "--discard-sha256"]
     e = Dpdk(net.r, argv, prefix, os.path.join(work, "echo.log"), "answering ARP")
     try:
@@ -140,6 +140,7 @@ def riptide_run(net, a, work, spec, seed, direction):
             # The Linux sender's own counters, as in linux_run: riptide
             # only receives here, and what it costs shows on the sender.
             res["linux_sender"] = linux_counters(net.r, work)
+            res["sender_cc"] = res.get("cc")
             want = res.get("sha256")
             time.sleep(0.2)  # echo prints the sum as it closes
             m = re.search(r"tcp discard: (\d+) bytes sha256 (\w+)", e.output())
@@ -189,6 +190,11 @@ def linux_run(net, a, work, spec, seed, direction):
         if direction == "send":
             res = xfer(net.a, a.lcore, ["read", f"{ANET}.2", "9", str(a.timeout)], a.timeout)
             want = a.pattern_sha
+            try:  # the sender here is the server: what it ran
+                got = json.loads(server.communicate(timeout=30)[0].strip().splitlines()[-1])
+            except (subprocess.TimeoutExpired, IndexError, ValueError):
+                got = {}
+            res["sender_cc"] = got.get("cc")
         else:
             res = xfer(net.a, a.lcore, ["write", f"{ANET}.2", "10", str(a.bytes), str(seed),
                                         str(a.timeout)], a.timeout)
@@ -198,6 +204,7 @@ def linux_run(net, a, work, spec, seed, direction):
             except (subprocess.TimeoutExpired, IndexError, ValueError):
                 got = {}
             res["sha256"], res["bytes"] = got.get("sha256"), got.get("bytes", 0)
+            res["sender_cc"] = res.get("cc")
     finally:
         if server is not None:
             server.kill()
@@ -231,6 +238,18 @@ def linux_counters(ns, work):
     return out
 
 
+CC_AVAILABLE = "/proc/sys/net/ipv4/tcp_available_congestion_control"
+
+
+def linux_cc_available(name):
+    """Whether the kernel offers congestion control NAME, loading its module
+    (tcp_NAME) if it is not loaded yet."""
+    if name in open(CC_AVAILABLE).read().split():
+        return True
+    sh(["modprobe", f"tcp_{name}"])
+    return name in open(CC_AVAILABLE).read().split()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", default="build-rel")
@@ -244,6 +263,11 @@ def main():
     ap.add_argument("--linux-sack", type=int, choices=(0, 1), default=1,
                     help="net.ipv4.tcp_sack of every Linux end (0: Linux neither offers nor "
                     "accepts SACK)")
+    ap.add_argument("--linux-cc", default="cubic",
+                    help="net.ipv4.tcp_congestion_control of every Linux end (default cubic, "
+                    "riptide's own default; a kernel's default may differ, e.g. bbr)")
+    ap.add_argument("--riptide-cc", default="cubic", choices=("cubic", "newreno"),
+                    help="riptide's congestion control (echo --tcp-cc)")
     ap.add_argument("--json", help="also write the figures to this file as JSON")
     ap.add_argument("--plot", metavar="PNG", help="also draw them as a PNG chart (plot.py)")
     ap.add_argument("--command", default="scripts/bench/loss.py", help="for the record")
@@ -251,6 +275,10 @@ def main():
     if a.plot and not a.json:
         a.json = a.plot.rsplit(".", 1)[0] + ".json"  # the chart is drawn from it
     a.bytes = int(a.mb * 1000 * 1000)
+    if not linux_cc_available(a.linux_cc):
+        print(f"loss.sh: Linux has no congestion control '{a.linux_cc}' (available: "
+              f"{open(CC_AVAILABLE).read().strip()})", file=sys.stderr)
+        return 2
     specs = a.spec or SPECS
     ncpu = os.cpu_count()
     a.dcore, a.lcore = str(ncpu - 1), ",".join(str(i) for i in range(max(ncpu - 1, 1)))
@@ -261,11 +289,15 @@ def main():
           f"{len(specs)} spec(s); "
           f"riptide's echo on net_tap with --impair on its port (both ways), Linux <-> Linux "
           f"through pktbench impair (AF_XDP on two veths), same spec and seed; DPDK on core "
-          f"{a.dcore}, the Linux ends on {a.lcore}; Linux tcp_sack={a.linux_sack}; each "
+          f"{a.dcore}, the Linux ends on {a.lcore}; Linux tcp_sack={a.linux_sack}, "
+          f"Linux congestion control {a.linux_cc}, riptide's {a.riptide_cc}; each "
           "transfer timed at the Linux end and checked by SHA-256", flush=True)
     rows, met = [], True
     try:
         net.up(a.linux_sack)
+        # Every Linux socket of the run: xfer.py sets it per socket, since a
+        # namespace's default can only be one of the kernel's allowed ones
+        os.environ["XFER_CC"] = a.linux_cc
         for spec in specs:
             for direction in ("send", "recv"):
                 rip, lin = [], []
@@ -310,6 +342,10 @@ def main():
                                          "riptide_data_s": rip[i]["data_seconds"],
                                          "linux_exact": lin[i]["exact"],
                                          "riptide_exact": rip[i]["exact"],
+                                         # what each Linux sender ran (XFER_CC)
+                                         "linux_sender_cc": lin[i].get("sender_cc"),
+                                         **({"linux_into_riptide_cc": rip[i].get("sender_cc")}
+                                            if direction == "recv" else {}),
                                          **{f"riptide_{k}": v
                                             for k, v in rip[i]["counters"].items()},
                                          **{f"linux_{k}": v
@@ -344,6 +380,7 @@ def main():
                             {"mb": a.mb, "seeds": a.seeds, "first_seed": a.first_seed,
                              "timeout_s": a.timeout,
                              "linux_sack": a.linux_sack,
+                             "linux_cc": a.linux_cc, "riptide_cc": a.riptide_cc,
                              "riptide_port": "net_tap, --impair both ways",
                              "linux_path": "pktbench impair between two AF_XDP veths"},
                             rows,

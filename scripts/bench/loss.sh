@@ -18,8 +18,11 @@
 #
 # Usage: scripts/bench/loss.sh [--mb MB] [--seeds N] [--first-seed S] [--spec SPEC]... [--timeout S]
 #                             [--json FILE] [--plot PNG] [--linux-sack 0|1]
+#                             [--linux-cc NAME] [--riptide-cc cubic|newreno]
 #   default 20 MB, seeds 1..3 (S..S+N-1 with --first-seed), the seven specs of issue 14, 300 s
 #   per transfer, and the Linux ends with net.ipv4.tcp_sack=1 (0: SACK off on every Linux end)
+#   and CUBIC (--linux-cc: any the kernel has, e.g. bbr), riptide with CUBIC too: the same
+#   algorithm both sides unless asked, whatever the machine's default (bbr on some)
 set -euo pipefail
 
 cd "$(dirname "$0")/../.."
@@ -27,8 +30,8 @@ args=()
 cmd="scripts/bench/loss.sh $*"
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--mb | --seeds | --first-seed | --spec | --timeout | --json | --plot | --linux-sack) args+=("$1" "$2"); shift 2 ;;
-	-h | --help) sed -n '4,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--mb | --seeds | --first-seed | --spec | --timeout | --json | --plot | --linux-sack | --linux-cc | --riptide-cc) args+=("$1" "$2"); shift 2 ;;
+	-h | --help) sed -n '4,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "loss.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done

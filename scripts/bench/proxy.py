@@ -324,11 +324,46 @@ def idle_round(c, name, seconds, ccore):
     return {"idle_cpu_pct": pct, "first_ms": statistics.median(took)}
 
 
+# Every Linux end (HAProxy, nginx, wrk) runs CUBIC, riptide's own default,
+# named rather than left to the machine's default (bbr on some kernels, whose
+# pacing timers cost the proxies CPU that riptide's sender does not spend).
+# A namespace can only take one of the kernel's allowed algorithms, so cubic
+# joins that list for the run and the list is put back after.
+LINUX_CC = "cubic"
+CC_ALLOWED = "/proc/sys/net/ipv4/tcp_allowed_congestion_control"
+_cc_prior = []
+
+
+def linux_cc(namespaces):
+    with open(CC_ALLOWED) as f:
+        allowed = f.read().split()
+    if LINUX_CC not in allowed:
+        _cc_prior.append(" ".join(allowed))
+        with open(CC_ALLOWED, "w") as f:
+            f.write(" ".join(allowed + [LINUX_CC]))
+    for ns in namespaces:
+        sh(["ip", "netns", "exec", ns, "sysctl", "-qw",
+            f"net.ipv4.tcp_congestion_control={LINUX_CC}"], check=True)
+
+
+def linux_cc_of(ns):
+    """The congestion control namespace ns gives its new sockets."""
+    return sh(["ip", "netns", "exec", ns, "sysctl", "-n",
+               "net.ipv4.tcp_congestion_control"]).stdout.strip()
+
+
+def linux_cc_restore():
+    while _cc_prior:
+        with open(CC_ALLOWED, "w") as f:
+            f.write(_cc_prior.pop())
+
+
 def topo_up(name, work, ccore, switch="thread"):
     """l4topo.sh's client, hub and three backends (nginx, one worker each,
     pinned to the peers' cores), the bridge's switch thread, wide port
-    ranges for the client and the hub."""
+    ranges for the client and the hub, every Linux end on LINUX_CC."""
     sh([TOPO, "up", name, "3"], check=True)
+    linux_cc([f"{name}-c", f"{name}-hub", *(f"{name}-b{i}" for i in range(1, 4))])
     if switch == "thread":
         switch_thread(name, ccore)
     for ns in (f"{name}-c", f"{name}-hub"):
@@ -353,6 +388,7 @@ def topo_down(name, work):
             sh(f"kill $(cat {pid})")
     sh([TOPO, "down", name])
     sh([QUOTA, "remove", name])
+    linux_cc_restore()
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -389,7 +425,8 @@ def main():
               f"{pcore}, client and backends on {ccore}; switch {a.switch}; CPU quota: "
               f"{quota}; riptide {'' if a.quota else '--busy-poll '}--tx-hold {a.tx_hold} "
               f"--idle-spin {a.idle_spin}, "
-              "af_xdp busy_budget=0; CPU per request from /proc for every proxy")
+              f"af_xdp busy_budget=0; Linux ends on {LINUX_CC}; CPU per request from /proc "
+              "for every proxy")
         if a.quota:
             sh([QUOTA, "make", name, str(a.quota)], check=True)
         kinds = ["riptide"] + (["riptide-nic"] if a.nic == "yes" else []) + ["haproxy", "nginx"]
@@ -518,7 +555,9 @@ def main():
                              "tx_hold_us": a.tx_hold, "idle_spin_us": a.idle_spin,
                              "proxy_core": pcore,
                              "quota_pct": a.quota, "idle_seconds": a.idle,
-                             "cpu_us_source": "/proc user+system, every proxy"},
+                             "cpu_us_source": "/proc user+system, every proxy",
+                             "linux_cc": {ns: linux_cc_of(f"{name}-{ns}")
+                                          for ns in ("hub", "c", "b1")}},
                             [{"proxy": k[0], "mode": k[1], **med[k],
                               "rounds": [{f: x[f] for f in ("rps", "p50", "p99", "cpu_us",
                                                              "cpu_pct", "throttled", "busy_us",

@@ -13,6 +13,9 @@
 # capacity at that budget. CPU per request is the user + system time of each
 # proxy's processes (all threads) from /proc, for riptide as for the others;
 # riptide's own busy-cycle count is printed beside it as a diagnostic only.
+# Every Linux end (HAProxy, nginx, wrk) runs CUBIC, riptide's own default,
+# whatever the machine's default is (cubic joins the kernel's allowed list for
+# the run where it is missing, and the list is put back after).
 # riptide runs twice: on AF_XDP copy mode on its veth, and (--nic yes, the
 # default) on the NIC-like path: a net_virtio_user port whose vhost-user
 # backend is a wire process (pktbench io between net_vhost and AF_XDP on the
@@ -68,7 +71,7 @@ while [ $# -gt 0 ]; do
 	--json) json+=(--json "$2"); shift 2 ;;
 	--plot) json+=(--plot "$2"); shift 2 ;;
 	--perf) perf=(--perf "$2"); shift 2 ;;
-	-h | --help) sed -n '4,44p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,47p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "proxy.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done

@@ -115,6 +115,11 @@ def riptide_modes(build, seconds, mem, modes, mtu):
     return out
 
 
+# iperf3's congestion control: riptide's default, named rather than left to
+# the machine's default (bbr on some; Debian's kernel has cubic)
+LINUX_CC = "cubic"
+
+
 def linux(build, seconds):
     out = {}
     srv = Proc(["taskset", "-c", "0", "sockperf", "server", "--tcp", "-i", "127.0.0.1",
@@ -137,7 +142,7 @@ def linux(build, seconds):
     try:
         time.sleep(1)
         r = subprocess.run(["taskset", "-c", "1", "iperf3", "-c", "127.0.0.1", "-p", "11712",
-                            "-t", str(seconds), "-J"], capture_output=True, text=True,
+                            "-C", LINUX_CC, "-t", str(seconds), "-J"], capture_output=True, text=True,
                            timeout=seconds + 30)
         out["gbps"] = json.loads(r.stdout)["end"]["sum_received"]["bits_per_second"] / 1e9
     finally:
@@ -169,7 +174,7 @@ def main():
     mem, memnote = mem_args()
     print(f"tcp.sh: {a.rounds} round(s) of {a.seconds} s each; riptide: echo (server) and "
           f"tcp_bench (client) over memif, cores 0 and 1, {memnote}, bulk at MTU 1500 and "
-          f"{JUMBO_MTU}; Linux: loopback (MTU 65536), same cores")
+          f"{JUMBO_MTU}; Linux: loopback (MTU 65536), same cores, iperf3 -C {LINUX_CC}")
     rip, lin = [], []
     for i in range(a.rounds):
         rip.append(riptide(a.build, a.seconds, mem))
@@ -206,7 +211,8 @@ def main():
     print("tcp.sh: all goals met" if met else "tcp.sh: some goals not met")
     if a.json:
         benchjson.write(a.json, "tcp", a.command,
-                        {"seconds": a.seconds, "rounds": a.rounds, "memory": memnote},
+                        {"seconds": a.seconds, "rounds": a.rounds, "memory": memnote,
+                         "linux_cc": LINUX_CC},
                         out_rows, goals)
         print(f"tcp.sh: figures written to {a.json}")
 

@@ -6,7 +6,7 @@
 #               Linux: sockperf ping-pong over loopback)
 #   throughput  one connection, bulk (riptide: tcp_bench --mode bulk into echo's discard
 #               server, at MTU 1500 and again at 9000, memif bsize=9216; Linux: iperf3
-#               over loopback, whose MTU is 65536); the goal is judged at 9000
+#               -C cubic over loopback, whose MTU is 65536); the goal is judged at 9000
 #   conn/s      connect and close, one at a time (riptide: tcp_bench --mode conn;
 #               Linux: apps/bench/tcp_connrate over loopback)
 # riptide runs two processes joined by memif, one lcore each (server on core 0,

@@ -7,20 +7,26 @@
   xfer.py write ADDR PORT N SEED TIMEOUT  connect, send N seeded bytes, shut
                                           down, wait for the peer's close:
                                           seconds from connect to that close
-  (both also print data_seconds: from the first byte read, or from the end
+  (both also print cc, the socket's congestion control, and data_seconds: from the first byte read, or from the end
   of connect() when writing, to the end: the transfer without the handshake,
   whose lost SYN, SYN-ACK or ACK costs a whole initial RTO, 1 s)
   xfer.py serve-source ADDR PORT N        accept one connection, send echo's
-                                          --tcp-source pattern (N bytes), close
+                                          --tcp-source pattern (N bytes), close,
+                                          print the congestion control it ran
   xfer.py serve-sink ADDR PORT            accept one connection, read to EOF,
                                           print bytes and sha256, close
   xfer.py pattern-sha N                   sha256 of echo's source pattern, N bytes
+
+With XFER_CC=NAME in the environment every socket it makes or accepts uses
+congestion control NAME (TCP_CONGESTION; as root any the kernel has, where a
+namespace's default can only be one of tcp_allowed_congestion_control).
 
 The pattern is echo's (apps/echo/echo.c): a 64 KiB chunk, byte i of it
 '\\n' when i % 64 == 63 and 'A' + i % 26 otherwise, repeated.
 """
 import hashlib
 import json
+import os
 import random
 import socket
 import sys
@@ -42,6 +48,30 @@ def seeded(n, seed):
         k = min(n, 1 << 16)
         n -= k
         yield rnd.randbytes(k)
+
+
+def congestion(s):
+    """Put socket s on XFER_CC's congestion control, where one is asked for."""
+    cc = os.environ.get("XFER_CC")
+    if cc:
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, cc.encode())
+    return s
+
+
+def cc_of(s):
+    """The congestion control socket s runs."""
+    return s.getsockopt(socket.IPPROTO_TCP, socket.TCP_CONGESTION, 16).rstrip(b"\0").decode()
+
+
+def connect(addr, port, timeout):
+    s = congestion(socket.socket())
+    s.settimeout(timeout)
+    try:
+        s.connect((addr, port))
+    except OSError:
+        s.close()
+        raise
+    return s
 
 
 def read_all(s, h, first=None):
@@ -72,8 +102,9 @@ def main(argv):
         out = {"ok": False}
         first = []
         try:
-            s = socket.create_connection((addr, port), timeout=timeout)
+            s = connect(addr, port, timeout)
             s.settimeout(max(timeout - (time.monotonic() - t0), 1))
+            out["cc"] = cc_of(s)
             if mode == "read":
                 out["bytes"] = read_all(s, h, first)
             else:
@@ -97,17 +128,19 @@ def main(argv):
         print(json.dumps(out), flush=True)
         return 0
     addr, port = argv[2], int(argv[3])
-    ls = socket.socket()
+    ls = congestion(socket.socket())
     ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     ls.bind((addr, port))
     ls.listen(1)
     print(json.dumps({"listening": port}), flush=True)
     s, _ = ls.accept()
+    congestion(s)
     if mode == "serve-source":
         for p in pattern(int(argv[4])):
             s.sendall(p)
         s.shutdown(socket.SHUT_WR)
         read_all(s, hashlib.sha256())
+        print(json.dumps({"cc": cc_of(s)}), flush=True)
         s.close()
         return 0
     h = hashlib.sha256()

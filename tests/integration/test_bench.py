@@ -43,9 +43,14 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
     out = tmp_path / f"{bench}.json"
     png = tmp_path / f"{bench}.png"
     charts = bench in ("pps", "loss", "scale", "proxy")  # the ones plot.py draws
+    allowed = "/proc/sys/net/ipv4/tcp_allowed_congestion_control"
+    with open(allowed) as f:
+        allowed_before = f.read()
     r = run([os.path.join(BENCH, script), *args, "--json", str(out),
              *(["--plot", str(png)] if charts else [])], check=False, timeout=300)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    with open(allowed) as f:  # proxy.sh widens it for its run: put back
+        assert f.read() == allowed_before
     if charts:  # a PNG drawn from the same figures
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", r.stdout[-2000:]
         assert png.stat().st_size > 5000, png.stat()
@@ -65,6 +70,14 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
         assert {r["direction"] for r in doc["results"]} == {"send", "recv"}, doc["results"]
         for row in doc["results"]:
             assert row["exact"] == row["transfers"] == 2, row
+        # Linux ran the algorithm riptide runs (cubic), not the machine's
+        # default, in every Linux sender of the run.
+        assert doc["params"]["linux_cc"] == doc["params"]["riptide_cc"] == "cubic", doc["params"]
+        for row in doc["results"]:
+            for rnd in row["rounds"]:
+                assert rnd["linux_sender_cc"] == "cubic", rnd
+                if row["direction"] == "recv":
+                    assert rnd["linux_into_riptide_cc"] == "cubic", rnd
     if bench == "tcp":
         # Bulk at 1500 and with jumbo frames over memif, both carried data.
         figs = {r["figure"]: r for r in doc["results"]}
@@ -86,6 +99,9 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
         # two cores the NIC-like path's wire shares the peers' core, which
         # then bound it, so it need not).
         assert doc["params"]["quota_pct"] == 30, doc["params"]
+        # HAProxy's, nginx's and wrk's sockets on riptide's algorithm,
+        # whatever the machine's default
+        assert set(doc["params"]["linux_cc"].values()) == {"cubic"}, doc["params"]
         assert {r["proxy"] for r in doc["results"] if "proxy" in r} == \
             {"riptide", "riptide-nic", "haproxy", "nginx"}, doc["results"]
         for row in doc["results"]:
