@@ -7,7 +7,11 @@ inside a namespace that the caller made, against a test address
 reset every connection they opened and print one summary line.
 
   tcpattack.py ooo DST PORT --conns N --segs K --seconds S [--sport P]
-      N connections opened by hand on a raw socket (source ports P..P+N-1;
+      N connections opened by hand on a raw socket (source ports P..P+N-1,
+      by default the N just below the namespace's ip_local_port_range, and
+      never inside it: the kernel's own connect() there, the zerowin
+      attack's among them, could take the same port, and a SYN of ours for
+      its established connection is then answered with a challenge ACK;
       an nftables rule in this namespace drops the kernel's RSTs for them),
       each then sending K 1-byte segments out of order, a hole before each,
       so that nothing is ever readable; prints "ooo: ready" once they are
@@ -60,10 +64,37 @@ def local_addr(dst):
     return a
 
 
+def ephemeral_ports():
+    """This namespace's ip_local_port_range: the ports connect() takes."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        lo, hi = f.read().split()
+    return int(lo), int(hi)
+
+
+def attack_ports(conns, sport):
+    """The source ports of the ooo attack, first and last: from sport, or
+    the conns just below the ephemeral range; None where they would share
+    ports with it (or leave 1..65535)."""
+    lo, hi = ephemeral_ports()
+    first = lo - conns if sport is None else sport
+    last = first + conns - 1
+    if first < 1 or last > 65535 or (first <= hi and last >= lo):
+        return None
+    return first, last
+
+
 def ooo(a):
     SYN, ACK, RST = 0x02, 0x10, 0x04
     src = local_addr(a.dst)
-    last = a.sport + a.conns - 1
+    ports = attack_ports(a.conns, a.sport)
+    if ports is None:
+        lo, hi = ephemeral_ports()
+        print(f"ooo: source ports {a.sport}..{a.sport + a.conns - 1} overlap this namespace's "
+              f"ephemeral ports {lo}..{hi} (ip_local_port_range) or leave 1..65535: choose "
+              "others, or leave --sport out", file=sys.stderr)
+        sys.exit(2)
+    a.sport, last = ports
+    print(f"ooo: source ports {a.sport}..{last}", flush=True)
     subprocess.run(["nft", "add table inet rtattack"], check=True)
     subprocess.run(["nft", "add chain inet rtattack out "
                     "{ type filter hook output priority 0 ; }"], check=True)
@@ -222,7 +253,8 @@ def main():
     o.add_argument("--conns", type=int, required=True)
     o.add_argument("--segs", type=int, required=True)
     o.add_argument("--seconds", type=float, required=True)
-    o.add_argument("--sport", type=int, default=50000)
+    o.add_argument("--sport", type=int, default=None,
+                   help="first source port (default: the N below ip_local_port_range)")
     z = sub.add_parser("zerowin")
     z.add_argument("dst", type=test_addr)
     z.add_argument("port", type=int)

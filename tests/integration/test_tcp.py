@@ -300,6 +300,44 @@ def wait_line(p, want, timeout):
     pytest.fail(f"no '{want}' within {timeout} s: {''.join(seen)}")
 
 
+LINUX_LISTENER = r"""
+import socket, sys, time
+l = socket.socket()
+l.bind((sys.argv[1], int(sys.argv[2])))
+l.listen(64)
+print("listening", flush=True)
+time.sleep(60)
+"""
+
+
+def test_ooo_attacker_keeps_out_of_the_kernels_ephemeral_ports(netns):
+    """The ooo attack opens its connections by hand, from ports the kernel
+    does not know are taken. Inside ip_local_port_range the kernel's own
+    connect() (the zerowin attack beside it) could pick one of them, and the
+    server then answers our SYN for its established connection with a
+    challenge ACK: "established 46 of 50", once in ten runs. By default it
+    takes the ports just below that range, and refuses ports inside it."""
+    ns = netns()
+    ns.exec("ip addr add 198.18.65.1/24 dev lo; "
+            "sysctl -qw net.ipv4.ip_local_port_range='40000 45000'")
+    srv = ns.popen([PY, "-c", LINUX_LISTENER, "198.18.65.1", "7"], stdout=subprocess.PIPE,
+                   text=True)
+    try:
+        assert srv.stdout.readline().strip() == "listening"
+        r = ns.exec([PY, TCPATTACK, "ooo", "198.18.65.1", "7", "--conns", "5", "--segs", "1",
+                     "--seconds", "0"], check=False, timeout=60)
+        assert r.returncode == 0, r.stdout + r.stderr
+        assert "ooo: source ports 39995..39999" in r.stdout, r.stdout
+        assert "ooo: conns 5 established 5 segments 5" in r.stdout, r.stdout
+        r = ns.exec([PY, TCPATTACK, "ooo", "198.18.65.1", "7", "--conns", "5", "--segs", "1",
+                     "--seconds", "0", "--sport", "44998"], check=False, timeout=60)
+        assert r.returncode == 2 and "overlap this namespace's ephemeral ports 40000..45000" \
+            in r.stderr, r.stdout + r.stderr
+    finally:
+        srv.kill()
+        srv.wait()
+
+
 def test_buffer_pinning_attackers_beside_a_100mb_transfer(netns, tmp_path):
     """Review H1 end to end. 60 readers that never read (the smallest receive
     buffer, sending as fast as echo takes it: each echoed byte has nowhere to
