@@ -24,8 +24,8 @@
  * Congestion control per stack or connection (tcp_cc.c): CUBIC (RFC 9438,
  * the default) or NewReno, the first slow start ended by HyStart++ (RFC
  * 9406). Send buffers grow to twice the window that can be in flight;
- * receive-buffer autotuning (four times what arrives per round trip, on
- * paths of a millisecond or more) is built but off by default (rcv_buf_max).
+ * receive buffers to four times what the application takes per round
+ * trip, on paths of a millisecond or more (rcv_buf_max).
  * Stretch ACKs: the ACK owed every second segment waits for the end of the
  * rx burst (stretch_acks). Not (yet): pacing, TSO, IP fragments, urgent data
  * (the URG flag is ignored).
@@ -113,13 +113,10 @@ struct tcp_config {
 	 * third, docs/performance.md, sixth session). The window scale offered
 	 * is the one this needs. Without timestamps, or in a cluster
 	 * (tcp_stack_cluster), the receiver has no RTT and the buffer stays at
-	 * rcv_buf. Default 0 (= rcv_buf): off. On (e.g. 4 MiB) a 20 ms path
-	 * receives 3-5x faster (docs/performance.md, sixteenth session). The
-	 * stalls that turned it off (a 100 MB echo through the TAP, one through
-	 * l4proxy on AF_XDP) were a send-window bug, ACKs outside a shrunk
-	 * peer window and an AF_XDP pool layout, all fixed (seventeenth
-	 * session); it stays off while one attack test still failed once with
-	 * it on (docs/performance.md). */
+	 * rcv_buf. Default 4 MiB; 0 or rcv_buf: off. (It was off by default
+	 * from the sixth to the seventeenth session, for stalls that were a
+	 * send-window bug, ACKs outside a shrunk peer window and an AF_XDP pool
+	 * layout, and a test's port clash: docs/performance.md.) */
 	uint32_t rcv_buf_max;
 	/** The send buffer grows from snd_buf towards this, to twice cwnd;
 	 * default 4 MiB; snd_buf: no autotuning */

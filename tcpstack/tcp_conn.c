@@ -54,7 +54,7 @@ tcp_config_defaults(struct tcp_config *cfg)
 	cfg->rcv_buf = 256 * 1024;
 	cfg->snd_buf = 256 * 1024;
 	cfg->snd_buf_max = 4u << 20;
-	cfg->rcv_buf_max = 0;
+	cfg->rcv_buf_max = 4u << 20;
 	cfg->rto_min_ms = 200;
 	cfg->rto_init_ms = 1000;
 	cfg->rto_max_ms = 60000;

@@ -28,7 +28,7 @@ TEST_F(TcpState, PassiveOpen_SynAckCarriesOptions_AcceptAfterAck)
 	EXPECT_TRUE(sa.seg.opts.has_mss);
 	EXPECT_EQ(sa.seg.opts.mss, 1460);
 	EXPECT_TRUE(sa.seg.opts.has_wscale);
-	EXPECT_EQ(sa.seg.opts.wscale, 3); // 256 KiB fits 65535 << 3
+	EXPECT_EQ(sa.seg.opts.wscale, 7); // rcv_buf_max, 4 MiB, fits 65535 << 7
 	EXPECT_TRUE(sa.seg.opts.has_ts);
 	EXPECT_EQ(sa.seg.opts.tsecr, 777u);
 	EXPECT_EQ(sa.dst_ip, kPeerIp);
