@@ -202,10 +202,10 @@ dp_rx_stream_fini(struct dp_burst_stream *s)
 
 /* ---- tx queue ---- */
 
-/* Send n packets in PMD bursts of at most DP_BURST_MAX; what the PMD
- * refuses is freed and counted, as l2fwd does. Returns packets sent. */
+/* Offer n packets to the PMD in bursts of at most DP_BURST_MAX, as l2fwd
+ * does. Returns how many it took; the rest are still the caller's. */
 static inline uint16_t
-tx_send(struct dp_tx_sink *k, struct rte_mbuf **pkts, uint16_t n)
+tx_offer(struct dp_tx_sink *k, struct rte_mbuf **pkts, uint16_t n)
 {
 	uint16_t done = 0;
 
@@ -215,16 +215,48 @@ tx_send(struct dp_tx_sink *k, struct rte_mbuf **pkts, uint16_t n)
 
 		done += sent;
 		k->stats.bursts++;
-		if (unlikely(sent < chunk)) {
-			rte_pktmbuf_free_bulk(&pkts[done], n - done);
-			k->stats.dropped += n - done;
+		if (unlikely(sent < chunk))
 			break;
-		}
 	}
 	k->stats.pkts += done;
-	if (k->hold_ns != 0)
+	if (k->hold_ns != 0 && done != 0)
 		k->last_send_ns = ex_now_coarse_ns(k->ex);
 	return done;
+}
+
+/* Free and count what buf holds from index from on. */
+static void
+tx_drop_from(struct dp_tx_sink *k, uint16_t from)
+{
+	if (k->n > from) {
+		rte_pktmbuf_free_bulk(&k->buf[from], k->n - from);
+		k->stats.dropped += k->n - from;
+		k->n = from;
+	}
+}
+
+/* The PMD's queue was full (a virtio ring whose other side is behind, a
+ * burst of TSO chains that each take dozens of descriptors): what it did
+ * not take waits at the head of buf for the next flush, which comes the
+ * next iteration, rather than being lost to TCP, which would take it for
+ * congestion. A queue that takes nothing for DP_TX_RETRY_NS is given up
+ * on: its packets are dropped and counted. */
+static void
+tx_refused(struct dp_tx_sink *k)
+{
+	uint64_t now = ex_now_coarse_ns(k->ex);
+
+	if (k->n == 0) {
+		k->refused_ns = 0;
+		return;
+	}
+	k->stats.requeued += k->n;
+	if (k->refused_ns == 0)
+		k->refused_ns = now + (now == 0); /* 0 means none waits */
+	else if (now - k->refused_ns >= DP_TX_RETRY_NS) {
+		tx_drop_from(k, 0);
+		k->refused_ns = 0;
+	}
 }
 
 uint16_t
@@ -234,8 +266,14 @@ dp_tx_sink_flush(struct dp_tx_sink *k)
 
 	if (k->n == 0)
 		return 0;
-	sent = tx_send(k, k->buf, k->n);
-	k->n = 0;
+	sent = tx_offer(k, k->buf, k->n);
+	if (sent != 0) {
+		memmove(k->buf, &k->buf[sent], sizeof(k->buf[0]) * (k->n - sent));
+		k->n = (uint16_t)(k->n - sent);
+		if (k->n != 0)
+			k->refused_ns = 0; /* it moves: the bound runs from now */
+	}
+	tx_refused(k);
 	return sent;
 }
 
@@ -253,19 +291,33 @@ tx_start_send(struct ex_sink *sk, union ex_item item)
 	struct dp_tx_sink *k = EX_CONTAINER_OF(sk, struct dp_tx_sink, base);
 	struct dp_burst *b = item.ptr;
 
+	uint16_t from = 0, room;
+
 	/* At least a PMD burst and nothing buffered ahead of it: send straight
-	 * from the vector's array, as l2fwd does, without copying pointers. */
+	 * from the vector's array, as l2fwd does, without copying pointers; what
+	 * the PMD leaves is kept (below). */
 	if (k->n == 0 && b->n >= DP_BURST_MAX) {
-		tx_send(k, b->pkts, b->n);
-		b->n = 0;
-		return 0;
+		from = tx_offer(k, b->pkts, b->n);
+		if (from == b->n) {
+			b->n = 0;
+			return 0;
+		}
 	}
-	if (k->n + b->n > DP_TX_BUF)
+	if (k->n + (b->n - from) > DP_TX_BUF)
 		dp_tx_sink_flush(k);
-	memcpy(&k->buf[k->n], b->pkts, sizeof(b->pkts[0]) * b->n);
-	k->n += b->n;
+	/* Still no room: the newest go (tail drop, as a full qdisc). */
+	room = (uint16_t)(DP_TX_BUF - k->n);
+	if (b->n - from > room) {
+		rte_pktmbuf_free_bulk(&b->pkts[from + room], b->n - from - room);
+		k->stats.dropped += b->n - from - room;
+		b->n = (uint16_t)(from + room);
+	}
+	memcpy(&k->buf[k->n], &b->pkts[from], sizeof(b->pkts[0]) * (b->n - from));
+	k->n = (uint16_t)(k->n + b->n - from);
 	b->n = 0;
-	if (k->n >= DP_BURST_MAX)
+	if (from != 0)
+		tx_refused(k); /* the PMD just refused these */
+	else if (k->n >= DP_BURST_MAX && k->refused_ns == 0)
 		dp_tx_sink_flush(k);
 	return 0;
 }
@@ -283,15 +335,28 @@ tx_flush_source(struct ex_source *src)
 {
 	struct dp_tx_sink *k = EX_CONTAINER_OF(src, struct dp_tx_sink, flush_src);
 
+	unsigned int sent;
+
 	if (k->n == 0)
 		return 0;
+	if (k->refused_ns != 0) {
+		/* Waiting for room in the PMD's queue: offered again every
+		 * iteration, the loop kept awake for it. */
+		sent = dp_tx_sink_flush(k);
+		if (k->n != 0)
+			ex_stay_awake(k->ex);
+		return sent;
+	}
 	if (k->hold_ns != 0 && ex_now_coarse_ns(k->ex) - k->last_send_ns < k->hold_ns) {
 		/* Held, not idle: the loop must come back for it, not sleep. */
 		k->stats.held++;
 		ex_stay_awake(k->ex);
 		return 0;
 	}
-	return dp_tx_sink_flush(k);
+	sent = dp_tx_sink_flush(k);
+	if (k->n != 0)
+		ex_stay_awake(k->ex);
+	return sent;
 }
 
 static const struct ex_sink_ops tx_ops = {
@@ -327,6 +392,7 @@ void
 dp_tx_sink_fini(struct dp_tx_sink *k)
 {
 	dp_tx_sink_flush(k);
+	tx_drop_from(k, 0); /* what the PMD still had no room for */
 	ex_unregister(k->ex, &k->flush_src);
 }
 
@@ -605,6 +671,7 @@ qfwd_poll(struct ex_future *f, struct ex_context *cx)
 	struct dp_burst_stream *rx = q->rx;
 	struct dp_tx_sink *tx = q->tx;
 	unsigned int i;
+	uint16_t sent;
 
 	/* Whatever is buffered ahead of us leaves first: order is kept. */
 	dp_tx_sink_flush(tx);
@@ -617,7 +684,14 @@ qfwd_poll(struct ex_future *f, struct ex_context *cx)
 			rx->waiting = true;
 			return EX_PENDING;
 		}
-		tx_send(tx, rx->burst.pkts, n);
+		/* A forwarder drops what the PMD refuses, as l2fwd does (keeping
+		 * it would only back up the rx queue), and sends nothing past
+		 * packets still waiting in the sink: order is kept. */
+		sent = tx->n == 0 ? tx_offer(tx, rx->burst.pkts, n) : 0;
+		if (sent < n) {
+			rte_pktmbuf_free_bulk(&rx->burst.pkts[sent], n - sent);
+			tx->stats.dropped += n - sent;
+		}
 		rx->burst.n = 0;
 	}
 	ex_waker_wake(&cx->waker); /* busy: yield so the loop's other steps run */

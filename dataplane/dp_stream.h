@@ -65,6 +65,9 @@ struct dp_stream_stats {
 	uint64_t bursts; /**< non-empty bursts */
 	uint64_t dropped; /**< refused by the PMD / ring, or filtered, then freed */
 	uint64_t held; /**< tx: end-of-iteration sends put off by the tx hold */
+	/** tx: packets the PMD had no room for when first offered, kept and
+	 * offered again (each counted once per refusal) */
+	uint64_t requeued;
 };
 
 /* ---- received bursts: an rx queue, or a ring ---- */
@@ -121,6 +124,10 @@ void dp_rx_stream_fini(struct dp_burst_stream *s);
 /* ---- tx queue ---- */
 
 #define DP_TX_BUF (2 * DP_VEC_MAX)
+/** How long packets the PMD has no room for are kept and offered again
+ * before they are freed and counted as dropped (a PMD that stopped taking
+ * any: a link down, a peer gone) */
+#define DP_TX_RETRY_NS (10ull * 1000 * 1000)
 
 struct dp_tx_sink {
 	struct ex_sink base;
@@ -131,6 +138,7 @@ struct dp_tx_sink {
 	uint16_t n;
 	uint64_t hold_ns; /* 0: send at the end of every iteration */
 	uint64_t last_send_ns; /* executor clock at the last send */
+	uint64_t refused_ns; /* since when buf's head waits for room; 0: none waits */
 	struct rte_mbuf *buf[DP_TX_BUF];
 	struct dp_stream_stats stats;
 };
@@ -152,7 +160,7 @@ void dp_tx_sink_set_hold(struct dp_tx_sink *k, uint32_t hold_us);
 /** Send what is buffered now. @return packets the PMD took. */
 uint16_t dp_tx_sink_flush(struct dp_tx_sink *k);
 
-/** Flush, unregister. */
+/** Flush, free (and count as dropped) what the PMD still has no room for, unregister. */
 void dp_tx_sink_fini(struct dp_tx_sink *k);
 
 /* ---- ring sink ---- */

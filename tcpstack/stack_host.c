@@ -493,10 +493,13 @@ host_stack(struct stack_host *h, const struct stack_host_config *cfg)
 	scfg.tx_offloads = h->ports[0].tx_offloads; /* checksums the PMD computes for us */
 	if (h->impaired)
 		/* The tx stage stands for the wire: checksums must be final before
-		 * it, or the PMD would checksum corrupted bytes. */
+		 * it, or the PMD would checksum corrupted bytes; and it loses,
+		 * delays and corrupts frames as the wire carries them, not 64 KiB
+		 * segments the PMD has yet to cut. */
 		scfg.tx_offloads &= ~(uint64_t)(RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
 						RTE_ETH_TX_OFFLOAD_UDP_CKSUM |
-						RTE_ETH_TX_OFFLOAD_TCP_CKSUM);
+						RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+						RTE_ETH_TX_OFFLOAD_TCP_TSO);
 	rc = stack_init(&h->st, &scfg, h->ex, h->pool, out);
 	if (rc != 0)
 		return fail(h, rc, "stack: %s (check stack.arp_retry_ns)", strerror(-rc));
@@ -645,6 +648,16 @@ stack_host_print_stats(const struct stack_host *h, FILE *out)
 				a->corrupted, b->in, b->lost, b->duplicated, b->reordered,
 				b->delayed, b->corrupted);
 	}
+	/* Frames the PMD's tx queue had no room for are lost to the wire, not
+	 * to the stack: TCP resends them, but a user must see where they went. */
+	for (d = 0; d < h->nb_ports; d++)
+		if (h->tx[d].stats.dropped != 0 || h->tx[d].stats.requeued != 0)
+			fprintf(out,
+					"%s: port %s tx queue full: kept and offered again %" PRIu64
+					", dropped %" PRIu64 " of %" PRIu64 "\n",
+					h->name, h->ports[d].name, h->tx[d].stats.requeued,
+					h->tx[d].stats.dropped,
+					h->tx[d].stats.dropped + h->tx[d].stats.pkts);
 	fprintf(out,
 			"%s: rx l4 checksum flags: good %" PRIu64 " bad %" PRIu64 " none %" PRIu64
 			" unknown %" PRIu64 "\n",

@@ -162,7 +162,10 @@ TEST_F(DataplaneTest, RxToTx_Forward_SameMbufsInOrder)
 	dp_tx_sink_fini(&tx);
 }
 
-TEST_F(DataplaneTest, TxRefused_FreedAndCounted)
+// A PMD queue without room (a virtio ring whose other side is behind): what
+// it refuses is kept, in order, and offered again each iteration, not lost
+// to TCP as if the network had dropped it.
+TEST_F(DataplaneTest, TxRefused_KeptInOrderAndSentWhenTheQueueHasRoom)
 {
 	struct rte_ring *in = Ring(), *tiny = Ring(16);
 	uint16_t port = RingPort(in, tiny); // the tx ring holds 15
@@ -173,15 +176,83 @@ TEST_F(DataplaneTest, TxRefused_FreedAndCounted)
 	for (uint16_t i = 0; i < b.n; i++) {
 		b.pkts[i] = rte_pktmbuf_alloc(pool);
 		ASSERT_NE(b.pkts[i], nullptr);
+		*rte_pktmbuf_mtod(b.pkts[i], uint32_t *) = i;
 	}
 	union ex_item it;
 	it.ptr = &b;
 	ASSERT_EQ(tx.base.ops->start_send(&tx.base, it), 0);
 	EXPECT_EQ(b.n, 0) << "the sink took the burst";
 	EXPECT_EQ(tx.stats.pkts, 15u);
-	EXPECT_EQ(tx.stats.dropped, 17u);
-	EXPECT_EQ(rte_mempool_in_use_count(pool), 15u) << "refused mbufs went back to the pool";
+	EXPECT_EQ(tx.stats.dropped, 0u);
+	EXPECT_EQ(tx.stats.requeued, 17u);
+	EXPECT_EQ(tx.n, 17);
+	std::vector<uint32_t> order;
+	auto drain = [&]() {
+		void *m = nullptr;
+		while (rte_ring_dequeue(tiny, &m) == 0) {
+			auto *mb = static_cast<struct rte_mbuf *>(m);
+			order.push_back(*rte_pktmbuf_mtod(mb, uint32_t *));
+			rte_pktmbuf_free(mb);
+		}
+	};
+	Run(1);
+	EXPECT_EQ(tx.stats.pkts, 15u) << "still no room";
+	drain();
+	Run(1);
+	EXPECT_EQ(tx.stats.pkts, 30u);
+	drain();
+	Run(1);
+	drain();
+	EXPECT_EQ(tx.stats.pkts, 32u);
+	EXPECT_EQ(tx.n, 0);
+	EXPECT_EQ(tx.refused_ns, 0u);
+	ASSERT_EQ(order.size(), 32u);
+	for (uint32_t i = 0; i < 32; i++)
+		EXPECT_EQ(order[i], i) << "sent out of order";
+	EXPECT_EQ(tx.stats.dropped, 0u);
 	dp_tx_sink_fini(&tx);
+	EXPECT_EQ(rte_mempool_in_use_count(pool), 0u);
+}
+
+// A queue that takes nothing for DP_TX_RETRY_NS is given up on: its packets
+// are freed and counted; a full sink drops the newest; fini frees the rest.
+TEST_F(DataplaneTest, TxRefused_StuckQueueDroppedAfterTheBound_FullSinkDropsNewest)
+{
+	struct rte_ring *in = Ring(), *tiny = Ring(16);
+	uint16_t port = RingPort(in, tiny);
+	struct dp_tx_sink tx;
+	dp_tx_sink_init(&tx, ex, port, 0);
+	auto send = [&](uint16_t n) {
+		struct dp_burst b;
+		b.n = n;
+		for (uint16_t i = 0; i < n; i++) {
+			b.pkts[i] = rte_pktmbuf_alloc(pool);
+			ASSERT_NE(b.pkts[i], nullptr);
+		}
+		union ex_item it;
+		it.ptr = &b;
+		ASSERT_EQ(tx.base.ops->start_send(&tx.base, it), 0);
+		EXPECT_EQ(b.n, 0);
+	};
+	send(DP_BURST_MAX); // 15 taken, 17 kept
+	for (int i = 0; i < 5; i++)
+		send(DP_BURST_MAX); // kept behind them: 17 + 160 > DP_TX_BUF
+	EXPECT_EQ(tx.n, DP_TX_BUF);
+	EXPECT_EQ(tx.stats.dropped, 17u + 5 * DP_BURST_MAX - DP_TX_BUF) << "the newest";
+	Run(2);
+	EXPECT_EQ(tx.n, DP_TX_BUF) << "kept while within the bound";
+	Advance(DP_TX_RETRY_NS / 2);
+	Run(1);
+	EXPECT_EQ(tx.n, DP_TX_BUF);
+	Advance(DP_TX_RETRY_NS / 2);
+	Run(1);
+	EXPECT_EQ(tx.n, 0) << "given up on after DP_TX_RETRY_NS without room";
+	EXPECT_EQ(tx.stats.dropped, 6u * DP_BURST_MAX - 15);
+	EXPECT_EQ(rte_mempool_in_use_count(pool), 15u) << "only the 15 in the ring";
+	send(3); // refused again, then fini: freed and counted
+	dp_tx_sink_fini(&tx);
+	EXPECT_EQ(tx.stats.dropped, 6u * DP_BURST_MAX - 15 + 3);
+	EXPECT_EQ(rte_mempool_in_use_count(pool), 15u);
 }
 
 static int
