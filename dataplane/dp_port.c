@@ -41,6 +41,7 @@ dp_port_config_defaults(struct dp_port_config *cfg)
 	cfg->want_csum = true;
 	cfg->want_rx_csum = true;
 	cfg->want_multiseg = true;
+	cfg->want_tso = true;
 	cfg->nb_mbufs = 8191;
 	cfg->rx_events = true;
 }
@@ -318,6 +319,12 @@ negotiate_offloads(struct dp_port *p, const struct rte_eth_dev_info *info,
 	}
 	if (cfg->want_multiseg)
 		conf->txmode.offloads |= info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	/* TSO only with what a segment bigger than the MTU needs: a chain of
+	 * mbufs and the PMD's TCP checksum (each segment it cuts needs its own).
+	 * net_tap offers it but would checksum in software, wrongly (above). */
+	if (cfg->want_tso && (conf->txmode.offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) &&
+			(conf->txmode.offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM))
+		conf->txmode.offloads |= tx_capa & RTE_ETH_TX_OFFLOAD_TCP_TSO;
 	p->tx_offloads = conf->txmode.offloads;
 	p->rx_offloads = conf->rxmode.offloads;
 }

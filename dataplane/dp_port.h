@@ -43,6 +43,9 @@ struct dp_port_config {
 	bool want_rx_csum; /**< with want_csum: the rx ones too; default true (false:
 			    * tx only, e.g. a wire that must pass frames as they are) */
 	bool want_multiseg; /**< request multi-segment tx when offered; default true */
+	bool want_tso; /**< request TCP segmentation offload when offered together
+			* with TCP checksums and multi-segment tx (with want_csum
+			* and want_multiseg); default true */
 	uint32_t nb_mbufs; /**< pool size when the port makes its pool; default 8191 */
 	struct rte_mempool *pool; /**< NULL: the shared pool of the port's socket */
 	bool rx_events; /**< find each rx queue a wake-up fd (the PMD's rx

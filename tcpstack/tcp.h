@@ -27,8 +27,10 @@
  * receive buffers to four times what the application takes per round
  * trip, on paths of a millisecond or more (rcv_buf_max).
  * Stretch ACKs: the ACK owed every second segment waits for the end of the
- * rx burst (stretch_acks). Not (yet): pacing, TSO, IP fragments, urgent data
- * (the URG flag is ignored).
+ * rx burst (stretch_acks). TSO where the port offers it (tcp_config.tso):
+ * new data goes out in segments of up to 64 KiB, whole MSSes, that the PMD
+ * cuts (retransmissions stay one MSS). Not (yet): pacing, IP fragments,
+ * urgent data (the URG flag is ignored).
  *
  * Zero copy: received payload stays in the mbufs it arrived in (headers
  * trimmed); the send queue holds payload mbufs; a (re)transmission is a
@@ -158,6 +160,11 @@ struct tcp_config {
 	bool sack; /**< SACK-permitted (RFC 2018): as a receiver, report
 		    * out-of-order blocks and duplicates (D-SACK, RFC 2883);
 		    * default true */
+	/** TCP segmentation offload when the port negotiated it
+	 * (RTE_ETH_TX_OFFLOAD_TCP_TSO in the stack's tx_offloads, with chains
+	 * and TCP checksums): new data in segments of up to TCP_TSO_MAX bytes,
+	 * a whole number of MSSes, cut by the PMD; default true */
+	bool tso;
 	enum tcp_cc cc; /**< congestion control of new connections; default CUBIC */
 	/** Scoreboard tables of 256 entries (4 KiB) for senders whose window
 	 * has more holes than a connection's own 16 entries hold; default 0:
@@ -243,6 +250,9 @@ struct tcp_stats {
 	uint64_t sack_acks_out; /**< ACKs sent with SACK blocks */
 	uint64_t dsacks_out; /**< of those, reporting a duplicate first (D-SACK) */
 	uint64_t burst_acks; /**< ACKs held to the end of an rx burst (stretch ACKs) */
+	/** Segments larger than the MSS handed to the PMD to cut (TSO), and the
+	 * MSS-sized segments they make on the wire */
+	uint64_t tso_out, tso_wire_segs;
 	/** A cluster's instances (tcp_stack_cluster): segments of connections
 	 * another instance owns handed to it; segments a peer handed us for a
 	 * connection we do not have (dropped, never reset), or that we could
@@ -301,6 +311,7 @@ struct tcp_stack {
 	uint8_t port_key[16]; /**< RFC 6056's secret for ephemeral ports */
 	uint16_t port_next[64]; /**< RFC 6056 algorithm 4's table of counters */
 	bool tx_chains; /**< the port sends multi-segment mbufs */
+	uint32_t tso_max; /**< largest payload of a TSO segment; 0: no TSO */
 	uint8_t ts_tag; /**< tcp_stack_cluster's id, in every TSval's low bits; 0: none */
 	uint8_t cluster_n; /**< the cluster's instances (ids 1..cluster_n) */
 	uint32_t flood_left; /**< copies to every instance left this second */

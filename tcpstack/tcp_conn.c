@@ -72,6 +72,7 @@ tcp_config_defaults(struct tcp_config *cfg)
 	cfg->timestamps = true;
 	cfg->window_scaling = true;
 	cfg->sack = true;
+	cfg->tso = true;
 	cfg->tlp = true;
 	cfg->frto = true;
 	cfg->hystart = true;
@@ -289,8 +290,18 @@ tcp_stack_init(struct tcp_stack *tcp, struct ip_iface *st, const struct tcp_conf
 	secret(tcp->isn_key);
 	secret(tcp->port_key);
 	tcp->tx_chains = (st->cfg.tx_offloads & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+	tcp->tso_max = tcp_tso_max(cfg, st->cfg.tx_offloads);
 	st->tcp = tcp;
 	return 0;
+}
+
+uint32_t
+tcp_tso_max(const struct tcp_config *cfg, uint64_t tx_offloads)
+{
+	const uint64_t need = RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+			      RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+
+	return cfg->tso && (tx_offloads & need) == need ? TCP_TSO_MAX : 0;
 }
 
 static void

@@ -25,11 +25,12 @@
 #define IP_HLEN 20
 
 /* Fill the IPv4 and TCP headers at hdr (data start of h) and the checksum;
- * h's data holds the headers followed by plen bytes of payload. */
+ * h's data holds the headers followed by plen bytes of payload. tso_segsz:
+ * 0, or the payload of each segment the PMD is to cut h into (TSO). */
 static void
 fill_headers(struct ip_iface *st, struct rte_mbuf *h, uint32_t lip, uint32_t rip, uint16_t lport,
 		uint16_t rport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
-		const uint8_t *opts, int olen, uint32_t plen)
+		const uint8_t *opts, int olen, uint32_t plen, uint16_t tso_segsz)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod(h, struct rte_ipv4_hdr *);
 	struct rte_tcp_hdr *th = (struct rte_tcp_hdr *)(ip + 1);
@@ -55,7 +56,17 @@ fill_headers(struct ip_iface *st, struct rte_mbuf *h, uint32_t lip, uint32_t rip
 	if (olen > 0)
 		memcpy(th + 1, opts, (size_t)olen);
 	h->ol_flags = 0;
-	if (st->cfg.tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) {
+	if (tso_segsz != 0) {
+		/* The PMD cuts it and checksums every piece; the field starts
+		 * from the pseudo-header's sum without a length (DPDK's rule for
+		 * TCP_SEG, which rte_ipv4_phdr_cksum follows). */
+		h->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_SEG;
+		h->tso_segsz = tso_segsz;
+		h->l2_len = RTE_ETHER_HDR_LEN;
+		h->l3_len = IP_HLEN;
+		h->l4_len = thlen;
+		th->cksum = rte_ipv4_phdr_cksum(ip, h->ol_flags);
+	} else if (st->cfg.tx_offloads & RTE_ETH_TX_OFFLOAD_TCP_CKSUM) {
 		h->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_TCP_CKSUM;
 		h->l2_len = RTE_ETHER_HDR_LEN;
 		h->l3_len = IP_HLEN;
@@ -364,8 +375,13 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 		c->flags &= ~(uint32_t)(TCP_CONN_FLAG_ACK_NOW | TCP_CONN_FLAG_ACK_BURST);
 	}
 	fill_headers(st, h, c->lip, c->rip, c->lport, c->rport, seq,
-			(flags & TCP_FLAG_ACK) ? c->rcv_nxt : 0, flags, wnd, opts, olen, len);
+			(flags & TCP_FLAG_ACK) ? c->rcv_nxt : 0, flags, wnd, opts, olen, len,
+			len > c->mss ? c->mss : 0);
 	tcp->stats.segs_out++;
+	if (len > c->mss) {
+		tcp->stats.tso_out++;
+		tcp->stats.tso_wire_segs += (len + c->mss - 1) / c->mss;
+	}
 	if (flags & TCP_FLAG_RST)
 		tcp->stats.resets_out++;
 	if (!(flags & (TCP_FLAG_SYN | TCP_FLAG_RST)) && (len > 0 || (flags & TCP_FLAG_FIN))) {
@@ -461,7 +477,7 @@ tcp_reset_reply(struct tcp_stack *tcp, uint32_t lip, uint32_t rip, const struct 
 		tcp->stats.tx_nombuf++;
 		return;
 	}
-	fill_headers(st, h, lip, rip, seg->dport, seg->sport, seq, ack, flags, 0, NULL, 0, 0);
+	fill_headers(st, h, lip, rip, seg->dport, seg->sport, seq, ack, flags, 0, NULL, 0, 0, 0);
 	tcp->stats.segs_out++;
 	tcp->stats.resets_out++;
 	stack_output_ipv4(st, h);
@@ -527,6 +543,17 @@ limited_transmit(const struct tcp_conn *c)
 	return (uint32_t)c->dupacks * c->mss;
 }
 
+/* The most new data one segment may carry: an MSS, or with TSO as many
+ * whole MSSes as TCP_TSO_MAX holds (the PMD cuts them). Retransmissions
+ * stay one MSS: each may be a different hole. */
+static uint32_t
+seg_max(const struct tcp_conn *c)
+{
+	uint32_t tso = c->tcp->tso_max;
+
+	return tso > c->mss ? tso - tso % c->mss : c->mss;
+}
+
 /* sws_override: the first segment may be smaller than the sender's SWS rule
  * allows (RFC 9293 3.8.6.2.1's override timeout, from the persist timer). */
 static void
@@ -566,7 +593,12 @@ output(struct tcp_conn *c, bool sws_override)
 		uint8_t fl = TCP_FLAG_ACK;
 
 		unsent = tcp_seq_lt(c->snd_nxt, c->snd_end) ? c->snd_end - c->snd_nxt : 0;
-		len = RTE_MIN(RTE_MIN(unsent, avail), (uint32_t)c->mss);
+		len = RTE_MIN(RTE_MIN(unsent, avail), seg_max(c));
+		/* A TSO segment that is not the end of the data is whole MSSes:
+		 * the window's odd bytes would go out as a runt segment per
+		 * burst. They wait for the window, as they would without TSO. */
+		if (len > c->mss && len < unsent)
+			len -= len % c->mss;
 		fin_due = (c->flags & TCP_CONN_FLAG_FIN_QUEUED) && len == unsent &&
 			  c->snd_nxt + len == c->snd_end;
 		if (len == 0) {

@@ -53,6 +53,13 @@ tcp_owner_check(const struct tcp_stack *tcp, const char *what)
 #define TCP_MSS_DEFAULT 536 /* RFC 9293 3.7.1, when the peer sends no MSS */
 #define TCP_PACK_BELOW 512 /* received segments this small are packed */
 #define TCP_COPY_BELOW 128 /* payloads this small are copied, not chained */
+/* The largest TSO payload: what an IPv4 length (65535) holds after the IP
+ * header and a TCP header with every option. */
+#define TCP_TSO_MAX (65535u - 20u - 60u)
+
+/* The largest TSO payload a stack with this config may send on a port with
+ * these tx offloads (TSO, TCP checksums and chains): TCP_TSO_MAX, or 0. */
+uint32_t tcp_tso_max(const struct tcp_config *cfg, uint64_t tx_offloads);
 #define TCP_TS_OPT_LEN 12
 #define TCP_NO_DEADLINE UINT64_MAX
 /* RFC 7323 5.5: TS.Recent is invalid after 24 days idle (2^31 ms at a 1 ms

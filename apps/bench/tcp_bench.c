@@ -235,11 +235,13 @@ bench_report(struct bench *b)
 		/* The sender's side of it, for reading the figure (whole run). */
 		printf("tcp_bench: bulk: segments out %" PRIu64 " in %" PRIu64
 		       " retransmits %" PRIu64 " (timeouts %" PRIu64 " tail probes %" PRIu64
-		       " fast %" PRIu64 ") undos %" PRIu64 " copied %" PRIu64 "\n",
+		       " fast %" PRIu64 ") undos %" PRIu64 " copied %" PRIu64 " tso %" PRIu64
+		       " (wire segments %" PRIu64 ")\n",
 				b->tcp->stats.segs_out, b->tcp->stats.segs_in,
 				b->tcp->stats.retransmits, b->tcp->stats.rto_timeouts,
 				b->tcp->stats.tlp_probes, b->tcp->stats.fast_retransmits,
-				b->tcp->stats.undos, b->tcp->stats.tx_copied);
+				b->tcp->stats.undos, b->tcp->stats.tx_copied, b->tcp->stats.tso_out,
+				b->tcp->stats.tso_wire_segs);
 		break;
 	case BENCH_MODE_CONN:
 		printf("tcp_bench: conn: %" PRIu64 " connections in %.2f s, %.0f per second\n",

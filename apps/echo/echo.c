@@ -358,10 +358,12 @@ print_tcp(const struct tcp_stack *tcp, const struct client *k, bool client, uint
 	printf("echo: tcp segs in %" PRIu64 " out %" PRIu64 " passive %" PRIu64 " active %" PRIu64
 	       " established %" PRIu64 " resets in %" PRIu64 " out %" PRIu64 " retransmits %" PRIu64
 	       " fast %" PRIu64 " rto %" PRIu64 " ooo %" PRIu64 " dupacks %" PRIu64
-	       " timeouts %" PRIu64 " copied %" PRIu64 "\n",
+	       " timeouts %" PRIu64 " copied %" PRIu64 " tso %" PRIu64 " (wire segments %" PRIu64
+	       ")\n",
 			t->segs_in, t->segs_out, t->passive_opens, t->active_opens, t->established,
 			t->resets_in, t->resets_out, t->retransmits, t->fast_retransmits,
-			t->rto_timeouts, t->ooo_segments, t->dupacks_in, t->timeouts, t->tx_copied);
+			t->rto_timeouts, t->ooo_segments, t->dupacks_in, t->timeouts, t->tx_copied,
+			t->tso_out, t->tso_wire_segs);
 	printf("echo: tcp challenge acks %" PRIu64 " invalid-segment acks limited %" PRIu64
 	       " paws %" PRIu64 " orphans reset %" PRIu64 " sws overrides %" PRIu64
 	       " sends without mbuf %" PRIu64 " pmtu lowered %" PRIu64 " cwnd restarts %" PRIu64

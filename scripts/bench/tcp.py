@@ -60,22 +60,34 @@ JUMBO_VDEV = ",bsize=9216"
 
 
 def riptide(build, seconds, mem):
-    """rr, bulk and conn at MTU 1500, then bulk again at JUMBO_MTU."""
+    """rr, bulk and conn at MTU 1500, then bulk again at JUMBO_MTU, then bulk
+    over virtio-user with TSO at MTU 1500."""
     out = riptide_modes(build, seconds, mem, ("rr", "bulk", "conn"), None)
     out["gbps_jumbo"] = riptide_modes(build, seconds, mem, ("bulk",), JUMBO_MTU)["gbps"]
+    out["gbps_tso"] = riptide_modes(build, seconds, mem, ("bulk",), None, "virtio-tso")["gbps"]
     return out
 
 
-def riptide_modes(build, seconds, mem, modes, mtu):
+def riptide_modes(build, seconds, mem, modes, mtu, kind="memif"):
+    """kind: memif, or virtio-tso: the client on net_virtio_user, the server
+    on net_vhost with tso=1, so that the client's port offers TSO (the server
+    receives the large segments whole, as a NIC's LRO would give them)."""
     echo = os.path.join(ROOT, build, "apps", "echo", "echo")
     bench = os.path.join(ROOT, build, "apps", "bench", "tcp_bench")
     tag = f"rttcpb{os.getpid()}"
     sock = f"/tmp/{tag}.sock"
     common = ["--no-pci", *mem, "--no-telemetry", "--log-level=lib.eal:error"]
     vdev = f"id=0,socket={sock}" + (JUMBO_VDEV if mtu else "")
+    srv_vdev, cli_vdev = f"net_memif0,role=server,{vdev}", f"net_memif0,role=client,{vdev}"
+    if kind == "virtio-tso":
+        # vhost-user maps the client's memory by file descriptor: one per
+        # segment list.
+        common.append("--single-file-segments")
+        srv_vdev = f"net_vhost0,iface={sock},queues=1,tso=1"
+        cli_vdev = f"net_virtio_user0,path={sock},queues=1"
     mtu_args = ["--mtu", str(mtu)] if mtu else []
     server = Proc([echo, "-l", "0", *common, f"--file-prefix={tag}s",
-                   f"--vdev=net_memif0,role=server,{vdev}", "--",
+                   f"--vdev={srv_vdev}", "--",
                    "--ip", "198.18.90.1/24", "--tcp-echo", "7", "--tcp-discard", "9",
                    "--busy-poll", "--max-conns", "4096", *mtu_args])
     out = {}
@@ -85,7 +97,7 @@ def riptide_modes(build, seconds, mem, modes, mtu):
             port = 9 if mode == "bulk" else 7
             for _ in range(3):
                 r = subprocess.run([bench, "-l", "1", *common, f"--file-prefix={tag}c",
-                                    f"--vdev=net_memif0,role=client,{vdev}", "--",
+                                    f"--vdev={cli_vdev}", "--",
                                     "--ip", "198.18.90.2/24", "--server",
                                     f"198.18.90.1:{port}", "--mode", mode, "--seconds",
                                     str(seconds), "--busy-poll", *mtu_args],
@@ -102,11 +114,14 @@ def riptide_modes(build, seconds, mem, modes, mtu):
             elif mode == "bulk":
                 m = re.search(r"tcp_bench: bulk: .* ([\d.]+) Gbit/s", text)
                 out["gbps"] = float(m.group(1))
+                t = re.search(r"tcp_bench: bulk: .* tso (\d+) ", text)
+                if kind == "virtio-tso" and (t is None or int(t.group(1)) == 0):
+                    raise RuntimeError(f"riptide bulk over virtio-user sent no TSO segment:\n{text}")
             else:
                 m = re.search(r"tcp_bench: conn: .* (\d+) per second", text)
                 out["conns"] = float(m.group(1))
             if m is None or r.returncode != 0:
-                raise RuntimeError(f"riptide {mode} (MTU {mtu or 1500}) failed:\n{text}")
+                raise RuntimeError(f"riptide {mode} ({kind}, MTU {mtu or 1500}) failed:\n{text}")
     finally:
         server.stop()
         if os.path.exists(sock):
@@ -174,7 +189,8 @@ def main():
     mem, memnote = mem_args()
     print(f"tcp.sh: {a.rounds} round(s) of {a.seconds} s each; riptide: echo (server) and "
           f"tcp_bench (client) over memif, cores 0 and 1, {memnote}, bulk at MTU 1500 and "
-          f"{JUMBO_MTU}; Linux: loopback (MTU 65536), same cores, iperf3 -C {LINUX_CC}")
+          f"{JUMBO_MTU}, and over virtio-user/vhost-user with TSO at 1500; Linux: loopback "
+          f"(MTU 65536), same cores, iperf3 -C {LINUX_CC}")
     rip, lin = [], []
     for i in range(a.rounds):
         rip.append(riptide(a.build, a.seconds, mem))
@@ -189,6 +205,7 @@ def main():
         ("latency p99 (us, round trip)", "p99", "", None),
         ("bulk (Gbit/s), MTU 1500", "gbps", "", None),
         (f"bulk (Gbit/s), MTU {JUMBO_MTU}", "gbps_jumbo", ">= 1.00", lambda r: r >= 1.0),
+        ("bulk (Gbit/s), virtio-user, TSO", "gbps_tso", ">= 1.00", lambda r: r >= 1.0),
         ("connections per second", "conns", ">= 5.00", lambda r: r >= 5.0),
     ]
     print(f"{'':32} {'riptide':>12} {'linux':>12} {'ratio':>8}  goal")
@@ -197,7 +214,7 @@ def main():
     for name, k, goal, ok in rows:
         # Linux's loopback has one bulk figure (its MTU is 65536): both
         # riptide rows are against it.
-        rv, lv = med(rip, k), med(lin, "gbps" if k == "gbps_jumbo" else k)
+        rv, lv = med(rip, k), med(lin, "gbps" if k.startswith("gbps") else k)
         ratio = rv / lv if lv else float("nan")
         verdict = ""
         if ok is not None:
@@ -207,7 +224,7 @@ def main():
         print(f"{name:32} {rv:12.2f} {lv:12.2f} {ratio:8.3f}  {goal} {verdict}")
         out_rows.append({"figure": k, "what": name, "riptide": rv, "linux": lv, "ratio": ratio,
                          "riptide_rounds": [r[k] for r in rip],
-                         "linux_rounds": [r["gbps" if k == "gbps_jumbo" else k] for r in lin]})
+                         "linux_rounds": [r["gbps" if k.startswith("gbps") else k] for r in lin]})
     print("tcp.sh: all goals met" if met else "tcp.sh: some goals not met")
     if a.json:
         benchjson.write(a.json, "tcp", a.command,

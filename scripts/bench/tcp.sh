@@ -5,8 +5,10 @@
 #   latency     64-byte request/response, p50 and p99 (riptide: apps/bench/tcp_bench --mode rr;
 #               Linux: sockperf ping-pong over loopback)
 #   throughput  one connection, bulk (riptide: tcp_bench --mode bulk into echo's discard
-#               server, at MTU 1500 and again at 9000, memif bsize=9216; Linux: iperf3
+#               server, at MTU 1500 and again at 9000, memif bsize=9216, and at 1500
+#               over virtio-user into net_vhost with tso=1, TSO on; Linux: iperf3
 #               -C cubic over loopback, whose MTU is 65536); the goal is judged at 9000
+#               and with TSO
 #   conn/s      connect and close, one at a time (riptide: tcp_bench --mode conn;
 #               Linux: apps/bench/tcp_connrate over loopback)
 # riptide runs two processes joined by memif, one lcore each (server on core 0,
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
 	--seconds) seconds=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
 	--json) json=(--json "$2"); shift 2 ;;
-	-h | --help) sed -n '4,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "tcp.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done

@@ -81,8 +81,9 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
     if bench == "tcp":
         # Bulk at 1500 and with jumbo frames over memif, both carried data.
         figs = {r["figure"]: r for r in doc["results"]}
-        assert {"p50", "p99", "gbps", "gbps_jumbo", "conns"} <= set(figs), figs
+        assert {"p50", "p99", "gbps", "gbps_jumbo", "gbps_tso", "conns"} <= set(figs), figs
         assert figs["gbps"]["riptide"] > 0 and figs["gbps_jumbo"]["riptide"] > 0, figs
+        assert figs["gbps_tso"]["riptide"] > 0, figs
     if bench == "scale":
         # One row per worker count, each program measured at each.
         pkt = [r for r in doc["results"] if "workers" in r]

@@ -26,6 +26,7 @@ struct out_seg {
 	struct tcp_seg seg;
 	std::string data;
 	uint32_t src_ip, dst_ip;
+	uint16_t tso_segsz = 0; // a TSO segment: the MSS the PMD is to cut it into
 };
 
 // Options on a segment from the peer.
@@ -219,13 +220,33 @@ class TcpTest : public StackTest
 				non_tcp++;
 				continue;
 			}
-			// Every segment we send carries a valid checksum.
 			std::vector<uint8_t> copy(p, p + buf.size());
 			auto *cip = reinterpret_cast<rte_ipv4_hdr *>(copy.data() + 14);
-			EXPECT_EQ(rte_ipv4_udptcp_cksum_verify(cip, cip + 1), 0)
-					<< "bad TCP checksum";
 			uint16_t iplen = rte_be_to_cpu_16(ip->total_length);
 			out_seg o;
+			if (m->ol_flags & RTE_MBUF_F_TX_TCP_SEG) {
+				// TSO: the PMD checksums each piece from the pseudo-header's
+				// sum without a length, and needs the header lengths.
+				auto *th = reinterpret_cast<const rte_tcp_hdr *>(p + 34);
+				EXPECT_EQ(th->cksum, rte_ipv4_phdr_cksum(cip, m->ol_flags));
+				EXPECT_TRUE(m->ol_flags & RTE_MBUF_F_TX_IPV4);
+				EXPECT_EQ(m->l2_len, 14u);
+				EXPECT_EQ(m->l3_len, 20u);
+				EXPECT_EQ(m->l4_len, (th->data_off >> 4) * 4u);
+				uint16_t ipsum = cip->hdr_checksum;
+				cip->hdr_checksum = 0;
+				EXPECT_EQ(rte_ipv4_cksum(cip), ipsum) << "IP header checksum";
+				o.tso_segsz = m->tso_segsz;
+			} else if ((m->ol_flags & RTE_MBUF_F_TX_L4_MASK) ==
+					RTE_MBUF_F_TX_TCP_CKSUM) {
+				// Left to the PMD: the pseudo-header's sum, with the length.
+				auto *th = reinterpret_cast<const rte_tcp_hdr *>(p + 34);
+				EXPECT_EQ(th->cksum, rte_ipv4_phdr_cksum(cip, m->ol_flags));
+			} else {
+				// Every other segment carries a valid checksum.
+				EXPECT_EQ(rte_ipv4_udptcp_cksum_verify(cip, cip + 1), 0)
+						<< "bad TCP checksum";
+			}
 			EXPECT_EQ(tcp_seg_parse(p + 34, iplen - 20u, &o.seg), TCP_PARSE_OK);
 			o.data.assign(reinterpret_cast<const char *>(p + 34 + o.seg.hlen),
 					o.seg.len);

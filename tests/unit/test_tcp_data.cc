@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <random>
 
+#include <rte_ethdev.h>
+
 #include "tcp_fixture.h"
 
 namespace
@@ -230,6 +232,98 @@ TEST_F(TcpData, Send_InitialWindowThenAckClocked_PayloadIntact)
 	In(Ack(our_seq + 40000));
 	EXPECT_EQ(c->sndq_bytes, 0u);
 	EXPECT_EQ(tcp.stats.bytes_out, 40000u);
+	tcp_abort(c);
+}
+
+// TSO (issue 14 item 5): on a port that cuts segments, new data leaves in
+// segments of whole MSSes up to what cwnd and the window allow, each marked
+// for the PMD (TCP_SEG, tso_segsz = MSS, header lengths, the pseudo-header
+// sum without a length: checked by Sent()); the end of the data may be a
+// part MSS; a window's odd bytes wait, as without TSO; a retransmission is
+// one MSS.
+TEST_F(TcpData, Tso_NewDataInWholeMsses_TailShort_RetransmissionOneMss)
+{
+	st.cfg.tx_offloads |= RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+			      RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	tcp.tso_max = tcp_tso_max(&tcp.cfg, st.cfg.tx_offloads);
+	ASSERT_EQ(tcp.tso_max, TCP_TSO_MAX);
+	struct tcp_conn *c = Accept();
+	ASSERT_EQ(c->mss, 1448u);
+	std::string d = Pattern(40000, 9);
+	EXPECT_EQ(Write(c, d), 40000);
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 1u) << "the initial window in one segment";
+	EXPECT_EQ(v[0].data.size(), 10u * 1448);
+	EXPECT_EQ(v[0].tso_segsz, 1448u);
+	EXPECT_EQ(tcp.stats.tso_out, 1u);
+	EXPECT_EQ(tcp.stats.tso_wire_segs, 10u);
+	std::string got = v[0].data;
+
+	// Nothing acknowledged: the timeout resends one MSS, not the TSO segment.
+	Advance((uint64_t)c->rto_us * 1000 + 1000);
+	auto r = Sent();
+	ASSERT_EQ(r.size(), 1u);
+	EXPECT_EQ(r[0].seg.seq, our_seq);
+	EXPECT_EQ(r[0].data, d.substr(0, 1448));
+	EXPECT_EQ(r[0].tso_segsz, 0u) << "a retransmission is one ordinary segment";
+
+	// All of it acknowledged, the peer's window 3584 bytes (28 << 7: 2.47
+	// MSS): two MSSes go, the 688 odd bytes wait for more window.
+	In(Ack(our_seq + (uint32_t)got.size(), 28));
+	auto w = Sent();
+	ASSERT_EQ(w.size(), 1u);
+	EXPECT_EQ(w[0].data.size(), 2u * 1448);
+	EXPECT_EQ(w[0].tso_segsz, 1448u);
+	got += w[0].data;
+
+	// A wide window and cwnd: the rest, 22624 bytes (15.6 MSS) at the end of
+	// the data, goes as far as cwnd allows; the last piece may be short.
+	for (int i = 0; i < 8 && got.size() < d.size(); i++) {
+		In(Ack(our_seq + (uint32_t)got.size(), 2000));
+		for (auto &o : Sent()) {
+			EXPECT_EQ(o.seg.seq, our_seq + (uint32_t)got.size());
+			if (o.data.size() > 1448) {
+				EXPECT_EQ(o.tso_segsz, 1448u);
+				if (got.size() + o.data.size() < d.size()) {
+					EXPECT_EQ(o.data.size() % 1448, 0u)
+							<< "not the end: whole MSSes";
+				}
+			}
+			got += o.data;
+		}
+	}
+	EXPECT_EQ(got, d);
+	In(Ack(our_seq + 40000, 2000));
+	EXPECT_EQ(c->sndq_bytes, 0u);
+	tcp_abort(c);
+}
+
+// TSO needs the port's TSO, its TCP checksum and chains, and the config's
+// tso; without any of them segments stay one MSS.
+TEST_F(TcpData, Tso_OnlyWhereThePortCutsAndTheConfigAllows)
+{
+	const uint64_t all = RTE_ETH_TX_OFFLOAD_TCP_TSO | RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+			     RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
+	struct tcp_config cfg = tcp.cfg;
+	EXPECT_TRUE(cfg.tso) << "on by default";
+	EXPECT_EQ(tcp_tso_max(&cfg, all), TCP_TSO_MAX);
+	EXPECT_EQ(tcp_tso_max(&cfg, all & ~(uint64_t)RTE_ETH_TX_OFFLOAD_TCP_TSO), 0u);
+	EXPECT_EQ(tcp_tso_max(&cfg, all & ~(uint64_t)RTE_ETH_TX_OFFLOAD_TCP_CKSUM), 0u);
+	EXPECT_EQ(tcp_tso_max(&cfg, all & ~(uint64_t)RTE_ETH_TX_OFFLOAD_MULTI_SEGS), 0u);
+	cfg.tso = false;
+	EXPECT_EQ(tcp_tso_max(&cfg, all), 0u);
+	EXPECT_LE(TCP_TSO_MAX + 20 + 60, 65535u) << "an IPv4 length holds the largest";
+
+	ASSERT_EQ(tcp.tso_max, 0u) << "the fixture's port has no TSO";
+	struct tcp_conn *c = Accept();
+	EXPECT_EQ(Write(c, Pattern(20000, 3)), 20000);
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 10u);
+	for (auto &o : v) {
+		EXPECT_EQ(o.data.size(), 1448u);
+		EXPECT_EQ(o.tso_segsz, 0u);
+	}
+	EXPECT_EQ(tcp.stats.tso_out, 0u);
 	tcp_abort(c);
 }
 
