@@ -176,6 +176,11 @@ wnd-update-on-new-ack|tcpstack/tcp_input.c|(tcp_seq_gt(ack, prior_una)|(false|tc
 ack-seq-in-peer-window|tcpstack/tcp_output.c|	return edge;|	return c->snd_max;|tcpstack_unit|TcpData.PeerShrankItsWindow_AcksAndResetCarryItsRightEdge
 xdp-pool-padded|dataplane/dp_port.c|cache, sizeof(priv), socket, RTE_MEMPOOL_F_NO_IOVA_CONTIG);|cache, sizeof(priv), socket, 0);|dataplane_unit|DpPool.AfXdpUmem_EveryFrameInsideWhatThePmdRegisters
 drs-counts-taken|tcpstack/tcp_output.c|taken = c->rcv_nxt - c->rcvq_bytes;|taken = c->rcv_nxt;|tcpstack_unit|TcpAutotune.ReceiveBuffer_ApplicationNotReading_NotGrown
+tso-whole-mss|tcpstack/tcp_output.c|			len -= len % c->mss;|			(void)0;|tcpstack_unit|TcpData.Tso_NewDataInWholeMsses_TailShort_RetransmissionOneMss
+tso-segsz|tcpstack/tcp_output.c|len > c->mss ? c->mss : 0);|0);|tcpstack_unit|TcpData.Tso_NewDataInWholeMsses_TailShort_RetransmissionOneMss
+tso-config|tcpstack/tcp_conn.c|return cfg->tso && (tx_offloads|return (cfg->tso + 1) && (tx_offloads|tcpstack_unit|TcpData.Tso_OnlyWhereThePortCutsAndTheConfigAllows
+tx-keep-refused|dataplane/dp_stream.c|else if (now - k->refused_ns >= DP_TX_RETRY_NS) {|else {|dataplane_unit|DataplaneTest.TxRefused_KeptInOrderAndSentWhenTheQueueHasRoom
+tx-retry-bound|dataplane/dp_stream.c|else if (now - k->refused_ns >= DP_TX_RETRY_NS) {|else if (0) {|dataplane_unit|DataplaneTest.TxRefused_StuckQueueDroppedAfterTheBound_FullSinkDropsNewest
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).
