@@ -62,6 +62,21 @@ class DataplaneTest : public ExecutorFixture
 		ExecutorFixture::TearDown();
 	}
 
+	// n fresh mbufs into a tx sink as one burst; the sink takes them all.
+	void SendBurst(struct dp_tx_sink *tx, uint16_t n)
+	{
+		struct dp_burst b;
+		b.n = n;
+		for (uint16_t i = 0; i < n; i++) {
+			b.pkts[i] = rte_pktmbuf_alloc(pool);
+			ASSERT_NE(b.pkts[i], nullptr);
+		}
+		union ex_item it;
+		it.ptr = &b;
+		ASSERT_EQ(tx->base.ops->start_send(&tx->base, it), 0);
+		EXPECT_EQ(b.n, 0);
+	}
+
 	struct rte_ring *Ring(unsigned int size = 1024)
 	{
 		struct rte_ring *r = rte_ring_create(uniq("utr").c_str(), size, SOCKET_ID_ANY,
@@ -222,18 +237,7 @@ TEST_F(DataplaneTest, TxRefused_StuckQueueDroppedAfterTheBound_FullSinkDropsNewe
 	uint16_t port = RingPort(in, tiny);
 	struct dp_tx_sink tx;
 	dp_tx_sink_init(&tx, ex, port, 0);
-	auto send = [&](uint16_t n) {
-		struct dp_burst b;
-		b.n = n;
-		for (uint16_t i = 0; i < n; i++) {
-			b.pkts[i] = rte_pktmbuf_alloc(pool);
-			ASSERT_NE(b.pkts[i], nullptr);
-		}
-		union ex_item it;
-		it.ptr = &b;
-		ASSERT_EQ(tx.base.ops->start_send(&tx.base, it), 0);
-		EXPECT_EQ(b.n, 0);
-	};
+	auto send = [&](uint16_t n) { SendBurst(&tx, n); };
 	send(DP_BURST_MAX); // 15 taken, 17 kept
 	for (int i = 0; i < 5; i++)
 		send(DP_BURST_MAX); // kept behind them: 17 + 160 > DP_TX_BUF
@@ -494,18 +498,7 @@ TEST_F(DataplaneTest, TxHold_EndOfIterationSendWaitsOutTheHold)
 	struct dp_tx_sink tx;
 	dp_tx_sink_init(&tx, ex, port, 0);
 	dp_tx_sink_set_hold(&tx, 100);
-	auto send = [&](uint16_t n) {
-		struct dp_burst b;
-		b.n = n;
-		for (uint16_t i = 0; i < n; i++) {
-			b.pkts[i] = rte_pktmbuf_alloc(pool);
-			ASSERT_NE(b.pkts[i], nullptr);
-		}
-		union ex_item it;
-		it.ptr = &b;
-		ASSERT_EQ(tx.base.ops->start_send(&tx.base, it), 0);
-		EXPECT_EQ(b.n, 0);
-	};
+	auto send = [&](uint16_t n) { SendBurst(&tx, n); };
 	auto drain = [&]() {
 		unsigned int n = 0;
 		void *m = nullptr;
