@@ -348,9 +348,10 @@ tx_flush_source(struct ex_source *src)
 		return sent;
 	}
 	if (k->hold_ns != 0 && ex_now_coarse_ns(k->ex) - k->last_send_ns < k->hold_ns) {
-		/* Held, not idle: the loop must come back for it, not sleep. */
+		/* Held, not idle: the loop may sleep, but only until the hold
+		 * ends (spinning to it would spend a CPU quota on empty polls). */
 		k->stats.held++;
-		ex_stay_awake(k->ex);
+		ex_wake_by(k->ex, k->last_send_ns + k->hold_ns);
 		return 0;
 	}
 	sent = dp_tx_sink_flush(k);

@@ -148,10 +148,11 @@ void dp_tx_sink_init(struct dp_tx_sink *k, struct ex_executor *ex, uint16_t port
 
 /**
  * Set the tx hold: the end-of-iteration flush sends only once hold_us have
- * passed since the last send, and keeps the loop awake (ex_stay_awake) while
- * it holds. A full burst, poll_flush and dp_tx_sink_flush still send at
- * once, and the first packet after a quiet spell of hold_us leaves in its
- * own iteration, so light traffic waits for nothing. 0 (the default) sends
+ * passed since the last send; while it holds, the loop may sleep, but wakes
+ * when the hold ends (ex_wake_by) or sooner for a packet. A full burst,
+ * poll_flush and dp_tx_sink_flush still send at once, and the first packet
+ * after a quiet spell of hold_us leaves in its own iteration, so light
+ * traffic waits for nothing. 0 (the default) sends
  * at the end of every iteration. Worth it where each send is a syscall
  * (net_af_xdp, net_tap): fewer, larger sends for at most hold_us of delay.
  */

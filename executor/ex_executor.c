@@ -744,6 +744,7 @@ ex_run_once(struct ex_executor *ex)
 	if (work != 0) {
 		ex->idle_iters = 0;
 		ex->stay_awake = 0;
+		ex->wake_by_ns = 0;
 		ex->last_work_ns = now;
 		ex->idle_sleep_ns = ex->idle_sleep_min_ns;
 		return work;
@@ -753,8 +754,9 @@ ex_run_once(struct ex_executor *ex)
 			!ex->stay_awake &&
 			(++ex->idle_iters >= ex->idle_spins ||
 					now - ex->last_work_ns >= ex->idle_spin_ns))
-		ex_idle_sleep(ex, now);
+		ex_idle_sleep(ex, now, ex->wake_by_ns);
 	ex->stay_awake = 0;
+	ex->wake_by_ns = 0;
 	return 0;
 }
 
@@ -762,6 +764,16 @@ void
 ex_stay_awake(struct ex_executor *ex)
 {
 	ex->stay_awake = 1;
+}
+
+void
+ex_wake_by(struct ex_executor *ex, uint64_t deadline_ns)
+{
+	/* 0 is "none": a deadline at the clock's first nanosecond is due now. */
+	if (deadline_ns == 0)
+		deadline_ns = 1;
+	if (ex->wake_by_ns == 0 || deadline_ns < ex->wake_by_ns)
+		ex->wake_by_ns = deadline_ns;
 }
 
 uint32_t ex_stop_epoch;

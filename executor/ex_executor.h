@@ -18,8 +18,9 @@
  *      (tx buffers), so that what this iteration produced leaves now;
  *   6. idle policy: busy-poll, or back off: once idle for idle_spin_us (or
  *      idle_spins empty iterations, whichever comes first) sleep, never past
- *      the next timer, and not while a source holds something due soon
- *      (ex_stay_awake()). Work starts it over.
+ *      the next timer or a source's deadline (ex_wake_by()), and not while a
+ *      source holds something due at once (ex_stay_awake()). Work starts it
+ *      over.
  *      - When every reactor source has a wake-up event (an rx queue's
  *        interrupt fd or socket, ex_source_set_event()), the executor sleeps
  *        in epoll on those events and on its own eventfd, which remote wakes,
@@ -337,6 +338,18 @@ int ex_unregister(struct ex_executor *ex, struct ex_source *src);
  * iteration count as busy. Owning lcore only.
  */
 void ex_stay_awake(struct ex_executor *ex);
+
+/**
+ * Called by a source during an iteration that left it holding something it
+ * will act on by deadline_ns (ex_now_coarse_ns()'s clock; a tx buffer
+ * waiting out its hold): the idle policy may sleep, but wakes by then (as
+ * for a timer), and does not sleep when the deadline is only a few
+ * microseconds away. Unlike ex_stay_awake() the loop does not spin up to
+ * the deadline, which under a CPU quota is budget spent on empty polls.
+ * The earliest of an iteration's deadlines counts; like ex_stay_awake(), it
+ * lasts one iteration. Owning lcore only.
+ */
+void ex_wake_by(struct ex_executor *ex, uint64_t deadline_ns);
 
 /**
  * Per-executor counters. The owner updates them with plain stores; other

@@ -175,9 +175,9 @@ work_waiting(struct ex_executor *ex)
 }
 
 static void
-event_sleep(struct ex_executor *ex, uint64_t now)
+event_sleep(struct ex_executor *ex, uint64_t now, uint64_t cap)
 {
-	uint64_t ns = ex_wheel_next_ns(&ex->wheel, now, ex->idle_event_max_ns);
+	uint64_t ns = ex_wheel_next_ns(&ex->wheel, now, RTE_MIN(ex->idle_event_max_ns, cap));
 	struct ex_source *src, *armed_end = NULL;
 	struct epoll_event evs[8];
 	int pending = 0, n, i;
@@ -220,9 +220,9 @@ awake:
 /* The nap: the current step (never past the next timer), then double the
  * step up to the longest nap. */
 static void
-nap(struct ex_executor *ex, uint64_t now)
+nap(struct ex_executor *ex, uint64_t now, uint64_t cap)
 {
-	uint64_t ns = ex_wheel_next_ns(&ex->wheel, now, ex->idle_sleep_ns);
+	uint64_t ns = ex_wheel_next_ns(&ex->wheel, now, RTE_MIN(ex->idle_sleep_ns, cap));
 
 	ex->idle_sleep_ns = RTE_MIN(ex->idle_sleep_ns * 2, ex->idle_sleep_max_ns);
 	if (ns == 0)
@@ -238,10 +238,20 @@ nap(struct ex_executor *ex, uint64_t now)
 }
 
 void
-ex_idle_sleep(struct ex_executor *ex, uint64_t now)
+ex_idle_sleep(struct ex_executor *ex, uint64_t now, uint64_t wake_by)
 {
+	uint64_t cap = UINT64_MAX;
+
+	if (wake_by != 0) {
+		/* A source holds something due then (ex_wake_by): sleep until
+		 * it at most, and not at all when it is too close for a sleep to
+		 * be cheaper than polling up to it. */
+		if (wake_by < now + EX_WAKE_BY_MIN_NS)
+			return;
+		cap = wake_by - now;
+	}
 	if (ex_sleeps_on_events(ex))
-		event_sleep(ex, now);
+		event_sleep(ex, now, cap);
 	else
-		nap(ex, now);
+		nap(ex, now, cap);
 }

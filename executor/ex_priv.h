@@ -60,6 +60,11 @@ struct ex_task {
 
 #define EX_BURST 32
 
+/* A deadline from ex_wake_by() closer than this is polled up to, not slept
+ * to: a sleep and its wake-up (two syscalls, a timer, a context switch)
+ * cost a few microseconds of their own. */
+#define EX_WAKE_BY_MIN_NS (5 * EX_NS_PER_US)
+
 /* Remote wakes buffered for one destination executor. */
 struct ex_outbox {
 	struct ex_executor *dst;
@@ -88,6 +93,7 @@ struct ex_executor {
 	uint64_t now_ns; /* start of this iteration, in ns: ex_now_coarse_ns() */
 	uint32_t last_work; /* whether the previous iteration did work */
 	uint32_t stay_awake; /* set by ex_stay_awake() during this iteration */
+	uint64_t wake_by_ns; /* ex_wake_by() this iteration: sleep no later; 0: none */
 	uint64_t last_work_ns; /* when an iteration last did work (idle policy) */
 	uint64_t idle_sleep_ns; /* the backoff's next sleep */
 	struct ex_stats stats;
@@ -131,7 +137,7 @@ extern uint32_t ex_stop_epoch;
 /* ex_idle.c: the idle policy's sleeps. */
 int ex_idle_init(struct ex_executor *ex, const struct ex_config *cfg);
 void ex_idle_fini(struct ex_executor *ex);
-void ex_idle_sleep(struct ex_executor *ex, uint64_t now);
+void ex_idle_sleep(struct ex_executor *ex, uint64_t now, uint64_t wake_by);
 void ex_idle_source_added(struct ex_executor *ex, struct ex_source *src);
 void ex_idle_source_removed(struct ex_executor *ex, struct ex_source *src);
 /* Wake ex if it sleeps on events; call after making its work visible.

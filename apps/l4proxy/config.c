@@ -48,7 +48,7 @@ config_defaults(void)
 {
 	cfg.drain_timeout = 10;
 	cfg.max_pairs = 16384;
-	cfg.idle_spin_us = 50;
+	cfg.idle_spin_us = 0; /* sleep as soon as idle: see docs/l4proxy.md, Idle CPU */
 }
 
 void

@@ -65,7 +65,7 @@ def wrk(name, close, seconds, core):
 
 
 class Contender:
-    def __init__(self, kind, name, work, build, core, tx_hold, quota, ccore="0", idle_spin=50):
+    def __init__(self, kind, name, work, build, core, tx_hold, quota, ccore="0", idle_spin=0):
         self.kind, self.name, self.work, self.core, self.ccore = kind, name, work, core, ccore
         self.build, self.tx_hold, self.quota, self.idle_spin = build, tx_hold, quota, idle_spin
         self.p = None
@@ -398,8 +398,8 @@ def main():
     ap.add_argument("--seconds", type=int, default=10)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--switch", choices=("thread", "inline"), default="thread")
-    ap.add_argument("--tx-hold", type=int, default=100)
-    ap.add_argument("--idle-spin", type=int, default=50)
+    ap.add_argument("--tx-hold", type=int, default=0)
+    ap.add_argument("--idle-spin", type=int, default=0)
     ap.add_argument("--quota", type=int, default=30,
                     help="CPU budget of every proxy, %% of one core (0: none)")
     ap.add_argument("--nic", choices=("yes", "no"), default="yes",

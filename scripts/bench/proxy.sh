@@ -31,13 +31,16 @@
 # --switch thread (default) gives the bridge port facing the proxy its own
 # NAPI thread on the peers' cores, so that the Linux peers' receive work is
 # not done inside (and billed to) the proxy's send syscall; --switch inline
-# leaves the kernel's default. --tx-hold US is riptide's l4proxy --tx-hold
-# (default 100; 0 sends at the end of every loop iteration).
+# leaves the kernel's default. --tx-hold US and --idle-spin US are riptide's
+# l4proxy options, default 0 as in l4proxy itself (send at the end of every
+# loop iteration; sleep on the rx queue as soon as a poll finds nothing):
+# under a quota a hold or a spin costs more CPU than it saves (the
+# twentieth session's table in docs/performance.md).
 #
 # Usage: scripts/bench/proxy.sh [--seconds S] [--rounds N] [--switch thread|inline]
-#                               [--tx-hold US] [--quota PCT]  (default 10, 3, thread, 100, 30)
+#                               [--tx-hold US] [--quota PCT]  (default 10, 3, thread, 0, 30)
 #                               [--nic yes|no]   (default yes)
-#                               [--idle-spin US] (riptide's l4proxy --idle-spin, default 50)
+#                               [--idle-spin US] (riptide's l4proxy --idle-spin, default 0)
 #                               [--idle S]       (each proxy idle for S s first, default 5:
 #                                                 its CPU from /proc and the time to answer
 #                                                 a request after 0.5 s of quiet; 0: skip)
@@ -51,11 +54,11 @@ cd "$(dirname "$0")/../.."
 seconds=10
 rounds=3
 switch=thread
-txhold=100
+txhold=0
 quota=30
 nic=yes
 idle=5
-idlespin=50
+idlespin=0
 json=()
 perf=()
 while [ $# -gt 0 ]; do
@@ -71,7 +74,7 @@ while [ $# -gt 0 ]; do
 	--json) json+=(--json "$2"); shift 2 ;;
 	--plot) json+=(--plot "$2"); shift 2 ;;
 	--perf) perf=(--perf "$2"); shift 2 ;;
-	-h | --help) sed -n '4,47p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,50p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "proxy.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done

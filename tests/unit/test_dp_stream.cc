@@ -489,8 +489,8 @@ TEST_F(DataplaneTest, RingStream_OtherStageFeeds_ForwardedInOrder)
 }
 
 // The tx hold: the end-of-iteration send waits out the hold since the last
-// send (and keeps the loop awake meanwhile); a full burst and an explicit
-// flush do not wait, and the first packet after a quiet spell goes at once.
+// send; a full burst and an explicit flush do not wait, and the first packet
+// after a quiet spell goes at once.
 TEST_F(DataplaneTest, TxHold_EndOfIterationSendWaitsOutTheHold)
 {
 	struct rte_ring *in = Ring(), *wire = Ring();
@@ -538,6 +538,56 @@ TEST_F(DataplaneTest, TxHold_EndOfIterationSendWaitsOutTheHold)
 	EXPECT_EQ(drain(), 0u);
 	dp_tx_sink_fini(&tx);
 	EXPECT_EQ(drain(), 5u);
+}
+
+// While the tx hold keeps packets, an idle loop sleeps until the hold ends
+// (not spinning to it, which under a CPU quota spends the budget on empty
+// polls), and the packets leave in the iteration after the sleep.
+TEST_F(DataplaneTest, TxHold_IdleLoopSleepsUntilTheHoldEnds_ThenSends)
+{
+	struct sleeps {
+		ut_clock *clk;
+		std::vector<uint64_t> ns;
+	} sl{ &clk, {} };
+	// The fixture's executor busy-polls: one that backs off instead.
+	cfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
+	cfg.idle_spin_us = 0;
+	cfg.idle_sleep_min_us = 1000;
+	cfg.idle_sleep_us = 1000;
+	cfg.idle_sleep = [](void *ctx, uint64_t ns) {
+		auto *l = static_cast<sleeps *>(ctx);
+		l->ns.push_back(ns);
+		l->clk->now += ns; // as a real sleep would
+	};
+	cfg.idle_sleep_ctx = &sl;
+	Remake();
+	struct rte_ring *in = Ring(), *wire = Ring();
+	uint16_t port = RingPort(in, wire);
+	struct dp_tx_sink tx;
+	dp_tx_sink_init(&tx, ex, port, 0);
+	dp_tx_sink_set_hold(&tx, 100);
+
+	SendBurst(&tx, 1);
+	ex_run_once(ex); // the first packet leaves at once
+	EXPECT_EQ(rte_ring_count(wire), 1u);
+	clk.now += 30 * 1000;
+	SendBurst(&tx, 2);
+	sl.ns.clear();
+	ex_run_once(ex);
+	EXPECT_EQ(rte_ring_count(wire), 1u) << "30 us after a send, a 100 us hold keeps them";
+	ASSERT_EQ(sl.ns.size(), 1u) << "the loop spun through the hold instead of sleeping";
+	EXPECT_EQ(sl.ns[0], 70u * 1000) << "slept to the hold's end: not past it, not short of it";
+	ex_run_once(ex);
+	EXPECT_EQ(rte_ring_count(wire), 3u) << "sent on waking";
+
+	ex_run_once(ex);
+	ASSERT_EQ(sl.ns.size(), 2u);
+	EXPECT_EQ(sl.ns[1], 1000u * 1000) << "nothing held: the ordinary nap";
+	dp_tx_sink_fini(&tx);
+	// TearDown runs the loop again: back to one that does not call into
+	// this frame's sleep log.
+	DefaultConfig();
+	Remake();
 }
 
 TEST_F(DataplaneTest, TxHold_Zero_SendsEveryIteration)

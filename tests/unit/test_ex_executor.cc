@@ -681,6 +681,74 @@ TEST(ExecutorIdle, Backoff_SpinsIdleSpinUs_ThenSleepsDoublingToTheCap_WorkStarts
 	ex_executor_free(ex);
 }
 
+// A flush source holding something it will act on by `deadline`
+// (ex_wake_by), while `deadline` is not 0.
+struct due {
+	struct ex_source src;
+	struct ex_executor *ex;
+	uint64_t deadline;
+};
+
+static unsigned int
+due_fn(struct ex_source *src)
+{
+	auto *d = EX_CONTAINER_OF(src, struct due, src);
+	if (d->deadline != 0)
+		ex_wake_by(d->ex, d->deadline);
+	return 0;
+}
+
+TEST(ExecutorIdle, Backoff_WakeBy_SleepsUpToTheEarliestDeadline_NotWhenItIsTooClose)
+{
+	ut_clock clk;
+	sleep_log sl{ &clk, {} };
+	struct ex_config cfg = clocked_config("idlew", 4, &clk);
+	cfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
+	cfg.idle_spin_us = 0;
+	cfg.idle_sleep_min_us = 1000;
+	cfg.idle_sleep_us = 1000;
+	cfg.idle_sleep = sleep_log_fn;
+	cfg.idle_sleep_ctx = &sl;
+	struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
+	ASSERT_NE(ex, nullptr);
+	struct due a = {}, b = {};
+	a.src.fn = b.src.fn = due_fn;
+	a.src.name = b.src.name = "due";
+	a.ex = b.ex = ex;
+	ex_register_flush(ex, &a.src);
+	ex_register_flush(ex, &b.src);
+
+	ex_run_once(ex);
+	ASSERT_EQ(sl.ns.size(), 1u);
+	EXPECT_EQ(sl.ns[0], 1000000u) << "no deadline: the whole 1 ms nap";
+
+	// Two holders: the sleep ends at the earlier deadline, never past it.
+	a.deadline = clk.now + 70000;
+	b.deadline = clk.now + 40000;
+	EXPECT_EQ(ex_run_once(ex), 0u) << "holding is not work";
+	ASSERT_EQ(sl.ns.size(), 2u) << "a deadline 40 us away is slept to, not spun to";
+	EXPECT_EQ(sl.ns[1], 40000u) << "slept to the earliest deadline";
+
+	// A deadline closer than a sleep is worth: polled up to, no sleep.
+	a.deadline = 0;
+	b.deadline = clk.now + EX_NS_PER_US;
+	ex_run_once(ex);
+	EXPECT_EQ(sl.ns.size(), 2u) << "slept for a deadline 1 us away";
+	b.deadline = clk.now; // due now, or already past
+	ex_run_once(ex);
+	EXPECT_EQ(sl.ns.size(), 2u) << "slept past a deadline that had come";
+
+	// A deadline lasts the iteration that set it.
+	b.deadline = 0;
+	ex_run_once(ex);
+	ASSERT_EQ(sl.ns.size(), 3u);
+	EXPECT_EQ(sl.ns[2], 1000000u) << "an old deadline cut a later sleep short";
+
+	ASSERT_EQ(ex_unregister(ex, &a.src), 0);
+	ASSERT_EQ(ex_unregister(ex, &b.src), 0);
+	ex_executor_free(ex);
+}
+
 TEST(ExecutorIdle, Backoff_NeverSleepsPastTheNextTimer)
 {
 	ut_clock clk;

@@ -172,6 +172,52 @@ TEST_F(IdleEvents, NoEvent_TheSleepEndsAtTheNextTimer)
 	EXPECT_EQ(s.idle_event_wakes, 0u) << "a timeout is not an event";
 }
 
+// A flush source holding something due `in_ms` after each iteration starts.
+struct holding {
+	struct ex_source src;
+	struct ex_executor *ex;
+	uint64_t in_ms;
+};
+
+unsigned int
+holding_fn(struct ex_source *s)
+{
+	auto *h = EX_CONTAINER_OF(s, struct holding, src);
+	ex_wake_by(h->ex, ex_now_coarse_ns(h->ex) + h->in_ms * EX_NS_PER_MS);
+	return 0;
+}
+
+TEST_F(IdleEvents, ASourcesDeadline_EndsTheSleepOnTime_AnEventStillEndsItSooner)
+{
+	struct holding h = {};
+	h.src.fn = holding_fn;
+	h.src.name = "holding";
+	h.ex = ex;
+	h.in_ms = 60;
+	ex_register_flush(ex, &h.src);
+	auto t0 = steady::now();
+	EXPECT_EQ(ex_run_once(ex), 0u);
+	double slept = ms_since(t0);
+	EXPECT_GE(slept, 55.0) << "woke before the deadline with nothing to do";
+	EXPECT_LT(slept, 1000.0) << "slept past the deadline, towards the 2 s cap";
+	struct ex_stats s = Stats();
+	EXPECT_EQ(s.idle_event_sleeps, 1u) << "a deadline still sleeps on the events";
+	EXPECT_EQ(s.idle_event_wakes, 0u) << "a deadline is not an event";
+
+	h.in_ms = 1500; // a packet comes long before the deadline
+	std::thread packet([&] {
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+		poke(e.fd);
+	});
+	t0 = steady::now();
+	ex_run_once(ex);
+	slept = ms_since(t0);
+	packet.join();
+	EXPECT_LT(slept, 1000.0) << "the event did not end a sleep bounded by a deadline";
+	EXPECT_EQ(ex_run_once(ex), 1u) << "the packet is there";
+	ASSERT_EQ(ex_unregister(ex, &h.src), 0);
+}
+
 TEST_F(IdleEvents, ARemoteSpawnEndsTheSleep)
 {
 	struct ex_ready r;

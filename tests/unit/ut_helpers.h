@@ -125,11 +125,25 @@ class ExecutorFixture : public ::testing::Test
 
 	void SetUp() override
 	{
+		DefaultConfig();
+		Remake();
+	}
+
+	// The fixture's executor config: busy-poll, on the injected clock.
+	void DefaultConfig()
+	{
 		ex_config_defaults(&cfg);
 		cfg.name = "ut";
 		cfg.max_tasks = kMaxTasks;
 		cfg.clock = ut_clock_read;
 		cfg.clock_ctx = &clk;
+	}
+
+	// (Re)make the executor from cfg, for a test that changes it.
+	void Remake()
+	{
+		if (ex != nullptr)
+			ex_executor_free(ex);
 		ex = ex_executor_create(rte_lcore_id(), &cfg);
 		ASSERT_NE(ex, nullptr);
 		// The test thread plays the executor's lcore from here on: its
