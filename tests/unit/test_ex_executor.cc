@@ -728,21 +728,26 @@ TEST(ExecutorIdle, Backoff_WakeBy_SleepsUpToTheEarliestDeadline_NotWhenItIsTooCl
 	EXPECT_EQ(ex_run_once(ex), 0u) << "holding is not work";
 	ASSERT_EQ(sl.ns.size(), 2u) << "a deadline 40 us away is slept to, not spun to";
 	EXPECT_EQ(sl.ns[1], 40000u) << "slept to the earliest deadline";
+	a.deadline = clk.now + 40000; // the other way round: not the first or last one set
+	b.deadline = clk.now + 70000;
+	ex_run_once(ex);
+	ASSERT_EQ(sl.ns.size(), 3u);
+	EXPECT_EQ(sl.ns[2], 40000u) << "slept to the earliest deadline";
 
 	// A deadline closer than a sleep is worth: polled up to, no sleep.
 	a.deadline = 0;
 	b.deadline = clk.now + EX_NS_PER_US;
 	ex_run_once(ex);
-	EXPECT_EQ(sl.ns.size(), 2u) << "slept for a deadline 1 us away";
+	EXPECT_EQ(sl.ns.size(), 3u) << "slept for a deadline 1 us away";
 	b.deadline = clk.now; // due now, or already past
 	ex_run_once(ex);
-	EXPECT_EQ(sl.ns.size(), 2u) << "slept past a deadline that had come";
+	EXPECT_EQ(sl.ns.size(), 3u) << "slept past a deadline that had come";
 
 	// A deadline lasts the iteration that set it.
 	b.deadline = 0;
 	ex_run_once(ex);
-	ASSERT_EQ(sl.ns.size(), 3u);
-	EXPECT_EQ(sl.ns[2], 1000000u) << "an old deadline cut a later sleep short";
+	ASSERT_EQ(sl.ns.size(), 4u);
+	EXPECT_EQ(sl.ns[3], 1000000u) << "an old deadline cut a later sleep short";
 
 	ASSERT_EQ(ex_unregister(ex, &a.src), 0);
 	ASSERT_EQ(ex_unregister(ex, &b.src), 0);
