@@ -190,11 +190,14 @@ class Contender:
             self.log.seek(0)
             out = self.log.read()
             sh(["rm", "-rf", f"/var/run/dpdk/{self.prefix}"])
+            # EAL leaves its hugepage files behind; they hold the pages
+            # until removed (scale.sh's TAP proxy runs on hugepages too).
+            sh(f"rm -f /dev/hugepages/{self.prefix}map_*")
             if self.wire is not None:
                 self.wire.send_signal(signal.SIGINT)
                 self.wire.wait(timeout=30)
                 sh(["rm", "-rf", f"/var/run/dpdk/{self.prefix}w"])
-                sh(f"rm -f /dev/hugepages/{self.prefix}map_* /dev/hugepages/{self.prefix}wmap_*")
+                sh(f"rm -f /dev/hugepages/{self.prefix}wmap_*")
             m = re.search(r"executor busy ([\d.]+) s", out)
             return float(m.group(1)) if m else float("nan")
         self.p.send_signal(signal.SIGTERM)

@@ -2,6 +2,7 @@
 """Every benchmark writes its figures as JSON (--json FILE) beside what it
 prints: run each at its smallest and read the file back. These check the
 record, never a speed: rates belong to the benchmarks themselves."""
+import glob
 import json
 import os
 
@@ -46,11 +47,16 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
     allowed = "/proc/sys/net/ipv4/tcp_allowed_congestion_control"
     with open(allowed) as f:
         allowed_before = f.read()
+    pages_before = set(glob.glob("/dev/hugepages/*"))
     r = run([os.path.join(BENCH, script), *args, "--json", str(out),
              *(["--plot", str(png)] if charts else [])], check=False, timeout=300)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     with open(allowed) as f:  # proxy.sh widens it for its run: put back
         assert f.read() == allowed_before
+    # Every DPDK process it ran is gone, and so are its hugepage files (EAL
+    # leaves them, and each holds a page until removed).
+    left = sorted(set(glob.glob("/dev/hugepages/*")) - pages_before)
+    assert not left, f"{len(left)} hugepage files left behind, e.g. {left[:3]}"
     if charts:  # a PNG drawn from the same figures
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", r.stdout[-2000:]
         assert png.stat().st_size > 5000, png.stat()

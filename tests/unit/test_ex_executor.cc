@@ -681,6 +681,20 @@ TEST(ExecutorIdle, Backoff_SpinsIdleSpinUs_ThenSleepsDoublingToTheCap_WorkStarts
 	ex_executor_free(ex);
 }
 
+// Backs off at once when idle, in naps of 1 ms logged to sl (no spin).
+static struct ex_config
+napping_config(const char *name, ut_clock *clk, sleep_log *sl)
+{
+	struct ex_config cfg = clocked_config(name, 4, clk);
+	cfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
+	cfg.idle_spin_us = 0;
+	cfg.idle_sleep_min_us = 1000;
+	cfg.idle_sleep_us = 1000;
+	cfg.idle_sleep = sleep_log_fn;
+	cfg.idle_sleep_ctx = sl;
+	return cfg;
+}
+
 // A flush source holding something it will act on by `deadline`
 // (ex_wake_by), while `deadline` is not 0.
 struct due {
@@ -702,13 +716,7 @@ TEST(ExecutorIdle, Backoff_WakeBy_SleepsUpToTheEarliestDeadline_NotWhenItIsTooCl
 {
 	ut_clock clk;
 	sleep_log sl{ &clk, {} };
-	struct ex_config cfg = clocked_config("idlew", 4, &clk);
-	cfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
-	cfg.idle_spin_us = 0;
-	cfg.idle_sleep_min_us = 1000;
-	cfg.idle_sleep_us = 1000;
-	cfg.idle_sleep = sleep_log_fn;
-	cfg.idle_sleep_ctx = &sl;
+	struct ex_config cfg = napping_config("idlew", &clk, &sl);
 	struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
 	ASSERT_NE(ex, nullptr);
 	struct due a = {}, b = {};
@@ -758,13 +766,7 @@ TEST(ExecutorIdle, Backoff_NeverSleepsPastTheNextTimer)
 {
 	ut_clock clk;
 	sleep_log sl{ &clk, {} };
-	struct ex_config cfg = clocked_config("idlet", 4, &clk);
-	cfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
-	cfg.idle_spin_us = 0;
-	cfg.idle_sleep_min_us = 1000;
-	cfg.idle_sleep_us = 1000;
-	cfg.idle_sleep = sleep_log_fn;
-	cfg.idle_sleep_ctx = &sl;
+	struct ex_config cfg = napping_config("idlet", &clk, &sl);
 	struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
 	ASSERT_NE(ex, nullptr);
 	struct ex_timer t;
