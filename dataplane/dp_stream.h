@@ -152,9 +152,10 @@ void dp_tx_sink_init(struct dp_tx_sink *k, struct ex_executor *ex, uint16_t port
  * when the hold ends (ex_wake_by) or sooner for a packet. A full burst,
  * poll_flush and dp_tx_sink_flush still send at once, and the first packet
  * after a quiet spell of hold_us leaves in its own iteration, so light
- * traffic waits for nothing. 0 (the default) sends
- * at the end of every iteration. Worth it where each send is a syscall
- * (net_af_xdp, net_tap): fewer, larger sends for at most hold_us of delay.
+ * traffic waits for nothing. 0 (the default) sends at the end of every
+ * iteration. Worth it where each send is a syscall (net_af_xdp, net_tap)
+ * and the loop busy-polls: fewer, larger sends for at most hold_us of delay.
+ * A loop that sleeps pays a wake-up for each hold instead (docs/l4proxy.md).
  */
 void dp_tx_sink_set_hold(struct dp_tx_sink *k, uint32_t hold_us);
 
