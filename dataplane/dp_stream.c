@@ -389,10 +389,39 @@ dp_tx_sink_set_hold(struct dp_tx_sink *k, uint32_t hold_us)
 	k->last_send_ns = ex_now_coarse_ns(k->ex) - k->hold_ns;
 }
 
+/* At fini the loop is stopped, but the other side of the queue (a memif or
+ * vhost-user peer) may still be draining it: offer what is kept until the
+ * queue takes nothing for DP_TX_RETRY_NS, on the real clock (the loop's is
+ * stopped, or a test's). Else a last ACK or FIN refused by a full ring is
+ * lost, and the peer waits for a retransmission that never comes. */
+static void
+tx_drain(struct dp_tx_sink *k)
+{
+	const uint64_t bound = (uint64_t)((double)rte_get_tsc_hz() * DP_TX_RETRY_NS / 1e9);
+	uint64_t last = rte_get_tsc_cycles();
+	uint16_t done = 0;
+
+	while (done < k->n && rte_get_tsc_cycles() - last < bound) {
+		uint16_t sent = rte_eth_tx_burst(k->port, k->queue, &k->buf[done],
+				RTE_MIN((uint16_t)(k->n - done), (uint16_t)DP_BURST_MAX));
+
+		if (sent == 0) {
+			rte_pause();
+			continue;
+		}
+		k->stats.bursts++;
+		k->stats.pkts += sent;
+		done += sent;
+		last = rte_get_tsc_cycles();
+	}
+	memmove(k->buf, &k->buf[done], sizeof(k->buf[0]) * (k->n - done));
+	k->n = (uint16_t)(k->n - done);
+}
+
 void
 dp_tx_sink_fini(struct dp_tx_sink *k)
 {
-	dp_tx_sink_flush(k);
+	tx_drain(k);
 	tx_drop_from(k, 0); /* what the PMD still had no room for */
 	ex_unregister(k->ex, &k->flush_src);
 }

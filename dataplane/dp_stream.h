@@ -13,8 +13,9 @@
  * - dp_burst_stream from an rx queue: a reactor source polls rte_eth_rx_burst while a consumer
  *   waits, and wakes it; poll_next also tries the queue directly.
  * - dp_tx_sink: buffers, sends when a burst is full and at the end of each
- *   loop iteration (a flush source); what the PMD refuses is freed and
- *   counted, never retried behind the caller's back. With a tx hold set,
+ *   loop iteration (a flush source); what the PMD refuses is kept, in order,
+ *   and offered again each iteration, dropped and counted only when the
+ *   queue takes nothing for DP_TX_RETRY_NS or the sink is full. With a tx hold set,
  *   the end-of-iteration send waits until the hold has passed since the
  *   last send (kick moderation, for PMDs whose send is a syscall).
  * - dp_ring_stream_init / dp_ring_sink: an rte_ring between stages on two
@@ -162,7 +163,11 @@ void dp_tx_sink_set_hold(struct dp_tx_sink *k, uint32_t hold_us);
 /** Send what is buffered now. @return packets the PMD took. */
 uint16_t dp_tx_sink_flush(struct dp_tx_sink *k);
 
-/** Flush, free (and count as dropped) what the PMD still has no room for, unregister. */
+/**
+ * Offer what is kept until the PMD has taken it all or has taken nothing for
+ * DP_TX_RETRY_NS (real time: the peer may still be draining the queue), free
+ * and count as dropped what is left, unregister.
+ */
 void dp_tx_sink_fini(struct dp_tx_sink *k);
 
 /* ---- ring sink ---- */

@@ -79,6 +79,7 @@ wake-by-cap|executor/ex_idle.c|		cap = wake_by - now;|		cap = UINT64_MAX;|execut
 wake-by-min|executor/ex_idle.c|if (wake_by < now + EX_WAKE_BY_MIN_NS)|if (wake_by < now)|executor_unit|ExecutorIdle.Backoff_WakeBy_SleepsUpToTheEarliestDeadline_NotWhenItIsTooClose
 wake-by-earliest|executor/ex_executor.c|if (ex->wake_by_ns == 0 |if (1 |executor_unit|ExecutorIdle.Backoff_WakeBy_SleepsUpToTheEarliestDeadline_NotWhenItIsTooClose
 tx-hold-sleeps|dataplane/dp_stream.c|		ex_wake_by(k->ex, k->last_send_ns + k->hold_ns);|		ex_stay_awake(k->ex);|dataplane_unit|DataplaneTest.TxHold_IdleLoopSleepsUntilTheHoldEnds_ThenSends
+tx-fini-drain|dataplane/dp_stream.c|rte_get_tsc_cycles() - last < bound)|rte_get_tsc_cycles() - last < bound / 1000000)|dataplane_unit|DataplaneTest.TxFini_OffersWhatIsKeptWhileThePeerDrainsTheQueue
 sack-negotiate|tcpstack/tcp_input.c|	if (cfg->sack && seg->opts.sack_permitted)|	if (cfg->sack)|tcpstack_unit|TcpSack.Passive_SynAckEchoesSackPermitted_OnlyIfOffered:TcpSack.Active_SynOffersIt_SynAckDecides
 sack-clip|tcpstack/tcp_mem.c|	tcp_sack_clip(c); /* what went|	/* what went|tcpstack_unit|TcpSack.PrunedData_NoLongerReported
 dsack-trim|tcpstack/tcp_input.c|		tcp_dsack_note(c, seg->seq, seg->seq + RTE_MIN(d, seg->len));|		;|tcpstack_unit|TcpSack.Duplicate_ReportedFirstOnce_DSack

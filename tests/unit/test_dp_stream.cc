@@ -2,8 +2,11 @@
 // Unit tests for dataplane/: ports over net_ring and net_null inside the
 // test process, rx streams, tx sinks, rings, in-place stages, RSS.
 // Every test ends with the mbuf pool back at its baseline.
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include <rte_bus_vdev.h>
@@ -15,6 +18,10 @@
 #include "dp_port.h"
 #include "dp_rss.h"
 #include "dp_stream.h"
+#include <atomic>
+#include <chrono>
+#include <thread>
+
 #include "ut_helpers.h"
 
 namespace
@@ -227,6 +234,52 @@ TEST_F(DataplaneTest, TxRefused_KeptInOrderAndSentWhenTheQueueHasRoom)
 	EXPECT_EQ(tx.stats.dropped, 0u);
 	dp_tx_sink_fini(&tx);
 	EXPECT_EQ(rte_mempool_in_use_count(pool), 0u);
+}
+
+// At fini the loop has stopped, but the queue's other side (a memif or
+// vhost-user peer in another process) may still be draining it: what the
+// queue refused goes out as it makes room, in order, nothing dropped (a last
+// ACK lost here leaves the peer waiting for a retransmission).
+TEST_F(DataplaneTest, TxFini_OffersWhatIsKeptWhileThePeerDrainsTheQueue)
+{
+	struct rte_ring *in = Ring(), *tiny = Ring(16);
+	uint16_t port = RingPort(in, tiny); // the tx ring holds 15
+	struct dp_tx_sink tx;
+	dp_tx_sink_init(&tx, ex, port, 0);
+	struct dp_burst b;
+	b.n = DP_BURST_MAX;
+	for (uint16_t i = 0; i < b.n; i++) {
+		b.pkts[i] = rte_pktmbuf_alloc(pool);
+		ASSERT_NE(b.pkts[i], nullptr);
+		*rte_pktmbuf_mtod(b.pkts[i], uint32_t *) = i;
+	}
+	union ex_item it;
+	it.ptr = &b;
+	ASSERT_EQ(tx.base.ops->start_send(&tx.base, it), 0);
+	ASSERT_EQ(tx.n, 17) << "15 in the ring, 17 kept";
+	std::vector<uint32_t> order;
+	std::atomic<bool> stop{ false };
+	std::thread peer([&] { // drains a few at a time, 1 ms apart
+		while (!stop.load()) {
+			std::this_thread::sleep_for(std::chrono::milliseconds(1));
+			void *m[4];
+			unsigned int n = rte_ring_dequeue_burst(tiny, m, 4, nullptr);
+			for (unsigned int i = 0; i < n; i++) {
+				auto *mb = static_cast<struct rte_mbuf *>(m[i]);
+				order.push_back(*rte_pktmbuf_mtod(mb, uint32_t *));
+				rte_pktmbuf_free(mb);
+			}
+		}
+	});
+	dp_tx_sink_fini(&tx);
+	std::this_thread::sleep_for(std::chrono::milliseconds(20));
+	stop = true;
+	peer.join();
+	EXPECT_EQ(tx.stats.dropped, 0u) << "fini dropped what the peer would have taken";
+	EXPECT_EQ(tx.stats.pkts, 32u);
+	ASSERT_EQ(order.size(), 32u);
+	for (uint32_t i = 0; i < 32; i++)
+		EXPECT_EQ(order[i], i) << "sent out of order";
 }
 
 // A queue that takes nothing for DP_TX_RETRY_NS is given up on: its packets
