@@ -70,6 +70,7 @@ class DataplaneTest : public ExecutorFixture
 	}
 
 	// n fresh mbufs into a tx sink as one burst; the sink takes them all.
+	// Each carries its index in the burst (a uint32_t at the data start).
 	void SendBurst(struct dp_tx_sink *tx, uint16_t n)
 	{
 		struct dp_burst b;
@@ -77,6 +78,7 @@ class DataplaneTest : public ExecutorFixture
 		for (uint16_t i = 0; i < n; i++) {
 			b.pkts[i] = rte_pktmbuf_alloc(pool);
 			ASSERT_NE(b.pkts[i], nullptr);
+			*rte_pktmbuf_mtod(b.pkts[i], uint32_t *) = i;
 		}
 		union ex_item it;
 		it.ptr = &b;
@@ -193,17 +195,7 @@ TEST_F(DataplaneTest, TxRefused_KeptInOrderAndSentWhenTheQueueHasRoom)
 	uint16_t port = RingPort(in, tiny); // the tx ring holds 15
 	struct dp_tx_sink tx;
 	dp_tx_sink_init(&tx, ex, port, 0);
-	struct dp_burst b;
-	b.n = DP_BURST_MAX;
-	for (uint16_t i = 0; i < b.n; i++) {
-		b.pkts[i] = rte_pktmbuf_alloc(pool);
-		ASSERT_NE(b.pkts[i], nullptr);
-		*rte_pktmbuf_mtod(b.pkts[i], uint32_t *) = i;
-	}
-	union ex_item it;
-	it.ptr = &b;
-	ASSERT_EQ(tx.base.ops->start_send(&tx.base, it), 0);
-	EXPECT_EQ(b.n, 0) << "the sink took the burst";
+	SendBurst(&tx, DP_BURST_MAX); // numbered 0..31
 	EXPECT_EQ(tx.stats.pkts, 15u);
 	EXPECT_EQ(tx.stats.dropped, 0u);
 	EXPECT_EQ(tx.stats.requeued, 17u);
@@ -246,16 +238,7 @@ TEST_F(DataplaneTest, TxFini_OffersWhatIsKeptWhileThePeerDrainsTheQueue)
 	uint16_t port = RingPort(in, tiny); // the tx ring holds 15
 	struct dp_tx_sink tx;
 	dp_tx_sink_init(&tx, ex, port, 0);
-	struct dp_burst b;
-	b.n = DP_BURST_MAX;
-	for (uint16_t i = 0; i < b.n; i++) {
-		b.pkts[i] = rte_pktmbuf_alloc(pool);
-		ASSERT_NE(b.pkts[i], nullptr);
-		*rte_pktmbuf_mtod(b.pkts[i], uint32_t *) = i;
-	}
-	union ex_item it;
-	it.ptr = &b;
-	ASSERT_EQ(tx.base.ops->start_send(&tx.base, it), 0);
+	SendBurst(&tx, DP_BURST_MAX); // numbered 0..31
 	ASSERT_EQ(tx.n, 17) << "15 in the ring, 17 kept";
 	std::vector<uint32_t> order;
 	std::atomic<bool> stop{ false };
