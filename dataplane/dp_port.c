@@ -525,6 +525,7 @@ dp_port_start(struct dp_port *p)
 		rte_eth_promiscuous_enable(p->port_id); /* not every PMD has it; fine */
 	if (rte_eth_dev_info_get(p->port_id, &info) == 0)
 		read_reta(p, &info);
+	dp_tap_steer(p); /* after read_reta: its table is the program's */
 	return 0;
 }
 

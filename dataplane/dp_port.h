@@ -81,6 +81,8 @@ struct dp_port {
 			       * (net_af_xdp's fill ring, DPDK 22.11) */
 	bool tap_quiet; /**< net_tap without a signal per packet (dp_tap.c) */
 	const struct rte_eth_rxtx_callback *tap_rearm[DP_PORT_MAX_QUEUES];
+	bool tap_steered; /**< net_tap whose queues the kernel fills by riptide's
+			   * flow hash (dp_tap_steer.c): rss, reta i % n */
 };
 
 /**

@@ -26,4 +26,9 @@ unsigned int dp_own_fds(bool (*want)(int fd, void *arg), void *arg, int *fds, un
 void dp_tap_quiet(struct dp_port *p);
 void dp_tap_release(struct dp_port *p);
 
+/* dp_tap_steer.c: a started net_tap port with more than one queue gets the
+ * tun steering program (the kernel fills each queue with its own lcore's
+ * flows) and counts as a port with RSS; nothing for another PMD. */
+void dp_tap_steer(struct dp_port *p);
+
 #endif /* RIPTIDE_DP_PRIV_H */

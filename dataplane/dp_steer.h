@@ -30,6 +30,7 @@
 #ifndef RIPTIDE_DP_STEER_H
 #define RIPTIDE_DP_STEER_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "dp_port.h"
@@ -93,6 +94,29 @@ int dp_steer_group_create(
  *         power of two, or not n queues).
  */
 int dp_steer_group_follow(struct dp_steer_group *g, const struct dp_port *port);
+
+/** Most instructions of the tun steering program. */
+#define DP_TAP_STEER_MAX_INSNS 128
+struct bpf_insn;
+
+/**
+ * The steering program a multi-queue net_tap gets (dp_port_start does it):
+ * an eBPF socket filter for Linux's tun driver (TUNSETSTEERINGEBPF) that
+ * returns a frame's queue before the driver's own "% queues": the low 7
+ * bits of dp_rss_hash_ipv4() of an IPv4 TCP or UDP frame's 4-tuple, 0 for
+ * anything else (ARP, ICMP, fragments, runts). So the kernel puts every
+ * frame on queue dp_steer_owner(frame, n).
+ * @return its length in instructions, written to out; -ENOSPC if max is
+ *         too small.
+ */
+int dp_tap_steer_build(struct bpf_insn *out, unsigned int max);
+
+/**
+ * Load that program into the kernel (bpf(BPF_PROG_LOAD)); if it fails and
+ * log is given, the verifier's log in it. @return its fd (the caller closes
+ * it) or -errno (-EPERM without CAP_BPF).
+ */
+int dp_tap_steer_load(char *log, size_t log_len);
 
 /** Free the rings and every mbuf still in them (after every member's fini). */
 void dp_steer_group_free(struct dp_steer_group *g);

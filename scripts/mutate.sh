@@ -148,6 +148,10 @@ steer-own-inbox|dataplane/dp_steer.c|	dp_ring_stream_init(&s->inbox, ex, g->inbo
 tcp-owner-check|tcpstack/tcp_priv.h|	if (unlikely(rte_lcore_id() != tcp->owner_lcore))|	if (0)|tcpstack_unit|TcpPorts.OwnerCheck_AnotherLcoreListening_Aborts
 stack-arp-quiet|tcpstack/stack_arp.c|st->cfg.arp_quiet) {|0) {|tcpstack_unit|StackTest.ArpQuiet_LearnsFromARequest_NeitherAnswersNorAnnounces
 steer-arp-copies|dataplane/dp_steer.c|	for (k = 1; k < s->n; k++) {|	for (k = s->n; k < s->n; k++) {|dataplane_unit|SteerTest.ArpFrames_Member0GetsTheFrame_EveryOtherACopy
+tap-steer-ports|dataplane/dp_tap_steer.c|BPF_REG_7, 0, SKF_LL_OFF + OFF_IP + 2)|BPF_REG_7, 0, SKF_LL_OFF + OFF_IP + 6)|dataplane_unit|SteerTest.TapProgram_TheKernelPutsEveryFrameOnItsOwnersQueue
+tap-steer-frag|dataplane/dp_tap_steer.c|0x3fff); /* MF, offset */|0x1fff); /* MF, offset */|dataplane_unit|SteerTest.TapProgram_TheKernelPutsEveryFrameOnItsOwnersQueue
+tap-steer-share|dataplane/dp_tap_steer.c|(uint16_t)(1u << k)) % TAP_STEER_RETA;|(uint16_t)(1u << k)) % 64;|dataplane_unit|SteerTest.TapProgram_TheKernelPutsEveryFrameOnItsOwnersQueue
+tap-steer-ihl|dataplane/dp_tap_steer.c|BPF_REG_0, 0, 0, 2);|BPF_REG_0, 0, 0, 1);|dataplane_unit|SteerTest.TapProgram_TheKernelPutsEveryFrameOnItsOwnersQueue
 serve-counts-refusal|tcpstack/tcp_serve.c|			s->refused++;|			(void)0;|tcpstack_unit|TcpServe.SessionPerConnection_FullSlabResets_EndedSessionFreesItsSlot:TcpServe.StartRefuses_ConnectionReset_SlotBack
 serve-resets-refused|tcpstack/tcp_serve.c|			tcp_abort(c); /* refused with a RST */|			(void)c;|tcpstack_unit|TcpServe.StartRefuses_ConnectionReset_SlotBack
 lb-maglev-weight|apps/l4proxy/lb.c|for (w = 0; w < lb->be[i].weight && filled < LB_MAGLEV_SIZE; w++) {|for (w = 0; w < 1 && filled < LB_MAGLEV_SIZE; w++) {|lb_unit|LbTest.Maglev_WeightsShareTheTable

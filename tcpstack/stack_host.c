@@ -344,6 +344,13 @@ stack_host_steer_choose(const struct dp_port *p, char *why, size_t len)
 	}
 	if (rte_eth_dev_info_get(p->port_id, &info) == 0 && info.driver_name != NULL)
 		drv = info.driver_name;
+	if (p->tap_steered) {
+		snprintf(why, len,
+				"rss (the kernel fills %s's queues by riptide's flow hash: a "
+				"tun steering program, %u-entry table)",
+				drv, p->reta_size);
+		return STACK_HOST_STEER_RSS;
+	}
 	for (i = 0; i < RTE_DIM(sender_steered); i++)
 		if (strcmp(drv, sender_steered[i]) == 0) {
 			snprintf(why, len, "software steering (%s cannot steer flows to queues)",

@@ -44,10 +44,11 @@
  *   rss       the PMD hashes with riptide's symmetric key into a table read
  *             back from it: each host's queue holds its own flows, the
  *             steering stage finds nothing to move but ARP (its counters
- *             show it);
- *   software  the PMD cannot steer (net_tap, net_af_xdp, memif,
- *             virtio-user, ring, null, pcap: the sender or nobody picks the
- *             queue): each host hashes what its queue received and hands
+ *             show it). A multi-queue net_tap is one too: the kernel's tun
+ *             driver runs riptide's hash (dp_tap_steer_build);
+ *   software  the PMD cannot steer (net_af_xdp, memif, virtio-user, ring,
+ *             null, pcap, a net_tap without the program: the sender or
+ *             nobody picks the queue): each host hashes what its queue received and hands
  *             other lcores' packets over their inbox rings (dp_steer.h),
  *             zero copy, in order per flow.
  *
@@ -225,7 +226,8 @@ void stack_host_print_stats(const struct stack_host *h, FILE *out);
 /**
  * What steering a port with nb_queues queues gets: RSS when the PMD has a
  * symmetric RSS table of its own (p->rss, read back) and is a NIC, i.e. not
- * one of the software PMDs whose queue the sender (or nothing) picks;
+ * one of the software PMDs whose queue the sender (or nothing) picks, or
+ * when it is a net_tap with riptide's steering program (p->tap_steered);
  * software otherwise. why: the reason in words. NONE for one queue.
  */
 enum stack_host_steer stack_host_steer_choose(const struct dp_port *p, char *why, size_t len);

@@ -103,6 +103,12 @@ def proxy_scale(a):
                     log = c.log.read()
                     if "lcores on net_tap0" not in log and lanes > 1:
                         sys.exit(f"l4proxy did not run {lanes} lanes:\n{log}")
+                    if r == 0:
+                        # Each lane's own diagnostics at exit: what steering
+                        # moved between lanes, how often each slept.
+                        for line in log.splitlines():
+                            if ": steering kept" in line or ": idle sleeps" in line:
+                                print(f"    {line}")
                     w["cpu_pct"] = (cpu1 - cpu0) / a.proxy_seconds * 100
                     w["cpu_us"] = (cpu1 - cpu0) / max(w["reqs"], 1) * 1e6
                     w["throttled"] = thr1 - thr0

@@ -227,7 +227,8 @@ class Proxy:
             container; needs hugepages (the hugepages fixture).
     stop() checks the exit status and that no sanitizer reported anything."""
 
-    def __init__(self, topo, tmp_path, args, port="af_xdp", mem=None, wire_args=(), lcores="0"):
+    def __init__(self, topo, tmp_path, args, port="af_xdp", mem=None, wire_args=(), lcores="0",
+                 env=None):
         self.prefix = unique("rtpx")
         self.log = str(tmp_path / f"{self.prefix}.log")
         self.f = open(self.log, "wb")
@@ -258,7 +259,8 @@ class Proxy:
         self.p = subprocess.Popen(["ip", "netns", "exec", topo.ns("hub"), PROXY, "-l", lcores,
                                    "--no-pci", *mem, *extra, f"--file-prefix={self.prefix}", "--log-level=user1,debug",
                                    f"--vdev={vdev}", "--", "--ip", f"{VIP}/24", *args],
-                                  stdout=self.f, stderr=subprocess.STDOUT)
+                                  stdout=self.f, stderr=subprocess.STDOUT,
+                                  env=None if env is None else {**os.environ, **env})
         wait_until(lambda: "ready" in self.output(), 20, "l4proxy ready", alive=self.p)
         if port == "tap":  # once started: the PMD sets the TAP's MAC while it starts
             r = run([TOPO, "tap", topo.name, tap], check=False)
@@ -634,7 +636,7 @@ def test_proxy_protocol_v2_read_by_nginx_even_after_a_retry(topo, tmp_path):
 
 
 def echo_bulk_and_concurrent(topo, tmp_path, nbytes, nconns, *extra, port="af_xdp", mem=None,
-                             wire_args=(), bad_syns=0, lcores="0"):
+                             wire_args=(), bad_syns=0, lcores="0", env=None):
     """Echo backends; nbytes each way with sha256 compared, then nconns
     connections open at once, each echoing its own line; then bad_syns SYNs
     with a wrong TCP checksum, each of which must be dropped as one. Returns
@@ -642,7 +644,7 @@ def echo_bulk_and_concurrent(topo, tmp_path, nbytes, nconns, *extra, port="af_xd
     for i in (1, 2, 3):
         topo.backend(i, "echo")
     px = Proxy(topo, tmp_path, backend_args("--health-interval", "0", *extra), port=port, mem=mem,
-               wire_args=wire_args, lcores=lcores)
+               wire_args=wire_args, lcores=lcores, env=env)
     try:
         if bad_syns:
             topo.exec("c", [PY, "-c", BAD_SYNS, CLIENT, VIP, str(bad_syns)])
@@ -755,16 +757,23 @@ def lane_pairs(out):
         r"lcore (\d+) +conns (\d+) active 0", out)}
 
 
-def test_two_lcores_on_a_tap_spread_byte_exact(topo, tmp_path):
-    """l4proxy on two lcores (-l 0-1) on a two-queue net_tap, which cannot
-    steer: software steering, said at start. 20 MB each way byte-exact, then
-    300 connections at once, each echoing its own line: both lanes carry
-    pairs (each pair whole on one lane: its backend connection's replies
-    come back to the lane that opened it, or the pair would be reset), both
-    hand packets of the other's flows over, and every mbuf comes home."""
+@pytest.mark.parametrize("steer", ["kernel", "software"])
+def test_two_lcores_on_a_tap_spread_byte_exact(topo, tmp_path, steer):
+    """l4proxy on two lcores (-l 0-1) on a two-queue net_tap. kernel: the tun
+    driver runs riptide's steering program, so each lane's queue holds only
+    its own flows (rss, said at start) and no packet is handed over;
+    software (RIPTIDE_TAP_STEER=0): the kernel picks queues by its own hash
+    and both lanes hand packets of the other's flows over. Either way 20 MB
+    each way byte-exact, then 300 connections at once, each echoing its own
+    line: both lanes carry pairs (each pair whole on one lane: its backend
+    connection's replies come back to the lane that opened it, or the pair
+    would be reset), and every mbuf comes home."""
     out = echo_bulk_and_concurrent(topo, tmp_path, 20 * 1000 * 1000, 300, port="tap",
-                                   lcores="0-1")
-    assert "2 lcores on net_tap0, a queue each: software steering" in out, out
+                                   lcores="0-1",
+                                   env={"RIPTIDE_TAP_STEER": "0"} if steer == "software" else None)
+    said = {"kernel": "rss (the kernel fills net_tap's queues by riptide's flow hash",
+            "software": "software steering (net_tap cannot steer"}[steer]
+    assert f"2 lcores on net_tap0, a queue each: {said}" in out, out
     m = re.search(r"listener default +port 80 +conns (\d+) active 0 refused 0", out)
     assert m and int(m.group(1)) == 301, out
     pairs = lane_pairs(out)
@@ -773,7 +782,11 @@ def test_two_lcores_on_a_tap_spread_byte_exact(topo, tmp_path):
     lanes = lane_lines(out)
     assert set(lanes) == {0, 1}, out
     assert all(kept > 0 for kept, _, _ in lanes.values()), lanes
-    assert sum(handed for _, handed, _ in lanes.values()) > 0, lanes
+    handed = sum(handed for _, handed, _ in lanes.values())
+    if steer == "kernel":
+        assert handed == 0, lanes
+    else:
+        assert handed > 0, lanes
     assert out.count("all mbufs returned to the pool") == 2, out
     # Each lane's inbox is a kicked source: both slept in epoll when idle,
     # not in naps (a ring without an fd sent them to naps before).

@@ -354,7 +354,8 @@ def lane_blocks(out):
 
 
 def test_echo_on_two_lcores_serves_on_both_and_its_client_runs_on_the_second(netns, tmp_path):
-    """echo -l 0-1 on a two-queue net_tap: software steering, said at start;
+    """echo -l 0-1 on a two-queue net_tap: the kernel fills each lane's queue
+    by riptide's flow hash (rss, said at start);
     ping and ARP answered (once: lane 1's stack is quiet), 24 TCP echo
     connections of 200 kB each byte-exact, spread over both lanes, every mbuf
     home on both. Then echo's TCP client, which runs on the last lane, to a
@@ -374,7 +375,8 @@ def test_echo_on_two_lcores_serves_on_both_and_its_client_runs_on_the_second(net
         ns.exec(f"sysctl -qw net.ipv6.conf.{ifc}.disable_ipv6=1; "
                 f"ip addr add 198.18.55.1/24 dev {ifc}; ip link set {ifc} up")
         proc.wait_for_output("answering ARP and ping")
-        assert "echo: 2 lcores on net_tap0, a queue each: software steering" in proc.output()
+        assert ("echo: 2 lcores on net_tap0, a queue each: rss (the kernel fills net_tap's "
+                "queues by riptide's flow hash") in proc.output(), proc.output()
         out = ns.exec(["ping", "-c", "20", "-i", "0.01", "-W", "2", "198.18.55.2"],
                       check=False, timeout=60).stdout
         assert " 0% packet loss" in out, out

@@ -5,7 +5,14 @@
 // lcore the members run on): every packet reaches its owner, in order.
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
+#include <random>
+#include <string>
 #include <vector>
+
+#include <linux/bpf.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <rte_ether.h>
 #include <rte_ip.h>
@@ -378,4 +385,97 @@ TEST_F(SteerTest, FollowThePortsTable_OwnerByItsEntries_BadTablesRefused)
 	dp_steer_fini(&s);
 	dp_rx_stream_fini(&rx);
 	dp_steer_group_free(&g); // frees what the inboxes hold
+}
+
+// The kernel's answer of the tun steering program for one frame (its return
+// value, before the tun driver's own "% queues"), run by BPF_PROG_TEST_RUN.
+static int
+run_prog(int fd, std::vector<uint8_t> frame, uint32_t *ret)
+{
+	union bpf_attr attr;
+	memset(&attr, 0, sizeof(attr));
+	attr.test.prog_fd = (uint32_t)fd;
+	attr.test.data_in = (uint64_t)(uintptr_t)frame.data();
+	attr.test.data_size_in = (uint32_t)frame.size();
+	attr.test.repeat = 1;
+	if (syscall(__NR_bpf, BPF_PROG_TEST_RUN, &attr, sizeof(attr)) != 0)
+		return -errno;
+	*ret = attr.test.retval;
+	return 0;
+}
+
+TEST_F(SteerTest, TapProgram_TheKernelPutsEveryFrameOnItsOwnersQueue)
+{
+	// What a multi-queue net_tap's kernel side runs for each frame: its
+	// value % n must be dp_steer_owner(frame, n), for TCP and UDP, any
+	// address and port, an IP header with options, and 0 for what has no
+	// ports (ICMP, fragments, ARP, runts).
+	char log[4096];
+	int fd = dp_tap_steer_load(log, sizeof(log));
+	if (fd == -EPERM || fd == -EACCES)
+		GTEST_SKIP() << "loading a BPF program needs CAP_BPF (root)";
+	ASSERT_GE(fd, 0) << strerror(-fd) << "\n" << log;
+	std::mt19937 rng(7);
+	struct variant {
+		uint8_t proto, ihl;
+		uint16_t frag;
+		uint16_t ethertype;
+		size_t len;
+		bool has_owner;
+	};
+	const variant vs[] = {
+		{ IPPROTO_TCP, 5, 0, RTE_ETHER_TYPE_IPV4, 64, true },
+		{ IPPROTO_UDP, 5, 0, RTE_ETHER_TYPE_IPV4, 64, true },
+		{ IPPROTO_TCP, 7, 0, RTE_ETHER_TYPE_IPV4, 80, true }, // 8 bytes of options
+		{ IPPROTO_TCP, 5, RTE_IPV4_HDR_DF_FLAG, RTE_ETHER_TYPE_IPV4, 64, true },
+		{ IPPROTO_ICMP, 5, 0, RTE_ETHER_TYPE_IPV4, 64, false },
+		{ IPPROTO_UDP, 5, RTE_IPV4_HDR_MF_FLAG, RTE_ETHER_TYPE_IPV4, 64, false },
+		{ IPPROTO_UDP, 5, 100, RTE_ETHER_TYPE_IPV4, 64, false },
+		{ IPPROTO_TCP, 5, 0, RTE_ETHER_TYPE_ARP, 64, false },
+		{ IPPROTO_TCP, 5, 0, RTE_ETHER_TYPE_IPV4, 36, false }, // runt: no ports
+	};
+	unsigned int nonzero = 0;
+	for (const variant &v : vs) {
+		for (int i = 0; i < 300; i++) {
+			tuple t = { (uint32_t)rng(), (uint32_t)rng(), (uint16_t)rng(),
+				(uint16_t)rng() };
+			std::vector<uint8_t> f(v.len, 0);
+			auto *eh = reinterpret_cast<struct rte_ether_hdr *>(f.data());
+			eh->ether_type = rte_cpu_to_be_16(v.ethertype);
+			auto *ip = reinterpret_cast<struct rte_ipv4_hdr *>(eh + 1);
+			ip->version_ihl = (uint8_t)(0x40 | v.ihl);
+			ip->next_proto_id = v.proto;
+			ip->fragment_offset = rte_cpu_to_be_16(v.frag);
+			ip->src_addr = rte_cpu_to_be_32(t.src);
+			ip->dst_addr = rte_cpu_to_be_32(t.dst);
+			if (sizeof(*eh) + v.ihl * 4u + 4 <= v.len) {
+				uint8_t *ports = f.data() + sizeof(*eh) + v.ihl * 4u;
+				ports[0] = (uint8_t)(t.sport >> 8);
+				ports[1] = (uint8_t)t.sport;
+				ports[2] = (uint8_t)(t.dport >> 8);
+				ports[3] = (uint8_t)t.dport;
+			}
+			uint32_t got = 0;
+			ASSERT_EQ(run_prog(fd, f, &got), 0);
+			ASSERT_LT(got, 128u);
+			struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+			ASSERT_NE(m, nullptr);
+			memcpy(rte_pktmbuf_append(m, (uint16_t)f.size()), f.data(), f.size());
+			for (uint16_t n : { 2, 3, 4, 8 }) {
+				EXPECT_EQ(got % n, dp_steer_owner(m, n))
+						<< "n " << n << " proto " << int(v.proto) << " ihl "
+						<< int(v.ihl) << " frag " << v.frag << " len "
+						<< v.len;
+			}
+			rte_pktmbuf_free(m);
+			if (!v.has_owner) {
+				EXPECT_EQ(got, 0u);
+			}
+			nonzero += got != 0;
+			if (HasFailure())
+				break;
+		}
+	}
+	EXPECT_GT(nonzero, 4u * 300 * 3 / 4) << "the four kinds with ports spread over 128 values";
+	close(fd);
 }
