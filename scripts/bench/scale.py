@@ -60,16 +60,43 @@ def run_testpmd(n, mem, duration):
     return pps.testpmd_mpps(argv, prefix, duration)
 
 
+def lane_groups(pid, groups):
+    """Each lane's thread in a CPU group of its own: lane 0 (the main
+    thread, with EAL's helper threads) stays in groups[0], where the whole
+    process was put; the worker lcores' threads (rte-worker-N, in lcore
+    order) go to groups[1:]. One group for all lanes would let whichever
+    lane asks first take the whole period's quota (the kernel hands a
+    group's runtime to each CPU in 5 ms slices) and throttle the other."""
+    import proxy
+    workers = []
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/comm") as f:
+            comm = f.read().strip()
+        if comm.startswith("rte-worker-"):
+            workers.append((int(comm.rsplit("-", 1)[1]), tid))
+    workers.sort()
+    if len(workers) != len(groups) - 1:
+        sys.exit(f"l4proxy has lcore threads {workers}, wanted {len(groups) - 1}")
+    for (_, tid), g in zip(workers, groups[1:]):
+        r = subprocess.run([proxy.QUOTA, "thread", g, tid], capture_output=True, text=True)
+        if r.returncode != 0:
+            sys.exit(f"scale.sh: {r.stderr.strip()} (use --lane-quota group)")
+
+
 def proxy_scale(a):
     """l4proxy -l 1 under a quota of PCT, then -l 0-1 under 2 x PCT, on a
     two-queue net_tap (AF_XDP on a veth has one queue), A/B each round, wrk
-    keep-alive and close. @return rows {(lanes, mode): [rounds]}."""
+    keep-alive and close; and, as a diagnostic, one lane on core 0, where
+    lane 0 of two runs beside the peers. @return rows {(lanes, mode):
+    [rounds]} and the diagnostic's {mode: [rounds]}."""
     import proxy
     ncpu = os.cpu_count()
     ccore = "0"  # wrk, the backends and the bridge; lane 0 of two shares it
     name = f"rtsc{os.getpid() % 100000}"
     work = tempfile.mkdtemp(prefix="rtscale.")
     rows = {}
+    shared = {}
+    lane_only = set()  # the other lanes' groups (topo_down removes the first)
     perf_out = []
     try:
         proxy.topo_up(name, work, ccore)
@@ -77,16 +104,27 @@ def proxy_scale(a):
             proxy.peer_threads(name, ccore)
         for r in range(a.proxy_rounds):
             for mode in ("keepalive", "close"):
-                for lanes, core in ((1, str(ncpu - 1)), (2, f"0-{ncpu - 1}")):
+                for lanes, core in ((1, str(ncpu - 1)), (1, ccore), (2, f"0-{ncpu - 1}")):
+                    beside = lanes == 1 and core == ccore  # the diagnostic
                     quota = a.quota * lanes
-                    proxy.sh([proxy.QUOTA, "make", name, str(quota)], check=True)
-                    c = proxy.Contender("riptide-tap", name, work, a.build, core, 100, quota,
-                                        ccore)
+                    per_lane = lanes > 1 and a.lane_quota == "lane"
+                    groups = [name] + ([f"{name}l{i}" for i in range(1, lanes)] if per_lane
+                                       else [])
+                    proxy.sh([proxy.QUOTA, "make", name, str(a.quota if per_lane else quota)],
+                             check=True)
+                    for g in groups[1:]:
+                        proxy.sh([proxy.QUOTA, "make", g, str(a.quota)], check=True)
+                        lane_only.add(g)
+                    c = proxy.Contender("riptide-tap", name, work, a.build, core, 100,
+                                        a.quota if per_lane else quota, ccore)
                     c.start()
+                    if per_lane:
+                        lane_groups(c.p.pid, groups)
                     cpu0 = c.cpu()
-                    thr0 = int(proxy.sh([proxy.QUOTA, "throttled", name]).stdout or 0)
+                    thr0 = sum(int(proxy.sh([proxy.QUOTA, "throttled", g]).stdout or 0)
+                               for g in groups)
                     pf = None
-                    if a.perf and r == 0:
+                    if a.perf and r == 0 and not beside:
                         os.makedirs(a.perf, exist_ok=True)
                         pdata = os.path.join(a.perf, f"l4proxy-{lanes}-{mode}.data")
                         pf = proxy.perf_start(c.p.pid, max(a.proxy_seconds - 2, 1), pdata)
@@ -97,7 +135,8 @@ def proxy_scale(a):
                         perf_out.append({"lcores": lanes, "mode": mode, "shares": shares,
                                          "top": top})
                     cpu1 = c.cpu()
-                    thr1 = int(proxy.sh([proxy.QUOTA, "throttled", name]).stdout or 0)
+                    thr1 = sum(int(proxy.sh([proxy.QUOTA, "throttled", g]).stdout or 0)
+                               for g in groups)
                     c.stop()
                     c.log.seek(0)
                     log = c.log.read()
@@ -112,11 +151,16 @@ def proxy_scale(a):
                     w["cpu_pct"] = (cpu1 - cpu0) / a.proxy_seconds * 100
                     w["cpu_us"] = (cpu1 - cpu0) / max(w["reqs"], 1) * 1e6
                     w["throttled"] = thr1 - thr0
-                    rows.setdefault((lanes, mode), []).append(w)
+                    if beside:
+                        shared.setdefault(mode, []).append(w)
+                    else:
+                        rows.setdefault((lanes, mode), []).append(w)
                     # Capacity at a budget means the proxy spent it: below 95 %
                     # of its quota something else (the peers' core) bound it.
                     w["at_quota"] = w["cpu_pct"] >= 0.95 * quota
-                    print(f"  proxy {lanes} lcore(s) {mode:9} round {r + 1}: {w['rps']:9.0f} req/s"
+                    where = " on core 0" if beside else ""
+                    print(f"  proxy {lanes} lcore(s){where} {mode:9} round {r + 1}: "
+                          f"{w['rps']:9.0f} req/s"
                           f"  p99 {w['p99']:7.3f} ms  cpu {w['cpu_pct']:5.1f} % (quota {quota} %)"
                           f"  cpu/req {w['cpu_us']:6.2f} us  throttled {w['throttled']}"
                           f"  errors: {w['errors']}" +
@@ -125,6 +169,8 @@ def proxy_scale(a):
                     time.sleep(1)
     finally:
         proxy.topo_down(name, work)
+        for g in lane_only:
+            proxy.sh([proxy.QUOTA, "remove", g])
     for pr in perf_out:
         print(f"\nwhere l4proxy's CPU went on {pr['lcores']} lcore(s), {pr['mode']} (perf "
               f"cpu-clock samples of the whole process, round 1; reports in {a.perf}):")
@@ -133,7 +179,7 @@ def proxy_scale(a):
         print("  top symbols:")
         for t in pr["top"]:
             print(f"    {t}")
-    return rows
+    return rows, shared
 
 
 def main():
@@ -156,6 +202,10 @@ def main():
     ap.add_argument("--peer-threads", choices=("yes", "no"), default="yes",
                     help="the peers' receive work on their own NAPI threads (proxy.py's "
                          "peer_threads), not in the proxy's writes to its TAP")
+    ap.add_argument("--lane-quota", choices=("lane", "group"), default="lane",
+                    help="lane: each lane's thread its own quota of PCT (the default); group: "
+                         "one group of lanes x PCT for the whole process (the way of "
+                         "the runs before 2026-12-04 evening; needs no cgroup v1)")
     ap.add_argument("--perf", metavar="DIR",
                     help="sample l4proxy with perf in round 1 of each proxy run; reports in DIR")
     ap.add_argument("--build", default="build-rel")
@@ -198,11 +248,14 @@ def main():
         goals.append({"goal": "pktbench 2 workers >= 1.9x 1 worker", "value": s,
                       "met": s >= 1.9})
     proxy_rows = []
+    beside_rows = []  # the diagnostic: no "lcores" key, so charts leave it out
     if a.proxy_seconds > 0 and os.cpu_count() >= 2:
-        print(f"\nl4proxy on 1 and 2 lcores, {a.quota} % of a core per lcore (cgroup quota), "
+        how = ("a cgroup quota for each lane's thread" if a.lane_quota == "lane" else
+               "one cgroup quota of lanes x that for the process")
+        print(f"\nl4proxy on 1 and 2 lcores, {a.quota} % of a core per lcore ({how}), "
               f"net_tap with a queue per lcore, wrk -t1 -c50 -d{a.proxy_seconds}s, "
               f"{a.proxy_rounds} rounds:")
-        rows_p = proxy_scale(a)
+        rows_p, shared = proxy_scale(a)
         print(f"\n{'lcores':>6} {'mode':9} {'req/s':>9} {'p99 ms':>8} {'cpu %':>6} "
               f"{'cpu us/req':>10}")
         for (lanes, mode), rr in sorted(rows_p.items(), key=lambda kv: (kv[0][1], kv[0][0])):
@@ -214,6 +267,23 @@ def main():
             print(f"{lanes:6d} {mode:9} {med['rps']:9.0f} {med['p99']:8.3f} {med['cpu_pct']:6.1f} "
                   f"{med['cpu_us']:10.2f}   (req/s {min(x['rps'] for x in rr):.0f}.."
                   f"{max(x['rps'] for x in rr):.0f})")
+        for mode, rr in sorted(shared.items()):
+            med = {f: statistics.median(x[f] for x in rr) for f in ("rps", "p99", "cpu_pct",
+                                                                     "cpu_us")}
+            beside_rows.append({"one_lcore_beside_the_peers": True, "mode": mode, **med,
+                                "rps_rounds": [x["rps"] for x in rr]})
+            print(f"{'1*':>6} {mode:9} {med['rps']:9.0f} {med['p99']:8.3f} {med['cpu_pct']:6.1f} "
+                  f"{med['cpu_us']:10.2f}   (req/s {min(x['rps'] for x in rr):.0f}.."
+                  f"{max(x['rps'] for x in rr):.0f})")
+        if shared:
+            print("1*: one lcore on core 0, beside wrk, nginx and their NAPI threads, as lane 0 "
+                  "of two runs (a diagnostic, not the goal's baseline)")
+            for mode in ("keepalive", "close"):
+                one = statistics.median(x["rps"] for x in rows_p[(1, mode)])
+                beside = statistics.median(x["rps"] for x in shared[mode])
+                two = statistics.median(x["rps"] for x in rows_p[(2, mode)])
+                print(f"  {mode}: 2 lcores carry {two / (one + beside):.2f}x what one lcore on "
+                      f"each core carries alone ({two:.0f} vs {one:.0f} + {beside:.0f})")
         for mode in ("keepalive", "close"):
             one = statistics.median(x["rps"] for x in rows_p[(1, mode)])
             two = statistics.median(x["rps"] for x in rows_p[(2, mode)])
@@ -239,7 +309,7 @@ def main():
                         [{"workers": n, "pktbench_mpps": mo, "testpmd_mpps": mt,
                           "ratio": mo / mt, "pktbench_mpps_rounds": ours,
                           "testpmd_mpps_rounds": theirs} for n, mo, mt, ours, theirs in rows] +
-                        proxy_rows, goals)
+                        proxy_rows + beside_rows, goals)
         print(f"scale: figures written to {a.json}")
         if a.plot:
             plot.plot(a.json, a.plot)

@@ -7,16 +7,20 @@
 # forwarding lcores and ports, A/B, each round running every N in turn;
 # prints Mpps per N, the ratio to testpmd, and each one's speed-up over its
 # own one worker. Then l4proxy's capacity on 1 lcore and on 2 at an equal CPU
-# budget per lcore (a cgroup quota of PCT % of a core per lcore, CPU from
-# /proc), wrk keep-alive and close through proxy.sh's topology, on a
-# two-queue net_tap, the peers' receive work on their own NAPI threads
-# (--peer-threads no: in the proxy's writes to its TAP, as before).
+# budget per lcore (a cgroup quota of PCT % of a core for each lane's thread,
+# CPU from /proc; --lane-quota group: one quota of lanes x PCT for the whole
+# process, which lets one lane take the other's share), wrk keep-alive and
+# close through proxy.sh's topology, on a two-queue net_tap, the peers'
+# receive work on their own NAPI threads (--peer-threads no: in the proxy's
+# writes to its TAP, as before); and, as a diagnostic, one lcore on core 0
+# beside the peers, where lane 0 of two runs.
 # Goals (issue 16, this 2-core machine): 2 workers >= 1.9x one worker;
 # the proxy at 2 lcores >= 1.8x its 1-lcore capacity.
 #
 # Usage: scripts/bench/scale.sh [--workers N] [--rounds R] [--duration S]
 #          [--proxy-seconds S] [--proxy-rounds R] [--quota PCT] [--perf DIR]
-#          [--peer-threads yes|no] [--json FILE] [--plot PNG]
+#          [--peer-threads yes|no] [--lane-quota lane|group] [--json FILE]
+#          [--plot PNG]
 #   N: the most workers (default: the machine's cores; 0: skip pktbench);
 #   R rounds (median, default 3); S seconds each (default 5); the proxy: wrk
 #   seconds per round (default 10; 0: skip), rounds (default 3), PCT per
@@ -34,7 +38,8 @@ json=()
 proxy=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--proxy-seconds | --proxy-rounds | --quota | --perf | --peer-threads) proxy+=("$1" "$2"); shift 2 ;;
+	--proxy-seconds | --proxy-rounds | --quota | --perf | --peer-threads | --lane-quota)
+		proxy+=("$1" "$2"); shift 2 ;;
 	--workers) workers=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;

@@ -8,6 +8,9 @@
 #
 #   cpuquota.sh make NAME PCT     make (or reset) the group: PCT 1..100
 #   cpuquota.sh add NAME PID...   move processes (all their threads) into it
+#   cpuquota.sh thread NAME TID...  move single threads into it (cgroup v1
+#                                 only: v2 puts a process's threads in one
+#                                 domain group; exit 3 there)
 #   cpuquota.sh usage NAME        CPU time its processes used, in microseconds
 #                                 (cpuacct.usage or cpu.stat usage_usec)
 #   cpuquota.sh throttled NAME    periods in which the quota ran out
@@ -16,7 +19,7 @@ set -euo pipefail
 
 period=10000 # us
 
-usage() { sed -n '4,14p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '4,17p' "$0" | sed 's/^# \{0,1\}//'; }
 
 cmd=${1:-}
 name=${2:-}
@@ -59,6 +62,17 @@ add)
 	for pid in "$@"; do
 		echo "$pid" >"$dir/cgroup.procs"
 		[ "$acct" = "$dir" ] || echo "$pid" >"$acct/cgroup.procs"
+	done
+	;;
+thread)
+	shift 2
+	if [ "$v" = 2 ]; then
+		echo "cpuquota.sh: a quota per thread needs cgroup v1 here" >&2
+		exit 3
+	fi
+	for tid in "$@"; do
+		echo "$tid" >"$dir/tasks"
+		[ "$acct" = "$dir" ] || echo "$tid" >"$acct/tasks"
 	done
 	;;
 usage)

@@ -65,7 +65,8 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
     assert doc["machine"]["cores"] == os.cpu_count() and doc["date"] and doc["commit"], doc
     assert doc["results"], doc
     for row in doc["results"]:
-        assert fields <= set(row) or (bench == "scale" and "lcores" in row), row
+        assert fields <= set(row) or (bench == "scale" and (
+            "lcores" in row or "one_lcore_beside_the_peers" in row)), row
     numbers = [v for row in doc["results"] for v in row.values() if isinstance(v, (int, float))]
     assert numbers and all(v == v for v in numbers), doc  # no NaN written
     for g in doc["goals"]:
@@ -100,6 +101,10 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
         assert sorted((r["lcores"], r["mode"]) for r in px) == \
             [(1, "close"), (1, "keepalive"), (2, "close"), (2, "keepalive")], px
         assert all(r["rps"] > 0 and r["cpu_pct"] > 0 for r in px), px
+        # ... and the diagnostic: one lcore beside the peers, each mode.
+        beside = [r for r in doc["results"] if "one_lcore_beside_the_peers" in r]
+        assert sorted(r["mode"] for r in beside) == ["close", "keepalive"], beside
+        assert all(r["rps"] > 0 for r in beside), beside
     if bench == "proxy":
         # Under the default 30 % quota every proxy still served every request,
         # riptide on both of its paths; on the veth each spent its budget (on
