@@ -142,6 +142,9 @@ steer-follow-check|dataplane/dp_steer.c|		if (port->reta[i] >= g->n)|		if (0)|da
 host-sharer-quiet|tcpstack/stack_host.c|			scfg.arp_quiet = true;|			scfg.arp_quiet = false;|tcpstack_unit|StackHostTest.TwoLanes_SoftwareSteering_ArpOnceSynHandedOver_ActiveOpenComesBack
 host-rss-queue|tcpstack/stack_host.c|		tcfg.rss_queue = h->queue;|		tcfg.rss_queue = 0;|tcpstack_unit|StackHostTest.TwoLanes_SoftwareSteering_ArpOnceSynHandedOver_ActiveOpenComesBack
 host-steer-input|tcpstack/stack_host.c|	*in = &h->steer.inbox.base;|	(void)in;|tcpstack_unit|StackHostTest.TwoLanes_SoftwareSteering_ArpOnceSynHandedOver_ActiveOpenComesBack
+linger-fin-wait|tcpstack/stack_host.c|return by[TCP_STATE_FIN_WAIT_1] + by[TCP_STATE_FIN_WAIT_2] +|return by[TCP_STATE_FIN_WAIT_2] +|tcpstack_unit|StackHostTest.Linger_RunsUntilTheCloseIsDoneAndTheWireQuiet
+linger-quiet|tcpstack/stack_host.c|} else if (now - last >= quiet && host_closing(h) == 0) {|} else if (now - last >= quiet / 1000 && host_closing(h) == 0) {|tcpstack_unit|StackHostTest.Linger_RunsUntilTheCloseIsDoneAndTheWireQuiet
+linger-at-shutdown|tcpstack/stack_host.c|	if (h->linger_ms != 0)|	if (0)|tcpstack_unit|StackHostTest.Linger_BoundedWhenThePeerIsSilent_SaidAtDown
 host-queue-check|tcpstack/stack_host.c|				RTE_MIN(info.max_rx_queues, info.max_tx_queues) < pcfg.nb_queues)|				0)|tcpstack_unit|StackHostTest.MoreLanesThanTheQueuesOfThePort_RefusedSayingWhy
 steer-fragments|dataplane/dp_steer.c|rte_cpu_to_be_16(IPV4_FRAG_BITS)|rte_cpu_to_be_16(0)|dataplane_unit|SteerTest.Owner_NoPortsMeansMemberZero
 steer-own-inbox|dataplane/dp_steer.c|	dp_ring_stream_init(&s->inbox, ex, g->inbox[self]);|	dp_ring_stream_init(&s->inbox, ex, g->inbox[0]);|dataplane_unit|SteerTest.TwoMembers_EveryPacketToItsOwnerInOrder_CountersAdd

@@ -55,6 +55,7 @@ stack_host_config_defaults(struct stack_host_config *cfg)
 	stack_config_defaults(&cfg->stack);
 	cfg->tcp_on = true;
 	tcp_config_defaults(&cfg->tcp);
+	cfg->linger_ms = STACK_HOST_LINGER_MS;
 }
 
 static int
@@ -538,6 +539,11 @@ host_unwind(struct stack_host *h, FILE *out)
 
 	if (h->stage >= HOST_EXECUTOR)
 		stack_host_shutdown(h);
+	if (out != NULL && h->linger_left != 0)
+		fprintf(out,
+				"%s: %u connection(s) still closing after a linger of %u ms: their "
+				"peers did not answer\n",
+				h->name, h->linger_left, h->linger_ms);
 	if (h->stage >= HOST_TCP && h->tcp_on)
 		tcp_stack_fini(&h->tcp);
 	if (h->stage >= HOST_STACK && h->stack_on)
@@ -590,6 +596,7 @@ stack_host_up(struct stack_host *h, const struct stack_host_config *cfg_in)
 	memset(h, 0, sizeof(*h));
 	cfg = *cfg_in;
 	snprintf(h->name, sizeof(h->name), "%s", cfg.name != NULL ? cfg.name : "riptide");
+	h->linger_ms = cfg.linger_ms;
 	if (cfg.argv != NULL)
 		rc = host_eal(h, &cfg);
 	else if (rte_lcore_count() == 0)
@@ -611,11 +618,54 @@ stack_host_up(struct stack_host *h, const struct stack_host_config *cfg_in)
 	return 0;
 }
 
+/* Connections with a close still under way on the wire. */
+static uint32_t
+host_closing(const struct stack_host *h)
+{
+	uint32_t by[TCP_STATE_MAX];
+
+	if (!h->tcp_on)
+		return 0;
+	tcp_conns_by_state(&h->tcp, by);
+	return by[TCP_STATE_FIN_WAIT_1] + by[TCP_STATE_FIN_WAIT_2] + by[TCP_STATE_CLOSING] +
+	       by[TCP_STATE_LAST_ACK];
+}
+
+uint32_t
+stack_host_linger(struct stack_host *h, uint32_t max_ms)
+{
+	const struct stack_stats *s = &h->st.stats;
+	uint64_t hz = rte_get_tsc_hz(), start = rte_get_tsc_cycles(), last = start, now;
+	uint64_t max = hz * max_ms / 1000, quiet = hz * STACK_HOST_QUIET_MS / 1000;
+	uint64_t frames;
+
+	if (h->stage < HOST_UP || h->shut || !h->stack_on)
+		return 0;
+	/* Real time (the TSC), not the executor's clock, which a test may have
+	 * stopped: the bound must hold whatever the loop's clock does. */
+	frames = s->rx_frames + s->tx_frames;
+	for (now = start; now - start < max; now = rte_get_tsc_cycles()) {
+		/* An idle loop sleeps no longer than half the quiet time. */
+		ex_wake_by(h->ex, ex_now_ns(h->ex) + STACK_HOST_QUIET_MS * 500000ull);
+		ex_run_once(h->ex);
+		now = rte_get_tsc_cycles();
+		if (s->rx_frames + s->tx_frames != frames) {
+			frames = s->rx_frames + s->tx_frames;
+			last = now;
+		} else if (now - last >= quiet && host_closing(h) == 0) {
+			break;
+		}
+	}
+	return host_closing(h);
+}
+
 void
 stack_host_shutdown(struct stack_host *h)
 {
 	if (h->shut || h->stage < HOST_EXECUTOR)
 		return;
+	if (h->linger_ms != 0)
+		h->linger_left = stack_host_linger(h, h->linger_ms);
 	ex_executor_shutdown(h->ex);
 	h->shut = true;
 }

@@ -12,9 +12,10 @@
  *   up:   [EAL] -> pool -> ports configured, then started -> executor
  *         -> rx streams, tx sinks -> [impairment] -> stack -> TCP
  *         -> rx task spawned
- *   down: executor shut down (every task dropped) -> the app closes its
- *         sockets -> TCP -> stack -> [impairment] -> rx, tx -> ports closed
- *         -> executor freed -> leak check -> pool freed -> [EAL cleanup]
+ *   down: linger (closes finish on the wire) -> executor shut down (every
+ *         task dropped) -> the app closes its sockets -> TCP -> stack
+ *         -> [impairment] -> rx, tx -> ports closed -> executor freed
+ *         -> leak check -> pool freed -> [EAL cleanup]
  *
  * A program brings the host up, binds and listens on h->tcp / h->st, spawns
  * its tasks (ex_spawn works before the loop runs), calls ex_run(h->ex), then:
@@ -89,6 +90,10 @@ struct rte_mempool;
  * every host must accept, and a jumbo frame's usual largest. */
 #define STACK_HOST_MTU_MIN 576
 #define STACK_HOST_MTU_MAX 9600
+/** stack_host_config.linger_ms's default, and how long the wire must have
+ * been quiet before a linger ends (stack_host_linger()). */
+#define STACK_HOST_LINGER_MS 200
+#define STACK_HOST_QUIET_MS 50
 
 /**
  * What to bring up; start from stack_host_config_defaults(), then set at
@@ -154,6 +159,9 @@ struct stack_host_config {
 	struct stack_config stack; /**< mac and tx_offloads are set from the port */
 	bool tcp_on; /**< with stack_on; default true */
 	struct tcp_config tcp;
+	/** stack_host_shutdown() first lingers (stack_host_linger()) up to this
+	 * long, in real time; default STACK_HOST_LINGER_MS; 0: it does not. */
+	uint32_t linger_ms;
 };
 
 void stack_host_config_defaults(struct stack_host_config *cfg);
@@ -187,6 +195,10 @@ struct stack_host {
 	struct dp_steer steer; /**< this host's member: its queue to the inboxes */
 	unsigned int stage; /**< how far up it came (for an orderly partial down) */
 	bool shut; /**< the executor was shut down */
+	uint32_t linger_ms; /**< cfg.linger_ms */
+	/** Connections still closing when stack_host_shutdown()'s linger ended
+	 * (their peers did not answer in time); said by stack_host_down(). */
+	uint32_t linger_left;
 };
 
 /**
@@ -202,11 +214,26 @@ struct stack_host {
 int stack_host_up(struct stack_host *h, const struct stack_host_config *cfg);
 
 /**
- * Drop every task (ex_executor_shutdown), so that the app may close its
- * sockets and free its futures' memory before stack_host_down().
- * Idempotent. After ex_run() returned, on the thread that ran it.
+ * Linger, then drop every task (ex_executor_shutdown), so that the app may
+ * close its sockets and free its futures' memory before stack_host_down().
+ * The linger (stack_host_linger(), cfg.linger_ms) only for a host that came
+ * all the way up. Idempotent. After ex_run() returned, on the thread that
+ * ran it.
  */
 void stack_host_shutdown(struct stack_host *h);
+
+/**
+ * After ex_run() returned, on the thread that ran it: keep running the
+ * loop (every task, the stack, TCP's timers) until TCP has no connection
+ * closing on the wire (FIN_WAIT_1, FIN_WAIT_2, CLOSING, LAST_ACK) and no
+ * frame has come in or gone out for STACK_HOST_QUIET_MS, or until max_ms
+ * of real time have passed. A process gone right after a close would take
+ * its last frames with it: its final ACK still in a memif or vhost-user
+ * ring when the link goes down with the process, its FIN never resent.
+ * A kernel keeps such connections after the process exits; a user-space
+ * stack has only this. @return connections still closing at the end.
+ */
+uint32_t stack_host_linger(struct stack_host *h, uint32_t max_ms);
 
 /**
  * Take the host down in order (stack_host_shutdown() first if not done),

@@ -7,6 +7,9 @@
 #include <string>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -377,7 +380,7 @@ lane1_main(void *arg)
 // checksums right (net_ring leaves them to the stack).
 struct rte_mbuf *
 peer_segment(struct rte_mempool *mp, const struct rte_ether_addr &dst, uint16_t sport,
-		uint16_t dport, uint8_t flags)
+		uint16_t dport, uint8_t flags, uint32_t seq = 1000, uint32_t ack = 0)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 	const size_t len = sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +
@@ -402,7 +405,8 @@ peer_segment(struct rte_mempool *mp, const struct rte_ether_addr &dst, uint16_t 
 	ip->dst_addr = rte_cpu_to_be_32(kIp);
 	th->src_port = rte_cpu_to_be_16(sport);
 	th->dst_port = rte_cpu_to_be_16(dport);
-	th->sent_seq = rte_cpu_to_be_32(1000);
+	th->sent_seq = rte_cpu_to_be_32(seq);
+	th->recv_ack = rte_cpu_to_be_32(ack);
 	th->data_off = (sizeof(*th) / 4) << 4;
 	th->tcp_flags = flags;
 	th->rx_win = rte_cpu_to_be_16(65535);
@@ -674,4 +678,164 @@ TEST_F(StackHostTest, MtuOutOfRange_RefusedNamingTheRange)
 				nullptr)
 				<< h.err;
 	}
+}
+
+namespace
+{
+
+// The first TCP segment with these flags (of SYN, ACK, FIN, RST; ECN's and
+// PSH do not count) on the tx ring, others freed: its source port and
+// sequence number; false if none came.
+bool
+take_segment(struct rte_ring *r, uint8_t flags, uint16_t *sport, uint32_t *seq)
+{
+	void *p;
+	bool found = false;
+
+	while (!found && rte_ring_dequeue(r, &p) == 0) {
+		auto *m = static_cast<struct rte_mbuf *>(p);
+		auto *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		auto *ip = reinterpret_cast<struct rte_ipv4_hdr *>(eh + 1);
+		auto *th = reinterpret_cast<struct rte_tcp_hdr *>(ip + 1);
+
+		if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) &&
+				ip->next_proto_id == IPPROTO_TCP &&
+				(th->tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG |
+								 RTE_TCP_FIN_FLAG |
+								 RTE_TCP_RST_FLAG)) == flags) {
+			*sport = rte_be_to_cpu_16(th->src_port);
+			*seq = rte_be_to_cpu_32(th->sent_seq);
+			found = true;
+		}
+		rte_pktmbuf_free(m);
+	}
+	return found;
+}
+
+// Runs h's loop until done() or 5 s (a broken build fails, not hangs);
+// done()'s last answer.
+template <typename F>
+bool
+run_until(struct stack_host *h, F done)
+{
+	uint64_t deadline = rte_get_timer_cycles() + 5 * rte_get_timer_hz();
+
+	bool ok;
+
+	while (!(ok = done()) && rte_get_timer_cycles() < deadline)
+		ex_run_once(h->ex);
+	return ok; // done() once more could be false: take_segment consumes
+}
+
+// An established connection from us to the peer's port 80, then our close:
+// our FIN is on the wire (taken off the tx ring). *fin_seq: its sequence.
+struct tcp_conn *
+open_then_close(struct stack_host *h, struct rte_ring *rx, struct rte_ring *tx,
+		struct rte_mbuf *arp_request, uint16_t *sport, uint32_t *fin_seq)
+{
+	static struct tcp_connect c; // the task's memory must outlive it
+	uint32_t isn = 0;
+
+	// The peer asks for us first, so the stack knows its MAC.
+	if (rte_ring_enqueue(rx, arp_request) != 0)
+		return nullptr;
+	tcp_connect_init(&c, &h->tcp, kPeer, 80);
+	int rc = ex_spawn_to(h->ex, &c.base, nullptr, nullptr);
+	EXPECT_EQ(rc, 0) << "spawn the connect";
+	if (rc != 0)
+		return nullptr;
+	if (!run_until(h, [&] { return take_segment(tx, RTE_TCP_SYN_FLAG, sport, &isn); })) {
+		ADD_FAILURE() << "no SYN";
+		return nullptr;
+	}
+	if (rte_ring_enqueue(rx, peer_segment(h->pool, h->st.cfg.mac, 80, *sport,
+						 RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 5000,
+						 isn + 1)) != 0)
+		return nullptr;
+	if (!run_until(h, [&] { return c.state == TCP_CONNECT_STATE_DONE; }) || c.conn == nullptr ||
+			tcp_conn_state(c.conn) != TCP_STATE_ESTABLISHED) {
+		ADD_FAILURE() << "not established: " << (int)c.state;
+		return nullptr;
+	}
+	tcp_close(c.conn);
+	if (!run_until(h, [&] {
+		    return take_segment(tx, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, sport, fin_seq);
+	    })) {
+		ADD_FAILURE() << "no FIN";
+		return nullptr;
+	}
+	return c.conn;
+}
+
+double
+ms_since(std::chrono::steady_clock::time_point t0)
+{
+	return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0)
+			.count();
+}
+
+} // namespace
+
+// Our close is under way when the app is done (our FIN not yet answered):
+// the linger keeps the loop running until the peer's FIN+ACK arrives 50 ms
+// later, answers it (TIME_WAIT, our last ACK on the wire), then waits for
+// the wire to be quiet for STACK_HOST_QUIET_MS before it returns; well
+// before its bound.
+TEST_F(StackHostTest, Linger_RunsUntilTheCloseIsDoneAndTheWireQuiet)
+{
+	hc.linger_ms = 0; // the test lingers itself
+	ASSERT_EQ(stack_host_up(&h, &hc), 0) << h.err;
+	uint16_t sport = 0;
+	uint32_t fin_seq = 0;
+	struct tcp_conn *c = open_then_close(&h, rx, tx, ArpRequest(h.pool), &sport, &fin_seq);
+	ASSERT_NE(c, nullptr);
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_FIN_WAIT_1);
+
+	auto t0 = std::chrono::steady_clock::now();
+	struct rte_mbuf *fin = peer_segment(h.pool, h.st.cfg.mac, 80, sport,
+			RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, 5001, fin_seq + 1);
+	std::thread peer([&] {
+		std::this_thread::sleep_for(std::chrono::milliseconds(50));
+		EXPECT_EQ(rte_ring_enqueue(rx, fin), 0);
+	});
+	uint32_t left = stack_host_linger(&h, 2000);
+	double took = ms_since(t0);
+	peer.join();
+	EXPECT_EQ(left, 0u);
+	EXPECT_EQ(tcp_conn_state(c), TCP_STATE_TIME_WAIT);
+	uint32_t ack_seq = 0;
+	EXPECT_TRUE(take_segment(tx, RTE_TCP_ACK_FLAG, &sport, &ack_seq)) << "our last ACK";
+	EXPECT_EQ(ack_seq, fin_seq + 1);
+	EXPECT_GE(took, 50.0 + STACK_HOST_QUIET_MS) << "the answer, then a quiet wire";
+	EXPECT_LT(took, 1000.0) << "not to the bound";
+	EXPECT_EQ(stack_host_down(&h, nullptr), 0u);
+}
+
+// A peer that never answers our FIN: stack_host_shutdown()'s own linger
+// (cfg.linger_ms) ends at its bound, and stack_host_down() says how many
+// connections were still closing.
+TEST_F(StackHostTest, Linger_BoundedWhenThePeerIsSilent_SaidAtDown)
+{
+	hc.linger_ms = 100;
+	ASSERT_EQ(stack_host_up(&h, &hc), 0) << h.err;
+	uint16_t sport = 0;
+	uint32_t fin_seq = 0;
+	ASSERT_NE(open_then_close(&h, rx, tx, ArpRequest(h.pool), &sport, &fin_seq), nullptr);
+
+	auto t0 = std::chrono::steady_clock::now();
+	stack_host_shutdown(&h);
+	double took = ms_since(t0);
+	EXPECT_EQ(h.linger_left, 1u);
+	EXPECT_GE(took, 100.0);
+	EXPECT_LT(took, 1000.0);
+	char *text = nullptr;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	ASSERT_NE(f, nullptr);
+	EXPECT_EQ(stack_host_down(&h, f), 0u);
+	fclose(f);
+	EXPECT_NE(strstr(text, "uthost: 1 connection(s) still closing after a linger of 100 ms"),
+			nullptr)
+			<< text;
+	free(text);
 }
