@@ -651,6 +651,7 @@ dp_port_close(struct dp_port *p)
 		rte_eth_dev_stop(p->port_id);
 	p->started = false;
 	dp_tap_release(p);
+	dp_tap_unsteer(p);
 	memset(rx_event_fds[p->port_id], 0, sizeof(rx_event_fds[p->port_id]));
 	rte_eth_dev_close(p->port_id);
 }

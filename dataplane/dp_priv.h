@@ -30,5 +30,7 @@ void dp_tap_release(struct dp_port *p);
  * tun steering program (the kernel fills each queue with its own lcore's
  * flows) and counts as a port with RSS; nothing for another PMD. */
 void dp_tap_steer(struct dp_port *p);
+/* ... and the program taken off again, before the port closes. */
+void dp_tap_unsteer(struct dp_port *p);
 
 #endif /* RIPTIDE_DP_PRIV_H */

@@ -217,6 +217,32 @@ tun_of(int fd, void *arg)
 	return ioctl(fd, TUNGETIFF, &ifr) == 0 && strncmp(ifr.ifr_name, arg, IFNAMSIZ) == 0;
 }
 
+/* This port's tun interface name and one of its fds; false if not found. */
+static bool
+port_tun_fd(const struct dp_port *p, char ifname[IF_NAMESIZE], int *fd)
+{
+	struct rte_eth_dev_info info;
+
+	return rte_eth_dev_info_get(p->port_id, &info) == 0 && info.if_index != 0 &&
+	       if_indextoname(info.if_index, ifname) != NULL &&
+	       dp_own_fds(tun_of, ifname, fd, 1) == 1;
+}
+
+void
+dp_tap_unsteer(struct dp_port *p)
+{
+	char ifname[IF_NAMESIZE];
+	int fd, none = -1;
+
+	if (!p->tap_steered)
+		return;
+	/* A persistent TAP (net_tap's persist) outlives the port: whoever
+	 * reads it next gets the kernel's own choice back. */
+	if (port_tun_fd(p, ifname, &fd))
+		(void)ioctl(fd, TUNSETSTEERINGEBPF, &none);
+	p->tap_steered = false;
+}
+
 void
 dp_tap_steer(struct dp_port *p)
 {
@@ -232,8 +258,7 @@ dp_tap_steer(struct dp_port *p)
 	if (rte_eth_dev_info_get(p->port_id, &info) != 0 ||
 			strcmp(info.driver_name, "net_tap") != 0)
 		return;
-	if (info.if_index == 0 || if_indextoname(info.if_index, ifname) == NULL ||
-			dp_own_fds(tun_of, ifname, &fd, 1) != 1) {
+	if (!port_tun_fd(p, ifname, &fd)) {
 		DP_LOG(WARNING, "port %s: its tun fd not found: the kernel picks its queues",
 				p->name);
 		return;
