@@ -60,6 +60,17 @@ def run_testpmd(n, mem, duration):
     return pps.testpmd_mpps(argv, prefix, duration)
 
 
+def cpu_idle():
+    """{cpu: idle + iowait jiffies} from /proc/stat."""
+    out = {}
+    with open("/proc/stat") as f:
+        for line in f:
+            if line.startswith("cpu") and line[3].isdigit():
+                v = line.split()
+                out[int(v[0][3:])] = int(v[4]) + int(v[5])
+    return out
+
+
 def lane_groups(pid, groups):
     """Each lane's thread in a CPU group of its own: lane 0 (the main
     thread, with EAL's helper threads) stays in groups[0], where the whole
@@ -128,7 +139,14 @@ def proxy_scale(a):
                         os.makedirs(a.perf, exist_ok=True)
                         pdata = os.path.join(a.perf, f"l4proxy-{lanes}-{mode}.data")
                         pf = proxy.perf_start(c.p.pid, max(a.proxy_seconds - 2, 1), pdata)
+                    idle0 = cpu_idle()
                     w = proxy.wrk(name, mode == "close", a.proxy_seconds, ccore)
+                    idle1 = cpu_idle()
+                    # How idle the peers' core stayed: near 0 %, the peers
+                    # (wrk, nginx, their NAPI threads) had no CPU to spare.
+                    hz = os.sysconf("SC_CLK_TCK")
+                    w["peer_core_idle_pct"] = ((idle1[int(ccore)] - idle0[int(ccore)]) / hz /
+                                               a.proxy_seconds * 100)
                     if pf is not None:
                         pf.wait()
                         shares, top = proxy.perf_breakdown(pdata, pdata[:-5] + ".txt")
@@ -163,6 +181,7 @@ def proxy_scale(a):
                           f"{w['rps']:9.0f} req/s"
                           f"  p99 {w['p99']:7.3f} ms  cpu {w['cpu_pct']:5.1f} % (quota {quota} %)"
                           f"  cpu/req {w['cpu_us']:6.2f} us  throttled {w['throttled']}"
+                          f"  core {ccore} idle {w['peer_core_idle_pct']:4.1f} %"
                           f"  errors: {w['errors']}" +
                           ("" if w["at_quota"] else "  (below its quota: not the bottleneck)"),
                           flush=True)
