@@ -127,6 +127,10 @@ def riptide_modes(build, seconds, mem, modes, mtu, kind="memif"):
         if os.path.exists(sock):
             os.unlink(sock)
         subprocess.run(["rm", "-rf", f"/var/run/dpdk/{tag}s", f"/var/run/dpdk/{tag}c"])
+        # EAL leaves a primary's hugepage files when it exits, each holding
+        # its page: the next benchmark could not reserve any.
+        subprocess.run(f"rm -f /dev/hugepages*/{tag}smap_* /dev/hugepages*/{tag}cmap_*",
+                       shell=True)
     return out
 
 
