@@ -20,6 +20,9 @@ struct dp_port;
  * of them (from /proc/self/fd). @return how many. */
 unsigned int dp_own_fds(bool (*want)(int fd, void *arg), void *arg, int *fds, unsigned int max);
 
+/* An fd of this process open on /dev/net/tun (a TAP's queue, dp_tap.c). */
+bool dp_fd_is_tun(int fd);
+
 /* dp_tap.c: a started net_tap port's rx without the PMD's signal per packet
  * (O_ASYNC off, a post-rx callback per queue in its place); and the
  * callbacks removed, at close. Both do nothing for another PMD. */

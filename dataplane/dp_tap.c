@@ -57,23 +57,30 @@ tap_rx_rearm(uint16_t port_id, uint16_t queue, struct rte_mbuf **pkts, uint16_t 
 	return nb_pkts;
 }
 
-/* A tun fd that signals this process with the PMD's handler (the one seen
- * before, if any); the handler and its signal noted. */
-static bool
-signals_us(int fd, void *arg)
+bool
+dp_fd_is_tun(int fd)
 {
 	char path[64], link[64];
-	struct sigaction sa;
 	ssize_t len;
-	int flags, sig;
 
-	(void)arg;
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
 	len = readlink(path, link, sizeof(link) - 1);
 	if (len <= 0)
 		return false;
 	link[len] = '\0';
-	if (strcmp(link, "/dev/net/tun") != 0)
+	return strcmp(link, "/dev/net/tun") == 0;
+}
+
+/* A tun fd that signals this process with the PMD's handler (the one seen
+ * before, if any); the handler and its signal noted. */
+static bool
+signals_us(int fd, void *arg)
+{
+	struct sigaction sa;
+	int flags, sig;
+
+	(void)arg;
+	if (!dp_fd_is_tun(fd))
 		return false;
 	flags = fcntl(fd, F_GETFL);
 	sig = fcntl(fd, F_GETSIG);

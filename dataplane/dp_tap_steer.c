@@ -202,16 +202,9 @@ dp_tap_steer_load(char *log, size_t log_len)
 static bool
 tun_of(int fd, void *arg)
 {
-	char path[64], link[64];
 	struct ifreq ifr;
-	ssize_t len;
 
-	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	len = readlink(path, link, sizeof(link) - 1);
-	if (len <= 0)
-		return false;
-	link[len] = '\0';
-	if (strcmp(link, "/dev/net/tun") != 0)
+	if (!dp_fd_is_tun(fd))
 		return false;
 	memset(&ifr, 0, sizeof(ifr));
 	return ioctl(fd, TUNGETIFF, &ifr) == 0 && strncmp(ifr.ifr_name, arg, IFNAMSIZ) == 0;
