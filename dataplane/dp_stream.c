@@ -254,6 +254,7 @@ tx_refused(struct dp_tx_sink *k)
 	if (k->refused_ns == 0)
 		k->refused_ns = now + (now == 0); /* 0 means none waits */
 	else if (now - k->refused_ns >= DP_TX_RETRY_NS) {
+		k->stats.stuck += k->n;
 		tx_drop_from(k, 0);
 		k->refused_ns = 0;
 	}
@@ -274,7 +275,20 @@ dp_tx_sink_flush(struct dp_tx_sink *k)
 			k->refused_ns = 0; /* it moves: the bound runs from now */
 	}
 	tx_refused(k);
+	if (k->room_waiting && k->n <= DP_TX_ROOM_LOW)
+		wake_waiter(&k->room_waiting, &k->room_waiter);
 	return sent;
+}
+
+bool
+dp_tx_sink_room(struct dp_tx_sink *k, const struct ex_waker *w)
+{
+	if (likely(k->n < DP_TX_ROOM_HIGH))
+		return true;
+	k->room_waiter = *w;
+	k->room_waiting = true;
+	k->stats.backpressured++;
+	return false;
 }
 
 static enum ex_poll

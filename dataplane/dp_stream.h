@@ -69,6 +69,11 @@ struct dp_stream_stats {
 	/** tx: packets the PMD had no room for when first offered, kept and
 	 * offered again (each counted once per refusal) */
 	uint64_t requeued;
+	/** tx: times dp_tx_sink_room() told a producer to wait */
+	uint64_t backpressured;
+	/** tx: of dropped, those given up on when the PMD took nothing for
+	 * DP_TX_RETRY_NS (the rest: the sink was full, or fini) */
+	uint64_t stuck;
 };
 
 /* ---- received bursts: an rx queue, or a ring ---- */
@@ -129,6 +134,12 @@ void dp_rx_stream_fini(struct dp_burst_stream *s);
  * before they are freed and counted as dropped (a PMD that stopped taking
  * any: a link down, a peer gone) */
 #define DP_TX_RETRY_NS (10ull * 1000 * 1000)
+/** Backpressure for whoever makes new packets (TCP's small queues): at
+ * DP_TX_ROOM_HIGH packets kept for a PMD that refused them, dp_tx_sink_room()
+ * says no; its waiter is woken once the backlog is down to DP_TX_ROOM_LOW. The
+ * slots above the mark stay for ACKs, handshakes and resets, which always go. */
+#define DP_TX_ROOM_HIGH (DP_TX_BUF / 2)
+#define DP_TX_ROOM_LOW DP_BURST_MAX
 
 struct dp_tx_sink {
 	struct ex_sink base;
@@ -140,6 +151,8 @@ struct dp_tx_sink {
 	uint64_t hold_ns; /* 0: send at the end of every iteration */
 	uint64_t last_send_ns; /* executor clock at the last send */
 	uint64_t refused_ns; /* since when buf's head waits for room; 0: none waits */
+	bool room_waiting; /* dp_tx_sink_room() said no to room_waiter */
+	struct ex_waker room_waiter;
 	struct rte_mbuf *buf[DP_TX_BUF];
 	struct dp_stream_stats stats;
 };
@@ -162,6 +175,16 @@ void dp_tx_sink_set_hold(struct dp_tx_sink *k, uint32_t hold_us);
 
 /** Send what is buffered now. @return packets the PMD took. */
 uint16_t dp_tx_sink_flush(struct dp_tx_sink *k);
+
+/**
+ * Whether a producer should hand over new packets now: true while fewer than
+ * DP_TX_ROOM_HIGH wait for a PMD that refused them. False means the PMD's
+ * queue is full and the backlog is deep; w is woken once it is down to
+ * DP_TX_ROOM_LOW (or was dropped at DP_TX_RETRY_NS), and counted in
+ * stats.backpressured. Packets sent anyway are still kept up to DP_TX_BUF:
+ * this is advice to a source that can wait (TCP's new data), not a gate.
+ */
+bool dp_tx_sink_room(struct dp_tx_sink *k, const struct ex_waker *w);
 
 /**
  * Offer what is kept until the PMD has taken it all or has taken nothing for

@@ -151,6 +151,13 @@ steer-own-inbox|dataplane/dp_steer.c|	dp_ring_stream_init(&s->inbox, ex, g->inbo
 tcp-owner-check|tcpstack/tcp_priv.h|	if (unlikely(rte_lcore_id() != tcp->owner_lcore))|	if (0)|tcpstack_unit|TcpPorts.OwnerCheck_AnotherLcoreListening_Aborts
 stack-arp-quiet|tcpstack/stack_arp.c|st->cfg.arp_quiet) {|0) {|tcpstack_unit|StackTest.ArpQuiet_LearnsFromARequest_NeitherAnswersNorAnnounces
 steer-arp-copies|dataplane/dp_steer.c|	for (k = 1; k < s->n; k++) {|	for (k = s->n; k < s->n; k++) {|dataplane_unit|SteerTest.ArpFrames_Member0GetsTheFrame_EveryOtherACopy
+tsq-new-data|tcpstack/tcp_output.c|		if (!stack_tx_room(tcp->st)) {|		if (0) {|tcpstack_unit|TcpData.SmallQueues_FullTxPathHoldsNewData_AcksStillGo_ResumesInOrder:StackHostTest.SmallQueues_ASlowTxQueueHoldsTcpBack_NothingDroppedOrResent
+tsq-resend|tcpstack/tcp_output.c|		if (!stack_tx_room(c->tcp->st)) {|		if (0) {|tcpstack_unit|TcpData.SmallQueues_TimeoutsResendWaitsForRoomToo
+tsq-unlist-reset|tcpstack/tcp_conn.c|	tcp_tsq_unlist(c); /* and sends nothing more */|	(void)0;|tcpstack_unit|TcpData.SmallQueues_WaitersResumeInOrder_AResetOneLeavesTheList
+tsq-requeue-tail|tcpstack/tcp_output.c|	c->tsq_prev = tcp->tsq_tail;|	c->tsq_prev = 0;|tcpstack_unit|TcpData.SmallQueues_WaitersResumeInOrder_AResetOneLeavesTheList
+tsq-pump-resumes|tcpstack/stack.c|	stack_tx_resume(t->st);|	(void)0;|tcpstack_unit|StackHostTest.SmallQueues_ASlowTxQueueHoldsTcpBack_NothingDroppedOrResent
+tx-room-wake|dataplane/dp_stream.c|	if (k->room_waiting && k->n <= DP_TX_ROOM_LOW)|	if (k->room_waiting && k->n == 0)|dataplane_unit|DataplaneTest.TxRoom_NoWhileTheBacklogIsDeep_WokenWhenItDrains
+tx-room-mark|dataplane/dp_stream.c|	if (likely(k->n < DP_TX_ROOM_HIGH))|	if (likely(k->n < DP_TX_BUF))|dataplane_unit|DataplaneTest.TxRoom_NoWhileTheBacklogIsDeep_WokenWhenItDrains
 tap-steer-ports|dataplane/dp_tap_steer.c|BPF_REG_7, 0, SKF_LL_OFF + OFF_IP + 2)|BPF_REG_7, 0, SKF_LL_OFF + OFF_IP + 6)|dataplane_unit|SteerTest.TapProgram_TheKernelPutsEveryFrameOnItsOwnersQueue
 tap-steer-frag|dataplane/dp_tap_steer.c|0x3fff); /* MF, offset */|0x1fff); /* MF, offset */|dataplane_unit|SteerTest.TapProgram_TheKernelPutsEveryFrameOnItsOwnersQueue
 tap-steer-share|dataplane/dp_tap_steer.c|(uint16_t)(1u << k)) % TAP_STEER_RETA;|(uint16_t)(1u << k)) % 64;|dataplane_unit|SteerTest.TapProgram_TheKernelPutsEveryFrameOnItsOwnersQueue

@@ -361,6 +361,27 @@ stack_rx_burst_end(struct ip_iface *st)
 }
 
 void
+stack_set_tx_room(struct ip_iface *st, bool (*fn)(void *arg, const struct ex_waker *w), void *arg)
+{
+	st->tx_room = fn;
+	st->tx_room_arg = arg;
+	st->tx_waiting = false;
+}
+
+void
+stack_tx_resume(struct ip_iface *st)
+{
+	uint8_t i;
+
+	if (likely(!st->tx_waiting))
+		return;
+	st->tx_waiting = false;
+	for (i = 0; i < st->n_l4; i++)
+		if (st->l4[i].ops->tx_resume != NULL)
+			st->l4[i].ops->tx_resume(st->l4[i].ctx);
+}
+
+void
 stack_input(struct ip_iface *st, struct rte_mbuf *m)
 {
 	struct rte_ether_hdr *eh;
@@ -663,6 +684,10 @@ rx_task_poll(struct ex_future *f, struct ex_context *cx)
 	struct stack_rx_pump *t = EX_CONTAINER_OF(f, struct stack_rx_pump, base);
 	unsigned int round;
 
+	/* The tx path's backpressure wakes this task too: what waited for room
+	 * goes before more input makes more to send. */
+	t->st->tx_waker = cx->waker;
+	stack_tx_resume(t->st);
 	for (round = 0; round < 64; round++) {
 		union ex_item it;
 		struct dp_burst *b;

@@ -169,6 +169,9 @@ struct stack_l4_ops {
 	/** A frame of the protocol's that the stack gave up sending (ARP had
 	 * no answer: err -EHOSTUNREACH); the stack frees it after. */
 	void (*tx_failed)(void *ctx, const struct rte_mbuf *m, int err);
+	/** The tx path has room again after stack_tx_room() said no: send what
+	 * waited for it (stack_tx_resume). May be NULL. */
+	void (*tx_resume)(void *ctx);
 };
 #define STACK_L4_MAX 4 /* protocols a stack can carry */
 
@@ -207,6 +210,11 @@ struct ip_iface {
 	uint32_t icmp_in_window;
 	/** Called for each outgoing packet that failed (e.g. ARP gave up). */
 	void (*on_tx_error)(struct ip_iface *st, struct rte_mbuf *m, int err);
+	/** Backpressure from the tx path (stack_set_tx_room); NULL: none. */
+	bool (*tx_room)(void *arg, const struct ex_waker *w);
+	void *tx_room_arg;
+	struct ex_waker tx_waker; /**< woken when room comes back: the rx pump's */
+	bool tx_waiting; /**< tx_room said no since the last stack_tx_resume */
 };
 
 /**
@@ -247,6 +255,33 @@ void stack_input(struct ip_iface *st, struct rte_mbuf *m);
  * stack_input() directly calls it too, at the latest before polling again.
  */
 void stack_rx_burst_end(struct ip_iface *st);
+
+/**
+ * Give the stack backpressure from its tx path, as Linux's TCP small queues
+ * do: room(arg, w) says whether new data should be handed over now, and when
+ * it says no, wakes w once it has room again (dp_tx_sink_room is one). TCP
+ * then stops sending new data and retransmissions while the PMD's queue is
+ * full and deep behind, rather than overflowing it and taking the loss for
+ * congestion; ACKs, handshakes and resets still go. The stack_rx_pump's
+ * task is the one woken (stack_tx_resume); without a pump, whoever drives
+ * the stack calls stack_tx_resume itself. fn NULL turns it off (the default).
+ */
+void stack_set_tx_room(struct ip_iface *st, bool (*fn)(void *arg, const struct ex_waker *w),
+		void *arg);
+
+/** Whether the protocols should hand over new data now (stack_set_tx_room). */
+static inline bool
+stack_tx_room(struct ip_iface *st)
+{
+	if (st->tx_room == NULL || st->tx_room(st->tx_room_arg, &st->tx_waker))
+		return true;
+	st->tx_waiting = true;
+	return false;
+}
+
+/** If stack_tx_room() said no since the last call, let each protocol send
+ * what waited (its tx_resume op). stack_rx_pump calls it at every poll. */
+void stack_tx_resume(struct ip_iface *st);
 
 /**
  * Send an IPv4 packet whose IPv4 header is filled in (source, destination,

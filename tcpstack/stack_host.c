@@ -42,6 +42,8 @@ enum host_stage {
 void
 stack_host_config_defaults(struct stack_host_config *cfg)
 {
+	const char *bp = getenv("RIPTIDE_TX_BACKPRESSURE");
+
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->name = "riptide";
 	cfg->min_huge_mb = 256;
@@ -56,6 +58,7 @@ stack_host_config_defaults(struct stack_host_config *cfg)
 	cfg->tcp_on = true;
 	tcp_config_defaults(&cfg->tcp);
 	cfg->linger_ms = STACK_HOST_LINGER_MS;
+	cfg->tx_backpressure = bp == NULL || strcmp(bp, "0") != 0;
 }
 
 static int
@@ -456,6 +459,12 @@ stack_host_steer_steered(const struct stack_host *h)
 	return h->group != NULL && h->stage > HOST_STEER ? dp_steer_steered(&h->steer) : 0;
 }
 
+static bool
+host_tx_room(void *arg, const struct ex_waker *w)
+{
+	return dp_tx_sink_room(arg, w);
+}
+
 static int
 host_stack(struct stack_host *h, const struct stack_host_config *cfg)
 {
@@ -513,6 +522,8 @@ host_stack(struct stack_host *h, const struct stack_host_config *cfg)
 		return fail(h, rc, "stack: %s (check stack.arp_retry_ns)", strerror(-rc));
 	h->stack_on = true;
 	h->stage = HOST_STACK;
+	if (cfg->tx_backpressure && !h->impaired)
+		stack_set_tx_room(&h->st, host_tx_room, &h->tx[0]);
 	if (cfg->tcp_on) {
 		rc = tcp_stack_init(&h->tcp, &h->st, &tcfg);
 		if (rc != 0)
@@ -711,10 +722,14 @@ stack_host_print_stats(const struct stack_host *h, FILE *out)
 		if (h->tx[d].stats.dropped != 0 || h->tx[d].stats.requeued != 0)
 			fprintf(out,
 					"%s: port %s tx queue full: kept and offered again %" PRIu64
-					", dropped %" PRIu64 " of %" PRIu64 "\n",
+					", dropped %" PRIu64 " of %" PRIu64 " (%" PRIu64
+					" after it took none for %llu ms)"
+					", new data held back %" PRIu64 " times\n",
 					h->name, h->ports[d].name, h->tx[d].stats.requeued,
 					h->tx[d].stats.dropped,
-					h->tx[d].stats.dropped + h->tx[d].stats.pkts);
+					h->tx[d].stats.dropped + h->tx[d].stats.pkts,
+					h->tx[d].stats.stuck, DP_TX_RETRY_NS / 1000000ull,
+					h->tx[d].stats.backpressured);
 	fprintf(out,
 			"%s: rx l4 checksum flags: good %" PRIu64 " bad %" PRIu64 " none %" PRIu64
 			" unknown %" PRIu64 "\n",

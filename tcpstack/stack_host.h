@@ -159,6 +159,12 @@ struct stack_host_config {
 	struct stack_config stack; /**< mac and tx_offloads are set from the port */
 	bool tcp_on; /**< with stack_on; default true */
 	struct tcp_config tcp;
+	/** TCP's small queues (stack_set_tx_room): while the first port's tx
+	 * queue is full and DP_TX_ROOM_HIGH packets wait behind it, TCP sends no
+	 * new data; the queue's drain resumes it. Default true, unless
+	 * RIPTIDE_TX_BACKPRESSURE=0 is in the environment (to compare). Not with
+	 * impair: its stage, not the queue, is then the stack's tx path. */
+	bool tx_backpressure;
 	/** stack_host_shutdown() first lingers (stack_host_linger()) up to this
 	 * long, in real time; default STACK_HOST_LINGER_MS; 0: it does not. */
 	uint32_t linger_ms;

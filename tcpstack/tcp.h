@@ -250,6 +250,9 @@ struct tcp_stats {
 	uint64_t sack_acks_out; /**< ACKs sent with SACK blocks */
 	uint64_t dsacks_out; /**< of those, reporting a duplicate first (D-SACK) */
 	uint64_t burst_acks; /**< ACKs held to the end of an rx burst (stretch ACKs) */
+	/** Times a connection stopped sending because the tx path was full
+	 * (small queues, stack_set_tx_room), and how often it went on after */
+	uint64_t tsq_throttled, tsq_resumed;
 	/** Segments larger than the MSS handed to the PMD to cut (TSO), and the
 	 * MSS-sized segments they make on the wire */
 	uint64_t tso_out, tso_wire_segs;
@@ -300,6 +303,10 @@ struct tcp_stack {
 	struct tcp_link time_wait; /**< TIME_WAIT connections, oldest first */
 	struct tcp_link ooo_conns; /**< connections with out-of-order data (pruning) */
 	struct tcp_link ack_conns; /**< connections owed an ACK at the end of the rx burst */
+	/** Connections waiting for room in the tx path, oldest first: indices
+	 * into conns plus one (0: none), so that a connection spends 8 bytes
+	 * on it, in gaps its fields left */
+	uint32_t tsq_head, tsq_tail;
 	uint32_t mbuf_budget, rx_reserve; /**< resolved from cfg and the pool */
 	uint32_t pool_check; /**< charges until the pool's free count is read again */
 	bool pool_low; /**< the pool was below rx_reserve when last read */

@@ -166,6 +166,12 @@ l4_tx_failed(void *ctx, const struct rte_mbuf *m, int err)
 	tcp_tx_failed(ctx, m, err);
 }
 
+static void
+l4_tx_resume(void *ctx)
+{
+	tcp_tsq_resume(ctx);
+}
+
 static const struct stack_l4_ops tcp_l4_ops = {
 	.name = "tcp",
 	.input = l4_input,
@@ -173,6 +179,7 @@ static const struct stack_l4_ops tcp_l4_ops = {
 	.frag_needed = l4_frag_needed,
 	.rx_burst_end = l4_rx_burst_end,
 	.tx_failed = l4_tx_failed,
+	.tx_resume = l4_tx_resume,
 };
 
 RTE_LOG_REGISTER(tcp_logtype, riptide.tcp, NOTICE);
@@ -449,6 +456,7 @@ conn_recycle(struct tcp_conn *c)
 	conn_unlist(c);
 	conn_unhash(c);
 	tcp_ack_unlist(c);
+	tcp_tsq_unlist(c);
 	ex_timer_cancel(ex_executor_wheel(tcp->st->ex), &c->timer);
 	conn_free_queues(c);
 	if (c->flags & TCP_CONN_FLAG_ORPHAN) {
@@ -620,6 +628,7 @@ tcp_conn_terminate(struct tcp_conn *c, int err)
 	tcp_set_state(c, TCP_STATE_CLOSED);
 	conn_unlist(c);
 	tcp_ack_unlist(c); /* closed: owes no ACK */
+	tcp_tsq_unlist(c); /* and sends nothing more */
 	ex_timer_cancel(ex_executor_wheel(c->tcp->st->ex), &c->timer);
 	c->rtx_deadline = c->delack_deadline = c->keep_deadline = c->reo_deadline = TCP_NO_DEADLINE;
 	/* What was to be sent, and out-of-order data, are lost. In-order data

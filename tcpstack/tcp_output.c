@@ -483,6 +483,79 @@ tcp_reset_reply(struct tcp_stack *tcp, uint32_t lip, uint32_t rip, const struct 
 	stack_output_ipv4(st, h);
 }
 
+/* ---- small queues: waiting for room in the tx path ---- */
+
+/* A list of connections by index (plus one, 0: none) rather than pointers,
+ * to fit in the gaps of struct tcp_conn (1 KiB each at most). */
+static inline uint32_t
+tsq_ref(const struct tcp_conn *c)
+{
+	return (uint32_t)(c - c->tcp->conns) + 1;
+}
+
+static inline struct tcp_conn *
+tsq_at(struct tcp_stack *tcp, uint32_t ref)
+{
+	return &tcp->conns[ref - 1];
+}
+
+/* The tx path said it is full (stack_tx_room): c stops sending and waits,
+ * behind the connections that stopped before it, for tcp_tsq_resume(). No
+ * timer: the tx path wakes the stack when it drains. */
+static void
+tsq_wait(struct tcp_conn *c)
+{
+	struct tcp_stack *tcp = c->tcp;
+	uint32_t ref = tsq_ref(c);
+
+	if (c->flags & TCP_CONN_FLAG_TSQ)
+		return;
+	c->flags |= TCP_CONN_FLAG_TSQ;
+	c->tsq_prev = tcp->tsq_tail;
+	c->tsq_next = 0;
+	if (tcp->tsq_tail != 0)
+		tsq_at(tcp, tcp->tsq_tail)->tsq_next = ref;
+	else
+		tcp->tsq_head = ref;
+	tcp->tsq_tail = ref;
+	tcp->stats.tsq_throttled++;
+}
+
+void
+tcp_tsq_unlist(struct tcp_conn *c)
+{
+	struct tcp_stack *tcp = c->tcp;
+
+	if (!(c->flags & TCP_CONN_FLAG_TSQ))
+		return;
+	c->flags &= ~(uint32_t)TCP_CONN_FLAG_TSQ;
+	if (c->tsq_prev != 0)
+		tsq_at(tcp, c->tsq_prev)->tsq_next = c->tsq_next;
+	else
+		tcp->tsq_head = c->tsq_next;
+	if (c->tsq_next != 0)
+		tsq_at(tcp, c->tsq_next)->tsq_prev = c->tsq_prev;
+	else
+		tcp->tsq_tail = c->tsq_prev;
+	c->tsq_prev = c->tsq_next = 0;
+}
+
+static void output(struct tcp_conn *c, bool sws_override);
+
+void
+tcp_tsq_resume(struct tcp_stack *tcp)
+{
+	/* A connection the room runs out on again goes back to the end of
+	 * the list, and the room check then ends the loop. */
+	while (tcp->tsq_head != 0 && stack_tx_room(tcp->st)) {
+		struct tcp_conn *c = tsq_at(tcp, tcp->tsq_head);
+
+		tcp_tsq_unlist(c);
+		tcp->stats.tsq_resumed++;
+		output(c, false);
+	}
+}
+
 static bool
 can_send_data(const struct tcp_conn *c)
 {
@@ -502,7 +575,7 @@ can_send_data(const struct tcp_conn *c)
  * (RFC 6675's NextSeg rule 1; after an RTO that is everything not SACKed,
  * in order, as go-back-N but never what the peer SACKed). Retransmissions
  * are not held to the peer's window: it offered room for them once.
- * @return false if an mbuf was lacking. */
+ * @return false if an mbuf or room in the tx path was lacking. */
 static bool
 output_lost(struct tcp_conn *c)
 {
@@ -518,6 +591,10 @@ output_lost(struct tcp_conn *c)
 
 		if (has_fin && len == data)
 			fl |= TCP_FLAG_FIN;
+		if (!stack_tx_room(c->tcp->st)) {
+			tsq_wait(c); /* resending into a full queue only loses it again */
+			return false;
+		}
 		if (tcp_xmit(c, seq, len, fl) != 0) {
 			if (c->rtx_deadline == TCP_NO_DEADLINE)
 				tcp_rtx_arm(c);
@@ -617,6 +694,13 @@ output(struct tcp_conn *c, bool sws_override)
 			fl |= TCP_FLAG_PSH;
 		if (fin_due)
 			fl |= TCP_FLAG_FIN;
+		if (!stack_tx_room(tcp->st)) {
+			/* The PMD's queue is full and deep behind (small queues):
+			 * more now would overflow it, and TCP would take the loss
+			 * for congestion. The tx path's drain resumes us. */
+			tsq_wait(c);
+			return;
+		}
 		if (tcp_xmit(c, c->snd_nxt, len, fl) != 0) {
 			/* No mbufs (counted by tcp_xmit): try again when the
 			 * timer fires (rtx_fire sends again even with nothing in

@@ -110,6 +110,7 @@ enum tcp_conn_flag {
 	TCP_CONN_FLAG_REORDER = 1u << 22, /**< the peer's SACKs showed reordering (RACK) */
 	TCP_CONN_FLAG_ACK_BURST = 1u << 23, /**< an ACK is owed at the end of the rx burst */
 	TCP_CONN_FLAG_MOVED = 1u << 24, /**< a segment came through a cluster peer */
+	TCP_CONN_FLAG_TSQ = 1u << 25, /**< waits on tcp->tsq_conns for room in the tx path */
 };
 
 /* The sender's scoreboard (tcp_recovery.c): what was sent in SND.UNA..SND.MAX
@@ -206,6 +207,7 @@ struct tcp_conn {
 	uint32_t cwnd, ssthresh, recover;
 	/* loss recovery as a SACK sender (tcp_recovery.c) */
 	struct tcp_sb_ent sb_inline[TCP_SB_INLINE];
+	uint32_t tsq_prev; /* tcp->tsq_head's list while TSQ is set (tcp_conn_ref) */
 	struct tcp_sb_ent *sb_big; /* NULL: the table is sb_inline */
 	uint16_t sb_n;
 	uint8_t reo_wnd_mult; /* RACK's reordering window, in min_rtt/4 (RFC 8985 6.2) */
@@ -248,6 +250,7 @@ struct tcp_conn {
 	uint16_t rcv_mss; /* largest segment seen from the peer (delayed ACK) */
 	uint32_t sndq_bytes, sndq_segs;
 	uint32_t snd_cur_seq; /* (fields ordered to leave no padding) */
+	uint32_t tsq_next; /* (tsq_prev's other half, in a gap) */
 	struct rte_mbuf *sndq_head, *sndq_tail;
 	struct rte_mbuf *snd_cur; /* cursor: the segment holding snd_cur_seq */
 
@@ -487,6 +490,8 @@ void tcp_output_sws_override(struct tcp_conn *c);
 void tcp_ack_at_burst_end(struct tcp_conn *c);
 /* c goes (recycled or closed): off tcp->ack_conns. */
 void tcp_ack_unlist(struct tcp_conn *c);
+/* c goes: off tcp->tsq_conns (it no longer waits for room to send). */
+void tcp_tsq_unlist(struct tcp_conn *c);
 void tcp_send_ack(struct tcp_conn *c);
 void tcp_send_syn(struct tcp_conn *c);
 /* A RST for a connection: seq snd_nxt. */
@@ -534,6 +539,9 @@ void tcp_icmp_frag_needed(
 void tcp_rx_burst_end(struct tcp_stack *tcp);
 /* A frame that ARP could not deliver (Ethernet header first). */
 void tcp_tx_failed(struct tcp_stack *tcp, const struct rte_mbuf *m, int err);
+/* The tx path has room again (stack_tx_resume): the connections that stopped
+ * for it send, oldest first, while it lasts. */
+void tcp_tsq_resume(struct tcp_stack *tcp);
 
 /* ---- tcp_input.c ---- */
 /* Free acknowledged bytes from the send queue. */

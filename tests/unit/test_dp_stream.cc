@@ -228,6 +228,75 @@ TEST_F(DataplaneTest, TxRefused_KeptInOrderAndSentWhenTheQueueHasRoom)
 	EXPECT_EQ(rte_mempool_in_use_count(pool), 0u);
 }
 
+// A task that asks a tx sink for room (as TCP's small queues do through
+// the stack) until it gets it, counting its polls.
+struct room_task {
+	struct ex_future base;
+	struct dp_tx_sink *tx;
+	int polls = 0;
+};
+
+static enum ex_poll
+room_task_poll(struct ex_future *f, struct ex_context *cx)
+{
+	auto *t = EX_CONTAINER_OF(f, struct room_task, base);
+
+	t->polls++;
+	return dp_tx_sink_room(t->tx, &cx->waker) ? EX_READY : EX_PENDING;
+}
+
+static const struct ex_future_ops room_task_ops = { room_task_poll, nullptr, "room_task" };
+
+// Backpressure for producers that can wait: with DP_TX_ROOM_HIGH packets
+// kept for a queue that refuses them the sink says no, and wakes the one
+// it said no to only once the queue has taken the backlog down to
+// DP_TX_ROOM_LOW; packets handed over meanwhile are still kept, not lost.
+TEST_F(DataplaneTest, TxRoom_NoWhileTheBacklogIsDeep_WokenWhenItDrains)
+{
+	struct rte_ring *in = Ring(), *tiny = Ring(16);
+	uint16_t port = RingPort(in, tiny); // the tx ring holds 15
+	struct dp_tx_sink tx;
+	dp_tx_sink_init(&tx, ex, port, 0);
+	room_task t;
+	ex_future_init(&t.base, &room_task_ops);
+	t.tx = &tx;
+
+	SendBurst(&tx, DP_BURST_MAX); // 15 taken, 17 kept
+	struct ex_waker none = ex_waker_noop();
+	EXPECT_TRUE(dp_tx_sink_room(&tx, &none)) << "17 kept: room";
+	SendBurst(&tx, DP_BURST_MAX);
+	SendBurst(&tx, DP_BURST_MAX);
+	ASSERT_EQ(tx.n, 3 * DP_BURST_MAX - 15);
+	ASSERT_GE(tx.n, DP_TX_ROOM_HIGH);
+	ASSERT_EQ(ex_spawn_to(ex, &t.base, nullptr, nullptr), 0);
+	Run(2);
+	EXPECT_EQ(t.polls, 1) << "told to wait";
+	EXPECT_EQ(tx.stats.backpressured, 1u);
+	auto drain = [&]() {
+		void *m = nullptr;
+		while (rte_ring_dequeue(tiny, &m) == 0)
+			rte_pktmbuf_free(static_cast<struct rte_mbuf *>(m));
+	};
+	while (tx.n - 15 > DP_TX_ROOM_LOW) { // each round the queue takes 15 more
+		drain();
+		Run(2);
+		EXPECT_EQ(t.polls, 1) << "woken with " << tx.n << " still kept";
+	}
+	drain();
+	Run(2);
+	EXPECT_LE(tx.n, DP_TX_ROOM_LOW);
+	EXPECT_EQ(t.polls, 2) << "woken once the backlog was down to DP_TX_ROOM_LOW";
+	EXPECT_EQ(ex_tasks_live(ex), 0u) << "and given room";
+	EXPECT_EQ(tx.stats.dropped, 0u);
+	while (tx.n != 0) {
+		drain();
+		Run(1);
+	}
+	drain();
+	EXPECT_EQ(tx.stats.pkts, 3u * DP_BURST_MAX);
+	dp_tx_sink_fini(&tx);
+}
+
 // At fini the loop has stopped, but the queue's other side (a memif or
 // vhost-user peer in another process) may still be draining it: what the
 // queue refused goes out as it makes room, in order, nothing dropped (a last

@@ -26,6 +26,7 @@
 #include <rte_ring.h>
 
 #include "stack_host.h"
+#include "tcp_priv.h"
 #include "ut_helpers.h"
 
 namespace
@@ -727,14 +728,14 @@ run_until(struct stack_host *h, F done)
 	return ok; // done() once more could be false: take_segment consumes
 }
 
-// An established connection from us to the peer's port 80, then our close:
-// our FIN is on the wire (taken off the tx ring). *fin_seq: its sequence.
+// An established connection from us to the peer's port 80, on a host whose
+// wire is (rx, tx); the peer's SYN-ACK has no options (so MSS 536, window
+// 65535). *sport: our port; *isn: our initial sequence number.
 struct tcp_conn *
-open_then_close(struct stack_host *h, struct rte_ring *rx, struct rte_ring *tx,
-		struct rte_mbuf *arp_request, uint16_t *sport, uint32_t *fin_seq)
+open_conn(struct stack_host *h, struct rte_ring *rx, struct rte_ring *tx,
+		struct rte_mbuf *arp_request, uint16_t *sport, uint32_t *isn)
 {
 	static struct tcp_connect c; // the task's memory must outlive it
-	uint32_t isn = 0;
 
 	// The peer asks for us first, so the stack knows its MAC.
 	if (rte_ring_enqueue(rx, arp_request) != 0)
@@ -744,27 +745,41 @@ open_then_close(struct stack_host *h, struct rte_ring *rx, struct rte_ring *tx,
 	EXPECT_EQ(rc, 0) << "spawn the connect";
 	if (rc != 0)
 		return nullptr;
-	if (!run_until(h, [&] { return take_segment(tx, RTE_TCP_SYN_FLAG, sport, &isn); })) {
+	if (!run_until(h, [&] { return take_segment(tx, RTE_TCP_SYN_FLAG, sport, isn); })) {
 		ADD_FAILURE() << "no SYN";
 		return nullptr;
 	}
 	if (rte_ring_enqueue(rx, peer_segment(h->pool, h->st.cfg.mac, 80, *sport,
 						 RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG, 5000,
-						 isn + 1)) != 0)
+						 *isn + 1)) != 0)
 		return nullptr;
 	if (!run_until(h, [&] { return c.state == TCP_CONNECT_STATE_DONE; }) || c.conn == nullptr ||
 			tcp_conn_state(c.conn) != TCP_STATE_ESTABLISHED) {
 		ADD_FAILURE() << "not established: " << (int)c.state;
 		return nullptr;
 	}
-	tcp_close(c.conn);
+	return c.conn;
+}
+
+// open_conn(), then our close: our FIN is on the wire (taken off the tx
+// ring). *fin_seq: its sequence.
+struct tcp_conn *
+open_then_close(struct stack_host *h, struct rte_ring *rx, struct rte_ring *tx,
+		struct rte_mbuf *arp_request, uint16_t *sport, uint32_t *fin_seq)
+{
+	uint32_t isn = 0;
+	struct tcp_conn *c = open_conn(h, rx, tx, arp_request, sport, &isn);
+
+	if (c == nullptr)
+		return nullptr;
+	tcp_close(c);
 	if (!run_until(h, [&] {
 		    return take_segment(tx, RTE_TCP_FIN_FLAG | RTE_TCP_ACK_FLAG, sport, fin_seq);
 	    })) {
 		ADD_FAILURE() << "no FIN";
 		return nullptr;
 	}
-	return c.conn;
+	return c;
 }
 
 double
@@ -838,4 +853,93 @@ TEST_F(StackHostTest, Linger_BoundedWhenThePeerIsSilent_SaidAtDown)
 			nullptr)
 			<< text;
 	free(text);
+}
+
+// TCP's small queues through a whole host. The port's tx queue holds 15
+// frames and nothing drains it yet (a vhost-user peer that lags): a window
+// of 120 segments stops at the sink's mark (DP_TX_ROOM_HIGH kept) rather
+// than overflowing it. As the peer takes frames, the sink's drain wakes the
+// host's rx task, which resumes the connection: every segment once, in
+// order, nothing dropped, nothing resent.
+TEST_F(StackHostTest, SmallQueues_ASlowTxQueueHoldsTcpBack_NothingDroppedOrResent)
+{
+	static int runs;
+	std::string id = std::to_string(++runs), name = "uthtsq" + id, pname = "net_ring_" + name;
+	struct rte_ring *rx3 = rte_ring_create(("uthtsqrx" + id).c_str(), 256, SOCKET_ID_ANY,
+			RING_F_SP_ENQ | RING_F_SC_DEQ);
+	struct rte_ring *tx3 = rte_ring_create(("uthtsqtx" + id).c_str(), 16, SOCKET_ID_ANY,
+			RING_F_SP_ENQ | RING_F_SC_DEQ);
+	ASSERT_NE(rx3, nullptr);
+	ASSERT_NE(tx3, nullptr);
+	ASSERT_GE(rte_eth_from_rings(name.c_str(), &rx3, 1, &tx3, 1, SOCKET_ID_ANY), 0);
+	hc.port_name = pname.c_str();
+	hc.tcp.init_cwnd = 120; // the peer's window (65535) holds 122 of 536 bytes
+	hc.linger_ms = 0;
+	ASSERT_EQ(stack_host_up(&h, &hc), 0) << h.err;
+	EXPECT_NE(h.st.tx_room, nullptr) << "on by default";
+	uint16_t sport = 0;
+	uint32_t isn = 0;
+	struct tcp_conn *c = open_conn(&h, rx3, tx3, ArpRequest(h.pool), &sport, &isn);
+	ASSERT_NE(c, nullptr);
+	ASSERT_EQ(c->mss, 536);
+
+	const uint32_t total = 120 * 536;
+	std::vector<char> data(total);
+	for (uint32_t i = 0; i < total; i++)
+		data[i] = (char)(i * 7 + i / 536);
+	struct tcp_write w;
+	struct ex_context cx = { ex_waker_noop() };
+	tcp_write_init(&w, c, data.data(), total);
+	ASSERT_EQ(ex_future_poll(&w.base, &cx), EX_READY);
+	ASSERT_EQ(w.base.result, (int32_t)total);
+	EXPECT_EQ(h.tx[0].n, DP_TX_ROOM_HIGH) << "15 in the queue, then up to the mark";
+	EXPECT_EQ(h.tcp.stats.tsq_throttled, 1u);
+	EXPECT_EQ(h.tx[0].stats.dropped, 0u);
+
+	// The peer takes the frames as they come, 15 at a time.
+	std::string got;
+	uint32_t next = isn + 1;
+	bool in_order = true;
+	for (int i = 0; i < 400 && got.size() < total; i++) {
+		void *p;
+		while (rte_ring_dequeue(tx3, &p) == 0) {
+			auto *m = static_cast<struct rte_mbuf *>(p);
+			auto *eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+			auto *ip = reinterpret_cast<struct rte_ipv4_hdr *>(eh + 1);
+			auto *th = reinterpret_cast<struct rte_tcp_hdr *>(ip + 1);
+			uint32_t thl = (uint32_t)(th->data_off >> 4) * 4;
+			uint32_t off = (uint32_t)(sizeof(*eh) + sizeof(*ip)) + thl;
+			uint32_t len = rte_be_to_cpu_16(ip->total_length) - sizeof(*ip) - thl;
+
+			if (eh->ether_type == rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4) && len > 0) {
+				std::string seg(len, '\0');
+				// The payload may be a segment of its own (zero copy).
+				const void *at = rte_pktmbuf_read(m, off, len, &seg[0]);
+				ASSERT_NE(at, nullptr);
+				if (at != seg.data())
+					memcpy(&seg[0], at, len);
+				in_order &= rte_be_to_cpu_32(th->sent_seq) == next;
+				next += len;
+				got += seg;
+			}
+			rte_pktmbuf_free(m);
+		}
+		ex_run_once(h.ex);
+	}
+	EXPECT_EQ(got.size(), total) << "stalled: " << h.tcp.stats.tsq_resumed << " resumes";
+	EXPECT_TRUE(in_order);
+	EXPECT_TRUE(got == std::string(data.begin(), data.end()));
+	EXPECT_GE(h.tcp.stats.tsq_resumed, 1u);
+	EXPECT_EQ(h.tcp.stats.retransmits, 0u);
+	EXPECT_EQ(h.tx[0].stats.dropped, 0u);
+	tcp_abort(c);
+	ex_run_once(h.ex); // the RST leaves
+	void *p;
+	while (rte_ring_dequeue(tx3, &p) == 0)
+		rte_pktmbuf_free(static_cast<struct rte_mbuf *>(p));
+	EXPECT_EQ(stack_host_down(&h, nullptr), 0u); // closes the port
+	while (rte_ring_dequeue(rx3, &p) == 0)
+		rte_pktmbuf_free(static_cast<struct rte_mbuf *>(p));
+	rte_ring_free(rx3);
+	rte_ring_free(tx3);
 }

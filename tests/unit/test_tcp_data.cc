@@ -508,6 +508,140 @@ TEST_F(TcpData, ZeroWindow_PersistProbesBackOff_WindowOpens)
 	tcp_abort(c);
 }
 
+// ---- small queues (stack_set_tx_room) ----
+
+// A tx path whose queue is the frames the stack sent that the test has not
+// taken yet (Sent() drains it): room while it holds fewer than `limit`
+// (negative: always room), as a PMD's queue; counts the times it said no.
+struct FakeTxPath {
+	const std::vector<struct rte_mbuf *> *queue;
+	long limit = -1;
+	uint32_t refusals = 0;
+};
+
+bool
+fake_tx_room(void *arg, const struct ex_waker *)
+{
+	auto *p = static_cast<FakeTxPath *>(arg);
+
+	if (p->limit < 0 || (long)p->queue->size() < p->limit)
+		return true;
+	p->refusals++;
+	return false;
+}
+
+// TCP small queues: while the tx path says it is full (a PMD queue that
+// refuses, deep behind), a connection sends no new data and no timer fires
+// for it; the ACK it owes the peer still goes. When the path has room again
+// (stack_tx_resume, which the rx pump calls when the path wakes it) it goes
+// on where it stopped: every byte once, in order, nothing resent.
+TEST_F(TcpData, SmallQueues_FullTxPathHoldsNewData_AcksStillGo_ResumesInOrder)
+{
+	FakeTxPath path{ &out };
+	stack_set_tx_room(&st, fake_tx_room, &path);
+	struct tcp_conn *c = Accept();
+	std::string d = Pattern(40000, 6);
+	path.limit = 3;
+	EXPECT_EQ(Write(c, d), 40000);
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 3u) << "three segments, then the path is full";
+	EXPECT_EQ(tcp.stats.tsq_throttled, 1u);
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_TSQ);
+	std::string got = Bytes(v);
+	path.limit = 0; // taken from the test's queue, but the PMD's is still full
+
+	// The peer acknowledges them (cwnd grows) and sends two segments: only
+	// the ACK of its data leaves.
+	In(Ack(our_seq + (uint32_t)got.size(), 2000));
+	EXPECT_TRUE(Sent().empty()) << "new data into a full path";
+	InBurst({ Data(std::string(1448, 'x')), Data(std::string(1448, 'y')) });
+	out_seg a = One();
+	EXPECT_EQ(a.seg.len, 0u);
+	EXPECT_EQ(a.seg.ack, peer_seq);
+	EXPECT_TRUE(Wait(5).empty()) << "no probe or retransmission while it waits";
+	EXPECT_GE(path.refusals, 2u);
+
+	path.limit = -1;
+	stack_tx_resume(&st);
+	EXPECT_EQ(tcp.stats.tsq_resumed, 1u);
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_TSQ);
+	for (int i = 0; i < 20 && got.size() < d.size(); i++) {
+		auto w = Sent();
+		ASSERT_FALSE(w.empty()) << "stalled at " << got.size();
+		EXPECT_EQ(w[0].seg.seq, our_seq + (uint32_t)got.size()) << "where it stopped";
+		got += Bytes(w);
+		In(Ack(our_seq + (uint32_t)got.size(), 2000));
+	}
+	EXPECT_EQ(got, d);
+	EXPECT_EQ(tcp.stats.retransmits, 0u);
+	stack_tx_resume(&st); // nothing waits: nothing happens
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(tcp.stats.tsq_resumed, 1u);
+	tcp_abort(c);
+}
+
+// A retransmission into a full path would only be lost again: the RTO's
+// resend waits for room like new data, and goes first when it comes.
+TEST_F(TcpData, SmallQueues_TimeoutsResendWaitsForRoomToo)
+{
+	FakeTxPath path{ &out };
+	stack_set_tx_room(&st, fake_tx_room, &path);
+	struct tcp_conn *c = Accept();
+	c->rto_us = 1000000;
+	EXPECT_EQ(Write(c, Pattern(3000, 9)), 3000);
+	EXPECT_EQ(Sent().size(), 3u);
+	path.limit = 0;
+	Advance(1001 * EX_NS_PER_MS);
+	EXPECT_EQ(tcp.stats.rto_timeouts, 1u);
+	EXPECT_TRUE(Sent().empty()) << "resent into a full path";
+	EXPECT_EQ(tcp.stats.tsq_throttled, 1u);
+	path.limit = -1;
+	stack_tx_resume(&st);
+	out_seg r = One();
+	EXPECT_EQ(r.seg.seq, our_seq);
+	EXPECT_EQ(tcp.stats.retransmits, 1u);
+	tcp_abort(c);
+}
+
+// Connections wait for room in the order they stopped, and one that goes
+// (reset by its peer) while it waits leaves the list: the others resume,
+// it sends nothing.
+TEST_F(TcpData, SmallQueues_WaitersResumeInOrder_AResetOneLeavesTheList)
+{
+	FakeTxPath path{ &out };
+	stack_set_tx_room(&st, fake_tx_room, &path);
+	peer_conn p[3] = { AcceptFrom(41000), AcceptFrom(41001), AcceptFrom(41002) };
+	for (auto &pc : p)
+		ASSERT_NE(pc.c, nullptr);
+	path.limit = 0;
+	for (auto &pc : p)
+		EXPECT_EQ(Write(pc.c, Pattern(3000, pc.port)), 3000);
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(tcp.stats.tsq_throttled, 3u);
+	In(Seg(TCP_FLAG_RST, p[1].seq, 0, "", 0, peer_opts(), p[1].port));
+	EXPECT_EQ(p[1].c->state, TCP_STATE_CLOSED);
+	EXPECT_FALSE(p[1].c->flags & TCP_CONN_FLAG_TSQ);
+
+	path.limit = 2; // the first waiter's three segments do not all fit
+	stack_tx_resume(&st);
+	auto v = Sent();
+	ASSERT_EQ(v.size(), 2u);
+	for (auto &o : v)
+		EXPECT_EQ(o.seg.dport, p[0].port) << "the first to stop goes first";
+	path.limit = -1;
+	stack_tx_resume(&st);
+	std::vector<uint16_t> order;
+	for (auto &o : Sent())
+		if (order.empty() || order.back() != o.seg.dport)
+			order.push_back(o.seg.dport);
+	EXPECT_EQ(order, (std::vector<uint16_t>{ p[2].port, p[0].port }))
+			<< "the one that ran out again waits behind the rest";
+	EXPECT_EQ(tcp.tsq_head, 0u);
+	EXPECT_EQ(tcp.tsq_tail, 0u);
+	for (auto &pc : p)
+		tcp_abort(pc.c);
+}
+
 class TcpSmallBuf : public TcpData
 {
 	void Configure(struct tcp_config &c) override
