@@ -266,8 +266,8 @@ void stack_rx_burst_end(struct ip_iface *st);
  * task is the one woken (stack_tx_resume); without a pump, whoever drives
  * the stack calls stack_tx_resume itself. fn NULL turns it off (the default).
  */
-void stack_set_tx_room(struct ip_iface *st, bool (*fn)(void *arg, const struct ex_waker *w),
-		void *arg);
+void stack_set_tx_room(
+		struct ip_iface *st, bool (*fn)(void *arg, const struct ex_waker *w), void *arg);
 
 /** Whether the protocols should hand over new data now (stack_set_tx_room). */
 static inline bool
