@@ -17,7 +17,9 @@
  *   and offered again each iteration, dropped and counted only when the
  *   queue takes nothing for DP_TX_RETRY_NS or the sink is full. With a tx hold set,
  *   the end-of-iteration send waits until the hold has passed since the
- *   last send (kick moderation, for PMDs whose send is a syscall).
+ *   last send (kick moderation, for PMDs whose send is a syscall). A
+ *   producer that can wait asks dp_tx_sink_room() first (TCP's small
+ *   queues): no while the backlog behind a refusing queue is deep.
  * - dp_ring_stream_init / dp_ring_sink: an rte_ring between stages on two
  *   lcores (the stream is a dp_burst_stream variant); the sink waits (PENDING)
  *   while the ring is full.
