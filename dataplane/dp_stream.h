@@ -134,8 +134,11 @@ void dp_rx_stream_fini(struct dp_burst_stream *s);
 #define DP_TX_BUF (2 * DP_VEC_MAX)
 /** How long packets the PMD has no room for are kept and offered again
  * before they are freed and counted as dropped (a PMD that stopped taking
- * any: a link down, a peer gone) */
-#define DP_TX_RETRY_NS (10ull * 1000 * 1000)
+ * any: a link down, a peer gone). 100 ms: a vhost-user or memif peer that
+ * is descheduled, or sanitized, stops reading for tens of milliseconds, and
+ * with TCP's small queues nothing piles up meanwhile (it was 10 ms until
+ * the twenty-second session; docs/performance.md). */
+#define DP_TX_RETRY_NS (100ull * 1000 * 1000)
 /** Backpressure for whoever makes new packets (TCP's small queues): at
  * DP_TX_ROOM_HIGH packets kept for a PMD that refused them, dp_tx_sink_room()
  * says no; its waiter is woken once the backlog is down to DP_TX_ROOM_LOW. The
