@@ -4,10 +4,14 @@
 # mutate.sh - prove that the unit tests guard what they claim to guard. Each
 # line of the table below is a one-line mutation of the source (a rule of
 # TCP, of the stack or of the leak check switched off) and the tests that
-# must fail when it is made. For each: the line is changed in place, the one
-# unit binary rebuilt (a plain debug build, build-mutate/) and only the named
-# tests run; a mutation that no named test notices is a failure. The source
-# is restored after each mutation and on any exit.
+# must fail when it is made. For each: the line is changed, the one unit
+# binary rebuilt (a plain debug build, build-mutate/) and only the named tests
+# run; a mutation that no named test notices is a failure.
+#
+# The mutations are made in a copy of the tree (build-mutate.src/, brought up
+# to date with the working tree's files at each start), never in the tree
+# itself: scripts/test.sh builds and runs the fuzzers from the tree while this
+# runs, and a mutate.sh that is killed must not leave a mutated file behind.
 #
 # Usage: scripts/mutate.sh [--build DIR] [--junit FILE] [--list]
 # Ends with 'N passed, N failed' (one per mutation caught or survived);
@@ -216,8 +220,31 @@ restore() {
 }
 trap restore EXIT INT TERM
 
+# The copy: every file git knows or would add (tracked, and untracked but not
+# ignored), written only where its content differs, so that ninja rebuilds
+# only what changed since the last run (and what the last mutation touched).
+src=$build.src
+git ls-files -z --cached --others --exclude-standard | /usr/bin/python3 -c '
+import filecmp, os, shutil, sys
+dst = sys.argv[1]
+for p in sys.stdin.buffer.read().decode().split("\0"):
+    if not p or not os.path.isfile(p):
+        continue  # a deleted file git still lists, or a submodule
+    q = os.path.join(dst, p)
+    if os.path.isfile(q) and filecmp.cmp(p, q, shallow=False):
+        continue
+    os.makedirs(os.path.dirname(q) or ".", exist_ok=True)
+    shutil.copyfile(p, q)  # mtime now: ninja must see it as new
+    shutil.copymode(p, q)' "$src" ||
+	{ echo "mutate: copying the tree (the files git lists) to $src failed"; echo "0 passed, 1 failed"; exit 1; }
+src=$(cd "$src" && pwd)
+# A build directory set up by an older mutate.sh builds the tree itself.
+if [ -f "$build/build.ninja" ] && [ "$(/usr/bin/python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["directories"]["source"])' "$build/meson-info/meson-info.json" 2>/dev/null)" != "$src" ]; then
+	rm -rf "$build"
+fi
 if [ ! -f "$build/build.ninja" ]; then
-	meson setup "$build" --buildtype=debug >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
+	meson setup "$build" "$src" --buildtype=debug >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
 fi
 ninja -C "$build" tests/unit/tcpstack_unit tests/unit/dataplane_unit tests/unit/executor_unit >/dev/null ||
 	{ echo "mutate: the unmutated tree does not build"; echo "0 passed, 1 failed"; exit 1; }
@@ -241,7 +268,7 @@ done
 while IFS='|' read -r id file find replace binary filter; do
 	[ -n "$id" ] || continue
 	# The text must be there exactly once, or the table is stale.
-	n=$(grep -cF -- "$find" "$file")
+	n=$(grep -cF -- "$find" "$src/$file")
 	if [ "$n" != 1 ]; then
 		echo "FAILED: mutation $id: '$find' found $n times in $file (stale table)"
 		verdict "$id" "stale table: the text is in $file $n times"
@@ -257,14 +284,14 @@ while IFS='|' read -r id file find replace binary filter; do
 		survived=$((survived + 1))
 		continue
 	fi
-	target=$file
+	target=$src/$file
 	saved=$(mktemp)
-	cp "$file" "$saved"
+	cp "$target" "$saved"
 	FIND=$find REPL=$replace /usr/bin/python3 -c '
 import os, sys
 p = sys.argv[1]
 s = open(p).read()
-open(p, "w").write(s.replace(os.environ["FIND"], os.environ["REPL"], 1))' "$file"
+open(p, "w").write(s.replace(os.environ["FIND"], os.environ["REPL"], 1))' "$target"
 	# One build: the mutated file and the one the last mutation restored.
 	if ! ninja -C "$build" "tests/unit/$binary" >/dev/null 2>&1; then
 		echo "mutation $id: does not compile (counted as caught)"

@@ -98,7 +98,9 @@ summary=("$results/format.xml" --runner "meson test:$unit_status:$results/unit.x
 
 # The mutations (one compile, link and test run at a time) and the fuzzers
 # (one process each) each keep about one core busy: they run side by side,
-# the fuzzers' output shown when both are done.
+# the fuzzers' output shown when both are done. mutate.sh makes its changes
+# in a copy of the tree (build-mutate.src/), so the fuzzers, which build from
+# the tree, never compile a mutated or half-written file.
 step "mutations and fuzzing, side by side (scripts/mutate.sh: each must make a named unit test fail; scripts/fuzz.sh: each harness briefly from its seed corpus)"
 : >"$results/fuzz-status"
 (

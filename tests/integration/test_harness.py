@@ -5,6 +5,7 @@ and hugepage scripts."""
 import os
 import re
 import subprocess
+import threading
 import time
 
 from conftest import ROOT, eal_memory_args, run, unique, wait_for_iface
@@ -174,19 +175,37 @@ MUTATE_SH = os.path.join(ROOT, "scripts", "mutate.sh")
 
 def test_mutate_reports_a_mutation_no_test_notices(tmp_path):
     """A mutation that changes nothing the tests can see (a comment) must be
-    reported as survived, and the script must fail; the source comes back."""
+    reported as survived, and the script must fail. It is made in the
+    script's copy of the tree, which gets the line back; the tree itself is
+    never written (the fuzzers build from it while the mutations run)."""
     src = os.path.join(ROOT, "tcpstack", "tcp_output.c")
+    copy = os.path.join(ROOT, "build-mutate.src", "tcpstack", "tcp_output.c")
     before = open(src).read()
+    seen = []
+    done = threading.Event()
+
+    def watch():  # the tree's file, as the mutation is made and undone
+        while not done.is_set():
+            seen.append(os.stat(src).st_mtime_ns)
+            time.sleep(0.05)
+    t = threading.Thread(target=watch)
+    t.start()
     table = ("harmless|tcpstack/tcp_output.c|RFC 1122 4.2.3.3: move the right edge|"
              "RFC 1122 4.2.3.3: shift the right edge|tcpstack_unit|TcpSeq.*\n")
-    r = run([MUTATE_SH, "--build", os.path.join(ROOT, "build-mutate"),
-             "--junit", str(tmp_path / "m.xml")], check=False, timeout=600,
-            env={**os.environ, "RIPTIDE_MUTATIONS": table})
+    try:
+        r = run([MUTATE_SH, "--build", os.path.join(ROOT, "build-mutate"),
+                 "--junit", str(tmp_path / "m.xml")], check=False, timeout=600,
+                env={**os.environ, "RIPTIDE_MUTATIONS": table})
+    finally:
+        done.set()
+        t.join()
     assert r.returncode == 1, r.stdout + r.stderr
     assert "FAILED: mutation harmless survived" in r.stdout, r.stdout
     assert r.stdout.strip().endswith("0 passed, 1 failed"), r.stdout
     assert "<failure" in (tmp_path / "m.xml").read_text()
-    assert open(src).read() == before, "the source was not restored"
+    assert open(src).read() == before, "the tree's source was changed"
+    assert len(set(seen)) == 1, "the tree's source was written during the run"
+    assert open(copy).read() == before, "the copy was not restored"
 
 
 CPUQUOTA_SH = os.path.join(ROOT, "scripts", "lib", "cpuquota.sh")
