@@ -354,11 +354,20 @@ tx_flush_source(struct ex_source *src)
 	if (k->n == 0)
 		return 0;
 	if (k->refused_ns != 0) {
-		/* Waiting for room in the PMD's queue: offered again every
-		 * iteration, the loop kept awake for it. */
+		/* Waiting for room in the PMD's queue: offered again at the
+		 * next iteration at the latest, the loop kept awake while the
+		 * wait is young (a polling peer empties a ring in
+		 * microseconds); a peer that paused longer is waited for
+		 * asleep, waking to offer again after a quarter of how long it
+		 * has refused (a pause costs at most a quarter more of itself
+		 * in delay, and no loop spins through it). */
 		sent = dp_tx_sink_flush(k);
-		if (k->n != 0)
-			ex_stay_awake(k->ex);
+		if (k->n != 0) { /* then refused_ns is set: tx_refused() */
+			uint64_t now = ex_now_coarse_ns(k->ex);
+
+			ex_wake_by(k->ex,
+					now + RTE_MIN((now - k->refused_ns) / 4, DP_TX_NAP_MAX_NS));
+		}
 		return sent;
 	}
 	if (k->hold_ns != 0 && ex_now_coarse_ns(k->ex) - k->last_send_ns < k->hold_ns) {

@@ -14,8 +14,10 @@
  *   waits, and wakes it; poll_next also tries the queue directly.
  * - dp_tx_sink: buffers, sends when a burst is full and at the end of each
  *   loop iteration (a flush source); what the PMD refuses is kept, in order,
- *   and offered again each iteration, dropped and counted only when the
- *   queue takes nothing for DP_TX_RETRY_NS or the sink is full. With a tx hold set,
+ *   and offered again (each iteration while the refusal is young; a loop that
+ *   may sleep then naps between offers, up to DP_TX_NAP_MAX_NS), dropped and
+ *   counted only when the queue takes nothing for DP_TX_RETRY_NS or the sink
+ *   is full. With a tx hold set,
  *   the end-of-iteration send waits until the hold has passed since the
  *   last send (kick moderation, for PMDs whose send is a syscall). A
  *   producer that can wait asks dp_tx_sink_room() first (TCP's small
@@ -139,6 +141,11 @@ void dp_rx_stream_fini(struct dp_burst_stream *s);
  * with TCP's small queues nothing piles up meanwhile (it was 10 ms until
  * the twenty-second session; docs/performance.md). */
 #define DP_TX_RETRY_NS (100ull * 1000 * 1000)
+/** The longest a loop that may sleep waits between offers to a PMD that
+ * refused (the wait is a quarter of how long it has refused, up to this): a
+ * stuck queue costs a wake-up per 500 us, not a spinning core, until
+ * DP_TX_RETRY_NS. A loop that busy-polls offers every iteration. */
+#define DP_TX_NAP_MAX_NS (500ull * 1000)
 /** Backpressure for whoever makes new packets (TCP's small queues): at
  * DP_TX_ROOM_HIGH packets kept for a PMD that refused them, dp_tx_sink_room()
  * says no; its waiter is woken once the backlog is down to DP_TX_ROOM_LOW. The

@@ -204,6 +204,9 @@ tso-segsz|tcpstack/tcp_output.c|len > c->mss ? c->mss : 0);|0);|tcpstack_unit|Tc
 tso-config|tcpstack/tcp_conn.c|return cfg->tso && (tx_offloads|return (cfg->tso + 1) && (tx_offloads|tcpstack_unit|TcpData.Tso_OnlyWhereThePortCutsAndTheConfigAllows
 tx-keep-refused|dataplane/dp_stream.c|else if (now - k->refused_ns >= DP_TX_RETRY_NS) {|else {|dataplane_unit|DataplaneTest.TxRefused_KeptInOrderAndSentWhenTheQueueHasRoom
 tx-retry-bound|dataplane/dp_stream.c|else if (now - k->refused_ns >= DP_TX_RETRY_NS) {|else if (0) {|dataplane_unit|DataplaneTest.TxRefused_StuckQueueDroppedAfterTheBound_FullSinkDropsNewest
+tx-refused-naps|dataplane/dp_stream.c|now + RTE_MIN((now - k->refused_ns) / 4, DP_TX_NAP_MAX_NS));|now + 0);|dataplane_unit|DataplaneTest.TxRefused_LongPause_LoopSleepsBetweenOffers_SendsWhenRoom
+tx-nap-young|dataplane/dp_stream.c|RTE_MIN((now - k->refused_ns) / 4, DP_TX_NAP_MAX_NS)|RTE_MIN(DP_TX_NAP_MAX_NS, DP_TX_NAP_MAX_NS)|dataplane_unit|DataplaneTest.TxRefused_LongPause_LoopSleepsBetweenOffers_SendsWhenRoom
+tx-nap-cap|dataplane/dp_stream.c|(now - k->refused_ns) / 4, DP_TX_NAP_MAX_NS)|(now - k->refused_ns) / 4, UINT64_MAX)|dataplane_unit|DataplaneTest.TxRefused_LongPause_LoopSleepsBetweenOffers_SendsWhenRoom
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).

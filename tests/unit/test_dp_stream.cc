@@ -695,6 +695,76 @@ TEST_F(DataplaneTest, TxHold_IdleLoopSleepsUntilTheHoldEnds_ThenSends)
 	Remake();
 }
 
+// A peer that stops taking packets for long (a descheduled or sanitized
+// vhost-user side): a loop that may sleep offers what is kept again at once
+// while the refusal is young, then sleeps between offers, a quarter of how
+// long the queue has refused and at most DP_TX_NAP_MAX_NS, instead of
+// spinning through the pause; once the queue has room everything leaves, in
+// order, nothing dropped.
+TEST_F(DataplaneTest, TxRefused_LongPause_LoopSleepsBetweenOffers_SendsWhenRoom)
+{
+	struct sleeps {
+		ut_clock *clk;
+		std::vector<uint64_t> ns;
+	} sl{ &clk, {} };
+	cfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
+	cfg.idle_spin_us = 0;
+	cfg.idle_sleep_min_us = 1000;
+	cfg.idle_sleep_us = 1000;
+	cfg.idle_sleep = [](void *ctx, uint64_t ns) {
+		auto *l = static_cast<sleeps *>(ctx);
+		l->ns.push_back(ns);
+		l->clk->now += ns;
+	};
+	cfg.idle_sleep_ctx = &sl;
+	Remake();
+	struct rte_ring *in = Ring(), *tiny = Ring(16);
+	uint16_t port = RingPort(in, tiny); // the tx ring holds 15
+	struct dp_tx_sink tx;
+	dp_tx_sink_init(&tx, ex, port, 0);
+
+	SendBurst(&tx, DP_BURST_MAX); // 15 taken, 17 kept
+	ASSERT_EQ(tx.n, 17);
+	sl.ns.clear();
+	ex_run_once(ex);
+	ex_run_once(ex);
+	EXPECT_TRUE(sl.ns.empty()) << "a refusal microseconds old: offered again without a sleep";
+	clk.now += 40 * 1000;
+	ex_run_once(ex);
+	ASSERT_EQ(sl.ns.size(), 1u) << "40 us of refusal: the loop spun instead of sleeping";
+	EXPECT_EQ(sl.ns[0], 10u * 1000) << "a quarter of the 40 us it has refused";
+	clk.now += 10 * 1000 * 1000;
+	ex_run_once(ex);
+	ASSERT_EQ(sl.ns.size(), 2u);
+	EXPECT_EQ(sl.ns[1], DP_TX_NAP_MAX_NS) << "a long pause: naps no longer than the cap";
+	EXPECT_EQ(tx.n, 17) << "kept through the pause (within DP_TX_RETRY_NS)";
+
+	std::vector<uint32_t> order;
+	auto drain = [&]() {
+		void *m = nullptr;
+		while (rte_ring_dequeue(tiny, &m) == 0) {
+			auto *mb = static_cast<struct rte_mbuf *>(m);
+			order.push_back(*rte_pktmbuf_mtod(mb, uint32_t *));
+			rte_pktmbuf_free(mb);
+		}
+	};
+	drain(); // the peer is back
+	ex_run_once(ex);
+	EXPECT_EQ(tx.n, 2) << "offered on waking: 15 more taken";
+	drain();
+	ex_run_once(ex);
+	drain();
+	EXPECT_EQ(tx.n, 0);
+	ASSERT_EQ(order.size(), 32u);
+	for (uint32_t i = 0; i < 32; i++)
+		EXPECT_EQ(order[i], i) << "sent out of order";
+	EXPECT_EQ(tx.stats.dropped, 0u);
+	dp_tx_sink_fini(&tx);
+	EXPECT_EQ(rte_mempool_in_use_count(pool), 0u);
+	DefaultConfig();
+	Remake();
+}
+
 TEST_F(DataplaneTest, TxHold_Zero_SendsEveryIteration)
 {
 	struct rte_ring *in = Ring(), *wire = Ring();
