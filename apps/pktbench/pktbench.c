@@ -124,6 +124,9 @@ usage(FILE *out, const char *prog)
 			"  --tx-first         io/macswap: send a burst on each port first (for PMDs\n"
 			"                     that loop packets back, e.g. net_ring, memif pairs)\n"
 			"  --xstats           print each port's non-zero extended statistics at exit\n"
+			"  --sleep-when-idle  sleep on the ports' rx events when nothing arrives, as a\n"
+			"                     driver waits for a NIC's interrupt, instead of busy-polling:\n"
+			"                     for a forwarder that shares its core (proxy.sh's wire)\n"
 			"  --steer            workers sharing ports (a queue each): every packet goes\n"
 			"                     to the worker that owns its flow (the symmetric RSS hash),\n"
 			"                     over a ring, as on a port that cannot steer (software\n"
@@ -154,6 +157,7 @@ parse_args(int argc, char **argv)
 		{ "tx-csum-partial", no_argument, NULL, 'P' },
 		{ "xstats", no_argument, NULL, 'X' },
 		{ "steer", no_argument, NULL, 'G' },
+		{ "sleep-when-idle", no_argument, NULL, 'Z' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -246,6 +250,9 @@ parse_args(int argc, char **argv)
 			break;
 		case 'G':
 			opt.steer = true;
+			break;
+		case 'Z':
+			opt.sleep_when_idle = true;
 			break;
 		case 'h':
 			usage(stdout, argv[0]);

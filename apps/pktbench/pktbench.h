@@ -62,6 +62,7 @@ struct options {
 			       * partially checksummed, as a hypervisor does */
 	bool xstats; /* print the ports' extended statistics at exit */
 	bool steer; /* workers on shared ports: each packet to its flow's owner */
+	bool sleep_when_idle; /* the host's idle policy (rx events), not a busy poll */
 };
 
 extern struct options opt; /* pktbench.c */

@@ -272,7 +272,7 @@ worker_setup(struct worker *w)
 	 * checksummed frames unfinished, and the wire would carry them so. */
 	hc.port.want_csum = opt.tx_csum_partial; /* then tx only: see csum_partial_pkt */
 	hc.port.want_rx_csum = false;
-	hc.busy_poll = true;
+	hc.busy_poll = !opt.sleep_when_idle;
 	hc.stack_on = false;
 	hc.tcp_on = false;
 	if (stack_host_up(h, &hc) != 0) {
@@ -292,6 +292,10 @@ worker_setup(struct worker *w)
 	if (nworkers > 1)
 		printf(" (worker %u of %u, lcore %u%s)", w->idx, nworkers, w->lcore,
 				shared_queues ? ", its own queue" : "");
+	if (opt.sleep_when_idle)
+		printf(", sleeps when idle (%s)", ex_sleeps_on_events(h->ex)
+								  ? "on the ports' rx events"
+								  : "naps: a port has no rx event");
 	printf("\n");
 	for (p = 0; p < h->nb_ports; p++) {
 		w->in[p] = &h->rx[p].base;
@@ -511,6 +515,14 @@ print_worker(const struct worker *w)
 		for (p = 0; p < h->nb_ports; p++)
 			printf("  rxonly port %u: misrouted %" PRIu64 "\n", h->ports[p].port_id,
 					w->chk[p].misrouted);
+	if (opt.sleep_when_idle) {
+		struct ex_stats st;
+
+		ex_stats_read(h->ex, &st);
+		printf("  idle: slept %" PRIu64 " times, %" PRIu64 " on rx events, %" PRIu64
+		       " ended by one\n",
+				st.idle_sleeps, st.idle_event_sleeps, st.idle_event_wakes);
+	}
 	if (opt.mode == MODE_LOOPBACK_CHECK)
 		rc = print_loopback_check(w);
 	if (opt.xstats)

@@ -21,7 +21,10 @@
 # backend is a wire process (pktbench io between net_vhost and AF_XDP on the
 # veth) pinned with the peers in the role of a NIC, so that the copies
 # through the kernel are not the proxy's; it needs hugepages (reserved here
-# if missing, released after). HAProxy and nginx keep their veth.
+# if missing, released after). HAProxy and nginx keep their veth. The wire
+# sleeps on its ports' rx events when idle, as a driver waits for a NIC's
+# interrupt, so it takes only what it works of the peers' core (--wire poll:
+# it busy-polls, as before the twenty-third session).
 # Under a quota riptide runs its default idle policy (no --busy-poll);
 # --quota 0 runs without a quota, riptide busy-polling. Prints req/s (with
 # the rounds' spread), p50/p99, CPU us/request and CPU %, with riptide's
@@ -40,6 +43,7 @@
 # Usage: scripts/bench/proxy.sh [--seconds S] [--rounds N] [--switch thread|inline]
 #                               [--tx-hold US] [--quota PCT]  (default 10, 3, thread, 0, 30)
 #                               [--nic yes|no]   (default yes)
+#                               [--wire sleep|poll] (the NIC-like path's wire, default sleep)
 #                               [--idle-spin US] (riptide's l4proxy --idle-spin, default 0)
 #                               [--idle S]       (each proxy idle for S s first, default 5:
 #                                                 its CPU from /proc and the time to answer
@@ -57,6 +61,7 @@ switch=thread
 txhold=0
 quota=30
 nic=yes
+wire=sleep
 idle=5
 idlespin=0
 json=()
@@ -69,6 +74,7 @@ while [ $# -gt 0 ]; do
 	--tx-hold) txhold=$2; shift 2 ;;
 	--quota) quota=$2; shift 2 ;;
 	--nic) nic=$2; shift 2 ;;
+	--wire) wire=$2; shift 2 ;;
 	--idle) idle=$2; shift 2 ;;
 	--idle-spin) idlespin=$2; shift 2 ;;
 	--json) json+=(--json "$2"); shift 2 ;;
@@ -93,5 +99,5 @@ fi
 release() { [ "$reserved" = 1 ] && scripts/hugepages.sh release >/dev/null 2>&1; true; }
 trap release EXIT
 /usr/bin/python3 scripts/bench/proxy.py --build "$build" --seconds "$seconds" \
-	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold" --quota "$quota" --nic "$nic" --idle "$idle" --idle-spin "$idlespin" "${json[@]}" "${perf[@]}" \
-	--command "scripts/bench/proxy.sh --seconds $seconds --rounds $rounds --switch $switch --tx-hold $txhold --quota $quota --nic $nic --idle $idle --idle-spin $idlespin"
+	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold" --quota "$quota" --nic "$nic" --wire "$wire" --idle "$idle" --idle-spin "$idlespin" "${json[@]}" "${perf[@]}" \
+	--command "scripts/bench/proxy.sh --seconds $seconds --rounds $rounds --switch $switch --tx-hold $txhold --quota $quota --nic $nic --wire $wire --idle $idle --idle-spin $idlespin"

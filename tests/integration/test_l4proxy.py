@@ -230,6 +230,7 @@ class Proxy:
     def __init__(self, topo, tmp_path, args, port="af_xdp", mem=None, wire_args=(), lcores="0",
                  env=None):
         self.prefix = unique("rtpx")
+        self.wire_out = None
         self.log = str(tmp_path / f"{self.prefix}.log")
         self.f = open(self.log, "wb")
         self.wire = None
@@ -285,8 +286,8 @@ class Proxy:
         out = self.output()
         print(out)
         if self.wire is not None:
-            wire_out = self.wire.stop(sig=signal.SIGINT)
-            print(wire_out)
+            self.wire_out = self.wire.stop(sig=signal.SIGINT)
+            print(self.wire_out)
             self.wire = None
         assert_clean_exit(self.p.returncode, out, expect_rc, what="l4proxy")
         return out
@@ -866,6 +867,37 @@ def test_bulk_and_concurrent_on_virtio_user(topo, tmp_path, hugepages):
     assert "dropped tcp_checksum" not in out and "dropped ip_checksum" not in out, out
     m = re.search(r"listener default +port 80 +conns (\d+) active 0 refused 0", out)
     assert m and int(m.group(1)) == 301, out
+
+
+def test_virtio_user_through_a_wire_that_sleeps_when_idle(topo, tmp_path, hugepages):
+    """proxy.sh's NIC-like path: the wire process (pktbench io between
+    net_vhost and AF_XDP) with --sleep-when-idle shares its core without
+    spinning: it sleeps on both ports' rx events (the vring's kick fd, the
+    XDP socket) and wakes for the traffic; 2 MB each way through the proxy
+    byte-exact and 50 connections at once, each answered."""
+    for i in (1, 2, 3):
+        topo.backend(i, "echo")
+    px = Proxy(topo, tmp_path, backend_args("--health-interval", "0"), port="virtio",
+               mem=hugepages, wire_args=("--sleep-when-idle",))
+    try:
+        wire_start = px.wire.output()
+        time.sleep(1)  # idle: the wire sleeps
+        out = topo.exec("c", [PY, "-c", ECHO_SHA, VIP, str(2000000)], timeout=300).stdout
+        assert "sent 2000000 received 2000000 True" in out, out
+        conc = f"ulimit -n 4096; {PY} -c '{CONCURRENT}' {VIP} 50"
+        out = topo.exec("c", ["sh", "-c", conc], timeout=300).stdout
+        assert "open 50 ok 50" in out, out
+    finally:
+        out = px.stop()
+    clean_exit(out)
+    assert "sleeps when idle (on the ports' rx events)" in wire_start, wire_start
+    w = px.wire_out
+    assert "all mbufs returned" in w or "none held by riptide" in w, w
+    m = re.search(r"idle: slept (\d+) times, (\d+) on rx events, (\d+) ended by one", w)
+    assert m, w
+    sleeps, on_events, woken = (int(g) for g in m.groups())
+    assert sleeps > 0 and sleeps - on_events <= 3, w  # it sleeps on events, not naps
+    assert woken >= 50, w  # the traffic woke it, over and over
 
 
 BURST = r"""
