@@ -57,6 +57,7 @@ ex_config_defaults(struct ex_config *cfg)
 	cfg->idle_sleep_min_us = 20;
 	cfg->idle_sleep_us = 1000;
 	cfg->idle_event_us = 1000000;
+	cfg->idle_coalesce_us = 0;
 	cfg->tick_shift = EX_WHEEL_TICK_SHIFT_DEFAULT;
 	cfg->clock = NULL;
 	cfg->socket_id = SOCKET_ID_ANY;

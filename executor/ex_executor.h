@@ -90,6 +90,12 @@ struct ex_config {
 	uint32_t idle_event_us; /**< longest sleep on the sources' events (when
 				 * they all have one); default 1000000; 0:
 				 * always nap */
+	uint32_t idle_coalesce_us; /**< after a sleep on events ends with one,
+				    * wait this long before polling, so that
+				    * under load a wake-up finds a batch (a
+				    * NIC's interrupt moderation); each
+				    * wake-up's first packet waits this long;
+				    * default 0: poll at once */
 	uint32_t tick_shift; /**< timer tick = 2^tick_shift ns; default 10 */
 	ex_clock_fn *clock; /**< NULL: the TSC */
 	void *clock_ctx;
@@ -374,6 +380,7 @@ struct ex_stats {
 	uint64_t idle_sleeps; /**< times the backoff policy slept */
 	uint64_t idle_event_sleeps; /**< of those, sleeps on the sources' events */
 	uint64_t idle_event_wakes; /**< of those, ended early by an event or kick */
+	uint64_t idle_coalesce_waits; /**< waits of idle_coalesce_us after one */
 };
 
 /**

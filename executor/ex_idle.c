@@ -77,6 +77,7 @@ ex_idle_init(struct ex_executor *ex, const struct ex_config *cfg)
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLET, .data.ptr = NULL };
 
 	ex->idle_event_max_ns = (uint64_t)cfg->idle_event_us * 1000;
+	ex->idle_coalesce_ns = (uint64_t)cfg->idle_coalesce_us * 1000;
 	ex->epfd = -1;
 	ex->wake_fd = -1;
 	if (cfg->idle_policy != EX_IDLE_POLICY_BACKOFF || cfg->idle_event_us == 0)
@@ -174,13 +175,26 @@ work_waiting(struct ex_executor *ex)
 	       __atomic_load_n(&ex_stop_epoch, __ATOMIC_RELAXED) != ex->run_epoch;
 }
 
+/* A plain sleep of ns, or the test's recorder of one. */
+static void
+ex_sleep_ns(struct ex_executor *ex, uint64_t ns)
+{
+	if (ex->idle_sleep != NULL) {
+		ex->idle_sleep(ex->idle_sleep_ctx, ns);
+	} else {
+		struct timespec ts = { (time_t)(ns / EX_NS_PER_S), (long)(ns % EX_NS_PER_S) };
+
+		nanosleep(&ts, NULL);
+	}
+}
+
 static void
 event_sleep(struct ex_executor *ex, uint64_t now, uint64_t cap)
 {
 	uint64_t ns = ex_wheel_next_ns(&ex->wheel, now, RTE_MIN(ex->idle_event_max_ns, cap));
 	struct ex_source *src, *armed_end = NULL;
 	struct epoll_event evs[8];
-	int pending = 0, n, i;
+	int pending = 0, n = 0, i;
 
 	if (ns == 0)
 		return;
@@ -215,6 +229,14 @@ event_sleep(struct ex_executor *ex, uint64_t now, uint64_t cap)
 			src->disarm(src);
 awake:
 	__atomic_store_n(&ex->sleeping, 0, __ATOMIC_RELAXED);
+	if (n > 0 && ex->idle_coalesce_ns != 0) {
+		/* Woken by an event: let what follows it arrive too, so that
+		 * under load a wake-up finds a batch, not a packet (a NIC's
+		 * interrupt moderation). Kicks meanwhile need no write: the
+		 * loop polls everything when this ends. */
+		EX_STAT_ADD(ex, idle_coalesce_waits, 1);
+		ex_sleep_ns(ex, ex->idle_coalesce_ns);
+	}
 }
 
 /* The nap: the current step (never past the next timer), then double the
@@ -228,13 +250,7 @@ nap(struct ex_executor *ex, uint64_t now, uint64_t cap)
 	if (ns == 0)
 		return;
 	EX_STAT_ADD(ex, idle_sleeps, 1);
-	if (ex->idle_sleep != NULL) {
-		ex->idle_sleep(ex->idle_sleep_ctx, ns);
-	} else {
-		struct timespec ts = { (time_t)(ns / EX_NS_PER_S), (long)(ns % EX_NS_PER_S) };
-
-		nanosleep(&ts, NULL);
-	}
+	ex_sleep_ns(ex, ns);
 }
 
 void

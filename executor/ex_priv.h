@@ -118,6 +118,7 @@ struct ex_executor {
 	ex_idle_sleep_fn *idle_sleep;
 	void *idle_sleep_ctx;
 	uint64_t idle_event_max_ns;
+	uint64_t idle_coalesce_ns; /* after an event ends a sleep; 0: none */
 	uint32_t n_sources; /* reactor sources registered */
 	uint32_t n_event_sources; /* of those, with an event in epfd */
 	uint32_t run_epoch; /* ex_stop_epoch when ex_run began */

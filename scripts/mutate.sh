@@ -207,6 +207,8 @@ tx-retry-bound|dataplane/dp_stream.c|else if (now - k->refused_ns >= DP_TX_RETRY
 tx-refused-naps|dataplane/dp_stream.c|now + RTE_MIN((now - k->refused_ns) / 4, DP_TX_NAP_MAX_NS));|now + 0);|dataplane_unit|DataplaneTest.TxRefused_LongPause_LoopSleepsBetweenOffers_SendsWhenRoom
 tx-nap-young|dataplane/dp_stream.c|RTE_MIN((now - k->refused_ns) / 4, DP_TX_NAP_MAX_NS)|RTE_MIN(DP_TX_NAP_MAX_NS, DP_TX_NAP_MAX_NS)|dataplane_unit|DataplaneTest.TxRefused_LongPause_LoopSleepsBetweenOffers_SendsWhenRoom
 tx-nap-cap|dataplane/dp_stream.c|(now - k->refused_ns) / 4, DP_TX_NAP_MAX_NS)|(now - k->refused_ns) / 4, UINT64_MAX)|dataplane_unit|DataplaneTest.TxRefused_LongPause_LoopSleepsBetweenOffers_SendsWhenRoom
+idle-coalesce-waits|executor/ex_idle.c|	if (n > 0 && ex->idle_coalesce_ns != 0) {|	if (0) {|executor_unit|IdleCoalesce.AnEventEndsTheSleep_TheLoopWaitsTheSetTimeBeforePolling
+idle-coalesce-events-only|executor/ex_idle.c|	if (n > 0 && ex->idle_coalesce_ns != 0) {|	if (ex->idle_coalesce_ns != 0) {|executor_unit|IdleCoalesce.AnEventEndsTheSleep_TheLoopWaitsTheSetTimeBeforePolling
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).

@@ -281,6 +281,7 @@ tel_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "executor_idle_sleeps", es.idle_sleeps);
 	rte_tel_data_add_dict_u64(d, "executor_idle_event_sleeps", es.idle_event_sleeps);
 	rte_tel_data_add_dict_u64(d, "executor_idle_event_wakes", es.idle_event_wakes);
+	rte_tel_data_add_dict_u64(d, "executor_idle_coalesce_waits", es.idle_coalesce_waits);
 	rte_tel_data_add_dict_u64(d, "executor_busy_cycles", es.busy_cycles);
 	rte_tel_data_add_dict_u64(d, "executor_idle_cycles", es.idle_cycles);
 	return 0;
@@ -436,6 +437,9 @@ print_exit_stats(const struct lane *l)
 			cfg.busy_poll             ? "busy-poll"
 			: ex_sleeps_on_events(ex) ? "sleeps on the rx queue's events"
 						  : "naps: the port has no rx event");
+	if (cfg.rx_coalesce_us != 0)
+		printf("%s: rx coalesce %u us: waited %" PRIu64 " times after an event\n",
+				host.name, cfg.rx_coalesce_us, es.idle_coalesce_waits);
 	printf("%s: tx %" PRIu64 " packets in %" PRIu64 " sends, %" PRIu64
 	       " dropped by the PMD (tx hold %u us, sends held back %" PRIu64 " times)\n",
 			host.name, host.tx[0].stats.pkts, host.tx[0].stats.bursts,

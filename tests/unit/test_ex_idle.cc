@@ -5,6 +5,7 @@
 // executor must end its sleep, and nothing else may.
 #include <chrono>
 #include <thread>
+#include <vector>
 
 #include <fcntl.h>
 #include <sys/eventfd.h>
@@ -141,6 +142,59 @@ TEST_F(IdleEvents, TheSourcesFdEndsTheSleep_ThenTheSourceHasTheWork)
 	EXPECT_EQ(s.idle_sleeps, 1u) << "an event sleep is an idle sleep";
 	EXPECT_EQ(e.arms, 1u);
 	EXPECT_EQ(e.disarms, 1u) << "disarmed once awake";
+}
+
+// Interrupt moderation: with idle_coalesce_us set, a sleep that an event
+// ends is followed by a wait of that long before the loop polls (recorded
+// through the sleep hook), so that what follows the first packet is polled
+// with it; a sleep that a timer ends, or no setting, adds no wait.
+TEST(IdleCoalesce, AnEventEndsTheSleep_TheLoopWaitsTheSetTimeBeforePolling)
+{
+	for (uint32_t us : { 0u, 100u }) {
+		struct ex_config cfg = event_config("idle_co");
+		std::vector<uint64_t> waits;
+		cfg.idle_coalesce_us = us;
+		cfg.idle_sleep = [](void *ctx, uint64_t ns) {
+			static_cast<std::vector<uint64_t> *>(ctx)->push_back(ns);
+		};
+		cfg.idle_sleep_ctx = &waits;
+		struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
+		ASSERT_NE(ex, nullptr);
+		struct evsrc e;
+		evsrc_init(&e);
+		ex_register_source(ex, &e.src);
+
+		std::thread packet([&] {
+			std::this_thread::sleep_for(std::chrono::milliseconds(50));
+			poke(e.fd);
+		});
+		EXPECT_EQ(ex_run_once(ex), 0u) << "an idle iteration that slept";
+		packet.join();
+		struct ex_stats s;
+		ex_stats_read(ex, &s);
+		EXPECT_EQ(s.idle_event_wakes, 1u) << us;
+		if (us == 0) {
+			EXPECT_TRUE(waits.empty()) << "no moderation set: polled at once";
+		} else {
+			ASSERT_EQ(waits.size(), 1u) << "woken by an event: no wait before polling";
+			EXPECT_EQ(waits[0], 100u * 1000) << "the set wait, not more nor less";
+		}
+		EXPECT_EQ(s.idle_coalesce_waits, us == 0 ? 0u : 1u);
+		EXPECT_EQ(ex_run_once(ex), 1u) << "then the source has its work";
+
+		// A sleep that a timer ends: nothing to batch, no wait.
+		struct ex_timer t;
+		ex_timer_init_callback(&t, [](struct ex_timer *) {});
+		ex_timer_arm(ex_executor_wheel(ex), &t, ex_now_ns(ex) + 20 * EX_NS_PER_MS, nullptr);
+		size_t before = waits.size();
+		for (int i = 0; i < 100 && ex_timer_armed(&t); i++)
+			ex_run_once(ex);
+		EXPECT_FALSE(ex_timer_armed(&t));
+		EXPECT_EQ(waits.size(), before) << "a timeout is not an event: no wait";
+		ex_unregister(ex, &e.src);
+		ex_executor_free(ex);
+		close(e.fd);
+	}
 }
 
 TEST_F(IdleEvents, WorkFoundWhileArming_NoSleep)
