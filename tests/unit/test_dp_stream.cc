@@ -69,6 +69,26 @@ class DataplaneTest : public ExecutorFixture
 		ExecutorFixture::TearDown();
 	}
 
+	// The fixture's executor busy-polls: remake it as one that backs off and
+	// sleeps at once when idle, each sleep recorded in sleeps_ns and added to
+	// the fake clock as a real sleep would. Tests that call it end with
+	// DefaultConfig(); Remake(), so TearDown's loop does not record.
+	std::vector<uint64_t> sleeps_ns;
+	void SleepWhenIdle()
+	{
+		cfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
+		cfg.idle_spin_us = 0;
+		cfg.idle_sleep_min_us = 1000;
+		cfg.idle_sleep_us = 1000;
+		cfg.idle_sleep = [](void *ctx, uint64_t ns) {
+			auto *t = static_cast<DataplaneTest *>(ctx);
+			t->sleeps_ns.push_back(ns);
+			t->clk.now += ns;
+		};
+		cfg.idle_sleep_ctx = this;
+		Remake();
+	}
+
 	// n fresh mbufs into a tx sink as one burst; the sink takes them all.
 	// Each carries its index in the burst (a uint32_t at the data start).
 	void SendBurst(struct dp_tx_sink *tx, uint16_t n)
@@ -650,22 +670,7 @@ TEST_F(DataplaneTest, TxHold_EndOfIterationSendWaitsOutTheHold)
 // polls), and the packets leave in the iteration after the sleep.
 TEST_F(DataplaneTest, TxHold_IdleLoopSleepsUntilTheHoldEnds_ThenSends)
 {
-	struct sleeps {
-		ut_clock *clk;
-		std::vector<uint64_t> ns;
-	} sl{ &clk, {} };
-	// The fixture's executor busy-polls: one that backs off instead.
-	cfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
-	cfg.idle_spin_us = 0;
-	cfg.idle_sleep_min_us = 1000;
-	cfg.idle_sleep_us = 1000;
-	cfg.idle_sleep = [](void *ctx, uint64_t ns) {
-		auto *l = static_cast<sleeps *>(ctx);
-		l->ns.push_back(ns);
-		l->clk->now += ns; // as a real sleep would
-	};
-	cfg.idle_sleep_ctx = &sl;
-	Remake();
+	SleepWhenIdle();
 	struct rte_ring *in = Ring(), *wire = Ring();
 	uint16_t port = RingPort(in, wire);
 	struct dp_tx_sink tx;
@@ -677,20 +682,21 @@ TEST_F(DataplaneTest, TxHold_IdleLoopSleepsUntilTheHoldEnds_ThenSends)
 	EXPECT_EQ(rte_ring_count(wire), 1u);
 	clk.now += 30 * 1000;
 	SendBurst(&tx, 2);
-	sl.ns.clear();
+	sleeps_ns.clear();
 	ex_run_once(ex);
 	EXPECT_EQ(rte_ring_count(wire), 1u) << "30 us after a send, a 100 us hold keeps them";
-	ASSERT_EQ(sl.ns.size(), 1u) << "the loop spun through the hold instead of sleeping";
-	EXPECT_EQ(sl.ns[0], 70u * 1000) << "slept to the hold's end: not past it, not short of it";
+	ASSERT_EQ(sleeps_ns.size(), 1u) << "the loop spun through the hold instead of sleeping";
+	EXPECT_EQ(sleeps_ns[0], 70u * 1000)
+			<< "slept to the hold's end: not past it, not short of it";
 	ex_run_once(ex);
 	EXPECT_EQ(rte_ring_count(wire), 3u) << "sent on waking";
 
 	ex_run_once(ex);
-	ASSERT_EQ(sl.ns.size(), 2u);
-	EXPECT_EQ(sl.ns[1], 1000u * 1000) << "nothing held: the ordinary nap";
+	ASSERT_EQ(sleeps_ns.size(), 2u);
+	EXPECT_EQ(sleeps_ns[1], 1000u * 1000) << "nothing held: the ordinary nap";
 	dp_tx_sink_fini(&tx);
-	// TearDown runs the loop again: back to one that does not call into
-	// this frame's sleep log.
+	// TearDown runs the loop again: back to the fixture's busy-polling
+	// executor, which records no sleeps.
 	DefaultConfig();
 	Remake();
 }
@@ -703,21 +709,7 @@ TEST_F(DataplaneTest, TxHold_IdleLoopSleepsUntilTheHoldEnds_ThenSends)
 // order, nothing dropped.
 TEST_F(DataplaneTest, TxRefused_LongPause_LoopSleepsBetweenOffers_SendsWhenRoom)
 {
-	struct sleeps {
-		ut_clock *clk;
-		std::vector<uint64_t> ns;
-	} sl{ &clk, {} };
-	cfg.idle_policy = EX_IDLE_POLICY_BACKOFF;
-	cfg.idle_spin_us = 0;
-	cfg.idle_sleep_min_us = 1000;
-	cfg.idle_sleep_us = 1000;
-	cfg.idle_sleep = [](void *ctx, uint64_t ns) {
-		auto *l = static_cast<sleeps *>(ctx);
-		l->ns.push_back(ns);
-		l->clk->now += ns;
-	};
-	cfg.idle_sleep_ctx = &sl;
-	Remake();
+	SleepWhenIdle();
 	struct rte_ring *in = Ring(), *tiny = Ring(16);
 	uint16_t port = RingPort(in, tiny); // the tx ring holds 15
 	struct dp_tx_sink tx;
@@ -725,18 +717,19 @@ TEST_F(DataplaneTest, TxRefused_LongPause_LoopSleepsBetweenOffers_SendsWhenRoom)
 
 	SendBurst(&tx, DP_BURST_MAX); // 15 taken, 17 kept
 	ASSERT_EQ(tx.n, 17);
-	sl.ns.clear();
+	sleeps_ns.clear();
 	ex_run_once(ex);
 	ex_run_once(ex);
-	EXPECT_TRUE(sl.ns.empty()) << "a refusal microseconds old: offered again without a sleep";
+	EXPECT_TRUE(sleeps_ns.empty())
+			<< "a refusal microseconds old: offered again without a sleep";
 	clk.now += 40 * 1000;
 	ex_run_once(ex);
-	ASSERT_EQ(sl.ns.size(), 1u) << "40 us of refusal: the loop spun instead of sleeping";
-	EXPECT_EQ(sl.ns[0], 10u * 1000) << "a quarter of the 40 us it has refused";
+	ASSERT_EQ(sleeps_ns.size(), 1u) << "40 us of refusal: the loop spun instead of sleeping";
+	EXPECT_EQ(sleeps_ns[0], 10u * 1000) << "a quarter of the 40 us it has refused";
 	clk.now += 10 * 1000 * 1000;
 	ex_run_once(ex);
-	ASSERT_EQ(sl.ns.size(), 2u);
-	EXPECT_EQ(sl.ns[1], DP_TX_NAP_MAX_NS) << "a long pause: naps no longer than the cap";
+	ASSERT_EQ(sleeps_ns.size(), 2u);
+	EXPECT_EQ(sleeps_ns[1], DP_TX_NAP_MAX_NS) << "a long pause: naps no longer than the cap";
 	EXPECT_EQ(tx.n, 17) << "kept through the pause (within DP_TX_RETRY_NS)";
 
 	std::vector<uint32_t> order;
