@@ -58,6 +58,7 @@ ex_config_defaults(struct ex_config *cfg)
 	cfg->idle_sleep_us = 1000;
 	cfg->idle_event_us = 1000000;
 	cfg->idle_coalesce_us = 0;
+	cfg->idle_coalesce_after = 16;
 	cfg->tick_shift = EX_WHEEL_TICK_SHIFT_DEFAULT;
 	cfg->clock = NULL;
 	cfg->socket_id = SOCKET_ID_ANY;
@@ -748,6 +749,7 @@ ex_run_once(struct ex_executor *ex)
 		ex->wake_by_ns = 0;
 		ex->last_work_ns = now;
 		ex->idle_sleep_ns = ex->idle_sleep_min_ns;
+		ex->coalesce_napped = 0;
 		return work;
 	}
 	/* 6. Idle policy: spin a while after the last work, then back off. */

@@ -75,6 +75,10 @@ typedef uint64_t ex_clock_fn(void *ctx);
 /** Sleep for ns nanoseconds (the backoff idle policy); tests inject one. */
 typedef void ex_idle_sleep_fn(void *ctx, uint64_t ns);
 
+/** An event wake-up this long or more after the loop's last work is a quiet
+ * one: adaptive interrupt moderation (idle_coalesce_after) counts afresh. */
+#define EX_COALESCE_QUIET_NS (1 * EX_NS_PER_MS)
+
 /** Executor configuration; start from ex_config_defaults(). */
 struct ex_config {
 	const char *name; /**< for pools and rings; default "ex" */
@@ -90,12 +94,20 @@ struct ex_config {
 	uint32_t idle_event_us; /**< longest sleep on the sources' events (when
 				 * they all have one); default 1000000; 0:
 				 * always nap */
-	uint32_t idle_coalesce_us; /**< after a sleep on events ends with one,
-				    * wait this long before polling, so that
-				    * under load a wake-up finds a batch (a
-				    * NIC's interrupt moderation); each
-				    * wake-up's first packet waits this long;
-				    * default 0: poll at once */
+	uint32_t idle_coalesce_us; /**< interrupt moderation (sleeping on the
+				    * sources' events only): under load, nap
+				    * this long instead of sleeping on events,
+				    * so that a wake-up finds a batch (a NIC's
+				    * rx-usecs); a packet waits up to this
+				    * long; default 0: never */
+	uint32_t idle_coalesce_after; /**< adaptive: the naps begin once this
+				       * many event wake-ups in a row each
+				       * came within EX_COALESCE_QUIET_NS of
+				       * the loop's last work (traffic that
+				       * keeps coming), and end at a nap that
+				       * finds nothing; so a request after a
+				       * quiet spell is never held; default
+				       * 16, at least 1 */
 	uint32_t tick_shift; /**< timer tick = 2^tick_shift ns; default 10 */
 	ex_clock_fn *clock; /**< NULL: the TSC */
 	void *clock_ctx;
@@ -380,7 +392,8 @@ struct ex_stats {
 	uint64_t idle_sleeps; /**< times the backoff policy slept */
 	uint64_t idle_event_sleeps; /**< of those, sleeps on the sources' events */
 	uint64_t idle_event_wakes; /**< of those, ended early by an event or kick */
-	uint64_t idle_coalesce_waits; /**< waits of idle_coalesce_us after one */
+	uint64_t idle_coalesce_waits; /**< moderation naps (idle_coalesce_us);
+				       * not in idle_sleeps */
 };
 
 /**

@@ -78,6 +78,9 @@ ex_idle_init(struct ex_executor *ex, const struct ex_config *cfg)
 
 	ex->idle_event_max_ns = (uint64_t)cfg->idle_event_us * 1000;
 	ex->idle_coalesce_ns = (uint64_t)cfg->idle_coalesce_us * 1000;
+	ex->idle_coalesce_after = RTE_MAX(cfg->idle_coalesce_after, 1u);
+	ex->coalesce_streak = 0;
+	ex->coalesce_napped = 0;
 	ex->epfd = -1;
 	ex->wake_fd = -1;
 	if (cfg->idle_policy != EX_IDLE_POLICY_BACKOFF || cfg->idle_event_us == 0)
@@ -188,6 +191,48 @@ ex_sleep_ns(struct ex_executor *ex, uint64_t ns)
 	}
 }
 
+/* An event ended a sleep: count it towards adaptive moderation when it came
+ * soon after the loop's last work (traffic that keeps coming); a quiet one
+ * starts the count again. */
+static void
+coalesce_count(struct ex_executor *ex)
+{
+	if (ex_now_ns(ex) - ex->last_work_ns >= EX_COALESCE_QUIET_NS)
+		ex->coalesce_streak = 0; /* a quiet one: count afresh */
+	else if (ex->coalesce_streak < ex->idle_coalesce_after)
+		ex->coalesce_streak++;
+}
+
+/* Interrupt moderation, adaptive as a NIC's adaptive-rx: once
+ * idle_coalesce_after event wake-ups in a row came soon after work, an idle
+ * loop naps idle_coalesce_ns (never past a timer) instead of sleeping on
+ * events, so each wake-up finds a batch, not a packet, and costs one sleep,
+ * not an arm, an epoll and a disarm. A nap whose poll finds nothing ends
+ * it: the loop sleeps on events again and counts afresh, so a lone request
+ * after a quiet spell (its handful of wake-ups) is never held. Kicks during
+ * a nap need no write: the loop polls everything when it ends.
+ * @return 1 if it napped (or a timer is due), 0 to sleep on events. */
+static int
+coalesce_nap(struct ex_executor *ex, uint64_t now, uint64_t cap)
+{
+	uint64_t ns;
+
+	if (ex->coalesce_napped) {
+		ex->coalesce_napped = 0;
+		ex->coalesce_streak = 0; /* the load is over */
+		return 0;
+	}
+	if (ex->coalesce_streak < ex->idle_coalesce_after)
+		return 0;
+	ns = ex_wheel_next_ns(&ex->wheel, now, RTE_MIN(ex->idle_coalesce_ns, cap));
+	if (ns == 0)
+		return 1;
+	ex->coalesce_napped = 1;
+	EX_STAT_ADD(ex, idle_coalesce_waits, 1); /* apart from idle_sleeps */
+	ex_sleep_ns(ex, ns);
+	return 1;
+}
+
 static void
 event_sleep(struct ex_executor *ex, uint64_t now, uint64_t cap)
 {
@@ -229,14 +274,8 @@ event_sleep(struct ex_executor *ex, uint64_t now, uint64_t cap)
 			src->disarm(src);
 awake:
 	__atomic_store_n(&ex->sleeping, 0, __ATOMIC_RELAXED);
-	if (n > 0 && ex->idle_coalesce_ns != 0) {
-		/* Woken by an event: let what follows it arrive too, so that
-		 * under load a wake-up finds a batch, not a packet (a NIC's
-		 * interrupt moderation). Kicks meanwhile need no write: the
-		 * loop polls everything when this ends. */
-		EX_STAT_ADD(ex, idle_coalesce_waits, 1);
-		ex_sleep_ns(ex, ex->idle_coalesce_ns);
-	}
+	if (n > 0 && ex->idle_coalesce_ns != 0)
+		coalesce_count(ex);
 }
 
 /* The nap: the current step (never past the next timer), then double the
@@ -266,8 +305,8 @@ ex_idle_sleep(struct ex_executor *ex, uint64_t now, uint64_t wake_by)
 			return;
 		cap = wake_by - now;
 	}
-	if (ex_sleeps_on_events(ex))
-		event_sleep(ex, now, cap);
-	else
+	if (!ex_sleeps_on_events(ex))
 		nap(ex, now, cap);
+	else if (ex->idle_coalesce_ns == 0 || !coalesce_nap(ex, now, cap))
+		event_sleep(ex, now, cap);
 }

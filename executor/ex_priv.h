@@ -119,6 +119,9 @@ struct ex_executor {
 	void *idle_sleep_ctx;
 	uint64_t idle_event_max_ns;
 	uint64_t idle_coalesce_ns; /* after an event ends a sleep; 0: none */
+	uint32_t idle_coalesce_after; /* busy event wakes in a row before waiting */
+	uint32_t coalesce_streak; /* busy event wakes in a row, up to _after */
+	uint32_t coalesce_napped; /* a moderation nap, and no work found since */
 	uint32_t n_sources; /* reactor sources registered */
 	uint32_t n_event_sources; /* of those, with an event in epfd */
 	uint32_t run_epoch; /* ex_stop_epoch when ex_run began */

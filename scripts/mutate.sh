@@ -207,8 +207,14 @@ tx-retry-bound|dataplane/dp_stream.c|else if (now - k->refused_ns >= DP_TX_RETRY
 tx-refused-naps|dataplane/dp_stream.c|now + RTE_MIN((now - k->refused_ns) / 4, DP_TX_NAP_MAX_NS));|now + 0);|dataplane_unit|DataplaneTest.TxRefused_LongPause_LoopSleepsBetweenOffers_SendsWhenRoom
 tx-nap-young|dataplane/dp_stream.c|RTE_MIN((now - k->refused_ns) / 4, DP_TX_NAP_MAX_NS)|RTE_MIN(DP_TX_NAP_MAX_NS, DP_TX_NAP_MAX_NS)|dataplane_unit|DataplaneTest.TxRefused_LongPause_LoopSleepsBetweenOffers_SendsWhenRoom
 tx-nap-cap|dataplane/dp_stream.c|(now - k->refused_ns) / 4, DP_TX_NAP_MAX_NS)|(now - k->refused_ns) / 4, UINT64_MAX)|dataplane_unit|DataplaneTest.TxRefused_LongPause_LoopSleepsBetweenOffers_SendsWhenRoom
-idle-coalesce-waits|executor/ex_idle.c|	if (n > 0 && ex->idle_coalesce_ns != 0) {|	if (0) {|executor_unit|IdleCoalesce.AnEventEndsTheSleep_TheLoopWaitsTheSetTimeBeforePolling
-idle-coalesce-events-only|executor/ex_idle.c|	if (n > 0 && ex->idle_coalesce_ns != 0) {|	if (ex->idle_coalesce_ns != 0) {|executor_unit|IdleCoalesce.AnEventEndsTheSleep_TheLoopWaitsTheSetTimeBeforePolling
+idle-coalesce-counts|executor/ex_idle.c|	if (n > 0 && ex->idle_coalesce_ns != 0)|	if (0)|executor_unit|IdleCoalesce.NapsOnlyOnceWakeUpsKeepComing_UntilANapFindsNothing
+idle-coalesce-events-only|executor/ex_idle.c|	if (n > 0 && ex->idle_coalesce_ns != 0)|	if (ex->idle_coalesce_ns != 0)|executor_unit|IdleCoalesce.NapsOnlyOnceWakeUpsKeepComing_UntilANapFindsNothing
+idle-coalesce-quiet-resets|executor/ex_idle.c|		ex->coalesce_streak = 0; /* a quiet one: count afresh */|		;|executor_unit|IdleCoalesce.NapsOnlyOnceWakeUpsKeepComing_UntilANapFindsNothing
+idle-coalesce-quiet-mark|executor/ex_idle.c|	if (ex_now_ns(ex) - ex->last_work_ns >= EX_COALESCE_QUIET_NS)|	if (ex_now_ns(ex) - ex->last_work_ns > EX_COALESCE_QUIET_NS)|executor_unit|IdleCoalesce.NapsOnlyOnceWakeUpsKeepComing_UntilANapFindsNothing
+idle-coalesce-after|executor/ex_idle.c|	if (ex->coalesce_streak < ex->idle_coalesce_after)|	if (ex->coalesce_streak < 1)|executor_unit|IdleCoalesce.NapsOnlyOnceWakeUpsKeepComing_UntilANapFindsNothing
+idle-coalesce-empty-nap-ends|executor/ex_idle.c|		ex->coalesce_streak = 0; /* the load is over */|		;|executor_unit|IdleCoalesce.NapsOnlyOnceWakeUpsKeepComing_UntilANapFindsNothing
+idle-coalesce-work-keeps-napping|executor/ex_executor.c|		ex->coalesce_napped = 0;|		;|executor_unit|IdleCoalesce.NapsOnlyOnceWakeUpsKeepComing_UntilANapFindsNothing
+idle-coalesce-nap-timer|executor/ex_idle.c|	ns = ex_wheel_next_ns(&ex->wheel, now, RTE_MIN(ex->idle_coalesce_ns, cap));|	ns = ex_wheel_next_ns(&ex->wheel, now, UINT64_MAX) ? ex->idle_coalesce_ns : RTE_MIN(ex->idle_coalesce_ns, cap);|executor_unit|IdleCoalesce.ANapEndsAtTheNextTimer
 TABLE
 )
 # A self-test gives its own table (tests/integration/test_harness.py).

@@ -49,6 +49,11 @@ config_defaults(void)
 	cfg.drain_timeout = 10;
 	cfg.max_pairs = 16384;
 	cfg.idle_spin_us = 0; /* sleep as soon as idle: see docs/l4proxy.md, Idle CPU */
+	/* Adaptive interrupt moderation: naps of 100 us under load only (see
+	 * docs/l4proxy.md, Idle CPU; docs/performance.md, twenty-fourth
+	 * session). */
+	cfg.rx_coalesce_us = 100;
+	cfg.rx_coalesce_after = 16;
 }
 
 void

@@ -95,10 +95,16 @@ usage(FILE *out, const char *prog)
 			"  --idle-spin US       how long an idle loop keeps polling before it sleeps\n"
 			"                       (default 0: polling between bursts costs CPU that a\n"
 			"                       sleep on the rx queue's fd does not)\n"
-			"  --rx-coalesce US     once an rx event ends a sleep, wait US more before\n"
-			"                       polling, so a wake-up finds a batch (a NIC's interrupt\n"
-			"                       moderation): less CPU per request under load, up to US\n"
-			"                       more latency per wake-up (default 0, max 1000)\n"
+			"  --rx-coalesce US     interrupt moderation: under load, nap US between\n"
+			"                       polls instead of sleeping on the rx queue's events,\n"
+			"                       so a wake-up finds a batch (a NIC's rx-usecs): less\n"
+			"                       CPU per request, up to US more latency per packet\n"
+			"                       (default 100; 0: never; max 1000)\n"
+			"  --rx-coalesce-after N\n"
+			"                       adaptive: the naps begin once N wake-ups in a row\n"
+			"                       each came within 1 ms of the last work, and end at a\n"
+			"                       nap that finds nothing, so a request after a quiet\n"
+			"                       spell is never held (default 16, min 1)\n"
 			"  --tx-hold US         send a loop's packets at most every US microseconds\n"
 			"                       under load (fewer PMD sends, each a syscall on\n"
 			"                       af_xdp/tap; the loop sleeps while it holds); a quiet\n"
@@ -266,6 +272,7 @@ static const struct num_flag num_flags[] = {
 	{ 'Q', "--queue-timeout", 1, 600000, CFG_U32(ls[0].queue_timeout_ms), true },
 	{ 'W', "--idle-spin", 0, 100000, CFG_U32(idle_spin_us), false },
 	{ 'K', "--rx-coalesce", 0, 1000, CFG_U32(rx_coalesce_us), false },
+	{ 'J', "--rx-coalesce-after", 1, 1000000, CFG_U32(rx_coalesce_after), false },
 	{ 'X', "--tx-hold", 0, 1000, CFG_U32(tx_hold_us), false },
 	{ 'A', "--agent-port", 0, 65535, CFG_U32(pools[0].agent_port), true },
 	{ 'n', "--agent-interval", 1, 3600000, CFG_U32(pools[0].agent_interval_ms), true },
@@ -314,6 +321,7 @@ static const struct option long_opts[] = {
 	{ "tx-hold", required_argument, NULL, 'X' },
 	{ "idle-spin", required_argument, NULL, 'W' },
 	{ "rx-coalesce", required_argument, NULL, 'K' },
+	{ "rx-coalesce-after", required_argument, NULL, 'J' },
 	{ "impair", required_argument, NULL, 'P' },
 	{ "metrics-port", required_argument, NULL, 'M' },
 	{ "log", required_argument, NULL, 'L' },
@@ -610,6 +618,7 @@ proxy_lane_up(struct lane *l)
 	hc.ex.idle_spin_us = cfg.idle_spin_us;
 	hc.ex.idle_spins = UINT32_MAX; /* the time decides */
 	hc.ex.idle_coalesce_us = cfg.rx_coalesce_us;
+	hc.ex.idle_coalesce_after = cfg.rx_coalesce_after;
 	hc.busy_poll = cfg.busy_poll;
 	hc.tx_hold_us = cfg.tx_hold_us;
 	hc.impair = impaired ? &icfg : NULL;

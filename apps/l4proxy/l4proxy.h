@@ -169,6 +169,7 @@ struct config {
 	bool busy_poll;
 	uint32_t idle_spin_us;
 	uint32_t rx_coalesce_us; /* the executor's idle_coalesce_us; 0: none */
+	uint32_t rx_coalesce_after; /* its idle_coalesce_after */
 	uint32_t tx_hold_us;
 	uint32_t max_pairs;
 	uint32_t metrics_port; /* 0: no metrics endpoint */

@@ -438,8 +438,10 @@ print_exit_stats(const struct lane *l)
 			: ex_sleeps_on_events(ex) ? "sleeps on the rx queue's events"
 						  : "naps: the port has no rx event");
 	if (cfg.rx_coalesce_us != 0)
-		printf("%s: rx coalesce %u us: waited %" PRIu64 " times after an event\n",
-				host.name, cfg.rx_coalesce_us, es.idle_coalesce_waits);
+		printf("%s: rx coalesce %u us after %u busy wake-ups: napped %" PRIu64
+		       " times under load\n",
+				host.name, cfg.rx_coalesce_us, cfg.rx_coalesce_after,
+				es.idle_coalesce_waits);
 	printf("%s: tx %" PRIu64 " packets in %" PRIu64 " sends, %" PRIu64
 	       " dropped by the PMD (tx hold %u us, sends held back %" PRIu64 " times)\n",
 			host.name, host.tx[0].stats.pkts, host.tx[0].stats.bursts,

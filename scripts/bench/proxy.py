@@ -143,11 +143,9 @@ class Contender:
                     *([] if self.quota else ["--busy-poll"]),
                     "--health-interval", "0", "--idle-timeout", "0",
                     "--tx-hold", str(self.tx_hold), "--idle-spin", str(self.idle_spin),
-                    # Interrupt moderation where each wake-up costs the proxy
-                    # syscalls (AF_XDP copy mode, TAP); the NIC-like path's
-                    # wire moderates nothing and the added wait there only
-                    # lengthens each round trip (twenty-third session).
-                    "--rx-coalesce", str(self.rx_coalesce if self.kind != "riptide-nic" else 0),
+                    # Interrupt moderation: the caller's choice per path
+                    # (main(): --rx-coalesce, --nic-rx-coalesce).
+                    "--rx-coalesce", str(self.rx_coalesce),
                     *[a for b in BACKENDS for a in ("--backend", f"{b}:80")]]
             self.log = open(os.path.join(self.work, "l4proxy.log"), "w+")
             self.p = subprocess.Popen(["ip", "netns", "exec", hub, *argv], stdout=self.log,
@@ -421,6 +419,7 @@ def main():
     ap.add_argument("--tx-hold", type=int, default=0)
     ap.add_argument("--idle-spin", type=int, default=0)
     ap.add_argument("--rx-coalesce", type=int, default=100)
+    ap.add_argument("--nic-rx-coalesce", type=int, default=100)
     ap.add_argument("--quota", type=int, default=30,
                     help="CPU budget of every proxy, %% of one core (0: none)")
     ap.add_argument("--nic", choices=("yes", "no"), default="yes",
@@ -448,7 +447,7 @@ def main():
         print(f"proxy.sh: {a.rounds} round(s), wrk -t1 -c50 -d{a.seconds}s; proxy on core "
               f"{pcore}, client and backends on {ccore}; switch {a.switch}; CPU quota: "
               f"{quota}; riptide {'' if a.quota else '--busy-poll '}--tx-hold {a.tx_hold} "
-              f"--idle-spin {a.idle_spin} --rx-coalesce {a.rx_coalesce} (riptide-nic 0), "
+              f"--idle-spin {a.idle_spin} --rx-coalesce {a.rx_coalesce} (riptide-nic {a.nic_rx_coalesce}), "
               f"af_xdp busy_budget=0; wire {a.wire}s when idle; Linux ends on {LINUX_CC}; "
               "CPU per request from /proc "
               "for every proxy")
@@ -458,11 +457,14 @@ def main():
         results = {}
         perf_out = []
         idle = {}
+        # l4proxy's interrupt moderation per path: both default to
+        # l4proxy's own (100 us, adaptive); 0 measures either without it.
+        rxco = {k: a.nic_rx_coalesce if k == "riptide-nic" else a.rx_coalesce for k in kinds}
         for r in range(a.rounds):
             for kind in kinds:
                 if a.idle:
                     c = Contender(kind, name, work, a.build, pcore, a.tx_hold, a.quota, ccore,
-                                  a.idle_spin, a.wire, a.rx_coalesce)
+                                  a.idle_spin, a.wire, rxco[kind])
                     c.start()
                     row = idle_round(c, name, a.idle, ccore)
                     c.stop()
@@ -473,7 +475,7 @@ def main():
                     time.sleep(1)
                 for close in (False, True):
                     c = Contender(kind, name, work, a.build, pcore, a.tx_hold, a.quota, ccore,
-                                  a.idle_spin, a.wire, a.rx_coalesce)
+                                  a.idle_spin, a.wire, rxco[kind])
                     c.start()
                     cpu0, wire0 = c.cpu(), c.wire_cpu()
                     thr0 = int(sh([QUOTA, "throttled", name]).stdout or 0) if a.quota else 0
@@ -592,6 +594,7 @@ def main():
                             {"seconds": a.seconds, "rounds": a.rounds, "switch": a.switch,
                              "tx_hold_us": a.tx_hold, "idle_spin_us": a.idle_spin,
                              "rx_coalesce_us": a.rx_coalesce,
+                             "nic_rx_coalesce_us": a.nic_rx_coalesce,
                              "wire_idle": a.wire,
                              "proxy_core": pcore,
                              "quota_pct": a.quota, "idle_seconds": a.idle,

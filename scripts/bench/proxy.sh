@@ -38,11 +38,12 @@
 # l4proxy options, default 0 as in l4proxy itself (send at the end of every
 # loop iteration; sleep on the rx queue as soon as a poll finds nothing):
 # under a quota a hold or a spin costs more CPU than it saves (the
-# twentieth session's table in docs/performance.md). --rx-coalesce US (default
-# 100 here, 0 in l4proxy) is l4proxy's interrupt moderation: once an rx event
-# wakes the loop it waits US more, so a wake-up finds a batch; under a quota on
-# AF_XDP it cut the CPU per request by a quarter to a third. riptide-nic runs
-# with 0: there it only lengthened each round trip (twenty-third session).
+# twentieth session's table in docs/performance.md). --rx-coalesce US and
+# --nic-rx-coalesce US (default 100 both, as in l4proxy) are l4proxy's
+# adaptive interrupt moderation for riptide and riptide-nic: under load the
+# loop naps US between polls instead of sleeping on rx events, so a wake-up
+# finds a batch; a request after a quiet spell waits for nothing (twenty-
+# fourth session). 0: without it.
 #
 # Usage: scripts/bench/proxy.sh [--seconds S] [--rounds N] [--switch thread|inline]
 #                               [--tx-hold US] [--quota PCT]  (default 10, 3, thread, 0, 30)
@@ -50,6 +51,7 @@
 #                               [--wire sleep|poll] (the NIC-like path's wire, default sleep)
 #                               [--idle-spin US] (riptide's l4proxy --idle-spin, default 0)
 #                               [--rx-coalesce US] (riptide's l4proxy --rx-coalesce, default 100)
+#                               [--nic-rx-coalesce US] (riptide-nic's, default 100)
 #                               [--idle S]       (each proxy idle for S s first, default 5:
 #                                                 its CPU from /proc and the time to answer
 #                                                 a request after 0.5 s of quiet; 0: skip)
@@ -70,6 +72,7 @@ wire=sleep
 idle=5
 idlespin=0
 rxco=100
+nicrxco=100
 json=()
 perf=()
 while [ $# -gt 0 ]; do
@@ -84,10 +87,11 @@ while [ $# -gt 0 ]; do
 	--idle) idle=$2; shift 2 ;;
 	--idle-spin) idlespin=$2; shift 2 ;;
 	--rx-coalesce) rxco=$2; shift 2 ;;
+	--nic-rx-coalesce) nicrxco=$2; shift 2 ;;
 	--json) json+=(--json "$2"); shift 2 ;;
 	--plot) json+=(--plot "$2"); shift 2 ;;
 	--perf) perf=(--perf "$2"); shift 2 ;;
-	-h | --help) sed -n '4,59p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '4,62p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "proxy.sh: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 done
@@ -106,5 +110,5 @@ fi
 release() { [ "$reserved" = 1 ] && scripts/hugepages.sh release >/dev/null 2>&1; true; }
 trap release EXIT
 /usr/bin/python3 scripts/bench/proxy.py --build "$build" --seconds "$seconds" \
-	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold" --quota "$quota" --nic "$nic" --wire "$wire" --idle "$idle" --idle-spin "$idlespin" --rx-coalesce "$rxco" "${json[@]}" "${perf[@]}" \
-	--command "scripts/bench/proxy.sh --seconds $seconds --rounds $rounds --switch $switch --tx-hold $txhold --quota $quota --nic $nic --wire $wire --idle $idle --idle-spin $idlespin --rx-coalesce $rxco"
+	--rounds "$rounds" --switch "$switch" --tx-hold "$txhold" --quota "$quota" --nic "$nic" --wire "$wire" --idle "$idle" --idle-spin "$idlespin" --rx-coalesce "$rxco" --nic-rx-coalesce "$nicrxco" "${json[@]}" "${perf[@]}" \
+	--command "scripts/bench/proxy.sh --seconds $seconds --rounds $rounds --switch $switch --tx-hold $txhold --quota $quota --nic $nic --wire $wire --idle $idle --idle-spin $idlespin --rx-coalesce $rxco --nic-rx-coalesce $nicrxco"

@@ -127,7 +127,8 @@ def proxy_scale(a):
                         proxy.sh([proxy.QUOTA, "make", g, str(a.quota)], check=True)
                         lane_only.add(g)
                     c = proxy.Contender("riptide-tap", name, work, a.build, core, 100,
-                                        a.quota if per_lane else quota, ccore)
+                                        a.quota if per_lane else quota, ccore,
+                                        rx_coalesce=a.rx_coalesce)
                     c.start()
                     if per_lane:
                         lane_groups(c.p.pid, groups)
@@ -225,6 +226,8 @@ def main():
                     help="lane: each lane's thread its own quota of PCT (the default); group: "
                          "one group of lanes x PCT for the whole process (the way of "
                          "the runs before 2026-12-04 evening; needs no cgroup v1)")
+    ap.add_argument("--rx-coalesce", type=int, default=100, metavar="US",
+                    help="l4proxy --rx-coalesce for every lane (default 100, as l4proxy's)")
     ap.add_argument("--perf", metavar="DIR",
                     help="sample l4proxy with perf in round 1 of each proxy run; reports in DIR")
     ap.add_argument("--build", default="build-rel")
@@ -272,8 +275,8 @@ def main():
         how = ("a cgroup quota for each lane's thread" if a.lane_quota == "lane" else
                "one cgroup quota of lanes x that for the process")
         print(f"\nl4proxy on 1 and 2 lcores, {a.quota} % of a core per lcore ({how}), "
-              f"net_tap with a queue per lcore, wrk -t1 -c50 -d{a.proxy_seconds}s, "
-              f"{a.proxy_rounds} rounds:")
+              f"net_tap with a queue per lcore, --rx-coalesce {a.rx_coalesce}, "
+              f"wrk -t1 -c50 -d{a.proxy_seconds}s, {a.proxy_rounds} rounds:")
         rows_p, shared = proxy_scale(a)
         print(f"\n{'lcores':>6} {'mode':9} {'req/s':>9} {'p99 ms':>8} {'cpu %':>6} "
               f"{'cpu us/req':>10}")
@@ -323,7 +326,8 @@ def main():
     if a.json:
         benchjson.write(a.json, "scale", a.command,
                         {"workers": a.workers, "rounds": a.rounds, "duration_s": a.duration,
-                         "mem": a.mem, "quota_pct": a.quota, "proxy_seconds": a.proxy_seconds,
+                         "mem": a.mem, "quota_pct": a.quota, "rx_coalesce_us": a.rx_coalesce,
+                         "proxy_seconds": a.proxy_seconds,
                          "proxy_rounds": a.proxy_rounds},
                         [{"workers": n, "pktbench_mpps": mo, "testpmd_mpps": mt,
                           "ratio": mo / mt, "pktbench_mpps_rounds": ours,

@@ -19,8 +19,8 @@
 #
 # Usage: scripts/bench/scale.sh [--workers N] [--rounds R] [--duration S]
 #          [--proxy-seconds S] [--proxy-rounds R] [--quota PCT] [--perf DIR]
-#          [--peer-threads yes|no] [--lane-quota lane|group] [--json FILE]
-#          [--plot PNG]
+#          [--peer-threads yes|no] [--lane-quota lane|group] [--rx-coalesce US]
+#          [--json FILE] [--plot PNG]
 #   N: the most workers (default: the machine's cores; 0: skip pktbench);
 #   R rounds (median, default 3); S seconds each (default 5); the proxy: wrk
 #   seconds per round (default 10; 0: skip), rounds (default 3), PCT per
@@ -28,6 +28,7 @@
 #   leave the peers too little CPU). A proxy run that did not spend its
 #   quota was bound by the peers: its goal says "not measured". --perf DIR:
 #   sample l4proxy with perf in each proxy run's first round, reports in DIR.
+#   --rx-coalesce US: l4proxy's interrupt moderation (default 100, its own).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -38,7 +39,8 @@ json=()
 proxy=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--proxy-seconds | --proxy-rounds | --quota | --perf | --peer-threads | --lane-quota)
+	--proxy-seconds | --proxy-rounds | --quota | --perf | --peer-threads | --lane-quota | \
+	--rx-coalesce)
 		proxy+=("$1" "$2"); shift 2 ;;
 	--workers) workers=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;

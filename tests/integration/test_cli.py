@@ -92,6 +92,8 @@ def test_version_names_riptide_and_dpdk_and_help_lists_it(app):
     ("l4proxy", [*PROXY_OK, "--tx-hold", "1001"], "l4proxy: --tx-hold '1001': a whole number"),
     ("l4proxy", [*PROXY_OK, "--rx-coalesce", "1001"],
      "l4proxy: --rx-coalesce '1001': a whole number"),
+    ("l4proxy", [*PROXY_OK, "--rx-coalesce-after", "0"],
+     "l4proxy: --rx-coalesce-after '0': a whole number"),
     ("l4proxy", [*PROXY_OK, "stray"], "l4proxy: 'stray': not a flag"),
     ("tcp_bench", ["--ip", "198.18.0.2/24", "--server", "198.18.0.1:7", "--mode", "rr",
                    "--seconds", "-1"], "tcp_bench: --seconds '-1': seconds"),

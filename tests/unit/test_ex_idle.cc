@@ -4,6 +4,7 @@
 // queue's interrupt fd), on the real clock: every way work reaches a sleeping
 // executor must end its sleep, and nothing else may.
 #include <chrono>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -144,57 +145,165 @@ TEST_F(IdleEvents, TheSourcesFdEndsTheSleep_ThenTheSourceHasTheWork)
 	EXPECT_EQ(e.disarms, 1u) << "disarmed once awake";
 }
 
-// Interrupt moderation: with idle_coalesce_us set, a sleep that an event
-// ends is followed by a wait of that long before the loop polls (recorded
-// through the sleep hook), so that what follows the first packet is polled
-// with it; a sleep that a timer ends, or no setting, adds no wait.
-TEST(IdleCoalesce, AnEventEndsTheSleep_TheLoopWaitsTheSetTimeBeforePolling)
+// Interrupt moderation, adaptive (idle_coalesce_us, idle_coalesce_after): an
+// idle loop sleeps on its sources' events until that many event wake-ups in
+// a row each came less than EX_COALESCE_QUIET_NS after its last work; then it
+// naps idle_coalesce_us instead (through the sleep hook), polling a batch
+// after each nap, until a nap's poll finds nothing; then it sleeps on events
+// again and counts afresh. A fake clock sets every gap: the source's arm()
+// moves it on and writes the eventfd, so the event sleep that follows ends
+// on that event; the sleep hook does the same for packets that came during a
+// nap.
+struct modsrc {
+	struct evsrc e;
+	uint64_t now;
+	uint64_t gap; // before the next event, from the last work
+	bool nap_brings; // a nap's poll finds a packet
+	bool quiet_arm; // arm() only moves the clock on: a timer ends the sleep
+	std::vector<uint64_t> naps;
+};
+
+static unsigned int
+modsrc_arm(struct ex_source *s)
 {
-	for (uint32_t us : { 0u, 100u }) {
-		struct ex_config cfg = event_config("idle_co");
-		std::vector<uint64_t> waits;
-		cfg.idle_coalesce_us = us;
-		cfg.idle_sleep = [](void *ctx, uint64_t ns) {
-			static_cast<std::vector<uint64_t> *>(ctx)->push_back(ns);
+	auto *m = EX_CONTAINER_OF(EX_CONTAINER_OF(s, struct evsrc, src), struct modsrc, e);
+	m->e.arms++;
+	m->now += m->gap;
+	if (!m->quiet_arm)
+		poke(m->e.fd);
+	return 0;
+}
+
+static void
+modsrc_nap(void *ctx, uint64_t ns)
+{
+	auto *m = static_cast<struct modsrc *>(ctx);
+	m->naps.push_back(ns);
+	m->now += ns;
+	if (m->nap_brings)
+		poke(m->e.fd);
+}
+
+TEST(IdleCoalesce, NapsOnlyOnceWakeUpsKeepComing_UntilANapFindsNothing)
+{
+	for (uint32_t us : { 100u, 0u }) {
+		struct modsrc m {
 		};
-		cfg.idle_sleep_ctx = &waits;
+		m.now = 5 * EX_NS_PER_S;
+		struct ex_config cfg = event_config("idle_co");
+		cfg.idle_coalesce_us = us;
+		cfg.idle_coalesce_after = 3;
+		cfg.clock = [](void *ctx) { return static_cast<modsrc *>(ctx)->now; };
+		cfg.clock_ctx = &m;
+		cfg.idle_sleep = modsrc_nap;
+		cfg.idle_sleep_ctx = &m;
 		struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
 		ASSERT_NE(ex, nullptr);
-		struct evsrc e;
-		evsrc_init(&e);
-		ex_register_source(ex, &e.src);
+		evsrc_init(&m.e);
+		m.e.src.arm = modsrc_arm;
+		ex_register_source(ex, &m.e.src);
+		ASSERT_TRUE(ex_sleeps_on_events(ex));
 
-		std::thread packet([&] {
-			std::this_thread::sleep_for(std::chrono::milliseconds(50));
-			poke(e.fd);
-		});
-		EXPECT_EQ(ex_run_once(ex), 0u) << "an idle iteration that slept";
-		packet.join();
+		// One idle iteration and the one that polls after it: 'E' it
+		// slept on events, 'N' it napped; the poll after found a packet.
+		auto step = [&](uint64_t gap) {
+			unsigned int arms = m.e.arms;
+			size_t naps = m.naps.size();
+			m.gap = gap;
+			EXPECT_EQ(ex_run_once(ex), 0u) << "an idle iteration";
+			char how = m.e.arms > arms ? 'E' : m.naps.size() > naps ? 'N' : '?';
+			EXPECT_EQ(ex_run_once(ex), 1u) << "then the poll finds the packet";
+			return how;
+		};
+		const uint64_t busy = 20 * EX_NS_PER_US, quiet = EX_COALESCE_QUIET_NS;
+		std::string got;
+		m.nap_brings = true;
+		// A quiet spell, then traffic: a wake-up at the mark is quiet,
+		// one just under it is busy; 3 busy in a row start the naps.
+		for (uint64_t gap : std::vector<uint64_t>{ 10 * quiet, busy, busy, quiet, busy,
+				     quiet - 1, busy, busy, busy, busy })
+			got += step(gap);
+		if (us == 0) {
+			EXPECT_EQ(got, std::string(got.size(), 'E'))
+					<< "no moderation set: events only";
+			EXPECT_TRUE(m.naps.empty());
+		} else {
+			EXPECT_EQ(got, "EEEEEEENNN");
+			// The traffic stops: the next nap's poll finds nothing...
+			m.nap_brings = false;
+			unsigned int arms = m.e.arms;
+			EXPECT_EQ(ex_run_once(ex), 0u);
+			EXPECT_EQ(m.e.arms, arms) << "napped";
+			// ...so the loop sleeps on events again (the packet comes with
+			// the event), and counts afresh: this busy wake-up is the 1st.
+			m.nap_brings = true;
+			EXPECT_EQ(ex_run_once(ex), 0u);
+			EXPECT_EQ(m.e.arms, arms + 1) << "slept on events";
+			EXPECT_EQ(ex_run_once(ex), 1u);
+			got = step(busy);
+			// A sleep a timer ends is no wake-up by traffic: not counted.
+			struct ex_timer t;
+			ex_timer_init_callback(&t, [](struct ex_timer *) {});
+			ex_timer_arm(ex_executor_wheel(ex), &t, m.now + 10 * EX_NS_PER_US, nullptr);
+			m.quiet_arm = true;
+			for (int i = 0; i < 100 && ex_timer_armed(&t); i++)
+				ex_run_once(ex);
+			ASSERT_FALSE(ex_timer_armed(&t));
+			m.quiet_arm = false;
+			for (int i = 0; i < 3; i++)
+				got += step(busy);
+			EXPECT_EQ(got, "EENN") << "the 2nd and 3rd busy wake-ups, then naps";
+			for (uint64_t ns : m.naps)
+				EXPECT_EQ(ns, us * EX_NS_PER_US)
+						<< "the set nap, not more nor less";
+		}
 		struct ex_stats s;
 		ex_stats_read(ex, &s);
-		EXPECT_EQ(s.idle_event_wakes, 1u) << us;
-		if (us == 0) {
-			EXPECT_TRUE(waits.empty()) << "no moderation set: polled at once";
-		} else {
-			ASSERT_EQ(waits.size(), 1u) << "woken by an event: no wait before polling";
-			EXPECT_EQ(waits[0], 100u * 1000) << "the set wait, not more nor less";
-		}
-		EXPECT_EQ(s.idle_coalesce_waits, us == 0 ? 0u : 1u);
-		EXPECT_EQ(ex_run_once(ex), 1u) << "then the source has its work";
-
-		// A sleep that a timer ends: nothing to batch, no wait.
-		struct ex_timer t;
-		ex_timer_init_callback(&t, [](struct ex_timer *) {});
-		ex_timer_arm(ex_executor_wheel(ex), &t, ex_now_ns(ex) + 20 * EX_NS_PER_MS, nullptr);
-		size_t before = waits.size();
-		for (int i = 0; i < 100 && ex_timer_armed(&t); i++)
-			ex_run_once(ex);
-		EXPECT_FALSE(ex_timer_armed(&t));
-		EXPECT_EQ(waits.size(), before) << "a timeout is not an event: no wait";
-		ex_unregister(ex, &e.src);
+		EXPECT_EQ(s.idle_coalesce_waits, m.naps.size());
+		EXPECT_EQ(s.idle_sleeps, s.idle_event_sleeps) << "moderation naps counted apart";
+		ex_unregister(ex, &m.e.src);
 		ex_executor_free(ex);
-		close(e.fd);
+		close(m.e.fd);
 	}
+}
+
+// A nap never runs past a timer: the timer fires on time and the naps go on.
+TEST(IdleCoalesce, ANapEndsAtTheNextTimer)
+{
+	struct modsrc m {
+	};
+	m.now = 5 * EX_NS_PER_S;
+	struct ex_config cfg = event_config("idle_ct");
+	cfg.idle_coalesce_us = 100;
+	cfg.idle_coalesce_after = 1;
+	cfg.clock = [](void *ctx) { return static_cast<modsrc *>(ctx)->now; };
+	cfg.clock_ctx = &m;
+	cfg.idle_sleep = modsrc_nap;
+	cfg.idle_sleep_ctx = &m;
+	struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
+	ASSERT_NE(ex, nullptr);
+	evsrc_init(&m.e);
+	m.e.src.arm = modsrc_arm;
+	ex_register_source(ex, &m.e.src);
+	m.gap = 20 * EX_NS_PER_US;
+	EXPECT_EQ(ex_run_once(ex), 0u);
+	EXPECT_EQ(ex_run_once(ex), 1u) << "a busy wake-up: naps from now on";
+	struct ex_timer t;
+	ex_timer_init_callback(&t, [](struct ex_timer *) {});
+	ex_timer_arm(ex_executor_wheel(ex), &t, m.now + 30 * EX_NS_PER_US, nullptr);
+	m.nap_brings = false;
+	for (int i = 0; i < 10 && ex_timer_armed(&t); i++)
+		ex_run_once(ex);
+	EXPECT_FALSE(ex_timer_armed(&t));
+	ASSERT_FALSE(m.naps.empty());
+	uint64_t napped = 0;
+	for (uint64_t ns : m.naps)
+		napped += ns;
+	// (the wheel may wake it early, at a coarser level's bucket)
+	EXPECT_LE(napped, 31 * EX_NS_PER_US) << "napped past the timer";
+	ex_unregister(ex, &m.e.src);
+	ex_executor_free(ex);
+	close(m.e.fd);
 }
 
 TEST_F(IdleEvents, WorkFoundWhileArming_NoSleep)
