@@ -184,24 +184,35 @@ modsrc_nap(void *ctx, uint64_t ns)
 		poke(m->e.fd);
 }
 
+// An executor on the fake clock that sleeps on m's events, with moderation
+// of us microseconds after `after` busy wake-ups; NULL on failure.
+static struct ex_executor *
+modsrc_executor(struct modsrc *m, const char *name, uint32_t us, uint32_t after)
+{
+	*m = modsrc{};
+	m->now = 5 * EX_NS_PER_S;
+	struct ex_config cfg = event_config(name);
+	cfg.idle_coalesce_us = us;
+	cfg.idle_coalesce_after = after;
+	cfg.clock = [](void *ctx) { return static_cast<modsrc *>(ctx)->now; };
+	cfg.clock_ctx = m;
+	cfg.idle_sleep = modsrc_nap;
+	cfg.idle_sleep_ctx = m;
+	struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
+	if (ex == nullptr)
+		return nullptr;
+	evsrc_init(&m->e);
+	m->e.src.arm = modsrc_arm;
+	ex_register_source(ex, &m->e.src);
+	return ex;
+}
+
 TEST(IdleCoalesce, NapsOnlyOnceWakeUpsKeepComing_UntilANapFindsNothing)
 {
 	for (uint32_t us : { 100u, 0u }) {
-		struct modsrc m {
-		};
-		m.now = 5 * EX_NS_PER_S;
-		struct ex_config cfg = event_config("idle_co");
-		cfg.idle_coalesce_us = us;
-		cfg.idle_coalesce_after = 3;
-		cfg.clock = [](void *ctx) { return static_cast<modsrc *>(ctx)->now; };
-		cfg.clock_ctx = &m;
-		cfg.idle_sleep = modsrc_nap;
-		cfg.idle_sleep_ctx = &m;
-		struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
+		struct modsrc m;
+		struct ex_executor *ex = modsrc_executor(&m, "idle_co", us, 3);
 		ASSERT_NE(ex, nullptr);
-		evsrc_init(&m.e);
-		m.e.src.arm = modsrc_arm;
-		ex_register_source(ex, &m.e.src);
 		ASSERT_TRUE(ex_sleeps_on_events(ex));
 
 		// One idle iteration and the one that polls after it: 'E' it
@@ -270,21 +281,9 @@ TEST(IdleCoalesce, NapsOnlyOnceWakeUpsKeepComing_UntilANapFindsNothing)
 // A nap never runs past a timer: the timer fires on time and the naps go on.
 TEST(IdleCoalesce, ANapEndsAtTheNextTimer)
 {
-	struct modsrc m {
-	};
-	m.now = 5 * EX_NS_PER_S;
-	struct ex_config cfg = event_config("idle_ct");
-	cfg.idle_coalesce_us = 100;
-	cfg.idle_coalesce_after = 1;
-	cfg.clock = [](void *ctx) { return static_cast<modsrc *>(ctx)->now; };
-	cfg.clock_ctx = &m;
-	cfg.idle_sleep = modsrc_nap;
-	cfg.idle_sleep_ctx = &m;
-	struct ex_executor *ex = ex_executor_create(rte_lcore_id(), &cfg);
+	struct modsrc m;
+	struct ex_executor *ex = modsrc_executor(&m, "idle_ct", 100, 1);
 	ASSERT_NE(ex, nullptr);
-	evsrc_init(&m.e);
-	m.e.src.arm = modsrc_arm;
-	ex_register_source(ex, &m.e.src);
 	m.gap = 20 * EX_NS_PER_US;
 	EXPECT_EQ(ex_run_once(ex), 0u);
 	EXPECT_EQ(ex_run_once(ex), 1u) << "a busy wake-up: naps from now on";
