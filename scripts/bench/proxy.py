@@ -546,14 +546,20 @@ def main():
                     # no worse; and the l4proxy goal, CPU per request <= 1/3
                     # of HAProxy's, from the OS.
                     want = (3.0 if mine == "riptide-nic" else 1.5) if a.quota else 1.0
-                    ok = (rip["rps"] >= want * o["rps"] and rip["p99"] <= o["p99"] and
-                          rip["cpu_us"] <= o["cpu_us"] / 3)
+                    short = []  # what falls short, each with its figure
+                    if rip["rps"] < want * o["rps"]:
+                        short.append(f"req/s {rip['rps'] / o['rps']:.2f} < {want:g}")
+                    if rip["p99"] > o["p99"]:
+                        short.append(f"p99 {rip['p99'] / o['p99']:.2f} > 1")
+                    if rip["cpu_us"] > o["cpu_us"] / 3:
+                        short.append(f"cpu/req {rip['cpu_us'] / o['cpu_us']:.2f} > 0.33")
+                    ok = not short
                     met = met and ok
-                    verdict = "met" if ok else "NOT met"
+                    verdict = "met" if ok else "NOT met: " + ", ".join(short)
                     # A proxy that did not spend its budget was bound by its
                     # peers (or the wire): its req/s is not its capacity.
-                    if (not ok and a.quota and rip["cpu_pct"] < 0.9 * a.quota and
-                            rip["p99"] <= o["p99"] and rip["cpu_us"] <= o["cpu_us"] / 3):
+                    if (len(short) == 1 and short[0].startswith("req/s") and a.quota and
+                            rip["cpu_pct"] < 0.9 * a.quota):
                         verdict = (f"req/s not measured ({mine} spent {rip['cpu_pct']:.1f} % of "
                                    f"its {a.quota} %: the peers bound it), p99 and cpu met")
                     line += f"  goal (req/s >= {want:g}, p99 <= 1, cpu <= 0.33): {verdict}"
