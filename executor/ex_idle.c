@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * ex_idle.c - the backoff idle policy's sleeps: timed naps, or a sleep in
- * epoll on the reactor sources' wake-up events (ex_executor.h, loop step 6).
+ * epoll on the reactor sources' wake-up events (ex_executor.h, loop step 6),
+ * and under load, with interrupt moderation, short naps instead of the latter
+ * (coalesce_nap()).
  *
  * Sleeping on events is what lets an idle lcore cost next to nothing and
  * still answer the first packet after a quiet spell at once. The catch is

@@ -118,8 +118,8 @@ struct ex_executor {
 	ex_idle_sleep_fn *idle_sleep;
 	void *idle_sleep_ctx;
 	uint64_t idle_event_max_ns;
-	uint64_t idle_coalesce_ns; /* after an event ends a sleep; 0: none */
-	uint32_t idle_coalesce_after; /* busy event wakes in a row before waiting */
+	uint64_t idle_coalesce_ns; /* a moderation nap under load; 0: none */
+	uint32_t idle_coalesce_after; /* busy event wakes in a row before napping */
 	uint32_t coalesce_streak; /* busy event wakes in a row, up to _after */
 	uint32_t coalesce_napped; /* a moderation nap, and no work found since */
 	uint32_t n_sources; /* reactor sources registered */
