@@ -207,6 +207,22 @@ modsrc_executor(struct modsrc *m, const char *name, uint32_t us, uint32_t after)
 	return ex;
 }
 
+// Arm a timer that does nothing at `at` and run the loop, at most `iters`
+// iterations, until it fires; whether it did.
+static bool
+run_to_timer(struct ex_executor *ex, uint64_t at, int iters)
+{
+	struct ex_timer t;
+	ex_timer_init_callback(&t, [](struct ex_timer *) {});
+	ex_timer_arm(ex_executor_wheel(ex), &t, at, nullptr);
+	for (int i = 0; i < iters && ex_timer_armed(&t); i++)
+		ex_run_once(ex);
+	bool fired = !ex_timer_armed(&t);
+	if (!fired)
+		ex_timer_cancel(ex_executor_wheel(ex), &t);
+	return fired;
+}
+
 TEST(IdleCoalesce, NapsOnlyOnceWakeUpsKeepComing_UntilANapFindsNothing)
 {
 	for (uint32_t us : { 100u, 0u }) {
@@ -253,13 +269,8 @@ TEST(IdleCoalesce, NapsOnlyOnceWakeUpsKeepComing_UntilANapFindsNothing)
 			EXPECT_EQ(ex_run_once(ex), 1u);
 			got = step(busy);
 			// A sleep a timer ends is no wake-up by traffic: not counted.
-			struct ex_timer t;
-			ex_timer_init_callback(&t, [](struct ex_timer *) {});
-			ex_timer_arm(ex_executor_wheel(ex), &t, m.now + 10 * EX_NS_PER_US, nullptr);
 			m.quiet_arm = true;
-			for (int i = 0; i < 100 && ex_timer_armed(&t); i++)
-				ex_run_once(ex);
-			ASSERT_FALSE(ex_timer_armed(&t));
+			ASSERT_TRUE(run_to_timer(ex, m.now + 10 * EX_NS_PER_US, 100));
 			m.quiet_arm = false;
 			for (int i = 0; i < 3; i++)
 				got += step(busy);
@@ -287,13 +298,8 @@ TEST(IdleCoalesce, ANapEndsAtTheNextTimer)
 	m.gap = 20 * EX_NS_PER_US;
 	EXPECT_EQ(ex_run_once(ex), 0u);
 	EXPECT_EQ(ex_run_once(ex), 1u) << "a busy wake-up: naps from now on";
-	struct ex_timer t;
-	ex_timer_init_callback(&t, [](struct ex_timer *) {});
-	ex_timer_arm(ex_executor_wheel(ex), &t, m.now + 30 * EX_NS_PER_US, nullptr);
 	m.nap_brings = false;
-	for (int i = 0; i < 10 && ex_timer_armed(&t); i++)
-		ex_run_once(ex);
-	EXPECT_FALSE(ex_timer_armed(&t));
+	EXPECT_TRUE(run_to_timer(ex, m.now + 30 * EX_NS_PER_US, 10));
 	ASSERT_FALSE(m.naps.empty());
 	uint64_t napped = 0;
 	for (uint64_t ns : m.naps)
