@@ -42,8 +42,10 @@ def cpu_seconds(pid):
     return total / os.sysconf("SC_CLK_TCK")
 
 
-def wrk(name, close, seconds, core):
-    argv = ["ip", "netns", "exec", f"{name}-c", "taskset", "-c", core, "wrk", "-t1", "-c50",
+def wrk(name, close, seconds, core, conns=50):
+    """wrk, one thread on the peers' core, `conns` connections (each waits
+    for its response before the next request: the offered load)."""
+    argv = ["ip", "netns", "exec", f"{name}-c", "taskset", "-c", core, "wrk", "-t1", f"-c{conns}",
             f"-d{seconds}s", "--latency"]
     if close:
         argv += ["-H", "Connection: close"]

@@ -18,6 +18,7 @@ import time
 import benchjson
 import plot
 import pps
+import proxy
 
 
 def vdevs(n):
@@ -78,7 +79,6 @@ def lane_groups(pid, groups):
     order) go to groups[1:]. One group for all lanes would let whichever
     lane asks first take the whole period's quota (the kernel hands a
     group's runtime to each CPU in 5 ms slices) and throttle the other."""
-    import proxy
     workers = []
     for tid in os.listdir(f"/proc/{pid}/task"):
         with open(f"/proc/{pid}/task/{tid}/comm") as f:
@@ -95,12 +95,14 @@ def lane_groups(pid, groups):
 
 
 def proxy_scale(a):
-    """l4proxy -l 1 under a quota of PCT, then -l 0-1 under 2 x PCT, on a
-    two-queue net_tap (AF_XDP on a veth has one queue), A/B each round, wrk
-    keep-alive and close; and, as a diagnostic, one lane on core 0, where
-    lane 0 of two runs beside the peers. @return rows {(lanes, mode):
-    [rounds]} and the diagnostic's {mode: [rounds]}."""
-    import proxy
+    """l4proxy -l 1 under a quota of PCT, then -l 0-1 under PCT per lane, on
+    a two-queue net_tap (AF_XDP on a veth has one queue), A/B each round, wrk
+    keep-alive and close at each offered load of a.conns (connections, each
+    waiting for its response: the proxy is started once per lane count and
+    mode, and the loads run on it in turn); with --beside, as a diagnostic,
+    one lane on core 0, where lane 0 of two runs beside the peers.
+    @return {(lanes, mode, conns): [rounds]} and the diagnostic's
+    {(mode, conns): [rounds]}."""
     ncpu = os.cpu_count()
     ccore = "0"  # wrk, the backends and the bridge; lane 0 of two shares it
     name = f"rtsc{os.getpid() % 100000}"
@@ -109,13 +111,14 @@ def proxy_scale(a):
     shared = {}
     lane_only = set()  # the other lanes' groups (topo_down removes the first)
     perf_out = []
+    runs = [(1, str(ncpu - 1)), (2, f"0-{ncpu - 1}")] + ([(1, ccore)] if a.beside else [])
     try:
         proxy.topo_up(name, work, ccore)
         if a.peer_threads == "yes":
             proxy.peer_threads(name, ccore)
         for r in range(a.proxy_rounds):
             for mode in ("keepalive", "close"):
-                for lanes, core in ((1, str(ncpu - 1)), (1, ccore), (2, f"0-{ncpu - 1}")):
+                for lanes, core in runs:
                     beside = lanes == 1 and core == ccore  # the diagnostic
                     quota = a.quota * lanes
                     per_lane = lanes > 1 and a.lane_quota == "lane"
@@ -132,74 +135,84 @@ def proxy_scale(a):
                     c.start()
                     if per_lane:
                         lane_groups(c.p.pid, groups)
-                    cpu0 = c.cpu()
-                    thr0 = sum(int(proxy.sh([proxy.QUOTA, "throttled", g]).stdout or 0)
-                               for g in groups)
-                    pf = None
-                    if a.perf and r == 0 and not beside:
-                        os.makedirs(a.perf, exist_ok=True)
-                        pdata = os.path.join(a.perf, f"l4proxy-{lanes}-{mode}.data")
-                        pf = proxy.perf_start(c.p.pid, max(a.proxy_seconds - 2, 1), pdata)
-                    idle0 = cpu_idle()
-                    w = proxy.wrk(name, mode == "close", a.proxy_seconds, ccore)
-                    idle1 = cpu_idle()
-                    # How idle the peers' core stayed: near 0 %, the peers
-                    # (wrk, nginx, their NAPI threads) had no CPU to spare.
-                    hz = os.sysconf("SC_CLK_TCK")
-                    w["peer_core_idle_pct"] = ((idle1[int(ccore)] - idle0[int(ccore)]) / hz /
-                                               a.proxy_seconds * 100)
-                    if pf is not None:
-                        pf.wait()
-                        shares, top = proxy.perf_breakdown(pdata, pdata[:-5] + ".txt")
-                        perf_out.append({"lcores": lanes, "mode": mode, "shares": shares,
-                                         "top": top})
-                    cpu1 = c.cpu()
-                    thr1 = sum(int(proxy.sh([proxy.QUOTA, "throttled", g]).stdout or 0)
-                               for g in groups)
+                    for conns in a.conns:
+                        w = proxy_round(a, c, name, groups, ccore, mode, lanes, conns,
+                                        r == 0 and not beside and conns == a.conns[0],
+                                        perf_out)
+                        w["at_quota"] = w["cpu_pct"] >= 0.95 * quota
+                        if beside:
+                            shared.setdefault((mode, conns), []).append(w)
+                        else:
+                            rows.setdefault((lanes, mode, conns), []).append(w)
+                        where = " on core 0" if beside else ""
+                        print(f"  proxy {lanes} lcore(s){where} {mode:9} {conns:4d} conns round "
+                              f"{r + 1}: {w['rps']:9.0f} req/s  p99 {w['p99']:7.3f} ms  cpu "
+                              f"{w['cpu_pct']:5.1f} % (quota {quota} %)  cpu/req "
+                              f"{w['cpu_us']:6.2f} us  throttled {w['throttled']}  core {ccore} "
+                              f"idle {w['peer_core_idle_pct']:4.1f} %  errors: {w['errors']}" +
+                              ("" if w["at_quota"] else
+                               "  (below its quota: not the bottleneck)"), flush=True)
                     c.stop()
                     c.log.seek(0)
                     log = c.log.read()
                     if "lcores on net_tap0" not in log and lanes > 1:
                         sys.exit(f"l4proxy did not run {lanes} lanes:\n{log}")
                     if r == 0:
-                        # Each lane's own diagnostics at exit: what steering
-                        # moved between lanes, how often each slept.
+                        # Each lane's own diagnostics at exit, over all the
+                        # loads: what steering moved between lanes, how
+                        # often each slept.
                         for line in log.splitlines():
                             if ": steering kept" in line or ": idle sleeps" in line:
                                 print(f"    {line}")
-                    w["cpu_pct"] = (cpu1 - cpu0) / a.proxy_seconds * 100
-                    w["cpu_us"] = (cpu1 - cpu0) / max(w["reqs"], 1) * 1e6
-                    w["throttled"] = thr1 - thr0
-                    if beside:
-                        shared.setdefault(mode, []).append(w)
-                    else:
-                        rows.setdefault((lanes, mode), []).append(w)
-                    # Capacity at a budget means the proxy spent it: below 95 %
-                    # of its quota something else (the peers' core) bound it.
-                    w["at_quota"] = w["cpu_pct"] >= 0.95 * quota
-                    where = " on core 0" if beside else ""
-                    print(f"  proxy {lanes} lcore(s){where} {mode:9} round {r + 1}: "
-                          f"{w['rps']:9.0f} req/s"
-                          f"  p99 {w['p99']:7.3f} ms  cpu {w['cpu_pct']:5.1f} % (quota {quota} %)"
-                          f"  cpu/req {w['cpu_us']:6.2f} us  throttled {w['throttled']}"
-                          f"  core {ccore} idle {w['peer_core_idle_pct']:4.1f} %"
-                          f"  errors: {w['errors']}" +
-                          ("" if w["at_quota"] else "  (below its quota: not the bottleneck)"),
-                          flush=True)
                     time.sleep(1)
     finally:
         proxy.topo_down(name, work)
         for g in lane_only:
             proxy.sh([proxy.QUOTA, "remove", g])
     for pr in perf_out:
-        print(f"\nwhere l4proxy's CPU went on {pr['lcores']} lcore(s), {pr['mode']} (perf "
-              f"cpu-clock samples of the whole process, round 1; reports in {a.perf}):")
+        print(f"\nwhere l4proxy's CPU went on {pr['lcores']} lcore(s), {pr['mode']}, "
+              f"{pr['conns']} conns (perf cpu-clock samples of the whole process, round 1; "
+              f"reports in {a.perf}):")
         for k, v in pr["shares"].items():
             print(f"  {v:6.2f} %  {k}")
         print("  top symbols:")
         for t in pr["top"]:
             print(f"    {t}")
     return rows, shared
+
+
+def proxy_round(a, c, name, groups, ccore, mode, lanes, conns, with_perf, perf_out):
+    """One wrk run of a.proxy_seconds at `conns` connections against the
+    running proxy: its figures, its CPU from /proc, how often its groups were
+    throttled and how idle the peers' core stayed."""
+
+    def throttled():
+        return sum(int(proxy.sh([proxy.QUOTA, "throttled", g]).stdout or 0) for g in groups)
+
+    cpu0, thr0 = c.cpu(), throttled()
+    pf = None
+    if a.perf and with_perf:
+        os.makedirs(a.perf, exist_ok=True)
+        pdata = os.path.join(a.perf, f"l4proxy-{lanes}-{mode}.data")
+        pf = proxy.perf_start(c.p.pid, max(a.proxy_seconds - 2, 1), pdata)
+    idle0 = cpu_idle()
+    w = proxy.wrk(name, mode == "close", a.proxy_seconds, ccore, conns)
+    idle1 = cpu_idle()
+    # How idle the peers' core stayed: near 0 %, the peers (wrk, nginx,
+    # their NAPI threads) had no CPU to spare.
+    hz = os.sysconf("SC_CLK_TCK")
+    w["peer_core_idle_pct"] = (idle1[int(ccore)] - idle0[int(ccore)]) / hz / a.proxy_seconds * 100
+    if pf is not None:
+        pf.wait()
+        shares, top = proxy.perf_breakdown(pdata, pdata[:-5] + ".txt")
+        perf_out.append({"lcores": lanes, "mode": mode, "conns": conns, "shares": shares,
+                         "top": top})
+    cpu1 = c.cpu()
+    w["cpu_pct"] = (cpu1 - cpu0) / a.proxy_seconds * 100
+    w["cpu_us"] = (cpu1 - cpu0) / max(w["reqs"], 1) * 1e6
+    w["throttled"] = throttled() - thr0
+    w["conns"] = conns
+    return w
 
 
 def main():
@@ -228,6 +241,12 @@ def main():
                          "the runs before 2026-12-04 evening; needs no cgroup v1)")
     ap.add_argument("--rx-coalesce", type=int, default=100, metavar="US",
                     help="l4proxy --rx-coalesce for every lane (default 100, as l4proxy's)")
+    ap.add_argument("--conns", default="50,100,200", metavar="N,N,...",
+                    type=lambda v: [int(x) for x in v.split(",")],
+                    help="wrk's connections, the offered loads each lane count runs at; its "
+                         "capacity is the best of them (default 50,100,200)")
+    ap.add_argument("--beside", action="store_true",
+                    help="also run the diagnostic: one lcore on core 0 beside the peers")
     ap.add_argument("--perf", metavar="DIR",
                     help="sample l4proxy with perf in round 1 of each proxy run; reports in DIR")
     ap.add_argument("--build", default="build-rel")
@@ -276,58 +295,76 @@ def main():
                "one cgroup quota of lanes x that for the process")
         print(f"\nl4proxy on 1 and 2 lcores, {a.quota} % of a core per lcore ({how}), "
               f"net_tap with a queue per lcore, --rx-coalesce {a.rx_coalesce}, "
-              f"wrk -t1 -c50 -d{a.proxy_seconds}s, {a.proxy_rounds} rounds:")
+              f"wrk -t1 -d{a.proxy_seconds}s at {', '.join(map(str, a.conns))} connections, "
+              f"{a.proxy_rounds} rounds:")
         rows_p, shared = proxy_scale(a)
-        print(f"\n{'lcores':>6} {'mode':9} {'req/s':>9} {'p99 ms':>8} {'cpu %':>6} "
+
+        def med(rr):
+            m = {f: statistics.median(x[f] for x in rr) for f in ("rps", "p99", "cpu_pct",
+                                                                   "cpu_us")}
+            return {**m, "rps_rounds": [x["rps"] for x in rr],
+                    "at_quota": all(x["at_quota"] for x in rr)}
+
+        def capacity(levels):
+            """The highest median req/s over the offered loads: a lane count's
+            capacity is what it carries once the load saturates it, and the
+            load that does so grows with the lanes (each lane of two sees half
+            the connections)."""
+            return max(levels, key=lambda lv: lv["rps"])
+
+        print(f"\n{'lcores':>6} {'mode':9} {'conns':>5} {'req/s':>9} {'p99 ms':>8} {'cpu %':>6} "
               f"{'cpu us/req':>10}")
-        for (lanes, mode), rr in sorted(rows_p.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-            med = {f: statistics.median(x[f] for x in rr) for f in ("rps", "p99", "cpu_pct",
-                                                                     "cpu_us")}
-            proxy_rows.append({"lcores": lanes, "mode": mode, **med,
-                               "rps_rounds": [x["rps"] for x in rr],
-                               "at_quota": all(x["at_quota"] for x in rr)})
-            print(f"{lanes:6d} {mode:9} {med['rps']:9.0f} {med['p99']:8.3f} {med['cpu_pct']:6.1f} "
-                  f"{med['cpu_us']:10.2f}   (req/s {min(x['rps'] for x in rr):.0f}.."
-                  f"{max(x['rps'] for x in rr):.0f})")
-        for mode, rr in sorted(shared.items()):
-            med = {f: statistics.median(x[f] for x in rr) for f in ("rps", "p99", "cpu_pct",
-                                                                     "cpu_us")}
-            beside_rows.append({"one_lcore_beside_the_peers": True, "mode": mode, **med,
-                                "rps_rounds": [x["rps"] for x in rr]})
-            print(f"{'1*':>6} {mode:9} {med['rps']:9.0f} {med['p99']:8.3f} {med['cpu_pct']:6.1f} "
-                  f"{med['cpu_us']:10.2f}   (req/s {min(x['rps'] for x in rr):.0f}.."
-                  f"{max(x['rps'] for x in rr):.0f})")
+        caps = {}
+        for lanes, mode in sorted({(k[0], k[1]) for k in rows_p}, key=lambda k: (k[1], k[0])):
+            levels = [{"conns": n, **med(rows_p[(lanes, mode, n)])} for n in a.conns]
+            for lv in levels:
+                print(f"{lanes:6d} {mode:9} {lv['conns']:5d} {lv['rps']:9.0f} {lv['p99']:8.3f} "
+                      f"{lv['cpu_pct']:6.1f} {lv['cpu_us']:10.2f}   (req/s "
+                      f"{min(lv['rps_rounds']):.0f}..{max(lv['rps_rounds']):.0f})" +
+                      ("" if lv["at_quota"] else "  below its quota"))
+            cap = capacity(levels)
+            caps[(lanes, mode)] = (cap, levels)
+            proxy_rows.append({"lcores": lanes, "mode": mode, **cap, "levels": levels})
+        for (mode, n), rr in sorted(shared.items()):
+            lv = med(rr)
+            beside_rows.append({"one_lcore_beside_the_peers": True, "mode": mode, "conns": n,
+                                **lv})
+            print(f"{'1*':>6} {mode:9} {n:5d} {lv['rps']:9.0f} {lv['p99']:8.3f} "
+                  f"{lv['cpu_pct']:6.1f} {lv['cpu_us']:10.2f}   (req/s "
+                  f"{min(lv['rps_rounds']):.0f}..{max(lv['rps_rounds']):.0f})")
+        print("(medians; conns: wrk's connections, each waiting for its response)")
         if shared:
             print("1*: one lcore on core 0, beside wrk, nginx and their NAPI threads, as lane 0 "
                   "of two runs (a diagnostic, not the goal's baseline)")
-            for mode in ("keepalive", "close"):
-                one = statistics.median(x["rps"] for x in rows_p[(1, mode)])
-                beside = statistics.median(x["rps"] for x in shared[mode])
-                two = statistics.median(x["rps"] for x in rows_p[(2, mode)])
-                print(f"  {mode}: 2 lcores carry {two / (one + beside):.2f}x what one lcore on "
-                      f"each core carries alone ({two:.0f} vs {one:.0f} + {beside:.0f})")
+        print("\ncapacity: the highest of those medians, per lcore count and mode")
         for mode in ("keepalive", "close"):
-            one = statistics.median(x["rps"] for x in rows_p[(1, mode)])
-            two = statistics.median(x["rps"] for x in rows_p[(2, mode)])
-            ok = two >= 1.8 * one
-            bound = [n for n in (1, 2) if not all(x["at_quota"] for x in rows_p[(n, mode)])]
-            # A figure the peers set is not the proxy's capacity: no verdict from it.
+            (one, l1), (two, l2) = caps[(1, mode)], caps[(2, mode)]
+            ratio = two["rps"] / one["rps"]
+            ok = ratio >= 1.8
+            # A figure the peers set is not the proxy's capacity: no verdict.
+            bound = [n for n, c in ((1, one), (2, two)) if not c["at_quota"]]
             verdict = "not measured" if bound else ("met" if ok else "NOT met")
+            at_first = l2[0]["rps"] / l1[0]["rps"]
+            print(f"  {mode}: 1 lcore {one['rps']:.0f} req/s (at {one['conns']} conns, p99 "
+                  f"{one['p99']:.1f} ms), 2 lcores {two['rps']:.0f} (at {two['conns']} conns, p99 "
+                  f"{two['p99']:.1f} ms); at {a.conns[0]} conns alone: {at_first:.2f}x")
             print(f"goal: proxy {mode} at 2 lcores >= 1.8x its 1-lcore capacity: "
-                  f"{verdict} ({two / one:.2f}x)" +
+                  f"{verdict} ({ratio:.2f}x)" +
                   (f"; on {' and '.join(map(str, bound))} lcore(s) the proxy did not spend its "
-                   "quota in every round, so the peers, not the proxy, set that figure (a "
-                   "lower --quota makes the proxy the bottleneck)" if bound else ""))
-            goals.append({"goal": f"l4proxy {mode} 2 lcores >= 1.8x 1 lcore (equal quota per "
-                                  "lcore)", "value": two / one, "met": ok and not bound,
-                          "peer_bound": bool(bound)})
+                   "quota in every round at its best load, so the peers, not the proxy, set "
+                   "that figure (a lower --quota makes the proxy the bottleneck)"
+                   if bound else ""))
+            goals.append({"goal": f"l4proxy {mode} 2 lcores >= 1.8x 1 lcore (capacity at an "
+                                  "equal quota per lcore)", "value": ratio,
+                          "met": ok and not bound, "peer_bound": bool(bound),
+                          "ratio_at_first_load": at_first})
     else:
         print("proxy at 1 and 2 lcores: skipped (--proxy-seconds 0, or one core)")
     if a.json:
         benchjson.write(a.json, "scale", a.command,
                         {"workers": a.workers, "rounds": a.rounds, "duration_s": a.duration,
                          "mem": a.mem, "quota_pct": a.quota, "rx_coalesce_us": a.rx_coalesce,
-                         "proxy_seconds": a.proxy_seconds,
+                         "proxy_seconds": a.proxy_seconds, "proxy_conns": a.conns,
                          "proxy_rounds": a.proxy_rounds},
                         [{"workers": n, "pktbench_mpps": mo, "testpmd_mpps": mt,
                           "ratio": mo / mt, "pktbench_mpps_rounds": ours,

@@ -12,15 +12,18 @@
 # process, which lets one lane take the other's share), wrk keep-alive and
 # close through proxy.sh's topology, on a two-queue net_tap, the peers'
 # receive work on their own NAPI threads (--peer-threads no: in the proxy's
-# writes to its TAP, as before); and, as a diagnostic, one lcore on core 0
-# beside the peers, where lane 0 of two runs.
+# writes to its TAP, as before). Each lane count runs at every offered load
+# of --conns (wrk's connections); its capacity is the best median of them,
+# since one load cannot saturate both (each lane of two sees half of it).
+# --beside: also a diagnostic, one lcore on core 0 beside the peers, where
+# lane 0 of two runs.
 # Goals (issue 16, this 2-core machine): 2 workers >= 1.9x one worker;
 # the proxy at 2 lcores >= 1.8x its 1-lcore capacity.
 #
 # Usage: scripts/bench/scale.sh [--workers N] [--rounds R] [--duration S]
 #          [--proxy-seconds S] [--proxy-rounds R] [--quota PCT] [--perf DIR]
 #          [--peer-threads yes|no] [--lane-quota lane|group] [--rx-coalesce US]
-#          [--json FILE] [--plot PNG]
+#          [--conns N,N,...] [--beside] [--json FILE] [--plot PNG]
 #   N: the most workers (default: the machine's cores; 0: skip pktbench);
 #   R rounds (median, default 3); S seconds each (default 5); the proxy: wrk
 #   seconds per round (default 10; 0: skip), rounds (default 3), PCT per
@@ -29,6 +32,7 @@
 #   quota was bound by the peers: its goal says "not measured". --perf DIR:
 #   sample l4proxy with perf in each proxy run's first round, reports in DIR.
 #   --rx-coalesce US: l4proxy's interrupt moderation (default 100, its own).
+#   --conns: the offered loads, wrk connections (default 50,100,200).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -40,8 +44,9 @@ proxy=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--proxy-seconds | --proxy-rounds | --quota | --perf | --peer-threads | --lane-quota | \
-	--rx-coalesce)
+	--rx-coalesce | --conns)
 		proxy+=("$1" "$2"); shift 2 ;;
+	--beside) proxy+=("$1"); shift ;;
 	--workers) workers=$2; shift 2 ;;
 	--rounds) rounds=$2; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;

@@ -32,7 +32,7 @@ def leave_hugepages_as_found():
      "loss", {"spec", "direction", "linux_s", "riptide_s", "ratio", "exact", "rounds",
               "linux_data_s", "riptide_data_s", "data_ratio"}),
     ("scale.sh", ["--workers", "2", "--rounds", "1", "--duration", "1", "--proxy-seconds", "2",
-                  "--proxy-rounds", "1"], "scale",
+                  "--proxy-rounds", "1", "--conns", "20,40", "--beside"], "scale",
      {"workers", "pktbench_mpps", "testpmd_mpps", "ratio", "pktbench_mpps_rounds"}),
     ("proxy.sh", ["--seconds", "1", "--rounds", "1", "--idle", "1"], "proxy",
      {"proxy", "mode", "rps", "p50", "p99", "cpu_us", "rounds"}),
@@ -101,9 +101,16 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
         assert sorted((r["lcores"], r["mode"]) for r in px) == \
             [(1, "close"), (1, "keepalive"), (2, "close"), (2, "keepalive")], px
         assert all(r["rps"] > 0 and r["cpu_pct"] > 0 for r in px), px
-        # ... and the diagnostic: one lcore beside the peers, each mode.
+        # ... each at both offered loads, its capacity the better of them.
+        for r in px:
+            assert [lv["conns"] for lv in r["levels"]] == [20, 40], r
+            assert all(lv["rps"] > 0 for lv in r["levels"]), r
+            best = max(r["levels"], key=lambda lv: lv["rps"])
+            assert (r["rps"], r["conns"]) == (best["rps"], best["conns"]), r
+        # ... and the diagnostic: one lcore beside the peers, each mode and load.
         beside = [r for r in doc["results"] if "one_lcore_beside_the_peers" in r]
-        assert sorted(r["mode"] for r in beside) == ["close", "keepalive"], beside
+        assert sorted((r["mode"], r["conns"]) for r in beside) == \
+            [("close", 20), ("close", 40), ("keepalive", 20), ("keepalive", 40)], beside
         assert all(r["rps"] > 0 for r in beside), beside
     if bench == "proxy":
         # Under the default 30 % quota every proxy still served every request,
