@@ -241,10 +241,10 @@ def main():
                          "the runs before 2026-12-04 evening; needs no cgroup v1)")
     ap.add_argument("--rx-coalesce", type=int, default=100, metavar="US",
                     help="l4proxy --rx-coalesce for every lane (default 100, as l4proxy's)")
-    ap.add_argument("--conns", default="50,100,200", metavar="N,N,...",
+    ap.add_argument("--conns", default="50,100,200,400", metavar="N,N,...",
                     type=lambda v: [int(x) for x in v.split(",")],
                     help="wrk's connections, the offered loads each lane count runs at; its "
-                         "capacity is the best of them (default 50,100,200)")
+                         "capacity is the best of them (default 50,100,200,400)")
     ap.add_argument("--beside", action="store_true",
                     help="also run the diagnostic: one lcore on core 0 beside the peers")
     ap.add_argument("--perf", metavar="DIR",
@@ -348,6 +348,10 @@ def main():
             print(f"  {mode}: 1 lcore {one['rps']:.0f} req/s (at {one['conns']} conns, p99 "
                   f"{one['p99']:.1f} ms), 2 lcores {two['rps']:.0f} (at {two['conns']} conns, p99 "
                   f"{two['p99']:.1f} ms); at {a.conns[0]} conns alone: {at_first:.2f}x")
+            for n, c in ((1, one), (2, two)):
+                if len(a.conns) > 1 and c["conns"] == max(a.conns):
+                    print(f"  ({n} lcore(s) {mode}: best at the highest load offered; more "
+                          "--conns may carry more, and its capacity is at least this)")
             print(f"goal: proxy {mode} at 2 lcores >= 1.8x its 1-lcore capacity: "
                   f"{verdict} ({ratio:.2f}x)" +
                   (f"; on {' and '.join(map(str, bound))} lcore(s) the proxy did not spend its "

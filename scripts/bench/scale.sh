@@ -32,7 +32,7 @@
 #   quota was bound by the peers: its goal says "not measured". --perf DIR:
 #   sample l4proxy with perf in each proxy run's first round, reports in DIR.
 #   --rx-coalesce US: l4proxy's interrupt moderation (default 100, its own).
-#   --conns: the offered loads, wrk connections (default 50,100,200).
+#   --conns: the offered loads, wrk connections (default 50,100,200,400).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
