@@ -70,8 +70,12 @@ def scale(doc):
         get = {(r["lcores"], r["mode"]): r["rps"] for r in px}
         s += block("p", [(str(n), get.get((n, "keepalive"), 0), get.get((n, "close"), 0))
                          for n in lanes])
+        # Since scale.sh offers several loads, a row's req/s is its capacity:
+        # the best of the loads' medians.
+        ylabel = ("req/s (capacity: best median over the loads)" if any("levels" in r for r in px)
+                  else "req/s (median)")
         s += (title(doc, f"l4proxy by lcores, {doc['params'].get('quota_pct', '?')} % per lcore") +
-              'set ylabel "req/s (median)"\nset xlabel "lcores"\n'
+              f'set ylabel "{ylabel}"\nset xlabel "lcores"\n'
               'plot $p using 2:xtic(1) title "keep-alive", "" using 3 title "close"\n')
     return s + "unset multiplot\n"
 

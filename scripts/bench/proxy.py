@@ -213,6 +213,13 @@ class Contender:
             if self.wire is not None:
                 self.wire.send_signal(signal.SIGINT)
                 self.wire.wait(timeout=30)
+                # What the wire could not hand on (a full vring or veth
+                # queue) is lost to the proxy's peers: say how much.
+                # None: the wire printed no port's figures (it did not exit
+                # cleanly).
+                self.wlog.seek(0)
+                drops = re.findall(r"tx-dropped (\d+)", self.wlog.read())
+                self.wire_dropped = sum(map(int, drops)) if len(drops) == 2 else None
                 sh(["rm", "-rf", f"/var/run/dpdk/{self.prefix}w"])
                 sh(f"rm -f /dev/hugepages/{self.prefix}wmap_*")
             m = re.search(r"executor busy ([\d.]+) s", out)
@@ -505,7 +512,9 @@ def main():
                     diag = f"  (own busy cycles {w['busy_us']:.2f} us)" if busy is not None else ""
                     if wire0 is not None:
                         w["wire_cpu_pct"] = (wire1 - wire0) / a.seconds * 100
-                        diag += f"  (wire {w['wire_cpu_pct']:.1f} % of a peers' core)"
+                        w["wire_dropped"] = c.wire_dropped
+                        diag += (f"  (wire {w['wire_cpu_pct']:.1f} % of a peers' core, "
+                                 f"dropped {w['wire_dropped']})")
                     print(f"round {r + 1} {kind:8} {mode:9} {w['rps']:10.0f} req/s  p50 "
                           f"{w['p50']:7.3f} ms  p99 {w['p99']:7.3f} ms  cpu/req "
                           f"{w['cpu_us']:7.2f} us  cpu {w['cpu_pct']:5.1f} %  throttled "
@@ -522,7 +531,10 @@ def main():
             wire = ""
             if "wire_cpu_pct" in rows[0]:  # the NIC-like path's wire: a diagnostic
                 med[k]["wire_cpu_pct"] = statistics.median(x["wire_cpu_pct"] for x in rows)
-                wire = f"  wire {med[k]['wire_cpu_pct']:.1f} % of a core"
+                dropped = [x["wire_dropped"] for x in rows]
+                med[k]["wire_dropped"] = None if None in dropped else sum(dropped)
+                wire = (f"  wire {med[k]['wire_cpu_pct']:.1f} % of a core, dropped "
+                        f"{med[k]['wire_dropped']} in all rounds")
             if k[0] in idle:  # the same proxy idle, before its load runs
                 med[k]["idle_cpu_pct"] = statistics.median(x["idle_cpu_pct"] for x in idle[k[0]])
                 med[k]["idle_first_ms"] = statistics.median(x["first_ms"] for x in idle[k[0]])
@@ -612,7 +624,8 @@ def main():
                             [{"proxy": k[0], "mode": k[1], **med[k],
                               "rounds": [{f: x[f] for f in ("rps", "p50", "p99", "cpu_us",
                                                              "cpu_pct", "throttled", "busy_us",
-                                                             "errors")} for x in results[k]]}
+                                                             "errors", "wire_dropped")
+                                          if f in x} for x in results[k]]}
                              for k in sorted(med)] + [{"perf": pr} for pr in perf_out], goals)
             print(f"proxy.sh: figures written to {a.json}")
             if a.plot:

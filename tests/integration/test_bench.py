@@ -131,6 +131,10 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
                     assert all(r["throttled"] > 0 for r in row["rounds"]), row
                 else:
                     assert all(r["cpu_pct"] <= 33 for r in row["rounds"]), row
+                if row["proxy"] == "riptide-nic":
+                    # The wire said what it could not hand on, each of its two ports.
+                    assert all(isinstance(r["wire_dropped"], int) for r in row["rounds"]), row
+                    assert row["wire_dropped"] == sum(r["wire_dropped"] for r in row["rounds"])
                 # Idle first, each proxy: CPU from /proc, and it still answered.
                 assert 0 <= row["idle_cpu_pct"] < 100 and row["idle_first_ms"] > 0, row
 
