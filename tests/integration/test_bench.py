@@ -114,23 +114,29 @@ def test_bench_writes_its_figures_as_json(tmp_path, leave_hugepages_as_found, sc
         assert all(r["rps"] > 0 for r in beside), beside
     if bench == "proxy":
         # Under the default 30 % quota every proxy still served every request,
-        # riptide on both of its paths; HAProxy and nginx spent their budget
-        # (the quota throttled them). riptide need not: on two cores the
-        # peers (and the NIC-like path's wire) share one core and bind it
-        # first, since --rx-coalesce made it cheaper; it stays within it.
+        # riptide on both of its paths, and none took more than its budget.
+        # HAProxy and nginx ran into it (the quota throttled each of them, in
+        # one mode at least: in a 1 s round one of them can stay just under
+        # it, as HAProxy's close round did at 25 % in one CI run). riptide
+        # need not: on two cores the peers (and the NIC-like path's wire)
+        # share one core and bind it first, since --rx-coalesce made it
+        # cheaper.
         assert doc["params"]["quota_pct"] == 30, doc["params"]
         # HAProxy's, nginx's and wrk's sockets on riptide's algorithm,
         # whatever the machine's default
         assert set(doc["params"]["linux_cc"].values()) == {"cubic"}, doc["params"]
         assert {r["proxy"] for r in doc["results"] if "proxy" in r} == \
             {"riptide", "riptide-nic", "haproxy", "nginx"}, doc["results"]
+        for linux in ("haproxy", "nginx"):
+            assert sum(r["throttled"] for row in doc["results"] if row.get("proxy") == linux
+                       for r in row["rounds"]) > 0, doc["results"]
         for row in doc["results"]:
             if "proxy" in row:
                 assert all(r["errors"] == "none" for r in row["rounds"]), row
-                if row["proxy"] in ("haproxy", "nginx"):
-                    assert all(r["throttled"] > 0 for r in row["rounds"]), row
-                else:
-                    assert all(r["cpu_pct"] <= 33 for r in row["rounds"]), row
+                # 30 % of the round's wrk seconds, plus wrk's start and stop
+                # and /proc's 10 ms ticks; unconfined, HAProxy and nginx took
+                # 44-55 % (proxy.sh --quota 0 --seconds 2, 2026-12-05).
+                assert all(r["cpu_pct"] <= 36 for r in row["rounds"]), row
                 if row["proxy"] == "riptide-nic":
                     # The wire said what it could not hand on, each of its two ports.
                     assert all(isinstance(r["wire_dropped"], int) for r in row["rounds"]), row
