@@ -160,6 +160,11 @@ tsq-resend|tcpstack/tcp_output.c|		if (!stack_tx_room(c->tcp->st)) {|		if (0) {|
 tsq-unlist-reset|tcpstack/tcp_conn.c|	tcp_tsq_unlist(c); /* and sends nothing more */|	(void)0;|tcpstack_unit|TcpData.SmallQueues_WaitersResumeInOrder_AResetOneLeavesTheList
 tsq-requeue-tail|tcpstack/tcp_output.c|	c->tsq_prev = tcp->tsq_tail;|	c->tsq_prev = 0;|tcpstack_unit|TcpData.SmallQueues_WaitersResumeInOrder_AResetOneLeavesTheList
 tsq-pump-resumes|tcpstack/stack.c|	stack_tx_resume(t->st);|	(void)0;|tcpstack_unit|StackHostTest.SmallQueues_ASlowTxQueueHoldsTcpBack_NothingDroppedOrResent
+ack-refusal-defers|tcpstack/tcp_output.c|		if (c->ack_epoch == st->tx_epoch + 1) {|		if (0) {|tcpstack_unit|TcpData.SmallQueues_OneAckPerRefusal_*
+ack-refusal-first-goes|tcpstack/tcp_output.c|		if (c->ack_epoch == st->tx_epoch + 1) {|		if (1) {|tcpstack_unit|TcpData.SmallQueues_OneAckPerRefusal_*:TcpData.SmallQueues_FullTxPathHoldsNewData_AcksStillGo_ResumesInOrder
+ack-refusal-resume-sends|tcpstack/tcp_output.c|		if ((c->flags & TCP_CONN_FLAG_ACK_DEFERRED) && c->state != TCP_STATE_CLOSED)|		if (0)|tcpstack_unit|TcpData.SmallQueues_OneAckPerRefusal_*
+ack-refusal-carried|tcpstack/tcp_output.c|					TCP_CONN_FLAG_ACK_DEFERRED);|					0);|tcpstack_unit|TcpData.SmallQueues_OneAckPerRefusal_LaterOnesWaitAsOne
+ack-refusal-epoch|tcpstack/stack.c|	st->tx_epoch++;|	(void)0;|tcpstack_unit|TcpData.SmallQueues_OneAckPerRefusal_LaterOnesWaitAsOne
 tx-room-wake|dataplane/dp_stream.c|	if (k->room_waiting && k->n <= DP_TX_ROOM_LOW)|	if (k->room_waiting && k->n == 0)|dataplane_unit|DataplaneTest.TxRoom_NoWhileTheBacklogIsDeep_WokenWhenItDrains
 tx-room-mark|dataplane/dp_stream.c|	if (likely(k->n < DP_TX_ROOM_HIGH))|	if (likely(k->n < DP_TX_BUF))|dataplane_unit|DataplaneTest.TxRoom_NoWhileTheBacklogIsDeep_WokenWhenItDrains
 tap-steer-ports|dataplane/dp_tap_steer.c|BPF_REG_7, 0, SKF_LL_OFF + OFF_IP + 2)|BPF_REG_7, 0, SKF_LL_OFF + OFF_IP + 6)|dataplane_unit|SteerTest.TapProgram_TheKernelPutsEveryFrameOnItsOwnersQueue

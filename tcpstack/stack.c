@@ -376,6 +376,7 @@ stack_tx_resume(struct ip_iface *st)
 	if (likely(!st->tx_waiting))
 		return;
 	st->tx_waiting = false;
+	st->tx_epoch++;
 	for (i = 0; i < st->n_l4; i++)
 		if (st->l4[i].ops->tx_resume != NULL)
 			st->l4[i].ops->tx_resume(st->l4[i].ctx);

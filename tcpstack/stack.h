@@ -215,6 +215,10 @@ struct ip_iface {
 	void *tx_room_arg;
 	struct ex_waker tx_waker; /**< woken when room comes back: the rx pump's */
 	bool tx_waiting; /**< tx_room said no since the last stack_tx_resume */
+	/** Refusals ended: stack_tx_resume calls that found tx_waiting. While
+	 * the path refuses, it names the refusal (TCP sends one ACK per
+	 * connection in each; tcp_send_ack). */
+	uint32_t tx_epoch;
 };
 
 /**
@@ -262,7 +266,8 @@ void stack_rx_burst_end(struct ip_iface *st);
  * it says no, wakes w once it has room again (dp_tx_sink_room is one). TCP
  * then stops sending new data and retransmissions while the PMD's queue is
  * full and deep behind, rather than overflowing it and taking the loss for
- * congestion; ACKs, handshakes and resets still go. The stack_rx_pump's
+ * congestion; handshakes, resets and each connection's first ACK of a
+ * refusal still go (its later ones wait as one: tcp_send_ack). The stack_rx_pump's
  * task is the one woken (stack_tx_resume); without a pump, whoever drives
  * the stack calls stack_tx_resume itself. fn NULL turns it off (the default).
  */

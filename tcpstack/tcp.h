@@ -253,6 +253,9 @@ struct tcp_stats {
 	/** Times a connection stopped sending because the tx path was full
 	 * (small queues, stack_set_tx_room), and how often it went on after */
 	uint64_t tsq_throttled, tsq_resumed;
+	/** ACKs held back while the tx path refused: a connection's second
+	 * and later in one refusal, sent as one when room came back */
+	uint64_t acks_deferred;
 	/** Segments larger than the MSS handed to the PMD to cut (TSO), and the
 	 * MSS-sized segments they make on the wire */
 	uint64_t tso_out, tso_wire_segs;

@@ -372,7 +372,8 @@ tcp_xmit(struct tcp_conn *c, uint32_t seq, uint32_t len, uint8_t flags)
 	if (flags & TCP_FLAG_ACK) {
 		c->last_ack_sent = c->rcv_nxt;
 		c->delack_deadline = TCP_NO_DEADLINE; /* the timer notices */
-		c->flags &= ~(uint32_t)(TCP_CONN_FLAG_ACK_NOW | TCP_CONN_FLAG_ACK_BURST);
+		c->flags &= ~(uint32_t)(TCP_CONN_FLAG_ACK_NOW | TCP_CONN_FLAG_ACK_BURST |
+					TCP_CONN_FLAG_ACK_DEFERRED);
 	}
 	fill_headers(st, h, c->lip, c->rip, c->lport, c->rport, seq,
 			(flags & TCP_FLAG_ACK) ? c->rcv_nxt : 0, flags, wnd, opts, olen, len,
@@ -417,9 +418,28 @@ acceptable_seq(const struct tcp_conn *c)
 	return edge;
 }
 
+static void tsq_wait(struct tcp_conn *c);
+
+/* A pure ACK. While the tx path refuses (small queues), each connection's
+ * first ACK of the refusal still goes (the peer learns where we are: the
+ * slots above the path's mark are for that), and later ones wait for room
+ * as one, sent with what is acknowledged by then (tcp_tsq_resume): one ACK
+ * per connection per rx burst would fill the path's buffer behind a queue
+ * that takes nothing, and what did not fit would be dropped. */
 void
 tcp_send_ack(struct tcp_conn *c)
 {
+	struct ip_iface *st = c->tcp->st;
+
+	if (!stack_tx_room(st)) {
+		if (c->ack_epoch == st->tx_epoch + 1) {
+			c->flags |= TCP_CONN_FLAG_ACK_DEFERRED;
+			c->tcp->stats.acks_deferred++;
+			tsq_wait(c);
+			return;
+		}
+		c->ack_epoch = st->tx_epoch + 1;
+	}
 	tcp_xmit(c, acceptable_seq(c), 0, TCP_FLAG_ACK);
 }
 
@@ -553,6 +573,9 @@ tcp_tsq_resume(struct tcp_stack *tcp)
 		tcp_tsq_unlist(c);
 		tcp->stats.tsq_resumed++;
 		output(c, false);
+		/* An ACK that waited, unless a segment just carried it. */
+		if ((c->flags & TCP_CONN_FLAG_ACK_DEFERRED) && c->state != TCP_STATE_CLOSED)
+			tcp_send_ack(c);
 	}
 }
 

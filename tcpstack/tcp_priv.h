@@ -111,6 +111,7 @@ enum tcp_conn_flag {
 	TCP_CONN_FLAG_ACK_BURST = 1u << 23, /**< an ACK is owed at the end of the rx burst */
 	TCP_CONN_FLAG_MOVED = 1u << 24, /**< a segment came through a cluster peer */
 	TCP_CONN_FLAG_TSQ = 1u << 25, /**< waits on tcp->tsq_conns for room in the tx path */
+	TCP_CONN_FLAG_ACK_DEFERRED = 1u << 26, /**< an ACK waits (TSQ) for room in the tx path */
 };
 
 /* The sender's scoreboard (tcp_recovery.c): what was sent in SND.UNA..SND.MAX
@@ -233,6 +234,9 @@ struct tcp_conn {
 	 * the episode's first retransmission (rec_tsval 0: none to check) */
 	uint32_t rec_tsval, rec_seq;
 	struct tcp_hystart hs;
+	/* st->tx_epoch + 1 of the tx path's refusal in which this connection
+	 * sent its one ACK (tcp_send_ack); 0: none yet. (Fills a gap.) */
+	uint32_t ack_epoch;
 	const struct tcp_cc_ops *cc_ops;
 	struct { /* CUBIC's state, in segments and seconds (RFC 9438 4) */
 		double w_max, k, origin, w_est;

@@ -642,6 +642,106 @@ TEST_F(TcpData, SmallQueues_WaitersResumeInOrder_AResetOneLeavesTheList)
 		tcp_abort(pc.c);
 }
 
+// While the tx path refuses, a connection's first ACK still goes and the
+// ones after it wait as one: sent when room comes back, acknowledging all
+// that came meanwhile, or carried by a data segment that goes first. An ACK
+// per rx burst would fill the path's buffer behind a queue that takes
+// nothing, and what did not fit would be dropped. The next refusal lets
+// one through again.
+TEST_F(TcpData, SmallQueues_OneAckPerRefusal_LaterOnesWaitAsOne)
+{
+	FakeTxPath path{ &out };
+	stack_set_tx_room(&st, fake_tx_room, &path);
+	struct tcp_conn *c = Accept();
+	std::string x(1448, 'x');
+	path.limit = 0;
+	InBurst({ Data(x), Data(x) });
+	out_seg a = One();
+	EXPECT_EQ(a.seg.len, 0u);
+	EXPECT_EQ(a.seg.ack, peer_seq) << "the refusal's first ACK goes";
+	for (int i = 0; i < 5; i++)
+		InBurst({ Data(x), Data(x) });
+	EXPECT_TRUE(Sent().empty()) << "a second ACK into the same refusal";
+	EXPECT_EQ(tcp.stats.acks_deferred, 5u);
+	EXPECT_TRUE(c->flags & TCP_CONN_FLAG_TSQ);
+
+	path.limit = -1;
+	stack_tx_resume(&st);
+	out_seg b = One();
+	EXPECT_EQ(b.seg.len, 0u);
+	EXPECT_EQ(b.seg.ack, peer_seq) << "one ACK for all that came meanwhile";
+	EXPECT_FALSE(c->flags & TCP_CONN_FLAG_TSQ);
+	stack_tx_resume(&st);
+	EXPECT_TRUE(Sent().empty()) << "sent once";
+
+	// The next refusal: its first ACK goes; one waits, and the reply that
+	// leaves first when room comes carries it.
+	path.limit = 0;
+	InBurst({ Data(x), Data(x) });
+	EXPECT_EQ(One().seg.ack, peer_seq);
+	InBurst({ Data(x), Data(x) });
+	EXPECT_TRUE(Sent().empty());
+	EXPECT_EQ(Write(c, "reply"), 5);
+	EXPECT_TRUE(Sent().empty());
+	path.limit = -1;
+	stack_tx_resume(&st);
+	out_seg d = One();
+	EXPECT_EQ(d.data, "reply");
+	EXPECT_EQ(d.seg.ack, peer_seq) << "the reply carried the ACK that waited";
+	EXPECT_EQ(tcp.stats.acks_deferred, 6u);
+	std::string got = ReadAll(c);
+	EXPECT_EQ(got.size(), 16u * 1448) << "every byte kept";
+	EXPECT_EQ(got.find_first_not_of('x'), std::string::npos);
+	tcp_abort(c);
+}
+
+// One ACK per refusal is each connection's: three connections each send
+// their first, and each its one that waited when room comes back.
+TEST_F(TcpData, SmallQueues_OneAckPerRefusal_EachConnectionItsOwn)
+{
+	FakeTxPath path{ &out };
+	stack_set_tx_room(&st, fake_tx_room, &path);
+	peer_conn p[3] = { AcceptFrom(42000), AcceptFrom(42001), AcceptFrom(42002) };
+	for (auto &pc : p)
+		ASSERT_NE(pc.c, nullptr);
+	EXPECT_TRUE(Sent().empty());
+	path.limit = 0;
+	std::string x(1460, 'x'); // full-sized (no timestamps): two owe an ACK
+	auto data = [&](peer_conn &pc) {
+		auto f = Seg(TCP_FLAG_ACK, pc.seq, pc.ack, x, 64240, peer_opts(), pc.port);
+		pc.seq += (uint32_t)x.size();
+		return f;
+	};
+	for (int round = 0; round < 3; round++) {
+		std::vector<std::vector<uint8_t>> burst;
+		for (auto &pc : p) {
+			burst.push_back(data(pc));
+			burst.push_back(data(pc));
+		}
+		InBurst(burst);
+		std::map<uint16_t, int> acks;
+		for (auto &o : Sent())
+			acks[o.seg.dport]++;
+		if (round == 0)
+			EXPECT_EQ(acks, (std::map<uint16_t, int>{ { 42000, 1 }, { 42001, 1 },
+							{ 42002, 1 } }));
+		else
+			EXPECT_TRUE(acks.empty()) << "round " << round;
+	}
+	path.limit = -1;
+	stack_tx_resume(&st);
+	std::map<uint16_t, uint32_t> acked;
+	for (auto &o : Sent()) {
+		EXPECT_EQ(o.seg.len, 0u);
+		EXPECT_EQ(acked.count(o.seg.dport), 0u) << "two ACKs to " << o.seg.dport;
+		acked[o.seg.dport] = o.seg.ack;
+	}
+	for (auto &pc : p)
+		EXPECT_EQ(acked[pc.port], pc.seq) << pc.port;
+	for (auto &pc : p)
+		tcp_abort(pc.c);
+}
+
 class TcpSmallBuf : public TcpData
 {
 	void Configure(struct tcp_config &c) override
