@@ -15,9 +15,45 @@
 namespace
 {
 
+// A tx path whose queue is the frames the stack sent that the test has not
+// taken yet (Sent() drains it): room while it holds fewer than `limit`
+// (negative: always room), as a PMD's queue; counts the times it said no.
+struct FakeTxPath {
+	const std::vector<struct rte_mbuf *> *queue;
+	long limit = -1;
+	uint32_t refusals = 0;
+};
+
+bool
+fake_tx_room(void *arg, const struct ex_waker *)
+{
+	auto *p = static_cast<FakeTxPath *>(arg);
+
+	if (p->limit < 0 || (long)p->queue->size() < p->limit)
+		return true;
+	p->refusals++;
+	return false;
+}
+
 class TcpData : public TcpTest
 {
       protected:
+	// Three connections from the peer's ports base..base+2, each accepted,
+	// behind `path`, which then refuses everything (limit 0). False if one
+	// was not accepted.
+	bool ThreeBehindAFullPath(FakeTxPath *path, peer_conn (&p)[3], uint16_t base)
+	{
+		stack_set_tx_room(&st, fake_tx_room, path);
+		for (uint16_t i = 0; i < 3; i++) {
+			p[i] = AcceptFrom((uint16_t)(base + i));
+			if (p[i].c == nullptr)
+				return false;
+		}
+		EXPECT_TRUE(Sent().empty());
+		path->limit = 0;
+		return true;
+	}
+
 	// Advance s seconds in steps the peer's ARP entry outlives (60 s), the
 	// peer refreshing it after each; what was sent meanwhile.
 	std::vector<out_seg> Wait(uint64_t s)
@@ -510,26 +546,6 @@ TEST_F(TcpData, ZeroWindow_PersistProbesBackOff_WindowOpens)
 
 // ---- small queues (stack_set_tx_room) ----
 
-// A tx path whose queue is the frames the stack sent that the test has not
-// taken yet (Sent() drains it): room while it holds fewer than `limit`
-// (negative: always room), as a PMD's queue; counts the times it said no.
-struct FakeTxPath {
-	const std::vector<struct rte_mbuf *> *queue;
-	long limit = -1;
-	uint32_t refusals = 0;
-};
-
-bool
-fake_tx_room(void *arg, const struct ex_waker *)
-{
-	auto *p = static_cast<FakeTxPath *>(arg);
-
-	if (p->limit < 0 || (long)p->queue->size() < p->limit)
-		return true;
-	p->refusals++;
-	return false;
-}
-
 // TCP small queues: while the tx path says it is full (a PMD queue that
 // refuses, deep behind), a connection sends no new data and no timer fires
 // for it; the ACK it owes the peer still goes. When the path has room again
@@ -609,11 +625,8 @@ TEST_F(TcpData, SmallQueues_TimeoutsResendWaitsForRoomToo)
 TEST_F(TcpData, SmallQueues_WaitersResumeInOrder_AResetOneLeavesTheList)
 {
 	FakeTxPath path{ &out };
-	stack_set_tx_room(&st, fake_tx_room, &path);
-	peer_conn p[3] = { AcceptFrom(41000), AcceptFrom(41001), AcceptFrom(41002) };
-	for (auto &pc : p)
-		ASSERT_NE(pc.c, nullptr);
-	path.limit = 0;
+	peer_conn p[3];
+	ASSERT_TRUE(ThreeBehindAFullPath(&path, p, 41000));
 	for (auto &pc : p)
 		EXPECT_EQ(Write(pc.c, Pattern(3000, pc.port)), 3000);
 	EXPECT_TRUE(Sent().empty());
@@ -700,12 +713,8 @@ TEST_F(TcpData, SmallQueues_OneAckPerRefusal_LaterOnesWaitAsOne)
 TEST_F(TcpData, SmallQueues_OneAckPerRefusal_EachConnectionItsOwn)
 {
 	FakeTxPath path{ &out };
-	stack_set_tx_room(&st, fake_tx_room, &path);
-	peer_conn p[3] = { AcceptFrom(42000), AcceptFrom(42001), AcceptFrom(42002) };
-	for (auto &pc : p)
-		ASSERT_NE(pc.c, nullptr);
-	EXPECT_TRUE(Sent().empty());
-	path.limit = 0;
+	peer_conn p[3];
+	ASSERT_TRUE(ThreeBehindAFullPath(&path, p, 42000));
 	std::string x(1460, 'x'); // full-sized (no timestamps): two owe an ACK
 	auto data = [&](peer_conn &pc) {
 		auto f = Seg(TCP_FLAG_ACK, pc.seq, pc.ack, x, 64240, peer_opts(), pc.port);
